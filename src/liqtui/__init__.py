@@ -1,0 +1,3 @@
+"""liqtui: a terminal desk for crypto derivatives liquidations."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from liqtui.cli import main
+
+raise SystemExit(main())

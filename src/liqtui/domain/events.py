@@ -1,0 +1,108 @@
+"""The normalized market events that flow venue -> feed -> engine -> panes.
+
+Conventions, fixed here once for every layer:
+- times are integer milliseconds since the Unix epoch (UTC);
+- ``venue`` is the ccxt exchange id (``binanceusdm``, ``bybit``, ``okx``, ``hyperliquid``, ``demo-*``);
+- ``symbol`` is the ccxt unified symbol (``BTC/USDT:USDT``);
+- quantities are in the base coin, notionals in USD (USDT/USDC counted 1:1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Side(str, Enum):
+    """The side of the *position* (for a liquidation: the position that was liquidated)."""
+
+    LONG = "long"
+    SHORT = "short"
+
+    @property
+    def opposite(self) -> "Side":
+        return Side.SHORT if self is Side.LONG else Side.LONG
+
+
+@dataclass(frozen=True, slots=True)
+class Liquidation:
+    venue: str
+    symbol: str
+    side: Side
+    price: float
+    qty: float  # base coin
+    usd: float  # notional in USD
+    time: int  # exchange time, ms
+    recv_time: int  # when liqtui received it, ms
+    sampled: bool = False  # venue pushes at most one per symbol per second (Binance, OKX)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInterest:
+    venue: str
+    symbol: str
+    base: float  # open interest in the base coin
+    usd: float  # open interest in USD
+    time: int
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBar:
+    """One OHLC step of price history (backfill, and the live price path between OI samples)."""
+
+    venue: str
+    symbol: str
+    time: int  # bar open time, ms
+    open: float
+    high: float
+    low: float
+    close: float
+    volume_usd: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class BookSnapshot:
+    """Top of the order book for one venue and symbol: (price, base size) pairs, best first."""
+
+    venue: str
+    symbol: str
+    bids: tuple[tuple[float, float], ...]
+    asks: tuple[tuple[float, float], ...]
+    time: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    venue: str
+    symbol: str
+    time: int
+    last: float | None = None
+    mark: float | None = None
+    index: float | None = None
+    funding_rate: float | None = None  # per funding interval, as a fraction (0.0001 = 0.01 %)
+    next_funding_time: int | None = None  # ms
+    change_24h_pct: float | None = None
+    volume_24h_usd: float | None = None
+
+
+class FeedState(str, Enum):
+    CONNECTING = "connecting"
+    LIVE = "live"
+    STALE = "stale"
+    RECONNECTING = "reconnecting"
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    """Health of one venue's feed. ``kind`` names the data it covers ("liquidations", "oi", ...) or "all"."""
+
+    venue: str
+    state: FeedState
+    since: int  # ms: when this state began
+    detail: str = ""  # human words: "attempt 3, next try in 8 s", "no public liquidation feed"
+    kind: str = "all"
+    last_message: int | None = None  # ms of the last message received, for the age chip
+
+
+Event = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | FeedStatus

@@ -1,0 +1,164 @@
+"""Read-only views the engine hands to the panes and to headless commands.
+
+This is the contract between the engine (which builds these) and everything that shows numbers
+(the desk's widgets, ``liqtui stats``, ``liqtui risk``). Plain frozen dataclasses: cheap to build
+on each render tick, safe to pass across tasks, trivially comparable in tests.
+All USD figures are notionals; all times are ms epoch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from liqtui.domain.events import FeedStatus, Liquidation, Side
+
+WINDOWS = ("1m", "5m", "1h", "4h", "12h", "24h")
+WINDOW_MS = {"1m": 60_000, "5m": 300_000, "1h": 3_600_000, "4h": 14_400_000, "12h": 43_200_000, "24h": 86_400_000}
+OI_WINDOWS = ("5m", "1h", "4h", "24h")
+SIZE_BUCKETS = ("<1k", "1k-10k", "10k-100k", "100k-1M", ">1M")  # USD
+SIZE_BUCKET_EDGES = (1_000.0, 10_000.0, 100_000.0, 1_000_000.0)
+IMBALANCE_BANDS_PCT = (2.0, 5.0, 10.0)
+
+
+@dataclass(frozen=True, slots=True)
+class RealizedCell:
+    """Realized liquidations of one venue (or "all"), one symbol (or "all"), one side, one window."""
+
+    venue: str
+    symbol: str
+    side: Side
+    usd: float = 0.0
+    count: int = 0
+    largest_usd: float = 0.0
+    buckets: tuple[int, ...] = (0, 0, 0, 0, 0)  # counts per SIZE_BUCKETS
+    sampled: bool = False  # any contributing event came from a sampled stream (a lower bound)
+
+
+@dataclass(frozen=True, slots=True)
+class RealizedView:
+    window: str
+    cells: tuple[RealizedCell, ...]  # per venue x side (for the view's symbol, or all symbols)
+    total_long: RealizedCell
+    total_short: RealizedCell
+
+
+@dataclass(frozen=True, slots=True)
+class OIView:
+    """Open interest of one venue (or "all" for the USD total) and symbol."""
+
+    venue: str
+    symbol: str
+    base: float | None
+    usd: float | None
+    time: int | None
+    change_pct: dict[str, float | None]  # per OI_WINDOWS, change of the base amount in %
+    low: float | None  # lowest base OI within the lookback
+    high: float | None
+    low_time: int | None = None
+    high_time: int | None = None
+    vs_low_pct: float | None = None  # (now - low) / low * 100: "up 31 % from the 93,600 BTC low"
+    vs_high_pct: float | None = None
+    range_position: float | None = None  # 0 at the low, 1 at the high
+    regime: str | None = None  # "new longs" | "short covering" | "new shorts" | "long flush"
+
+
+@dataclass(frozen=True, slots=True)
+class LevelRow:
+    """Estimated liquidation notional in one price row [price, price + grid)."""
+
+    price: float
+    long_usd: float = 0.0
+    short_usd: float = 0.0
+    swept_long_usd: float = 0.0  # estimate consumed here when price crossed
+    swept_short_usd: float = 0.0
+    realized_usd: float = 0.0  # liquidations seen on the tape in this row since the sweep
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    side: Side
+    price: float
+    usd: float
+    distance_pct: float  # signed, from the current price
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRecord:
+    """A range of estimated levels consumed by price, and what the tape showed in that range."""
+
+    venue: str
+    symbol: str
+    side: Side
+    time: int
+    price_low: float
+    price_high: float
+    estimated_usd: float
+    realized_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class LevelsView:
+    """ESTIMATED liquidation levels of one symbol, summed over the covered venues."""
+
+    symbol: str
+    price: float | None
+    grid: float
+    rows: tuple[LevelRow, ...]  # ascending price; only rows with something in them
+    venues: tuple[str, ...]  # venues that contribute (coverage)
+    max_pain_long: Cluster | None = None
+    max_pain_short: Cluster | None = None
+    nearest_long: Cluster | None = None
+    nearest_short: Cluster | None = None
+    imbalance: dict[float, float | None] = field(default_factory=dict)  # band % -> (S-L)/(S+L)
+    sweeps: tuple[SweepRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VenueMarket:
+    venue: str
+    last: float | None = None
+    mark: float | None = None
+    index: float | None = None
+    funding_rate: float | None = None
+    next_funding_time: int | None = None
+    change_24h_pct: float | None = None
+    volume_24h_usd: float | None = None
+    volume_share: float | None = None  # fraction of the symbol's 24h volume across venues
+
+
+@dataclass(frozen=True, slots=True)
+class MarketView:
+    symbol: str
+    last: float | None
+    mark: float | None
+    change_24h_pct: float | None
+    funding_rate_oi_weighted: float | None
+    next_funding_time: int | None
+    total_oi_usd: float | None
+    venues: tuple[VenueMarket, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BookView:
+    """Order-book depth summed across venues into price rows of ``grid`` (base coin sizes)."""
+
+    symbol: str
+    grid: float
+    bids: tuple[tuple[float, float], ...]  # (row price, size), best first
+    asks: tuple[tuple[float, float], ...]
+    venues: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolView:
+    """Everything the desk shows for the current symbol at one instant."""
+
+    symbol: str
+    now: int
+    market: MarketView
+    realized: RealizedView
+    oi: tuple[OIView, ...]  # per venue, then the "all" row (USD only)
+    levels: LevelsView
+    book: BookView
+    tape: tuple[Liquidation, ...]  # newest first, all symbols (the desk filters)
+    feeds: tuple[FeedStatus, ...]

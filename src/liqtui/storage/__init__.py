@@ -1,0 +1,1 @@
+"""Recording sessions to an embedded SQLite store and reading them back. Never imports Textual."""

@@ -1,0 +1,1 @@
+"""The Textual desk: app, screens, widgets, stylesheet, theme loading."""
