@@ -150,6 +150,15 @@ class BookView:
 
 
 @dataclass(frozen=True, slots=True)
+class CrossAsset:
+    """One entry of the cross-asset strip: a symbol's last price and 24h change."""
+
+    symbol: str
+    last: float | None
+    change_24h_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class SymbolView:
     """Everything the desk shows for the current symbol at one instant."""
 
@@ -161,4 +170,5 @@ class SymbolView:
     levels: LevelsView
     book: BookView
     tape: tuple[Liquidation, ...]  # newest first, all symbols (the desk filters)
-    feeds: tuple[FeedStatus, ...]
+    feeds: tuple[FeedStatus, ...]  # latest status per venue and kind
+    cross: tuple[CrossAsset, ...] = ()  # the symbols asked for with view(..., cross_assets=...)
