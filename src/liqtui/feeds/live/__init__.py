@@ -1,0 +1,1 @@
+"""Live venues through ccxt.pro (shipped in the ``ccxt`` package). Never imports Textual."""
