@@ -68,3 +68,14 @@ def test_config_init_writes_a_loadable_file(tmp_path, capsys):
     assert main(["--config", str(path), "config", "init"]) == 0
     assert load_settings(str(path)).watchlist == Settings().watchlist
     assert main(["--config", str(path), "config", "init"]) == 2  # never overwrites silently
+
+
+def test_config_show_prints_toml_that_loads_back_to_the_same_settings(tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text('watchlist = ["ETH/USDT:USDT"]\n[venues.okx]\nenabled = false\nccxt = { timeout = 5000 }\n[ui]\nkeys = { quit = "x" }\n')
+    assert main(["config", "show", "--config", str(path)]) == 0
+    shown = tmp_path / "shown.toml"
+    shown.write_text(capsys.readouterr().out)
+    assert load_settings(str(shown)) == load_settings(str(path)).__class__(
+        **{**load_settings(str(path)).__dict__, "source": str(shown)}
+    )

@@ -38,16 +38,28 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({"source": settings.source, **data}, indent=2))
     else:
         print(f"# effective settings (from {settings.source})")
-        _print_toml(data)
+        print(to_toml(data), end="")
     return 0
 
 
-def _print_toml(data: dict, prefix: str = "") -> None:
-    tables = {k: v for k, v in data.items() if isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()) and v}
-    for key, value in data.items():
-        if key not in tables:
-            print(f"{key} = {json.dumps(value)}")
-    for key, value in tables.items():
-        name = f"{prefix}{key}"
-        print(f"\n[{name}]")
-        _print_toml(value, prefix=f"{name}.")
+def _value(value) -> str:
+    if isinstance(value, dict):
+        items = ", ".join(f"{json.dumps(str(k))} = {_value(v)}" for k, v in value.items())
+        return "{ " + items + " }" if items else "{}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return json.dumps(value)  # strings, numbers, booleans: JSON spelling is valid TOML here
+
+
+def to_toml(data: dict) -> str:
+    """The settings as a TOML document that loads back to the same settings."""
+    lines = [f"{key} = {_value(value)}" for key, value in data.items() if not isinstance(value, dict)]
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            continue
+        if table and all(isinstance(v, dict) for v in table.values()):  # e.g. venues.<id>
+            for sub, subtable in table.items():
+                lines += ["", f"[{name}.{sub}]"] + [f"{k} = {_value(v)}" for k, v in subtable.items()]
+        else:
+            lines += ["", f"[{name}]"] + [f"{k} = {_value(v)}" for k, v in table.items()]
+    return "\n".join(lines) + "\n"
