@@ -1,0 +1,223 @@
+"""The recorder: buffers events in memory and commits them to the recording at least once a second.
+
+Used in-process by the desk (``record = true``) and by ``liqtui record``::
+
+    recorder = Recorder(settings.recording_path, retention_days=settings.retention_days)
+    source.run(recorder.add)   # add() is a deque append: safe from any thread, never blocks
+    ...
+    recorder.close()           # flushes everything, checkpoints the WAL, closes the file
+
+A background thread commits the buffer every ``flush_interval`` seconds (0.25 s), one transaction
+per batch, so a killed process loses at most the events of the last interval. Order books are
+stored at most once per ``book_interval_ms`` per venue and symbol (by event time), cut to 50
+levels per side. A write error stops recording and is kept in ``error`` (a ``StoreError``) for the
+caller to show; the caller's loop keeps running and later events are counted in ``dropped``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import Counter, deque
+from pathlib import Path
+
+from liqtui.domain.events import BookSnapshot, Event
+from liqtui.storage import retention
+from liqtui.storage.rows import BOOK_LEVELS, BY_KIND, BY_TYPE, LAYOUTS, Layout, Market, event_time, has_market
+from liqtui.storage.schema import EVENT_TABLES, StoreError, open_for_writing
+
+PRUNE_EVERY_S = 600.0
+
+
+class Recorder:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        retention_days: float = 30.0,
+        flush_interval: float = 0.25,
+        book_interval_ms: int = 1000,
+        background: bool = True,
+    ) -> None:
+        self.path = Path(path).expanduser()
+        self.retention_days = retention_days
+        self.flush_interval = flush_interval
+        self.book_interval_ms = book_interval_ms
+        self.written: Counter[str] = Counter()  # rows committed per kind
+        self.dropped = 0  # events not recorded because recording had stopped
+        self.error: StoreError | None = None
+        self._conn = open_for_writing(self.path)
+        self._buffer: deque[Event] = deque()
+        self._last_book: dict[Market, int] = {}
+        self._markets: dict[Market, int] = {}
+        self._write_lock = threading.Lock()
+        self._closed = False
+        self._stop = threading.Event()
+        self._prune_due = 0.0
+        self._prune()
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(target=self._flush_loop, name="liqtui-recorder", daemon=True)
+            self._thread.start()
+
+    # -- the hot path -------------------------------------------------------------------------
+
+    def add(self, event: Event) -> None:
+        """Queue one event for the next commit. Cheap; safe from any thread."""
+        if self._closed or self.error is not None:
+            self.dropped += 1
+            return
+        if isinstance(event, BookSnapshot):
+            event = self._book_to_keep(event)  # type: ignore[assignment]
+            if event is None:
+                return
+        self._buffer.append(event)
+
+    def _book_to_keep(self, book: BookSnapshot) -> BookSnapshot | None:
+        key = (book.venue, book.symbol)
+        last = self._last_book.get(key)
+        # A book older than the last stored one (another source's clock) starts the throttle anew.
+        if last is not None and 0 <= book.time - last < self.book_interval_ms:
+            return None
+        self._last_book[key] = book.time
+        if len(book.bids) > BOOK_LEVELS or len(book.asks) > BOOK_LEVELS:
+            book = BookSnapshot(
+                book.venue, book.symbol, book.bids[:BOOK_LEVELS], book.asks[:BOOK_LEVELS], book.time
+            )
+        return book
+
+    # -- committing ---------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    def flush(self) -> int:
+        """Commit everything queued so far; returns the number of events written."""
+        with self._write_lock:
+            if self.error is not None or self._conn is None:
+                return 0
+            count = len(self._buffer)
+            if not count:
+                return 0
+            batch = [self._buffer.popleft() for _ in range(count)]
+            try:
+                self._write(batch)
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    self._buffer.extendleft(reversed(batch))  # another writer: retry next tick
+                    return 0
+                self._fail(exc, len(batch))
+                return 0
+            except (sqlite3.Error, OSError) as exc:
+                self._fail(exc, len(batch))
+                return 0
+            return count
+
+    def _write(self, batch: list[Event]) -> None:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            seq = self._next_seq()
+            rows: dict[str, list[tuple]] = {layout.kind: [] for layout in LAYOUTS}
+            for event in batch:
+                layout = BY_TYPE[type(event)]
+                head = (seq, event_time(event))
+                if has_market(layout):
+                    head += (self._market_id(event.venue, event.symbol),)  # type: ignore[union-attr]
+                rows[layout.kind].append(head + layout.to_row(event))
+                seq += 1
+            for kind, values in rows.items():
+                if values:
+                    conn.executemany(_insert_sql(BY_KIND[kind]), values)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            self._markets.clear()  # ids inserted in the rolled-back transaction are gone
+            raise
+        for kind, values in rows.items():
+            self.written[kind] += len(values)
+
+    def _next_seq(self) -> int:
+        # Read inside the write transaction, so two recorders on one file never share a seq.
+        top = 0
+        for table in EVENT_TABLES:
+            value = self._conn.execute(f"SELECT max(seq) FROM {table}").fetchone()[0]
+            top = max(top, value or 0)
+        return top + 1
+
+    def _market_id(self, venue: str, symbol: str) -> int:
+        key = (venue, symbol)
+        found = self._markets.get(key)
+        if found is None:
+            self._conn.execute("INSERT OR IGNORE INTO markets (venue, symbol) VALUES (?, ?)", key)
+            found = self._conn.execute(
+                "SELECT id FROM markets WHERE venue = ? AND symbol = ?", key
+            ).fetchone()[0]
+            self._markets[key] = found
+        return found
+
+    def _fail(self, exc: BaseException, lost: int) -> None:
+        self.error = StoreError(f"{self.path}: recording stopped: {exc}")
+        self.dropped += lost + len(self._buffer)
+        self._buffer.clear()
+
+    # -- retention and lifecycle ---------------------------------------------------------------
+
+    def _prune(self) -> None:
+        with self._write_lock:
+            if self._conn is None or self.error is not None:
+                return
+            try:
+                retention.prune(self._conn, self.retention_days)
+            except sqlite3.OperationalError:
+                pass  # locked by another writer: the next round prunes
+            except sqlite3.Error as exc:
+                self._fail(exc, 0)
+
+    def _flush_loop(self) -> None:
+        elapsed = 0.0
+        while not self._stop.wait(self.flush_interval):
+            self.flush()
+            elapsed += self.flush_interval
+            if elapsed >= PRUNE_EVERY_S:
+                elapsed = 0.0
+                self._prune()
+
+    def close(self) -> None:
+        """Flush everything, prune, checkpoint the WAL into the file and close. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.flush()
+        self._prune()
+        with self._write_lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error:
+                    pass  # a reader holds the log open; SQLite checkpoints later
+                conn.close()
+
+    def __enter__(self) -> "Recorder":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_INSERT_CACHE: dict[str, str] = {}
+
+
+def _insert_sql(layout: Layout) -> str:
+    sql = _INSERT_CACHE.get(layout.kind)
+    if sql is None:
+        head = ("seq", "time", "market") if has_market(layout) else ("seq", "time")
+        columns = head + layout.columns
+        sql = f"INSERT INTO {layout.table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        _INSERT_CACHE[layout.kind] = sql
+    return sql

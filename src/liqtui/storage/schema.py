@@ -1,0 +1,215 @@
+"""The recording file: its SQLite schema, its version stamp, and the checks every reader runs first.
+
+A recording is an SQLite database stamped ``PRAGMA application_id = LQTU`` and ``PRAGMA
+user_version = SCHEMA_VERSION`` (both in the 100-byte file header, so a foreign file is recognised
+without trusting its tables), plus a ``meta`` table (app name, schema version, creation time).
+
+``open_for_writing`` creates or opens a recording; ``open_for_reading`` opens an existing one.
+Both raise ``StoreError`` (a message meant for the user as is) for a file that is missing, not
+SQLite, truncated, corrupt, from another application, or written by a newer liqtui. Any
+``sqlite3.DatabaseError`` met later while reading is turned into ``StoreError`` by ``store_errors``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+APPLICATION_ID = 0x4C515455  # "LQTU"
+SCHEMA_VERSION = 1
+APP_NAME = "liqtui"
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_HEADER_SIZE = 100
+
+# Each event kind has its own table; `seq` (the rowid) is one counter across all tables, so
+# events that share a millisecond replay in the order they arrived. Venue and symbol are interned
+# in `markets` (a one-byte id instead of ~25 bytes of text per row). Sides and flags are 0/1,
+# which SQLite stores in zero bytes.
+_DDL = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE markets (
+    id INTEGER PRIMARY KEY, venue TEXT NOT NULL, symbol TEXT NOT NULL, UNIQUE (venue, symbol));
+CREATE TABLE liquidations (
+    seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, market INTEGER NOT NULL,
+    side INTEGER NOT NULL,  -- 0 long, 1 short: the side of the liquidated position
+    price REAL NOT NULL, qty REAL NOT NULL, usd REAL NOT NULL,
+    recv_delay INTEGER NOT NULL,  -- recv_time - time, ms
+    sampled INTEGER NOT NULL);
+CREATE INDEX liquidations_time ON liquidations (time);
+CREATE TABLE open_interest (
+    seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, market INTEGER NOT NULL,
+    base REAL NOT NULL, usd REAL NOT NULL);
+CREATE INDEX open_interest_time ON open_interest (time);
+CREATE TABLE tickers (
+    seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, market INTEGER NOT NULL,
+    last REAL, mark REAL, index_price REAL, funding_rate REAL, next_funding_time INTEGER,
+    change_24h_pct REAL, volume_24h_usd REAL);
+CREATE INDEX tickers_time ON tickers (time);
+CREATE TABLE price_bars (
+    seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, market INTEGER NOT NULL,
+    open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL,
+    volume_usd REAL NOT NULL);
+CREATE INDEX price_bars_time ON price_bars (time);
+CREATE TABLE books (
+    seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, market INTEGER NOT NULL,
+    bids BLOB NOT NULL, asks BLOB NOT NULL);  -- zlib of little-endian float64 (price, size) pairs
+CREATE INDEX books_time ON books (time);
+CREATE TABLE feed_status (
+    seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, venue TEXT NOT NULL, state TEXT NOT NULL,
+    since INTEGER NOT NULL, detail TEXT NOT NULL, kind TEXT NOT NULL, last_message INTEGER);
+CREATE INDEX feed_status_time ON feed_status (time);
+"""
+
+EVENT_TABLES = ("liquidations", "open_interest", "tickers", "price_bars", "books", "feed_status")
+
+
+class StoreError(Exception):
+    """A recording that cannot be used; the message names the file and is meant for the user as is."""
+
+
+def open_for_writing(path: str | Path) -> sqlite3.Connection:
+    """Open (creating if needed) a recording for the recorder: WAL mode, validated, stamped."""
+    path = Path(path).expanduser()
+    fresh = not path.exists() or (path.is_file() and path.stat().st_size == 0)
+    if not fresh:
+        _check_file(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = _connect(path, mode="rwc")
+        if fresh:
+            _create(conn)
+        _check_stamp(conn, path)
+        conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL in WAL mode: a committed batch survives a killed process (only an OS crash or
+        # power loss can drop the last commits), at a fraction of the cost of FULL.
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        raise _as_store_error(path, exc) from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot write the recording: {exc.strerror or exc}") from None
+    return conn
+
+
+def open_for_reading(path: str | Path) -> sqlite3.Connection:
+    """Open an existing recording to read it; never creates or changes the file's contents."""
+    path = Path(path).expanduser()
+    _check_file(path)
+    try:
+        conn = _connect(path, mode="rw")
+        _check_stamp(conn, path)
+    except sqlite3.DatabaseError as exc:
+        raise _as_store_error(path, exc) from None
+    return conn
+
+
+@contextmanager
+def store_errors(path: str | Path) -> Iterator[None]:
+    """Turn SQLite's errors while reading ``path`` into one clear ``StoreError``."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise _as_store_error(Path(path), exc) from None
+
+
+def _connect(path: Path, mode: str) -> sqlite3.Connection:
+    # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in the recorder).
+    uri = f"file:{path.as_posix()}?mode={mode}"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10.0)
+    return conn
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    # The schema and the stamp are committed in rollback-journal mode, before WAL is switched on:
+    # the main file then always carries the header a reader checks, even if the first session is
+    # killed before SQLite ever checkpoints its write-ahead log.
+    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # lets retention hand freed pages back
+    conn.execute("BEGIN IMMEDIATE")
+    for statement in _DDL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.executemany(
+        "INSERT INTO meta (key, value) VALUES (?, ?)",
+        [
+            ("app", APP_NAME),
+            ("schema_version", str(SCHEMA_VERSION)),
+            ("created_ms", str(int(time.time() * 1000))),
+        ],
+    )
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    conn.execute("COMMIT")
+
+
+def _check_file(path: Path) -> None:
+    """Cheap checks on the raw bytes: exists, is SQLite, is not shorter than its header says."""
+    if not path.exists():
+        raise StoreError(f"{path}: no such recording")
+    if not path.is_file():
+        raise StoreError(f"{path}: not a file")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            header = fh.read(_HEADER_SIZE)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if size == 0:
+        raise StoreError(f"{path}: empty file, not a liqtui recording")
+    if not header.startswith(_SQLITE_MAGIC):
+        raise StoreError(f"{path}: not a liqtui recording (not an SQLite database)")
+    if len(header) < _HEADER_SIZE:
+        raise StoreError(f"{path}: truncated recording ({size} bytes, shorter than its header)")
+    _check_length(path, header, size)
+
+
+def _check_length(path: Path, header: bytes, size: int) -> None:
+    page_size = struct.unpack(">H", header[16:18])[0]
+    page_size = 65536 if page_size == 1 else page_size
+    change_counter, page_count = struct.unpack(">II", header[24:32])
+    valid_for = struct.unpack(">I", header[92:96])[0]
+    wal = path.with_name(path.name + "-wal")
+    # With a non-empty write-ahead log beside it, the main file may legitimately lag its header
+    # (a checkpoint interrupted by a kill is redone on open), so only SQLite can judge it.
+    if wal.exists() and wal.stat().st_size > 0:
+        return
+    if valid_for == change_counter and page_count and size < page_count * page_size:
+        raise StoreError(
+            f"{path}: truncated recording ({size} bytes, its header says {page_count * page_size})"
+        )
+    if size % page_size:
+        raise StoreError(f"{path}: truncated or damaged recording ({size} bytes is not whole pages)")
+
+
+def _check_stamp(conn: sqlite3.Connection, path: Path) -> None:
+    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if application_id != APPLICATION_ID:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        if not tables and application_id == 0:
+            raise StoreError(f"{path}: an empty SQLite database, not a liqtui recording")
+        what = f"tables: {', '.join(sorted(tables)[:5])}" if tables else f"application id {application_id:#x}"
+        raise StoreError(f"{path}: not a liqtui recording (an SQLite database of another application; {what})")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: recorded by a newer liqtui (schema version {version}; this liqtui reads up to "
+            f"{SCHEMA_VERSION}); upgrade liqtui to read it"
+        )
+    if version < 1:
+        raise StoreError(f"{path}: damaged recording (no schema version)")
+    found = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing = [t for t in ("meta", "markets", *EVENT_TABLES) if t not in found]
+    if missing:
+        raise StoreError(f"{path}: damaged recording (missing tables: {', '.join(missing)})")
+
+
+def _as_store_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    text = str(exc)
+    if "not a database" in text:
+        return StoreError(f"{path}: not a liqtui recording, or damaged beyond reading ({text})")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"{path}: the recording is locked by another process ({text})")
+    return StoreError(f"{path}: corrupt recording ({text})")
