@@ -1,0 +1,248 @@
+"""The fake exchanges speak each venue's protocol well enough for the REAL ccxt.pro client.
+
+Every test drives a plain ccxt.pro client (built by liqtui's make_exchange with the fake's
+url_rewrite) against a fake on 127.0.0.1 and checks that the values the fake was set to come out
+of ccxt's parsers: markets, open interest, tickers, books, liquidations, and the fault switches
+(server-side disconnect, 429 with Retry-After, 404). A few tests talk raw websocket to pin the
+venue's control messages (acks, ping/pong) that ccxt hides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import ccxt
+import pytest
+
+from fakes import FakeExchange
+
+LIQUIDATION_VENUES = ["binanceusdm"]
+ALL_VENUES = ["binanceusdm"]
+WATCH_TIMEOUT = 10
+
+# Per venue: the REST path load_markets needs, the path fetch_open_interest uses, the liquidation
+# side ccxt passes through raw for a liquidated LONG, and the websocket topic of an order book.
+SPEC = {
+    "binanceusdm": dict(markets="/fapi/v1/exchangeInfo", open_interest="/fapi/v1/openInterest",
+                        long_raw_side="sell", short_raw_side="buy", book_topic="btcusdt@depth",
+                        liquidation_topic="forceOrder", ws_path="/ws"),
+}
+
+
+async def watch(coro, timeout: float = WATCH_TIMEOUT):
+    return await asyncio.wait_for(coro, timeout)
+
+
+@pytest.mark.parametrize("venue", ALL_VENUES)
+async def test_load_markets_lists_the_usdt_perps(venue, fake_exchange, ccxt_client):
+    fake = await fake_exchange(venue)
+    exchange = ccxt_client(fake)
+    markets = await exchange.load_markets()
+    for symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"):
+        assert markets[symbol]["swap"] and markets[symbol]["linear"], symbol
+    assert any(r.path == SPEC[venue]["markets"] for r in fake.requests)
+
+
+@pytest.mark.parametrize("venue", ["binanceusdm"])
+async def test_fetch_open_interest_returns_what_the_fake_was_set_to(venue, fake_exchange, ccxt_client):
+    fake = await fake_exchange(venue)
+    fake.set_open_interest("ETH/USDT:USDT", 1_234_567.891)
+    exchange = ccxt_client(fake)
+    interest = await exchange.fetch_open_interest("ETH/USDT:USDT")
+    assert interest["symbol"] == "ETH/USDT:USDT"
+    assert interest["openInterestAmount"] == pytest.approx(1_234_567.891, rel=1e-6)
+    assert any(r.path == SPEC[venue]["open_interest"] for r in fake.requests)
+
+
+@pytest.mark.parametrize("venue", ALL_VENUES)
+async def test_fetch_tickers_carry_the_price_set(venue, fake_exchange, ccxt_client):
+    fake = await fake_exchange(venue)
+    fake.set_price("SOL/USDT:USDT", 151.23)
+    exchange = ccxt_client(fake)
+    tickers = await exchange.fetch_tickers()
+    assert {"BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"} <= set(tickers)
+    assert tickers["SOL/USDT:USDT"]["last"] == pytest.approx(151.23)
+
+
+@pytest.mark.parametrize("venue", ALL_VENUES)
+async def test_fetch_order_book_is_centred_on_the_price(venue, fake_exchange, ccxt_client):
+    fake = await fake_exchange(venue)
+    fake.set_price("BTC/USDT:USDT", 90_000)
+    exchange = ccxt_client(fake)
+    book = await exchange.fetch_order_book("BTC/USDT:USDT", 20)
+    assert 0 < len(book["bids"]) <= 20 and 0 < len(book["asks"]) <= 20
+    assert book["bids"][0][0] < 90_000 < book["asks"][0][0]
+    assert book["bids"][0][0] > book["bids"][-1][0]
+
+
+async def test_binance_open_interest_history_is_5m_and_honours_limit(fake_exchange, ccxt_client):
+    fake = await fake_exchange("binanceusdm")
+    fake.set_open_interest("BTC/USDT:USDT", 77_000)
+    exchange = ccxt_client(fake)
+    history = await exchange.fetch_open_interest_history("BTC/USDT:USDT", "5m", limit=12)
+    assert len(history) == 12
+    times = [h["timestamp"] for h in history]
+    assert all(b - a == 300_000 for a, b in zip(times, times[1:]))
+    assert history[-1]["openInterestAmount"] == pytest.approx(77_000)
+    since = exchange.milliseconds() - 29 * 86_400_000
+    oldest = await exchange.fetch_open_interest_history("BTC/USDT:USDT", "5m", since, limit=5)
+    assert len(oldest) == 5 and since <= oldest[0]["timestamp"] < since + 300_000
+    # ccxt sends endTime = since + limit x period: a window older than Binance's 30 days is empty
+    too_old = exchange.milliseconds() - 40 * 86_400_000
+    assert await exchange.fetch_open_interest_history("BTC/USDT:USDT", "5m", too_old, limit=5) == []
+
+
+@pytest.mark.parametrize("venue", LIQUIDATION_VENUES)
+@pytest.mark.parametrize("side", ["long", "short"])
+async def test_watch_liquidations_returns_the_pushed_liquidation(venue, side, fake_exchange, ccxt_client):
+    fake = await fake_exchange(venue)
+    exchange = ccxt_client(fake)
+    await exchange.load_markets()
+    pending = asyncio.ensure_future(exchange.watch_liquidations_for_symbols(["BTC/USDT:USDT"]))
+    await fake.wait_subscribed(SPEC[venue]["liquidation_topic"])
+    delivered = await fake.push(fake.liquidation_frame("BTC/USDT:USDT", side=side, price=93_456.7, qty=0.25))
+    assert delivered == 1
+    liquidations = await watch(pending)
+    assert liquidations[-1]["symbol"] == "BTC/USDT:USDT"
+    assert liquidations[-1]["price"] == pytest.approx(93_456.7)
+    assert liquidations[-1]["side"] == SPEC[venue][f"{side}_raw_side"]
+
+
+async def test_binance_all_market_liquidation_stream(fake_exchange, ccxt_client):
+    fake = await fake_exchange("binanceusdm")
+    exchange = ccxt_client(fake)
+    await exchange.load_markets()
+    pending = asyncio.ensure_future(exchange.watch_liquidations_for_symbols(None))
+    assert await fake.wait_subscribed("!forceOrder@arr") == "!forceOrder@arr"
+    await fake.push(fake.liquidation_frame("SOL", side="long", price=139.5, qty=10))
+    [liquidation] = await watch(pending)
+    assert (liquidation["symbol"], liquidation["side"], liquidation["contracts"]) == ("SOL/USDT:USDT", "sell", 10)
+
+
+@pytest.mark.parametrize("venue", ALL_VENUES)
+async def test_watch_order_book_snapshot_then_update(venue, fake_exchange, ccxt_client):
+    fake = await fake_exchange(venue)
+    fake.set_price("BTC/USDT:USDT", 95_000)
+    exchange = ccxt_client(fake)
+    await exchange.load_markets()
+    first = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", 50))
+    await fake.wait_subscribed(SPEC[venue]["book_topic"])
+    book = await watch(first)
+    best_bid = book["bids"][0][0]
+    assert best_bid < 95_000 < book["asks"][0][0]
+    better_bid = best_bid + 0.5
+    update = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", 50))
+    await asyncio.sleep(0)
+    await fake.push(fake.book_update_frame("BTC/USDT:USDT", bids=[[better_bid, 2.5]]))
+    book = await watch(update)
+    assert book["bids"][0] == [better_bid, 2.5]
+
+
+@pytest.mark.parametrize("venue", ALL_VENUES)
+async def test_drop_connections_fails_the_pending_watch_with_network_error(venue, fake_exchange, ccxt_client):
+    fake = await fake_exchange(venue)
+    exchange = ccxt_client(fake)
+    await exchange.load_markets()
+    await watch(exchange.watch_order_book("BTC/USDT:USDT", 50))
+    pending = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", 50))
+    await asyncio.sleep(0.05)
+    assert await fake.drop_connections() >= 1
+    with pytest.raises(ccxt.NetworkError):
+        await watch(pending)
+    # calling watch again reconnects and resubscribes
+    connections = fake.ws_connections
+    again = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", 50))
+    await watch(again)
+    assert fake.ws_connections == connections + 1
+    assert fake.subscribe_count(SPEC[venue]["book_topic"]) == 2
+
+
+@pytest.mark.parametrize("venue", ALL_VENUES)
+async def test_429_with_retry_after_reaches_ccxt_as_rate_limit_error(venue, fake_exchange, ccxt_client):
+    fake = await fake_exchange(venue)
+    exchange = ccxt_client(fake)
+    await exchange.load_markets()
+    path = SPEC[venue]["open_interest"]
+    fake.fail_next(path, status=429, times=1, retry_after=2)
+    with pytest.raises(ccxt.DDoSProtection):  # RateLimitExceeded is a DDoSProtection
+        await exchange.fetch_open_interest("BTC/USDT:USDT")
+    assert (await exchange.fetch_open_interest("BTC/USDT:USDT"))["openInterestAmount"] > 0
+
+
+@pytest.mark.parametrize("venue", ALL_VENUES)
+async def test_404_degrades_only_that_endpoint(venue, fake_exchange, ccxt_client):
+    fake = await fake_exchange(venue)
+    exchange = ccxt_client(fake)
+    await exchange.load_markets()
+    fake.not_found(SPEC[venue]["open_interest"])
+    with pytest.raises(ccxt.ExchangeError) as raised:
+        await exchange.fetch_open_interest("BTC/USDT:USDT")
+    assert not isinstance(raised.value, ccxt.DDoSProtection)
+    book = await exchange.fetch_order_book("BTC/USDT:USDT", 20)
+    assert book["bids"]
+
+
+async def test_429_answers_retry_after_header_and_venue_error_body(fake_exchange):
+    fake = await fake_exchange("binanceusdm")
+    fake.fail_next("/fapi/v1/depth", status=429, times=2, retry_after=7)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(2):
+            async with session.get(f"{fake.http_base}/fapi/v1/depth", params={"symbol": "BTCUSDT"}) as response:
+                assert response.status == 429
+                assert response.headers["Retry-After"] == "7"
+                assert (await response.json())["code"] == -1003
+        async with session.get(f"{fake.http_base}/fapi/v1/depth", params={"symbol": "BTCUSDT", "limit": "5"}) as response:
+            assert response.status == 200
+            assert len((await response.json())["bids"]) == 5
+        async with session.get(f"{fake.http_base}/fapi/v1/nonexistent") as response:
+            assert response.status == 404
+            assert set(await response.json()) == {"code", "msg"}
+
+
+async def test_binance_subscribe_ack_and_server_ping_answered_by_ccxt(fake_exchange, ccxt_client):
+    fake = await fake_exchange("binanceusdm", server_ping_interval=0.05)
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{fake.ws_base}/market/ws/0") as ws:
+            await ws.send_json({"method": "SUBSCRIBE", "params": ["!forceOrder@arr"], "id": 7})
+            assert await ws.receive_json(timeout=5) == {"result": None, "id": 7}
+            await ws.send_json({"method": "LIST_SUBSCRIPTIONS", "id": 8})
+            assert await ws.receive_json(timeout=5) == {"result": ["!forceOrder@arr"], "id": 8}
+    exchange = ccxt_client(fake)
+    pending = asyncio.ensure_future(exchange.watch_liquidations_for_symbols(None))
+    await fake.wait_subscribed("!forceOrder@arr")
+    for _ in range(200):  # ccxt answers the server's websocket PINGs itself
+        if fake.pongs_received:
+            break
+        await asyncio.sleep(0.02)
+    assert fake.pongs_received >= 1
+    pending.cancel()
+
+
+async def test_push_routes_by_topic_sends_text_verbatim_and_silence_drops(fake_exchange):
+    fake = await fake_exchange("binanceusdm")
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{fake.ws_base}/public/ws/1") as books, \
+                session.ws_connect(f"{fake.ws_base}/market/ws/0") as liquidations:
+            await books.send_json({"method": "SUBSCRIBE", "params": ["btcusdt@depth@100ms"], "id": 1})
+            await liquidations.send_json({"method": "SUBSCRIBE", "params": ["!forceOrder@arr"], "id": 1})
+            await books.receive_json(timeout=5)
+            await liquidations.receive_json(timeout=5)
+            assert sorted(fake.subscriptions) == ["!forceOrder@arr", "btcusdt@depth@100ms"]
+            assert await fake.push(fake.liquidation_frame("ETH", side="short", price=3000, qty=1)) == 1
+            frame = await liquidations.receive_json(timeout=5)
+            assert (frame["e"], frame["o"]["S"], frame["o"]["s"]) == ("forceOrder", "BUY", "ETHUSDT")
+            assert await fake.push("{not json") == 2
+            assert await books.receive_str(timeout=5) == "{not json"
+            assert await liquidations.receive_str(timeout=5) == "{not json"
+            fake.silence(True)
+            assert await fake.push(fake.liquidation_frame("ETH")) == 0
+            fake.silence(False)
+            assert await fake.push(fake.liquidation_frame("BTC", price=1, qty=1)) == 1
+            assert (await liquidations.receive_json(timeout=5))["o"]["s"] == "BTCUSDT"
+    assert fake.ws_connections == 2
+
+
+def test_unknown_venue_is_a_clear_error():
+    with pytest.raises(ValueError, match="no fake for venue 'kraken'"):
+        FakeExchange("kraken")
