@@ -1,0 +1,133 @@
+"""`liqtui record`: record every event of the live venues (or the demo market) to SQLite, headless.
+
+Runs until ``--duration`` seconds have passed, or SIGINT/SIGTERM; either way every event received
+is flushed to the file before the command exits. Never imports Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+from pathlib import Path
+
+from liqtui.config import Settings
+from liqtui.feeds.base import EventSource
+from liqtui.storage import Recorder, StoreError
+
+DEMO_RATES = ("calm", "busy", "stress")
+PROGRESS_EVERY_S = 60.0
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument(
+        "--out", metavar="PATH", default=None,
+        help="recording file (default: the config's record_path, else <data dir>/liqtui.sqlite)",
+    )
+    parser.add_argument(
+        "--duration", metavar="S", type=float, default=None,
+        help="stop after S seconds (default: until Ctrl-C or SIGTERM)",
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="record the simulated market (venues demo-*) instead of live venues"
+    )
+    parser.add_argument("--seed", metavar="N", type=int, default=None, help="demo: random seed (deterministic)")
+    parser.add_argument("--rate", choices=DEMO_RATES, default=None, help="demo: market activity (default busy)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.demo and (args.seed is not None or args.rate is not None):
+        print("liqtui: --seed and --rate apply to --demo only", file=sys.stderr)
+        return 2
+    if args.duration is not None and args.duration <= 0:
+        print("liqtui: --duration must be a positive number of seconds", file=sys.stderr)
+        return 2
+    path = Path(args.out).expanduser() if args.out else settings.recording_path
+    try:
+        recorder = Recorder(path, retention_days=settings.retention_days)
+    except StoreError as exc:
+        print(f"liqtui: {exc}", file=sys.stderr)
+        return 2
+    try:
+        try:
+            source = _source(args, settings)
+        except ImportError as exc:
+            print(f"liqtui: this build cannot record that source ({exc})", file=sys.stderr)
+            return 2
+        print(f"liqtui: recording {source.mode} to {path} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        failure = asyncio.run(_record(source, recorder, args.duration))
+    finally:
+        recorder.close()
+    _report(recorder, path)
+    if recorder.error is not None:
+        print(f"liqtui: {recorder.error}", file=sys.stderr)
+        return 2
+    if failure:
+        print(f"liqtui: the source stopped: {failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _source(args: argparse.Namespace, settings: Settings) -> EventSource:
+    # Imported here: only the source asked for is loaded.
+    if args.demo:
+        from liqtui.feeds.demo import DemoSource
+
+        options: dict = {"realtime": True}
+        if args.seed is not None:
+            options["seed"] = args.seed
+        if args.rate is not None:
+            options["rate"] = args.rate
+        return DemoSource(settings, **options)
+    from liqtui.feeds.live import LiveSource
+
+    return LiveSource(settings)
+
+
+async def _record(source: EventSource, recorder: Recorder, duration: float | None) -> str | None:
+    """Run ``source`` into ``recorder`` until the duration, a signal, or a recording error.
+
+    Returns a description of the source's failure, or None when it was stopped normally.
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    feed = asyncio.create_task(source.run(recorder.add))
+    watch = asyncio.create_task(_watch(recorder, stop, duration))
+    await asyncio.wait({feed, watch}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (feed, watch):
+        task.cancel()
+    results = await asyncio.gather(feed, watch, return_exceptions=True)
+    error = results[0]
+    if isinstance(error, BaseException) and not isinstance(error, asyncio.CancelledError):
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+async def _watch(recorder: Recorder, stop: asyncio.Event, duration: float | None) -> None:
+    started = time.monotonic()
+    next_report = started + PROGRESS_EVERY_S
+    while not stop.is_set() and recorder.error is None:
+        now = time.monotonic()
+        if duration is not None and now - started >= duration:
+            return
+        if now >= next_report:
+            next_report += PROGRESS_EVERY_S
+            print(f"liqtui: {_counts(recorder)}", file=sys.stderr, flush=True)
+        try:
+            await asyncio.wait_for(stop.wait(), 0.2)
+        except TimeoutError:
+            pass
+
+
+def _counts(recorder: Recorder) -> str:
+    total = sum(recorder.written.values())
+    parts = ", ".join(f"{kind} {count:,}" for kind, count in sorted(recorder.written.items()) if count)
+    return f"{total:,} events recorded" + (f" ({parts})" if parts else "")
+
+
+def _report(recorder: Recorder, path: Path) -> None:
+    print(f"liqtui: {_counts(recorder)} to {path}", file=sys.stderr)

@@ -1,0 +1,71 @@
+"""A recording as pandas frames, one per event kind, for ``liqtui export``.
+
+Every frame starts with ``time`` (ms epoch) and ``time_utc``; venue and symbol are spelled out.
+Order books come out long: one row per level (``side`` bid/ask, ``level`` 0 = best).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from liqtui.storage.rows import BY_KIND, check_kinds, has_market, unpack_levels
+from liqtui.storage.schema import open_for_reading, store_errors
+
+EXPORT_KINDS = ("liquidations", "oi", "tickers", "books", "bars", "status")
+
+
+def frame(path: str | Path, kind: str) -> pd.DataFrame:
+    """All rows of one kind, in time order."""
+    (kind,) = check_kinds([kind])
+    layout = BY_KIND[kind]
+    conn = open_for_reading(path)
+    try:
+        with store_errors(path):
+            if has_market(layout):
+                sql = (
+                    f"SELECT t.time, m.venue, m.symbol, {', '.join('t.' + c for c in layout.columns)} "
+                    f"FROM {layout.table} t JOIN markets m ON m.id = t.market ORDER BY t.time, t.seq"
+                )
+            else:
+                sql = f"SELECT time, {', '.join(layout.columns)} FROM {layout.table} ORDER BY time, seq"
+            df = pd.read_sql_query(sql, conn)
+    finally:
+        conn.close()
+    df = _SHAPERS.get(kind, lambda d: d)(df)
+    df.insert(1, "time_utc", pd.to_datetime(df["time"], unit="ms", utc=True))
+    return df
+
+
+def _liquidations(df: pd.DataFrame) -> pd.DataFrame:
+    df["side"] = df["side"].map({0: "long", 1: "short"})
+    df["sampled"] = df["sampled"].astype(bool)
+    df.insert(1, "recv_time", df["time"] + df.pop("recv_delay"))
+    return df
+
+
+def _tickers(df: pd.DataFrame) -> pd.DataFrame:
+    return df.rename(columns={"index_price": "index"})
+
+
+def _books(df: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for time, venue, symbol, bids, asks in df.itertuples(index=False):
+        for side, blob in (("bid", bids), ("ask", asks)):
+            for level, (price, size) in enumerate(unpack_levels(blob)):
+                rows.append((time, venue, symbol, side, level, price, size))
+    return pd.DataFrame(rows, columns=["time", "venue", "symbol", "side", "level", "price", "size"])
+
+
+_SHAPERS = {"liquidations": _liquidations, "tickers": _tickers, "books": _books}
+
+
+def write(df: pd.DataFrame, out: Path, fmt: str) -> None:
+    """Write ``df`` as csv or parquet. Parquet needs pyarrow: ImportError when it is missing."""
+    if fmt == "csv":
+        df.to_csv(out, index=False)
+    elif fmt == "parquet":
+        df.to_parquet(out, index=False)
+    else:
+        raise ValueError(f"unknown format {fmt!r} (expected csv or parquet)")
