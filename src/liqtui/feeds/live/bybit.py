@@ -1,0 +1,215 @@
+"""Bybit v5 (linear and inverse perpetuals): wire shapes and endpoint choices.
+
+Liquidations: ``allLiquidation.{SYMBOL}``, one topic per symbol (the watchlist and the top symbols
+by 24 h turnover): every liquidation, batched every 500 ms, several per message. Not sampled.
+Open interest, mark, index, funding and 24 h turnover of every linear symbol come in ONE
+``GET /v5/market/tickers?category=linear`` call. History: ``/v5/market/open-interest`` (5 min)
+and klines. Order book depth 50.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
+from liqtui.feeds.live.markets import MarketInfo, guess_linear
+from liqtui.feeds.live.venue import VenueAdapter, fnum, inum
+
+VENUE = "bybit"
+TOP_SYMBOLS = 20  # liquidation topics beyond the watchlist: the most traded linear symbols
+OI_HISTORY_PAGE = 200
+
+
+def parse_liquidation(entry: dict[str, Any], market: MarketInfo, recv_ms: int) -> Liquidation:
+    """One entry of an ``allLiquidation`` frame's ``data`` list::
+
+        {"T": 1739502302929, "s": "ROSEUSDT", "S": "Sell", "v": "20000", "p": "0.04499"}
+
+    ``S`` is the side of the POSITION: ``Buy`` means a LONG was liquidated (the opposite of
+    Binance). ``p`` is the bankruptcy price; ``v`` is base coin on linear contracts and USD
+    contracts on inverse ones. The retired ``liquidation.{symbol}`` topic used
+    ``{"price", "side", "size", "symbol", "updatedTime"}`` with the same meanings.
+    """
+    side_raw = entry.get("S", entry.get("side"))
+    size = fnum(entry.get("v", entry.get("size"))) or 0.0
+    price = fnum(entry.get("p", entry.get("price"))) or 0.0
+    if market.inverse:
+        usd = size * market.contract_size
+        qty = usd / price if price else 0.0
+    else:
+        qty = size * market.contract_size
+        usd = qty * price
+    return Liquidation(
+        venue=VENUE,
+        symbol=market.symbol,
+        side=Side.LONG if side_raw == "Buy" else Side.SHORT,
+        price=price,
+        qty=qty,
+        usd=usd,
+        time=int(entry.get("T") or entry.get("updatedTime") or recv_ms),
+        recv_time=recv_ms,
+        sampled=False,
+    )
+
+
+def liquidations_from_frame(message: Any, markets: dict[str, MarketInfo], recv_ms: int, unknown: set[str]) -> list[Liquidation] | None:
+    """``{"topic": "allLiquidation.ROSEUSDT", "type": "snapshot", "ts": 1739502303204, "data": [entry, ...]}``
+    -> every entry's Liquidation; None when the frame is not a liquidation topic."""
+    if not isinstance(message, dict):
+        return None
+    topic = message.get("topic")
+    if not isinstance(topic, str) or not (topic.startswith("allLiquidation.") or topic.startswith("liquidation.")):
+        return None
+    data = message.get("data")
+    entries = data if isinstance(data, list) else [data]
+    out = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        exchange_id = str(entry.get("s", entry.get("symbol", topic.split(".", 1)[1])))
+        market = markets.get(exchange_id)
+        if market is None:
+            unknown.add(exchange_id)
+            market = guess_linear(exchange_id)
+            if market is None:
+                continue
+        out.append(parse_liquidation(entry, market, recv_ms))
+    return out
+
+
+def market_from_ticker(row: dict[str, Any], market: MarketInfo, now_ms: int) -> tuple[OpenInterest | None, Ticker]:
+    """One item of ``GET /v5/market/tickers`` ``result.list`` (or a ``tickers.{symbol}`` push)::
+
+        {"symbol": "BTCUSDT", "lastPrice": "65114.30", "markPrice": "65117.44", "indexPrice": "65137.76",
+         "openInterest": "59891.732", "openInterestValue": "3899996265.01", "turnover24h": "1142118412.9021",
+         "volume24h": "17573.9120", "price24hPcnt": "0.001624", "fundingRate": "0.0001",
+         "nextFundingTime": "1786320000000", ...}
+
+    Linear: ``openInterest`` base coin, ``openInterestValue`` USD, ``turnover24h`` USD.
+    Inverse (BTCUSD): ``openInterest`` USD contracts, ``openInterestValue`` coin, ``volume24h`` USD.
+    """
+    oi_a, oi_b = fnum(row.get("openInterest")), fnum(row.get("openInterestValue"))
+    if market.inverse:
+        base, usd, volume = oi_b, oi_a, fnum(row.get("volume24h"))
+    else:
+        base, usd, volume = oi_a, oi_b, fnum(row.get("turnover24h"))
+    change = fnum(row.get("price24hPcnt"))
+    oi = OpenInterest(VENUE, market.symbol, base, usd, now_ms) if base is not None and usd is not None else None
+    ticker = Ticker(
+        venue=VENUE,
+        symbol=market.symbol,
+        time=now_ms,
+        last=fnum(row.get("lastPrice")),
+        mark=fnum(row.get("markPrice")),
+        index=fnum(row.get("indexPrice")),
+        funding_rate=fnum(row.get("fundingRate")),
+        next_funding_time=inum(row.get("nextFundingTime")) or None,
+        change_24h_pct=change * 100 if change is not None else None,
+        volume_24h_usd=volume,
+    )
+    return oi, ticker
+
+
+def open_interest_history(payload: dict[str, Any], market: MarketInfo, closes: dict[int, float]) -> list[OpenInterest]:
+    """``GET /v5/market/open-interest`` ->
+    ``{"result": {"list": [{"openInterest": "461134384.00000000", "timestamp": "1669571400000"}, ...], "nextPageCursor": ""}}``
+    (newest first). Linear OI is in the base coin and is priced with the 5-minute close at that time;
+    inverse OI is in USD contracts."""
+    out = []
+    for row in (payload.get("result") or {}).get("list") or []:
+        amount, time = fnum(row.get("openInterest")), inum(row.get("timestamp"))
+        if amount is None or time is None:
+            continue
+        close = closes.get(time)
+        if close is None:
+            continue
+        if market.inverse:
+            usd = amount * market.contract_size
+            out.append(OpenInterest(VENUE, market.symbol, usd / close, usd, time))
+        else:
+            out.append(OpenInterest(VENUE, market.symbol, amount, amount * close, time))
+    out.reverse()
+    return out
+
+
+class Bybit(VenueAdapter):
+    venue = VENUE
+    book_limit = 50
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.top_symbols: list[str] = []
+
+    def parse_liquidations(self, message: Any, recv_ms: int) -> list[Liquidation] | None:
+        return liquidations_from_frame(message, self.markets.by_id, recv_ms, self.unknown_ids)
+
+    def is_heartbeat(self, message: Any) -> bool:
+        return isinstance(message, dict) and (message.get("op") in ("pong", "ping", "subscribe") or message.get("ret_msg") == "pong")
+
+    def liquidation_symbols(self, watchlist: list[str]) -> list[str]:
+        symbols = [s for s in watchlist if s in self.markets.by_symbol]
+        for symbol in self.top_symbols:
+            if symbol not in symbols:
+                symbols.append(symbol)
+        return symbols
+
+    async def watch_liquidations(self, exchange: Any, symbols: list[str]) -> None:
+        # Linear and inverse topics live on different sockets: one ccxt call per socket.
+        groups: dict[str, tuple[list[str], list[str]]] = {}
+        for symbol in symbols:
+            market = self.markets.by_symbol[symbol]
+            url = await exchange.get_url_by_market_type(symbol, False, "watchLiquidations", {})
+            hashes, topics = groups.setdefault(url, ([], []))
+            hashes.append("liquidations::" + symbol)
+            topics.append("allLiquidation." + market.exchange_id)
+        tasks = [asyncio.ensure_future(exchange.watch_topics(url, h, t, {})) for url, (h, t) in groups.items()]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int) -> list[OpenInterest | Ticker]:
+        payload = await exchange.publicGetV5MarketTickers({"category": "linear"})
+        rows = (payload.get("result") or {}).get("list") or []
+        wanted = set(symbols)
+        events: list[OpenInterest | Ticker] = []
+        turnover: list[tuple[float, str]] = []
+        for row in rows:
+            market = self.markets.by_id.get(str(row.get("symbol")))
+            if market is None:
+                continue
+            turnover.append((fnum(row.get("turnover24h")) or 0.0, market.symbol))
+            if market.symbol in wanted:
+                oi, ticker = market_from_ticker(row, market, now_ms)
+                events.append(ticker)
+                if oi is not None:
+                    events.append(oi)
+        turnover.sort(reverse=True)
+        self.top_symbols = [symbol for _, symbol in turnover[:TOP_SYMBOLS]]
+        return events
+
+    async def fetch_oi_history(self, exchange: Any, symbol: str, since_ms: int, now_ms: int, closes: dict[int, float]) -> list[OpenInterest]:
+        market = self.markets.by_symbol.get(symbol)
+        if market is None:
+            return []
+        category = "inverse" if market.inverse else "linear"
+        out: list[OpenInterest] = []
+        end = now_ms
+        while end > since_ms:
+            payload = await exchange.publicGetV5MarketOpenInterest(
+                {"category": category, "symbol": market.exchange_id, "intervalTime": "5min", "limit": OI_HISTORY_PAGE, "startTime": since_ms, "endTime": end}
+            )
+            page = open_interest_history(payload, market, closes)
+            rows = (payload.get("result") or {}).get("list") or []
+            if not rows:
+                break
+            out[:0] = page
+            oldest = min(inum(r.get("timestamp")) or end for r in rows)
+            if oldest >= end:
+                break
+            end = oldest - 1
+        return out

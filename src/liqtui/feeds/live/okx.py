@@ -1,0 +1,214 @@
+"""OKX perpetual swaps: wire shapes and endpoint choices.
+
+Liquidations: ``liquidation-orders`` (instType SWAP): at most one order per contract per second,
+so events are marked ``sampled``; several ``details`` per message, sizes in CONTRACTS.
+Open interest of every swap in one ``GET /api/v5/public/open-interest?instType=SWAP``; last and
+24 h volume in one ``GET /api/v5/market/tickers?instType=SWAP``; mark prices in one
+``GET /api/v5/public/mark-price?instType=SWAP``; funding per symbol from
+``GET /api/v5/public/funding-rate``. History: rubik ``open-interest-history`` (5 m) and candles.
+Order book: the ``books`` channel (never limit=50: ``books50`` needs a login).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
+from liqtui.feeds.live.markets import MarketInfo
+from liqtui.feeds.live.venue import VenueAdapter, fnum, inum
+
+VENUE = "okx"
+OI_HISTORY_PAGE = 100
+
+
+def contracts_to_base_usd(contracts: float, price: float, market: MarketInfo) -> tuple[float, float]:
+    """OKX sizes are contracts: linear ``ctVal`` is base coin per contract, inverse ``ctVal`` is USD."""
+    if market.inverse:
+        usd = contracts * market.contract_size
+        return (usd / price if price else 0.0), usd
+    base = contracts * market.contract_size
+    return base, base * price
+
+
+def parse_detail(detail: dict[str, Any], market: MarketInfo, recv_ms: int) -> Liquidation:
+    """One entry of a ``liquidation-orders`` item's ``details``::
+
+        {"bkLoss": "0", "bkPx": "57102.9", "ccy": "", "posSide": "long", "side": "sell",
+         "sz": "10000", "ts": "1723038122631"}
+
+    The liquidated position is ``posSide`` when it says long/short; in net mode (``net`` or empty)
+    a ``sell`` closes a long. Notional is ``sz`` (contracts) x ``ctVal`` x ``bkPx``.
+    """
+    price = fnum(detail.get("bkPx")) or 0.0
+    qty, usd = contracts_to_base_usd(fnum(detail.get("sz")) or 0.0, price, market)
+    pos_side = detail.get("posSide")
+    if pos_side == "long" or pos_side == "short":
+        side = Side(pos_side)
+    else:
+        side = Side.LONG if detail.get("side") == "sell" else Side.SHORT
+    return Liquidation(
+        venue=VENUE,
+        symbol=market.symbol,
+        side=side,
+        price=price,
+        qty=qty,
+        usd=usd,
+        time=inum(detail.get("ts")) or recv_ms,
+        recv_time=recv_ms,
+        sampled=True,
+    )
+
+
+def liquidations_from_frame(message: Any, markets: dict[str, MarketInfo], recv_ms: int, unknown: set[str]) -> list[Liquidation] | None:
+    """``{"arg": {"channel": "liquidation-orders", "instType": "SWAP"},
+    "data": [{"instId": "BTC-USDT-SWAP", "instType": "SWAP", "details": [detail, ...], ...}, ...]}``
+    -> one Liquidation per detail; None when the frame is not a liquidation push (an ``event``
+    acknowledgement carries no ``data``). An unknown ``instId`` has no known ``ctVal``: it is
+    noted in ``unknown`` (the runtime reloads the markets) and skipped."""
+    if not isinstance(message, dict):
+        return None
+    arg = message.get("arg")
+    if not isinstance(arg, dict) or arg.get("channel") != "liquidation-orders" or "data" not in message:
+        return None
+    out = []
+    for item in message.get("data") or []:
+        if not isinstance(item, dict):
+            continue
+        inst_id = str(item.get("instId", ""))
+        market = markets.get(inst_id)
+        if market is None:
+            unknown.add(inst_id)
+            continue
+        for detail in item.get("details") or []:
+            if isinstance(detail, dict):
+                out.append(parse_detail(detail, market, recv_ms))
+    return out
+
+
+def open_interests(rows: list[dict[str, Any]], markets: dict[str, MarketInfo], symbols: set[str], now_ms: int) -> list[OpenInterest]:
+    """``GET /api/v5/public/open-interest`` ``data``::
+
+        {"instId": "BTC-USDT-SWAP", "instType": "SWAP", "oi": "2125419", "oiCcy": "21254.19",
+         "oiUsd": "1403123456.1", "ts": "1664005108969"}
+
+    ``oi`` contracts, ``oiCcy`` base coin, ``oiUsd`` USD (older responses lack it: priced with
+    the mark instead, via ``marks``).
+    """
+    out = []
+    for row in rows:
+        market = markets.get(str(row.get("instId")))
+        if market is None or market.symbol not in symbols:
+            continue
+        base, usd = fnum(row.get("oiCcy")), fnum(row.get("oiUsd"))
+        if base is None:
+            continue
+        out.append(OpenInterest(VENUE, market.symbol, base, usd if usd is not None else float("nan"), inum(row.get("ts")) or now_ms))
+    return out
+
+
+def tickers(rows: list[dict[str, Any]], marks: dict[str, float], funding: dict[str, dict[str, Any]], markets: dict[str, MarketInfo], symbols: set[str], now_ms: int) -> list[Ticker]:
+    """``GET /api/v5/market/tickers?instType=SWAP`` ``data``::
+
+        {"instType": "SWAP", "instId": "UNI-USD-SWAP", "last": "5.123", "open24h": "4.799",
+         "volCcy24h": "577730.7823", "vol24h": "289425", "ts": "1652459223143", ...}
+
+    ``volCcy24h`` is in the base coin for swaps (USD = x last). ``marks``: instId -> mark price
+    (``/public/mark-price``); ``funding``: instId -> ``/public/funding-rate`` row
+    (``{"fundingRate": "0.0001", "fundingTime": "1703088000000", ...}``; ``fundingTime`` is the next settlement).
+    """
+    out = []
+    for row in rows:
+        inst_id = str(row.get("instId"))
+        market = markets.get(inst_id)
+        if market is None or market.symbol not in symbols:
+            continue
+        last, open_ = fnum(row.get("last")), fnum(row.get("open24h"))
+        volume_base = fnum(row.get("volCcy24h"))
+        rate = funding.get(inst_id, {})
+        out.append(
+            Ticker(
+                venue=VENUE,
+                symbol=market.symbol,
+                time=inum(row.get("ts")) or now_ms,
+                last=last,
+                mark=marks.get(inst_id),
+                funding_rate=fnum(rate.get("fundingRate")),
+                next_funding_time=inum(rate.get("fundingTime")),
+                change_24h_pct=(last / open_ - 1.0) * 100 if last and open_ else None,
+                volume_24h_usd=volume_base * last if volume_base is not None and last else None,
+            )
+        )
+    return out
+
+
+def open_interest_history(rows: list[list[Any]], market: MarketInfo) -> list[OpenInterest]:
+    """rubik ``open-interest-history`` ``data``: ``[[ts, oi (contracts), oiCcy (base), oiUsd], ...]`` newest first."""
+    out = []
+    for row in rows:
+        if len(row) < 4:
+            continue
+        time, base, usd = inum(row[0]), fnum(row[2]), fnum(row[3])
+        if time is None or base is None or usd is None:
+            continue
+        out.append(OpenInterest(VENUE, market.symbol, base, usd, time))
+    out.sort(key=lambda oi: oi.time)
+    return out
+
+
+class Okx(VenueAdapter):
+    venue = VENUE
+    sampled = True
+    book_limit = None  # the default `books` channel; `books50` (limit=50) needs a login
+
+    def parse_liquidations(self, message: Any, recv_ms: int) -> list[Liquidation] | None:
+        return liquidations_from_frame(message, self.markets.by_id, recv_ms, self.unknown_ids)
+
+    def is_heartbeat(self, message: Any) -> bool:
+        return message == "pong" or (isinstance(message, dict) and "event" in message)
+
+    async def watch_liquidations(self, exchange: Any, symbols: list[str]) -> None:
+        await exchange.watch_liquidations_for_symbols(None, params={"type": "swap"})
+
+    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int) -> list[OpenInterest | Ticker]:
+        wanted = set(symbols)
+        oi_rows = (await exchange.publicGetPublicOpenInterest({"instType": "SWAP"})).get("data") or []
+        ticker_rows = (await exchange.publicGetMarketTickers({"instType": "SWAP"})).get("data") or []
+        mark_rows = (await exchange.publicGetPublicMarkPrice({"instType": "SWAP"})).get("data") or []
+        marks = {str(r.get("instId")): fnum(r.get("markPx")) for r in mark_rows if fnum(r.get("markPx"))}
+        funding: dict[str, dict[str, Any]] = {}
+        for symbol in symbols:
+            market = self.markets.by_symbol.get(symbol)
+            if market is None:
+                continue
+            rows = (await exchange.publicGetPublicFundingRate({"instId": market.exchange_id})).get("data") or []
+            if rows:
+                funding[market.exchange_id] = rows[0]
+        events: list[OpenInterest | Ticker] = list(tickers(ticker_rows, marks, funding, self.markets.by_id, wanted, now_ms))
+        for oi in open_interests(oi_rows, self.markets.by_id, wanted, now_ms):
+            if oi.usd != oi.usd:  # NaN: no oiUsd in the payload, price it with the mark
+                mark = marks.get(self.markets.by_symbol[oi.symbol].exchange_id)
+                if mark is None:
+                    continue
+                oi = OpenInterest(oi.venue, oi.symbol, oi.base, oi.base * mark, oi.time)
+            events.append(oi)
+        return events
+
+    async def fetch_oi_history(self, exchange: Any, symbol: str, since_ms: int, now_ms: int, closes: dict[int, float]) -> list[OpenInterest]:
+        market = self.markets.by_symbol.get(symbol)
+        if market is None:
+            return []
+        out: list[OpenInterest] = []
+        end = now_ms
+        while end > since_ms:
+            payload = await exchange.publicGetRubikStatContractsOpenInterestHistory(
+                {"instId": market.exchange_id, "period": "5m", "begin": since_ms, "end": end, "limit": OI_HISTORY_PAGE}
+            )
+            rows = payload.get("data") or []
+            page = open_interest_history(rows, market)
+            if not page:
+                break
+            out[:0] = page
+            if page[0].time >= end:
+                break
+            end = page[0].time - 1
+        return out

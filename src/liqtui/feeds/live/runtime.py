@@ -1,0 +1,518 @@
+"""The live worker of one venue: connections, subscriptions, polling, backfill and health.
+
+One ``VenueFeed`` per enabled venue shares ONE ccxt.pro exchange object between every data kind
+(so ccxt's rate limiter sees every request) and runs these tasks until cancelled:
+
+- ``liquidations``: holds the venue's liquidation subscription. Frames never come back through
+  ``watch_*`` return values: the frame tap (``hooks.py``) normalizes every entry of every frame
+  and emits it at once.
+- ``prices``: the websocket price stream of the watchlist (mark/last); its steady traffic is what
+  tells a live venue from a silent one.
+- ``book``: the order book of the focus symbol; ``set_focus`` cancels it and starts the next.
+- ``market``: the REST poll of open interest, mark, funding and 24 h volume (bulk where the venue
+  allows), every ``oi_poll_seconds``; the next poll is scheduled when the last one ends.
+- ``history``: the backfill at start (price bars and OI history) so the level model has clusters
+  within seconds.
+- ``watchdog``: no data frame for ``stale_after`` seconds -> STALE (with the last message time)
+  and a forced reconnect of every socket of the venue (ccxt alone can take minutes).
+
+ccxt.pro never retries: a failed ``watch_*`` raises, and the next call reconnects and resubscribes.
+Every task is supervised: capped exponential backoff with jitter; HTTP 429/418 honour Retry-After
+and slow the venue's polling; an endpoint answering 404 marks only its own data kind DOWN.
+Health is reported as FeedStatus events whenever a (kind, state, detail) changes:
+kind "all" is the venue's websocket health (connecting, live, stale, reconnecting, down);
+"oi" the REST poll; "book", "history"; "liquidations" only when the venue has no feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import heapq
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from liqtui.config import Settings, VenueSettings
+from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, PriceBar
+from liqtui.feeds.base import Emit
+from liqtui.feeds.live import hooks
+from liqtui.feeds.live.exchange import make_exchange
+from liqtui.feeds.live.markets import MarketIndex
+from liqtui.feeds.live.venue import VenueAdapter
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Every delay of the worker, in seconds; tests shorten them."""
+
+    stale_after: float = 30.0
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    jitter: float = 0.2  # +- fraction of each backoff delay
+    watchdog_tick: float = 1.0
+    not_found_retry: float = 600.0  # an endpoint that answered 404 is tried again this late
+    max_poll_slowdown: float = 8.0  # 429/418 multiply the poll interval, up to this factor
+    book_min_interval: float = 0.25  # order-book snapshots per venue at most this often
+    markets_reload: float = 3600.0
+    history_days: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: float) -> "Timings":
+        days = min(settings.levels.lookback_days, 30.0)
+        values: dict[str, float] = {"stale_after": settings.stale_after_seconds, "history_days": days}
+        values.update(overrides)
+        return cls(**values)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def backoff_delay(attempt: int, timings: Timings, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
+    """Capped exponential backoff with jitter: base x 2^(attempt-1), at most cap, +- jitter."""
+    delay = min(timings.backoff_cap, timings.backoff_base * 2 ** max(0, attempt - 1))
+    return max(0.0, delay * (1.0 + rng.uniform(-timings.jitter, timings.jitter)))
+
+
+@dataclass
+class HttpOutcome:
+    """What the last REST response of the current task said (filled by the ccxt hook)."""
+
+    status: int | None = None
+    url: str = ""
+    retry_after: float | None = None
+
+
+_http_outcome: contextvars.ContextVar[HttpOutcome | None] = contextvars.ContextVar("liqtui_http", default=None)
+
+
+def _install_http_hook(exchange: Any) -> None:
+    ccxt_on_rest_response = exchange.on_rest_response
+
+    def on_rest_response(code, reason, url, method, headers, body, request_headers, request_body):  # noqa: ANN001
+        outcome = _http_outcome.get()
+        if outcome is not None:
+            outcome.status, outcome.url, outcome.retry_after = int(code), url, None
+            for key, value in (headers or {}).items():
+                if key.lower() == "retry-after":
+                    try:
+                        outcome.retry_after = float(value)
+                    except ValueError:
+                        pass
+        return ccxt_on_rest_response(code, reason, url, method, headers, body, request_headers, request_body)
+
+    exchange.on_rest_response = on_rest_response
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+def _path(url: str) -> str:
+    rest = url.split("://", 1)[-1]
+    return "/" + rest.split("/", 1)[1].split("?", 1)[0] if "/" in rest else url
+
+
+@dataclass
+class VenueHealth:
+    states: dict[str, tuple[FeedState, str]] = field(default_factory=dict)
+    last: dict[str, FeedStatus] = field(default_factory=dict)
+
+
+class VenueFeed:
+    """Runs one venue until cancelled; never raises to the caller (faults become FeedStatus)."""
+
+    def __init__(
+        self,
+        adapter: VenueAdapter,
+        settings: Settings,
+        emit: Emit,
+        *,
+        timings: Timings | None = None,
+        focus: str | None = None,
+        symbols: list[str] | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.venue = adapter.venue
+        self.settings = settings
+        self.venue_settings: VenueSettings = settings.venues.get(self.venue, VenueSettings())
+        self.emit = emit
+        self.timings = timings or Timings.from_settings(settings)
+        self.wanted = list(symbols if symbols is not None else dict.fromkeys([*settings.watchlist, *settings.cross_assets]))
+        self.focus = focus or (settings.watchlist[0] if settings.watchlist else None)
+        self.counters = hooks.FrameCounters()
+        self.health = VenueHealth()
+        self.exchange: Any = None
+        self.markets_ready = asyncio.Event()
+        self.last_data_ms: int | None = None  # last data frame on any socket of the venue
+        self.ws_live = False
+        self.frames_since_failure = 0
+        self.rest_not_before = 0.0  # loop time before which no REST call is made (Retry-After)
+        self.poll_slowdown = 1.0
+        self._book_task: asyncio.Task | None = None
+        self._book_symbol: str | None = None
+        self._last_forced_reconnect = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ------------------------------------------------------------------ health
+    def report(self, kind: str, state: FeedState, detail: str = "", last_message: int | None = None) -> None:
+        if self.health.states.get(kind) == (state, detail):
+            return
+        self.health.states[kind] = (state, detail)
+        status = FeedStatus(self.venue, state, now_ms(), detail, kind, last_message)
+        self.health.last[kind] = status
+        self.emit(status)
+
+    def _on_data(self, at_ms: int) -> None:
+        self.last_data_ms = at_ms
+        self.frames_since_failure += 1
+        if not self.ws_live:
+            self.ws_live = True
+            self.report("all", FeedState.LIVE, "", at_ms)
+
+    # ------------------------------------------------------------------ frames
+    def tap(self, client: Any, message: Any) -> bool:
+        """Every decoded websocket frame of the venue passes here before ccxt sees it."""
+        recv = now_ms()
+        try:
+            liquidations = self.adapter.parse_liquidations(message, recv)
+        except Exception as exc:  # a liquidation frame of a shape we do not know
+            self.counters.malformed += 1
+            self.counters.last_error = f"liquidation frame skipped: {type(exc).__name__}: {exc}"[:200]
+            return True
+        if liquidations is not None:
+            self._on_data(recv)
+            self.counters.liquidations += len(liquidations)
+            for liquidation in liquidations:
+                self.emit(liquidation)
+            if self.adapter.unknown_ids:
+                self._schedule_markets_reload()
+            return True
+        if self.adapter.is_heartbeat(message):
+            return False
+        if isinstance(message, str):  # not JSON and not this venue's text heartbeat
+            self.counters.malformed += 1
+            self.counters.last_error = "malformed frame skipped (not JSON)"
+            return True
+        self._on_data(recv)
+        return False
+
+    # ------------------------------------------------------------------ main
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        tasks: list[asyncio.Task] = []
+        try:
+            self.report("all", FeedState.CONNECTING, "loading markets")
+            self.exchange = make_exchange(
+                self.venue, url_rewrite=self.venue_settings.url_rewrite, options=self._ccxt_options()
+            )
+            hooks.install(self.exchange, self.tap, self.counters)
+            _install_http_hook(self.exchange)
+            await self._load_markets()
+            self.report("all", FeedState.CONNECTING, "subscribing")
+            self.last_data_ms = now_ms()  # the watchdog counts silence from here
+            self.ws_live = False
+            tasks = [
+                asyncio.create_task(self._supervise("all", self._liquidations), name=f"{self.venue}:liquidations"),
+                asyncio.create_task(self._supervise("all", self._prices), name=f"{self.venue}:prices"),
+                asyncio.create_task(self._market_loop(), name=f"{self.venue}:market"),
+                asyncio.create_task(self._history(), name=f"{self.venue}:history"),
+                asyncio.create_task(self._watchdog(), name=f"{self.venue}:watchdog"),
+            ]
+            if not self.adapter.has_liquidations:
+                self.report("liquidations", FeedState.DOWN, self.adapter.no_liquidations_reason)
+            if self.focus:
+                self._start_book(self.focus)
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug of ours: say so, never take the other venues down
+            self.report("all", FeedState.DOWN, f"internal error: {_short(exc)}")
+        finally:
+            for task in [*tasks, self._book_task]:
+                if task is not None:
+                    task.cancel()
+            await asyncio.gather(*[t for t in [*tasks, self._book_task] if t is not None], return_exceptions=True)
+            if self.exchange is not None:
+                try:
+                    await asyncio.shield(self._close_exchange())
+                except BaseException:
+                    pass
+
+    async def _close_exchange(self) -> None:
+        try:
+            await asyncio.wait_for(self.exchange.close(), timeout=5)
+        except Exception:
+            pass
+
+    def _ccxt_options(self) -> dict[str, Any]:
+        options = dict(self.venue_settings.ccxt)
+        # ccxt's own ping: a dead socket (no pong) is noticed within stale_after, not minutes.
+        keepalive_ms = int(max(1.0, self.timings.stale_after / 3) * 1000)
+        streaming = dict(options.get("streaming") or {})
+        streaming.setdefault("keepAlive", keepalive_ms)
+        options["streaming"] = streaming
+        return options
+
+    async def _load_markets(self) -> None:
+        attempt = 0
+        while True:
+            await self._rest_gate()
+            outcome = HttpOutcome()
+            token = _http_outcome.set(outcome)
+            try:
+                markets = await self.exchange.load_markets(reload=attempt > 0)
+                self.adapter.set_markets(MarketIndex.from_ccxt(markets, self.venue))
+                self.markets_ready.set()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                attempt += 1
+                delay = self._delay_after_failure(attempt, outcome)
+                self.report("all", FeedState.DOWN, f"cannot load markets ({self._describe(exc, outcome)}); retry {attempt} in {delay:.0f} s")
+                await asyncio.sleep(delay)
+            finally:
+                _http_outcome.reset(token)
+
+    def _schedule_markets_reload(self) -> None:
+        if getattr(self, "_reloading", False) or self._loop is None:
+            return
+        self._reloading = True
+
+        async def reload() -> None:
+            try:
+                await asyncio.sleep(5)
+                markets = await self.exchange.load_markets(reload=True)
+                self.adapter.set_markets(MarketIndex.from_ccxt(markets, self.venue))
+            except Exception:
+                pass
+            finally:
+                await asyncio.sleep(self.timings.markets_reload / 60)
+                self._reloading = False
+
+        self._loop.create_task(reload())
+
+    # ------------------------------------------------------------------ supervision
+    def _delay_after_failure(self, attempt: int, outcome: HttpOutcome | None = None) -> float:
+        delay = backoff_delay(attempt, self.timings)
+        if outcome is not None and outcome.status in (429, 418):
+            retry_after = outcome.retry_after if outcome.retry_after is not None else delay
+            delay = max(delay, retry_after)
+            self.rest_not_before = max(self.rest_not_before, asyncio.get_running_loop().time() + retry_after)
+        return delay
+
+    @staticmethod
+    def _describe(exc: BaseException, outcome: HttpOutcome | None) -> str:
+        if outcome is not None and outcome.status is not None and outcome.status >= 400:
+            words = {429: "rate limited", 418: "IP banned for a while", 404: "endpoint not found"}.get(outcome.status, "HTTP error")
+            return f"HTTP {outcome.status} {words}: {_path(outcome.url)}"
+        return f"{type(exc).__name__}: {_short(exc)}"
+
+    async def _supervise(self, kind: str, body: Callable[[], Awaitable[None]]) -> None:
+        """Run a websocket body forever; on failure back off and run it again (= reconnect)."""
+        attempt = 0
+        while True:
+            try:
+                await body()
+                attempt = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if self.frames_since_failure > 0:
+                    attempt = 0  # it was working: a routine disconnect starts the count again
+                attempt += 1
+                self.frames_since_failure = 0
+                delay = backoff_delay(attempt, self.timings)
+                self.ws_live = False
+                self.report(kind, FeedState.RECONNECTING, f"attempt {attempt}, next try in {delay:.1f} s ({type(exc).__name__}: {_short(exc)})", self.last_data_ms)
+                await asyncio.sleep(delay)
+
+    async def _rest_gate(self) -> None:
+        wait = self.rest_not_before - asyncio.get_running_loop().time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    # ------------------------------------------------------------------ websocket bodies
+    async def _liquidations(self) -> None:
+        if not self.adapter.has_liquidations:
+            await asyncio.Event().wait()  # nothing to subscribe, ever
+        symbols = self.adapter.liquidation_symbols(self._listed(self.wanted))
+        await self.adapter.watch_liquidations(self.exchange, symbols)
+
+    async def _prices(self) -> None:
+        symbols = self._listed(self.wanted)
+        if not symbols:
+            await asyncio.Event().wait()
+        while True:
+            for ticker in await self.adapter.watch_prices(self.exchange, symbols, now_ms()):
+                self.emit(ticker)
+
+    def _listed(self, symbols: list[str]) -> list[str]:
+        from liqtui.feeds.symbols import venue_symbol
+
+        out = []
+        for symbol in symbols:
+            listed = venue_symbol(symbol, self.adapter.markets)
+            if listed is not None and listed not in out:
+                out.append(listed)
+        return out
+
+    # ------------------------------------------------------------------ order book
+    def set_focus(self, symbol: str) -> None:
+        self.focus = symbol
+        if self.markets_ready.is_set():
+            self._start_book(symbol)
+
+    def _start_book(self, symbol: str) -> None:
+        from liqtui.feeds.symbols import venue_symbol
+
+        listed = venue_symbol(symbol, self.adapter.markets)
+        if listed == self._book_symbol and self._book_task is not None and not self._book_task.done():
+            return
+        old_task, old_symbol = self._book_task, self._book_symbol
+        self._book_task, self._book_symbol = None, listed
+        if old_task is not None:
+            old_task.cancel()
+            if old_symbol is not None:
+                asyncio.ensure_future(self._unwatch_book(old_symbol))
+        if listed is None:
+            self.report("book", FeedState.DOWN, f"{symbol} is not listed on {self.venue}")
+            return
+        self._book_task = asyncio.ensure_future(self._supervise("book", lambda: self._book(listed)))
+
+    async def _unwatch_book(self, symbol: str) -> None:
+        try:
+            await asyncio.wait_for(self.adapter.unwatch_book(self.exchange, symbol), timeout=5)
+        except Exception:
+            pass  # some venues cannot unsubscribe: the old stream dies with its socket
+
+    async def _book(self, symbol: str) -> None:
+        loop = asyncio.get_running_loop()
+        next_emit = 0.0
+        while True:
+            snapshot = await self.adapter.watch_book(self.exchange, symbol, now_ms())
+            if self._book_symbol != symbol:
+                return
+            self.report("book", FeedState.LIVE, symbol)
+            if loop.time() >= next_emit:
+                next_emit = loop.time() + self.timings.book_min_interval
+                self.emit(snapshot)
+
+    # ------------------------------------------------------------------ REST polling
+    def _poll_interval(self) -> float:
+        return self.venue_settings.oi_poll_seconds or self.settings.oi_poll_seconds
+
+    async def _market_loop(self) -> None:
+        attempt = 0
+        while True:
+            await self._rest_gate()
+            outcome = HttpOutcome()
+            token = _http_outcome.set(outcome)
+            started = time.monotonic()
+            interval = self._poll_interval() * self.poll_slowdown
+            try:
+                events = await self.adapter.poll_market(self.exchange, self._listed(self.wanted), now_ms())
+                for event in events:
+                    self.emit(event)
+                attempt = 0
+                self.poll_slowdown = max(1.0, self.poll_slowdown / 2)
+                took = (time.monotonic() - started) * 1000
+                self.report("oi", FeedState.LIVE, f"polled in {took:.0f} ms, every {interval:.0f} s", now_ms())
+                delay = interval
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                attempt += 1
+                delay = self._rest_failure_delay(attempt, outcome, interval)
+                state = FeedState.DOWN if outcome.status == 404 else FeedState.STALE
+                self.report("oi", state, f"{self._describe(exc, outcome)}; next poll in {delay:.0f} s", self.health.last.get("oi").last_message if "oi" in self.health.last else None)
+            finally:
+                _http_outcome.reset(token)
+            await asyncio.sleep(delay)  # the next poll is scheduled when this one ends: never overlapping
+
+    def _rest_failure_delay(self, attempt: int, outcome: HttpOutcome, interval: float) -> float:
+        if outcome.status == 404:
+            return self.timings.not_found_retry
+        if outcome.status in (429, 418):
+            self.poll_slowdown = min(self.timings.max_poll_slowdown, self.poll_slowdown * 2)
+            return max(self._delay_after_failure(attempt, outcome), interval)
+        return min(interval, self._delay_after_failure(attempt, outcome))
+
+    # ------------------------------------------------------------------ backfill
+    async def _history(self) -> None:
+        """Price bars and OI history of the focus symbol first, then the watchlist, oldest first."""
+        symbols = self._listed(list(dict.fromkeys([s for s in [self.focus, *self.settings.watchlist] if s])))
+        if not symbols:
+            return
+        total = 0
+        problems: list[str] = []
+        for symbol in symbols:
+            self.report("history", FeedState.CONNECTING, f"backfilling {symbol}")
+            end = now_ms()
+            since = end - int(self.timings.history_days * 86_400_000)
+            bars = await self._rest_step("price history", problems, self.adapter.fetch_price_history, self.exchange, symbol, since, end) or []
+            closes = {bar.time: bar.close for bar in bars}
+            interest = await self._rest_step("OI history", problems, self.adapter.fetch_oi_history, self.exchange, symbol, since, end, closes) or []
+            merged: list[Event] = list(heapq.merge(bars, interest, key=_event_time))
+            for event in merged:
+                self.emit(event)
+            total += len(merged)
+        if problems:
+            self.report("history", FeedState.DOWN if total == 0 else FeedState.LIVE, f"{total} history points; " + "; ".join(problems))
+        else:
+            self.report("history", FeedState.LIVE, f"{total} history points")
+
+    async def _rest_step(self, what: str, problems: list[str], fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """One backfill call with a few retries; a 404 or a persistent error skips only this step."""
+        for attempt in range(1, 4):
+            await self._rest_gate()
+            outcome = HttpOutcome()
+            token = _http_outcome.set(outcome)
+            try:
+                return await fn(*args)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                description = self._describe(exc, outcome)
+                if outcome.status == 404 or attempt == 3:
+                    problems.append(f"{what}: {description}")
+                    return None
+                await asyncio.sleep(self._delay_after_failure(attempt, outcome))
+            finally:
+                _http_outcome.reset(token)
+        return None
+
+    # ------------------------------------------------------------------ watchdog
+    async def _watchdog(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.timings.watchdog_tick)
+            if self.last_data_ms is None:
+                continue
+            silent_s = (now_ms() - self.last_data_ms) / 1000
+            if silent_s < self.timings.stale_after:
+                continue
+            self.ws_live = False
+            # A stable detail (the age is last_message's): one status per stale episode, not one a tick.
+            self.report("all", FeedState.STALE, f"no data for over {self.timings.stale_after:g} s; reconnecting", self.last_data_ms)
+            if loop.time() - self._last_forced_reconnect >= self.timings.stale_after:
+                self._last_forced_reconnect = loop.time()
+                self._force_reconnect(f"no data for {silent_s:.0f} s")
+
+    def _force_reconnect(self, reason: str) -> None:
+        from ccxt.base.errors import RequestTimeout
+
+        for client in list((self.exchange.clients or {}).values()):
+            try:
+                client.on_error(RequestTimeout(f"liqtui watchdog: {reason}"))
+            except Exception:
+                pass
+
+
+def _event_time(event: PriceBar | OpenInterest) -> int:
+    return event.time

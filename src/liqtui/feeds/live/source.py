@@ -1,0 +1,87 @@
+"""LiveSource: every enabled venue, live, behind the EventSource protocol of ``feeds/base.py``.
+
+    source = LiveSource(settings)               # venues=... to restrict, timings=... for tests
+    source.set_focus("BTC/USDT:USDT")          # order books follow the desk's symbol
+    await source.run(emit)                      # until cancelled; never raises for a venue fault
+
+Each venue runs in its own ``VenueFeed`` task: a venue that fails reports DOWN (FeedStatus) and
+keeps retrying, and never stops the other venues nor the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from liqtui.config import Settings
+from liqtui.feeds.base import Emit
+from liqtui.feeds.live.binanceusdm import BinanceUsdm
+from liqtui.feeds.live.bybit import Bybit
+from liqtui.feeds.live.hyperliquid import Hyperliquid
+from liqtui.feeds.live.okx import Okx
+from liqtui.feeds.live.runtime import Timings, VenueFeed, now_ms
+from liqtui.feeds.live.venue import VenueAdapter
+
+ADAPTERS: dict[str, type[VenueAdapter]] = {
+    "binanceusdm": BinanceUsdm,
+    "bybit": Bybit,
+    "okx": Okx,
+    "hyperliquid": Hyperliquid,
+}
+
+
+class LiveSource:
+    mode = "LIVE"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        venues: list[str] | None = None,
+        symbols: list[str] | None = None,
+        timings: Timings | None = None,
+        focus: str | None = None,
+    ) -> None:
+        """``venues``: a subset of the enabled venues; ``symbols``: what to poll and stream
+        prices for (default: the watchlist and the cross-asset strip)."""
+        self.settings = settings
+        chosen = venues if venues is not None else settings.enabled_venues
+        unknown = [v for v in chosen if v not in ADAPTERS]
+        if unknown:
+            raise ValueError(f"unknown venue {unknown[0]!r} (known: {', '.join(ADAPTERS)})")
+        self.timings = timings or Timings.from_settings(settings)
+        self.focus = focus or (settings.watchlist[0] if settings.watchlist else None)
+        self.feeds: dict[str, VenueFeed] = {}
+        self._pending_symbols = symbols
+        self._venues = list(chosen)
+
+    def now_ms(self) -> int:
+        return now_ms()
+
+    async def run(self, emit: Emit) -> None:
+        self.feeds = {
+            venue: VenueFeed(ADAPTERS[venue](), self.settings, emit, timings=self.timings, focus=self.focus, symbols=self._pending_symbols)
+            for venue in self._venues
+        }
+        tasks = [asyncio.create_task(feed.run(), name=f"liqtui-live:{venue}") for venue, feed in self.feeds.items()]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def set_focus(self, symbol: str) -> None:
+        self.focus = symbol
+        for feed in self.feeds.values():
+            feed.set_focus(symbol)
+
+    def symbols(self) -> list[str]:
+        """Every perpetual of the enabled venues whose markets are loaded (empty before that)."""
+        out: set[str] = set()
+        for feed in self.feeds.values():
+            out.update(feed.adapter.markets.symbols())
+        return sorted(out)
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        """Until every venue has its markets loaded (headless commands resolve symbols after it)."""
+        await asyncio.wait_for(asyncio.gather(*(f.markets_ready.wait() for f in self.feeds.values())), timeout)

@@ -1,0 +1,141 @@
+"""What the runtime asks of one venue: the base class every venue module fills in.
+
+A venue module owns the exchange's wire shapes: pure parsers (payload -> domain events) and the
+few calls that choose endpoints. The runtime (``runtime.py``) owns connections, health, backoff
+and scheduling, identically for every venue.
+
+Required of every venue: ``poll_market`` (OI and ticker data by REST, bulk where possible).
+Optional: a liquidation stream (``has_liquidations``), price and OI history for the backfill.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from liqtui.domain.events import BookSnapshot, Liquidation, OpenInterest, PriceBar, Ticker
+from liqtui.feeds.live.markets import MarketIndex
+
+BOOK_LEVELS = 20  # levels per side handed to the engine
+
+
+def fnum(value: Any) -> float | None:
+    """A float from an exchange's string/number field; None for missing or empty."""
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def inum(value: Any) -> int | None:
+    number = fnum(value)
+    return int(number) if number is not None else None
+
+
+class VenueAdapter:
+    venue = ""
+    sampled = False  # the liquidation stream pushes at most one per symbol per second
+    has_liquidations = True
+    no_liquidations_reason = ""  # shown on screen when has_liquidations is False
+    book_limit: int | None = None  # passed to ccxt watch_order_book
+    # OHLCV timeframe and step used by the backfill (5 minutes: Binance's OI history step)
+    history_timeframe = "5m"
+    history_step_ms = 300_000
+
+    def __init__(self) -> None:
+        self.markets = MarketIndex()
+        self.unknown_ids: set[str] = set()  # ids seen in frames that the markets did not list
+
+    def set_markets(self, markets: MarketIndex) -> None:
+        self.markets = markets
+        self.unknown_ids.clear()
+
+    # ---- websocket frames (called for every decoded frame: keep them cheap) ----
+    def parse_liquidations(self, message: Any, recv_ms: int) -> list[Liquidation] | None:
+        """Liquidations in a frame, or None when the frame is not a liquidation frame."""
+        return None
+
+    def is_heartbeat(self, message: Any) -> bool:
+        """A pong or a subscription acknowledgement: proves the socket, not the data."""
+        return False
+
+    # ---- subscriptions (await until ccxt resolves or the connection fails) ----
+    async def watch_liquidations(self, exchange: Any, symbols: list[str]) -> None:
+        raise NotImplementedError
+
+    def liquidation_symbols(self, watchlist: list[str]) -> list[str]:
+        return watchlist
+
+    async def watch_book(self, exchange: Any, symbol: str, now_ms: int) -> BookSnapshot:
+        book = await exchange.watch_order_book(symbol, self.book_limit)
+        return book_from_ccxt(self.venue, symbol, book, now_ms)
+
+    async def unwatch_book(self, exchange: Any, symbol: str) -> None:
+        await exchange.un_watch_order_book(symbol)
+
+    async def watch_prices(self, exchange: Any, symbols: list[str], now_ms: int) -> list[Ticker]:
+        tickers = await exchange.watch_tickers(symbols)
+        return [ticker_from_ccxt(self.venue, t, now_ms) for t in tickers.values() if t.get("symbol") in symbols]
+
+    # ---- REST ----
+    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int) -> list[OpenInterest | Ticker]:
+        raise NotImplementedError
+
+    async def fetch_price_history(self, exchange: Any, symbol: str, since_ms: int, now_ms: int) -> list[PriceBar]:
+        bars: list[PriceBar] = []
+        since = since_ms
+        while since < now_ms - self.history_step_ms:
+            rows = await exchange.fetch_ohlcv(symbol, self.history_timeframe, since, 1000)
+            if not rows:
+                break
+            bars.extend(price_bars_from_ohlcv(self.venue, symbol, rows))
+            last = int(rows[-1][0])
+            if last <= since:
+                break
+            since = last + self.history_step_ms
+        return bars
+
+    async def fetch_oi_history(
+        self, exchange: Any, symbol: str, since_ms: int, now_ms: int, closes: dict[int, float]
+    ) -> list[OpenInterest]:
+        """OI history; ``closes`` (bar time -> close) prices what the venue gives only in coin."""
+        return []
+
+
+def price_bars_from_ohlcv(venue: str, symbol: str, rows: list[list[Any]]) -> list[PriceBar]:
+    """ccxt OHLCV rows ``[time, open, high, low, close, base volume]`` -> PriceBar (volume in USD)."""
+    bars = []
+    for row in rows:
+        time, open_, high, low, close = int(row[0]), float(row[1]), float(row[2]), float(row[3]), float(row[4])
+        volume = fnum(row[5]) or 0.0
+        bars.append(PriceBar(venue, symbol, time, open_, high, low, close, volume * close))
+    return bars
+
+
+def book_from_ccxt(venue: str, symbol: str, book: Any, now_ms: int) -> BookSnapshot:
+    """ccxt order book ``{'bids': [[price, size], ...], 'asks': ..., 'timestamp': ms}`` -> top levels."""
+    bids = tuple((float(p), float(s)) for p, s, *_ in list(book["bids"][:BOOK_LEVELS]))
+    asks = tuple((float(p), float(s)) for p, s, *_ in list(book["asks"][:BOOK_LEVELS]))
+    return BookSnapshot(venue, symbol, bids, asks, int(book.get("timestamp") or now_ms))
+
+
+def ticker_from_ccxt(venue: str, ticker: dict[str, Any], now_ms: int) -> Ticker:
+    """A ccxt unified ticker (as the websocket streams give it) -> Ticker with what it carries.
+
+    Fields the stream does not carry stay None: a consumer merges Ticker events field by field.
+    """
+    info = ticker.get("info") or {}
+    quote_volume = fnum(ticker.get("quoteVolume"))
+    return Ticker(
+        venue=venue,
+        symbol=ticker["symbol"],
+        time=int(ticker.get("timestamp") or now_ms),
+        last=fnum(ticker.get("last")),
+        mark=fnum(ticker.get("markPrice")),
+        index=fnum(ticker.get("indexPrice")),
+        funding_rate=fnum(info.get("r")) if isinstance(info, dict) and venue == "binanceusdm" else None,
+        next_funding_time=inum(info.get("T")) if isinstance(info, dict) and venue == "binanceusdm" else None,
+        change_24h_pct=fnum(ticker.get("percentage")),
+        volume_24h_usd=quote_volume,
+    )
