@@ -21,7 +21,7 @@ OI_HISTORY_DAYS = 30  # Binance keeps 30 days of 5-minute OI history
 OI_HISTORY_PAGE = 500
 
 
-def parse_force_order(order: dict[str, Any], market: MarketInfo, recv_ms: int) -> Liquidation:
+def parse_force_order(order: dict[str, Any], market: MarketInfo, recv_ms: int, event_time: int | None = None) -> Liquidation:
     """One ``o`` object of a forceOrder event::
 
         {"s": "BTCUSDT", "S": "SELL", "o": "LIMIT", "f": "IOC", "q": "0.014", "p": "9910",
@@ -40,7 +40,7 @@ def parse_force_order(order: dict[str, Any], market: MarketInfo, recv_ms: int) -
         price=price,
         qty=qty,
         usd=qty * price,
-        time=int(order.get("T") or recv_ms),
+        time=int(order.get("T") or event_time or recv_ms),
         recv_time=recv_ms,
         sampled=True,
     )
@@ -71,17 +71,8 @@ def liquidations_from_frame(message: Any, markets: dict[str, MarketInfo], recv_m
             market = guess_linear(exchange_id)
             if market is None:
                 continue
-        liquidation = parse_force_order(order, market, recv_ms)
-        if liquidation.time == recv_ms and event.get("E"):
-            liquidation = _with_time(liquidation, int(event["E"]))
-        out.append(liquidation)
+        out.append(parse_force_order(order, market, recv_ms, event.get("E")))
     return out
-
-
-def _with_time(liq: Liquidation, time: int) -> Liquidation:
-    from dataclasses import replace
-
-    return replace(liq, time=time)
 
 
 def open_interest_from_rest(payload: dict[str, Any], market: MarketInfo, mark: float | None, now_ms: int) -> OpenInterest | None:

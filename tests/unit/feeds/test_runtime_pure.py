@@ -1,0 +1,53 @@
+"""The pure parts of the live runtime: backoff, the frame tap's classification."""
+
+import random
+
+import pytest
+
+from liqtui.config import Settings
+from liqtui.domain.events import FeedState, FeedStatus, Liquidation
+from liqtui.feeds.live.binanceusdm import BinanceUsdm
+from liqtui.feeds.live.markets import MarketIndex, MarketInfo
+from liqtui.feeds.live.runtime import Timings, VenueFeed, backoff_delay
+
+
+def test_backoff_grows_exponentially_is_capped_and_jittered():
+    timings = Timings(backoff_base=0.5, backoff_cap=8.0, jitter=0.2)
+    rng = random.Random(1)
+    delays = [backoff_delay(k, timings, rng) for k in range(1, 9)]
+    for k, delay in enumerate(delays, start=1):
+        nominal = min(8.0, 0.5 * 2 ** (k - 1))
+        assert nominal * 0.8 <= delay <= nominal * 1.2
+    assert max(delays) <= 8.0 * 1.2
+    assert len({round(d, 6) for d in delays[5:]}) > 1  # jitter: capped delays still differ
+
+
+def test_timings_follow_settings():
+    timings = Timings.from_settings(Settings(stale_after_seconds=7.0), backoff_cap=2.0)
+    assert timings.stale_after == 7.0 and timings.backoff_cap == 2.0
+
+
+def _feed():
+    events: list = []
+    adapter = BinanceUsdm()
+    adapter.set_markets(MarketIndex([MarketInfo("BTC/USDT:USDT", "BTCUSDT", "BTC", "USDT")]))
+    return VenueFeed(adapter, Settings(), events.append), events
+
+
+def test_tap_consumes_liquidation_frames_and_reports_live_once(payload):
+    feed, events = _feed()
+    frame = payload("binanceusdm_watchLiquidations_forceOrder_docssample.json")
+    assert feed.tap(None, frame) is True  # consumed: ccxt never sees it
+    assert feed.tap(None, frame) is True
+    liqs = [e for e in events if isinstance(e, Liquidation)]
+    statuses = [e for e in events if isinstance(e, FeedStatus)]
+    assert len(liqs) == 2 and feed.counters.liquidations == 2
+    assert [(s.state, s.kind) for s in statuses] == [(FeedState.LIVE, "all")]
+
+
+def test_tap_passes_other_frames_to_ccxt_and_skips_garbage():
+    feed, events = _feed()
+    assert feed.tap(None, {"e": "depthUpdate", "s": "BTCUSDT"}) is False
+    assert feed.tap(None, {"result": None, "id": 3}) is False  # ack: not data
+    assert feed.tap(None, "garbage") is True and feed.counters.malformed == 1
+    assert feed.tap(None, {"e": "forceOrder", "o": {"s": 5, "z": "x"}}) is True  # unusable entry, no crash
