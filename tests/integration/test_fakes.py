@@ -17,8 +17,8 @@ import pytest
 
 from fakes import FakeExchange
 
-LIQUIDATION_VENUES = ["binanceusdm"]
-ALL_VENUES = ["binanceusdm"]
+LIQUIDATION_VENUES = ["binanceusdm", "bybit"]
+ALL_VENUES = ["binanceusdm", "bybit"]
 WATCH_TIMEOUT = 10
 
 # Per venue: the REST path load_markets needs, the path fetch_open_interest uses, the liquidation
@@ -26,7 +26,10 @@ WATCH_TIMEOUT = 10
 SPEC = {
     "binanceusdm": dict(markets="/fapi/v1/exchangeInfo", open_interest="/fapi/v1/openInterest",
                         long_raw_side="sell", short_raw_side="buy", book_topic="btcusdt@depth",
-                        liquidation_topic="forceOrder", ws_path="/ws"),
+                        liquidation_topic="forceOrder"),
+    "bybit": dict(markets="/v5/market/instruments-info", open_interest="/v5/market/open-interest",
+                  long_raw_side="buy", short_raw_side="sell", book_topic="orderbook.50.BTCUSDT",
+                  liquidation_topic="allLiquidation.BTCUSDT"),
 }
 
 
@@ -44,7 +47,7 @@ async def test_load_markets_lists_the_usdt_perps(venue, fake_exchange, ccxt_clie
     assert any(r.path == SPEC[venue]["markets"] for r in fake.requests)
 
 
-@pytest.mark.parametrize("venue", ["binanceusdm"])
+@pytest.mark.parametrize("venue", ["binanceusdm", "bybit"])
 async def test_fetch_open_interest_returns_what_the_fake_was_set_to(venue, fake_exchange, ccxt_client):
     fake = await fake_exchange(venue)
     fake.set_open_interest("ETH/USDT:USDT", 1_234_567.891)
@@ -99,7 +102,7 @@ async def test_watch_liquidations_returns_the_pushed_liquidation(venue, side, fa
     fake = await fake_exchange(venue)
     exchange = ccxt_client(fake)
     await exchange.load_markets()
-    pending = asyncio.ensure_future(exchange.watch_liquidations_for_symbols(["BTC/USDT:USDT"]))
+    pending = asyncio.ensure_future(exchange.watch_liquidations("BTC/USDT:USDT"))
     await fake.wait_subscribed(SPEC[venue]["liquidation_topic"])
     delivered = await fake.push(fake.liquidation_frame("BTC/USDT:USDT", side=side, price=93_456.7, qty=0.25))
     assert delivered == 1
@@ -133,7 +136,7 @@ async def test_watch_order_book_snapshot_then_update(venue, fake_exchange, ccxt_
     assert best_bid < 95_000 < book["asks"][0][0]
     better_bid = best_bid + 0.5
     update = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", 50))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0.05)
     await fake.push(fake.book_update_frame("BTC/USDT:USDT", bids=[[better_bid, 2.5]]))
     book = await watch(update)
     assert book["bids"][0] == [better_bid, 2.5]
@@ -165,8 +168,11 @@ async def test_429_with_retry_after_reaches_ccxt_as_rate_limit_error(venue, fake
     await exchange.load_markets()
     path = SPEC[venue]["open_interest"]
     fake.fail_next(path, status=429, times=1, retry_after=2)
-    with pytest.raises(ccxt.DDoSProtection):  # RateLimitExceeded is a DDoSProtection
+    # ccxt 4.5.90: RateLimitExceeded and DDoSProtection are siblings under NetworkError
+    # (Binance raises DDoSProtection for 429/418, Bybit and OKX RateLimitExceeded).
+    with pytest.raises((ccxt.RateLimitExceeded, ccxt.DDoSProtection)):
         await exchange.fetch_open_interest("BTC/USDT:USDT")
+    assert exchange.last_response_headers["Retry-After"] == "2"  # where a caller can read it
     assert (await exchange.fetch_open_interest("BTC/USDT:USDT"))["openInterestAmount"] > 0
 
 
@@ -176,7 +182,7 @@ async def test_404_degrades_only_that_endpoint(venue, fake_exchange, ccxt_client
     exchange = ccxt_client(fake)
     await exchange.load_markets()
     fake.not_found(SPEC[venue]["open_interest"])
-    with pytest.raises(ccxt.ExchangeError) as raised:
+    with pytest.raises((ccxt.ExchangeError, ccxt.ExchangeNotAvailable)) as raised:
         await exchange.fetch_open_interest("BTC/USDT:USDT")
     assert not isinstance(raised.value, ccxt.DDoSProtection)
     book = await exchange.fetch_order_book("BTC/USDT:USDT", 20)
@@ -246,3 +252,37 @@ async def test_push_routes_by_topic_sends_text_verbatim_and_silence_drops(fake_e
 def test_unknown_venue_is_a_clear_error():
     with pytest.raises(ValueError, match="no fake for venue 'kraken'"):
         FakeExchange("kraken")
+
+
+async def test_bybit_subscribe_ack_ping_pong_and_snapshots_on_subscribe(fake_exchange):
+    fake = await fake_exchange("bybit")
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{fake.ws_base}/v5/public/linear") as ws:
+            await ws.send_json({"op": "subscribe", "req_id": "1", "args": ["orderbook.50.ETHUSDT", "tickers.ETHUSDT"]})
+            ack = await ws.receive_json(timeout=5)
+            assert (ack["success"], ack["op"], ack["req_id"]) == (True, "subscribe", "1")
+            book = await ws.receive_json(timeout=5)
+            assert (book["topic"], book["type"], len(book["data"]["b"])) == ("orderbook.50.ETHUSDT", "snapshot", 50)
+            ticker = await ws.receive_json(timeout=5)
+            assert ticker["topic"] == "tickers.ETHUSDT" and float(ticker["data"]["openInterest"]) == 2_000_000
+            fake.silence(True)
+            await ws.send_json({"req_id": "2", "op": "ping"})
+            pong = await ws.receive_json(timeout=5)
+            assert (pong["ret_msg"], pong["op"]) == ("pong", "ping")
+            await ws.send_json({"op": "subscribe", "req_id": "3", "args": ["allLiquidation.NOPEUSDT"]})
+            assert (await ws.receive_json(timeout=5))["success"] is False
+    assert fake.subscriptions == []  # the connection is gone
+
+
+async def test_bybit_multi_entry_liquidation_message_reaches_ccxt_whole(fake_exchange, ccxt_client):
+    fake = await fake_exchange("bybit")
+    exchange = ccxt_client(fake)
+    await exchange.load_markets()
+    pending = asyncio.ensure_future(exchange.watch_liquidations("SOL/USDT:USDT"))
+    await fake.wait_subscribed("allLiquidation.SOLUSDT")
+    frame = fake.liquidation_frame_multi("SOL/USDT:USDT", [
+        dict(side="long", price=138.1, qty=10), dict(side="short", price=141.2, qty=3), dict(side="long", price=137.9, qty=7)])
+    assert [entry["S"] for entry in frame["data"]] == ["Buy", "Sell", "Buy"]
+    await fake.push(frame)
+    await watch(pending)
+    assert [(l["side"], l["price"]) for l in exchange.liquidations] == [("buy", 138.1), ("sell", 141.2), ("buy", 137.9)]

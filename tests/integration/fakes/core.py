@@ -101,6 +101,7 @@ class WsConnection:
         self.topics: list[str] = []
         self.pings_received = 0
         self.pongs_received = 0
+        self.conn_id = f"fake-{number}"
 
     async def send(self, payload: Any) -> None:
         if self.ws.closed:
