@@ -1,0 +1,144 @@
+"""The base of every desk pane: take a SymbolView each tick, repaint only when the shown slice changed.
+
+A pane says which slice of the view it draws (``displayed``) and how to draw that slice into lines
+(``draw``). ``show`` compares the slice with the last one and refreshes only on a change, so a render
+tick where nothing a pane shows moved costs a tuple comparison. Lines are drawn once per change and
+size, then served to Textual's Line API from a list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+from liqtui.engine.views import SymbolView
+
+_NOTHING: Any = object()
+
+Part = tuple[str, str | None]  # (text, component class or None for the pane's own style)
+
+
+class LinePane(Widget):
+    """A Line API pane fed by ``show(view)`` on the app's render tick."""
+
+    # Shared component classes: every pane colours sides, bars and states the same way, from the
+    # theme variables the app defines ($bid, $ask, $liq-long, $liq-short, $heat, $stale, $big).
+    # Each also carries a text style or a glyph elsewhere, so nothing depends on colour alone.
+    COMPONENT_CLASSES = {
+        "pane--head",
+        "pane--dim",
+        "pane--bid",
+        "pane--ask",
+        "pane--long",
+        "pane--short",
+        "pane--heat",
+        "pane--big",
+        "pane--stale",
+        "pane--up",
+        "pane--down",
+        "pane--current",
+        "pane--swept",
+    }
+
+    DEFAULT_CSS = """
+    LinePane {
+        height: 1fr;
+    }
+    LinePane > .pane--head { text-style: bold; }
+    LinePane > .pane--dim { text-style: dim; }
+    LinePane > .pane--bid { color: $bid; }
+    LinePane > .pane--ask { color: $ask; }
+    LinePane > .pane--long { color: $liq-long; }
+    LinePane > .pane--short { color: $liq-short; }
+    LinePane > .pane--heat { color: $heat; text-style: bold; }
+    LinePane > .pane--big { color: $big; text-style: bold; }
+    LinePane > .pane--stale { color: $stale; text-style: italic; }
+    LinePane > .pane--up { color: $success; }
+    LinePane > .pane--down { color: $error; }
+    LinePane > .pane--current { text-style: bold reverse; }
+    LinePane > .pane--swept { text-style: dim; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._view: SymbolView | None = None
+        self._shown: Hashable = _NOTHING
+        self._strips: list[Strip] | None = None
+        self._strips_size = Size(0, 0)
+
+    # --- the contract with the app --------------------------------------------------------------
+
+    def show(self, view: SymbolView) -> None:
+        """Take the latest view; repaint only if what this pane shows changed."""
+        self._view = view
+        shown = self.displayed(view)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self.update_titles()
+        self._redraw()
+
+    # --- what subclasses provide ----------------------------------------------------------------
+
+    def displayed(self, view: SymbolView) -> Hashable:
+        """The slice of ``view`` (and of the pane's settings) this pane draws; equal slices draw equal lines."""
+        raise NotImplementedError
+
+    def draw(self, width: int, height: int) -> list[list[Part]]:
+        """Lines for the current slice (``self._shown``), each a list of (text, component class) parts."""
+        raise NotImplementedError
+
+    def update_titles(self) -> None:
+        """Set border title/subtitle from the new slice (kept out of drawing: titles are reactive)."""
+
+    # --- machinery ------------------------------------------------------------------------------
+
+    @property
+    def has_data(self) -> bool:
+        return self._shown is not _NOTHING
+
+    def _redraw(self) -> None:
+        self._strips = None
+        self.refresh()
+
+    def _settings_changed(self) -> None:
+        """A display setting changed (a reactive): recompute the slice from the last view."""
+        if self._view is not None and self.is_mounted:
+            self._shown = _NOTHING
+            self.show(self._view)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips = None  # theme changed: colours live in the drawn strips
+
+    def style_of(self, component: str | None) -> Style:
+        if component is None:
+            return self.rich_style
+        return self.get_component_rich_style(component)
+
+    def to_strip(self, parts: Iterable[Part], width: int) -> Strip:
+        base = self.rich_style
+        segments = [Segment(text, self.style_of(component)) for text, component in parts if text]
+        return Strip(segments).crop_extend(0, width, base)
+
+    def waiting_lines(self, message: str = "waiting for data") -> list[list[Part]]:
+        return [[(message, "pane--dim")]]
+
+    def render_line(self, y: int) -> Strip:
+        size = self.size
+        if self._strips is None or self._strips_size != size:
+            self._strips_size = size
+            if self._shown is _NOTHING:
+                lines = self.waiting_lines()
+            else:
+                lines = self.draw(size.width, size.height)
+            self._strips = [self.to_strip(parts, size.width) for parts in lines[: max(0, size.height)]]
+        if 0 <= y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(size.width, self.rich_style)

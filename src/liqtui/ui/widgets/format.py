@@ -1,0 +1,191 @@
+"""How the desk writes numbers: compact USD, prices, signed percents, coin amounts, ages, venue tags.
+
+One place for every pane, so "$87.1M" reads the same in the ladder, the tape and the totals.
+Pure functions of plain values; "—" stands for a number we do not have.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+MISSING = "—"
+
+_USD_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+
+VENUE_TAGS = {
+    "binanceusdm": "BIN",
+    "binance": "BIN",
+    "binancecoinm": "BIN",
+    "bybit": "BYB",
+    "okx": "OKX",
+    "hyperliquid": "HL",
+}
+VENUE_NAMES = {
+    "binanceusdm": "Binance",
+    "binance": "Binance",
+    "binancecoinm": "Binance",
+    "bybit": "Bybit",
+    "okx": "OKX",
+    "hyperliquid": "Hyperliquid",
+}
+# Order a trader expects venues listed in (largest first), then the rest alphabetically.
+VENUE_ORDER = ("binanceusdm", "binance", "binancecoinm", "bybit", "okx", "hyperliquid")
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def usd(value: float | None) -> str:
+    """Compact USD: $6.5B, $87.1M, $4.2k, $950; three significant figures at most, "$378B" not "$378.0B"."""
+    if _missing(value):
+        return MISSING
+    sign = "-" if value < 0 else ""
+    amount = abs(value)
+    for scale, suffix in _USD_UNITS:
+        if amount >= scale * 0.9995:
+            scaled = amount / scale
+            text = f"{scaled:.1f}" if round(scaled, 1) < 100 else f"{scaled:.0f}"
+            if text == "1000" and suffix != "T":
+                continue  # 999,960k reads as $1.0M, handled by the larger unit above
+            return f"{sign}${text}{suffix}"
+    return f"{sign}${amount:.0f}"
+
+
+def price_decimals(value: float) -> int:
+    """Decimals a trader expects for a price of this size (BTC 82,800; ETH 2,750.3; DOGE 0.1432)."""
+    magnitude = abs(value)
+    if magnitude >= 10_000:
+        return 0
+    if magnitude >= 1_000:
+        return 1
+    if magnitude >= 10:
+        return 2
+    if magnitude >= 1:
+        return 4
+    if magnitude == 0:
+        return 2
+    # Four significant figures below 1.
+    return min(8, 3 - math.floor(math.log10(magnitude)))
+
+
+def step_decimals(step: float) -> int:
+    """Decimals needed to tell ladder rows of this price step apart (step 10 -> 0, 0.5 -> 1, 0.0001 -> 4)."""
+    if step <= 0 or not math.isfinite(step):
+        return 2
+    decimals = 0
+    while decimals < 10 and abs(round(step, decimals) - step) > step * 1e-6:
+        decimals += 1
+    return decimals
+
+
+def price(value: float | None, decimals: int | None = None) -> str:
+    """A price with thousands separators: 82,800 / 2,750.3 / 0.1432."""
+    if _missing(value):
+        return MISSING
+    places = price_decimals(value) if decimals is None else decimals
+    return f"{value:,.{places}f}"
+
+
+def pct(value: float | None, decimals: int = 1) -> str:
+    """A signed percent with a space, as traders write it: +11.1 %, -9.0 %."""
+    if _missing(value):
+        return MISSING
+    text = f"{value:+.{decimals}f}"
+    if float(text) == 0:
+        text = f"{0:.{decimals}f}"  # no "-0.0 %"
+    return f"{text} %"
+
+
+def funding(rate: float | None) -> str:
+    """A funding rate given as a fraction per interval: 0.0001 -> +0.0100 %."""
+    if _missing(rate):
+        return MISSING
+    return pct(rate * 100, 4)
+
+
+def coin(amount: float | None) -> str:
+    """A base-coin amount: 123,500 / 12.35 / 0.0420."""
+    if _missing(amount):
+        return MISSING
+    magnitude = abs(amount)
+    if magnitude >= 1_000:
+        return f"{amount:,.0f}"
+    if magnitude >= 1:
+        return f"{amount:,.2f}"
+    return f"{amount:.4f}"
+
+
+def size(amount: float | None) -> str:
+    """An order-book size in base coin, compact for a narrow column: 12.5 / 1.2k / 0.042."""
+    if _missing(amount):
+        return MISSING
+    magnitude = abs(amount)
+    if magnitude >= 1e6:
+        return f"{amount / 1e6:.1f}M"
+    if magnitude >= 1e4:
+        return f"{amount / 1e3:.0f}k"
+    if magnitude >= 1e3:
+        return f"{amount / 1e3:.1f}k"
+    if magnitude >= 100:
+        return f"{amount:.0f}"
+    if magnitude >= 1:
+        return f"{amount:.1f}"
+    return f"{amount:.3f}"
+
+
+def age(ms: float | None) -> str:
+    """How long ago, compact: 42s, 3m, 2h, 5d."""
+    if _missing(ms):
+        return MISSING
+    seconds = max(0, int(ms // 1000))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86_400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86_400}d"
+
+
+def hhmmss(ms: int) -> str:
+    """Clock time (UTC) of an ms epoch: 15:51:07."""
+    return time.strftime("%H:%M:%S", time.gmtime(ms / 1000))
+
+
+def _plain_venue(venue: str) -> str:
+    return venue.removeprefix("demo-")
+
+
+def venue_tag(venue: str) -> str:
+    """Short venue tag for narrow columns: BIN, BYB, OKX, HL (a demo venue keeps its venue's tag)."""
+    plain = _plain_venue(venue)
+    if venue == "all":
+        return "ALL"
+    return VENUE_TAGS.get(plain, plain[:3].upper())
+
+
+def venue_name(venue: str) -> str:
+    """Venue name as traders say it: Binance, Bybit, OKX, Hyperliquid."""
+    plain = _plain_venue(venue)
+    if venue == "all":
+        return "All"
+    return VENUE_NAMES.get(plain, plain.capitalize())
+
+
+def venue_sort_key(venue: str) -> tuple[int, str]:
+    plain = _plain_venue(venue)
+    rank = VENUE_ORDER.index(plain) if plain in VENUE_ORDER else len(VENUE_ORDER)
+    return (rank, plain)
+
+
+def base_coin(symbol: str) -> str:
+    """The base coin of a ccxt unified symbol: BTC/USDT:USDT -> BTC."""
+    return symbol.split("/", 1)[0].split(":", 1)[0] or symbol
+
+
+def side_word(side: str, plural: bool = False) -> str:
+    """LONG / SHORT as text, so the side never depends on colour alone."""
+    word = "LONG" if str(getattr(side, "value", side)) == "long" else "SHORT"
+    return word + ("S" if plural else "")

@@ -1,0 +1,391 @@
+"""The price ladder: one row per price step, book depth and ESTIMATED liquidation heat side by side.
+
+Reads ``view.book`` (bids/asks summed across venues into rows of ``grid``) and ``view.levels``
+(estimated long/short liquidation USD per row, what sweeps consumed and what the tape realized there).
+Highest price on top. Columns, mirrored around the price::
+
+    EST LONG liq | bid depth  bid size | PRICE | ask size  ask depth | EST SHORT liq | note
+
+Line API: only visible rows are drawn, each row's drawn Strip is kept in an LRU keyed on what the
+row shows (texts, bar lengths, flags, width), and ``show`` refreshes only the lines whose key changed,
+so a tick where 4 rows move repaints 4 lines.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.events import MouseScrollDown, MouseScrollUp
+from textual.geometry import Region
+from textual.reactive import reactive
+from textual.strip import Strip
+
+from liqtui.engine.views import SymbolView
+from liqtui.ui.widgets import format as fmt
+from liqtui.ui.widgets.bars import bar_left, bar_right, eighths
+from liqtui.ui.widgets.base import LinePane, Part
+
+CLUSTERS_PER_SIDE = 3  # rows marked with their USD, per side
+MAX_ROWS = 200_000  # a sanity bound on the ladder's height (a bad grid must not freeze the desk)
+
+
+@dataclass(slots=True)
+class _Row:
+    bid: float = 0.0
+    ask: float = 0.0
+    long_usd: float = 0.0
+    short_usd: float = 0.0
+    swept_long_usd: float = 0.0
+    swept_short_usd: float = 0.0
+    realized_usd: float = 0.0
+
+
+@dataclass(slots=True)
+class _Ladder:
+    """Rows keyed by k (row price = k x grid), plus what scales the bars."""
+
+    grid: float
+    decimals: int
+    price: float | None
+    current_k: int | None
+    top_k: int
+    bottom_k: int
+    rows: dict[int, _Row] = field(default_factory=dict)
+    depth_max: float = 0.0
+    heat_max: float = 0.0
+    clusters: dict[int, str] = field(default_factory=dict)  # k -> "L" / "S" / "LS"
+    venues: tuple[str, ...] = ()
+
+    @property
+    def row_count(self) -> int:
+        return self.top_k - self.bottom_k + 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    heat: int
+    size: int
+    depth: int
+    price: int
+    note: int
+
+
+def _row_k(price: float, grid: float) -> int:
+    # Row k covers [k x grid, (k + 1) x grid); the epsilon keeps 82,800 in row 8,280 despite float noise.
+    return math.floor(price / grid + 1e-9)
+
+
+def _add_clusters(ladder: _Ladder) -> None:
+    for side, attr in (("L", "long_usd"), ("S", "short_usd")):
+        ranked = sorted(
+            ((getattr(row, attr), k) for k, row in ladder.rows.items() if getattr(row, attr) > 0), reverse=True
+        )
+        for _, k in ranked[:CLUSTERS_PER_SIDE]:
+            ladder.clusters[k] = ladder.clusters.get(k, "") + side
+
+
+def build_ladder(view: SymbolView, padding: int) -> _Ladder | None:
+    """Merge book and levels into rows; None when there is nothing to show yet."""
+    grid = view.levels.grid or view.book.grid
+    if not grid or grid <= 0 or not math.isfinite(grid):
+        return None
+    price = view.levels.price or view.market.last or view.market.mark
+    rows: dict[int, _Row] = {}
+    for book_price, amount in view.book.bids:
+        rows.setdefault(_row_k(book_price, grid), _Row()).bid += amount
+    for book_price, amount in view.book.asks:
+        rows.setdefault(_row_k(book_price, grid), _Row()).ask += amount
+    for level in view.levels.rows:
+        row = rows.setdefault(_row_k(level.price, grid), _Row())
+        row.long_usd += level.long_usd
+        row.short_usd += level.short_usd
+        row.swept_long_usd += level.swept_long_usd
+        row.swept_short_usd += level.swept_short_usd
+        row.realized_usd += level.realized_usd
+    current_k = _row_k(price, grid) if price else None
+    if not rows and current_k is None:
+        return None
+    ks = list(rows) + ([current_k] if current_k is not None else [])
+    top_k, bottom_k = max(ks) + padding, min(ks) - padding
+    if top_k - bottom_k + 1 > MAX_ROWS:
+        centre = current_k if current_k is not None else (top_k + bottom_k) // 2
+        top_k, bottom_k = centre + MAX_ROWS // 2, centre - MAX_ROWS // 2
+    ladder = _Ladder(
+        grid=grid,
+        decimals=fmt.step_decimals(grid),
+        price=price,
+        current_k=current_k,
+        top_k=top_k,
+        bottom_k=bottom_k,
+        rows=rows,
+        venues=view.levels.venues,
+    )
+    ladder.depth_max = max((max(r.bid, r.ask) for r in rows.values()), default=0.0)
+    ladder.heat_max = max(
+        (max(r.long_usd, r.short_usd, r.swept_long_usd, r.swept_short_usd) for r in rows.values()), default=0.0
+    )
+    _add_clusters(ladder)
+    return ladder
+
+
+class LadderPane(LinePane):
+    """Price ladder with bid/ask depth and ESTIMATED liquidation heat per row; centred on price when following."""
+
+    can_focus = True
+
+    BINDINGS = [
+        Binding("up", "scroll_rows(-1)", "Up", show=False),
+        Binding("down", "scroll_rows(1)", "Down", show=False),
+        Binding("pageup", "scroll_rows(-10)", "Page up", show=False),
+        Binding("pagedown", "scroll_rows(10)", "Page down", show=False),
+        Binding("home", "follow_price", "Centre on price", show=False),
+    ]
+
+    follow: reactive[bool] = reactive(True)
+    """Keep the current price row centred; scrolling by hand turns it off, `home` turns it back on."""
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._ladder: _Ladder | None = None
+        self._top_line = 0  # ladder line shown on the first body row
+        self._line_keys: list[tuple] = []
+        self._drawn_size = (0, 0)
+        self._row_cache: LRUCache[tuple, Strip] = LRUCache(2048)
+        self.border_title = "Ladder · liquidations ESTIMATED"
+
+    # --- data in --------------------------------------------------------------------------------
+
+    def displayed(self, view: SymbolView):
+        return (view.book, view.levels, view.levels.price or view.market.last or view.market.mark)
+
+    def show(self, view: SymbolView) -> None:
+        self._view = view
+        shown = self.displayed(view)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        old = self._ladder
+        view = self._view
+        if view is None:
+            return
+        self._ladder = build_ladder(view, padding=max(20, self.size.height))
+        self._update_titles()
+        if self._ladder is not None and old is not None and not self.follow:
+            # Keep the same prices on screen when the ladder grows at the top.
+            self._top_line += self._ladder.top_k - old.top_k
+        self._place()
+        self._refresh_changed_lines()
+
+    def _update_titles(self) -> None:
+        ladder = self._ladder
+        venues = " ".join(fmt.venue_tag(v) for v in sorted(ladder.venues, key=fmt.venue_sort_key)) if ladder else ""
+        self.border_title = f"Ladder · liquidations ESTIMATED ({venues or 'no venue'})"
+        if ladder is not None:
+            step = fmt.price(ladder.grid, ladder.decimals)
+            self.border_subtitle = f"step {step} · {'follow' if self.follow else 'scroll (home: follow)'}"
+
+    # --- scrolling ------------------------------------------------------------------------------
+
+    @property
+    def body_height(self) -> int:
+        return max(0, self.size.height - 1)  # the first line is the column header
+
+    def _place(self) -> None:
+        ladder = self._ladder
+        if ladder is None:
+            return
+        body = self.body_height
+        if self.follow and ladder.current_k is not None:
+            self._top_line = (ladder.top_k - ladder.current_k) - body // 2
+        self._top_line = max(0, min(self._top_line, ladder.row_count - body))
+
+    def watch_follow(self, follow: bool) -> None:
+        self._update_titles()
+        self._place()
+        self._refresh_changed_lines()
+
+    def action_scroll_rows(self, rows: int) -> None:
+        self.follow = False
+        self._top_line += rows
+        self._place()
+        self._refresh_changed_lines()
+
+    def action_follow_price(self) -> None:
+        self.follow = True
+
+    def on_mouse_scroll_down(self, event: MouseScrollDown) -> None:
+        event.stop()
+        self.action_scroll_rows(3)
+
+    def on_mouse_scroll_up(self, event: MouseScrollUp) -> None:
+        event.stop()
+        self.action_scroll_rows(-3)
+
+    def on_resize(self) -> None:
+        self._rebuild_on_resize()
+
+    def _rebuild_on_resize(self) -> None:
+        if self._view is not None:
+            self._shown = None
+            self.show(self._view)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._row_cache.clear()
+        self._line_keys = []
+
+    # --- what each line shows -------------------------------------------------------------------
+
+    def _columns(self, width: int) -> _Columns:
+        ladder = self._ladder
+        sample = fmt.price(ladder.top_k * ladder.grid, ladder.decimals) if ladder else "00,000"
+        price_w = len(sample) + 4  # room for the current-row markers and a space each side
+        size_w = 6 if width >= 40 else 5
+        note_w = min(26, width // 4) if width >= 48 else 0
+        rest = width - price_w - 2 * size_w - note_w - 2
+        heat_w = max(0, rest * 3 // 10) if rest >= 8 else 0
+        depth_w = max(0, (rest - 2 * heat_w) // 2) if rest >= 8 else 0
+        return _Columns(heat=heat_w, size=size_w, depth=depth_w, price=price_w, note=note_w)
+
+    def _note(self, k: int, row: _Row, width: int) -> tuple[str, str | None]:
+        if width <= 0:
+            return ("", None)
+        swept = row.swept_long_usd + row.swept_short_usd
+        if swept > 0 and row.long_usd + row.short_usd == 0:
+            side = "L" if row.swept_long_usd >= row.swept_short_usd else "S"
+            for text in (
+                f"swept {side} {fmt.usd(swept)}, real {fmt.usd(row.realized_usd)}",
+                f"swept {fmt.usd(swept)} real {fmt.usd(row.realized_usd)}",
+                f"real {fmt.usd(row.realized_usd)}",
+            ):
+                if len(text) <= width:
+                    return (text, "pane--swept")
+            return ("", None)
+        ladder = self._ladder
+        marks = ladder.clusters.get(k, "") if ladder else ""
+        parts = []
+        if row.long_usd > 0:
+            parts.append(f"L {fmt.usd(row.long_usd)}")
+        if row.short_usd > 0:
+            parts.append(f"S {fmt.usd(row.short_usd)}")
+        if not parts:
+            return ("", None)
+        text = ("◆ " if marks else "  ") + " ".join(parts)
+        if len(text) > width:
+            text = text[:width]
+        return (text, "pane--heat" if marks else "pane--dim")
+
+    def _line_key(self, line: int, width: int) -> tuple:
+        """Everything a body line shows, as a hashable key (drawn strips are cached on it)."""
+        ladder = self._ladder
+        assert ladder is not None
+        k = ladder.top_k - line
+        if k < ladder.bottom_k:
+            return ("blank", width)
+        cols = self._columns(width)
+        row = ladder.rows.get(k) or _Row()
+        price_text = fmt.price(k * ladder.grid, ladder.decimals)
+        long_live, short_live = row.long_usd > 0, row.short_usd > 0
+        long_len = eighths(row.long_usd if long_live else row.swept_long_usd, ladder.heat_max, cols.heat)
+        short_len = eighths(row.short_usd if short_live else row.swept_short_usd, ladder.heat_max, cols.heat)
+        return (
+            cols,
+            price_text,
+            k == ladder.current_k,
+            fmt.size(row.bid) if row.bid else "",
+            eighths(row.bid, ladder.depth_max, cols.depth),
+            fmt.size(row.ask) if row.ask else "",
+            eighths(row.ask, ladder.depth_max, cols.depth),
+            long_len,
+            long_live,
+            short_len,
+            short_live,
+            self._note(k, row, cols.note),
+        )
+
+    def _header_key(self, width: int) -> tuple:
+        return ("header", self._columns(width) if self._ladder else None, width)
+
+    # --- drawing --------------------------------------------------------------------------------
+
+    def _draw_header(self, width: int) -> Strip:
+        if self._ladder is None:
+            return self.to_strip([("waiting for data", "pane--dim")], width)
+        cols = self._columns(width)
+        parts: list[Part] = []
+        if cols.heat:
+            parts.append(("EST L liq".rjust(cols.heat)[: cols.heat] + " ", "pane--long"))
+        parts.append(("bid".rjust(cols.size + cols.depth), "pane--bid"))
+        parts.append(("price".center(cols.price), "pane--head"))
+        parts.append(("ask".ljust(cols.size + cols.depth), "pane--ask"))
+        if cols.heat:
+            parts.append((" " + "EST S liq".ljust(cols.heat)[: cols.heat], "pane--short"))
+        if cols.note:
+            parts.append(("ESTIMATED".rjust(cols.note), "pane--dim"))
+        return self.to_strip(parts, width)
+
+    def _draw_row(self, key: tuple, width: int) -> Strip:
+        if key[0] == "blank":
+            return Strip.blank(width, self.rich_style)
+        (cols, price_text, current, bid_text, bid_len, ask_text, ask_len,
+         long_len, long_live, short_len, short_live, (note, note_style)) = key  # fmt: skip
+        price_cell = (f"▶{price_text}◀" if current else price_text).center(cols.price)
+        parts: list[Part] = []
+        if cols.heat:
+            parts.append((bar_right(long_len, cols.heat), "pane--long" if long_live else "pane--swept"))
+            parts.append((" ", None))
+        parts.append((bar_right(bid_len, cols.depth), "pane--bid"))
+        parts.append((bid_text.rjust(cols.size), "pane--bid"))
+        parts.append((price_cell, "pane--current" if current else None))
+        parts.append((ask_text.ljust(cols.size), "pane--ask"))
+        parts.append((bar_left(ask_len, cols.depth), "pane--ask"))
+        if cols.heat:
+            parts.append((" ", None))
+            parts.append((bar_left(short_len, cols.heat), "pane--short" if short_live else "pane--swept"))
+        if cols.note:
+            parts.append((note.ljust(cols.note), note_style))
+        return self.to_strip(parts, width)
+
+    def _refresh_changed_lines(self) -> None:
+        """Repaint only the body lines whose content key changed since the last paint."""
+        if self._ladder is None:
+            self._line_keys = []
+            self.refresh()
+            return
+        width, body = self.size.width, self.body_height
+        keys = [self._header_key(width)] + [self._line_key(self._top_line + y, width) for y in range(body)]
+        if len(keys) != len(self._line_keys) or keys[0] != self._line_keys[0]:
+            self.refresh()
+        else:
+            for y, (new, old) in enumerate(zip(keys, self._line_keys)):
+                if new != old:
+                    self.refresh(Region(0, y, width, 1))
+        self._line_keys = keys
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            return self._draw_header(width)
+        if self._ladder is None:
+            return Strip.blank(width, self.rich_style)
+        key = self._line_key(self._top_line + y - 1, width)
+        strip = self._row_cache.get(key)
+        if strip is None:
+            strip = self._draw_row(key, width)
+            self._row_cache[key] = strip
+        return strip
+
+    # --- for tests and the app ------------------------------------------------------------------
+
+    def visible_prices(self) -> list[float]:
+        """Row prices currently on screen, top to bottom."""
+        ladder = self._ladder
+        if ladder is None:
+            return []
+        return [(ladder.top_k - (self._top_line + y)) * ladder.grid for y in range(self.body_height)]

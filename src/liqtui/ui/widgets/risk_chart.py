@@ -1,0 +1,189 @@
+"""The at-risk chart: cumulative ESTIMATED liquidations against price, and what a target price puts at risk.
+
+Reads ``view.levels`` (rows of estimated long/short USD per price row, max pain, imbalance). Longs
+liquidate below price, shorts above: the chart draws, from the current price outwards, how much
+estimated notional a move to each price would liquidate, and a line reads the article's sentence
+"$6.5B shorts at risk to 92,000 (+11.1 %)" for the ``target`` price.
+
+The arithmetic is pure (``at_risk``, ``cumulative_curves``); the chart is plotext rendered to text,
+coloured by side here (left of the price column longs, right shorts), cached by (data, size).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import plotext
+
+from textual.reactive import reactive
+
+from liqtui.domain.events import Side
+from liqtui.engine.views import IMBALANCE_BANDS_PCT, Cluster, LevelRow, LevelsView, SymbolView
+from liqtui.ui.widgets import format as fmt
+from liqtui.ui.widgets.base import LinePane, Part
+
+CHART_SPAN = 0.30  # the chart shows price +-30 % (plus the target): where estimated levels matter
+BRAILLE = range(0x2800, 0x2900)
+
+
+def at_risk(rows: Sequence[LevelRow], price: float, target: float) -> tuple[Side, float]:
+    """Estimated notional a move from ``price`` to ``target`` would liquidate.
+
+    Above price: shorts in rows (price, target]; below: longs in rows [target, price) (DOMAIN.md §3).
+    Only live estimates count: what a sweep already consumed is gone.
+    """
+    if target >= price:
+        return Side.SHORT, sum(r.short_usd for r in rows if price < r.price <= target)
+    return Side.LONG, sum(r.long_usd for r in rows if target <= r.price < price)
+
+
+def cumulative_curves(
+    rows: Sequence[LevelRow], price: float
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """(longs, shorts): cumulative estimated USD from ``price`` outwards, as (row price, total so far)."""
+    longs, shorts = [], []
+    total = 0.0
+    for row in sorted((r for r in rows if r.price < price and r.long_usd > 0), key=lambda r: -r.price):
+        total += row.long_usd
+        longs.append((row.price, total))
+    total = 0.0
+    for row in sorted((r for r in rows if r.price > price and r.short_usd > 0), key=lambda r: r.price):
+        total += row.short_usd
+        shorts.append((row.price, total))
+    return longs, shorts
+
+
+def at_risk_sentence(rows: Sequence[LevelRow], price: float, target: float) -> str:
+    """ "$6.5B shorts at risk to 92,000 (+11.1 %)"."""
+    side, usd = at_risk(rows, price, target)
+    move = (target - price) / price * 100
+    return f"{fmt.usd(usd)} {'shorts' if side is Side.SHORT else 'longs'} at risk to {fmt.price(target)} ({fmt.pct(move)})"
+
+
+def _pain(cluster: Cluster | None, word: str) -> str:
+    if cluster is None:
+        return f"{word} —"
+    return f"{word} {fmt.usd(cluster.usd)} at {fmt.price(cluster.price)} ({fmt.pct(cluster.distance_pct)})"
+
+
+def _imbalance(levels: LevelsView) -> str:
+    parts = []
+    for band in IMBALANCE_BANDS_PCT:
+        value = levels.imbalance.get(band) if levels.imbalance else None
+        parts.append(f"±{band:g} % {'—' if value is None else f'{value:+.2f}'}")
+    return "imbalance (S−L)/(S+L): " + "  ".join(parts)
+
+
+@lru_cache(maxsize=32)
+def chart_text(
+    longs: tuple[tuple[float, float], ...],
+    shorts: tuple[tuple[float, float], ...],
+    price: float,
+    target: float | None,
+    width: int,
+    height: int,
+) -> tuple[str, ...]:
+    """The plotext chart as plain lines, cached by (data, size)."""
+    plotext.terminal.limit(False, False)  # the pane, not the real terminal, decides the size
+    figure = plotext.figure
+    figure.clear.all()
+    figure.plot_size(width, height)
+    figure.theme("colorless")
+    figure.legend(False)
+    low = min([p for p, _ in longs] + [price * (1 - CHART_SPAN / 3)] + ([target] if target else []))
+    high = max([p for p, _ in shorts] + [price * (1 + CHART_SPAN / 3)] + ([target] if target else []))
+    top = max([u for _, u in longs] + [u for _, u in shorts] + [1.0])
+    for points in (longs, shorts):
+        if points:
+            # Start each curve at zero on the price so it reads as "from here".
+            signal = figure.signal([price] + [p for p, _ in points], [0.0] + [u for _, u in points], marker="braille")
+            signal.lines()
+            figure.draw(signal)
+    figure.line(price, orientation="vertical")
+    ticks = sorted({low, price, high} | ({target} if target else set()))
+    figure.ruler(0).ticks(ticks, [_short_price(t) for t in ticks])
+    figure.ruler(0).lim(low, high)
+    figure.ruler(1).ticks([0.0, top / 2, top], ["$0", fmt.usd(top / 2), fmt.usd(top)])
+    figure.ruler(1).lim(0.0, top)
+    return tuple(figure.build().string(colorless=True).rstrip().split("\n"))
+
+
+def _short_price(value: float) -> str:
+    return f"{value / 1000:.1f}k" if value >= 10_000 else fmt.price(value)
+
+
+class RiskChartPane(LinePane):
+    """Cumulative ESTIMATED liquidations vs price, at-risk to ``target``, max pain and imbalance."""
+
+    target: reactive[float | None] = reactive(None)
+    """A price to read "$X shorts/longs at risk to <target>" for; None shows the +-10 % moves."""
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.border_title = "At risk · ESTIMATED"
+
+    def watch_target(self) -> None:
+        self._settings_changed()
+
+    def displayed(self, view: SymbolView):
+        price = view.levels.price or view.market.last or view.market.mark
+        return (view.levels, price, self.target)
+
+    def update_titles(self) -> None:
+        levels = self._shown[0]
+        venues = " ".join(fmt.venue_tag(v) for v in sorted(levels.venues, key=fmt.venue_sort_key))
+        self.border_title = f"At risk · ESTIMATED ({venues or 'no venue'})"
+
+    def draw(self, width: int, height: int) -> list[list[Part]]:
+        levels, price, target = self._shown
+        if not price:
+            return self.waiting_lines("at risk: waiting for a price")
+        if not levels.rows:
+            return self.waiting_lines("at risk: no ESTIMATED levels yet (needs OI history)")
+        text = self._text_lines(levels, price, target)
+        chart_h = height - len(text)
+        lines: list[list[Part]] = []
+        if chart_h >= 5 and width >= 24:
+            lines.extend(self._chart_lines(levels, price, target, width, chart_h))
+        return lines + text
+
+    def _text_lines(self, levels: LevelsView, price: float, target: float | None) -> list[list[Part]]:
+        if target:
+            side, _ = at_risk(levels.rows, price, target)
+            risk = [[(at_risk_sentence(levels.rows, price, target), "pane--short" if side is Side.SHORT else "pane--long")]]
+        else:
+            risk = [
+                [(at_risk_sentence(levels.rows, price, price * 1.10), "pane--short")],
+                [(at_risk_sentence(levels.rows, price, price * 0.90), "pane--long")],
+            ]
+        pain: list[Part] = [("max pain ", "pane--head"), (_pain(levels.max_pain_short, "S"), "pane--short")]
+        pain += [(" · ", None), (_pain(levels.max_pain_long, "L"), "pane--long")]
+        return risk + [pain, [(_imbalance(levels), "pane--dim")]]
+
+    def _chart_lines(
+        self, levels: LevelsView, price: float, target: float | None, width: int, height: int
+    ) -> list[list[Part]]:
+        in_span = [r for r in levels.rows if abs(r.price - price) <= price * CHART_SPAN]
+        longs, shorts = cumulative_curves(in_span, price)
+        raw = chart_text(tuple(longs), tuple(shorts), price, target, width, height)
+        price_col = raw[0].find("┬") if raw else -1
+        return [self._colour_by_side(line, price_col) for line in raw]
+
+    @staticmethod
+    def _colour_by_side(line: str, price_col: int) -> list[Part]:
+        """Braille dots left of the price column are longs, right of it shorts."""
+        parts: list[Part] = []
+        run, run_style = "", None
+        for col, char in enumerate(line):
+            if ord(char) in BRAILLE and price_col >= 0:
+                style = "pane--long" if col < price_col else "pane--short"
+            else:
+                style = "pane--dim"
+            if style != run_style and run:
+                parts.append((run, run_style))
+                run = ""
+            run, run_style = run + char, style
+        if run:
+            parts.append((run, run_style))
+        return parts
