@@ -30,7 +30,8 @@ def frame(path: str | Path, kind: str) -> pd.DataFrame:
                 )
             else:
                 sql = f"SELECT time, {', '.join(layout.columns)} FROM {layout.table} ORDER BY time, seq"
-            df = pd.read_sql_query(sql, conn)
+            cursor = conn.execute(sql)
+            df = pd.DataFrame(cursor.fetchall(), columns=[d[0] for d in cursor.description])
     finally:
         conn.close()
     df = _SHAPERS.get(kind, lambda d: d)(df)
