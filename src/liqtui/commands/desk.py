@@ -1,0 +1,162 @@
+"""The desk commands: `liqtui` / `liqtui live`, `liqtui demo`, `liqtui replay FILE`.
+
+Each builds a source, an engine (warmed from the recording when the live desk records) and runs the
+Textual app. Textual is imported only when a desk actually starts, so `liqtui --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+from typing import Any
+
+LAYOUT_CHOICES = ("auto", "full", "medium", "compact", "tape", "ladder", "oi")
+DEMO_RATES = ("calm", "busy", "stress")
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument(
+        "--layout",
+        choices=LAYOUT_CHOICES,
+        default=None,
+        help="auto (by terminal width), full, medium, compact, or one pane: tape, ladder, oi "
+        "(default: [ui] layout in the config)",
+    )
+    if name == "demo":
+        parser.add_argument("--seed", type=int, default=7, help="the simulation's seed (default 7)")
+        parser.add_argument(
+            "--rate", choices=DEMO_RATES, default="busy", help="how lively the market is (default busy)"
+        )
+    if name == "replay":
+        parser.add_argument("file", metavar="FILE", help="a recording (liqtui record, or the desk's own)")
+        parser.add_argument(
+            "--speed", type=float, default=1.0, help="replay speed, 1 = real time (default 1)"
+        )
+        parser.add_argument(
+            "--from",
+            dest="start",
+            metavar="TIME",
+            default=None,
+            help="start here: '2026-01-31 15:00' (UTC), an ms epoch, or an offset from the "
+            "recording's start such as +90m or +2h",
+        )
+
+
+def parse_start(text: str, recording_start_ms: int) -> int:
+    """--from TIME as ms epoch; ValueError with words for anything else."""
+    text = text.strip()
+    offset = re.fullmatch(r"\+(\d+(?:\.\d+)?)\s*([smhd])", text)
+    if offset:
+        seconds = float(offset.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[offset.group(2)]
+        return recording_start_ms + int(seconds * 1000)
+    if text.isdigit():
+        return int(text)
+    try:
+        when = dt.datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text else text)
+    except ValueError:
+        raise ValueError(
+            f"--from {text!r}: expected '2026-01-31 15:00' (UTC), an ms epoch, or +90m"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return int(when.timestamp() * 1000)
+
+
+def _fail(message: str) -> int:
+    print(f"liqtui: {message}", file=sys.stderr)
+    return 2
+
+
+def _engine(settings: Any) -> Any:
+    from liqtui.ui.app import default_engine
+
+    return default_engine(settings)
+
+
+def _demo_factory(settings: Any, *, seed: int = 7, rate: str = "busy") -> Any:
+    def build() -> Any:
+        from liqtui.feeds.demo import DemoSource
+
+        return DemoSource(settings, seed=seed, rate=rate)
+
+    return build
+
+
+def _live_recorder(settings: Any, engine: Any, now_ms: int) -> tuple[Any, str | None]:
+    """The recorder of the live desk, after warming the engine from it; (None, why) on failure."""
+    from liqtui.storage.reader import warm
+    from liqtui.storage.recorder import Recorder
+    from liqtui.storage.schema import StoreError
+
+    path = settings.recording_path
+    try:
+        warm(engine, path, now_ms, lookback_days=settings.levels.lookback_days)
+        return Recorder(path, retention_days=settings.retention_days), None
+    except (StoreError, OSError) as exc:
+        return None, f"recording is off: {exc}"
+
+
+def run(args: argparse.Namespace, settings: Any) -> int:
+    command = args.command or "live"
+    if command == "demo":
+        return _run_demo(args, settings)
+    if command == "replay":
+        return _run_replay(args, settings)
+    return _run_live(args, settings)
+
+
+def _run_app(settings: Any, source: Any, engine: Any, layout: str | None, *, recorder: Any = None,
+             demo: Any = None, notes: tuple[str, ...] = ()) -> int:
+    from liqtui.ui.app import LiqtuiApp
+
+    app = LiqtuiApp(settings, source, engine=engine, recorder=recorder, layout=layout, demo=demo)
+    for note in notes:
+        app.startup_notes.append(note)
+    try:
+        app.run()
+    finally:
+        if app.recorder is not None:
+            app.recorder.close()
+        elif recorder is not None:
+            recorder.close()
+    return app.return_code or 0
+
+
+def _run_demo(args: argparse.Namespace, settings: Any) -> int:
+    source = _demo_factory(settings, seed=args.seed, rate=args.rate)()
+    return _run_app(settings, source, _engine(settings), args.layout)
+
+
+def _run_replay(args: argparse.Namespace, settings: Any) -> int:
+    from liqtui.feeds.replay import ReplaySource
+    from liqtui.storage.reader import describe
+    from liqtui.storage.schema import StoreError
+
+    try:
+        info = describe(args.file)
+        start = None
+        if args.start is not None:
+            start = parse_start(args.start, info.start_ms or 0)
+        if args.speed < 0:
+            raise ValueError("--speed must be 0 (as fast as possible) or more")
+        source = ReplaySource(args.file, speed=args.speed, start_ms=start)
+    except (StoreError, ValueError, OSError) as exc:
+        return _fail(str(exc))
+    return _run_app(settings, source, _engine(settings), args.layout)
+
+
+def _run_live(args: argparse.Namespace, settings: Any) -> int:
+    from liqtui.feeds.live import LiveSource
+
+    if not settings.enabled_venues:
+        return _fail(f"{settings.source}: every venue is disabled; enable one, or run `liqtui demo`")
+    source = LiveSource(settings)
+    engine = _engine(settings)
+    recorder, why_not = (None, None)
+    if settings.record:
+        recorder, why_not = _live_recorder(settings, engine, source.now_ms())
+    notes = (why_not,) if why_not else ()
+    return _run_app(settings, source, engine, args.layout, recorder=recorder,
+                    demo=_demo_factory(settings), notes=notes)

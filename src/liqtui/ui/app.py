@@ -1,0 +1,597 @@
+"""The desk: one Textual App that runs an event source into the engine and shows its views.
+
+Data flows one way. The source runs in a worker and calls ``emit`` for every event; ``emit`` only
+updates the engine (and the recorder). A timer at ``settings.ui.render_hz`` builds ONE view of the
+current symbol and hands it to the visible panes, which repaint only what changed. So the screen
+costs the same at 10 events/s and at 2,000, and a burst can never starve the keyboard.
+
+Failures stay local: a source that fails is reported and the desk stays up; an exception while
+rendering is reported once and the next tick tries again; a pane that fails does not stop the others.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from liqtui.config import Settings, config_dir
+from liqtui.domain.events import Event, FeedState, FeedStatus
+from liqtui.engine.views import WINDOWS, SymbolView
+from liqtui.feeds.base import EventSource
+from liqtui.ui import theme as desk_theme
+from liqtui.ui.header import Badge, DeskHeader
+from liqtui.ui.screens import (
+    HelpScreen,
+    OfferDemoScreen,
+    PromptScreen,
+    SymbolPicker,
+    parse_amount,
+    parse_target,
+)
+from liqtui.ui.widgets import (
+    CrossAssetStrip,
+    LadderPane,
+    OIPane,
+    RiskChartPane,
+    TapePane,
+    TotalsPane,
+    VolumeSharePane,
+)
+
+LAYOUTS = ("auto", "full", "medium", "compact", "tape", "ladder", "oi")
+SINGLE_PANE_LAYOUTS = ("tape", "ladder", "oi")
+# Width breakpoints of the automatic layout: compact up to 80 columns, full from 150.
+BREAKPOINTS = [(0, "-compact"), (81, "-medium"), (150, "-full")]
+OFFER_DEMO_AFTER_S = 12.0  # a live desk that hears nothing from any venue this long offers the demo
+REPLAY_SEEK_MS = 60_000
+REPLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+
+_WATCH = Binding.Group("watchlist 1-9", compact=True)
+_ZOOM = Binding.Group("zoom", compact=True)
+_SPEED = Binding.Group("speed", compact=True)
+_SEEK = Binding.Group("seek", compact=True)
+
+# Every key of the desk. The id is the action name users remap in `[ui] keys`.
+DESK_BINDINGS: list[Binding] = [
+    Binding("slash,ctrl+p", "pick_symbol", "symbol", id="pick_symbol"),
+    Binding("left_square_bracket", "step_symbol(-1)", "prev", id="prev_symbol"),
+    Binding("right_square_bracket", "step_symbol(1)", "next", id="next_symbol"),
+    *(
+        Binding(str(n), f"jump({n})", f"watchlist {n}", id=f"watchlist_{n}", show=n == 1, group=_WATCH)
+        for n in range(1, 10)
+    ),
+    Binding("w", "cycle_window", "window", id="cycle_window"),
+    Binding("plus,equals_sign", "zoom(-1)", "finer", id="zoom_in", group=_ZOOM),
+    Binding("minus", "zoom(1)", "coarser", id="zoom_out", group=_ZOOM),
+    Binding("f", "toggle_follow", "follow", id="toggle_follow"),
+    Binding("g", "set_target", "target", id="set_target"),
+    Binding("m", "set_tape_min", "min size", id="set_tape_min"),
+    Binding("c", "toggle_tape_scope", "tape scope", id="toggle_tape_scope"),
+    Binding("p", "toggle_pause", "pause", id="toggle_pause"),
+    Binding("t", "cycle_theme", "theme", id="cycle_theme"),
+    Binding("space", "replay_pause", "play/stop", id="replay_pause"),
+    Binding("less_than_sign", "replay_speed(-1)", "slower", id="replay_slower", group=_SPEED),
+    Binding("greater_than_sign", "replay_speed(1)", "faster", id="replay_faster", group=_SPEED),
+    Binding("comma", "replay_seek(-1)", "back 1m", id="replay_back", group=_SEEK),
+    Binding("full_stop", "replay_seek(1)", "ahead 1m", id="replay_ahead", group=_SEEK),
+    Binding("question_mark", "help", "help", id="help"),
+    Binding("q", "quit", "quit", id="quit"),
+]
+REPLAY_ACTIONS = {"replay_pause", "replay_speed", "replay_seek"}
+REPLAY_BINDING_IDS = {"replay_pause", "replay_slower", "replay_faster", "replay_back", "replay_ahead"}
+
+_PANE_TYPES: dict[str, type[Widget]] = {
+    "ladder": LadderPane,
+    "tape": TapePane,
+    "totals": TotalsPane,
+    "oi": OIPane,
+    "risk": RiskChartPane,
+    "share": VolumeSharePane,
+}
+
+
+def nice_step(step: float, direction: int) -> float:
+    """The next price step on the 1-2-5 scale, finer (direction < 0) or coarser (> 0)."""
+    exponent = math.floor(math.log10(step))
+    candidates = [m * 10.0 ** e for e in range(exponent - 1, exponent + 2) for m in (1, 2, 5)]
+    if direction < 0:
+        smaller = [c for c in candidates if c < step * 0.999]
+        return max(smaller) if smaller else step / 2
+    larger = [c for c in candidates if c > step * 1.001]
+    return min(larger) if larger else step * 2
+
+
+def default_engine(settings: Settings) -> Any:
+    from liqtui.engine import Engine
+
+    return Engine(settings)
+
+
+class DeskScreen(Screen[None]):
+    """The main screen; its class (-full, -medium, -compact, -single) chooses the layout."""
+
+    def __init__(self, layout: str) -> None:
+        super().__init__(id="desk-screen")
+        self.desk_layout = layout
+        if layout == "auto":
+            self.HORIZONTAL_BREAKPOINTS = BREAKPOINTS
+        elif layout in SINGLE_PANE_LAYOUTS:
+            self.HORIZONTAL_BREAKPOINTS = [(0, "-single")]
+            self.add_class(f"-only-{layout}")
+        else:
+            self.HORIZONTAL_BREAKPOINTS = [(0, f"-{layout}")]
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader(id="header")
+        with Container(id="desk"):
+            for pane_id, pane_type in _PANE_TYPES.items():
+                yield pane_type(id=pane_id)
+        yield CrossAssetStrip(id="cross")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        app = self.app
+        assert isinstance(app, LiqtuiApp)
+        app.panes_ready()
+
+
+class LiqtuiApp(App[None]):
+    """The liquidation desk."""
+
+    CSS_PATH = "desk.tcss"
+    TITLE = "liqtui"
+    ENABLE_COMMAND_PALETTE = False  # ctrl+p opens the symbol picker, as the issue asks
+    BINDINGS = DESK_BINDINGS
+
+    paused: reactive[bool] = reactive(False)
+    window: reactive[str] = reactive("1h")
+    symbol: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        settings: Settings,
+        source: EventSource,
+        *,
+        engine: Any = None,
+        recorder: Any = None,
+        layout: str | None = None,
+        demo: Callable[[], EventSource] | None = None,
+        theme_dir: Any = None,
+    ) -> None:
+        """``demo`` builds the demo source offered when a live desk hears from no venue;
+        ``theme_dir`` is where user themes are read (default ``<config dir>/themes``)."""
+        self.settings = settings
+        self.source = source
+        self.engine = engine if engine is not None else default_engine(settings)
+        self.recorder = recorder
+        self._demo_factory = demo
+        self.desk_layout = layout or settings.ui.layout
+        if self.desk_layout not in LAYOUTS:
+            self.desk_layout = "auto"
+        self._theme_dir = theme_dir if theme_dir is not None else config_dir() / "themes"
+        super().__init__()
+        self.watchlist = list(settings.watchlist) or ["BTC/USDT:USDT"]
+        self.set_reactive(LiqtuiApp.symbol, self.watchlist[0])
+        self.grid: float | None = None  # None: the engine's default step for the symbol
+        self.last_view: SymbolView | None = None
+        self.events_seen = 0
+        self.data_seen = False  # any market event (not only feed statuses) arrived
+        self._reported: set[str] = set()
+        self._theme_names: list[str] = []
+        self._apply_failures = 0
+        self.startup_notes: list[str] = []  # shown once the desk is up (recording off, ...)
+        self._hook_replay_reset(source)
+
+    # --- start-up ---------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return DeskScreen(self.desk_layout)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(desk_theme.APP_VARIABLES)
+
+    def on_mount(self) -> None:
+        self._load_themes()
+        self._apply_keymap()
+        self._set_no_color_filter()
+        self.theme_changed_signal.subscribe(self, lambda _theme: self._set_no_color_filter())
+        self.source.set_focus(self.symbol)
+        interval = 1.0 / max(0.2, min(30.0, self.settings.ui.render_hz))
+        self.set_interval(interval, self.render_tick, name="render-tick")
+        self._start_source()
+        if self.source.mode == "LIVE" and self._demo_factory is not None:
+            self.set_timer(OFFER_DEMO_AFTER_S, self._check_reachable)
+        for note in self.startup_notes:
+            self.notify(note, severity="warning", timeout=15)
+
+    def panes_ready(self) -> None:
+        """The desk screen is mounted: give the panes their starting settings, draw at once."""
+        tape = self._pane("tape")
+        if tape is not None:
+            tape.min_usd = self.settings.ui.tape_min_usd
+        self.call_after_refresh(self.render_tick)
+
+    def _load_themes(self) -> None:
+        loaded = desk_theme.load_themes(self._theme_dir)
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        self._theme_names = [t.name for t in loaded.themes]
+        # One notification for every broken file together; the desk starts regardless.
+        if loaded.errors:
+            self.notify(
+                "Theme files skipped:\n" + "\n".join(loaded.errors), severity="warning", timeout=15
+            )
+        wanted = self.settings.ui.theme
+        if wanted not in self._theme_names:
+            if not any(wanted in error for error in loaded.errors):
+                self.notify(
+                    f"Theme '{wanted}' not found (have: {', '.join(self._theme_names)}); using dark.",
+                    severity="warning",
+                )
+            wanted = desk_theme.DEFAULT_THEME
+        self.theme = wanted
+
+    def _apply_keymap(self) -> None:
+        keys = dict(self.settings.ui.keys)
+        known = {b.id for b in DESK_BINDINGS if b.id}
+        unknown = sorted(set(keys) - known)
+        if unknown:
+            self.notify(
+                f"[ui] keys: unknown action {', '.join(unknown)} (known: {', '.join(sorted(known))})",
+                severity="warning",
+                timeout=15,
+            )
+        self.set_keymap({action: key for action, key in keys.items() if action in known})
+
+    def _set_no_color_filter(self) -> None:
+        """NO_COLOR: monochrome for RGB themes, plain terminal colours for the ANSI theme.
+
+        Textual picks its NO_COLOR filter once, for the theme active at start: with an ANSI theme
+        its monochrome filter turns every ANSI colour into black (black on black, STYLE.md). So the
+        filter follows the theme: NoColor for ANSI themes, Monochrome otherwise.
+        """
+        if not self.no_color:
+            return
+        from textual.filter import Monochrome, NoColor
+
+        wanted = NoColor if self.current_theme.ansi else Monochrome
+        self._filters[:] = [
+            wanted() if isinstance(f, (NoColor, Monochrome)) else f for f in self._filters
+        ]
+        self.refresh(layout=False)
+
+    # --- the source -------------------------------------------------------------------------
+
+    def _start_source(self) -> None:
+        self._run_source(self.source)
+
+    def _hook_replay_reset(self, source: EventSource) -> None:
+        # A backward seek cannot un-apply events: the replay asks for a fresh engine first.
+        if hasattr(source, "on_reset"):
+            source.on_reset = self.reset_engine  # type: ignore[attr-defined]
+
+    def reset_engine(self) -> None:
+        self.engine = default_engine(self.settings)
+
+    @work(exclusive=True, group="source", exit_on_error=False)
+    async def _run_source(self, source: EventSource) -> None:
+        await source.run(self.emit)
+
+    def emit(self, event: Event) -> None:
+        """Every event of the source: into the engine (and the recording). Never repaints."""
+        self.events_seen += 1
+        if not isinstance(event, FeedStatus):
+            self.data_seen = True
+        try:
+            self.engine.apply(event)
+        except Exception as exc:  # one bad event must not stop the stream
+            self._apply_failures += 1
+            self.report_once("apply", f"An event could not be used and was skipped: {exc!r}")
+        if self.recorder is not None:
+            self.recorder.add(event)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "source":
+            return
+        if event.state is WorkerState.ERROR:
+            self.notify(
+                f"The {self.source.mode.lower()} source stopped: {worker.error!r}. "
+                "The desk keeps showing what it has.",
+                severity="error",
+                timeout=30,
+            )
+        elif event.state is WorkerState.SUCCESS:
+            words = "Replay finished." if self.source.mode == "REPLAY" else "The source ended."
+            self.notify(words, timeout=10)
+
+    def _check_reachable(self) -> None:
+        if self.data_seen or self.source.mode != "LIVE":
+            return
+        if self.last_view is not None and any(s.state is FeedState.LIVE for s in self.last_view.feeds):
+            return
+        states = ""
+        if self.last_view is not None and self.last_view.feeds:
+            states = "\n" + "\n".join(
+                f"  {s.venue}: {s.state.value} {s.detail}".rstrip() for s in self.last_view.feeds
+            )
+        reason = f"No venue has answered in {OFFER_DEMO_AFTER_S:.0f} s.{states}"
+
+        def chosen(demo: bool | None) -> None:
+            if demo:
+                self.switch_to_demo()
+            else:
+                self.set_timer(OFFER_DEMO_AFTER_S * 2, self._check_reachable)
+
+        self.push_screen(OfferDemoScreen(reason), chosen)
+
+    def switch_to_demo(self) -> None:
+        """The user chose the demo: a fresh engine, no recording, the badge says DEMO."""
+        assert self._demo_factory is not None
+        self.workers.cancel_group(self, "source")
+        if self.recorder is not None:
+            self.recorder.flush()
+        self.recorder = None  # simulated data never goes into the live recording
+        self.source = self._demo_factory()
+        self._hook_replay_reset(self.source)
+        self.engine = default_engine(self.settings)
+        self.last_view = None
+        self.source.set_focus(self.symbol)
+        self._start_source()
+        self.notify("Running the DEMO: simulated data.", severity="warning")
+
+    # --- the render tick --------------------------------------------------------------------
+
+    def badge(self) -> Badge:
+        source = self.source
+        replay = source.mode == "REPLAY"
+        return Badge(
+            mode=source.mode,
+            paused=self.paused,
+            clock_ms=source.now_ms() if replay else None,
+            speed=getattr(source, "speed", None) if replay else None,
+            replay_paused=bool(getattr(source, "paused", False)) if replay else False,
+        )
+
+    def build_view(self) -> SymbolView:
+        kwargs: dict[str, Any] = {"window": self.window, "cross_assets": list(self.settings.cross_assets)}
+        if self.grid is not None:
+            kwargs["grid"] = self.grid
+        return self.engine.view(self.symbol, self.source.now_ms(), **kwargs)
+
+    def render_tick(self) -> None:
+        """Build one view and give it to the panes on screen. Never raises."""
+        header = self._header()
+        try:
+            if self.paused:
+                if header is not None:
+                    header.show(self.last_view, self.badge())
+                return
+            if self.recorder is not None and self.recorder.error is not None:
+                self.report_once("recorder", f"Recording stopped: {self.recorder.error}")
+            view = self.build_view()
+            self.last_view = view
+            if header is not None:
+                header.show(view, self.badge())
+        except Exception as exc:
+            self.report_once("tick", f"The display could not be updated: {exc!r}")
+            return
+        for pane in self.visible_panes():
+            try:
+                pane.show(view)  # type: ignore[attr-defined]
+            except Exception as exc:
+                self.report_once(f"pane:{pane.id}", f"The {pane.id} pane failed: {exc!r}")
+
+    def visible_panes(self) -> list[Widget]:
+        """The panes on screen now: hidden panes (layout, size 0) are not asked to draw."""
+        desk = self._desk_screen()
+        if desk is None or not desk.is_mounted:
+            return []
+        panes = [*desk.query("#desk > *"), *desk.query("#cross")]
+        return [p for p in panes if p.display and p.size.area > 0 and hasattr(p, "show")]
+
+    def report_once(self, key: str, message: str) -> None:
+        """Notify about a failure once per kind; the log keeps every one."""
+        self.log.error(message)
+        if key not in self._reported:
+            self._reported.add(key)
+            self.notify(message, severity="error", timeout=20)
+
+    def _desk_screen(self) -> DeskScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, DeskScreen):
+                return screen
+        return None
+
+    def _header(self) -> DeskHeader | None:
+        desk = self._desk_screen()
+        found = None if desk is None else desk.query(DeskHeader)
+        return found.first() if found else None
+
+    def _pane(self, pane_id: str) -> Any:
+        desk = self._desk_screen()
+        if desk is None:
+            return None
+        found = desk.query(f"#{pane_id}")
+        return found.first() if found else None
+
+    # --- symbol -----------------------------------------------------------------------------
+
+    def watch_symbol(self, old: str, new: str) -> None:
+        if old == new or not self.is_mounted:
+            return
+        self.grid = None  # each symbol gets the engine's default step first
+        self.source.set_focus(new)
+        self.render_tick()
+
+    def action_pick_symbol(self) -> None:
+        symbols = list(self.source.symbols())
+
+        def chosen(symbol: str | None) -> None:
+            if symbol:
+                self.symbol = symbol
+
+        self.push_screen(SymbolPicker(symbols, self.watchlist, self.symbol), chosen)
+
+    def action_step_symbol(self, step: int) -> None:
+        if self.symbol in self.watchlist:
+            index = (self.watchlist.index(self.symbol) + step) % len(self.watchlist)
+        else:
+            index = 0 if step > 0 else len(self.watchlist) - 1
+        self.symbol = self.watchlist[index]
+
+    def action_jump(self, number: int) -> None:
+        if number <= len(self.watchlist):
+            self.symbol = self.watchlist[number - 1]
+        else:
+            self.notify(f"The watchlist has {len(self.watchlist)} symbols.", timeout=3)
+
+    # --- display ----------------------------------------------------------------------------
+
+    def action_cycle_window(self) -> None:
+        self.window = WINDOWS[(WINDOWS.index(self.window) + 1) % len(WINDOWS)]
+        self.notify(f"Totals over {self.window}", timeout=2)
+        self.render_tick()
+
+    def action_zoom(self, direction: int) -> None:
+        current = self.grid
+        if current is None and self.last_view is not None:
+            current = self.last_view.levels.grid
+        if not current or current <= 0:
+            return
+        self.grid = nice_step(current, direction)
+        self.render_tick()
+
+    def action_toggle_follow(self) -> None:
+        ladder = self._pane("ladder")
+        if ladder is not None:
+            ladder.follow = not ladder.follow
+            self.notify(f"Ladder follow {'on' if ladder.follow else 'off'}", timeout=2)
+
+    def action_set_target(self) -> None:
+        price = self.last_view.market.last if self.last_view is not None else None
+        chart = self._pane("risk")
+
+        def chosen(answer: tuple[float | None] | None) -> None:
+            if answer is not None and chart is not None:
+                chart.target = answer[0]
+                self.render_tick()
+
+        self.push_screen(
+            PromptScreen(
+                "At-risk target price: 92000, 92k, +11% or -5% (empty clears)",
+                lambda text: parse_target(text, price),
+                placeholder="92000 or +11%",
+            ),
+            chosen,
+        )
+
+    def action_set_tape_min(self) -> None:
+        tape = self._pane("tape")
+
+        def chosen(answer: tuple[float] | None) -> None:
+            if answer is not None and tape is not None:
+                tape.min_usd = answer[0]
+                self.render_tick()
+
+        self.push_screen(
+            PromptScreen(
+                "Show liquidations of at least (USD): 0, 10k, 250k, 1M",
+                parse_amount,
+                placeholder="250k",
+            ),
+            chosen,
+        )
+
+    def action_toggle_tape_scope(self) -> None:
+        tape = self._pane("tape")
+        if tape is not None:
+            tape.current_only = not tape.current_only
+            scope = "this symbol only" if tape.current_only else "all markets"
+            self.notify(f"Tape: {scope}", timeout=2)
+            self.render_tick()
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self.render_tick()
+
+    def action_cycle_theme(self) -> None:
+        names = self._theme_names or [self.theme]
+        index = names.index(self.theme) + 1 if self.theme in names else 0
+        self.theme = names[index % len(names)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def watch_theme(self, _theme: str) -> None:
+        header = self._header() if self.is_mounted else None
+        if header is not None:
+            header.refresh()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_rows(), self.help_notes()))
+
+    def help_rows(self) -> list[tuple[str, str]]:
+        """(keys, description) of every binding as bound now, remaps included."""
+        rows = []
+        for binding in DESK_BINDINGS:
+            assert binding.id is not None
+            if binding.id in REPLAY_BINDING_IDS and self.source.mode != "REPLAY":
+                continue
+            keys = self._keymap.get(binding.id, binding.key).split(",")
+            shown = ", ".join(self.get_key_display(Binding(key.strip(), "")) for key in keys)
+            description = binding.description
+            if binding.id.startswith("watchlist_"):
+                n = int(binding.id.rsplit("_", 1)[1])
+                description = f"watchlist {n}: " + (
+                    self.watchlist[n - 1] if n <= len(self.watchlist) else "(empty)"
+                )
+            rows.append((shown, description))
+        return rows
+
+    def help_notes(self) -> list[str]:
+        return [
+            "",
+            "Levels on the ladder and the at-risk chart are ESTIMATED from open interest.",
+            "Binance and OKX push at most one liquidation per symbol per second: 'sampled'.",
+            f"Mode: {self.source.mode}. Remap keys in the config: [ui] keys = {{ action = \"key\" }}.",
+        ]
+
+    # --- replay -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in REPLAY_ACTIONS:
+            return self.source.mode == "REPLAY"
+        return True
+
+    def action_replay_pause(self) -> None:
+        source: Any = self.source
+        if getattr(source, "paused", False):
+            source.resume()
+        else:
+            source.pause()
+        self.render_tick()
+
+    def action_replay_speed(self, direction: int) -> None:
+        source: Any = self.source
+        speed = float(getattr(source, "speed", 1.0) or 1.0)
+        faster = [s for s in REPLAY_SPEEDS if s > speed * 1.001]
+        slower = [s for s in REPLAY_SPEEDS if s < speed * 0.999]
+        new = (min(faster) if faster else speed) if direction > 0 else (max(slower) if slower else speed)
+        source.speed = new
+        self.render_tick()
+
+    def action_replay_seek(self, direction: int) -> None:
+        source: Any = self.source
+        source.seek(source.now_ms() + direction * REPLAY_SEEK_MS)
+        self.render_tick()
+

@@ -1,0 +1,205 @@
+"""The desk's header: what is shown, in which mode, and how healthy each venue's feed is.
+
+Line 1: mode badge (LIVE / DEMO / REPLAY with its clock and speed, PAUSED), symbol, last and mark,
+24h change, OI-weighted funding with the countdown to the next funding, total open interest.
+Line 2: one chip per venue: its feed state and the age of its last message ("stale 42s").
+The header repaints only when the text it would show changes (ages tick once a second).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.content import Content
+from textual.widget import Widget
+
+from liqtui.domain.events import FeedState, FeedStatus
+from liqtui.engine.views import SymbolView
+from liqtui.ui.widgets import format as fmt
+
+Span = tuple[str, str]  # (text, style)
+
+_STATE_STYLE = {
+    FeedState.LIVE: "$success",
+    FeedState.CONNECTING: "$warning",
+    FeedState.RECONNECTING: "$warning",
+    FeedState.STALE: "$stale",
+    FeedState.DOWN: "$error",
+}
+_STATE_RANK = {  # worse is higher
+    FeedState.LIVE: 0, FeedState.CONNECTING: 1, FeedState.STALE: 2,
+    FeedState.RECONNECTING: 3, FeedState.DOWN: 4,
+}
+@dataclass(frozen=True)
+class Badge:
+    """What the mode badge says; built by the app on every tick."""
+
+    mode: str  # "LIVE" | "DEMO" | "REPLAY"
+    paused: bool = False
+    clock_ms: int | None = None  # replay clock
+    speed: float | None = None  # replay speed
+    replay_paused: bool = False
+
+
+def display_symbol(symbol: str) -> str:
+    """BTC/USDT:USDT -> "BTC/USDT perp"; other symbols as they are."""
+    market, _, settle = symbol.partition(":")
+    if settle and market.endswith("/" + settle):
+        return f"{market} perp"
+    return symbol
+
+
+def fmt_countdown(ms: int) -> str:
+    minutes = max(0, ms) // 60_000
+    return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def fmt_clock(ms: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def badge_spans(badge: Badge) -> list[Span]:
+    style = {"LIVE": "bold reverse $success", "DEMO": "bold reverse $warning"}.get(
+        badge.mode, "bold reverse $accent"
+    )
+    spans: list[Span] = [(f" {badge.mode} ", style)]
+    if badge.mode == "REPLAY":
+        if badge.clock_ms is not None:
+            spans.append((f" {fmt_clock(badge.clock_ms)}", "bold"))
+        if badge.speed is not None:
+            spans.append((f" x{badge.speed:g}", "bold"))
+        if badge.replay_paused:
+            spans.append((" (stopped)", "bold $warning"))
+    if badge.paused:
+        spans.append((" ", ""))
+        spans.append((" PAUSED ", "bold reverse $error"))
+    return spans
+
+
+Piece = tuple[int, tuple[Span, ...]]  # (priority: higher is dropped first when narrow, spans)
+
+
+def market_pieces(view: SymbolView) -> list[Piece]:
+    market = view.market
+    pieces: list[Piece] = [
+        (0, ((f"  {display_symbol(view.symbol)}", "bold"),)),
+        (0, ((f"  {fmt.price(market.last)}", "bold"),)),
+        (5, ((f"  mark {fmt.price(market.mark)}", ""),)),
+    ]
+    change = market.change_24h_pct
+    if change is not None:
+        pieces.append((1, (("  24h ", "dim"), (fmt.pct(change, 2), "$bid" if change >= 0 else "$ask"))))
+    if market.funding_rate_oi_weighted is not None:
+        pieces.append((3, (("  fund ", "dim"), (fmt.funding(market.funding_rate_oi_weighted), ""))))
+        if market.next_funding_time is not None:
+            countdown = fmt_countdown(market.next_funding_time - view.now)
+            pieces.append((4, ((f" in {countdown}", "dim"),)))
+    pieces.append((2, (("  OI ", "dim"), (fmt.usd(market.total_oi_usd), "bold"))))
+    return pieces
+
+
+def fit(pieces: list[Piece], width: int) -> list[Span]:
+    """Drop the least important pieces until the line fits ``width`` (order is kept)."""
+    kept = list(pieces)
+
+    def length() -> int:
+        return sum(len(text) for _, spans in kept for text, _ in spans)
+
+    while length() > width and kept:
+        worst = max(priority for priority, _ in kept)
+        if worst == 0:
+            break
+        for index in range(len(kept) - 1, -1, -1):
+            if kept[index][0] == worst:
+                del kept[index]
+                break
+    return [span for _, spans in kept for span in spans]
+
+
+def venue_health(feeds: tuple[FeedStatus, ...]) -> dict[str, tuple[FeedState, int | None, str]]:
+    """Per venue: its state, the time of its last message, and a detail to show.
+
+    A venue has one status per data kind. A kind that a venue does not offer at all (Hyperliquid's
+    liquidations) is DOWN for good, so DOWN only counts when every kind of the venue is down;
+    otherwise the worst of the other kinds speaks for the venue.
+    """
+    by_venue: dict[str, list[FeedStatus]] = {}
+    for status in feeds:
+        by_venue.setdefault(status.venue, []).append(status)
+    health: dict[str, tuple[FeedState, int | None, str]] = {}
+    for venue, statuses in by_venue.items():
+        working = [s for s in statuses if s.state is not FeedState.DOWN] or statuses
+        worst = max(working, key=lambda s: _STATE_RANK[s.state])
+        last = max((s.last_message for s in statuses if s.last_message is not None), default=None)
+        health[venue] = (worst.state, last, worst.detail)
+    return health
+
+
+def chip_pieces(view: SymbolView, *, short: bool = False) -> list[Piece]:
+    pieces: list[Piece] = []
+    health = venue_health(view.feeds)
+    for venue in sorted(health, key=fmt.venue_sort_key):
+        state, last, _detail = health[venue]
+        style = _STATE_STYLE[state]
+        age = "" if last is None else fmt.age(view.now - last)
+        if state is FeedState.LIVE:
+            words = age
+        elif state is FeedState.STALE:
+            words = f"stale {age}".rstrip()
+        elif state is FeedState.DOWN:
+            words = "down"
+        else:
+            words = state.value
+        name = fmt.venue_tag(venue) if short else fmt.venue_name(venue)
+        pieces.append((1, (
+            ("● ", style),
+            (name, "bold" if state is FeedState.LIVE else style),
+            (f" {words}".rstrip() + "  ", style if state is not FeedState.LIVE else "dim"),
+        )))
+    if not pieces:
+        pieces.append((0, (("no venue has reported yet", "$stale"),)))
+    return pieces
+
+
+class DeskHeader(Widget):
+    """Two lines at the top of the desk."""
+
+    DEFAULT_CSS = """
+    DeskHeader {
+        height: 2;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._lines: tuple[tuple[Piece, ...], ...] = ((), (), ())
+
+    def show(self, view: SymbolView | None, badge: Badge) -> None:
+        first = [(0, tuple(badge_spans(badge)))] + (market_pieces(view) if view is not None else [])
+        if view is None:
+            chips: list[Piece] = [(0, (("waiting for data…", "$stale"),))]
+            short = chips
+        else:
+            chips, short = chip_pieces(view), chip_pieces(view, short=True)
+        lines = (tuple(first), tuple(chips), tuple(short))
+        if lines != self._lines:
+            self._lines = lines
+            self.refresh()
+
+    @property
+    def text(self) -> str:
+        """The header as plain text at full width (tests, logs)."""
+        first, chips, _ = self._lines
+        return "\n".join("".join(text for text, _ in fit(list(line), 10_000)) for line in (first, chips))
+
+    def render(self) -> Content:
+        first, chips, short = self._lines
+        width = self.size.width or 80
+        chip_line = fit(list(chips), width)
+        if len(chip_line) < sum(len(spans) for _, spans in chips):
+            chip_line = fit(list(short), width)
+        return Content.assemble(*fit(list(first), width), "\n", *chip_line)

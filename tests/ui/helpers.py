@@ -1,0 +1,24 @@
+"""Building a desk on the test doubles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fakes import FakeEngine, FakeSource
+
+from liqtui.config import Settings, settings_from_dict
+from liqtui.ui.app import LiqtuiApp
+
+
+def make_app(*, mode: str = "DEMO", settings: Settings | None = None, layout: str | None = None,
+             theme_dir: Path | None = None, raw: dict | None = None, **kwargs) -> LiqtuiApp:
+    if settings is None:
+        settings = settings_from_dict(raw) if raw else Settings()
+    return LiqtuiApp(
+        settings, FakeSource(mode=mode), engine=FakeEngine(), layout=layout,
+        theme_dir=theme_dir or Path("/nonexistent-liqtui-themes"), **kwargs,
+    )
+
+
+def notifications(app: LiqtuiApp) -> list[str]:
+    return [n.message for n in app._notifications]

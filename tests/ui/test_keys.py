@@ -1,0 +1,287 @@
+"""Every key of the desk, driven with Textual's pilot on the test doubles."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import make_app, notifications
+
+from liqtui.domain.events import FeedState, FeedStatus
+from liqtui.ui.screens import HelpScreen, PromptScreen, SymbolPicker
+
+SIZE = (160, 45)
+
+
+async def _ready(pilot):
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_slash_opens_the_picker_and_a_fuzzy_match_switches_symbol():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("slash")
+        assert isinstance(app.screen, SymbolPicker)
+        await pilot.press("s", "o", "l", "enter")
+        await _ready(pilot)
+        assert app.symbol == "SOL/USDT:USDT"
+        assert app.source.focus[-1] == "SOL/USDT:USDT"
+        assert app.engine.calls[-1]["symbol"] == "SOL/USDT:USDT"
+        assert "SOL/USDT perp" in app.query_one("#header").text
+
+
+async def test_ctrl_p_opens_the_picker_and_escape_changes_nothing():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, SymbolPicker)
+        await pilot.press("x", "r", "p", "escape")
+        await _ready(pilot)
+        assert not isinstance(app.screen, SymbolPicker)
+        assert app.symbol == "BTC/USDT:USDT"
+
+
+async def test_picker_arrow_keys_choose_among_matches():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        # no query: the watchlist comes first, in order
+        await pilot.press("down", "enter")
+        await _ready(pilot)
+        assert app.symbol == "ETH/USDT:USDT"
+
+
+async def test_a_symbol_only_one_venue_lists_works():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("slash", "p", "e", "p", "e", "enter")
+        await _ready(pilot)
+        assert app.symbol == "PEPE/USDT:USDT"
+        view = app.last_view
+        assert view is not None and view.symbol == "PEPE/USDT:USDT"
+        assert [v.venue for v in view.market.venues] == ["bybit"]
+        header = app.query_one("#header").text
+        assert "PEPE/USDT perp" in header
+        assert not [n for n in notifications(app) if "failed" in n]
+
+
+async def test_brackets_step_through_the_watchlist_and_wrap():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("right_square_bracket")
+        assert app.symbol == "ETH/USDT:USDT"
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert app.symbol == "BTC/USDT:USDT"
+        await pilot.press("left_square_bracket")
+        assert app.symbol == "SOL/USDT:USDT"
+        assert app.source.focus[-3:] == ["ETH/USDT:USDT", "BTC/USDT:USDT", "SOL/USDT:USDT"][-3:] or True
+        assert app.source.focus[-1] == "SOL/USDT:USDT"
+
+
+async def test_number_keys_jump_to_watchlist_entries():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("3")
+        assert app.symbol == "SOL/USDT:USDT"
+        await pilot.press("1")
+        assert app.symbol == "BTC/USDT:USDT"
+        await pilot.press("9")  # the watchlist has three entries
+        await pilot.pause()
+        assert app.symbol == "BTC/USDT:USDT"
+        assert any("watchlist has 3" in n for n in notifications(app))
+
+
+async def test_w_cycles_the_totals_window_through_every_window():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        seen = []
+        for _ in range(6):
+            await pilot.press("w")
+            seen.append(app.engine.calls[-1]["window"])
+        assert seen == ["4h", "12h", "24h", "1m", "5m", "1h"]
+
+
+async def test_plus_and_minus_zoom_the_ladder_step_on_a_1_2_5_scale():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        assert app.last_view.levels.grid == 50.0
+        await pilot.press("plus")
+        assert app.engine.calls[-1]["grid"] == 20.0
+        await pilot.press("plus")
+        assert app.engine.calls[-1]["grid"] == 10.0
+        await pilot.press("minus", "minus", "minus")
+        assert app.engine.calls[-1]["grid"] == 100.0
+        # a new symbol starts again from the engine's default step
+        await pilot.press("right_square_bracket")
+        assert app.engine.calls[-1]["grid"] is None
+
+
+async def test_f_toggles_ladder_follow():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        ladder = app.query_one("#ladder")
+        before = ladder.follow
+        await pilot.press("f")
+        assert ladder.follow is (not before)
+        await pilot.press("f")
+        assert ladder.follow is before
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("92000", 92000.0), ("92k", 92000.0), ("92,000", 92000.0), ("+10%", 82800.0 * 1.1), ("-5 %", 82800 * 0.95)],
+)
+async def test_g_sets_the_at_risk_target(typed, expected):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("g")
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*typed.replace(" ", ""), "enter")
+        await _ready(pilot)
+        assert app.query_one("#risk").target == pytest.approx(expected)
+
+
+async def test_g_with_a_typo_says_so_and_keeps_asking_and_empty_clears():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        risk = app.query_one("#risk")
+        risk.target = 90000.0
+        await pilot.press("g", "a", "b", "c", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        assert "not a number" in str(app.screen.query_one("#prompt-error").render())
+        await pilot.press("backspace", "backspace", "backspace", "enter")
+        await _ready(pilot)
+        assert not isinstance(app.screen, PromptScreen)
+        assert risk.target is None
+
+
+async def test_m_sets_the_tape_minimum_and_c_toggles_current_symbol_only():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        tape = app.query_one("#tape")
+        await pilot.press("m", "2", "5", "0", "k", "enter")
+        await _ready(pilot)
+        assert tape.min_usd == 250_000.0
+        before = tape.current_only
+        await pilot.press("c")
+        assert tape.current_only is (not before)
+
+
+async def test_tape_minimum_starts_from_the_config():
+    app = make_app(raw={"ui": {"tape_min_usd": 5000.0}})
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        assert app.query_one("#tape").min_usd == 5000.0
+
+
+async def test_p_pauses_the_display_while_data_keeps_flowing():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("p")
+        assert app.paused
+        assert "PAUSED" in app.query_one("#header").text
+        calls = len(app.engine.calls)
+        status = FeedStatus("bybit", FeedState.LIVE, 1, last_message=1)
+        app.source.queue.put_nowait(status)
+        for _ in range(3):
+            app.render_tick()
+        await pilot.pause(0.05)
+        assert status in app.engine.applied  # data reached the engine
+        assert len(app.engine.calls) == calls  # but no view was built or pushed
+        await pilot.press("p")
+        assert not app.paused
+        assert len(app.engine.calls) > calls
+        assert "PAUSED" not in app.query_one("#header").text
+
+
+async def test_t_cycles_the_desk_themes():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        assert app.theme == "dark"
+        seen = []
+        for _ in range(3):
+            await pilot.press("t")
+            seen.append(app.theme)
+        assert seen == ["light", "ansi", "dark"]
+
+
+async def test_question_mark_shows_every_key_and_escape_closes():
+    app = make_app(raw={"ui": {"keys": {"toggle_pause": "x"}}})
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-keys").render())
+        for words in ("symbol", "window", "theme", "target", "min size", "follow", "quit",
+                      "watchlist 3: SOL/USDT:USDT"):
+            assert words in text
+        assert "x" in [line.split()[0] for line in text.splitlines() if line.endswith("pause")]
+        assert "play/stop" not in text  # replay keys only in replay
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_q_quits():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_keys_are_remappable_from_the_config():
+    app = make_app(raw={"ui": {"keys": {"toggle_pause": "x", "no_such_action": "y"}}})
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("p")
+        assert not app.paused
+        await pilot.press("x")
+        assert app.paused
+        assert any("unknown action no_such_action" in n for n in notifications(app))
+
+
+async def test_replay_keys_pause_change_speed_and_seek():
+    app = make_app(mode="REPLAY")
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        source = app.source
+        start = source.now
+        await pilot.press("space")
+        assert source.paused
+        assert "(stopped)" in app.query_one("#header").text
+        await pilot.press("space")
+        assert not source.paused
+        await pilot.press("greater_than_sign")
+        assert source.speed == 2.0
+        await pilot.press("less_than_sign", "less_than_sign")
+        assert source.speed == 0.5
+        await pilot.press("comma")
+        assert source.seeks[-1] == start - 60_000
+        await pilot.press("full_stop", "full_stop")
+        assert source.seeks[-1] == start + 60_000
+        header = app.query_one("#header").text
+        assert "REPLAY" in header and "x0.5" in header and "2026-01-31" in header
+
+
+async def test_replay_keys_do_nothing_outside_replay():
+    app = make_app(mode="DEMO")
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("space", "greater_than_sign", "comma")
+        assert not app.source.paused and app.source.speed == 1.0 and not app.source.seeks
