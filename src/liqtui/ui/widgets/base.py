@@ -46,6 +46,9 @@ class LinePane(Widget):
         "pane--swept",
     }
 
+    PANE_TITLE: str | None = None
+    """Border title before any data arrived."""
+
     DEFAULT_CSS = """
     LinePane {
         height: 1fr;
@@ -71,6 +74,8 @@ class LinePane(Widget):
         self._shown: Hashable = _NOTHING
         self._strips: list[Strip] | None = None
         self._strips_size = Size(0, 0)
+        self._titles: tuple[str | None, str | None] = (None, None)
+        self.set_titles(self.PANE_TITLE)
 
     # --- the contract with the app --------------------------------------------------------------
 
@@ -96,6 +101,14 @@ class LinePane(Widget):
 
     def update_titles(self) -> None:
         """Set border title/subtitle from the new slice (kept out of drawing: titles are reactive)."""
+
+    def set_titles(self, title: str | None, subtitle: str | None = None) -> None:
+        """Set the border title/subtitle only when they change (each assignment repaints the whole pane)."""
+        if (title, subtitle) == self._titles:
+            return
+        self._titles = (title, subtitle)
+        self.border_title = title
+        self.border_subtitle = subtitle
 
     # --- machinery ------------------------------------------------------------------------------
 

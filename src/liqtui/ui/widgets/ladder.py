@@ -144,6 +144,8 @@ class LadderPane(LinePane):
         Binding("home", "follow_price", "Centre on price", show=False),
     ]
 
+    PANE_TITLE = "Ladder · liquidations ESTIMATED"
+
     follow: reactive[bool] = reactive(True)
     """Keep the current price row centred; scrolling by hand turns it off, `home` turns it back on."""
 
@@ -154,7 +156,6 @@ class LadderPane(LinePane):
         self._line_keys: list[tuple] = []
         self._drawn_size = (0, 0)
         self._row_cache: LRUCache[tuple, Strip] = LRUCache(2048)
-        self.border_title = "Ladder · liquidations ESTIMATED"
 
     # --- data in --------------------------------------------------------------------------------
 
@@ -185,10 +186,11 @@ class LadderPane(LinePane):
     def _update_titles(self) -> None:
         ladder = self._ladder
         venues = " ".join(fmt.venue_tag(v) for v in sorted(ladder.venues, key=fmt.venue_sort_key)) if ladder else ""
-        self.border_title = f"Ladder · liquidations ESTIMATED ({venues or 'no venue'})"
+        subtitle = None
         if ladder is not None:
             step = fmt.price(ladder.grid, ladder.decimals)
-            self.border_subtitle = f"step {step} · {'follow' if self.follow else 'scroll (home: follow)'}"
+            subtitle = f"step {step} · {'follow' if self.follow else 'scroll (home: follow)'}"
+        self.set_titles(f"Ladder · liquidations ESTIMATED ({venues or 'no venue'})", subtitle)
 
     # --- scrolling ------------------------------------------------------------------------------
 
@@ -213,6 +215,16 @@ class LadderPane(LinePane):
     def action_scroll_rows(self, rows: int) -> None:
         self.follow = False
         self._top_line += rows
+        self._place()
+        self._refresh_changed_lines()
+
+    def scroll_to_price(self, price: float) -> None:
+        """Stop following and put the row holding ``price`` in the middle (to read a far cluster)."""
+        ladder = self._ladder
+        if ladder is None:
+            return
+        self.follow = False
+        self._top_line = (ladder.top_k - _row_k(price, ladder.grid)) - self.body_height // 2
         self._place()
         self._refresh_changed_lines()
 

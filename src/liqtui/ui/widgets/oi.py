@@ -34,9 +34,7 @@ def vs_low_text(oi: OIView, coin: str) -> str:
 class OIPane(LinePane):
     """Open interest per venue and in total, with its lookback range and regime."""
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.border_title = "Open interest"
+    PANE_TITLE = "Open interest"
 
     def displayed(self, view: SymbolView):
         return (fmt.base_coin(view.symbol), view.oi)
@@ -45,7 +43,7 @@ class OIPane(LinePane):
         coin, rows = self._shown
         regime = next((r.regime for r in rows if r.venue == "all" and r.regime), None)
         regime = regime or next((r.regime for r in rows if r.regime), None)
-        self.border_title = f"Open interest · {coin}" + (f" · {regime}" if regime else "")
+        self.set_titles(f"Open interest · {coin}" + (f" · {regime}" if regime else ""))
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
         coin, rows = self._shown

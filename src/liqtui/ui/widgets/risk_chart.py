@@ -12,6 +12,7 @@ coloured by side here (left of the price column longs, right shorts), cached by 
 from __future__ import annotations
 
 from collections.abc import Sequence
+import math
 from functools import lru_cache
 
 import plotext
@@ -67,24 +68,33 @@ def _pain(cluster: Cluster | None, word: str) -> str:
     return f"{word} {fmt.usd(cluster.usd)} at {fmt.price(cluster.price)} ({fmt.pct(cluster.distance_pct)})"
 
 
-def _imbalance(levels: LevelsView) -> str:
+def _imbalance(levels: LevelsView, short: bool = False) -> str:
     parts = []
     for band in IMBALANCE_BANDS_PCT:
         value = levels.imbalance.get(band) if levels.imbalance else None
         parts.append(f"±{band:g} % {'—' if value is None else f'{value:+.2f}'}")
-    return "imbalance (S−L)/(S+L): " + "  ".join(parts)
+    return ("imb " if short else "imbalance (S−L)/(S+L): ") + "  ".join(parts)
 
 
 @lru_cache(maxsize=32)
-def chart_text(
+def chart_lines(
     longs: tuple[tuple[float, float], ...],
     shorts: tuple[tuple[float, float], ...],
     price: float,
     target: float | None,
     width: int,
     height: int,
-) -> tuple[str, ...]:
-    """The plotext chart as plain lines, cached by (data, size)."""
+) -> tuple[tuple[Part, ...], ...]:
+    """The plotext chart as lines of parts, braille coloured by side; cached by (data, size)."""
+    try:
+        raw = _plot(longs, shorts, price, target, width, height)
+    except Exception:  # noqa: BLE001 - a plotting glitch at an odd size must not take the desk down
+        return ((("chart unavailable at this size", "pane--dim"),),)
+    price_col = raw[0].find("┬") if raw else -1
+    return tuple(_colour_by_side(line[:width], price_col) for line in raw)
+
+
+def _plot(longs, shorts, price: float, target: float | None, width: int, height: int) -> list[str]:
     plotext.terminal.limit(False, False)  # the pane, not the real terminal, decides the size
     figure = plotext.figure
     figure.clear.all()
@@ -106,7 +116,25 @@ def chart_text(
     figure.ruler(0).lim(low, high)
     figure.ruler(1).ticks([0.0, top / 2, top], ["$0", fmt.usd(top / 2), fmt.usd(top)])
     figure.ruler(1).lim(0.0, top)
-    return tuple(figure.build().string(colorless=True).rstrip().split("\n"))
+    return figure.build().string(colorless=True).rstrip().split("\n")
+
+
+def _colour_by_side(line: str, price_col: int) -> tuple[Part, ...]:
+    """Braille dots left of the price column are longs, right of it shorts; the frame is dim."""
+    parts: list[Part] = []
+    run, run_style = "", None
+    for col, char in enumerate(line):
+        if ord(char) in BRAILLE and price_col >= 0:
+            style = "pane--long" if col < price_col else "pane--short"
+        else:
+            style = "pane--dim"
+        if style != run_style and run:
+            parts.append((run, run_style))
+            run = ""
+        run, run_style = run + char, style
+    if run:
+        parts.append((run, run_style))
+    return tuple(parts)
 
 
 def _short_price(value: float) -> str:
@@ -116,12 +144,10 @@ def _short_price(value: float) -> str:
 class RiskChartPane(LinePane):
     """Cumulative ESTIMATED liquidations vs price, at-risk to ``target``, max pain and imbalance."""
 
+    PANE_TITLE = "At risk · ESTIMATED"
+
     target: reactive[float | None] = reactive(None)
     """A price to read "$X shorts/longs at risk to <target>" for; None shows the +-10 % moves."""
-
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.border_title = "At risk · ESTIMATED"
 
     def watch_target(self) -> None:
         self._settings_changed()
@@ -133,7 +159,7 @@ class RiskChartPane(LinePane):
     def update_titles(self) -> None:
         levels = self._shown[0]
         venues = " ".join(fmt.venue_tag(v) for v in sorted(levels.venues, key=fmt.venue_sort_key))
-        self.border_title = f"At risk · ESTIMATED ({venues or 'no venue'})"
+        self.set_titles(f"At risk · ESTIMATED ({venues or 'no venue'})")
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
         levels, price, target = self._shown
@@ -141,14 +167,14 @@ class RiskChartPane(LinePane):
             return self.waiting_lines("at risk: waiting for a price")
         if not levels.rows:
             return self.waiting_lines("at risk: no ESTIMATED levels yet (needs OI history)")
-        text = self._text_lines(levels, price, target)
+        text = self._text_lines(levels, price, target, width)
         chart_h = height - len(text)
         lines: list[list[Part]] = []
         if chart_h >= 5 and width >= 24:
             lines.extend(self._chart_lines(levels, price, target, width, chart_h))
         return lines + text
 
-    def _text_lines(self, levels: LevelsView, price: float, target: float | None) -> list[list[Part]]:
+    def _text_lines(self, levels: LevelsView, price: float, target: float | None, width: int) -> list[list[Part]]:
         if target:
             side, _ = at_risk(levels.rows, price, target)
             risk = [[(at_risk_sentence(levels.rows, price, target), "pane--short" if side is Side.SHORT else "pane--long")]]
@@ -157,33 +183,20 @@ class RiskChartPane(LinePane):
                 [(at_risk_sentence(levels.rows, price, price * 1.10), "pane--short")],
                 [(at_risk_sentence(levels.rows, price, price * 0.90), "pane--long")],
             ]
-        pain: list[Part] = [("max pain ", "pane--head"), (_pain(levels.max_pain_short, "S"), "pane--short")]
-        pain += [(" · ", None), (_pain(levels.max_pain_long, "L"), "pane--long")]
-        return risk + [pain, [(_imbalance(levels), "pane--dim")]]
+        short_pain, long_pain = _pain(levels.max_pain_short, "S"), _pain(levels.max_pain_long, "L")
+        if len(short_pain) + len(long_pain) + 12 <= width:
+            pain = [[("max pain ", "pane--head"), (short_pain, "pane--short"), (" · ", None), (long_pain, "pane--long")]]
+        else:
+            pain = [[("max pain ", "pane--head"), (short_pain, "pane--short")],
+                    [("max pain ", "pane--head"), (long_pain, "pane--long")]]  # fmt: skip
+        return risk + pain + [[(_imbalance(levels, short=width < 60), "pane--dim")]]
 
     def _chart_lines(
         self, levels: LevelsView, price: float, target: float | None, width: int, height: int
     ) -> list[list[Part]]:
+        # The curves only change when price crosses a row: key the chart on the current row's centre.
+        grid = levels.grid if levels.grid > 0 else price * 1e-4
+        row_centre = (math.floor(price / grid + 1e-9) + 0.5) * grid
         in_span = [r for r in levels.rows if abs(r.price - price) <= price * CHART_SPAN]
-        longs, shorts = cumulative_curves(in_span, price)
-        raw = chart_text(tuple(longs), tuple(shorts), price, target, width, height)
-        price_col = raw[0].find("┬") if raw else -1
-        return [self._colour_by_side(line, price_col) for line in raw]
-
-    @staticmethod
-    def _colour_by_side(line: str, price_col: int) -> list[Part]:
-        """Braille dots left of the price column are longs, right of it shorts."""
-        parts: list[Part] = []
-        run, run_style = "", None
-        for col, char in enumerate(line):
-            if ord(char) in BRAILLE and price_col >= 0:
-                style = "pane--long" if col < price_col else "pane--short"
-            else:
-                style = "pane--dim"
-            if style != run_style and run:
-                parts.append((run, run_style))
-                run = ""
-            run, run_style = run + char, style
-        if run:
-            parts.append((run, run_style))
-        return parts
+        longs, shorts = cumulative_curves(in_span, row_centre)
+        return [list(line) for line in chart_lines(tuple(longs), tuple(shorts), row_centre, target, width, height)]

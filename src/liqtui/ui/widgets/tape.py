@@ -96,16 +96,14 @@ def _complete(groups: list[list[Liquidation]], limit: int, now_time: int, burst_
 class TapePane(LinePane):
     """Liquidations as they print, newest on top."""
 
+    PANE_TITLE = "Liquidations"
+
     min_usd: reactive[float] = reactive(0.0)
     """Hide liquidations below this notional."""
     big_usd: reactive[float] = reactive(100_000.0)
     """Liquidations (or bursts) at or above this notional stand out."""
     current_only: reactive[bool] = reactive(False)
     """Only the view's symbol, else every market."""
-
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.border_title = "Liquidations"
 
     def watch_min_usd(self) -> None:
         self._settings_changed()
@@ -133,7 +131,7 @@ class TapePane(LinePane):
 
     def update_titles(self) -> None:
         _, sampled_venues, scope, min_usd, _ = self._shown
-        self.border_title = self._title(sampled_venues, scope, min_usd)
+        self.set_titles(self._title(sampled_venues, scope, min_usd))
 
     def _title(self, sampled_venues: tuple[str, ...], scope: str, min_usd: float) -> str:
         title = f"Liquidations · {scope}"

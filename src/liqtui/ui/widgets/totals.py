@@ -67,9 +67,7 @@ def totals_rows(view: SymbolView) -> tuple[TotalsRow, ...]:
 class TotalsPane(LinePane):
     """Realized liquidations by venue and side: LONG $, SHORT $, count, largest."""
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.border_title = "Realized liquidations"
+    PANE_TITLE = "Realized liquidations"
 
     def displayed(self, view: SymbolView):
         scope = view.realized.total_long.symbol
@@ -77,13 +75,15 @@ class TotalsPane(LinePane):
 
     def update_titles(self) -> None:
         window, scope, _ = self._shown
-        self.border_title = f"Realized liquidations · {window} · {scope}"
+        self.set_titles(f"Realized liquidations · {window} · {scope}")
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
         _, _, rows = self._shown
         name_w = max(6, min(12, width - 36))
         wide = width >= name_w + 38
         lines: list[list[Part]] = [self._header(name_w, wide)]
+        if len(rows) == 1 and not rows[0].long.count and not rows[0].short.count:
+            lines.append([("no venue reporting yet", "pane--dim")])
         lines.extend(self._row(row, name_w, wide) for row in rows)
         if any(c is not None and c.sampled for row in rows for c in (row.long, row.short)):
             lines.append([(f"{LOWER_BOUND} lower bound: sampled feed", "pane--dim")])

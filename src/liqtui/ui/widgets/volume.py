@@ -22,15 +22,13 @@ def _share(market: MarketView, venue_volume: float | None, share: float | None) 
 class VolumeSharePane(LinePane):
     """Who trades the symbol: 24h volume per venue, and the OI-weighted funding."""
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.border_title = "24h volume share"
+    PANE_TITLE = "24h volume share"
 
     def displayed(self, view: SymbolView):
         return (fmt.base_coin(view.symbol), view.market.venues, view.market.funding_rate_oi_weighted)
 
     def update_titles(self) -> None:
-        self.border_title = f"24h volume share · {self._shown[0]}"
+        self.set_titles(f"24h volume share · {self._shown[0]}")
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
         _, venues, funding = self._shown

@@ -1,0 +1,128 @@
+"""The price ladder: centred current price, depth and ESTIMATED heat, clusters, sweeps, cheap repaints."""
+
+from __future__ import annotations
+
+from widget_fixtures import PRICE, PaneApp, empty_view, lines_of, replace
+
+from liqtui.engine.views import LevelRow
+from liqtui.ui.widgets import LadderPane
+
+
+def _row_text(pane: LadderPane, price: float) -> str:
+    if price not in pane.visible_prices():
+        pane.scroll_to_price(price)
+    return pane.render_line(pane.visible_prices().index(price) + 1).text
+
+
+async def test_current_price_row_is_centred_and_marked(view):
+    pane = LadderPane()
+    async with PaneApp(pane).run_test(size=(100, 31)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        lines = lines_of(pane)
+        centre = 1 + pane.body_height // 2
+        assert "▶82,800◀" in lines[centre]
+        assert pane.visible_prices()[pane.body_height // 2] == PRICE
+        assert "ESTIMATED" in lines[0] and "bid" in lines[0] and "ask" in lines[0]
+        assert "ESTIMATED" in pane.border_title and "BIN BYB OKX" in pane.border_title
+        assert pane.border_subtitle.startswith("step 100")
+
+
+async def test_rows_show_book_sizes_heat_clusters_and_sweeps(view):
+    pane = LadderPane()
+    async with PaneApp(pane).run_test(size=(110, 61)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        bid_row = _row_text(pane, 82_600.0)
+        assert "30.1" in bid_row and "█" in bid_row
+        assert "9.2" in _row_text(pane, 82_800.0)
+        # The three largest short clusters carry their USD and a mark; a smaller row does not get the mark.
+        assert "◆ S $2.0B" in _row_text(pane, 92_000.0)
+        assert "◆ S $1.5B" in _row_text(pane, 88_000.0)
+        assert "◆" not in _row_text(pane, 84_000.0) and "S $800M" in _row_text(pane, 84_000.0)
+        assert "◆ L $500M" in _row_text(pane, 70_000.0)
+        assert "◆" not in _row_text(pane, 82_000.0) and "L $150M" in _row_text(pane, 82_000.0)
+        # Swept levels: the consumed estimate and the realized USD seen there, in dimmed style.
+        swept = _row_text(pane, 83_000.0)
+        assert "swept L $450M, real $30.0M" in swept
+        line = pane.render_line(pane.visible_prices().index(83_000.0) + 1)
+        assert any("swept" in seg.text and seg.style.dim for seg in line)
+
+
+async def test_follow_keeps_price_centred_and_scrolling_stops_following(view):
+    pane = LadderPane()
+    async with PaneApp(pane).run_test(size=(80, 21)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        middle = pane.body_height // 2
+        moved = replace(view, levels=replace(view.levels, price=84_050.0))
+        pane.show(moved)
+        await pilot.pause()
+        assert pane.visible_prices()[middle] == 84_000.0
+        assert "▶84,000◀" in lines_of(pane)[1 + middle]
+
+        pane.focus()
+        await pilot.press("pagedown")
+        assert pane.follow is False
+        shown = pane.visible_prices()
+        pane.show(replace(view, levels=replace(view.levels, price=82_850.0)))
+        await pilot.pause()
+        assert pane.visible_prices() == shown  # the user's scroll position holds
+        assert "scroll" in pane.border_subtitle
+
+        await pilot.press("home")
+        assert pane.follow is True
+        assert pane.visible_prices()[middle] == 82_800.0
+
+
+async def test_identical_view_does_not_refresh_and_one_row_change_repaints_one_line(view):
+    pane = LadderPane()
+    async with PaneApp(pane).run_test(size=(100, 31)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        calls: list[tuple] = []
+        original = pane.refresh
+        pane.refresh = lambda *regions, **kw: (calls.append(regions), original(*regions, **kw))[1]
+        pane.show(replace(view))  # equal but not the same object
+        assert calls == []
+
+        bids = ((82_700.0, 12.5), (82_600.0, 55.0), (82_500.0, 8.0))  # one row grows: a new depth maximum
+        deeper = replace(view, book=replace(view.book, bids=bids))
+        pane.show(deeper)
+        assert calls and all(len(regions) == 1 for regions in calls), "only line regions, no full repaint"
+        assert len(calls) <= 6  # the changed row plus rows whose depth bar rescaled
+        await pilot.pause()
+        assert "55.0" in _row_text(pane, 82_600.0)
+
+        calls.clear()
+        rows = tuple(
+            replace(r, short_usd=r.short_usd + 1.0) if r.price == 95_000.0 else r for r in view.levels.rows
+        )  # off screen: nothing visible changes
+        pane.show(replace(deeper, levels=replace(view.levels, rows=rows)))
+        assert calls == []
+
+
+async def test_rendered_rows_come_from_the_cache(view):
+    pane = LadderPane()
+    async with PaneApp(pane).run_test(size=(100, 31)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        first = pane.render_line(5)
+        assert pane.render_line(5) is first
+
+
+async def test_no_data_and_odd_rows(view):
+    pane = LadderPane()
+    async with PaneApp(pane).run_test(size=(60, 8)) as pilot:
+        pane.show(empty_view())
+        await pilot.pause()
+        assert "waiting for data" in lines_of(pane)[0]
+        # Levels without a book, a price outside every row, a zero-size level.
+        odd = replace(
+            view,
+            book=replace(view.book, bids=(), asks=()),
+            levels=replace(view.levels, rows=(LevelRow(50_000.0),), price=PRICE),
+        )
+        pane.show(odd)
+        await pilot.pause()
+        assert any("▶82,800◀" in line for line in lines_of(pane))
