@@ -1,0 +1,78 @@
+"""The DEMO event source: the simulated market of ``demo_market`` paced for the desk.
+
+``DemoSource`` implements the EventSource protocol (``liqtui.feeds.base``). Its venues carry the real
+ccxt ids (binanceusdm, bybit, okx, hyperliquid) so the desk runs exactly the code path it runs live;
+what marks the data as simulated is ``mode = "DEMO"`` (the desk's badge) and the feed states'
+"simulated" detail. ``now_ms`` is the simulated clock: views must be asked for at this time.
+
+With ``realtime=True`` the market advances one tick (100 ms of simulated time by default) per
+``tick / speed`` of wall time; with ``realtime=False`` it runs as fast as it can, yielding to the
+event loop after every tick (tests, benches, recording a demo session quickly).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from liqtui.config import Settings
+from liqtui.feeds.base import Emit
+from liqtui.feeds.demo_instruments import DEMO_VENUES, RATES
+from liqtui.feeds.demo_market import DEFAULT_START_MS, DemoMarket, ForcedOrder
+
+__all__ = ["DEFAULT_START_MS", "DEMO_VENUES", "RATES", "DemoMarket", "DemoSource", "ForcedOrder"]
+
+_BACKFILL_CHUNK = 2_000  # events emitted between yields to the event loop at start
+
+
+class DemoSource:
+    """A simulated market as an event source, deterministic for a given seed."""
+
+    mode = "DEMO"
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        seed: int = 0,
+        rate: str = "busy",
+        start_ms: int = DEFAULT_START_MS,
+        realtime: bool = True,
+        speed: float = 1.0,
+        backfill_hours: float = 24.0,
+        tick_ms: int = 100,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError(f"demo speed must be positive, got {speed}")
+        self.market = DemoMarket(
+            settings, seed=seed, rate=rate, start_ms=start_ms, backfill_hours=backfill_hours, tick_ms=tick_ms
+        )
+        self.realtime = realtime
+        self.speed = speed
+        self.tick_ms = tick_ms
+
+    def now_ms(self) -> int:
+        return self.market.now_ms
+
+    def symbols(self) -> list[str]:
+        return self.market.symbols()
+
+    def set_focus(self, symbol: str) -> None:
+        self.market.set_focus(symbol)
+
+    async def run(self, emit: Emit) -> None:
+        start = self.market.start_events()
+        for i in range(0, len(start), _BACKFILL_CHUNK):
+            for event in start[i : i + _BACKFILL_CHUNK]:
+                emit(event)
+            await asyncio.sleep(0)
+        loop = asyncio.get_running_loop()
+        wall_start, sim_start = loop.time(), self.market.now_ms
+        while True:
+            for event in self.market.step(self.tick_ms):
+                emit(event)
+            if not self.realtime:
+                await asyncio.sleep(0)
+                continue
+            # Pace against the start so that slow ticks do not make the clock drift behind.
+            due = wall_start + (self.market.now_ms - sim_start) / 1000 / self.speed
+            await asyncio.sleep(max(0.0, due - loop.time()))

@@ -1,0 +1,126 @@
+"""The facts the demo market is built from: instruments, venues and the three activity rates.
+
+Figures are chosen to look like late January 2026 (reference/seed-article.txt): BTC near 82,800,
+Binance > OKX > Bybit > Hyperliquid by volume, Hyperliquid with lower maximum leverage and hourly
+funding. They are the demo's assumptions, not data: the desk marks every demo number DEMO.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+DEMO_VENUES = ("binanceusdm", "bybit", "okx", "hyperliquid")
+
+# Venues whose public liquidation stream pushes at most one order per symbol per second.
+SAMPLED_VENUES = frozenset({"binanceusdm", "okx"})
+# Venues with no public liquidation stream at all (liquidations still happen there, unseen).
+NO_LIQUIDATION_FEED = frozenset({"hyperliquid"})
+
+# Share of a symbol's 24h volume, open interest and book depth per venue.
+VOLUME_SHARE = {"binanceusdm": 0.44, "okx": 0.21, "bybit": 0.19, "hyperliquid": 0.16}
+OI_SHARE = {"binanceusdm": 0.40, "bybit": 0.24, "okx": 0.14, "hyperliquid": 0.22}
+DEPTH_SHARE = {"binanceusdm": 0.45, "okx": 0.20, "bybit": 0.22, "hyperliquid": 0.13}
+# Order-book levels per side a venue's public stream gives (Hyperliquid l2Book: 20).
+BOOK_LEVELS = {"binanceusdm": 50, "bybit": 50, "okx": 50, "hyperliquid": 20}
+# Funding interval in hours.
+FUNDING_HOURS = {"binanceusdm": 8, "bybit": 8, "okx": 8, "hyperliquid": 1}
+# Typical spread of each venue's price around the common mid (log units, standard deviation).
+BASIS_SD = {"binanceusdm": 0.00008, "bybit": 0.00012, "okx": 0.00012, "hyperliquid": 0.00025}
+# Stagger of the periodic samples per venue (ms), so venues do not tick in lock step like a robot.
+VENUE_OFFSET_MS = {"binanceusdm": 0, "bybit": 310, "okx": 570, "hyperliquid": 830}
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """One perpetual as the demo prices it, summed over the four venues."""
+
+    symbol: str
+    price: float  # at the demo's start time
+    tick: float
+    vol_annual: float  # annualized volatility of the common mid
+    beta: float  # exposure to the market-wide factor
+    oi_usd: float  # open interest, all venues
+    volume_usd: float  # 24h volume, all venues
+    depth_1pct_usd: float  # book depth within 1 % of the mid, all venues, one side
+    max_leverage: dict[str, float]
+
+
+def _max_leverage(major: bool) -> dict[str, float]:
+    if major:
+        return {"binanceusdm": 125, "bybit": 100, "okx": 100, "hyperliquid": 40}
+    return {"binanceusdm": 75, "bybit": 75, "okx": 50, "hyperliquid": 20}
+
+
+_KNOWN = {
+    "BTC": (82_800.0, 0.1, 0.45, 1.0, 19e9, 40e9, 400e6, True),
+    "ETH": (2_710.0, 0.01, 0.62, 1.2, 11e9, 24e9, 180e6, True),
+    "SOL": (116.4, 0.01, 0.80, 1.4, 3.2e9, 7e9, 50e6, False),
+    "XRP": (1.742, 0.0001, 0.78, 1.2, 2.1e9, 4e9, 30e6, False),
+    "DOGE": (0.1186, 0.00001, 0.85, 1.4, 1.2e9, 2.5e9, 15e6, False),
+    "BNB": (842.0, 0.01, 0.50, 0.9, 0.9e9, 1.5e9, 12e6, False),
+    "HYPE": (24.6, 0.001, 0.95, 1.5, 1.4e9, 1.8e9, 10e6, False),
+    "PAXG": (4_890.0, 0.01, 0.30, 0.2, 0.15e9, 0.4e9, 4e6, False),
+    "XAUT": (4_885.0, 0.01, 0.30, 0.2, 0.1e9, 0.3e9, 3e6, False),
+}
+
+
+def base_of(symbol: str) -> str:
+    return symbol.split("/")[0].upper()
+
+
+def unified(symbol: str) -> str:
+    """``BTC``, ``btcusdt`` or ``BTC-PERP`` -> ``BTC/USDT:USDT``; unified symbols pass through."""
+    if "/" in symbol:
+        return symbol
+    base = symbol.upper().removesuffix("-PERP").removesuffix("USDT").removesuffix("-")
+    return f"{base}/USDT:USDT"
+
+
+def instrument(symbol: str) -> Instrument:
+    """The demo's instrument for ``symbol``; an unknown base gets a stable made-up small cap."""
+    base = base_of(symbol)
+    if base in _KNOWN:
+        price, tick, vol, beta, oi, volume, depth, major = _KNOWN[base]
+    else:
+        # crc32, not hash(): the same symbol must price the same in every process (determinism).
+        h = zlib.crc32(base.encode())
+        price = round(0.05 + (h % 100_000) / 1000.0, 3)
+        tick, vol, beta, oi, volume, depth, major = _tick_for(price), 0.9, 1.3, 0.3e9, 0.6e9, 4e6, False
+    return Instrument(symbol, price, tick, vol, beta, oi, volume, depth, _max_leverage(major))
+
+
+def _tick_for(price: float) -> float:
+    tick = 1.0
+    while tick > price / 10_000:
+        tick /= 10
+    return tick
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """How lively the demo market is. Tuned so the rates' documented figures hold (tests check them)."""
+
+    name: str
+    vol_mult: float  # multiplies every instrument's base volatility
+    jumps_per_hour: float  # jump arrivals (most market-wide)
+    jump_sd: float  # log size of a jump (before beta)
+    leveraged_share: float  # share of OI held by leveraged positions that really get liquidated
+    lifetime_s: float  # mean time a leveraged position stays open when not liquidated
+    # Share of new positions that are already stretched: liquidation price only ``stretched_range``
+    # (fractions of the price) away: effective leverage far above the tier they opened at (margin
+    # eaten by losses and funding, size added). They are the steady drizzle of small liquidations
+    # every real tape shows between cascades.
+    stretched_share: float
+    stretched_range: tuple[float, float]
+    open_median_usd: float  # median notional of one position that opens
+    order_median_usd: float  # median notional of one liquidation order on the tape
+    max_orders_per_row: int  # a crossed 2 bps row is liquidated as at most this many orders
+    impact: float  # multiplies the price impact of forced orders
+
+
+RATES = {
+    "calm": Rate("calm", 0.55, 0.15, 0.004, 0.02, 8 * 3600, 0.01, (0.001, 0.006), 20_000, 12_000, 20, 0.35),
+    "busy": Rate("busy", 1.25, 2.0, 0.007, 0.08, 2 * 3600, 0.45, (0.0002, 0.004), 12_000, 600, 60, 0.35),
+    "stress": Rate("stress", 4.5, 40.0, 0.012, 0.15, 300, 0.85, (0.0002, 0.002), 6_000, 150, 400, 0.3),
+}

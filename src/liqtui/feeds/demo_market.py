@@ -1,0 +1,668 @@
+"""The demo market: a deterministic, synchronous simulation of four venues that emits the desk's events.
+
+What is simulated, and why it looks like a real market:
+- one common mid per symbol (a market factor plus the symbol's own noise), with GARCH-like variance
+  that clusters, a slow volatility regime, and jumps released over a few seconds; each venue trades at
+  the mid plus its own small mean-reverting basis;
+- leveraged positions open all the time at the venue's price (side, leverage from the configured mix,
+  heavy-tailed notional) and are filed by liquidation price (``demo_positions``); they also close by
+  themselves after a while. Open interest is a slow-moving unleveraged part plus those positions, so OI
+  rises while positions open and drops when they are closed or liquidated;
+- when a venue's price crosses positions' liquidation prices they are liquidated, as a burst of
+  orders of heavy-tailed size; the forced orders push the mid further (more so when books are thin),
+  so price running into a cluster becomes a cascade;
+- the tapes behave like the real streams: Binance and OKX push at most the latest liquidation per
+  symbol per second (``sampled``), Bybit pushes every one, Hyperliquid has no public feed at all
+  (a DOWN status once; its liquidations still move its price and OI);
+- order books (top 50 per side, 20 on Hyperliquid) thin out during fast moves and refill;
+- tickers about once a second, OI every ``oi_poll_seconds`` with the price bar since the last sample,
+  and a backfill of 5-minute bars and OI history so estimated clusters show at once.
+
+Time is simulated: nothing here reads the wall clock, and all randomness comes from one
+``random.Random(seed)``, so one seed always gives the same events.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from liqtui.config import Settings
+from liqtui.domain.events import (
+    BookSnapshot,
+    Event,
+    FeedState,
+    FeedStatus,
+    Liquidation,
+    OpenInterest,
+    PriceBar,
+    Side,
+    Ticker,
+)
+from liqtui.feeds.demo_instruments import (
+    BASIS_SD,
+    BOOK_LEVELS,
+    DEMO_VENUES,
+    DEPTH_SHARE,
+    FUNDING_HOURS,
+    NO_LIQUIDATION_FEED,
+    OI_SHARE,
+    RATES,
+    SAMPLED_VENUES,
+    VENUE_OFFSET_MS,
+    VOLUME_SHARE,
+    Instrument,
+    Rate,
+    instrument,
+    unified,
+)
+from liqtui.feeds.demo_positions import PositionBook, SweptRow, liquidation_price
+
+DEFAULT_START_MS = 1_769_860_800_000  # 2026-01-31T12:00:00Z
+SECONDS_PER_YEAR = 365 * 86_400
+FACTOR_CORRELATION = 0.7  # of each symbol's noise with the market-wide factor
+GARCH_ALPHA, GARCH_BETA = 0.04, 0.95  # per second
+REGIME_HALF_LIFE_S = 1800.0
+ANCHOR_PULL_S = 6 * 3600.0  # weak pull of the mid toward its start, so long sessions stay plausible
+BASIS_HALF_LIFE_S = 20.0
+LIQUIDITY_REFILL_S = 15.0
+MIN_LIQUIDITY = 0.3
+IMPACT_HALF_LIFE_S = 45.0
+PERMANENT_IMPACT = 0.3
+BACKFILL_BAR_MS = 300_000
+FOCUS_BOOK_MS = 250
+OTHER_BOOK_MS = 5_000
+TICKER_MS = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class ForcedOrder:
+    """One liquidation order the demo executed (shown on a tape or not), with the row price crossed."""
+
+    venue: str
+    symbol: str
+    side: Side
+    price: float  # fill price
+    usd: float
+    time: int
+    level_low: float  # every liquidated position had its liquidation price in [level_low, level_high)
+    level_high: float
+    trigger_price: float  # the venue's price that crossed the row
+
+
+class _Symbol:
+    """The common mid of one symbol and its volatility state."""
+
+    def __init__(self, inst: Instrument, rate: Rate) -> None:
+        self.inst = inst
+        self.x = math.log(inst.price)  # log of the fundamental price
+        self.y = 0.0  # transient price impact of forced orders (log), decays: liquidation wicks
+        self.anchor = self.x
+        self.h0 = (inst.vol_annual * rate.vol_mult) ** 2 / SECONDS_PER_YEAR  # base variance per second
+        self.h = self.h0
+        self.regime = 0.0  # log multiplier of volatility, slow
+        self.liquidity = 1.0  # 1 = normal book depth, lower while price moves fast
+        self.jumps: list[list[float]] = []  # [log move per tick, ticks left]
+        self.second_return = 0.0
+        self.forced_net_usd = 0.0  # long minus short liquidated USD of the last tick
+        self.long_share = 0.5
+        # Bigger markets liquidate bigger orders (BTC tapes show larger prints than small caps).
+        self.order_median_usd = rate.order_median_usd * min(3.0, max(0.5, math.sqrt(inst.oi_usd / 3e9)))
+
+    @property
+    def sigma(self) -> float:
+        """Current volatility per second."""
+        return math.sqrt(self.h) * math.exp(self.regime)
+
+
+class _Pair:
+    """One venue x symbol: its price, positions, background OI and what is due to be published."""
+
+    def __init__(self, venue: str, sym: _Symbol, index: int) -> None:
+        self.venue = venue
+        self.sym = sym
+        self.symbol = sym.inst.symbol
+        self.book = PositionBook()
+        self.basis = 0.0
+        self.price = sym.inst.price
+        self.background_oi = 0.0
+        self.background_target = 0.0
+        self.open_usd_per_s = 0.0
+        self.tiers: list[float] = []
+        self.tier_cdf: list[float] = []
+        self.maintenance = 0.004
+        self.next_open_ms = 0.0
+        self.funding = 0.0
+        self.minute_closes: deque[float] = deque(maxlen=1441)
+        self.minute_volumes: deque[float] = deque(maxlen=1440)
+        self.volume_24h = 0.0
+        self.minute_volume = 0.0
+        self.bar: list[float] = [self.price, self.price, self.price, self.price, 0.0]  # o h l c vol
+        self.bar_start = 0
+        self.offset = VENUE_OFFSET_MS[venue] + 37 * index
+        self.next_ticker = self.next_oi = self.next_book = 0
+
+    def oi_base(self) -> float:
+        return self.background_oi + self.book.open_qty
+
+
+class DemoMarket:
+    """A simulated market; ``step``/``advance_to`` return the events of the simulated time they cover."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        seed: int = 0,
+        rate: str = "busy",
+        start_ms: int = DEFAULT_START_MS,
+        backfill_hours: float = 24.0,
+        tick_ms: int = 100,
+        focus: str | None = None,
+        log_size: int = 20_000,
+    ) -> None:
+        if rate not in RATES:
+            raise ValueError(f"unknown demo rate {rate!r} (expected one of: {', '.join(RATES)})")
+        self.settings = settings or Settings()
+        self.seed = seed
+        self.rate = RATES[rate]
+        self.tick_ms = int(tick_ms)
+        self.rng = random.Random(seed)
+        self._now = int(start_ms)
+        self.start_ms = int(start_ms)
+        self.venues = [v for v in DEMO_VENUES if v in self.settings.enabled_venues] or list(DEMO_VENUES)
+        self._symbols = _symbols_of(self.settings)
+        self._syms = {s: _Symbol(instrument(s), self.rate) for s in self._symbols}
+        self._pairs = [
+            _Pair(v, self._syms[s], i) for i, s in enumerate(self._symbols) for v in self.venues
+        ]
+        self._pair_by_key = {(p.venue, p.symbol): p for p in self._pairs}
+        self.focus = unified(focus) if focus else self._symbols[0]
+        self.oi_ms = max(1000, int(self.settings.oi_poll_seconds * 1000))
+        self.forced_log: deque[ForcedOrder] = deque(maxlen=log_size)
+        self._sampled: dict[tuple[str, str], tuple] = {}
+        self._next_jump = self._draw_jump_gap(self._now)
+        for pair in self._pairs:
+            self._configure_pair(pair)
+        self._history: list[Event] = self._backfill(backfill_hours)
+
+    # ----- public -----------------------------------------------------------------------------
+
+    @property
+    def now_ms(self) -> int:
+        return self._now
+
+    def symbols(self) -> list[str]:
+        return list(self._symbols)
+
+    def set_focus(self, symbol: str) -> None:
+        symbol = unified(symbol)
+        if symbol not in self._syms:
+            raise ValueError(f"the demo market has no {symbol} (it has: {', '.join(self._symbols)})")
+        self.focus = symbol
+        for pair in self._pairs:
+            if pair.symbol == symbol:
+                pair.next_book = min(pair.next_book, self._now + VENUE_OFFSET_MS[pair.venue] // 4)
+
+    def start_events(self) -> list[Event]:
+        """Feed states, then the backfill (5-minute bars and OI history up to the start time)."""
+        statuses: list[Event] = [
+            FeedStatus(venue, FeedState.LIVE, self.start_ms, "simulated", "all", self.start_ms)
+            for venue in self.venues
+        ]
+        statuses += [
+            FeedStatus(venue, FeedState.DOWN, self.start_ms, "no public liquidation feed", "liquidations")
+            for venue in self.venues
+            if venue in NO_LIQUIDATION_FEED
+        ]
+        return statuses + self._history
+
+    def step(self, dt_ms: int) -> list[Event]:
+        """Advance the simulated clock by ``dt_ms`` and return what the venues published meanwhile."""
+        return self.advance_to(self._now + int(dt_ms))
+
+    def advance_to(self, t_ms: int) -> list[Event]:
+        out: list[Event] = []
+        while self._now < t_ms:
+            t = min(t_ms, self._now + self.tick_ms)
+            self._tick(t, out)
+        return out
+
+    def price(self, venue: str, symbol: str) -> float:
+        return self._pair(venue, symbol).price
+
+    def mid(self, symbol: str) -> float:
+        sym = self._syms[unified(symbol)]
+        return math.exp(sym.x + sym.y)
+
+    def open_interest(self, venue: str, symbol: str) -> float:
+        """Open interest in base coin right now (what the next OI sample will say)."""
+        return self._pair(venue, symbol).oi_base()
+
+    def position_rows(self, venue: str, symbol: str, side: Side) -> list[tuple[float, float, float]]:
+        """The true open leveraged positions: (liq price low, high, base qty) rows, ascending."""
+        return self._pair(venue, symbol).book.rows(side)
+
+    def open_position(self, venue: str, symbol: str, side: Side, leverage: float, usd: float) -> float:
+        """Open one position at the venue's current price; returns its liquidation price."""
+        pair = self._pair(venue, symbol)
+        liq = liquidation_price(pair.price, side, leverage, pair.maintenance)
+        pair.book.add(side, liq, usd / pair.price)
+        return liq
+
+    def push(self, symbol: str, move_pct: float, over_ms: int) -> None:
+        """Scenario hook: move ``symbol``'s mid by ``move_pct`` % spread over ``over_ms`` (a sell-off...)."""
+        ticks = max(1, int(over_ms) // self.tick_ms)
+        move = math.log1p(move_pct / 100.0)
+        self._syms[unified(symbol)].jumps.append([move / ticks, ticks])
+
+    # ----- set-up -------------------------------------------------------------------------------
+
+    def _pair(self, venue: str, symbol: str) -> _Pair:
+        try:
+            return self._pair_by_key[(venue, unified(symbol))]
+        except KeyError:
+            raise ValueError(f"the demo market has no {symbol} on {venue}") from None
+
+    def _configure_pair(self, pair: _Pair) -> None:
+        inst, rate, venue = pair.sym.inst, self.rate, pair.venue
+        oi_usd = inst.oi_usd * OI_SHARE[venue]
+        pair.background_target = oi_usd * (1 - rate.leveraged_share) / inst.price
+        pair.background_oi = pair.background_target
+        pair.open_usd_per_s = oi_usd * rate.leveraged_share / rate.lifetime_s
+        max_lev = inst.max_leverage[venue]
+        weights = {float(k): w for k, w in self.settings.levels.leverage_weights.items() if float(k) <= max_lev}
+        if not weights:
+            weights = {max_lev: 1.0}
+        total = sum(weights.values())
+        pair.tiers = sorted(weights)
+        cdf, acc = [], 0.0
+        for tier in pair.tiers:
+            acc += weights[tier] / total
+            cdf.append(acc)
+        pair.tier_cdf = cdf
+        # Hyperliquid: maintenance is half the initial margin at max leverage (DOMAIN.md section 2).
+        mm = self.settings.levels.maintenance_margin
+        pair.maintenance = 1 / (2 * max_lev) if venue == "hyperliquid" else mm
+        pair.funding = 0.0001 * FUNDING_HOURS[venue] / 8
+
+    # ----- backfill -----------------------------------------------------------------------------
+
+    def _backfill(self, hours: float) -> list[Event]:
+        """Price and OI history before the start; positions open and get liquidated along the way."""
+        minutes = int(hours * 60)
+        first_ms = self.start_ms - minutes * 60_000
+        for pair in self._pairs:
+            self._seed_positions(pair)
+        paths = {s: self._backfill_path(sym, minutes) for s, sym in self._syms.items()}
+        events: list[Event] = []
+        bars: dict[tuple[str, str], list[float]] = {}
+        for i in range(minutes):
+            t_open = first_ms + i * 60_000
+            for pair in self._pairs:
+                o, h, low, c = paths[pair.symbol][i]
+                self._backfill_minute(pair, o, h, low, c, t_open, bars, events)
+        for pair in self._pairs:
+            pair.price = math.exp(pair.sym.x + pair.basis)
+            pair.bar = [pair.price, pair.price, pair.price, pair.price, 0.0]
+            pair.bar_start = self.start_ms
+            pair.next_ticker = self.start_ms + pair.offset
+            pair.next_oi = self.start_ms + 3 * pair.offset
+            pair.next_book = self.start_ms + pair.offset // 4
+        return events
+
+    def _seed_positions(self, pair: _Pair) -> None:
+        """The leveraged positions already open when the backfill starts, spread around the price."""
+        stock_usd = pair.open_usd_per_s * self.rate.lifetime_s
+        for _ in range(60):
+            entry = pair.sym.inst.price * math.exp(self.rng.gauss(0, 0.02))
+            side = Side.LONG if self.rng.random() < 0.5 else Side.SHORT
+            self._add_position(pair, side, entry, stock_usd / 60)
+
+    def _backfill_path(self, sym: _Symbol, minutes: int) -> list[tuple[float, float, float, float]]:
+        """Minute OHLC of the mid, ending at the instrument's start price (built backwards from it)."""
+        returns, h = [], sym.h0 * 60
+        jump_p = self.rate.jumps_per_hour / 60
+        for _ in range(minutes):
+            r = math.sqrt(h) * self.rng.gauss(0, 1)
+            if self.rng.random() < jump_p:
+                r += sym.inst.beta * self.rng.gauss(-0.15 * self.rate.jump_sd, self.rate.jump_sd)
+            h = sym.h0 * 60 * 0.1 + 0.1 * r * r + 0.8 * h
+            h = min(h, 50 * sym.h0 * 60)
+            returns.append(r)
+        close = sym.x
+        closes = [0.0] * minutes
+        for i in range(minutes - 1, -1, -1):
+            closes[i] = close
+            close -= returns[i]
+        path, prev = [], close
+        wick = math.sqrt(sym.h0 * 60) * 0.5
+        for c in closes:
+            hi = max(prev, c) + abs(self.rng.gauss(0, wick))
+            lo = min(prev, c) - abs(self.rng.gauss(0, wick))
+            path.append((math.exp(prev), math.exp(hi), math.exp(lo), math.exp(c)))
+            prev = c
+        return path
+
+    def _backfill_minute(self, pair, o, h, low, c, t_open, bars, events) -> None:
+        pair.basis += -pair.basis * 60 / BASIS_HALF_LIFE_S / 10 + BASIS_SD[pair.venue] * self.rng.gauss(0, 0.3)
+        k = math.exp(pair.basis)
+        o, h, low, c = o * k, h * k, low * k, c * k
+        pair.book.sweep_longs(low)  # liquidations before the start reach nobody's tape
+        pair.book.sweep_shorts(h)
+        activity = 1.0 + abs(math.log(c / o)) / math.sqrt(pair.sym.h0 * 60)
+        self._open_cohorts(pair, (o + h + low + c) / 4, pair.open_usd_per_s * 60 * min(activity, 3.0) / 1.8)
+        pair.book.decay(math.exp(-60 / self.rate.lifetime_s))
+        self._drift_background(pair, 60.0)
+        volume = pair.sym.inst.volume_usd * VOLUME_SHARE[pair.venue] / 1440 * min(activity, 3.0) / 1.8
+        pair.minute_closes.append(c)
+        pair.minute_volumes.append(volume)
+        pair.volume_24h += volume
+        key = (pair.venue, pair.symbol)
+        bar = bars.get(key)
+        if bar is None or (t_open % BACKFILL_BAR_MS) == 0:
+            bar = bars[key] = [o, h, low, c, 0.0, t_open - t_open % BACKFILL_BAR_MS]
+        bar[1], bar[2], bar[3], bar[4] = max(bar[1], h), min(bar[2], low), c, bar[4] + volume
+        t_close = t_open + 60_000
+        if t_close % BACKFILL_BAR_MS == 0:
+            events.append(PriceBar(pair.venue, pair.symbol, int(bar[5]), bar[0], bar[1], bar[2], bar[3], bar[4]))
+            base = pair.oi_base()
+            events.append(OpenInterest(pair.venue, pair.symbol, base, base * c, t_close))
+
+    def _open_cohorts(self, pair: _Pair, price: float, usd: float) -> None:
+        """Backfill: one minute's new positions, split by side and leverage tier."""
+        long_share = min(0.8, max(0.2, self.settings.levels.long_share + self.rng.gauss(0, 0.08)))
+        prev = 0.0
+        for tier, cum in zip(pair.tiers, pair.tier_cdf):
+            weight, prev = cum - prev, cum
+            for side, share in ((Side.LONG, long_share), (Side.SHORT, 1 - long_share)):
+                liq = liquidation_price(price, side, tier, pair.maintenance)
+                pair.book.add(side, liq, usd * weight * share / price)
+
+    # ----- the live tick ------------------------------------------------------------------------
+
+    def _tick(self, t: int, out: list[Event]) -> None:
+        t_prev, dt_ms = self._now, t - self._now
+        dt = dt_ms / 1000.0
+        self._schedule_jumps(t)
+        market_z = self.rng.gauss(0, 1)
+        for sym in self._syms.values():
+            self._move_mid(sym, market_z, dt)
+        first = len(out)
+        for pair in self._pairs:
+            self._tick_pair(pair, t_prev, t, dt, out)
+        self._now = t
+        if t // 1000 != t_prev // 1000:
+            self._end_second(t, out)
+        if t // 60_000 != t_prev // 60_000:
+            self._end_minute()
+        if len(out) - first > 1:
+            out[first:] = sorted(out[first:], key=_event_time)
+
+    def _schedule_jumps(self, t: int) -> None:
+        while self._next_jump <= t:
+            size = self.rng.gauss(-0.15 * self.rate.jump_sd, self.rate.jump_sd)
+            ticks = self.rng.randint(10, 40)
+            syms = list(self._syms.values())
+            # Most jumps hit the whole market (beta-weighted); the rest hit one symbol.
+            hit = syms if self.rng.random() < 0.6 else [self.rng.choice(syms)]
+            for sym in hit:
+                move = size * sym.inst.beta * (1 + 0.2 * self.rng.gauss(0, 1))
+                sym.jumps.append([move / ticks, ticks])
+            self._next_jump = self._draw_jump_gap(self._next_jump)
+
+    def _draw_jump_gap(self, t: float) -> float:
+        return t + self.rng.expovariate(self.rate.jumps_per_hour / 3_600_000)
+
+    def _move_mid(self, sym: _Symbol, market_z: float, dt: float) -> None:
+        z = FACTOR_CORRELATION * market_z + math.sqrt(1 - FACTOR_CORRELATION**2) * self.rng.gauss(0, 1)
+        ret = sym.sigma * math.sqrt(dt) * z
+        ret -= (sym.x - sym.anchor) * dt / ANCHOR_PULL_S
+        if sym.jumps:
+            ret += self._release_jumps(sym)
+        # Forced orders of the last tick: long liquidations sell into the book, shorts buy. Most of
+        # the impact is transient (books refill), so a cascade leaves a wick rather than a new level.
+        depth = sym.inst.depth_1pct_usd * (0.5 + 0.5 * sym.liquidity)
+        impact = -sym.forced_net_usd / depth * 0.01 * self.rate.impact
+        sym.forced_net_usd = 0.0
+        decay = sym.y * dt / IMPACT_HALF_LIFE_S * math.log(2)
+        sym.x += ret + PERMANENT_IMPACT * impact
+        sym.y += (1 - PERMANENT_IMPACT) * impact - decay
+        ret += impact - decay
+        sym.second_return += ret
+        shock = abs(ret) / (math.sqrt(sym.h0 * dt) + 1e-12)
+        if shock > 3:
+            sym.liquidity *= math.exp(-0.03 * (shock - 3))
+        sym.liquidity = max(MIN_LIQUIDITY, min(1.0, sym.liquidity + (1 - sym.liquidity) * dt / LIQUIDITY_REFILL_S))
+
+    @staticmethod
+    def _release_jumps(sym: _Symbol) -> float:
+        move = 0.0
+        for jump in sym.jumps:
+            move += jump[0]
+            jump[1] -= 1
+        sym.jumps = [j for j in sym.jumps if j[1] > 0]
+        return move
+
+    def _tick_pair(self, pair: _Pair, t_prev: int, t: int, dt: float, out: list[Event]) -> None:
+        sym = pair.sym
+        sd = BASIS_SD[pair.venue]
+        pair.basis += -pair.basis * dt / BASIS_HALF_LIFE_S + sd * math.sqrt(2 * dt / BASIS_HALF_LIFE_S) * self.rng.gauss(0, 1)
+        price = pair.price = math.exp(sym.x + sym.y + pair.basis)
+        bar = pair.bar
+        if price > bar[1]:
+            bar[1] = price
+        elif price < bar[2]:
+            bar[2] = price
+        bar[3] = price
+        swept = pair.book.sweep(price)
+        if swept:
+            self._liquidate(pair, swept, t_prev, t, out)
+        activity = min(3.0, sym.sigma / math.sqrt(sym.h0))
+        self._open_positions(pair, t, activity)
+        pair.book.decay(math.exp(-dt / self.rate.lifetime_s))
+        volume = pair.sym.inst.volume_usd * VOLUME_SHARE[pair.venue] / 86_400 * dt * activity
+        pair.minute_volume += volume
+        bar[4] += volume
+        self._publish_due(pair, t, out)
+
+    def _open_positions(self, pair: _Pair, t: int, activity: float) -> None:
+        rate = self.rate
+        mean_size = rate.open_median_usd * math.exp(0.5 * 1.5**2)
+        per_ms = pair.open_usd_per_s * activity / mean_size / 1000
+        if pair.next_open_ms == 0.0:
+            pair.next_open_ms = t + self.rng.expovariate(per_ms)
+        while pair.next_open_ms <= t:
+            side = Side.LONG if self.rng.random() < pair.sym.long_share else Side.SHORT
+            usd = min(rate.open_median_usd * self.rng.lognormvariate(0, 1.5), 50e6)
+            if self.rng.random() < rate.stretched_share:
+                self._add_stretched(pair, side, usd)
+            else:
+                self._add_position(pair, side, pair.price, usd)
+            pair.next_open_ms += self.rng.expovariate(per_ms)
+
+    def _add_stretched(self, pair: _Pair, side: Side, usd: float) -> None:
+        near, far = self.rate.stretched_range
+        distance = math.exp(self.rng.uniform(math.log(near), math.log(far)))
+        liq = pair.price * (1 - distance if side is Side.LONG else 1 + distance)
+        pair.book.add(side, liq, usd / pair.price)
+
+    def _add_position(self, pair: _Pair, side: Side, entry: float, usd: float) -> None:
+        tier = pair.tiers[min(bisect.bisect_left(pair.tier_cdf, self.rng.random()), len(pair.tiers) - 1)]
+        # Traders do not all use round leverage: a quarter pick something near a tier.
+        leverage = tier if self.rng.random() < 0.75 else max(1.5, tier * self.rng.uniform(0.8, 1.2))
+        leverage = min(leverage, pair.sym.inst.max_leverage[pair.venue])
+        liq = liquidation_price(entry, side, leverage, pair.maintenance)
+        pair.book.add(side, liq, usd / entry)
+
+    # ----- liquidations -------------------------------------------------------------------------
+
+    def _liquidate(self, pair: _Pair, swept: list[SweptRow], t_prev: int, t: int, out: list[Event]) -> None:
+        sym, venue = pair.sym, pair.venue
+        depth = sym.inst.depth_1pct_usd * DEPTH_SHARE[venue] * sym.liquidity
+        tick = sym.inst.tick
+        span = max(1, t - t_prev)
+        for i, row in enumerate(swept):
+            when = t_prev + (i * span) // len(swept)
+            trigger = pair.price
+            total = 0.0
+            for usd in self._order_sizes(row.qty * trigger, sym.order_median_usd):
+                slip = min(0.003, usd / depth * 0.005)
+                if row.side is Side.LONG:
+                    fill = math.floor(trigger * (1 - slip) / tick) * tick
+                else:
+                    fill = math.ceil(trigger * (1 + slip) / tick) * tick
+                fill = round(fill, 10)
+                total += usd
+                self._tape(pair, row.side, fill, usd, when, t, out)
+                self.forced_log.append(
+                    ForcedOrder(venue, pair.symbol, row.side, fill, usd, when, row.low, row.high, trigger)
+                )
+            sym.forced_net_usd += total if row.side is Side.LONG else -total
+            pair.minute_volume += total
+            pair.bar[4] += total
+
+    def _order_sizes(self, usd: float, median: float) -> Iterable[float]:
+        """Split a row's liquidated notional into orders of heavy-tailed size (at most the rate's max_orders_per_row)."""
+        remaining, n, cap = usd, 0, self.rate.max_orders_per_row
+        while remaining > 0:
+            n += 1
+            size = median * self.rng.lognormvariate(0, 1.3)
+            if n >= cap or size >= remaining * 0.9 or remaining - size < 50:
+                yield remaining
+                return
+            remaining -= size
+            yield size
+
+    def _tape(self, pair: _Pair, side: Side, price: float, usd: float, when: int, t: int, out: list[Event]) -> None:
+        venue = pair.venue
+        if venue in NO_LIQUIDATION_FEED:
+            return
+        if venue in SAMPLED_VENUES:
+            # The stream keeps only the latest order of each second and pushes it when the second ends.
+            key = (venue, pair.symbol)
+            held = self._sampled.get(key)
+            if held is not None and held[4] // 1000 != when // 1000:
+                out.append(_liquidation(venue, pair.symbol, held, t))
+            self._sampled[key] = (side, price, usd / price, usd, when)
+            return
+        out.append(Liquidation(venue, pair.symbol, side, price, usd / price, usd, when, t, False))
+
+    def _end_second(self, t: int, out: list[Event]) -> None:
+        second = t // 1000
+        for key, held in list(self._sampled.items()):
+            if held[4] // 1000 < second:
+                out.append(_liquidation(key[0], key[1], held, t))
+                del self._sampled[key]
+        for sym in self._syms.values():
+            r2 = sym.second_return**2
+            sym.h = min(100 * sym.h0, max(0.05 * sym.h0, (1 - GARCH_ALPHA - GARCH_BETA) * sym.h0 + GARCH_ALPHA * r2 + GARCH_BETA * sym.h))
+            sym.second_return = 0.0
+            sym.regime += -sym.regime / REGIME_HALF_LIFE_S + 0.4 * math.sqrt(2 / REGIME_HALF_LIFE_S) * self.rng.gauss(0, 1)
+            share = self.settings.levels.long_share
+            sym.long_share += (share - sym.long_share) / 300 + 0.005 * self.rng.gauss(0, 1)
+            sym.long_share = min(0.8, max(0.2, sym.long_share))
+
+    def _end_minute(self) -> None:
+        for pair in self._pairs:
+            if len(pair.minute_volumes) == pair.minute_volumes.maxlen:
+                pair.volume_24h -= pair.minute_volumes[0]
+            pair.minute_volumes.append(pair.minute_volume)
+            pair.volume_24h += pair.minute_volume
+            pair.minute_volume = 0.0
+            pair.minute_closes.append(pair.price)
+
+    # ----- periodic publications ----------------------------------------------------------------
+
+    def _publish_due(self, pair: _Pair, t: int, out: list[Event]) -> None:
+        if pair.next_ticker <= t:
+            out.append(self._ticker(pair, pair.next_ticker))
+            pair.next_ticker += TICKER_MS
+        if pair.next_oi <= t:
+            when = pair.next_oi
+            self._drift_background(pair, self.oi_ms / 1000)
+            o, h, low, c, vol = pair.bar
+            out.append(PriceBar(pair.venue, pair.symbol, pair.bar_start, o, h, low, c, vol))
+            pair.bar = [c, c, c, c, 0.0]
+            pair.bar_start = when
+            base = pair.oi_base()
+            out.append(OpenInterest(pair.venue, pair.symbol, base, base * pair.price, when))
+            pair.next_oi += self.oi_ms
+        if pair.next_book <= t:
+            out.append(self._book(pair, pair.next_book))
+            pair.next_book += FOCUS_BOOK_MS if pair.symbol == self.focus else OTHER_BOOK_MS
+
+    def _drift_background(self, pair: _Pair, seconds: float) -> None:
+        """The unleveraged part of OI wanders slowly around its level (hedgers, basis traders)."""
+        target = pair.background_target
+        pair.background_oi += (target - pair.background_oi) * seconds / 7200 + target * 0.0004 * math.sqrt(seconds / 15) * self.rng.gauss(0, 1)
+
+    def _ticker(self, pair: _Pair, when: int) -> Ticker:
+        sym = pair.sym
+        hours = FUNDING_HOURS[pair.venue]
+        base_rate = 0.0001 * hours / 8
+        premium = pair.basis + (sym.long_share - 0.5) * 0.002
+        pair.funding += (base_rate + premium * hours / 8 - pair.funding) * 0.05 + base_rate * 0.02 * self.rng.gauss(0, 1)
+        period = hours * 3_600_000
+        day_ago = pair.minute_closes[0] if pair.minute_closes else pair.price
+        tick = sym.inst.tick
+        return Ticker(
+            pair.venue,
+            pair.symbol,
+            when,
+            last=_round(pair.price, tick),
+            mark=_round(pair.price * (1 + 0.00002 * self.rng.gauss(0, 1)), tick),
+            index=_round(math.exp(sym.x + sym.y), tick),
+            funding_rate=round(pair.funding, 8),
+            next_funding_time=(when // period + 1) * period,
+            change_24h_pct=(pair.price / day_ago - 1) * 100,
+            volume_24h_usd=pair.volume_24h + pair.minute_volume,
+        )
+
+    def _book(self, pair: _Pair, when: int) -> BookSnapshot:
+        """Top of book: a tight touch, levels further apart and larger deeper in; thin after fast moves."""
+        sym, rng = pair.sym, self.rng
+        tick, price, liquidity = sym.inst.tick, pair.price, sym.liquidity
+        levels = BOOK_LEVELS[pair.venue]
+        span_ticks = 0.0008 * price / tick / math.sqrt(liquidity)
+        gap_mean = max(1.0, span_ticks / levels)
+        usd_per_level = sym.inst.depth_1pct_usd * DEPTH_SHARE[pair.venue] * 0.08 / levels * liquidity
+        best_bid = math.floor(price / tick)
+        spread = 1 + (int(rng.random() * 3 * (1 - liquidity)) if liquidity < 0.9 else 0)
+        sides = []
+        for direction, start in ((-1, best_bid), (1, best_bid + spread)):
+            row, level_ticks = [], start
+            for i in range(levels):
+                size_usd = usd_per_level * (0.4 + 1.2 * i / levels) * rng.lognormvariate(0, 0.7)
+                if rng.random() < 0.03:
+                    size_usd *= 6  # a wall
+                row.append((round(level_ticks * tick, 10), round(size_usd / price, 6)))
+                level_ticks += direction * max(1, int(gap_mean * (0.3 + 1.4 * i / levels) * rng.expovariate(1) + 0.5))
+            sides.append(tuple(row))
+        return BookSnapshot(pair.venue, pair.symbol, sides[0], sides[1], when)
+
+
+def _symbols_of(settings: Settings) -> list[str]:
+    seen: list[str] = []
+    for symbol in [*settings.watchlist, *settings.cross_assets]:
+        symbol = unified(symbol)
+        if symbol not in seen:
+            seen.append(symbol)
+    return seen or ["BTC/USDT:USDT"]
+
+
+def _liquidation(venue: str, symbol: str, held: tuple, recv: int) -> Liquidation:
+    side, price, qty, usd, when = held
+    return Liquidation(venue, symbol, side, price, qty, usd, when, recv, True)
+
+
+def _round(value: float, tick: float) -> float:
+    return round(round(value / tick) * tick, 10)
+
+
+def _event_time(event: Event) -> int:
+    return event.since if isinstance(event, FeedStatus) else event.time
