@@ -1,7 +1,13 @@
 """The pure engine: deterministic state built from normalized events. Time is passed in; no I/O.
 
-Public surface (built by the engine issue):
+Public surface:
 - ``Engine.apply(event)`` takes any ``liqtui.domain`` event;
 - ``Engine.view(symbol, now_ms, window=..., grid=...)`` returns a ``views.SymbolView``;
-- ``Engine.at_risk(symbol, price, target)`` the ESTIMATED notional between price and target.
+- ``Engine.at_risk(symbol, price, target)`` the ESTIMATED notional between price and target;
+- ``LevelBook`` / ``LevelModel``: the liquidation-level model itself (shared with ``liqtui.api``).
 """
+
+from liqtui.engine.engine import Engine, auto_grid
+from liqtui.engine.levels import LevelBook, LevelModel, LevelModelError
+
+__all__ = ["Engine", "LevelBook", "LevelModel", "LevelModelError", "auto_grid"]

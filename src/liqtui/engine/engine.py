@@ -1,0 +1,512 @@
+"""The engine facade: one object fed every event (``apply``) and read as a ``SymbolView`` (``view``).
+
+Owns the latest feed statuses, books and tickers, the liquidation tape, and the per-venue state of
+the level model (the running price low/high between two OI samples). Pure and deterministic: time
+comes from the events and from the ``now_ms`` a caller passes in, never from a clock, so a replay of
+the same events reproduces the same numbers exactly.
+
+``apply`` is O(1) per event apart from the level-model step on an OI sample (a few bisects).
+``view`` is built from incrementally kept aggregates; the level rows of a symbol are cached until
+one of its books changes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+from liqtui.config import LevelSettings
+from liqtui.domain.events import (
+    BookSnapshot, Event, FeedStatus, Liquidation, OpenInterest, PriceBar, Side, Ticker,
+)
+from liqtui.engine.levels import Consumed, LevelBook, LevelModel
+from liqtui.engine.oi import OITracker, pct_change
+from liqtui.engine.realized import ALL, RealizedTotals
+from liqtui.engine.views import (
+    IMBALANCE_BANDS_PCT, OI_WINDOWS, BookView, Cluster, CrossAsset, LevelRow, LevelsView, MarketView,
+    OIView, RealizedView, SweepRecord, SymbolView, VenueMarket,
+)
+
+SWEEPS_KEPT = 64  # per venue and symbol
+SWEEP_MATCH_TOLERANCE = 0.005  # a fill can print a little beyond the level (slippage, bankruptcy price)
+SIGNIFICANT_SHARE = 0.25  # a cluster is "significant" at >= this share of the side's largest row
+REGIME_WINDOW = {"1m": "5m", "5m": "5m", "1h": "1h", "4h": "4h", "12h": "24h", "24h": "24h"}
+
+
+def auto_grid(price: float) -> float:
+    """A ladder step of about 0.05 % of price, rounded up to 1, 2 or 5 x 10^k (BTC 90k -> 50)."""
+    if not price > 0:
+        return 1.0
+    raw = price * 0.0005
+    power = 10.0 ** math.floor(math.log10(raw))
+    for mult in (1.0, 2.0, 5.0, 10.0):
+        if mult * power >= raw * (1 - 1e-9):
+            return _clean(mult * power)
+    return _clean(10.0 * power)  # pragma: no cover
+
+
+def _clean(x: float) -> float:
+    return float(f"{x:.12g}")
+
+
+@dataclass
+class _Sweep:
+    venue: str
+    symbol: str
+    side: Side
+    time: int
+    price_low: float
+    price_high: float
+    estimated_usd: float
+    window_start: int
+    window_end: int
+    consumed: Consumed
+    realized_usd: float = 0.0
+    fills: list = field(default_factory=list)  # (price, usd) of the liquidations matched to it
+
+    def matches(self, side: Side, price: float, time_ms: int) -> bool:
+        return (
+            side is self.side
+            and self.window_start <= time_ms <= self.window_end
+            and self.price_low * (1 - SWEEP_MATCH_TOLERANCE) <= price <= self.price_high * (1 + SWEEP_MATCH_TOLERANCE)
+        )
+
+    def record(self) -> SweepRecord:
+        return SweepRecord(
+            self.venue, self.symbol, self.side, self.time, self.price_low, self.price_high,
+            self.estimated_usd, self.realized_usd,
+        )
+
+
+class _VenueSymbol:
+    """The level model's live state for one venue and symbol."""
+
+    def __init__(self, book: LevelBook) -> None:
+        self.book = book
+        self.oi_base: float | None = None
+        self.step_time: int | None = None  # time of the OI sample that ended the last step
+        self.price: float | None = None
+        self.price_time: int | None = None
+        self.low = math.inf  # running price range since the last step
+        self.high = -math.inf
+        self.sweeps: deque[_Sweep] = deque(maxlen=SWEEPS_KEPT)
+        self.recent_fills: deque[tuple[int, Side, float, float]] = deque(maxlen=2_000)
+
+    def see_price(self, low: float, high: float, last: float, time_ms: int) -> None:
+        if self.step_time is not None and time_ms < self.step_time:
+            return  # a price from before the last step (late history) would corrupt the step range
+        self.low = min(self.low, low)
+        self.high = max(self.high, high)
+        if self.price_time is None or time_ms >= self.price_time:
+            self.price, self.price_time = last, time_ms
+
+
+class Engine:
+    def __init__(
+        self,
+        levels: LevelSettings | None = None,
+        *,
+        tape_size: int = 2000,
+        lookback_ms: int = 30 * 86_400_000,
+    ) -> None:
+        self.level_settings = levels or LevelSettings()
+        self._venue_limits: dict[str, tuple[float | None, float | None]] = {}
+        self._models: dict[str, LevelModel] = {}
+        self.realized = RealizedTotals()
+        self.oi = OITracker(lookback_ms)
+        self.tape: deque[Liquidation] = deque(maxlen=tape_size)
+        self._feeds: dict[tuple[str, str], FeedStatus] = {}
+        self._books: dict[tuple[str, str], BookSnapshot] = {}
+        self._tickers: dict[tuple[str, str], Ticker] = {}
+        self._models_state: dict[tuple[str, str], _VenueSymbol] = {}
+        self._symbols: dict[str, None] = {}  # insertion-ordered set
+        self._grids: dict[str, float] = {}
+        self._rows_cache: dict[tuple[str, float], tuple[tuple, tuple]] = {}
+
+    # --- configuration ------------------------------------------------------------------------
+
+    def set_venue_limits(self, venue: str, *, max_leverage: float | None = None, maintenance_margin: float | None = None) -> None:
+        """A venue's max leverage (tiers above it are dropped and the rest renormalized) and maintenance
+        rate. Applies to positions added from now on; levels already estimated keep their prices."""
+        self._venue_limits[venue] = (max_leverage, maintenance_margin)
+        self._models.pop(venue, None)
+        model = self._model(venue)
+        for (v, _symbol), state in self._models_state.items():
+            if v == venue:
+                state.book.set_model(model)
+
+    def _model(self, venue: str) -> LevelModel:
+        model = self._models.get(venue)
+        if model is None:
+            s = self.level_settings
+            max_leverage, mmr = self._venue_limits.get(venue, (None, None))
+            model = self._models[venue] = LevelModel.create(
+                s.leverage_weights,
+                mmr=s.maintenance_margin if mmr is None else mmr,
+                long_share=s.long_share,
+                max_leverage=max_leverage,
+            )
+        return model
+
+    # --- events -------------------------------------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        kind = type(event)
+        if kind is Liquidation:
+            self._on_liquidation(event)  # type: ignore[arg-type]
+        elif kind is Ticker:
+            self._on_ticker(event)  # type: ignore[arg-type]
+        elif kind is OpenInterest:
+            self._on_open_interest(event)  # type: ignore[arg-type]
+        elif kind is PriceBar:
+            self._on_bar(event)  # type: ignore[arg-type]
+        elif kind is BookSnapshot:
+            self._books[(event.venue, event.symbol)] = event  # type: ignore[union-attr]
+            self._see_symbol(event.symbol)  # type: ignore[union-attr]
+        elif kind is FeedStatus:
+            self._feeds[(event.venue, event.kind)] = event  # type: ignore[union-attr]
+        else:
+            raise TypeError(f"not an engine event: {event!r}")
+
+    def _see_symbol(self, symbol: str) -> None:
+        if symbol not in self._symbols:
+            self._symbols[symbol] = None
+
+    def _state(self, venue: str, symbol: str) -> _VenueSymbol:
+        state = self._models_state.get((venue, symbol))
+        if state is None:
+            book = LevelBook(self._model(venue), keep_swept_levels=True)
+            state = self._models_state[(venue, symbol)] = _VenueSymbol(book)
+            self._see_symbol(symbol)
+        return state
+
+    def _on_liquidation(self, liq: Liquidation) -> None:
+        self._see_symbol(liq.symbol)
+        self.realized.add(liq.venue, liq.symbol, liq.side, liq.usd, liq.time, liq.sampled)
+        self.tape.appendleft(liq)
+        state = self._models_state.get((liq.venue, liq.symbol))
+        if state is None:
+            return
+        # Liquidation prices are not fed to the price path: Bybit reports the bankruptcy price,
+        # beyond where the market traded, which would sweep levels price never reached.
+        state.recent_fills.append((liq.time, liq.side, liq.price, liq.usd))
+        for sweep in reversed(state.sweeps):
+            if sweep.window_end < liq.time - 86_400_000:
+                break
+            if sweep.matches(liq.side, liq.price, liq.time):
+                sweep.realized_usd += liq.usd
+                sweep.fills.append((liq.price, liq.usd))
+
+    def _on_ticker(self, ticker: Ticker) -> None:
+        key = (ticker.venue, ticker.symbol)
+        old = self._tickers.get(key)
+        if old is None or ticker.time >= old.time:
+            self._tickers[key] = ticker
+        prices = [p for p in (ticker.last, ticker.mark) if p is not None and p > 0]
+        if prices:
+            last = ticker.last if ticker.last else ticker.mark
+            self._state(ticker.venue, ticker.symbol).see_price(min(prices), max(prices), last, ticker.time)  # type: ignore[arg-type]
+        else:
+            self._see_symbol(ticker.symbol)
+
+    def _on_bar(self, bar: PriceBar) -> None:
+        if bar.low > 0 and bar.high > 0:
+            self._state(bar.venue, bar.symbol).see_price(bar.low, bar.high, bar.close, bar.time)
+
+    def _on_open_interest(self, oi: OpenInterest) -> None:
+        self.oi.add(oi.venue, oi.symbol, oi.base, oi.usd, oi.time)
+        state = self._state(oi.venue, oi.symbol)
+        if state.step_time is not None and oi.time <= state.step_time:
+            return  # history older than the model: used for the OI lookback only
+        price = state.price if state.price else (oi.usd / oi.base if oi.base > 0 and oi.usd > 0 else None)
+        if price is None:
+            return
+        if state.oi_base is not None and state.step_time is not None:
+            low, high = min(state.low, price), max(state.high, price)
+            swept = state.book.step(low, high, price, oi.base - state.oi_base)
+            for consumed in swept:
+                self._record_sweep(oi.venue, oi.symbol, state, consumed, oi.time)
+        state.oi_base, state.step_time = oi.base, oi.time
+        state.low = state.high = price
+
+    def _record_sweep(self, venue: str, symbol: str, state: _VenueSymbol, consumed: Consumed, time_ms: int) -> None:
+        span = time_ms - (state.step_time or time_ms)
+        sweep = _Sweep(
+            venue, symbol, consumed.side, time_ms, consumed.price_low, consumed.price_high, consumed.usd,
+            window_start=time_ms - span, window_end=time_ms + span, consumed=consumed,
+        )
+        for t, side, price, usd in state.recent_fills:
+            if sweep.matches(side, price, t):
+                sweep.realized_usd += usd
+                sweep.fills.append((price, usd))
+        state.sweeps.append(sweep)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def symbols(self) -> list[str]:
+        return list(self._symbols)
+
+    def at_risk(self, symbol: str, price: float, target: float, venues: list[str] | tuple[str, ...] | None = None) -> float:
+        """ESTIMATED notional between ``price`` and ``target`` over the venues (all when None)."""
+        total = 0.0
+        for (venue, sym), state in self._models_state.items():
+            if sym == symbol and (venues is None or venue in venues):
+                total += state.book.at_risk(price, target)
+        return total
+
+    def grid_for(self, symbol: str) -> float:
+        grid = self._grids.get(symbol)
+        if grid is None:
+            price = self._price(symbol)
+            if price is None:
+                return 1.0
+            grid = self._grids[symbol] = auto_grid(price)
+        return grid
+
+    def view(
+        self,
+        symbol: str,
+        now_ms: int,
+        *,
+        window: str = "1h",
+        grid: float | None = None,
+        cross_assets: tuple[str, ...] | list[str] = (),
+    ) -> SymbolView:
+        grid = grid if grid and grid > 0 else self.grid_for(symbol)
+        market = self._market(symbol, now_ms)
+        return SymbolView(
+            symbol=symbol,
+            now=now_ms,
+            market=market,
+            realized=self._realized(symbol, window, now_ms),
+            oi=self._oi(symbol, now_ms, window),
+            levels=self._levels(symbol, market.last, grid, window, now_ms),
+            book=self._book(symbol, grid),
+            tape=tuple(self.tape),
+            feeds=tuple(self._feeds[k] for k in sorted(self._feeds)),
+            cross=tuple(self._cross(s) for s in cross_assets),
+        )
+
+    def _venue_tickers(self, symbol: str) -> list[Ticker]:
+        return [self._tickers[k] for k in sorted(self._tickers) if k[1] == symbol]
+
+    def _lead_ticker(self, symbol: str) -> Ticker | None:
+        """The venue with the most 24h volume speaks for the symbol's price (ties: venue name)."""
+        tickers = [t for t in self._venue_tickers(symbol) if t.last or t.mark]
+        if not tickers:
+            return None
+        return max(tickers, key=lambda t: (t.volume_24h_usd or 0.0, -_order(t.venue)))
+
+    def _price(self, symbol: str) -> float | None:
+        lead = self._lead_ticker(symbol)
+        if lead is not None:
+            return lead.last or lead.mark
+        prices = [s.price for (v, sym), s in sorted(self._models_state.items()) if sym == symbol and s.price]
+        return prices[0] if prices else None
+
+    def _market(self, symbol: str, now_ms: int) -> MarketView:
+        tickers = self._venue_tickers(symbol)
+        volumes = [t.volume_24h_usd for t in tickers if t.volume_24h_usd]
+        total_volume = sum(volumes)
+        venues = tuple(
+            VenueMarket(
+                t.venue, t.last, t.mark, t.index, t.funding_rate, t.next_funding_time, t.change_24h_pct,
+                t.volume_24h_usd,
+                volume_share=(t.volume_24h_usd / total_volume) if total_volume and t.volume_24h_usd else None,
+            )
+            for t in tickers
+        )
+        oi_usd = {v: self.oi.latest(v, symbol, now_ms) for v in self.oi.venues(symbol)}
+        weighted = [(t.funding_rate, oi_usd[t.venue][2]) for t in tickers
+                    if t.funding_rate is not None and oi_usd.get(t.venue) and oi_usd[t.venue][2] > 0]
+        weight = sum(w for _f, w in weighted)
+        upcoming = [t.next_funding_time for t in tickers if t.next_funding_time and t.next_funding_time >= now_ms]
+        totals = [s[2] for s in oi_usd.values() if s is not None]
+        lead = self._lead_ticker(symbol)
+        last = self._price(symbol)
+        return MarketView(
+            symbol=symbol,
+            last=last,
+            mark=lead.mark if lead else None,
+            change_24h_pct=lead.change_24h_pct if lead else None,
+            funding_rate_oi_weighted=sum(f * w for f, w in weighted) / weight if weight else None,
+            next_funding_time=min(upcoming) if upcoming else None,
+            total_oi_usd=sum(totals) if totals else None,
+            venues=venues,
+        )
+
+    def _realized(self, symbol: str, window: str, now_ms: int) -> RealizedView:
+        cells = tuple(
+            self.realized.cell(venue, symbol, side, window, now_ms)
+            for venue in self.realized.venues(symbol)
+            for side in (Side.LONG, Side.SHORT)
+        )
+        return RealizedView(
+            window=window,
+            cells=cells,
+            total_long=self.realized.cell(ALL, symbol, Side.LONG, window, now_ms),
+            total_short=self.realized.cell(ALL, symbol, Side.SHORT, window, now_ms),
+        )
+
+    def _oi(self, symbol: str, now_ms: int, window: str) -> tuple[OIView, ...]:
+        regime_window = REGIME_WINDOW.get(window, "1h")
+        rows = [self.oi.view(v, symbol, now_ms, regime_window) for v in self.oi.venues(symbol)]
+        rows = [r for r in rows if r.time is not None]
+        return (*rows, self._oi_all(symbol, rows, now_ms, regime_window))
+
+    def _oi_all(self, symbol: str, rows: list[OIView], now_ms: int, regime_window: str) -> OIView:
+        from liqtui.engine.views import WINDOW_MS
+
+        if not rows:
+            return OIView(ALL, symbol, None, None, None, {w: None for w in OI_WINDOWS}, None, None)
+        changes: dict[str, float | None] = {}
+        for w in OI_WINDOWS:
+            now_sum = then_sum = 0.0
+            for r in rows:
+                then = self.oi.latest(r.venue, symbol, r.time - WINDOW_MS[w])  # type: ignore[operator]
+                if then is not None:
+                    now_sum += r.base or 0.0
+                    then_sum += then[1]
+            changes[w] = pct_change(now_sum, then_sum) if then_sum else None
+        lead = max(rows, key=lambda r: (r.usd or 0.0))
+        return OIView(
+            ALL, symbol, None, sum(r.usd or 0.0 for r in rows), max(r.time or 0 for r in rows), changes,
+            None, None, regime=lead.regime if changes.get(regime_window) is not None else None,
+        )
+
+    # --- levels -------------------------------------------------------------------------------
+
+    def _symbol_states(self, symbol: str) -> list[tuple[str, _VenueSymbol]]:
+        return sorted((v, s) for (v, sym), s in self._models_state.items() if sym == symbol)
+
+    def _level_rows(self, symbol: str, grid: float, states: list[tuple[str, _VenueSymbol]]) -> dict[int, list[float]]:
+        versions = tuple((v, s.book.version) for v, s in states)
+        cached = self._rows_cache.get((symbol, grid))
+        if cached is not None and cached[0] == versions:
+            return cached[1]
+        merged: dict[int, list[float]] = {}
+        for _venue, state in states:
+            book = state.book
+            if grid not in book.tracked_grids():
+                for old in book.tracked_grids()[2:]:
+                    book.untrack_rows(old)  # a few grids at most (zoom levels), each kept exact
+                book.track_rows(grid)
+            for i, (long_usd, short_usd) in book.rows(grid).items():
+                row = merged.get(i)
+                if row is None:
+                    merged[i] = [long_usd, short_usd]
+                else:
+                    row[0] += long_usd
+                    row[1] += short_usd
+        self._rows_cache[(symbol, grid)] = (versions, merged)
+        return merged
+
+    def _levels(self, symbol: str, price: float | None, grid: float, window: str, now_ms: int) -> LevelsView:
+        from liqtui.engine.views import WINDOW_MS
+
+        states = self._symbol_states(symbol)
+        merged = self._level_rows(symbol, grid, states)
+        sweeps = sorted(
+            (sw for _v, s in states for sw in s.sweeps),
+            key=lambda sw: (sw.time, sw.venue, sw.side.value), reverse=True,
+        )
+        swept: dict[int, list[float]] = {}
+        since = now_ms - WINDOW_MS[window]
+        for sw in sweeps:
+            if not since <= sw.time <= now_ms:
+                continue
+            slot = 0 if sw.side is Side.LONG else 1
+            for p, usd in zip(sw.consumed.prices, sw.consumed.usds):
+                swept.setdefault(math.floor(p / grid), [0.0, 0.0, 0.0])[slot] += usd
+            for p, usd in sw.fills:
+                swept.setdefault(math.floor(p / grid), [0.0, 0.0, 0.0])[2] += usd
+        rows = tuple(
+            LevelRow(
+                _clean(i * grid),
+                *(merged.get(i) or (0.0, 0.0)),
+                *(swept.get(i) or (0.0, 0.0, 0.0)),
+            )
+            for i in sorted(set(merged) | set(swept))
+        )
+        venues = tuple(v for v, s in states if s.step_time is not None)
+        return LevelsView(
+            symbol=symbol, price=price, grid=grid, rows=rows, venues=venues,
+            **self._clusters(rows, price),
+            imbalance=self._imbalance(symbol, price),
+            sweeps=tuple(sw.record() for sw in sweeps),
+        )
+
+    def _clusters(self, rows: tuple[LevelRow, ...], price: float | None) -> dict:
+        out: dict = {}
+        for side, attr in ((Side.LONG, "long_usd"), (Side.SHORT, "short_usd")):
+            live = [(getattr(r, attr), r.price) for r in rows if getattr(r, attr) > 0]
+            name = side.value
+            if not live:
+                out[f"max_pain_{name}"] = out[f"nearest_{name}"] = None
+                continue
+            usd, at = max(live, key=lambda x: (x[0], -x[1]))
+            out[f"max_pain_{name}"] = Cluster(side, at, usd, _distance(at, price))
+            if price is None:
+                out[f"nearest_{name}"] = None
+                continue
+            significant = [(u, p) for u, p in live if u >= SIGNIFICANT_SHARE * usd]
+            beyond = [(u, p) for u, p in significant if (p < price if side is Side.LONG else p > price)]
+            if not beyond:
+                out[f"nearest_{name}"] = None
+                continue
+            u, p = min(beyond, key=lambda x: abs(x[1] - price))
+            out[f"nearest_{name}"] = Cluster(side, p, u, _distance(p, price))
+        return out
+
+    def _imbalance(self, symbol: str, price: float | None) -> dict[float, float | None]:
+        out: dict[float, float | None] = {}
+        for band in IMBALANCE_BANDS_PCT:
+            if not price:
+                out[band] = None
+                continue
+            shorts = self.at_risk(symbol, price, price * (1 + band / 100))
+            longs = self.at_risk(symbol, price, price * (1 - band / 100))
+            out[band] = (shorts - longs) / (shorts + longs) if shorts + longs > 0 else None
+        return out
+
+    # --- book, cross assets ---------------------------------------------------------------------
+
+    def _book(self, symbol: str, grid: float) -> BookView:
+        bids: dict[int, float] = {}
+        asks: dict[int, float] = {}
+        venues = []
+        for (venue, sym) in sorted(self._books):
+            if sym != symbol:
+                continue
+            snap = self._books[(venue, sym)]
+            venues.append(venue)
+            for p, size in snap.bids:
+                i = math.floor(p / grid + 1e-9)  # a bid rounds down to its row
+                bids[i] = bids.get(i, 0.0) + size
+            for p, size in snap.asks:
+                i = math.ceil(p / grid - 1e-9)  # an ask rounds up, so no row holds both sides
+                asks[i] = asks.get(i, 0.0) + size
+        return BookView(
+            symbol, grid,
+            tuple((_clean(i * grid), bids[i]) for i in sorted(bids, reverse=True)),
+            tuple((_clean(i * grid), asks[i]) for i in sorted(asks)),
+            tuple(venues),
+        )
+
+    def _cross(self, symbol: str) -> CrossAsset:
+        lead = self._lead_ticker(symbol)
+        if lead is None:
+            return CrossAsset(symbol, None, None)
+        return CrossAsset(symbol, lead.last or lead.mark, lead.change_24h_pct)
+
+
+def _distance(level: float, price: float | None) -> float:
+    return (level - price) / price * 100.0 if price else 0.0
+
+
+_VENUE_ORDER = ("binanceusdm", "bybit", "okx", "hyperliquid")
+
+
+def _order(venue: str) -> int:
+    return _VENUE_ORDER.index(venue) if venue in _VENUE_ORDER else len(_VENUE_ORDER)

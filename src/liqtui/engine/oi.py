@@ -1,0 +1,159 @@
+"""Open interest per venue and symbol: latest value, change over windows, lookback low/high, regime.
+
+Samples arrive live (every ~15 s) and as history at start (5-minute points, possibly older than
+the live ones and in any order). Two stores per venue and symbol:
+- the samples of the last 25 h, time-sorted (``array``s), for the change over 5m 1h 4h 24h;
+- hourly low/high buckets over the lookback (default 30 days) for "up 31 % from the 93,600 BTC
+  low"; the lookback's start edge is exact to the hour, which is what a 30-day range needs.
+Both are pruned behind the newest sample, so memory is bounded whatever the run time.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_right
+
+from liqtui.engine.views import OI_WINDOWS, WINDOW_MS, OIView
+
+FINE_KEEP_MS = 25 * 3_600_000
+HOUR_MS = 3_600_000
+
+REGIMES = {
+    (True, True): "new longs",
+    (True, False): "short covering",
+    (False, True): "new shorts",
+    (False, False): "long flush",
+}
+
+
+def oi_regime(price_change: float | None, oi_change: float | None) -> str | None:
+    """DOMAIN.md section 4: price up/OI up new longs, up/down short covering, down/up new shorts,
+    down/down long flush. No move on either leg: no regime."""
+    if not price_change or not oi_change:
+        return None
+    return REGIMES[(price_change > 0, oi_change > 0)]
+
+
+def pct_change(now: float | None, then: float | None) -> float | None:
+    if now is None or then is None or then == 0:
+        return None
+    return (now - then) / then * 100.0
+
+
+class _Track:
+    __slots__ = ("times", "bases", "usds", "hours")
+
+    def __init__(self) -> None:
+        self.times = array("q")
+        self.bases = array("d")
+        self.usds = array("d")
+        self.hours: dict[int, list] = {}  # hour -> [low, low time, high, high time]
+
+
+class OITracker:
+    def __init__(self, lookback_ms: int = 30 * 86_400_000) -> None:
+        self.lookback_ms = lookback_ms
+        self._tracks: dict[tuple[str, str], _Track] = {}
+
+    def add(self, venue: str, symbol: str, base: float, usd: float, time_ms: int) -> None:
+        track = self._tracks.get((venue, symbol))
+        if track is None:
+            track = self._tracks[(venue, symbol)] = _Track()
+        newest = track.times[-1] if track.times else time_ms
+        if time_ms >= newest - FINE_KEEP_MS:
+            if not track.times or time_ms > newest:
+                track.times.append(time_ms)
+                track.bases.append(base)
+                track.usds.append(usd)
+            else:
+                i = bisect_right(track.times, time_ms)
+                if i and track.times[i - 1] == time_ms:  # same sample twice (history overlaps live)
+                    track.bases[i - 1], track.usds[i - 1] = base, usd
+                else:
+                    track.times.insert(i, time_ms)
+                    track.bases.insert(i, base)
+                    track.usds.insert(i, usd)
+            self._prune_fine(track)
+        self._add_hour(track, base, time_ms)
+
+    def _prune_fine(self, track: _Track) -> None:
+        edge = track.times[-1] - FINE_KEEP_MS
+        if track.times[0] < edge - HOUR_MS:  # prune in hour-sized chunks so add() stays O(1)
+            i = bisect_right(track.times, edge)
+            del track.times[:i], track.bases[:i], track.usds[:i]
+
+    def _add_hour(self, track: _Track, base: float, time_ms: int) -> None:
+        hour = time_ms // HOUR_MS
+        b = track.hours.get(hour)
+        if b is None:
+            track.hours[hour] = [base, time_ms, base, time_ms]
+            if len(track.hours) > self.lookback_ms // HOUR_MS + 48:
+                newest = max(track.hours)
+                for h in [h for h in track.hours if h < newest - self.lookback_ms // HOUR_MS - 1]:
+                    del track.hours[h]
+            return
+        if base < b[0]:
+            b[0], b[1] = base, time_ms
+        if base > b[2]:
+            b[2], b[3] = base, time_ms
+
+    def venues(self, symbol: str) -> list[str]:
+        return sorted(v for (v, s) in self._tracks if s == symbol)
+
+    def sample_count(self) -> int:
+        return sum(len(t.times) + len(t.hours) for t in self._tracks.values())
+
+    def latest(self, venue: str, symbol: str, now_ms: int) -> tuple[int, float, float] | None:
+        """(time, base, usd) of the newest sample at or before ``now_ms``."""
+        track = self._tracks.get((venue, symbol))
+        if track is None or not track.times:
+            return None
+        i = bisect_right(track.times, now_ms)
+        if not i:
+            return None
+        return track.times[i - 1], track.bases[i - 1], track.usds[i - 1]
+
+    def view(self, venue: str, symbol: str, now_ms: int, regime_window: str = "1h") -> OIView:
+        latest = self.latest(venue, symbol, now_ms)
+        if latest is None:
+            return OIView(venue, symbol, None, None, None, {w: None for w in OI_WINDOWS}, None, None)
+        t, base, usd = latest
+        changes = {w: pct_change(base, self._base_at(venue, symbol, t - WINDOW_MS[w])) for w in OI_WINDOWS}
+        low, low_t, high, high_t = self._range(venue, symbol, now_ms)
+        then = self._sample_at(venue, symbol, t - WINDOW_MS[regime_window])
+        regime = None
+        if then is not None:
+            regime = oi_regime(pct_change(_price(base, usd), _price(then[1], then[2])), base - then[1])
+        span = None if low is None or high is None else high - low
+        return OIView(
+            venue, symbol, base, usd, t, changes, low, high, low_t, high_t,
+            vs_low_pct=pct_change(base, low), vs_high_pct=pct_change(base, high),
+            range_position=(base - low) / span if span else None,
+            regime=regime,
+        )
+
+    def _sample_at(self, venue: str, symbol: str, time_ms: int) -> tuple[int, float, float] | None:
+        return self.latest(venue, symbol, time_ms)
+
+    def _base_at(self, venue: str, symbol: str, time_ms: int) -> float | None:
+        sample = self.latest(venue, symbol, time_ms)
+        return None if sample is None else sample[1]
+
+    def _range(self, venue: str, symbol: str, now_ms: int) -> tuple:
+        track = self._tracks[(venue, symbol)]
+        first, last = (now_ms - self.lookback_ms) // HOUR_MS, now_ms // HOUR_MS
+        low = high = None
+        low_t = high_t = None
+        for hour in sorted(track.hours):
+            if hour < first or hour > last:
+                continue
+            b = track.hours[hour]
+            if b[1] <= now_ms and (low is None or b[0] < low):
+                low, low_t = b[0], b[1]
+            if b[3] <= now_ms and (high is None or b[2] > high):
+                high, high_t = b[2], b[3]
+        return low, low_t, high, high_t
+
+
+def _price(base: float, usd: float) -> float | None:
+    return usd / base if base > 0 and usd > 0 else None

@@ -1,0 +1,165 @@
+"""Realized liquidation totals: per venue x symbol x side, rolling windows from 1 minute to 24 hours.
+
+For every window (``views.WINDOWS``) the totals are USD, count, largest and counts per size bucket.
+A window of W seconds ending at ``now`` covers the whole seconds ``(now_s - W, now_s]`` where
+``now_s = now_ms // 1000`` and an event at ``time`` ms falls in second ``time // 1000``: edges are
+exact to one second.
+
+Why three bucket sizes: every event lands in its second, minute and hour bucket (sparse dicts),
+and a window is read as ragged seconds + ragged minutes + whole hours + ragged minutes + ragged
+seconds, so a 24 h window reads at most ~260 buckets however many events it holds. The largest
+event of a window is the max over exactly the buckets that tile it, so it is right at every edge.
+Buckets older than 25 h (behind the newest event seen) are dropped: memory is bounded by the
+number of keys times 86,400 + 1,500 + 25 buckets, however long the engine runs.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from liqtui.domain.events import Side
+from liqtui.engine.views import SIZE_BUCKET_EDGES, WINDOW_MS, RealizedCell
+
+ALL = "all"
+KEEP_SECONDS = 86_400 + 3_600  # the longest window, plus slack for events arriving late
+_USD, _COUNT, _LARGEST, _SAMPLED, _B0 = 0, 1, 2, 3, 4
+
+
+class _Series:
+    """Second, minute and hour buckets of one (venue, symbol, side). A bucket is
+    [usd, count, largest, sampled, n<1k, n1k-10k, n10k-100k, n100k-1M, n>1M]."""
+
+    __slots__ = ("sec", "min", "hour")
+
+    def __init__(self) -> None:
+        self.sec: dict[int, list] = {}
+        self.min: dict[int, list] = {}
+        self.hour: dict[int, list] = {}
+
+    def add(self, second: int, usd: float, size: int, sampled: bool) -> None:
+        for buckets, key in ((self.sec, second), (self.min, second // 60), (self.hour, second // 3600)):
+            b = buckets.get(key)
+            if b is None:
+                b = buckets[key] = [usd, 1, usd, sampled, 0, 0, 0, 0, 0]
+            else:
+                b[0] += usd
+                b[1] += 1
+                if usd > b[2]:
+                    b[2] = usd
+                if sampled:
+                    b[3] = True
+            b[_B0 + size] += 1
+
+    def prune(self, oldest_second: int) -> None:
+        for buckets, edge in ((self.sec, oldest_second), (self.min, oldest_second // 60), (self.hour, oldest_second // 3600)):
+            # Dicts keep insertion order; events arrive roughly in time order, so the old ones are first.
+            while buckets:
+                first = next(iter(buckets))
+                if first >= edge:
+                    break
+                del buckets[first]
+
+    def buckets_for(self, first: int, last: int) -> list[list]:
+        """The buckets that tile the whole seconds [first, last]."""
+        out: list[list] = []
+        sec, minute, hour = self.sec, self.min, self.hour
+        s = first
+        while s <= last and s % 60:
+            _take(out, sec, s)
+            s += 1
+        while s + 59 <= last and s % 3600:
+            _take(out, minute, s // 60)
+            s += 60
+        while s + 3599 <= last:
+            _take(out, hour, s // 3600)
+            s += 3600
+        while s + 59 <= last:
+            _take(out, minute, s // 60)
+            s += 60
+        while s <= last:
+            _take(out, sec, s)
+            s += 1
+        return out
+
+    def total(self, first: int, last: int) -> list:
+        acc = [0.0, 0, 0.0, False, 0, 0, 0, 0, 0]
+        for b in self.buckets_for(first, last):
+            acc[0] += b[0]
+            acc[1] += b[1]
+            if b[2] > acc[2]:
+                acc[2] = b[2]
+            acc[3] = acc[3] or b[3]
+            for i in range(_B0, _B0 + 5):
+                acc[i] += b[i]
+        return acc
+
+
+def _take(out: list, buckets: dict, key: int) -> None:
+    b = buckets.get(key)
+    if b is not None:
+        out.append(b)
+
+
+def size_bucket(usd: float) -> int:
+    """Index into ``views.SIZE_BUCKETS`` (<1k, 1k-10k, 10k-100k, 100k-1M, >1M USD)."""
+    return bisect_right(SIZE_BUCKET_EDGES, usd)
+
+
+class RealizedTotals:
+    """Rolling realized liquidation totals, fed one liquidation at a time (``add``)."""
+
+    def __init__(self) -> None:
+        self._series: dict[tuple[str, str, Side], _Series] = {}
+        self._newest_second = -(1 << 62)
+        self._next_prune = -(1 << 62)
+
+    def add(self, venue: str, symbol: str, side: Side, usd: float, time_ms: int, sampled: bool = False) -> None:
+        second = time_ms // 1000
+        if second < self._newest_second - KEEP_SECONDS:
+            return  # older than any window can reach
+        size = bisect_right(SIZE_BUCKET_EDGES, usd)
+        series = self._series
+        for key in ((venue, symbol, side), (venue, ALL, side)):
+            s = series.get(key)
+            if s is None:
+                s = series[key] = _Series()
+            s.add(second, usd, size, sampled)
+        if second > self._newest_second:
+            self._newest_second = second
+            if second >= self._next_prune:
+                self._prune()
+
+    def _prune(self) -> None:
+        oldest = self._newest_second - KEEP_SECONDS
+        for s in self._series.values():
+            s.prune(oldest)
+        self._next_prune = self._newest_second + 60  # pruning once a minute keeps add() O(1)
+
+    def venues(self, symbol: str = ALL) -> list[str]:
+        return sorted({v for (v, sym, _side) in self._series if sym == symbol})
+
+    def bucket_count(self) -> int:
+        """How many buckets are held (memory stays bounded: this does not grow with run time)."""
+        return sum(len(s.sec) + len(s.min) + len(s.hour) for s in self._series.values())
+
+    def cell(self, venue: str, symbol: str, side: Side, window: str, now_ms: int) -> RealizedCell:
+        """One venue's totals, or all venues' when ``venue`` is ``"all"``."""
+        last = now_ms // 1000
+        first = last - WINDOW_MS[window] // 1000 + 1
+        venues = self.venues(symbol) if venue == ALL else [venue]
+        acc = [0.0, 0, 0.0, False, 0, 0, 0, 0, 0]
+        for v in venues:
+            s = self._series.get((v, symbol, side))
+            if s is None:
+                continue
+            t = s.total(first, last)
+            acc[0] += t[0]
+            acc[1] += t[1]
+            acc[2] = max(acc[2], t[2])
+            acc[3] = acc[3] or t[3]
+            for i in range(_B0, _B0 + 5):
+                acc[i] += t[i]
+        return RealizedCell(
+            venue=venue, symbol=symbol, side=side, usd=acc[0], count=acc[1], largest_usd=acc[2],
+            buckets=tuple(acc[_B0:]), sampled=bool(acc[3]),
+        )
