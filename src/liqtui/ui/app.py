@@ -57,7 +57,6 @@ OFFER_DEMO_AFTER_S = 12.0  # a live desk that hears nothing from any venue this 
 REPLAY_SEEK_MS = 60_000
 REPLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
-_WATCH = Binding.Group("watchlist 1-9", compact=True)
 _ZOOM = Binding.Group("zoom", compact=True)
 _SPEED = Binding.Group("speed", compact=True)
 _SEEK = Binding.Group("seek", compact=True)
@@ -68,7 +67,8 @@ DESK_BINDINGS: list[Binding] = [
     Binding("left_square_bracket", "step_symbol(-1)", "prev", id="prev_symbol"),
     Binding("right_square_bracket", "step_symbol(1)", "next", id="next_symbol"),
     *(
-        Binding(str(n), f"jump({n})", f"watchlist {n}", id=f"watchlist_{n}", show=n == 1, group=_WATCH)
+        Binding(str(n), f"jump({n})", "watchlist" if n == 1 else f"watchlist {n}", id=f"watchlist_{n}",
+                show=n == 1, key_display="1-9" if n == 1 else None)
         for n in range(1, 10)
     ),
     Binding("w", "cycle_window", "window", id="cycle_window"),
@@ -220,6 +220,7 @@ class LiqtuiApp(App[None]):
         tape = self._pane("tape")
         if tape is not None:
             tape.min_usd = self.settings.ui.tape_min_usd
+            tape.big_usd = self.settings.ui.big_liquidation_usd
         self.call_after_refresh(self.render_tick)
 
     def _load_themes(self) -> None:
