@@ -17,8 +17,9 @@ import pytest
 
 from fakes import FakeExchange
 
-LIQUIDATION_VENUES = ["binanceusdm", "bybit"]
-ALL_VENUES = ["binanceusdm", "bybit"]
+LIQUIDATION_VENUES = ["binanceusdm", "bybit", "okx"]
+ALL_VENUES = ["binanceusdm", "bybit", "okx"]
+OKX_CT_VAL = {"BTC": 0.01, "ETH": 0.1, "SOL": 1.0}  # base coin per contract
 WATCH_TIMEOUT = 10
 
 # Per venue: the REST path load_markets needs, the path fetch_open_interest uses, the liquidation
@@ -30,7 +31,16 @@ SPEC = {
     "bybit": dict(markets="/v5/market/instruments-info", open_interest="/v5/market/open-interest",
                   long_raw_side="buy", short_raw_side="sell", book_topic="orderbook.50.BTCUSDT",
                   liquidation_topic="allLiquidation.BTCUSDT"),
+    "okx": dict(markets="/api/v5/public/instruments", open_interest="/api/v5/public/open-interest",
+                long_raw_side="sell", short_raw_side="buy", book_topic="books:BTC-USDT-SWAP",
+                liquidation_topic="liquidation-orders", ct_val=OKX_CT_VAL, tickers_params={"type": "swap"},
+                book_limit=400),  # limit=50 means books50-l2-tbt, which needs a login
 }
+
+
+def contracts(venue: str, base: str, base_amount: float) -> float:
+    """What ccxt reports as amount/contracts for ``base_amount`` of the coin (OKX counts contracts)."""
+    return base_amount / SPEC[venue].get("ct_val", {}).get(base, 1.0)
 
 
 async def watch(coro, timeout: float = WATCH_TIMEOUT):
@@ -47,15 +57,29 @@ async def test_load_markets_lists_the_usdt_perps(venue, fake_exchange, ccxt_clie
     assert any(r.path == SPEC[venue]["markets"] for r in fake.requests)
 
 
-@pytest.mark.parametrize("venue", ["binanceusdm", "bybit"])
+@pytest.mark.parametrize("venue", ALL_VENUES)
 async def test_fetch_open_interest_returns_what_the_fake_was_set_to(venue, fake_exchange, ccxt_client):
     fake = await fake_exchange(venue)
     fake.set_open_interest("ETH/USDT:USDT", 1_234_567.891)
     exchange = ccxt_client(fake)
     interest = await exchange.fetch_open_interest("ETH/USDT:USDT")
     assert interest["symbol"] == "ETH/USDT:USDT"
-    assert interest["openInterestAmount"] == pytest.approx(1_234_567.891, rel=1e-6)
+    assert interest["openInterestAmount"] == pytest.approx(contracts(venue, "ETH", 1_234_567.891), rel=1e-6)
     assert any(r.path == SPEC[venue]["open_interest"] for r in fake.requests)
+
+
+async def test_okx_open_interests_in_one_call_carry_contracts_coins_and_usd(fake_exchange, ccxt_client):
+    fake = await fake_exchange("okx")
+    fake.set_open_interest("SOL/USDT:USDT", 5_000_000)
+    fake.set_price("SOL/USDT:USDT", 150)
+    exchange = ccxt_client(fake)
+    interests = await exchange.fetch_open_interests()
+    assert {"BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"} <= set(interests)
+    sol = interests["SOL/USDT:USDT"]
+    assert (sol["openInterestAmount"], sol["baseVolume"], sol["openInterestValue"]) == (5_000_000, 5_000_000, 750_000_000)
+    btc = interests["BTC/USDT:USDT"]
+    assert btc["openInterestAmount"] == pytest.approx(btc["baseVolume"] / 0.01)
+    assert [r.query.get("instType") for r in fake.requests if r.path == "/api/v5/public/open-interest"] == ["SWAP"]
 
 
 @pytest.mark.parametrize("venue", ALL_VENUES)
@@ -63,7 +87,7 @@ async def test_fetch_tickers_carry_the_price_set(venue, fake_exchange, ccxt_clie
     fake = await fake_exchange(venue)
     fake.set_price("SOL/USDT:USDT", 151.23)
     exchange = ccxt_client(fake)
-    tickers = await exchange.fetch_tickers()
+    tickers = await exchange.fetch_tickers(params=SPEC[venue].get("tickers_params", {}))
     assert {"BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"} <= set(tickers)
     assert tickers["SOL/USDT:USDT"]["last"] == pytest.approx(151.23)
 
@@ -129,17 +153,17 @@ async def test_watch_order_book_snapshot_then_update(venue, fake_exchange, ccxt_
     fake.set_price("BTC/USDT:USDT", 95_000)
     exchange = ccxt_client(fake)
     await exchange.load_markets()
-    first = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", 50))
+    first = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", SPEC[venue].get("book_limit", 50)))
     await fake.wait_subscribed(SPEC[venue]["book_topic"])
     book = await watch(first)
     best_bid = book["bids"][0][0]
     assert best_bid < 95_000 < book["asks"][0][0]
     better_bid = best_bid + 0.5
-    update = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", 50))
+    update = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", SPEC[venue].get("book_limit", 50)))
     await asyncio.sleep(0.05)
     await fake.push(fake.book_update_frame("BTC/USDT:USDT", bids=[[better_bid, 2.5]]))
     book = await watch(update)
-    assert book["bids"][0] == [better_bid, 2.5]
+    assert book["bids"][0] == [better_bid, pytest.approx(contracts(venue, "BTC", 2.5))]
 
 
 @pytest.mark.parametrize("venue", ALL_VENUES)
@@ -147,15 +171,15 @@ async def test_drop_connections_fails_the_pending_watch_with_network_error(venue
     fake = await fake_exchange(venue)
     exchange = ccxt_client(fake)
     await exchange.load_markets()
-    await watch(exchange.watch_order_book("BTC/USDT:USDT", 50))
-    pending = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", 50))
+    await watch(exchange.watch_order_book("BTC/USDT:USDT", SPEC[venue].get("book_limit", 50)))
+    pending = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", SPEC[venue].get("book_limit", 50)))
     await asyncio.sleep(0.05)
     assert await fake.drop_connections() >= 1
     with pytest.raises(ccxt.NetworkError):
         await watch(pending)
     # calling watch again reconnects and resubscribes
     connections = fake.ws_connections
-    again = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", 50))
+    again = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", SPEC[venue].get("book_limit", 50)))
     await watch(again)
     assert fake.ws_connections == connections + 1
     assert fake.subscribe_count(SPEC[venue]["book_topic"]) == 2
@@ -286,3 +310,59 @@ async def test_bybit_multi_entry_liquidation_message_reaches_ccxt_whole(fake_exc
     await fake.push(frame)
     await watch(pending)
     assert [(l["side"], l["price"]) for l in exchange.liquidations] == [("buy", 138.1), ("sell", 141.2), ("buy", 137.9)]
+
+
+def okx_checksum(bids: list, asks: list) -> int:
+    """OKX's book checksum: CRC32 (signed) of bid/ask price:size pairs interleaved, 25 a side."""
+    import zlib
+
+    parts = []
+    for i in range(25):
+        if i < len(bids):
+            parts += bids[i][:2]
+        if i < len(asks):
+            parts += asks[i][:2]
+    crc = zlib.crc32(":".join(parts).encode())
+    return crc - (1 << 32) if crc >= (1 << 31) else crc
+
+
+async def test_okx_text_ping_pong_acks_per_arg_and_checksummed_snapshot(fake_exchange):
+    fake = await fake_exchange("okx")
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{fake.ws_base}/ws/v5/public") as ws:
+            await ws.send_str("ping")
+            assert await ws.receive_str(timeout=5) == "pong"
+            await ws.send_json({"op": "subscribe", "args": [{"channel": "liquidation-orders", "instType": "SWAP"},
+                                                            {"channel": "books", "instId": "ETH-USDT-SWAP"},
+                                                            {"channel": "books", "instId": "DOGE-USDT-SWAP"}]})
+            ack = await ws.receive_json(timeout=5)
+            assert (ack["event"], ack["arg"]) == ("subscribe", {"channel": "liquidation-orders", "instType": "SWAP"})
+            assert (await ws.receive_json(timeout=5))["event"] == "subscribe"
+            snapshot = await ws.receive_json(timeout=5)
+            assert (snapshot["action"], snapshot["data"][0]["prevSeqId"]) == ("snapshot", -1)
+            book = snapshot["data"][0]
+            assert book["checksum"] == okx_checksum(book["bids"], book["asks"])
+            error = await ws.receive_json(timeout=5)
+            assert (error["event"], error["code"]) == ("error", "60018")
+            assert sorted(fake.subscriptions) == ["books:ETH-USDT-SWAP", "liquidation-orders"]
+            update = fake.book_update_frame("ETH", asks=[[3200.5, 0.0]])
+            assert update["data"][0]["prevSeqId"] == book["seqId"]
+            await fake.push(update)
+            assert (await ws.receive_json(timeout=5))["action"] == "update"
+            frame = fake.liquidation_frame_multi("ETH", [dict(side="long", price=3100, qty=1.5),
+                                                         dict(side="short", price=3300, qty=0.2)])
+            await fake.push(frame)
+            details = (await ws.receive_json(timeout=5))["data"][0]["details"]
+            assert [(d["posSide"], d["side"], d["sz"], d["bkPx"]) for d in details] == [
+                ("long", "sell", "15", "3100.00"), ("short", "buy", "2", "3300.00")]
+
+
+async def test_okx_book_sequence_gap_reaches_ccxt_as_invalid_nonce(fake_exchange, ccxt_client):
+    fake = await fake_exchange("okx")
+    exchange = ccxt_client(fake)
+    await watch(exchange.watch_order_book("BTC/USDT:USDT"))
+    pending = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT"))
+    await asyncio.sleep(0.05)
+    await fake.push(fake.book_update_frame("BTC", bids=[[94_000.0, 1.0]], gap=True))
+    with pytest.raises(ccxt.InvalidNonce):
+        await watch(pending)
