@@ -1,0 +1,97 @@
+"""Every pane keeps the contract: show() with an unchanged view repaints nothing, missing data and tiny
+sizes never raise, and sides read as text without colour (NO_COLOR, ANSI theme)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import ComposeResult
+from textual.containers import Grid
+
+from widget_fixtures import THEME_DEFAULTS, PaneApp, article_view, empty_view, lines_of, replace
+
+from liqtui.ui.widgets import (
+    THEME_VARIABLES,
+    CrossAssetStrip,
+    LadderPane,
+    OIPane,
+    RiskChartPane,
+    TapePane,
+    TotalsPane,
+    VolumeSharePane,
+)
+
+PANES = (LadderPane, TapePane, TotalsPane, OIPane, RiskChartPane, VolumeSharePane, CrossAssetStrip)
+
+
+def test_the_test_app_defines_every_theme_variable_the_panes_use():
+    assert set(THEME_DEFAULTS) == set(THEME_VARIABLES)
+
+
+@pytest.mark.parametrize("pane_class", PANES, ids=lambda c: c.__name__)
+async def test_unchanged_view_does_not_refresh(pane_class):
+    pane = pane_class()
+    async with PaneApp(pane).run_test(size=(100, 30)) as pilot:
+        view = article_view()
+        pane.show(view)
+        await pilot.pause()
+        calls = []
+        original = pane.refresh
+        pane.refresh = lambda *a, **k: (calls.append(a), original(*a, **k))[1]
+        pane.show(article_view())  # a fresh but equal view, as the engine builds each tick
+        pane.show(replace(view, now=view.now + 250))
+        assert calls == []
+
+
+@pytest.mark.parametrize("pane_class", PANES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("size", [(60, 20), (30, 3), (12, 2), (1, 1)], ids=str)
+async def test_tiny_sizes_and_missing_data_never_raise(pane_class, size):
+    pane = pane_class()
+    async with PaneApp(pane).run_test(size=size) as pilot:
+        for view in (empty_view(), article_view(), empty_view()):
+            pane.show(view)
+            await pilot.pause()
+            lines_of(pane)
+
+
+class DeskGrid(PaneApp):
+    """All panes at once in a 60x20 terminal: each gets a few rows."""
+
+    CSS = "Grid { grid-size: 2 4; } CrossAssetStrip { column-span: 2; }"
+
+    def __init__(self) -> None:
+        super().__init__(None)  # type: ignore[arg-type]
+        self.panes = [cls() for cls in PANES]
+
+    def compose(self) -> ComposeResult:
+        with Grid():
+            yield from self.panes
+
+
+async def test_all_panes_in_60x20_then_resized():
+    app = DeskGrid()
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = article_view()
+        for pane in app.panes:
+            pane.show(view)
+        await pilot.pause()
+        for size in ((40, 10), (160, 45), (60, 20)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            for pane in app.panes:
+                pane.show(view)
+                lines_of(pane)
+        assert "▶82,800◀" in "\n".join(lines_of(app.panes[0]))
+
+
+@pytest.mark.parametrize("theme", ["ansi-dark", "ansi-light", "textual-light"])
+async def test_sides_read_without_colour(theme, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    pane = TapePane()
+    app = PaneApp(pane)
+    async with app.run_test(size=(80, 10)) as pilot:
+        app.theme = theme
+        pane.show(article_view())
+        await pilot.pause()
+        text = "\n".join(lines_of(pane))
+        assert "LONG" in text and "SHORT" in text and "longs" in text
+        assert "~" in text  # sampled marks are glyphs, not colours

@@ -1,0 +1,128 @@
+"""Totals, OI gauges, volume share and the cross-asset strip, read as a trader would."""
+
+from __future__ import annotations
+
+from widget_fixtures import BTC, NOW, PaneApp, empty_view, lines_of, replace
+
+from liqtui.domain.events import FeedState, FeedStatus, Side
+from liqtui.engine.views import RealizedCell
+from liqtui.ui.widgets import CrossAssetStrip, OIPane, TotalsPane, VolumeSharePane
+
+
+def _line_with(lines: list[str], word: str) -> str:
+    return next(line for line in lines if word in line)
+
+
+async def test_totals_per_venue_with_lower_bounds_no_feed_and_total(view):
+    pane = TotalsPane()
+    async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert lines[0].split() == ["venue", "LONG", "SHORT", "count", "largest"]
+        binance = _line_with(lines, "Binance")
+        assert "≥$30.0M" in binance and "447" in binance and "$2.1M L" in binance
+        bybit = _line_with(lines, "Bybit")
+        assert "$21.4M" in bybit and "≥" not in bybit  # Bybit pushes every liquidation
+        assert "no public feed" in _line_with(lines, "Hyperliquid")
+        total = _line_with(lines, "Total")
+        assert "≥$61.2M" in total and "1,623" in total
+        assert any("lower bound" in line for line in lines)
+        assert pane.border_title == "Realized liquidations · 24h · BTC"
+        assert [line.split()[0] for line in lines[1:6]] == ["Binance", "Bybit", "OKX", "Hyperliquid", "Total"]
+
+
+async def test_hyperliquid_numbers_show_when_data_exists_without_a_no_feed_status(view):
+    cells = view.realized.cells + (RealizedCell("hyperliquid", BTC, Side.LONG, 87.1e6, 2_100, 4.0e6),)
+    feeds = tuple(f for f in view.feeds if f.kind != "liquidations")
+    pane = TotalsPane()
+    async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
+        pane.show(replace(view, realized=replace(view.realized, cells=cells), feeds=feeds))
+        await pilot.pause()
+        assert "$87.1M" in _line_with(lines_of(pane), "Hyperliquid")
+
+
+async def test_totals_mark_an_unhealthy_feed_and_follow_the_window(view):
+    feeds = view.feeds + (FeedStatus("okx", FeedState.STALE, NOW - 40_000, kind="liquidations"),)
+    pane = TotalsPane()
+    async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
+        pane.show(replace(view, feeds=feeds, realized=replace(view.realized, window="1h")))
+        await pilot.pause()
+        assert "OKX stale" in _line_with(lines_of(pane), "OKX")
+        assert "· 1h ·" in pane.border_title
+
+
+async def test_oi_gauges_read_the_article(view):
+    pane = OIPane()
+    async with PaneApp(pane).run_test(size=(100, 10)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert "123,500 BTC" in lines[0] and "$10.2B" in lines[0]
+        assert "1h   +0.8 %" in lines[0] and "24h   +6.0 %" in lines[0]
+        assert "+31.9 % from 93,600 BTC low" in lines[1]
+        assert "●" in lines[1] and "├" in lines[1]
+        assert "1h        —" in _line_with(lines, "BYB")  # a missing window reads as a dash
+        assert "ALL" in _line_with(lines, "$14.8B")
+        assert pane.border_title == "Open interest · BTC · new shorts"
+
+
+async def test_oi_narrow_pane_wraps_changes_under_the_amounts(view):
+    pane = OIPane()
+    async with PaneApp(pane).run_test(size=(50, 12)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert "123,500 BTC" in lines[0] and "5m" not in lines[0]
+        assert "+0.1 %" in lines[1]
+        assert "from 93,600 BTC low" in lines[2]
+
+
+async def test_volume_share_bars_usd_percent_and_funding(view):
+    pane = VolumeSharePane()
+    async with PaneApp(pane).run_test(size=(80, 8)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert lines[0].startswith("BIN █") and "45.0 %" in lines[0] and "$12.6B" in lines[0]
+        assert [line[:3] for line in lines[:4]] == ["BIN", "OKX", "BYB", "HL "]
+        assert len(lines[0].split()[1]) > len(lines[1].split()[1])  # the bigger share, the longer bar
+        assert "OI-weighted funding +0.0071 %" in _line_with(lines, "OI-weighted")
+
+
+async def test_volume_share_derived_when_missing(view):
+    venues = tuple(replace(v, volume_share=None) for v in view.market.venues)
+    venues = (replace(venues[0], volume_24h_usd=20.0e9),) + venues[1:]
+    pane = VolumeSharePane()
+    async with PaneApp(pane).run_test(size=(80, 8)) as pilot:
+        pane.show(replace(view, market=replace(view.market, venues=venues)))
+        await pilot.pause()
+        assert "56.5 %" in lines_of(pane)[0]  # 20.0 / (20.0 + 5.6 + 5.2 + 4.6)
+
+
+async def test_cross_asset_strip_signs_in_text_and_colour(view):
+    pane = CrossAssetStrip()
+    async with PaneApp(pane).run_test(size=(100, 3)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        assert pane.size.height == 1
+        line = pane.render_line(0)
+        assert line.text.startswith("BTC 82,800 ▼-9.0 %   ETH 2,750.2 ▼-7.1 %   XAU 4,890.0 ▼-8.0 %   XAG 104.20 ▼-11.9 %")
+        down = pane.get_component_rich_style("pane--down")
+        assert any(seg.text == "▼-9.0 %" and seg.style == down for seg in line)
+        pane.show(replace(view, cross=(replace(view.cross[0], change_24h_pct=2.5), replace(view.cross[1], last=None))))
+        await pilot.pause()
+        assert pane.render_line(0).text.startswith("BTC 82,800 ▲+2.5 %   ETH — ▼-7.1 %")
+
+
+async def test_empty_views_say_waiting():
+    for pane, words in (
+        (TotalsPane(), "no venue reporting yet"),
+        (OIPane(), "waiting for data"),
+        (VolumeSharePane(), "waiting for data"),
+        (CrossAssetStrip(), "none configured"),
+    ):
+        async with PaneApp(pane).run_test(size=(60, 6)) as pilot:
+            pane.show(empty_view())
+            await pilot.pause()
+            assert any(words in line for line in lines_of(pane)), type(pane).__name__

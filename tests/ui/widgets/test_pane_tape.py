@@ -1,0 +1,125 @@
+"""The liquidation tape: newest first, bursts folded across venues, filters, big and sampled marks."""
+
+from __future__ import annotations
+
+from widget_fixtures import BTC, NOW, PaneApp, burst, lines_of, replace
+
+from liqtui.domain.events import Liquidation, Side
+from liqtui.ui.widgets import TapePane
+from liqtui.ui.widgets.tape import fold_tape
+
+
+def _liq(time: int, venue: str = "bybit", symbol: str = BTC, side: Side = Side.LONG, usd: float = 10_000.0):
+    return Liquidation(venue, symbol, side, 82_800.0, usd / 82_800.0, usd, time, time + 20)
+
+
+def test_burst_folds_across_venues_with_total_and_span():
+    events = burst(NOW, ("binanceusdm", "bybit", "okx"), count=14, usd=300_000.0)
+    [entry] = fold_tape(events, limit=10)
+    assert entry.count == 14 and entry.usd == 14 * 300_000.0
+    assert entry.venues == ("binanceusdm", "bybit", "okx")
+    assert entry.sampled_venues == ("binanceusdm", "okx")
+    assert entry.time == NOW and entry.first_time == NOW - 1_300
+
+
+def test_fold_keeps_sides_symbols_and_slow_events_apart():
+    events = [
+        _liq(NOW),
+        _liq(NOW - 100, side=Side.SHORT),
+        _liq(NOW - 200),
+        _liq(NOW - 300, symbol="ETH/USDT:USDT"),
+        _liq(NOW - 400),
+        _liq(NOW - 5_000),  # too late for the burst: its own line
+    ]
+    entries = fold_tape(events, limit=10)
+    assert [(e.symbol, e.side, e.count) for e in entries] == [
+        (BTC, Side.LONG, 3),
+        (BTC, Side.SHORT, 1),
+        ("ETH/USDT:USDT", Side.LONG, 1),
+        (BTC, Side.LONG, 1),
+    ]
+
+
+def test_two_events_are_not_a_burst_and_limit_is_respected():
+    entries = fold_tape([_liq(NOW), _liq(NOW - 100)], limit=10)
+    assert [e.count for e in entries] == [1, 1]
+    many = [_liq(NOW - i * 3_000, symbol=f"C{i}/USDT:USDT") for i in range(500)]
+    assert len(fold_tape(many, limit=7)) == 7
+
+
+def test_fold_stops_reading_once_the_pane_is_full():
+    # 2,000 liquidations a second over 300 symbols: only the newest few seconds are read.
+    events = [_liq(NOW - i // 2, symbol=f"C{i % 300}/USDT:USDT") for i in range(20_000)]
+    read = 0
+
+    def counted():
+        nonlocal read
+        for event in events:
+            read += 1
+            yield event
+
+    entries = fold_tape(counted(), limit=20)
+    assert len(entries) == 20
+    assert read < 10_000
+
+
+async def test_tape_lines_newest_first_with_time_venue_side_price_usd(view):
+    pane = TapePane()
+    async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert lines[0].startswith("!15:51:00 14 x BTC longs $4.2M in 1 s")
+        assert "BIN~ BYB OKX~" in lines[0]
+        assert "15:50:50 BYB  ETH   SHORT    2,750.5  $49.5k" in lines[1]
+        assert lines[2].startswith("!15:50:45 BIN~ BTC   LONG") and "$249k" in lines[2]  # big: >= $100k
+        assert lines[3].startswith(" 15:50:41 OKX~ SOL")
+        assert "~ sampled: Binance/OKX push ≤1 per symbol per second" in pane.border_title
+
+
+async def test_big_threshold_min_filter_and_current_only(view):
+    pane = TapePane()
+    async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
+        pane.show(view)
+        pane.big_usd = 1_000_000.0
+        await pilot.pause()
+        assert not lines_of(pane)[2].startswith("!")  # $249k is no longer big
+        pane.min_usd = 50_000.0
+        await pilot.pause()
+        text = "\n".join(lines_of(pane))
+        assert "ETH" not in text and "SOL" not in text and "BTC   LONG" in text
+        assert "≥ $50.0k" in pane.border_title
+        pane.min_usd = 0.0
+        pane.current_only = True
+        await pilot.pause()
+        text = "\n".join(lines_of(pane))
+        assert "ETH" not in text and "SOL" not in text
+        assert pane.border_title.startswith("Liquidations · BTC")
+
+
+async def test_big_lines_stand_out_in_style(view):
+    pane = TapePane()
+    async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        big = pane.get_component_rich_style("pane--big")
+        assert any(seg.style == big and "$249k" in seg.text for seg in pane.render_line(2))
+        long_style = pane.get_component_rich_style("pane--long")
+        assert any(seg.text.strip() == "LONG" and seg.style == long_style for seg in pane.render_line(2))
+
+
+async def test_tape_repaints_only_when_lines_change(view):
+    pane = TapePane()
+    async with PaneApp(pane).run_test(size=(80, 5)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        calls = []
+        original = pane.refresh
+        pane.refresh = lambda *a, **k: (calls.append(a), original(*a, **k))[1]
+        pane.show(replace(view, now=view.now + 250))  # a new tick, same tape
+        assert calls == []
+        newer = (_liq(NOW + 9_000, usd=20_000.0),) + view.tape
+        pane.show(replace(view, tape=newer))
+        assert calls
+        await pilot.pause()
+        assert lines_of(pane)[0].startswith(" 15:51:09 BYB")
