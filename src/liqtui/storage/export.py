@@ -6,11 +6,13 @@ Order books come out long: one row per level (``side`` bid/ask, ``level`` 0 = be
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from liqtui.storage.rows import BY_KIND, check_kinds, has_market, unpack_levels
+from liqtui.storage.rows import BY_KIND, check_kinds, has_market
 from liqtui.storage.schema import open_for_reading, store_errors
 
 EXPORT_KINDS = ("liquidations", "oi", "tickers", "books", "bars", "status")
@@ -51,12 +53,28 @@ def _tickers(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _books(df: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for time, venue, symbol, bids, asks in df.itertuples(index=False):
-        for side, blob in (("bid", bids), ("ask", asks)):
-            for level, (price, size) in enumerate(unpack_levels(blob)):
-                rows.append((time, venue, symbol, side, level, price, size))
-    return pd.DataFrame(rows, columns=["time", "venue", "symbol", "side", "level", "price", "size"])
+    # Vectorised: a month of books is tens of millions of levels.
+    parts = []
+    for side, column in (("bid", "bids"), ("ask", "asks")):
+        levels = [np.frombuffer(zlib.decompress(blob), dtype="<f8").reshape(-1, 2) for blob in df[column]]
+        counts = np.array([len(x) for x in levels], dtype=np.int64)
+        flat = np.concatenate(levels) if levels else np.empty((0, 2))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "time": np.repeat(df["time"].to_numpy(dtype=np.int64), counts),
+                    "venue": np.repeat(df["venue"].to_numpy(dtype=object), counts),
+                    "symbol": np.repeat(df["symbol"].to_numpy(dtype=object), counts),
+                    "side": side,
+                    "level": np.concatenate([np.arange(n) for n in counts]) if len(counts) else [],
+                    "price": flat[:, 0],
+                    "size": flat[:, 1],
+                }
+            )
+        )
+    both = pd.concat(parts, ignore_index=True)
+    # Stable: within one book the bids (concatenated first) stay before the asks, best level first.
+    return both.sort_values(["time", "venue", "symbol"], kind="stable", ignore_index=True)
 
 
 _SHAPERS = {"liquidations": _liquidations, "tickers": _tickers, "books": _books}

@@ -29,7 +29,7 @@ def book(venue: str, symbol: str, time: int, mid: float, levels: int = 60) -> Bo
     return BookSnapshot(venue, symbol, bids, asks, time)
 
 
-def stream(seconds: int = 600, seed: int = 7, start: int = T0) -> list[Event]:
+def stream(seconds: int = 600, seed: int = 7, start: int = T0, books: bool = True) -> list[Event]:
     """About ``seconds`` of a small market: every kind, time-ordered, a few events per second."""
     rng = random.Random(seed)
     events: list[Event] = [FeedStatus(v, FeedState.LIVE, start, "", "all", None) for v in VENUES]
@@ -43,8 +43,9 @@ def stream(seconds: int = 600, seed: int = 7, start: int = T0) -> list[Event]:
                 mid = round(mids[symbol] * (1 + rng.uniform(-2e-4, 2e-4)), 2)
                 events.append(Ticker(venue, symbol, now + 1, last=mid, mark=mid, funding_rate=0.0001))
                 # Two books a second: the recorder keeps one.
-                events.append(book(venue, symbol, now + 2, mid))
-                events.append(book(venue, symbol, now + 500, mid))
+                if books:
+                    events.append(book(venue, symbol, now + 2, mid))
+                    events.append(book(venue, symbol, now + 500, mid))
                 if second % 15 == 0:
                     oi[venue, symbol] *= 1 + rng.uniform(-0.01, 0.012)
                     base = round(oi[venue, symbol], 3)
