@@ -124,7 +124,10 @@ class LevelBook:
     def __init__(self, model: LevelModel, *, keep_swept_levels: bool = False) -> None:
         self.model = model
         self.keep_swept_levels = keep_swept_levels
-        self._sides = {Side.LONG: _SideLevels(1.0, len(model.tiers)), Side.SHORT: _SideLevels(-1.0, len(model.tiers))}
+        self._longs = _SideLevels(1.0, len(model.tiers))
+        self._shorts = _SideLevels(-1.0, len(model.tiers))
+        self._sides = {Side.LONG: self._longs, Side.SHORT: self._shorts}
+        self._tier_params = [(t.weight, t.long_factor, t.short_factor) for t in model.tiers]
         self._scale = 1.0
         self.added_usd = 0.0  # everything ever added (the invariant: live <= added)
         self.version = 0  # bumps on every change, for caches
@@ -141,6 +144,7 @@ class LevelBook:
             levels.raws = [levels.raws[i] if i is not None else array("d") for i in order] + [levels.raws[i] for i in kept]
         # Tiers that no longer get new positions stay (weight 0) until their levels are swept.
         self.model = LevelModel(tuple(tiers), model.maintenance_margin, model.long_share)
+        self._tier_params = [(t.weight, t.long_factor, t.short_factor) for t in self.model.tiers]
         self.version += 1
 
     # --- the step -----------------------------------------------------------------------------
@@ -155,64 +159,76 @@ class LevelBook:
         return swept
 
     def consume(self, low: float, high: float) -> list[Consumed]:
+        """Sweep every long level >= ``low`` and every short level <= ``high``."""
         out = []
-        for side, threshold in ((Side.LONG, low), (Side.SHORT, -high)):
-            levels = self._sides[side]
-            swept = self._consume_side(side, levels, threshold)
-            if swept is not None:
-                out.append(swept)
+        longs = self._consume_side(Side.LONG, self._longs, low)
+        if longs is not None:
+            out.append(longs)
+        shorts = self._consume_side(Side.SHORT, self._shorts, -high)
+        if shorts is not None:
+            out.append(shorts)
         return out
 
     def _consume_side(self, side: Side, levels: _SideLevels, threshold: float) -> Consumed | None:
+        # Fast exit: a side is untouched unless some tier's nearest level is at or past the threshold.
+        hit = [t for t, keys in enumerate(levels.keys) if keys and keys[-1] >= threshold]
+        if not hit:
+            return None
         usd_raw, lo_key, hi_key = 0.0, math.inf, -math.inf
         kept_keys, kept_raws = array("d"), array("d")
-        for t, keys in enumerate(levels.keys):
-            if not keys or keys[-1] < threshold:
-                continue
+        for t in hit:
+            keys, raws = levels.keys[t], levels.raws[t]
             j = bisect_left(keys, threshold)
-            raws = levels.raws[t]
             gone_keys, gone_raws = keys[j:], raws[j:]
             usd_raw += sum(gone_raws)
-            lo_key, hi_key = min(lo_key, gone_keys[0]), max(hi_key, gone_keys[-1])
+            if gone_keys[0] < lo_key:
+                lo_key = gone_keys[0]
+            if gone_keys[-1] > hi_key:
+                hi_key = gone_keys[-1]
             del keys[j:]
             del raws[j:]
             if self._rows:
-                self._forget_rows(side, gone_keys, gone_raws)
+                self._forget_rows(levels.sign, gone_keys, gone_raws)
             if self.keep_swept_levels:
                 kept_keys.extend(gone_keys)
                 kept_raws.extend(gone_raws)
-        if hi_key == -math.inf:
-            return None
         levels.raw_total -= usd_raw
         if not any(levels.keys):
             levels.raw_total = 0.0  # no float residue once a side is empty
         self.version += 1
         sign, scale = levels.sign, self._scale
         prices = (lo_key * sign, hi_key * sign)
-        return Consumed(
-            side, usd_raw * scale, min(prices), max(prices),
-            array("d", (k * sign for k in kept_keys)), array("d", (r * scale for r in kept_raws)),
-        )
+        if kept_keys:
+            kept_keys = array("d", [k * sign for k in kept_keys])
+            kept_raws = array("d", [r * scale for r in kept_raws])
+        return Consumed(side, usd_raw * scale, min(prices), max(prices), kept_keys, kept_raws)
 
     def add(self, price: float, usd: float) -> None:
         """New positions of ``usd`` notional opened at ``price`` (both sides, per ``long_share``)."""
-        if not usd > 0.0 or not price > 0.0:
+        if not (usd > 0.0 and price > 0.0):
             return
-        model, scale = self.model, self._scale
-        long_raw, short_raw = usd * model.long_share / scale, usd * (1.0 - model.long_share) / scale
-        longs, shorts = self._sides[Side.LONG], self._sides[Side.SHORT]
-        for t, tier in enumerate(model.tiers):
-            for levels, key, raw in (
-                (longs, price * tier.long_factor, long_raw * tier.weight),
-                (shorts, -price * tier.short_factor, short_raw * tier.weight),
-            ):
-                if raw > 0.0:
-                    keys = levels.keys[t]
-                    j = bisect_right(keys, key)
-                    keys.insert(j, key)
-                    levels.raws[t].insert(j, raw)
-                    if self._rows:
-                        self._row_add(levels.sign, key, raw, 1)
+        scale, share = self._scale, self.model.long_share
+        long_raw, short_raw = usd * share / scale, usd * (1.0 - share) / scale
+        longs, shorts = self._longs, self._shorts
+        lks, lrs, sks, srs = longs.keys, longs.raws, shorts.keys, shorts.raws
+        tracking = bool(self._rows)
+        for t, (weight, long_factor, short_factor) in enumerate(self._tier_params):
+            if not weight > 0.0:
+                continue
+            if long_raw > 0.0:
+                key, raw, keys = price * long_factor, long_raw * weight, lks[t]
+                j = bisect_right(keys, key)
+                keys.insert(j, key)
+                lrs[t].insert(j, raw)
+                if tracking:
+                    self._row_add(1.0, key, raw, 1)
+            if short_raw > 0.0:
+                key, raw, keys = -price * short_factor, short_raw * weight, sks[t]
+                j = bisect_right(keys, key)
+                keys.insert(j, key)
+                srs[t].insert(j, raw)
+                if tracking:
+                    self._row_add(-1.0, key, raw, 1)
         longs.raw_total += long_raw
         shorts.raw_total += short_raw
         self.added_usd += usd
@@ -233,7 +249,8 @@ class LevelBook:
 
     def clear(self) -> None:
         n = len(self.model.tiers)
-        self._sides = {Side.LONG: _SideLevels(1.0, n), Side.SHORT: _SideLevels(-1.0, n)}
+        self._longs, self._shorts = _SideLevels(1.0, n), _SideLevels(-1.0, n)
+        self._sides = {Side.LONG: self._longs, Side.SHORT: self._shorts}
         self._scale = 1.0
         self._rows = {grid: {} for grid in self._rows}
         self.version += 1
@@ -337,7 +354,6 @@ class LevelBook:
         if not row[2] and not row[3]:
             del rows[i]
 
-    def _forget_rows(self, side: Side, keys: array, raws: array) -> None:
-        sign = self._sides[side].sign
+    def _forget_rows(self, sign: float, keys: array, raws: array) -> None:
         for key, raw in zip(keys, raws):
             self._row_add(sign, key, -raw, -1)
