@@ -29,6 +29,8 @@ from liqtui.ui.widgets.bars import bar_left, bar_right, eighths
 from liqtui.ui.widgets.base import LinePane, Part
 
 CLUSTERS_PER_SIDE = 3  # rows marked with their USD, per side
+MAX_HEAT_W = 28  # cells; wider bars add nothing a trader reads
+MAX_DEPTH_W = 16
 MAX_ROWS = 200_000  # a sanity bound on the ladder's height (a bad grid must not freeze the desk)
 
 
@@ -71,6 +73,7 @@ class _Columns:
     depth: int
     price: int
     note: int
+    pad: int = 0
 
 
 def _row_k(price: float, grid: float) -> int:
@@ -258,12 +261,17 @@ class LadderPane(LinePane):
         ladder = self._ladder
         sample = fmt.price(ladder.top_k * ladder.grid, ladder.decimals) if ladder else "00,000"
         price_w = len(sample) + 4  # room for the current-row markers and a space each side
-        size_w = 6 if width >= 40 else 5
-        note_w = min(26, width // 4) if width >= 48 else 0
-        rest = width - price_w - 2 * size_w - note_w - 2
-        heat_w = max(0, rest * 3 // 10) if rest >= 8 else 0
-        depth_w = max(0, (rest - 2 * heat_w) // 2) if rest >= 8 else 0
-        return _Columns(heat=heat_w, size=size_w, depth=depth_w, price=price_w, note=note_w)
+        size_w = 6 if width >= 60 else 5
+        # What a narrow ladder gives up first: depth bars, then heat bars; the note column (the
+        # cluster and sweep USD) stays as long as it can hold "◆ S $2.0B".
+        free = width - price_w - 2 * size_w - 2
+        note_w = min(26, max(9, free // 2)) if free >= 9 else 0
+        rest = free - note_w
+        heat_w = min(MAX_HEAT_W, rest * 3 // 10) if rest >= 6 else 0
+        depth_w = min(MAX_DEPTH_W, (rest - 2 * heat_w) // 2) if rest >= 6 else 0
+        # A very wide ladder does not stretch bars across the screen: it centres.
+        pad = max(0, (rest - 2 * heat_w - 2 * depth_w) // 2)
+        return _Columns(heat=heat_w, size=size_w, depth=depth_w, price=price_w, note=note_w, pad=pad)
 
     def _note(self, k: int, row: _Row, width: int) -> tuple[str, str | None]:
         if width <= 0:
@@ -275,6 +283,7 @@ class LadderPane(LinePane):
                 f"swept {side} {fmt.usd(swept)}, real {fmt.usd(row.realized_usd)}",
                 f"swept {fmt.usd(swept)} real {fmt.usd(row.realized_usd)}",
                 f"real {fmt.usd(row.realized_usd)}",
+                "swept",
             ):
                 if len(text) <= width:
                     return (text, "pane--swept")
@@ -330,7 +339,7 @@ class LadderPane(LinePane):
         if self._ladder is None:
             return self.to_strip([("waiting for data", "pane--dim")], width)
         cols = self._columns(width)
-        parts: list[Part] = []
+        parts: list[Part] = [(" " * cols.pad, None)]
         if cols.heat:
             parts.append(("EST L liq".rjust(cols.heat)[: cols.heat] + " ", "pane--long"))
         parts.append(("bid".rjust(cols.size + cols.depth), "pane--bid"))
@@ -348,7 +357,7 @@ class LadderPane(LinePane):
         (cols, price_text, current, bid_text, bid_len, ask_text, ask_len,
          long_len, long_live, short_len, short_live, (note, note_style)) = key  # fmt: skip
         price_cell = (f"▶{price_text}◀" if current else price_text).center(cols.price)
-        parts: list[Part] = []
+        parts: list[Part] = [(" " * cols.pad, None)]
         if cols.heat:
             parts.append((bar_right(long_len, cols.heat), "pane--long" if long_live else "pane--swept"))
             parts.append((" ", None))

@@ -25,7 +25,8 @@ from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.base import LinePane, Part
 
 CHART_SPAN = 0.30  # the chart shows price +-30 % (plus the target): where estimated levels matter
-BRAILLE = range(0x2800, 0x2900)
+# plotext's "hd" marker: quarter blocks draw in every terminal font (braille is often missing over SSH).
+PLOT_GLYPHS = frozenset("▖▗▘▙▚▛▜▝▞▟▀▄▌▐█")
 
 
 def at_risk(rows: Sequence[LevelRow], price: float, target: float) -> tuple[Side, float]:
@@ -85,7 +86,7 @@ def chart_lines(
     width: int,
     height: int,
 ) -> tuple[tuple[Part, ...], ...]:
-    """The plotext chart as lines of parts, braille coloured by side; cached by (data, size)."""
+    """The plotext chart as lines of parts, the curves coloured by side; cached by (data, size)."""
     try:
         raw = _plot(longs, shorts, price, target, width, height)
     except Exception:  # noqa: BLE001 - a plotting glitch at an odd size must not take the desk down
@@ -107,7 +108,7 @@ def _plot(longs, shorts, price: float, target: float | None, width: int, height:
     for points in (longs, shorts):
         if points:
             # Start each curve at zero on the price so it reads as "from here".
-            signal = figure.signal([price] + [p for p, _ in points], [0.0] + [u for _, u in points], marker="braille")
+            signal = figure.signal([price] + [p for p, _ in points], [0.0] + [u for _, u in points], marker="hd")
             signal.lines()
             figure.draw(signal)
     figure.line(price, orientation="vertical")
@@ -120,11 +121,11 @@ def _plot(longs, shorts, price: float, target: float | None, width: int, height:
 
 
 def _colour_by_side(line: str, price_col: int) -> tuple[Part, ...]:
-    """Braille dots left of the price column are longs, right of it shorts; the frame is dim."""
+    """Curve cells left of the price column are longs, right of it shorts; the frame is dim."""
     parts: list[Part] = []
     run, run_style = "", None
     for col, char in enumerate(line):
-        if ord(char) in BRAILLE and price_col >= 0:
+        if char in PLOT_GLYPHS and price_col >= 0:
             style = "pane--long" if col < price_col else "pane--short"
         else:
             style = "pane--dim"
