@@ -16,6 +16,7 @@ from pathlib import Path
 from liqtui.config import Settings
 from liqtui.feeds.base import EventSource
 from liqtui.storage import Recorder, StoreError
+from liqtui.storage.recorder import default_path
 
 DEMO_RATES = ("calm", "busy", "stress")
 PROGRESS_EVERY_S = 60.0
@@ -24,7 +25,8 @@ PROGRESS_EVERY_S = 60.0
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument(
         "--out", metavar="PATH", default=None,
-        help="recording file (default: the config's record_path, else <data dir>/liqtui.sqlite)",
+        help="recording file (default: the config's record_path, else <data dir>/liqtui.sqlite; "
+        "with --demo the same name ending -demo: demo and live data never share a file)",
     )
     parser.add_argument(
         "--duration", metavar="S", type=float, default=None,
@@ -44,9 +46,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.duration is not None and args.duration <= 0:
         print("liqtui: --duration must be a positive number of seconds", file=sys.stderr)
         return 2
-    path = Path(args.out).expanduser() if args.out else settings.recording_path
+    mode = "DEMO" if args.demo else "LIVE"
+    path = Path(args.out).expanduser() if args.out else default_path(settings, mode)
     try:
-        recorder = Recorder(path, retention_days=settings.retention_days)
+        recorder = Recorder(path, retention_days=settings.retention_days, source_mode=mode)
     except StoreError as exc:
         print(f"liqtui: {exc}", file=sys.stderr)
         return 2

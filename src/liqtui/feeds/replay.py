@@ -18,6 +18,9 @@ event, as if played). Seeking backward cannot un-apply events: the source calls 
 ``reset_needed`` until then; the desk must replace its engine with a fresh one in that callback.
 The source then re-emits the recording from its first event up to ``time_ms`` at once and plays on.
 
+``recorded_mode`` says what the file holds, "LIVE" or "DEMO" data: a replay of a demo session
+must say so ("REPLAY of DEMO data").
+
 Recording span: ``start_ms`` and ``end_ms`` are the first and last event times in the file.
 At the end ``run`` waits (clock held at ``end_ms``, ``finished`` true) for a seek, unless the
 source was built with ``hold_at_end=False``, in which case ``run`` returns.
@@ -61,6 +64,7 @@ class ReplaySource:
         self.start_ms: int = info.start_ms
         self.end_ms: int = info.end_ms
         self._symbols = list(info.symbols)
+        self.recorded_mode = info.source_mode  # "LIVE" or "DEMO": what was recorded (label it)
         self.from_ms = min(max(start_ms if start_ms is not None else self.start_ms, self.start_ms), self.end_ms)
         self.realtime = realtime
         self.hold_at_end = hold_at_end

@@ -8,7 +8,7 @@
 """
 
 from liqtui.storage.reader import RecordingInfo, describe, read_events, warm
-from liqtui.storage.recorder import Recorder
+from liqtui.storage.recorder import Recorder, default_path
 from liqtui.storage.rows import KINDS, event_time
 from liqtui.storage.schema import SCHEMA_VERSION, StoreError
 
@@ -18,6 +18,7 @@ __all__ = [
     "RecordingInfo",
     "Recorder",
     "StoreError",
+    "default_path",
     "describe",
     "event_time",
     "read_events",

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from liqtui.domain.events import Event
 from liqtui.storage.rows import BY_KIND, KINDS, Layout, Market, check_kinds, has_market
-from liqtui.storage.schema import StoreError, open_for_reading, store_errors
+from liqtui.storage.schema import StoreError, open_for_reading, recorded_mode, store_errors
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -39,6 +39,7 @@ class RecordingInfo:
     rows: dict[str, int]  # per kind
     venues: tuple[str, ...]
     symbols: tuple[str, ...]
+    source_mode: str = "LIVE"  # "DEMO" for a recording of the simulated market
 
 
 class Applies(Protocol):
@@ -73,6 +74,7 @@ def describe(path: str | Path) -> RecordingInfo:
                     starts.append(first)
                     ends.append(last)
             markets = conn.execute("SELECT venue, symbol FROM markets ORDER BY symbol, venue").fetchall()
+            source_mode = recorded_mode(conn)
     finally:
         conn.close()
     return RecordingInfo(
@@ -82,6 +84,7 @@ def describe(path: str | Path) -> RecordingInfo:
         rows=rows,
         venues=tuple(sorted({v for v, _ in markets})),
         symbols=tuple(dict.fromkeys(s for _, s in markets)),
+        source_mode=source_mode,
     )
 
 
@@ -92,11 +95,13 @@ def warm(
     *,
     lookback_days: float = 30.0,
     missing_ok: bool = True,
+    source_mode: str = "LIVE",
 ) -> int:
     """Apply the recorded history the engine needs at ``now_ms``; returns the number of events.
 
     A recording that does not exist yet (first start) warms nothing when ``missing_ok``. A file
-    that exists but cannot be read raises ``StoreError``.
+    that exists but cannot be read, or holds data of another ``source_mode`` (demo data never warms
+    a live desk), raises ``StoreError``.
     """
     if missing_ok and not Path(path).expanduser().exists():
         return 0
@@ -106,6 +111,11 @@ def warm(
             span = int(lookback_days * DAY_MS)
         spans[kind] = (now_ms - span, now_ms)
     conn = open_for_reading(path)
+    with store_errors(path):
+        held = recorded_mode(conn)
+    if held != source_mode:
+        conn.close()
+        raise StoreError(f"{path}: holds {held} data, not {source_mode} data: not used to warm the desk")
     count = 0
     for event in _events(conn, Path(path), spans):
         engine.apply(event)

@@ -21,12 +21,20 @@ import threading
 from collections import Counter, deque
 from pathlib import Path
 
+from liqtui.config import Settings
 from liqtui.domain.events import BookSnapshot, Event
 from liqtui.storage import retention
 from liqtui.storage.rows import BOOK_LEVELS, BY_KIND, BY_TYPE, LAYOUTS, Layout, Market, event_time, has_market
 from liqtui.storage.schema import EVENT_TABLES, StoreError, open_for_writing
 
 PRUNE_EVERY_S = 600.0
+
+
+def default_path(settings: Settings, source_mode: str = "LIVE") -> Path:
+    """Where a session is recorded by default: the configured file, or its "-demo" sibling for the
+    demo market (a recording holds one kind of data, see ``schema.open_for_writing``)."""
+    path = settings.recording_path
+    return path if source_mode == "LIVE" else path.with_name(f"{path.stem}-demo{path.suffix}")
 
 
 class Recorder:
@@ -38,6 +46,7 @@ class Recorder:
         flush_interval: float = 0.25,
         book_interval_ms: int = 1000,
         background: bool = True,
+        source_mode: str = "LIVE",
     ) -> None:
         self.path = Path(path).expanduser()
         self.retention_days = retention_days
@@ -46,7 +55,8 @@ class Recorder:
         self.written: Counter[str] = Counter()  # rows committed per kind
         self.dropped = 0  # events not recorded because recording had stopped
         self.error: StoreError | None = None
-        self._conn = open_for_writing(self.path)
+        self.source_mode = source_mode
+        self._conn = open_for_writing(self.path, source_mode)
         self._buffer: deque[Event] = deque()
         self._last_book: dict[Market, int] = {}
         self._markets: dict[Market, int] = {}

@@ -72,8 +72,17 @@ class StoreError(Exception):
     """A recording that cannot be used; the message names the file and is meant for the user as is."""
 
 
-def open_for_writing(path: str | Path) -> sqlite3.Connection:
-    """Open (creating if needed) a recording for the recorder: WAL mode, validated, stamped."""
+SOURCE_MODES = ("LIVE", "DEMO")
+
+
+def open_for_writing(path: str | Path, source_mode: str = "LIVE") -> sqlite3.Connection:
+    """Open (creating if needed) a recording for the recorder: WAL mode, validated, stamped.
+
+    A recording holds one kind of data: ``source_mode`` "LIVE" or "DEMO" is stamped into a new file,
+    and a file stamped with the other is refused (simulated prices must never warm a live desk).
+    """
+    if source_mode not in SOURCE_MODES:
+        raise ValueError(f"unknown source mode {source_mode!r} (expected one of {SOURCE_MODES})")
     path = Path(path).expanduser()
     fresh = not path.exists() or (path.is_file() and path.stat().st_size == 0)
     if not fresh:
@@ -82,8 +91,9 @@ def open_for_writing(path: str | Path) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = _connect(path, mode="rwc")
         if fresh:
-            _create(conn)
+            _create(conn, source_mode)
         _check_stamp(conn, path)
+        _check_mode(conn, path, source_mode)
         conn.execute("PRAGMA journal_mode = WAL")
         # NORMAL in WAL mode: a committed batch survives a killed process (only an OS crash or
         # power loss can drop the last commits), at a fraction of the cost of FULL.
@@ -123,7 +133,21 @@ def _connect(path: Path, mode: str) -> sqlite3.Connection:
     return conn
 
 
-def _create(conn: sqlite3.Connection) -> None:
+def recorded_mode(conn: sqlite3.Connection) -> str:
+    """What the file holds: "LIVE" or "DEMO" data."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'source_mode'").fetchone()
+    return row[0] if row else "LIVE"
+
+
+def _check_mode(conn: sqlite3.Connection, path: Path, source_mode: str) -> None:
+    held = recorded_mode(conn)
+    if held != source_mode:
+        raise StoreError(
+            f"{path}: holds {held} data; {source_mode} data goes to another recording (--out PATH)"
+        )
+
+
+def _create(conn: sqlite3.Connection, source_mode: str) -> None:
     # The schema and the stamp are committed in rollback-journal mode, before WAL is switched on:
     # the main file then always carries the header a reader checks, even if the first session is
     # killed before SQLite ever checkpoints its write-ahead log.
@@ -138,6 +162,7 @@ def _create(conn: sqlite3.Connection) -> None:
             ("app", APP_NAME),
             ("schema_version", str(SCHEMA_VERSION)),
             ("created_ms", str(int(time.time() * 1000))),
+            ("source_mode", source_mode),
         ],
     )
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")

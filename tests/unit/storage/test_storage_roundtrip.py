@@ -172,3 +172,65 @@ def test_a_write_error_stops_recording_and_is_reported(tmp_path):
     recorder.add(OpenInterest("okx", "BTC/USDT:USDT", 3.0, 3.0, T0 + 2))
     assert recorder.dropped == 2
     recorder.close()
+
+
+def test_demo_and_live_data_never_share_a_file(tmp_path):
+    from liqtui.config import Settings
+    from liqtui.feeds.replay import ReplaySource
+    from liqtui.storage import StoreError, default_path, warm
+
+    demo = tmp_path / "demo.sqlite"
+    with Recorder(demo, source_mode="DEMO") as recorder:
+        recorder.add(OpenInterest("okx", "BTC/USDT:USDT", 1.0, 1.0, T0))
+    with pytest.raises(StoreError, match="holds DEMO data; LIVE data goes to another recording"):
+        Recorder(demo)
+    Recorder(demo, source_mode="DEMO").close()  # the same kind appends
+
+    class Engine:
+        applied = 0
+
+        def apply(self, event):
+            self.applied += 1
+
+    with pytest.raises(StoreError, match="holds DEMO data, not LIVE data"):
+        warm(Engine(), demo, T0 + 1)
+    assert warm(Engine(), demo, T0 + 1, source_mode="DEMO") == 1
+    assert describe(demo).source_mode == "DEMO"
+    assert ReplaySource(demo).recorded_mode == "DEMO"
+    settings = Settings(record_path=str(tmp_path / "desk.sqlite"))
+    assert default_path(settings, "LIVE") == tmp_path / "desk.sqlite"
+    assert default_path(settings, "DEMO") == tmp_path / "desk-demo.sqlite"
+
+
+def test_warm_applies_the_spans_the_engine_needs(tmp_path):
+    from liqtui.domain.events import Ticker
+    from liqtui.storage import warm
+
+    hour, day = 3_600_000, 86_400_000
+    now = T0 + 40 * day
+    path = tmp_path / "r.sqlite"
+    events = [
+        OpenInterest("okx", "BTC/USDT:USDT", 1.0, 1.0, now - 31 * day),  # beyond the OI lookback
+        OpenInterest("okx", "BTC/USDT:USDT", 2.0, 2.0, now - 29 * day),
+        Liquidation("okx", "BTC/USDT:USDT", Side.LONG, 1.0, 1.0, 1.0, now - 25 * hour, now - 25 * hour),
+        Liquidation("okx", "BTC/USDT:USDT", Side.LONG, 1.0, 2.0, 2.0, now - 23 * hour, now - 23 * hour),
+        Ticker("okx", "BTC/USDT:USDT", now - hour, last=1.0),  # stale price: not needed
+        Ticker("okx", "BTC/USDT:USDT", now - 60_000, last=2.0),
+        book("okx", "BTC/USDT:USDT", now - 1000, 100.0, levels=2),  # a book of another session: stale
+        Liquidation("okx", "BTC/USDT:USDT", Side.LONG, 1.0, 3.0, 3.0, now + 5000, now + 5000),  # future
+    ]
+    with Recorder(path, retention_days=0) as recorder:
+        for e in events:
+            recorder.add(e)
+
+    class Engine:
+        def __init__(self):
+            self.events = []
+
+        def apply(self, event):
+            self.events.append(event)
+
+    engine = Engine()
+    assert warm(engine, path, now) == 3
+    assert engine.events == [events[1], events[3], events[5]]
+    assert warm(Engine(), tmp_path / "missing.sqlite", now) == 0  # first start: nothing to warm
