@@ -1,0 +1,231 @@
+"""The Engine facade: events in, SymbolView out; level model fed live, determinism, bounded tape."""
+
+import dataclasses
+import random
+
+import pytest
+
+from liqtui.config import LevelSettings
+from liqtui.domain.events import (
+    BookSnapshot, FeedState, FeedStatus, Liquidation, OpenInterest, PriceBar, Side, Ticker,
+)
+from liqtui.engine import Engine, auto_grid
+from liqtui.engine.views import SymbolView
+
+from .reference import ReferenceBook
+
+BTC = "BTC/USDT:USDT"
+T0 = 1_750_000_000_000
+
+
+def oi(venue, base, price, t, symbol=BTC):
+    return OpenInterest(venue, symbol, base, base * price, t)
+
+
+def tick(venue, price, t, symbol=BTC, **kw):
+    return Ticker(venue, symbol, t, last=price, **kw)
+
+
+def test_an_oi_rise_places_levels_and_a_later_drop_in_price_sweeps_them():
+    e = Engine()
+    e.apply(tick("bybit", 100.0, T0))
+    e.apply(oi("bybit", 1000.0, 100.0, T0))  # baseline: no step yet
+    assert e.at_risk(BTC, 100.0, 50.0) == 0.0
+    e.apply(oi("bybit", 1010.0, 100.0, T0 + 15_000))  # +10 coins at 100: 1,000 USD
+    assert e.at_risk(BTC, 100.0, 50.0) == pytest.approx(500.0)
+    assert e.at_risk(BTC, 100.0, 200.0) == pytest.approx(500.0)
+    # Price dips to 96 between two samples, then recovers: the dip is the step's low.
+    e.apply(tick("bybit", 96.0, T0 + 20_000))
+    e.apply(tick("bybit", 100.0, T0 + 25_000))
+    e.apply(Liquidation("bybit", BTC, Side.LONG, 97.0, 1.0, 97.0, T0 + 21_000, T0 + 21_000))
+    e.apply(oi("bybit", 1010.0, 100.0, T0 + 30_000))
+    ref = ReferenceBook()
+    ref.step(100.0, 100.0, 100.0, 10.0)
+    ref.step(96.0, 100.0, 100.0, 0.0)
+    assert e.at_risk(BTC, 100.0, 50.0) == pytest.approx(ref.at_risk(100.0, 50.0))
+    view = e.view(BTC, T0 + 30_000)
+    (sweep,) = view.levels.sweeps
+    assert sweep.side is Side.LONG and sweep.venue == "bybit"
+    assert sweep.estimated_usd == pytest.approx(500.0 * (0.10 + 0.20 + 0.25))  # 100x 50x 25x
+    assert sweep.realized_usd == pytest.approx(97.0)  # the tape's fill inside the swept range
+    swept_rows = sum(r.swept_long_usd for r in view.levels.rows)
+    assert swept_rows == pytest.approx(sweep.estimated_usd)
+
+
+def test_price_bars_feed_the_step_range():
+    e = Engine()
+    e.apply(oi("okx", 1000.0, 100.0, T0))
+    e.apply(oi("okx", 1010.0, 100.0, T0 + 300_000))
+    e.apply(PriceBar("okx", BTC, T0 + 300_000, 100.0, 104.0, 99.0, 103.0))
+    e.apply(oi("okx", 1010.0, 103.0, T0 + 600_000))
+    ref = ReferenceBook()
+    ref.step(100.0, 100.0, 100.0, 10.0)
+    ref.step(99.0, 104.0, 103.0, 0.0)
+    for target in (90.0, 98.0, 110.0, 130.0):
+        assert e.at_risk(BTC, 103.0, target) == pytest.approx(ref.at_risk(103.0, target))
+
+
+def test_history_older_than_the_model_is_used_for_the_lookback_only():
+    e = Engine()
+    e.apply(oi("binanceusdm", 1000.0, 100.0, T0))
+    e.apply(oi("binanceusdm", 1010.0, 100.0, T0 + 15_000))
+    before = e.at_risk(BTC, 100.0, 50.0)
+    e.apply(oi("binanceusdm", 900.0, 100.0, T0 - 86_400_000))  # late history: a lower OI a day ago
+    e.apply(PriceBar("binanceusdm", BTC, T0 - 86_400_000, 100.0, 100.0, 10.0, 100.0))  # old bar: no sweep
+    e.apply(oi("binanceusdm", 1010.0, 100.0, T0 + 30_000))
+    assert e.at_risk(BTC, 100.0, 50.0) == pytest.approx(before)
+    (row, total) = e.view(BTC, T0 + 30_000).oi
+    assert row.low == 900.0 and row.base == 1010.0
+    assert total.venue == "all" and total.usd == pytest.approx(1010.0 * 100.0)
+
+
+def test_levels_sum_across_venues_and_venue_max_leverage_caps_tiers():
+    e = Engine(LevelSettings())
+    e.set_venue_limits("hyperliquid", max_leverage=40)
+    for venue in ("bybit", "hyperliquid"):
+        e.apply(oi(venue, 1000.0, 100.0, T0))
+        e.apply(oi(venue, 1010.0, 100.0, T0 + 15_000))
+    view = e.view(BTC, T0 + 15_000, grid=1.0)
+    assert view.levels.venues == ("bybit", "hyperliquid")
+    assert sum(r.long_usd for r in view.levels.rows) == pytest.approx(1000.0)
+    # hyperliquid has no 50x/100x tiers: nothing of it lies within 1 % of the price
+    capped = ReferenceBook(weights={5: 0.15, 10: 0.30, 25: 0.25})
+    capped.step(100.0, 100.0, 100.0, 10.0)
+    full = ReferenceBook()
+    full.step(100.0, 100.0, 100.0, 10.0)
+    for target in (99.0, 97.0, 85.0):
+        assert e.at_risk(BTC, 100.0, target) == pytest.approx(full.at_risk(100.0, target) + capped.at_risk(100.0, target))
+    assert e.at_risk(BTC, 100.0, 97.0, venues=["hyperliquid"]) == pytest.approx(capped.at_risk(100.0, 97.0))
+
+
+def test_clusters_and_imbalance():
+    e = Engine(LevelSettings(leverage_weights={"10": 1.0}, maintenance_margin=0.0, long_share=0.75))
+    e.apply(tick("bybit", 100.0, T0))
+    e.apply(oi("bybit", 0.0, 100.0, T0))
+    e.apply(oi("bybit", 10.0, 100.0, T0 + 1))  # 750 long at 90, 250 short at 110
+    view = e.view(BTC, T0 + 1, grid=1.0)
+    lv = view.levels
+    assert lv.max_pain_long.price == 90.0 and lv.max_pain_long.usd == pytest.approx(750.0)
+    assert lv.max_pain_short.price == 110.0 and lv.max_pain_short.distance_pct == pytest.approx(10.0)
+    assert lv.nearest_long.distance_pct == pytest.approx(-10.0)
+    assert lv.imbalance[2.0] is None and lv.imbalance[5.0] is None
+    assert lv.imbalance[10.0] == pytest.approx((250.0 - 750.0) / 1000.0)
+
+
+def test_market_volume_share_and_oi_weighted_funding():
+    e = Engine()
+    e.apply(tick("binanceusdm", 100.0, T0, funding_rate=0.0001, volume_24h_usd=3e9, change_24h_pct=-9.0,
+                 next_funding_time=T0 + 3_600_000))
+    e.apply(tick("bybit", 101.0, T0, funding_rate=0.0004, volume_24h_usd=1e9, next_funding_time=T0 + 7_200_000))
+    e.apply(oi("binanceusdm", 300.0, 100.0, T0))  # 30,000 USD
+    e.apply(oi("bybit", 100.0, 100.0, T0))  # 10,000 USD
+    m = e.view(BTC, T0).market
+    assert m.last == 100.0 and m.change_24h_pct == -9.0  # the venue with the most volume leads
+    assert {v.venue: v.volume_share for v in m.venues} == {"binanceusdm": 0.75, "bybit": 0.25}
+    assert m.funding_rate_oi_weighted == pytest.approx((0.0001 * 30_000 + 0.0004 * 10_000) / 40_000)
+    assert m.total_oi_usd == pytest.approx(40_000.0)
+    assert m.next_funding_time == T0 + 3_600_000
+
+
+def test_book_rows_sum_every_venue_and_bids_round_down_asks_up():
+    e = Engine()
+    e.apply(BookSnapshot("bybit", BTC, ((100.4, 1.0), (99.6, 2.0)), ((100.6, 1.0),), T0))
+    e.apply(BookSnapshot("okx", BTC, ((100.1, 0.5),), ((100.9, 3.0), (101.2, 1.0)), T0))
+    book = e.view(BTC, T0, grid=1.0).book
+    assert book.bids == ((100.0, 1.5), (99.0, 2.0))
+    assert book.asks == ((101.0, 4.0), (102.0, 1.0))
+    assert book.venues == ("bybit", "okx")
+
+
+def test_tape_is_newest_first_and_bounded_and_feeds_keep_the_latest():
+    e = Engine(tape_size=5)
+    for i in range(8):
+        e.apply(Liquidation("bybit", BTC, Side.SHORT, 100.0, 1.0, 100.0 + i, T0 + i, T0 + i))
+    e.apply(FeedStatus("bybit", FeedState.CONNECTING, T0, kind="liquidations"))
+    e.apply(FeedStatus("bybit", FeedState.LIVE, T0 + 5, kind="liquidations"))
+    e.apply(FeedStatus("bybit", FeedState.LIVE, T0 + 6, kind="oi"))
+    view = e.view(BTC, T0 + 10)
+    assert [liq.usd for liq in view.tape] == [107.0, 106.0, 105.0, 104.0, 103.0]
+    assert [(f.kind, f.state) for f in view.feeds] == [("liquidations", FeedState.LIVE), ("oi", FeedState.LIVE)]
+    assert view.realized.total_short.count == 8
+    assert view.realized.total_short.usd == pytest.approx(sum(100.0 + i for i in range(8)))
+
+
+def test_cross_assets_and_symbols():
+    e = Engine()
+    e.apply(tick("bybit", 100.0, T0, change_24h_pct=-9.0))
+    e.apply(tick("bybit", 2000.0, T0, symbol="XAU/USDT:USDT", change_24h_pct=-8.0))
+    view = e.view(BTC, T0, cross_assets=("XAU/USDT:USDT", "NOPE/USDT:USDT"))
+    assert [(c.symbol, c.last, c.change_24h_pct) for c in view.cross] == [
+        ("XAU/USDT:USDT", 2000.0, -8.0), ("NOPE/USDT:USDT", None, None)]
+    assert e.symbols() == [BTC, "XAU/USDT:USDT"]
+
+
+def test_an_empty_engine_gives_an_empty_view():
+    view = Engine().view(BTC, T0)
+    assert isinstance(view, SymbolView)
+    assert view.levels.rows == () and view.market.last is None and view.oi[-1].venue == "all"
+
+
+@pytest.mark.parametrize("price,grid", [(90_000.0, 50.0), (3_000.0, 2.0), (150.0, 0.1), (0.5, 0.0005), (2.0, 0.001)])
+def test_auto_grid(price, grid):
+    assert auto_grid(price) == grid
+
+
+def random_events(seed, n=3000):
+    rnd = random.Random(seed)
+    price, base = {"bybit": 100.0, "okx": 100.0}, {"bybit": 1000.0, "okx": 500.0}
+    events = []
+    for i in range(n):
+        t = T0 + i * 1000
+        venue = rnd.choice(["bybit", "okx"])
+        kind = rnd.random()
+        if kind < 0.5:
+            price[venue] *= 1 + rnd.gauss(0, 0.002)
+            events.append(tick(venue, price[venue], t, volume_24h_usd=1e6))
+        elif kind < 0.7:
+            base[venue] = max(0.0, base[venue] + rnd.gauss(0.5, 5))
+            events.append(oi(venue, base[venue], price[venue], t))
+        elif kind < 0.95:
+            side = rnd.choice([Side.LONG, Side.SHORT])
+            events.append(Liquidation(venue, BTC, side, price[venue], 1.0, price[venue], t, t))
+        else:
+            events.append(BookSnapshot(venue, BTC, ((price[venue] - 0.05, 1.0),), ((price[venue] + 0.05, 1.0),), t))
+    return events
+
+
+def test_the_engine_is_a_deterministic_function_of_the_events():
+    events = random_events(7)
+    views = []
+    for _ in range(2):
+        e = Engine()
+        snapshots = []
+        for i, event in enumerate(events):
+            e.apply(event)
+            if i % 500 == 499:
+                snapshots.append(e.view(BTC, event.time if hasattr(event, "time") else T0))
+        views.append(snapshots)
+    assert views[0] == views[1]
+    assert views[0][-1].levels.rows  # the comparison compared something
+
+
+def test_level_rows_match_the_books_whatever_the_grid():
+    e = Engine()
+    for event in random_events(3):
+        e.apply(event)
+    now = T0 + 3_000_000
+    price = e.view(BTC, now).market.last
+    for grid in (None, 0.01, 0.5):
+        lv = e.view(BTC, now, grid=grid).levels
+        assert sum(r.long_usd for r in lv.rows) == pytest.approx(e.at_risk(BTC, 1e12, 1e-9), rel=1e-9)
+        assert sum(r.short_usd for r in lv.rows) == pytest.approx(e.at_risk(BTC, 1e-9, 1e12), rel=1e-9)
+        below = sum(r.long_usd for r in lv.rows if r.price + lv.grid <= price)  # rows wholly below
+        assert below <= e.at_risk(BTC, price, 1e-9) * (1 + 1e-9)
+    view = e.view(BTC, now)
+    assert view.levels.grid == auto_grid(price)
+    assert dataclasses.replace(view, now=0) != view  # views are plain comparable values
+
+
+def test_apply_refuses_what_is_not_an_event():
+    with pytest.raises(TypeError):
+        Engine().apply("not an event")  # type: ignore[arg-type]
