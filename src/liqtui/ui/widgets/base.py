@@ -75,6 +75,7 @@ class LinePane(Widget):
         self._strips: list[Strip] | None = None
         self._strips_size = Size(0, 0)
         self._titles: tuple[str | None, str | None] = (None, None)
+        self._paint_styles: dict[str | None, Style] = {}
         self.set_titles(self.PANE_TITLE)
 
     # --- the contract with the app --------------------------------------------------------------
@@ -129,16 +130,23 @@ class LinePane(Widget):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips = None  # theme changed: colours live in the drawn strips
+        self._forget_paint_styles()
 
     def style_of(self, component: str | None) -> Style:
-        if component is None:
-            return self.rich_style
-        return self.get_component_rich_style(component)
+        """The Rich style of a component class (None: the pane's own), looked up once per paint."""
+        style = self._paint_styles.get(component)
+        if style is None:
+            style = self.rich_style if component is None else self.get_component_rich_style(component)
+            self._paint_styles[component] = style
+        return style
 
     def to_strip(self, parts: Iterable[Part], width: int) -> Strip:
-        base = self.rich_style
         segments = [Segment(text, self.style_of(component)) for text, component in parts if text]
-        return Strip(segments).crop_extend(0, width, base)
+        return Strip(segments).crop_extend(0, width, self.style_of(None))
+
+    def _forget_paint_styles(self) -> None:
+        # Styles can change with the theme or the pane's classes; a new paint looks them up again.
+        self._paint_styles: dict[str | None, Style] = {}
 
     def waiting_lines(self, message: str = "waiting for data") -> list[list[Part]]:
         return [[(message, "pane--dim")]]
@@ -147,6 +155,7 @@ class LinePane(Widget):
         size = self.size
         if self._strips is None or self._strips_size != size:
             self._strips_size = size
+            self._forget_paint_styles()
             if self._shown is _NOTHING:
                 lines = self.waiting_lines()
             else:
@@ -154,4 +163,4 @@ class LinePane(Widget):
             self._strips = [self.to_strip(parts, size.width) for parts in lines[: max(0, size.height)]]
         if 0 <= y < len(self._strips):
             return self._strips[y]
-        return Strip.blank(size.width, self.rich_style)
+        return Strip.blank(size.width, self.style_of(None))

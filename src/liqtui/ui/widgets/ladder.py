@@ -13,6 +13,7 @@ so a tick where 4 rows move repaints 4 lines.
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ from textual.geometry import Region
 from textual.reactive import reactive
 from textual.strip import Strip
 
-from liqtui.engine.views import SymbolView
+from liqtui.engine.views import LevelsView, SymbolView
 from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.bars import bar_left, bar_right, eighths
 from liqtui.ui.widgets.base import LinePane, Part
@@ -35,9 +36,9 @@ MAX_ROWS = 200_000  # a sanity bound on the ladder's height (a bad grid must not
 
 
 @dataclass(slots=True)
-class _Row:
-    bid: float = 0.0
-    ask: float = 0.0
+class _HeatRow:
+    """ESTIMATED levels summed into one ladder row."""
+
     long_usd: float = 0.0
     short_usd: float = 0.0
     swept_long_usd: float = 0.0
@@ -45,9 +46,24 @@ class _Row:
     realized_usd: float = 0.0
 
 
+_NO_HEAT = _HeatRow()
+
+
+@dataclass(slots=True)
+class _Heat:
+    """What view.levels puts on the ladder. Levels move at the OI-sampling pace, the book every tick,
+    so this part is rebuilt only when the levels change (2,500 rows cost ~15 ms to re-sum)."""
+
+    levels: LevelsView
+    grid: float
+    rows: dict[int, _HeatRow] = field(default_factory=dict)
+    heat_max: float = 0.0
+    clusters: dict[int, str] = field(default_factory=dict)  # k -> "L" / "S" / "LS"
+
+
 @dataclass(slots=True)
 class _Ladder:
-    """Rows keyed by k (row price = k x grid), plus what scales the bars."""
+    """Ladder rows keyed by k (row price = k x grid), plus what scales the bars."""
 
     grid: float
     decimals: int
@@ -55,11 +71,9 @@ class _Ladder:
     current_k: int | None
     top_k: int
     bottom_k: int
-    rows: dict[int, _Row] = field(default_factory=dict)
+    heat: _Heat
+    book: dict[int, tuple[float, float]] = field(default_factory=dict)  # k -> (bid size, ask size)
     depth_max: float = 0.0
-    heat_max: float = 0.0
-    clusters: dict[int, str] = field(default_factory=dict)  # k -> "L" / "S" / "LS"
-    venues: tuple[str, ...] = ()
 
     @property
     def row_count(self) -> int:
@@ -81,57 +95,66 @@ def _row_k(price: float, grid: float) -> int:
     return math.floor(price / grid + 1e-9)
 
 
-def _add_clusters(ladder: _Ladder) -> None:
-    for side, attr in (("L", "long_usd"), ("S", "short_usd")):
-        ranked = sorted(
-            ((getattr(row, attr), k) for k, row in ladder.rows.items() if getattr(row, attr) > 0), reverse=True
-        )
-        for _, k in ranked[:CLUSTERS_PER_SIDE]:
-            ladder.clusters[k] = ladder.clusters.get(k, "") + side
-
-
-def build_ladder(view: SymbolView, padding: int) -> _Ladder | None:
-    """Merge book and levels into rows; None when there is nothing to show yet."""
-    grid = view.levels.grid or view.book.grid
-    if not grid or grid <= 0 or not math.isfinite(grid):
-        return None
-    price = view.levels.price or view.market.last or view.market.mark
-    rows: dict[int, _Row] = {}
-    for book_price, amount in view.book.bids:
-        rows.setdefault(_row_k(book_price, grid), _Row()).bid += amount
-    for book_price, amount in view.book.asks:
-        rows.setdefault(_row_k(book_price, grid), _Row()).ask += amount
-    for level in view.levels.rows:
-        row = rows.setdefault(_row_k(level.price, grid), _Row())
+def build_heat(levels: LevelsView, grid: float) -> _Heat:
+    """Sum the ESTIMATED levels into ladder rows, scale them, and mark the largest clusters per side."""
+    heat = _Heat(levels=levels, grid=grid)
+    rows = heat.rows
+    for level in levels.rows:
+        row = rows.get(k := _row_k(level.price, grid))
+        if row is None:
+            row = rows[k] = _HeatRow()
         row.long_usd += level.long_usd
         row.short_usd += level.short_usd
         row.swept_long_usd += level.swept_long_usd
         row.swept_short_usd += level.swept_short_usd
         row.realized_usd += level.realized_usd
-    current_k = _row_k(price, grid) if price else None
-    if not rows and current_k is None:
+    heat.heat_max = max(
+        (max(r.long_usd, r.short_usd, r.swept_long_usd, r.swept_short_usd) for r in rows.values()), default=0.0
+    )
+    for side, attr in (("L", "long_usd"), ("S", "short_usd")):
+        largest = heapq.nlargest(
+            CLUSTERS_PER_SIDE, ((getattr(r, attr), k) for k, r in rows.items() if getattr(r, attr) > 0)
+        )
+        for _, k in largest:
+            heat.clusters[k] = heat.clusters.get(k, "") + side
+    return heat
+
+
+def build_ladder(view: SymbolView, padding: int, heat: _Heat | None = None) -> _Ladder | None:
+    """Merge the book with the (possibly cached) heat rows; None when there is nothing to show yet."""
+    grid = view.levels.grid or view.book.grid
+    if not grid or grid <= 0 or not math.isfinite(grid):
         return None
-    ks = list(rows) + ([current_k] if current_k is not None else [])
+    if heat is None or heat.grid != grid or (heat.levels is not view.levels and heat.levels != view.levels):
+        heat = build_heat(view.levels, grid)
+    price = view.levels.price or view.market.last or view.market.mark
+    book: dict[int, tuple[float, float]] = {}
+    for book_price, amount in view.book.bids:
+        bid, ask = book.get(k := _row_k(book_price, grid), (0.0, 0.0))
+        book[k] = (bid + amount, ask)
+    for book_price, amount in view.book.asks:
+        bid, ask = book.get(k := _row_k(book_price, grid), (0.0, 0.0))
+        book[k] = (bid, ask + amount)
+    current_k = _row_k(price, grid) if price else None
+    ks = [k for k in (min(heat.rows, default=None), max(heat.rows, default=None), current_k) if k is not None]
+    ks += [min(book), max(book)] if book else []
+    if not ks:
+        return None
     top_k, bottom_k = max(ks) + padding, min(ks) - padding
     if top_k - bottom_k + 1 > MAX_ROWS:
         centre = current_k if current_k is not None else (top_k + bottom_k) // 2
         top_k, bottom_k = centre + MAX_ROWS // 2, centre - MAX_ROWS // 2
-    ladder = _Ladder(
+    return _Ladder(
         grid=grid,
         decimals=fmt.step_decimals(grid),
         price=price,
         current_k=current_k,
         top_k=top_k,
         bottom_k=bottom_k,
-        rows=rows,
-        venues=view.levels.venues,
+        heat=heat,
+        book=book,
+        depth_max=max((max(pair) for pair in book.values()), default=0.0),
     )
-    ladder.depth_max = max((max(r.bid, r.ask) for r in rows.values()), default=0.0)
-    ladder.heat_max = max(
-        (max(r.long_usd, r.short_usd, r.swept_long_usd, r.swept_short_usd) for r in rows.values()), default=0.0
-    )
-    _add_clusters(ladder)
-    return ladder
 
 
 class LadderPane(LinePane):
@@ -159,6 +182,8 @@ class LadderPane(LinePane):
         self._line_keys: list[tuple] = []
         self._drawn_size = (0, 0)
         self._row_cache: LRUCache[tuple, Strip] = LRUCache(2048)
+        self._cols_key: tuple = ()
+        self._cols = _Columns(0, 0, 0, 0, 0)
 
     # --- data in --------------------------------------------------------------------------------
 
@@ -178,7 +203,7 @@ class LadderPane(LinePane):
         view = self._view
         if view is None:
             return
-        self._ladder = build_ladder(view, padding=max(20, self.size.height))
+        self._ladder = build_ladder(view, padding=max(20, self.size.height), heat=old.heat if old else None)
         self._update_titles()
         if self._ladder is not None and old is not None and not self.follow:
             # Keep the same prices on screen when the ladder grows at the top.
@@ -188,7 +213,8 @@ class LadderPane(LinePane):
 
     def _update_titles(self) -> None:
         ladder = self._ladder
-        venues = " ".join(fmt.venue_tag(v) for v in sorted(ladder.venues, key=fmt.venue_sort_key)) if ladder else ""
+        covered = ladder.heat.levels.venues if ladder else ()
+        venues = " ".join(fmt.venue_tag(v) for v in sorted(covered, key=fmt.venue_sort_key))
         subtitle = None
         if ladder is not None:
             step = fmt.price(ladder.grid, ladder.decimals)
@@ -259,6 +285,13 @@ class LadderPane(LinePane):
 
     def _columns(self, width: int) -> _Columns:
         ladder = self._ladder
+        key = (width, ladder.top_k, ladder.grid) if ladder else (width,)
+        if self._cols_key != key:
+            self._cols_key, self._cols = key, self._layout_columns(width)
+        return self._cols
+
+    def _layout_columns(self, width: int) -> _Columns:
+        ladder = self._ladder
         sample = fmt.price(ladder.top_k * ladder.grid, ladder.decimals) if ladder else "00,000"
         price_w = len(sample) + 4  # room for the current-row markers and a space each side
         size_w = 6 if width >= 60 else 5
@@ -273,7 +306,7 @@ class LadderPane(LinePane):
         pad = max(0, (rest - 2 * heat_w - 2 * depth_w) // 2)
         return _Columns(heat=heat_w, size=size_w, depth=depth_w, price=price_w, note=note_w, pad=pad)
 
-    def _note(self, k: int, row: _Row, width: int) -> tuple[str, str | None]:
+    def _note(self, k: int, row: _HeatRow, width: int) -> tuple[str, str | None]:
         if width <= 0:
             return ("", None)
         swept = row.swept_long_usd + row.swept_short_usd
@@ -289,7 +322,7 @@ class LadderPane(LinePane):
                     return (text, "pane--swept")
             return ("", None)
         ladder = self._ladder
-        marks = ladder.clusters.get(k, "") if ladder else ""
+        marks = ladder.heat.clusters.get(k, "") if ladder else ""
         parts = []
         if row.long_usd > 0:
             parts.append(f"L {fmt.usd(row.long_usd)}")
@@ -310,19 +343,20 @@ class LadderPane(LinePane):
         if k < ladder.bottom_k:
             return ("blank", width)
         cols = self._columns(width)
-        row = ladder.rows.get(k) or _Row()
-        price_text = fmt.price(k * ladder.grid, ladder.decimals)
+        row = ladder.heat.rows.get(k, _NO_HEAT)
+        bid, ask = ladder.book.get(k, (0.0, 0.0))
+        heat_max = ladder.heat.heat_max
         long_live, short_live = row.long_usd > 0, row.short_usd > 0
-        long_len = eighths(row.long_usd if long_live else row.swept_long_usd, ladder.heat_max, cols.heat)
-        short_len = eighths(row.short_usd if short_live else row.swept_short_usd, ladder.heat_max, cols.heat)
+        long_len = eighths(row.long_usd if long_live else row.swept_long_usd, heat_max, cols.heat)
+        short_len = eighths(row.short_usd if short_live else row.swept_short_usd, heat_max, cols.heat)
         return (
             cols,
-            price_text,
+            fmt.price(k * ladder.grid, ladder.decimals),
             k == ladder.current_k,
-            fmt.size(row.bid) if row.bid else "",
-            eighths(row.bid, ladder.depth_max, cols.depth),
-            fmt.size(row.ask) if row.ask else "",
-            eighths(row.ask, ladder.depth_max, cols.depth),
+            fmt.size(bid) if bid else "",
+            eighths(bid, ladder.depth_max, cols.depth),
+            fmt.size(ask) if ask else "",
+            eighths(ask, ladder.depth_max, cols.depth),
             long_len,
             long_live,
             short_len,
@@ -353,7 +387,7 @@ class LadderPane(LinePane):
 
     def _draw_row(self, key: tuple, width: int) -> Strip:
         if key[0] == "blank":
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self.style_of(None))
         (cols, price_text, current, bid_text, bid_len, ask_text, ask_len,
          long_len, long_live, short_len, short_live, (note, note_style)) = key  # fmt: skip
         price_cell = (f"▶{price_text}◀" if current else price_text).center(cols.price)
@@ -394,8 +428,12 @@ class LadderPane(LinePane):
         if y == 0:
             return self._draw_header(width)
         if self._ladder is None:
-            return Strip.blank(width, self.rich_style)
-        key = self._line_key(self._top_line + y - 1, width)
+            return Strip.blank(width, self.style_of(None))
+        keys = self._line_keys
+        if len(keys) == self.size.height and keys[0] == self._header_key(width):
+            key = keys[y]  # computed by the last show(): the same ladder, offset and width
+        else:
+            key = self._line_key(self._top_line + y - 1, width)
         strip = self._row_cache.get(key)
         if strip is None:
             strip = self._draw_row(key, width)

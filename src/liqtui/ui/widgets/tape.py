@@ -89,8 +89,11 @@ def fold_tape(
 
 
 def _complete(groups: list[list[Liquidation]], limit: int, now_time: int, burst_ms: int) -> bool:
-    """True when the first ``limit`` groups can no longer grow (every one is older than a burst window)."""
-    return all(group[0].time - now_time > burst_ms for group in groups[:limit])
+    """True when the first ``limit`` groups can no longer grow: every one is older than a burst window.
+
+    Groups are opened newest first, so the ``limit``-th group is the youngest that must be closed.
+    """
+    return groups[limit - 1][0].time - now_time > burst_ms
 
 
 class TapePane(LinePane):
