@@ -126,6 +126,7 @@ class ReplaySource:
     def seek(self, time_ms: int) -> None:
         """Jump the replay clock to ``time_ms`` (clamped to the recording); see the module notes."""
         self._seek_to = min(max(int(time_ms), self.start_ms), self.end_ms)
+        self.finished = False  # until the run loop has played to the end again
         if self._wake is not None:
             self._wake.set()
 
@@ -181,7 +182,6 @@ class ReplaySource:
         target, self._seek_to = self._seek_to, None
         assert target is not None
         current = self.now_ms()
-        self.finished = False
         if target >= current:
             self._pos_ms = current
             return events, target, pending
