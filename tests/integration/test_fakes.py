@@ -17,13 +17,18 @@ import pytest
 
 from fakes import FakeExchange
 
-LIQUIDATION_VENUES = ["binanceusdm", "bybit", "okx"]
-ALL_VENUES = ["binanceusdm", "bybit", "okx"]
+LIQUIDATION_VENUES = ["binanceusdm", "bybit", "okx"]  # hyperliquid has no public liquidation feed
+ALL_VENUES = ["binanceusdm", "bybit", "okx", "hyperliquid"]
 OKX_CT_VAL = {"BTC": 0.01, "ETH": 0.1, "SOL": 1.0}  # base coin per contract
 WATCH_TIMEOUT = 10
+# ccxt's throttle spaces requests by rateLimit x cost (Hyperliquid /info: 50 ms x 20, Bybit
+# instruments-info: 20 ms x 5), which makes load_markets take 1-2 s; these protocol tests keep the
+# throttle but make it quick.
+FAST = {"rateLimit": 1}
 
-# Per venue: the REST path load_markets needs, the path fetch_open_interest uses, the liquidation
-# side ccxt passes through raw for a liquidated LONG, and the websocket topic of an order book.
+# Per venue: the REST path load_markets needs, the path fetch_open_interest uses (Hyperliquid: one
+# /info path, told apart by the body's type), the liquidation side ccxt passes through raw for a
+# liquidated LONG, and the websocket topic of an order book.
 SPEC = {
     "binanceusdm": dict(markets="/fapi/v1/exchangeInfo", open_interest="/fapi/v1/openInterest",
                         long_raw_side="sell", short_raw_side="buy", book_topic="btcusdt@depth",
@@ -35,6 +40,8 @@ SPEC = {
                 long_raw_side="sell", short_raw_side="buy", book_topic="books:BTC-USDT-SWAP",
                 liquidation_topic="liquidation-orders", ct_val=OKX_CT_VAL, tickers_params={"type": "swap"},
                 book_limit=400),  # limit=50 means books50-l2-tbt, which needs a login
+    "hyperliquid": dict(markets="/info", open_interest="/info", match={"type": "metaAndAssetCtxs"},
+                        book_topic="l2Book:BTC", book_limit=None),
 }
 
 
@@ -48,11 +55,11 @@ async def watch(coro, timeout: float = WATCH_TIMEOUT):
 
 
 @pytest.mark.parametrize("venue", ALL_VENUES)
-async def test_load_markets_lists_the_usdt_perps(venue, fake_exchange, ccxt_client):
+async def test_load_markets_lists_the_perps(venue, fake_exchange, ccxt_client):
     fake = await fake_exchange(venue)
-    exchange = ccxt_client(fake)
+    exchange = ccxt_client(fake, **FAST)
     markets = await exchange.load_markets()
-    for symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"):
+    for symbol in (fake.unified("BTC"), fake.unified("ETH"), fake.unified("SOL")):
         assert markets[symbol]["swap"] and markets[symbol]["linear"], symbol
     assert any(r.path == SPEC[venue]["markets"] for r in fake.requests)
 
@@ -60,10 +67,11 @@ async def test_load_markets_lists_the_usdt_perps(venue, fake_exchange, ccxt_clie
 @pytest.mark.parametrize("venue", ALL_VENUES)
 async def test_fetch_open_interest_returns_what_the_fake_was_set_to(venue, fake_exchange, ccxt_client):
     fake = await fake_exchange(venue)
-    fake.set_open_interest("ETH/USDT:USDT", 1_234_567.891)
-    exchange = ccxt_client(fake)
-    interest = await exchange.fetch_open_interest("ETH/USDT:USDT")
-    assert interest["symbol"] == "ETH/USDT:USDT"
+    fake.set_open_interest(fake.unified("ETH"), 1_234_567.891)
+    exchange = ccxt_client(fake, **FAST)
+    await exchange.load_markets()  # hyperliquid's fetch_open_interest does not load them itself
+    interest = await exchange.fetch_open_interest(fake.unified("ETH"))
+    assert interest["symbol"] == fake.unified("ETH")
     assert interest["openInterestAmount"] == pytest.approx(contracts(venue, "ETH", 1_234_567.891), rel=1e-6)
     assert any(r.path == SPEC[venue]["open_interest"] for r in fake.requests)
 
@@ -72,7 +80,7 @@ async def test_okx_open_interests_in_one_call_carry_contracts_coins_and_usd(fake
     fake = await fake_exchange("okx")
     fake.set_open_interest("SOL/USDT:USDT", 5_000_000)
     fake.set_price("SOL/USDT:USDT", 150)
-    exchange = ccxt_client(fake)
+    exchange = ccxt_client(fake, **FAST)
     interests = await exchange.fetch_open_interests()
     assert {"BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"} <= set(interests)
     sol = interests["SOL/USDT:USDT"]
@@ -85,19 +93,19 @@ async def test_okx_open_interests_in_one_call_carry_contracts_coins_and_usd(fake
 @pytest.mark.parametrize("venue", ALL_VENUES)
 async def test_fetch_tickers_carry_the_price_set(venue, fake_exchange, ccxt_client):
     fake = await fake_exchange(venue)
-    fake.set_price("SOL/USDT:USDT", 151.23)
-    exchange = ccxt_client(fake)
+    fake.set_price(fake.unified("SOL"), 151.23)
+    exchange = ccxt_client(fake, **FAST)
     tickers = await exchange.fetch_tickers(params=SPEC[venue].get("tickers_params", {}))
-    assert {"BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"} <= set(tickers)
-    assert tickers["SOL/USDT:USDT"]["last"] == pytest.approx(151.23)
+    assert {fake.unified("BTC"), fake.unified("ETH"), fake.unified("SOL")} <= set(tickers)
+    assert tickers[fake.unified("SOL")]["last"] == pytest.approx(151.23)
 
 
 @pytest.mark.parametrize("venue", ALL_VENUES)
 async def test_fetch_order_book_is_centred_on_the_price(venue, fake_exchange, ccxt_client):
     fake = await fake_exchange(venue)
-    fake.set_price("BTC/USDT:USDT", 90_000)
-    exchange = ccxt_client(fake)
-    book = await exchange.fetch_order_book("BTC/USDT:USDT", 20)
+    fake.set_price(fake.unified("BTC"), 90_000)
+    exchange = ccxt_client(fake, **FAST)
+    book = await exchange.fetch_order_book(fake.unified("BTC"), 20)
     assert 0 < len(book["bids"]) <= 20 and 0 < len(book["asks"]) <= 20
     assert book["bids"][0][0] < 90_000 < book["asks"][0][0]
     assert book["bids"][0][0] > book["bids"][-1][0]
@@ -106,7 +114,7 @@ async def test_fetch_order_book_is_centred_on_the_price(venue, fake_exchange, cc
 async def test_binance_open_interest_history_is_5m_and_honours_limit(fake_exchange, ccxt_client):
     fake = await fake_exchange("binanceusdm")
     fake.set_open_interest("BTC/USDT:USDT", 77_000)
-    exchange = ccxt_client(fake)
+    exchange = ccxt_client(fake, **FAST)
     history = await exchange.fetch_open_interest_history("BTC/USDT:USDT", "5m", limit=12)
     assert len(history) == 12
     times = [h["timestamp"] for h in history]
@@ -124,21 +132,21 @@ async def test_binance_open_interest_history_is_5m_and_honours_limit(fake_exchan
 @pytest.mark.parametrize("side", ["long", "short"])
 async def test_watch_liquidations_returns_the_pushed_liquidation(venue, side, fake_exchange, ccxt_client):
     fake = await fake_exchange(venue)
-    exchange = ccxt_client(fake)
+    exchange = ccxt_client(fake, **FAST)
     await exchange.load_markets()
-    pending = asyncio.ensure_future(exchange.watch_liquidations("BTC/USDT:USDT"))
+    pending = asyncio.ensure_future(exchange.watch_liquidations(fake.unified("BTC")))
     await fake.wait_subscribed(SPEC[venue]["liquidation_topic"])
-    delivered = await fake.push(fake.liquidation_frame("BTC/USDT:USDT", side=side, price=93_456.7, qty=0.25))
+    delivered = await fake.push(fake.liquidation_frame(fake.unified("BTC"), side=side, price=93_456.7, qty=0.25))
     assert delivered == 1
     liquidations = await watch(pending)
-    assert liquidations[-1]["symbol"] == "BTC/USDT:USDT"
+    assert liquidations[-1]["symbol"] == fake.unified("BTC")
     assert liquidations[-1]["price"] == pytest.approx(93_456.7)
     assert liquidations[-1]["side"] == SPEC[venue][f"{side}_raw_side"]
 
 
 async def test_binance_all_market_liquidation_stream(fake_exchange, ccxt_client):
     fake = await fake_exchange("binanceusdm")
-    exchange = ccxt_client(fake)
+    exchange = ccxt_client(fake, **FAST)
     await exchange.load_markets()
     pending = asyncio.ensure_future(exchange.watch_liquidations_for_symbols(None))
     assert await fake.wait_subscribed("!forceOrder@arr") == "!forceOrder@arr"
@@ -150,18 +158,18 @@ async def test_binance_all_market_liquidation_stream(fake_exchange, ccxt_client)
 @pytest.mark.parametrize("venue", ALL_VENUES)
 async def test_watch_order_book_snapshot_then_update(venue, fake_exchange, ccxt_client):
     fake = await fake_exchange(venue)
-    fake.set_price("BTC/USDT:USDT", 95_000)
-    exchange = ccxt_client(fake)
+    fake.set_price(fake.unified("BTC"), 95_000)
+    exchange = ccxt_client(fake, **FAST)
     await exchange.load_markets()
-    first = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", SPEC[venue].get("book_limit", 50)))
+    first = asyncio.ensure_future(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
     await fake.wait_subscribed(SPEC[venue]["book_topic"])
     book = await watch(first)
     best_bid = book["bids"][0][0]
     assert best_bid < 95_000 < book["asks"][0][0]
     better_bid = best_bid + 0.5
-    update = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", SPEC[venue].get("book_limit", 50)))
+    update = asyncio.ensure_future(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
     await asyncio.sleep(0.05)
-    await fake.push(fake.book_update_frame("BTC/USDT:USDT", bids=[[better_bid, 2.5]]))
+    await fake.push(fake.book_update_frame(fake.unified("BTC"), bids=[[better_bid, 2.5]]))
     book = await watch(update)
     assert book["bids"][0] == [better_bid, pytest.approx(contracts(venue, "BTC", 2.5))]
 
@@ -169,17 +177,17 @@ async def test_watch_order_book_snapshot_then_update(venue, fake_exchange, ccxt_
 @pytest.mark.parametrize("venue", ALL_VENUES)
 async def test_drop_connections_fails_the_pending_watch_with_network_error(venue, fake_exchange, ccxt_client):
     fake = await fake_exchange(venue)
-    exchange = ccxt_client(fake)
+    exchange = ccxt_client(fake, **FAST)
     await exchange.load_markets()
-    await watch(exchange.watch_order_book("BTC/USDT:USDT", SPEC[venue].get("book_limit", 50)))
-    pending = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", SPEC[venue].get("book_limit", 50)))
+    await watch(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
+    pending = asyncio.ensure_future(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
     await asyncio.sleep(0.05)
     assert await fake.drop_connections() >= 1
     with pytest.raises(ccxt.NetworkError):
         await watch(pending)
     # calling watch again reconnects and resubscribes
     connections = fake.ws_connections
-    again = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT", SPEC[venue].get("book_limit", 50)))
+    again = asyncio.ensure_future(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
     await watch(again)
     assert fake.ws_connections == connections + 1
     assert fake.subscribe_count(SPEC[venue]["book_topic"]) == 2
@@ -188,28 +196,28 @@ async def test_drop_connections_fails_the_pending_watch_with_network_error(venue
 @pytest.mark.parametrize("venue", ALL_VENUES)
 async def test_429_with_retry_after_reaches_ccxt_as_rate_limit_error(venue, fake_exchange, ccxt_client):
     fake = await fake_exchange(venue)
-    exchange = ccxt_client(fake)
+    exchange = ccxt_client(fake, **FAST)
     await exchange.load_markets()
     path = SPEC[venue]["open_interest"]
-    fake.fail_next(path, status=429, times=1, retry_after=2)
+    fake.fail_next(path, status=429, times=1, retry_after=2, match=SPEC[venue].get("match"))
     # ccxt 4.5.90: RateLimitExceeded and DDoSProtection are siblings under NetworkError
     # (Binance raises DDoSProtection for 429/418, Bybit and OKX RateLimitExceeded).
     with pytest.raises((ccxt.RateLimitExceeded, ccxt.DDoSProtection)):
-        await exchange.fetch_open_interest("BTC/USDT:USDT")
+        await exchange.fetch_open_interest(fake.unified("BTC"))
     assert exchange.last_response_headers["Retry-After"] == "2"  # where a caller can read it
-    assert (await exchange.fetch_open_interest("BTC/USDT:USDT"))["openInterestAmount"] > 0
+    assert (await exchange.fetch_open_interest(fake.unified("BTC")))["openInterestAmount"] > 0
 
 
 @pytest.mark.parametrize("venue", ALL_VENUES)
 async def test_404_degrades_only_that_endpoint(venue, fake_exchange, ccxt_client):
     fake = await fake_exchange(venue)
-    exchange = ccxt_client(fake)
+    exchange = ccxt_client(fake, **FAST)
     await exchange.load_markets()
-    fake.not_found(SPEC[venue]["open_interest"])
+    fake.not_found(SPEC[venue]["open_interest"], match=SPEC[venue].get("match"))
     with pytest.raises((ccxt.ExchangeError, ccxt.ExchangeNotAvailable)) as raised:
-        await exchange.fetch_open_interest("BTC/USDT:USDT")
+        await exchange.fetch_open_interest(fake.unified("BTC"))
     assert not isinstance(raised.value, ccxt.DDoSProtection)
-    book = await exchange.fetch_order_book("BTC/USDT:USDT", 20)
+    book = await exchange.fetch_order_book(fake.unified("BTC"), 20)
     assert book["bids"]
 
 
@@ -238,7 +246,7 @@ async def test_binance_subscribe_ack_and_server_ping_answered_by_ccxt(fake_excha
             assert await ws.receive_json(timeout=5) == {"result": None, "id": 7}
             await ws.send_json({"method": "LIST_SUBSCRIPTIONS", "id": 8})
             assert await ws.receive_json(timeout=5) == {"result": ["!forceOrder@arr"], "id": 8}
-    exchange = ccxt_client(fake)
+    exchange = ccxt_client(fake, **FAST)
     pending = asyncio.ensure_future(exchange.watch_liquidations_for_symbols(None))
     await fake.wait_subscribed("!forceOrder@arr")
     for _ in range(200):  # ccxt answers the server's websocket PINGs itself
@@ -300,7 +308,7 @@ async def test_bybit_subscribe_ack_ping_pong_and_snapshots_on_subscribe(fake_exc
 
 async def test_bybit_multi_entry_liquidation_message_reaches_ccxt_whole(fake_exchange, ccxt_client):
     fake = await fake_exchange("bybit")
-    exchange = ccxt_client(fake)
+    exchange = ccxt_client(fake, **FAST)
     await exchange.load_markets()
     pending = asyncio.ensure_future(exchange.watch_liquidations("SOL/USDT:USDT"))
     await fake.wait_subscribed("allLiquidation.SOLUSDT")
@@ -359,10 +367,50 @@ async def test_okx_text_ping_pong_acks_per_arg_and_checksummed_snapshot(fake_exc
 
 async def test_okx_book_sequence_gap_reaches_ccxt_as_invalid_nonce(fake_exchange, ccxt_client):
     fake = await fake_exchange("okx")
-    exchange = ccxt_client(fake)
+    exchange = ccxt_client(fake, **FAST)
     await watch(exchange.watch_order_book("BTC/USDT:USDT"))
     pending = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT:USDT"))
     await asyncio.sleep(0.05)
     await fake.push(fake.book_update_frame("BTC", bids=[[94_000.0, 1.0]], gap=True))
     with pytest.raises(ccxt.InvalidNonce):
         await watch(pending)
+
+
+async def test_hyperliquid_open_interests_funding_and_no_liquidation_feed(fake_exchange, ccxt_client):
+    from fakes.hyperliquid import NoLiquidationFeed
+
+    fake = await fake_exchange("hyperliquid")
+    fake.set_open_interest("ETH", 654_321.5)
+    fake.set_funding_rate("ETH", 0.0004)  # per 8 h; Hyperliquid quotes hourly funding
+    exchange = ccxt_client(fake, **FAST)
+    interests = await exchange.fetch_open_interests()
+    assert interests["ETH/USDC:USDC"]["openInterestAmount"] == pytest.approx(654_321.5)
+    rates = await exchange.fetch_funding_rates()
+    assert rates["ETH/USDC:USDC"]["fundingRate"] == pytest.approx(0.00005)
+    assert not fake.has_liquidation_feed
+    with pytest.raises(NoLiquidationFeed):
+        fake.liquidation_frame("BTC", side="long", price=1, qty=1)
+    types = [r.query.get("type") for r in fake.requests]
+    assert {"metaAndAssetCtxs", "spotMetaAndAssetCtxs", "perpDexs"} <= set(types)
+
+
+async def test_hyperliquid_ws_subscription_response_ping_and_pushes(fake_exchange):
+    fake = await fake_exchange("hyperliquid")
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{fake.ws_base}/ws") as ws:
+            await ws.send_json({"method": "ping"})
+            assert await ws.receive_json(timeout=5) == {"channel": "pong"}
+            await ws.send_json({"method": "subscribe", "subscription": {"type": "l2Book", "coin": "SOL"}})
+            ack = await ws.receive_json(timeout=5)
+            assert (ack["channel"], ack["data"]["method"], ack["data"]["subscription"]["coin"]) == (
+                "subscriptionResponse", "subscribe", "SOL")
+            book = await ws.receive_json(timeout=5)
+            bids, asks = book["data"]["levels"]
+            assert book["channel"] == "l2Book" and len(bids) == len(asks) == 20
+            assert float(bids[0]["px"]) < 140 < float(asks[0]["px"])
+            await ws.send_json({"method": "subscribe", "subscription": {"type": "activeAssetCtx", "coin": "NOPE"}})
+            assert (await ws.receive_json(timeout=5))["channel"] == "error"
+            assert fake.subscriptions == ["l2Book:SOL"]
+            assert await fake.push(fake.asset_ctx_frame("BTC")) == 0  # nobody subscribed to it
+            assert await fake.push(fake.book_update_frame("SOL", asks=[[140.05, 3.0]])) == 1
+            assert (await ws.receive_json(timeout=5))["data"]["levels"][1][0] == {"px": "140.05", "sz": "3.00", "n": 1}

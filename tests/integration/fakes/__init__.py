@@ -5,6 +5,6 @@ websocket wire format, so the real ccxt client talks to it through ``fake.url_re
 """
 
 from .core import Coin, FakeExchange, Request, RestError, WsConnection
-from . import binanceusdm, bybit, okx  # noqa: F401  (registers the venues)
+from . import binanceusdm, bybit, hyperliquid, okx  # noqa: F401  (registers the venues)
 
 __all__ = ["Coin", "FakeExchange", "Request", "RestError", "WsConnection"]

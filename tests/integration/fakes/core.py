@@ -147,6 +147,7 @@ class FakeExchange:
     ws_hosts: ClassVar[tuple[str, ...]] = ()
     other_hosts: ClassVar[tuple[str, ...]] = ()
     default_server_ping_interval: ClassVar[float | None] = None
+    has_liquidation_feed: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -240,11 +241,15 @@ class FakeExchange:
         """The venue's id of a base coin's USDT perpetual (BTCUSDT, BTC-USDT-SWAP, BTC)."""
         raise NotImplementedError
 
+    def unified(self, base: str) -> str:
+        """ccxt's unified symbol of a base coin's perpetual on this venue."""
+        return f"{base.upper()}/USDT:USDT"
+
     def coin(self, symbol: str) -> Coin:
         """The coin behind a unified symbol, a venue id, a lower-case id or a bare base coin."""
         wanted = symbol.strip()
         for base, coin in self.coins.items():
-            names = {base, f"{base}/USDT:USDT", self.market_id(base)}
+            names = {base, f"{base}/USDT:USDT", self.unified(base), self.market_id(base)}
             if wanted in names or wanted.upper() in {name.upper() for name in names}:
                 return coin
         raise KeyError(f"{self.venue} fake lists no market {symbol!r} (has {', '.join(self.coins)})")
@@ -436,6 +441,8 @@ class FakeExchange:
 
     def _error_response(self, status: int, headers: dict | None = None, *, message: str = "", code: Any = None) -> web.Response:
         body = self.error_body(status, message, code)
+        if isinstance(body, str):  # venues that answer some errors in plain text (Hyperliquid)
+            return web.Response(status=status, text=body, content_type="text/plain", headers=headers or {})
         return web.Response(status=status, text=dumps(body), content_type="application/json", headers=headers or {})
 
     # Venue hooks -------------------------------------------------------------------------------
@@ -444,6 +451,7 @@ class FakeExchange:
         return None
 
     def error_body(self, status: int, message: str, code: Any) -> Any:
+        """The venue's error payload: JSON-encoded, or sent verbatim as text when a str."""
         return {"error": message or f"HTTP {status}"}
 
     def is_ws_path(self, path: str) -> bool:
