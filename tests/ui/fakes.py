@@ -7,6 +7,7 @@ real demo and engine. PEPE is listed by Bybit only, to check a symbol only some 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from liqtui.domain.events import FeedState, FeedStatus, Liquidation, Side
 from liqtui.engine.views import (
@@ -84,6 +85,7 @@ class FakeEngine:
         self.applied: list = []
         self.calls: list[dict] = []
         self.fail_views = 0  # raise on the next N view() calls
+        self.feeds: tuple | None = None  # replaces the views' feed statuses when set
 
     def apply(self, event) -> None:
         self.applied.append(event)
@@ -93,7 +95,8 @@ class FakeEngine:
         if self.fail_views:
             self.fail_views -= 1
             raise RuntimeError("engine hiccup")
-        return sample_view(symbol, now_ms, window=window, grid=grid, cross_assets=cross_assets)
+        view = sample_view(symbol, now_ms, window=window, grid=grid, cross_assets=cross_assets)
+        return view if self.feeds is None else dataclasses.replace(view, feeds=self.feeds)
 
 
 def _cell(venue: str, symbol: str, side: Side, usd: float, count: int) -> RealizedCell:

@@ -26,7 +26,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from liqtui.config import Settings, config_dir
-from liqtui.domain.events import Event, FeedState, FeedStatus
+from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation
 from liqtui.engine.views import WINDOWS, SymbolView
 from liqtui.feeds.base import EventSource
 from liqtui.ui import theme as desk_theme
@@ -57,10 +57,6 @@ OFFER_DEMO_AFTER_S = 12.0  # a live desk that hears nothing from any venue this 
 REPLAY_SEEK_MS = 60_000
 REPLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
-_ZOOM = Binding.Group("zoom", compact=True)
-_SPEED = Binding.Group("speed", compact=True)
-_SEEK = Binding.Group("seek", compact=True)
-
 # Every key of the desk. The id is the action name users remap in `[ui] keys`.
 DESK_BINDINGS: list[Binding] = [
     Binding("slash,ctrl+p", "pick_symbol", "symbol", id="pick_symbol"),
@@ -72,8 +68,8 @@ DESK_BINDINGS: list[Binding] = [
         for n in range(1, 10)
     ),
     Binding("w", "cycle_window", "window", id="cycle_window"),
-    Binding("plus,equals_sign", "zoom(-1)", "finer", id="zoom_in", group=_ZOOM),
-    Binding("minus", "zoom(1)", "coarser", id="zoom_out", group=_ZOOM),
+    Binding("plus,equals_sign", "zoom(-1)", "zoom", id="zoom_in", key_display="+/-"),
+    Binding("minus", "zoom(1)", "zoom out", id="zoom_out", show=False),
     Binding("f", "toggle_follow", "follow", id="toggle_follow"),
     Binding("g", "set_target", "target", id="set_target"),
     Binding("m", "set_tape_min", "min size", id="set_tape_min"),
@@ -81,10 +77,10 @@ DESK_BINDINGS: list[Binding] = [
     Binding("p", "toggle_pause", "pause", id="toggle_pause"),
     Binding("t", "cycle_theme", "theme", id="cycle_theme"),
     Binding("space", "replay_pause", "play/stop", id="replay_pause"),
-    Binding("less_than_sign", "replay_speed(-1)", "slower", id="replay_slower", group=_SPEED),
-    Binding("greater_than_sign", "replay_speed(1)", "faster", id="replay_faster", group=_SPEED),
-    Binding("comma", "replay_seek(-1)", "back 1m", id="replay_back", group=_SEEK),
-    Binding("full_stop", "replay_seek(1)", "ahead 1m", id="replay_ahead", group=_SEEK),
+    Binding("less_than_sign", "replay_speed(-1)", "slower", id="replay_slower", show=False),
+    Binding("greater_than_sign", "replay_speed(1)", "speed", id="replay_faster", key_display="</>"),
+    Binding("comma", "replay_seek(-1)", "seek 1m", id="replay_back", key_display=",/."),
+    Binding("full_stop", "replay_seek(1)", "ahead 1m", id="replay_ahead", show=False),
     Binding("question_mark", "help", "help", id="help"),
     Binding("q", "quit", "quit", id="quit"),
 ]
@@ -115,7 +111,7 @@ def nice_step(step: float, direction: int) -> float:
 def default_engine(settings: Settings) -> Any:
     from liqtui.engine import Engine
 
-    return Engine(settings)
+    return Engine(settings.levels)
 
 
 class DeskScreen(Screen[None]):
@@ -187,6 +183,7 @@ class LiqtuiApp(App[None]):
         self.last_view: SymbolView | None = None
         self.events_seen = 0
         self.data_seen = False  # any market event (not only feed statuses) arrived
+        self.last_message: dict[str, int] = {}  # venue -> time of its newest event
         self._reported: set[str] = set()
         self._theme_names: list[str] = []
         self._apply_failures = 0
@@ -294,6 +291,11 @@ class LiqtuiApp(App[None]):
         self.events_seen += 1
         if not isinstance(event, FeedStatus):
             self.data_seen = True
+            # The header's "age of the last message" per venue: feeds report status only on
+            # changes, so the desk keeps the newest event time of each venue itself.
+            at = event.recv_time if isinstance(event, Liquidation) else event.time
+            if at > self.last_message.get(event.venue, 0):
+                self.last_message[event.venue] = at
         try:
             self.engine.apply(event)
         except Exception as exc:  # one bad event must not stop the stream
@@ -348,6 +350,7 @@ class LiqtuiApp(App[None]):
         self._hook_replay_reset(self.source)
         self.engine = default_engine(self.settings)
         self.last_view = None
+        self.last_message = {}
         self.source.set_focus(self.symbol)
         self._start_source()
         self.notify("Running the DEMO: simulated data.", severity="warning")
@@ -377,14 +380,14 @@ class LiqtuiApp(App[None]):
         try:
             if self.paused:
                 if header is not None:
-                    header.show(self.last_view, self.badge())
+                    header.show(self.last_view, self.badge(), self.last_message)
                 return
             if self.recorder is not None and self.recorder.error is not None:
                 self.report_once("recorder", f"Recording stopped: {self.recorder.error}")
             view = self.build_view()
             self.last_view = view
             if header is not None:
-                header.show(view, self.badge())
+                header.show(view, self.badge(), self.last_message)
         except Exception as exc:
             self.report_once("tick", f"The display could not be updated: {exc!r}")
             return

@@ -8,6 +8,7 @@ The header repaints only when the text it would show changes (ages tick once a s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual.content import Content
@@ -118,7 +119,9 @@ def fit(pieces: list[Piece], width: int) -> list[Span]:
     return [span for _, spans in kept for span in spans]
 
 
-def venue_health(feeds: tuple[FeedStatus, ...]) -> dict[str, tuple[FeedState, int | None, str]]:
+def venue_health(
+    feeds: tuple[FeedStatus, ...], last_message: Mapping[str, int] | None = None
+) -> dict[str, tuple[FeedState, int | None, str]]:
     """Per venue: its state, the time of its last message, and a detail to show.
 
     A venue has one status per data kind. A kind that a venue does not offer at all (Hyperliquid's
@@ -132,14 +135,19 @@ def venue_health(feeds: tuple[FeedStatus, ...]) -> dict[str, tuple[FeedState, in
     for venue, statuses in by_venue.items():
         working = [s for s in statuses if s.state is not FeedState.DOWN] or statuses
         worst = max(working, key=lambda s: _STATE_RANK[s.state])
-        last = max((s.last_message for s in statuses if s.last_message is not None), default=None)
+        times = [s.last_message for s in statuses if s.last_message is not None]
+        if last_message and venue in last_message:
+            times.append(last_message[venue])
+        last = max(times, default=None)
         health[venue] = (worst.state, last, worst.detail)
     return health
 
 
-def chip_pieces(view: SymbolView, *, short: bool = False) -> list[Piece]:
+def chip_pieces(
+    view: SymbolView, last_message: Mapping[str, int] | None = None, *, short: bool = False
+) -> list[Piece]:
     pieces: list[Piece] = []
-    health = venue_health(view.feeds)
+    health = venue_health(view.feeds, last_message)
     for venue in sorted(health, key=fmt.venue_sort_key):
         state, last, _detail = health[venue]
         style = _STATE_STYLE[state]
@@ -178,13 +186,15 @@ class DeskHeader(Widget):
         super().__init__(id=id)
         self._lines: tuple[tuple[Piece, ...], ...] = ((), (), ())
 
-    def show(self, view: SymbolView | None, badge: Badge) -> None:
+    def show(self, view: SymbolView | None, badge: Badge, last_message: Mapping[str, int] | None = None) -> None:
+        """``last_message``: venue -> time of its newest event, for the age on each chip."""
         first = [(0, tuple(badge_spans(badge)))] + (market_pieces(view) if view is not None else [])
         if view is None:
             chips: list[Piece] = [(0, (("waiting for data…", "$stale"),))]
             short = chips
         else:
-            chips, short = chip_pieces(view), chip_pieces(view, short=True)
+            chips = chip_pieces(view, last_message)
+            short = chip_pieces(view, last_message, short=True)
         lines = (tuple(first), tuple(chips), tuple(short))
         if lines != self._lines:
             self._lines = lines

@@ -1,0 +1,83 @@
+"""The header: mode badge, market line, one chip per venue with its health and message age."""
+
+from __future__ import annotations
+
+from fakes import NOW, sample_view
+from helpers import make_app
+
+from liqtui.domain.events import FeedState, FeedStatus, Liquidation, Side, Ticker
+from liqtui.ui.header import Badge, DeskHeader, badge_spans, chip_pieces, fit, market_pieces, venue_health
+
+
+def _text(spans) -> str:
+    return "".join(text for text, _ in spans)
+
+
+def test_badge_says_mode_replay_clock_speed_and_paused():
+    assert _text(badge_spans(Badge("LIVE"))) == " LIVE "
+    replay = _text(badge_spans(Badge("REPLAY", paused=True, clock_ms=NOW, speed=10.0, replay_paused=True)))
+    assert "REPLAY" in replay and "2026-01-31 15:51:00 UTC" in replay and "x10" in replay
+    assert "(stopped)" in replay and "PAUSED" in replay
+
+
+def test_market_line_has_price_mark_change_funding_countdown_and_oi():
+    text = _text(fit(market_pieces(sample_view("BTC/USDT:USDT")), 10_000))
+    for words in ("BTC/USDT perp", "82,800", "mark 82,792", "24h -9.12 %", "fund +0.0100 %", "in 3h12m",
+                  "OI $28.4B"):
+        assert words in text, words
+
+
+def test_a_narrow_header_drops_the_least_important_parts_first():
+    pieces = market_pieces(sample_view("BTC/USDT:USDT"))
+    narrow = _text(fit(pieces, 50))
+    assert "BTC/USDT perp" in narrow and "82,800" in narrow
+    assert "mark" not in narrow and "in 3h12m" not in narrow
+    assert len(narrow) <= 50
+
+
+def test_a_venue_is_down_only_when_every_kind_is_down():
+    feeds = (
+        FeedStatus("hyperliquid", FeedState.DOWN, 0, "no public liquidation feed", "liquidations"),
+        FeedStatus("hyperliquid", FeedState.LIVE, 0, kind="oi", last_message=NOW - 3000),
+        FeedStatus("okx", FeedState.DOWN, 0, "HTTP 503", "all"),
+    )
+    health = venue_health(feeds)
+    assert health["hyperliquid"][0] is FeedState.LIVE
+    assert health["okx"][0] is FeedState.DOWN
+
+
+def test_chips_show_state_and_age_and_the_desk_s_own_last_message_wins():
+    view = sample_view("BTC/USDT:USDT")  # okx stale since 42 s, the others 1 s
+    text = _text(fit(chip_pieces(view), 10_000))
+    assert "OKX stale 42s" in text and "Binance 1s" in text
+    text = _text(fit(chip_pieces(view, {"okx": NOW - 5000}), 10_000))
+    assert "OKX stale 5s" in text
+    short = _text(fit(chip_pieces(view, short=True), 10_000))
+    assert "BIN" in short and "OKX stale 42s" in short
+
+
+async def test_the_header_repaints_only_when_its_text_changes():
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        header = app.query_one(DeskHeader)
+        calls = []
+        header.refresh = lambda *a, **k: calls.append(1)  # type: ignore[method-assign]
+        app.paused = True  # the app's own ticks no longer change the header
+        view = sample_view("ETH/USDT:USDT")
+        header.show(view, Badge("DEMO"))
+        header.show(view, Badge("DEMO"))
+        assert len(calls) == 1
+        header.show(view, Badge("DEMO", paused=True))
+        assert len(calls) == 2
+
+
+async def test_the_app_tracks_each_venue_s_newest_event_for_the_chip_age():
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        app.emit(Ticker("okx", "BTC/USDT:USDT", NOW - 2000, last=1.0))
+        app.emit(Liquidation("okx", "BTC/USDT:USDT", Side.LONG, 1.0, 1.0, 1.0, NOW - 9000, NOW - 1000))
+        app.render_tick()
+        assert app.last_message["okx"] == NOW - 1000
+        assert "OKX stale 1s" in app.query_one(DeskHeader).text
