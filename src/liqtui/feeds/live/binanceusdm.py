@@ -14,7 +14,7 @@ from typing import Any
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
 from liqtui.feeds.live.markets import MarketInfo, guess_linear
-from liqtui.feeds.live.venue import VenueAdapter, fnum, inum
+from liqtui.feeds.live.venue import RestCall, VenueAdapter, fnum, inum
 
 VENUE = "binanceusdm"
 OI_HISTORY_DAYS = 30  # Binance keeps 30 days of 5-minute OI history
@@ -165,10 +165,10 @@ class BinanceUsdm(VenueAdapter):
         tickers = await exchange.watch_mark_prices(symbols)
         return [ticker_from_ccxt(VENUE, t, now_ms) for t in tickers.values() if t.get("symbol") in symbols]
 
-    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int) -> list[OpenInterest | Ticker]:
+    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall) -> list[OpenInterest | Ticker]:
         wanted = set(symbols)
-        premium = await exchange.fapiPublicGetPremiumIndex()
-        day = await exchange.fapiPublicGetTicker24hr()
+        premium = await call("ticker", "/fapi/v1/premiumIndex", exchange.fapiPublicGetPremiumIndex)
+        day = await call("ticker", "/fapi/v1/ticker/24hr", exchange.fapiPublicGetTicker24hr)
         tickers = tickers_from_rest(_as_list(premium), _as_list(day), self.markets.by_id, wanted, now_ms)
         marks = {t.symbol: t.mark or t.last for t in tickers}
         events: list[OpenInterest | Ticker] = list(tickers)
@@ -176,7 +176,9 @@ class BinanceUsdm(VenueAdapter):
             market = self.markets.by_symbol.get(symbol)
             if market is None:
                 continue
-            payload = await exchange.fapiPublicGetOpenInterest({"symbol": market.exchange_id})
+            payload = await call("oi", "/fapi/v1/openInterest", exchange.fapiPublicGetOpenInterest, {"symbol": market.exchange_id})
+            if payload is None:
+                continue
             oi = open_interest_from_rest(payload, market, marks.get(symbol), now_ms)
             if oi is not None:
                 events.append(oi)

@@ -14,7 +14,7 @@ from typing import Any
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
 from liqtui.feeds.live.markets import MarketInfo, guess_linear
-from liqtui.feeds.live.venue import VenueAdapter, fnum, inum
+from liqtui.feeds.live.venue import RestCall, VenueAdapter, fnum, inum
 
 VENUE = "bybit"
 TOP_SYMBOLS = 20  # liquidation topics beyond the watchlist: the most traded linear symbols
@@ -172,9 +172,10 @@ class Bybit(VenueAdapter):
             for task in tasks:
                 task.cancel()
 
-    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int) -> list[OpenInterest | Ticker]:
-        payload = await exchange.publicGetV5MarketTickers({"category": "linear"})
-        rows = (payload.get("result") or {}).get("list") or []
+    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall) -> list[OpenInterest | Ticker]:
+        # One call serves both kinds: OI and tickers live or fail together on Bybit.
+        payload = await call("oi+ticker", "/v5/market/tickers", exchange.publicGetV5MarketTickers, {"category": "linear"})
+        rows = ((payload or {}).get("result") or {}).get("list") or []
         wanted = set(symbols)
         events: list[OpenInterest | Ticker] = []
         turnover: list[tuple[float, str]] = []

@@ -16,7 +16,7 @@ from typing import Any
 
 from liqtui.domain.events import OpenInterest, Ticker
 from liqtui.feeds.live.markets import MarketInfo
-from liqtui.feeds.live.venue import VenueAdapter, fnum
+from liqtui.feeds.live.venue import RestCall, VenueAdapter, fnum
 
 VENUE = "hyperliquid"
 NO_LIQUIDATION_FEED = "no public liquidation feed (n/a)"
@@ -87,6 +87,6 @@ class Hyperliquid(VenueAdapter):
                 out.append(Ticker(VENUE, t["symbol"], int(t.get("timestamp") or now_ms), last=fnum(t.get("last"))))
         return out
 
-    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int) -> list[OpenInterest | Ticker]:
-        payload = await exchange.publicPostInfo({"type": "metaAndAssetCtxs"})
+    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall) -> list[OpenInterest | Ticker]:
+        payload = await call("oi+ticker", "/info metaAndAssetCtxs", exchange.publicPostInfo, {"type": "metaAndAssetCtxs"})
         return markets_from_meta(payload, self.markets.by_id, set(symbols), now_ms)

@@ -15,7 +15,7 @@ from typing import Any
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
 from liqtui.feeds.live.markets import MarketInfo
-from liqtui.feeds.live.venue import VenueAdapter, fnum, inum
+from liqtui.feeds.live.venue import RestCall, VenueAdapter, fnum, inum
 
 VENUE = "okx"
 OI_HISTORY_PAGE = 100
@@ -169,18 +169,19 @@ class Okx(VenueAdapter):
     async def watch_liquidations(self, exchange: Any, symbols: list[str]) -> None:
         await exchange.watch_liquidations_for_symbols(None, params={"type": "swap"})
 
-    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int) -> list[OpenInterest | Ticker]:
+    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall) -> list[OpenInterest | Ticker]:
         wanted = set(symbols)
-        oi_rows = (await exchange.publicGetPublicOpenInterest({"instType": "SWAP"})).get("data") or []
-        ticker_rows = (await exchange.publicGetMarketTickers({"instType": "SWAP"})).get("data") or []
-        mark_rows = (await exchange.publicGetPublicMarkPrice({"instType": "SWAP"})).get("data") or []
+        swaps = {"instType": "SWAP"}
+        oi_rows = _data(await call("oi", "/api/v5/public/open-interest", exchange.publicGetPublicOpenInterest, swaps))
+        ticker_rows = _data(await call("ticker", "/api/v5/market/tickers", exchange.publicGetMarketTickers, swaps))
+        mark_rows = _data(await call("ticker", "/api/v5/public/mark-price", exchange.publicGetPublicMarkPrice, swaps))
         marks = {str(r.get("instId")): fnum(r.get("markPx")) for r in mark_rows if fnum(r.get("markPx"))}
         funding: dict[str, dict[str, Any]] = {}
         for symbol in symbols:
             market = self.markets.by_symbol.get(symbol)
             if market is None:
                 continue
-            rows = (await exchange.publicGetPublicFundingRate({"instId": market.exchange_id})).get("data") or []
+            rows = _data(await call("ticker", "/api/v5/public/funding-rate", exchange.publicGetPublicFundingRate, {"instId": market.exchange_id}))
             if rows:
                 funding[market.exchange_id] = rows[0]
         events: list[OpenInterest | Ticker] = list(tickers(ticker_rows, marks, funding, self.markets.by_id, wanted, now_ms))
@@ -212,3 +213,8 @@ class Okx(VenueAdapter):
                 break
             end = page[0].time - 1
         return out
+
+
+def _data(payload: Any) -> list[Any]:
+    """OKX's envelope ``{"code": "0", "msg": "", "data": [...]}`` -> data ([] for a failed call)."""
+    return (payload or {}).get("data") or [] if isinstance(payload, dict) else []

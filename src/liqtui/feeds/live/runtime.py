@@ -153,6 +153,9 @@ class VenueFeed:
         self.frames_since_failure = 0
         self.rest_not_before = 0.0  # loop time before which no REST call is made (Retry-After)
         self.poll_slowdown = 1.0
+        self.poll_latency_ms: float | None = None
+        self._last_ok: dict[str, int] = {}
+        self._not_found_until: dict[str, float] = {}  # endpoint -> loop time of the next try
         self._book_task: asyncio.Task | None = None
         self._book_symbol: str | None = None
         self._last_forced_reconnect = 0.0
@@ -408,40 +411,69 @@ class VenueFeed:
         return self.venue_settings.oi_poll_seconds or self.settings.oi_poll_seconds
 
     async def _market_loop(self) -> None:
-        attempt = 0
         while True:
+            interval = self._poll_interval() * self.poll_slowdown
+            started = time.monotonic()
+            poll = _PollOutcome()
+            try:
+                events = await self.adapter.poll_market(self.exchange, self._listed(self.wanted), now_ms(), self._rest_call(poll))
+                for event in events:
+                    self.emit(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a payload our parser did not expect: say so, poll again later
+                poll.fail(("oi", "ticker"), f"unexpected answer ({type(exc).__name__}: {_short(exc)})")
+            if poll.retry_after is not None:
+                self.poll_slowdown = min(self.timings.max_poll_slowdown, self.poll_slowdown * 2)
+                delay = max(poll.retry_after, self._poll_interval() * self.poll_slowdown)
+            else:
+                self.poll_slowdown = max(1.0, self.poll_slowdown / 2)
+                delay = interval
+            took = (time.monotonic() - started) * 1000
+            for kind in ("oi", "ticker"):
+                if kind in poll.failed:
+                    description, down = poll.failed[kind]
+                    state = FeedState.DOWN if down else FeedState.STALE
+                    self.report(kind, state, f"{description}; next poll in {delay:.0f} s", self._last_ok.get(kind))
+                elif kind in poll.succeeded:
+                    self._last_ok[kind] = now_ms()
+                    self.report(kind, FeedState.LIVE, f"polled every {delay:g} s", self._last_ok[kind])
+            self.poll_latency_ms = took
+            await asyncio.sleep(delay)  # the next poll is scheduled when this one ends: never overlapping
+
+    def _rest_call(self, poll: "_PollOutcome") -> Callable[..., Awaitable[Any]]:
+        async def call(kind: str, endpoint: str, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+            kinds = tuple(kind.split("+"))
+            loop = asyncio.get_running_loop()
+            if self._not_found_until.get(endpoint, 0.0) > loop.time():
+                poll.fail(kinds, f"HTTP 404 endpoint not found: {endpoint}", down=True)
+                return None
             await self._rest_gate()
             outcome = HttpOutcome()
             token = _http_outcome.set(outcome)
-            started = time.monotonic()
-            interval = self._poll_interval() * self.poll_slowdown
             try:
-                events = await self.adapter.poll_market(self.exchange, self._listed(self.wanted), now_ms())
-                for event in events:
-                    self.emit(event)
-                attempt = 0
-                self.poll_slowdown = max(1.0, self.poll_slowdown / 2)
-                took = (time.monotonic() - started) * 1000
-                self.report("oi", FeedState.LIVE, f"polled in {took:.0f} ms, every {interval:.0f} s", now_ms())
-                delay = interval
+                result = await fn(*args)
+                poll.succeeded.update(kinds)
+                return result
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                attempt += 1
-                delay = self._rest_failure_delay(attempt, outcome, interval)
-                state = FeedState.DOWN if outcome.status == 404 else FeedState.STALE
-                self.report("oi", state, f"{self._describe(exc, outcome)}; next poll in {delay:.0f} s", self.health.last.get("oi").last_message if "oi" in self.health.last else None)
+                description = self._describe(exc, outcome)
+                if outcome.status == 404:
+                    self._not_found_until[endpoint] = loop.time() + self.timings.not_found_retry
+                    poll.fail(kinds, description, down=True)
+                elif outcome.status in (429, 418):
+                    retry_after = outcome.retry_after if outcome.retry_after is not None else self.timings.backoff_cap
+                    self.rest_not_before = max(self.rest_not_before, loop.time() + retry_after)
+                    poll.retry_after = max(poll.retry_after or 0.0, retry_after)
+                    poll.fail(kinds, description)
+                else:
+                    poll.fail(kinds, description)
+                return None
             finally:
                 _http_outcome.reset(token)
-            await asyncio.sleep(delay)  # the next poll is scheduled when this one ends: never overlapping
 
-    def _rest_failure_delay(self, attempt: int, outcome: HttpOutcome, interval: float) -> float:
-        if outcome.status == 404:
-            return self.timings.not_found_retry
-        if outcome.status in (429, 418):
-            self.poll_slowdown = min(self.timings.max_poll_slowdown, self.poll_slowdown * 2)
-            return max(self._delay_after_failure(attempt, outcome), interval)
-        return min(interval, self._delay_after_failure(attempt, outcome))
+        return call
 
     # ------------------------------------------------------------------ backfill
     async def _history(self) -> None:
@@ -512,6 +544,19 @@ class VenueFeed:
                 client.on_error(RequestTimeout(f"liqtui watchdog: {reason}"))
             except Exception:
                 pass
+
+
+@dataclass
+class _PollOutcome:
+    """What one market poll achieved, per data kind ("oi", "ticker")."""
+
+    succeeded: set[str] = field(default_factory=set)
+    failed: dict[str, tuple[str, bool]] = field(default_factory=dict)  # kind -> (why, endpoint gone)
+    retry_after: float | None = None  # seconds, when the venue said 429/418
+
+    def fail(self, kinds: tuple[str, ...], why: str, down: bool = False) -> None:
+        for kind in kinds:
+            self.failed.setdefault(kind, (why, down))
 
 
 def _event_time(event: PriceBar | OpenInterest) -> int:

@@ -50,18 +50,17 @@ class LiveSource:
             raise ValueError(f"unknown venue {unknown[0]!r} (known: {', '.join(ADAPTERS)})")
         self.timings = timings or Timings.from_settings(settings)
         self.focus = focus or (settings.watchlist[0] if settings.watchlist else None)
-        self.feeds: dict[str, VenueFeed] = {}
-        self._pending_symbols = symbols
-        self._venues = list(chosen)
+        self.feeds: dict[str, VenueFeed] = {
+            venue: VenueFeed(ADAPTERS[venue](), settings, _not_running, timings=self.timings, focus=self.focus, symbols=symbols)
+            for venue in chosen
+        }
 
     def now_ms(self) -> int:
         return now_ms()
 
     async def run(self, emit: Emit) -> None:
-        self.feeds = {
-            venue: VenueFeed(ADAPTERS[venue](), self.settings, emit, timings=self.timings, focus=self.focus, symbols=self._pending_symbols)
-            for venue in self._venues
-        }
+        for feed in self.feeds.values():
+            feed.emit = emit
         tasks = [asyncio.create_task(feed.run(), name=f"liqtui-live:{venue}") for venue, feed in self.feeds.items()]
         try:
             await asyncio.gather(*tasks)
@@ -85,3 +84,7 @@ class LiveSource:
     async def wait_ready(self, timeout: float | None = None) -> None:
         """Until every venue has its markets loaded (headless commands resolve symbols after it)."""
         await asyncio.wait_for(asyncio.gather(*(f.markets_ready.wait() for f in self.feeds.values())), timeout)
+
+
+def _not_running(event: object) -> None:
+    """Until ``run`` hands the feeds their emit, nothing is running that could emit."""

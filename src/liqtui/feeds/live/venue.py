@@ -10,12 +10,19 @@ Optional: a liquidation stream (``has_liquidations``), price and OI history for 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from liqtui.domain.events import BookSnapshot, Liquidation, OpenInterest, PriceBar, Ticker
 from liqtui.feeds.live.markets import MarketIndex
 
 BOOK_LEVELS = 20  # levels per side handed to the engine
+
+RestCall = Callable[..., Awaitable[Any]]
+"""``await call(kind, endpoint, fn, *args)``: the runtime's guarded REST call. Returns ``fn(*args)``'s
+result, or None when it failed (the runtime has recorded why against ``kind``: "oi" or "ticker",
+and an endpoint that answered 404 is not asked again for a while). One failing endpoint therefore
+never takes the other data of the poll with it."""
 
 
 def fnum(value: Any) -> float | None:
@@ -79,7 +86,7 @@ class VenueAdapter:
         return [ticker_from_ccxt(self.venue, t, now_ms) for t in tickers.values() if t.get("symbol") in symbols]
 
     # ---- REST ----
-    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int) -> list[OpenInterest | Ticker]:
+    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall) -> list[OpenInterest | Ticker]:
         raise NotImplementedError
 
     async def fetch_price_history(self, exchange: Any, symbol: str, since_ms: int, now_ms: int) -> list[PriceBar]:
