@@ -15,8 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+import numpy as np  # ships with pandas
 import pandas as pd
 
+from liqtui.domain.events import Side
 from liqtui.engine.levels import DEFAULT_MMR, LevelBook, LevelModel, LevelModelError
 
 REQUIRED_COLUMNS = ("time", "price", "open_interest")
@@ -127,26 +129,38 @@ def estimate_levels(
 
 
 def levels_frame(book: LevelBook, grid: float | None = None) -> pd.DataFrame:
-    cols = book.columns()
-    leverage = cols["leverage"]
-    if all(float(x).is_integer() for x in set(leverage)):
-        cols["leverage"] = [int(x) for x in leverage]
-    frame = pd.DataFrame(cols, columns=list(LEVEL_COLUMNS))
-    frame["leverage"] = frame["leverage"].astype("int64" if frame["leverage"].dtype.kind in "iu" else "float64")
-    frame["price"] = frame["price"].astype("float64")
-    frame["notional_usd"] = frame["notional_usd"].astype("float64")
+    """The book's live levels as a DataFrame sorted by price (rows of ``grid`` when given)."""
+    prices, sides, leverages, usds = [], [], [], []
+    for side, leverage, sign, keys, raws in book.tier_arrays():
+        if not keys:
+            continue
+        # np.array over array('d') copies through the buffer protocol (no float objects).
+        prices.append(np.array(keys, dtype="f8") * sign)
+        usds.append(np.array(raws, dtype="f8") * book.scale)
+        sides.append(np.full(len(keys), 0 if side is Side.LONG else 1, dtype="i1"))
+        leverages.append(np.full(len(keys), leverage, dtype="f8"))
+    if prices:
+        price, usd = np.concatenate(prices), np.concatenate(usds)
+        side_codes, leverage = np.concatenate(sides), np.concatenate(leverages)
+    else:
+        price = usd = leverage = np.empty(0, dtype="f8")
+        side_codes = np.empty(0, dtype="i1")
     if grid is not None:
         if not grid > 0:
             raise ValueError(f"grid must be a positive price step, got {grid!r}")
-        rows = (frame["price"] / grid).map(math.floor) * grid
-        frame = (
-            frame.assign(price=rows.astype("float64"))
-            .groupby(["price", "side", "leverage"], as_index=False, sort=True)["notional_usd"].sum()
-        )
-    else:
-        frame = frame.sort_values(["price", "side", "leverage"], kind="stable", ignore_index=True)
-    frame["side"] = pd.Categorical(frame["side"], categories=["long", "short"])
-    return frame.reset_index(drop=True)
+        price = np.floor(price / grid) * grid
+    order = np.lexsort((leverage, side_codes, price))
+    frame = pd.DataFrame({
+        "price": price[order],
+        "side": pd.Categorical.from_codes(side_codes[order], categories=["long", "short"]),
+        "leverage": leverage[order],
+        "notional_usd": usd[order],
+    })
+    if grid is not None:
+        frame = frame.groupby(["price", "side", "leverage"], as_index=False, sort=True, observed=True)["notional_usd"].sum()
+    if len(frame) and (frame["leverage"] % 1 == 0).all():
+        frame["leverage"] = frame["leverage"].astype("int64")
+    return frame
 
 
 def at_risk(levels: pd.DataFrame, price: float, target: float) -> float:

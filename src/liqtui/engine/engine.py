@@ -13,6 +13,7 @@ one of its books changes.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -25,7 +26,7 @@ from liqtui.engine.oi import OITracker, pct_change
 from liqtui.engine.realized import ALL, RealizedTotals
 from liqtui.engine.views import (
     IMBALANCE_BANDS_PCT, OI_WINDOWS, BookView, Cluster, CrossAsset, LevelRow, LevelsView, MarketView,
-    OIView, RealizedView, SweepRecord, SymbolView, VenueMarket,
+    WINDOW_MS, OIView, RealizedView, SweepRecord, SymbolView, VenueMarket,
 )
 
 SWEEPS_KEPT = 64  # per venue and symbol
@@ -79,6 +80,40 @@ class _Sweep:
         )
 
 
+class _LevelTable:
+    """The price-independent part of a LevelsView (rows, largest and significant rows per side),
+    cached until a book or the shown sweeps change; clusters are placed against the price per view."""
+
+    def __init__(self, rows: tuple[LevelRow, ...]) -> None:
+        self.rows = rows
+        self._largest: dict[Side, tuple[float, float] | None] = {}
+        self._significant: dict[Side, tuple[list[float], list[float]]] = {}
+        for side, attr in ((Side.LONG, "long_usd"), (Side.SHORT, "short_usd")):
+            live = [(getattr(r, attr), r.price) for r in rows if getattr(r, attr) > 0]
+            largest = max(live, key=lambda x: (x[0], -x[1])) if live else None
+            self._largest[side] = largest
+            cut = SIGNIFICANT_SHARE * largest[0] if largest else 0.0
+            significant = [(p, u) for u, p in live if u >= cut]  # ascending price, as the rows are
+            self._significant[side] = ([p for p, _u in significant], [u for _p, u in significant])
+
+    def max_pain(self, side: Side, price: float | None) -> Cluster | None:
+        largest = self._largest[side]
+        return None if largest is None else Cluster(side, largest[1], largest[0], _distance(largest[1], price))
+
+    def nearest(self, side: Side, price: float | None) -> Cluster | None:
+        """The significant row closest to the price on the side where that side liquidates."""
+        prices, usds = self._significant[side]
+        if price is None or not prices:
+            return None
+        if side is Side.LONG:
+            i = bisect_left(prices, price) - 1  # longs below the price
+        else:
+            i = bisect_right(prices, price)  # shorts above it
+        if not 0 <= i < len(prices):
+            return None
+        return Cluster(side, prices[i], usds[i], _distance(prices[i], price))
+
+
 class _VenueSymbol:
     """The level model's live state for one venue and symbol."""
 
@@ -122,7 +157,8 @@ class Engine:
         self._models_state: dict[tuple[str, str], _VenueSymbol] = {}
         self._symbols: dict[str, None] = {}  # insertion-ordered set
         self._grids: dict[str, float] = {}
-        self._rows_cache: dict[tuple[str, float], tuple[tuple, tuple]] = {}
+        self._rows_cache: dict[tuple[str, float], tuple[tuple, dict]] = {}
+        self._levels_cache: dict[tuple[str, float], tuple[tuple, _LevelTable]] = {}
 
     # --- configuration ------------------------------------------------------------------------
 
@@ -356,8 +392,6 @@ class Engine:
         return (*rows, self._oi_all(symbol, rows, now_ms, regime_window))
 
     def _oi_all(self, symbol: str, rows: list[OIView], now_ms: int, regime_window: str) -> OIView:
-        from liqtui.engine.views import WINDOW_MS
-
         if not rows:
             return OIView(ALL, symbol, None, None, None, {w: None for w in OI_WINDOWS}, None, None)
         changes: dict[str, float | None] = {}
@@ -403,61 +437,47 @@ class Engine:
         return merged
 
     def _levels(self, symbol: str, price: float | None, grid: float, window: str, now_ms: int) -> LevelsView:
-        from liqtui.engine.views import WINDOW_MS
-
         states = self._symbol_states(symbol)
-        merged = self._level_rows(symbol, grid, states)
         sweeps = sorted(
             (sw for _v, s in states for sw in s.sweeps),
             key=lambda sw: (sw.time, sw.venue, sw.side.value), reverse=True,
         )
-        swept: dict[int, list[float]] = {}
         since = now_ms - WINDOW_MS[window]
-        for sw in sweeps:
-            if not since <= sw.time <= now_ms:
-                continue
+        shown = [sw for sw in sweeps if since <= sw.time <= now_ms]
+        key = (
+            tuple((v, s.book.version) for v, s in states),
+            tuple((id(sw), len(sw.fills)) for sw in shown),
+        )
+        cached = self._levels_cache.get((symbol, grid))
+        if cached is None or cached[0] != key:
+            cached = (key, self._level_table(symbol, grid, states, shown))
+            self._levels_cache[(symbol, grid)] = cached
+        table = cached[1]
+        return LevelsView(
+            symbol=symbol, price=price, grid=grid, rows=table.rows,
+            venues=tuple(v for v, s in states if s.step_time is not None),
+            max_pain_long=table.max_pain(Side.LONG, price),
+            max_pain_short=table.max_pain(Side.SHORT, price),
+            nearest_long=table.nearest(Side.LONG, price),
+            nearest_short=table.nearest(Side.SHORT, price),
+            imbalance=self._imbalance(symbol, price),
+            sweeps=tuple(sw.record() for sw in sweeps),
+        )
+
+    def _level_table(self, symbol: str, grid: float, states: list, shown: list[_Sweep]) -> _LevelTable:
+        merged = self._level_rows(symbol, grid, states)
+        swept: dict[int, list[float]] = {}
+        for sw in shown:
             slot = 0 if sw.side is Side.LONG else 1
             for p, usd in zip(sw.consumed.prices, sw.consumed.usds):
                 swept.setdefault(math.floor(p / grid), [0.0, 0.0, 0.0])[slot] += usd
             for p, usd in sw.fills:
                 swept.setdefault(math.floor(p / grid), [0.0, 0.0, 0.0])[2] += usd
         rows = tuple(
-            LevelRow(
-                _clean(i * grid),
-                *(merged.get(i) or (0.0, 0.0)),
-                *(swept.get(i) or (0.0, 0.0, 0.0)),
-            )
+            LevelRow(_clean(i * grid), *(merged.get(i) or (0.0, 0.0)), *(swept.get(i) or (0.0, 0.0, 0.0)))
             for i in sorted(set(merged) | set(swept))
         )
-        venues = tuple(v for v, s in states if s.step_time is not None)
-        return LevelsView(
-            symbol=symbol, price=price, grid=grid, rows=rows, venues=venues,
-            **self._clusters(rows, price),
-            imbalance=self._imbalance(symbol, price),
-            sweeps=tuple(sw.record() for sw in sweeps),
-        )
-
-    def _clusters(self, rows: tuple[LevelRow, ...], price: float | None) -> dict:
-        out: dict = {}
-        for side, attr in ((Side.LONG, "long_usd"), (Side.SHORT, "short_usd")):
-            live = [(getattr(r, attr), r.price) for r in rows if getattr(r, attr) > 0]
-            name = side.value
-            if not live:
-                out[f"max_pain_{name}"] = out[f"nearest_{name}"] = None
-                continue
-            usd, at = max(live, key=lambda x: (x[0], -x[1]))
-            out[f"max_pain_{name}"] = Cluster(side, at, usd, _distance(at, price))
-            if price is None:
-                out[f"nearest_{name}"] = None
-                continue
-            significant = [(u, p) for u, p in live if u >= SIGNIFICANT_SHARE * usd]
-            beyond = [(u, p) for u, p in significant if (p < price if side is Side.LONG else p > price)]
-            if not beyond:
-                out[f"nearest_{name}"] = None
-                continue
-            u, p = min(beyond, key=lambda x: abs(x[1] - price))
-            out[f"nearest_{name}"] = Cluster(side, p, u, _distance(p, price))
-        return out
+        return _LevelTable(rows)
 
     def _imbalance(self, symbol: str, price: float | None) -> dict[float, float | None]:
         out: dict[float, float | None] = {}

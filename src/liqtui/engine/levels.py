@@ -109,13 +109,17 @@ class Consumed:
 class _SideLevels:
     """One side's levels, per tier: sorted keys (price for longs, -price for shorts) and raw notionals."""
 
-    __slots__ = ("sign", "keys", "raws", "raw_total")
+    __slots__ = ("sign", "keys", "raws", "raw_total", "top")
 
     def __init__(self, sign: float, n_tiers: int) -> None:
         self.sign = sign  # +1 longs, -1 shorts: key = sign x price, price reaches the highest keys first
         self.keys = [array("d") for _ in range(n_tiers)]
         self.raws = [array("d") for _ in range(n_tiers)]
         self.raw_total = 0.0
+        self.top = -math.inf  # the highest key of any tier: one comparison tells a step sweeps nothing
+
+    def reset_top(self) -> None:
+        self.top = max((keys[-1] for keys in self.keys if keys), default=-math.inf)
 
 
 class LevelBook:
@@ -127,8 +131,8 @@ class LevelBook:
         self._longs = _SideLevels(1.0, len(model.tiers))
         self._shorts = _SideLevels(-1.0, len(model.tiers))
         self._sides = {Side.LONG: self._longs, Side.SHORT: self._shorts}
-        self._tier_params = [(t.weight, t.long_factor, t.short_factor) for t in model.tiers]
         self._scale = 1.0
+        self._rebuild_slots()
         self.added_usd = 0.0  # everything ever added (the invariant: live <= added)
         self.version = 0  # bumps on every change, for caches
         self._rows: dict[float, dict[int, list[float]]] = {}  # grid -> row -> [long raw, short raw, n long, n short]
@@ -144,14 +148,16 @@ class LevelBook:
             levels.raws = [levels.raws[i] if i is not None else array("d") for i in order] + [levels.raws[i] for i in kept]
         # Tiers that no longer get new positions stay (weight 0) until their levels are swept.
         self.model = LevelModel(tuple(tiers), model.maintenance_margin, model.long_share)
-        self._tier_params = [(t.weight, t.long_factor, t.short_factor) for t in self.model.tiers]
+        self._rebuild_slots()
+        for levels in self._sides.values():
+            levels.reset_top()
         self.version += 1
 
     # --- the step -----------------------------------------------------------------------------
 
     def step(self, low: float, high: float, price: float, oi_change: float) -> list[Consumed]:
         """One model step: consume what the price range crossed, then add or remove ``oi_change`` x price."""
-        swept = self.consume(low, high)
+        swept = self.consume(low, high) if (self._longs.top >= low or self._shorts.top >= -high) else []
         if oi_change > 0.0:
             self.add(price, oi_change * price)
         elif oi_change < 0.0:
@@ -161,19 +167,14 @@ class LevelBook:
     def consume(self, low: float, high: float) -> list[Consumed]:
         """Sweep every long level >= ``low`` and every short level <= ``high``."""
         out = []
-        longs = self._consume_side(Side.LONG, self._longs, low)
-        if longs is not None:
-            out.append(longs)
-        shorts = self._consume_side(Side.SHORT, self._shorts, -high)
-        if shorts is not None:
-            out.append(shorts)
+        if self._longs.top >= low:
+            out.append(self._consume_side(Side.LONG, self._longs, low))
+        if self._shorts.top >= -high:
+            out.append(self._consume_side(Side.SHORT, self._shorts, -high))
         return out
 
-    def _consume_side(self, side: Side, levels: _SideLevels, threshold: float) -> Consumed | None:
-        # Fast exit: a side is untouched unless some tier's nearest level is at or past the threshold.
+    def _consume_side(self, side: Side, levels: _SideLevels, threshold: float) -> Consumed:
         hit = [t for t, keys in enumerate(levels.keys) if keys and keys[-1] >= threshold]
-        if not hit:
-            return None
         usd_raw, lo_key, hi_key = 0.0, math.inf, -math.inf
         kept_keys, kept_raws = array("d"), array("d")
         for t in hit:
@@ -193,7 +194,8 @@ class LevelBook:
                 kept_keys.extend(gone_keys)
                 kept_raws.extend(gone_raws)
         levels.raw_total -= usd_raw
-        if not any(levels.keys):
+        levels.reset_top()
+        if levels.top == -math.inf:
             levels.raw_total = 0.0  # no float residue once a side is empty
         self.version += 1
         sign, scale = levels.sign, self._scale
@@ -207,32 +209,44 @@ class LevelBook:
         """New positions of ``usd`` notional opened at ``price`` (both sides, per ``long_share``)."""
         if not (usd > 0.0 and price > 0.0):
             return
-        scale, share = self._scale, self.model.long_share
-        long_raw, short_raw = usd * share / scale, usd * (1.0 - share) / scale
+        base = usd / self._scale
+        for factor, share, keys, raws in self._slots:
+            key = price * factor
+            # A level above every older one of its tier (common after a rise) needs no bisect.
+            if not keys or key >= keys[-1]:
+                keys.append(key)
+                raws.append(base * share)
+            else:
+                j = bisect_right(keys, key)
+                keys.insert(j, key)
+                raws.insert(j, base * share)
+        if self._rows:
+            for factor, share, _keys, _raws in self._slots:
+                self._row_add(1.0 if factor > 0 else -1.0, price * factor, base * share, 1)
         longs, shorts = self._longs, self._shorts
-        lks, lrs, sks, srs = longs.keys, longs.raws, shorts.keys, shorts.raws
-        tracking = bool(self._rows)
-        for t, (weight, long_factor, short_factor) in enumerate(self._tier_params):
-            if not weight > 0.0:
-                continue
-            if long_raw > 0.0:
-                key, raw, keys = price * long_factor, long_raw * weight, lks[t]
-                j = bisect_right(keys, key)
-                keys.insert(j, key)
-                lrs[t].insert(j, raw)
-                if tracking:
-                    self._row_add(1.0, key, raw, 1)
-            if short_raw > 0.0:
-                key, raw, keys = -price * short_factor, short_raw * weight, sks[t]
-                j = bisect_right(keys, key)
-                keys.insert(j, key)
-                srs[t].insert(j, raw)
-                if tracking:
-                    self._row_add(-1.0, key, raw, 1)
-        longs.raw_total += long_raw
-        shorts.raw_total += short_raw
+        long_share = self.model.long_share
+        longs.raw_total += base * long_share
+        shorts.raw_total += base * (1.0 - long_share)
+        if self._top_long_factor * price > longs.top:
+            longs.top = self._top_long_factor * price
+        if -self._top_short_factor * price > shorts.top:
+            shorts.top = -self._top_short_factor * price
         self.added_usd += usd
         self.version += 1
+
+    def _rebuild_slots(self) -> None:
+        """The flat (key factor, share of new notional, keys, raws) list ``add`` walks, one per side and tier."""
+        share = self.model.long_share
+        slots = []
+        for t, tier in enumerate(self.model.tiers):
+            if tier.weight > 0.0 and share > 0.0:
+                slots.append((tier.long_factor, tier.weight * share, self._longs.keys[t], self._longs.raws[t]))
+            if tier.weight > 0.0 and share < 1.0:
+                slots.append((-tier.short_factor, tier.weight * (1.0 - share), self._shorts.keys[t], self._shorts.raws[t]))
+        self._slots = slots
+        live = [t for t in self.model.tiers if t.weight > 0.0]
+        self._top_long_factor = max((t.long_factor for t in live), default=0.0) if share > 0.0 else -math.inf
+        self._top_short_factor = min((t.short_factor for t in live), default=0.0) if share < 1.0 else math.inf
 
     def remove(self, usd: float) -> None:
         """Positions of ``usd`` notional closed: every live level shrinks by the same fraction."""
@@ -253,6 +267,7 @@ class LevelBook:
         self._sides = {Side.LONG: self._longs, Side.SHORT: self._shorts}
         self._scale = 1.0
         self._rows = {grid: {} for grid in self._rows}
+        self._rebuild_slots()
         self.version += 1
 
     def _fold_scale(self) -> None:
@@ -260,6 +275,7 @@ class LevelBook:
         for levels in self._sides.values():
             levels.raws = [array("d", (r * scale for r in raws)) for raws in levels.raws]
             levels.raw_total *= scale
+        self._rebuild_slots()
         for rows in self._rows.values():
             for row in rows.values():
                 row[0] *= scale
@@ -297,6 +313,17 @@ class LevelBook:
             for tier, keys, raws in zip(self.model.tiers, levels.keys, levels.raws):
                 for key, raw in zip(keys, raws):
                     yield key * levels.sign, side, tier.leverage, raw * scale
+
+    @property
+    def scale(self) -> float:
+        return self._scale
+
+    def tier_arrays(self) -> Iterator[tuple[Side, float, float, array, array]]:
+        """Per side and tier: (side, leverage, sign, keys, raw notionals). Price = key x sign and
+        USD = raw x ``scale``. The arrays are the book's own: copy them before the next step."""
+        for side, levels in self._sides.items():
+            for tier, keys, raws in zip(self.model.tiers, levels.keys, levels.raws):
+                yield side, tier.leverage, levels.sign, keys, raws
 
     def columns(self) -> dict[str, list]:
         """The live levels as columns (price, side, leverage, notional_usd), built without per-row tuples."""

@@ -41,13 +41,15 @@ def pct_change(now: float | None, then: float | None) -> float | None:
 
 
 class _Track:
-    __slots__ = ("times", "bases", "usds", "hours")
+    __slots__ = ("times", "bases", "usds", "hours", "version", "range_cache")
 
     def __init__(self) -> None:
         self.times = array("q")
         self.bases = array("d")
         self.usds = array("d")
         self.hours: dict[int, list] = {}  # hour -> [low, low time, high, high time]
+        self.version = 0
+        self.range_cache: tuple = ((), None)  # (version, first hour, last hour) -> range of whole hours
 
 
 class OITracker:
@@ -83,6 +85,7 @@ class OITracker:
             del track.times[:i], track.bases[:i], track.usds[:i]
 
     def _add_hour(self, track: _Track, base: float, time_ms: int) -> None:
+        track.version += 1
         hour = time_ms // HOUR_MS
         b = track.hours.get(hour)
         if b is None:
@@ -140,19 +143,31 @@ class OITracker:
         return None if sample is None else sample[1]
 
     def _range(self, venue: str, symbol: str, now_ms: int) -> tuple:
+        """(low, low time, high, high time) of the base OI within the lookback ending at ``now_ms``."""
         track = self._tracks[(venue, symbol)]
         first, last = (now_ms - self.lookback_ms) // HOUR_MS, now_ms // HOUR_MS
-        low = high = None
-        low_t = high_t = None
-        for hour in sorted(track.hours):
-            if hour < first or hour > last:
-                continue
-            b = track.hours[hour]
-            if b[1] <= now_ms and (low is None or b[0] < low):
-                low, low_t = b[0], b[1]
-            if b[3] <= now_ms and (high is None or b[2] > high):
-                high, high_t = b[2], b[3]
-        return low, low_t, high, high_t
+        key = (track.version, first, last)
+        if track.range_cache[0] != key:  # whole hours before the current one: cached until a sample lands
+            extremes = [b for h, b in track.hours.items() if first <= h < last]
+            track.range_cache = (key, _extremes(extremes))
+        low, high = track.range_cache[1]
+        current = track.hours.get(last)
+        # The current hour is partial: its low/high count only if they happened by ``now_ms``.
+        if current is not None and current[1] <= now_ms and (low is None or (current[0], current[1]) < low):
+            low = (current[0], current[1])
+        if current is not None and current[3] <= now_ms and (high is None or (current[2], -current[3]) > high):
+            high = (current[2], -current[3])
+        return (
+            low[0] if low else None, low[1] if low else None,
+            high[0] if high else None, -high[1] if high else None,
+        )
+
+
+def _extremes(buckets: list[list]) -> tuple:
+    """Lowest (value, time) and highest (value, -time): ties go to the earliest sample."""
+    if not buckets:
+        return None, None
+    return min((b[0], b[1]) for b in buckets), max((b[2], -b[3]) for b in buckets)
 
 
 def _price(base: float, usd: float) -> float | None:
