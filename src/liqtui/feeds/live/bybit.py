@@ -147,7 +147,13 @@ class Bybit(VenueAdapter):
     def is_heartbeat(self, message: Any) -> bool:
         return isinstance(message, dict) and (message.get("op") in ("pong", "ping", "subscribe") or message.get("ret_msg") == "pong")
 
-    def liquidation_symbols(self, watchlist: list[str]) -> list[str]:
+    async def liquidation_symbols(self, exchange: Any, watchlist: list[str]) -> list[str]:
+        if not self.top_symbols:
+            try:
+                payload = await exchange.publicGetV5MarketTickers({"category": "linear"})
+                self.top_symbols = self._top_by_turnover((payload.get("result") or {}).get("list") or [])
+            except Exception:
+                pass  # the watchlist alone, until a market poll has ranked the symbols
         symbols = [s for s in watchlist if s in self.markets.by_symbol]
         for symbol in self.top_symbols:
             if symbol not in symbols:
@@ -178,20 +184,25 @@ class Bybit(VenueAdapter):
         rows = ((payload or {}).get("result") or {}).get("list") or []
         wanted = set(symbols)
         events: list[OpenInterest | Ticker] = []
-        turnover: list[tuple[float, str]] = []
         for row in rows:
             market = self.markets.by_id.get(str(row.get("symbol")))
-            if market is None:
-                continue
-            turnover.append((fnum(row.get("turnover24h")) or 0.0, market.symbol))
-            if market.symbol in wanted:
+            if market is not None and market.symbol in wanted:
                 oi, ticker = market_from_ticker(row, market, now_ms)
                 events.append(ticker)
                 if oi is not None:
                     events.append(oi)
-        turnover.sort(reverse=True)
-        self.top_symbols = [symbol for _, symbol in turnover[:TOP_SYMBOLS]]
+        if rows:
+            self.top_symbols = self._top_by_turnover(rows)
         return events
+
+    def _top_by_turnover(self, rows: list[dict[str, Any]]) -> list[str]:
+        ranked = []
+        for row in rows:
+            market = self.markets.by_id.get(str(row.get("symbol")))
+            if market is not None:
+                ranked.append((fnum(row.get("turnover24h")) or 0.0, market.symbol))
+        ranked.sort(reverse=True)
+        return [symbol for _, symbol in ranked[:TOP_SYMBOLS]]
 
     async def fetch_oi_history(self, exchange: Any, symbol: str, since_ms: int, now_ms: int, closes: dict[int, float]) -> list[OpenInterest]:
         market = self.markets.by_symbol.get(symbol)

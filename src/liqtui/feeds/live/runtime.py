@@ -44,6 +44,10 @@ from liqtui.feeds.live.markets import MarketIndex
 from liqtui.feeds.live.venue import VenueAdapter
 
 
+ALL_KINDS = frozenset({"liquidations", "prices", "book", "market", "history"})
+WEBSOCKET_KINDS = frozenset({"liquidations", "prices", "book"})
+
+
 @dataclass(frozen=True)
 class Timings:
     """Every delay of the worker, in seconds; tests shorten them."""
@@ -135,8 +139,10 @@ class VenueFeed:
         timings: Timings | None = None,
         focus: str | None = None,
         symbols: list[str] | None = None,
+        kinds: frozenset[str] = ALL_KINDS,
     ) -> None:
         self.adapter = adapter
+        self.kinds = kinds
         self.venue = adapter.venue
         self.settings = settings
         self.venue_settings: VenueSettings = settings.venues.get(self.venue, VenueSettings())
@@ -148,6 +154,7 @@ class VenueFeed:
         self.health = VenueHealth()
         self.exchange: Any = None
         self.markets_ready = asyncio.Event()
+        self.first_poll_done = asyncio.Event()  # the first market poll ended (well or not)
         self.last_data_ms: int | None = None  # last data frame on any socket of the venue
         self.ws_live = False
         self.frames_since_failure = 0
@@ -219,16 +226,18 @@ class VenueFeed:
             self.report("all", FeedState.CONNECTING, "subscribing")
             self.last_data_ms = now_ms()  # the watchdog counts silence from here
             self.ws_live = False
-            tasks = [
-                asyncio.create_task(self._supervise("all", self._liquidations), name=f"{self.venue}:liquidations"),
-                asyncio.create_task(self._supervise("all", self._prices), name=f"{self.venue}:prices"),
-                asyncio.create_task(self._market_loop(), name=f"{self.venue}:market"),
-                asyncio.create_task(self._history(), name=f"{self.venue}:history"),
-                asyncio.create_task(self._watchdog(), name=f"{self.venue}:watchdog"),
-            ]
-            if not self.adapter.has_liquidations:
+            bodies: dict[str, Callable[[], Awaitable[None]]] = {
+                "liquidations": lambda: self._supervise("all", self._liquidations),
+                "prices": lambda: self._supervise("all", self._prices),
+                "market": self._market_loop,
+                "history": self._history,
+            }
+            tasks = [asyncio.create_task(body(), name=f"{self.venue}:{kind}") for kind, body in bodies.items() if kind in self.kinds]
+            if self.kinds & WEBSOCKET_KINDS:
+                tasks.append(asyncio.create_task(self._watchdog(), name=f"{self.venue}:watchdog"))
+            if "liquidations" in self.kinds and not self.adapter.has_liquidations:
                 self.report("liquidations", FeedState.DOWN, self.adapter.no_liquidations_reason)
-            if self.focus:
+            if self.focus and "book" in self.kinds:
                 self._start_book(self.focus)
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:
@@ -344,7 +353,7 @@ class VenueFeed:
     async def _liquidations(self) -> None:
         if not self.adapter.has_liquidations:
             await asyncio.Event().wait()  # nothing to subscribe, ever
-        symbols = self.adapter.liquidation_symbols(self._listed(self.wanted))
+        symbols = await self.adapter.liquidation_symbols(self.exchange, self._listed(self.wanted))
         await self.adapter.watch_liquidations(self.exchange, symbols)
 
     async def _prices(self) -> None:
@@ -368,7 +377,7 @@ class VenueFeed:
     # ------------------------------------------------------------------ order book
     def set_focus(self, symbol: str) -> None:
         self.focus = symbol
-        if self.markets_ready.is_set():
+        if self.markets_ready.is_set() and "book" in self.kinds:
             self._start_book(symbol)
 
     def _start_book(self, symbol: str) -> None:
@@ -439,6 +448,7 @@ class VenueFeed:
                     self._last_ok[kind] = now_ms()
                     self.report(kind, FeedState.LIVE, f"polled every {delay:g} s", self._last_ok[kind])
             self.poll_latency_ms = took
+            self.first_poll_done.set()
             await asyncio.sleep(delay)  # the next poll is scheduled when this one ends: never overlapping
 
     def _rest_call(self, poll: "_PollOutcome") -> Callable[..., Awaitable[Any]]:

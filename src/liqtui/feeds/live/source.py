@@ -18,7 +18,7 @@ from liqtui.feeds.live.binanceusdm import BinanceUsdm
 from liqtui.feeds.live.bybit import Bybit
 from liqtui.feeds.live.hyperliquid import Hyperliquid
 from liqtui.feeds.live.okx import Okx
-from liqtui.feeds.live.runtime import Timings, VenueFeed, now_ms
+from liqtui.feeds.live.runtime import ALL_KINDS, Timings, VenueFeed, now_ms
 from liqtui.feeds.live.venue import VenueAdapter
 
 ADAPTERS: dict[str, type[VenueAdapter]] = {
@@ -40,9 +40,11 @@ class LiveSource:
         symbols: list[str] | None = None,
         timings: Timings | None = None,
         focus: str | None = None,
+        kinds: frozenset[str] = ALL_KINDS,
     ) -> None:
         """``venues``: a subset of the enabled venues; ``symbols``: what to poll and stream
-        prices for (default: the watchlist and the cross-asset strip)."""
+        prices for (default: the watchlist and the cross-asset strip); ``kinds``: which data to run
+        (``runtime.ALL_KINDS``; headless commands run only what they print)."""
         self.settings = settings
         chosen = venues if venues is not None else settings.enabled_venues
         unknown = [v for v in chosen if v not in ADAPTERS]
@@ -51,7 +53,7 @@ class LiveSource:
         self.timings = timings or Timings.from_settings(settings)
         self.focus = focus or (settings.watchlist[0] if settings.watchlist else None)
         self.feeds: dict[str, VenueFeed] = {
-            venue: VenueFeed(ADAPTERS[venue](), settings, _not_running, timings=self.timings, focus=self.focus, symbols=symbols)
+            venue: VenueFeed(ADAPTERS[venue](), settings, _not_running, timings=self.timings, focus=self.focus, symbols=symbols, kinds=kinds)
             for venue in chosen
         }
 

@@ -71,7 +71,8 @@ class VenueAdapter:
     async def watch_liquidations(self, exchange: Any, symbols: list[str]) -> None:
         raise NotImplementedError
 
-    def liquidation_symbols(self, watchlist: list[str]) -> list[str]:
+    async def liquidation_symbols(self, exchange: Any, watchlist: list[str]) -> list[str]:
+        """The symbols whose liquidations to subscribe (venues with an all-symbol stream ignore it)."""
         return watchlist
 
     async def watch_book(self, exchange: Any, symbol: str, now_ms: int) -> BookSnapshot:

@@ -1,0 +1,133 @@
+"""`liqtui tail`: every liquidation as it arrives, from every enabled venue, headless.
+
+Text by default (aligned; coloured by side when stdout is a terminal and NO_COLOR is unset), or
+one JSON object per line with ``--json``::
+
+    {"venue": "binanceusdm", "symbol": "BTC/USDT:USDT", "side": "long", "price": 91234.5,
+     "qty": 0.25, "usd": 22808.6, "time": 1790000000123, "sampled": true}
+
+``side`` is the side of the position that was liquidated; ``sampled`` marks venues that push at
+most one liquidation per symbol per second (totals from them are lower bounds). Venue health
+changes go to stderr, so `liqtui tail --json | jq` sees only liquidations. Hyperliquid has no
+public liquidation feed: stderr says so once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections import Counter
+from typing import TextIO
+
+from liqtui.config import Settings
+from liqtui.domain.events import Event, FeedStatus, Liquidation, Side
+from liqtui.commands._live import (
+    CommandError,
+    add_venue_symbol_arguments,
+    chosen_venues,
+    health_line,
+    print_err,
+    resolve_symbols,
+    run_source,
+    split_symbols,
+    wait_markets,
+)
+
+HEALTH_KINDS = ("all", "liquidations")
+RED, GREEN, DIM, RESET = "\x1b[31m", "\x1b[32m", "\x1b[2m", "\x1b[0m"
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument("--json", action="store_true", help="one JSON object per line (for jq)")
+    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
+    parser.add_argument("--min-usd", type=float, default=0.0, metavar="X", help="only liquidations of at least X USD")
+    add_venue_symbol_arguments(parser, symbols_help="only these symbols (BTC, ETHUSDT, SOL/USDT:USDT, ...)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        return asyncio.run(_tail(args, settings, sys.stdout))
+    except CommandError as exc:
+        print_err(f"liqtui: {exc}")
+        return 2
+    except BrokenPipeError:  # `| head` closed the pipe: a normal way to stop
+        _silence_stdout()
+        return 0
+
+
+def format_json(liq: Liquidation) -> str:
+    return json.dumps(
+        {"venue": liq.venue, "symbol": liq.symbol, "side": liq.side.value, "price": liq.price, "qty": liq.qty,
+         "usd": round(liq.usd, 2), "time": liq.time, "sampled": liq.sampled},
+        separators=(", ", ": "),
+    )
+
+
+def format_text(liq: Liquidation, colour: bool) -> str:
+    clock = time.strftime("%H:%M:%S", time.gmtime(liq.time / 1000)) + f".{liq.time % 1000:03d}"
+    side = "LONG" if liq.side is Side.LONG else "SHORT"
+    mark = "~" if liq.sampled else " "
+    line = f"{clock}  {liq.venue:<11}  {liq.symbol:<16}  {side:<5}  {liq.qty:>14,.4f} @ {liq.price:>12,.6g}  ${liq.usd:>13,.0f} {mark}"
+    if colour:
+        # liquidated longs are forced sells (red), liquidated shorts forced buys (green)
+        line = (RED if liq.side is Side.LONG else GREEN) + line + RESET
+    return line
+
+
+async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from liqtui.feeds.live.source import LiveSource
+
+    venues = chosen_venues(args, settings)
+    wanted = split_symbols(args.symbols)
+    # Liquidations, and the price stream whose steady traffic tells a live venue from a dead one.
+    source = LiveSource(settings, venues=venues, symbols=wanted or None, kinds=frozenset({"liquidations", "prices"}))
+    colour = not args.json and out.isatty() and not os.environ.get("NO_COLOR")
+    counts: Counter[str] = Counter()
+    allowed: dict[str, set[str]] | None = None
+    if not args.json:
+        print_err("liqtui: tail of live liquidations; side = the position liquidated; ~ = sampled (at most 1/s per symbol)")
+
+    def emit(event: Event) -> None:
+        if isinstance(event, FeedStatus):
+            if event.kind in HEALTH_KINDS:
+                print_err(health_line(event))
+            return
+        if not isinstance(event, Liquidation) or event.usd < args.min_usd:
+            return
+        if allowed is not None and event.symbol not in allowed.get(event.venue, ()):
+            return
+        counts[event.venue] += 1
+        out.write((format_json(event) if args.json else format_text(event, colour)) + "\n")
+        out.flush()
+
+    async def until() -> None:
+        nonlocal allowed
+        started = time.monotonic()
+        if wanted:
+            await wait_markets(source, timeout=30)
+            allowed = resolve_symbols(source, wanted)
+        if args.duration is not None:
+            await asyncio.sleep(max(0.0, args.duration - (time.monotonic() - started)))
+        else:
+            await asyncio.Event().wait()
+
+    try:
+        await run_source(source, emit, until)
+    finally:
+        skipped = sum(f.counters.malformed + f.counters.handler_errors for f in source.feeds.values())
+        summary = ", ".join(f"{venue} {counts[venue]}" for venue in venues)
+        print_err(f"liqtui: {sum(counts.values())} liquidations ({summary}); {skipped} malformed frames skipped")
+    return 0
+
+
+def _silence_stdout() -> None:
+    # Python would complain again when flushing stdout at exit.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
