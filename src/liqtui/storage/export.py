@@ -6,13 +6,12 @@ Order books come out long: one row per level (``side`` bid/ask, ``level`` 0 = be
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from liqtui.storage.rows import BY_KIND, check_kinds, has_market
+from liqtui.storage.rows import BY_KIND, check_kinds, has_market, unpack_levels
 from liqtui.storage.schema import open_for_reading, store_errors
 
 EXPORT_KINDS = ("liquidations", "oi", "tickers", "books", "bars", "status")
@@ -56,7 +55,7 @@ def _books(df: pd.DataFrame) -> pd.DataFrame:
     # Vectorised: a month of books is tens of millions of levels.
     parts = []
     for side, column in (("bid", "bids"), ("ask", "asks")):
-        levels = [np.frombuffer(zlib.decompress(blob), dtype="<f8").reshape(-1, 2) for blob in df[column]]
+        levels = [np.asarray(unpack_levels(blob), dtype=np.float64).reshape(-1, 2) for blob in df[column]]
         counts = np.array([len(x) for x in levels], dtype=np.int64)
         flat = np.concatenate(levels) if levels else np.empty((0, 2))
         parts.append(

@@ -10,7 +10,8 @@ Used in-process by the desk (``record = true``) and by ``liqtui record``::
 A background thread commits the buffer every ``flush_interval`` seconds (0.25 s), one transaction
 per batch, so a killed process loses at most the events of the last interval. Order books are
 stored at most once per ``book_interval_ms`` per venue and symbol (by event time), cut to 50
-levels per side. A write error stops recording and is kept in ``error`` (a ``StoreError``) for the
+levels per side, and kept ``book_retention_days`` (3) instead of ``retention_days`` (30).
+A write error stops recording and is kept in ``error`` (a ``StoreError``) for the
 caller to show; the caller's loop keeps running and later events are counted in ``dropped``.
 """
 
@@ -43,6 +44,7 @@ class Recorder:
         path: str | Path,
         *,
         retention_days: float = 30.0,
+        book_retention_days: float | None = 3.0,
         flush_interval: float = 0.25,
         book_interval_ms: int = 1000,
         background: bool = True,
@@ -50,6 +52,12 @@ class Recorder:
     ) -> None:
         self.path = Path(path).expanduser()
         self.retention_days = retention_days
+        # Books are ~80 % of a recording's bytes: a month of them is ~16 GB for the default
+        # watchlist, three days ~1.6 GB (README "Recording"). Never longer than everything else.
+        self.book_retention_days = (
+            None if book_retention_days is None or retention_days <= 0
+            else min(book_retention_days, retention_days)
+        )
         self.flush_interval = flush_interval
         self.book_interval_ms = book_interval_ms
         self.written: Counter[str] = Counter()  # rows committed per kind
@@ -179,7 +187,9 @@ class Recorder:
             if self._conn is None or self.error is not None:
                 return
             try:
-                retention.prune(self._conn, self.retention_days)
+                retention.prune(
+                    self._conn, self.retention_days, book_retention_days=self.book_retention_days
+                )
             except sqlite3.OperationalError:
                 pass  # locked by another writer: the next round prunes
             except sqlite3.Error as exc:

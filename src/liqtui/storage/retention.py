@@ -1,5 +1,8 @@
 """Retention: rows older than the retention window are deleted so a recording stays bounded.
 
+Order books take most of the bytes (bench/bench_storage.py), so the recorder keeps them for a
+shorter time (``Recorder(book_retention_days=...)``, 3 days by default).
+
 The window is measured back from the newest event in the file (not from the wall clock), so the
 same file prunes the same way wherever and whenever it is opened. Freed pages are reused by new
 rows; when more than a quarter of the file is free it is handed back to the filesystem.
@@ -21,21 +24,30 @@ def newest_time(conn: sqlite3.Connection) -> int | None:
     return max(known) if known else None
 
 
-def prune(conn: sqlite3.Connection, retention_days: float, now_ms: int | None = None) -> int:
+def prune(
+    conn: sqlite3.Connection,
+    retention_days: float,
+    now_ms: int | None = None,
+    book_retention_days: float | None = None,
+) -> int:
     """Delete rows older than ``retention_days`` before ``now_ms`` (default: the newest event).
 
-    Returns the number of rows deleted. ``retention_days <= 0`` keeps everything.
+    Order books, four fifths of the bytes of a recording, can be kept for a shorter
+    ``book_retention_days`` (None: as long as everything else). A retention ``<= 0`` keeps
+    everything. Returns the number of rows deleted.
     """
-    if retention_days <= 0:
-        return 0
     now_ms = newest_time(conn) if now_ms is None else now_ms
     if now_ms is None:
         return 0
-    cutoff = now_ms - int(retention_days * DAY_MS)
+    cutoffs = {}
+    for table in EVENT_TABLES:
+        days = book_retention_days if table == "books" and book_retention_days is not None else retention_days
+        if days > 0:
+            cutoffs[table] = now_ms - int(days * DAY_MS)
     deleted = 0
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for table in EVENT_TABLES:
+        for table, cutoff in cutoffs.items():
             deleted += conn.execute(f"DELETE FROM {table} WHERE time < ?", (cutoff,)).rowcount
         conn.execute("COMMIT")
     except BaseException:

@@ -164,3 +164,17 @@ def test_the_recorder_prunes_on_open_with_its_retention(tmp_path):
     from liqtui.storage import describe
 
     assert describe(path).start_ms >= T0
+
+
+def test_books_are_kept_for_their_shorter_retention(tmp_path):
+    from liqtui.storage import describe, read_events
+
+    path = tmp_path / "r.sqlite"
+    day = retention.DAY_MS
+    with Recorder(path, retention_days=0) as recorder:
+        for e in stream(seconds=5, seed=3, start=T0 - 5 * day) + stream(seconds=5, seed=4, start=T0):
+            recorder.add(e)
+    Recorder(path, retention_days=30, book_retention_days=3).close()
+    books = list(read_events(path, kinds=["books"]))
+    assert books and min(b.time for b in books) >= T0
+    assert describe(path).start_ms == T0 - 5 * day  # everything else is kept 30 days
