@@ -22,3 +22,15 @@ def make_app(*, mode: str = "DEMO", settings: Settings | None = None, layout: st
 
 def notifications(app: LiqtuiApp) -> list[str]:
     return [n.message for n in app._notifications]
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0) -> bool:
+    """Let the app run until ``condition()`` holds (generous: CI machines are slow)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await pilot.pause(0.05)
+    return True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import make_app, notifications
+from helpers import make_app, notifications, wait_for
 
 from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.ui.screens import HelpScreen, PromptScreen, SymbolPicker
@@ -199,8 +199,7 @@ async def test_p_pauses_the_display_while_data_keeps_flowing():
         app.source.queue.put_nowait(status)
         for _ in range(3):
             app.render_tick()
-        await pilot.pause(0.05)
-        assert status in app.engine.applied  # data reached the engine
+        assert await wait_for(pilot, lambda: status in app.engine.applied)  # data reached the engine
         assert len(app.engine.calls) == calls  # but no view was built or pushed
         await pilot.press("p")
         assert not app.paused

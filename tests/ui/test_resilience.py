@@ -4,7 +4,7 @@ a live desk that hears from no venue offers the demo instead of switching to it 
 from __future__ import annotations
 
 from fakes import FakeSource
-from helpers import make_app, notifications
+from helpers import make_app, notifications, wait_for
 
 import liqtui.ui.app as desk_app
 from liqtui.domain.events import FeedState, FeedStatus, Ticker
@@ -15,7 +15,7 @@ async def test_a_failing_source_is_reported_and_the_desk_stays_up():
     app = make_app()
     app.source.fail_with = ConnectionError("venue exploded")
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: any("source stopped" in n for n in notifications(app)))
         assert app.is_running
         assert any("source stopped" in n and "venue exploded" in n for n in notifications(app))
         await pilot.press("right_square_bracket")
@@ -75,8 +75,7 @@ async def test_an_event_the_engine_rejects_is_skipped_and_the_stream_goes_on():
         status = FeedStatus("bybit", FeedState.LIVE, 1)
         app.source.queue.put_nowait(Ticker("bybit", "BTC/USDT:USDT", 1, last=1.0))
         app.source.queue.put_nowait(status)
-        await pilot.pause(0.1)
-        assert status in app.engine.applied
+        assert await wait_for(pilot, lambda: status in app.engine.applied)
         assert len([n for n in notifications(app) if "skipped" in n]) == 1
 
 
@@ -98,8 +97,7 @@ async def test_a_silent_live_desk_offers_the_demo_and_switches_only_when_asked(m
     app.engine.feeds = (FeedStatus("bybit", FeedState.CONNECTING, 0),
                         FeedStatus("okx", FeedState.RECONNECTING, 0, "attempt 2, next try in 4 s"))
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause(0.5)
-        assert isinstance(app.screen, OfferDemoScreen)
+        assert await wait_for(pilot, lambda: isinstance(app.screen, OfferDemoScreen))
         assert app.source.mode == "LIVE"  # nothing changes until the user says so
         reason = str(app.screen.query_one("#offer-reason").render())
         assert "No venue has answered" in reason and "okx: reconnecting attempt 2" in reason
@@ -107,8 +105,9 @@ async def test_a_silent_live_desk_offers_the_demo_and_switches_only_when_asked(m
         await pilot.pause()
         assert app.source is demo
         assert app.recorder is None  # simulated data never goes into the live recording
+        seen = app.events_seen
         demo.queue.put_nowait(Ticker("bybit", "BTC/USDT:USDT", 1, last=1.0))
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: app.events_seen > seen)
         assert not recorded
         app.render_tick()
         assert "DEMO" in app.query_one("#header").text
@@ -119,6 +118,7 @@ async def test_a_live_desk_that_hears_data_does_not_offer_the_demo(monkeypatch):
     app = make_app(mode="LIVE", demo=lambda: FakeSource())
     async with app.run_test(size=(120, 30)) as pilot:
         app.source.queue.put_nowait(Ticker("bybit", "BTC/USDT:USDT", 1, last=1.0))
+        assert await wait_for(pilot, lambda: app.data_seen)
         await pilot.pause(0.6)
         assert not isinstance(app.screen, OfferDemoScreen)
         assert app.source.mode == "LIVE"
@@ -129,8 +129,7 @@ async def test_keep_waiting_leaves_the_live_source_running(monkeypatch):
     app = make_app(mode="LIVE", demo=lambda: FakeSource())
     app.engine.feeds = ()
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause(0.5)
-        assert isinstance(app.screen, OfferDemoScreen)
+        assert await wait_for(pilot, lambda: isinstance(app.screen, OfferDemoScreen))
         await pilot.press("w")
         await pilot.pause()
         assert not isinstance(app.screen, OfferDemoScreen)
