@@ -182,6 +182,8 @@ class DemoMarket:
         ]
         self._pair_by_key = {(p.venue, p.symbol): p for p in self._pairs}
         self.focus = unified(focus) if focus else self._symbols[0]
+        # Busier markets: venues drift further apart from the mid, and faster.
+        self._basis_mult = math.sqrt(self.rate.vol_mult)
         self.oi_ms = max(1000, int(self.settings.oi_poll_seconds * 1000))
         self.forced_log: deque[ForcedOrder] = deque(maxlen=log_size)
         self._sampled: dict[tuple[str, str], tuple] = {}
@@ -308,6 +310,7 @@ class DemoMarket:
                 self._backfill_minute(pair, o, h, low, c, t_open, bars, events)
         for pair in self._pairs:
             pair.price = math.exp(pair.sym.x + pair.basis)
+            self._seed_recent_stretched(pair)
             pair.bar = [pair.price, pair.price, pair.price, pair.price, 0.0]
             pair.bar_start = self.start_ms
             pair.next_ticker = self.start_ms + pair.offset
@@ -322,6 +325,12 @@ class DemoMarket:
             entry = pair.sym.inst.price * math.exp(self.rng.gauss(0, 0.02))
             side = Side.LONG if self.rng.random() < 0.5 else Side.SHORT
             self._add_position(pair, side, entry, stock_usd / 60)
+
+    def _seed_recent_stretched(self, pair: _Pair) -> None:
+        """The last few seconds' stretched positions, which the minute-step backfill swept too eagerly."""
+        usd = pair.open_usd_per_s * 3 * self.rate.stretched_share
+        for i in range(20):
+            self._add_stretched(pair, Side.LONG if i % 2 else Side.SHORT, usd / 20)
 
     def _backfill_path(self, sym: _Symbol, minutes: int) -> list[tuple[float, float, float, float]]:
         """Minute OHLC of the mid, ending at the instrument's start price (built backwards from it)."""
@@ -355,7 +364,7 @@ class DemoMarket:
         pair.book.sweep_longs(low)  # liquidations before the start reach nobody's tape
         pair.book.sweep_shorts(h)
         activity = 1.0 + abs(math.log(c / o)) / math.sqrt(pair.sym.h0 * 60)
-        self._open_cohorts(pair, (o + h + low + c) / 4, pair.open_usd_per_s * 60 * min(activity, 3.0) / 1.8)
+        self._open_cohorts(pair, (o + h + low + c) / 4, c, pair.open_usd_per_s * 60 * min(activity, 3.0) / 1.8)
         pair.book.decay(math.exp(-60 / self.rate.lifetime_s))
         self._drift_background(pair, 60.0)
         volume = pair.sym.inst.volume_usd * VOLUME_SHARE[pair.venue] / 1440 * min(activity, 3.0) / 1.8
@@ -373,9 +382,19 @@ class DemoMarket:
             base = pair.oi_base()
             events.append(OpenInterest(pair.venue, pair.symbol, base, base * c, t_close))
 
-    def _open_cohorts(self, pair: _Pair, price: float, usd: float) -> None:
-        """Backfill: one minute's new positions, split by side and leverage tier."""
+    def _open_cohorts(self, pair: _Pair, price: float, close: float, usd: float) -> None:
+        """Backfill: one minute's new positions, split by side and leverage tier (and stretched ones).
+
+        Tier positions open at the minute's typical price; stretched ones are placed from the close
+        (they are only a few bps from liquidation, so the close is the price they survived).
+        """
         long_share = min(0.8, max(0.2, self.settings.levels.long_share + self.rng.gauss(0, 0.08)))
+        stretched = usd * self.rate.stretched_share
+        usd -= stretched
+        pair.price = close
+        for side, share in ((Side.LONG, long_share), (Side.SHORT, 1 - long_share)):
+            for _ in range(3):
+                self._add_stretched(pair, side, stretched * share / 3)
         prev = 0.0
         for tier, cum in zip(pair.tiers, pair.tier_cdf):
             weight, prev = cum - prev, cum
@@ -434,7 +453,8 @@ class DemoMarket:
         sym.y += (1 - PERMANENT_IMPACT) * impact - decay
         ret += impact - decay
         sym.second_return += ret
-        shock = abs(ret) / (math.sqrt(sym.h0 * dt) + 1e-12)
+        # Books thin on moves the current volatility does not explain, and refill afterwards.
+        shock = abs(ret) / (sym.sigma * math.sqrt(dt) + 1e-12)
         if shock > 3:
             sym.liquidity *= math.exp(-0.03 * (shock - 3))
         sym.liquidity = max(MIN_LIQUIDITY, min(1.0, sym.liquidity + (1 - sym.liquidity) * dt / LIQUIDITY_REFILL_S))
@@ -450,7 +470,7 @@ class DemoMarket:
 
     def _tick_pair(self, pair: _Pair, t_prev: int, t: int, dt: float, out: list[Event]) -> None:
         sym = pair.sym
-        sd = BASIS_SD[pair.venue]
+        sd = BASIS_SD[pair.venue] * self._basis_mult
         pair.basis += -pair.basis * dt / BASIS_HALF_LIFE_S + sd * math.sqrt(2 * dt / BASIS_HALF_LIFE_S) * self.rng.gauss(0, 1)
         price = pair.price = math.exp(sym.x + sym.y + pair.basis)
         bar = pair.bar
@@ -462,7 +482,7 @@ class DemoMarket:
         swept = pair.book.sweep(price)
         if swept:
             self._liquidate(pair, swept, t_prev, t, out)
-        activity = min(3.0, sym.sigma / math.sqrt(sym.h0))
+        activity = min(1.5, sym.sigma / math.sqrt(sym.h0))
         self._open_positions(pair, t, activity)
         pair.book.decay(math.exp(-dt / self.rate.lifetime_s))
         volume = pair.sym.inst.volume_usd * VOLUME_SHARE[pair.venue] / 86_400 * dt * activity
@@ -531,7 +551,7 @@ class DemoMarket:
         remaining, n, cap = usd, 0, self.rate.max_orders_per_row
         while remaining > 0:
             n += 1
-            size = median * self.rng.lognormvariate(0, 1.3)
+            size = median * math.exp(self.rng.gauss(0, 1.3))
             if n >= cap or size >= remaining * 0.9 or remaining - size < 50:
                 yield remaining
                 return

@@ -1,0 +1,321 @@
+"""The demo market: deterministic, tapes like the real streams, liquidations where levels are crossed."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import Counter
+
+import pytest
+
+from liqtui.config import settings_from_dict
+from liqtui.domain.events import (
+    BookSnapshot,
+    FeedState,
+    FeedStatus,
+    Liquidation,
+    OpenInterest,
+    PriceBar,
+    Side,
+    Ticker,
+)
+from liqtui.feeds.base import EventSource
+from liqtui.feeds.demo import DEFAULT_START_MS, DemoMarket, DemoSource
+from liqtui.feeds.demo_positions import liquidation_price
+
+BTC = "BTC/USDT:USDT"
+
+
+def _market(seed: int = 0, rate: str = "busy", hours: float = 1.0, **kwargs) -> DemoMarket:
+    # One hour of backfill keeps these tests fast; the default day is covered once below.
+    return DemoMarket(seed=seed, rate=rate, backfill_hours=hours, **kwargs)
+
+
+def _liquidations(events) -> list[Liquidation]:
+    return [e for e in events if isinstance(e, Liquidation)]
+
+
+# ----- determinism ------------------------------------------------------------------------------
+
+
+def test_same_seed_gives_exactly_the_same_events():
+    a, b = _market(seed=11), _market(seed=11)
+    first = a.start_events() + a.step(30_000)
+    second = b.start_events() + b.step(30_000)
+    assert len(first) > 1_000
+    assert first == second
+
+
+def test_a_different_seed_gives_different_events():
+    a, b = _market(seed=1), _market(seed=2)
+    assert a.start_events() + a.step(10_000) != b.start_events() + b.step(10_000)
+
+
+def test_step_sizes_do_not_change_the_sequence():
+    a, b = _market(seed=5), _market(seed=5)
+    by_ticks = [e for _ in range(50) for e in a.step(200)]
+    at_once = b.advance_to(DEFAULT_START_MS + 10_000)
+    assert by_ticks == at_once
+
+
+# ----- the start: feed states and backfill ------------------------------------------------------
+
+
+def test_start_events_say_live_simulated_and_hyperliquid_has_no_liquidation_feed():
+    statuses = [e for e in _market().start_events() if isinstance(e, FeedStatus)]
+    live = {s.venue for s in statuses if s.state is FeedState.LIVE}
+    assert live == {"binanceusdm", "bybit", "okx", "hyperliquid"}
+    assert all(s.detail == "simulated" for s in statuses if s.state is FeedState.LIVE)
+    down = [s for s in statuses if s.state is FeedState.DOWN]
+    assert [(s.venue, s.kind, s.detail) for s in down] == [
+        ("hyperliquid", "liquidations", "no public liquidation feed")
+    ]
+
+
+def test_backfill_gives_a_day_of_five_minute_bars_and_oi_ending_at_the_start_price():
+    market = DemoMarket(seed=3)
+    events = market.start_events()
+    bars = [e for e in events if isinstance(e, PriceBar) and e.venue == "binanceusdm" and e.symbol == BTC]
+    oi = [e for e in events if isinstance(e, OpenInterest) and e.venue == "binanceusdm" and e.symbol == BTC]
+    assert len(bars) == len(oi) == 288
+    assert all(b.time < DEFAULT_START_MS for b in bars) and oi[-1].time == DEFAULT_START_MS
+    assert [b.time for b in bars] == sorted(b.time for b in bars)
+    assert all(b.low <= min(b.open, b.close) and b.high >= max(b.open, b.close) for b in bars)
+    assert bars[-1].close == pytest.approx(82_800, rel=0.003)
+    # Binance BTC OI like the article's ~100k+ BTC, not a toy number.
+    assert 60_000 < oi[-1].base < 160_000
+
+
+# ----- tapes like the real streams --------------------------------------------------------------
+
+
+def test_binance_and_okx_are_sampled_one_per_symbol_per_second_bybit_complete_hyperliquid_silent():
+    market = _market(seed=4, rate="stress")
+    events = market.start_events() + market.step(5_000)
+    liqs = _liquidations(events)
+    per_second = Counter((e.venue, e.symbol, e.time // 1000) for e in liqs)
+    sampled = [e for e in liqs if e.venue in ("binanceusdm", "okx")]
+    assert sampled and all(e.sampled for e in sampled)
+    assert max(n for (venue, _, _), n in per_second.items() if venue in ("binanceusdm", "okx")) == 1
+    bybit = [e for e in liqs if e.venue == "bybit"]
+    assert bybit and not any(e.sampled for e in bybit)
+    assert max(n for (venue, _, _), n in per_second.items() if venue == "bybit") > 1
+    assert not any(e.venue == "hyperliquid" for e in liqs)
+    # ... yet positions are liquidated on Hyperliquid too (its price and OI feel them).
+    assert any(f.venue == "hyperliquid" for f in market.forced_log)
+
+
+def test_a_sampled_tape_pushes_the_latest_order_of_each_second():
+    market = _market(seed=4, rate="stress", log_size=1_000_000)
+    liqs = _liquidations(market.step(5_000))
+    orders = [f for f in market.forced_log if f.venue == "binanceusdm"]
+    for shown in (e for e in liqs if e.venue == "binanceusdm"):
+        same_second = [f for f in orders if f.symbol == shown.symbol and f.time // 1000 == shown.time // 1000]
+        assert (shown.price, shown.usd, shown.time) == (same_second[-1].price, same_second[-1].usd, same_second[-1].time)
+        assert shown.recv_time >= (shown.time // 1000 + 1) * 1000  # pushed once the second is over
+
+
+def test_stress_produces_at_least_2000_liquidations_every_second():
+    market = _market(seed=0, rate="stress")
+    start = market.now_ms
+    per_second = Counter(e.time // 1000 for e in _liquidations(market.step(10_000)))
+    counts = [per_second.get(start // 1000 + i, 0) for i in range(10)]
+    assert min(counts) >= 2_000, counts
+
+
+def test_rates_order_calm_below_busy_below_stress():
+    counts = {}
+    for rate in ("calm", "busy", "stress"):
+        market = _market(seed=2, rate=rate, log_size=1_000_000)
+        market.step(5_000 if rate == "stress" else 120_000)
+        counts[rate] = len(market.forced_log)
+    per_minute = {"calm": counts["calm"] / 2, "busy": counts["busy"] / 2, "stress": counts["stress"] * 12}
+    assert per_minute["calm"] < per_minute["busy"] < per_minute["stress"]
+
+
+# ----- liquidations happen where levels are crossed ---------------------------------------------
+
+
+def test_every_liquidation_is_at_or_beyond_a_crossed_liquidation_level():
+    market = _market(seed=6, rate="stress", log_size=1_000_000)
+    liqs = _liquidations(market.step(5_000))
+    assert len(market.forced_log) > 1_000
+    for order in market.forced_log:
+        if order.side is Side.LONG:
+            # every long in the row had its liquidation price >= level_low >= the venue's price
+            assert order.price <= order.trigger_price <= order.level_low < order.level_high
+        else:
+            assert order.price >= order.trigger_price >= order.level_high > order.level_low
+    logged = {(f.venue, f.symbol, f.side, f.price, f.usd, f.time) for f in market.forced_log}
+    assert all((e.venue, e.symbol, e.side, e.price, e.usd, e.time) in logged for e in liqs)
+
+
+def test_a_position_is_liquidated_when_price_crosses_its_liquidation_price_not_before():
+    market = _market(seed=8, rate="calm")
+    market.step(1_000)
+    entry = market.price("bybit", BTC)
+    liq = market.open_position("bybit", BTC, Side.LONG, 50, 40e6)
+    assert liq == pytest.approx(liquidation_price(entry, Side.LONG, 50, 0.004))
+    assert liq == pytest.approx(entry * (1 - 1 / 50) / (1 - 0.004))
+
+    def ours(order) -> bool:
+        return order.side is Side.LONG and order.venue == "bybit" and order.level_low <= liq < order.level_high
+
+    market.step(2_000)
+    assert not any(ours(o) for o in market.forced_log) and market.price("bybit", BTC) > liq
+    market.push(BTC, -4.0, 10_000)
+    lowest = math.inf
+    for _ in range(150):
+        market.step(100)
+        lowest = min(lowest, market.price("bybit", BTC))
+    assert lowest < liq
+    hits = [o for o in market.forced_log if ours(o)]
+    assert hits and sum(o.usd for o in hits) > 30e6  # the 40M position (a little decayed) went
+    assert all(o.trigger_price <= liq for o in hits)
+
+
+def test_oi_rises_when_positions_open_and_falls_when_they_are_liquidated():
+    market = _market(seed=9, rate="calm")
+    market.step(1_000)
+    before = market.open_interest("okx", BTC)
+    market.open_position("okx", BTC, Side.SHORT, 25, 500e6)
+    added = 500e6 / market.price("okx", BTC)
+    assert market.open_interest("okx", BTC) == pytest.approx(before + added, rel=1e-6)
+    samples = [e for e in market.step(16_000) if isinstance(e, OpenInterest) and e.venue == "okx" and e.symbol == BTC]
+    assert samples and samples[-1].base > before + 0.9 * added
+    high = market.open_interest("okx", BTC)
+    market.push(BTC, +6.0, 10_000)
+    market.step(20_000)
+    assert market.open_interest("okx", BTC) < high - 0.8 * added
+    assert any(o.side is Side.SHORT and o.venue == "okx" and o.usd > 0 for o in market.forced_log)
+
+
+def test_cascade_feedback_forced_orders_push_price_further():
+    # The same selloff with and without a crowd of longs just below: the crowd makes it go further.
+    def low_after_selloff(crowd: bool) -> float:
+        market = _market(seed=12, rate="calm")
+        market.step(1_000)
+        if crowd:
+            price = market.price("binanceusdm", BTC)
+            for leverage in (40, 45, 50, 55, 60, 70, 80):
+                for venue in ("binanceusdm", "bybit", "okx"):
+                    market.open_position(venue, BTC, Side.LONG, leverage, 150e6)
+            assert price
+        market.push(BTC, -2.5, 5_000)
+        low = math.inf
+        for _ in range(100):
+            market.step(100)
+            low = min(low, market.mid(BTC))
+        return low
+
+    assert low_after_selloff(True) < low_after_selloff(False) * 0.998
+
+
+# ----- books, tickers ---------------------------------------------------------------------------
+
+
+def test_books_are_sorted_with_the_venue_depth_and_follow_the_focus():
+    market = _market(seed=10)
+    books = [e for e in market.step(10_000) if isinstance(e, BookSnapshot)]
+    for book in books:
+        bids, asks = [p for p, _ in book.bids], [p for p, _ in book.asks]
+        assert bids == sorted(bids, reverse=True) and asks == sorted(asks)
+        assert len(set(bids)) == len(bids) and len(set(asks)) == len(asks)
+        assert bids[0] < asks[0]
+        assert all(size > 0 for _, size in book.bids + book.asks)
+        assert len(book.bids) == len(book.asks) == (20 if book.venue == "hyperliquid" else 50)
+    per_symbol = Counter(b.symbol for b in books if b.venue == "bybit")
+    assert per_symbol[BTC] >= 30  # the focus: a few a second
+    assert 0 < per_symbol["ETH/USDT:USDT"] <= 3
+    market.set_focus("ETH/USDT:USDT")
+    later = Counter(b.symbol for b in market.step(10_000) if isinstance(b, BookSnapshot) and b.venue == "bybit")
+    assert later["ETH/USDT:USDT"] >= 30 and later[BTC] <= 3
+    with pytest.raises(ValueError, match="no DOGE"):
+        market.set_focus("DOGE/USDT:USDT")
+
+
+def test_books_thin_out_in_a_fast_move():
+    market = _market(seed=13, rate="calm")
+    def depth() -> float:
+        books = [e for e in market.step(1_000) if isinstance(e, BookSnapshot) and e.symbol == BTC]
+        return sum(s for b in books for _, s in b.bids + b.asks) / len(books)
+    normal = depth()
+    market.push(BTC, -3.0, 3_000)
+    market.step(2_000)
+    assert depth() < 0.8 * normal
+    market.step(90_000)
+    assert depth() > 0.8 * normal  # refilled
+
+
+def test_tickers_every_second_with_funding_times_and_volume_shares_like_the_article():
+    market = _market(seed=14, hours=24)
+    tickers = [e for e in market.step(10_000) if isinstance(e, Ticker) and e.symbol == BTC]
+    per_venue = Counter(t.venue for t in tickers)
+    assert all(9 <= n <= 11 for n in per_venue.values()) and len(per_venue) == 4
+    last = {t.venue: t for t in tickers}
+    for venue, t in last.items():
+        hours = 1 if venue == "hyperliquid" else 8
+        assert t.next_funding_time % (hours * 3_600_000) == 0
+        assert 0 < t.next_funding_time - t.time <= hours * 3_600_000
+        assert t.last == pytest.approx(t.mark, rel=0.001) and t.index == pytest.approx(t.last, rel=0.003)
+        assert abs(t.funding_rate) < 0.001 and abs(t.change_24h_pct) < 30
+    volume = {v: last[v].volume_24h_usd for v in last}
+    assert volume["binanceusdm"] > volume["okx"] > volume["bybit"] > volume["hyperliquid"] > 0
+    prices = {v: t.last for v, t in last.items()}
+    assert len(set(prices.values())) > 1  # each venue has its own price
+    assert max(prices.values()) / min(prices.values()) < 1.005
+
+
+def test_symbols_are_the_watchlist_then_the_cross_assets_and_unknown_ones_still_price():
+    settings = settings_from_dict({"watchlist": ["BTC", "ZZZ/USDT:USDT"], "cross_assets": ["BTC/USDT:USDT", "XAUT"]})
+    market = DemoMarket(settings, seed=1, backfill_hours=0.5)
+    assert market.symbols() == ["BTC/USDT:USDT", "ZZZ/USDT:USDT", "XAUT/USDT:USDT"]
+    assert market.mid("ZZZ/USDT:USDT") > 0
+    assert DemoMarket(settings, seed=1, backfill_hours=0.5).mid("ZZZ/USDT:USDT") == market.mid("ZZZ/USDT:USDT")
+
+
+def test_disabled_venues_are_left_out():
+    settings = settings_from_dict({"venues": {"okx": {"enabled": False}}})
+    market = DemoMarket(settings, seed=1, backfill_hours=0.5)
+    assert "okx" not in {getattr(e, "venue", None) for e in market.start_events() + market.step(5_000)}
+
+
+def test_unknown_rate_is_one_clear_error():
+    with pytest.raises(ValueError, match="unknown demo rate 'wild'"):
+        DemoMarket(rate="wild")
+
+
+# ----- the event source -------------------------------------------------------------------------
+
+
+async def test_demo_source_streams_the_market_and_says_demo():
+    source = DemoSource(seed=3, realtime=False, backfill_hours=1)
+    assert isinstance(source, EventSource) and source.mode == "DEMO"
+    assert source.symbols()[0] == BTC and source.now_ms() == DEFAULT_START_MS
+    events = []
+    task = asyncio.create_task(source.run(events.append))
+    for _ in range(2_000):
+        await asyncio.sleep(0)
+        if source.now_ms() >= DEFAULT_START_MS + 5_000:
+            break
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert source.now_ms() >= DEFAULT_START_MS + 5_000
+    kinds = Counter(type(e).__name__ for e in events)
+    assert kinds["FeedStatus"] == 5 and kinds["Ticker"] > 50 and kinds["BookSnapshot"] > 50
+    reference = DemoMarket(seed=3, backfill_hours=1)
+    expected = reference.start_events() + reference.advance_to(source.now_ms())
+    assert events == expected  # the source adds nothing and loses nothing
+
+
+async def test_demo_source_in_real_time_follows_the_wall_clock_times_speed():
+    source = DemoSource(seed=3, realtime=True, speed=20, backfill_hours=0.5)
+    task = asyncio.create_task(source.run(lambda event: None))
+    await asyncio.sleep(0.5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    simulated = source.now_ms() - DEFAULT_START_MS
+    # 0.5 s of wall time at 20x is about 10 s simulated; generous bounds (loaded CI machines).
+    assert 1_000 <= simulated <= 12_000
