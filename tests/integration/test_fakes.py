@@ -414,3 +414,91 @@ async def test_hyperliquid_ws_subscription_response_ping_and_pushes(fake_exchang
             assert await fake.push(fake.asset_ctx_frame("BTC")) == 0  # nobody subscribed to it
             assert await fake.push(fake.book_update_frame("SOL", asks=[[140.05, 3.0]])) == 1
             assert (await ws.receive_json(timeout=5))["data"]["levels"][1][0] == {"px": "140.05", "sz": "3.00", "n": 1}
+
+
+async def until(predicate, timeout: float = WATCH_TIMEOUT, what: str = "condition"):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+# ccxt 4.5.90 keeps every Binance frame and every Bybit entry in its cache, but parses only
+# details[0] of an OKX liquidation-orders message (DOMAIN.md): the fake sends all of them.
+CCXT_KEEPS_OF_THREE = {"binanceusdm": 3, "bybit": 3, "okx": 1}
+
+
+@pytest.mark.parametrize("venue", LIQUIDATION_VENUES)
+async def test_liquidation_frames_carry_every_entry_in_the_venue_batching(venue, fake_exchange, ccxt_client):
+    fake = await fake_exchange(venue)
+    exchange = ccxt_client(fake, **FAST)
+    await exchange.load_markets()
+    pending = asyncio.ensure_future(exchange.watch_liquidations(fake.unified("ETH")))
+    await fake.wait_subscribed(SPEC[venue]["liquidation_topic"].replace("BTC", "ETH"))
+    entries = [dict(side="long", price=3100.0, qty=1.0, time_ms=1_790_000_000_001),
+               dict(side="short", price=3300.0, qty=2.0, time_ms=1_790_000_000_002),
+               dict(side="long", price=3050.0, qty=3.0, time_ms=1_790_000_000_003)]
+    frames = fake.liquidation_frames("ETH", entries)
+    assert len(frames) == (3 if venue == "binanceusdm" else 1)
+    assert await fake.push_many(frames) == len(frames)
+    await watch(pending)
+    await until(lambda: len(exchange.liquidations) >= CCXT_KEEPS_OF_THREE[venue], what="ccxt to parse the frames")
+    kept = list(exchange.liquidations)
+    assert [l["timestamp"] for l in kept] == [1_790_000_000_001, 1_790_000_000_002, 1_790_000_000_003][:len(kept)]
+    assert [l["price"] for l in kept] == [3100.0, 3300.0, 3050.0][:len(kept)]
+
+
+async def test_binance_mark_price_and_ticker_array_streams(fake_exchange, ccxt_client):
+    fake = await fake_exchange("binanceusdm")
+    exchange = ccxt_client(fake, **FAST)
+    await exchange.load_markets()
+    marks = asyncio.ensure_future(exchange.watch_mark_prices())
+    assert await fake.wait_subscribed("markPrice") == "!markPrice@arr@1s"
+    fake.set_price("ETH", 3_333.3)
+    fake.set_funding_rate("ETH", 0.0002)
+    await fake.push(fake.mark_price_frame())
+    marks = await watch(marks)
+    assert marks["ETH/USDT:USDT"]["markPrice"] == pytest.approx(3_333.3)
+    assert marks["ETH/USDT:USDT"]["info"]["r"] == "0.00020000"
+    tickers = asyncio.ensure_future(exchange.watch_tickers(params={"name": "ticker"}))
+    await fake.wait_subscribed("!ticker@arr")
+    await fake.push(fake.ticker_frame(["SOL", "BTC"]))
+    tickers = await watch(tickers)
+    assert {"SOL/USDT:USDT", "BTC/USDT:USDT"} <= set(tickers)
+    assert tickers["SOL/USDT:USDT"]["baseVolume"] == pytest.approx(25_000_000)
+    minis = asyncio.ensure_future(exchange.watch_tickers())  # ccxt's default: !miniTicker@arr
+    await fake.wait_subscribed("!miniTicker@arr")
+    await fake.push(fake.mini_ticker_frame(["ETH"]))
+    assert (await watch(minis))["ETH/USDT:USDT"]["last"] == pytest.approx(3_333.3)
+
+
+async def test_bybit_ticker_snapshot_then_delta_merge(fake_exchange, ccxt_client):
+    fake = await fake_exchange("bybit")
+    exchange = ccxt_client(fake, **FAST)
+    ticker = await watch(exchange.watch_ticker("BTC/USDT:USDT"))  # answered by the snapshot on subscribe
+    assert (ticker["last"], float(ticker["info"]["openInterest"])) == (95_000, 80_000)
+    fake.set_open_interest("BTC", 81_234.5)
+    fake.set_price("BTC", 96_000)
+    pending = asyncio.ensure_future(exchange.watch_ticker("BTC/USDT:USDT"))
+    await asyncio.sleep(0.05)
+    await fake.push(fake.ticker_delta_frame("BTC", ["openInterest", "openInterestValue"]))
+    ticker = await watch(pending)
+    assert float(ticker["info"]["openInterest"]) == 81_234.5
+    assert ticker["last"] == 95_000  # not in the delta: ccxt keeps the snapshot's value
+
+
+async def test_websocket_handshake_429_and_ccxt_waits_retry_after_before_redialing(fake_exchange, ccxt_client):
+    fake = await fake_exchange("bybit")
+    exchange = ccxt_client(fake, **FAST)
+    await exchange.load_markets()
+    fake.fail_next("/v5/public/*", status=429, retry_after=1)
+    with pytest.raises(ccxt.NetworkError, match="429"):
+        await watch(exchange.watch_order_book("BTC/USDT:USDT"))
+    assert fake.ws_connections == 0
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await watch(exchange.watch_order_book("BTC/USDT:USDT"))
+    assert fake.ws_connections == 1
+    assert loop.time() - started >= 0.9  # ccxt 4.5.90 honours the handshake's Retry-After

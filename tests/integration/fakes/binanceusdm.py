@@ -11,7 +11,8 @@ markPrice, tickers) and ``/public/ws/<n>`` (depth), one connection per stream in
 ``/ws`` and ``/ws/<stream>`` work too. Requests ``{"method":"SUBSCRIBE","params":[...],"id":1}``
 answer ``{"result":null,"id":1}``; the server sends websocket PING frames (Binance: every 3 minutes).
 Frames: ``forceOrder`` (object, also on ``!forceOrder@arr``), ``depthUpdate`` (U/u/pu chained on
-the REST snapshot's lastUpdateId), ``markPriceUpdate`` list, ``24hrTicker`` list.
+the REST snapshot's lastUpdateId), ``markPriceUpdate`` list, ``24hrTicker`` / ``24hrMiniTicker`` lists.
+Binance sends one liquidation per frame, so ``liquidation_frame_multi`` returns a list of frames.
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ class BinanceUsdmFake(FakeExchange):
         }.get(path)
 
     def error_body(self, status, message, code):
-        if status in (418, 429):
+        if status == 418:
+            return {"code": -1003, "msg": message or f"Way too many requests; IP(127.0.0.1) banned until {now_ms() + 120_000}. Please use the websocket for live updates to avoid bans."}
+        if status == 429:
             return {"code": -1003, "msg": message or "Too many requests; current limit of IP(127.0.0.1) is 2400 requests per minute. Please use WebSocket Streams for live updates to avoid polling the API."}
         if status == 404:
             return {"code": -5000, "msg": message or "Path not found"}
@@ -242,9 +245,14 @@ class BinanceUsdmFake(FakeExchange):
             "q": fmt(qty, coin.lot), "p": fmt(bankruptcy, coin.tick), "ap": fmt(price, coin.tick), "X": "FILLED",
             "l": fmt(qty, coin.lot), "z": fmt(qty, coin.lot), "T": time_ms}}
 
-    def liquidation_frame_multi(self, entries: list[dict]) -> list[dict]:
-        """Binance has one liquidation per frame: a list of frames, one per entry (kwargs of liquidation_frame)."""
-        return [self.liquidation_frame(**entry) for entry in entries]
+    def liquidation_frame_multi(self, symbol: str, entries: list[dict], time_ms: int | None = None) -> list[dict]:
+        """Binance carries ONE liquidation per frame, so this is a LIST of ``forceOrder`` frames, one
+        per entry (``side``, ``price``, ``qty``, optional ``time_ms``); push them with ``push_many``."""
+        return [self.liquidation_frame(symbol, **{"time_ms": time_ms, **entry}) for entry in entries]
+
+    def liquidation_frames(self, symbol: str, entries: list[dict]) -> list[dict]:
+        """The frames that carry ``entries`` as the venue would send them (here: one per entry)."""
+        return self.liquidation_frame_multi(symbol, entries)
 
     def book_update_frame(self, symbol: str, bids: list | None = None, asks: list | None = None,
                           time_ms: int | None = None, *, gap: bool = False) -> dict:
@@ -269,6 +277,11 @@ class BinanceUsdmFake(FakeExchange):
         return [{"e": "markPriceUpdate", "E": time_ms, "s": f"{c.base}USDT", "p": fmt(c.price, c.tick / 100),
                  "ap": fmt(c.price, c.tick / 100), "P": fmt(c.price, c.tick / 100), "i": fmt(c.price * 0.9999, c.tick / 100),
                  "r": f"{c.funding_rate:.8f}", "T": _next_funding(time_ms)} for c in coins]
+
+    def mini_ticker_frame(self, symbols: list[str] | None = None, time_ms: int | None = None) -> list[dict]:
+        """The ``!miniTicker@arr`` payload (ccxt's default for watch_tickers): ``24hrMiniTicker`` events."""
+        return [{"e": "24hrMiniTicker", "E": t["E"], "s": t["s"], "c": t["c"], "o": t["o"], "h": t["h"], "l": t["l"],
+                 "v": t["v"], "q": t["q"]} for t in self.ticker_frame(symbols, time_ms)]
 
     def ticker_frame(self, symbols: list[str] | None = None, time_ms: int | None = None) -> list[dict]:
         """The ``!ticker@arr`` payload: a list of ``24hrTicker`` events."""

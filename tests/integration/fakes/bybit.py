@@ -322,6 +322,15 @@ class BybitFake(FakeExchange):
                 "data": {"s": f"{coin.base}USDT", "b": self._levels(coin, bids), "a": self._levels(coin, asks),
                          "u": coin.book_id, "seq": coin.book_id * 10}, "cts": now - 1}
 
+    def ticker_delta_frame(self, symbol: str, fields: list[str], time_ms: int | None = None) -> dict:
+        """A ``tickers.{SYMBOL}`` delta carrying only ``fields`` (e.g. ["lastPrice", "openInterest"])
+        at the fake's current state; ccxt merges deltas into the last snapshot."""
+        coin = self.coin(symbol)
+        full = self._ticker(coin, "linear")
+        data = {"symbol": full["symbol"], **{name: full[name] for name in fields}}
+        now = now_ms() if time_ms is None else time_ms
+        return {"topic": f"tickers.{coin.base}USDT", "type": "delta", "data": data, "cs": coin.book_id, "ts": now}
+
     def ticker_frame(self, symbol: str, time_ms: int | None = None) -> dict:
         """A ``tickers.{SYMBOL}`` snapshot (price, mark, OI in base coin and USD, funding)."""
         coin = self.coin(symbol)
