@@ -7,7 +7,10 @@ the same events reproduces the same numbers exactly.
 
 ``apply`` is O(1) per event apart from the level-model step on an OI sample (a few bisects).
 ``view`` is built from incrementally kept aggregates; the level rows of a symbol are cached until
-one of its books changes.
+one of its books changes. ``view("all", now)`` gives the realized totals across every symbol.
+
+Symbols are grouped by their exact ccxt unified symbol: venues quoting the same coin under another
+symbol (``BTC/USDC:USDC`` on Hyperliquid) are summed with ``BTC/USDT:USDT`` only if the feed maps them.
 """
 
 from __future__ import annotations
@@ -259,6 +262,9 @@ class Engine:
         if price is None:
             return
         if state.oi_base is not None and state.step_time is not None:
+            half_life_ms = self.level_settings.half_life_hours * 3_600_000
+            if half_life_ms > 0:
+                state.book.decay(0.5 ** ((oi.time - state.step_time) / half_life_ms))
             low, high = min(state.low, price), max(state.high, price)
             swept = state.book.step(low, high, price, oi.base - state.oi_base)
             for consumed in swept:

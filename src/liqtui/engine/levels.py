@@ -261,6 +261,18 @@ class LevelBook:
         if self._scale < _RENORMALIZE_BELOW:
             self._fold_scale()
 
+    def decay(self, kept: float) -> None:
+        """Optional ageing (DOMAIN.md 3.8): every live level keeps the fraction ``kept`` (O(1))."""
+        if not 0.0 <= kept < 1.0 or not self.count():
+            return
+        if kept == 0.0:
+            self.clear()
+            return
+        self._scale *= kept
+        if self._scale < _RENORMALIZE_BELOW:
+            self._fold_scale()
+        self.version += 1
+
     def clear(self) -> None:
         n = len(self.model.tiers)
         self._longs, self._shorts = _SideLevels(1.0, n), _SideLevels(-1.0, n)
@@ -324,18 +336,6 @@ class LevelBook:
         for side, levels in self._sides.items():
             for tier, keys, raws in zip(self.model.tiers, levels.keys, levels.raws):
                 yield side, tier.leverage, levels.sign, keys, raws
-
-    def columns(self) -> dict[str, list]:
-        """The live levels as columns (price, side, leverage, notional_usd), built without per-row tuples."""
-        cols: dict[str, list] = {"price": [], "side": [], "leverage": [], "notional_usd": []}
-        scale = self._scale
-        for side, levels in self._sides.items():
-            for tier, keys, raws in zip(self.model.tiers, levels.keys, levels.raws):
-                cols["price"].extend(keys if levels.sign > 0 else [-k for k in keys])
-                cols["side"].extend([side.value] * len(keys))
-                cols["leverage"].extend([tier.leverage] * len(keys))
-                cols["notional_usd"].extend(r * scale for r in raws)
-        return cols
 
     # --- rows of a display grid, kept up to date incrementally ---------------------------------
 

@@ -229,3 +229,21 @@ def test_level_rows_match_the_books_whatever_the_grid():
 def test_apply_refuses_what_is_not_an_event():
     with pytest.raises(TypeError):
         Engine().apply("not an event")  # type: ignore[arg-type]
+
+
+def test_half_life_decays_levels_between_samples():
+    e = Engine(LevelSettings(half_life_hours=1.0))
+    e.apply(oi("bybit", 1000.0, 100.0, T0))
+    e.apply(oi("bybit", 1010.0, 100.0, T0 + 1))
+    e.apply(oi("bybit", 1010.0, 100.0, T0 + 1 + 7_200_000))  # two half-lives later
+    assert e.at_risk(BTC, 100.0, 1.0) == pytest.approx(500.0 / 4)
+
+
+def test_realized_across_all_symbols():
+    e = Engine()
+    e.apply(Liquidation("bybit", BTC, Side.LONG, 100.0, 1.0, 100.0, T0, T0))
+    e.apply(Liquidation("okx", "ETH/USDT:USDT", Side.LONG, 10.0, 1.0, 10.0, T0, T0))
+    realized = e.view("all", T0).realized
+    assert realized.total_long.usd == pytest.approx(110.0) and realized.total_long.count == 2
+    assert {c.venue for c in realized.cells} == {"bybit", "okx"}
+    assert "all" not in e.symbols()
