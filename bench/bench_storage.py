@@ -5,10 +5,10 @@ an hour of recording takes. Prints figures; never fails on timing.
     .venv/bin/python bench/bench_storage.py --quick    # shorter runs
 
 Sections:
-1. write rate: the demo market at the `stress` rate (>= 2,000 liquidations/s plus books), events
+1. write and read rate: the demo market at the `stress` rate (>= 2,000 liquidations/s plus books), events
    generated first, then pushed through ``Recorder.add`` as fast as possible; the clock stops when
    ``close()`` has committed everything. Reports events/s and liquidations/s written, and the cost of
-   one ``add`` call (what the desk's event loop pays).
+   one ``add`` call (what the desk's event loop pays); then the rate ``read_events`` reads it back.
 2. bytes per event, per kind (SQLite's ``dbstat``: table + time index pages / rows).
 3. one hour: one simulated hour of the demo market (`busy`, default settings: 4 venues, the
    watchlist + cross-asset symbols) written to a file and measured; then the disk an hour of LIVE
@@ -31,7 +31,7 @@ from pathlib import Path
 from liqtui.config import Settings
 from liqtui.domain.events import BookSnapshot
 from liqtui.feeds.demo_market import DemoMarket
-from liqtui.storage import Recorder, describe
+from liqtui.storage import Recorder, describe, read_events
 from liqtui.storage.rows import BY_KIND, KINDS, pack_levels
 
 # Live recording of the default watchlist (3 symbols x 4 venues = 12 markets), events per second.
@@ -87,6 +87,10 @@ def write_rate(directory: Path, seconds: float) -> None:
           f"(all committed in {total:.2f} s; the demo publishes them in {seconds:.0f} s)")
     size = path.stat().st_size
     print(f"   file: {size / 1e6:.1f} MB, {size / len(events):.0f} bytes/event overall")
+    t0 = time.perf_counter()
+    read = sum(1 for _ in read_events(path))
+    dt = time.perf_counter() - t0
+    print(f"   read back (read_events, what replay and warm-up pay): {read / dt:,.0f} events/s")
 
 
 def bytes_per_kind(path: Path) -> dict[str, float]:
