@@ -502,3 +502,34 @@ async def test_websocket_handshake_429_and_ccxt_waits_retry_after_before_rediali
     await watch(exchange.watch_order_book("BTC/USDT:USDT"))
     assert fake.ws_connections == 1
     assert loop.time() - started >= 0.9  # ccxt 4.5.90 honours the handshake's Retry-After
+
+
+@pytest.mark.parametrize("venue", ALL_VENUES)
+async def test_price_history_ends_at_the_price_and_honours_since(venue, fake_exchange, ccxt_client):
+    fake = await fake_exchange(venue)
+    fake.set_price("BTC", 92_345.6)
+    exchange = ccxt_client(fake, **FAST)
+    await exchange.load_markets()
+    hour = 3_600_000
+    hour_before = exchange.milliseconds() // hour * hour
+    latest = await exchange.fetch_ohlcv(fake.unified("BTC"), "1h", limit=3)
+    assert latest[-1][0] in (hour_before, exchange.milliseconds() // hour * hour)  # an hour may turn meanwhile
+    assert [c[0] for c in latest] == [latest[-1][0] - 2 * hour, latest[-1][0] - hour, latest[-1][0]]
+    assert latest[-1][4] == pytest.approx(92_345.6)
+    since = exchange.milliseconds() - 10 * hour
+    window = await exchange.fetch_ohlcv(fake.unified("BTC"), "1h", since=since, limit=5)
+    assert len(window) == 5 and since <= window[0][0] < since + hour
+    assert all(b[0] - a[0] == hour for a, b in zip(window, window[1:]))
+    assert all(c[3] <= min(c[1], c[4]) <= max(c[1], c[4]) <= c[2] for c in window)  # low <= open/close <= high
+
+
+@pytest.mark.parametrize("venue", ["bybit", "okx"])
+async def test_abrupt_drop_also_fails_the_pending_watch(venue, fake_exchange, ccxt_client):
+    fake = await fake_exchange(venue)
+    exchange = ccxt_client(fake, **FAST)
+    await watch(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
+    pending = asyncio.ensure_future(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
+    await asyncio.sleep(0.05)
+    assert await fake.drop_connections(abrupt=True) == 1
+    with pytest.raises(ccxt.NetworkError):
+        await watch(pending)

@@ -302,8 +302,10 @@ class FakeExchange:
         connections, self._connections = self._connections, []
         for conn in connections:
             if abrupt:
-                if conn.ws._req is not None and conn.ws._req.transport is not None:
-                    conn.ws._req.transport.abort()
+                # A dead TCP link: no close frame. aiohttp exposes the transport only on the request.
+                transport = conn.ws._req.transport if conn.ws._req is not None else None
+                if transport is not None:
+                    transport.abort()
             else:
                 self._spawn(self._close_quietly(conn, code))
         await asyncio.sleep(0)

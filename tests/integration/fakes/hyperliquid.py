@@ -50,9 +50,6 @@ class HyperliquidFake(FakeExchange):
     def unified(self, base: str) -> str:
         return f"{base}/USDC:USDC"
 
-    def coin(self, symbol: str) -> Coin:
-        return super().coin(symbol.replace("/USDC:USDC", "/USDT:USDT"))
-
     # ------------------------------------------------------------------ REST
     def rest_route(self, method, path, query):
         if method != "POST" or path not in ("/info", "/exchange"):

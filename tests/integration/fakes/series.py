@@ -16,7 +16,7 @@ INTERVAL_MS = {
 
 
 def wave(k: float, amplitude: float = 0.01) -> float:
-    return 1 + amplitude * (math.sin(k / 7) * 0.6 + math.sin(k / 23) * 0.4) - amplitude * 0.0
+    return 1 + amplitude * (math.sin(k / 7) * 0.6 + math.sin(k / 23) * 0.4)
 
 
 def window(now: int, step: int, limit: int, max_limit: int, start: int | None, end: int | None,
