@@ -15,6 +15,7 @@ symbol (``BTC/USDC:USDC`` on Hyperliquid) are summed with ``BTC/USDT:USDT`` only
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from bisect import bisect_left, bisect_right
 from collections import deque
@@ -33,6 +34,7 @@ from liqtui.engine.views import (
 )
 
 SWEEPS_KEPT = 64  # per venue and symbol
+PATH_KEPT = 1_024  # price points waiting for the OI sample that ends their step
 SWEEP_MATCH_TOLERANCE = 0.005  # a fill can print a little beyond the level (slippage, bankruptcy price)
 SIGNIFICANT_SHARE = 0.25  # a cluster is "significant" at >= this share of the side's largest row
 REGIME_WINDOW = {"1m": "5m", "5m": "5m", "1h": "1h", "4h": "4h", "12h": "24h", "24h": "24h"}
@@ -118,26 +120,55 @@ class _LevelTable:
 
 
 class _VenueSymbol:
-    """The level model's live state for one venue and symbol."""
+    """The level model's live state for one venue and symbol.
+
+    Prices wait in ``path`` (time, low, high, last) until the OI sample that ends their step: a step
+    ending at t uses the prices with time <= t and leaves later ones for the next step. So history
+    arriving after live tickers (the usual start-up order) steps with its own prices, not live ones.
+    """
 
     def __init__(self, book: LevelBook) -> None:
         self.book = book
         self.oi_base: float | None = None
         self.step_time: int | None = None  # time of the OI sample that ended the last step
-        self.price: float | None = None
-        self.price_time: int | None = None
-        self.low = math.inf  # running price range since the last step
-        self.high = -math.inf
+        self.step_price: float | None = None  # the price at that sample
+        self.path: list[tuple[int, float, float, float]] = []
+        self.latest_price: float | None = None  # newest by time, for the view when no ticker has one
+        self.latest_time: int | None = None
         self.sweeps: deque[_Sweep] = deque(maxlen=SWEEPS_KEPT)
         self.recent_fills: deque[tuple[int, Side, float, float]] = deque(maxlen=2_000)
 
     def see_price(self, low: float, high: float, last: float, time_ms: int) -> None:
-        if self.step_time is not None and time_ms < self.step_time:
+        if self.step_time is not None and time_ms <= self.step_time:
             return  # a price from before the last step (late history) would corrupt the step range
-        self.low = min(self.low, low)
-        self.high = max(self.high, high)
-        if self.price_time is None or time_ms >= self.price_time:
-            self.price, self.price_time = last, time_ms
+        self.path.append((time_ms, low, high, last))
+        if len(self.path) > PATH_KEPT:
+            self._compact()
+        if self.latest_time is None or time_ms >= self.latest_time:
+            self.latest_price, self.latest_time = last, time_ms
+
+    def _compact(self) -> None:
+        """No OI sample for a long while (a feed down): fold the older half into one point so memory
+        stays bounded; its time is the newest folded, so its range joins the step that covers it."""
+        self.path.sort(key=lambda point: point[0])
+        half = self.path[: len(self.path) // 2]
+        folded = (half[-1][0], min(p[1] for p in half), max(p[2] for p in half), half[-1][3])
+        self.path = [folded, *self.path[len(half):]]
+
+    def take_step_path(self, time_ms: int) -> tuple[float, float, float | None]:
+        """(low, high, last price) of the path points up to ``time_ms``; they leave the path."""
+        low, high, last, last_time = math.inf, -math.inf, None, None
+        keep = []
+        for point in self.path:
+            t, lo, hi, price = point
+            if t > time_ms:
+                keep.append(point)
+                continue
+            low, high = min(low, lo), max(high, hi)
+            if last_time is None or t >= last_time:
+                last, last_time = price, t
+        self.path = keep
+        return low, high, last
 
 
 class Engine:
@@ -159,6 +190,7 @@ class Engine:
         self._tickers: dict[tuple[str, str], Ticker] = {}
         self._models_state: dict[tuple[str, str], _VenueSymbol] = {}
         self._symbols: dict[str, None] = {}  # insertion-ordered set
+        self.rejected = 0  # events dropped for impossible numbers (NaN, negative, infinite)
         self._grids: dict[str, float] = {}
         self._rows_cache: dict[tuple[str, float], tuple[tuple, dict]] = {}
         self._levels_cache: dict[tuple[str, float], tuple[tuple, _LevelTable]] = {}
@@ -221,6 +253,9 @@ class Engine:
         return state
 
     def _on_liquidation(self, liq: Liquidation) -> None:
+        if not (_positive(liq.price) and 0.0 <= liq.usd < math.inf):
+            self.rejected += 1  # a NaN would poison every total it joins
+            return
         self._see_symbol(liq.symbol)
         self.realized.add(liq.venue, liq.symbol, liq.side, liq.usd, liq.time, liq.sampled)
         self.tape.appendleft(liq)
@@ -238,39 +273,46 @@ class Engine:
                 sweep.fills.append((liq.price, liq.usd))
 
     def _on_ticker(self, ticker: Ticker) -> None:
+        ticker = _finite_ticker(ticker)
         key = (ticker.venue, ticker.symbol)
         old = self._tickers.get(key)
         if old is None or ticker.time >= old.time:
             self._tickers[key] = ticker
-        prices = [p for p in (ticker.last, ticker.mark) if p is not None and p > 0]
+        prices = [p for p in (ticker.last, ticker.mark) if p is not None and _positive(p)]
         if prices:
-            last = ticker.last if ticker.last else ticker.mark
+            last = prices[0]  # last when it is usable, else mark
             self._state(ticker.venue, ticker.symbol).see_price(min(prices), max(prices), last, ticker.time)  # type: ignore[arg-type]
         else:
             self._see_symbol(ticker.symbol)
 
     def _on_bar(self, bar: PriceBar) -> None:
-        if bar.low > 0 and bar.high > 0:
-            self._state(bar.venue, bar.symbol).see_price(bar.low, bar.high, bar.close, bar.time)
+        if _positive(bar.low, bar.high, bar.close):
+            # A bar's prices happen after its open time: they belong to the step after ``bar.time``.
+            self._state(bar.venue, bar.symbol).see_price(bar.low, bar.high, bar.close, bar.time + 1)
 
     def _on_open_interest(self, oi: OpenInterest) -> None:
+        if not (0.0 <= oi.base < math.inf and 0.0 <= oi.usd < math.inf):
+            self.rejected += 1
+            return
         self.oi.add(oi.venue, oi.symbol, oi.base, oi.usd, oi.time)
         state = self._state(oi.venue, oi.symbol)
         if state.step_time is not None and oi.time <= state.step_time:
             return  # history older than the model: used for the OI lookback only
-        price = state.price if state.price else (oi.usd / oi.base if oi.base > 0 and oi.usd > 0 else None)
+        low, high, last = state.take_step_path(oi.time)
+        implied = oi.usd / oi.base if oi.base > 0 and oi.usd > 0 else None
+        price = last or implied or state.step_price
         if price is None:
-            return
+            return  # no price yet: this sample cannot place positions; the next one will
         if state.oi_base is not None and state.step_time is not None:
             half_life_ms = self.level_settings.half_life_hours * 3_600_000
             if half_life_ms > 0:
                 state.book.decay(0.5 ** ((oi.time - state.step_time) / half_life_ms))
-            low, high = min(state.low, price), max(state.high, price)
+            edges = (price, state.step_price or price)
+            low, high = min(low, *edges), max(high, *edges)
             swept = state.book.step(low, high, price, oi.base - state.oi_base)
             for consumed in swept:
                 self._record_sweep(oi.venue, oi.symbol, state, consumed, oi.time)
-        state.oi_base, state.step_time = oi.base, oi.time
-        state.low = state.high = price
+        state.oi_base, state.step_time, state.step_price = oi.base, oi.time, price
 
     def _record_sweep(self, venue: str, symbol: str, state: _VenueSymbol, consumed: Consumed, time_ms: int) -> None:
         span = time_ms - (state.step_time or time_ms)
@@ -344,7 +386,7 @@ class Engine:
         lead = self._lead_ticker(symbol)
         if lead is not None:
             return lead.last or lead.mark
-        prices = [s.price for (v, sym), s in sorted(self._models_state.items()) if sym == symbol and s.price]
+        prices = [s.latest_price for (v, sym), s in sorted(self._models_state.items()) if sym == symbol and s.latest_price]
         return prices[0] if prices else None
 
     def _market(self, symbol: str, now_ms: int) -> MarketView:
@@ -525,6 +567,22 @@ class Engine:
         if lead is None:
             return CrossAsset(symbol, None, None)
         return CrossAsset(symbol, lead.last or lead.mark, lead.change_24h_pct)
+
+
+_TICKER_NUMBERS = ("last", "mark", "index", "funding_rate", "change_24h_pct", "volume_24h_usd")
+
+
+def _finite_ticker(ticker: Ticker) -> Ticker:
+    """The ticker with NaN/infinite numbers blanked (shown as missing, never as "nan")."""
+    bad = {
+        name: None for name in _TICKER_NUMBERS
+        if (v := getattr(ticker, name)) is not None and not -math.inf < v < math.inf
+    }
+    return dataclasses.replace(ticker, **bad) if bad else ticker
+
+
+def _positive(*values: float) -> bool:
+    return all(isinstance(v, (int, float)) and 0.0 < v < math.inf for v in values)
 
 
 def _distance(level: float, price: float | None) -> float:

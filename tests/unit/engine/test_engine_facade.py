@@ -247,3 +247,56 @@ def test_realized_across_all_symbols():
     assert realized.total_long.usd == pytest.approx(110.0) and realized.total_long.count == 2
     assert {c.venue for c in realized.cells} == {"bybit", "okx"}
     assert "all" not in e.symbols()
+
+
+def test_history_arriving_after_live_tickers_steps_with_its_own_prices():
+    # The usual start-up order: live tickers stream while the OI history is still being fetched.
+    e = Engine()
+    e.apply(tick("bybit", 120.0, T0 + 3_600_000))  # live, one hour after the history below
+    e.apply(oi("bybit", 1000.0, 100.0, T0))
+    e.apply(oi("bybit", 1010.0, 100.0, T0 + 300_000))  # history: +10 at the implied 100, not at 120
+    ref = ReferenceBook()
+    ref.step(100.0, 100.0, 100.0, 10.0)
+    assert e.at_risk(BTC, 100.0, 50.0) == pytest.approx(ref.at_risk(100.0, 50.0))
+    assert e.at_risk(BTC, 100.0, 150.0) == pytest.approx(ref.at_risk(100.0, 150.0))
+    # The first live sample steps with the live ticker: 120 sweeps every short level up to it.
+    e.apply(oi("bybit", 1010.0, 120.0, T0 + 3_615_000))
+    ref.step(100.0, 120.0, 120.0, 0.0)
+    assert e.at_risk(BTC, 100.0, 150.0) == pytest.approx(ref.at_risk(100.0, 150.0)) == 0.0
+
+
+def test_a_bar_belongs_to_the_step_after_its_open_time():
+    e = Engine()
+    e.apply(oi("okx", 1000.0, 100.0, T0))
+    e.apply(PriceBar("okx", BTC, T0, 100.0, 100.5, 90.0, 100.0))  # the 5 minutes after T0
+    e.apply(oi("okx", 1010.0, 100.0, T0 + 300_000))  # this step's low is 90: sweeps nothing yet
+    e.apply(PriceBar("okx", BTC, T0 + 300_000, 100.0, 100.0, 99.0, 100.0))
+    e.apply(oi("okx", 1010.0, 100.0, T0 + 600_000))
+    ref = ReferenceBook()
+    ref.step(90.0, 100.5, 100.0, 10.0)
+    ref.step(99.0, 100.0, 100.0, 0.0)
+    assert e.at_risk(BTC, 100.0, 50.0) == pytest.approx(ref.at_risk(100.0, 50.0))
+
+
+def test_impossible_numbers_are_dropped_and_counted():
+    e = Engine()
+    e.apply(Liquidation("bybit", BTC, Side.LONG, float("nan"), 1.0, 100.0, T0, T0))
+    e.apply(Liquidation("bybit", BTC, Side.LONG, 100.0, 1.0, float("inf"), T0, T0))
+    e.apply(OpenInterest("bybit", BTC, float("nan"), 1.0, T0))
+    e.apply(tick("bybit", float("nan"), T0))
+    e.apply(Liquidation("bybit", BTC, Side.LONG, 100.0, 1.0, 100.0, T0, T0))
+    view = e.view(BTC, T0)
+    assert e.rejected == 3
+    assert view.realized.total_long.usd == 100.0 and len(view.tape) == 1
+    assert view.market.last is None
+
+
+def test_the_price_path_stays_bounded_without_oi_samples():
+    e = Engine()
+    for i in range(10_000):
+        e.apply(tick("bybit", 100.0 + (i % 7), T0 + i * 1000))
+    state = e._models_state[("bybit", BTC)]
+    assert len(state.path) <= 1_024
+    e.apply(oi("bybit", 1000.0, 100.0, T0 + 20_000_000))
+    e.apply(oi("bybit", 1010.0, 100.0, T0 + 20_000_001))
+    assert e.at_risk(BTC, 100.0, 50.0) == pytest.approx(500.0)
