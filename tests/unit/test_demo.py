@@ -319,3 +319,38 @@ async def test_demo_source_in_real_time_follows_the_wall_clock_times_speed():
     simulated = source.now_ms() - DEFAULT_START_MS
     # 0.5 s of wall time at 20x is about 10 s simulated; generous bounds (loaded CI machines).
     assert 1_000 <= simulated <= 12_000
+
+
+# ----- through the engine: estimated levels and the realized tape agree roughly -----------------
+
+
+def test_the_engine_fed_a_selloff_shows_levels_and_longs_liquidated_below_the_start_price():
+    from liqtui.engine import Engine
+
+    market = _market(seed=21, hours=6)
+    engine = Engine()
+    for event in market.start_events() + market.step(60_000):
+        engine.apply(event)
+    start = market.mid(BTC)
+    before = engine.view(BTC, market.now_ms)
+    assert any(r.long_usd > 0 for r in before.levels.rows if r.price < start)
+    assert any(r.short_usd > 0 for r in before.levels.rows if r.price > start)
+    assert set(before.levels.venues) == {"binanceusdm", "bybit", "okx", "hyperliquid"}
+    assert engine.at_risk(BTC, start, start * 0.95) > 10e6  # ESTIMATED longs within 5 % below
+
+    pushed_at = market.now_ms
+    market.push(BTC, -5.0, 90_000)
+    for event in market.step(180_000):
+        engine.apply(event)
+    assert market.mid(BTC) < start * 0.97
+    view = engine.view(BTC, market.now_ms, window="5m")
+    assert view.realized.total_long.usd > 5 * view.realized.total_short.usd
+    longs = [t for t in view.tape if t.symbol == BTC and t.side is Side.LONG and t.time >= pushed_at]
+    below = sum(t.usd for t in longs if t.price < start)
+    assert longs and below >= 0.9 * sum(t.usd for t in longs)
+    # Estimated long levels were swept on the way down, and the tape showed liquidations there:
+    # fewer than estimated (positions close before, sampled tapes, Hyperliquid unseen), not none.
+    swept = [s for s in view.levels.sweeps if s.side is Side.LONG and s.time > pushed_at]
+    estimated, realized = sum(s.estimated_usd for s in swept), sum(s.realized_usd for s in swept)
+    assert swept and all(s.price_low < start for s in swept)
+    assert 0.005 * estimated < realized < 1.5 * estimated

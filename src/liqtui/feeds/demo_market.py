@@ -74,6 +74,10 @@ MIN_LIQUIDITY = 0.3
 IMPACT_HALF_LIFE_S = 45.0
 PERMANENT_IMPACT = 0.3
 BACKFILL_BAR_MS = 300_000
+# The day before the start looks like the seed article's: a sell-off of ~9 % (beta-weighted) into
+# the start price, longs swept below, shorts opened on the way down waiting above.
+BACKFILL_DAY_MOVE = -0.09
+OI_BUILD_UP = 0.35  # share of today's unleveraged OI that opened during a full day of backfill
 FOCUS_BOOK_MS = 250
 OTHER_BOOK_MS = 5_000
 TICKER_MS = 1_000
@@ -300,14 +304,18 @@ class DemoMarket:
         first_ms = self.start_ms - minutes * 60_000
         for pair in self._pairs:
             self._seed_positions(pair)
+            pair.background_oi = pair.background_target * (1 - OI_BUILD_UP)
         paths = {s: self._backfill_path(sym, minutes) for s, sym in self._syms.items()}
         events: list[Event] = []
         bars: dict[tuple[str, str], list[float]] = {}
         for i in range(minutes):
             t_open = first_ms + i * 60_000
+            # Leverage has been building up: OI climbs through the backfill (the article's "OI up
+            # 31 % from the low"), which is what gives the estimated-level model clusters to show.
+            build = OI_BUILD_UP * (minutes - i) / minutes
             for pair in self._pairs:
                 o, h, low, c = paths[pair.symbol][i]
-                self._backfill_minute(pair, o, h, low, c, t_open, bars, events)
+                self._backfill_minute(pair, o, h, low, c, t_open, bars, events, build)
         for pair in self._pairs:
             pair.price = math.exp(pair.sym.x + pair.basis)
             self._seed_recent_stretched(pair)
@@ -335,14 +343,15 @@ class DemoMarket:
     def _backfill_path(self, sym: _Symbol, minutes: int) -> list[tuple[float, float, float, float]]:
         """Minute OHLC of the mid, ending at the instrument's start price (built backwards from it)."""
         returns, h = [], sym.h0 * 60
+        drift = BACKFILL_DAY_MOVE * sym.inst.beta / 1440  # per minute
         jump_p = self.rate.jumps_per_hour / 60
         for _ in range(minutes):
             r = math.sqrt(h) * self.rng.gauss(0, 1)
             if self.rng.random() < jump_p:
-                r += sym.inst.beta * self.rng.gauss(-0.15 * self.rate.jump_sd, self.rate.jump_sd)
+                r += sym.inst.beta * self.rng.gauss(0, self.rate.jump_sd)
             h = sym.h0 * 60 * 0.1 + 0.1 * r * r + 0.8 * h
             h = min(h, 50 * sym.h0 * 60)
-            returns.append(r)
+            returns.append(r + drift)
         close = sym.x
         closes = [0.0] * minutes
         for i in range(minutes - 1, -1, -1):
@@ -357,7 +366,7 @@ class DemoMarket:
             prev = c
         return path
 
-    def _backfill_minute(self, pair, o, h, low, c, t_open, bars, events) -> None:
+    def _backfill_minute(self, pair, o, h, low, c, t_open, bars, events, build) -> None:
         pair.basis += -pair.basis * 60 / BASIS_HALF_LIFE_S / 10 + BASIS_SD[pair.venue] * self.rng.gauss(0, 0.3)
         k = math.exp(pair.basis)
         o, h, low, c = o * k, h * k, low * k, c * k
@@ -366,7 +375,7 @@ class DemoMarket:
         activity = 1.0 + abs(math.log(c / o)) / math.sqrt(pair.sym.h0 * 60)
         self._open_cohorts(pair, (o + h + low + c) / 4, c, pair.open_usd_per_s * 60 * min(activity, 3.0) / 1.8)
         pair.book.decay(math.exp(-60 / self.rate.lifetime_s))
-        self._drift_background(pair, 60.0)
+        self._drift_background(pair, 60.0, build)
         volume = pair.sym.inst.volume_usd * VOLUME_SHARE[pair.venue] / 1440 * min(activity, 3.0) / 1.8
         pair.minute_closes.append(c)
         pair.minute_volumes.append(volume)
@@ -424,7 +433,7 @@ class DemoMarket:
 
     def _schedule_jumps(self, t: int) -> None:
         while self._next_jump <= t:
-            size = self.rng.gauss(-0.15 * self.rate.jump_sd, self.rate.jump_sd)
+            size = self.rng.gauss(0, self.rate.jump_sd)
             ticks = self.rng.randint(10, 40)
             syms = list(self._syms.values())
             # Most jumps hit the whole market (beta-weighted); the rest hit one symbol.
@@ -616,10 +625,11 @@ class DemoMarket:
             out.append(self._book(pair, pair.next_book))
             pair.next_book += FOCUS_BOOK_MS if pair.symbol == self.focus else OTHER_BOOK_MS
 
-    def _drift_background(self, pair: _Pair, seconds: float) -> None:
-        """The unleveraged part of OI wanders slowly around its level (hedgers, basis traders)."""
-        target = pair.background_target
-        pair.background_oi += (target - pair.background_oi) * seconds / 7200 + target * 0.0004 * math.sqrt(seconds / 15) * self.rng.gauss(0, 1)
+    def _drift_background(self, pair: _Pair, seconds: float, build: float = 0.0) -> None:
+        """The unleveraged part of OI wanders slowly around its level (hedgers, basis traders);
+        ``build`` lowers that level by a fraction (the backfill's OI build-up)."""
+        target = pair.background_target * (1 - build)
+        pair.background_oi += (target - pair.background_oi) * seconds / 7200 + target * 0.00025 * math.sqrt(seconds / 15) * self.rng.gauss(0, 1)
 
     def _ticker(self, pair: _Pair, when: int) -> Ticker:
         sym = pair.sym
