@@ -20,9 +20,8 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
 
-from .core import Coin, FakeExchange, RestError, WsConnection, fmt, now_ms
+from .core import Coin, FakeExchange, RestError, fmt, now_ms
 from .series import INTERVAL_MS, candle, oi_at, window
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "exchange-payloads"

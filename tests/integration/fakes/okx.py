@@ -87,7 +87,7 @@ class OkxFake(FakeExchange):
     def _swap(self, query, key="instId") -> Coin:
         coin = self.coin_by_id(query.get(key))
         if coin is None:
-            raise RestError(400, f"Instrument ID, Instrument ID code, or Spread ID doesn't exist.", "51001")
+            raise RestError(400, "Instrument ID, Instrument ID code, or Spread ID doesn't exist.", "51001")
         return coin
 
     def _inst_type(self, query, allowed=("SPOT", "SWAP", "FUTURES", "OPTION", "MARGIN")) -> str:
