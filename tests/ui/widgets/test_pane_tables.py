@@ -67,6 +67,23 @@ async def test_oi_gauges_read_the_article(view):
         assert pane.border_title == "Open interest · BTC · new shorts"
 
 
+async def test_oi_says_stale_when_a_venue_stopped_updating(view):
+    old = replace(view.oi[0], time=NOW - 300_000)
+    pane = OIPane()
+    async with PaneApp(pane).run_test(size=(100, 10)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        assert "stale" not in lines_of(pane)[0]
+        pane.show(replace(view, oi=(old,) + view.oi[1:]))
+        await pilot.pause()
+        assert "stale 5m" in lines_of(pane)[0]
+        calls = []
+        original = pane.refresh
+        pane.refresh = lambda *a, **k: (calls.append(a), original(*a, **k))[1]
+        pane.show(replace(view, oi=(old,) + view.oi[1:], now=NOW + 1_000))  # same minute: no repaint
+        assert calls == []
+
+
 async def test_oi_narrow_pane_wraps_changes_under_the_amounts(view):
     pane = OIPane()
     async with PaneApp(pane).run_test(size=(50, 12)) as pilot:

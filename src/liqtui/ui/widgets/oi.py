@@ -31,38 +31,48 @@ def vs_low_text(oi: OIView, coin: str) -> str:
     return "lookback low/high: —"
 
 
+STALE_AFTER_MS = 120_000  # OI is polled every few seconds to a minute; older than this is called stale
+
+
 class OIPane(LinePane):
     """Open interest per venue and in total, with its lookback range and regime."""
 
     PANE_TITLE = "Open interest"
 
     def displayed(self, view: SymbolView):
-        return (fmt.base_coin(view.symbol), view.oi)
+        # Ages only when old enough to matter, in whole minutes: a fresh pane does not repaint per tick.
+        ages = tuple(
+            fmt.age(view.now - oi.time) if oi.time is not None and view.now - oi.time >= STALE_AFTER_MS else None
+            for oi in view.oi
+        )
+        return (fmt.base_coin(view.symbol), view.oi, ages)
 
     def update_titles(self) -> None:
-        coin, rows = self._shown
+        coin, rows, _ = self._shown
         regime = next((r.regime for r in rows if r.venue == "all" and r.regime), None)
         regime = regime or next((r.regime for r in rows if r.regime), None)
         self.set_titles(f"Open interest · {coin}" + (f" · {regime}" if regime else ""))
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
-        coin, rows = self._shown
+        coin, rows, ages = self._shown
         if not rows:
             return self.waiting_lines("open interest: waiting for data")
         lines: list[list[Part]] = []
-        for oi in rows:
-            lines.extend(self._venue_lines(oi, coin, width))
+        for oi, old in zip(rows, ages):
+            lines.extend(self._venue_lines(oi, coin, width, old))
         return lines
 
-    def _venue_lines(self, oi: OIView, coin: str, width: int) -> list[list[Part]]:
+    def _venue_lines(self, oi: OIView, coin: str, width: int, old: str | None) -> list[list[Part]]:
         is_total = oi.venue == "all"
         head: list[Part] = [(fmt.venue_tag(oi.venue).ljust(4), "pane--head")]
         if not is_total:
-            head.append(((fmt.coin(oi.base) + f" {coin}").rjust(13), None))
+            head.append(((fmt.coin(oi.base) + f" {coin}").rjust(13), "pane--stale" if old else None))
         head.append((fmt.usd(oi.usd).rjust(9 if not is_total else 22), "pane--head" if is_total else None))
         changes = _change_parts(oi)
         wide = width >= 26 + 4 * 12
         lines = [head + changes] if wide else [head, [("    ", None)] + changes]
+        if old:
+            lines[0].append((f" stale {old}", "pane--stale"))
         if is_total:
             if oi.regime:
                 lines.append([("    regime: ", "pane--dim"), (oi.regime, "pane--head")])
