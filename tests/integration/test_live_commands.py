@@ -1,0 +1,110 @@
+"""`liqtui tail` and `liqtui snapshot` as a user runs them (subprocess), against loopback fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fakes import FakeExchange
+
+LIQTUI = [sys.executable, "-m", "liqtui"]
+
+
+def write_config(path: Path, fakes: list[FakeExchange], **top: object) -> Path:
+    def table(mapping: dict[str, str]) -> str:
+        return "{ " + ", ".join(f'"{k}" = "{v}"' for k, v in mapping.items()) + " }"
+
+    lines = [f"{key} = {json.dumps(value)}" for key, value in top.items()]
+    used = {fake.venue for fake in fakes}
+    for fake in fakes:
+        lines += [f"[venues.{fake.venue}]", f"url_rewrite = {table(fake.url_rewrite)}", 'ccxt = { "rateLimit" = 1 }']
+    for venue in ("binanceusdm", "bybit", "okx", "hyperliquid"):
+        if venue not in used:
+            lines += [f"[venues.{venue}]", "enabled = false"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+async def run_liqtui(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(*LIQTUI, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"})
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_tail_json_lines_from_two_venues_with_health_on_stderr(fake_exchange, tmp_path):
+    binance, bybit = await fake_exchange("binanceusdm"), await fake_exchange("bybit")
+    config = write_config(tmp_path / "c.toml", [binance, bybit])
+    proc = asyncio.ensure_future(run_liqtui("tail", "--json", "--duration", "3", "--min-usd", "1000", "--config", str(config)))
+    await binance.wait_subscribed("forceOrder", timeout=20)
+    await bybit.wait_subscribed("allLiquidation", timeout=20)
+    for i in range(10):
+        await binance.push(binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=1_790_000_000_000 + i))
+    await bybit.push(bybit.liquidation_frame_multi("ETH", [dict(side="long", price=3000, qty=2, time_ms=1_790_000_001_000 + i) for i in range(5)]))
+    await bybit.push(bybit.liquidation_frame("ETH", side="short", price=3000, qty=0.01))  # $30: below --min-usd
+    code, out, err = await proc
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 15
+    assert set(rows[0]) == {"venue", "symbol", "side", "price", "qty", "usd", "time", "sampled"}
+    by_venue = {v: [r for r in rows if r["venue"] == v] for v in ("binanceusdm", "bybit")}
+    assert all(r["side"] == "long" and r["usd"] == pytest.approx(9000) and r["sampled"] for r in by_venue["binanceusdm"])
+    assert all(r["symbol"] == "ETH/USDT:USDT" and r["usd"] == pytest.approx(6000) and not r["sampled"] for r in by_venue["bybit"])
+    assert "binanceusdm live" in err and "bybit live" in err  # health goes to stderr, not into the JSON
+
+
+async def test_tail_text_is_aligned_and_symbols_filter_accepts_short_forms(fake_exchange, tmp_path):
+    binance = await fake_exchange("binanceusdm")
+    config = write_config(tmp_path / "c.toml", [binance])
+    proc = asyncio.ensure_future(run_liqtui("tail", "--duration", "2.5", "--symbols", "eth", "--config", str(config)))
+    await binance.wait_subscribed("forceOrder", timeout=20)
+    await asyncio.sleep(0.5)  # the filter is ready once the markets are loaded
+    await binance.push(binance.liquidation_frame("BTC", side="long", qty=1))
+    await binance.push(binance.liquidation_frame("ETH", side="short", qty=3, price=3100))
+    code, out, err = await proc
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 1 and "ETH/USDT:USDT" in lines[0] and "SHORT" in lines[0] and "$" in lines[0]
+    assert "\x1b[" not in out  # not a terminal: no colour codes
+
+
+async def test_tail_unknown_symbol_is_one_clear_error(fake_exchange, tmp_path):
+    binance = await fake_exchange("binanceusdm")
+    config = write_config(tmp_path / "c.toml", [binance])
+    code, out, err = await run_liqtui("tail", "--duration", "10", "--symbols", "BTCUSTD", "--config", str(config))
+    assert code == 2 and out == ""
+    assert "unknown symbol 'BTCUSTD'" in err and "BTC/USDT:USDT" in err and "Traceback" not in err
+
+
+async def test_snapshot_json_per_venue_and_symbol(fake_exchange, tmp_path):
+    venues = [v for v in ("binanceusdm", "bybit", "okx", "hyperliquid") if v in FakeExchange._venues]
+    fakes = [await fake_exchange(v) for v in venues]
+    for fake in fakes:
+        fake.set_open_interest("BTC", 12_345.0)
+        fake.set_price("BTC", 80_000.0)
+    config = write_config(tmp_path / "c.toml", fakes, watchlist=["BTC/USDT:USDT", "ETH/USDT:USDT"])
+    code, out, err = await run_liqtui("snapshot", "--json", "--config", str(config))
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["unavailable"] == {}
+    btc = {r["venue"]: r for r in data["rows"] if r["symbol"].startswith("BTC/")}
+    assert set(btc) == set(venues)
+    for row in btc.values():
+        assert row["oi_base"] == pytest.approx(12_345.0)
+        assert row["oi_usd"] == pytest.approx(12_345.0 * 80_000.0, rel=0.01)
+        assert row["mark"] == pytest.approx(80_000.0, rel=0.01)
+        assert row["funding_rate"] is not None and row["volume_24h_usd"] > 0
+
+
+async def test_snapshot_reports_a_venue_that_is_down_and_still_shows_the_others(fake_exchange, tmp_path):
+    binance, bybit = await fake_exchange("binanceusdm"), await fake_exchange("bybit")
+    bybit.not_found("/v5/market/tickers")
+    config = write_config(tmp_path / "c.toml", [binance, bybit])
+    code, out, err = await run_liqtui("snapshot", "--config", str(config), "--timeout", "10")
+    assert code == 0, err
+    assert "binanceusdm" in out and "bybit" not in out
+    assert "bybit unavailable" in err and "404" in err
