@@ -186,9 +186,11 @@ class Engine:
         self.oi = OITracker(lookback_ms)
         self.tape: deque[Liquidation] = deque(maxlen=tape_size)
         self._feeds: dict[tuple[str, str], FeedStatus] = {}
-        self._books: dict[tuple[str, str], BookSnapshot] = {}
-        self._tickers: dict[tuple[str, str], Ticker] = {}
+        # Per symbol, then venue: a view reads one symbol's few venues, however many symbols stream.
+        self._books: dict[str, dict[str, BookSnapshot]] = {}
+        self._tickers: dict[str, dict[str, Ticker]] = {}
         self._models_state: dict[tuple[str, str], _VenueSymbol] = {}
+        self._states_by_symbol: dict[str, dict[str, _VenueSymbol]] = {}
         self._symbols: dict[str, None] = {}  # insertion-ordered set
         self.rejected = 0  # events dropped for impossible numbers (NaN, negative, infinite)
         self._grids: dict[str, float] = {}
@@ -233,7 +235,7 @@ class Engine:
         elif kind is PriceBar:
             self._on_bar(event)  # type: ignore[arg-type]
         elif kind is BookSnapshot:
-            self._books[(event.venue, event.symbol)] = event  # type: ignore[union-attr]
+            self._books.setdefault(event.symbol, {})[event.venue] = event  # type: ignore[union-attr]
             self._see_symbol(event.symbol)  # type: ignore[union-attr]
         elif kind is FeedStatus:
             self._feeds[(event.venue, event.kind)] = event  # type: ignore[union-attr]
@@ -249,6 +251,7 @@ class Engine:
         if state is None:
             book = LevelBook(self._model(venue), keep_swept_levels=True)
             state = self._models_state[(venue, symbol)] = _VenueSymbol(book)
+            self._states_by_symbol.setdefault(symbol, {})[venue] = state
             self._see_symbol(symbol)
         return state
 
@@ -274,10 +277,10 @@ class Engine:
 
     def _on_ticker(self, ticker: Ticker) -> None:
         ticker = _finite_ticker(ticker)
-        key = (ticker.venue, ticker.symbol)
-        old = self._tickers.get(key)
+        tickers = self._tickers.setdefault(ticker.symbol, {})
+        old = tickers.get(ticker.venue)
         if old is None or ticker.time >= old.time:
-            self._tickers[key] = ticker
+            tickers[ticker.venue] = ticker
         prices = [p for p in (ticker.last, ticker.mark) if p is not None and _positive(p)]
         if prices:
             last = prices[0]  # last when it is usable, else mark
@@ -334,8 +337,8 @@ class Engine:
     def at_risk(self, symbol: str, price: float, target: float, venues: list[str] | tuple[str, ...] | None = None) -> float:
         """ESTIMATED notional between ``price`` and ``target`` over the venues (all when None)."""
         total = 0.0
-        for (venue, sym), state in self._models_state.items():
-            if sym == symbol and (venues is None or venue in venues):
+        for venue, state in self._states_by_symbol.get(symbol, {}).items():
+            if venues is None or venue in venues:
                 total += state.book.at_risk(price, target)
         return total
 
@@ -373,7 +376,7 @@ class Engine:
         )
 
     def _venue_tickers(self, symbol: str) -> list[Ticker]:
-        return [self._tickers[k] for k in sorted(self._tickers) if k[1] == symbol]
+        return [t for _venue, t in sorted(self._tickers.get(symbol, {}).items())]
 
     def _lead_ticker(self, symbol: str) -> Ticker | None:
         """The venue with the most 24h volume speaks for the symbol's price (ties: venue name)."""
@@ -386,7 +389,7 @@ class Engine:
         lead = self._lead_ticker(symbol)
         if lead is not None:
             return lead.last or lead.mark
-        prices = [s.latest_price for (v, sym), s in sorted(self._models_state.items()) if sym == symbol and s.latest_price]
+        prices = [s.latest_price for _v, s in self._symbol_states(symbol) if s.latest_price]
         return prices[0] if prices else None
 
     def _market(self, symbol: str, now_ms: int) -> MarketView:
@@ -460,7 +463,7 @@ class Engine:
     # --- levels -------------------------------------------------------------------------------
 
     def _symbol_states(self, symbol: str) -> list[tuple[str, _VenueSymbol]]:
-        return sorted((v, s) for (v, sym), s in self._models_state.items() if sym == symbol)
+        return sorted(self._states_by_symbol.get(symbol, {}).items())
 
     def _level_rows(self, symbol: str, grid: float, states: list[tuple[str, _VenueSymbol]]) -> dict[int, list[float]]:
         versions = tuple((v, s.book.version) for v, s in states)
@@ -544,10 +547,7 @@ class Engine:
         bids: dict[int, float] = {}
         asks: dict[int, float] = {}
         venues = []
-        for (venue, sym) in sorted(self._books):
-            if sym != symbol:
-                continue
-            snap = self._books[(venue, sym)]
+        for venue, snap in sorted(self._books.get(symbol, {}).items()):
             venues.append(venue)
             for p, size in snap.bids:
                 i = math.floor(p / grid + 1e-9)  # a bid rounds down to its row

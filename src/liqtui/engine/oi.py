@@ -56,11 +56,13 @@ class OITracker:
     def __init__(self, lookback_ms: int = 30 * 86_400_000) -> None:
         self.lookback_ms = lookback_ms
         self._tracks: dict[tuple[str, str], _Track] = {}
+        self._venues: dict[str, list[str]] = {}  # symbol -> venues with samples, sorted
 
     def add(self, venue: str, symbol: str, base: float, usd: float, time_ms: int) -> None:
         track = self._tracks.get((venue, symbol))
         if track is None:
             track = self._tracks[(venue, symbol)] = _Track()
+            self._venues[symbol] = sorted({*self._venues.get(symbol, ()), venue})
         newest = track.times[-1] if track.times else time_ms
         if time_ms >= newest - FINE_KEEP_MS:
             if not track.times or time_ms > newest:
@@ -101,7 +103,7 @@ class OITracker:
             b[2], b[3] = base, time_ms
 
     def venues(self, symbol: str) -> list[str]:
-        return sorted(v for (v, s) in self._tracks if s == symbol)
+        return list(self._venues.get(symbol, ()))
 
     def sample_count(self) -> int:
         return sum(len(t.times) + len(t.hours) for t in self._tracks.values())

@@ -110,6 +110,7 @@ class RealizedTotals:
 
     def __init__(self) -> None:
         self._series: dict[tuple[str, str, Side], _Series] = {}
+        self._venues: dict[str, list[str]] = {}  # symbol (or "all") -> venues seen, sorted
         self._newest_second = -(1 << 62)
         self._next_prune = -(1 << 62)
 
@@ -123,6 +124,7 @@ class RealizedTotals:
             s = series.get(key)
             if s is None:
                 s = series[key] = _Series()
+                self._venues[key[1]] = sorted({*self._venues.get(key[1], ()), venue})
             s.add(second, usd, size, sampled)
         if second > self._newest_second:
             self._newest_second = second
@@ -136,7 +138,7 @@ class RealizedTotals:
         self._next_prune = self._newest_second + 60  # pruning once a minute keeps add() O(1)
 
     def venues(self, symbol: str = ALL) -> list[str]:
-        return sorted({v for (v, sym, _side) in self._series if sym == symbol})
+        return list(self._venues.get(symbol, ()))
 
     def bucket_count(self) -> int:
         """How many buckets are held (memory stays bounded: this does not grow with run time)."""
