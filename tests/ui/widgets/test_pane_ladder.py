@@ -75,6 +75,21 @@ async def test_follow_keeps_price_centred_and_scrolling_stops_following(view):
         assert pane.visible_prices()[middle] == 82_800.0
 
 
+async def test_a_new_symbol_or_step_starts_centred_again(view):
+    pane = LadderPane()
+    async with PaneApp(pane).run_test(size=(80, 21)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        pane.scroll_to_price(90_000.0)
+        assert pane.follow is False
+        finer = replace(view, levels=replace(view.levels, grid=50.0), book=replace(view.book, grid=50.0))
+        pane.show(finer)
+        await pilot.pause()
+        assert pane.follow is True
+        assert pane.visible_prices()[pane.body_height // 2] == 82_800.0
+        assert pane.border_subtitle.startswith("step 50")
+
+
 async def test_identical_view_does_not_refresh_and_one_row_change_repaints_one_line(view):
     pane = LadderPane()
     async with PaneApp(pane).run_test(size=(100, 31)) as pilot:

@@ -180,7 +180,6 @@ class LadderPane(LinePane):
         self._ladder: _Ladder | None = None
         self._top_line = 0  # ladder line shown on the first body row
         self._line_keys: list[tuple] = []
-        self._drawn_size = (0, 0)
         self._row_cache: LRUCache[tuple, Strip] = LRUCache(2048)
         self._cols_key: tuple = ()
         self._cols = _Columns(0, 0, 0, 0, 0)
@@ -204,10 +203,13 @@ class LadderPane(LinePane):
         if view is None:
             return
         self._ladder = build_ladder(view, padding=max(20, self.size.height), heat=old.heat if old else None)
+        new = self._ladder
+        if new is not None and old is not None and not self.follow:
+            if (new.heat.levels.symbol, new.grid) != (old.heat.levels.symbol, old.grid):
+                self.follow = True  # another symbol or step: start centred on its price
+            else:
+                self._top_line += new.top_k - old.top_k  # keep the same prices on screen as the ladder grows
         self._update_titles()
-        if self._ladder is not None and old is not None and not self.follow:
-            # Keep the same prices on screen when the ladder grows at the top.
-            self._top_line += self._ladder.top_k - old.top_k
         self._place()
         self._refresh_changed_lines()
 
