@@ -84,7 +84,7 @@ def _source(args: argparse.Namespace, settings: Settings) -> EventSource:
         if args.rate is not None:
             options["rate"] = args.rate
         return DemoSource(settings, **options)
-    from liqtui.feeds.live import LiveSource
+    from liqtui.feeds.live.source import LiveSource
 
     return LiveSource(settings)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections import Counter, deque
 from pathlib import Path
 
@@ -187,8 +188,14 @@ class Recorder:
             if self._conn is None or self.error is not None:
                 return
             try:
+                newest = retention.newest_time(self._conn)
+                if newest is None:
+                    return
+                # One event stamped far in the future (a venue's broken clock) must not make
+                # retention wipe the file: "now" is never later than a day past the wall clock.
+                now = min(newest, int(time.time() * 1000) + retention.DAY_MS)
                 retention.prune(
-                    self._conn, self.retention_days, book_retention_days=self.book_retention_days
+                    self._conn, self.retention_days, now, book_retention_days=self.book_retention_days
                 )
             except sqlite3.OperationalError:
                 pass  # locked by another writer: the next round prunes

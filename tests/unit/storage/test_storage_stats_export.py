@@ -178,3 +178,17 @@ def test_books_are_kept_for_their_shorter_retention(tmp_path):
     books = list(read_events(path, kinds=["books"]))
     assert books and min(b.time for b in books) >= T0
     assert describe(path).start_ms == T0 - 5 * day  # everything else is kept 30 days
+
+
+def test_an_event_from_a_broken_clock_does_not_wipe_the_file(tmp_path):
+    import time as wall
+
+    from liqtui.domain.events import OpenInterest
+    from liqtui.storage import describe
+
+    path = tmp_path / "r.sqlite"
+    now = int(wall.time() * 1000)
+    with Recorder(path) as recorder:
+        recorder.add(OpenInterest("okx", "BTC/USDT:USDT", 1.0, 1.0, now - 10 * retention.DAY_MS))
+        recorder.add(OpenInterest("okx", "BTC/USDT:USDT", 2.0, 2.0, now + 400 * retention.DAY_MS))
+    assert describe(path).rows["oi"] == 2
