@@ -75,6 +75,7 @@ async def test_tape_lines_newest_first_with_time_venue_side_price_usd(view):
         assert lines[2].startswith("!15:50:45 BIN~ BTC   LONG") and "$249k" in lines[2]  # big: >= $100k
         assert lines[3].startswith(" 15:50:41 OKX~ SOL")
         assert "~ sampled: Binance/OKX push ≤1 per symbol per second" in pane.border_title
+        assert "! ≥ $100k" in pane.border_title
 
 
 async def test_big_threshold_min_filter_and_current_only(view):

@@ -10,7 +10,7 @@ on any venues: it folds into one line such as ``14 x BTC LONGS $4.2M in 2 s  BIN
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from textual.reactive import reactive
@@ -56,7 +56,7 @@ def _entry(events: Sequence[Liquidation]) -> TapeEntry:
 
 
 def fold_tape(
-    events: Sequence[Liquidation], limit: int, burst_ms: int = BURST_MS, burst_min: int = BURST_MIN
+    events: Iterable[Liquidation], limit: int, burst_ms: int = BURST_MS, burst_min: int = BURST_MIN
 ) -> list[TapeEntry]:
     """Fold newest-first events into at most ``limit`` entries, folding bursts (same symbol and side, any venue).
 
@@ -122,24 +122,27 @@ class TapePane(LinePane):
 
     def displayed(self, view: SymbolView):
         limit = max(1, self.size.height)
-        events = view.tape
+        events: Iterable[Liquidation] = view.tape
+        # Generators, not copies: the fold stops reading once the pane is full.
         if self.current_only:
-            events = tuple(e for e in events if e.symbol == view.symbol)
+            events = (e for e in events if e.symbol == view.symbol)
         if self.min_usd > 0:
-            events = tuple(e for e in events if e.usd >= self.min_usd)
+            events = (e for e in events if e.usd >= self.min_usd)
         entries = tuple(fold_tape(events, limit))
         sampled_venues = tuple(sorted({v for e in entries for v in e.sampled_venues}, key=fmt.venue_sort_key))
         scope = fmt.base_coin(view.symbol) if self.current_only else "all markets"
         return (entries, sampled_venues, scope, self.min_usd, self.big_usd)
 
     def update_titles(self) -> None:
-        _, sampled_venues, scope, min_usd, _ = self._shown
-        self.set_titles(self._title(sampled_venues, scope, min_usd))
+        _, sampled_venues, scope, min_usd, big_usd = self._shown
+        self.set_titles(self._title(sampled_venues, scope, min_usd, big_usd))
 
-    def _title(self, sampled_venues: tuple[str, ...], scope: str, min_usd: float) -> str:
+    @staticmethod
+    def _title(sampled_venues: tuple[str, ...], scope: str, min_usd: float, big_usd: float) -> str:
         title = f"Liquidations · {scope}"
         if min_usd > 0:
             title += f" ≥ {fmt.usd(min_usd)}"
+        title += f" · ! ≥ {fmt.usd(big_usd)}"
         if sampled_venues:
             names = "/".join(fmt.venue_name(v) for v in sampled_venues)
             title += f" · {SAMPLED_MARK} sampled: {names} push ≤1 per symbol per second"
