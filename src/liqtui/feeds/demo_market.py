@@ -189,7 +189,9 @@ class DemoMarket:
         # Busier markets: venues drift further apart from the mid, and faster.
         self._basis_mult = math.sqrt(self.rate.vol_mult)
         self.oi_ms = max(1000, int(self.settings.oi_poll_seconds * 1000))
+        # The latest forced orders (for checks and tests); forced_orders counts every one.
         self.forced_log: deque[ForcedOrder] = deque(maxlen=log_size)
+        self.forced_orders = 0
         self._sampled: dict[tuple[str, str], tuple] = {}
         self._next_jump = self._draw_jump_gap(self._now)
         for pair in self._pairs:
@@ -535,6 +537,7 @@ class DemoMarket:
         depth = sym.inst.depth_1pct_usd * DEPTH_SHARE[venue] * sym.liquidity
         tick = sym.inst.tick
         span = max(1, t - t_prev)
+        keep_log = self.forced_log.maxlen != 0
         for i, row in enumerate(swept):
             when = t_prev + (i * span) // len(swept)
             trigger = pair.price
@@ -548,9 +551,11 @@ class DemoMarket:
                 fill = round(fill, 10)
                 total += usd
                 self._tape(pair, row.side, fill, usd, when, t, out)
-                self.forced_log.append(
-                    ForcedOrder(venue, pair.symbol, row.side, fill, usd, when, row.low, row.high, trigger)
-                )
+                self.forced_orders += 1
+                if keep_log:
+                    self.forced_log.append(
+                        ForcedOrder(venue, pair.symbol, row.side, fill, usd, when, row.low, row.high, trigger)
+                    )
             sym.forced_net_usd += total if row.side is Side.LONG else -total
             pair.minute_volume += total
             pair.bar[4] += total
