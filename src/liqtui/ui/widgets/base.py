@@ -113,10 +113,6 @@ class LinePane(Widget):
 
     # --- machinery ------------------------------------------------------------------------------
 
-    @property
-    def has_data(self) -> bool:
-        return self._shown is not _NOTHING
-
     def _redraw(self) -> None:
         self._strips = None
         self.refresh()
