@@ -81,7 +81,7 @@ async def _collect(args: argparse.Namespace, settings: Settings) -> tuple[Snapsh
 
     venues = chosen_venues(args, settings)
     wanted = split_symbols(args.symbols) or list(settings.watchlist)
-    source = LiveSource(settings, venues=venues, symbols=wanted, kinds=frozenset({"market"}))
+    source = LiveSource(settings, venues=venues, symbols=wanted, kinds=frozenset({"market"}), map_to_requested=False)
     snapshot = Snapshot()
     order: list[str] = []
 

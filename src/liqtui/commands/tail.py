@@ -84,7 +84,7 @@ async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     venues = chosen_venues(args, settings)
     wanted = split_symbols(args.symbols)
     # Liquidations, and the price stream whose steady traffic tells a live venue from a dead one.
-    source = LiveSource(settings, venues=venues, symbols=wanted or None, kinds=frozenset({"liquidations", "prices"}))
+    source = LiveSource(settings, venues=venues, symbols=wanted or None, kinds=frozenset({"liquidations", "prices"}), map_to_requested=False)
     colour = not args.json and out.isatty() and not os.environ.get("NO_COLOR")
     counts: Counter[str] = Counter()
     allowed: dict[str, set[str]] | None = None

@@ -51,3 +51,30 @@ def test_tap_passes_other_frames_to_ccxt_and_skips_garbage():
     assert feed.tap(None, {"result": None, "id": 3}) is False  # ack: not data
     assert feed.tap(None, "garbage") is True and feed.counters.malformed == 1
     assert feed.tap(None, {"e": "forceOrder", "o": {"s": 5, "z": "x"}}) is True  # unusable entry, no crash
+
+
+def test_partial_tickers_are_merged_so_no_field_is_blanked():
+    from liqtui.domain.events import Ticker
+
+    feed, events = _feed()
+    feed.deliver(Ticker("binanceusdm", "BTC/USDT:USDT", 1, last=100.0, mark=101.0, funding_rate=0.0001, volume_24h_usd=5e9))
+    feed.deliver(Ticker("binanceusdm", "BTC/USDT:USDT", 2, mark=102.0))  # a mark-price stream update
+    latest = events[-1]
+    assert (latest.time, latest.mark, latest.last, latest.funding_rate, latest.volume_24h_usd) == (2, 102.0, 100.0, 0.0001, 5e9)
+
+
+def test_a_venue_quoting_the_coin_in_another_stable_maps_to_the_asked_symbol():
+    from liqtui.domain.events import OpenInterest
+    from liqtui.feeds.live.hyperliquid import Hyperliquid
+
+    events: list = []
+    adapter = Hyperliquid()
+    adapter.set_markets(MarketIndex([MarketInfo("BTC/USDC:USDC", "BTC", "BTC", "USDC")]))
+    feed = VenueFeed(adapter, Settings(watchlist=["BTC/USDT:USDT"], cross_assets=[]), events.append)
+    feed._build_aliases()
+    feed.deliver(OpenInterest("hyperliquid", "BTC/USDC:USDC", 10.0, 900_000.0, 1))
+    assert events[-1].symbol == "BTC/USDT:USDT"
+    plain = VenueFeed(adapter, Settings(watchlist=["BTC/USDT:USDT"]), events.append, map_to_requested=False)
+    plain._build_aliases()
+    plain.deliver(OpenInterest("hyperliquid", "BTC/USDC:USDC", 10.0, 900_000.0, 1))
+    assert events[-1].symbol == "BTC/USDC:USDC"

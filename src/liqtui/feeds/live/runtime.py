@@ -32,11 +32,11 @@ import heapq
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from liqtui.config import Settings, VenueSettings
-from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, PriceBar
+from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, PriceBar, Ticker
 from liqtui.feeds.base import Emit
 from liqtui.feeds.live import hooks
 from liqtui.feeds.live.exchange import make_exchange
@@ -44,6 +44,7 @@ from liqtui.feeds.live.markets import MarketIndex
 from liqtui.feeds.live.venue import VenueAdapter
 
 
+_TICKER_FIELDS = tuple(f.name for f in fields(Ticker) if f.name not in ("venue", "symbol", "time"))
 ALL_KINDS = frozenset({"liquidations", "prices", "book", "market", "history"})
 WEBSOCKET_KINDS = frozenset({"liquidations", "prices", "book"})
 
@@ -140,9 +141,14 @@ class VenueFeed:
         focus: str | None = None,
         symbols: list[str] | None = None,
         kinds: frozenset[str] = ALL_KINDS,
+        map_to_requested: bool = True,
     ) -> None:
         self.adapter = adapter
         self.kinds = kinds
+        self.map_to_requested = map_to_requested
+        # venue symbol -> the unified symbol asked for (BTC/USDC:USDC on Hyperliquid -> BTC/USDT:USDT)
+        self.aliases: dict[str, str] = {}
+        self._tickers: dict[str, Ticker] = {}  # merged per symbol: partial updates never blank a field
         self.venue = adapter.venue
         self.settings = settings
         self.venue_settings: VenueSettings = settings.venues.get(self.venue, VenueSettings())
@@ -184,6 +190,37 @@ class VenueFeed:
             self.ws_live = True
             self.report("all", FeedState.LIVE, "", at_ms)
 
+    # ------------------------------------------------------------------ delivery
+    def _build_aliases(self) -> None:
+        from liqtui.feeds.symbols import venue_symbol
+
+        if not self.map_to_requested:
+            return
+        for requested in [*self.wanted, *([self.focus] if self.focus else [])]:
+            listed = venue_symbol(requested, self.adapter.markets)
+            if listed is not None and listed != requested and "/" in requested and ":" in requested:
+                self.aliases.setdefault(listed, requested)
+
+    def deliver(self, event: Event) -> None:
+        """Every market event leaves through here: tickers merged, symbols mapped to the asked one."""
+        if type(event) is Ticker:
+            event = self._merge_ticker(event)  # type: ignore[arg-type]
+        if self.aliases:
+            alias = self.aliases.get(event.symbol)  # type: ignore[union-attr]
+            if alias is not None:
+                event = replace(event, symbol=alias)  # type: ignore[type-var]
+        self.emit(event)
+
+    def _merge_ticker(self, ticker: Ticker) -> Ticker:
+        """A stream that carries only some fields (mark, or mid) updates those, keeps the rest."""
+        old = self._tickers.get(ticker.symbol)
+        if old is not None:
+            changes = {f: getattr(old, f) for f in _TICKER_FIELDS if getattr(ticker, f) is None and getattr(old, f) is not None}
+            if changes:
+                ticker = replace(ticker, **changes)
+        self._tickers[ticker.symbol] = ticker
+        return ticker
+
     # ------------------------------------------------------------------ frames
     def tap(self, client: Any, message: Any) -> bool:
         """Every decoded websocket frame of the venue passes here before ccxt sees it."""
@@ -197,8 +234,9 @@ class VenueFeed:
         if liquidations is not None:
             self._on_data(recv)
             self.counters.liquidations += len(liquidations)
+            emit = self.deliver if self.aliases else self.emit
             for liquidation in liquidations:
-                self.emit(liquidation)
+                emit(liquidation)
             if self.adapter.unknown_ids:
                 self._schedule_markets_reload()
             return True
@@ -223,6 +261,7 @@ class VenueFeed:
             hooks.install(self.exchange, self.tap, self.counters)
             _install_http_hook(self.exchange)
             await self._load_markets()
+            self._build_aliases()
             self.report("all", FeedState.CONNECTING, "subscribing")
             self.last_data_ms = now_ms()  # the watchdog counts silence from here
             self.ws_live = False
@@ -362,7 +401,7 @@ class VenueFeed:
             await asyncio.Event().wait()
         while True:
             for ticker in await self.adapter.watch_prices(self.exchange, symbols, now_ms()):
-                self.emit(ticker)
+                self.deliver(ticker)
 
     def _listed(self, symbols: list[str]) -> list[str]:
         from liqtui.feeds.symbols import venue_symbol
@@ -413,7 +452,7 @@ class VenueFeed:
             self.report("book", FeedState.LIVE, symbol)
             if loop.time() >= next_emit:
                 next_emit = loop.time() + self.timings.book_min_interval
-                self.emit(snapshot)
+                self.deliver(snapshot)
 
     # ------------------------------------------------------------------ REST polling
     def _poll_interval(self) -> float:
@@ -427,7 +466,7 @@ class VenueFeed:
             try:
                 events = await self.adapter.poll_market(self.exchange, self._listed(self.wanted), now_ms(), self._rest_call(poll))
                 for event in events:
-                    self.emit(event)
+                    self.deliver(event)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a payload our parser did not expect: say so, poll again later
@@ -488,7 +527,8 @@ class VenueFeed:
     # ------------------------------------------------------------------ backfill
     async def _history(self) -> None:
         """Price bars and OI history of the focus symbol first, then the watchlist, oldest first."""
-        symbols = self._listed(list(dict.fromkeys([s for s in [self.focus, *self.settings.watchlist] if s])))
+        watchlist = [s for s in self.settings.watchlist if s in self.wanted]
+        symbols = self._listed(list(dict.fromkeys([s for s in [self.focus, *watchlist] if s])))
         if not symbols:
             return
         total = 0
@@ -502,7 +542,7 @@ class VenueFeed:
             interest = await self._rest_step("OI history", problems, self.adapter.fetch_oi_history, self.exchange, symbol, since, end, closes) or []
             merged: list[Event] = list(heapq.merge(bars, interest, key=_event_time))
             for event in merged:
-                self.emit(event)
+                self.deliver(event)
             total += len(merged)
         if problems:
             self.report("history", FeedState.DOWN if total == 0 else FeedState.LIVE, f"{total} history points; " + "; ".join(problems))

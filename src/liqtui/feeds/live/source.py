@@ -41,10 +41,14 @@ class LiveSource:
         timings: Timings | None = None,
         focus: str | None = None,
         kinds: frozenset[str] = ALL_KINDS,
+        map_to_requested: bool = True,
     ) -> None:
         """``venues``: a subset of the enabled venues; ``symbols``: what to poll and stream
         prices for (default: the watchlist and the cross-asset strip); ``kinds``: which data to run
-        (``runtime.ALL_KINDS``; headless commands run only what they print)."""
+        (``runtime.ALL_KINDS``; headless commands run only what they print); ``map_to_requested``:
+        a venue listing an asked-for unified symbol under another quote (Hyperliquid's
+        ``BTC/USDC:USDC`` for ``BTC/USDT:USDT``) emits it under the asked symbol, so the engine sums
+        the coin across venues (the desk wants that; ``tail``/``snapshot`` show venues' own symbols)."""
         self.settings = settings
         chosen = venues if venues is not None else settings.enabled_venues
         unknown = [v for v in chosen if v not in ADAPTERS]
@@ -53,7 +57,7 @@ class LiveSource:
         self.timings = timings or Timings.from_settings(settings)
         self.focus = focus or (settings.watchlist[0] if settings.watchlist else None)
         self.feeds: dict[str, VenueFeed] = {
-            venue: VenueFeed(ADAPTERS[venue](), settings, _not_running, timings=self.timings, focus=self.focus, symbols=symbols, kinds=kinds)
+            venue: VenueFeed(ADAPTERS[venue](), settings, _not_running, timings=self.timings, focus=self.focus, symbols=symbols, kinds=kinds, map_to_requested=map_to_requested)
             for venue in chosen
         }
 

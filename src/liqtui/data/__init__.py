@@ -1,0 +1,1 @@
+"""Data files shipped with liqtui (read with importlib.resources)."""

@@ -1,0 +1,119 @@
+"""Maintenance-margin tiers per venue and symbol, for the ESTIMATED liquidation-level model.
+
+Fetched where the venue publishes them without a key, with a shipped default elsewhere:
+
+- Bybit ``GET /v5/market/risk-limit?category=linear&symbol=BTCUSDT`` -> ``result.list``::
+
+      {"id": 1, "symbol": "BTCUSDT", "riskLimitValue": "2000000", "maintenanceMargin": "0.005",
+       "initialMargin": "0.01", "isLowestRisk": 1, "maxLeverage": "100.00", "mmDeduction": ""}
+
+- OKX ``GET /api/v5/public/position-tiers?instType=SWAP&tdMode=cross&instFamily=BTC-USDT`` -> ``data``::
+
+      {"instFamily": "BTC-USDT", "tier": "1", "minSz": "0", "maxSz": "5000", "mmr": "0.004",
+       "imr": "0.008", "maxLever": "125", ...}          (sizes in contracts)
+
+- Hyperliquid: maintenance = half the initial margin at max leverage, ``1 / (2 x maxLeverage)``
+  (``maxLeverage`` from ``meta``'s universe, in the markets ccxt loads).
+- Binance USD-M: brackets need a signed request: ``data/maintenance_margin.json`` (BTCUSDT's
+  first bracket: 0.4 % up to 50k USD notional), ``"*"`` for symbols it does not list.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from liqtui.feeds.live.markets import MarketInfo
+
+
+@dataclass(frozen=True, slots=True)
+class MarginTier:
+    max_notional_usd: float | None  # None: the last tier, no cap
+    maintenance_rate: float  # fraction of notional
+    max_leverage: float | None
+    source: str = "default"  # "default" (shipped) or the venue's endpoint
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> dict[str, Any]:
+    text = resources.files("liqtui.data").joinpath("maintenance_margin.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def default_tiers(venue: str, exchange_id: str) -> list[MarginTier]:
+    table = _shipped().get(venue) or {}
+    rows = table.get(exchange_id) or table.get("*") or []
+    return [MarginTier(_f(cap), float(rate), _f(lev)) for cap, rate, lev in rows]
+
+
+def _f(value: Any) -> float | None:
+    try:
+        return None if value is None or value == "" else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _rate(value: Any) -> float | None:
+    rate = _f(value)
+    if rate is None:
+        return None
+    return rate / 100 if rate >= 1 else rate  # a percent written as "0.5" stays 0.5 %; "50" would be 50 %
+
+
+def bybit_tiers(payload: dict[str, Any], exchange_id: str) -> list[MarginTier]:
+    rows = [r for r in ((payload.get("result") or {}).get("list") or []) if r.get("symbol") in (None, exchange_id)]
+    tiers = []
+    for row in sorted(rows, key=lambda r: _f(r.get("riskLimitValue")) or 0.0):
+        rate = _rate(row.get("maintenanceMargin"))
+        if rate is not None:
+            tiers.append(MarginTier(_f(row.get("riskLimitValue")), rate, _f(row.get("maxLeverage")), "bybit risk-limit"))
+    return tiers
+
+
+def okx_tiers(rows: list[dict[str, Any]], market: MarketInfo, price: float) -> list[MarginTier]:
+    """Contract sizes -> USD notional at ``price`` (linear: contracts x ctVal x price)."""
+    tiers = []
+    for row in sorted(rows, key=lambda r: _f(r.get("tier")) or 0.0):
+        rate = _rate(row.get("mmr"))
+        contracts = _f(row.get("maxSz"))
+        if rate is None:
+            continue
+        cap = None
+        if contracts is not None:
+            cap = contracts * market.contract_size * (1.0 if market.inverse else price)
+        tiers.append(MarginTier(cap, rate, _f(row.get("maxLever")), "okx position-tiers"))
+    return tiers
+
+
+def hyperliquid_tiers(market: MarketInfo) -> list[MarginTier]:
+    if not market.max_leverage:
+        return []
+    return [MarginTier(None, 1.0 / (2.0 * market.max_leverage), market.max_leverage, "hyperliquid max leverage")]
+
+
+async def fetch_tiers(exchange: Any, venue: str, market: MarketInfo, price: float) -> list[MarginTier]:
+    """The venue's tiers for ``market``; the shipped default when the venue publishes none or fails."""
+    try:
+        if venue == "bybit":
+            category = "inverse" if market.inverse else "linear"
+            payload = await exchange.publicGetV5MarketRiskLimit({"category": category, "symbol": market.exchange_id})
+            tiers = bybit_tiers(payload, market.exchange_id)
+        elif venue == "okx":
+            family = market.exchange_id.rsplit("-", 1)[0]
+            payload = await exchange.publicGetPublicPositionTiers({"instType": "SWAP", "tdMode": "cross", "instFamily": family})
+            tiers = okx_tiers(payload.get("data") or [], market, price)
+        elif venue == "hyperliquid":
+            tiers = hyperliquid_tiers(market)
+        else:
+            tiers = []
+    except Exception:
+        tiers = []
+    return tiers or default_tiers(venue, market.exchange_id)
+
+
+def first_tier(tiers: list[MarginTier]) -> MarginTier | None:
+    """The tier new positions of ordinary size fall in: what the level model uses."""
+    return tiers[0] if tiers else None
