@@ -8,7 +8,10 @@ from pathlib import Path
 
 from liqtui.config import Settings
 from liqtui.storage import StoreError
-from liqtui.storage.export import EXPORT_KINDS, frame, write
+
+# The same kinds as liqtui.storage.export.EXPORT_KINDS, which imports pandas: that module is loaded
+# only when an export runs, so that `liqtui --help` and every other command start quickly.
+EXPORT_KINDS = ("liquidations", "oi", "tickers", "books", "bars", "status")
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -31,6 +34,8 @@ def needs_settings(args: argparse.Namespace) -> bool:
 def run(args: argparse.Namespace, settings: Settings | None) -> int:
     path = Path(args.file).expanduser() if args.file else settings.recording_path  # type: ignore[union-attr]
     out = Path(args.out).expanduser() if args.out else Path.cwd() / f"{path.stem}-{args.kind}.{args.to}"
+    from liqtui.storage.export import frame, write
+
     try:
         df = frame(path, args.kind)
         write(df, out, args.to)

@@ -151,7 +151,10 @@ class Recorder:
                     conn.executemany(_insert_sql(BY_KIND[kind]), values)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite already rolled back (disk full, I/O error)
             self._markets.clear()  # ids inserted in the rolled-back transaction are gone
             raise
         for kind, values in rows.items():

@@ -192,3 +192,23 @@ def test_an_event_from_a_broken_clock_does_not_wipe_the_file(tmp_path):
         recorder.add(OpenInterest("okx", "BTC/USDT:USDT", 1.0, 1.0, now - 10 * retention.DAY_MS))
         recorder.add(OpenInterest("okx", "BTC/USDT:USDT", 2.0, 2.0, now + 400 * retention.DAY_MS))
     assert describe(path).rows["oi"] == 2
+
+
+def test_export_kinds_are_the_storage_kinds():
+    from liqtui.commands.export import EXPORT_KINDS
+    from liqtui.storage.export import EXPORT_KINDS as STORAGE_KINDS
+
+    assert EXPORT_KINDS == STORAGE_KINDS
+
+
+def test_the_storage_commands_do_not_load_pandas_until_an_export_runs():
+    import subprocess
+    import sys
+
+    # `liqtui --help` imports every command module: pandas alone takes most of a second to load.
+    code = (
+        "import sys, liqtui.commands.record, liqtui.commands.stats, liqtui.commands.export, liqtui.storage;"
+        "print('pandas' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
