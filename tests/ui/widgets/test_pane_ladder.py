@@ -47,6 +47,7 @@ async def test_rows_show_book_sizes_heat_clusters_and_sweeps(view):
         assert "swept L $450M, real $30.0M" in swept
         line = pane.render_line(pane.visible_prices().index(83_000.0) + 1)
         assert any("swept" in seg.text and seg.style.dim for seg in line)
+        assert any("83,000" in seg.text and seg.style.dim for seg in line)  # the swept price is dimmed too
 
 
 async def test_follow_keeps_price_centred_and_scrolling_stops_following(view):

@@ -317,6 +317,7 @@ class LadderPane(LinePane):
             for text in (
                 f"swept {side} {fmt.usd(swept)}, real {fmt.usd(row.realized_usd)}",
                 f"swept {fmt.usd(swept)} real {fmt.usd(row.realized_usd)}",
+                f"{fmt.usd(swept)} real {fmt.usd(row.realized_usd)}",
                 f"real {fmt.usd(row.realized_usd)}",
                 "swept",
             ):
@@ -363,6 +364,7 @@ class LadderPane(LinePane):
             long_live,
             short_len,
             short_live,
+            not (long_live or short_live) and row.swept_long_usd + row.swept_short_usd > 0,  # swept: dimmed
             self._note(k, row, cols.note),
         )
 
@@ -391,7 +393,7 @@ class LadderPane(LinePane):
         if key[0] == "blank":
             return Strip.blank(width, self.style_of(None))
         (cols, price_text, current, bid_text, bid_len, ask_text, ask_len,
-         long_len, long_live, short_len, short_live, (note, note_style)) = key  # fmt: skip
+         long_len, long_live, short_len, short_live, swept_only, (note, note_style)) = key  # fmt: skip
         price_cell = (f"▶{price_text}◀" if current else price_text).center(cols.price)
         parts: list[Part] = [(" " * cols.pad, None)]
         if cols.heat:
@@ -399,7 +401,7 @@ class LadderPane(LinePane):
             parts.append((" ", None))
         parts.append((bar_right(bid_len, cols.depth), "pane--bid"))
         parts.append((bid_text.rjust(cols.size), "pane--bid"))
-        parts.append((price_cell, "pane--current" if current else None))
+        parts.append((price_cell, "pane--current" if current else ("pane--swept" if swept_only else None)))
         parts.append((ask_text.ljust(cols.size), "pane--ask"))
         parts.append((bar_left(ask_len, cols.depth), "pane--ask"))
         if cols.heat:
