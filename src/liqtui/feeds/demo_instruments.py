@@ -10,10 +10,14 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from liqtui.feeds.symbols import candidates
+
 DEMO_VENUES = ("binanceusdm", "bybit", "okx", "hyperliquid")
 
 # Venues whose public liquidation stream pushes at most one order per symbol per second.
 SAMPLED_VENUES = frozenset({"binanceusdm", "okx"})
+# Venues whose liquidation stream reports the position's bankruptcy price, not the fill (DOMAIN.md).
+BANKRUPTCY_PRICE_VENUES = frozenset({"bybit", "okx"})
 # Venues with no public liquidation stream at all (liquidations still happen there, unseen).
 NO_LIQUIDATION_FEED = frozenset({"hyperliquid"})
 
@@ -70,11 +74,16 @@ def base_of(symbol: str) -> str:
 
 
 def unified(symbol: str) -> str:
-    """``BTC``, ``btcusdt`` or ``BTC-PERP`` -> ``BTC/USDT:USDT``; unified symbols pass through."""
+    """``BTC``, ``btcusdt`` or ``BTC-PERP`` -> ``BTC/USDT:USDT``; unified symbols pass through.
+
+    The demo lists every symbol as a USDT-margined perpetual on every venue (it has no market lists
+    to look short forms up in); the short forms are read as the live feeds read them.
+    """
     if "/" in symbol:
         return symbol
-    base = symbol.upper().removesuffix("-PERP").removesuffix("USDT").removesuffix("-")
-    return f"{base}/USDT:USDT"
+    base, quote = candidates(symbol)
+    quote = quote or "USDT"
+    return f"{base}/{quote}:{quote}"
 
 
 def instrument(symbol: str) -> Instrument:

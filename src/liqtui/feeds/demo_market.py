@@ -49,6 +49,7 @@ from liqtui.feeds.demo_instruments import (
     DEMO_VENUES,
     DEPTH_SHARE,
     FUNDING_HOURS,
+    BANKRUPTCY_PRICE_VENUES,
     NO_LIQUIDATION_FEED,
     OI_SHARE,
     RATES,
@@ -208,9 +209,9 @@ class DemoMarket:
         return list(self._symbols)
 
     def set_focus(self, symbol: str) -> None:
+        """Books of ``symbol`` come a few times a second from now on; a symbol the demo does not
+        list gets no books at all (like a live venue that does not list it)."""
         symbol = unified(symbol)
-        if symbol not in self._syms:
-            raise ValueError(f"the demo market has no {symbol} (it has: {', '.join(self._symbols)})")
         self.focus = symbol
         for pair in self._pairs:
             if pair.symbol == symbol:
@@ -533,32 +534,42 @@ class DemoMarket:
     # ----- liquidations -------------------------------------------------------------------------
 
     def _liquidate(self, pair: _Pair, swept: list[SweptRow], t_prev: int, t: int, out: list[Event]) -> None:
-        sym, venue = pair.sym, pair.venue
-        depth = sym.inst.depth_1pct_usd * DEPTH_SHARE[venue] * sym.liquidity
-        tick = sym.inst.tick
+        sym = pair.sym
+        depth = sym.inst.depth_1pct_usd * DEPTH_SHARE[pair.venue] * sym.liquidity
         span = max(1, t - t_prev)
         keep_log = self.forced_log.maxlen != 0
+        trigger = pair.price
         for i, row in enumerate(swept):
-            when = t_prev + (i * span) // len(swept)
-            trigger = pair.price
-            total = 0.0
+            when = t_prev + (i * span) // len(swept)  # rows further away go later in the tick
+            forced_usd = 0.0
             for usd in self._order_sizes(row.qty * trigger, sym.order_median_usd):
-                slip = min(0.003, usd / depth * 0.005)
-                if row.side is Side.LONG:
-                    fill = math.floor(trigger * (1 - slip) / tick) * tick
-                else:
-                    fill = math.ceil(trigger * (1 + slip) / tick) * tick
-                fill = round(fill, 10)
-                total += usd
-                self._tape(pair, row.side, fill, usd, when, t, out)
+                qty = usd / trigger
+                price = self._tape_price(pair, row, trigger, usd / depth)
+                self._tape(pair, row.side, price, qty, when, t, out)
                 self.forced_orders += 1
+                forced_usd += usd
                 if keep_log:
                     self.forced_log.append(
-                        ForcedOrder(venue, pair.symbol, row.side, fill, usd, when, row.low, row.high, trigger)
+                        ForcedOrder(pair.venue, pair.symbol, row.side, price, qty * price, when, row.low, row.high, trigger)
                     )
-            sym.forced_net_usd += total if row.side is Side.LONG else -total
-            pair.minute_volume += total
-            pair.bar[4] += total
+            sym.forced_net_usd += forced_usd if row.side is Side.LONG else -forced_usd
+            pair.minute_volume += forced_usd
+            pair.bar[4] += forced_usd
+
+    @staticmethod
+    def _tape_price(pair: _Pair, row: SweptRow, trigger: float, size_vs_depth: float) -> float:
+        """The price the venue's stream reports: Binance the average fill (a forced sell goes below
+        the trigger, more so for big orders in thin books), Bybit and OKX the bankruptcy price."""
+        long = row.side is Side.LONG
+        if pair.venue in BANKRUPTCY_PRICE_VENUES:
+            m = pair.maintenance
+            raw = row.low * (1 - m) if long else row.high * (1 + m)
+        else:
+            slip = min(0.003, size_vs_depth * 0.005)
+            raw = trigger * (1 - slip) if long else trigger * (1 + slip)
+        tick = pair.sym.inst.tick
+        ticks = math.floor(raw / tick) if long else math.ceil(raw / tick)
+        return round(ticks * tick, 10)
 
     def _order_sizes(self, usd: float, median: float) -> Iterable[float]:
         """Split a row's liquidated notional into orders of heavy-tailed size (at most the rate's max_orders_per_row)."""
@@ -572,7 +583,7 @@ class DemoMarket:
             remaining -= size
             yield size
 
-    def _tape(self, pair: _Pair, side: Side, price: float, usd: float, when: int, t: int, out: list[Event]) -> None:
+    def _tape(self, pair: _Pair, side: Side, price: float, qty: float, when: int, t: int, out: list[Event]) -> None:
         venue = pair.venue
         if venue in NO_LIQUIDATION_FEED:
             return
@@ -582,9 +593,9 @@ class DemoMarket:
             held = self._sampled.get(key)
             if held is not None and held[4] // 1000 != when // 1000:
                 out.append(_liquidation(venue, pair.symbol, held, t))
-            self._sampled[key] = (side, price, usd / price, usd, when)
+            self._sampled[key] = (side, price, qty, qty * price, when)
             return
-        out.append(Liquidation(venue, pair.symbol, side, price, usd / price, usd, when, t, False))
+        out.append(Liquidation(venue, pair.symbol, side, price, qty, qty * price, when, t, False))
 
     def _end_second(self, t: int, out: list[Event]) -> None:
         second = t // 1000
