@@ -89,7 +89,7 @@ class ReplaySource:
         return self.realtime and self._speed > 0
 
     def now_ms(self) -> int:
-        if self._paused or not self.paced or self.finished or self._fast:
+        if self._paused or not self.paced or self.finished or self._fast or self._wake is None:
             return self._pos_ms
         elapsed_ms = (self._clock() - self._anchor) * 1000.0 * self._speed
         return min(self._pos_ms + int(elapsed_ms), self.end_ms)
@@ -139,7 +139,7 @@ class ReplaySource:
         return list(self._symbols)
 
     async def run(self, emit: Emit) -> None:
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # also starts the clock (it stands still until run)
         events = self._read()
         fast_until: int | None = self.from_ms  # events up to here go out unpaced
         pending: Event | None = None

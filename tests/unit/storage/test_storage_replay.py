@@ -172,3 +172,10 @@ def test_an_empty_recording_is_a_clear_error(tmp_path):
     Recorder(path).close()
     with pytest.raises(StoreError, match="holds no events"):
         ReplaySource(path)
+
+
+async def test_the_clock_stands_still_until_run_starts(tmp_path):
+    path = _sparse(tmp_path / "r.sqlite", [T0, T0 + 60_000])
+    source = ReplaySource(path, speed=1000.0, hold_at_end=False)
+    await asyncio.sleep(0.05)
+    assert source.now_ms() == T0

@@ -18,10 +18,18 @@ from liqtui.storage.export import frame
 from liqtui.storage.summary import summarize
 
 
+_GOOD: dict[int, bytes] = {}
+
+
 def _good(path: Path, seconds: int = 120) -> Path:
-    with Recorder(path) as recorder:
-        for e in stream(seconds=seconds):
-            recorder.add(e)
+    """A sound recording (made once per length, then copied)."""
+    if seconds not in _GOOD:
+        original = path.with_name(f"original-{seconds}.sqlite")
+        with Recorder(original) as recorder:
+            for e in stream(seconds=seconds):
+                recorder.add(e)
+        _GOOD[seconds] = original.read_bytes()
+    path.write_bytes(_GOOD[seconds])
     return path
 
 
