@@ -95,6 +95,11 @@ def _row_k(price: float, grid: float) -> int:
     return math.floor(price / grid + 1e-9)
 
 
+def _fitting(labels: tuple[str, ...], width: int) -> str:
+    """The longest label that fits ``width`` (labels longest first), else an empty string."""
+    return next((label for label in labels if len(label) <= width), "")
+
+
 def build_heat(levels: LevelsView, grid: float) -> _Heat:
     """Sum the ESTIMATED levels into ladder rows, scale them, and mark the largest clusters per side."""
     heat = _Heat(levels=levels, grid=grid)
@@ -379,14 +384,14 @@ class LadderPane(LinePane):
         cols = self._columns(width)
         parts: list[Part] = [(" " * cols.pad, None)]
         if cols.heat:
-            parts.append(("EST L liq".rjust(cols.heat)[: cols.heat] + " ", "pane--long"))
+            parts.append((_fitting(("EST L liq", "EST L", "L"), cols.heat).rjust(cols.heat) + " ", "pane--long"))
         parts.append(("bid".rjust(cols.size + cols.depth), "pane--bid"))
         parts.append(("price".center(cols.price), "pane--head"))
         parts.append(("ask".ljust(cols.size + cols.depth), "pane--ask"))
         if cols.heat:
-            parts.append((" " + "EST S liq".ljust(cols.heat)[: cols.heat], "pane--short"))
+            parts.append((" " + _fitting(("EST S liq", "EST S", "S"), cols.heat).ljust(cols.heat), "pane--short"))
         if cols.note:
-            parts.append(("ESTIMATED".rjust(cols.note), "pane--dim"))
+            parts.append((_fitting(("ESTIMATED", "EST."), cols.note).rjust(cols.note), "pane--dim"))
         return self.to_strip(parts, width)
 
     def _draw_row(self, key: tuple, width: int) -> Strip:

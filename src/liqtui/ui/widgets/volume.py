@@ -34,8 +34,8 @@ class VolumeSharePane(LinePane):
         _, venues, funding = self._shown
         market = self._view.market if self._view is not None else None
         lines: list[list[Part]] = []
-        show_funding = width >= 46
-        bar_w = max(0, width - 4 - 8 - 8 - (13 if show_funding else 0) - 2)
+        show_funding = width >= 48
+        bar_w = max(0, width - 4 - 8 - 8 - (16 if show_funding else 0) - 2)
         ordered = sorted(venues, key=lambda v: -(v.volume_24h_usd or 0.0))
         for venue in ordered:
             share = _share(market, venue.volume_24h_usd, venue.volume_share) if market else venue.volume_share
@@ -45,7 +45,8 @@ class VolumeSharePane(LinePane):
             parts.append((fmt.usd(venue.volume_24h_usd).rjust(8), None))
             if show_funding:
                 rate = venue.funding_rate
-                parts.append((" f " + fmt.funding(rate).rjust(10), _sign_style(rate)))
+                parts.append(("  fund", "pane--dim"))
+                parts.append((fmt.funding(rate).rjust(10), _sign_style(rate)))
             lines.append(parts)
         if not ordered:
             lines.append([("volume: waiting for data", "pane--dim")])
