@@ -9,6 +9,7 @@ Figures (issue 2 targets in brackets):
 - at_risk on 30 days of levels (api DataFrame and Engine)                             [< 1 ms]
 - memory of 30 days of levels for 20 symbols x 4 venues (tracemalloc)                  [< 200 MB]
 - Engine: backfill of 30 days of OI history for one symbol on 4 venues, and view()    [a few ms]
+- Engine memory with 30 days for 20 symbols x 4 venues (levels, swept logs, rows, OI history)
 
 Synthetic data: a random walk price (0.2 % per 5 minutes) and OI rising ~31 % over the month with
 noise ("typical"), or rising at every step ("worst": every step adds levels, the most that survive).
@@ -152,16 +153,41 @@ def bench_memory(symbols: int, venues: int) -> None:
     line(f"  ({count:,} live levels, {used / max(count, 1):.0f} bytes each)", "")
 
 
-def bench_engine_view() -> None:
-    venues = ("binanceusdm", "bybit", "okx", "hyperliquid")
-    symbol = "BTC/USDT:USDT"
+VENUES = ("binanceusdm", "bybit", "okx", "hyperliquid")
+
+
+def engine_events(symbols: int) -> list[tuple[int, int, object]]:
+    """30 days of 5-minute OI samples, each after its ticker, per venue and symbol, in time order."""
     events = []
-    for k, venue in enumerate(venues):
-        frame = samples(10 + k, worst=True)
-        for t, p, oi in frame.itertuples(index=False):
-            events.append((int(t), k, Ticker(venue, symbol, int(t), last=p, mark=p, volume_24h_usd=1e9 * (k + 1), funding_rate=1e-4)))
-            events.append((int(t), k, OpenInterest(venue, symbol, oi, oi * p, int(t))))
+    for n in range(symbols):
+        symbol = "BTC/USDT:USDT" if n == 0 else f"S{n}/USDT:USDT"
+        for k, venue in enumerate(VENUES):
+            frame = samples(10 + 4 * n + k, worst=True)
+            for t, p, oi in frame.itertuples(index=False):
+                events.append((int(t), k, Ticker(venue, symbol, int(t), last=p, mark=p, volume_24h_usd=1e9 * (k + 1), funding_rate=1e-4)))
+                events.append((int(t), k, OpenInterest(venue, symbol, oi, oi * p, int(t))))
     events.sort(key=lambda e: (e[0], e[1]))
+    return events
+
+
+def bench_engine_memory(symbols: int) -> None:
+    events = engine_events(symbols)
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    engine = Engine()
+    for _t, _k, event in events:
+        engine.apply(event)
+    for n in range(symbols):  # a view per symbol: rows tracked at the auto grid, as on the desk
+        engine.view("BTC/USDT:USDT" if n == 0 else f"S{n}/USDT:USDT", events[-1][0])
+    used = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    line(f"Engine memory, 30 days, {symbols} symbols x 4 venues (levels, OI, logs)", f"{used / 1e6:.1f} MB")
+
+
+def bench_engine_view() -> None:
+    symbol = "BTC/USDT:USDT"
+    events = engine_events(1)
     engine = Engine()
     w, c = time.perf_counter(), time.process_time()
     for _t, _k, event in events:
@@ -197,6 +223,7 @@ def main() -> int:
     bench_levels(3 if args.quick else 7)
     bench_memory(5 if args.quick else 20, 4)
     bench_engine_view()
+    bench_engine_memory(2 if args.quick else 20)
     return 0
 
 

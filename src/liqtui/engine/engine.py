@@ -484,7 +484,7 @@ class Engine:
                 else:
                     row[0] += long_usd
                     row[1] += short_usd
-        self._rows_cache[(symbol, grid)] = (versions, merged)
+        _bounded_put(self._rows_cache, (symbol, grid), (versions, merged))
         return merged
 
     def _levels(self, symbol: str, price: float | None, grid: float, window: str, now_ms: int) -> LevelsView:
@@ -502,7 +502,7 @@ class Engine:
         cached = self._levels_cache.get((symbol, grid))
         if cached is None or cached[0] != key:
             cached = (key, self._level_table(symbol, grid, states, shown))
-            self._levels_cache[(symbol, grid)] = cached
+            _bounded_put(self._levels_cache, (symbol, grid), cached)
         table = cached[1]
         return LevelsView(
             symbol=symbol, price=price, grid=grid, rows=table.rows,
@@ -579,6 +579,17 @@ def _finite_ticker(ticker: Ticker) -> Ticker:
         if (v := getattr(ticker, name)) is not None and not -math.inf < v < math.inf
     }
     return dataclasses.replace(ticker, **bad) if bad else ticker
+
+
+CACHE_ENTRIES = 32  # (symbol, grid) pairs whose level rows are kept between views
+
+
+def _bounded_put(cache: dict, key: object, value: object) -> None:
+    """Insert, dropping the oldest entry beyond CACHE_ENTRIES (zooming through grids stays bounded)."""
+    cache.pop(key, None)
+    cache[key] = value
+    while len(cache) > CACHE_ENTRIES:
+        del cache[next(iter(cache))]
 
 
 def _positive(*values: float) -> bool:

@@ -300,3 +300,13 @@ def test_the_price_path_stays_bounded_without_oi_samples():
     e.apply(oi("bybit", 1000.0, 100.0, T0 + 20_000_000))
     e.apply(oi("bybit", 1010.0, 100.0, T0 + 20_000_001))
     assert e.at_risk(BTC, 100.0, 50.0) == pytest.approx(500.0)
+
+
+def test_zooming_through_many_grids_keeps_caches_and_tracked_rows_bounded():
+    e = Engine()
+    for event in random_events(5, 800):
+        e.apply(event)
+    for k in range(1, 60):
+        e.view(BTC, T0 + 800_000, grid=0.001 * k)
+    assert len(e._rows_cache) <= 32 and len(e._levels_cache) <= 32
+    assert all(len(s.book.tracked_grids()) <= 3 for s in e._models_state.values())
