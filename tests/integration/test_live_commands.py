@@ -108,3 +108,29 @@ async def test_snapshot_reports_a_venue_that_is_down_and_still_shows_the_others(
     assert code == 0, err
     assert "binanceusdm" in out and "bybit" not in out
     assert "bybit unavailable" in err and "404" in err
+
+
+async def test_risk_live_backfills_each_venue_and_prints_per_venue_and_total(fake_exchange, tmp_path):
+    binance, bybit = await fake_exchange("binanceusdm"), await fake_exchange("bybit")
+    config = write_config(tmp_path / "c.toml", [binance, bybit])
+    code, out, err = await run_liqtui("risk", "btc", "--to", "100000", "--json", "--config", str(config))
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["estimated"] is True and data["target"] == 100000
+    rows = {r["venue"]: r for r in data["venues"]}
+    assert set(rows) == {"binanceusdm", "bybit"}
+    assert all(r["side"] == "shorts" and r["usd"] > 0 and r["oi_samples"] > 100 for r in rows.values())
+    assert rows["binanceusdm"]["maintenance_rate"] == 0.004 and rows["binanceusdm"]["margin_source"] == "default"
+    assert rows["bybit"]["margin_source"] == "bybit risk-limit"
+    assert data["total_usd"] == pytest.approx(sum(r["usd"] for r in rows.values()))
+    # a target below the price asks for the longs instead
+    code, out, err = await run_liqtui("risk", "BTC/USDT:USDT", "--to", "90000", "--json", "--venues", "binanceusdm", "--config", str(config))
+    (row,) = json.loads(out)["venues"]
+    assert code == 0 and row["side"] == "longs" and row["usd"] > 0
+
+
+async def test_risk_unknown_symbol_is_one_clear_error(fake_exchange, tmp_path):
+    binance = await fake_exchange("binanceusdm")
+    config = write_config(tmp_path / "c.toml", [binance])
+    code, out, err = await run_liqtui("risk", "ETHH", "--to", "5000", "--config", str(config))
+    assert code == 2 and "unknown symbol 'ETHH'" in err and "ETH/USDT:USDT" in err and "Traceback" not in err

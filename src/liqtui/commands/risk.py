@@ -1,6 +1,8 @@
 """`liqtui risk`: ESTIMATED liquidations at risk between the price and a target price.
 
-Form built here: ``liqtui risk --samples FILE.csv --to PRICE [--json]`` runs the OI samples of a CSV
+Forms: ``liqtui risk SYMBOL --to PRICE [--venues ...] [--json]`` backfills SYMBOL live on every
+venue that lists it and prints the estimate per venue and in total (``_risk_live.py``).
+``liqtui risk --samples FILE.csv --to PRICE [--json]`` runs the OI samples of a CSV
 (columns time, price, open_interest, optional high, low; see ``liqtui.api``) through the level model
 and prints, for the CSV's last price, the shorts at risk up to a higher target or the longs down to a
 lower one. A live form (``liqtui risk SYMBOL --to PRICE``) can be added beside ``run_samples``.
@@ -17,6 +19,8 @@ from liqtui.config import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument("symbol", nargs="?", metavar="SYMBOL", help="estimate live for this symbol (BTC, BTCUSDT, BTC/USDT:USDT)")
+    parser.add_argument("--venues", nargs="+", metavar="VENUE", help="venues for the live form (default: the enabled ones)")
     parser.add_argument(
         "--samples", metavar="FILE.csv",
         help="OI samples: columns time (ms), price, open_interest (base coin), optional high, low",
@@ -28,7 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 def run(args: argparse.Namespace, settings: Settings | None) -> int:
     if getattr(args, "samples", None):
         return run_samples(args, settings)
-    return _fail("give the samples to estimate from: --samples FILE.csv")
+    if getattr(args, "symbol", None):
+        from liqtui.commands._risk_live import run_live
+
+        target = _parse_price(args.target)
+        if target is None:
+            return _fail(f"--to: expected a positive price, got {args.target!r}")
+        return run_live(args, settings or Settings(), target)
+    return _fail("give a SYMBOL to estimate live, or the samples to estimate from: --samples FILE.csv")
 
 
 def run_samples(args: argparse.Namespace, settings: Settings | None) -> int:

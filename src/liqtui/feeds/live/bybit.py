@@ -212,14 +212,15 @@ class Bybit(VenueAdapter):
         out: list[OpenInterest] = []
         end = now_ms
         while end > since_ms:
+            # endTime only: the newest page before it (Bybit answers newest first), then step back.
             payload = await exchange.publicGetV5MarketOpenInterest(
-                {"category": category, "symbol": market.exchange_id, "intervalTime": "5min", "limit": OI_HISTORY_PAGE, "startTime": since_ms, "endTime": end}
+                {"category": category, "symbol": market.exchange_id, "intervalTime": "5min", "limit": OI_HISTORY_PAGE, "endTime": end}
             )
             page = open_interest_history(payload, market, closes)
             rows = (payload.get("result") or {}).get("list") or []
             if not rows:
                 break
-            out[:0] = page
+            out[:0] = [oi for oi in page if oi.time >= since_ms]
             oldest = min(inum(r.get("timestamp")) or end for r in rows)
             if oldest >= end:
                 break

@@ -149,6 +149,10 @@ class VenueFeed:
         # venue symbol -> the unified symbol asked for (BTC/USDC:USDC on Hyperliquid -> BTC/USDT:USDT)
         self.aliases: dict[str, str] = {}
         self._tickers: dict[str, Ticker] = {}  # merged per symbol: partial updates never blank a field
+        # Symbols whose OI history is still being fetched: live OI samples wait (the newest is
+        # kept) so the engine receives every symbol's OI in time order.
+        self._backfilling: set[str] = set()
+        self._held_oi: dict[str, OpenInterest] = {}
         self.venue = adapter.venue
         self.settings = settings
         self.venue_settings: VenueSettings = settings.venues.get(self.venue, VenueSettings())
@@ -201,10 +205,15 @@ class VenueFeed:
             if listed is not None and listed != requested and "/" in requested and ":" in requested:
                 self.aliases.setdefault(listed, requested)
 
-    def deliver(self, event: Event) -> None:
-        """Every market event leaves through here: tickers merged, symbols mapped to the asked one."""
-        if type(event) is Ticker:
+    def deliver(self, event: Event, *, history: bool = False) -> None:
+        """Every market event leaves through here: tickers merged, symbols mapped to the asked one,
+        live OI of a symbol held back while its history is still coming (``history=True`` passes)."""
+        kind = type(event)
+        if kind is Ticker:
             event = self._merge_ticker(event)  # type: ignore[arg-type]
+        elif kind is OpenInterest and not history and event.symbol in self._backfilling:  # type: ignore[union-attr]
+            self._held_oi[event.symbol] = event  # type: ignore[union-attr, assignment]
+            return
         if self.aliases:
             alias = self.aliases.get(event.symbol)  # type: ignore[union-attr]
             if alias is not None:
@@ -527,10 +536,20 @@ class VenueFeed:
     # ------------------------------------------------------------------ backfill
     async def _history(self) -> None:
         """Price bars and OI history of the focus symbol first, then the watchlist, oldest first."""
+        try:
+            await self._backfill()
+        finally:
+            self._backfilling.clear()
+            for held in list(self._held_oi.values()):
+                self.deliver(held)
+            self._held_oi.clear()
+
+    async def _backfill(self) -> None:
         watchlist = [s for s in self.settings.watchlist if s in self.wanted]
         symbols = self._listed(list(dict.fromkeys([s for s in [self.focus, *watchlist] if s])))
         if not symbols:
             return
+        self._backfilling.update(symbols)
         total = 0
         problems: list[str] = []
         for symbol in symbols:
@@ -542,8 +561,12 @@ class VenueFeed:
             interest = await self._rest_step("OI history", problems, self.adapter.fetch_oi_history, self.exchange, symbol, since, end, closes) or []
             merged: list[Event] = list(heapq.merge(bars, interest, key=_event_time))
             for event in merged:
-                self.deliver(event)
+                self.deliver(event, history=True)
             total += len(merged)
+            self._backfilling.discard(symbol)
+            held = self._held_oi.pop(symbol, None)
+            if held is not None and (not interest or held.time > interest[-1].time):
+                self.deliver(held)
         if problems:
             self.report("history", FeedState.DOWN if total == 0 else FeedState.LIVE, f"{total} history points; " + "; ".join(problems))
         else:

@@ -1,0 +1,146 @@
+"""The live form of `liqtui risk SYMBOL --to PRICE [--venues ...] [--json]` (see risk.py).
+
+Backfills price and OI history of SYMBOL on every venue that lists it (Binance: 5-minute OI for up
+to 30 days; Bybit and OKX what they offer; Hyperliquid: none, so only the current poll), takes one
+live poll (current OI and price), sets each venue's maintenance rate and max leverage from its
+margin tiers (``feeds/margin.py``), runs everything through ``liqtui.engine.Engine`` and prints the
+ESTIMATED liquidations at risk between each venue's price and PRICE, per venue and in total.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+
+from liqtui.config import Settings
+from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, PriceBar, Ticker
+from liqtui.commands._live import CommandError, chosen_venues, print_err, resolve_symbols, run_source, wait_markets
+from liqtui.feeds.margin import MarginTier, fetch_tiers, first_tier
+
+DONE_STATES = (FeedState.LIVE, FeedState.DOWN)
+
+
+@dataclass
+class VenueRisk:
+    venue: str
+    symbol: str
+    price: float | None = None
+    usd: float = 0.0
+    history_points: int = 0
+    oi_samples: int = 0
+    tier: MarginTier | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def run_live(args: argparse.Namespace, settings: Settings, target: float, timeout: float = 90.0) -> int:
+    try:
+        rows, unavailable = asyncio.run(_collect(args, settings, target, timeout))
+    except CommandError as exc:
+        print_err(f"liqtui risk: {exc}")
+        return 2
+    if not rows:
+        print_err("liqtui risk: no venue could be read: " + "; ".join(f"{v}: {why}" for v, why in unavailable.items()))
+        return 1
+    total = sum(r.usd for r in rows)
+    if args.json:
+        print(json.dumps({
+            "symbol": args.symbol, "target": target, "estimated": True, "total_usd": total,
+            "venues": [{"venue": r.venue, "symbol": r.symbol, "price": r.price, "side": _side(r.price, target), "usd": r.usd,
+                        "oi_samples": r.oi_samples, "history_points": r.history_points,
+                        "maintenance_rate": r.tier.maintenance_rate if r.tier else None,
+                        "max_leverage": r.tier.max_leverage if r.tier else None,
+                        "margin_source": r.tier.source if r.tier else None} for r in rows],
+            "unavailable": unavailable,
+        }, indent=2))
+        return 0
+    print(f"ESTIMATED liquidations at risk for {args.symbol} to {target:,.2f} (OI-delta model; not a venue figure)")
+    print(f"{'venue':<12} {'symbol':<16} {'price':>12} {'side':>6} {'at risk (USD)':>16} {'OI samples':>10} {'mmr':>7} {'max lev':>7}")
+    for r in rows:
+        mmr = f"{r.tier.maintenance_rate * 100:.2f}%" if r.tier else "n/a"
+        lev = f"{r.tier.max_leverage:g}x" if r.tier and r.tier.max_leverage else "n/a"
+        print(f"{r.venue:<12} {r.symbol:<16} {r.price or 0:>12,.2f} {_side(r.price, target):>6} {r.usd:>16,.0f} {r.oi_samples:>10} {mmr:>7} {lev:>7}")
+    print(f"{'total':<12} {'':<16} {'':>12} {'':>6} {total:>16,.0f}")
+    for venue, why in unavailable.items():
+        print_err(f"liqtui risk: {venue}: {why}")
+    return 0
+
+
+def _side(price: float | None, target: float) -> str:
+    if price is None or price == target:
+        return "none"
+    return "shorts" if target > price else "longs"
+
+
+async def _collect(args: argparse.Namespace, settings: Settings, target: float, timeout: float) -> tuple[list[VenueRisk], dict[str, str]]:
+    from liqtui.engine import Engine
+    from liqtui.feeds.live.source import LiveSource
+
+    venues = chosen_venues(args, settings)
+    source = LiveSource(settings, venues=venues, symbols=[args.symbol], focus=args.symbol,
+                        kinds=frozenset({"history", "market"}), map_to_requested=False)
+    events: list[Event] = []
+    resolved: dict[str, set[str]] = {}
+    tiers: dict[str, MarginTier | None] = {}
+    deadline = time.monotonic() + timeout
+
+    async def until() -> None:
+        await wait_markets(source, timeout=min(30.0, timeout))
+        resolved.update(resolve_symbols(source, [args.symbol]))
+        feeds = [f for v, f in source.feeds.items() if resolved.get(v)]
+
+        def finished() -> bool:
+            return all(f.first_poll_done.is_set() and f.health.states.get("history", (None, ""))[0] in DONE_STATES for f in feeds)
+
+        while not finished() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        for feed in feeds:
+            symbol = next(iter(resolved[feed.venue]))
+            market = feed.adapter.markets.by_symbol[symbol]
+            tiers[feed.venue] = first_tier(await fetch_tiers(feed.exchange, feed.venue, market, _last_price(events, feed.venue, symbol) or 0.0))
+
+    await run_source(source, events.append, until)
+    engine = Engine(settings.levels)
+    for venue, tier in tiers.items():
+        if tier is not None:
+            engine.set_venue_limits(venue, max_leverage=tier.max_leverage, maintenance_margin=tier.maintenance_rate)
+    for event in events:
+        if not isinstance(event, FeedStatus):
+            engine.apply(event)
+    rows: list[VenueRisk] = []
+    unavailable: dict[str, str] = {}
+    for venue in venues:
+        symbols = resolved.get(venue)
+        feed = source.feeds[venue]
+        if not symbols:
+            unavailable[venue] = "does not list it" if feed.markets_ready.is_set() else _why(feed)
+            continue
+        symbol = next(iter(symbols))
+        row = VenueRisk(venue, symbol, price=_last_price(events, venue, symbol), tier=tiers.get(venue))
+        row.oi_samples = sum(1 for e in events if isinstance(e, OpenInterest) and e.venue == venue and e.symbol == symbol)
+        row.history_points = row.oi_samples + sum(1 for e in events if isinstance(e, PriceBar) and e.venue == venue and e.symbol == symbol)
+        if row.price is None or row.oi_samples < 2:
+            if venue == "hyperliquid":
+                unavailable[venue] = "publishes no OI history: its estimate builds up from live polls (keep the desk running)"
+            else:
+                unavailable[venue] = f"not enough data ({row.oi_samples} OI samples); {_why(feed)}"
+            continue
+        row.usd = engine.at_risk(symbol, row.price, target, venues=[venue])
+        rows.append(row)
+    return rows, unavailable
+
+
+def _last_price(events: list[Event], venue: str, symbol: str) -> float | None:
+    for event in reversed(events):
+        if isinstance(event, Ticker) and event.venue == venue and event.symbol == symbol and (event.last or event.mark):
+            return event.last or event.mark
+        if isinstance(event, PriceBar) and event.venue == venue and event.symbol == symbol:
+            return event.close
+    return None
+
+
+def _why(feed) -> str:  # noqa: ANN001
+    problems = [f"{kind}: {detail}" for kind, (state, detail) in feed.health.states.items() if state in (FeedState.DOWN, FeedState.STALE)]
+    return "; ".join(problems) or "no answer in time"
