@@ -61,6 +61,7 @@ def test_record_demo_keeps_what_the_simulator_published_and_stats_agree(tmp_path
     capsys.readouterr()
     assert main(["stats", str(out), "--json", "--window", "all"]) == 0
     stats = json.loads(capsys.readouterr().out)
+    assert stats["source_mode"] == "DEMO"
     cells = defaultdict(lambda: [0, 0.0, 0.0])
     for e in liquidations:
         cell = cells[e.venue, e.symbol, e.side.value]

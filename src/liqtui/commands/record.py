@@ -33,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         help="stop after S seconds (default: until Ctrl-C or SIGTERM)",
     )
     parser.add_argument(
-        "--demo", action="store_true", help="record the simulated market (venues demo-*) instead of live venues"
+        "--demo", action="store_true",
+        help="record the simulated market instead of live venues (the file is marked DEMO)"
     )
     parser.add_argument("--seed", metavar="N", type=int, default=None, help="demo: random seed (deterministic)")
     parser.add_argument("--rate", choices=DEMO_RATES, default=None, help="demo: market activity (default busy)")

@@ -47,7 +47,8 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def render(summary: Summary) -> str:
-    lines = [f"{summary.path}: window {summary.window}, {_span(summary)}", "", "Realized liquidations"]
+    demo = " (DEMO: a simulated market)" if summary.source_mode == "DEMO" else ""
+    lines = [f"{summary.path}{demo}: window {summary.window}, {_span(summary)}", "", "Realized liquidations"]
     if summary.liquidations:
         lines.append(f"  {'venue':<14}{'symbol':<18}{'side':<7}{'count':>8}{'USD':>16}{'largest USD':>14}")
         for row in summary.liquidations:

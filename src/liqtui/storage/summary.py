@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from liqtui.storage.retention import newest_time
-from liqtui.storage.schema import open_for_reading, store_errors
+from liqtui.storage.schema import open_for_reading, recorded_mode, store_errors
 
 STATS_WINDOWS_MS: dict[str, int | None] = {"1h": 3_600_000, "4h": 14_400_000, "24h": 86_400_000, "all": None}
 
@@ -55,6 +55,7 @@ class Summary:
     to_ms: int | None  # inclusive: the newest event; None for an empty recording
     liquidations: tuple[LiquidationRow, ...]
     open_interest: tuple[OIChangeRow, ...]
+    source_mode: str = "LIVE"  # "DEMO": the recording holds the simulated market
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -100,9 +101,10 @@ def summarize(path: str | Path, window: str = "24h") -> Summary:
                 for venue, symbol, side, count, usd, largest, sampled in conn.execute(_LIQUIDATIONS_SQL, bounds)
             )
             oi = tuple(_oi_row(*row) for row in conn.execute(_OI_SQL, bounds))
+            source_mode = recorded_mode(conn)
     finally:
         conn.close()
-    return Summary(str(path), window, start, end, liquidations, oi)
+    return Summary(str(path), window, start, end, liquidations, oi, source_mode)
 
 
 def _pct(first: float, last: float) -> float | None:

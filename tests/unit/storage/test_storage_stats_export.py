@@ -68,6 +68,7 @@ def test_stats_json_matches_what_was_sent(session, capsys, window):
                  for e in stored_form(events))
     start = None if window == "all" else newest - {"1h": 3_600_000, "4h": 14_400_000}[window]
     assert out["to_ms"] == newest and out["from_ms"] == start
+    assert out["source_mode"] == "LIVE"
     expected = _expected_liquidations(events, start)
     rows = {(r["venue"], r["symbol"], r["side"]): r for r in out["liquidations"]}
     assert set(rows) == set(expected)
