@@ -26,7 +26,7 @@ from liqtui.domain.events import (
     BookSnapshot, Event, FeedStatus, Liquidation, OpenInterest, PriceBar, Side, Ticker,
 )
 from liqtui.engine.levels import Consumed, LevelBook, LevelModel
-from liqtui.engine.oi import OITracker, pct_change
+from liqtui.engine.oi import OITracker, oi_regime, pct_change
 from liqtui.engine.realized import ALL, RealizedTotals
 from liqtui.engine.views import (
     IMBALANCE_BANDS_PCT, OI_WINDOWS, BookView, Cluster, CrossAsset, LevelRow, LevelsView, MarketView,
@@ -360,6 +360,8 @@ class Engine:
         grid: float | None = None,
         cross_assets: tuple[str, ...] | list[str] = (),
     ) -> SymbolView:
+        if window not in WINDOW_MS:
+            raise ValueError(f"window must be one of {', '.join(WINDOW_MS)}, got {window!r}")
         grid = grid if grid and grid > 0 else self.grid_for(symbol)
         market = self._market(symbol, now_ms)
         return SymbolView(
@@ -454,10 +456,15 @@ class Engine:
                     now_sum += r.base or 0.0
                     then_sum += then[1]
             changes[w] = pct_change(now_sum, then_sum) if then_sum else None
-        lead = max(rows, key=lambda r: (r.usd or 0.0))
+        # The regime of the total: OI summed over venues, price from the venue holding the most OI.
+        lead = max(rows, key=lambda r: (r.usd or 0.0, -_order(r.venue)))
+        then = self.oi.latest(lead.venue, symbol, (lead.time or 0) - WINDOW_MS[regime_window])
+        price_change = None
+        if then is not None and then[1] > 0 and then[2] > 0 and lead.base and lead.usd:
+            price_change = lead.usd / lead.base - then[2] / then[1]
         return OIView(
             ALL, symbol, None, sum(r.usd or 0.0 for r in rows), max(r.time or 0 for r in rows), changes,
-            None, None, regime=lead.regime if changes.get(regime_window) is not None else None,
+            None, None, regime=oi_regime(price_change, changes.get(regime_window)),
         )
 
     # --- levels -------------------------------------------------------------------------------

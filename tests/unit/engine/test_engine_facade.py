@@ -310,3 +310,17 @@ def test_zooming_through_many_grids_keeps_caches_and_tracked_rows_bounded():
         e.view(BTC, T0 + 800_000, grid=0.001 * k)
     assert len(e._rows_cache) <= 32 and len(e._levels_cache) <= 32
     assert all(len(s.book.tracked_grids()) <= 3 for s in e._models_state.values())
+
+
+def test_the_all_row_regime_sums_oi_across_venues():
+    e = Engine()
+    e.apply(oi("bybit", 100.0, 100.0, T0))
+    e.apply(oi("okx", 100.0, 100.0, T0))
+    e.apply(oi("bybit", 90.0, 101.0, T0 + 3_600_000))  # bybit: price up, OI down (short covering)
+    e.apply(oi("okx", 130.0, 101.0, T0 + 3_600_000))  # okx adds more than bybit lost
+    bybit, okx, total = e.view(BTC, T0 + 3_600_000, window="1h").oi
+    assert bybit.regime == "short covering" and okx.regime == "new longs"
+    assert total.change_pct["1h"] == pytest.approx(10.0)
+    assert total.regime == "new longs"
+    with pytest.raises(ValueError, match="window"):
+        e.view(BTC, T0, window="2h")
