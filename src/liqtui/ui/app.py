@@ -12,6 +12,7 @@ rendering is reported once and the next tick tries again; a pane that fails does
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -59,29 +60,42 @@ REPLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 # Every key of the desk. The id is the action name users remap in `[ui] keys`.
 DESK_BINDINGS: list[Binding] = [
-    Binding("slash,ctrl+p", "pick_symbol", "symbol", id="pick_symbol"),
-    Binding("left_square_bracket", "step_symbol(-1)", "prev", id="prev_symbol"),
-    Binding("right_square_bracket", "step_symbol(1)", "next", id="next_symbol"),
+    Binding("slash,ctrl+p", "pick_symbol", "symbol", id="pick_symbol",
+            tooltip="pick a symbol: fuzzy search over every market"),
+    Binding("left_square_bracket", "step_symbol(-1)", "prev", id="prev_symbol",
+            tooltip="previous watchlist symbol"),
+    Binding("right_square_bracket", "step_symbol(1)", "next", id="next_symbol",
+            tooltip="next watchlist symbol"),
     *(
         Binding(str(n), f"jump({n})", "watchlist" if n == 1 else f"watchlist {n}", id=f"watchlist_{n}",
                 show=n == 1, key_display="1-9" if n == 1 else None)
         for n in range(1, 10)
     ),
-    Binding("w", "cycle_window", "window", id="cycle_window"),
-    Binding("plus,equals_sign", "zoom(-1)", "zoom", id="zoom_in", key_display="+/-"),
-    Binding("minus", "zoom(1)", "zoom out", id="zoom_out", show=False),
-    Binding("f", "toggle_follow", "follow", id="toggle_follow"),
-    Binding("g", "set_target", "target", id="set_target"),
-    Binding("m", "set_tape_min", "min size", id="set_tape_min"),
-    Binding("c", "toggle_tape_scope", "tape scope", id="toggle_tape_scope"),
-    Binding("p", "toggle_pause", "pause", id="toggle_pause"),
-    Binding("t", "cycle_theme", "theme", id="cycle_theme"),
-    Binding("space", "replay_pause", "play/stop", id="replay_pause"),
-    Binding("less_than_sign", "replay_speed(-1)", "slower", id="replay_slower", show=False),
-    Binding("greater_than_sign", "replay_speed(1)", "speed", id="replay_faster", key_display="</>"),
-    Binding("comma", "replay_seek(-1)", "seek 1m", id="replay_back", key_display=",/."),
-    Binding("full_stop", "replay_seek(1)", "ahead 1m", id="replay_ahead", show=False),
-    Binding("question_mark", "help", "help", id="help"),
+    Binding("w", "cycle_window", "window", id="cycle_window",
+            tooltip="realized totals window: 1m 5m 1h 4h 12h 24h"),
+    Binding("plus,equals_sign", "zoom(-1)", "zoom", id="zoom_in", key_display="+/-",
+            tooltip="ladder: finer price step"),
+    Binding("minus", "zoom(1)", "zoom out", id="zoom_out", show=False, tooltip="ladder: coarser price step"),
+    Binding("f", "toggle_follow", "follow", id="toggle_follow",
+            tooltip="ladder: keep the price row centred (follow) or stay put"),
+    Binding("g", "set_target", "target", id="set_target",
+            tooltip="at-risk target price: 92000, 92k, +11% or -5%"),
+    Binding("m", "set_tape_min", "min size", id="set_tape_min", tooltip="tape: minimum USD size shown"),
+    Binding("c", "toggle_tape_scope", "tape scope", id="toggle_tape_scope",
+            tooltip="tape: all markets or this symbol only"),
+    Binding("p", "toggle_pause", "pause", id="toggle_pause",
+            tooltip="pause the display (data keeps flowing in)"),
+    Binding("t", "cycle_theme", "theme", id="cycle_theme", tooltip="next theme (dark, light, ansi, yours)"),
+    Binding("space", "replay_pause", "play/stop", id="replay_pause", tooltip="replay: stop or play the clock"),
+    Binding("less_than_sign", "replay_speed(-1)", "slower", id="replay_slower", show=False,
+            tooltip="replay: slower"),
+    Binding("greater_than_sign", "replay_speed(1)", "speed", id="replay_faster", key_display="</>",
+            tooltip="replay: faster"),
+    Binding("comma", "replay_seek(-1)", "seek 1m", id="replay_back", key_display=",/.",
+            tooltip="replay: back one minute"),
+    Binding("full_stop", "replay_seek(1)", "ahead 1m", id="replay_ahead", show=False,
+            tooltip="replay: ahead one minute"),
+    Binding("question_mark", "help", "help", id="help", tooltip="this help"),
     Binding("q", "quit", "quit", id="quit"),
 ]
 REPLAY_ACTIONS = {"replay_pause", "replay_speed", "replay_seek"}
@@ -163,7 +177,7 @@ class LiqtuiApp(App[None]):
         recorder: Any = None,
         layout: str | None = None,
         demo: Callable[[], EventSource] | None = None,
-        theme_dir: Any = None,
+        theme_dir: Path | str | None = None,
     ) -> None:
         """``demo`` builds the demo source offered when a live desk hears from no venue;
         ``theme_dir`` is where user themes are read (default ``<config dir>/themes``)."""
@@ -175,7 +189,7 @@ class LiqtuiApp(App[None]):
         self.desk_layout = layout or settings.ui.layout
         if self.desk_layout not in LAYOUTS:
             self.desk_layout = "auto"
-        self._theme_dir = theme_dir if theme_dir is not None else config_dir() / "themes"
+        self._theme_dir = Path(theme_dir) if theme_dir is not None else config_dir() / "themes"
         super().__init__()
         self.watchlist = list(settings.watchlist) or ["BTC/USDT:USDT"]
         self.set_reactive(LiqtuiApp.symbol, self.watchlist[0])
@@ -553,12 +567,12 @@ class LiqtuiApp(App[None]):
                 continue
             keys = self._keymap.get(binding.id, binding.key).split(",")
             shown = ", ".join(self.get_key_display(Binding(key.strip(), "")) for key in keys)
-            description = binding.description
+            description = binding.tooltip or binding.description
             if binding.id.startswith("watchlist_"):
                 n = int(binding.id.rsplit("_", 1)[1])
-                description = f"watchlist {n}: " + (
-                    self.watchlist[n - 1] if n <= len(self.watchlist) else "(empty)"
-                )
+                if n > len(self.watchlist):
+                    continue  # an empty slot says nothing
+                description = f"watchlist {n}: {self.watchlist[n - 1]}"
             rows.append((shown, description))
         return rows
 

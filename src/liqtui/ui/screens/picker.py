@@ -46,6 +46,7 @@ class SymbolPicker(ModalScreen[str | None]):
         width: 60; max-width: 100%; height: auto; max-height: 90%; margin-top: 2;
         border: round $primary; background: $surface;
     }
+    SymbolPicker #picker-input { border: none; height: 1; padding: 0 1; background: $boost; }
     SymbolPicker OptionList { height: auto; max-height: 20; border: none; }
     SymbolPicker #picker-count { color: $text-muted; padding: 0 1; }
     """
@@ -57,8 +58,10 @@ class SymbolPicker(ModalScreen[str | None]):
         self._current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Input(placeholder="symbol: btc, eth/usdt, sol perp…", id="picker-input")
+        with Vertical() as box:
+            box.border_title = "symbol · Enter picks · Esc cancels"
+            # No blinking cursor: over SSH every blink is a repaint.
+            yield Input(placeholder="symbol: btc, eth/usdt, sol perp…", id="picker-input", cursor_blink=False)
             yield OptionList(id="picker-list")
             yield Static("", id="picker-count", markup=False)
 

@@ -37,7 +37,7 @@ class PromptScreen(ModalScreen[tuple[Any] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._question, markup=False)
-            yield Input(value=self._value, placeholder=self._placeholder, id="prompt-input")
+            yield Input(value=self._value, placeholder=self._placeholder, id="prompt-input", cursor_blink=False)
             yield Static("", id="prompt-error", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
