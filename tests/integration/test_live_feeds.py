@@ -215,3 +215,8 @@ async def test_order_book_follows_the_focus_symbol(venue, fake_exchange):
         assert book[-1].bids[0][0] < book[-1].asks[0][0]
         run.source.set_focus("ETH/USDT:USDT")
         await run.until(lambda: [b for b in run.of_type(BookSnapshot) if b.symbol.startswith("ETH/")], timeout=15, what="ETH book")
+
+        def btc_book_topics():
+            return [t for t in fake.subscriptions if "btc" in t.lower() and any(w in t.lower() for w in ("depth", "orderbook", "book"))]
+
+        await run.until(lambda: not btc_book_topics(), timeout=10, what="the BTC book unsubscribed")

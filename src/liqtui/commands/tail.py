@@ -115,12 +115,17 @@ async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
         else:
             await asyncio.Event().wait()
 
+    failed = False
     try:
         await run_source(source, emit, until)
+    except CommandError:
+        failed = True  # one clear error (unknown symbol), no summary
+        raise
     finally:
-        skipped = sum(f.counters.malformed + f.counters.handler_errors for f in source.feeds.values())
-        summary = ", ".join(f"{venue} {counts[venue]}" for venue in venues)
-        print_err(f"liqtui: {sum(counts.values())} liquidations ({summary}); {skipped} malformed frames skipped")
+        if not failed:  # also on Ctrl-C
+            skipped = sum(f.counters.malformed + f.counters.handler_errors for f in source.feeds.values())
+            summary = ", ".join(f"{venue} {counts[venue]}" for venue in venues)
+            print_err(f"liqtui: {sum(counts.values())} liquidations ({summary}); {skipped} malformed frames skipped")
     return 0
 
 

@@ -144,6 +144,10 @@ class Bybit(VenueAdapter):
     def parse_liquidations(self, message: Any, recv_ms: int) -> list[Liquidation] | None:
         return liquidations_from_frame(message, self.markets.by_id, recv_ms, self.unknown_ids)
 
+    async def unwatch_book(self, exchange: Any, symbol: str) -> None:
+        # ccxt unsubscribes orderbook.500 unless told the depth that was subscribed.
+        await exchange.un_watch_order_book(symbol, {"limit": self.book_limit})
+
     def is_heartbeat(self, message: Any) -> bool:
         return isinstance(message, dict) and (message.get("op") in ("pong", "ping", "subscribe") or message.get("ret_msg") == "pong")
 

@@ -19,9 +19,19 @@ One ``VenueFeed`` per enabled venue shares ONE ccxt.pro exchange object between 
 ccxt.pro never retries: a failed ``watch_*`` raises, and the next call reconnects and resubscribes.
 Every task is supervised: capped exponential backoff with jitter; HTTP 429/418 honour Retry-After
 and slow the venue's polling; an endpoint answering 404 marks only its own data kind DOWN.
+Delivery (``deliver``): a Ticker is merged field by field with the venue's previous one, so a
+stream that carries only the mark never blanks funding or volume; a symbol's live OI samples wait
+until its OI history has been emitted (the engine receives each symbol's OI in time order); with
+``map_to_requested`` an asked-for unified symbol listed under another quote (Hyperliquid's
+``BTC/USDC:USDC`` for ``BTC/USDT:USDT``) is emitted under the asked symbol, so the coin sums
+across venues.
+
 Health is reported as FeedStatus events whenever a (kind, state, detail) changes:
 kind "all" is the venue's websocket health (connecting, live, stale, reconnecting, down);
-"oi" the REST poll; "book", "history"; "liquidations" only when the venue has no feed.
+"oi" and "ticker" the REST poll (live, stale on errors and 429, down on 404); "book", "history";
+"liquidations" only for a venue without a public feed (Hyperliquid: DOWN, "no public liquidation
+feed (n/a)"). Counters of frames, malformed frames skipped and liquidations delivered are in
+``VenueFeed.counters``.
 """
 
 from __future__ import annotations
