@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,10 +40,11 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
     except StoreError as exc:
         print(f"liqtui: {exc}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(summary.as_dict(), indent=2))
-    else:
-        print(render(summary))
+    text = json.dumps(summary.as_dict(), indent=2) if args.json else render(summary)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:  # `liqtui stats | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
