@@ -75,10 +75,13 @@ MIN_LIQUIDITY = 0.3
 IMPACT_HALF_LIFE_S = 45.0
 PERMANENT_IMPACT = 0.3
 BACKFILL_BAR_MS = 300_000
+WARM_UP_MS = 3_000
+ORDER_SIZE_SIGMA = 1.3  # log-normal spread of liquidation order sizes
+ORDER_MEAN_TO_MEDIAN = math.exp(ORDER_SIZE_SIGMA**2 / 2)
 # The day before the start looks like the seed article's: a sell-off of ~9 % (beta-weighted) into
 # the start price, longs swept below, shorts opened on the way down waiting above.
 BACKFILL_DAY_MOVE = -0.09
-OI_BUILD_UP = 0.35  # share of today's unleveraged OI that opened during a full day of backfill
+OI_BUILD_UP = 0.25  # share of today's unleveraged OI that opened during a full day of backfill
 FOCUS_BOOK_MS = 250
 OTHER_BOOK_MS = 5_000
 TICKER_MS = 1_000
@@ -198,6 +201,7 @@ class DemoMarket:
         for pair in self._pairs:
             self._configure_pair(pair)
         self._history: list[Event] = self._backfill(backfill_hours)
+        self._warm_up()
 
     # ----- public -----------------------------------------------------------------------------
 
@@ -329,6 +333,20 @@ class DemoMarket:
             pair.next_book = self.start_ms + pair.offset // 4
         return events
 
+    def _warm_up(self) -> None:
+        """Run the last seconds before the start silently: the live dynamics (fresh positions near
+        the price, forced-order impact) are then under way at the start instead of ramping up."""
+        self._now = self.start_ms - WARM_UP_MS
+        scratch: list[Event] = []
+        while self._now < self.start_ms:
+            self._tick(min(self.start_ms, self._now + self.tick_ms), scratch)
+        self._sampled.clear()
+        self.forced_log.clear()
+        self.forced_orders = 0
+        for pair in self._pairs:
+            pair.bar = [pair.price, pair.price, pair.price, pair.price, 0.0]
+            pair.minute_volume = 0.0
+
     def _seed_positions(self, pair: _Pair) -> None:
         """The leveraged positions already open when the backfill starts, spread around the price."""
         stock_usd = pair.open_usd_per_s * self.rate.lifetime_s
@@ -338,22 +356,37 @@ class DemoMarket:
             self._add_position(pair, side, entry, stock_usd / 60)
 
     def _seed_recent_stretched(self, pair: _Pair) -> None:
-        """The last few seconds' stretched positions, which the minute-step backfill swept too eagerly."""
-        usd = pair.open_usd_per_s * 3 * self.rate.stretched_share
-        for i in range(20):
-            self._add_stretched(pair, Side.LONG if i % 2 else Side.SHORT, usd / 20)
+        """The stretched positions open at the start, as many as the live flow keeps open.
+
+        One a few bps from liquidation survives about (distance / volatility per second)^2 seconds,
+        so that many seconds of the stretched flow at that distance are still open at any instant.
+        """
+        near, far = self.rate.stretched_range
+        sigma = math.sqrt(pair.sym.h0)
+        flow = pair.open_usd_per_s * self.rate.stretched_share
+        for i in range(40):
+            distance = math.exp(self.rng.uniform(math.log(near), math.log(far)))
+            seconds = min(self.rate.lifetime_s, (distance / sigma) ** 2)
+            side = Side.LONG if i % 2 else Side.SHORT
+            away = distance * self.rng.uniform(0.3, 1.0)
+            liq = pair.price * (1 - away if side is Side.LONG else 1 + away)
+            pair.book.add(side, liq, flow * seconds / 40 / pair.price)
 
     def _backfill_path(self, sym: _Symbol, minutes: int) -> list[tuple[float, float, float, float]]:
-        """Minute OHLC of the mid, ending at the instrument's start price (built backwards from it)."""
-        returns, h = [], sym.h0 * 60
+        """Minute OHLC of the mid, ending at the instrument's start price (built backwards from it).
+
+        The day before is an ordinary busy day even at ``stress``: the stress starts now.
+        """
+        day = RATES["busy"] if self.rate.vol_mult > RATES["busy"].vol_mult else self.rate
+        h_day = (sym.inst.vol_annual * day.vol_mult) ** 2 / SECONDS_PER_YEAR * 60  # per minute
+        returns, h = [], h_day
         drift = BACKFILL_DAY_MOVE * sym.inst.beta / 1440  # per minute
-        jump_p = self.rate.jumps_per_hour / 60
+        jump_p = day.jumps_per_hour / 60
         for _ in range(minutes):
             r = math.sqrt(h) * self.rng.gauss(0, 1)
             if self.rng.random() < jump_p:
-                r += sym.inst.beta * self.rng.gauss(0, self.rate.jump_sd)
-            h = sym.h0 * 60 * 0.1 + 0.1 * r * r + 0.8 * h
-            h = min(h, 50 * sym.h0 * 60)
+                r += sym.inst.beta * self.rng.gauss(0, day.jump_sd)
+            h = min(h_day * 0.1 + 0.1 * r * r + 0.8 * h, 50 * h_day)
             returns.append(r + drift)
         close = sym.x
         closes = [0.0] * minutes
@@ -361,7 +394,7 @@ class DemoMarket:
             closes[i] = close
             close -= returns[i]
         path, prev = [], close
-        wick = math.sqrt(sym.h0 * 60) * 0.5
+        wick = math.sqrt(h_day) * 0.5
         for c in closes:
             hi = max(prev, c) + abs(self.rng.gauss(0, wick))
             lo = min(prev, c) - abs(self.rng.gauss(0, wick))
@@ -376,7 +409,7 @@ class DemoMarket:
         pair.book.sweep_longs(low)  # liquidations before the start reach nobody's tape
         pair.book.sweep_shorts(h)
         activity = 1.0 + abs(math.log(c / o)) / math.sqrt(pair.sym.h0 * 60)
-        self._open_cohorts(pair, (o + h + low + c) / 4, c, pair.open_usd_per_s * 60 * min(activity, 3.0) / 1.8)
+        self._open_cohorts(pair, (o + h + low + c) / 4, pair.open_usd_per_s * 60 * min(activity, 3.0) / 1.8)
         pair.book.decay(math.exp(-60 / self.rate.lifetime_s))
         self._drift_background(pair, 60.0, build)
         volume = pair.sym.inst.volume_usd * VOLUME_SHARE[pair.venue] / 1440 * min(activity, 3.0) / 1.8
@@ -394,19 +427,14 @@ class DemoMarket:
             base = pair.oi_base()
             events.append(OpenInterest(pair.venue, pair.symbol, base, base * c, t_close))
 
-    def _open_cohorts(self, pair: _Pair, price: float, close: float, usd: float) -> None:
-        """Backfill: one minute's new positions, split by side and leverage tier (and stretched ones).
+    def _open_cohorts(self, pair: _Pair, price: float, usd: float) -> None:
+        """Backfill: one minute's new positions at its typical price, split by side and leverage tier.
 
-        Tier positions open at the minute's typical price; stretched ones are placed from the close
-        (they are only a few bps from liquidation, so the close is the price they survived).
+        Stretched positions are left out: they live seconds, so the next minute would sweep them
+        anyway; the few open at the start are seeded by ``_seed_recent_stretched``.
         """
         long_share = min(0.8, max(0.2, self.settings.levels.long_share + self.rng.gauss(0, 0.08)))
-        stretched = usd * self.rate.stretched_share
-        usd -= stretched
-        pair.price = close
-        for side, share in ((Side.LONG, long_share), (Side.SHORT, 1 - long_share)):
-            for _ in range(3):
-                self._add_stretched(pair, side, stretched * share / 3)
+        usd *= 1 - self.rate.stretched_share
         prev = 0.0
         for tier, cum in zip(pair.tiers, pair.tier_cdf):
             weight, prev = cum - prev, cum
@@ -572,11 +600,14 @@ class DemoMarket:
         return round(ticks * tick, 10)
 
     def _order_sizes(self, usd: float, median: float) -> Iterable[float]:
-        """Split a row's liquidated notional into orders of heavy-tailed size (at most the rate's max_orders_per_row)."""
-        remaining, n, cap = usd, 0, self.rate.max_orders_per_row
+        """Split a row's liquidated notional into orders of heavy-tailed size, at most the rate's
+        ``max_orders_per_row``: a row too big for that many typical orders gets bigger ones."""
+        cap = self.rate.max_orders_per_row
+        median = max(median, usd / (cap * ORDER_MEAN_TO_MEDIAN))
+        remaining, n = usd, 0
         while remaining > 0:
             n += 1
-            size = median * math.exp(self.rng.gauss(0, 1.3))
+            size = median * math.exp(self.rng.gauss(0, ORDER_SIZE_SIGMA))
             if n >= cap or size >= remaining * 0.9 or remaining - size < 50:
                 yield remaining
                 return
