@@ -63,6 +63,7 @@ class Recorder:
         self.book_interval_ms = book_interval_ms
         self.written: Counter[str] = Counter()  # rows committed per kind
         self.dropped = 0  # events not recorded because recording had stopped
+        self.rejected = 0  # malformed events skipped (not a known event type, a None price, ...)
         self.error: StoreError | None = None
         self.source_mode = source_mode
         self._conn = open_for_writing(self.path, source_mode)
@@ -72,7 +73,6 @@ class Recorder:
         self._write_lock = threading.Lock()
         self._closed = False
         self._stop = threading.Event()
-        self._prune_due = 0.0
         self._prune()
         self._thread: threading.Thread | None = None
         if background:
@@ -85,6 +85,9 @@ class Recorder:
         """Queue one event for the next commit. Cheap; safe from any thread."""
         if self._closed or self.error is not None:
             self.dropped += 1
+            return
+        if type(event) not in BY_TYPE:
+            self.rejected += 1
             return
         if isinstance(event, BookSnapshot):
             event = self._book_to_keep(event)  # type: ignore[assignment]
@@ -137,18 +140,10 @@ class Recorder:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            seq = self._next_seq()
-            rows: dict[str, list[tuple]] = {layout.kind: [] for layout in LAYOUTS}
-            for event in batch:
-                layout = BY_TYPE[type(event)]
-                head = (seq, event_time(event))
-                if has_market(layout):
-                    head += (self._market_id(event.venue, event.symbol),)  # type: ignore[union-attr]
-                rows[layout.kind].append(head + layout.to_row(event))
-                seq += 1
+            rows = self._rows(batch, self._next_seq())
             for kind, values in rows.items():
                 if values:
-                    conn.executemany(_insert_sql(BY_KIND[kind]), values)
+                    self._insert(BY_KIND[kind], values)
             conn.execute("COMMIT")
         except BaseException:
             try:
@@ -159,6 +154,41 @@ class Recorder:
             raise
         for kind, values in rows.items():
             self.written[kind] += len(values)
+
+    def _rows(self, batch: list[Event], seq: int) -> dict[str, list[tuple]]:
+        rows: dict[str, list[tuple]] = {layout.kind: [] for layout in LAYOUTS}
+        for event in batch:
+            layout = BY_TYPE[type(event)]
+            try:
+                head = (seq, event_time(event))
+                if has_market(layout):
+                    head += (self._market_id(event.venue, event.symbol),)  # type: ignore[union-attr]
+                rows[layout.kind].append(head + layout.to_row(event))
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+                self.rejected += 1  # a malformed event (a side that is not a Side, ...) is skipped
+                continue
+            seq += 1
+        return rows
+
+    def _insert(self, layout: Layout, values: list[tuple]) -> None:
+        sql = _insert_sql(layout)
+        self._conn.execute("SAVEPOINT batch")
+        try:
+            self._conn.executemany(sql, values)
+            self._conn.execute("RELEASE batch")
+        except sqlite3.IntegrityError:
+            # One row breaks a constraint (a None price): undo the rows before it, then insert
+            # them one by one so the others are kept, and count the bad ones.
+            self._conn.execute("ROLLBACK TO batch")
+            self._conn.execute("RELEASE batch")
+            kept = []
+            for row in values:
+                try:
+                    self._conn.execute(sql, row)
+                    kept.append(row)
+                except sqlite3.IntegrityError:
+                    self.rejected += 1
+            values[:] = kept
 
     def _next_seq(self) -> int:
         # Read inside the write transaction, so two recorders on one file never share a seq.

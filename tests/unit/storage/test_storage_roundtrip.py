@@ -234,3 +234,17 @@ def test_warm_applies_the_spans_the_engine_needs(tmp_path):
     assert warm(engine, path, now) == 3
     assert engine.events == [events[1], events[3], events[5]]
     assert warm(Engine(), tmp_path / "missing.sqlite", now) == 0  # first start: nothing to warm
+
+
+def test_a_malformed_event_is_skipped_and_the_rest_recorded(tmp_path):
+    path = tmp_path / "r.sqlite"
+    good = [OpenInterest("okx", "BTC/USDT:USDT", 1.0, 1.0, T0), OpenInterest("okx", "BTC/USDT:USDT", 3.0, 3.0, T0 + 2)]
+    with Recorder(path, background=False) as recorder:
+        recorder.add(good[0])
+        recorder.add(OpenInterest("okx", "BTC/USDT:USDT", None, 2.0, T0 + 1))  # type: ignore[arg-type]
+        recorder.add(Liquidation("okx", "BTC/USDT:USDT", "sideways", 1.0, 1.0, 1.0, T0, T0))  # type: ignore[arg-type]
+        recorder.add("not an event")  # type: ignore[arg-type]
+        recorder.add(good[1])
+        recorder.flush()
+        assert recorder.error is None and recorder.rejected == 3
+    assert list(read_events(path)) == good
