@@ -13,6 +13,8 @@ Sections:
 3. one hour: one simulated hour of the demo market (`busy`, default settings: 4 venues, the
    watchlist + cross-asset symbols) written to a file and measured; then the disk an hour of LIVE
    recording of the default watchlist takes at stated rates (see ``LIVE_RATES``).
+4. warm-up: how long ``warm`` takes to read back the OI lookback at a desk restart, alone and with
+   the engine applying it.
 """
 
 from __future__ import annotations
@@ -152,6 +154,49 @@ def one_hour(directory: Path, seconds: float) -> None:
           f"retention (30 days, books 3 days) the file levels off near {month / 1e9:.1f} GB")
 
 
+def warm_up(directory: Path, days: float) -> None:
+    """What a desk restart pays: the OI lookback (every 15 s) and 1-minute bars of 12 markets."""
+    import random
+
+    from liqtui.domain.events import OpenInterest, PriceBar
+    from liqtui.engine import Engine
+    from liqtui.storage import warm
+
+    print(f"4. warm-up at start: {days:g} days of OI (every 15 s) and 1-minute bars, 12 markets")
+    rng = random.Random(1)
+    start = 1_795_000_000_000
+    markets = [(v, s) for v in ("binanceusdm", "bybit", "okx", "hyperliquid")
+               for s in ("BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT")]
+    oi = {m: 10_000.0 for m in markets}
+    price = {m: 100.0 for m in markets}
+    path = _fresh(directory, "warm.sqlite")
+    end = start + int(days * 86_400_000)
+    with Recorder(path, retention_days=0) as recorder:
+        for t in range(start, end, 15_000):
+            for venue, symbol in markets:
+                m = (venue, symbol)
+                oi[m] *= 1 + rng.gauss(0, 0.001)
+                price[m] *= 1 + rng.gauss(0, 0.001)
+                recorder.add(OpenInterest(venue, symbol, oi[m], oi[m] * price[m], t))
+                if (t - start) % 60_000 == 0:
+                    p = price[m]
+                    recorder.add(PriceBar(venue, symbol, t, p, p * 1.001, p * 0.999, p))
+
+    class Null:
+        def apply(self, event: object) -> None:
+            pass
+
+    t0 = time.perf_counter()
+    count = warm(Null(), path, end)
+    read_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    warm(Engine(), path, end)
+    engine_s = time.perf_counter() - t0
+    per_day = 30 / days
+    print(f"   {count:,} events: read {read_s:.2f} s, read + Engine.apply {engine_s:.2f} s "
+          f"-> a 30-day lookback: ~{read_s * per_day:.0f} s to read, ~{engine_s * per_day:.0f} s with the engine")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs")
@@ -163,6 +208,7 @@ def main() -> int:
           f"{os.cpu_count()} CPUs, files in {directory}")
     write_rate(directory, 5 if args.quick else 20)
     one_hour(directory, 300 if args.quick else 3600)
+    warm_up(directory, 0.5 if args.quick else 3)
     return 0
 
 
