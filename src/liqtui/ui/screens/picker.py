@@ -60,8 +60,9 @@ class SymbolPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "symbol · Enter picks · Esc cancels"
-            # No blinking cursor: over SSH every blink is a repaint.
-            yield Input(placeholder="symbol: btc, eth/usdt, sol perp…", id="picker-input", cursor_blink=False)
+            search = Input(placeholder="symbol: btc, eth/usdt, sol perp…", id="picker-input")
+            search.cursor_blink = False  # over SSH every blink is a repaint
+            yield search
             yield OptionList(id="picker-list")
             yield Static("", id="picker-count", markup=False)
 

@@ -37,7 +37,9 @@ class PromptScreen(ModalScreen[tuple[Any] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._question, markup=False)
-            yield Input(value=self._value, placeholder=self._placeholder, id="prompt-input", cursor_blink=False)
+            answer = Input(value=self._value, placeholder=self._placeholder, id="prompt-input")
+            answer.cursor_blink = False  # over SSH every blink is a repaint
+            yield answer
             yield Static("", id="prompt-error", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
