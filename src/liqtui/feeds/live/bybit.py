@@ -136,6 +136,7 @@ def open_interest_history(payload: dict[str, Any], market: MarketInfo, closes: d
 class Bybit(VenueAdapter):
     venue = VENUE
     book_limit = 50
+    ranks_symbols = True
 
     def __init__(self) -> None:
         super().__init__()

@@ -72,6 +72,7 @@ class Timings:
     max_poll_slowdown: float = 8.0  # 429/418 multiply the poll interval, up to this factor
     book_min_interval: float = 0.25  # order-book snapshots per venue at most this often
     markets_reload: float = 3600.0
+    resubscribe_check: float = 300.0  # how often the top symbols by volume are looked at again (Bybit)
     history_days: float = 30.0
 
     @classmethod
@@ -411,8 +412,29 @@ class VenueFeed:
     async def _liquidations(self) -> None:
         if not self.adapter.has_liquidations:
             await asyncio.Event().wait()  # nothing to subscribe, ever
-        symbols = await self.adapter.liquidation_symbols(self.exchange, self._listed(self.wanted))
-        await self.adapter.watch_liquidations(self.exchange, symbols)
+        if self.adapter.ranks_symbols and "market" in self.kinds:
+            # The first market poll ranks the symbols by volume: subscribe the top ones at once.
+            try:
+                await asyncio.wait_for(self.first_poll_done.wait(), self.timings.stale_after)
+            except (TimeoutError, asyncio.TimeoutError):
+                pass
+        subscribed: list[str] = []
+        watches: set[asyncio.Future] = set()
+        try:
+            while True:
+                symbols = await self.adapter.liquidation_symbols(self.exchange, self._listed(self.wanted))
+                new = [s for s in symbols if s not in subscribed]
+                if new or not watches:
+                    # ccxt adds the new topics to the open socket; the subscribed ones stay as they are.
+                    watches.add(asyncio.ensure_future(self.adapter.watch_liquidations(self.exchange, new or symbols)))
+                    subscribed += new
+                done, _ = await asyncio.wait(watches, timeout=self.timings.resubscribe_check, return_when=asyncio.FIRST_COMPLETED)
+                for watch in done:
+                    watches.discard(watch)
+                    watch.result()  # a failed socket raises here: the supervisor reconnects
+        finally:
+            for watch in watches:
+                watch.cancel()
 
     async def _prices(self) -> None:
         symbols = self._listed(self.wanted)

@@ -44,6 +44,7 @@ class VenueAdapter:
     venue = ""
     sampled = False  # the liquidation stream pushes at most one per symbol per second
     has_liquidations = True
+    ranks_symbols = False  # liquidation topics per symbol, chosen by 24 h volume (Bybit)
     no_liquidations_reason = ""  # shown on screen when has_liquidations is False
     book_limit: int | None = None  # passed to ccxt watch_order_book
     # OHLCV timeframe and step used by the backfill (5 minutes: Binance's OI history step)
