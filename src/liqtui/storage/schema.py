@@ -250,4 +250,8 @@ def _as_store_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
         return StoreError(f"{path}: not a liqtui recording, or damaged beyond reading ({text})")
     if "locked" in text or "busy" in text:
         return StoreError(f"{path}: the recording is locked by another process ({text})")
+    if "unable to open" in text or "readonly" in text:
+        return StoreError(f"{path}: cannot open the recording for writing here ({text}); check permissions")
+    if "full" in text or "disk I/O" in text:
+        return StoreError(f"{path}: cannot write the recording ({text})")
     return StoreError(f"{path}: corrupt recording ({text})")
