@@ -248,3 +248,22 @@ def test_a_malformed_event_is_skipped_and_the_rest_recorded(tmp_path):
         recorder.flush()
         assert recorder.error is None and recorder.rejected == 3
     assert list(read_events(path)) == good
+
+
+def test_two_recorders_on_one_file_share_it_without_clashing(tmp_path):
+    path = tmp_path / "r.sqlite"
+    first, second = Recorder(path, background=False), Recorder(path, background=False)
+    try:
+        for i in range(50):
+            recorder = first if i % 2 else second
+            recorder.add(OpenInterest("okx" if i % 2 else "bybit", "BTC/USDT:USDT", float(i), 1.0, T0 + i))
+            if i % 5 == 0:
+                first.flush()
+                second.flush()
+        first.flush()
+        second.flush()
+        assert first.error is None and second.error is None
+    finally:
+        first.close()
+        second.close()
+    assert [e.base for e in read_events(path)] == [float(i) for i in range(50)]
