@@ -150,15 +150,21 @@ def test_the_recorder_starts_a_new_file_in_an_empty_one(tmp_path):
     assert describe(path).rows["liquidations"] == 0
 
 
-@pytest.mark.parametrize("bad", list(BAD_FILES))
-@pytest.mark.parametrize(
-    "argv",
-    [["stats"], ["stats", "--json"], ["export", "--to", "csv"], ["record", "--duration", "1", "--out"]],
-    ids=["stats", "stats-json", "export", "record"],
-)
-def test_commands_exit_2_with_one_message(tmp_path, capsys, monkeypatch, bad, argv):
-    if argv[0] == "record" and bad in ("missing", "empty"):
-        pytest.skip("the recorder starts a new recording there")
+COMMANDS = {
+    "stats": ["stats"],
+    "stats-json": ["stats", "--json"],
+    "export": ["export", "--to", "csv"],
+    "record": ["record", "--duration", "1", "--out"],
+}
+# The recorder starts a new recording where there is none (missing) or an empty file.
+COMMAND_CASES = [
+    (name, bad) for name in COMMANDS for bad in BAD_FILES if not (name == "record" and bad in ("missing", "empty"))
+]
+
+
+@pytest.mark.parametrize("command, bad", COMMAND_CASES)
+def test_commands_exit_2_with_one_message(tmp_path, capsys, monkeypatch, command, bad):
+    argv = COMMANDS[command]
     monkeypatch.chdir(tmp_path)
     make, _words = BAD_FILES[bad]
     path = make(tmp_path / "bad.sqlite")
