@@ -100,7 +100,7 @@ async def test_a_silent_live_desk_offers_the_demo_and_switches_only_when_asked(m
         assert await wait_for(pilot, lambda: isinstance(app.screen, OfferDemoScreen))
         assert app.source.mode == "LIVE"  # nothing changes until the user says so
         reason = str(app.screen.query_one("#offer-reason").render())
-        assert "No venue has answered" in reason and "okx: reconnecting attempt 2" in reason
+        assert "No venue has answered" in reason and "OKX: reconnecting attempt 2" in reason
         await pilot.press("d")
         await pilot.pause()
         assert app.source is demo

@@ -148,7 +148,7 @@ def _run_replay(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _run_live(args: argparse.Namespace, settings: Any) -> int:
-    from liqtui.feeds.live import LiveSource
+    from liqtui.feeds.live.source import LiveSource
 
     if not settings.enabled_venues:
         return _fail(f"{settings.source}: every venue is disabled; enable one, or run `liqtui demo`")

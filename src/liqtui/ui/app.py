@@ -12,6 +12,7 @@ rendering is reported once and the next tick tries again; a pane that fails does
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,7 @@ from liqtui.engine.views import WINDOWS, SymbolView
 from liqtui.feeds.base import EventSource
 from liqtui.ui import theme as desk_theme
 from liqtui.ui.header import Badge, DeskHeader
+from liqtui.ui.widgets import format as fmt
 from liqtui.ui.screens import (
     HelpScreen,
     OfferDemoScreen,
@@ -340,8 +342,10 @@ class LiqtuiApp(App[None]):
             return
         states = ""
         if self.last_view is not None and self.last_view.feeds:
+            # One short line per venue: the reason without the URL and exception text.
             states = "\n" + "\n".join(
-                f"  {s.venue}: {s.state.value} {s.detail}".rstrip() for s in self.last_view.feeds
+                f"  {fmt.venue_name(s.venue)}: {s.state.value} {re.sub(r'\s*\(.*?\)', '', s.detail)}".rstrip()
+                for s in self.last_view.feeds
             )
         reason = f"No venue has answered in {OFFER_DEMO_AFTER_S:.0f} s.{states}"
 
