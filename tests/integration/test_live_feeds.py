@@ -220,3 +220,16 @@ async def test_order_book_follows_the_focus_symbol(venue, fake_exchange):
             return [t for t in fake.subscriptions if "btc" in t.lower() and any(w in t.lower() for w in ("depth", "orderbook", "book"))]
 
         await run.until(lambda: not btc_book_topics(), timeout=10, what="the BTC book unsubscribed")
+
+
+@pytest.mark.skipif("hyperliquid" not in FakeExchange._venues, reason="no Hyperliquid fake")
+async def test_hyperliquid_says_it_has_no_liquidation_feed_and_still_streams_the_rest(fake_exchange):
+    fake = await fake_exchange("hyperliquid")
+    async with LiveRun(fake, oi_poll_seconds=0.5) as run:
+        status = await run.until_status("liquidations", FeedState.DOWN)
+        assert status.detail == "no public liquidation feed (n/a)"
+        await run.until_status("all", FeedState.LIVE)
+        oi = await run.until(lambda: run.of_type(OpenInterest), what="Hyperliquid OI")
+        # BTC/USDC:USDC and ETH/USDC:USDC come under the asked symbols, so the engine sums the coin
+        assert {o.symbol for o in oi} <= {"BTC/USDT:USDT", "ETH/USDT:USDT"}
+        assert not run.liquidations()

@@ -592,8 +592,10 @@ class VenueFeed:
             closes = {bar.time: bar.close for bar in bars}
             interest = await self._rest_step("OI history", problems, self.adapter.fetch_oi_history, self.exchange, symbol, since, end, closes) or []
             merged: list[Event] = list(heapq.merge(bars, interest, key=_event_time))
-            for event in merged:
+            for i, event in enumerate(merged, start=1):
                 self.deliver(event, history=True)
+                if i % 2000 == 0:
+                    await asyncio.sleep(0)  # 30 days are ~17k events a symbol: let the desk breathe
             total += len(merged)
             self._backfilling.discard(symbol)
             held = self._held_oi.pop(symbol, None)
