@@ -233,3 +233,34 @@ async def test_hyperliquid_says_it_has_no_liquidation_feed_and_still_streams_the
         # BTC/USDC:USDC and ETH/USDC:USDC come under the asked symbols, so the engine sums the coin
         assert {o.symbol for o in oi} <= {"BTC/USDT:USDT", "ETH/USDT:USDT"}
         assert not run.liquidations()
+
+
+async def test_a_venue_that_is_down_never_stops_the_others(fake_exchange):
+    from liqtui.config import settings_from_dict
+    from liqtui.domain.events import FeedStatus, Liquidation
+    from liqtui.feeds.live.runtime import Timings
+    from liqtui.feeds.live.source import LiveSource
+
+    binance, bybit = await fake_exchange("binanceusdm"), await fake_exchange("bybit")
+    binance.not_found("/fapi/v1/exchangeInfo")  # Binance cannot even list its markets
+    settings = settings_from_dict({"cross_assets": [], "venues": {
+        "binanceusdm": {"url_rewrite": binance.url_rewrite}, "bybit": {"url_rewrite": bybit.url_rewrite}}})
+    source = LiveSource(settings, venues=["binanceusdm", "bybit"], timings=Timings(backoff_base=0.1, backoff_cap=0.5, history_days=1 / 24))
+    events: list = []
+    task = asyncio.create_task(source.run(events.append))
+    try:
+        await bybit.wait_subscribed("allLiquidation", timeout=15)
+        await bybit.push(bybit.liquidation_frame("BTC", side="long", qty=1))
+        for _ in range(500):
+            down = [e for e in events if isinstance(e, FeedStatus) and e.venue == "binanceusdm" and e.state is FeedState.DOWN]
+            if down and any(isinstance(e, Liquidation) for e in events):
+                break
+            await asyncio.sleep(0.02)
+        assert "cannot load markets" in down[-1].detail and "404" in down[-1].detail
+        assert [e.venue for e in events if isinstance(e, Liquidation)] == ["bybit"]
+        binance.clear_faults()  # Binance comes back: it recovers on its own
+        await binance.wait_subscribed("forceOrder", timeout=15)
+        assert not task.done()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
