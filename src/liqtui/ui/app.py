@@ -124,6 +124,11 @@ def nice_step(step: float, direction: int) -> float:
     return min(larger) if larger else step * 2
 
 
+def _short_reason(detail: str) -> str:
+    """A feed's detail without the parenthesised exception and URL: "cannot load markets; retry 5 in 8 s"."""
+    return re.sub(r"\s*\(.*?\)", "", detail)
+
+
 def default_engine(settings: Settings) -> Any:
     from liqtui.engine import Engine
 
@@ -344,7 +349,7 @@ class LiqtuiApp(App[None]):
         if self.last_view is not None and self.last_view.feeds:
             # One short line per venue: the reason without the URL and exception text.
             states = "\n" + "\n".join(
-                f"  {fmt.venue_name(s.venue)}: {s.state.value} {re.sub(r'\s*\(.*?\)', '', s.detail)}".rstrip()
+                f"  {fmt.venue_name(s.venue)}: {s.state.value} {_short_reason(s.detail)}".rstrip()
                 for s in self.last_view.feeds
             )
         reason = f"No venue has answered in {OFFER_DEMO_AFTER_S:.0f} s.{states}"
