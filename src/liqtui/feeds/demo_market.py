@@ -635,8 +635,11 @@ class DemoMarket:
                 out.append(_liquidation(key[0], key[1], held, t))
                 del self._sampled[key]
         for sym in self._syms.values():
-            r2 = sym.second_return**2
-            sym.h = min(100 * sym.h0, max(0.05 * sym.h0, (1 - GARCH_ALPHA - GARCH_BETA) * sym.h0 + GARCH_ALPHA * r2 + GARCH_BETA * sym.h))
+            # A jump or a cascade counts as at most a 4-sigma second: volatility clusters after it
+            # without exploding (variance stays within 0.2x..10x of the rate's base).
+            r2 = min(sym.second_return**2, 16 * sym.h)
+            h = (1 - GARCH_ALPHA - GARCH_BETA) * sym.h0 + GARCH_ALPHA * r2 + GARCH_BETA * sym.h
+            sym.h = min(10 * sym.h0, max(0.2 * sym.h0, h))
             sym.second_return = 0.0
             sym.regime += -sym.regime / REGIME_HALF_LIFE_S + 0.4 * math.sqrt(2 / REGIME_HALF_LIFE_S) * self.rng.gauss(0, 1)
             share = self.settings.levels.long_share
