@@ -2,6 +2,7 @@
 
 Liquidations: ``!forceOrder@arr`` (all symbols). Binance pushes only the LATEST liquidation per
 symbol per 1000 ms, so every event is marked ``sampled`` (totals are a lower bound).
+Prices: ``<symbol>@miniTicker`` (1 s) for the watchlist.
 Open interest: ``GET /fapi/v1/openInterest`` one symbol per call (weight 1); mark, index and
 funding for every symbol in one ``GET /fapi/v1/premiumIndex`` (weight 10); 24 h figures in one
 ``GET /fapi/v1/ticker/24hr`` (weight 40). History: ``/futures/data/openInterestHist`` (5 m, the
@@ -159,11 +160,9 @@ class BinanceUsdm(VenueAdapter):
     async def watch_liquidations(self, exchange: Any, symbols: list[str]) -> None:
         await exchange.watch_liquidations_for_symbols([])  # [] -> !forceOrder@arr, every symbol
 
-    async def watch_prices(self, exchange: Any, symbols: list[str], now_ms: int) -> list[Ticker]:
-        from liqtui.feeds.live.venue import ticker_from_ccxt
-
-        tickers = await exchange.watch_mark_prices(symbols)
-        return [ticker_from_ccxt(VENUE, t, now_ms) for t in tickers.values() if t.get("symbol") in symbols]
+    # watch_prices: the base class's watch_tickers, i.e. <symbol>@miniTicker every second (last
+    # price, 24 h change and quote volume). Mark, index and funding come with the REST poll: a
+    # mark-only stream would leave the last price of the merged ticker up to a poll old.
 
     async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall) -> list[OpenInterest | Ticker]:
         wanted = set(symbols)
