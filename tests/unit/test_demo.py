@@ -364,3 +364,10 @@ def test_the_engine_fed_a_selloff_shows_levels_and_longs_liquidated_below_the_st
     estimated, realized = sum(s.estimated_usd for s in swept), sum(s.realized_usd for s in swept)
     assert swept and all(s.price_low < start for s in swept)
     assert 0.005 * estimated < realized < 1.5 * estimated
+
+
+def test_a_leverage_mix_with_odd_keys_still_runs():
+    settings = settings_from_dict({"levels": {"leverage_weights": {"10x": 0.5, "lots": 0.3, "400": 0.2}}})
+    market = DemoMarket(settings, seed=1, backfill_hours=0.5)
+    market.step(5_000)
+    assert market.open_interest("bybit", BTC) > 0

@@ -77,6 +77,7 @@ PERMANENT_IMPACT = 0.3
 BACKFILL_BAR_MS = 300_000
 WARM_UP_MS = 3_000
 ORDER_SIZE_SIGMA = 1.3  # log-normal spread of liquidation order sizes
+OPEN_SIZE_SIGMA = 1.5  # log-normal spread of the notional of positions that open
 ORDER_MEAN_TO_MEDIAN = math.exp(ORDER_SIZE_SIGMA**2 / 2)
 # The day before the start looks like the seed article's: a sell-off of ~9 % (beta-weighted) into
 # the start price, longs swept below, shorts opened on the way down waiting above.
@@ -94,7 +95,7 @@ class ForcedOrder:
     venue: str
     symbol: str
     side: Side
-    price: float  # fill price
+    price: float  # as the venue's tape reports it (average fill, or bankruptcy price on Bybit/OKX)
     usd: float
     time: int
     level_low: float  # every liquidated position had its liquidation price in [level_low, level_high)
@@ -249,7 +250,9 @@ class DemoMarket:
         return self._pair(venue, symbol).price
 
     def mid(self, symbol: str) -> float:
-        sym = self._syms[unified(symbol)]
+        sym = self._syms.get(unified(symbol))
+        if sym is None:
+            raise ValueError(f"the demo market has no {symbol}")
         return math.exp(sym.x + sym.y)
 
     def open_interest(self, venue: str, symbol: str) -> float:
@@ -288,16 +291,7 @@ class DemoMarket:
         pair.background_oi = pair.background_target
         pair.open_usd_per_s = oi_usd * rate.leveraged_share / rate.lifetime_s
         max_lev = inst.max_leverage[venue]
-        weights = {float(k): w for k, w in self.settings.levels.leverage_weights.items() if float(k) <= max_lev}
-        if not weights:
-            weights = {max_lev: 1.0}
-        total = sum(weights.values())
-        pair.tiers = sorted(weights)
-        cdf, acc = [], 0.0
-        for tier in pair.tiers:
-            acc += weights[tier] / total
-            cdf.append(acc)
-        pair.tier_cdf = cdf
+        pair.tiers, pair.tier_cdf = _tiers(self.settings.levels.leverage_weights, max_lev)
         # Hyperliquid: maintenance is half the initial margin at max leverage (DOMAIN.md section 2).
         mm = self.settings.levels.maintenance_margin
         pair.maintenance = 1 / (2 * max_lev) if venue == "hyperliquid" else mm
@@ -403,7 +397,8 @@ class DemoMarket:
         return path
 
     def _backfill_minute(self, pair, o, h, low, c, t_open, bars, events, build) -> None:
-        pair.basis += -pair.basis * 60 / BASIS_HALF_LIFE_S / 10 + BASIS_SD[pair.venue] * self.rng.gauss(0, 0.3)
+        # The basis forgets itself within a minute (half-life 20 s): one fresh draw per minute.
+        pair.basis = BASIS_SD[pair.venue] * self.rng.gauss(0, 1)
         k = math.exp(pair.basis)
         o, h, low, c = o * k, h * k, low * k, c * k
         pair.book.sweep_longs(low)  # liquidations before the start reach nobody's tape
@@ -532,13 +527,13 @@ class DemoMarket:
 
     def _open_positions(self, pair: _Pair, t: int, activity: float) -> None:
         rate = self.rate
-        mean_size = rate.open_median_usd * math.exp(0.5 * 1.5**2)
+        mean_size = rate.open_median_usd * math.exp(OPEN_SIZE_SIGMA**2 / 2)
         per_ms = pair.open_usd_per_s * activity / mean_size / 1000
         if pair.next_open_ms == 0.0:
             pair.next_open_ms = t + self.rng.expovariate(per_ms)
         while pair.next_open_ms <= t:
             side = Side.LONG if self.rng.random() < pair.sym.long_share else Side.SHORT
-            usd = min(rate.open_median_usd * self.rng.lognormvariate(0, 1.5), 50e6)
+            usd = min(rate.open_median_usd * math.exp(self.rng.gauss(0, OPEN_SIZE_SIGMA)), 50e6)
             if self.rng.random() < rate.stretched_share:
                 self._add_stretched(pair, side, usd)
             else:
@@ -724,6 +719,30 @@ class DemoMarket:
                 level_ticks += direction * max(1, int(gap_mean * (0.3 + 1.4 * i / levels) * rng.expovariate(1) + 0.5))
             sides.append(tuple(row))
         return BookSnapshot(pair.venue, pair.symbol, sides[0], sides[1], when)
+
+
+def _tiers(weights: dict[str, float], max_leverage: float) -> tuple[list[float], list[float]]:
+    """Leverage tiers up to the venue's maximum and their cumulative weights (renormalized).
+
+    Keys that are not numbers, and non-positive weights, are skipped: the demo keeps running on
+    whatever mix is left (the engine reports a broken mix to the user).
+    """
+    usable: dict[float, float] = {}
+    for key, weight in weights.items():
+        try:
+            leverage = float(str(key).lower().removesuffix("x"))
+        except ValueError:
+            continue
+        if 1 < leverage <= max_leverage and weight > 0:
+            usable[leverage] = usable.get(leverage, 0.0) + weight
+    if not usable:
+        usable = {min(max_leverage, 10.0): 1.0}
+    total = sum(usable.values())
+    tiers, cdf, acc = sorted(usable), [], 0.0
+    for tier in tiers:
+        acc += usable[tier] / total
+        cdf.append(acc)
+    return tiers, cdf
 
 
 def _symbols_of(settings: Settings) -> list[str]:
