@@ -457,6 +457,8 @@ class VenueFeed:
     # ------------------------------------------------------------------ order book
     def set_focus(self, symbol: str) -> None:
         self.focus = symbol
+        if self.markets_ready.is_set():
+            self._build_aliases()
         if self.markets_ready.is_set() and "book" in self.kinds:
             self._start_book(symbol)
 
