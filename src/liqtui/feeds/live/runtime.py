@@ -282,7 +282,10 @@ class VenueFeed:
             _install_http_hook(self.exchange)
             await self._load_markets()
             self._build_aliases()
-            self.report("all", FeedState.CONNECTING, "subscribing")
+            if self.kinds & WEBSOCKET_KINDS:
+                self.report("all", FeedState.CONNECTING, "subscribing")
+            else:
+                self.report("all", FeedState.LIVE, "REST only (no websocket asked for)")
             self.last_data_ms = now_ms()  # the watchdog counts silence from here
             self.ws_live = False
             bodies: dict[str, Callable[[], Awaitable[None]]] = {
