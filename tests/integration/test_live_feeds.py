@@ -264,3 +264,36 @@ async def test_a_venue_that_is_down_never_stops_the_others(fake_exchange):
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.parametrize("venue", [v for v in ("bybit", "binanceusdm") if v in FakeExchange._venues])
+async def test_a_dead_connection_that_stops_answering_pings_is_noticed_and_replaced(venue, fake_exchange):
+    fake = await fake_exchange(venue)
+    async with LiveRun(fake, stale_after=1.5) as run:
+        await run.subscribed()
+        await fake.push(fake.liquidation_frame("BTC", time_ms=1_790_000_000_000))
+        await run.until_status("all", FeedState.LIVE)
+        connections = fake.ws_connections
+        fake.silence(True, answer_pings=False)
+        await run.until_status("all", FeedState.STALE, timeout=10)
+        fake.silence(False)
+        await run.subscribed(count=2)
+        assert fake.ws_connections > connections  # new sockets replaced the dead ones
+        n = 0
+        while not [l for l in run.liquidations() if l.time > 1_790_000_000_000]:
+            n += 1
+            await fake.push(fake.liquidation_frame("BTC", time_ms=1_790_000_000_000 + n))
+            await asyncio.sleep(0.1)
+            assert n < 150
+
+
+async def test_418_is_honoured_like_429(fake_exchange):
+    fake = await fake_exchange("binanceusdm")
+    async with LiveRun(fake, oi_poll_seconds=0.3) as run:
+        await run.until(lambda: run.feed.markets_ready.is_set(), what="markets")
+        fake.fail_next("/fapi/v1/premiumIndex", status=418, times=1, retry_after=1)
+        status = await run.until_status("ticker", FeedState.STALE, contains="418", timeout=15)
+        assert "banned" in status.detail
+        await run.until_status("ticker", FeedState.LIVE, after=run.statuses("ticker").index(status), timeout=15)
+        hits = [r.time for r in fake.requests if r.path == "/fapi/v1/premiumIndex"]
+        assert max(b - a for a, b in zip(hits, hits[1:])) >= 0.95
