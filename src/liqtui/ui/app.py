@@ -166,7 +166,7 @@ class DeskScreen(Screen[None]):
 class LiqtuiApp(App[None]):
     """The liquidation desk."""
 
-    CSS_PATH = "desk.tcss"
+    CSS_PATH = Path(__file__).parent / "desk.tcss"  # absolute: subclasses live elsewhere (bench)
     TITLE = "liqtui"
     ENABLE_COMMAND_PALETTE = False  # ctrl+p opens the symbol picker, as the issue asks
     BINDINGS = DESK_BINDINGS
