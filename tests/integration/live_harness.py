@@ -29,7 +29,7 @@ class LiveRun:
                 "oi_poll_seconds": oi_poll_seconds,
                 # The loopback fake has no rate limits: ccxt's throttle (Binance's 24hr ticker
                 # weighs 40 x 50 ms) would only slow the tests down.
-                "venues": {self.venue: {"url_rewrite": fake.url_rewrite, "ccxt": {"rateLimit": 1}}},
+                "venues": {self.venue: {"url_rewrite": fake.url_rewrite, "ccxt": {"rateLimit": 1, "timeout_on_exit": 0}}},
             }
         )
         self.source = LiveSource(settings, venues=[self.venue], timings=Timings(**{**FAST, **timings}))

@@ -22,7 +22,7 @@ def write_config(path: Path, fakes: list[FakeExchange], **top: object) -> Path:
     lines = [f"{key} = {json.dumps(value)}" for key, value in top.items()]
     used = {fake.venue for fake in fakes}
     for fake in fakes:
-        lines += [f"[venues.{fake.venue}]", f"url_rewrite = {table(fake.url_rewrite)}", 'ccxt = { "rateLimit" = 1 }']
+        lines += [f"[venues.{fake.venue}]", f"url_rewrite = {table(fake.url_rewrite)}", 'ccxt = { "rateLimit" = 1, "timeout_on_exit" = 0 }']
     for venue in ("binanceusdm", "bybit", "okx", "hyperliquid"):
         if venue not in used:
             lines += [f"[venues.{venue}]", "enabled = false"]
