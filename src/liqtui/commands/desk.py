@@ -87,10 +87,10 @@ def _demo_factory(settings: Any, *, seed: int = 7, rate: str = "busy") -> Any:
 def _live_recorder(settings: Any, engine: Any, now_ms: int) -> tuple[Any, str | None]:
     """The recorder of the live desk, after warming the engine from it; (None, why) on failure."""
     from liqtui.storage.reader import warm
-    from liqtui.storage.recorder import Recorder
+    from liqtui.storage.recorder import Recorder, default_path
     from liqtui.storage.schema import StoreError
 
-    path = settings.recording_path
+    path = default_path(settings)
     try:
         warm(engine, path, now_ms, lookback_days=settings.levels.lookback_days)
         return Recorder(path, retention_days=settings.retention_days), None

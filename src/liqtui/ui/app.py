@@ -389,6 +389,7 @@ class LiqtuiApp(App[None]):
             clock_ms=source.now_ms() if replay else None,
             speed=getattr(source, "speed", None) if replay else None,
             replay_paused=bool(getattr(source, "paused", False)) if replay else False,
+            recorded=getattr(source, "recorded_mode", None) if replay else None,
         )
 
     def build_view(self) -> SymbolView:

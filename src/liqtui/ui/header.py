@@ -40,6 +40,7 @@ class Badge:
     clock_ms: int | None = None  # replay clock
     speed: float | None = None  # replay speed
     replay_paused: bool = False
+    recorded: str | None = None  # replay: "LIVE" or "DEMO", what the recording holds
 
 
 def display_symbol(symbol: str) -> str:
@@ -67,6 +68,8 @@ def badge_spans(badge: Badge) -> list[Span]:
     )
     spans: list[Span] = [(f" {badge.mode} ", style)]
     if badge.mode == "REPLAY":
+        if badge.recorded == "DEMO":
+            spans.append((" of DEMO data", "bold $warning"))
         if badge.clock_ms is not None:
             spans.append((f" {fmt_clock(badge.clock_ms)}", "bold"))
         if badge.speed is not None:

@@ -1,0 +1,136 @@
+"""The desk commands: arguments, clear errors without tracebacks, the live desk's recording and
+warm start, and a real replay of a recording through the desk."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from helpers import wait_for
+
+from liqtui.cli import build_parser, main
+from liqtui.commands import desk
+from liqtui.config import Settings, settings_from_dict
+from liqtui.engine import Engine
+from liqtui.feeds.demo import DemoMarket
+from liqtui.feeds.replay import ReplaySource
+from liqtui.storage.recorder import Recorder
+from liqtui.ui.app import LiqtuiApp
+from liqtui.ui.header import DeskHeader
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    return build_parser().parse_args(list(argv))
+
+
+def test_every_desk_command_takes_a_layout():
+    assert _args("demo", "--layout", "tape").layout == "tape"
+    assert _args("live", "--layout", "oi").layout == "oi"
+    assert _args("replay", "f.sqlite", "--layout", "ladder").layout == "ladder"
+    demo = _args("demo", "--seed", "3", "--rate", "stress")
+    assert (demo.seed, demo.rate, demo.layout) == (3, "stress", None)
+    replay = _args("replay", "f.sqlite", "--speed", "10", "--from", "+90m")
+    assert (replay.file, replay.speed, replay.start) == ("f.sqlite", 10.0, "+90m")
+    with pytest.raises(SystemExit):
+        _args("demo", "--layout", "sideways")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("+90m", 1_000_000 + 90 * 60_000),
+        ("+2h", 1_000_000 + 7_200_000),
+        ("1769874660000", 1769874660000),
+        ("2026-01-31 15:51", 1769874660000),
+        ("2026-01-31T15:51:00+00:00", 1769874660000),
+    ],
+)
+def test_replay_from_accepts_times_epochs_and_offsets(text, expected):
+    assert desk.parse_start(text, 1_000_000) == expected
+
+
+def test_replay_from_rejects_garbage_with_words():
+    with pytest.raises(ValueError, match="--from 'yesterday'"):
+        desk.parse_start("yesterday", 0)
+
+
+def test_replay_of_a_missing_file_is_one_clear_error(tmp_path, capsys):
+    code = main(["replay", str(tmp_path / "nope.sqlite")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("liqtui: ") and "nope.sqlite" in err and "Traceback" not in err
+
+
+def test_replay_with_a_bad_from_is_one_clear_error(tmp_path, capsys):
+    path = _record_demo(tmp_path, seconds=5)
+    code = main(["replay", str(path), "--from", "soon"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--from 'soon'" in err and "Traceback" not in err
+
+
+def test_a_live_desk_with_every_venue_disabled_says_so(capsys, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("\n".join(f"[venues.{v}]\nenabled = false" for v in
+                                ("binanceusdm", "bybit", "okx", "hyperliquid")))
+    assert main(["--config", str(config), "live"]) == 2
+    assert "every venue is disabled" in capsys.readouterr().err
+
+
+def _record_demo(tmp_path, seconds: float = 30.0):
+    path = tmp_path / "session.sqlite"
+    market = DemoMarket(Settings(), seed=5, rate="busy", backfill_hours=1)
+    recorder = Recorder(path, background=False, source_mode="DEMO")
+    for event in [*market.start_events(), *market.advance_to(market.now_ms + int(seconds * 1000))]:
+        recorder.add(event)
+    recorder.close()
+    return path
+
+
+def test_the_live_recorder_warms_the_engine_from_the_file(tmp_path):
+    path = tmp_path / "live.sqlite"
+    market = DemoMarket(Settings(), seed=5, rate="busy", backfill_hours=1)
+    events = [*market.start_events(), *market.advance_to(market.now_ms + 20_000)]
+    recorder = Recorder(path, background=False)
+    for event in events:
+        recorder.add(event)
+    recorder.close()
+    settings = settings_from_dict({"record_path": str(path)})
+    engine = Engine(settings.levels)
+    recorder, why_not = desk._live_recorder(settings, engine, market.now_ms)
+    try:
+        assert why_not is None and recorder is not None
+        view = engine.view("BTC/USDT:USDT", market.now_ms, window="1h")
+        assert view.realized.total_long.count + view.realized.total_short.count > 0
+    finally:
+        recorder.close()
+
+
+def test_an_unusable_recording_turns_recording_off_with_a_reason(tmp_path):
+    path = tmp_path / "live.sqlite"
+    path.write_text("this is not a recording")
+    settings = settings_from_dict({"record_path": str(path)})
+    recorder, why_not = desk._live_recorder(settings, Engine(settings.levels), 0)
+    assert recorder is None and why_not.startswith("recording is off: ")
+
+
+async def test_a_recording_replays_through_the_desk_with_its_clock_and_seek(tmp_path):
+    path = _record_demo(tmp_path, seconds=30)
+    settings = Settings()
+    source = ReplaySource(path, speed=0)  # as fast as possible, the clock follows the events
+    app = LiqtuiApp(settings, source, engine=Engine(settings.levels), theme_dir=tmp_path / "none")
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: source.finished, timeout=60)
+        app.render_tick()
+        header = app.query_one(DeskHeader).text
+        assert "REPLAY" in header and "of DEMO data" in header and "UTC" in header
+        view = app.last_view
+        assert view.now == source.end_ms
+        long_count = view.realized.total_long.count + view.realized.total_short.count
+        assert long_count > 0
+        old_engine = app.engine
+        await pilot.press("comma")  # one minute back: before the start, the replay rebuilds
+        assert await wait_for(pilot, lambda: app.engine is not old_engine, timeout=30)
+        assert await wait_for(pilot, lambda: source.finished and not source.reset_needed, timeout=60)
+        app.render_tick()
+        rebuilt = app.last_view.realized
+        assert rebuilt.total_long.count + rebuilt.total_short.count == long_count
