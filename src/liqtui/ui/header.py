@@ -51,6 +51,18 @@ def display_symbol(symbol: str) -> str:
     return symbol
 
 
+FRESH_MS = 5_000
+
+
+def chip_age(ms: int) -> str:
+    """The age on a venue chip: "<5s" while fresh, then the age itself ("7s", "3m").
+
+    A fresh feed's age flips between 0s and 1s on every tick; showing "<5s" says the same and
+    keeps the header from repainting (bytes over SSH) when nothing a trader cares about changed.
+    """
+    return "<5s" if ms < FRESH_MS else fmt.age(ms)
+
+
 def fmt_countdown(ms: int) -> str:
     minutes = max(0, ms) // 60_000
     return f"{minutes // 60}h{minutes % 60:02d}m"
@@ -154,7 +166,7 @@ def chip_pieces(
     for venue in sorted(health, key=fmt.venue_sort_key):
         state, last, _detail = health[venue]
         style = _STATE_STYLE[state]
-        age = "" if last is None else fmt.age(view.now - last)
+        age = "" if last is None else chip_age(view.now - last)
         if state is FeedState.LIVE:
             words = age
         elif state is FeedState.STALE:
