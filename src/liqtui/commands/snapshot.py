@@ -46,7 +46,7 @@ class Row:
 @dataclass
 class Snapshot:
     rows: dict[tuple[str, str], Row] = field(default_factory=dict)
-    problems: dict[str, list[str]] = field(default_factory=dict)
+    problems: dict[str, dict[str, str]] = field(default_factory=dict)  # venue -> kind -> latest why
 
     def add(self, event: Event) -> None:
         if isinstance(event, (OpenInterest, Ticker)):
@@ -56,7 +56,7 @@ class Snapshot:
             else:
                 row.ticker = event
         elif isinstance(event, FeedStatus) and event.state in (FeedState.DOWN, FeedState.STALE):
-            self.problems.setdefault(event.venue, []).append(f"{event.kind}: {event.detail}")
+            self.problems.setdefault(event.venue, {})[event.kind] = event.detail
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -66,11 +66,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print_err(f"liqtui: {exc}")
         return 2
     rows = sorted(snapshot.rows.values(), key=lambda r: (_rank(r.symbol, symbols), r.symbol, r.venue))
-    unavailable = {v: "; ".join(snapshot.problems.get(v, ["no answer"])) for v in venues if not any(r.venue == v for r in rows)}
+    unavailable = {
+        v: "; ".join(snapshot.problems.get(v, {}).values()) or "no answer in time"
+        for v in venues
+        if not any(r.venue == v for r in rows)
+    }
     if args.json:
         print(json.dumps({"rows": [_as_dict(r) for r in rows], "unavailable": unavailable}, indent=2))
     else:
-        _print_table(rows)
+        if rows:
+            _print_table(rows)
         for venue, why in unavailable.items():
             print_err(f"liqtui: {venue} unavailable: {why}")
     return 0 if rows else 1

@@ -348,7 +348,7 @@ class VenueFeed:
             except Exception as exc:
                 attempt += 1
                 delay = self._delay_after_failure(attempt, outcome)
-                self.report("all", FeedState.DOWN, f"cannot load markets ({self._describe(exc, outcome)}); retry {attempt} in {delay:.0f} s")
+                self.report("all", FeedState.DOWN, f"cannot load markets ({self._describe(exc, outcome)}); retry {attempt} in {delay:.1f} s")
                 await asyncio.sleep(delay)
             finally:
                 _http_outcome.reset(token)
