@@ -302,6 +302,7 @@ class LiqtuiApp(App[None]):
 
     def reset_engine(self) -> None:
         self.engine = default_engine(self.settings)
+        self.last_message = {}
 
     @work(exclusive=True, group="source", exit_on_error=False)
     async def _run_source(self, source: EventSource) -> None:
