@@ -125,11 +125,14 @@ class Rate:
     open_median_usd: float  # median notional of one position that opens
     order_median_usd: float  # median notional of one liquidation order on the tape
     max_orders_per_row: int  # a crossed 2 bps row is liquidated as at most this many orders
+    # Orders a venue's liquidation engine executes per second and symbol: a burst queues and
+    # comes out over the next seconds, as on a real venue (and the price feels it as it executes).
+    engine_orders_per_s: float
     impact: float  # multiplies the price impact of forced orders
 
 
 RATES = {
-    "calm": Rate("calm", 0.55, 0.15, 0.004, 0.02, 8 * 3600, 0.003, (0.001, 0.006), 20_000, 20_000, 20, 0.35),
-    "busy": Rate("busy", 1.25, 1.0, 0.005, 0.08, 2 * 3600, 0.50, (0.0001, 0.0015), 12_000, 400, 60, 0.35),
-    "stress": Rate("stress", 4.5, 20.0, 0.008, 0.15, 300, 0.85, (0.00005, 0.0008), 6_000, 60, 1000, 0.3),
+    "calm": Rate("calm", 0.55, 0.15, 0.004, 0.02, 8 * 3600, 0.003, (0.001, 0.006), 20_000, 20_000, 20, 50, 0.35),
+    "busy": Rate("busy", 1.25, 1.0, 0.005, 0.08, 2 * 3600, 0.50, (0.0001, 0.0015), 12_000, 400, 60, 300, 0.25),
+    "stress": Rate("stress", 4.5, 20.0, 0.008, 0.15, 300, 0.85, (0.00005, 0.0008), 6_000, 45, 1000, 3000, 0.3),
 }

@@ -8,15 +8,24 @@ What is simulated, and why it looks like a real market:
   heavy-tailed notional) and are filed by liquidation price (``demo_positions``); they also close by
   themselves after a while. Open interest is a slow-moving unleveraged part plus those positions, so OI
   rises while positions open and drops when they are closed or liquidated;
-- when a venue's price crosses positions' liquidation prices they are liquidated, as a burst of
-  orders of heavy-tailed size; the forced orders push the mid further (more so when books are thin),
-  so price running into a cluster becomes a cascade;
+- a small share of new positions is already "stretched" (liquidation a few bps away): the steady
+  drizzle of small liquidations a real tape shows between cascades;
+- when a venue's price crosses positions' liquidation prices they are liquidated, as orders of
+  heavy-tailed size queued on the venue's liquidation engine (a burst comes out over the next
+  seconds); the forced orders push the mid further as they execute (more so when books are thin),
+  mostly transiently (wicks), so price running into a cluster becomes a cascade;
 - the tapes behave like the real streams: Binance and OKX push at most the latest liquidation per
-  symbol per second (``sampled``), Bybit pushes every one, Hyperliquid has no public feed at all
-  (a DOWN status once; its liquidations still move its price and OI);
+  symbol per second (``sampled``), Bybit pushes every one, Bybit and OKX report the bankruptcy
+  price, Binance the average fill; Hyperliquid has no public feed at all (a DOWN status once; its
+  liquidations still move its price and OI);
 - order books (top 50 per side, 20 on Hyperliquid) thin out during fast moves and refill;
 - tickers about once a second, OI every ``oi_poll_seconds`` with the price bar since the last sample,
-  and a backfill of 5-minute bars and OI history so estimated clusters show at once.
+  and a backfill (default 24 h) of 5-minute bars and OI history so estimated clusters show at once:
+  the day before looks like the seed article's (a ~9 % sell-off into BTC 82,800, OI up ~25 %).
+
+The three rates (``demo_instruments.RATES``): calm, a few liquidations a minute per venue; busy,
+tens a second in total with occasional cascades; stress, >= 2,000 a second (``bench/bench_demo.py``
+prints the figures).
 
 Time is simulated: nothing here reads the wall clock, and all randomness comes from one
 ``random.Random(seed)``, so one seed always gives the same events.
@@ -154,6 +163,10 @@ class _Pair:
         self.bar_start = 0
         self.offset = VENUE_OFFSET_MS[venue] + 37 * index
         self.next_ticker = self.next_oi = self.next_book = 0
+        # Forced orders waiting for the venue's liquidation engine: (time, side, tape price, qty,
+        # row low, row high, trigger price), in time order.
+        self.queue: deque[tuple] = deque()
+        self.engine_free_at = 0.0
 
     def oi_base(self) -> float:
         return self.background_oi + self.book.open_qty
@@ -516,7 +529,9 @@ class DemoMarket:
         bar[3] = price
         swept = pair.book.sweep(price)
         if swept:
-            self._liquidate(pair, swept, t_prev, t, out)
+            self._liquidate(pair, swept, t_prev, t)
+        if pair.queue:
+            self._execute_due(pair, t, out)
         activity = min(1.5, sym.sigma / math.sqrt(sym.h0))
         self._open_positions(pair, t, activity)
         pair.book.decay(math.exp(-dt / self.rate.lifetime_s))
@@ -556,28 +571,37 @@ class DemoMarket:
 
     # ----- liquidations -------------------------------------------------------------------------
 
-    def _liquidate(self, pair: _Pair, swept: list[SweptRow], t_prev: int, t: int, out: list[Event]) -> None:
+    def _liquidate(self, pair: _Pair, swept: list[SweptRow], t_prev: int, t: int) -> None:
+        """Queue the orders of the crossed rows on the venue's liquidation engine."""
         sym = pair.sym
         depth = sym.inst.depth_1pct_usd * DEPTH_SHARE[pair.venue] * sym.liquidity
         span = max(1, t - t_prev)
-        keep_log = self.forced_log.maxlen != 0
         trigger = pair.price
+        spacing = 1000.0 / self.rate.engine_orders_per_s
         for i, row in enumerate(swept):
-            when = t_prev + (i * span) // len(swept)  # rows further away go later in the tick
-            forced_usd = 0.0
+            crossed = t_prev + (i * span) // len(swept)  # rows further away are crossed later
             for usd in self._order_sizes(row.qty * trigger, sym.order_median_usd):
+                when = max(float(crossed), pair.engine_free_at)
+                pair.engine_free_at = when + spacing
                 qty = usd / trigger
                 price = self._tape_price(pair, row, trigger, usd / depth)
-                self._tape(pair, row.side, price, qty, when, t, out)
-                self.forced_orders += 1
-                forced_usd += usd
-                if keep_log:
-                    self.forced_log.append(
-                        ForcedOrder(pair.venue, pair.symbol, row.side, price, qty * price, when, row.low, row.high, trigger)
-                    )
-            sym.forced_net_usd += forced_usd if row.side is Side.LONG else -forced_usd
-            pair.minute_volume += forced_usd
-            pair.bar[4] += forced_usd
+                pair.queue.append((int(when), row.side, price, qty, row.low, row.high, trigger))
+
+    def _execute_due(self, pair: _Pair, t: int, out: list[Event]) -> None:
+        """Execute the queued forced orders due before ``t``: tape, log, volume and price impact."""
+        queue, keep_log = pair.queue, self.forced_log.maxlen != 0
+        net = 0.0
+        while queue and queue[0][0] < t:
+            when, side, price, qty, low, high, trigger = queue.popleft()
+            self._tape(pair, side, price, qty, when, t, out)
+            self.forced_orders += 1
+            usd = qty * trigger
+            net += usd if side is Side.LONG else -usd
+            pair.minute_volume += usd
+            pair.bar[4] += usd
+            if keep_log:
+                self.forced_log.append(ForcedOrder(pair.venue, pair.symbol, side, price, qty * price, when, low, high, trigger))
+        pair.sym.forced_net_usd += net
 
     @staticmethod
     def _tape_price(pair: _Pair, row: SweptRow, trigger: float, size_vs_depth: float) -> float:
