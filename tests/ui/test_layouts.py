@@ -106,3 +106,11 @@ async def test_60x20_every_key_keeps_the_desk_alive():
         assert app.symbol == "ETH/USDT:USDT"
         _assert_tiles(app, (60, 20))
         assert not [n for n in notifications(app) if "failed" in n or "could not" in n]
+
+
+async def test_an_unknown_layout_in_the_config_says_so_and_uses_auto():
+    app = make_app(raw={"ui": {"layout": "sideways"}})
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        assert "-full" in app.screen.classes
+        assert any("layout 'sideways'" in n for n in notifications(app))

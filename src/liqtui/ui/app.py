@@ -193,8 +193,12 @@ class LiqtuiApp(App[None]):
         self.engine = engine if engine is not None else default_engine(settings)
         self.recorder = recorder
         self._demo_factory = demo
+        self.startup_notes: list[str] = []  # shown once the desk is up (recording off, ...)
         self.desk_layout = layout or settings.ui.layout
         if self.desk_layout not in LAYOUTS:
+            self.startup_notes.append(
+                f"[ui] layout '{self.desk_layout}' is not one of {', '.join(LAYOUTS)}; using auto."
+            )
             self.desk_layout = "auto"
         self._theme_dir = Path(theme_dir) if theme_dir is not None else config_dir() / "themes"
         super().__init__()
@@ -207,8 +211,6 @@ class LiqtuiApp(App[None]):
         self.last_message: dict[str, int] = {}  # venue -> time of its newest event
         self._reported: set[str] = set()
         self._theme_names: list[str] = []
-        self._apply_failures = 0
-        self.startup_notes: list[str] = []  # shown once the desk is up (recording off, ...)
         self._hook_replay_reset(source)
 
     # --- start-up ---------------------------------------------------------------------------
@@ -321,7 +323,6 @@ class LiqtuiApp(App[None]):
         try:
             self.engine.apply(event)
         except Exception as exc:  # one bad event must not stop the stream
-            self._apply_failures += 1
             self.report_once("apply", f"An event could not be used and was skipped: {exc!r}")
         if self.recorder is not None:
             self.recorder.add(event)
