@@ -62,6 +62,8 @@ REPLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 # Every key of the desk. The id is the action name users remap in `[ui] keys`.
 DESK_BINDINGS: list[Binding] = [
+    # Help first: a narrow footer (tmux side pane) cuts from the right, and `?` lists the rest.
+    Binding("question_mark", "help", "help", id="help", tooltip="this help"),
     Binding("slash,ctrl+p", "pick_symbol", "symbol", id="pick_symbol",
             tooltip="pick a symbol: fuzzy search over every market"),
     Binding("left_square_bracket", "step_symbol(-1)", "prev", id="prev_symbol",
@@ -97,7 +99,6 @@ DESK_BINDINGS: list[Binding] = [
             tooltip="replay: back one minute"),
     Binding("full_stop", "replay_seek(1)", "ahead 1m", id="replay_ahead", show=False,
             tooltip="replay: ahead one minute"),
-    Binding("question_mark", "help", "help", id="help", tooltip="this help"),
     Binding("q", "quit", "quit", id="quit"),
 ]
 REPLAY_ACTIONS = {"replay_pause", "replay_speed", "replay_seek"}
