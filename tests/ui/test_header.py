@@ -81,3 +81,9 @@ async def test_the_app_tracks_each_venue_s_newest_event_for_the_chip_age():
         app.render_tick()
         assert app.last_message["okx"] == NOW - 1000
         assert "OKX stale <5s" in app.query_one(DeskHeader).text
+
+
+def test_a_replay_at_speed_zero_says_it_runs_as_fast_as_it_reads():
+    assert "as fast as it reads" in _text(badge_spans(Badge("REPLAY", speed=0.0)))
+    assert "of DEMO data" in _text(badge_spans(Badge("REPLAY", recorded="DEMO")))
+    assert "DEMO data" not in _text(badge_spans(Badge("REPLAY", recorded="LIVE")))

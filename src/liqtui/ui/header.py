@@ -85,7 +85,7 @@ def badge_spans(badge: Badge) -> list[Span]:
         if badge.clock_ms is not None:
             spans.append((f" {fmt_clock(badge.clock_ms)}", "bold"))
         if badge.speed is not None:
-            spans.append((f" x{badge.speed:g}", "bold"))
+            spans.append((f" x{badge.speed:g}" if badge.speed > 0 else " as fast as it reads", "bold"))
         if badge.replay_paused:
             spans.append((" (stopped)", "bold $warning"))
     if badge.paused:
