@@ -51,6 +51,15 @@ def test_a_different_seed_gives_different_events():
     assert a.start_events() + a.step(10_000) != b.start_events() + b.step(10_000)
 
 
+def test_live_events_fall_inside_the_simulated_time_they_were_stepped_through():
+    market = _market(seed=7, rate="stress")
+    start = market.now_ms
+    events = market.step(3_000)
+    times = [e.time for e in events]
+    assert times and start <= min(times) and max(times) <= market.now_ms == start + 3_000
+    assert all(start <= e.time <= e.recv_time <= market.now_ms for e in _liquidations(events))
+
+
 def test_step_sizes_do_not_change_the_sequence():
     a, b = _market(seed=5), _market(seed=5)
     by_ticks = [e for _ in range(50) for e in a.step(200)]
