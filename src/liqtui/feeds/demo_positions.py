@@ -55,9 +55,6 @@ class PositionBook:
         """Base coin held by every open position, both sides."""
         return self._stored * self._scale
 
-    def side_qty(self, side: Side) -> float:
-        return sum(self._rows[side].values()) * self._scale
-
     def add(self, side: Side, liq_price: float, qty: float) -> None:
         row = math.floor(math.log(liq_price) / GRID_LN)
         rows = self._rows[side]
