@@ -64,6 +64,16 @@ REPLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 DESK_BINDINGS: list[Binding] = [
     # Help first: a narrow footer (tmux side pane) cuts from the right, and `?` lists the rest.
     Binding("question_mark", "help", "help", id="help", tooltip="this help"),
+    # Replay keys next: hidden outside a replay (check_action), first thing seen in one.
+    Binding("space", "replay_pause", "play/stop", id="replay_pause", tooltip="replay: stop or play the clock"),
+    Binding("less_than_sign", "replay_speed(-1)", "slower", id="replay_slower", show=False,
+            tooltip="replay: slower"),
+    Binding("greater_than_sign", "replay_speed(1)", "speed", id="replay_faster", key_display="</>",
+            tooltip="replay: faster"),
+    Binding("comma", "replay_seek(-1)", "seek 1m", id="replay_back", key_display=",/.",
+            tooltip="replay: back one minute"),
+    Binding("full_stop", "replay_seek(1)", "ahead 1m", id="replay_ahead", show=False,
+            tooltip="replay: ahead one minute"),
     Binding("slash,ctrl+p", "pick_symbol", "symbol", id="pick_symbol",
             tooltip="pick a symbol: fuzzy search over every market"),
     Binding("left_square_bracket", "step_symbol(-1)", "prev", id="prev_symbol",
@@ -90,15 +100,6 @@ DESK_BINDINGS: list[Binding] = [
     Binding("p", "toggle_pause", "pause", id="toggle_pause",
             tooltip="pause the display (data keeps flowing in)"),
     Binding("t", "cycle_theme", "theme", id="cycle_theme", tooltip="next theme (dark, light, ansi, yours)"),
-    Binding("space", "replay_pause", "play/stop", id="replay_pause", tooltip="replay: stop or play the clock"),
-    Binding("less_than_sign", "replay_speed(-1)", "slower", id="replay_slower", show=False,
-            tooltip="replay: slower"),
-    Binding("greater_than_sign", "replay_speed(1)", "speed", id="replay_faster", key_display="</>",
-            tooltip="replay: faster"),
-    Binding("comma", "replay_seek(-1)", "seek 1m", id="replay_back", key_display=",/.",
-            tooltip="replay: back one minute"),
-    Binding("full_stop", "replay_seek(1)", "ahead 1m", id="replay_ahead", show=False,
-            tooltip="replay: ahead one minute"),
     Binding("q", "quit", "quit", id="quit"),
 ]
 REPLAY_ACTIONS = {"replay_pause", "replay_speed", "replay_seek"}
