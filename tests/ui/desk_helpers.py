@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fakes import FakeEngine, FakeSource
+from desk_fakes import FakeEngine, FakeSource
 
 from liqtui.config import Settings, settings_from_dict
 from liqtui.ui.app import LiqtuiApp

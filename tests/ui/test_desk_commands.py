@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from helpers import wait_for
+from desk_helpers import wait_for
 
 from liqtui.cli import build_parser, main
 from liqtui.commands import desk

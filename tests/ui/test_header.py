@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fakes import NOW, sample_view
-from helpers import make_app
+from desk_fakes import NOW, sample_view
+from desk_helpers import make_app
 
 from liqtui.domain.events import FeedState, FeedStatus, Liquidation, Side, Ticker
 from liqtui.ui.header import Badge, DeskHeader, badge_spans, chip_pieces, fit, market_pieces, venue_health

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import make_app, notifications, wait_for
+from desk_helpers import make_app, notifications, wait_for
 
 from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.ui.screens import HelpScreen, PromptScreen, SymbolPicker

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import make_app, notifications
+from desk_helpers import make_app, notifications
 
 SIZES = {(160, 45): "-full", (100, 30): "-medium", (60, 20): "-compact", (80, 24): "-compact",
          (150, 40): "-full", (149, 40): "-medium"}

@@ -3,8 +3,8 @@ a live desk that hears from no venue offers the demo instead of switching to it 
 
 from __future__ import annotations
 
-from fakes import FakeSource
-from helpers import make_app, notifications, wait_for
+from desk_fakes import FakeSource
+from desk_helpers import make_app, notifications, wait_for
 
 import liqtui.ui.app as desk_app
 from liqtui.domain.events import FeedState, FeedStatus, Ticker

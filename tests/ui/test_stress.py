@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from helpers import notifications, wait_for
+from desk_helpers import notifications, wait_for
 
 from liqtui.config import Settings
 from liqtui.domain.events import Liquidation

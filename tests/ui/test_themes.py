@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import make_app, notifications
+from desk_helpers import make_app, notifications
 
 from liqtui.ui.theme import APP_VARIABLES, BUILTIN_NAMES, ThemeError, load_theme_file, load_themes
 from liqtui.ui.widgets import THEME_VARIABLES
