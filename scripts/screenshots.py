@@ -23,6 +23,7 @@ SHOTS: dict[str, tuple[int, int, str | None, str, tuple[str, ...]]] = {
     "full-dark": (160, 45, None, "dark", ()),
     "full-light": (160, 45, None, "light", ()),
     "full-ansi": (160, 45, None, "ansi", ()),
+    "at-risk-target-92000": (160, 45, None, "dark", ("g", "9", "2", "0", "0", "0", "enter")),
     "medium-dark": (110, 34, None, "dark", ()),
     "compact-dark": (80, 24, None, "dark", ()),
     "compact-ansi-60x20": (60, 20, None, "ansi", ()),
