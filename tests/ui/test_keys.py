@@ -284,3 +284,15 @@ async def test_replay_keys_do_nothing_outside_replay():
         await _ready(pilot)
         await pilot.press("space", "greater_than_sign", "comma")
         assert not app.source.paused and app.source.speed == 1.0 and not app.source.seeks
+
+
+async def test_a_typed_target_reads_on_the_real_at_risk_chart():
+    from liqtui.ui.frozen import frozen_app
+
+    app = frozen_app(theme_dir="/nonexistent-liqtui-themes")
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("g", *"92000", "enter")
+        await _ready(pilot)
+        screen_text = app.export_screenshot().replace("&#160;", " ")
+        assert "shorts at risk to 92,000" in screen_text
