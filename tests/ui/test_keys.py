@@ -296,3 +296,18 @@ async def test_a_typed_target_reads_on_the_real_at_risk_chart():
         await _ready(pilot)
         screen_text = app.export_screenshot().replace("&#160;", " ")
         assert "shorts at risk to 92,000" in screen_text
+
+
+async def test_a_symbol_the_real_engine_has_no_data_for_shows_empty_panes_not_errors():
+    from liqtui.ui.frozen import frozen_app
+
+    app = frozen_app(theme_dir="/nonexistent-liqtui-themes")
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        app.symbol = "PEPE/USDT:USDT"  # listed by one venue live; the demo has no data for it
+        await _ready(pilot)
+        app.render_tick()
+        await _ready(pilot)
+        assert app.last_view.symbol == "PEPE/USDT:USDT"
+        assert "PEPE/USDT perp" in app.query_one("#header").text
+        assert not [n for n in notifications(app) if "failed" in n or "could not" in n]
