@@ -311,3 +311,14 @@ async def test_a_symbol_the_real_engine_has_no_data_for_shows_empty_panes_not_er
         assert app.last_view.symbol == "PEPE/USDT:USDT"
         assert "PEPE/USDT perp" in app.query_one("#header").text
         assert not [n for n in notifications(app) if "failed" in n or "could not" in n]
+
+
+async def test_a_key_pressed_while_paused_says_its_change_waits():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("p", "w")
+        await pilot.pause()
+        assert any("Display paused" in n for n in notifications(app))
+        await pilot.press("p")
+        assert app.engine.calls[-1]["window"] == "4h"

@@ -433,6 +433,13 @@ class LiqtuiApp(App[None]):
         panes = [*desk.query("#desk > *"), *desk.query("#cross")]
         return [p for p in panes if p.display and p.size.area > 0 and hasattr(p, "show")]
 
+    def show_change(self) -> None:
+        """Draw a key's effect at once (no wait for the tick); while paused, say it waits."""
+        if self.paused:
+            self.notify("Display paused: the change shows when you resume (p).", timeout=3)
+            return
+        self.render_tick()
+
     def report_once(self, key: str, message: str) -> None:
         """Notify about a failure once per kind; the log keeps every one."""
         self.log.error(message)
@@ -465,7 +472,7 @@ class LiqtuiApp(App[None]):
             return
         self.grid = None  # each symbol gets the engine's default step first
         self.source.set_focus(new)
-        self.render_tick()
+        self.show_change()
 
     def action_pick_symbol(self) -> None:
         symbols = list(self.source.symbols())
@@ -494,7 +501,7 @@ class LiqtuiApp(App[None]):
     def action_cycle_window(self) -> None:
         self.window = WINDOWS[(WINDOWS.index(self.window) + 1) % len(WINDOWS)]
         self.notify(f"Totals over {self.window}", timeout=2)
-        self.render_tick()
+        self.show_change()
 
     def action_zoom(self, direction: int) -> None:
         current = self.grid
@@ -503,7 +510,7 @@ class LiqtuiApp(App[None]):
         if not current or current <= 0:
             return
         self.grid = nice_step(current, direction)
-        self.render_tick()
+        self.show_change()
 
     def action_toggle_follow(self) -> None:
         ladder = self._pane("ladder")
@@ -518,7 +525,7 @@ class LiqtuiApp(App[None]):
         def chosen(answer: tuple[float | None] | None) -> None:
             if answer is not None and chart is not None:
                 chart.target = answer[0]
-                self.render_tick()
+                self.show_change()
 
         self.push_screen(
             PromptScreen(
@@ -535,7 +542,7 @@ class LiqtuiApp(App[None]):
         def chosen(answer: tuple[float] | None) -> None:
             if answer is not None and tape is not None:
                 tape.min_usd = answer[0]
-                self.render_tick()
+                self.show_change()
 
         self.push_screen(
             PromptScreen(
@@ -552,7 +559,7 @@ class LiqtuiApp(App[None]):
             tape.current_only = not tape.current_only
             scope = "this symbol only" if tape.current_only else "all markets"
             self.notify(f"Tape: {scope}", timeout=2)
-            self.render_tick()
+            self.show_change()
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
@@ -611,7 +618,7 @@ class LiqtuiApp(App[None]):
             source.resume()
         else:
             source.pause()
-        self.render_tick()
+        self.show_change()
 
     def action_replay_speed(self, direction: int) -> None:
         source: Any = self.source
@@ -620,10 +627,10 @@ class LiqtuiApp(App[None]):
         slower = [s for s in REPLAY_SPEEDS if s < speed * 0.999]
         new = (min(faster) if faster else speed) if direction > 0 else (max(slower) if slower else speed)
         source.speed = new
-        self.render_tick()
+        self.show_change()
 
     def action_replay_seek(self, direction: int) -> None:
         source: Any = self.source
         source.seek(source.now_ms() + direction * REPLAY_SEEK_MS)
-        self.render_tick()
+        self.show_change()
 
