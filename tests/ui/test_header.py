@@ -87,3 +87,8 @@ def test_a_replay_at_speed_zero_says_it_runs_as_fast_as_it_reads():
     assert "as fast as it reads" in _text(badge_spans(Badge("REPLAY", speed=0.0)))
     assert "of DEMO data" in _text(badge_spans(Badge("REPLAY", recorded="DEMO")))
     assert "DEMO data" not in _text(badge_spans(Badge("REPLAY", recorded="LIVE")))
+
+
+def test_the_badge_says_rec_while_the_desk_records():
+    assert "REC" in _text(badge_spans(Badge("LIVE", recording=True)))
+    assert "REC" not in _text(badge_spans(Badge("LIVE")))

@@ -394,6 +394,7 @@ class LiqtuiApp(App[None]):
             speed=getattr(source, "speed", None) if replay else None,
             replay_paused=bool(getattr(source, "paused", False)) if replay else False,
             recorded=getattr(source, "recorded_mode", None) if replay else None,
+            recording=self.recorder is not None and self.recorder.error is None,
         )
 
     def build_view(self) -> SymbolView:

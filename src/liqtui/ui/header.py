@@ -41,6 +41,7 @@ class Badge:
     speed: float | None = None  # replay speed
     replay_paused: bool = False
     recorded: str | None = None  # replay: "LIVE" or "DEMO", what the recording holds
+    recording: bool = False  # the desk writes every event to its recording
 
 
 def display_symbol(symbol: str) -> str:
@@ -88,6 +89,8 @@ def badge_spans(badge: Badge) -> list[Span]:
             spans.append((f" x{badge.speed:g}" if badge.speed > 0 else " as fast as it reads", "bold"))
         if badge.replay_paused:
             spans.append((" (stopped)", "bold $warning"))
+    if badge.recording:
+        spans.append((" REC", "bold $error"))
     if badge.paused:
         spans.append((" ", ""))
         spans.append((" PAUSED ", "bold reverse $error"))
