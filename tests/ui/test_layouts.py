@@ -6,7 +6,8 @@ import pytest
 from desk_helpers import make_app, notifications
 
 SIZES = {(160, 45): "-full", (100, 30): "-medium", (60, 20): "-compact", (80, 24): "-compact",
-         (150, 40): "-full", (149, 40): "-medium"}
+         (150, 40): "-full", (149, 40): "-medium", (160, 24): "-full", (160, 30): "-full",
+         (120, 20): "-medium", (200, 60): "-full"}
 
 
 def _visible_regions(app):
@@ -38,8 +39,12 @@ async def test_auto_layout_by_width_tiles_without_overlap(size, layout):
         assert layout in app.screen.classes
         regions = _assert_tiles(app, size)
         assert {"header", "ladder", "tape"} <= set(regions)
-        if layout == "-full":
+        if layout == "-full" and size[1] >= 36:
             assert {"totals", "oi", "risk", "share", "cross"} <= set(regions)
+        if layout == "-full" and size[1] < 36:
+            assert {"totals", "oi", "cross"} <= set(regions) and not {"risk", "share"} & set(regions)
+        for name, region in regions.items():
+            assert region.height >= 1 and region.width >= 10, (name, region)
         if layout == "-compact":
             assert not {"totals", "oi", "risk", "share"} & set(regions)
         # every pane on screen got the view; hidden panes were not asked to draw

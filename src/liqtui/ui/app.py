@@ -56,6 +56,8 @@ LAYOUTS = ("auto", "full", "medium", "compact", "tape", "ladder", "oi")
 SINGLE_PANE_LAYOUTS = ("tape", "ladder", "oi")
 # Width breakpoints of the automatic layout: compact up to 80 columns, full from 150.
 BREAKPOINTS = [(0, "-compact"), (81, "-medium"), (150, "-full")]
+# Height classes: a short terminal drops the lower panes instead of squeezing them to nothing.
+HEIGHT_BREAKPOINTS = [(0, "-h-small"), (26, "-h-medium"), (36, "-h-large")]
 OFFER_DEMO_AFTER_S = 12.0  # a live desk that hears nothing from any venue this long offers the demo
 REPLAY_SEEK_MS = 60_000
 REPLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -143,6 +145,7 @@ class DeskScreen(Screen[None]):
     def __init__(self, layout: str) -> None:
         super().__init__(id="desk-screen")
         self.desk_layout = layout
+        self.VERTICAL_BREAKPOINTS = HEIGHT_BREAKPOINTS
         if layout == "auto":
             self.HORIZONTAL_BREAKPOINTS = BREAKPOINTS
         elif layout in SINGLE_PANE_LAYOUTS:
