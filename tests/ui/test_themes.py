@@ -120,3 +120,14 @@ async def test_no_color_filter_follows_a_theme_change(monkeypatch):
             svg = app.export_screenshot()
             text_fills, backgrounds = _text_and_background_fills(svg)
             assert text_fills - backgrounds, (app.theme, text_fills, backgrounds)
+
+
+async def test_without_the_shipped_theme_files_the_desk_still_starts(monkeypatch, tmp_path):
+    import liqtui.ui.theme as theme_module
+
+    monkeypatch.setattr(theme_module, "BUILTIN_DIR", tmp_path / "gone")
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.is_running and app.theme == "textual-dark"
+        assert app.theme_variables["bid"] == APP_VARIABLES["bid"]  # the panes' colours still resolve

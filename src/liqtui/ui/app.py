@@ -266,6 +266,8 @@ class LiqtuiApp(App[None]):
                     severity="warning",
                 )
             wanted = desk_theme.DEFAULT_THEME
+        if wanted not in self._theme_names:  # the shipped theme files are missing (a broken install)
+            wanted = "textual-dark"
         self.theme = wanted
 
     def _apply_keymap(self) -> None:
