@@ -10,7 +10,8 @@ A theme file is TOML::
     [variables]            # liqtui's app colours (APP_VARIABLES) and any Textual variable
     bid = "#3fb27f"
 
-The built-in themes live in ``liqtui/ui/themes/``; users add theme files to
+The built-in themes live in the repository's top-level ``themes/`` (the package reaches them
+through the ``liqtui/ui/themes`` symlink, and wheels ship them as package data); users add theme files to
 ``<config dir>/themes/``. The theme's name is the file name without ``.toml``. A file that cannot
 be used is reported by name and skipped; it never stops the desk from starting.
 """
