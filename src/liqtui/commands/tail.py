@@ -24,7 +24,7 @@ from collections import Counter
 from typing import TextIO
 
 from liqtui.config import Settings
-from liqtui.domain.events import Event, FeedStatus, Liquidation, Side
+from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation, Side
 from liqtui.commands._live import (
     CommandError,
     add_venue_symbol_arguments,
@@ -87,12 +87,15 @@ async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     source = LiveSource(settings, venues=venues, symbols=wanted or None, kinds=frozenset({"liquidations", "prices"}), map_to_requested=False)
     colour = not args.json and out.isatty() and not os.environ.get("NO_COLOR")
     counts: Counter[str] = Counter()
+    reached: set[str] = set()  # venues that were live at some point
     allowed: dict[str, set[str]] | None = None
     if not args.json:
         print_err("liqtui: tail of live liquidations; side = the position liquidated; ~ = sampled (at most 1/s per symbol)")
 
     def emit(event: Event) -> None:
         if isinstance(event, FeedStatus):
+            if event.state is FeedState.LIVE:
+                reached.add(event.venue)
             if event.kind in HEALTH_KINDS:
                 print_err(health_line(event))
             return
@@ -124,9 +127,14 @@ async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     finally:
         if not failed:  # also on Ctrl-C
             skipped = sum(f.counters.malformed + f.counters.handler_errors for f in source.feeds.values())
-            summary = ", ".join(f"{venue} {counts[venue]}" for venue in venues)
+            no_feed = {venue for venue, feed in source.feeds.items() if not feed.adapter.has_liquidations}
+            summary = ", ".join(
+                f"{venue} n/a (no public feed)" if venue in no_feed else f"{venue} {counts[venue]}" for venue in venues
+            )
             print_err(f"liqtui: {sum(counts.values())} liquidations ({summary}); {skipped} malformed frames skipped")
-    return 0
+            if not reached:
+                print_err("liqtui: no venue was reachable: nothing above is live data")
+    return 0 if reached else 1
 
 
 def _silence_stdout() -> None:
