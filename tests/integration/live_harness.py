@@ -12,14 +12,20 @@ from liqtui.domain.events import FeedState, FeedStatus, Liquidation
 from liqtui.feeds.live.runtime import Timings
 from liqtui.feeds.live.source import LiveSource
 
-LIQUIDATION_TOPIC = {"binanceusdm": "forceOrder", "bybit": "allLiquidation", "okx": "liquidation-orders"}
+# The exact topic the tests' BTC liquidation frames are routed by (the fakes drop a frame pushed
+# before its topic is subscribed). Bybit has one topic per symbol: waiting for any
+# "allLiquidation" topic would also count the ETH and SOL ones of the same subscribe, so
+# ``subscribed(count=2)`` could return before the resubscription after a reconnect.
+LIQUIDATION_TOPIC = {"binanceusdm": "!forceOrder@arr", "bybit": "allLiquidation.BTCUSDT", "okx": "liquidation-orders"}
 
 # Short delays so faults resolve in seconds; history of one hour keeps the backfill small.
 FAST = dict(stale_after=30.0, backoff_base=0.1, backoff_cap=1.0, watchdog_tick=0.1, history_days=1 / 24)
 
 
 class LiveRun:
-    def __init__(self, fake: Any, *, oi_poll_seconds: float = 15.0, watchlist: list[str] | None = None, **timings: float):
+    def __init__(self, fake: Any, *, oi_poll_seconds: float = 15.0, watchlist: list[str] | None = None,
+                 source_options: dict[str, Any] | None = None, **timings: float):
+        """``source_options``: more keyword arguments of LiveSource (``book_symbols=`` ...)."""
         self.fake = fake
         self.venue = fake.venue
         settings = settings_from_dict(
@@ -32,7 +38,7 @@ class LiveRun:
                 "venues": {self.venue: {"url_rewrite": fake.url_rewrite, "ccxt": {"rateLimit": 1, "timeout_on_exit": 0}}},
             }
         )
-        self.source = LiveSource(settings, venues=[self.venue], timings=Timings(**{**FAST, **timings}))
+        self.source = LiveSource(settings, venues=[self.venue], timings=Timings(**{**FAST, **timings}), **(source_options or {}))
         self.events: list[Any] = []
         self.task: asyncio.Task | None = None
 

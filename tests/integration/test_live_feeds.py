@@ -224,6 +224,51 @@ async def test_order_book_follows_the_focus_symbol(venue, fake_exchange):
         await run.until(lambda: not btc_book_topics(), timeout=10, what="the BTC book unsubscribed")
 
 
+# Levels per side each venue's book gives liqtui (DOMAIN.md): Hyperliquid's l2Book has 20.
+VENUE_BOOK_DEPTH = {"hyperliquid": 20}
+
+
+@pytest.mark.parametrize("venue", ALL_VENUES)
+async def test_book_symbols_holds_every_watchlist_book_at_up_to_50_levels(venue, fake_exchange):
+    """`liqtui record`'s source: books of BTC and ETH together, cut to 50 levels where the venue has
+    more (the fake's books are 80 deep), and the focus moving unsubscribes none of them."""
+    from fakes.core import DEFAULT_COINS
+
+    from liqtui.domain.events import BookSnapshot
+
+    fake = await fake_exchange(venue, coins={base: {**spec, "book_depth": 80} for base, spec in DEFAULT_COINS.items()})
+    options = dict(book_symbols=["BTC/USDT:USDT", "ETH/USDT:USDT"], book_levels=50)
+    async with LiveRun(fake, source_options=options) as run:
+        def books_of(coin: str) -> list[BookSnapshot]:
+            return [b for b in run.of_type(BookSnapshot) if b.symbol.startswith(coin + "/")]
+
+        await run.until(lambda: books_of("BTC") and books_of("ETH"), timeout=20, what="BTC and ETH books")
+        depth = min(50, VENUE_BOOK_DEPTH.get(venue, 80))
+        for coin in ("BTC", "ETH"):
+            book = books_of(coin)[-1]
+            assert book.symbol == f"{coin}/USDT:USDT"  # Hyperliquid's USDC books come under the asked symbol
+            assert len(book.bids) == len(book.asks) == depth
+            assert book.bids[0][0] < book.asks[0][0]
+        status = await run.until_status("book", FeedState.LIVE, contains=",")
+        assert "BTC/" in status.detail and "ETH/" in status.detail
+
+        run.source.set_focus("SOL/USDT:USDT")
+        seen = len(run.events)
+
+        def fresh_books() -> set[str]:
+            return {b.symbol.split("/")[0] for b in run.events[seen:] if isinstance(b, BookSnapshot)}
+
+        # Both books keep streaming after the focus moved: book updates pushed until each came
+        # through (the runtime passes at most one snapshot a book per book_min_interval).
+        deadline = asyncio.get_running_loop().time() + 20
+        while not {"BTC", "ETH"} <= fresh_books():
+            assert asyncio.get_running_loop().time() < deadline, f"books after set_focus: {fresh_books()}"
+            for coin in ("BTC", "ETH"):
+                await fake.push(fake.book_update_frame(coin))
+            await asyncio.sleep(0.3)
+        assert not [b for b in run.of_type(BookSnapshot) if b.symbol.startswith("SOL/")]
+
+
 @pytest.mark.skipif("hyperliquid" not in FakeExchange._venues, reason="no Hyperliquid fake")
 async def test_hyperliquid_says_it_has_no_liquidation_feed_and_still_streams_the_rest(fake_exchange):
     fake = await fake_exchange("hyperliquid")
@@ -251,7 +296,7 @@ async def test_a_venue_that_is_down_never_stops_the_others(fake_exchange):
     events: list = []
     task = asyncio.create_task(source.run(events.append))
     try:
-        await bybit.wait_subscribed("allLiquidation", timeout=15)
+        await bybit.wait_subscribed("allLiquidation.BTCUSDT", timeout=15)
         await bybit.push(bybit.liquidation_frame("BTC", side="long", qty=1))
         for _ in range(500):
             down = [e for e in events if isinstance(e, FeedStatus) and e.venue == "binanceusdm" and e.state is FeedState.DOWN]
@@ -261,7 +306,7 @@ async def test_a_venue_that_is_down_never_stops_the_others(fake_exchange):
         assert "cannot load markets" in down[-1].detail and "404" in down[-1].detail
         assert [e.venue for e in events if isinstance(e, Liquidation)] == ["bybit"]
         binance.clear_faults()  # Binance comes back: it recovers on its own
-        await binance.wait_subscribed("forceOrder", timeout=15)
+        await binance.wait_subscribed("!forceOrder@arr", timeout=15)
         assert not task.done()
     finally:
         task.cancel()

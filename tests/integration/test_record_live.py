@@ -1,5 +1,6 @@
 """`liqtui record` on live venues (real ccxt against loopback fake exchanges), stopped with SIGTERM,
-then `liqtui stats` on the file: the liquidations pushed by the fakes are all there."""
+then `liqtui stats` on the file: the liquidations pushed by the fakes are all there; the order
+books of every watchlist symbol (not just the focus) are recorded, 50 levels a side."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 from fakes import FakeExchange
 
-from liqtui.storage import describe
+from liqtui.domain.events import BookSnapshot
+from liqtui.storage import describe, read_events
 
 LIQTUI = [sys.executable, "-m", "liqtui"]
 T = int(time.time() * 1000) - 60_000  # recent: retention counts back from the newest event
@@ -60,8 +62,10 @@ async def test_record_live_venues_then_stats(fake_exchange, tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"},
     )
     try:
-        await binance.wait_subscribed("forceOrder", timeout=30)
-        await bybit.wait_subscribed("allLiquidation", timeout=30)
+        # The exact topics of the frames pushed below: the fakes drop a frame whose topic is not
+        # subscribed yet (any "allLiquidation" topic could be BTC's alone).
+        await binance.wait_subscribed("!forceOrder@arr", timeout=30)
+        await bybit.wait_subscribed("allLiquidation.ETHUSDT", timeout=30)
         for i in range(10):
             await binance.push(binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T + i))
         await bybit.push(bybit.liquidation_frame_multi(
@@ -85,3 +89,35 @@ async def test_record_live_venues_then_stats(fake_exchange, tmp_path):
     assert bybit_row["count"] == 5 and bybit_row["usd"] == pytest.approx(30_000.0) and not bybit_row["sampled"]
     info = describe(out)
     assert info.source_mode == "LIVE" and info.rows["status"] > 0  # feed states are recorded too
+
+
+def _books_in(path: Path) -> list[BookSnapshot]:
+    try:
+        return list(read_events(path, kinds=["books"]))
+    except Exception:
+        return []  # not created yet
+
+
+async def test_record_live_stores_the_books_of_every_watchlist_symbol(fake_exchange, tmp_path):
+    from fakes.core import DEFAULT_COINS
+
+    deep = {base: {**spec, "book_depth": 80} for base, spec in DEFAULT_COINS.items()}  # deeper than stored
+    binance, bybit = await fake_exchange("binanceusdm", coins=deep), await fake_exchange("bybit", coins=deep)
+    config = write_config(tmp_path / "c.toml", [binance, bybit])
+    out = tmp_path / "live.sqlite"
+    wanted = {(venue, symbol) for venue in ("binanceusdm", "bybit") for symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT")}
+    proc = await asyncio.create_subprocess_exec(
+        *LIQTUI, "record", "--out", str(out), "--config", str(config),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        await _until(lambda: wanted <= {(b.venue, b.symbol) for b in _books_in(out)}, 60, "BTC and ETH books of both venues")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _stdout, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    books = _books_in(out)
+    assert {(b.venue, b.symbol) for b in books} == wanted  # SOL is listed but not on the watchlist
+    for book in books:
+        assert len(book.bids) == len(book.asks) == 50, (book.venue, book.symbol)
+        assert book.bids[0][0] < book.asks[0][0]

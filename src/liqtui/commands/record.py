@@ -86,8 +86,11 @@ def _source(args: argparse.Namespace, settings: Settings) -> EventSource:
             options["rate"] = args.rate
         return DemoSource(settings, **options)
     from liqtui.feeds.live.source import LiveSource
+    from liqtui.feeds.live.venue import RECORD_BOOK_LEVELS
 
-    return LiveSource(settings)
+    # Issue 4: the books of the whole watchlist (not just the desk's focus), 50 levels a side
+    # where the venue has them; the recorder keeps one a second per venue and symbol.
+    return LiveSource(settings, book_symbols=list(settings.watchlist), book_levels=RECORD_BOOK_LEVELS)
 
 
 async def _record(source: EventSource, recorder: Recorder, duration: float | None) -> str | None:

@@ -9,6 +9,8 @@ One ``VenueFeed`` per enabled venue shares ONE ccxt.pro exchange object between 
 - ``prices``: the websocket price stream of the watchlist (mark/last); its steady traffic is what
   tells a live venue from a silent one.
 - ``book``: the order book of the focus symbol; ``set_focus`` cancels it and starts the next.
+  With ``book_symbols`` (``liqtui record``: the watchlist) the books of those symbols the venue
+  lists are held instead, one task each, for the whole run; the focus then moves no book.
 - ``market``: the REST poll of open interest, mark, funding and 24 h volume (bulk where the venue
   allows), every ``oi_poll_seconds``; the next poll is scheduled when the last one ends.
 - ``history``: the backfill at start (price bars and OI history) so the level model has clusters
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import heapq
 import random
 import time
@@ -51,7 +54,7 @@ from liqtui.feeds.base import Emit
 from liqtui.feeds.live import hooks
 from liqtui.feeds.live.exchange import make_exchange
 from liqtui.feeds.live.markets import MarketIndex
-from liqtui.feeds.live.venue import VenueAdapter
+from liqtui.feeds.live.venue import BOOK_LEVELS, VenueAdapter
 
 
 _TICKER_FIELDS = tuple(f.name for f in fields(Ticker) if f.name not in ("venue", "symbol", "time"))
@@ -153,6 +156,8 @@ class VenueFeed:
         symbols: list[str] | None = None,
         kinds: frozenset[str] = ALL_KINDS,
         map_to_requested: bool = True,
+        book_symbols: list[str] | None = None,
+        book_levels: int = BOOK_LEVELS,
     ) -> None:
         self.adapter = adapter
         self.kinds = kinds
@@ -186,6 +191,9 @@ class VenueFeed:
         self._not_found_until: dict[str, float] = {}  # endpoint -> loop time of the next try
         self._book_task: asyncio.Task | None = None
         self._book_symbol: str | None = None
+        self.book_symbols = list(dict.fromkeys(book_symbols)) if book_symbols is not None else None
+        self.book_levels = book_levels
+        self._held_books_live: set[str] = set()  # held books that delivered since their last failure
         self._last_forced_reconnect = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -211,7 +219,7 @@ class VenueFeed:
 
         if not self.map_to_requested:
             return
-        for requested in [*self.wanted, *([self.focus] if self.focus else [])]:
+        for requested in [*self.wanted, *([self.focus] if self.focus else []), *(self.book_symbols or [])]:
             listed = venue_symbol(requested, self.adapter.markets)
             if listed is not None and listed != requested and "/" in requested and ":" in requested:
                 self.aliases.setdefault(listed, requested)
@@ -299,7 +307,9 @@ class VenueFeed:
                 tasks.append(asyncio.create_task(self._watchdog(), name=f"{self.venue}:watchdog"))
             if "liquidations" in self.kinds and not self.adapter.has_liquidations:
                 self.report("liquidations", FeedState.DOWN, self.adapter.no_liquidations_reason)
-            if self.focus and "book" in self.kinds:
+            if "book" in self.kinds and self.book_symbols is not None:
+                tasks += self._hold_books()
+            elif self.focus and "book" in self.kinds:
                 self._start_book(self.focus)
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:
@@ -462,8 +472,25 @@ class VenueFeed:
         self.focus = symbol
         if self.markets_ready.is_set():
             self._build_aliases()
-        if self.markets_ready.is_set() and "book" in self.kinds:
+        if self.markets_ready.is_set() and "book" in self.kinds and self.book_symbols is None:
             self._start_book(symbol)
+
+    def _hold_books(self) -> list[asyncio.Task]:
+        """One supervised book task per ``book_symbols`` entry this venue lists (the others are
+        simply not on this venue: a watchlist spans venues)."""
+        listed = self._listed(self.book_symbols or [])
+        if not listed and self.book_symbols:
+            self.report("book", FeedState.DOWN, f"none of {', '.join(self.book_symbols)} is listed on {self.venue}")
+        return [
+            asyncio.create_task(self._supervise("book", functools.partial(self._held_book, symbol)), name=f"{self.venue}:book:{symbol}")
+            for symbol in listed
+        ]
+
+    async def _held_book(self, symbol: str) -> None:
+        try:
+            await self._book(symbol, held=True)
+        finally:
+            self._held_books_live.discard(symbol)
 
     def _start_book(self, symbol: str) -> None:
         from liqtui.feeds.symbols import venue_symbol
@@ -488,14 +515,19 @@ class VenueFeed:
         except Exception:
             pass  # some venues cannot unsubscribe: the old stream dies with its socket
 
-    async def _book(self, symbol: str) -> None:
+    async def _book(self, symbol: str, *, held: bool = False) -> None:
         loop = asyncio.get_running_loop()
         next_emit = 0.0
         while True:
-            snapshot = await self.adapter.watch_book(self.exchange, symbol, now_ms())
-            if self._book_symbol != symbol:
+            snapshot = await self.adapter.watch_book(self.exchange, symbol, now_ms(), self.book_levels)
+            if not held and self._book_symbol != symbol:
                 return
-            self.report("book", FeedState.LIVE, symbol)
+            if held:
+                # One "book" status for the venue: which of its held books are streaming.
+                self._held_books_live.add(symbol)
+                self.report("book", FeedState.LIVE, ", ".join(sorted(self._held_books_live)))
+            else:
+                self.report("book", FeedState.LIVE, symbol)
             if loop.time() >= next_emit:
                 next_emit = loop.time() + self.timings.book_min_interval
                 self.deliver(snapshot)

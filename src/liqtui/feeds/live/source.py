@@ -2,6 +2,8 @@
 
     source = LiveSource(settings)               # venues=... to restrict, timings=... for tests
     source.set_focus("BTC/USDT:USDT")          # order books follow the desk's symbol
+    LiveSource(settings, book_symbols=settings.watchlist, book_levels=50)  # `liqtui record`: every
+                                                # watchlist book, on each venue that lists it
     await source.run(emit)                      # until cancelled; never raises for a venue fault
 
 Each venue runs in its own ``VenueFeed`` task: a venue that fails reports DOWN (FeedStatus) and
@@ -19,7 +21,7 @@ from liqtui.feeds.live.bybit import Bybit
 from liqtui.feeds.live.hyperliquid import Hyperliquid
 from liqtui.feeds.live.okx import Okx
 from liqtui.feeds.live.runtime import ALL_KINDS, Timings, VenueFeed, now_ms
-from liqtui.feeds.live.venue import VenueAdapter
+from liqtui.feeds.live.venue import BOOK_LEVELS, VenueAdapter
 
 ADAPTERS: dict[str, type[VenueAdapter]] = {
     "binanceusdm": BinanceUsdm,
@@ -42,13 +44,19 @@ class LiveSource:
         focus: str | None = None,
         kinds: frozenset[str] = ALL_KINDS,
         map_to_requested: bool = True,
+        book_symbols: list[str] | None = None,
+        book_levels: int = BOOK_LEVELS,
     ) -> None:
         """``venues``: a subset of the enabled venues; ``symbols``: what to poll and stream
         prices for (default: the watchlist and the cross-asset strip); ``kinds``: which data to run
         (``runtime.ALL_KINDS``; headless commands run only what they print); ``map_to_requested``:
         a venue listing an asked-for unified symbol under another quote (Hyperliquid's
         ``BTC/USDC:USDC`` for ``BTC/USDT:USDT``) emits it under the asked symbol, so the engine sums
-        the coin across venues (the desk wants that; ``tail``/``snapshot`` show venues' own symbols)."""
+        the coin across venues (the desk wants that; ``tail``/``snapshot`` show venues' own symbols);
+        ``book_symbols``: hold the order books of these symbols on every venue that lists them, for
+        the whole run, instead of the focus symbol's book only (``liqtui record`` passes the
+        watchlist; the desk leaves it None); ``book_levels``: levels per side of each snapshot, at
+        most what the venue's depth gives (``VenueAdapter.book_limit``, DOMAIN.md)."""
         self.settings = settings
         chosen = venues if venues is not None else settings.enabled_venues
         unknown = [v for v in chosen if v not in ADAPTERS]
@@ -57,7 +65,10 @@ class LiveSource:
         self.timings = timings or Timings.from_settings(settings)
         self.focus = focus or (settings.watchlist[0] if settings.watchlist else None)
         self.feeds: dict[str, VenueFeed] = {
-            venue: VenueFeed(ADAPTERS[venue](), settings, _not_running, timings=self.timings, focus=self.focus, symbols=symbols, kinds=kinds, map_to_requested=map_to_requested)
+            venue: VenueFeed(
+                ADAPTERS[venue](), settings, _not_running, timings=self.timings, focus=self.focus, symbols=symbols,
+                kinds=kinds, map_to_requested=map_to_requested, book_symbols=book_symbols, book_levels=book_levels,
+            )
             for venue in chosen
         }
 

@@ -16,7 +16,8 @@ from typing import Any
 from liqtui.domain.events import BookSnapshot, Liquidation, OpenInterest, PriceBar, Ticker
 from liqtui.feeds.live.markets import MarketIndex
 
-BOOK_LEVELS = 20  # levels per side handed to the engine
+BOOK_LEVELS = 20  # levels per side handed to the engine (the desk's ladder)
+RECORD_BOOK_LEVELS = 50  # levels per side `liqtui record` stores (issue 4)
 
 RestCall = Callable[..., Awaitable[Any]]
 """``await call(kind, endpoint, fn, *args)``: the runtime's guarded REST call. Returns ``fn(*args)``'s
@@ -76,9 +77,11 @@ class VenueAdapter:
         """The symbols whose liquidations to subscribe (venues with an all-symbol stream ignore it)."""
         return watchlist
 
-    async def watch_book(self, exchange: Any, symbol: str, now_ms: int) -> BookSnapshot:
+    async def watch_book(self, exchange: Any, symbol: str, now_ms: int, levels: int = BOOK_LEVELS) -> BookSnapshot:
+        """The next book of ``symbol``, its top ``levels`` per side (fewer where the venue's
+        depth, ``book_limit``, is smaller)."""
         book = await exchange.watch_order_book(symbol, self.book_limit)
-        return book_from_ccxt(self.venue, symbol, book, now_ms)
+        return book_from_ccxt(self.venue, symbol, book, now_ms, levels)
 
     async def unwatch_book(self, exchange: Any, symbol: str) -> None:
         await exchange.un_watch_order_book(symbol)
@@ -122,10 +125,10 @@ def price_bars_from_ohlcv(venue: str, symbol: str, rows: list[list[Any]]) -> lis
     return bars
 
 
-def book_from_ccxt(venue: str, symbol: str, book: Any, now_ms: int) -> BookSnapshot:
-    """ccxt order book ``{'bids': [[price, size], ...], 'asks': ..., 'timestamp': ms}`` -> top levels."""
-    bids = tuple((float(p), float(s)) for p, s, *_ in list(book["bids"][:BOOK_LEVELS]))
-    asks = tuple((float(p), float(s)) for p, s, *_ in list(book["asks"][:BOOK_LEVELS]))
+def book_from_ccxt(venue: str, symbol: str, book: Any, now_ms: int, levels: int = BOOK_LEVELS) -> BookSnapshot:
+    """ccxt order book ``{'bids': [[price, size], ...], 'asks': ..., 'timestamp': ms}`` -> top ``levels``."""
+    bids = tuple((float(p), float(s)) for p, s, *_ in list(book["bids"][:levels]))
+    asks = tuple((float(p), float(s)) for p, s, *_ in list(book["asks"][:levels]))
     return BookSnapshot(venue, symbol, bids, asks, int(book.get("timestamp") or now_ms))
 
 
