@@ -40,8 +40,9 @@ async def test_tail_json_lines_from_two_venues_with_health_on_stderr(fake_exchan
     binance, bybit = await fake_exchange("binanceusdm"), await fake_exchange("bybit")
     config = write_config(tmp_path / "c.toml", [binance, bybit])
     proc = asyncio.ensure_future(run_liqtui("tail", "--json", "--duration", "3", "--min-usd", "1000", "--config", str(config)))
-    await binance.wait_subscribed("forceOrder", timeout=20)
-    await bybit.wait_subscribed("allLiquidation", timeout=20)
+    # The exact topics of the frames pushed below: the fakes drop a frame whose topic is not subscribed.
+    await binance.wait_subscribed("!forceOrder@arr", timeout=20)
+    await bybit.wait_subscribed("allLiquidation.ETHUSDT", timeout=20)
     for i in range(10):
         await binance.push(binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=1_790_000_000_000 + i))
     await bybit.push(bybit.liquidation_frame_multi("ETH", [dict(side="long", price=3000, qty=2, time_ms=1_790_000_001_000 + i) for i in range(5)]))
@@ -61,7 +62,7 @@ async def test_tail_text_is_aligned_and_symbols_filter_accepts_short_forms(fake_
     binance = await fake_exchange("binanceusdm")
     config = write_config(tmp_path / "c.toml", [binance])
     proc = asyncio.ensure_future(run_liqtui("tail", "--duration", "2.5", "--symbols", "eth", "--config", str(config)))
-    await binance.wait_subscribed("forceOrder", timeout=20)
+    await binance.wait_subscribed("!forceOrder@arr", timeout=20)
     await asyncio.sleep(0.5)  # the filter is ready once the markets are loaded
     await binance.push(binance.liquidation_frame("BTC", side="long", qty=1))
     await binance.push(binance.liquidation_frame("ETH", side="short", qty=3, price=3100))
