@@ -105,8 +105,12 @@ async def test_identical_view_does_not_refresh_and_one_row_change_repaints_one_l
         bids = ((82_700.0, 12.5), (82_600.0, 55.0), (82_500.0, 8.0))  # one row grows: a new depth maximum
         deeper = replace(view, book=replace(view.book, bids=bids))
         pane.show(deeper)
-        assert calls and all(len(regions) == 1 for regions in calls), "only line regions, no full repaint"
-        assert len(calls) <= 6  # the changed row plus rows whose depth bar rescaled
+        assert len(calls) == 1, "one coalesced refresh per show"
+        (regions,) = calls
+        assert regions and all(r.height == 1 for r in regions), "only line regions, no full repaint"
+        assert len(regions) <= 6  # the changed row plus rows whose depth bar rescaled
+        # Only the bid side changed: each region stops short of the ask columns.
+        assert all(r.width < pane.size.width // 2 + 4 for r in regions), regions
         await pilot.pause()
         assert "55.0" in _row_text(pane, 82_600.0)
 
@@ -142,3 +146,44 @@ async def test_no_data_and_odd_rows(view):
         pane.show(odd)
         await pilot.pause()
         assert any("▶82,800◀" in line for line in lines_of(pane))
+
+
+async def test_a_running_demo_market_repaints_at_most_once_per_show_and_only_what_changed():
+    """The busy demo through the real engine, one view per render tick: at most one refresh call per
+    show, and a screen updated only inside the refreshed regions equals the freshly drawn pane."""
+    from liqtui.config import Settings
+    from liqtui.engine import Engine
+    from liqtui.feeds.demo import DemoMarket
+
+    settings = Settings()
+    market = DemoMarket(settings, seed=7, rate="busy", backfill_hours=1)
+    engine = Engine(settings.levels)
+    for event in market.start_events():
+        engine.apply(event)
+    symbol = market.symbols()[0]
+    pane = LadderPane()
+    async with PaneApp(pane).run_test(size=(90, 41)) as pilot:
+        pane.show(engine.view(symbol, market.now_ms))
+        await pilot.pause()
+        screen = [pane.render_line(y).text for y in range(pane.size.height)]
+        calls: list[tuple] = []
+        original = pane.refresh
+        pane.refresh = lambda *regions, **kw: (calls.append(regions), original(*regions, **kw))[1]
+        partial = 0
+        for _ in range(40):  # 10 simulated seconds at the 4/s render tick
+            for event in market.step(250):
+                engine.apply(event)
+            calls.clear()
+            pane.show(engine.view(symbol, market.now_ms))
+            assert len(calls) <= 1
+            await pilot.pause()
+            fresh = [pane.render_line(y).text for y in range(pane.size.height)]
+            if calls and not calls[0]:
+                screen = fresh  # a full repaint
+                continue
+            for region in calls[0] if calls else ():
+                y, x0, x1 = region.y, region.x, region.right
+                screen[y] = screen[y][:x0] + fresh[y][x0:x1] + screen[y][x1:]
+                partial += 1
+            assert screen == fresh
+        assert partial > 0  # the market moved rows without a full repaint

@@ -95,6 +95,11 @@ def _row_k(price: float, grid: float) -> int:
     return math.floor(price / grid + 1e-9)
 
 
+def _cells(strip: Strip) -> list[tuple[str, object]]:
+    """A drawn line as (character, style) per cell; ladder text is single-width (digits, bars, arrows)."""
+    return [(char, segment.style) for segment in strip for char in segment.text]
+
+
 def _fitting(labels: tuple[str, ...], width: int) -> str:
     """The longest label that fits ``width`` (labels longest first), else an empty string."""
     return next((label for label in labels if len(label) <= width), "")
@@ -417,20 +422,54 @@ class LadderPane(LinePane):
         return self.to_strip(parts, width)
 
     def _refresh_changed_lines(self) -> None:
-        """Repaint only the body lines whose content key changed since the last paint."""
+        """Repaint only what changed since the last paint, in ONE refresh: each changed body line is
+        narrowed to the cells that differ (a bid size that moved repaints that size, not the row).
+
+        One call, not one per line: every ``refresh`` clears the widget's layout and style caches and
+        wakes the idle check, and the compositor writes only the dirty spans to the terminal."""
         if self._ladder is None:
             self._line_keys = []
             self.refresh()
             return
         width, body = self.size.width, self.body_height
         keys = [self._header_key(width)] + [self._line_key(self._top_line + y, width) for y in range(body)]
-        if len(keys) != len(self._line_keys) or keys[0] != self._line_keys[0]:
-            self.refresh()
-        else:
-            for y, (new, old) in enumerate(zip(keys, self._line_keys)):
-                if new != old:
-                    self.refresh(Region(0, y, width, 1))
+        old_keys = self._line_keys
         self._line_keys = keys
+        if len(keys) != len(old_keys) or keys[0] != old_keys[0]:
+            self.refresh()
+            return
+        regions = []
+        for y in range(1, len(keys)):
+            if keys[y] != old_keys[y]:
+                span = self._changed_cells(old_keys[y], keys[y], width)
+                if span is not None:
+                    regions.append(Region(span[0], y, span[1] - span[0], 1))
+        if regions:
+            self.refresh(*regions)
+
+    def _strip_for(self, key: tuple, width: int) -> Strip:
+        strip = self._row_cache.get(key)
+        if strip is None:
+            strip = self._draw_row(key, width)
+            self._row_cache[key] = strip
+        return strip
+
+    def _changed_cells(self, old_key: tuple, new_key: tuple, width: int) -> tuple[int, int] | None:
+        """[start, end) of the cells that differ between two drawn lines; None when they look the same."""
+        old_strip = self._row_cache.get(old_key)
+        if old_strip is None:
+            return (0, width)  # the old line left the cache: repaint all of it
+        old_cells = _cells(old_strip)
+        new_cells = _cells(self._strip_for(new_key, width))
+        if len(old_cells) != len(new_cells):
+            return (0, width)
+        start = next((x for x, (a, b) in enumerate(zip(old_cells, new_cells)) if a != b), None)
+        if start is None:
+            return None
+        end = len(new_cells)
+        while old_cells[end - 1] == new_cells[end - 1]:
+            end -= 1
+        return (start, end)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -443,11 +482,7 @@ class LadderPane(LinePane):
             key = keys[y]  # computed by the last show(): the same ladder, offset and width
         else:
             key = self._line_key(self._top_line + y - 1, width)
-        strip = self._row_cache.get(key)
-        if strip is None:
-            strip = self._draw_row(key, width)
-            self._row_cache[key] = strip
-        return strip
+        return self._strip_for(key, width)
 
     # --- for tests and the app ------------------------------------------------------------------
 
