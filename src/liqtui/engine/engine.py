@@ -249,7 +249,9 @@ class Engine:
     def _state(self, venue: str, symbol: str) -> _VenueSymbol:
         state = self._models_state.get((venue, symbol))
         if state is None:
-            book = LevelBook(self._model(venue), keep_swept_levels=True)
+            days = self.level_settings.lookback_days
+            lookback_ms = int(days * 86_400_000) if days and days > 0 else None  # 0: levels never age out
+            book = LevelBook(self._model(venue), keep_swept_levels=True, lookback_ms=lookback_ms)
             state = self._models_state[(venue, symbol)] = _VenueSymbol(book)
             self._states_by_symbol.setdefault(symbol, {})[venue] = state
             self._see_symbol(symbol)
@@ -312,7 +314,7 @@ class Engine:
                 state.book.decay(0.5 ** ((oi.time - state.step_time) / half_life_ms))
             edges = (price, state.step_price or price)
             low, high = min(low, *edges), max(high, *edges)
-            swept = state.book.step(low, high, price, oi.base - state.oi_base)
+            swept = state.book.step(low, high, price, oi.base - state.oi_base, oi.time)
             for consumed in swept:
                 self._record_sweep(oi.venue, oi.symbol, state, consumed, oi.time)
         state.oi_base, state.step_time, state.step_price = oi.base, oi.time, price

@@ -16,6 +16,14 @@ is two bisects and a C-level ``sum`` over a slice: 8,640 steps take tens of ms, 
 bytes. Proportional removal multiplies one lazy scale factor per book (stored notionals are "raw";
 the USD value is ``raw x scale``), so it is O(1) however many levels are live.
 
+Lookback (``lookback_ms``, the desk's ``LevelSettings.lookback_days``): each ``add`` is one cohort,
+kept in a time-ordered deque as (step time, price, raw notional, the slots it was spread over, fold
+count). A step at time t first drops every cohort added before ``t - lookback_ms``: each of its levels
+is recomputed with the same float operations as ``add`` (and any later folds of the scale), found by
+bisect among its tier's equal keys (same key and same raw: an identical level, either copy is the
+same) and deleted; levels already swept are simply not found. Cost: one tuple per add and a few
+bisects per expired cohort, so the book stays O(1) amortized per step and bounded to the lookback.
+
 The book is pure and deterministic: the same steps in the same order give the same floats.
 """
 
@@ -24,6 +32,7 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -125,9 +134,13 @@ class _SideLevels:
 class LevelBook:
     """Live estimated levels of one venue and symbol (see the module docstring for the step order)."""
 
-    def __init__(self, model: LevelModel, *, keep_swept_levels: bool = False) -> None:
+    def __init__(self, model: LevelModel, *, keep_swept_levels: bool = False, lookback_ms: int | None = None) -> None:
         self.model = model
         self.keep_swept_levels = keep_swept_levels
+        self.lookback_ms = lookback_ms  # None: levels never age out (the API's default)
+        # (time, price, base raw, slots, folds so far) per add, oldest first; only kept with a lookback.
+        self._cohorts: deque[tuple[int, float, float, list, int]] = deque()
+        self._folds: list[float] = []  # every scale folded into the raws, in order
         self._longs = _SideLevels(1.0, len(model.tiers))
         self._shorts = _SideLevels(-1.0, len(model.tiers))
         self._sides = {Side.LONG: self._longs, Side.SHORT: self._shorts}
@@ -155,11 +168,14 @@ class LevelBook:
 
     # --- the step -----------------------------------------------------------------------------
 
-    def step(self, low: float, high: float, price: float, oi_change: float) -> list[Consumed]:
-        """One model step: consume what the price range crossed, then add or remove ``oi_change`` x price."""
+    def step(self, low: float, high: float, price: float, oi_change: float, time_ms: int | None = None) -> list[Consumed]:
+        """One model step: drop levels older than the lookback (when ``time_ms`` is given), consume
+        what the price range crossed, then add or remove ``oi_change`` x price."""
+        if time_ms is not None and self.lookback_ms is not None:
+            self.expire(time_ms - self.lookback_ms)
         swept = self.consume(low, high) if (self._longs.top >= low or self._shorts.top >= -high) else []
         if oi_change > 0.0:
-            self.add(price, oi_change * price)
+            self.add(price, oi_change * price, time_ms)
         elif oi_change < 0.0:
             self.remove(-oi_change * price)
         return swept
@@ -205,11 +221,14 @@ class LevelBook:
             kept_raws = array("d", [r * scale for r in kept_raws])
         return Consumed(side, usd_raw * scale, min(prices), max(prices), kept_keys, kept_raws)
 
-    def add(self, price: float, usd: float) -> None:
-        """New positions of ``usd`` notional opened at ``price`` (both sides, per ``long_share``)."""
+    def add(self, price: float, usd: float, time_ms: int | None = None) -> None:
+        """New positions of ``usd`` notional opened at ``price`` (both sides, per ``long_share``).
+        With a lookback and ``time_ms``, the levels leave the book once older than the lookback."""
         if not (usd > 0.0 and price > 0.0):
             return
         base = usd / self._scale
+        if time_ms is not None and self.lookback_ms is not None:
+            self._cohorts.append((time_ms, price, base, self._slots, len(self._folds)))
         for factor, share, keys, raws in self._slots:
             key = price * factor
             # A level above every older one of its tier (common after a rise) needs no bisect.
@@ -248,6 +267,40 @@ class LevelBook:
         self._top_long_factor = max((t.long_factor for t in live), default=0.0) if share > 0.0 else -math.inf
         self._top_short_factor = min((t.short_factor for t in live), default=0.0) if share < 1.0 else math.inf
 
+    def expire(self, before_ms: int) -> None:
+        """Drop every level added before ``before_ms`` (whole cohorts, oldest first)."""
+        cohorts = self._cohorts
+        if not cohorts or cohorts[0][0] >= before_ms:
+            return
+        touched = set()
+        folds = self._folds
+        while cohorts and cohorts[0][0] < before_ms:
+            _time, price, base, slots, folded = cohorts.popleft()
+            for factor, share, keys, raws in slots:
+                key, raw = price * factor, base * share  # the very floats ``add`` stored
+                for scale in folds[folded:]:
+                    raw *= scale
+                sign = 1.0 if factor > 0 else -1.0
+                i, j = bisect_left(keys, key), bisect_right(keys, key)
+                while i < j and raws[i] != raw:
+                    i += 1
+                if i == j:
+                    continue  # swept (or cleared) already
+                del keys[i]
+                del raws[i]
+                levels = self._longs if sign > 0 else self._shorts
+                levels.raw_total -= raw
+                touched.add(sign)
+                if self._rows:
+                    self._row_add(sign, key, -raw, -1)
+        for levels in (self._longs, self._shorts):
+            if levels.sign in touched:
+                levels.reset_top()
+                if levels.top == -math.inf:
+                    levels.raw_total = 0.0  # no float residue once a side is empty
+        if touched:
+            self.version += 1
+
     def remove(self, usd: float) -> None:
         """Positions of ``usd`` notional closed: every live level shrinks by the same fraction."""
         live = self.live_usd()
@@ -278,6 +331,8 @@ class LevelBook:
         self._longs, self._shorts = _SideLevels(1.0, n), _SideLevels(-1.0, n)
         self._sides = {Side.LONG: self._longs, Side.SHORT: self._shorts}
         self._scale = 1.0
+        self._cohorts.clear()
+        self._folds.clear()
         self._rows = {grid: {} for grid in self._rows}
         self._rebuild_slots()
         self.version += 1
@@ -285,8 +340,11 @@ class LevelBook:
     def _fold_scale(self) -> None:
         scale = self._scale
         for levels in self._sides.values():
-            levels.raws = [array("d", (r * scale for r in raws)) for raws in levels.raws]
+            for raws in levels.raws:
+                raws[:] = array("d", (r * scale for r in raws))  # in place: cohorts hold these arrays
             levels.raw_total *= scale
+        if self._cohorts:
+            self._folds.append(scale)
         self._rebuild_slots()
         for rows in self._rows.values():
             for row in rows.values():

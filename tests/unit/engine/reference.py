@@ -18,7 +18,9 @@ class ReferenceBook:
         self.levels: list[dict] = []
         self.added = 0.0
 
-    def step(self, low, high, price, d_oi):
+    def step(self, low, high, price, d_oi, t=None, lookback=None):
+        if t is not None and lookback is not None:  # levels added more than ``lookback`` before t leave
+            self.levels = [lv for lv in self.levels if lv["time"] >= t - lookback]
         swept = [lv for lv in self.levels if (lv["side"] == "long" and lv["price"] >= low)
                  or (lv["side"] == "short" and lv["price"] <= high)]
         self.levels = [lv for lv in self.levels if lv not in swept]
@@ -27,9 +29,9 @@ class ReferenceBook:
             self.added += n
             for L, w in self.weights.items():
                 self.levels.append({"side": "long", "lev": L, "usd": n * self.long_share * w,
-                                    "price": price * (1 - 1 / L) / (1 - self.mmr)})
+                                    "price": price * (1 - 1 / L) / (1 - self.mmr), "time": t})
                 self.levels.append({"side": "short", "lev": L, "usd": n * (1 - self.long_share) * w,
-                                    "price": price * (1 + 1 / L) / (1 + self.mmr)})
+                                    "price": price * (1 + 1 / L) / (1 + self.mmr), "time": t})
         elif d_oi < 0:
             x = -d_oi * price
             total = sum(lv["usd"] for lv in self.levels)

@@ -324,3 +324,24 @@ def test_the_all_row_regime_sums_oi_across_venues():
     assert total.regime == "new longs"
     with pytest.raises(ValueError, match="window"):
         e.view(BTC, T0, window="2h")
+
+
+def test_levels_older_than_the_lookback_leave_the_live_book():
+    e = Engine(LevelSettings(lookback_days=1.0))
+    day, step = 86_400_000, 300_000
+    e.apply(oi("bybit", 1000.0, 100.0, T0))
+    e.apply(oi("bybit", 1010.0, 100.0, T0 + step))  # 1,000 USD placed at T0 + 5 min
+    e.apply(oi("bybit", 1010.0, 100.0, T0 + step + day))  # exactly one day old: still live
+    assert e.at_risk(BTC, 100.0, 1.0) == pytest.approx(500.0)
+    assert e.at_risk(BTC, 100.0, 1_000.0) == pytest.approx(500.0)
+    e.apply(oi("bybit", 1010.0, 100.0, T0 + 2 * step + day))  # one step later: aged out
+    assert e.at_risk(BTC, 100.0, 1.0) == 0.0
+    assert e.view(BTC, T0 + 2 * step + day).levels.rows == ()
+
+
+def test_a_zero_lookback_keeps_levels_for_ever():
+    e = Engine(LevelSettings(lookback_days=0.0))
+    e.apply(oi("bybit", 1000.0, 100.0, T0))
+    e.apply(oi("bybit", 1010.0, 100.0, T0 + 1))
+    e.apply(oi("bybit", 1010.0, 100.0, T0 + 400 * 86_400_000))
+    assert e.at_risk(BTC, 100.0, 1.0) == pytest.approx(500.0)

@@ -212,3 +212,73 @@ def test_swept_levels_are_kept_when_asked():
     (swept,) = book.consume(long_liq(100.0, 50), 100.0)
     assert sorted(swept.prices) == pytest.approx(sorted([long_liq(100.0, 50), long_liq(100.0, 100)]))
     assert sum(swept.usds) == pytest.approx(swept.usd)
+
+
+def test_a_level_leaves_the_book_one_step_after_the_lookback_and_not_before():
+    step_ms, lookback = 300_000, 86_400_000
+    book = LevelBook(LevelModel.create(), lookback_ms=lookback)
+    t0 = 1_750_000_000_000
+    book.step(100.0, 100.0, 100.0, 10.0, t0)  # 1,000 USD placed at t0
+    book.step(100.0, 100.0, 100.0, 0.0, t0 + lookback - step_ms)
+    book.step(100.0, 100.0, 100.0, 0.0, t0 + lookback)  # exactly lookback old: still live
+    assert book.live_usd() == pytest.approx(1_000.0)
+    assert book.count() == 10
+    assert book.at_risk(100.0, 200.0) == pytest.approx(500.0)
+    book.step(100.0, 100.0, 100.0, 1.0, t0 + lookback + step_ms)  # older than the lookback: gone
+    assert book.count() == 10  # only the 100 USD placed by this step
+    assert book.live_usd() == pytest.approx(100.0)
+    assert book.at_risk(100.0, 200.0) == pytest.approx(50.0)
+    assert book.at_risk(100.0, 50.0) == pytest.approx(50.0)
+
+
+def test_without_a_time_or_a_lookback_levels_never_age_out():
+    book = LevelBook(LevelModel.create())
+    book.step(100.0, 100.0, 100.0, 10.0, 0)
+    book.step(100.0, 100.0, 100.0, 0.0, 10**15)
+    timed = LevelBook(LevelModel.create(), lookback_ms=1)
+    timed.step(100.0, 100.0, 100.0, 10.0)  # no time: not a cohort that can age
+    timed.step(100.0, 100.0, 100.0, 0.0, 10**15)
+    assert book.live_usd() == timed.live_usd() == pytest.approx(1_000.0)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_sequences_with_a_lookback_match_the_slow_reference(seed):
+    lookback = 40
+    book = LevelBook(LevelModel.create(long_share=0.55), lookback_ms=lookback)
+    ref = ReferenceBook(long_share=0.55)
+    book.track_rows(0.5)
+    rnd = random.Random(seed)
+    added = 0.0
+    for t, (low, high, price, d_oi) in enumerate(random_steps(seed, 300)):
+        if rnd.random() < 0.3:  # the same price again: equal keys in a tier, from different cohorts
+            low, high, price = price, price, 100.0
+        swept = book.step(low, high, price, d_oi, t)
+        ref_swept = ref.step(low, high, price, d_oi, t, lookback)
+        added += max(d_oi, 0.0) * price
+        assert sum(s.usd for s in swept) == pytest.approx(sum(lv["usd"] for lv in ref_swept), rel=1e-9, abs=1e-9)
+        total = book.live_usd()
+        assert total == pytest.approx(ref.total(), rel=1e-9, abs=1e-9)
+        assert 0.0 <= total <= added * (1 + 1e-12)
+        assert book.count() == len([lv for lv in ref.levels if lv["usd"] > 0]) or ref.total() == 0.0
+    got = sorted((round(p, 9), s.value, lev, round(u, 6)) for p, s, lev, u in book.levels())
+    want = sorted((round(lv["price"], 9), lv["side"], lv["lev"], round(lv["usd"], 6)) for lv in ref.levels)
+    assert got == want
+    expected: dict[int, list[float]] = {}
+    for price, side, _lev, usd in book.levels():
+        row = expected.setdefault(math.floor(price / 0.5), [0.0, 0.0])
+        row[0 if side is Side.LONG else 1] += usd
+    rows = book.rows(0.5)
+    assert set(rows) == set(expected)
+    for i, (long_usd, short_usd) in rows.items():
+        assert long_usd == pytest.approx(expected[i][0], rel=1e-9, abs=1e-9)
+        assert short_usd == pytest.approx(expected[i][1], rel=1e-9, abs=1e-9)
+
+
+def test_a_lookback_survives_the_scale_being_folded():
+    book, ref = LevelBook(LevelModel.create(), lookback_ms=50), ReferenceBook()
+    for t in range(600):  # 300 rounds: the scale falls below _RENORMALIZE_BELOW and is folded
+        d_oi = 10.0 if t % 2 == 0 else -9.999  # each round keeps a small fraction of everything before it
+        book.step(100.0, 100.0, 100.0, d_oi, t)
+        ref.step(100.0, 100.0, 100.0, d_oi, t, 50)
+    assert book.live_usd() == pytest.approx(ref.total(), rel=1e-9)
+    assert book.count() == 10 * 25  # the adds at t = 550, 552 .. 598 (599 - 50 = 549 is the edge)
