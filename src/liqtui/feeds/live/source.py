@@ -2,9 +2,10 @@
 
     source = LiveSource(settings)               # venues=... to restrict, timings=... for tests
     source.set_focus("BTC/USDT:USDT")          # order books follow the desk's symbol
-    LiveSource(settings, book_symbols=settings.watchlist, book_levels=50)  # `liqtui record`: every
-                                                # watchlist book, on each venue that lists it
     await source.run(emit)                      # until cancelled; never raises for a venue fault
+
+``liqtui record`` passes ``book_symbols=<watchlist>, book_levels=50`` instead: the books of every
+watchlist symbol on each venue that lists it, whatever the focus.
 
 Each venue runs in its own ``VenueFeed`` task: a venue that fails reports DOWN (FeedStatus) and
 keeps retrying, and never stops the other venues nor the caller.
