@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -114,8 +114,22 @@ class LinePane(Widget):
     # --- machinery ------------------------------------------------------------------------------
 
     def _redraw(self) -> None:
-        self._strips = None
-        self.refresh()
+        """Draw the new slice now and repaint only the lines that differ from what is on screen: a
+        number that moved in one row repaints that row (a whole-pane refresh per tick was most of
+        the desk's bytes to the terminal)."""
+        old, size = self._strips, self.size
+        if old is None or self._strips_size != size or not self.is_mounted:
+            self._strips = None
+            self.refresh()
+            return
+        new = self._draw_strips(size)
+        self._strips = new
+        if len(new) != len(old):
+            self.refresh()
+            return
+        changed = [Region(0, y, size.width, 1) for y, (line, was) in enumerate(zip(new, old)) if line != was]
+        if changed:
+            self.refresh(*changed)
 
     def _settings_changed(self) -> None:
         """A display setting changed (a reactive): recompute the slice from the last view."""
@@ -147,16 +161,16 @@ class LinePane(Widget):
     def waiting_lines(self, message: str = "waiting for data") -> list[list[Part]]:
         return [[(message, "pane--dim")]]
 
+    def _draw_strips(self, size: Size) -> list[Strip]:
+        self._strips_size = size
+        self._forget_paint_styles()
+        lines = self.waiting_lines() if self._shown is _NOTHING else self.draw(size.width, size.height)
+        return [self.to_strip(parts, size.width) for parts in lines[: max(0, size.height)]]
+
     def render_line(self, y: int) -> Strip:
         size = self.size
         if self._strips is None or self._strips_size != size:
-            self._strips_size = size
-            self._forget_paint_styles()
-            if self._shown is _NOTHING:
-                lines = self.waiting_lines()
-            else:
-                lines = self.draw(size.width, size.height)
-            self._strips = [self.to_strip(parts, size.width) for parts in lines[: max(0, size.height)]]
+            self._strips = self._draw_strips(size)
         if 0 <= y < len(self._strips):
             return self._strips[y]
         return Strip.blank(size.width, self.style_of(None))
