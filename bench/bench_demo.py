@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_demo.py [--quick] [--seeds N]
 
 Per rate (calm, busy, stress), on the default settings (4 venues; BTC, ETH, SOL + XRP):
-- start-up: building the market with its 24 h backfill (wall and CPU seconds, backfill events);
+- start-up: building the market with its 25 h backfill (wall and CPU seconds, backfill events);
 - speed: simulated seconds per wall second, and the share of one core the generator needs to run
   in real time (CPU seconds per simulated second) [target: well below one core at stress];
 - output: events per simulated second by kind, and liquidations on the tapes per simulated second
@@ -76,7 +76,7 @@ def report(rate: str, r: dict) -> None:
     counts = r["counts"]
     liq = sum(counts)
     print(f"-- {rate}: {s} simulated s")
-    print(f"   start-up (24 h backfill): {r['startup_wall']:.2f} s wall, {r['startup_cpu']:.2f} s CPU, {r['backfill_events']:,} events")
+    print(f"   start-up (25 h backfill): {r['startup_wall']:.2f} s wall, {r['startup_cpu']:.2f} s CPU, {r['backfill_events']:,} events")
     print(f"   speed: {s / r['wall']:,.0f} simulated s per wall s; real time needs {r['cpu'] / s:.1%} of a core (CPU)")
     print(f"   events: {events / s:,.1f}/simulated s, {events / r['wall']:,.0f}/wall s; " + ", ".join(f"{k} {v / s:,.1f}/s" for k, v in sorted(r["kinds"].items())))
     print(

@@ -81,12 +81,16 @@ def test_start_events_say_live_simulated_and_hyperliquid_has_no_liquidation_feed
     ]
 
 
-def test_backfill_gives_a_day_of_five_minute_bars_and_oi_ending_at_the_start_price():
+def test_backfill_gives_a_day_and_an_hour_of_five_minute_bars_and_oi_ending_at_the_start_price():
     market = DemoMarket(seed=3)
     events = market.start_events()
     bars = [e for e in events if isinstance(e, PriceBar) and e.venue == "binanceusdm" and e.symbol == BTC]
     oi = [e for e in events if isinstance(e, OpenInterest) and e.venue == "binanceusdm" and e.symbol == BTC]
-    assert len(bars) == len(oi) == 288
+    assert len(bars) == len(oi) == 300  # 25 h: the OI a day ago exists, so the desk's 24 h change shows
+    assert min(o.time for o in oi) <= DEFAULT_START_MS - 86_400_000
+    for pair in market._pairs:  # the rolling 24 h volume holds one day, not the whole backfill
+        assert len(pair.minute_volumes) == 1440
+        assert pair.volume_24h == pytest.approx(sum(pair.minute_volumes), rel=1e-9)
     assert all(b.time < DEFAULT_START_MS for b in bars) and oi[-1].time == DEFAULT_START_MS
     assert [b.time for b in bars] == sorted(b.time for b in bars)
     assert all(b.low <= min(b.open, b.close) and b.high >= max(b.open, b.close) for b in bars)

@@ -17,7 +17,7 @@ import asyncio
 from liqtui.config import Settings
 from liqtui.feeds.base import Emit
 from liqtui.feeds.demo_instruments import DEMO_VENUES, RATES
-from liqtui.feeds.demo_market import DEFAULT_START_MS, DemoMarket, ForcedOrder
+from liqtui.feeds.demo_market import DEFAULT_BACKFILL_HOURS, DEFAULT_START_MS, DemoMarket, ForcedOrder
 
 __all__ = ["DEFAULT_START_MS", "DEMO_VENUES", "RATES", "DemoMarket", "DemoSource", "ForcedOrder"]
 
@@ -38,7 +38,7 @@ class DemoSource:
         start_ms: int = DEFAULT_START_MS,
         realtime: bool = True,
         speed: float = 1.0,
-        backfill_hours: float = 24.0,
+        backfill_hours: float = DEFAULT_BACKFILL_HOURS,
         tick_ms: int = 100,
     ) -> None:
         if speed <= 0:

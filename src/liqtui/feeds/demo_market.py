@@ -12,15 +12,18 @@ What is simulated, and why it looks like a real market:
   drizzle of small liquidations a real tape shows between cascades;
 - when a venue's price crosses positions' liquidation prices they are liquidated, as orders of
   heavy-tailed size queued on the venue's liquidation engine (a burst comes out over the next
-  seconds); the forced orders push the mid further as they execute (more so when books are thin),
-  mostly transiently (wicks), so price running into a cluster becomes a cascade;
+  seconds; an engine more than ``ENGINE_BACKLOG_MS`` behind takes each newly crossed row as one
+  bigger order, so a cascade that never ends keeps a bounded queue); the forced orders push the mid
+  further as they execute (more so when books are thin), mostly transiently (wicks), so price running
+  into a cluster becomes a cascade;
 - the tapes behave like the real streams: Binance and OKX push at most the latest liquidation per
   symbol per second (``sampled``), Bybit pushes every one, Bybit and OKX report the bankruptcy
   price, Binance the average fill; Hyperliquid has no public feed at all (a DOWN status once; its
   liquidations still move its price and OI);
 - order books (top 50 per side, 20 on Hyperliquid) thin out during fast moves and refill;
 - tickers about once a second, OI every ``oi_poll_seconds`` with the price bar since the last sample,
-  and a backfill (default 24 h) of 5-minute bars and OI history so estimated clusters show at once:
+  and a backfill (default 25 h: one more hour than the day the desk's 24 h changes look back) of
+  5-minute bars and OI history so estimated clusters and every change window show at once:
   the day before looks like the seed article's (a ~9 % sell-off into BTC 82,800, OI up ~25 %).
 
 The three rates (``demo_instruments.RATES``): calm, a few liquidations a minute per venue; busy,
@@ -85,9 +88,16 @@ IMPACT_HALF_LIFE_S = 45.0
 PERMANENT_IMPACT = 0.3
 BACKFILL_BAR_MS = 300_000
 WARM_UP_MS = 3_000
+# The desk's longest change window is 24 h (OI, price): a day of history alone leaves it empty ("—").
+DEFAULT_BACKFILL_HOURS = 25.0
 ORDER_SIZE_SIGMA = 1.3  # log-normal spread of liquidation order sizes
 OPEN_SIZE_SIGMA = 1.5  # log-normal spread of the notional of positions that open
 ORDER_MEAN_TO_MEDIAN = math.exp(ORDER_SIZE_SIGMA**2 / 2)
+# A venue's liquidation engine more than this far behind takes each newly crossed row as ONE order:
+# in a cascade that never ends (stress) the queue would otherwise grow without bound (600,000 orders,
+# ~150 MB and a tape 2 minutes late after 6 simulated minutes); now it stays about this long
+# (busy never comes near it: its worst backlog over 10 minutes is 0.5 s).
+ENGINE_BACKLOG_MS = 2_000
 # The day before the start looks like the seed article's: a sell-off of ~9 % (beta-weighted) into
 # the start price, longs swept below, shorts opened on the way down waiting above.
 BACKFILL_DAY_MOVE = -0.09
@@ -172,6 +182,14 @@ class _Pair:
         return self.background_oi + self.book.open_qty
 
 
+def _add_minute_volume(pair: _Pair, volume: float) -> None:
+    """One more minute in the rolling 24 h volume (the minute a day ago leaves it)."""
+    if len(pair.minute_volumes) == pair.minute_volumes.maxlen:
+        pair.volume_24h -= pair.minute_volumes[0]
+    pair.minute_volumes.append(volume)
+    pair.volume_24h += volume
+
+
 class DemoMarket:
     """A simulated market; ``step``/``advance_to`` return the events of the simulated time they cover."""
 
@@ -182,7 +200,7 @@ class DemoMarket:
         seed: int = 0,
         rate: str = "busy",
         start_ms: int = DEFAULT_START_MS,
-        backfill_hours: float = 24.0,
+        backfill_hours: float = DEFAULT_BACKFILL_HOURS,
         tick_ms: int = 100,
         focus: str | None = None,
         log_size: int = 20_000,
@@ -422,8 +440,7 @@ class DemoMarket:
         self._drift_background(pair, 60.0, build)
         volume = pair.sym.inst.volume_usd * VOLUME_SHARE[pair.venue] / 1440 * min(activity, 3.0) / 1.8
         pair.minute_closes.append(c)
-        pair.minute_volumes.append(volume)
-        pair.volume_24h += volume
+        _add_minute_volume(pair, volume)
         key = (pair.venue, pair.symbol)
         bar = bars.get(key)
         if bar is None or (t_open % BACKFILL_BAR_MS) == 0:
@@ -580,7 +597,9 @@ class DemoMarket:
         spacing = 1000.0 / self.rate.engine_orders_per_s
         for i, row in enumerate(swept):
             crossed = t_prev + (i * span) // len(swept)  # rows further away are crossed later
-            for usd in self._order_sizes(row.qty * trigger, sym.order_median_usd):
+            row_usd = row.qty * trigger
+            behind = pair.engine_free_at - crossed > ENGINE_BACKLOG_MS
+            for usd in (row_usd,) if behind else self._order_sizes(row_usd, sym.order_median_usd):
                 when = max(float(crossed), pair.engine_free_at)
                 pair.engine_free_at = when + spacing
                 qty = usd / trigger
@@ -667,10 +686,7 @@ class DemoMarket:
 
     def _end_minute(self) -> None:
         for pair in self._pairs:
-            if len(pair.minute_volumes) == pair.minute_volumes.maxlen:
-                pair.volume_24h -= pair.minute_volumes[0]
-            pair.minute_volumes.append(pair.minute_volume)
-            pair.volume_24h += pair.minute_volume
+            _add_minute_volume(pair, pair.minute_volume)
             pair.minute_volume = 0.0
             pair.minute_closes.append(pair.price)
 
