@@ -10,6 +10,8 @@ Figures (issue 2 targets in brackets):
 - memory of 30 days of levels for 20 symbols x 4 venues (tracemalloc)                  [< 200 MB]
 - Engine: backfill of 30 days of OI history for one symbol on 4 venues, and view()    [a few ms]
 - Engine memory with 30 days for 20 symbols x 4 venues (levels, swept logs, rows, OI history)
+- Engine warm-up: 30 days of history (OI + PriceBar, 3 symbols x 4 venues, in time order as
+  ``liqtui.storage.warm`` replays it) through Engine.apply: events/s, at 5-minute and 15-second OI
 
 Synthetic data: a random walk price (0.2 % per 5 minutes) and OI rising ~31 % over the month with
 noise ("typical"), or rising at every step ("worst": every step adds levels, the most that survive).
@@ -33,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import pandas as pd  # noqa: E402
 
 from liqtui.api import at_risk, estimate_levels  # noqa: E402
-from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker  # noqa: E402
+from liqtui.domain.events import Liquidation, OpenInterest, PriceBar, Side, Ticker  # noqa: E402
 from liqtui.engine import Engine, LevelBook, LevelModel  # noqa: E402
 from liqtui.engine.realized import RealizedTotals  # noqa: E402
 
@@ -214,6 +216,41 @@ def bench_engine_view() -> None:
     line("Engine.at_risk, 4 venues, to +5 %", f"{wall:.3f} ms (cpu {cpu:.3f})")
 
 
+def warm_events(days: float, oi_every_ms: int, bar_every_ms: int) -> list:
+    """History as a desk restart replays it: OI samples and price bars of 3 symbols x 4 venues, by time."""
+    rnd = random.Random(5)
+    markets = [(v, s) for v in VENUES for s in ("BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT")]
+    oi = dict.fromkeys(markets, 10_000.0)
+    price = dict.fromkeys(markets, 100.0)
+    sigma = 0.002 * math.sqrt(oi_every_ms / STEP_MS)
+    events = []
+    for t in range(T0, T0 + int(days * 86_400_000), oi_every_ms):
+        for venue, symbol in markets:
+            m = (venue, symbol)
+            oi[m] *= math.exp(rnd.gauss(3e-5 * oi_every_ms / STEP_MS, sigma))
+            price[m] *= math.exp(rnd.gauss(0.0, sigma))
+            p = price[m]
+            if (t - T0) % bar_every_ms == 0:
+                events.append(PriceBar(venue, symbol, t, p, p * 1.001, p * 0.999, p))
+            events.append(OpenInterest(venue, symbol, oi[m], oi[m] * p, t))
+    return events
+
+
+def bench_warm(days: float, runs: int) -> None:
+    for label, oi_every, bar_every in (("5-min OI + bars", STEP_MS, STEP_MS), ("15-s OI + 1-min bars", 15_000, 60_000)):
+        events = warm_events(days, oi_every, bar_every)
+
+        def warm(events=events):  # bound now, not looked up through the loop variable
+            apply = Engine().apply
+            for e in events:
+                apply(e)
+
+        wall, cpu, _ = best_of(warm, runs)
+        n = len(events)
+        line(f"Engine warm-up, {days:g} d x 12 markets, {label}", f"{n / wall * 1e3:,.0f} ev/s (cpu {n / cpu * 1e3:,.0f}/s)")
+        line(f"  {n:,} events", f"{wall / 1e3:.2f} s (cpu {cpu / 1e3:.2f})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and a smaller memory case")
@@ -224,6 +261,7 @@ def main() -> int:
     bench_memory(5 if args.quick else 20, 4)
     bench_engine_view()
     bench_engine_memory(2 if args.quick else 20)
+    bench_warm(3 if args.quick else 30, 1 if args.quick else 2)
     return 0
 
 
