@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from liqtui.domain.events import Event
+from liqtui.domain.events import Event, OpenInterest
 from liqtui.storage.rows import BY_KIND, KINDS, Layout, Market, check_kinds, has_market
 from liqtui.storage.schema import StoreError, open_for_reading, recorded_mode, store_errors
 
@@ -117,10 +117,34 @@ def warm(
         conn.close()
         raise StoreError(f"{path}: holds {held} data, not {source_mode} data: not used to warm the desk")
     count = 0
-    for event in _events(conn, Path(path), spans):
+    for event in thin_old_open_interest(_events(conn, Path(path), spans), now_ms - DAY_MS):
         engine.apply(event)
         count += 1
     return count
+
+
+WARM_OI_STEP_MS = 300_000
+
+
+def thin_old_open_interest(events: Iterable[Event], before_ms: int, step_ms: int = WARM_OI_STEP_MS) -> Iterator[Event]:
+    """Keep one OI sample per market every ``step_ms`` among those older than ``before_ms``.
+
+    The desk polls OI every 15 s, so 30 days of recording hold ~170,000 samples per market; at a
+    restart they took 10-30 s through the engine while the trader waited. Older than a day, the
+    level model and the lookback low/high only need the 5-minute resolution the venues' own OI
+    history has (Binance ``openInterestHist`` 5m), which is what a fresh start backfills anyway.
+    OI is a level, not a flow: a skipped sample loses no notional, the next kept one carries it.
+    The last 24 h stay whole so the short OI windows (5m, 1h) are exact.
+    """
+    last_kept: dict[tuple[str, str], int] = {}
+    for event in events:
+        if isinstance(event, OpenInterest) and event.time < before_ms:
+            key = (event.venue, event.symbol)
+            previous = last_kept.get(key)
+            if previous is not None and event.time - previous < step_ms:
+                continue
+            last_kept[key] = event.time
+        yield event
 
 
 def _events(
