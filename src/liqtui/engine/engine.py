@@ -69,7 +69,15 @@ class _Sweep:
     window_end: int
     consumed: Consumed
     realized_usd: float = 0.0
-    fills: list = field(default_factory=list)  # (price, usd) of the liquidations matched to it
+    # USD of the liquidations matched to it, by exact price: bounded by the sweep's price range
+    # over the tick size, where a list of every fill grew by hundreds of thousands at stress rates.
+    fills: dict[float, float] = field(default_factory=dict)
+    fill_count: int = 0  # changes with every matched fill (the view cache's key)
+
+    def add_fill(self, price: float, usd: float) -> None:
+        self.realized_usd += usd
+        self.fills[price] = self.fills.get(price, 0.0) + usd
+        self.fill_count += 1
 
     def matches(self, side: Side, price: float, time_ms: int) -> bool:
         return (
@@ -274,8 +282,7 @@ class Engine:
             if sweep.window_end < liq.time - 86_400_000:
                 break
             if sweep.matches(liq.side, liq.price, liq.time):
-                sweep.realized_usd += liq.usd
-                sweep.fills.append((liq.price, liq.usd))
+                sweep.add_fill(liq.price, liq.usd)
 
     def _on_ticker(self, ticker: Ticker) -> None:
         ticker = _finite_ticker(ticker)
@@ -327,8 +334,7 @@ class Engine:
         )
         for t, side, price, usd in state.recent_fills:
             if sweep.matches(side, price, t):
-                sweep.realized_usd += usd
-                sweep.fills.append((price, usd))
+                sweep.add_fill(price, usd)
         state.sweeps.append(sweep)
 
     # --- reading ------------------------------------------------------------------------------
@@ -506,7 +512,7 @@ class Engine:
         shown = [sw for sw in sweeps if since <= sw.time <= now_ms]
         key = (
             tuple((v, s.book.version) for v, s in states),
-            tuple((id(sw), len(sw.fills)) for sw in shown),
+            tuple((id(sw), sw.fill_count) for sw in shown),
         )
         cached = self._levels_cache.get((symbol, grid))
         if cached is None or cached[0] != key:
@@ -531,7 +537,7 @@ class Engine:
             slot = 0 if sw.side is Side.LONG else 1
             for p, usd in zip(sw.consumed.prices, sw.consumed.usds):
                 swept.setdefault(math.floor(p / grid), [0.0, 0.0, 0.0])[slot] += usd
-            for p, usd in sw.fills:
+            for p, usd in sw.fills.items():
                 swept.setdefault(math.floor(p / grid), [0.0, 0.0, 0.0])[2] += usd
         rows = tuple(
             LevelRow(_clean(i * grid), *(merged.get(i) or (0.0, 0.0)), *(swept.get(i) or (0.0, 0.0, 0.0)))
