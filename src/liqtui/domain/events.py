@@ -2,7 +2,7 @@
 
 Conventions, fixed here once for every layer:
 - times are integer milliseconds since the Unix epoch (UTC);
-- ``venue`` is the ccxt exchange id (``binanceusdm``, ``bybit``, ``okx``, ``hyperliquid``, ``demo-*``);
+- ``venue`` is the ccxt exchange id (``binanceusdm``, ``bybit``, ``okx``, ``hyperliquid``; the demo uses these same ids: its DEMO label comes from the source's mode);
 - ``symbol`` is the ccxt unified symbol (``BTC/USDT:USDT``);
 - quantities are in the base coin, notionals in USD (USDT/USDC counted 1:1).
 """
