@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
-from liqtui.feeds.live.markets import MarketInfo, guess_linear
+from liqtui.feeds.live.markets import MarketInfo, market_or_guess
 from liqtui.feeds.live.venue import RestCall, VenueAdapter, fnum, inum
 
 VENUE = "binanceusdm"
@@ -66,12 +66,9 @@ def liquidations_from_frame(message: Any, markets: dict[str, MarketInfo], recv_m
             out = []
         order = event.get("o") or {}
         exchange_id = str(order.get("s", ""))
-        market = markets.get(exchange_id)
+        market = market_or_guess(exchange_id, markets, unknown)
         if market is None:
-            unknown.add(exchange_id)
-            market = guess_linear(exchange_id)
-            if market is None:
-                continue
+            continue
         out.append(parse_force_order(order, market, recv_ms, event.get("E")))
     return out
 

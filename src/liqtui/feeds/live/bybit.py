@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
-from liqtui.feeds.live.markets import MarketInfo, guess_linear
+from liqtui.feeds.live.markets import MarketInfo, market_or_guess
 from liqtui.feeds.live.venue import RestCall, VenueAdapter, fnum, inum
 
 VENUE = "bybit"
@@ -68,12 +68,9 @@ def liquidations_from_frame(message: Any, markets: dict[str, MarketInfo], recv_m
         if not isinstance(entry, dict):
             continue
         exchange_id = str(entry.get("s", entry.get("symbol", topic.split(".", 1)[1])))
-        market = markets.get(exchange_id)
+        market = market_or_guess(exchange_id, markets, unknown)
         if market is None:
-            unknown.add(exchange_id)
-            market = guess_linear(exchange_id)
-            if market is None:
-                continue
+            continue
         out.append(parse_liquidation(entry, market, recv_ms))
     return out
 

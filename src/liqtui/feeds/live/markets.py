@@ -80,3 +80,13 @@ def guess_linear(exchange_id: str, quotes: tuple[str, ...] = ("USDT", "USDC")) -
             base = exchange_id[: -len(quote)]
             return MarketInfo(symbol=f"{base}/{quote}:{quote}", exchange_id=exchange_id, base=base, quote=quote)
     return None
+
+
+def market_or_guess(exchange_id: str, markets: dict[str, MarketInfo], unknown: set[str]) -> MarketInfo | None:
+    """The loaded market for ``exchange_id``, else a linear guess; an id not in the markets is noted
+    in ``unknown`` so the runtime reloads them."""
+    market = markets.get(exchange_id)
+    if market is None:
+        unknown.add(exchange_id)
+        market = guess_linear(exchange_id)
+    return market
