@@ -7,7 +7,7 @@ import pytest
 from textual.app import ComposeResult
 from textual.containers import Grid
 
-from widget_fixtures import THEME_DEFAULTS, PaneApp, article_view, empty_view, lines_of, replace
+from widget_fixtures import THEME_DEFAULTS, PaneApp, article_view, empty_view, lines_of, replace, run_busy_demo
 
 from liqtui.ui.widgets import (
     THEME_VARIABLES,
@@ -101,44 +101,12 @@ async def test_sides_read_without_colour(theme, monkeypatch):
 async def test_a_running_market_repaints_only_changed_lines_and_the_screen_stays_right(pane_class):
     """The busy demo through the real engine, one view per render tick: mostly line regions are
     repainted (not whole panes), and a screen updated only inside them equals a fresh draw."""
-    from liqtui.config import Settings
-    from liqtui.engine import Engine
-    from liqtui.feeds.demo import DemoMarket
-
-    settings = Settings()
-    market = DemoMarket(settings, seed=7, rate="busy", backfill_hours=1)
-    engine = Engine(settings.levels)
-    for event in market.start_events():
-        engine.apply(event)
-    symbol = market.symbols()[0]
-    pane = pane_class()
-    async with PaneApp(pane).run_test(size=(100, 30)) as pilot:
-        pane.show(engine.view(symbol, market.now_ms))
-        await pilot.pause()
-        screen = [pane.render_line(y).text for y in range(pane.size.height)]
-        calls: list[tuple] = []
-        original = pane.refresh
-        pane.refresh = lambda *regions, **kw: (calls.append(regions), original(*regions, **kw))[1]
-        full = partial = 0
-        for _ in range(40):  # 10 simulated seconds at the 4/s render tick
-            for event in market.step(250):
-                engine.apply(event)
-            calls.clear()
-            pane.show(engine.view(symbol, market.now_ms))
-            await pilot.pause()
-            fresh = [pane.render_line(y).text for y in range(pane.size.height)]
-            refreshes = list(calls)
-            if any(not regions for regions in refreshes):  # a whole-pane repaint (titles, layout)
-                full += 1
-                screen = fresh
-                continue
-            partial += bool(refreshes)
-            for regions in refreshes:
-                for region in regions:
-                    y, x0, x1 = region.y, region.x, region.right
-                    screen[y] = screen[y][:x0] + fresh[y][x0:x1] + screen[y][x1:]
-            assert screen == fresh
-        # Most changes repaint lines, not the whole pane. Not the tape: its title names the sampled
-        # venues in view and a title change repaints the whole pane (10 of 16 changes here).
-        if pane_class is not TapePane:
-            assert partial > full or partial == full == 0
+    ticks = await run_busy_demo(pane_class(), size=(100, 30))
+    for tick in ticks:
+        assert tick.patched == tick.fresh
+    full = sum(tick.full for tick in ticks)
+    partial = sum(bool(tick.refreshes) and not tick.full for tick in ticks)
+    # Most changes repaint lines, not the whole pane. Not the tape: its title names the sampled
+    # venues in view and a title change repaints the whole pane (10 of 16 changes here).
+    if pane_class is not TapePane:
+        assert partial > full or partial == full == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from widget_fixtures import PRICE, PaneApp, empty_view, lines_of, replace
+from widget_fixtures import PRICE, PaneApp, empty_view, lines_of, replace, run_busy_demo
 
 from liqtui.engine.views import LevelRow
 from liqtui.ui.widgets import LadderPane
@@ -151,39 +151,9 @@ async def test_no_data_and_odd_rows(view):
 async def test_a_running_demo_market_repaints_at_most_once_per_show_and_only_what_changed():
     """The busy demo through the real engine, one view per render tick: at most one refresh call per
     show, and a screen updated only inside the refreshed regions equals the freshly drawn pane."""
-    from liqtui.config import Settings
-    from liqtui.engine import Engine
-    from liqtui.feeds.demo import DemoMarket
-
-    settings = Settings()
-    market = DemoMarket(settings, seed=7, rate="busy", backfill_hours=1)
-    engine = Engine(settings.levels)
-    for event in market.start_events():
-        engine.apply(event)
-    symbol = market.symbols()[0]
-    pane = LadderPane()
-    async with PaneApp(pane).run_test(size=(90, 41)) as pilot:
-        pane.show(engine.view(symbol, market.now_ms))
-        await pilot.pause()
-        screen = [pane.render_line(y).text for y in range(pane.size.height)]
-        calls: list[tuple] = []
-        original = pane.refresh
-        pane.refresh = lambda *regions, **kw: (calls.append(regions), original(*regions, **kw))[1]
-        partial = 0
-        for _ in range(40):  # 10 simulated seconds at the 4/s render tick
-            for event in market.step(250):
-                engine.apply(event)
-            calls.clear()
-            pane.show(engine.view(symbol, market.now_ms))
-            assert len(calls) <= 1
-            await pilot.pause()
-            fresh = [pane.render_line(y).text for y in range(pane.size.height)]
-            if calls and not calls[0]:
-                screen = fresh  # a full repaint
-                continue
-            for region in calls[0] if calls else ():
-                y, x0, x1 = region.y, region.x, region.right
-                screen[y] = screen[y][:x0] + fresh[y][x0:x1] + screen[y][x1:]
-                partial += 1
-            assert screen == fresh
-        assert partial > 0  # the market moved rows without a full repaint
+    ticks = await run_busy_demo(LadderPane(), size=(90, 41))
+    for tick in ticks:
+        assert tick.show_calls <= 1
+        assert tick.patched == tick.fresh
+    partial = sum(len(regions) for tick in ticks if not tick.full for regions in tick.refreshes)
+    assert partial > 0  # the market moved rows without a full repaint

@@ -197,3 +197,56 @@ class PaneApp(App):
 def lines_of(pane) -> list[str]:
     """The pane's rendered content lines as plain text."""
     return [pane.render_line(y).text for y in range(pane.size.height)]
+
+
+@dataclasses.dataclass
+class DemoTick:
+    """One render tick of a pane fed by the busy demo through the real engine."""
+
+    show_calls: int  # refresh() calls made by show() itself
+    refreshes: list[tuple]  # the regions of every refresh() call of the tick (() = whole pane)
+    full: bool  # a whole-pane repaint happened
+    patched: list[str]  # the previous screen updated only inside the refreshed regions
+    fresh: list[str]  # the pane drawn from scratch
+
+
+async def run_busy_demo(pane: Widget, size: tuple[int, int], ticks: int = 40) -> list[DemoTick]:
+    """Show ``ticks`` views (4 per simulated second) of the seeded busy demo on ``pane``, recording
+    what each tick repainted, so tests can check that repainting only those regions is enough."""
+    from liqtui.config import Settings
+    from liqtui.engine import Engine
+    from liqtui.feeds.demo import DemoMarket
+
+    settings = Settings()
+    market = DemoMarket(settings, seed=7, rate="busy", backfill_hours=1)
+    engine = Engine(settings.levels)
+    for event in market.start_events():
+        engine.apply(event)
+    symbol = market.symbols()[0]
+    out: list[DemoTick] = []
+    async with PaneApp(pane).run_test(size=size) as pilot:
+        pane.show(engine.view(symbol, market.now_ms))
+        await pilot.pause()
+        screen = [pane.render_line(y).text for y in range(pane.size.height)]
+        calls: list[tuple] = []
+        original = pane.refresh
+        pane.refresh = lambda *regions, **kw: (calls.append(regions), original(*regions, **kw))[1]
+        for _ in range(ticks):
+            for event in market.step(250):
+                engine.apply(event)
+            calls.clear()
+            pane.show(engine.view(symbol, market.now_ms))
+            show_calls = len(calls)
+            await pilot.pause()
+            fresh = [pane.render_line(y).text for y in range(pane.size.height)]
+            refreshes = list(calls)
+            full = any(not regions for regions in refreshes)
+            if full:
+                screen = list(fresh)
+            else:
+                for regions in refreshes:
+                    for region in regions:
+                        y, x0, x1 = region.y, region.x, region.right
+                        screen[y] = screen[y][:x0] + fresh[y][x0:x1] + screen[y][x1:]
+            out.append(DemoTick(show_calls, refreshes, full, list(screen), fresh))
+    return out
