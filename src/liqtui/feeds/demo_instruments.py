@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from liqtui.domain.venues import LIQUIDATION_PRICE_KIND, PriceKind
 from liqtui.feeds.symbols import candidates
 
 DEMO_VENUES = ("binanceusdm", "bybit", "okx", "hyperliquid")
@@ -17,7 +18,7 @@ DEMO_VENUES = ("binanceusdm", "bybit", "okx", "hyperliquid")
 # Venues whose public liquidation stream pushes at most one order per symbol per second.
 SAMPLED_VENUES = frozenset({"binanceusdm", "okx"})
 # Venues whose liquidation stream reports the position's bankruptcy price, not the fill (DOMAIN.md).
-BANKRUPTCY_PRICE_VENUES = frozenset({"bybit", "okx"})
+BANKRUPTCY_PRICE_VENUES = frozenset(v for v, kind in LIQUIDATION_PRICE_KIND.items() if kind is PriceKind.BANKRUPTCY)
 # Venues with no public liquidation stream at all (liquidations still happen there, unseen).
 NO_LIQUIDATION_FEED = frozenset({"hyperliquid"})
 

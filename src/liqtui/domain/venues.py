@@ -1,0 +1,29 @@
+"""Facts about each venue's public liquidation stream, in one place for the feeds, the desk and ``tail``.
+
+From DOMAIN.md section 2: Binance's ``!forceOrder`` carries the average fill price (``ap``); Bybit's
+``allLiquidation`` (``p``) and OKX's ``liquidation-orders`` (``bkPx``) carry the position's bankruptcy
+price, beyond where the order filled; Hyperliquid has no public liquidation stream.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class PriceKind(str, Enum):
+    """What the price of a venue's liquidation event is."""
+
+    FILL = "fill"  # the order's average fill price
+    BANKRUPTCY = "bankruptcy"  # the price at which the position's margin is zero
+
+
+LIQUIDATION_PRICE_KIND: dict[str, PriceKind] = {
+    "binanceusdm": PriceKind.FILL,
+    "bybit": PriceKind.BANKRUPTCY,
+    "okx": PriceKind.BANKRUPTCY,
+}
+
+
+def liquidation_price_kind(venue: str) -> PriceKind | None:
+    """The kind of price ``venue`` reports for a liquidation; None when unknown (or no public stream)."""
+    return LIQUIDATION_PRICE_KIND.get(venue)
