@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from liqtui.config import Settings
+from liqtui.domain.text import printable
 from liqtui.storage import StoreError
 from liqtui.storage.summary import STATS_WINDOWS_MS, Summary, summarize
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
     except StoreError as exc:
         print(f"liqtui: {exc}", file=sys.stderr)
         return 2
-    text = json.dumps(summary.as_dict(), indent=2) if args.json else render(summary)
+    text = json.dumps(summary.as_dict(), indent=2) if args.json else printable(render(summary), keep="\n")
     try:
         print(text, flush=True)
     except BrokenPipeError:  # `liqtui stats | head`: the reader has all it wanted
