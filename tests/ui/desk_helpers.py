@@ -34,3 +34,12 @@ async def wait_for(pilot, condition, timeout: float = 10.0) -> bool:
             return False
         await pilot.pause(0.05)
     return True
+
+
+def screen_lines(app, screen=None) -> list[str]:
+    """What the terminal shows for ``screen`` (default: the desk under any modal), as plain text lines."""
+    from liqtui.ui.app import DeskScreen
+
+    if screen is None:
+        screen = next(s for s in app.screen_stack if isinstance(s, DeskScreen))
+    return [strip.text for strip in screen._compositor.render_strips()]

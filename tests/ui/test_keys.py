@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from desk_helpers import make_app, notifications, wait_for
+from desk_helpers import make_app, notifications, screen_lines, wait_for
 
 from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.ui.screens import HelpScreen, PromptScreen, SymbolPicker
@@ -322,3 +322,55 @@ async def test_a_key_pressed_while_paused_says_its_change_waits():
         assert any("Display paused" in n for n in notifications(app))
         await pilot.press("p")
         assert app.engine.calls[-1]["window"] == "4h"
+
+
+@pytest.mark.parametrize("size", [(110, 34), (80, 24), (60, 20)])
+async def test_w_where_the_totals_pane_is_hidden_or_not_says_the_new_totals(size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await _ready(pilot)
+        await pilot.press("w")
+        await _ready(pilot)
+        said = notifications(app)[-1]
+        if "-compact" in app.screen.classes:  # no totals pane: the numbers come in the toast
+            assert "Realized 4h" in said and "LONG $30.0M" in said and "SHORT $4.0M" in said, said
+        else:
+            assert "Realized liquidations · 4h" in " ".join(screen_lines(app))
+
+
+@pytest.mark.parametrize("size", [(110, 34), (80, 24)])
+async def test_g_where_the_at_risk_chart_is_hidden_says_what_is_at_risk(size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await _ready(pilot)
+        assert "risk" not in {p.id for p in app.visible_panes()}
+        await pilot.press("g", *"83300", "enter")
+        await _ready(pilot)
+        said = notifications(app)[-1]
+        # the fake's rows: $7M of shorts every 50 above 82,800: ten rows up to 83,300
+        assert "ESTIMATED" in said and "$70.0M shorts at risk to 83,300 (+0.6 %)" in said, said
+
+
+async def test_g_where_the_chart_shows_needs_no_toast():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("g", *"83300", "enter")
+        await _ready(pilot)
+        assert not [n for n in notifications(app) if "at risk" in n]
+
+
+@pytest.mark.parametrize(("layout", "keys", "words"), [
+    ("oi", ["m", "escape"], "tape"), ("oi", ["c"], "tape"), ("ladder", ["c"], "tape"),
+    ("tape", ["f"], "ladder"), ("tape", ["plus"], "ladder"), ("tape", ["g", *"83300", "enter"], "at risk"),
+    ("tape", ["w"], "Realized"),
+])
+async def test_a_key_whose_pane_is_not_in_the_layout_says_so(layout, keys, words):
+    app = make_app(layout=layout)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+        await pilot.press(*keys)
+        await _ready(pilot)
+        assert not isinstance(app.screen, PromptScreen)
+        said = " | ".join(notifications(app))
+        assert words in said, said

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from desk_helpers import make_app, notifications
+from desk_helpers import make_app, notifications, screen_lines
 
 SIZES = {(160, 45): "-full", (100, 30): "-medium", (60, 20): "-compact", (80, 24): "-compact",
          (150, 40): "-full", (149, 40): "-medium", (160, 24): "-full", (160, 30): "-full",
@@ -119,3 +119,14 @@ async def test_an_unknown_layout_in_the_config_says_so_and_uses_auto():
         await pilot.pause()
         assert "-full" in app.screen.classes
         assert any("layout 'sideways'" in n for n in notifications(app))
+
+
+@pytest.mark.parametrize("mode", ["DEMO", "REPLAY"])
+@pytest.mark.parametrize("width", [160, 159, 130, 110, 80, 60])
+async def test_the_keys_to_leave_and_to_get_help_are_on_screen_at_every_width(width, mode):
+    app = make_app(mode=mode)
+    async with app.run_test(size=(width, 30)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        footer = screen_lines(app)[-1]
+        assert "? help" in footer and "q quit" in footer, footer

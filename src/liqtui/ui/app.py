@@ -34,6 +34,8 @@ from liqtui.feeds.base import EventSource
 from liqtui.ui import theme as desk_theme
 from liqtui.ui.header import Badge, DeskHeader
 from liqtui.ui.widgets import format as fmt
+from liqtui.ui.widgets.risk_chart import at_risk_note
+from liqtui.ui.widgets.totals import realized_summary
 from liqtui.ui.screens import (
     HelpScreen,
     OfferDemoScreen,
@@ -64,8 +66,9 @@ REPLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 # Every key of the desk. The id is the action name users remap in `[ui] keys`.
 DESK_BINDINGS: list[Binding] = [
-    # Help first: a narrow footer (tmux side pane) cuts from the right, and `?` lists the rest.
+    # Help and quit first: a narrow footer (tmux side pane) cuts from the right, and `?` lists the rest.
     Binding("question_mark", "help", "help", id="help", tooltip="this help"),
+    Binding("q", "quit", "quit", id="quit", tooltip="quit"),
     # Replay keys next: hidden outside a replay (check_action), first thing seen in one.
     Binding("space", "replay_pause", "play/stop", id="replay_pause", tooltip="replay: stop or play the clock"),
     Binding("less_than_sign", "replay_speed(-1)", "slower", id="replay_slower", show=False,
@@ -102,7 +105,6 @@ DESK_BINDINGS: list[Binding] = [
     Binding("p", "toggle_pause", "pause", id="toggle_pause",
             tooltip="pause the display (data keeps flowing in)"),
     Binding("t", "cycle_theme", "theme", id="cycle_theme", tooltip="next theme (dark, light, ansi, yours)"),
-    Binding("q", "quit", "quit", id="quit"),
 ]
 REPLAY_ACTIONS = {"replay_pause", "replay_speed", "replay_seek"}
 REPLAY_BINDING_IDS = {"replay_pause", "replay_slower", "replay_faster", "replay_back", "replay_ahead"}
@@ -446,6 +448,24 @@ class LiqtuiApp(App[None]):
             return
         self.render_tick()
 
+    def on_screen(self, pane_id: str) -> bool:
+        return any(pane.id == pane_id for pane in self.visible_panes())
+
+    def applies_here(self, pane_id: str, key: str) -> bool:
+        """True when the pane a key acts on is on screen; otherwise says where the key applies."""
+        if self.on_screen(pane_id):
+            return True
+        self.notify(f"{key} acts on the {pane_id}, which this layout does not show.", timeout=4)
+        return False
+
+    def _fresh_view(self) -> SymbolView | None:
+        """A view built now (even while paused) for a toast; None, reported once, if it fails."""
+        try:
+            return self.build_view()
+        except Exception as exc:
+            self.report_once("tick", f"The display could not be updated: {exc!r}")
+            return None
+
     def report_once(self, key: str, message: str) -> None:
         """Notify about a failure once per kind; the log keeps every one."""
         self.log.error(message)
@@ -506,10 +526,17 @@ class LiqtuiApp(App[None]):
 
     def action_cycle_window(self) -> None:
         self.window = WINDOWS[(WINDOWS.index(self.window) + 1) % len(WINDOWS)]
-        self.notify(f"Totals over {self.window}", timeout=2)
         self.show_change()
+        if self.on_screen("totals"):
+            self.notify(f"Totals over {self.window}", timeout=2)
+            return
+        view = self._fresh_view()  # no totals pane in this layout: the numbers come in the toast
+        if view is not None:
+            self.notify(realized_summary(view), timeout=8)
 
     def action_zoom(self, direction: int) -> None:
+        if not self.applies_here("ladder", "+/- zoom"):
+            return
         current = self.grid
         if current is None and self.last_view is not None:
             current = self.last_view.levels.grid
@@ -519,6 +546,8 @@ class LiqtuiApp(App[None]):
         self.show_change()
 
     def action_toggle_follow(self) -> None:
+        if not self.applies_here("ladder", "f (follow)"):
+            return
         ladder = self._pane("ladder")
         if ladder is not None:
             ladder.follow = not ladder.follow
@@ -532,6 +561,8 @@ class LiqtuiApp(App[None]):
             if answer is not None and chart is not None:
                 chart.target = answer[0]
                 self.show_change()
+                if not self.on_screen("risk"):
+                    self._say_at_risk(answer[0])
 
         self.push_screen(
             PromptScreen(
@@ -542,7 +573,17 @@ class LiqtuiApp(App[None]):
             chosen,
         )
 
+    def _say_at_risk(self, target: float | None) -> None:
+        """No chart in this layout: the target's figure as a toast."""
+        view = self._fresh_view()
+        if target is None:
+            self.notify("At-risk target cleared", timeout=3)
+        elif view is not None:
+            self.notify(at_risk_note(view, target) + " (the chart is in the full layout)", timeout=10)
+
     def action_set_tape_min(self) -> None:
+        if not self.applies_here("tape", "m (minimum size)"):
+            return
         tape = self._pane("tape")
 
         def chosen(answer: tuple[float] | None) -> None:
@@ -560,6 +601,8 @@ class LiqtuiApp(App[None]):
         )
 
     def action_toggle_tape_scope(self) -> None:
+        if not self.applies_here("tape", "c (tape scope)"):
+            return
         tape = self._pane("tape")
         if tape is not None:
             tape.current_only = not tape.current_only

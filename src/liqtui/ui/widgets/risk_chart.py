@@ -63,6 +63,18 @@ def at_risk_sentence(rows: Sequence[LevelRow], price: float, target: float) -> s
     return f"{fmt.usd(usd)} {'shorts' if side is Side.SHORT else 'longs'} at risk to {fmt.price(target)} ({fmt.pct(move)})"
 
 
+def at_risk_note(view: SymbolView, target: float) -> str:
+    """The chart's sentence for a layout without the chart: "ESTIMATED: $6.5B shorts at risk to 92,000 (+11.1 %)"."""
+    price = chart_price(view)
+    if not price or not view.levels.rows:
+        return "At risk: no ESTIMATED levels yet (needs OI history)"
+    return f"ESTIMATED: {at_risk_sentence(view.levels.rows, price, target)}"
+
+
+def chart_price(view: SymbolView) -> float | None:
+    return view.levels.price or view.market.last or view.market.mark
+
+
 def _pain(cluster: Cluster | None, word: str) -> str:
     if cluster is None:
         return f"{word} —"
@@ -154,8 +166,7 @@ class RiskChartPane(LinePane):
         self._settings_changed()
 
     def displayed(self, view: SymbolView):
-        price = view.levels.price or view.market.last or view.market.mark
-        return (view.levels, price, self.target)
+        return (view.levels, chart_price(view), self.target)
 
     def update_titles(self) -> None:
         levels = self._shown[0]

@@ -64,14 +64,27 @@ def totals_rows(view: SymbolView) -> tuple[TotalsRow, ...]:
     return tuple(rows)
 
 
+def _scope(view: SymbolView) -> str:
+    symbol = view.realized.total_long.symbol
+    return "all markets" if symbol == "all" else fmt.base_coin(symbol)
+
+
+def realized_summary(view: SymbolView) -> str:
+    """The total row in one line, for a layout without the pane: "Realized 4h · BTC: LONG ≥$30.0M · SHORT $4.0M · 150 liquidations"."""
+    long, short = view.realized.total_long, view.realized.total_short
+    return (
+        f"Realized {view.realized.window} · {_scope(view)}: LONG {_cell_usd(long)} · SHORT {_cell_usd(short)}"
+        f" · {long.count + short.count:,} liquidations"
+    )
+
+
 class TotalsPane(LinePane):
     """Realized liquidations by venue and side: LONG $, SHORT $, count, largest."""
 
     PANE_TITLE = "Realized liquidations"
 
     def displayed(self, view: SymbolView):
-        scope = view.realized.total_long.symbol
-        return (view.realized.window, "all markets" if scope == "all" else fmt.base_coin(scope), totals_rows(view))
+        return (view.realized.window, _scope(view), totals_rows(view))
 
     def update_titles(self) -> None:
         window, scope, _ = self._shown
