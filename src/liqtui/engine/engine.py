@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from liqtui.config import LevelSettings
 from liqtui.domain.events import (
-    BookSnapshot, Event, FeedStatus, Liquidation, OpenInterest, PriceBar, Side, Ticker,
+    BookSnapshot, Event, FeedState, FeedStatus, Liquidation, OpenInterest, PriceBar, Side, Ticker,
 )
 from liqtui.engine.levels import Consumed, LevelBook, LevelModel
 from liqtui.engine.oi import OITracker, oi_regime, pct_change
@@ -201,6 +201,7 @@ class Engine:
         self._states_by_symbol: dict[str, dict[str, _VenueSymbol]] = {}
         self._symbols: dict[str, None] = {}  # insertion-ordered set
         self.rejected = 0  # events dropped for impossible numbers (NaN, negative, infinite)
+        self._tape_since: int | None = None  # see RealizedView.since
         self._grids: dict[str, float] = {}
         self._rows_cache: dict[tuple[str, float], tuple[tuple, dict]] = {}
         self._levels_cache: dict[tuple[str, float], tuple[tuple, _LevelTable]] = {}
@@ -247,8 +248,22 @@ class Engine:
             self._see_symbol(event.symbol)  # type: ignore[union-attr]
         elif kind is FeedStatus:
             self._feeds[(event.venue, event.kind)] = event  # type: ignore[union-attr]
+            if event.state is FeedState.LIVE and self._carries_liquidations(event):  # type: ignore[union-attr]
+                self._tape_covers_from(event.since)  # type: ignore[union-attr]
         else:
             raise TypeError(f"not an engine event: {event!r}")
+
+    def _carries_liquidations(self, status: FeedStatus) -> bool:
+        """A live status that means liquidations flow: the venue's liquidation feed, or its
+        connection unless the venue said it has no liquidation feed (Hyperliquid)."""
+        if status.kind == "liquidations":
+            return True
+        own = self._feeds.get((status.venue, "liquidations"))
+        return status.kind == "all" and (own is None or own.state is not FeedState.DOWN)
+
+    def _tape_covers_from(self, time_ms: int) -> None:
+        if self._tape_since is None or time_ms < self._tape_since:
+            self._tape_since = time_ms
 
     def _see_symbol(self, symbol: str) -> None:
         if symbol not in self._symbols:
@@ -270,6 +285,7 @@ class Engine:
             self.rejected += 1  # a NaN would poison every total it joins
             return
         self._see_symbol(liq.symbol)
+        self._tape_covers_from(liq.time)
         self.realized.add(liq.venue, liq.symbol, liq.side, liq.usd, liq.time, liq.sampled)
         self.tape.appendleft(liq)
         state = self._models_state.get((liq.venue, liq.symbol))
@@ -444,6 +460,7 @@ class Engine:
             cells=cells,
             total_long=self.realized.cell(ALL, symbol, Side.LONG, window, now_ms),
             total_short=self.realized.cell(ALL, symbol, Side.SHORT, window, now_ms),
+            since=self._tape_since,
         )
 
     def _oi(self, symbol: str, now_ms: int, window: str) -> tuple[OIView, ...]:
@@ -472,7 +489,7 @@ class Engine:
             price_change = lead.usd / lead.base - then[2] / then[1]
         return OIView(
             ALL, symbol, None, sum(r.usd or 0.0 for r in rows), max(r.time or 0 for r in rows), changes,
-            None, None, regime=oi_regime(price_change, changes.get(regime_window)),
+            None, None, regime=oi_regime(price_change, changes.get(regime_window)), regime_window=regime_window,
         )
 
     # --- levels -------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ class _Track:
         self.times = array("q")
         self.bases = array("d")
         self.usds = array("d")
-        self.hours: dict[int, list] = {}  # hour -> [low, low time, high, high time]
+        self.hours: dict[int, list] = {}  # hour -> [low, low time, high, high time, first time]
         self.version = 0
         self.range_cache: tuple = ((), None)  # (version, first hour, last hour) -> range of whole hours
 
@@ -91,7 +91,7 @@ class OITracker:
         hour = time_ms // HOUR_MS
         b = track.hours.get(hour)
         if b is None:
-            track.hours[hour] = [base, time_ms, base, time_ms]
+            track.hours[hour] = [base, time_ms, base, time_ms, time_ms]
             if len(track.hours) > self.lookback_ms // HOUR_MS + 48:
                 newest = max(track.hours)
                 for h in [h for h in track.hours if h < newest - self.lookback_ms // HOUR_MS - 1]:
@@ -101,6 +101,7 @@ class OITracker:
             b[0], b[1] = base, time_ms
         if base > b[2]:
             b[2], b[3] = base, time_ms
+        b[4] = min(b[4], time_ms)
 
     def venues(self, symbol: str) -> list[str]:
         return list(self._venues.get(symbol, ()))
@@ -124,7 +125,7 @@ class OITracker:
             return OIView(venue, symbol, None, None, None, {w: None for w in OI_WINDOWS}, None, None)
         t, base, usd = latest
         changes = {w: pct_change(base, self._base_at(venue, symbol, t - WINDOW_MS[w])) for w in OI_WINDOWS}
-        low, low_t, high, high_t = self._range(venue, symbol, now_ms)
+        low, low_t, high, high_t, since = self._range(venue, symbol, now_ms)
         then = self._sample_at(venue, symbol, t - WINDOW_MS[regime_window])
         regime = None
         if then is not None:
@@ -134,7 +135,7 @@ class OITracker:
             venue, symbol, base, usd, t, changes, low, high, low_t, high_t,
             vs_low_pct=pct_change(base, low), vs_high_pct=pct_change(base, high),
             range_position=(base - low) / span if span else None,
-            regime=regime,
+            regime=regime, regime_window=regime_window, since=since,
         )
 
     def _sample_at(self, venue: str, symbol: str, time_ms: int) -> tuple[int, float, float] | None:
@@ -145,15 +146,18 @@ class OITracker:
         return None if sample is None else sample[1]
 
     def _range(self, venue: str, symbol: str, now_ms: int) -> tuple:
-        """(low, low time, high, high time) of the base OI within the lookback ending at ``now_ms``."""
+        """(low, low time, high, high time, oldest sample time) of the base OI within the lookback
+        ending at ``now_ms``."""
         track = self._tracks[(venue, symbol)]
         first, last = (now_ms - self.lookback_ms) // HOUR_MS, now_ms // HOUR_MS
         key = (track.version, first, last)
         if track.range_cache[0] != key:  # whole hours before the current one: cached until a sample lands
             extremes = [b for h, b in track.hours.items() if first <= h < last]
             track.range_cache = (key, _extremes(extremes))
-        low, high = track.range_cache[1]
+        low, high, since = track.range_cache[1]
         current = track.hours.get(last)
+        if current is not None and current[4] <= now_ms and (since is None or current[4] < since):
+            since = current[4]
         # The current hour is partial: its low/high count only if they happened by ``now_ms``.
         if current is not None and current[1] <= now_ms and (low is None or (current[0], current[1]) < low):
             low = (current[0], current[1])
@@ -161,15 +165,15 @@ class OITracker:
             high = (current[2], -current[3])
         return (
             low[0] if low else None, low[1] if low else None,
-            high[0] if high else None, -high[1] if high else None,
+            high[0] if high else None, -high[1] if high else None, since,
         )
 
 
 def _extremes(buckets: list[list]) -> tuple:
-    """Lowest (value, time) and highest (value, -time): ties go to the earliest sample."""
+    """Lowest (value, time), highest (value, -time) (ties go to the earliest sample), oldest time."""
     if not buckets:
-        return None, None
-    return min((b[0], b[1]) for b in buckets), max((b[2], -b[3]) for b in buckets)
+        return None, None, None
+    return min((b[0], b[1]) for b in buckets), max((b[2], -b[3]) for b in buckets), min(b[4] for b in buckets)
 
 
 def _price(base: float, usd: float) -> float | None:

@@ -40,6 +40,9 @@ class RealizedView:
     cells: tuple[RealizedCell, ...]  # per venue x side (for the view's symbol, or all symbols)
     total_long: RealizedCell
     total_short: RealizedCell
+    # When the liquidation tape started covering: the first liquidation feed that went live, or the
+    # oldest liquidation held (warmed from a recording). None: no feed has answered, nothing is known.
+    since: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,8 @@ class OIView:
     vs_high_pct: float | None = None
     range_position: float | None = None  # 0 at the low, 1 at the high
     regime: str | None = None  # "new longs" | "short covering" | "new shorts" | "long flush"
+    regime_window: str | None = None  # the OI_WINDOWS entry the regime compares against
+    since: int | None = None  # the oldest sample within the lookback: low and high cover from here
 
 
 @dataclass(frozen=True, slots=True)

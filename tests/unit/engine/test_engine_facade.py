@@ -345,3 +345,30 @@ def test_a_zero_lookback_keeps_levels_for_ever():
     e.apply(oi("bybit", 1010.0, 100.0, T0 + 1))
     e.apply(oi("bybit", 1010.0, 100.0, T0 + 400 * 86_400_000))
     assert e.at_risk(BTC, 100.0, 1.0) == pytest.approx(500.0)
+
+
+def test_realized_says_since_when_the_tape_covers():
+    e = Engine()
+    assert e.view(BTC, T0).realized.since is None  # no feed has answered: nothing is covered
+    e.apply(FeedStatus("okx", FeedState.CONNECTING, T0 - 5_000))
+    e.apply(FeedStatus("hyperliquid", FeedState.DOWN, T0 - 4_000, "no public liquidation feed", "liquidations"))
+    e.apply(FeedStatus("hyperliquid", FeedState.LIVE, T0 - 3_000))  # live, but it has no liquidation feed
+    assert e.view(BTC, T0).realized.since is None
+    e.apply(FeedStatus("bybit", FeedState.LIVE, T0 - 2_000))
+    e.apply(FeedStatus("bybit", FeedState.STALE, T0 - 1_000))
+    e.apply(FeedStatus("bybit", FeedState.LIVE, T0))  # a later live spell does not move the start
+    assert e.view(BTC, T0 + 11_000).realized.since == T0 - 2_000
+    e.apply(Liquidation("okx", BTC, Side.LONG, 100.0, 1.0, 100.0, T0 - 60_000, T0 - 60_000))  # warmed from a file
+    assert e.view(BTC, T0 + 11_000).realized.since == T0 - 60_000
+
+
+def test_oi_says_since_when_its_lookback_covers_and_which_window_its_regime_reads():
+    e = Engine()
+    for k in range(0, 26):  # 25 h of hourly samples, rising, then a tick with the price up
+        e.apply(oi("bybit", 1000.0 + k, 100.0, T0 + k * 3_600_000))
+    e.apply(oi("bybit", 1100.0, 101.0, T0 + 25 * 3_600_000 + 60_000))
+    now = T0 + 25 * 3_600_000 + 60_000
+    row, total = e.view(BTC, now, window="4h").oi
+    assert row.since == T0 and row.low == 1000.0
+    assert row.regime == "new longs" and row.regime_window == total.regime_window == "4h"
+    assert e.view(BTC, now, window="1m").oi[0].regime_window == "5m"
