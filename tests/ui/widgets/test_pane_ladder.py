@@ -157,3 +157,65 @@ async def test_a_running_demo_market_repaints_at_most_once_per_show_and_only_wha
         assert tick.patched == tick.fresh
     partial = sum(len(regions) for tick in ticks if not tick.full for regions in tick.refreshes)
     assert partial > 0  # the market moved rows without a full repaint
+
+
+# --- the note column never cuts an amount (issue 12.1) ----------------------------------------------
+
+NOTE_ROWS = (  # near the price, so every layout shows them; amounts like the ones the medium layout cut
+    LevelRow(83_200.0, long_usd=1.2e6, short_usd=54.9e6),
+    LevelRow(83_100.0, short_usd=31.5e3),
+    LevelRow(83_000.0, swept_long_usd=450e6, realized_usd=30e6),
+    LevelRow(82_900.0, swept_short_usd=2.4e6, realized_usd=0.0),
+    LevelRow(82_600.0, long_usd=54.9e6),
+    LevelRow(82_500.0, long_usd=950.0),
+)
+
+
+class _NoteEngine:
+    """The desk's engine double, with the ladder rows above."""
+
+    def view(self, symbol, now_ms, **kwargs):
+        from desk_fakes import sample_view
+        from widget_fixtures import GRID
+
+        view = sample_view(symbol, now_ms, **{**kwargs, "grid": GRID})
+        return replace(view, levels=replace(view.levels, rows=NOTE_ROWS, price=PRICE, grid=GRID))
+
+    def apply(self, event) -> None:
+        pass
+
+
+def _row_amounts(row: LevelRow) -> set[str]:
+    from liqtui.ui.widgets import format as fmt
+
+    swept = row.swept_long_usd + row.swept_short_usd
+    return {fmt.usd(x) for x in (row.long_usd, row.short_usd, swept, row.realized_usd)}
+
+
+async def test_ladder_notes_never_cut_an_amount_at_any_terminal_width_60_to_160():
+    """The desk at every width from 60 to 160 columns (compact, medium, full): each amount in a
+    ladder row is one of that row's amounts whole (never "$54.9" for "$54.9M"), and a swept row
+    always says "swept"."""
+    import re
+
+    from desk_helpers import make_app
+
+    app = make_app()
+    app.engine = _NoteEngine()
+    rows = {row.price: row for row in NOTE_ROWS}
+    async with app.run_test(size=(60, 45)) as pilot:
+        for width in range(60, 161):
+            await pilot.resize_terminal(width, 45)
+            await pilot.pause()
+            app.render_tick()
+            await pilot.pause()
+            pane = app.screen.query_one("#ladder", LadderPane)
+            prices = pane.visible_prices()
+            for price, row in rows.items():
+                assert price in prices, (width, price)
+                line = pane.render_line(prices.index(price) + 1).text
+                shown = re.findall(r"\$[0-9.,]+[kMBT]?", line)
+                assert shown, (width, line)
+                assert set(shown) <= _row_amounts(row), (width, line)
+                if row.swept_long_usd + row.swept_short_usd:
+                    assert "swept" in line, (width, line)

@@ -32,6 +32,7 @@ from liqtui.ui.widgets.base import LinePane, Part
 CLUSTERS_PER_SIDE = 3  # rows marked with their USD, per side
 MAX_HEAT_W = 28  # cells; wider bars add nothing a trader reads
 MAX_DEPTH_W = 16
+NOTE_MIN_W = 12  # "swept $54.9M", "  S $54.9M": a narrower note would have to drop the amount
 MAX_ROWS = 200_000  # a sanity bound on the ladder's height (a bad grid must not freeze the desk)
 
 
@@ -103,6 +104,30 @@ def _cells(strip: Strip) -> list[tuple[str, object]]:
 def _fitting(labels: tuple[str, ...], width: int) -> str:
     """The longest label that fits ``width`` (labels longest first), else an empty string."""
     return next((label for label in labels if len(label) <= width), "")
+
+
+def _heat_notes(row: _HeatRow, marked: bool) -> tuple[str, ...]:
+    """A row's ESTIMATED USD per side, longest first; a narrower one keeps the larger side."""
+    sides = [(side, usd) for side, usd in (("L", row.long_usd), ("S", row.short_usd)) if usd > 0]
+    if not sides:
+        return ()
+    lead = "◆ " if marked else "  "  # ◆: one of the side's largest clusters
+    both = " ".join(f"{side} {fmt.usd(usd)}" for side, usd in sides)
+    side, usd = max(sides, key=lambda pair: pair[1])
+    return (lead + both, lead + f"{side} {fmt.usd(usd)}", f"{side} {fmt.usd(usd)}", fmt.usd(usd))
+
+
+def _swept_notes(row: _HeatRow, swept: float) -> tuple[str, ...]:
+    """A swept row's note, longest first: every one says "swept"; the estimate before the tape's figure."""
+    side = "L" if row.swept_long_usd >= row.swept_short_usd else "S"
+    estimate, real = fmt.usd(swept), fmt.usd(row.realized_usd)
+    return (
+        f"swept {side} {estimate}, real {real}",
+        f"swept {estimate} real {real}",
+        f"swept {side} {estimate}",
+        f"swept {estimate}",
+        "swept",
+    )
 
 
 def build_heat(levels: LevelsView, grid: float) -> _Heat:
@@ -308,9 +333,9 @@ class LadderPane(LinePane):
         price_w = len(sample) + 4  # room for the current-row markers and a space each side
         size_w = 6 if width >= 60 else 5
         # What a narrow ladder gives up first: depth bars, then heat bars; the note column (the
-        # cluster and sweep USD) stays as long as it can hold "◆ S $2.0B".
+        # cluster and sweep USD) keeps room for "swept $54.9M" as long as the pane has it.
         free = width - price_w - 2 * size_w - 2
-        note_w = min(26, max(9, free // 2)) if free >= 9 else 0
+        note_w = min(26, max(NOTE_MIN_W, free // 2)) if free >= NOTE_MIN_W else (free if free >= 5 else 0)
         rest = free - note_w
         heat_w = min(MAX_HEAT_W, rest * 3 // 10) if rest >= 6 else 0
         depth_w = min(MAX_DEPTH_W, (rest - 2 * heat_w) // 2) if rest >= 6 else 0
@@ -319,34 +344,18 @@ class LadderPane(LinePane):
         return _Columns(heat=heat_w, size=size_w, depth=depth_w, price=price_w, note=note_w, pad=pad)
 
     def _note(self, k: int, row: _HeatRow, width: int) -> tuple[str, str | None]:
+        """The row's note, narrowed by dropping words: an amount is shown whole or not at all."""
         if width <= 0:
             return ("", None)
         swept = row.swept_long_usd + row.swept_short_usd
         if swept > 0 and row.long_usd + row.short_usd == 0:
-            side = "L" if row.swept_long_usd >= row.swept_short_usd else "S"
-            for text in (
-                f"swept {side} {fmt.usd(swept)}, real {fmt.usd(row.realized_usd)}",
-                f"swept {fmt.usd(swept)} real {fmt.usd(row.realized_usd)}",
-                f"{fmt.usd(swept)} real {fmt.usd(row.realized_usd)}",
-                f"real {fmt.usd(row.realized_usd)}",
-                "swept",
-            ):
-                if len(text) <= width:
-                    return (text, "pane--swept")
-            return ("", None)
+            return (_fitting(_swept_notes(row, swept), width), "pane--swept")
         ladder = self._ladder
-        marks = ladder.heat.clusters.get(k, "") if ladder else ""
-        parts = []
-        if row.long_usd > 0:
-            parts.append(f"L {fmt.usd(row.long_usd)}")
-        if row.short_usd > 0:
-            parts.append(f"S {fmt.usd(row.short_usd)}")
-        if not parts:
+        marked = bool(ladder.heat.clusters.get(k, "")) if ladder else False
+        text = _fitting(_heat_notes(row, marked), width)
+        if not text:
             return ("", None)
-        text = ("◆ " if marks else "  ") + " ".join(parts)
-        if len(text) > width:
-            text = text[:width]
-        return (text, "pane--heat" if marks else "pane--dim")
+        return (text, "pane--heat" if marked else "pane--dim")
 
     def _line_key(self, line: int, width: int) -> tuple:
         """Everything a body line shows, as a hashable key (drawn strips are cached on it)."""
