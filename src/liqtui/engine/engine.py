@@ -28,6 +28,7 @@ from liqtui.domain.events import (
 from liqtui.engine.levels import Consumed, LevelBook, LevelModel
 from liqtui.engine.oi import OITracker, oi_regime, pct_change
 from liqtui.engine.realized import ALL, RealizedTotals
+from liqtui.engine.tape_cover import TapeCover
 from liqtui.engine.views import (
     IMBALANCE_BANDS_PCT, OI_WINDOWS, BookView, Cluster, CrossAsset, LevelRow, LevelsView, MarketView,
     WINDOW_MS, OIView, RealizedView, SweepRecord, SymbolView, VenueMarket,
@@ -86,10 +87,10 @@ class _Sweep:
             and self.price_low * (1 - SWEEP_MATCH_TOLERANCE) <= price <= self.price_high * (1 + SWEEP_MATCH_TOLERANCE)
         )
 
-    def record(self) -> SweepRecord:
+    def record(self, taped: bool) -> SweepRecord:
         return SweepRecord(
             self.venue, self.symbol, self.side, self.time, self.price_low, self.price_high,
-            self.estimated_usd, self.realized_usd,
+            self.estimated_usd, self.realized_usd, taped,
         )
 
 
@@ -202,6 +203,7 @@ class Engine:
         self._symbols: dict[str, None] = {}  # insertion-ordered set
         self.rejected = 0  # events dropped for impossible numbers (NaN, negative, infinite)
         self._tape_since: int | None = None  # see RealizedView.since
+        self._tape_cover = TapeCover()  # per venue: when its liquidation tape ran (sweeps compare within)
         self._grids: dict[str, float] = {}
         self._rows_cache: dict[tuple[str, float], tuple[tuple, dict]] = {}
         self._levels_cache: dict[tuple[str, float], tuple[tuple, _LevelTable]] = {}
@@ -248,8 +250,11 @@ class Engine:
             self._see_symbol(event.symbol)  # type: ignore[union-attr]
         elif kind is FeedStatus:
             self._feeds[(event.venue, event.kind)] = event  # type: ignore[union-attr]
-            if event.state is FeedState.LIVE and self._carries_liquidations(event):  # type: ignore[union-attr]
+            live = event.state is FeedState.LIVE and self._carries_liquidations(event)  # type: ignore[union-attr]
+            if live:
                 self._tape_covers_from(event.since)  # type: ignore[union-attr]
+            if event.kind in ("all", "liquidations"):  # type: ignore[union-attr]
+                self._tape_cover.see(event.venue, live, event.since)  # type: ignore[union-attr]
         else:
             raise TypeError(f"not an engine event: {event!r}")
 
@@ -527,13 +532,14 @@ class Engine:
         )
         since = now_ms - WINDOW_MS[window]
         shown = [sw for sw in sweeps if since <= sw.time <= now_ms]
+        taped = {id(sw): self._taped(sw, now_ms) for sw in sweeps}
         key = (
             tuple((v, s.book.version) for v, s in states),
-            tuple((id(sw), sw.fill_count) for sw in shown),
+            tuple((id(sw), sw.fill_count, taped[id(sw)]) for sw in shown),
         )
         cached = self._levels_cache.get((symbol, grid))
         if cached is None or cached[0] != key:
-            cached = (key, self._level_table(symbol, grid, states, shown))
+            cached = (key, self._level_table(symbol, grid, states, [(sw, taped[id(sw)]) for sw in shown]))
             _bounded_put(self._levels_cache, (symbol, grid), cached)
         table = cached[1]
         return LevelsView(
@@ -544,20 +550,31 @@ class Engine:
             nearest_long=table.nearest(Side.LONG, price),
             nearest_short=table.nearest(Side.SHORT, price),
             imbalance=self._imbalance(symbol, price),
-            sweeps=tuple(sw.record() for sw in sweeps),
+            sweeps=tuple(sw.record(taped[id(sw)]) for sw in sweeps),
         )
 
-    def _level_table(self, symbol: str, grid: float, states: list, shown: list[_Sweep]) -> _LevelTable:
+    def _taped(self, sweep: _Sweep, now_ms: int) -> bool:
+        """The venue's tape ran over the sweep's whole matching window (up to now)."""
+        return self._tape_cover.covers(sweep.venue, sweep.window_start, min(sweep.window_end, now_ms))
+
+    def _level_table(self, symbol: str, grid: float, states: list, shown: list[tuple[_Sweep, bool]]) -> _LevelTable:
+        """``shown``: the sweeps in the window, each with whether the tape watched it; a row's realized
+        USD sums the watched sweeps only, and stays None (unknown) when none of its sweeps was watched."""
         merged = self._level_rows(symbol, grid, states)
-        swept: dict[int, list[float]] = {}
-        for sw in shown:
+        swept: dict[int, list] = {}
+        for sw, taped in shown:
             slot = 0 if sw.side is Side.LONG else 1
             for p, usd in zip(sw.consumed.prices, sw.consumed.usds):
-                swept.setdefault(math.floor(p / grid), [0.0, 0.0, 0.0])[slot] += usd
-            for p, usd in sw.fills.items():
-                swept.setdefault(math.floor(p / grid), [0.0, 0.0, 0.0])[2] += usd
+                row = swept.setdefault(math.floor(p / grid), [0.0, 0.0, None])
+                row[slot] += usd
+                if taped and row[2] is None:
+                    row[2] = 0.0
+            if taped:
+                for p, usd in sw.fills.items():
+                    row = swept.setdefault(math.floor(p / grid), [0.0, 0.0, None])
+                    row[2] = (row[2] or 0.0) + usd
         rows = tuple(
-            LevelRow(_clean(i * grid), *(merged.get(i) or (0.0, 0.0)), *(swept.get(i) or (0.0, 0.0, 0.0)))
+            LevelRow(_clean(i * grid), *(merged.get(i) or (0.0, 0.0)), *(swept.get(i) or (0.0, 0.0, None)))
             for i in sorted(set(merged) | set(swept))
         )
         return _LevelTable(rows)

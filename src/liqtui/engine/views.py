@@ -76,7 +76,9 @@ class LevelRow:
     short_usd: float = 0.0
     swept_long_usd: float = 0.0  # estimate consumed here when price crossed
     swept_short_usd: float = 0.0
-    realized_usd: float = 0.0  # liquidations seen on the tape in this row since the sweep
+    # Liquidations the tape printed in this row for the sweeps it watched; None when no sweep here
+    # was watched (swept during the backfill, or while the venue's liquidation feed was not running).
+    realized_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,8 @@ class SweepRecord:
     price_low: float
     price_high: float
     estimated_usd: float
-    realized_usd: float
+    realized_usd: float  # matched on the tape; compare with the estimate only when ``taped``
+    taped: bool = False  # the venue's liquidation tape ran over the sweep's whole window
 
 
 @dataclass(frozen=True, slots=True)

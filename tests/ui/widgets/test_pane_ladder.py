@@ -166,6 +166,7 @@ NOTE_ROWS = (  # near the price, so every layout shows them; amounts like the on
     LevelRow(83_100.0, short_usd=31.5e3),
     LevelRow(83_000.0, swept_long_usd=450e6, realized_usd=30e6),
     LevelRow(82_900.0, swept_short_usd=2.4e6, realized_usd=0.0),
+    LevelRow(82_700.0, swept_long_usd=54.9e6),  # no tape ran over this sweep
     LevelRow(82_600.0, long_usd=54.9e6),
     LevelRow(82_500.0, long_usd=950.0),
 )
@@ -215,7 +216,51 @@ async def test_ladder_notes_never_cut_an_amount_at_any_terminal_width_60_to_160(
                 assert price in prices, (width, price)
                 line = pane.render_line(prices.index(price) + 1).text
                 shown = re.findall(r"\$[0-9.,]+[kMBT]?", line)
-                assert shown, (width, line)
+                assert shown or "no tape" in line, (width, line)
                 assert set(shown) <= _row_amounts(row), (width, line)
                 if row.swept_long_usd + row.swept_short_usd:
                     assert "swept" in line, (width, line)
+
+
+# --- realized only where the tape ran (issue 12.7) --------------------------------------------------
+
+
+async def test_a_level_swept_before_the_tape_ran_says_no_tape_not_real_zero():
+    """The real engine: levels placed and swept during the backfill (no tape yet) show "no tape";
+    a sweep while the venue's liquidation feed is live shows what the tape printed there."""
+    from liqtui.domain.events import FeedState, FeedStatus, Liquidation, OpenInterest, Side, Ticker
+    from liqtui.engine import Engine
+
+    btc, t0 = "BTC/USDT:USDT", 1_750_000_000_000
+
+    def oi(base: float, t: int) -> OpenInterest:
+        return OpenInterest("bybit", btc, base, base * 100.0, t)
+
+    def dip_and_sweep(engine: Engine, start: int, base: float) -> None:
+        """OI rises at 100 (longs placed below), price dips to 96 and back: the 100x-25x longs are swept."""
+        for event in (Ticker("bybit", btc, start, last=100.0), oi(base, start), oi(base + 10.0, start + 15_000),
+                      Ticker("bybit", btc, start + 20_000, last=96.0), Ticker("bybit", btc, start + 25_000, last=100.0)):
+            engine.apply(event)
+
+    engine = Engine()
+    dip_and_sweep(engine, t0, 1000.0)  # the backfill: OI and prices, no liquidation feed yet
+    engine.apply(oi(1010.0, t0 + 30_000))
+    live = t0 + 60_000
+    engine.apply(FeedStatus("bybit", FeedState.LIVE, live, kind="all"))
+
+    pane = LadderPane()
+    async with PaneApp(pane).run_test(size=(80, 40)) as pilot:
+        pane.show(engine.view(btc, live + 1_000, grid=1.0))
+        await pilot.pause()
+        swept = [line for line in lines_of(pane) if "swept" in line]
+        assert swept, lines_of(pane)
+        assert all("no tape" in line and "real" not in line for line in swept), swept
+
+        # Live now: new longs, the same dip, and the tape prints $97 at 98.3, in a swept row.
+        dip_and_sweep(engine, live + 1_000, 1010.0)
+        engine.apply(Liquidation("bybit", btc, Side.LONG, 98.3, 1.0, 97.0, live + 22_000, live + 22_000))
+        engine.apply(oi(1020.0, live + 31_000))
+        pane.show(engine.view(btc, live + 31_000, grid=1.0))
+        await pilot.pause()
+        swept = [line for line in lines_of(pane) if "swept" in line]
+        assert any("real $97" in line for line in swept), swept

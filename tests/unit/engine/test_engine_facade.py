@@ -372,3 +372,30 @@ def test_oi_says_since_when_its_lookback_covers_and_which_window_its_regime_read
     assert row.since == T0 and row.low == 1000.0
     assert row.regime == "new longs" and row.regime_window == total.regime_window == "4h"
     assert e.view(BTC, now, window="1m").oi[0].regime_window == "5m"
+
+
+def _place_and_sweep(e, venue, start, base=1000.0):
+    """OI rises at 100 (longs placed below it), price dips to 96 and back, the next sample sweeps."""
+    for event in (tick(venue, 100.0, start), oi(venue, base, 100.0, start), oi(venue, base + 10.0, 100.0, start + 15_000),
+                  tick(venue, 96.0, start + 20_000), tick(venue, 100.0, start + 25_000),
+                  oi(venue, base + 10.0, 100.0, start + 30_000)):
+        e.apply(event)
+
+
+def test_a_sweep_compares_with_the_tape_only_where_the_venues_liquidation_feed_ran():
+    e = Engine()
+    e.apply(FeedStatus("bybit", FeedState.LIVE, T0, kind="all"))
+    e.apply(FeedStatus("bybit", FeedState.STALE, T0 + 16_000, kind="all"))  # a gap inside the sweep's step
+    e.apply(FeedStatus("bybit", FeedState.LIVE, T0 + 40_000, kind="all"))
+    e.apply(FeedStatus("hyperliquid", FeedState.LIVE, T0, kind="all"))
+    e.apply(FeedStatus("hyperliquid", FeedState.DOWN, T0, "no public liquidation feed", kind="liquidations"))
+    _place_and_sweep(e, "bybit", T0)
+    _place_and_sweep(e, "hyperliquid", T0, base=500.0)
+    view = e.view(BTC, T0 + 30_000, grid=1.0)
+    assert {(s.venue, s.taped) for s in view.levels.sweeps} == {("bybit", False), ("hyperliquid", False)}
+    assert [r.realized_usd for r in view.levels.rows if r.swept_long_usd] == [None, None, None]
+
+    _place_and_sweep(e, "bybit", T0 + 60_000, base=1010.0)  # the tape ran over all of this one
+    view = e.view(BTC, T0 + 90_000, grid=1.0)
+    assert [s.taped for s in view.levels.sweeps if s.venue == "bybit"] == [True, False]
+    assert [r.realized_usd for r in view.levels.rows if r.swept_long_usd] == [0.0, 0.0, 0.0]  # watched: a true zero

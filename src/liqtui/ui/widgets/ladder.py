@@ -33,6 +33,8 @@ CLUSTERS_PER_SIDE = 3  # rows marked with their USD, per side
 MAX_HEAT_W = 28  # cells; wider bars add nothing a trader reads
 MAX_DEPTH_W = 16
 NOTE_MIN_W = 12  # "swept $54.9M", "  S $54.9M": a narrower note would have to drop the amount
+NOTE_W = 20  # "swept $54.9M no tape", "swept $450M real $0": the note takes this before bars grow
+NOTE_MAX_W = 26  # "swept L $450M, real $30.0M"
 MAX_ROWS = 200_000  # a sanity bound on the ladder's height (a bad grid must not freeze the desk)
 
 
@@ -44,7 +46,7 @@ class _HeatRow:
     short_usd: float = 0.0
     swept_long_usd: float = 0.0
     swept_short_usd: float = 0.0
-    realized_usd: float = 0.0
+    realized_usd: float | None = None  # None: the tape watched none of the sweeps here
 
 
 _NO_HEAT = _HeatRow()
@@ -102,7 +104,7 @@ def _cells(strip: Strip) -> list[tuple[str, object]]:
 
 
 def _fitting(labels: tuple[str, ...], width: int) -> str:
-    """The longest label that fits ``width`` (labels longest first), else an empty string."""
+    """The first label that fits ``width`` (labels in order of preference), else an empty string."""
     return next((label for label in labels if len(label) <= width), "")
 
 
@@ -118,12 +120,15 @@ def _heat_notes(row: _HeatRow, marked: bool) -> tuple[str, ...]:
 
 
 def _swept_notes(row: _HeatRow, swept: float) -> tuple[str, ...]:
-    """A swept row's note, longest first: every one says "swept"; the estimate before the tape's figure."""
+    """A swept row's notes, preferred first; every one says "swept". The tape's figure ("no tape"
+    when the tape was not running for any sweep here) outlasts the estimate, which the bar shows."""
     side = "L" if row.swept_long_usd >= row.swept_short_usd else "S"
-    estimate, real = fmt.usd(swept), fmt.usd(row.realized_usd)
+    estimate = fmt.usd(swept)
+    real = "no tape" if row.realized_usd is None else f"real {fmt.usd(row.realized_usd)}"
     return (
-        f"swept {side} {estimate}, real {real}",
-        f"swept {estimate} real {real}",
+        f"swept {side} {estimate}, {real}",
+        f"swept {estimate} {real}",
+        f"swept, {real}",
         f"swept {side} {estimate}",
         f"swept {estimate}",
         "swept",
@@ -142,7 +147,8 @@ def build_heat(levels: LevelsView, grid: float) -> _Heat:
         row.short_usd += level.short_usd
         row.swept_long_usd += level.swept_long_usd
         row.swept_short_usd += level.swept_short_usd
-        row.realized_usd += level.realized_usd
+        if level.realized_usd is not None:
+            row.realized_usd = (row.realized_usd or 0.0) + level.realized_usd
     heat.heat_max = max(
         (max(r.long_usd, r.short_usd, r.swept_long_usd, r.swept_short_usd) for r in rows.values()), default=0.0
     )
@@ -332,10 +338,13 @@ class LadderPane(LinePane):
         sample = fmt.price(ladder.top_k * ladder.grid, ladder.decimals) if ladder else "00,000"
         price_w = len(sample) + 4  # room for the current-row markers and a space each side
         size_w = 6 if width >= 60 else 5
-        # What a narrow ladder gives up first: depth bars, then heat bars; the note column (the
-        # cluster and sweep USD) keeps room for "swept $54.9M" as long as the pane has it.
+        # What a narrow ladder gives up first: depth bars, then heat bars, then the tape's figure in
+        # the note; the note (the cluster and sweep USD) keeps room for "swept $54.9M" while it can.
         free = width - price_w - 2 * size_w - 2
-        note_w = min(26, max(NOTE_MIN_W, free // 2)) if free >= NOTE_MIN_W else (free if free >= 5 else 0)
+        if free >= NOTE_MIN_W:
+            note_w = max(NOTE_MIN_W, min(NOTE_MAX_W, free // 2), min(NOTE_W, free - 8))  # 8: 2-cell bars
+        else:
+            note_w = free if free >= len("swept") else 0
         rest = free - note_w
         heat_w = min(MAX_HEAT_W, rest * 3 // 10) if rest >= 6 else 0
         depth_w = min(MAX_DEPTH_W, (rest - 2 * heat_w) // 2) if rest >= 6 else 0
