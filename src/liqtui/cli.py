@@ -1,8 +1,10 @@
 """The command line: parses arguments, builds the settings once, runs one command.
 
-Each command lives in ``liqtui.commands.<module>`` with ``NAME``, ``HELP``, ``add_arguments(parser)``
-and ``run(args, settings) -> int``. Modules are imported lazily where that matters: headless
-commands (tail, snapshot, record, stats, export, risk) never import Textual.
+Each command lives in ``liqtui.commands.<module>`` with ``add_arguments(parser, name)`` and
+``run(args, settings) -> int``. Only the module of the command being run is imported: the command
+list (``--help``) comes from the table below and ``--version`` imports nothing, so neither pays for
+ccxt, pandas or Textual; headless commands (tail, snapshot, record, stats, export, risk) never
+import Textual.
 
 ``liqtui`` with no command starts the desk on live data.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from liqtui import __version__
 
@@ -45,7 +47,9 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(names: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the commands in ``names`` (every one when None) import their module for
+    their arguments, the others are listed by name and help alone."""
     parser = argparse.ArgumentParser(
         prog="liqtui",
         description="A terminal desk for crypto derivatives liquidations.",
@@ -55,30 +59,32 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module, name, help_text in COMMANDS:
-        try:
-            mod = _load_command(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"liqtui.commands.{module}":
-                raise
-            continue  # command not built yet
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        full = names is None or name in names
+        cmd = sub.add_parser(name, help=help_text, description=help_text, add_help=full)
         _common(cmd, top=False)
-        mod.add_arguments(cmd, name)
+        if full:
+            _load_command(module).add_arguments(cmd, name)
         cmd.set_defaults(_module=module)
     return parser
 
 
+def _command_named(argv: list[str]) -> str | None:
+    """The command that argv names, from a parser that knows no command's arguments (this one
+    answers --help and --version, and rejects an unknown command)."""
+    known, _rest = build_parser(names=()).parse_known_args(argv)
+    return known.command
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = _command_named(argv)
+    if command is None:
+        command = "live"
+        argv.append(command)
+    args = build_parser(names=(command,)).parse_args(argv)
+    mod = _load_command(args._module)
     from liqtui.config import ConfigError, load_settings
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        if "live" not in parser._subparsers._group_actions[0].choices:  # type: ignore[union-attr]
-            parser.print_help()
-            return 0
-        args = parser.parse_args([*(argv or sys.argv[1:]), "live"])
-    mod = _load_command(args._module)
     settings = None
     # A command may not need the settings (`config init` writes the file that is missing).
     if getattr(mod, "needs_settings", lambda _args: True)(args):

@@ -1,0 +1,63 @@
+"""What `liqtui` imports as launched: --version and --help import no heavy library, and the demo desk
+imports no ccxt (nor pandas or pyarrow, which it does not use). Which modules, never how long."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("ccxt", "pandas", "plotext", "pyarrow", "textual", "aiohttp")
+
+
+def _imported(stderr: str) -> set[str]:
+    """Top-level package names from `python -X importtime` lines: 'import time: 12 | 34 |   name'."""
+    lines = [line.split("|")[-1].strip() for line in stderr.splitlines() if line.startswith("import time:")]
+    return {name.split(".")[0] for name in lines}
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"]])
+def test_version_and_help_import_no_heavy_library(argv):
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "liqtui", *argv], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith(("liqtui ", "usage: liqtui"))
+    imported = _imported(result.stderr)
+    assert "liqtui" in imported  # the parse found the import lines at all
+    assert not imported & set(HEAVY), sorted(imported & set(HEAVY))
+
+
+# `liqtui demo` through the real CLI, the app run headless for a second of simulated market.
+DEMO = """
+import asyncio, sys
+from liqtui.cli import main
+from liqtui.ui.app import LiqtuiApp
+
+def run_briefly(app):
+    print("constructed", *sorted(m for m in {HEAVY!r} if m in sys.modules))
+
+    async def drive():
+        async with app.run_test(size=(160, 45)) as pilot:
+            await pilot.pause(1.0)
+    asyncio.run(drive())
+
+LiqtuiApp.run = run_briefly
+assert main(["demo", "--rate", "stress"]) == 0
+print("ran", *sorted(m for m in {HEAVY!r} if m in sys.modules))
+"""
+
+
+def test_the_demo_desk_imports_no_ccxt_pandas_or_pyarrow(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("")  # the defaults, whatever the user's own config says
+    env = {"LIQTUI_CONFIG": str(config), "HOME": str(tmp_path), "PYTHONPATH": ":".join(sys.path)}
+    result = subprocess.run(
+        [sys.executable, "-c", DEMO.replace("{HEAVY!r}", repr(HEAVY))], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    constructed, ran = result.stdout.splitlines()[-2:]
+    assert constructed == "constructed textual"
+    assert ran.split()[0] == "ran" and "textual" in ran.split()
+    assert not {"ccxt", "aiohttp", "pandas", "pyarrow"} & set(ran.split()), ran
