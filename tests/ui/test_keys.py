@@ -333,7 +333,7 @@ async def test_w_where_the_totals_pane_is_hidden_or_not_says_the_new_totals(size
         await _ready(pilot)
         said = notifications(app)[-1]
         if "-compact" in app.screen.classes:  # no totals pane: the numbers come in the toast
-            assert "Realized 4h" in said and "LONG $30.0M" in said and "SHORT $4.0M" in said, said
+            assert "Realized 4h" in said and "LONG ≥$30.0M" in said and "SHORT ≥$4.0M" in said, said  # Binance, OKX: sampled
         else:
             assert "Realized liquidations · 4h" in " ".join(screen_lines(app))
 

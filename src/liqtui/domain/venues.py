@@ -27,3 +27,12 @@ LIQUIDATION_PRICE_KIND: dict[str, PriceKind] = {
 def liquidation_price_kind(venue: str) -> PriceKind | None:
     """The kind of price ``venue`` reports for a liquidation; None when unknown (or no public stream)."""
     return LIQUIDATION_PRICE_KIND.get(venue)
+
+
+# DOMAIN.md section 2: Binance's and OKX's streams push at most one liquidation per symbol per second,
+# so what they deliver is a sample: every total of theirs, even an empty one, is a lower bound.
+SAMPLED_LIQUIDATION_VENUES = frozenset({"binanceusdm", "okx"})
+
+
+def samples_liquidations(venue: str) -> bool:
+    return venue in SAMPLED_LIQUIDATION_VENUES

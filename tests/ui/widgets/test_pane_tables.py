@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from widget_fixtures import BTC, NOW, PaneApp, empty_view, lines_of, replace
 
 from liqtui.domain.events import FeedState, FeedStatus, Side
-from liqtui.engine.views import RealizedCell
+from liqtui.engine.views import RealizedCell, RealizedView
 from liqtui.ui.widgets import CrossAssetStrip, OIPane, TotalsPane, VolumeSharePane
 
 
@@ -143,3 +146,83 @@ async def test_empty_views_say_waiting():
             pane.show(empty_view())
             await pilot.pause()
             assert any(words in line for line in lines_of(pane)), type(pane).__name__
+
+
+DNS_DOWN = "cannot load markets: DNS failed (ExchangeNotAvailable: binanceusdm GET https://x); retry 3 in 2.0 s"
+PARTIAL_WORDS = re.compile(r"\b(?!(?:stale|Hyperliquid|Binance|reconnecting|connecting|public|feed|down)\b)"
+                           r"(stal|Hyperl\w*|Binanc|reconn\w*|connec\w*|publi|fee|dow)\b")
+
+
+def _no_data(view, feeds, since=None):
+    nothing = RealizedView("1h", (), RealizedCell("all", BTC, Side.LONG), RealizedCell("all", BTC, Side.SHORT), since)
+    return replace(view, realized=nothing, feeds=feeds)
+
+
+async def test_totals_say_n_a_with_the_reason_for_venues_that_never_answered(view):
+    feeds = tuple(FeedStatus(v, FeedState.DOWN, NOW - 30_000, DNS_DOWN) for v in ("binanceusdm", "bybit", "okx"))
+    feeds += (FeedStatus("hyperliquid", FeedState.CONNECTING, NOW - 30_000, "loading markets"),)
+    pane = TotalsPane()
+    async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
+        pane.show(_no_data(view, feeds))
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert not [line for line in lines if "$0" in line], lines  # unknown is never zero
+        assert "n/a: down (cannot load markets: DNS failed)" in _line_with(lines, "Binance")
+        assert "n/a: down" in _line_with(lines, "OKX")
+        assert "no public feed" in _line_with(lines, "Hyperliquid")
+        assert "n/a" in _line_with(lines, "Total")
+
+
+async def test_a_sampled_venue_with_nothing_yet_is_a_lower_bound_and_the_window_says_its_coverage(view):
+    feeds = tuple(FeedStatus(v, FeedState.LIVE, NOW - 11_000) for v in ("binanceusdm", "bybit", "okx"))
+    bybit = RealizedCell("bybit", BTC, Side.SHORT, 5_000.0, 2, 3_000.0)
+    realized = RealizedView("1h", (bybit, RealizedCell("bybit", BTC, Side.LONG)),
+                            RealizedCell("all", BTC, Side.LONG), replace(bybit, venue="all"), NOW - 11_000)
+    pane = TotalsPane()
+    async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
+        pane.show(replace(view, realized=realized, feeds=feeds))
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert _line_with(lines, "Binance").split()[1:3] == ["≥$0", "≥$0"]
+        assert _line_with(lines, "OKX").split()[1:3] == ["≥$0", "≥$0"]
+        assert _line_with(lines, "Bybit").split()[1:3] == ["$0", "$5.0k"]  # every liquidation: a true zero
+        assert _line_with(lines, "Total").split()[1:3] == ["≥$0", "≥$5.0k"]
+        assert pane.border_title == "Realized liquidations · 1h (<1m so far) · BTC"
+        pane.show(replace(view, realized=realized, feeds=feeds, now=NOW + 180_000))
+        await pilot.pause()
+        assert pane.border_title == "Realized liquidations · 1h (3m so far) · BTC"
+
+
+@pytest.mark.parametrize("width", [30, 36, 42, 50, 58, 64, 80])
+async def test_totals_cut_no_word_and_no_title_at_any_width(view, width):
+    feeds = view.feeds + (FeedStatus("okx", FeedState.STALE, NOW - 40_000, kind="liquidations"),
+                          FeedStatus("bybit", FeedState.RECONNECTING, NOW - 40_000, "attempt 2"),
+                          FeedStatus("binanceusdm", FeedState.DOWN, NOW - 40_000, DNS_DOWN))
+    cells = tuple(c for c in view.realized.cells if c.venue != "binanceusdm")
+    realized = replace(view.realized, cells=cells, since=NOW - 600_000)
+    pane = TotalsPane()
+    async with PaneApp(pane).run_test(size=(width, 12)) as pilot:
+        pane.show(replace(view, feeds=feeds, realized=realized))
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert not [line for line in lines if PARTIAL_WORDS.search(line)], lines
+        assert "stale" in _line_with(lines, "OKX")
+        assert "n/a" in next(line for line in lines if line.startswith(("Binance", "BIN")))
+        assert len(pane.border_title) <= width - 4, pane.border_title  # a border title is never cut
+
+
+async def test_oi_low_and_regime_name_their_lookback_and_window(view):
+    binance, bybit, total = view.oi
+    rows = (replace(binance, since=NOW - 25 * 3_600_000, regime_window="1h"), bybit,
+            replace(total, regime_window="1h"))
+    pane = OIPane()
+    async with PaneApp(pane).run_test(size=(100, 10)) as pilot:
+        pane.show(replace(view, oi=rows))
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert "+31.9 % from 93,600 BTC 25h low" in lines[1]
+        assert "regime over 1h: new shorts (price down, OI up)" in _line_with(lines, "regime")
+        assert pane.border_title == "Open interest · BTC · new shorts (1h)"
+        pane.show(replace(view, oi=(replace(rows[0], since=NOW - 30 * 86_400_000 + 1_800_000),) + rows[1:]))
+        await pilot.pause()
+        assert "+31.9 % from 93,600 BTC 30d low" in lines_of(pane)[1]

@@ -238,3 +238,10 @@ def test_market_index_from_ccxt_keeps_swaps_and_contract_sizes():
     assert index.by_id["BTC-USDT-SWAP"].max_leverage == 100
     hl = MarketIndex.from_ccxt({"BTC/USDC:USDC": {"id": "0", "symbol": "BTC/USDC:USDC", "base": "BTC", "quote": "USDC", "swap": True, "info": {"name": "BTC"}}}, "hyperliquid")
     assert list(hl.by_id) == ["BTC"]
+
+
+def test_the_venue_table_of_sampled_streams_agrees_with_the_adapters():
+    from liqtui.domain.venues import samples_liquidations
+
+    for adapter in (binanceusdm.BinanceUsdm, bybit.Bybit, okx.Okx, hyperliquid.Hyperliquid):
+        assert samples_liquidations(adapter.venue) is adapter.sampled, adapter.venue

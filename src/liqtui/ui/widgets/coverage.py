@@ -44,3 +44,9 @@ def liquidation_feed_state(venue: str, feeds: Iterable[FeedStatus]) -> FeedStatu
 
 def is_unhealthy(status: FeedStatus | None) -> bool:
     return status is not None and status.state in (FeedState.STALE, FeedState.DOWN, FeedState.RECONNECTING)
+
+
+def feed_reason(detail: str) -> str:
+    """A feed's detail in a trader's words: without the parenthesised exception and URL, and without
+    the retry count that changes every attempt ("cannot load markets: DNS failed")."""
+    return detail.split(";", 1)[0].split(" (", 1)[0].strip()

@@ -1,11 +1,13 @@
 """Open-interest gauges: per venue the coin and USD amount, change over the OI windows, where OI sits
-between its lookback low and high, and the change versus that low ("+31.9 % from 93,600 BTC low").
+between its lookback low and high, and the change versus that low ("+31.9 % from 93,600 BTC 30d low":
+the span is what the samples cover, 25h on a fresh demo, not the configured lookback).
 
-Reads ``view.oi`` (one OIView per venue, then the "all" row in USD) and the regime word.
+Reads ``view.oi`` (one OIView per venue, then the "all" row in USD) and the regime with its window.
 """
 
 from __future__ import annotations
 
+from liqtui.engine.oi import REGIMES
 from liqtui.engine.views import OI_WINDOWS, OIView, SymbolView
 from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.bars import range_gauge
@@ -22,13 +24,37 @@ def _change_parts(oi: OIView) -> list[Part]:
     return parts
 
 
-def vs_low_text(oi: OIView, coin: str) -> str:
-    """ "+31.9 % from 93,600 BTC low" (or from the high when that is all we know)."""
+# What each regime word says happened over its window (any move counts: there is no threshold).
+REGIME_MEANING = {
+    word: f"price {'up' if price_up else 'down'}, OI {'up' if oi_up else 'down'}"
+    for (price_up, oi_up), word in REGIMES.items()
+}
+
+
+def lookback_words(ms: int | None) -> str:
+    """The span the low/high cover, rounded as a trader says it: 30d, 25h, 12m."""
+    if ms is None:
+        return ""
+    if ms >= 48 * 3_600_000:
+        return f"{round(ms / 86_400_000)}d"
+    if ms >= 3_600_000:
+        return f"{round(ms / 3_600_000)}h"
+    return fmt.age(ms)
+
+
+def vs_low_text(oi: OIView, coin: str, span: str = "") -> str:
+    """ "+31.9 % from 93,600 BTC 30d low" (or from the high when that is all we know)."""
+    span = f"{span} " if span else ""
     if oi.vs_low_pct is not None and oi.low is not None:
-        return f"{fmt.pct(oi.vs_low_pct)} from {fmt.coin(oi.low)} {coin} low"
+        return f"{fmt.pct(oi.vs_low_pct)} from {fmt.coin(oi.low)} {coin} {span}low"
     if oi.vs_high_pct is not None and oi.high is not None:
-        return f"{fmt.pct(oi.vs_high_pct)} from {fmt.coin(oi.high)} {coin} high"
+        return f"{fmt.pct(oi.vs_high_pct)} from {fmt.coin(oi.high)} {coin} {span}high"
     return "lookback low/high: —"
+
+
+def regime_words(oi: OIView) -> str:
+    """ "new shorts (1h)": the regime names the window it compares against."""
+    return f"{oi.regime} ({oi.regime_window})" if oi.regime_window else str(oi.regime)
 
 
 STALE_AFTER_MS = 120_000  # OI is polled every few seconds to a minute; older than this is called stale
@@ -45,24 +71,25 @@ class OIPane(LinePane):
             fmt.age(view.now - oi.time) if oi.time is not None and view.now - oi.time >= STALE_AFTER_MS else None
             for oi in view.oi
         )
-        return (fmt.base_coin(view.symbol), view.oi, ages)
+        spans = tuple(lookback_words(None if oi.since is None else view.now - oi.since) for oi in view.oi)
+        return (fmt.base_coin(view.symbol), view.oi, ages, spans)
 
     def update_titles(self) -> None:
-        coin, rows, _ = self._shown
-        regime = next((r.regime for r in rows if r.venue == "all" and r.regime), None)
-        regime = regime or next((r.regime for r in rows if r.regime), None)
-        self.set_titles(f"Open interest · {coin}" + (f" · {regime}" if regime else ""))
+        coin, rows, _, _ = self._shown
+        lead = next((r for r in rows if r.venue == "all" and r.regime), None)
+        lead = lead or next((r for r in rows if r.regime), None)
+        self.set_titles(f"Open interest · {coin}" + (f" · {regime_words(lead)}" if lead else ""))
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
-        coin, rows, ages = self._shown
+        coin, rows, ages, spans = self._shown
         if not rows:
             return self.waiting_lines("open interest: waiting for data")
         lines: list[list[Part]] = []
-        for oi, old in zip(rows, ages):
-            lines.extend(self._venue_lines(oi, coin, width, old))
+        for oi, old, span in zip(rows, ages, spans):
+            lines.extend(self._venue_lines(oi, coin, width, old, span))
         return lines
 
-    def _venue_lines(self, oi: OIView, coin: str, width: int, old: str | None) -> list[list[Part]]:
+    def _venue_lines(self, oi: OIView, coin: str, width: int, old: str | None, span: str) -> list[list[Part]]:
         is_total = oi.venue == "all"
         head: list[Part] = [(fmt.venue_tag(oi.venue).ljust(4), "pane--head")]
         if not is_total:
@@ -75,12 +102,25 @@ class OIPane(LinePane):
             lines[0].append((f" stale {old}", "pane--stale"))
         if is_total:
             if oi.regime:
-                lines.append([("    regime: ", "pane--dim"), (oi.regime, "pane--head")])
+                lines.append(self._regime_line(oi, width))
             return lines
         gauge_w = max(5, min(24, width // 4))
         gauge: list[Part] = [("    ", None), (range_gauge(oi.range_position, gauge_w), "pane--heat")]
-        gauge.append((" " + vs_low_text(oi, coin), None))
+        gauge.append((" " + vs_low_text(oi, coin, span), None))
         if oi.regime and wide:
-            gauge.append((f" · {oi.regime}", "pane--dim"))
+            gauge.append((f" · {regime_words(oi)}", "pane--dim"))
         lines.append(gauge)
         return lines
+
+    @staticmethod
+    def _regime_line(oi: OIView, width: int) -> list[Part]:
+        """ "regime over 1h: new shorts (price down, OI up) · any move counts", narrowed by whole phrases."""
+        window = f" over {oi.regime_window}" if oi.regime_window else ""
+        head, meaning = f"    regime{window}: ", f" ({REGIME_MEANING.get(str(oi.regime), '')})"
+        line: list[Part] = [(head, "pane--dim"), (str(oi.regime), "pane--head")]
+        room = width - len(head) - len(str(oi.regime))
+        for extra in (meaning + " · any move counts", meaning):
+            if len(extra) <= room:
+                line.append((extra, "pane--dim"))
+                break
+        return line

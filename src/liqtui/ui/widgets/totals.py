@@ -1,20 +1,25 @@
 """Realized liquidation totals per venue x side for the chosen window, with the total row.
 
-Reads ``view.realized`` (cells per venue and side, totals) and ``view.feeds`` (to tell "no public feed"
-and unhealthy feeds from a quiet market). Sampled venues' numbers are lower bounds and read "≥$30.0M".
+Reads ``view.realized`` (cells per venue and side, totals, since when the tape covers) and
+``view.feeds`` (to tell "no public feed" and unhealthy feeds from a quiet market). Unknown is never
+zero: a venue that has delivered nothing and is not live reads "n/a" with its state. Sampled venues'
+numbers are lower bounds and read "≥$30.0M", "≥$0" included. Narrow panes drop whole words.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from liqtui.domain.events import Side
-from liqtui.engine.views import RealizedCell, SymbolView
+from liqtui.domain.events import FeedState, Side
+from liqtui.domain.venues import samples_liquidations
+from liqtui.engine.views import WINDOW_MS, RealizedCell, SymbolView
 from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.base import LinePane, Part
-from liqtui.ui.widgets.coverage import is_unhealthy, liquidation_feed_state, no_public_liquidation_feed
+from liqtui.ui.widgets.coverage import feed_reason, liquidation_feed_state, no_public_liquidation_feed
 
 LOWER_BOUND = "≥"
+UNKNOWN = "n/a"
+LARGEST_W = 11
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,22 +27,27 @@ class TotalsRow:
     label: str
     long: RealizedCell | None
     short: RealizedCell | None
+    tag: str = ""  # the short venue tag, for a narrow pane
     no_feed: bool = False
-    stale: bool = False
+    state: str | None = None  # the liquidation feed's state when it is not live ("stale", "down", ...)
+    reason: str = ""  # why, in words ("cannot load markets: DNS failed")
+    unknown: bool = False  # nothing delivered and not live: the figure is not known
+    lower_bound: bool = False  # a sampled stream, or a total missing a venue
     is_total: bool = False
 
 
-def _cell_usd(cell: RealizedCell | None) -> str:
-    if cell is None:
-        return fmt.usd(0.0)
-    return (LOWER_BOUND if cell.sampled else "") + fmt.usd(cell.usd)
-
-
-def _largest(long: RealizedCell | None, short: RealizedCell | None) -> str:
-    best = max((c for c in (long, short) if c is not None and c.count), key=lambda c: c.largest_usd, default=None)
-    if best is None:
-        return fmt.MISSING
-    return f"{fmt.usd(best.largest_usd)} {'L' if best.side is Side.LONG else 'S'}"
+def _venue_row(venue: str, cells: dict[Side, RealizedCell], view: SymbolView) -> TotalsRow:
+    status = liquidation_feed_state(venue, view.feeds)
+    live = status is not None and status.state is FeedState.LIVE
+    has_data = any(c.count for c in cells.values())
+    state = None if status is None or live else status.state.value
+    return TotalsRow(
+        label=fmt.venue_name(venue), long=cells.get(Side.LONG), short=cells.get(Side.SHORT),
+        tag=fmt.venue_tag(venue), no_feed=no_public_liquidation_feed(venue, view.feeds, has_data),
+        state=state, reason=feed_reason(status.detail) if status is not None and not live else "",
+        unknown=not has_data and (not live or view.realized.since is None),
+        lower_bound=samples_liquidations(venue),
+    )
 
 
 def totals_rows(view: SymbolView) -> tuple[TotalsRow, ...]:
@@ -47,21 +57,43 @@ def totals_rows(view: SymbolView) -> tuple[TotalsRow, ...]:
         if cell.venue != "all":
             by_venue.setdefault(cell.venue, {})[cell.side] = cell
     venues = set(by_venue) | {status.venue for status in view.feeds if status.venue != "all"}
-    rows = []
-    for venue in sorted(venues, key=fmt.venue_sort_key):
-        cells = by_venue.get(venue, {})
-        has_data = any(c.count for c in cells.values())
-        rows.append(
-            TotalsRow(
-                label=fmt.venue_name(venue),
-                long=cells.get(Side.LONG),
-                short=cells.get(Side.SHORT),
-                no_feed=no_public_liquidation_feed(venue, view.feeds, has_data),
-                stale=is_unhealthy(liquidation_feed_state(venue, view.feeds)),
-            )
-        )
-    rows.append(TotalsRow("Total", view.realized.total_long, view.realized.total_short, is_total=True))
+    rows = [_venue_row(v, by_venue.get(v, {}), view) for v in sorted(venues, key=fmt.venue_sort_key)]
+    counted = [row for row in rows if not row.no_feed]
+    long, short = view.realized.total_long, view.realized.total_short
+    total_unknown = not long.count and not short.count and (
+        all(row.unknown for row in counted) or view.realized.since is None
+    )
+    lower_bound = any(row.unknown or row.lower_bound for row in counted)
+    rows.append(TotalsRow("Total", long, short, unknown=total_unknown, lower_bound=lower_bound, is_total=True))
     return tuple(rows)
+
+
+def _cell_usd(cell: RealizedCell | None, lower_bound: bool = False) -> str:
+    usd = 0.0 if cell is None else cell.usd
+    sampled = lower_bound or (cell is not None and cell.sampled)
+    return (LOWER_BOUND if sampled else "") + fmt.usd(usd)
+
+
+def _largest(long: RealizedCell | None, short: RealizedCell | None) -> str:
+    best = max((c for c in (long, short) if c is not None and c.count), key=lambda c: c.largest_usd, default=None)
+    if best is None:
+        return fmt.MISSING
+    return f"{fmt.usd(best.largest_usd)} {'L' if best.side is Side.LONG else 'S'}"
+
+
+def _fitting(texts: list[str], width: int) -> str:
+    """The first (longest) text that fits: narrowing drops words, never characters."""
+    return next((text for text in texts if len(text) <= width), "")
+
+
+def window_words(view: SymbolView) -> str:
+    """ "1h", or "1h (3m so far)" while the tape has covered less than the window. Whole minutes
+    ("<1m" before the first): the title is in the pane's border, and a new title repaints the pane."""
+    window, since = view.realized.window, view.realized.since
+    covered = None if since is None else view.now - since
+    if covered is not None and covered < WINDOW_MS[window]:
+        return f"{window} ({'<1m' if covered < 60_000 else fmt.age(covered)} so far)"
+    return window
 
 
 def _scope(view: SymbolView) -> str:
@@ -71,11 +103,30 @@ def _scope(view: SymbolView) -> str:
 
 def realized_summary(view: SymbolView) -> str:
     """The total row in one line, for a layout without the pane: "Realized 4h · BTC: LONG ≥$30.0M · SHORT $4.0M · 150 liquidations"."""
-    long, short = view.realized.total_long, view.realized.total_short
+    total = totals_rows(view)[-1]
+    head = f"Realized {window_words(view)} · {_scope(view)}"
+    if total.unknown:
+        return f"{head}: {UNKNOWN} (no venue has delivered liquidations)"
+    long, short = total.long, total.short
+    count = sum(c.count for c in (long, short) if c is not None)
     return (
-        f"Realized {view.realized.window} · {_scope(view)}: LONG {_cell_usd(long)} · SHORT {_cell_usd(short)}"
-        f" · {long.count + short.count:,} liquidations"
+        f"{head}: LONG {_cell_usd(long, total.lower_bound)} · SHORT {_cell_usd(short, total.lower_bound)}"
+        f" · {count:,} liquidations"
     )
+
+
+def _columns(labels: list[list[str]], width: int) -> tuple[int, tuple[bool, bool]]:
+    """(label width, (count shown, largest shown)): what a narrower pane gives up first is the
+    largest column, then whole venue names (BIN for Binance), then the count; state words stay."""
+    def need(pick) -> int:
+        return max(6, *(len(pick(texts)) + 1 for texts in labels))
+
+    full, with_state, bare = need(lambda t: t[0]), need(lambda t: t[-3] if len(t) > 2 else t[-1]), need(lambda t: t[-1])
+    for name_w, count, largest in ((max(12, full), True, True), (full, True, False), (with_state, True, False),
+                                   (with_state, False, False)):
+        if name_w + 18 + 7 * count + (LARGEST_W + 2) * largest <= width:
+            return name_w, (count, largest)
+    return max(bare, width - 18), (False, False)  # each label then keeps what fits of its words
 
 
 class TotalsPane(LinePane):
@@ -84,45 +135,65 @@ class TotalsPane(LinePane):
     PANE_TITLE = "Realized liquidations"
 
     def displayed(self, view: SymbolView):
-        return (view.realized.window, _scope(view), totals_rows(view))
+        return (window_words(view), _scope(view), totals_rows(view))
 
     def update_titles(self) -> None:
         window, scope, _ = self._shown
-        self.set_titles(f"Realized liquidations · {window} · {scope}")
+        titles = [f"Realized liquidations · {window} · {scope}", f"Realized · {window} · {scope}",
+                  f"Realized {window}", window]
+        self.set_titles(_fitting(titles, self.size.width - 4) or titles[-1])
+
+    def on_resize(self) -> None:
+        if self._view is not None:
+            self.update_titles()
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
         _, _, rows = self._shown
-        name_w = max(6, min(12, width - 36))
-        wide = width >= name_w + 38
-        lines: list[list[Part]] = [self._header(name_w, wide)]
-        if len(rows) == 1 and not rows[0].long.count and not rows[0].short.count:
+        labels = [self._label_texts(row) for row in rows]
+        name_w, columns = _columns(labels, width)
+        lines: list[list[Part]] = [self._header(name_w, columns)]
+        if len(rows) == 1 and rows[0].unknown:
             lines.append([("no venue reporting yet", "pane--dim")])
-        lines.extend(self._row(row, name_w, wide) for row in rows)
-        if any(c is not None and c.sampled for row in rows for c in (row.long, row.short)):
+        for row, texts in zip(rows, labels):
+            lines.append(self._row(row, _fitting(texts, name_w - 1).ljust(name_w), width - name_w, columns))
+        if any(_cell_usd(cell, row.lower_bound).startswith(LOWER_BOUND)
+               for row in rows if not (row.unknown or row.no_feed) for cell in (row.long, row.short)):
             lines.append([(f"{LOWER_BOUND} lower bound: sampled feed", "pane--dim")])
         return lines
 
     @staticmethod
-    def _header(name_w: int, wide: bool) -> list[Part]:
+    def _label_texts(row: TotalsRow) -> list[str]:
+        """The row's label, longest first: the state word stays whole or goes (never "stal")."""
+        if row.state is None or row.unknown or row.no_feed:
+            return [row.label, row.tag]
+        return [f"{row.label} {row.state}", f"{row.tag} {row.state}", row.label, row.tag]
+
+    @staticmethod
+    def _header(name_w: int, columns: tuple[bool, bool]) -> list[Part]:
         parts: list[Part] = [("venue".ljust(name_w), "pane--head")]
         parts.append(("LONG".rjust(9), "pane--long"))
         parts.append(("SHORT".rjust(9), "pane--short"))
-        parts.append(("count".rjust(7), "pane--head"))
-        if wide:
-            parts.append(("largest".rjust(11), "pane--head"))
+        if columns[0]:
+            parts.append(("count".rjust(7), "pane--head"))
+        if columns[1]:
+            parts.append(("largest".rjust(LARGEST_W), "pane--head"))
         return parts
 
     @staticmethod
-    def _row(row: TotalsRow, name_w: int, wide: bool) -> list[Part]:
-        label = (row.label + (" stale" if row.stale else ""))[:name_w].ljust(name_w)
-        label_style = "pane--head" if row.is_total else ("pane--stale" if row.stale else None)
+    def _row(row: TotalsRow, label: str, room: int, columns: tuple[bool, bool]) -> list[Part]:
+        label_style = "pane--head" if row.is_total else ("pane--stale" if row.state else None)
         if row.no_feed:
-            return [(label, "pane--dim"), ("no public feed".rjust(18), "pane--dim")]
+            return [(label, "pane--dim"), (_fitting(["  no public feed", "  no feed", UNKNOWN], room), "pane--dim")]
+        if row.unknown:
+            texts = [f"{UNKNOWN}: {row.state} ({row.reason})"] if row.state and row.reason else []
+            texts += [f"{UNKNOWN}: {row.state}"] if row.state else []
+            return [(label, label_style), (_fitting([*texts, UNKNOWN], room), "pane--stale")]
         count = sum(c.count for c in (row.long, row.short) if c is not None)
         parts: list[Part] = [(label, label_style)]
-        parts.append((_cell_usd(row.long).rjust(9), "pane--long"))
-        parts.append((_cell_usd(row.short).rjust(9), "pane--short"))
-        parts.append((f"{count:,}".rjust(7), "pane--head" if row.is_total else None))
-        if wide:
-            parts.append((_largest(row.long, row.short).rjust(11), None))
+        parts.append((_cell_usd(row.long, row.lower_bound).rjust(9), "pane--long"))
+        parts.append((_cell_usd(row.short, row.lower_bound).rjust(9), "pane--short"))
+        if columns[0]:
+            parts.append((f"{count:,}".rjust(7), "pane--head" if row.is_total else None))
+        if columns[1]:
+            parts.append((_largest(row.long, row.short).rjust(LARGEST_W), None))
         return parts
