@@ -90,6 +90,9 @@ class FakeEngine:
     def apply(self, event) -> None:
         self.applied.append(event)
 
+    def set_tape_filter(self, tape_filter) -> None:
+        self.tape_filter = tape_filter
+
     def view(self, symbol, now_ms, *, window="1h", grid=None, cross_assets=()):
         self.calls.append({"symbol": symbol, "now": now_ms, "window": window, "grid": grid})
         if self.fail_views:

@@ -28,10 +28,11 @@ from liqtui.domain.events import (
 from liqtui.engine.levels import Consumed, LevelBook, LevelModel
 from liqtui.engine.oi import OITracker, oi_regime, pct_change
 from liqtui.engine.realized import ALL, RealizedTotals
+from liqtui.engine.tape import LiquidationTape
 from liqtui.engine.tape_cover import TapeCover
 from liqtui.engine.views import (
     IMBALANCE_BANDS_PCT, OI_WINDOWS, BookView, Cluster, CrossAsset, LevelRow, LevelsView, MarketView,
-    WINDOW_MS, OIView, RealizedView, SweepRecord, SymbolView, VenueMarket,
+    WINDOW_MS, OIView, RealizedView, SweepRecord, SymbolView, TapeFilter, VenueMarket,
 )
 
 SWEEPS_KEPT = 64  # per venue and symbol
@@ -193,7 +194,7 @@ class Engine:
         self._models: dict[str, LevelModel] = {}
         self.realized = RealizedTotals()
         self.oi = OITracker(lookback_ms)
-        self.tape: deque[Liquidation] = deque(maxlen=tape_size)
+        self._tape = LiquidationTape(history_kept=tape_size)
         self._feeds: dict[tuple[str, str], FeedStatus] = {}
         # Per symbol, then venue: a view reads one symbol's few venues, however many symbols stream.
         self._books: dict[str, dict[str, BookSnapshot]] = {}
@@ -232,6 +233,11 @@ class Engine:
                 max_leverage=max_leverage,
             )
         return model
+
+    def set_tape_filter(self, tape_filter: TapeFilter) -> None:
+        """The liquidations ``view().tape_rows`` holds from now on (the desk's minimum size and scope):
+        filtered before the tape's cap, so a cascade of small ones never pushes out the big prints."""
+        self._tape.set_filter(tape_filter)
 
     # --- events -------------------------------------------------------------------------------
 
@@ -292,7 +298,7 @@ class Engine:
         self._see_symbol(liq.symbol)
         self._tape_covers_from(liq.time)
         self.realized.add(liq.venue, liq.symbol, liq.side, liq.usd, liq.time, liq.sampled)
-        self.tape.appendleft(liq)
+        self._tape.add(liq)
         state = self._models_state.get((liq.venue, liq.symbol))
         if state is None:
             return
@@ -401,7 +407,8 @@ class Engine:
             oi=self._oi(symbol, now_ms, window),
             levels=self._levels(symbol, market.last, grid, window, now_ms),
             book=self._book(symbol, grid),
-            tape=tuple(self.tape),
+            tape=self._tape.recent(),
+            tape_rows=self._tape.rows(),
             feeds=tuple(self._feeds[k] for k in sorted(self._feeds)),
             cross=tuple(self._cross(s) for s in cross_assets),
         )

@@ -167,6 +167,40 @@ class CrossAsset:
 
 
 @dataclass(frozen=True, slots=True)
+class TapeFilter:
+    """Which liquidations the tape shows: at least ``min_usd``, of ``symbol`` or of every market (None)."""
+
+    min_usd: float = 0.0
+    symbol: str | None = None
+
+    def passes(self, liq: Liquidation) -> bool:
+        return liq.usd >= self.min_usd and (self.symbol is None or liq.symbol == self.symbol)
+
+
+@dataclass(frozen=True, slots=True)
+class TapeEntry:
+    """One tape row: a single liquidation (count 1) or a folded burst."""
+
+    time: int  # newest liquidation's time
+    first_time: int  # oldest liquidation's time in the row
+    symbol: str
+    side: Side
+    venues: tuple[str, ...]  # sorted by name; the desk orders them for display
+    sampled_venues: tuple[str, ...]  # venues whose liquidations here came from a sampled stream
+    price: float  # the newest liquidation's price
+    usd: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class TapeRows:
+    """The tape's rows, newest first, and the filter they passed."""
+
+    filter: TapeFilter
+    entries: tuple[TapeEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SymbolView:
     """Everything the desk shows for the current symbol at one instant."""
 
@@ -177,6 +211,7 @@ class SymbolView:
     oi: tuple[OIView, ...]  # per venue, then the "all" row (USD only)
     levels: LevelsView
     book: BookView
-    tape: tuple[Liquidation, ...]  # newest first, all symbols (the desk filters)
+    tape: tuple[Liquidation, ...]  # the newest liquidations, newest first, all symbols and sizes
     feeds: tuple[FeedStatus, ...]  # latest status per venue and kind
     cross: tuple[CrossAsset, ...] = ()  # the symbols asked for with view(..., cross_assets=...)
+    tape_rows: TapeRows | None = None  # the tape folded for the engine's filter (Engine.set_tape_filter)

@@ -405,6 +405,9 @@ class LiqtuiApp(App[None]):
         )
 
     def build_view(self) -> SymbolView:
+        tape = self._pane("tape")
+        if tape is not None:  # the engine filters the tape before its cap (a cascade keeps the big prints)
+            self.engine.set_tape_filter(tape.tape_filter(self.symbol))
         kwargs: dict[str, Any] = {"window": self.window, "cross_assets": list(self.settings.cross_assets)}
         if self.grid is not None:
             kwargs["grid"] = self.grid

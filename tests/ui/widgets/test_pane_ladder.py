@@ -172,18 +172,13 @@ NOTE_ROWS = (  # near the price, so every layout shows them; amounts like the on
 )
 
 
-class _NoteEngine:
-    """The desk's engine double, with the ladder rows above."""
+def _note_view(symbol, now_ms, **kwargs):
+    """The desk's engine double's view, with the ladder rows above."""
+    from desk_fakes import sample_view
+    from widget_fixtures import GRID
 
-    def view(self, symbol, now_ms, **kwargs):
-        from desk_fakes import sample_view
-        from widget_fixtures import GRID
-
-        view = sample_view(symbol, now_ms, **{**kwargs, "grid": GRID})
-        return replace(view, levels=replace(view.levels, rows=NOTE_ROWS, price=PRICE, grid=GRID))
-
-    def apply(self, event) -> None:
-        pass
+    view = sample_view(symbol, now_ms, **{**kwargs, "grid": GRID})
+    return replace(view, levels=replace(view.levels, rows=NOTE_ROWS, price=PRICE, grid=GRID))
 
 
 def _row_amounts(row: LevelRow) -> set[str]:
@@ -202,7 +197,7 @@ async def test_ladder_notes_never_cut_an_amount_at_any_terminal_width_60_to_160(
     from desk_helpers import make_app
 
     app = make_app()
-    app.engine = _NoteEngine()
+    app.engine.view = _note_view
     rows = {row.price: row for row in NOTE_ROWS}
     async with app.run_test(size=(60, 45)) as pilot:
         for width in range(60, 161):

@@ -6,7 +6,7 @@ from widget_fixtures import BTC, NOW, PaneApp, burst, lines_of, replace
 
 from liqtui.domain.events import Liquidation, Side
 from liqtui.ui.widgets import TapePane
-from liqtui.ui.widgets.tape import fold_tape
+from liqtui.engine.tape import BURST_MIN, ROWS_KEPT, LiquidationTape, fold_tape
 
 
 def _liq(time: int, venue: str = "bybit", symbol: str = BTC, side: Side = Side.LONG, usd: float = 10_000.0):
@@ -47,20 +47,16 @@ def test_two_events_are_not_a_burst_and_limit_is_respected():
     assert len(fold_tape(many, limit=7)) == 7
 
 
-def test_fold_stops_reading_once_the_pane_is_full():
-    # 2,000 liquidations a second over 300 symbols: only the newest few seconds are read.
-    events = [_liq(NOW - i // 2, symbol=f"C{i % 300}/USDT:USDT") for i in range(20_000)]
-    read = 0
-
-    def counted():
-        nonlocal read
-        for event in events:
-            read += 1
-            yield event
-
-    entries = fold_tape(counted(), limit=20)
-    assert len(entries) == 20
-    assert read < 10_000
+def test_a_cascade_is_folded_as_it_arrives_and_read_as_rows():
+    # 2,000 liquidations a second over 300 symbols for 10 s: the engine's tape folds each one once,
+    # as it arrives, keeps a bounded number of rows, and a tick with nothing new reads the same rows.
+    tape = LiquidationTape()
+    for i in range(20_000):
+        tape.add(_liq(NOW + i // 2, symbol=f"C{i % 300}/USDT:USDT"))
+    rows = tape.rows()
+    assert len(rows.entries) <= 2 * ROWS_KEPT
+    assert rows.entries[0].time == NOW + 9_999 and rows.entries[0].count > BURST_MIN
+    assert tape.rows() is rows
 
 
 async def test_tape_lines_newest_first_with_time_venue_side_price_usd(view):
@@ -124,3 +120,39 @@ async def test_tape_repaints_only_when_lines_change(view):
         assert calls
         await pilot.pause()
         assert lines_of(pane)[0].startswith(" 15:51:09 BYB")
+
+
+# --- a cascade never empties the tape (issue 12.2) --------------------------------------------------
+
+
+async def test_a_cascade_fills_the_tape_and_a_minimum_size_still_finds_the_big_print():
+    """The desk on the real engine through a cascade: 20,000 small liquidations in 20 s after one
+    $301k print. Unfiltered, the tape is full of rows (bursts of 2 s); with `m` 100k it shows the
+    $301k print the totals count, not "no liquidations yet"."""
+    from desk_helpers import make_app
+
+    from liqtui.engine import Engine
+
+    app = make_app(layout="tape")
+    app.engine = Engine()
+    start = NOW - 25_000
+    app.engine.apply(Liquidation("bybit", BTC, Side.SHORT, 82_900.0, 3.63, 301_000.0, start, start + 20))
+    coins = ("BTC", "ETH", "SOL", "XRP")
+    for i in range(20_000):
+        side = Side.LONG if i % 2 else Side.SHORT
+        app.engine.apply(_liq(start + 5_000 + i, symbol=f"{coins[i // 2 % 4]}/USDT:USDT", side=side, usd=500.0))
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.render_tick()
+        await pilot.pause()
+        pane = app.screen.query_one("#tape", TapePane)
+        lines = lines_of(pane)
+        assert pane.size.height >= 20 and all(" x " in line for line in lines), lines  # every line a burst row
+
+        await pilot.press("m")
+        await pilot.press(*"100k", "enter")
+        await pilot.pause()
+        app.render_tick()
+        await pilot.pause()
+        assert app.last_view.realized.total_short.largest_usd == 301_000.0
+        assert "$301k" in lines_of(pane)[0] and "SHORT" in lines_of(pane)[0], lines_of(pane)[:3]
+        assert "≥ $100k" in pane.border_title
