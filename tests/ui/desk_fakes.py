@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 
 from liqtui.domain.events import FeedState, FeedStatus, Liquidation, Side
+from liqtui.engine.levels import LevelSnapshot
 from liqtui.engine.views import (
     BookView,
     Cluster,
@@ -132,9 +133,11 @@ def sample_view(symbol: str, now: int = NOW, *, window: str = "1h", grid: float 
         LevelRow(price + k * grid, long_usd=(5e6 if k < 0 else 0.0), short_usd=(7e6 if k > 0 else 0.0))
         for k in range(-10, 11) if k
     )
+    books = (LevelSnapshot.of_levels([(r.price, Side.LONG, r.long_usd) for r in rows if r.long_usd]
+                                     + [(r.price, Side.SHORT, r.short_usd) for r in rows if r.short_usd]),)
     levels = LevelsView(symbol, price, grid, rows, venues,
                         max_pain_long=Cluster(Side.LONG, price - 5 * grid, 5e6, -0.3),
-                        max_pain_short=Cluster(Side.SHORT, price + 5 * grid, 7e6, 0.3))
+                        max_pain_short=Cluster(Side.SHORT, price + 5 * grid, 7e6, 0.3), level_books=books)
     book = BookView(symbol, grid, tuple((price - k * grid, 1.0 + k) for k in range(1, 6)),
                     tuple((price + k * grid, 1.0 + k) for k in range(1, 6)), venues)
     tape = tuple(

@@ -4,10 +4,12 @@ Public surface:
 - ``Engine.apply(event)`` takes any ``liqtui.domain`` event;
 - ``Engine.view(symbol, now_ms, window=..., grid=...)`` returns a ``views.SymbolView``;
 - ``Engine.at_risk(symbol, price, target)`` the ESTIMATED notional between price and target;
+- ``at_risk(books, price, target)``: that figure's one computation, over books or the frozen
+  ``LevelSnapshot`` copies a view carries (``view.levels.level_books``);
 - ``LevelBook`` / ``LevelModel``: the liquidation-level model itself (shared with ``liqtui.api``).
 """
 
 from liqtui.engine.engine import Engine, auto_grid
-from liqtui.engine.levels import LevelBook, LevelModel, LevelModelError
+from liqtui.engine.levels import LevelBook, LevelModel, LevelModelError, LevelSnapshot, at_risk
 
-__all__ = ["Engine", "LevelBook", "LevelModel", "LevelModelError", "auto_grid"]
+__all__ = ["Engine", "LevelBook", "LevelModel", "LevelModelError", "LevelSnapshot", "at_risk", "auto_grid"]

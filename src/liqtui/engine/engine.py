@@ -25,7 +25,7 @@ from liqtui.config import LevelSettings
 from liqtui.domain.events import (
     BookSnapshot, Event, FeedState, FeedStatus, Liquidation, OpenInterest, PriceBar, Side, Ticker,
 )
-from liqtui.engine.levels import Consumed, LevelBook, LevelModel
+from liqtui.engine.levels import Consumed, LevelBook, LevelModel, LevelSnapshot, at_risk, lookback_ms
 from liqtui.engine.oi import OITracker, oi_regime, pct_change
 from liqtui.engine.realized import ALL, RealizedTotals
 from liqtui.engine.tape import LiquidationTape
@@ -208,6 +208,7 @@ class Engine:
         self._grids: dict[str, float] = {}
         self._rows_cache: dict[tuple[str, float], tuple[tuple, dict]] = {}
         self._levels_cache: dict[tuple[str, float], tuple[tuple, _LevelTable]] = {}
+        self._snapshots: dict[tuple[str, str], tuple[int, LevelSnapshot]] = {}  # (venue, symbol) -> (version, copy)
 
     # --- configuration ------------------------------------------------------------------------
 
@@ -283,9 +284,8 @@ class Engine:
     def _state(self, venue: str, symbol: str) -> _VenueSymbol:
         state = self._models_state.get((venue, symbol))
         if state is None:
-            days = self.level_settings.lookback_days
-            lookback_ms = int(days * 86_400_000) if days and days > 0 else None  # 0: levels never age out
-            book = LevelBook(self._model(venue), keep_swept_levels=True, lookback_ms=lookback_ms)
+            lookback = lookback_ms(self.level_settings.lookback_days)
+            book = LevelBook(self._model(venue), keep_swept_levels=True, lookback_ms=lookback)
             state = self._models_state[(venue, symbol)] = _VenueSymbol(book)
             self._states_by_symbol.setdefault(symbol, {})[venue] = state
             self._see_symbol(symbol)
@@ -370,12 +370,10 @@ class Engine:
         return list(self._symbols)
 
     def at_risk(self, symbol: str, price: float, target: float, venues: list[str] | tuple[str, ...] | None = None) -> float:
-        """ESTIMATED notional between ``price`` and ``target`` over the venues (all when None)."""
-        total = 0.0
-        for venue, state in self._states_by_symbol.get(symbol, {}).items():
-            if venues is None or venue in venues:
-                total += state.book.at_risk(price, target)
-        return total
+        """ESTIMATED notional between ``price`` and ``target`` over the venues (all when None), by
+        ``levels.at_risk``: the number the desk's chart reads off the view's ``level_books``."""
+        books = [s.book for v, s in self._symbol_states(symbol) if venues is None or v in venues]
+        return at_risk(books, price, target)
 
     def grid_for(self, symbol: str) -> float:
         grid = self._grids.get(symbol)
@@ -558,7 +556,16 @@ class Engine:
             nearest_short=table.nearest(Side.SHORT, price),
             imbalance=self._imbalance(symbol, price),
             sweeps=tuple(sw.record(taped[id(sw)]) for sw in sweeps),
+            level_books=tuple(self._snapshot(v, symbol, s.book) for v, s in states),
         )
+
+    def _snapshot(self, venue: str, symbol: str, book: LevelBook) -> LevelSnapshot:
+        """The book's frozen copy, taken again only when the book changed (the same object until then)."""
+        cached = self._snapshots.get((venue, symbol))
+        if cached is None or cached[0] != book.version:
+            cached = (book.version, book.snapshot())
+            _bounded_put(self._snapshots, (venue, symbol), cached)
+        return cached[1]
 
     def _taped(self, sweep: _Sweep, now_ms: int) -> bool:
         """The venue's tape ran over the sweep's whole matching window (up to now)."""

@@ -33,7 +33,7 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from liqtui.domain.events import Side
@@ -42,6 +42,11 @@ DEFAULT_LEVERAGE_WEIGHTS: dict[float, float] = {5: 0.15, 10: 0.30, 25: 0.25, 50:
 DEFAULT_MMR = 0.004
 # Below this the lazy scale factor is folded into the stored notionals, so floats never underflow.
 _RENORMALIZE_BELOW = 1e-150
+
+
+def lookback_ms(days: float | None) -> int | None:
+    """``LevelSettings.lookback_days`` as a book's ``lookback_ms``: 0 or None, levels never age out."""
+    return int(days * 86_400_000) if days and days > 0 else None
 
 
 class LevelModelError(ValueError):
@@ -113,6 +118,57 @@ class Consumed:
     price_high: float
     prices: array  # the consumed levels' liquidation prices and USD, kept only when the book is asked to
     usds: array
+
+
+@dataclass(frozen=True, slots=True)
+class LevelSnapshot:
+    """Live levels frozen for reading: per tier (keys, raw notionals), keys sorted ascending, with
+    key = price for longs and -price for shorts, USD = raw x ``scale``. The engine hands out the same
+    object until the book changes, so comparing two views stays cheap (tuples compare by identity first)."""
+
+    longs: tuple[tuple[array, array], ...]
+    shorts: tuple[tuple[array, array], ...]
+    scale: float = 1.0
+
+    @classmethod
+    def of_levels(cls, levels: Iterable[tuple[float, Side, float]]) -> LevelSnapshot:
+        """From (liquidation price, side, USD) triples, one tier per side (the API's tables, test views)."""
+        by_side: dict[Side, list[tuple[float, float]]] = {Side.LONG: [], Side.SHORT: []}
+        for price, side, usd in levels:
+            by_side[side].append((price if side is Side.LONG else -price, usd))
+        longs, shorts = (sorted(by_side[side]) for side in (Side.LONG, Side.SHORT))
+        return cls(
+            ((array("d", (k for k, _u in longs)), array("d", (u for _k, u in longs))),),
+            ((array("d", (k for k, _u in shorts)), array("d", (u for _k, u in shorts))),),
+        )
+
+    def tiers(self, side: Side) -> tuple[tuple[array, array], ...]:
+        return self.longs if side is Side.LONG else self.shorts
+
+
+def at_risk(books: Iterable[LevelBook | LevelSnapshot], price: float, target: float) -> float:
+    """ESTIMATED USD a move from ``price`` to ``target`` liquidates (DOMAIN.md section 3): shorts with
+    ``price < level <= target`` above the price, longs with ``target <= level < price`` below it.
+
+    The one computation of the figure: the desk's chart (over the view's snapshots), ``Engine.at_risk``,
+    ``liqtui risk`` and ``liqtui.api.at_risk`` all call it, so one set of levels gives one number to
+    the cent. Per book, two bisects and a C-level slice sum per tier, times the book's scale; books are
+    added in the order given (the engine gives them by venue name)."""
+    if target > price:
+        side, lo_key, hi_key = Side.SHORT, -target, -price
+    elif target < price:
+        side, lo_key, hi_key = Side.LONG, target, price
+    else:
+        return 0.0
+    total = 0.0
+    for book in books:
+        raw = 0.0
+        for keys, raws in book.tiers(side):
+            i, j = bisect_left(keys, lo_key), bisect_left(keys, hi_key)
+            if j > i:
+                raw += sum(raws[i:j])
+        total += raw * book.scale
+    return total
 
 
 class _SideLevels:
@@ -362,19 +418,21 @@ class LevelBook:
         return sum(len(keys) for levels in self._sides.values() for keys in levels.keys)
 
     def at_risk(self, price: float, target: float) -> float:
-        """Shorts with ``price < level <= target`` (target above), longs with ``target <= level < price``."""
-        if target > price:
-            levels, lo_key, hi_key = self._sides[Side.SHORT], -target, -price
-        elif target < price:
-            levels, lo_key, hi_key = self._sides[Side.LONG], target, price
-        else:
-            return 0.0
-        total = 0.0
-        for keys, raws in zip(levels.keys, levels.raws):
-            i, j = bisect_left(keys, lo_key), bisect_left(keys, hi_key)
-            if j > i:
-                total += sum(raws[i:j])
-        return total * self._scale
+        """This book's part of ``at_risk`` (the module function: the one computation)."""
+        return at_risk((self,), price, target)
+
+    def tiers(self, side: Side) -> Iterator[tuple[array, array]]:
+        """(keys, raw notionals) per tier of one side, as ``at_risk`` reads them (the book's own arrays)."""
+        levels = self._sides[side]
+        return zip(levels.keys, levels.raws)
+
+    def snapshot(self) -> LevelSnapshot:
+        """A frozen copy of the live levels (a memcpy per tier), for views that outlive the next step."""
+        return LevelSnapshot(
+            tuple((keys[:], raws[:]) for keys, raws in self.tiers(Side.LONG)),
+            tuple((keys[:], raws[:]) for keys, raws in self.tiers(Side.SHORT)),
+            self._scale,
+        )
 
     def levels(self) -> Iterator[tuple[float, Side, float, float]]:
         """Every live level as (liquidation price, side, leverage, USD); order: side, tier, price."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from liqtui.domain.events import FeedStatus, Liquidation, Side
+from liqtui.engine.levels import LevelSnapshot
 
 WINDOWS = ("1m", "5m", "1h", "4h", "12h", "24h")
 WINDOW_MS = {"1m": 60_000, "5m": 300_000, "1h": 3_600_000, "4h": 14_400_000, "12h": 43_200_000, "24h": 86_400_000}
@@ -119,6 +120,9 @@ class LevelsView:
     nearest_short: Cluster | None = None
     imbalance: dict[float, float | None] = field(default_factory=dict)  # band % -> (S-L)/(S+L)
     sweeps: tuple[SweepRecord, ...] = ()
+    # Each covered venue's live levels, frozen, by venue name: ``levels.at_risk(level_books, price,
+    # target)`` is the at-risk figure (the rows above are for drawing: they round levels to the grid).
+    level_books: tuple[LevelSnapshot, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from widget_fixtures import LONG_ROWS, PRICE, SHORT_ROWS, PaneApp, empty_view, lines_of, replace
+from widget_fixtures import LONG_ROWS, PRICE, SHORT_ROWS, PaneApp, empty_view, level_books, lines_of, replace
 
-from liqtui.domain.events import Side
+from liqtui.engine.levels import at_risk
 from liqtui.engine.views import LevelRow
 from liqtui.ui.widgets import RiskChartPane
-from liqtui.ui.widgets.risk_chart import PLOT_GLYPHS, at_risk, at_risk_sentence, cumulative_curves
+from liqtui.ui.widgets.risk_chart import PLOT_GLYPHS, at_risk_sentence, cumulative_curves
 
 ROWS = (
     LevelRow(80_000.0, long_usd=100.0),
@@ -19,14 +19,15 @@ ROWS = (
 )
 
 
+# The chart reads the engine's at_risk over the view's levels (here one level per hand-made row).
 def test_at_risk_above_sums_shorts_in_price_to_target_inclusive():
-    assert at_risk(ROWS, 82_800.0, 92_000.0) == (Side.SHORT, 20.0 + 300.0)
-    assert at_risk(ROWS, 82_800.0, 92_100.0) == (Side.SHORT, 20.0 + 300.0 + 4_000.0)
+    assert at_risk(level_books(ROWS), 82_800.0, 92_000.0) == 20.0 + 300.0
+    assert at_risk(level_books(ROWS), 82_800.0, 92_100.0) == 20.0 + 300.0 + 4_000.0
 
 
 def test_at_risk_below_sums_longs_from_target_inclusive_to_price():
-    assert at_risk(ROWS, 82_800.0, 80_000.0) == (Side.LONG, 100.0 + 10.0)
-    assert at_risk(ROWS, 82_800.0, 80_000.01) == (Side.LONG, 10.0)
+    assert at_risk(level_books(ROWS), 82_800.0, 80_000.0) == 100.0 + 10.0
+    assert at_risk(level_books(ROWS), 82_800.0, 80_000.01) == 10.0
 
 
 def test_cumulative_curves_run_outwards_from_price():
@@ -36,11 +37,11 @@ def test_cumulative_curves_run_outwards_from_price():
 
 
 def test_article_sentences(view):
-    rows = view.levels.rows
+    levels = view.levels
     assert sum(SHORT_ROWS[p] for p in SHORT_ROWS if p <= 92_000) == 6.5e9  # the hand-made rows
-    assert at_risk_sentence(rows, PRICE, 92_000.0) == "$6.5B shorts at risk to 92,000 (+11.1 %)"
+    assert at_risk_sentence(levels, PRICE, 92_000.0) == "$6.5B shorts at risk to 92,000 (+11.1 %)"
     assert sum(LONG_ROWS[p] for p in LONG_ROWS if p >= 72_600) == 1.2e9
-    assert at_risk_sentence(rows, PRICE, 72_600.0) == "$1.2B longs at risk to 72,600 (-12.3 %)"
+    assert at_risk_sentence(levels, PRICE, 72_600.0) == "$1.2B longs at risk to 72,600 (-12.3 %)"
 
 
 async def test_pane_reads_target_max_pain_imbalance_and_says_estimated(view):

@@ -14,6 +14,7 @@ from textual.app import App, ComposeResult
 from textual.widget import Widget
 
 from liqtui.domain.events import FeedState, FeedStatus, Liquidation, Side
+from liqtui.engine.levels import LevelSnapshot
 from liqtui.engine.views import (
     BookView,
     Cluster,
@@ -46,6 +47,14 @@ def level_rows() -> tuple[LevelRow, ...]:
     rows.append(LevelRow(price=83_000.0, swept_long_usd=450e6, realized_usd=30e6))
     rows.append(LevelRow(price=81_500.0, swept_long_usd=300e6, realized_usd=12e6))
     return tuple(sorted(rows, key=lambda r: r.price))
+
+
+def level_books(rows: Iterable[LevelRow]) -> tuple[LevelSnapshot, ...]:
+    """The live levels behind hand-made rows: each row's estimate as one level at the row's price."""
+    return (LevelSnapshot.of_levels(
+        [(r.price, Side.LONG, r.long_usd) for r in rows if r.long_usd]
+        + [(r.price, Side.SHORT, r.short_usd) for r in rows if r.short_usd]
+    ),)
 
 
 def _cell(venue: str, side: Side, usd: float, count: int, largest: float, sampled: bool = False) -> RealizedCell:
@@ -130,7 +139,7 @@ def article_view() -> SymbolView:
         symbol=BTC, price=PRICE, grid=GRID, rows=level_rows(), venues=("binanceusdm", "bybit", "okx"),
         max_pain_long=Cluster(Side.LONG, 70_000.0, 0.5e9, (70_000 - PRICE) / PRICE * 100),
         max_pain_short=Cluster(Side.SHORT, 92_000.0, 2.0e9, (92_000 - PRICE) / PRICE * 100),
-        imbalance={2.0: 0.40, 5.0: 0.55, 10.0: 0.69},
+        imbalance={2.0: 0.40, 5.0: 0.55, 10.0: 0.69}, level_books=level_books(level_rows()),
     )  # fmt: skip
     book = BookView(
         symbol=BTC, grid=GRID,

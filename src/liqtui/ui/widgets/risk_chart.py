@@ -5,8 +5,10 @@ liquidate below price, shorts above: the chart draws, from the current price out
 estimated notional a move to each price would liquidate, and a line reads the article's sentence
 "$6.5B shorts at risk to 92,000 (+11.1 %)" for the ``target`` price.
 
-The arithmetic is pure (``at_risk``, ``cumulative_curves``); the chart is plotext rendered to text,
-coloured by side here (left of the price column longs, right shorts), cached by (data, size).
+The figure is the engine's ``at_risk`` over the view's frozen levels (the number ``liqtui risk`` and
+the API give for the same data); the curves are drawn from the grid rows (``cumulative_curves``).
+The chart is plotext rendered to text, coloured by side here (left of the price column longs,
+right shorts), cached by (data, size).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from functools import lru_cache
 
 from textual.reactive import reactive
 
-from liqtui.domain.events import Side
+from liqtui.engine.levels import at_risk
 from liqtui.engine.views import IMBALANCE_BANDS_PCT, Cluster, LevelRow, LevelsView, SymbolView
 from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.base import LinePane, Part
@@ -25,17 +27,6 @@ from liqtui.ui.widgets.base import LinePane, Part
 CHART_SPAN = 0.30  # the chart shows price +-30 % (plus the target): where estimated levels matter
 # plotext's "hd" marker: quarter blocks draw in every terminal font (braille is often missing over SSH).
 PLOT_GLYPHS = frozenset("▖▗▘▙▚▛▜▝▞▟▀▄▌▐█")
-
-
-def at_risk(rows: Sequence[LevelRow], price: float, target: float) -> tuple[Side, float]:
-    """Estimated notional a move from ``price`` to ``target`` would liquidate.
-
-    Above price: shorts in rows (price, target]; below: longs in rows [target, price) (DOMAIN.md §3).
-    Only live estimates count: what a sweep already consumed is gone.
-    """
-    if target >= price:
-        return Side.SHORT, sum(r.short_usd for r in rows if price < r.price <= target)
-    return Side.LONG, sum(r.long_usd for r in rows if target <= r.price < price)
 
 
 def cumulative_curves(
@@ -54,11 +45,11 @@ def cumulative_curves(
     return longs, shorts
 
 
-def at_risk_sentence(rows: Sequence[LevelRow], price: float, target: float) -> str:
+def at_risk_sentence(levels: LevelsView, price: float, target: float) -> str:
     """ "$6.5B shorts at risk to 92,000 (+11.1 %)"."""
-    side, usd = at_risk(rows, price, target)
+    usd = at_risk(levels.level_books, price, target)
     move = (target - price) / price * 100
-    return f"{fmt.usd(usd)} {'shorts' if side is Side.SHORT else 'longs'} at risk to {fmt.price(target)} ({fmt.pct(move)})"
+    return f"{fmt.usd(usd)} {'shorts' if target >= price else 'longs'} at risk to {fmt.price(target)} ({fmt.pct(move)})"
 
 
 def at_risk_note(view: SymbolView, target: float) -> str:
@@ -188,12 +179,11 @@ class RiskChartPane(LinePane):
 
     def _text_lines(self, levels: LevelsView, price: float, target: float | None, width: int) -> list[list[Part]]:
         if target:
-            side, _ = at_risk(levels.rows, price, target)
-            risk = [[(at_risk_sentence(levels.rows, price, target), "pane--short" if side is Side.SHORT else "pane--long")]]
+            risk = [[(at_risk_sentence(levels, price, target), "pane--short" if target >= price else "pane--long")]]
         else:
             risk = [
-                [(at_risk_sentence(levels.rows, price, price * 1.10), "pane--short")],
-                [(at_risk_sentence(levels.rows, price, price * 0.90), "pane--long")],
+                [(at_risk_sentence(levels, price, price * 1.10), "pane--short")],
+                [(at_risk_sentence(levels, price, price * 0.90), "pane--long")],
             ]
         short_pain, long_pain = _pain(levels.max_pain_short, "S"), _pain(levels.max_pain_long, "L")
         if len(short_pain) + len(long_pain) + 12 <= width:
