@@ -130,6 +130,23 @@ async def test_risk_live_backfills_each_venue_and_prints_per_venue_and_total(fak
     assert code == 0 and row["side"] == "longs" and row["usd"] > 0
 
 
+async def test_risk_live_takes_the_desks_price_forms(fake_exchange, tmp_path):
+    """`92k` and `+5%` as the desk's `g` takes them; a % is from the venue with the most 24 h volume."""
+    binance, bybit = await fake_exchange("binanceusdm"), await fake_exchange("bybit")
+    config = write_config(tmp_path / "c.toml", [binance, bybit])
+    code, out, err = await run_liqtui("risk", "btc", "--to", "100k", "--json", "--config", str(config))
+    assert code == 0, err
+    assert json.loads(out)["target"] == 100_000 and json.loads(out)["target_from"] is None
+    code, out, err = await run_liqtui("risk", "btc", "--to", "+5%", "--json", "--config", str(config))
+    assert code == 0, err
+    data = json.loads(out)
+    rows = {r["venue"]: r for r in data["venues"]}
+    lead = data["target_from"]
+    assert lead["venue"] in rows and lead["price"] == rows[lead["venue"]]["price"]
+    assert data["target"] == pytest.approx(lead["price"] * 1.05)
+    assert all(r["side"] == "shorts" for r in rows.values())
+
+
 async def test_risk_unknown_symbol_is_one_clear_error(fake_exchange, tmp_path):
     binance = await fake_exchange("binanceusdm")
     config = write_config(tmp_path / "c.toml", [binance])

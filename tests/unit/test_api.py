@@ -117,3 +117,34 @@ def test_at_risk_edges_and_plain_string_sides():
 def test_bad_samples_get_a_clear_error(samples, words):
     with pytest.raises(SamplesError, match=words):
         estimate_levels(samples)
+
+
+def test_rows_out_of_time_order_are_sorted_with_a_warning():
+    from liqtui.api import SamplesWarning
+
+    samples = random_samples(2, n=50)
+    with pytest.warns(SamplesWarning, match="not in time order: sorted by time"):
+        backwards = estimate_levels(samples.iloc[::-1])
+    pd.testing.assert_frame_equal(backwards, estimate_levels(samples))
+
+
+def test_lookback_and_half_life_as_the_desk_applies_them():
+    day = 86_400_000
+    samples = {"time": [0, 1, 2 + 10 * day], "price": [100.0, 100.0, 100.0], "open_interest": [0.0, 10.0, 10.0]}
+    assert estimate_levels(samples)["notional_usd"].sum() == pytest.approx(1_000.0)  # the API keeps every level
+    assert estimate_levels(samples, lookback_days=10).empty  # added 10 days and 1 ms before the last step
+    assert estimate_levels(samples, lookback_days=11)["notional_usd"].sum() == pytest.approx(1_000.0)
+    halved = {"time": [0, 1, 1 + 3_600_000], "price": [100.0] * 3, "open_interest": [0.0, 10.0, 10.0]}
+    assert estimate_levels(halved, half_life_hours=1.0)["notional_usd"].sum() == pytest.approx(500.0)
+
+
+def test_coarser_keeps_every_nth_sample_and_the_price_range_it_spans():
+    from liqtui.api import coarser, read_samples
+
+    frame = read_samples({"time": [0, 1, 2, 3, 4, 5], "price": [10.0, 12.0, 9.0, 11.0, 10.5, 13.0],
+                          "open_interest": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "low": [math.nan, 11.0, 8.5, math.nan, 10.0, 12.5]})
+    got = coarser(frame, 2)
+    assert got["time"].tolist() == [0, 2, 4, 5]  # every 2nd row and the last
+    assert got["open_interest"].tolist() == [1.0, 3.0, 5.0, 6.0]
+    assert got["low"].tolist() == [10.0, 8.5, 10.0, 12.5]  # rows 1-2, 3-4, 5: the lowest low or price
+    assert got["high"].tolist() == [10.0, 12.0, 11.0, 13.0]  # no high column: the highest price

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from liqtui.config import Settings
 from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, PriceBar, Ticker
+from liqtui.domain.prices import parse_target
+from liqtui.engine import Engine
 from liqtui.commands._live import CommandError, chosen_venues, print_err, resolve_symbols, run_source, wait_markets
 from liqtui.feeds.margin import MarginTier, fetch_tiers, first_tier
 
@@ -28,6 +30,7 @@ class VenueRisk:
     venue: str
     symbol: str
     price: float | None = None
+    volume_24h_usd: float | None = None
     usd: float = 0.0
     history_points: int = 0
     oi_samples: int = 0
@@ -35,19 +38,31 @@ class VenueRisk:
     problems: list[str] = field(default_factory=list)
 
 
-def run_live(args: argparse.Namespace, settings: Settings, target: float, timeout: float = 90.0) -> int:
+def run_live(args: argparse.Namespace, settings: Settings, timeout: float = 90.0) -> int:
+    """``args.target`` in the desk's forms; a move in percent is from the price of the venue with
+    the most 24 h volume (the price the desk shows)."""
     try:
-        rows, unavailable = asyncio.run(_collect(args, settings, target, timeout))
+        rows, unavailable, engine = asyncio.run(_collect(args, settings, timeout))
     except CommandError as exc:
         print_err(f"liqtui risk: {exc}")
         return 2
     if not rows:
         print_err("liqtui risk: no venue could be read: " + "; ".join(f"{v}: {why}" for v, why in unavailable.items()))
         return 1
+    lead = max(rows, key=lambda r: r.volume_24h_usd or 0.0)
+    try:
+        target = parse_target(args.target, lead.price)
+    except ValueError as exc:
+        print_err(f"liqtui risk: --to: {exc}")
+        return 2
+    for r in rows:
+        r.usd = engine.at_risk(r.symbol, r.price, target, venues=[r.venue])
     total = sum(r.usd for r in rows)
+    relative = args.target.strip().endswith("%")
     if args.json:
         print(json.dumps({
             "symbol": args.symbol, "target": target, "estimated": True, "total_usd": total,
+            "target_from": {"venue": lead.venue, "price": lead.price} if relative else None,
             "venues": [{"venue": r.venue, "symbol": r.symbol, "price": r.price, "side": _side(r.price, target), "usd": r.usd,
                         "oi_samples": r.oi_samples, "history_points": r.history_points,
                         "maintenance_rate": r.tier.maintenance_rate if r.tier else None,
@@ -56,7 +71,8 @@ def run_live(args: argparse.Namespace, settings: Settings, target: float, timeou
             "unavailable": unavailable,
         }, indent=2))
         return 0
-    print(f"ESTIMATED liquidations at risk for {args.symbol} to {target:,.2f} (OI-delta model; not a venue figure)")
+    source = f" ({args.target.strip()} of {lead.venue}'s {lead.price:,.2f})" if relative else ""
+    print(f"ESTIMATED liquidations at risk for {args.symbol} to {target:,.2f}{source} (OI-delta model; not a venue figure)")
     print(f"{'venue':<12} {'symbol':<16} {'price':>12} {'side':>6} {'at risk (USD)':>16} {'OI samples':>10} {'mmr':>7} {'max lev':>7}")
     for r in rows:
         mmr = f"{r.tier.maintenance_rate * 100:.2f}%" if r.tier else "n/a"
@@ -74,8 +90,7 @@ def _side(price: float | None, target: float) -> str:
     return "shorts" if target > price else "longs"
 
 
-async def _collect(args: argparse.Namespace, settings: Settings, target: float, timeout: float) -> tuple[list[VenueRisk], dict[str, str]]:
-    from liqtui.engine import Engine
+async def _collect(args: argparse.Namespace, settings: Settings, timeout: float) -> tuple[list[VenueRisk], dict[str, str], Engine]:
     from liqtui.feeds.live.source import LiveSource
 
     venues = chosen_venues(args, settings)
@@ -118,7 +133,8 @@ async def _collect(args: argparse.Namespace, settings: Settings, target: float, 
             unavailable[venue] = "does not list it" if feed.markets_ready.is_set() else _why(feed)
             continue
         symbol = next(iter(symbols))
-        row = VenueRisk(venue, symbol, price=_last_price(events, venue, symbol), tier=tiers.get(venue))
+        row = VenueRisk(venue, symbol, price=_last_price(events, venue, symbol), tier=tiers.get(venue),
+                        volume_24h_usd=_last_volume(events, venue, symbol))
         row.oi_samples = sum(1 for e in events if isinstance(e, OpenInterest) and e.venue == venue and e.symbol == symbol)
         row.history_points = row.oi_samples + sum(1 for e in events if isinstance(e, PriceBar) and e.venue == venue and e.symbol == symbol)
         if row.price is None or row.oi_samples < 2:
@@ -127,9 +143,8 @@ async def _collect(args: argparse.Namespace, settings: Settings, target: float, 
             else:
                 unavailable[venue] = f"not enough data ({row.oi_samples} OI samples); {_why(feed)}"
             continue
-        row.usd = engine.at_risk(symbol, row.price, target, venues=[venue])
         rows.append(row)
-    return rows, unavailable
+    return rows, unavailable, engine
 
 
 def _last_price(events: list[Event], venue: str, symbol: str) -> float | None:
@@ -138,6 +153,13 @@ def _last_price(events: list[Event], venue: str, symbol: str) -> float | None:
             return event.last or event.mark
         if isinstance(event, PriceBar) and event.venue == venue and event.symbol == symbol:
             return event.close
+    return None
+
+
+def _last_volume(events: list[Event], venue: str, symbol: str) -> float | None:
+    for event in reversed(events):
+        if isinstance(event, Ticker) and event.venue == venue and event.symbol == symbol and event.volume_24h_usd:
+            return event.volume_24h_usd
     return None
 
 
