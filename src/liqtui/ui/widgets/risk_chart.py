@@ -57,7 +57,7 @@ def at_risk_note(view: SymbolView, target: float) -> str:
     price = chart_price(view)
     if not price or not view.levels.rows:
         return "At risk: no ESTIMATED levels yet (needs OI history)"
-    return f"ESTIMATED: {at_risk_sentence(view.levels.rows, price, target)}"
+    return f"ESTIMATED: {at_risk_sentence(view.levels, price, target)}"
 
 
 def chart_price(view: SymbolView) -> float | None:
