@@ -9,6 +9,7 @@ Conventions, fixed here once for every layer:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import Enum
 
@@ -35,6 +36,30 @@ class Liquidation:
     time: int  # exchange time, ms
     recv_time: int  # when liqtui received it, ms
     sampled: bool = False  # venue pushes at most one per symbol per second (Binance, OKX)
+
+
+# A liquidation's exchange time must fall in [2000-01-01, receipt + 1 day]. No perpetual swap traded
+# before 2016, so an earlier time is a wrong unit (seconds read as ms land in January 1970) or a
+# placeholder; a venue's clock is seconds off, never a day, so a later one is garbage (10^30 would
+# also overflow SQLite's 64-bit integers). The window is wide on purpose: only nonsense is refused.
+EARLIEST_TIME_MS = 946_684_800_000  # 2000-01-01 00:00 UTC
+MAX_AHEAD_MS = 86_400_000
+
+
+def liquidation_problem(liq: Liquidation) -> str | None:
+    """Why no venue can mean ``liq`` (a short phrase), or None when it is a plausible liquidation:
+    a long or short side, a finite positive price, size and USD notional, a symbol, and an exchange
+    time inside the window above (measured from ``recv_time``)."""
+    if not isinstance(liq.side, Side):
+        return f"side {liq.side!r} is neither long nor short"
+    for name, value in (("price", liq.price), ("size", liq.qty), ("USD notional", liq.usd)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            return f"{name} {value!r} is not a positive finite number"
+    if not liq.symbol:
+        return "no symbol"
+    if not isinstance(liq.time, int) or not EARLIEST_TIME_MS <= liq.time <= liq.recv_time + MAX_AHEAD_MS:
+        return f"time {liq.time!r} is outside 2000-01-01 .. a day after receipt"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from liqtui.domain.events import Side
 from liqtui.feeds.live import binanceusdm, bybit, hyperliquid, okx
 from liqtui.feeds.live.markets import MarketIndex, MarketInfo
 
-RECV = 1_700_000_000_000
+RECV = 1_760_000_000_000  # 2025-10: after every recorded liquidation (a time more than a day after receipt is malformed)
 
 BINANCE = {"BTCUSDT": MarketInfo("BTC/USDT:USDT", "BTCUSDT", "BTC", "USDT")}
 BYBIT = {
@@ -104,7 +104,7 @@ def test_bybit_buy_is_a_long_and_every_entry_of_a_batch_arrives(payload):
 def test_bybit_legacy_topic_and_inverse_contracts(payload):
     (legacy,) = bybit.liquidations_from_frame(payload("bybit_watchLiquidations_liquidation_legacy.json"), BYBIT, RECV, set())
     assert legacy.side is Side.LONG and legacy.qty == pytest.approx(1637) and legacy.usd == pytest.approx(1637 * 0.03803)
-    frame = {"topic": "allLiquidation.BTCUSD", "data": [{"T": 1, "s": "BTCUSD", "S": "Sell", "v": "5000", "p": "50000"}]}
+    frame = {"topic": "allLiquidation.BTCUSD", "data": [{"T": 1739502302929, "s": "BTCUSD", "S": "Sell", "v": "5000", "p": "50000"}]}
     (inverse,) = bybit.liquidations_from_frame(frame, BYBIT, RECV, set())
     assert inverse.usd == pytest.approx(5000) and inverse.qty == pytest.approx(0.1)
 
@@ -245,3 +245,30 @@ def test_the_venue_table_of_sampled_streams_agrees_with_the_adapters():
 
     for adapter in (binanceusdm.BinanceUsdm, bybit.Bybit, okx.Okx, hyperliquid.Hyperliquid):
         assert samples_liquidations(adapter.venue) is adapter.sampled, adapter.venue
+
+
+# ---------------------------------------------------------------- values no venue can mean (issue 14 item 2)
+def test_the_time_window_is_year_2000_to_a_day_after_receipt():
+    from liqtui.domain.events import EARLIEST_TIME_MS, MAX_AHEAD_MS, Liquidation, liquidation_problem
+
+    def at(time: int) -> Liquidation:
+        return Liquidation("bybit", "BTC/USDT:USDT", Side.LONG, 90_000.0, 1.0, 90_000.0, time, RECV)
+
+    assert liquidation_problem(at(EARLIEST_TIME_MS)) is None and liquidation_problem(at(RECV + MAX_AHEAD_MS)) is None
+    assert "outside" in liquidation_problem(at(EARLIEST_TIME_MS - 1))
+    assert "outside" in liquidation_problem(at(RECV + MAX_AHEAD_MS + 1))
+    assert "outside" in liquidation_problem(at(1_700_000_000))  # seconds, not ms: January 1970
+
+
+def test_every_venue_names_why_an_entry_was_left_out(payload):
+    frames = {
+        "binanceusdm": (binanceusdm, payload("binanceusdm_watchLiquidations_forceOrder_docssample.json"), lambda f: f["o"], BINANCE),
+        "bybit": (bybit, payload("bybit_watchLiquidations_allLiquidation_docssample.json"), lambda f: f["data"][0], BYBIT),
+        "okx": (okx, payload("okx_watchLiquidations_liquidation-orders_demo_capture.json"), lambda f: f["data"][0]["details"][0], OKX),
+    }
+    price_key = {"binanceusdm": "ap", "bybit": "p", "okx": "bkPx"}
+    for venue, (module, frame, entry, markets) in frames.items():
+        entry(frame)[price_key[venue]] = "NaN"
+        rejected: list[str] = []
+        assert module.liquidations_from_frame(frame, markets, RECV, set(), rejected) == []
+        assert rejected == ["price nan is not a positive finite number"], venue

@@ -15,46 +15,57 @@ from typing import Any
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
 from liqtui.feeds.live.markets import MarketInfo, market_or_guess
-from liqtui.feeds.live.venue import RestCall, VenueAdapter, fnum, inum
+from liqtui.feeds.live.venue import (
+    MalformedEntry, RestCall, VenueAdapter, checked, entry_number, entry_side, entry_time, fnum, inum, present,
+)
 
 VENUE = "binanceusdm"
 OI_HISTORY_DAYS = 30  # Binance keeps 30 days of 5-minute OI history
 OI_HISTORY_PAGE = 500
 
 
-def parse_force_order(order: dict[str, Any], market: MarketInfo, recv_ms: int, event_time: int | None = None) -> Liquidation:
+BINANCE_SIDES = {"SELL": Side.LONG, "BUY": Side.SHORT}  # the ORDER's side: a SELL closes a long
+
+
+def parse_force_order(order: dict[str, Any], market: MarketInfo, recv_ms: int, event_time: Any = None) -> Liquidation:
     """One ``o`` object of a forceOrder event::
 
         {"s": "BTCUSDT", "S": "SELL", "o": "LIMIT", "f": "IOC", "q": "0.014", "p": "9910",
          "ap": "9910", "X": "FILLED", "l": "0.014", "z": "0.014", "T": 1568014460893}
 
     ``S`` is the side of the liquidation ORDER: a SELL closes a long, so a LONG was liquidated.
-    Notional is ``z`` (filled quantity, base) x ``ap`` (average fill price).
+    Notional is ``z`` (filled quantity, base) x ``ap`` (average fill price); ``l``/``q`` and ``p``
+    stand in when those are missing. MalformedEntry when it is no liquidation a venue can mean.
     """
-    qty = fnum(order.get("z")) or fnum(order.get("l")) or fnum(order.get("q")) or 0.0
-    price = fnum(order.get("ap")) or fnum(order.get("p")) or 0.0
-    side = Side.LONG if order.get("S") == "SELL" else Side.SHORT
-    return Liquidation(
-        venue=VENUE,
-        symbol=market.symbol,
-        side=side,
-        price=price,
-        qty=qty,
-        usd=qty * price,
-        time=int(order.get("T") or event_time or recv_ms),
-        recv_time=recv_ms,
-        sampled=True,
+    qty = entry_number(present(order, "z", "l", "q"), "size")
+    price = entry_number(present(order, "ap", "p"), "price")
+    return checked(
+        Liquidation(
+            venue=VENUE,
+            symbol=market.symbol,
+            side=entry_side(order.get("S"), BINANCE_SIDES),
+            price=price,
+            qty=qty,
+            usd=qty * price,
+            time=entry_time(recv_ms, order.get("T"), event_time),
+            recv_time=recv_ms,
+            sampled=True,
+        )
     )
 
 
-def liquidations_from_frame(message: Any, markets: dict[str, MarketInfo], recv_ms: int, unknown: set[str]) -> list[Liquidation] | None:
+def liquidations_from_frame(
+    message: Any, markets: dict[str, MarketInfo], recv_ms: int, unknown: set[str], rejected: list[str] | None = None
+) -> list[Liquidation] | None:
     """A websocket frame -> its liquidations, or None when it is not a forceOrder frame.
 
     Frames come raw (``{"e": "forceOrder", "E": 1568014460893, "o": {...}}``), wrapped by a
     combined stream (``{"stream": "!forceOrder@arr", "data": {...}}``) or as a list of events.
     Ids missing from the markets (a listing newer than the markets) are guessed and noted in
-    ``unknown`` so the runtime reloads the markets.
+    ``unknown`` so the runtime reloads the markets. An entry no venue can mean is left out, its
+    reason appended to ``rejected``.
     """
+    rejected = [] if rejected is None else rejected
     if isinstance(message, dict) and "stream" in message and "data" in message:
         message = message["data"]
     events = message if isinstance(message, list) else (message,)
@@ -64,12 +75,17 @@ def liquidations_from_frame(message: Any, markets: dict[str, MarketInfo], recv_m
             continue
         if out is None:
             out = []
-        order = event.get("o") or {}
-        exchange_id = str(order.get("s", ""))
-        market = market_or_guess(exchange_id, markets, unknown)
-        if market is None:
+        order = event.get("o")
+        if not isinstance(order, dict):
+            rejected.append(f"forceOrder without an order object: {type(order).__name__}")
             continue
-        out.append(parse_force_order(order, market, recv_ms, event.get("E")))
+        market = market_or_guess(str(order.get("s", "")), markets, unknown)
+        if market is None:
+            continue  # not a perpetual liqtui knows (a quarterly future): not ours to show
+        try:
+            out.append(parse_force_order(order, market, recv_ms, event.get("E")))
+        except MalformedEntry as exc:
+            rejected.append(str(exc))
     return out
 
 
@@ -148,7 +164,7 @@ class BinanceUsdm(VenueAdapter):
     book_limit = 100  # the REST snapshot at limit=100 weighs 5; the default 1000 weighs 20
 
     def parse_liquidations(self, message: Any, recv_ms: int) -> list[Liquidation] | None:
-        return liquidations_from_frame(message, self.markets.by_id, recv_ms, self.unknown_ids)
+        return liquidations_from_frame(message, self.markets.by_id, recv_ms, self.unknown_ids, self.rejected)
 
     def is_heartbeat(self, message: Any) -> bool:
         # subscription acknowledgement: {"result": null, "id": 1}

@@ -14,11 +14,16 @@ from typing import Any
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
 from liqtui.feeds.live.markets import MarketInfo, market_or_guess
-from liqtui.feeds.live.venue import RestCall, VenueAdapter, fnum, inum
+from liqtui.feeds.live.venue import (
+    MalformedEntry, RestCall, VenueAdapter, checked, entry_number, entry_side, entry_time, fnum, inum, present,
+)
 
 VENUE = "bybit"
 TOP_SYMBOLS = 20  # liquidation topics beyond the watchlist: the most traded linear symbols
 OI_HISTORY_PAGE = 200
+
+
+BYBIT_SIDES = {"Buy": Side.LONG, "Sell": Side.SHORT}  # the POSITION's side: Buy = a long liquidated
 
 
 def parse_liquidation(entry: dict[str, Any], market: MarketInfo, recv_ms: int) -> Liquidation:
@@ -30,32 +35,39 @@ def parse_liquidation(entry: dict[str, Any], market: MarketInfo, recv_ms: int) -
     Binance). ``p`` is the bankruptcy price; ``v`` is base coin on linear contracts and USD
     contracts on inverse ones. The retired ``liquidation.{symbol}`` topic used
     ``{"price", "side", "size", "symbol", "updatedTime"}`` with the same meanings.
+    MalformedEntry when it is no liquidation a venue can mean.
     """
-    side_raw = entry.get("S", entry.get("side"))
-    size = fnum(entry.get("v", entry.get("size"))) or 0.0
-    price = fnum(entry.get("p", entry.get("price"))) or 0.0
+    side = entry_side(entry.get("S", entry.get("side")), BYBIT_SIDES)
+    size = entry_number(present(entry, "v", "size"), "size")
+    price = entry_number(present(entry, "p", "price"), "price")
     if market.inverse:
         usd = size * market.contract_size
         qty = usd / price if price else 0.0
     else:
         qty = size * market.contract_size
         usd = qty * price
-    return Liquidation(
-        venue=VENUE,
-        symbol=market.symbol,
-        side=Side.LONG if side_raw == "Buy" else Side.SHORT,
-        price=price,
-        qty=qty,
-        usd=usd,
-        time=int(entry.get("T") or entry.get("updatedTime") or recv_ms),
-        recv_time=recv_ms,
-        sampled=False,
+    return checked(
+        Liquidation(
+            venue=VENUE,
+            symbol=market.symbol,
+            side=side,
+            price=price,
+            qty=qty,
+            usd=usd,
+            time=entry_time(recv_ms, entry.get("T"), entry.get("updatedTime")),
+            recv_time=recv_ms,
+            sampled=False,
+        )
     )
 
 
-def liquidations_from_frame(message: Any, markets: dict[str, MarketInfo], recv_ms: int, unknown: set[str]) -> list[Liquidation] | None:
+def liquidations_from_frame(
+    message: Any, markets: dict[str, MarketInfo], recv_ms: int, unknown: set[str], rejected: list[str] | None = None
+) -> list[Liquidation] | None:
     """``{"topic": "allLiquidation.ROSEUSDT", "type": "snapshot", "ts": 1739502303204, "data": [entry, ...]}``
-    -> every entry's Liquidation; None when the frame is not a liquidation topic."""
+    -> every entry's Liquidation; None when the frame is not a liquidation topic. An entry no venue
+    can mean is left out, its reason appended to ``rejected``."""
+    rejected = [] if rejected is None else rejected
     if not isinstance(message, dict):
         return None
     topic = message.get("topic")
@@ -66,12 +78,16 @@ def liquidations_from_frame(message: Any, markets: dict[str, MarketInfo], recv_m
     out = []
     for entry in entries:
         if not isinstance(entry, dict):
+            rejected.append(f"liquidation entry is not an object: {type(entry).__name__}")
             continue
         exchange_id = str(entry.get("s", entry.get("symbol", topic.split(".", 1)[1])))
         market = market_or_guess(exchange_id, markets, unknown)
         if market is None:
             continue
-        out.append(parse_liquidation(entry, market, recv_ms))
+        try:
+            out.append(parse_liquidation(entry, market, recv_ms))
+        except MalformedEntry as exc:
+            rejected.append(str(exc))
     return out
 
 
@@ -140,7 +156,7 @@ class Bybit(VenueAdapter):
         self.top_symbols: list[str] = []
 
     def parse_liquidations(self, message: Any, recv_ms: int) -> list[Liquidation] | None:
-        return liquidations_from_frame(message, self.markets.by_id, recv_ms, self.unknown_ids)
+        return liquidations_from_frame(message, self.markets.by_id, recv_ms, self.unknown_ids, self.rejected)
 
     async def unwatch_book(self, exchange: Any, symbol: str) -> None:
         # ccxt unsubscribes orderbook.500 unless told the depth that was subscribed.

@@ -20,13 +20,15 @@ from typing import Any
 from ccxt.async_support.base.ws.client import json_parser
 from ccxt.async_support.base.ws.functions import is_json_encoded_object
 
+from liqtui.domain.text import printable
+
 FrameTap = Callable[[Any, Any], bool]  # (client, decoded message) -> True when consumed
 
 
 @dataclass
 class FrameCounters:
     frames: int = 0  # decoded text frames
-    malformed: int = 0  # not JSON, or not a shape this venue sends
+    malformed: int = 0  # frames not JSON or not a shape this venue sends, and liquidation entries no venue can mean
     handler_errors: int = 0  # a ccxt handler raised on a frame (skipped)
     liquidations: int = 0  # liquidation entries delivered
     last_error: str = ""
@@ -66,7 +68,7 @@ def guard_client(ws_client: Any, counters: FrameCounters) -> None:
             ws_client.on_message_callback(ws_client, message)
         except Exception as exc:  # a ccxt handler choked on this frame: skip it, keep reading
             counters.handler_errors += 1
-            counters.last_error = f"frame skipped: {type(exc).__name__}: {exc}"[:200]
+            counters.last_error = printable(f"frame skipped: {type(exc).__name__}: {exc}")[:200]
 
     ws_client.handle_text_or_binary_message = handle_text_or_binary_message
     ws_client._liqtui_guarded = True

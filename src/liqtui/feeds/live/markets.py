@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from liqtui.domain.text import printable
+
 
 @dataclass(frozen=True, slots=True)
 class MarketInfo:
@@ -45,7 +47,10 @@ class MarketIndex:
 
     @classmethod
     def from_ccxt(cls, markets: Mapping[str, Mapping[str, Any]], venue: str = "") -> "MarketIndex":
-        """Swaps only (the desk is about perpetuals); other market types are skipped."""
+        """Swaps only (the desk is about perpetuals); other market types are skipped, and so is a
+        market whose names carry control characters (an escape sequence in a symbol would reach the
+        terminal and the recording). Left out, not cleaned: ccxt knows a market by its raw symbol, and
+        a cleaned one it does not know made every Bybit liquidation subscription fail."""
         index = cls()
         for market in markets.values():
             if not market.get("swap"):
@@ -54,13 +59,16 @@ class MarketIndex:
             if venue == "hyperliquid":
                 # Hyperliquid's ids are asset numbers; its payloads name the coin.
                 exchange_id = str((market.get("info") or {}).get("name") or market.get("baseName") or market["base"])
+            names = (str(market["symbol"]), exchange_id, str(market.get("base") or ""), str(market.get("quote") or ""))
+            if any(printable(name) != name for name in names):
+                continue
             leverage = ((market.get("limits") or {}).get("leverage") or {}).get("max")
             index.add(
                 MarketInfo(
-                    symbol=market["symbol"],
+                    symbol=names[0],
                     exchange_id=exchange_id,
-                    base=market.get("base") or "",
-                    quote=market.get("quote") or "",
+                    base=names[2],
+                    quote=names[3],
                     contract_size=float(market.get("contractSize") or 1.0),
                     inverse=bool(market.get("inverse")),
                     max_leverage=float(leverage) if leverage else None,
@@ -73,11 +81,12 @@ def guess_linear(exchange_id: str, quotes: tuple[str, ...] = ("USDT", "USDC")) -
     """A best guess for an id listed after the markets were loaded (``NEWUSDT`` -> ``NEW/USDT:USDT``).
 
     Used for Binance and Bybit, whose linear liquidation sizes are in the base coin, so a new
-    listing's liquidations are not lost while the markets are reloaded.
+    listing's liquidations are not lost while the markets are reloaded. The coin must be letters and
+    digits (``1000PEPE``, ``币安人生``): an id with spaces, slashes or control characters is no listing.
     """
     for quote in quotes:
-        if exchange_id.endswith(quote) and len(exchange_id) > len(quote):
-            base = exchange_id[: -len(quote)]
+        base = exchange_id.removesuffix(quote)
+        if base != exchange_id and base.isalnum():
             return MarketInfo(symbol=f"{base}/{quote}:{quote}", exchange_id=exchange_id, base=base, quote=quote)
     return None
 

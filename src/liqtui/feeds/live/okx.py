@@ -15,7 +15,9 @@ from typing import Any
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
 from liqtui.feeds.live.markets import MarketInfo
-from liqtui.feeds.live.venue import RestCall, VenueAdapter, fnum, inum
+from liqtui.feeds.live.venue import (
+    MalformedEntry, RestCall, VenueAdapter, checked, entry_number, entry_side, entry_time, fnum, inum,
+)
 
 VENUE = "okx"
 OI_HISTORY_PAGE = 100
@@ -30,6 +32,11 @@ def contracts_to_base_usd(contracts: float, price: float, market: MarketInfo) ->
     return base, base * price
 
 
+OKX_POSITION_SIDES = {"long": Side.LONG, "short": Side.SHORT}
+OKX_ORDER_SIDES = {"sell": Side.LONG, "buy": Side.SHORT}  # net mode: a sell closes a long
+NET_MODE = (None, "", "net")
+
+
 def parse_detail(detail: dict[str, Any], market: MarketInfo, recv_ms: int) -> Liquidation:
     """One entry of a ``liquidation-orders`` item's ``details``::
 
@@ -38,51 +45,72 @@ def parse_detail(detail: dict[str, Any], market: MarketInfo, recv_ms: int) -> Li
 
     The liquidated position is ``posSide`` when it says long/short; in net mode (``net`` or empty)
     a ``sell`` closes a long. Notional is ``sz`` (contracts) x ``ctVal`` x ``bkPx``.
+    MalformedEntry when it is no liquidation a venue can mean.
     """
-    price = fnum(detail.get("bkPx")) or 0.0
-    qty, usd = contracts_to_base_usd(fnum(detail.get("sz")) or 0.0, price, market)
     pos_side = detail.get("posSide")
-    if pos_side == "long" or pos_side == "short":
-        side = Side(pos_side)
+    if pos_side in NET_MODE:
+        side = entry_side(detail.get("side"), OKX_ORDER_SIDES)
     else:
-        side = Side.LONG if detail.get("side") == "sell" else Side.SHORT
-    return Liquidation(
-        venue=VENUE,
-        symbol=market.symbol,
-        side=side,
-        price=price,
-        qty=qty,
-        usd=usd,
-        time=inum(detail.get("ts")) or recv_ms,
-        recv_time=recv_ms,
-        sampled=True,
+        side = entry_side(pos_side, OKX_POSITION_SIDES)
+    price = entry_number(detail.get("bkPx"), "price")
+    qty, usd = contracts_to_base_usd(entry_number(detail.get("sz"), "size"), price, market)
+    return checked(
+        Liquidation(
+            venue=VENUE,
+            symbol=market.symbol,
+            side=side,
+            price=price,
+            qty=qty,
+            usd=usd,
+            time=entry_time(recv_ms, detail.get("ts")),
+            recv_time=recv_ms,
+            sampled=True,
+        )
     )
 
 
-def liquidations_from_frame(message: Any, markets: dict[str, MarketInfo], recv_ms: int, unknown: set[str]) -> list[Liquidation] | None:
+def liquidations_from_frame(
+    message: Any, markets: dict[str, MarketInfo], recv_ms: int, unknown: set[str], rejected: list[str] | None = None
+) -> list[Liquidation] | None:
     """``{"arg": {"channel": "liquidation-orders", "instType": "SWAP"},
     "data": [{"instId": "BTC-USDT-SWAP", "instType": "SWAP", "details": [detail, ...], ...}, ...]}``
     -> one Liquidation per detail; None when the frame is not a liquidation push (an ``event``
     acknowledgement carries no ``data``). An unknown ``instId`` has no known ``ctVal``: it is
-    noted in ``unknown`` (the runtime reloads the markets) and skipped."""
+    noted in ``unknown`` (the runtime reloads the markets) and skipped. An entry no venue can mean
+    is left out, its reason appended to ``rejected``."""
+    rejected = [] if rejected is None else rejected
     if not isinstance(message, dict):
         return None
     arg = message.get("arg")
     if not isinstance(arg, dict) or arg.get("channel") != "liquidation-orders" or "data" not in message:
         return None
-    out = []
-    for item in message.get("data") or []:
+    out: list[Liquidation] = []
+    for item in _listed(message.get("data"), "data", rejected):
         if not isinstance(item, dict):
+            rejected.append(f"liquidation item is not an object: {type(item).__name__}")
             continue
         inst_id = str(item.get("instId", ""))
         market = markets.get(inst_id)
         if market is None:
             unknown.add(inst_id)
             continue
-        for detail in item.get("details") or []:
-            if isinstance(detail, dict):
+        for detail in _listed(item.get("details"), "details", rejected):
+            try:
+                if not isinstance(detail, dict):
+                    raise MalformedEntry(f"liquidation detail is not an object: {type(detail).__name__}")
                 out.append(parse_detail(detail, market, recv_ms))
+            except MalformedEntry as exc:
+                rejected.append(str(exc))
     return out
+
+
+def _listed(value: Any, name: str, rejected: list[str]) -> list[Any]:
+    """A list field of the frame; anything else but null is one malformed entry."""
+    if isinstance(value, list):
+        return value
+    if value is not None:
+        rejected.append(f"{name} is not a list: {type(value).__name__}")
+    return []
 
 
 def open_interests(rows: list[dict[str, Any]], markets: dict[str, MarketInfo], symbols: set[str], now_ms: int) -> list[OpenInterest]:
@@ -161,7 +189,7 @@ class Okx(VenueAdapter):
     book_limit = None  # the default `books` channel; `books50` (limit=50) needs a login
 
     def parse_liquidations(self, message: Any, recv_ms: int) -> list[Liquidation] | None:
-        return liquidations_from_frame(message, self.markets.by_id, recv_ms, self.unknown_ids)
+        return liquidations_from_frame(message, self.markets.by_id, recv_ms, self.unknown_ids, self.rejected)
 
     def is_heartbeat(self, message: Any) -> bool:
         return message == "pong" or (isinstance(message, dict) and "event" in message)

@@ -50,6 +50,7 @@ from typing import Any
 
 from liqtui.config import Settings, VenueSettings
 from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, PriceBar, Ticker
+from liqtui.domain.text import printable
 from liqtui.feeds.base import Emit
 from liqtui.feeds.live import hooks
 from liqtui.feeds.live.exchange import make_exchange
@@ -127,8 +128,9 @@ def _install_http_hook(exchange: Any) -> None:
 
 
 def _short(exc: BaseException) -> str:
+    """The first line of an error, safe to print (it may quote what a server answered)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
+    return printable(text)[:160]
 
 
 def _path(url: str) -> str:
@@ -211,7 +213,7 @@ class VenueFeed:
         self.frames_since_failure += 1
         if not self.ws_live:
             self.ws_live = True
-            self.report("all", FeedState.LIVE, "", at_ms)
+            self.report("all", FeedState.LIVE, self._live_detail(), at_ms)
 
     # ------------------------------------------------------------------ delivery
     def _build_aliases(self) -> None:
@@ -256,9 +258,12 @@ class VenueFeed:
         try:
             liquidations = self.adapter.parse_liquidations(message, recv)
         except Exception as exc:  # a liquidation frame of a shape we do not know
+            self.adapter.rejected.clear()
             self.counters.malformed += 1
-            self.counters.last_error = f"liquidation frame skipped: {type(exc).__name__}: {exc}"[:200]
+            self.counters.last_error = printable(f"liquidation frame skipped: {type(exc).__name__}: {exc}")[:200]
             return True
+        if self.adapter.rejected:
+            self._count_rejected()
         if liquidations is not None:
             self._on_data(recv)
             self.counters.liquidations += len(liquidations)
@@ -276,6 +281,17 @@ class VenueFeed:
             return True
         self._on_data(recv)
         return False
+
+    def _count_rejected(self) -> None:
+        """Malformed entries the parser left out: counted; the status says so at the next watchdog tick."""
+        self.counters.malformed += len(self.adapter.rejected)
+        self.counters.last_error = f"liquidation entry skipped: {self.adapter.rejected[-1]}"[:200]
+        self.adapter.rejected.clear()
+
+    def _live_detail(self) -> str:
+        """The detail of a LIVE status: what was skipped so far, if anything."""
+        skipped = self.counters.malformed + self.counters.handler_errors
+        return f"{skipped} malformed frames or entries skipped (last: {self.counters.last_error})" if skipped else ""
 
     # ------------------------------------------------------------------ main
     async def run(self) -> None:
@@ -672,6 +688,8 @@ class VenueFeed:
                 continue
             silent_s = (now_ms() - self.last_data_ms) / 1000
             if silent_s < self.timings.stale_after:
+                if self.ws_live:  # at most one status a tick however fast malformed frames come
+                    self.report("all", FeedState.LIVE, self._live_detail(), self.last_data_ms)
                 continue
             self.ws_live = False
             # A stable detail (the age is last_message's): one status per stale episode, not one a tick.

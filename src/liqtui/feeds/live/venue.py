@@ -10,10 +10,12 @@ Optional: a liquidation stream (``has_liquidations``), price and OI history for 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import math
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from liqtui.domain.events import BookSnapshot, Liquidation, OpenInterest, PriceBar, Ticker
+from liqtui.domain.events import BookSnapshot, Liquidation, OpenInterest, PriceBar, Side, Ticker, liquidation_problem
+from liqtui.domain.text import printable
 from liqtui.feeds.live.markets import MarketIndex
 
 BOOK_LEVELS = 20  # levels per side handed to the engine (the desk's ladder)
@@ -32,13 +34,71 @@ def fnum(value: Any) -> float | None:
         return None
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond any float
         return None
 
 
 def inum(value: Any) -> int | None:
     number = fnum(value)
     return int(number) if number is not None else None
+
+
+class MalformedEntry(ValueError):
+    """One entry of a liquidation frame that no venue can mean (no price, a NaN size, an unknown
+    side, a time in 1970): counted and skipped by the runtime; the frame's other entries stand."""
+
+
+def present(entry: Mapping[str, Any], *keys: str) -> Any:
+    """The value of the first of ``keys`` that ``entry`` carries (not missing, null or empty)."""
+    return _first_given(entry.get(key) for key in keys)
+
+
+def _first_given(values: Iterable[Any]) -> Any:
+    return next((value for value in values if value is not None and value != ""), None)
+
+
+def entry_number(value: Any, name: str) -> float:
+    """A required number field of a liquidation entry (NaN and infinities pass: ``checked`` names them)."""
+    if value is None or value == "":
+        raise MalformedEntry(f"no {name}")
+    number = None if isinstance(value, bool) else fnum(value)
+    if number is None:
+        raise MalformedEntry(f"{name} {_shown(value)} is not a number")
+    return number
+
+
+def entry_time(recv_ms: int, *candidates: Any) -> int:
+    """An entry's exchange time in ms: the first of ``candidates`` given, else ``recv_ms``."""
+    value = _first_given(candidates)
+    if value is None:
+        return recv_ms
+    number = entry_number(value, "time")
+    if not math.isfinite(number):
+        raise MalformedEntry(f"time {_shown(value)} is not a time")
+    return int(number)
+
+
+def entry_side(value: Any, sides: Mapping[str, Side]) -> Side:
+    """The liquidated position's side from the venue's own word (``sides``); MalformedEntry for any
+    other word, never a default."""
+    side = sides.get(value) if isinstance(value, str) else None
+    if side is None:
+        raise MalformedEntry(f"side {_shown(value)} is not one this venue sends")
+    return side
+
+
+def checked(liquidation: Liquidation) -> Liquidation:
+    """``liquidation``, or MalformedEntry saying why no venue can mean it (``liquidation_problem``)."""
+    problem = liquidation_problem(liquidation)
+    if problem is not None:
+        raise MalformedEntry(problem)
+    return liquidation
+
+
+def _shown(value: Any) -> str:
+    """A raw value, short and safe to print, for a malformed entry's reason."""
+    text = printable(repr(value))
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 class VenueAdapter:
@@ -55,6 +115,7 @@ class VenueAdapter:
     def __init__(self) -> None:
         self.markets = MarketIndex()
         self.unknown_ids: set[str] = set()  # ids seen in frames that the markets did not list
+        self.rejected: list[str] = []  # why each malformed liquidation entry was left out (the runtime counts and clears)
 
     def set_markets(self, markets: MarketIndex) -> None:
         self.markets = markets
