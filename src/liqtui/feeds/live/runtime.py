@@ -92,8 +92,12 @@ def now_ms() -> int:
 
 
 def backoff_delay(attempt: int, timings: Timings, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
-    """Capped exponential backoff with jitter: base x 2^(attempt-1), at most cap, +- jitter."""
-    delay = min(timings.backoff_cap, timings.backoff_base * 2 ** max(0, attempt - 1))
+    """Capped exponential backoff with jitter: base x 2^(attempt-1), at most cap, +- jitter.
+
+    A venue retries forever: the power stops at 2^1023 (the largest finite float power of two), so
+    attempt 1,025 or 10^6 gives the cap instead of an OverflowError that ended the venue's task."""
+    doublings = min(max(0, attempt - 1), 1023)
+    delay = min(timings.backoff_cap, timings.backoff_base * 2.0**doublings)
     return max(0.0, delay * (1.0 + rng.uniform(-timings.jitter, timings.jitter)))
 
 
