@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -51,7 +52,8 @@ async def test_tail_json_lines_from_two_venues_with_health_on_stderr(fake_exchan
     assert code == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 15
-    assert set(rows[0]) == {"venue", "symbol", "side", "price", "qty", "usd", "time", "sampled"}
+    # price_kind added on purpose (issue 12 item 10: fill or bankruptcy price)
+    assert set(rows[0]) == {"venue", "symbol", "side", "price", "price_kind", "qty", "usd", "time", "sampled"}
     by_venue = {v: [r for r in rows if r["venue"] == v] for v in ("binanceusdm", "bybit")}
     assert all(r["side"] == "long" and r["usd"] == pytest.approx(9000) and r["sampled"] for r in by_venue["binanceusdm"])
     assert all(r["symbol"] == "ETH/USDT:USDT" and r["usd"] == pytest.approx(6000) and not r["sampled"] for r in by_venue["bybit"])
@@ -152,3 +154,78 @@ async def test_risk_unknown_symbol_is_one_clear_error(fake_exchange, tmp_path):
     config = write_config(tmp_path / "c.toml", [binance])
     code, out, err = await run_liqtui("risk", "ETHH", "--to", "5000", "--config", str(config))
     assert code == 2 and "unknown symbol 'ETHH'" in err and "ETH/USDT:USDT" in err and "Traceback" not in err
+
+
+def _entry(frame: dict, venue: str) -> dict:
+    """The (first) liquidation entry of a fake's frame."""
+    return frame["o"] if venue == "binanceusdm" else frame["data"][0] if venue == "bybit" else frame["data"][0]["details"][0]
+
+
+def _set(frame: dict, venue: str, keys: tuple[str, ...], value: object = None) -> dict:
+    """``frame`` with ``keys`` of its entry set to ``value`` (None: removed)."""
+    entry = _entry(frame, venue)
+    for key in keys:
+        if value is None:
+            entry.pop(key)
+        else:
+            entry[key] = value
+    return frame
+
+
+async def test_tail_json_skips_entries_without_price_or_size_or_with_nan_and_keeps_full_precision(fake_exchange, tmp_path):
+    # Issue 12 item 6 (an entry with no price was printed as price 0, usd 0; usd was rounded to
+    # cents) and issue 14 item 2 (NaN reached the JSON).
+    binance, bybit, okx = [await fake_exchange(v) for v in ("binanceusdm", "bybit", "okx")]
+    config = write_config(tmp_path / "c.toml", [binance, bybit, okx])
+    proc = asyncio.ensure_future(run_liqtui("tail", "--json", "--duration", "4", "--config", str(config)))
+    await binance.wait_subscribed("!forceOrder@arr", timeout=20)
+    await bybit.wait_subscribed("allLiquidation.ETHUSDT", timeout=20)
+    await okx.wait_subscribed("liquidation-orders", timeout=20)
+    no_price = {"binanceusdm": ("ap", "p"), "bybit": ("p",), "okx": ("bkPx",)}
+    no_size = {"binanceusdm": ("z", "l", "q"), "bybit": ("v",), "okx": ("sz",)}
+    for fake in (binance, bybit, okx):
+        await fake.push(_set(fake.liquidation_frame("ETH", qty=1, time_ms=1_790_000_000_000), fake.venue, no_price[fake.venue]))
+        await fake.push(_set(fake.liquidation_frame("ETH", qty=1, time_ms=1_790_000_000_001), fake.venue, no_size[fake.venue]))
+        await fake.push(_set(fake.liquidation_frame("ETH", qty=1, time_ms=1_790_000_000_002), fake.venue, no_price[fake.venue], "NaN"))
+    await bybit.push(bybit.liquidation_frame("ETH", side="short", price=1880.78, qty=0.02, time_ms=1_790_000_000_003))
+    code, out, err = await proc
+    assert code == 0, err
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert row["usd"] == 37.6156 and '"usd": 37.6156' in out
+    assert row["price_kind"] == "bankruptcy" and row["price"] == 1880.78
+    assert "NaN" not in out and "Infinity" not in out
+    assert "1 liquidations" in err and "9 malformed frames or entries skipped" in err
+    assert "malformed frames or entries skipped (last: liquidation entry skipped:" in err  # the venue's status says so
+
+
+async def test_tail_symbols_filter_from_the_start_and_a_dead_venue_never_holds_back_the_duration(fake_exchange, tmp_path):
+    # Issue 12 item 14: symbol resolution waited 30 s for every venue, whatever --duration said, and
+    # printed every symbol meanwhile. A venue on a closed port never loads its markets here.
+    binance = await fake_exchange("binanceusdm")
+    config = write_config(tmp_path / "c.toml", [binance])
+    text = config.read_text().replace("[venues.bybit]\nenabled = false", '[venues.bybit]\nurl_rewrite = { "https://api.bybit.com" = "http://127.0.0.1:9", "wss://stream.bybit.com" = "ws://127.0.0.1:9" }')
+    config.write_text(text)
+    proc = asyncio.ensure_future(run_liqtui("tail", "--json", "--symbols", "BTC", "--duration", "4", "--config", str(config)))
+    await binance.wait_subscribed("!forceOrder@arr", timeout=20)
+    await binance.push(binance.liquidation_frame("ETH", qty=1, time_ms=1_790_000_000_000))
+    await binance.push(binance.liquidation_frame("BTC", qty=1, time_ms=1_790_000_000_001))
+    code, out, err = await asyncio.wait_for(proc, 25)  # a hang guard: the old code ran 31 s
+    assert code == 0, err
+    assert [json.loads(line)["symbol"] for line in out.splitlines()] == ["BTC/USDT:USDT"]
+    assert "liqtui: 1 liquidations (binanceusdm 1, bybit 0)" in err
+    assert "bybit down" in err and "Traceback" not in err
+
+
+async def test_sigterm_ends_tail_with_its_summary_and_exit_0(fake_exchange, tmp_path):
+    binance = await fake_exchange("binanceusdm")
+    config = write_config(tmp_path / "c.toml", [binance])
+    proc = await asyncio.create_subprocess_exec(*LIQTUI, "tail", "--json", "--config", str(config), stdout=subprocess.PIPE,
+                                                stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"})
+    await binance.wait_subscribed("!forceOrder@arr", timeout=20)
+    await binance.push(binance.liquidation_frame("BTC", qty=1, time_ms=1_790_000_000_000))
+    first = await asyncio.wait_for(proc.stdout.readline(), 20)
+    assert json.loads(first)["symbol"] == "BTC/USDT:USDT"
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    assert "liqtui: 1 liquidations (binanceusdm 1)" in err.decode() and "Traceback" not in err.decode()

@@ -11,6 +11,7 @@ from typing import Any
 
 from liqtui.config import Settings
 from liqtui.domain.events import Event, FeedStatus
+from liqtui.domain.text import printable
 from liqtui.feeds.live.exchange import SUPPORTED_VENUES
 from liqtui.feeds.live.source import LiveSource
 from liqtui.feeds.symbols import UnknownSymbol, resolve_everywhere
@@ -55,17 +56,23 @@ def resolve_symbols(source: LiveSource, symbols: list[str]) -> dict[str, set[str
 
 
 async def wait_markets(source: LiveSource, timeout: float) -> None:
-    """Until every venue has its markets or ``timeout`` passed (venues that are down stay out)."""
+    """Until every venue has its markets or ``timeout`` passed (venues that are down stay out).
+    Cancelling it (tail's --duration) leaves nothing behind (a cancelled gather would be reported
+    as "exception was never retrieved")."""
+    waits = [asyncio.ensure_future(f.markets_ready.wait()) for f in source.feeds.values()]
+    if not waits:
+        return
     try:
-        await asyncio.wait_for(asyncio.gather(*(f.markets_ready.wait() for f in source.feeds.values())), timeout)
-    except (TimeoutError, asyncio.TimeoutError):
-        pass
+        await asyncio.wait(waits, timeout=timeout)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 def health_line(status: FeedStatus) -> str:
     kind = "" if status.kind == "all" else f" {status.kind}"
     detail = f": {status.detail}" if status.detail else ""
-    return f"liqtui: {status.venue}{kind} {status.state.value}{detail}"
+    return printable(f"liqtui: {status.venue}{kind} {status.state.value}{detail}")  # details quote servers
 
 
 def print_err(text: str) -> None:

@@ -4,20 +4,27 @@ Text by default (aligned; coloured by side when stdout is a terminal and NO_COLO
 one JSON object per line with ``--json``::
 
     {"venue": "binanceusdm", "symbol": "BTC/USDT:USDT", "side": "long", "price": 91234.5,
-     "qty": 0.25, "usd": 22808.6, "time": 1790000000123, "sampled": true}
+     "price_kind": "fill", "qty": 0.25, "usd": 22808.625, "time": 1790000000123, "sampled": true}
 
-``side`` is the side of the position that was liquidated; ``sampled`` marks venues that push at
-most one liquidation per symbol per second (totals from them are lower bounds). Venue health
-changes go to stderr, so `liqtui tail --json | jq` sees only liquidations. Hyperliquid has no
-public liquidation feed: stderr says so once.
+``side`` is the side of the position that was liquidated; ``price_kind`` says what the price is:
+the average ``fill`` price (Binance) or the position's ``bankruptcy`` price (Bybit, OKX), from
+``domain.venues``; ``usd`` is at full precision; ``sampled`` marks venues that push at most one
+liquidation per symbol per second (totals from them are lower bounds). Venue health changes go
+to stderr, so `liqtui tail --json | jq` sees only liquidations. Hyperliquid has no public
+liquidation feed: stderr says so once.
+
+``--duration`` counts from the start, market loading and symbol resolution included. Ctrl-C and
+SIGTERM end it the same way: the summary on stderr, exit code 0 (1 when no venue was reachable).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -25,6 +32,9 @@ from typing import TextIO
 
 from liqtui.config import Settings
 from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation, Side
+from liqtui.domain.text import printable
+from liqtui.domain.venues import LIQUIDATION_PRICE_KIND, PriceKind, liquidation_price_kind
+from liqtui.feeds.symbols import venue_symbol
 from liqtui.commands._live import (
     CommandError,
     add_venue_symbol_arguments,
@@ -39,6 +49,8 @@ from liqtui.commands._live import (
 
 HEALTH_KINDS = ("all", "liquidations")
 RED, GREEN, DIM, RESET = "\x1b[31m", "\x1b[32m", "\x1b[2m", "\x1b[0m"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # both end the tail with its summary, exit 0
+PRICE_MARK = {PriceKind.FILL: "fill", PriceKind.BANKRUPTCY: "bkrpt"}  # the text column after the price
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -60,10 +72,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def format_json(liq: Liquidation) -> str:
+    """One JSON line; values are validated at the feed, and ``allow_nan=False`` makes sure no
+    ``NaN``/``Infinity`` (not JSON) could ever reach a reader."""
+    kind = liquidation_price_kind(liq.venue)
     return json.dumps(
-        {"venue": liq.venue, "symbol": liq.symbol, "side": liq.side.value, "price": liq.price, "qty": liq.qty,
-         "usd": round(liq.usd, 2), "time": liq.time, "sampled": liq.sampled},
+        {"venue": liq.venue, "symbol": liq.symbol, "side": liq.side.value, "price": liq.price,
+         "price_kind": kind.value if kind else None, "qty": liq.qty, "usd": liq.usd, "time": liq.time,
+         "sampled": liq.sampled},
         separators=(", ", ": "),
+        allow_nan=False,
     )
 
 
@@ -71,11 +88,19 @@ def format_text(liq: Liquidation, colour: bool) -> str:
     clock = time.strftime("%H:%M:%S", time.gmtime(liq.time / 1000)) + f".{liq.time % 1000:03d}"
     side = "LONG" if liq.side is Side.LONG else "SHORT"
     mark = "~" if liq.sampled else " "
-    line = f"{clock}  {liq.venue:<11}  {liq.symbol:<16}  {side:<5}  {liq.qty:>14,.4f} @ {liq.price:>12,.6g}  ${liq.usd:>13,.0f} {mark}"
+    kind = PRICE_MARK.get(liquidation_price_kind(liq.venue), "?")  # type: ignore[arg-type]
+    symbol = printable(liq.symbol)
+    line = f"{clock}  {liq.venue:<11}  {symbol:<16}  {side:<5}  {liq.qty:>14,.4f} @ {liq.price:>12,.6g} {kind:<5}  ${liq.usd:>13,.0f} {mark}"
     if colour:
         # liquidated longs are forced sells (red), liquidated shorts forced buys (green)
         line = (RED if liq.side is Side.LONG else GREEN) + line + RESET
     return line
+
+
+def price_note() -> str:
+    """What the text's price mark means, venue by venue (from ``domain.venues``)."""
+    names = {kind: ", ".join(v for v, k in LIQUIDATION_PRICE_KIND.items() if k is kind) for kind in PRICE_MARK}
+    return "; ".join(f"{PRICE_MARK[kind]} = {kind.value} price ({names[kind]})" for kind in PRICE_MARK)
 
 
 async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -88,9 +113,9 @@ async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     colour = not args.json and out.isatty() and not os.environ.get("NO_COLOR")
     counts: Counter[str] = Counter()
     reached: set[str] = set()  # venues that were live at some point
-    allowed: dict[str, set[str]] | None = None
     if not args.json:
         print_err("liqtui: tail of live liquidations; side = the position liquidated; ~ = sampled (at most 1/s per symbol)")
+        print_err(f"liqtui: price: {price_note()}")
 
     def emit(event: Event) -> None:
         if isinstance(event, FeedStatus):
@@ -101,22 +126,41 @@ async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
             return
         if not isinstance(event, Liquidation) or event.usd < args.min_usd:
             return
-        if allowed is not None and event.symbol not in allowed.get(event.venue, ()):
+        if wanted and event.symbol not in allowed_on(event.venue):
             return
         counts[event.venue] += 1
         out.write((format_json(event) if args.json else format_text(event, colour)) + "\n")
         out.flush()
 
-    async def until() -> None:
-        nonlocal allowed
-        started = time.monotonic()
-        if wanted:
+    @functools.cache
+    def allowed_on(venue: str) -> frozenset[str]:
+        """The venue's symbols for --symbols. Its markets are loaded before its first liquidation, so
+        a venue that is slow or down never holds back the others."""
+        markets = source.feeds[venue].adapter.markets
+        return frozenset(s for text in wanted if (s := venue_symbol(text, markets)) is not None)
+
+    async def follow() -> None:
+        if wanted:  # a symbol no venue lists is one clear error, once every venue answered (or 30 s)
             await wait_markets(source, timeout=30)
-            allowed = resolve_symbols(source, wanted)
-        if args.duration is not None:
-            await asyncio.sleep(max(0.0, args.duration - (time.monotonic() - started)))
-        else:
-            await asyncio.Event().wait()
+            resolve_symbols(source, wanted)
+        await asyncio.Event().wait()
+
+    async def until() -> None:
+        """``follow`` until --duration (counted from here, symbol resolution included), Ctrl-C or SIGTERM."""
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, stop.set)
+        work, stopped = asyncio.ensure_future(follow()), asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({work, stopped}, timeout=args.duration, return_when=asyncio.FIRST_COMPLETED)
+            if work.done():
+                work.result()  # an unknown symbol: CommandError
+        finally:
+            for task in (work, stopped):
+                task.cancel()
+            for sig in STOP_SIGNALS:
+                loop.remove_signal_handler(sig)
 
     failed = False
     try:
@@ -131,7 +175,7 @@ async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
             summary = ", ".join(
                 f"{venue} n/a (no public feed)" if venue in no_feed else f"{venue} {counts[venue]}" for venue in venues
             )
-            print_err(f"liqtui: {sum(counts.values())} liquidations ({summary}); {skipped} malformed frames skipped")
+            print_err(f"liqtui: {sum(counts.values())} liquidations ({summary}); {skipped} malformed frames or entries skipped")
             if not reached:
                 print_err("liqtui: no venue was reachable: nothing above is live data")
     return 0 if reached else 1
