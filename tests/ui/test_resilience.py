@@ -134,3 +134,31 @@ async def test_keep_waiting_leaves_the_live_source_running(monkeypatch):
         await pilot.pause()
         assert not isinstance(app.screen, OfferDemoScreen)
         assert app.source.mode == "LIVE"
+
+
+DNS = "cannot load markets: DNS failed (ExchangeNotAvailable: {} GET https://x/exchangeInfo); retry 4 in 8.0 s"
+
+
+async def test_the_demo_offer_says_why_in_words_and_for_how_long(monkeypatch):
+    monkeypatch.setattr(desk_app, "OFFER_DEMO_AFTER_S", 0.2)
+    app = make_app(mode="LIVE", demo=lambda: FakeSource())
+    app.engine.feeds = tuple(FeedStatus(v, FeedState.DOWN, 0, DNS.format(v)) for v in ("binanceusdm", "bybit", "okx"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        assert await wait_for(pilot, lambda: isinstance(app.screen, OfferDemoScreen))
+        reason = str(app.screen.query_one("#offer-reason").render())
+        assert reason.startswith("No venue has answered for ") and "DNS failed at every venue" in reason, reason
+        assert "Binance: down cannot load markets: DNS failed" in reason
+        assert "ExchangeNotAvailable" not in reason and "retry" not in reason  # no exception text, no counter
+
+
+async def test_after_keep_waiting_the_offer_does_not_nag(monkeypatch):
+    monkeypatch.setattr(desk_app, "OFFER_DEMO_AFTER_S", 0.2)
+    app = make_app(mode="LIVE", demo=lambda: FakeSource())
+    app.engine.feeds = (FeedStatus("bybit", FeedState.DOWN, 0, DNS.format("bybit")),)
+    async with app.run_test(size=(120, 30)) as pilot:
+        assert await wait_for(pilot, lambda: isinstance(app.screen, OfferDemoScreen))
+        assert "asked again in" in " ".join(str(s.render()) for s in app.screen.query("Static"))
+        await pilot.press("w")
+        await pilot.pause(1.2)  # six times the first wait (the old desk asked again after twice it)
+        assert not isinstance(app.screen, OfferDemoScreen)
+        assert app.source.mode == "LIVE"

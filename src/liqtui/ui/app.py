@@ -12,7 +12,7 @@ rendering is reported once and the next tick tries again; a pane that fails does
 from __future__ import annotations
 
 import math
-import re
+import time
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
@@ -31,9 +31,11 @@ from liqtui.config import Settings, config_dir
 from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation
 from liqtui.engine.views import WINDOWS, SymbolView
 from liqtui.feeds.base import EventSource
+from liqtui.feeds.live.errors import NETWORK_REASONS
 from liqtui.ui import theme as desk_theme
-from liqtui.ui.header import Badge, DeskHeader
+from liqtui.ui.header import Badge, DeskHeader, venue_health
 from liqtui.ui.widgets import format as fmt
+from liqtui.ui.widgets.coverage import feed_reason
 from liqtui.ui.widgets.risk_chart import at_risk_note
 from liqtui.ui.widgets.totals import realized_summary
 from liqtui.ui.screens import (
@@ -61,6 +63,8 @@ BREAKPOINTS = [(0, "-compact"), (81, "-medium"), (150, "-full")]
 # Height classes: a short terminal drops the lower panes instead of squeezing them to nothing.
 HEIGHT_BREAKPOINTS = [(0, "-h-small"), (26, "-h-medium"), (36, "-h-large")]
 OFFER_DEMO_AFTER_S = 12.0  # a live desk that hears nothing from any venue this long offers the demo
+OFFER_AGAIN_FACTOR = 10  # after "keep waiting": asked again 10x, then 20x, 40x... that later
+OFFER_AGAIN_MAX_S = 1800.0
 REPLAY_SEEK_MS = 60_000
 REPLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
@@ -128,11 +132,6 @@ def nice_step(step: float, direction: int) -> float:
         return max(smaller) if smaller else step / 2
     larger = [c for c in candidates if c > step * 1.001]
     return min(larger) if larger else step * 2
-
-
-def _short_reason(detail: str) -> str:
-    """A feed's detail without the parenthesised exception and URL: "cannot load markets; retry 5 in 8 s"."""
-    return re.sub(r"\s*\(.*?\)", "", detail)
 
 
 def default_engine(settings: Settings) -> Any:
@@ -218,6 +217,8 @@ class LiqtuiApp(App[None]):
         self.last_message: dict[str, int] = {}  # venue -> time of its newest event
         self._reported: set[str] = set()
         self._theme_names: list[str] = []
+        self._started = time.monotonic()  # for "no venue has answered for 2m"
+        self._offers_declined = 0
         self._hook_replay_reset(source)
 
     # --- start-up ---------------------------------------------------------------------------
@@ -354,24 +355,33 @@ class LiqtuiApp(App[None]):
     def _check_reachable(self) -> None:
         if self.data_seen or self.source.mode != "LIVE":
             return
-        if self.last_view is not None and any(s.state is FeedState.LIVE for s in self.last_view.feeds):
+        view = self.last_view or self._fresh_view()
+        feeds = view.feeds if view is not None else ()
+        if any(s.state is FeedState.LIVE for s in feeds):
             return
-        states = ""
-        if self.last_view is not None and self.last_view.feeds:
-            # One short line per venue: the reason without the URL and exception text.
-            states = "\n" + "\n".join(
-                f"  {fmt.venue_name(s.venue)}: {s.state.value} {_short_reason(s.detail)}".rstrip()
-                for s in self.last_view.feeds
-            )
-        reason = f"No venue has answered in {OFFER_DEMO_AFTER_S:.0f} s.{states}"
+        # After "keep waiting" the desk asks again only after a growing pause, never soon.
+        again_s = min(OFFER_AGAIN_MAX_S, OFFER_DEMO_AFTER_S * OFFER_AGAIN_FACTOR * 2 ** self._offers_declined)
 
         def chosen(demo: bool | None) -> None:
             if demo:
                 self.switch_to_demo()
             else:
-                self.set_timer(OFFER_DEMO_AFTER_S * 2, self._check_reachable)
+                self._offers_declined += 1
+                self.set_timer(again_s, self._check_reachable)
 
-        self.push_screen(OfferDemoScreen(reason), chosen)
+        self.push_screen(OfferDemoScreen(self._unreachable_words(feeds), fmt.age(again_s * 1000)), chosen)
+
+    def _unreachable_words(self, feeds: tuple[FeedStatus, ...]) -> str:
+        """ "No venue has answered for 12s: DNS failed at every venue." and one line per venue."""
+        waited = fmt.age((time.monotonic() - self._started) * 1000)
+        health = venue_health(feeds)  # one state per venue: the worst of its data kinds
+        details = [detail for _state, _last, detail in health.values()]
+        common = next((w for w in NETWORK_REASONS if details and all(w in d for d in details)), None)
+        lines = [f"No venue has answered for {waited}" + (f": {common} at every venue." if common else ".")]
+        for venue in sorted(health, key=fmt.venue_sort_key):  # no exception, URL or retry counter
+            state, _last, detail = health[venue]
+            lines.append(f"  {fmt.venue_name(venue)}: {state.value} {feed_reason(detail)}".rstrip())
+        return "\n".join(lines)
 
     def switch_to_demo(self) -> None:
         """The user chose the demo: a fresh engine, no recording, the badge says DEMO."""

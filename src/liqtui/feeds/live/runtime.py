@@ -53,6 +53,7 @@ from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, Pri
 from liqtui.domain.text import printable
 from liqtui.feeds.base import Emit
 from liqtui.feeds.live import hooks
+from liqtui.feeds.live.errors import network_reason
 from liqtui.feeds.live.exchange import make_exchange
 from liqtui.feeds.live.markets import MarketIndex
 from liqtui.feeds.live.venue import BOOK_LEVELS, VenueAdapter
@@ -378,7 +379,7 @@ class VenueFeed:
             except Exception as exc:
                 attempt += 1
                 delay = self._delay_after_failure(attempt, outcome)
-                self.report("all", FeedState.DOWN, f"cannot load markets ({self._describe(exc, outcome)}); retry {attempt} in {delay:.1f} s")
+                self.report("all", FeedState.DOWN, f"cannot load markets: {self._describe(exc, outcome)}; retry {attempt} in {delay:.1f} s")
                 await asyncio.sleep(delay)
             finally:
                 _http_outcome.reset(token)
@@ -415,7 +416,8 @@ class VenueFeed:
         if outcome is not None and outcome.status is not None and outcome.status >= 400:
             words = {429: "rate limited", 418: "IP banned for a while", 404: "endpoint not found"}.get(outcome.status, "HTTP error")
             return f"HTTP {outcome.status} {words}: {_path(outcome.url)}"
-        return f"{type(exc).__name__}: {_short(exc)}"
+        reason = network_reason(exc)  # "DNS failed (ExchangeNotAvailable: ...)": the words first
+        return f"{reason} ({type(exc).__name__}: {_short(exc)})" if reason else f"{type(exc).__name__}: {_short(exc)}"
 
     async def _supervise(self, kind: str, body: Callable[[], Awaitable[None]]) -> None:
         """Run a websocket body forever; on failure back off and run it again (= reconnect)."""
@@ -433,7 +435,8 @@ class VenueFeed:
                 self.frames_since_failure = 0
                 delay = backoff_delay(attempt, self.timings)
                 self.ws_live = False
-                self.report(kind, FeedState.RECONNECTING, f"attempt {attempt}, next try in {delay:.1f} s ({type(exc).__name__}: {_short(exc)})", self.last_data_ms)
+                reason = network_reason(exc)
+                self.report(kind, FeedState.RECONNECTING, f"{reason + '; ' if reason else ''}attempt {attempt}, next try in {delay:.1f} s ({type(exc).__name__}: {_short(exc)})", self.last_data_ms)
                 await asyncio.sleep(delay)
 
     async def _rest_gate(self) -> None:

@@ -23,16 +23,19 @@ class OfferDemoScreen(ModalScreen[bool]):
     }
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, asked_again_in: str) -> None:
+        """``asked_again_in``: how long "keep waiting" waits before the desk asks again ("2m")."""
         super().__init__()
         self._reason = reason
+        self._again = asked_again_in
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._reason, markup=False, id="offer-reason")
             yield Static(
                 "d  run the DEMO instead (a simulated market, marked DEMO)\n"
-                "w  keep waiting for the venues    q  quit",
+                f"w  keep waiting for the venues (asked again in {self._again})\n"
+                "q  quit",
                 markup=False,
             )
 
