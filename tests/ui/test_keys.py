@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from desk_helpers import make_app, notifications, screen_lines, wait_for
 
@@ -374,3 +376,34 @@ async def test_a_key_whose_pane_is_not_in_the_layout_says_so(layout, keys, words
         assert not isinstance(app.screen, PromptScreen)
         said = " | ".join(notifications(app))
         assert words in said, said
+
+
+# What a trader cannot read unaided; each one the desk shows must be explained by `?` (issue 12.11).
+ABBREVIATIONS = ["imb", "max pain", "ESTIMATED", "≥", "~", "!", "n/a", "no tape", "swept", "◆", "▶", "L", "S",
+                 "bid", "ask", "step", "follow", "mark", "24h", "fund", "OI", "REC", "DEMO", "BIN", "BYB", "OKX",
+                 "HL", "ALL", "regime", "so far", "low", "├", "●", "<5s", "stale", "▼", "▲", "largest", "x", "in"]
+
+
+def _glossary_terms(app) -> set[str]:
+    """The term column of the help screen's glossary, split into its terms ("L  S" -> L, S)."""
+    text = str(app.screen.query_one("#help-glossary").render())
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith(" ")]  # not continuations
+    return {term for line in lines for term in re.split(r"\s{2,}", line.strip())[0].split(" / ")}
+
+
+@pytest.mark.parametrize("size", [(160, 45), (110, 34), (80, 24), (60, 20)])
+async def test_help_explains_every_abbreviation_the_desk_shows(size):
+    from liqtui.ui.frozen import frozen_app
+
+    app = frozen_app(theme_dir="/nonexistent-liqtui-themes")
+    async with app.run_test(size=size) as pilot:
+        await _ready(pilot)
+        app.render_tick()
+        await _ready(pilot)
+        shown = "\n".join(screen_lines(app))
+        on_screen = [a for a in ABBREVIATIONS if re.search(rf"(?<!\w){re.escape(a)}(?!\w)", shown)]
+        assert "imb" in on_screen or size[0] < 150
+        await pilot.press("question_mark")
+        await pilot.pause()
+        terms = _glossary_terms(app)
+        assert not [a for a in on_screen if a not in terms], sorted(terms)

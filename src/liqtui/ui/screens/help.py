@@ -1,4 +1,5 @@
-"""The help screen: every key of the desk, as currently bound (remaps included)."""
+"""The help screen: every key of the desk, as currently bound (remaps included), and what every
+abbreviation and mark on the desk means, pane by pane."""
 
 from __future__ import annotations
 
@@ -9,6 +10,63 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
+# (terms, meaning): terms joined by " / " share the meaning. A test reads the desk at every width
+# and checks that each abbreviation it shows is here.
+GLOSSARY: list[tuple[str, str]] = [
+    ("header", ""),
+    ("LIVE / DEMO / REPLAY", "where the data comes from (DEMO: simulated)"),
+    ("REC", "every event is recorded to the file"),
+    ("mark", "mark price of the venue with the most 24h volume"),
+    ("24h", "24-hour price change"),
+    ("fund", "funding rate per interval (8h, 1h) of the venue or OI-weighted;"),
+    ("", "'in 0h55m': time to the next funding"),
+    ("OI", "open interest: all positions still open, in USD or coin"),
+    ("● / <5s / stale", "a venue's feed: live with the age of its last message (<5s),"),
+    ("", "stale, connecting, reconnecting or down"),
+    ("BIN / BYB / OKX / HL", "Binance, Bybit, OKX, Hyperliquid"),
+    ("ALL", "every venue together"),
+    ("ladder", ""),
+    ("ESTIMATED", "liquidation levels modelled from OI changes, not exchange data"),
+    ("L / S", "estimated longs / shorts liquidated at that price (the bars)"),
+    ("bid / ask", "order-book depth at that price, in coin"),
+    ("▶ / ◀", "the current price row"),
+    ("◆", "one of the side's largest estimated clusters"),
+    ("swept", "an estimate consumed when price crossed it; 'real' is what the"),
+    ("real / no tape", "tape printed there, 'no tape' when no feed ran at the time"),
+    ("step / follow", "price step of a row; follow keeps the price row centred"),
+    ("tape", ""),
+    ("!", "a liquidation of at least the big size ($100k unless set)"),
+    ("~", "sampled venue: at most one liquidation per symbol per second"),
+    ("x / in", "'61 x BTC shorts $227k in 1 s': a burst folded into one line"),
+    ("LONG / SHORT", "the side of the position that was liquidated"),
+    ("realized", ""),
+    ("≥", "a lower bound: a sampled feed, or a venue missing from a total"),
+    ("n/a", "not known: the venue has not delivered (its state and why)"),
+    ("no public feed", "Hyperliquid publishes no liquidations"),
+    ("so far", "'1h (5m so far)': the window is not full, the tape covered 5m"),
+    ("count / largest", "liquidations in the window; the largest one and its side (L / S)"),
+    ("open interest", ""),
+    ("5m / 1h / 4h", "change of open interest (coin) over that window"),
+    ("├ / ┤", "where OI sits between its low (left) and high over the lookback"),
+    ("low", "'from 68,022 BTC 25h low': the lowest OI over the span covered"),
+    ("regime", "price and OI direction over the window named, any move counts:"),
+    ("", "new longs up/up, short covering up/down, new shorts down/up,"),
+    ("", "long flush down/down (price / OI)"),
+    ("at risk", ""),
+    ("at risk to", "estimated shorts (up) or longs (down) liquidated on the way"),
+    ("max pain", "the largest estimated cluster of shorts (S) and of longs (L)"),
+    ("imb", "imbalance (S-L)/(S+L) of estimated shorts and longs within"),
+    ("", "+-2, 5 and 10 % of price: +1 all shorts, -1 all longs"),
+    ("volume, cross assets", ""),
+    ("▲ / ▼", "24h change up / down"),
+]
+
+
+def glossary_lines() -> list[str]:
+    width = max(len(terms) for terms, _ in GLOSSARY) + 2
+    return [f"{terms:<{width}}{meaning}" if meaning else f"{terms}:" for terms, meaning in GLOSSARY]
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,question_mark,q", "dismiss", "close", show=False),
@@ -16,7 +74,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 72; max-width: 100%; height: auto; max-height: 100%;
+        width: 90; max-width: 100%; height: auto; max-height: 100%;
         border: round $primary; background: $surface; padding: 0 1;
     }
     HelpScreen .title { text-style: bold; color: $accent; }
@@ -31,7 +89,9 @@ class HelpScreen(ModalScreen[None]):
         width = max((len(keys) for keys, _ in self._rows), default=4) + 2
         lines = [f"{keys:<{width}}{description}" for keys, description in self._rows]
         with VerticalScroll():
-            yield Static("liqtui keys  (Esc closes)", classes="title")
+            yield Static("liqtui keys  (Esc closes, arrows scroll)", classes="title")
             yield Static("\n".join(lines), markup=False, id="help-keys")
             if self._notes:
                 yield Static("\n".join(self._notes), markup=False, id="help-notes")
+            yield Static("\nWhat the desk shows", classes="title")
+            yield Static("\n".join(glossary_lines()), markup=False, id="help-glossary")
