@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv.append(command)
     args = build_parser(names=(command,)).parse_args(argv)
     mod = _load_command(args._module)
-    from liqtui.config import ConfigError, load_settings
+    from liqtui.config import ConfigError, load_settings, settings_warnings
 
     settings = None
     # A command may not need the settings (`config init` writes the file that is missing).
@@ -93,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"liqtui: {exc}", file=sys.stderr)
             return 2
+        for warning in settings_warnings(settings):
+            print(f"liqtui: {warning}", file=sys.stderr)
     try:
         return int(mod.run(args, settings) or 0)
     except KeyboardInterrupt:

@@ -6,22 +6,35 @@ the file, the key and what was expected; the CLI prints it and exits with code 2
 
 Where the file is: ``--config PATH``, else ``$LIQTUI_CONFIG``, else ``<user config dir>/config.toml``.
 A missing default file means defaults; a missing file that was asked for by name is an error.
+
+Every numeric key declares its range in its field's metadata (``Range``): a value outside it, NaN
+or an infinity, is a ``ConfigError`` naming the file, the key and the range. Text keys with a fixed
+set of values declare ``choices``; ``check`` holds any other rule. Keys whose validity depends on
+files of this machine (the theme, ``record_path``) are checked by ``load_settings``.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 
 APP_NAME = "liqtui"
 DEFAULT_VENUES = ("binanceusdm", "bybit", "okx", "hyperliquid")
+LAYOUTS = ("auto", "full", "medium", "compact", "tape", "ladder", "oi")
+# The themes that ship with liqtui (top-level themes/, reached through this symlink).
+BUILTIN_THEME_DIR = Path(__file__).parent / "ui" / "themes"
 
 
 class ConfigError(Exception):
@@ -29,36 +42,95 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class Range:
+    """The values a number may take: finite, from ``low`` to ``high`` (an end is left out when
+    ``*_open``); ``zero`` says what 0 means when 0 is allowed outside that span."""
+
+    low: float
+    high: float
+    unit: str = ""
+    low_open: bool = False
+    high_open: bool = False
+    zero: str = ""
+
+    def __contains__(self, value: object) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return False
+        if value == 0 and self.zero:
+            return True
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+    def __str__(self) -> str:
+        opening, closing = "(" if self.low_open else "[", ")" if self.high_open else "]"
+        span = f"{opening}{_short(self.low)}, {_short(self.high)}{closing}"
+        unit = f" {self.unit}" if self.unit else ""
+        zero = f" (0: {self.zero})" if self.zero else ""
+        return f"{span}{unit}{zero}"
+
+
+def _short(number: float) -> str:
+    mantissa, e, exponent = f"{number:g}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if e else mantissa
+
+
+def _ranged(low: float, high: float, unit: str = "", **options: Any) -> dict[str, Any]:
+    """Field metadata of a number key: its ``Range``."""
+    return {"range": Range(low, high, unit, **options)}
+
+
+def _path_problem(text: str) -> str | None:
+    """Why ``text`` cannot name a file, or None."""
+    if "\x00" in text:
+        return f"a path cannot hold a NUL character, got {text!r}"
+    try:
+        Path(text).expanduser()
+    except RuntimeError:
+        return f"no home directory for {text.split('/')[0]!r} (a ~user that does not exist)"
+    return None
+
+
+@dataclass(frozen=True)
 class VenueSettings:
     enabled: bool = True
     # URL prefix -> replacement for every REST and websocket URL of the venue's client.
     url_rewrite: dict[str, str] = field(default_factory=dict)
-    # Options passed to the ccxt client as is (proxies, timeouts, ...).
-    ccxt: dict[str, Any] = field(default_factory=dict)
+    # Options passed to the ccxt client as is (proxies, timeouts, ...). Never in a repr: API keys.
+    ccxt: dict[str, Any] = field(default_factory=dict, repr=False)
     # Open-interest polling interval in seconds; 0 means the global ``oi_poll_seconds``.
-    oi_poll_seconds: float = 0.0
+    oi_poll_seconds: float = field(
+        default=0.0, metadata=_ranged(0.1, 86_400, "seconds", zero="the global oi_poll_seconds")
+    )
 
 
 @dataclass(frozen=True)
 class LevelSettings:
     """The estimated liquidation-level model (DOMAIN.md section 3)."""
 
+    # leverage -> weight; weights are renormalized, so 15 and 0.15 mean the same.
     leverage_weights: dict[str, float] = field(
-        default_factory=lambda: {"5": 0.15, "10": 0.30, "25": 0.25, "50": 0.20, "100": 0.10}
+        default_factory=lambda: {"5": 0.15, "10": 0.30, "25": 0.25, "50": 0.20, "100": 0.10},
+        metadata={
+            **_ranged(0, 100),
+            "keys": Range(1, 1000, low_open=True),
+            "check": lambda weights: None if any(w > 0 for w in weights.values())
+            else "at least one leverage needs a positive weight",
+        },
     )
-    maintenance_margin: float = 0.004
-    long_share: float = 0.5
-    lookback_days: float = 30.0
-    half_life_hours: float = 0.0  # 0 = no decay
+    maintenance_margin: float = field(default=0.004, metadata=_ranged(0, 0.5, high_open=True))
+    long_share: float = field(default=0.5, metadata=_ranged(0, 1))
+    lookback_days: float = field(default=30.0, metadata=_ranged(0, 3650, "days", zero="levels never age out"))
+    half_life_hours: float = field(default=0.0, metadata=_ranged(0, 87_600, "hours", zero="no decay"))
 
 
 @dataclass(frozen=True)
 class UISettings:
-    theme: str = "dark"
-    render_hz: float = 4.0
-    layout: str = "auto"  # auto | full | medium | compact | tape | ladder | oi
-    tape_min_usd: float = 0.0
-    big_liquidation_usd: float = 100_000.0
+    theme: str = "dark"  # checked against the theme files by load_settings
+    render_hz: float = field(default=4.0, metadata=_ranged(0.2, 30, "per second"))
+    layout: str = field(default="auto", metadata={"choices": LAYOUTS})
+    tape_min_usd: float = field(default=0.0, metadata=_ranged(0, 1e12, "USD"))
+    big_liquidation_usd: float = field(default=100_000.0, metadata=_ranged(0, 1e12, "USD"))
     # action name -> key(s), e.g. { next_symbol = "]", quit = "q,ctrl+c" }
     keys: dict[str, str] = field(default_factory=dict)
 
@@ -66,18 +138,21 @@ class UISettings:
 @dataclass(frozen=True)
 class Settings:
     watchlist: list[str] = field(
-        default_factory=lambda: ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"]
+        default_factory=lambda: ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"],
+        metadata={"check": lambda symbols: None if symbols else "expected at least one symbol, got []"},
     )
     cross_assets: list[str] = field(
         default_factory=lambda: ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT", "XRP/USDT:USDT"]
     )
-    oi_poll_seconds: float = 15.0
-    stale_after_seconds: float = 30.0
+    oi_poll_seconds: float = field(default=15.0, metadata=_ranged(0.1, 86_400, "seconds"))
+    stale_after_seconds: float = field(default=30.0, metadata=_ranged(5, 3600, "seconds"))
     record: bool = True
-    record_path: str = ""  # empty: <user data dir>/liqtui.sqlite
-    retention_days: float = 30.0
+    # empty: <user data dir>/liqtui.sqlite
+    record_path: str = field(default="", metadata={"check": _path_problem})
+    retention_days: float = field(default=30.0, metadata=_ranged(0, 36_500, "days", zero="keep everything"))
     venues: dict[str, VenueSettings] = field(
-        default_factory=lambda: {name: VenueSettings() for name in DEFAULT_VENUES}
+        default_factory=lambda: {name: VenueSettings() for name in DEFAULT_VENUES},
+        metadata={"keys": DEFAULT_VENUES},
     )
     levels: LevelSettings = field(default_factory=LevelSettings)
     ui: UISettings = field(default_factory=UISettings)
@@ -128,7 +203,35 @@ def load_settings(explicit: str | None = None) -> Settings:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     settings = _build(Settings, raw, path, prefix="")
+    _check_files(settings, path)
     return _replace_source(settings, str(path))
+
+
+def theme_names() -> list[str]:
+    """The themes there are: the shipped ones, then the files in ``<config dir>/themes/``."""
+    names = [p.stem for d in (BUILTIN_THEME_DIR, config_dir() / "themes") for p in sorted(d.glob("*.toml"))]
+    return list(dict.fromkeys(names))
+
+
+def _check_files(settings: Settings, path: Path) -> None:
+    """The keys that name files of this machine: the theme exists, record_path is no dangling link."""
+    theme = settings.ui.theme
+    if theme not in theme_names():
+        raise ConfigError(
+            f"{path}: key 'ui.theme': no theme '{theme}' (have: {', '.join(theme_names())}; "
+            f"a theme of your own is a file {config_dir() / 'themes' / (theme + '.toml')})"
+        )
+    target = settings.recording_path
+    try:
+        dangling = bool(settings.record_path) and target.is_symlink() and not target.exists()
+        link = os.readlink(target) if dangling else ""
+    except OSError:  # unreadable: the recorder says why when it opens the file
+        return
+    if dangling:
+        raise ConfigError(
+            f"{path}: key 'record_path': {target} is a symbolic link to {link}, "
+            "which does not exist; point record_path at the file itself"
+        )
 
 
 def settings_from_dict(raw: dict[str, Any], source: str = "(dict)") -> Settings:
@@ -173,6 +276,7 @@ def _build(cls: type, raw: Any, path: Path, prefix: str) -> Any:
         if name not in raw:
             continue
         kwargs[name] = _convert(hints[name], raw[name], path, prefix + name)
+        _validate(f.metadata, kwargs[name], path, prefix + name)
     # Settings.venues: a venue table given in the file is merged over the defaults, so that
     # `[venues.okx] enabled = false` does not silently disable every other venue.
     if cls is Settings and "venues" in kwargs:
@@ -183,6 +287,36 @@ def _build(cls: type, raw: Any, path: Path, prefix: str) -> Any:
         return cls(**kwargs)
     except TypeError as exc:  # pragma: no cover - guarded by the checks above
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def _validate(meta: Mapping[str, Any], value: Any, path: Path, key: str) -> None:
+    """The rules a field's metadata declares: ``range`` (of a number, or of each value of a
+    table), ``keys`` (a table's keys: a Range of numbers or a tuple of names), ``choices``, ``check``."""
+
+    def fail(where: str, expected: str, got: Any) -> ConfigError:
+        return ConfigError(f"{path}: key '{where}': expected {expected}, got {got!r}")
+
+    keys, span = meta.get("keys"), meta.get("range")
+    for name, item in (value.items() if isinstance(value, dict) else [(None, value)]):
+        where = key if name is None else f"{key}.{name}"
+        if isinstance(keys, Range) and _number(name) not in keys:
+            raise fail(key, f"keys that are numbers in {keys}", name)
+        if isinstance(keys, tuple) and name not in keys:
+            raise ConfigError(f"{path}: unknown key '{where}' (expected one of: {', '.join(keys)})")
+        if span is not None and item not in span:
+            raise fail(where, f"a number in {span}", item)
+    if "choices" in meta and value not in meta["choices"]:
+        raise fail(key, f"one of {', '.join(meta['choices'])}", value)
+    problem = meta["check"](value) if "check" in meta else None
+    if problem:
+        raise ConfigError(f"{path}: key '{key}': {problem}")
+
+
+def _number(text: Any) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def _convert(tp: Any, value: Any, path: Path, key: str) -> Any:
@@ -226,16 +360,67 @@ def _convert(tp: Any, value: Any, path: Path, key: str) -> Any:
 
 
 def settings_as_dict(settings: Settings) -> dict[str, Any]:
+    """The settings as plain data, secrets redacted (``redact``): what may be printed."""
     import dataclasses
 
     data = dataclasses.asdict(settings)
     data.pop("source", None)
+    return redact(data)
+
+
+REDACTED = "<redacted>"
+# Names of ccxt credentials (apiKey, secret, password, uid, login, twofa, privateKey,
+# walletAddress, token) and of anything else that looks like one (headers, cookies).
+_SECRET_NAME = re.compile(
+    r"api.?key|secret|passw|private|wallet|token|^uid$|^login$|twofa|auth|cookie|credential"
+    r"|signature|mnemonic",
+    re.IGNORECASE,
+)
+
+
+def redact(data: Any) -> Any:
+    """A copy of ``data`` with the value of every secret-looking key, and every password in a URL
+    (``http://user:pass@proxy``), replaced by ``<redacted>``."""
+    if isinstance(data, dict):
+        return {k: REDACTED if _SECRET_NAME.search(str(k)) and data[k] not in ("", None) else redact(v)
+                for k, v in data.items()}
+    if isinstance(data, list):
+        return [redact(item) for item in data]
+    if isinstance(data, str) and "@" in data and "://" in data:
+        return _redact_url(data)
     return data
+
+
+def _redact_url(text: str) -> str:
+    try:
+        parts = urlsplit(text)
+        password = parts.password
+    except ValueError:
+        return text
+    if password:
+        return text.replace(f":{password}@", f":{REDACTED}@", 1)
+    if parts.username:  # a token alone: https://TOKEN@host
+        return text.replace(f"//{parts.username}@", f"//{REDACTED}@", 1)
+    return text
+
+
+def settings_warnings(settings: Settings) -> list[str]:
+    """What the user must hear about before anything connects: TLS checks turned off."""
+    return [
+        f"WARNING: {settings.source}: [venues.{name}] ccxt.{key} = {json.dumps(venue.ccxt[key])} turns "
+        f"TLS certificate checks OFF for {name}: anyone on the network path can read and change its data"
+        for name, venue in settings.venues.items()
+        if venue.enabled
+        for key in ("verify", "validateServerSsl")
+        if key in venue.ccxt and not venue.ccxt[key]
+    ]
 
 
 DEFAULT_CONFIG_TEXT = '''\
 # liqtui configuration. Every key is optional; the values below are the defaults.
 # Location: --config PATH, else $LIQTUI_CONFIG, else this file.
+# Numbers must be finite and inside the range given beside them ([ ] includes the end, ( ) does
+# not); anything else stops liqtui with one message naming the key (exit code 2).
 
 # Symbols for [ and ] and 1-9, as ccxt unified symbols (short forms like "BTC" also work).
 watchlist = ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"]
@@ -243,20 +428,23 @@ watchlist = ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"]
 cross_assets = ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT", "XRP/USDT:USDT"]
 
 # How often open interest is polled, and when a silent feed counts as stale (seconds).
-oi_poll_seconds = 15.0
-stale_after_seconds = 30.0
+oi_poll_seconds = 15.0        # [0.1, 86400] seconds
+stale_after_seconds = 30.0    # [5, 3600] seconds
 
 # Record every event to an embedded SQLite file so history survives a restart.
 record = true
-record_path = ""        # empty: the platform data dir, liqtui.sqlite
-retention_days = 30.0
+record_path = ""        # empty: the platform data dir, liqtui.sqlite (never a dangling symlink)
+retention_days = 30.0   # [0, 36500] days (0: keep everything)
 
-# One table per venue (ccxt ids). url_rewrite maps URL prefixes to replacements for every
-# REST and websocket URL of that venue (mirrors, proxies, tests); ccxt = options for the client.
+# One table per venue (ccxt ids: binanceusdm, bybit, okx, hyperliquid). url_rewrite maps URL
+# prefixes to replacements for every REST and websocket URL of that venue (mirrors, proxies,
+# tests); ccxt = options for the client. API keys there are never printed (`config show` redacts
+# them); verify = false turns TLS certificate checks off and is warned about on every start.
 [venues.binanceusdm]
 enabled = true
 url_rewrite = {}
 ccxt = {}
+oi_poll_seconds = 0.0   # [0.1, 86400] seconds (0: the global oi_poll_seconds)
 
 [venues.bybit]
 enabled = true
@@ -270,18 +458,20 @@ enabled = true
 # The estimated liquidation-level model (see DOMAIN notes): leverage mix of new positions,
 # maintenance margin rate, share of new OI that is long, and how far back history is used.
 [levels]
+# leverage = weight: leverages in (1, 1000], weights in [0, 100], at least one above 0
+# (weights are renormalized: 15 and 0.15 mean the same)
 leverage_weights = { "5" = 0.15, "10" = 0.30, "25" = 0.25, "50" = 0.20, "100" = 0.10 }
-maintenance_margin = 0.004
-long_share = 0.5
-lookback_days = 30.0
-half_life_hours = 0.0   # 0 = estimated levels do not decay
+maintenance_margin = 0.004   # [0, 0.5)
+long_share = 0.5             # [0, 1]
+lookback_days = 30.0         # [0, 3650] days (0: levels never age out)
+half_life_hours = 0.0        # [0, 87600] hours (0: no decay)
 
 [ui]
 theme = "dark"          # dark | light | ansi | a theme file in the config dir's themes/
-render_hz = 4.0         # screen refreshes per second (lower it over slow SSH links)
+render_hz = 4.0         # [0.2, 30] per second: screen refreshes (lower it over slow SSH links)
 layout = "auto"         # auto | full | medium | compact | tape | ladder | oi
-tape_min_usd = 0.0
-big_liquidation_usd = 100000.0
+tape_min_usd = 0.0              # [0, 1e12] USD
+big_liquidation_usd = 100000.0  # [0, 1e12] USD
 # Remap keys: action = "key[,key]", e.g. next_symbol = "n"
 keys = {}
 '''

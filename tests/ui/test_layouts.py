@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from desk_helpers import make_app, notifications, screen_lines
 
+from liqtui.config import Settings, UISettings
+
 SIZES = {(160, 45): "-full", (100, 30): "-medium", (60, 20): "-compact", (80, 24): "-compact",
          (150, 40): "-full", (149, 40): "-medium", (160, 24): "-full", (160, 30): "-full",
          (120, 20): "-medium", (200, 60): "-full"}
@@ -114,7 +116,8 @@ async def test_60x20_every_key_keeps_the_desk_alive():
 
 
 async def test_an_unknown_layout_in_the_config_says_so_and_uses_auto():
-    app = make_app(raw={"ui": {"layout": "sideways"}})
+    # The config file refuses it with exit code 2 (test_config); settings built in code reach the desk.
+    app = make_app(settings=Settings(ui=UISettings(layout="sideways")))
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         assert "-full" in app.screen.classes

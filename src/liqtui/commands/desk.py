@@ -12,14 +12,16 @@ import re
 import sys
 from typing import Any
 
-LAYOUT_CHOICES = ("auto", "full", "medium", "compact", "tape", "ladder", "oi")
+from liqtui.commands._args import REPLAY_SPEED, NumberIn
+from liqtui.config import LAYOUTS, settings_warnings
+
 DEMO_RATES = ("calm", "busy", "stress")
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument(
         "--layout",
-        choices=LAYOUT_CHOICES,
+        choices=LAYOUTS,
         default=None,
         help="auto (by terminal width), full, medium, compact, or one pane: tape, ladder, oi "
         "(default: [ui] layout in the config)",
@@ -32,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     if name == "replay":
         parser.add_argument("file", metavar="FILE", help="a recording (liqtui record, or the desk's own)")
         parser.add_argument(
-            "--speed", type=float, default=1.0, help="replay speed, 1 = real time (default 1)"
+            "--speed", type=NumberIn(REPLAY_SPEED), default=1.0,
+            help=f"replay speed, 1 = real time, in {REPLAY_SPEED} (default 1)",
         )
         parser.add_argument(
             "--from",
@@ -112,7 +115,7 @@ def _run_app(settings: Any, source: Any, engine: Any, layout: str | None, *, rec
     from liqtui.ui.app import LiqtuiApp
 
     app = LiqtuiApp(settings, source, engine=engine, recorder=recorder, layout=layout, demo=demo)
-    for note in notes:
+    for note in (*settings_warnings(settings), *notes):  # stderr is hidden behind the desk
         app.startup_notes.append(note)
     try:
         app.run()

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from liqtui.commands._args import DURATION, NumberIn
 from liqtui.config import Settings
 from liqtui.feeds.base import EventSource
 from liqtui.storage import Recorder, StoreError
@@ -29,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         "with --demo the same name ending -demo: demo and live data never share a file)",
     )
     parser.add_argument(
-        "--duration", metavar="S", type=float, default=None,
-        help="stop after S seconds (default: until Ctrl-C or SIGTERM)",
+        "--duration", metavar="S", type=NumberIn(DURATION), default=None,
+        help=f"stop after S seconds, S in {DURATION} (default: until Ctrl-C or SIGTERM)",
     )
     parser.add_argument(
         "--demo", action="store_true",
@@ -43,9 +44,6 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.demo and (args.seed is not None or args.rate is not None):
         print("liqtui: --seed and --rate apply to --demo only", file=sys.stderr)
-        return 2
-    if args.duration is not None and args.duration <= 0:
-        print("liqtui: --duration must be a positive number of seconds", file=sys.stderr)
         return 2
     mode = "DEMO" if args.demo else "LIVE"
     path = Path(args.out).expanduser() if args.out else default_path(settings, mode)

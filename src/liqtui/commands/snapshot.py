@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from liqtui.commands._args import TIMEOUT, NumberIn
 from liqtui.config import Settings
 from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, Ticker
 from liqtui.commands._live import (
@@ -31,7 +32,7 @@ from liqtui.commands._live import (
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="give up on a venue after S seconds (default 30)")
+    parser.add_argument("--timeout", type=NumberIn(TIMEOUT), default=30.0, metavar="S", help=f"give up on a venue after S seconds, S in {TIMEOUT} (default 30)")
     add_venue_symbol_arguments(parser, symbols_help="symbols to show (default: the watchlist)")
 
 

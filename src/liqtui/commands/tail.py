@@ -30,6 +30,7 @@ import time
 from collections import Counter
 from typing import TextIO
 
+from liqtui.commands._args import DURATION, USD, NumberIn
 from liqtui.config import Settings
 from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation, Side
 from liqtui.domain.text import printable
@@ -55,8 +56,8 @@ PRICE_MARK = {PriceKind.FILL: "fill", PriceKind.BANKRUPTCY: "bkrpt"}  # the text
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per line (for jq)")
-    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
-    parser.add_argument("--min-usd", type=float, default=0.0, metavar="X", help="only liquidations of at least X USD")
+    parser.add_argument("--duration", type=NumberIn(DURATION), metavar="S", help=f"stop after S seconds, S in {DURATION} (default: until Ctrl-C)")
+    parser.add_argument("--min-usd", type=NumberIn(USD), default=0.0, metavar="X", help=f"only liquidations of at least X USD, X in {USD}")
     add_venue_symbol_arguments(parser, symbols_help="only these symbols (BTC, ETHUSDT, SOL/USDT:USDT, ...)")
 
 
