@@ -18,7 +18,7 @@ GLOSSARY: list[tuple[str, str]] = [
     ("REC", "every event is recorded to the file"),
     ("mark", "mark price of the venue with the most 24h volume"),
     ("24h", "24-hour price change"),
-    ("fund", "funding rate per interval (8h, 1h) of the venue or OI-weighted;"),
+    ("fund", "funding rate per funding interval, per venue or OI-weighted;"),
     ("", "'in 0h55m': time to the next funding"),
     ("OI", "open interest: all positions still open, in USD or coin"),
     ("● / <5s / stale", "a venue's feed: live with the age of its last message (<5s),"),
@@ -62,9 +62,22 @@ GLOSSARY: list[tuple[str, str]] = [
 ]
 
 
-def glossary_lines() -> list[str]:
-    width = max(len(terms) for terms, _ in GLOSSARY) + 2
-    return [f"{terms:<{width}}{meaning}" if meaning else f"{terms}:" for terms, meaning in GLOSSARY]
+BOX_WIDTH = 90
+
+
+def glossary_lines(width: int = 86) -> list[str]:
+    """Term and meaning side by side; in a narrower box each meaning goes under its term."""
+    term_w = max(len(terms) for terms, _ in GLOSSARY) + 2
+    side_by_side = term_w + max(len(meaning) for _, meaning in GLOSSARY) <= width
+    lines = []
+    for terms, meaning in GLOSSARY:
+        if not meaning:
+            lines.append(f"{terms}:")
+        elif side_by_side:
+            lines.append(f"{terms:<{term_w}}{meaning}")
+        else:
+            lines += ([terms] if terms else []) + [f"    {meaning}"]
+    return lines
 
 
 class HelpScreen(ModalScreen[None]):
@@ -74,7 +87,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 90; max-width: 100%; height: auto; max-height: 100%;
+        width: 90; max-width: 100%;  /* BOX_WIDTH */ height: auto; max-height: 100%;
         border: round $primary; background: $surface; padding: 0 1;
     }
     HelpScreen .title { text-style: bold; color: $accent; }
@@ -94,4 +107,5 @@ class HelpScreen(ModalScreen[None]):
             if self._notes:
                 yield Static("\n".join(self._notes), markup=False, id="help-notes")
             yield Static("\nWhat the desk shows", classes="title")
-            yield Static("\n".join(glossary_lines()), markup=False, id="help-glossary")
+            inner = min(BOX_WIDTH, self.app.size.width) - 4  # border and padding
+            yield Static("\n".join(glossary_lines(inner)), markup=False, id="help-glossary")
