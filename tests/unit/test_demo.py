@@ -311,6 +311,20 @@ def test_unknown_rate_is_one_clear_error():
 # ----- the event source -------------------------------------------------------------------------
 
 
+def test_the_desk_source_keeps_no_log_of_forced_orders():
+    # The log is for checks like the ones above; the desk reads the events only (at stress the
+    # venues execute ~30,000 forced orders a second, most on no tape or on a sampled one).
+    source = DemoSource(seed=3, rate="stress", backfill_hours=0.5)
+    source.market.step(2_000)
+    assert source.market.forced_orders > 10_000 and len(source.market.forced_log) == 0
+
+
+def test_the_forced_order_log_changes_no_event():
+    logged, unlogged = _market(seed=4, rate="stress", log_size=1_000_000), _market(seed=4, rate="stress", log_size=0)
+    assert logged.step(3_000) == unlogged.step(3_000)
+    assert logged.forced_orders == unlogged.forced_orders == len(logged.forced_log)
+
+
 async def test_demo_source_streams_the_market_and_says_demo():
     source = DemoSource(seed=3, realtime=False, backfill_hours=1)
     assert isinstance(source, EventSource) and source.mode == "DEMO"

@@ -40,8 +40,10 @@ import bisect
 import math
 import random
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import reduce
+from itertools import accumulate, repeat
+from operator import add, attrgetter, mul, sub, truediv
 
 from liqtui.config import Settings
 from liqtui.domain.events import (
@@ -93,6 +95,14 @@ DEFAULT_BACKFILL_HOURS = 25.0
 ORDER_SIZE_SIGMA = 1.3  # log-normal spread of liquidation order sizes
 OPEN_SIZE_SIGMA = 1.5  # log-normal spread of the notional of positions that open
 ORDER_MEAN_TO_MEDIAN = math.exp(ORDER_SIZE_SIGMA**2 / 2)
+# A crossed row of more typical orders than this is a bulk row: its sizes come from a table drawn
+# once (see DemoMarket._order_sizes). At stress (rows of ~430 orders, 30,000 orders a second)
+# drawing every size one by one was most of the simulation's cost; the rows of calm and busy (at
+# most 20 and 60 orders) are never bulk and draw every size.
+BULK_ORDERS = 100
+TAIL_ORDERS = 20
+SIZE_TABLE = 4096  # > max_orders_per_row of every rate
+_TIME = attrgetter("time")  # what a tick's events are sorted by
 # A venue's liquidation engine more than this far behind takes each newly crossed row as ONE order:
 # in a cascade that never ends (stress) the queue would otherwise grow without bound (600,000 orders,
 # ~150 MB and a tape 2 minutes late after 6 simulated minutes); now it stays about this long
@@ -147,6 +157,18 @@ class _Symbol:
         return math.sqrt(self.h) * math.exp(self.regime)
 
 
+class _Crossed:
+    """The forced orders of one crossed row on the venue's liquidation engine: their USD sizes at
+    the trigger price, the time each is executed (one per engine slot; the last time is when the
+    engine is free again), and how many are ``done``."""
+
+    __slots__ = ("row", "sizes", "whens", "done", "trigger", "depth")
+
+    def __init__(self, row: SweptRow, sizes: list[float], whens: list[float], trigger: float, depth: float) -> None:
+        self.row, self.sizes, self.whens, self.done = row, sizes, whens, 0
+        self.trigger, self.depth = trigger, depth  # the venue's price that crossed the row, its book depth
+
+
 class _Pair:
     """One venue x symbol: its price, positions, background OI and what is due to be published."""
 
@@ -173,9 +195,8 @@ class _Pair:
         self.bar_start = 0
         self.offset = VENUE_OFFSET_MS[venue] + 37 * index
         self.next_ticker = self.next_oi = self.next_book = 0
-        # Forced orders waiting for the venue's liquidation engine: (time, side, tape price, qty,
-        # row low, row high, trigger price), in time order.
-        self.queue: deque[tuple] = deque()
+        # The crossed rows whose orders wait for the venue's liquidation engine, in time order.
+        self.queue: deque[_Crossed] = deque()
         self.engine_free_at = 0.0
 
     def oi_base(self) -> float:
@@ -212,6 +233,10 @@ class DemoMarket:
         self.rate = RATES[rate]
         self.tick_ms = int(tick_ms)
         self.rng = random.Random(seed)
+        # Log-normal order sizes (median 1) for bulk rows, twice over so any start has room; from a
+        # generator of their own, so the main one draws the same numbers as before they existed.
+        sizes = random.Random(f"{seed}-orders")
+        self._size_table = [math.exp(sizes.gauss(0, ORDER_SIZE_SIGMA)) for _ in range(SIZE_TABLE)] * 2
         self._now = int(start_ms)
         self.start_ms = int(start_ms)
         self.venues = [v for v in DEMO_VENUES if v in self.settings.enabled_venues] or list(DEMO_VENUES)
@@ -485,7 +510,7 @@ class DemoMarket:
         if t // 60_000 != t_prev // 60_000:
             self._end_minute()
         if len(out) - first > 1:
-            out[first:] = sorted(out[first:], key=_event_time)
+            out[first:] = sorted(out[first:], key=_TIME)
 
     def _schedule_jumps(self, t: int) -> None:
         while self._next_jump <= t:
@@ -599,28 +624,73 @@ class DemoMarket:
             crossed = t_prev + (i * span) // len(swept)  # rows further away are crossed later
             row_usd = row.qty * trigger
             behind = pair.engine_free_at - crossed > ENGINE_BACKLOG_MS
-            for usd in (row_usd,) if behind else self._order_sizes(row_usd, sym.order_median_usd):
-                when = max(float(crossed), pair.engine_free_at)
-                pair.engine_free_at = when + spacing
-                qty = usd / trigger
-                price = self._tape_price(pair, row, trigger, usd / depth)
-                pair.queue.append((int(when), row.side, price, qty, row.low, row.high, trigger))
+            sizes = [row_usd] if behind else self._order_sizes(row_usd, sym.order_median_usd)
+            # One order every `spacing` ms from when the engine is free; the last time is when it is free again.
+            whens = list(accumulate(repeat(spacing, len(sizes)), initial=max(float(crossed), pair.engine_free_at)))
+            pair.engine_free_at = whens[-1]
+            pair.queue.append(_Crossed(row, sizes, whens, trigger, depth))
 
     def _execute_due(self, pair: _Pair, t: int, out: list[Event]) -> None:
         """Execute the queued forced orders due before ``t``: tape, log, volume and price impact."""
-        queue, keep_log = pair.queue, self.forced_log.maxlen != 0
+        queue = pair.queue
         net = 0.0
-        while queue and queue[0][0] < t:
-            when, side, price, qty, low, high, trigger = queue.popleft()
-            self._tape(pair, side, price, qty, when, t, out)
-            self.forced_orders += 1
-            usd = qty * trigger
-            net += usd if side is Side.LONG else -usd
-            pair.minute_volume += usd
-            pair.bar[4] += usd
-            if keep_log:
-                self.forced_log.append(ForcedOrder(pair.venue, pair.symbol, side, price, qty * price, when, low, high, trigger))
+        while queue and queue[0].whens[queue[0].done] < t:
+            crossed = queue[0]
+            net = self._execute(pair, crossed, t, out, net)
+            if crossed.done < len(crossed.sizes):
+                break
+            queue.popleft()
         pair.sym.forced_net_usd += net
+
+    def _execute(self, pair: _Pair, crossed: _Crossed, t: int, out: list[Event], net: float) -> float:
+        """Execute the orders of one crossed row due before ``t``; returns ``net`` plus their long
+        minus short USD. Only what a tape shows becomes an object: at stress most orders are on a
+        sampled tape or on none and count only in the sums (volume, price impact), added in C."""
+        first = crossed.done
+        done = crossed.done = bisect.bisect_left(crossed.whens, t, first, len(crossed.sizes))
+        self.forced_orders += done - first
+        if pair.venue in SAMPLED_VENUES:
+            self._push_sampled(pair, crossed, first, done, t, out)
+        elif pair.venue not in NO_LIQUIDATION_FEED:
+            self._push_every(pair, crossed, first, done, t, out)
+        if self.forced_log.maxlen != 0:
+            self._log(pair, crossed, first, done)
+        trigger = crossed.trigger
+        # Each order booked as its qty at the trigger price, in USD.
+        booked = list(map(mul, map(truediv, crossed.sizes[first:done], repeat(trigger)), repeat(trigger)))
+        pair.minute_volume = reduce(add, booked, pair.minute_volume)
+        pair.bar[4] = reduce(add, booked, pair.bar[4])
+        return reduce(add if crossed.row.side is Side.LONG else sub, booked, net)
+
+    def _push_sampled(self, pair: _Pair, crossed: _Crossed, first: int, done: int, t: int, out: list[Event]) -> None:
+        """Orders ``first`` to ``done`` on a stream that keeps only the latest of each second: only
+        the last one before each next second can be pushed."""
+        row, sizes, whens = crossed.row, crossed.sizes, crossed.whens
+        i = first
+        while i < done:
+            i = bisect.bisect_left(whens, (int(whens[i]) // 1000 + 1) * 1000, i, done)
+            price = self._tape_price(pair, row, crossed.trigger, sizes[i - 1] / crossed.depth)
+            self._hold(pair, row.side, price, sizes[i - 1] / crossed.trigger, int(whens[i - 1]), t, out)
+
+    def _push_every(self, pair: _Pair, crossed: _Crossed, first: int, done: int, t: int, out: list[Event]) -> None:
+        """Orders ``first`` to ``done`` on a stream that pushes every one."""
+        venue, symbol, side, trigger = pair.venue, pair.symbol, crossed.row.side, crossed.trigger
+        sizes = crossed.sizes[first:done]
+        orders = zip(sizes, map(truediv, sizes, repeat(trigger)), map(int, crossed.whens[first:done]))
+        if venue in BANKRUPTCY_PRICE_VENUES:  # the row's price, whatever the order's size
+            price = self._tape_price(pair, crossed.row, trigger, 0.0)
+            out += [Liquidation(venue, symbol, side, price, qty, qty * price, when, t, False) for _, qty, when in orders]
+            return
+        for usd, qty, when in orders:
+            price = self._tape_price(pair, crossed.row, trigger, usd / crossed.depth)
+            out.append(Liquidation(venue, symbol, side, price, qty, qty * price, when, t, False))
+
+    def _log(self, pair: _Pair, crossed: _Crossed, first: int, done: int) -> None:
+        row, trigger, sizes = crossed.row, crossed.trigger, crossed.sizes
+        for i in range(first, done):
+            price = self._tape_price(pair, row, trigger, sizes[i] / crossed.depth)
+            qty = sizes[i] / trigger
+            self.forced_log.append(ForcedOrder(pair.venue, pair.symbol, row.side, price, qty * price, int(crossed.whens[i]), row.low, row.high, trigger))
 
     @staticmethod
     def _tape_price(pair: _Pair, row: SweptRow, trigger: float, size_vs_depth: float) -> float:
@@ -637,34 +707,43 @@ class DemoMarket:
         ticks = math.floor(raw / tick) if long else math.ceil(raw / tick)
         return round(ticks * tick, 10)
 
-    def _order_sizes(self, usd: float, median: float) -> Iterable[float]:
+    def _order_sizes(self, usd: float, median: float) -> list[float]:
         """Split a row's liquidated notional into orders of heavy-tailed size, at most the rate's
-        ``max_orders_per_row``: a row too big for that many typical orders gets bigger ones."""
+        ``max_orders_per_row``: a row too big for that many typical orders gets bigger ones.
+
+        A bulk row (more than ``BULK_ORDERS`` typical orders) takes its first orders' sizes from the
+        market's table of log-normal sizes, from a random place, scaled to their share of the row;
+        its last ``TAIL_ORDERS`` typical orders' worth are drawn one by one like any row's."""
         cap = self.rate.max_orders_per_row
         median = max(median, usd / (cap * ORDER_MEAN_TO_MEDIAN))
-        remaining, n = usd, 0
-        while remaining > 0:
-            n += 1
-            size = median * math.exp(self.rng.gauss(0, ORDER_SIZE_SIGMA))
-            if n >= cap or size >= remaining * 0.9 or remaining - size < 50:
-                yield remaining
-                return
-            remaining -= size
-            yield size
+        mean = median * ORDER_MEAN_TO_MEDIAN
+        head = round(usd / mean) - TAIL_ORDERS
+        if head <= BULK_ORDERS - TAIL_ORDERS:
+            return self._draw_sizes(usd, median, cap)
+        start = self.rng.randrange(len(self._size_table) // 2)
+        drawn = self._size_table[start : start + head]
+        scale = head * mean / sum(drawn)
+        return list(map(mul, drawn, repeat(scale))) + self._draw_sizes(usd - head * mean, median, cap - head)
 
-    def _tape(self, pair: _Pair, side: Side, price: float, qty: float, when: int, t: int, out: list[Event]) -> None:
-        venue = pair.venue
-        if venue in NO_LIQUIDATION_FEED:
-            return
-        if venue in SAMPLED_VENUES:
-            # The stream keeps only the latest order of each second and pushes it when the second ends.
-            key = (venue, pair.symbol)
-            held = self._sampled.get(key)
-            if held is not None and held[4] // 1000 != when // 1000:
-                out.append(_liquidation(venue, pair.symbol, held, t))
-            self._sampled[key] = (side, price, qty, qty * price, when)
-            return
-        out.append(Liquidation(venue, pair.symbol, side, price, qty, qty * price, when, t, False))
+    def _draw_sizes(self, usd: float, median: float, cap: int) -> list[float]:
+        """Log-normal orders around ``median`` until ``usd`` is used up (the last takes the rest)."""
+        gauss, exp, sizes, remaining = self.rng.gauss, math.exp, [], usd
+        while remaining > 0:
+            size = median * exp(gauss(0, ORDER_SIZE_SIGMA))
+            if len(sizes) + 1 >= cap or size >= remaining * 0.9 or remaining - size < 50:
+                sizes.append(remaining)
+                break
+            remaining -= size
+            sizes.append(size)
+        return sizes
+
+    def _hold(self, pair: _Pair, side: Side, price: float, qty: float, when: int, t: int, out: list[Event]) -> None:
+        """A sampled stream holds the latest order of the second; the one of a past second is pushed."""
+        key = (pair.venue, pair.symbol)
+        held = self._sampled.get(key)
+        if held is not None and held[4] // 1000 != when // 1000:
+            out.append(_liquidation(pair.venue, pair.symbol, held, t))
+        self._sampled[key] = (side, price, qty, qty * price, when)
 
     def _end_second(self, t: int, out: list[Event]) -> None:
         second = t // 1000
@@ -801,7 +880,3 @@ def _liquidation(venue: str, symbol: str, held: tuple, recv: int) -> Liquidation
 
 def _round(value: float, tick: float) -> float:
     return round(round(value / tick) * tick, 10)
-
-
-def _event_time(event: Event) -> int:
-    return event.since if isinstance(event, FeedStatus) else event.time
