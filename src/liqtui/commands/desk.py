@@ -111,12 +111,13 @@ def run(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _run_app(settings: Any, source: Any, engine: Any, layout: str | None, *, recorder: Any = None,
-             demo: Any = None, notes: tuple[str, ...] = ()) -> int:
+             demo: Any = None, notes: tuple[str, ...] = (), recording_off: bool = False) -> int:
     from liqtui.ui.app import LiqtuiApp
 
     app = LiqtuiApp(settings, source, engine=engine, recorder=recorder, layout=layout, demo=demo)
     for note in (*settings_warnings(settings), *notes):  # stderr is hidden behind the desk
         app.startup_notes.append(note)
+    app.recording_off = recording_off
     try:
         app.run()
     finally:
@@ -162,4 +163,4 @@ def _run_live(args: argparse.Namespace, settings: Any) -> int:
         recorder, why_not = _live_recorder(settings, engine, source.now_ms())
     notes = (why_not,) if why_not else ()
     return _run_app(settings, source, engine, args.layout, recorder=recorder,
-                    demo=_demo_factory(settings), notes=notes)
+                    demo=_demo_factory(settings), notes=notes, recording_off=why_not is not None)

@@ -2,6 +2,9 @@
 
 Runs until ``--duration`` seconds have passed, or SIGINT/SIGTERM; either way every event received
 is flushed to the file before the command exits. Never imports Textual.
+
+Exit codes: 0 done; 1 the source or the recording stopped (disk full: the message says why);
+2 the file cannot be recorded into (another recorder holds it, foreign, unwritable).
 """
 
 from __future__ import annotations
@@ -62,10 +65,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         failure = asyncio.run(_record(source, recorder, args.duration))
     finally:
         recorder.close()
-    _report(recorder, path)
+    _report(recorder, path, hint=args.demo and not args.out)
     if recorder.error is not None:
         print(f"liqtui: {recorder.error}", file=sys.stderr)
-        return 2
+        return 1
     if failure:
         print(f"liqtui: the source stopped: {failure}", file=sys.stderr)
         return 1
@@ -134,5 +137,11 @@ def _counts(recorder: Recorder) -> str:
     return f"{total:,} events recorded" + (f" ({parts})" if parts else "")
 
 
-def _report(recorder: Recorder, path: Path) -> None:
+def _report(recorder: Recorder, path: Path, hint: bool) -> None:
     print(f"liqtui: {_counts(recorder)} to {path}", file=sys.stderr)
+    if recorder.rejected:
+        print(f"liqtui: {recorder.rejected:,} malformed events skipped (not recordable)", file=sys.stderr)
+    if recorder.dropped:
+        print(f"liqtui: {recorder.dropped:,} events lost: the recording had stopped", file=sys.stderr)
+    if hint:  # `liqtui stats` alone reads the live recording, not this one
+        print(f"liqtui: read it with: liqtui stats {path}", file=sys.stderr)

@@ -15,6 +15,7 @@ from pathlib import Path
 from liqtui.config import Settings
 from liqtui.domain.text import printable
 from liqtui.storage import StoreError
+from liqtui.storage.recorder import default_path
 from liqtui.storage.summary import STATS_WINDOWS_MS, Summary, summarize
 
 
@@ -36,11 +37,17 @@ def needs_settings(args: argparse.Namespace) -> bool:
 
 def run(args: argparse.Namespace, settings: Settings | None) -> int:
     path = Path(args.file).expanduser() if args.file else settings.recording_path  # type: ignore[union-attr]
+    hint = None if args.file else demo_hint(settings)  # type: ignore[arg-type]
     try:
         summary = summarize(path, args.window)
     except StoreError as exc:
-        print(f"liqtui: {exc}", file=sys.stderr)
+        print(f"liqtui: {exc}" + (f"; {hint}" if hint else ""), file=sys.stderr)
         return 2
+    if hint and summary.to_ms is None:
+        print(f"liqtui: {path} holds no events yet; {hint}", file=sys.stderr)
+    note = summary.damage_note()
+    if note:
+        print(f"liqtui: {note}", file=sys.stderr)
     text = json.dumps(summary.as_dict(), indent=2) if args.json else printable(render(summary), keep="\n")
     try:
         print(text, flush=True)
@@ -49,41 +56,55 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
     return 0
 
 
+def demo_hint(settings: Settings) -> str | None:
+    """Where `record --demo` wrote, for a command that read the default (live) recording."""
+    demo = default_path(settings, "DEMO")
+    return f"the demo recording is {demo} (name it to read it)" if demo.exists() else None
+
+
 def render(summary: Summary) -> str:
     demo = " (DEMO: a simulated market)" if summary.source_mode == "DEMO" else ""
     lines = [f"{summary.path}{demo}: window {summary.window}, {_span(summary)}", "", "Realized liquidations"]
     if summary.liquidations:
-        lines.append(f"  {'venue':<14}{'symbol':<18}{'side':<7}{'count':>8}{'USD':>16}{'largest USD':>14}")
-        for row in summary.liquidations:
-            mark = "  sampled: a lower bound" if row.sampled else ""
-            lines.append(
-                f"  {row.venue:<14}{row.symbol:<18}{row.side:<7}{row.count:>8,}{row.usd:>16,.0f}"
-                f"{row.largest_usd:>14,.0f}{mark}"
-            )
+        rows = [
+            [r.venue, r.symbol, r.side, f"{r.count:,}", f"{r.usd:,.0f}", f"{r.largest_usd:,.0f}",
+             "sampled: a lower bound" if r.sampled else ""]
+            for r in summary.liquidations
+        ]
         for side in ("long", "short"):
-            rows = [r for r in summary.liquidations if r.side == side]
-            if rows:
-                usd = sum(r.usd for r in rows)
-                count = sum(r.count for r in rows)
-                largest = max(r.largest_usd for r in rows)
-                lines.append(f"  {'total':<32}{side:<7}{count:>8,}{usd:>16,.0f}{largest:>14,.0f}")
+            side_rows = [r for r in summary.liquidations if r.side == side]
+            if side_rows:
+                count = sum(r.count for r in side_rows)
+                usd = sum(r.usd for r in side_rows)
+                largest = max(r.largest_usd for r in side_rows)
+                rows.append(["total", "", side, f"{count:,}", f"{usd:,.0f}", f"{largest:,.0f}", ""])
+        lines += table(["venue", "symbol", "side", "count", "USD", "largest USD", ""], rows, "lllrrrl")
     else:
         lines.append("  none in the window")
     lines += ["", "Open interest change (first to last sample in the window)"]
     if summary.open_interest:
-        lines.append(
-            f"  {'venue':<14}{'symbol':<18}{'first base':>14}{'last base':>14}{'change':>12}{'%':>8}"
-            f"{'change USD':>16}{'%':>8}"
-        )
-        for oi in summary.open_interest:
-            lines.append(
-                f"  {oi.venue:<14}{oi.symbol:<18}{oi.first_base:>14,.2f}{oi.last_base:>14,.2f}"
-                f"{oi.change_base:>+12,.2f}{_pct(oi.change_base_pct):>8}{oi.change_usd:>+16,.0f}"
-                f"{_pct(oi.change_usd_pct):>8}"
-            )
+        rows = [
+            [oi.venue, oi.symbol, f"{oi.first_base:,.2f}", f"{oi.last_base:,.2f}", f"{oi.change_base:+,.2f}",
+             _pct(oi.change_base_pct), f"{oi.change_usd:+,.0f}", _pct(oi.change_usd_pct)]
+            for oi in summary.open_interest
+        ]
+        header = ["venue", "symbol", "first base", "last base", "change", "%", "change USD", "%"]
+        lines += table(header, rows, "llrrrrrr")
     else:
         lines.append("  no samples in the window")
     return "\n".join(lines)
+
+
+def table(header: list[str], rows: list[list[str]], align: str) -> list[str]:
+    """Columns as wide as their widest cell, two spaces apart; ``align`` is "l" or "r" per column."""
+    rows = [[printable(cell) for cell in row] for row in rows]  # widths of what is printed
+    widths = [max(map(len, column)) for column in zip(header, *rows)]
+
+    def line(cells: list[str]) -> str:
+        padded = (c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align))
+        return ("  " + "  ".join(padded)).rstrip()
+
+    return [line(header), *map(line, rows)]
 
 
 def _span(summary: Summary) -> str:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from liqtui.domain.events import Event
 from liqtui.feeds.base import Emit
-from liqtui.storage.reader import describe, read_events
+from liqtui.storage.reader import EventStream, describe, read_events
 from liqtui.storage.rows import event_time
 from liqtui.storage.schema import StoreError
 
@@ -81,6 +81,7 @@ class ReplaySource:
         self._seek_to: int | None = None
         self._wake: asyncio.Event | None = None
         self._fast = False  # emitting unpaced up to a start or seek time: the clock follows events
+        self._stream: EventStream | None = None
 
     # -- the clock -----------------------------------------------------------------------------
 
@@ -174,7 +175,13 @@ class ReplaySource:
             await self._emit(emit, event)
 
     def _read(self) -> Iterator[Event]:
-        return read_events(self.path)
+        self._stream = read_events(self.path)
+        return self._stream
+
+    @property
+    def damage_note(self) -> str | None:
+        """One line about the damaged rows the replay skipped so far (None: there were none)."""
+        return self._stream.note() if self._stream is not None else None
 
     def _apply_seek(
         self, events: Iterator[Event], pending: Event | None

@@ -2,6 +2,10 @@
 
 - ``read_events(path, since_ms, until_ms, kinds)``: validates the file at the call (raising
   ``StoreError``), then iterates events ordered by (time, arrival); both bounds are inclusive.
+  Damaged rows (a text time, a NULL price, a book that does not decode) are skipped and counted
+  in the stream's ``skipped``. It reads what the file held when it was opened, in chunks, each
+  its own short read transaction: a replay left open beside a running recorder never holds the
+  write-ahead log, which the recorder then folds back into the file as it goes.
 - ``describe(path)``: first and last event time, rows per kind, venues and symbols.
 - ``warm(engine, path, now_ms)``: applies what the engine needs at start, so 24 h totals and the
   30 d OI lookback are right straight after a restart (see ``WARM_SPANS_MS``).
@@ -11,15 +15,16 @@ from __future__ import annotations
 
 import heapq
 import sqlite3
-import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from liqtui.domain.events import Event, OpenInterest
-from liqtui.storage.rows import BY_KIND, KINDS, Layout, Market, check_kinds, has_market
-from liqtui.storage.schema import StoreError, open_for_reading, recorded_mode, store_errors
+from liqtui.storage.retention import time_edge
+from liqtui.storage.rows import BY_KIND, DAMAGE, KINDS, Layout, Market, check_kinds, damage_note, has_market
+from liqtui.storage.schema import EVENT_TABLES, StoreError, open_for_reading, recorded_mode, store_errors
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -29,6 +34,7 @@ HOUR_MS = 3_600_000
 # Tickers: the last few minutes give the current price, mark and funding. Order books and feed
 # states of an earlier session are stale by definition and are not replayed into a live desk.
 WARM_SPANS_MS = {"liquidations": 24 * HOUR_MS, "oi": 30 * DAY_MS, "bars": 30 * DAY_MS, "tickers": 300_000}
+CHUNK_ROWS = 4096  # rows per read transaction and kind
 
 
 @dataclass(frozen=True)
@@ -46,16 +52,38 @@ class Applies(Protocol):
     def apply(self, event: Event) -> object: ...
 
 
+class EventStream(Iterator[Event]):
+    """The events ``read_events`` returns; ``skipped`` counts the damaged rows left out, per kind."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, spans: dict[str, tuple[int | None, int | None]]):
+        self.path = path
+        self.skipped: Counter[str] = Counter()
+        self._events = _events(conn, path, spans, self.skipped)
+
+    def __iter__(self) -> Iterator[Event]:
+        return self._events  # a for loop runs on the generator itself: no call per event here
+
+    def __next__(self) -> Event:
+        return next(self._events)
+
+    def close(self) -> None:
+        self._events.close()
+
+    def note(self) -> str | None:
+        """One line for the user about the damaged rows skipped so far (None: there were none)."""
+        return damage_note(self.path, self.skipped)
+
+
 def read_events(
     path: str | Path,
     since_ms: int | None = None,
     until_ms: int | None = None,
     kinds: Iterable[str] | None = None,
-) -> Iterator[Event]:
+) -> EventStream:
     """Events of ``kinds`` (default all) with ``since_ms <= time <= until_ms``, in time order."""
     spans = {kind: (since_ms, until_ms) for kind in check_kinds(kinds)}
     conn = open_for_reading(path)  # validates now, not at the first next()
-    return _events(conn, Path(path), spans)
+    return EventStream(conn, Path(path), spans)
 
 
 def describe(path: str | Path) -> RecordingInfo:
@@ -66,14 +94,15 @@ def describe(path: str | Path) -> RecordingInfo:
             starts, ends = [], []
             for kind in KINDS:
                 table = BY_KIND[kind].table
-                count, first, last = conn.execute(
-                    f"SELECT count(*), min(time), max(time) FROM {table}"
-                ).fetchone()
-                rows[kind] = count
-                if count:
+                rows[kind] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                first, last = time_edge(conn, table, newest=False), time_edge(conn, table, newest=True)
+                if first is not None and last is not None:
                     starts.append(first)
                     ends.append(last)
-            markets = conn.execute("SELECT venue, symbol FROM markets ORDER BY symbol, venue").fetchall()
+            markets = conn.execute(
+                "SELECT venue, symbol FROM markets WHERE typeof(venue) = 'text' AND typeof(symbol) = 'text' "
+                "ORDER BY symbol, venue"
+            ).fetchall()
             source_mode = recorded_mode(conn)
     finally:
         conn.close()
@@ -117,7 +146,7 @@ def warm(
         conn.close()
         raise StoreError(f"{path}: holds {held} data, not {source_mode} data: not used to warm the desk")
     count = 0
-    for event in thin_old_open_interest(_events(conn, Path(path), spans), now_ms - DAY_MS):
+    for event in thin_old_open_interest(EventStream(conn, Path(path), spans), now_ms - DAY_MS):
         engine.apply(event)
         count += 1
     return count
@@ -148,12 +177,17 @@ def thin_old_open_interest(events: Iterable[Event], before_ms: int, step_ms: int
 
 
 def _events(
-    conn: sqlite3.Connection, path: Path, spans: dict[str, tuple[int | None, int | None]]
+    conn: sqlite3.Connection,
+    path: Path,
+    spans: dict[str, tuple[int | None, int | None]],
+    skipped: Counter[str],
 ) -> Iterator[Event]:
     try:
         with store_errors(path):
-            markets = _markets(conn)
-            streams = [_stream(conn, path, BY_KIND[kind], markets, *span) for kind, span in spans.items()]
+            markets, top_seq = _snapshot(conn)
+            streams = [
+                _stream(conn, BY_KIND[kind], markets, top_seq, skipped, *span) for kind, span in spans.items()
+            ]
             for _time, _seq, event in heapq.merge(*streams, key=_order):
                 yield event
     finally:
@@ -164,40 +198,68 @@ def _order(item: tuple[int, int, Event]) -> tuple[int, int]:
     return item[0], item[1]
 
 
-def _markets(conn: sqlite3.Connection) -> dict[int, Market]:
-    return {mid: (venue, symbol) for mid, venue, symbol in conn.execute("SELECT id, venue, symbol FROM markets")}
+def _snapshot(conn: sqlite3.Connection) -> tuple[dict[int | None, Market], int]:
+    """The markets, and the newest row's seq: the reader reads no row written after it opened."""
+    conn.execute("BEGIN")
+    try:
+        markets: dict[int | None, Market] = {None: ("", "")}  # feed states belong to no market
+        markets |= {
+            mid: (venue, symbol)
+            for mid, venue, symbol in conn.execute(
+                "SELECT id, venue, symbol FROM markets WHERE typeof(venue) = 'text' AND typeof(symbol) = 'text'"
+            )
+        }
+        top = max(conn.execute(f"SELECT coalesce(max(seq), 0) FROM {table}").fetchone()[0] for table in EVENT_TABLES)
+    finally:
+        conn.execute("COMMIT")
+    return markets, top
 
 
 def _stream(
     conn: sqlite3.Connection,
-    path: Path,
     layout: Layout,
-    markets: dict[int, Market],
+    markets: dict[int | None, Market],
+    top_seq: int,
+    skipped: Counter[str],
     since_ms: int | None,
     until_ms: int | None,
 ) -> Iterator[tuple[int, int, Event]]:
+    """Rows of one kind in (time, seq) order, CHUNK_ROWS at a time.
+
+    Each chunk is fetched whole, so no statement (and no read transaction) stays open between
+    chunks. ``+seq`` keeps SQLite on the time index rather than the rowid.
+    """
     head = "seq, time, market" if has_market(layout) else "seq, time, NULL"
-    sql = f"SELECT {head}, {', '.join(layout.columns)} FROM {layout.table}"
-    where, params = [], []
+    select = f"SELECT {head}, {layout.valid_sql()}, {', '.join(layout.columns)} FROM {layout.table} WHERE "
+    where, params = ["+seq <= ?"], [top_seq]
     if since_ms is not None:
         where.append("time >= ?")
         params.append(since_ms)
     if until_ms is not None:
         where.append("time <= ?")
         params.append(until_ms)
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY time, seq"
+    order = f" ORDER BY time, seq LIMIT {CHUNK_ROWS}"
+    first = select + " AND ".join(where) + order
+    after = select + " AND ".join([*where, "time >= ?", "(time > ? OR +seq > ?)"]) + order
     build = layout.from_row
-    cursor = conn.execute(sql, params)
-    while True:
-        chunk = cursor.fetchmany(2048)
-        if not chunk:
-            return
+    chunk = conn.execute(first, params).fetchall()
+    while chunk:
         for row in chunk:
-            seq, time, market = row[0], row[1], row[2]
+            seq, time, market, sound = row[0], row[1], row[2], row[3]
+            if not sound:
+                skipped[layout.kind] += 1
+                continue
+            known = markets.get(market)
+            if known is None:  # a market id the file does not name
+                skipped[layout.kind] += 1
+                continue
             try:
-                event = build(markets.get(market, ("?", "?")), time, row[3:])
-            except (ValueError, TypeError, KeyError, IndexError, zlib.error) as exc:
-                raise StoreError(f"{path}: damaged row {seq} in {layout.table}: {exc}") from None
+                event = build(known, time, row[4:])
+            except DAMAGE:
+                skipped[layout.kind] += 1
+                continue
             yield time, seq, event
+        if len(chunk) < CHUNK_ROWS:
+            return
+        last_seq, last_time = chunk[-1][0], chunk[-1][1]
+        chunk = conn.execute(after, [*params, last_time, last_time, last_seq]).fetchall()

@@ -11,8 +11,13 @@ A background thread commits the buffer every ``flush_interval`` seconds (0.25 s)
 per batch, so a killed process loses at most the events of the last interval. Order books are
 stored at most once per ``book_interval_ms`` per venue and symbol (by event time), cut to 50
 levels per side, and kept ``book_retention_days`` (3) instead of ``retention_days`` (30).
-A write error stops recording and is kept in ``error`` (a ``StoreError``) for the
-caller to show; the caller's loop keeps running and later events are counted in ``dropped``.
+A row that cannot be stored (a time of 10^30, a NaN price, a value of the wrong type: whatever it
+raises) is skipped and counted in ``rejected``; the others of its batch are written. An error of
+the file itself (disk full, I/O error) stops recording and is kept in ``error`` (a ``StoreError``)
+for the caller to show; the caller's loop keeps running and later events are counted in ``dropped``.
+
+One writer per file: the recorder holds an exclusive lock on ``<file>.lock`` while it is open, and
+a second recorder on the same file gets a ``StoreError`` saying so.
 """
 
 from __future__ import annotations
@@ -26,8 +31,18 @@ from pathlib import Path
 from liqtui.config import Settings
 from liqtui.domain.events import BookSnapshot, Event
 from liqtui.storage import retention
-from liqtui.storage.rows import BOOK_LEVELS, BY_KIND, BY_TYPE, LAYOUTS, Layout, Market, event_time, has_market
-from liqtui.storage.schema import EVENT_TABLES, StoreError, open_for_writing
+from liqtui.storage.rows import (
+    BOOK_LEVELS,
+    BY_KIND,
+    BY_TYPE,
+    LAYOUTS,
+    Layout,
+    Market,
+    event_time,
+    has_market,
+    valid_time,
+)
+from liqtui.storage.schema import EVENT_TABLES, StoreError, lock_for_writing, open_for_writing
 
 PRUNE_EVERY_S = 600.0
 
@@ -66,7 +81,12 @@ class Recorder:
         self.rejected = 0  # malformed events skipped (not a known event type, a None price, ...)
         self.error: StoreError | None = None
         self.source_mode = source_mode
-        self._conn = open_for_writing(self.path, source_mode)
+        self._lock = lock_for_writing(self.path)
+        try:
+            self._conn: sqlite3.Connection | None = open_for_writing(self.path, source_mode)
+        except BaseException:
+            self._lock.close()
+            raise
         self._buffer: deque[Event] = deque()
         self._last_book: dict[Market, int] = {}
         self._markets: dict[Market, int] = {}
@@ -90,7 +110,11 @@ class Recorder:
             self.rejected += 1
             return
         if isinstance(event, BookSnapshot):
-            event = self._book_to_keep(event)  # type: ignore[assignment]
+            try:
+                event = self._book_to_keep(event)  # type: ignore[assignment]
+            except Exception:  # a malformed book (a time that is not a number, ...): never raise here
+                self.rejected += 1
+                return
             if event is None:
                 return
         self._buffer.append(event)
@@ -127,11 +151,11 @@ class Recorder:
                 self._write(batch)
             except sqlite3.OperationalError as exc:
                 if "locked" in str(exc) or "busy" in str(exc):
-                    self._buffer.extendleft(reversed(batch))  # another writer: retry next tick
+                    self._buffer.extendleft(reversed(batch))  # a reader's checkpoint: retry next tick
                     return 0
                 self._fail(exc, len(batch))
                 return 0
-            except (sqlite3.Error, OSError) as exc:
+            except Exception as exc:  # the file cannot take more: said in `error`, never a silent stop
                 self._fail(exc, len(batch))
                 return 0
             return count
@@ -140,10 +164,12 @@ class Recorder:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            rows = self._rows(batch, self._next_seq())
-            for kind, values in rows.items():
+            first_seq = self._next_seq()
+            written: Counter[str] = Counter()
+            for kind, values in self._rows(batch, first_seq).items():
                 if values:
                     self._insert(BY_KIND[kind], values)
+                    written[kind] = len(values) - self._drop_unsound(BY_KIND[kind], first_seq)
             conn.execute("COMMIT")
         except BaseException:
             try:
@@ -152,19 +178,23 @@ class Recorder:
                 pass  # SQLite already rolled back (disk full, I/O error)
             self._markets.clear()  # ids inserted in the rolled-back transaction are gone
             raise
-        for kind, values in rows.items():
-            self.written[kind] += len(values)
+        self.written.update(written)
 
     def _rows(self, batch: list[Event], seq: int) -> dict[str, list[tuple]]:
         rows: dict[str, list[tuple]] = {layout.kind: [] for layout in LAYOUTS}
         for event in batch:
             layout = BY_TYPE[type(event)]
             try:
-                head = (seq, event_time(event))
+                time_ms = event_time(event)
+                if not valid_time(time_ms):
+                    raise ValueError(f"time {time_ms!r} out of range")
+                head = (seq, time_ms)
                 if has_market(layout):
                     head += (self._market_id(event.venue, event.symbol),)  # type: ignore[union-attr]
                 rows[layout.kind].append(head + layout.to_row(event))
-            except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            except Exception as exc:
+                if not _row_fault(exc):
+                    raise
                 self.rejected += 1  # a malformed event (a side that is not a Side, ...) is skipped
                 continue
             seq += 1
@@ -176,9 +206,11 @@ class Recorder:
         try:
             self._conn.executemany(sql, values)
             self._conn.execute("RELEASE batch")
-        except sqlite3.IntegrityError:
-            # One row breaks a constraint (a None price): undo the rows before it, then insert
-            # them one by one so the others are kept, and count the bad ones.
+        except Exception as exc:
+            if not _row_fault(exc):
+                raise
+            # One row cannot be stored (a None price, an integer SQLite cannot hold): undo the rows
+            # before it, then insert them one by one so the others are kept, and count the bad ones.
             self._conn.execute("ROLLBACK TO batch")
             self._conn.execute("RELEASE batch")
             kept = []
@@ -186,9 +218,20 @@ class Recorder:
                 try:
                     self._conn.execute(sql, row)
                     kept.append(row)
-                except sqlite3.IntegrityError:
+                except Exception as row_exc:
+                    if not _row_fault(row_exc):
+                        raise
                     self.rejected += 1
             values[:] = kept
+
+    def _drop_unsound(self, layout: Layout, first_seq: int) -> int:
+        """Delete the rows of this batch readers would skip as damaged (an infinite price, a value
+        of the wrong type): the file holds only rows every reader can use (``Layout.valid_sql``)."""
+        deleted = self._conn.execute(
+            f"DELETE FROM {layout.table} WHERE seq >= ? AND NOT {layout.valid_sql()}", (first_seq,)
+        ).rowcount
+        self.rejected += deleted
+        return deleted
 
     def _next_seq(self) -> int:
         # Read inside the write transaction, so two recorders on one file never share a seq.
@@ -210,7 +253,7 @@ class Recorder:
         return found
 
     def _fail(self, exc: BaseException, lost: int) -> None:
-        self.error = StoreError(f"{self.path}: recording stopped: {exc}")
+        self.error = StoreError(f"{self.path}: recording stopped: {str(exc) or type(exc).__name__}")
         self.dropped += lost + len(self._buffer)
         self._buffer.clear()
 
@@ -230,9 +273,10 @@ class Recorder:
                 retention.prune(
                     self._conn, self.retention_days, now, book_retention_days=self.book_retention_days
                 )
-            except sqlite3.OperationalError:
-                pass  # locked by another writer: the next round prunes
-            except sqlite3.Error as exc:
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    self._fail(exc, 0)  # else a reader's checkpoint held it: the next round prunes
+            except Exception as exc:
                 self._fail(exc, 0)
 
     def _flush_loop(self) -> None:
@@ -262,12 +306,20 @@ class Recorder:
                 except sqlite3.Error:
                     pass  # a reader holds the log open; SQLite checkpoints later
                 conn.close()
+            self._lock.close()
 
     def __enter__(self) -> "Recorder":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _row_fault(exc: BaseException) -> bool:
+    """An error of one row (skip it and count it), not of the file (stop recording and say why)."""
+    if isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError, sqlite3.ProgrammingError)):
+        return True  # a constraint, or a value SQLite cannot bind
+    return isinstance(exc, Exception) and not isinstance(exc, (sqlite3.Error, OSError, MemoryError))
 
 
 _INSERT_CACHE: dict[str, str] = {}

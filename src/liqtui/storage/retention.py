@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from liqtui.storage.rows import TIME_OK_SQL
 from liqtui.storage.schema import EVENT_TABLES
 
 DAY_MS = 86_400_000
@@ -19,9 +20,19 @@ DAY_MS = 86_400_000
 
 def newest_time(conn: sqlite3.Connection) -> int | None:
     """The time of the newest event in the file, or None when it holds none."""
-    times = [conn.execute(f"SELECT max(time) FROM {table}").fetchone()[0] for table in EVENT_TABLES]
+    times = [time_edge(conn, table, newest=True) for table in EVENT_TABLES]
     known = [t for t in times if t is not None]
     return max(known) if known else None
+
+
+def time_edge(conn: sqlite3.Connection, table: str, *, newest: bool) -> int | None:
+    """The newest (or oldest) event time in ``table``, among the times a recording can hold
+    (``rows.MAX_TIME_MS``): a damaged row's text or 10^30 is never the end of the file."""
+    order = "DESC" if newest else "ASC"
+    row = conn.execute(
+        f"SELECT time FROM {table} WHERE {TIME_OK_SQL} ORDER BY time {order} LIMIT 1"
+    ).fetchone()
+    return row[0] if row else None
 
 
 def prune(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,9 @@ from liqtui.domain.events import (
 )
 
 BOOK_LEVELS = 50
+# Event times a recording holds: from the epoch to 2100. A time outside (a venue's broken clock,
+# 10^30) is never written, and a row holding one (a damaged file) is skipped by every reader.
+MAX_TIME_MS = 4_102_444_800_000
 _SIDE_CODE = {Side.LONG: 0, Side.SHORT: 1}
 _CODE_SIDE = (Side.LONG, Side.SHORT)
 
@@ -41,6 +44,23 @@ def event_time(event: Event) -> int:
     return event.time
 
 
+# What decoding a damaged row can raise (a row of a recording is skipped and counted for these).
+DAMAGE = (ValueError, TypeError, LookupError, ArithmeticError, zlib.error)
+
+
+def damage_note(path: object, skipped: Mapping[str, int]) -> str | None:
+    """One line for the damaged rows a reader skipped, by kind; None when there were none."""
+    total = sum(skipped.values())
+    if not total:
+        return None
+    kinds = ", ".join(f"{kind} {count:,}" for kind, count in sorted(skipped.items()) if count)
+    return f"{path}: skipped {total:,} damaged row{'s' if total > 1 else ''} ({kinds})"
+
+
+def valid_time(ms: object) -> bool:
+    return isinstance(ms, int) and not isinstance(ms, bool) and 0 <= ms <= MAX_TIME_MS
+
+
 # Book sides are stored as a compact exact encoding. Exchange prices and sizes are short decimals
 # (82799.4, 0.715599): each side gets the smallest power of ten that turns all its prices (and,
 # separately, all its sizes) into integers that convert back to the very same floats; prices are
@@ -49,6 +69,8 @@ def event_time(event: Event) -> int:
 # fall back to zlib-compressed little-endian float64 pairs.
 _FORMAT_RAW, _FORMAT_DECIMAL = 0, 1
 _MAX_DECIMALS = 12
+_MAX_RAW_BYTES = 16 * 1024 * BOOK_LEVELS  # far above 50 levels of two float64: a damaged blob stops here
+_MAX_VARINT_BITS = 70  # zigzag of a 64-bit value; a longer run of continuation bytes is damage
 _BIG_ENDIAN = array("H", [1]).tobytes() == b"\x00\x01"
 
 
@@ -69,11 +91,16 @@ def pack_levels(levels: tuple[tuple[float, float], ...]) -> bytes:
 
 
 def unpack_levels(blob: bytes) -> tuple[tuple[float, float], ...]:
+    """The levels of one book side; ValueError (or another of ``DAMAGE``) for a damaged blob."""
     if not blob:
         raise ValueError("empty book blob")
     if blob[0] == _FORMAT_RAW:
         flat = array("d")
-        flat.frombytes(zlib.decompress(blob[1:]))
+        inflate = zlib.decompressobj()
+        raw = inflate.decompress(blob[1:], _MAX_RAW_BYTES)
+        if inflate.unconsumed_tail or len(raw) % 16:
+            raise ValueError("book blob of the wrong length")
+        flat.frombytes(raw)
         if _BIG_ENDIAN:
             flat.byteswap()
         return tuple(zip(flat[0::2], flat[1::2]))
@@ -119,6 +146,8 @@ def _get_varints(blob: bytes, start: int) -> list[int]:
         value |= (byte & 0x7F) << shift
         if byte & 0x80:
             shift += 7
+            if shift > _MAX_VARINT_BITS:
+                raise ValueError("book blob holds a number too long")
             continue
         values.append((value >> 1) ^ -(value & 1))
         value, shift = 0, 0
@@ -137,6 +166,17 @@ class Layout:
     columns: tuple[str, ...]
     to_row: Callable[[Any], tuple]  # event -> values of `columns`
     from_row: Callable[[Market, int, tuple], Event]  # (market, time, values) -> event
+    checks: str  # SQL, true for a row every reader can use (see `valid_sql`)
+
+    def valid_sql(self) -> str:
+        """SQL, 1 for a sound row (a time in range, values of the right type and finite), else 0.
+
+        The one definition of a row every reader can use: the recorder deletes what it just wrote
+        when this says 0, and readers select it beside each row to skip (and count) damaged rows,
+        so a text time or a NULL price never reaches the engine, pandas or a sum. (Whether the
+        row's market is known is checked by the reader, against the markets it loaded.)
+        """
+        return f"coalesce({TIME_OK_SQL} AND {self.checks}, 0)"
 
 
 def _liquidation_row(e: Liquidation) -> tuple:
@@ -184,27 +224,74 @@ def _status(_m: Market, _t: int, r: tuple) -> FeedStatus:
     return FeedStatus(venue, FeedState(state), since, detail, kind, last_message)
 
 
+# SQL checks, cheap per row (no function calls). BETWEEN is false for text, blobs, NULL and the
+# infinities (SQLite sorts numbers before text and blobs); CAST finds a fraction in an integer.
+_FINITE = "BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308"
+
+
+def _numbers(*columns: str) -> str:
+    return " AND ".join(f"{c} {_FINITE}" for c in columns)
+
+
+def _optional_numbers(*columns: str) -> str:
+    return " AND ".join(f"({c} IS NULL OR {c} {_FINITE})" for c in columns)
+
+
+def _integers(column: str, low: int, high: int) -> str:
+    return f"{column} BETWEEN {low} AND {high} AND CAST({column} AS INTEGER) = {column}"
+
+
+def _times(*columns: str, optional: bool = False) -> str:
+    checks = [_integers(c, 0, MAX_TIME_MS) for c in columns]
+    if optional:
+        checks = [f"({c} IS NULL OR ({check}))" for c, check in zip(columns, checks)]
+    return " AND ".join(checks)
+
+
+TIME_OK_SQL = _times("time")  # true for a row whose time a recording can hold
+
+
+def _texts(*columns: str) -> str:
+    return " AND ".join(f"typeof({c}) = 'text'" for c in columns)
+
+
+_STATES = ", ".join(f"'{state.value}'" for state in FeedState)
+
 LAYOUTS: tuple[Layout, ...] = (
     Layout(
         "liquidations", "liquidations", Liquidation,
         ("side", "price", "qty", "usd", "recv_delay", "sampled"), _liquidation_row, _liquidation,
+        f"side IN (0, 1) AND sampled IN (0, 1) AND {_numbers('price', 'qty', 'usd')} AND "
+        + _integers("recv_delay", -MAX_TIME_MS, MAX_TIME_MS),
     ),
     Layout(
         "oi", "open_interest", OpenInterest, ("base", "usd"),
         lambda e: (e.base, e.usd), lambda m, t, r: OpenInterest(m[0], m[1], r[0], r[1], t),
+        _numbers("base", "usd"),
     ),
     Layout(
         "tickers", "tickers", Ticker,
         ("last", "mark", "index_price", "funding_rate", "next_funding_time", "change_24h_pct",
          "volume_24h_usd"),
         _ticker_row, _ticker,
+        _optional_numbers("last", "mark", "index_price", "funding_rate", "change_24h_pct", "volume_24h_usd")
+        + " AND " + _times("next_funding_time", optional=True),
     ),
-    Layout("bars", "price_bars", PriceBar, ("open", "high", "low", "close", "volume_usd"), _bar_row, _bar),
-    Layout("books", "books", BookSnapshot, ("bids", "asks"), _book_row, _book),
+    Layout(
+        "bars", "price_bars", PriceBar, ("open", "high", "low", "close", "volume_usd"), _bar_row, _bar,
+        _numbers("open", "high", "low", "close", "volume_usd"),
+    ),
+    # The blobs themselves are checked when decoded (a damaged one is skipped then).
+    Layout(
+        "books", "books", BookSnapshot, ("bids", "asks"), _book_row, _book,
+        "typeof(bids) = 'blob' AND typeof(asks) = 'blob'",
+    ),
     # Feed status belongs to a venue, not a market: its table has no `market` column.
     Layout(
         "status", "feed_status", FeedStatus,
         ("venue", "state", "since", "detail", "kind", "last_message"), _status_row, _status,
+        f"{_texts('venue', 'detail', 'kind')} AND state IN ({_STATES}) AND {_times('since')} AND "
+        + _times("last_message", optional=True),
     ),
 )
 

@@ -4,25 +4,31 @@ A recording is an SQLite database stamped ``PRAGMA application_id = LQTU`` and `
 user_version = SCHEMA_VERSION`` (both in the 100-byte file header, so a foreign file is recognised
 without trusting its tables), plus a ``meta`` table (app name, schema version, creation time).
 
-``open_for_writing`` creates or opens a recording; ``open_for_reading`` opens an existing one.
-Both raise ``StoreError`` (a message meant for the user as is) for a file that is missing, not
-SQLite, truncated, corrupt, from another application, or written by a newer liqtui. Any
-``sqlite3.DatabaseError`` met later while reading is turned into ``StoreError`` by ``store_errors``.
+``open_for_writing`` creates or opens a recording; ``open_for_reading`` opens an existing one
+read-only (it works in a read-only directory too). Both raise ``StoreError`` (a message meant for
+the user as is) for a file that is missing, not SQLite, truncated, corrupt, from another
+application, or written by a newer liqtui. Any ``sqlite3.DatabaseError`` met later while reading
+is turned into ``StoreError`` by ``store_errors``. ``lock_for_writing`` makes sure one writer at a
+time records into a file.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import struct
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 APPLICATION_ID = 0x4C515455  # "LQTU"
 SCHEMA_VERSION = 1
 APP_NAME = "liqtui"
 
+WAL_SIZE_LIMIT = 16 * 1024 * 1024
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
 
@@ -84,6 +90,7 @@ def open_for_writing(path: str | Path, source_mode: str = "LIVE") -> sqlite3.Con
     if source_mode not in SOURCE_MODES:
         raise ValueError(f"unknown source mode {source_mode!r} (expected one of {SOURCE_MODES})")
     path = Path(path).expanduser()
+    refuse_dangling_link(path)
     fresh = not path.exists() or (path.is_file() and path.stat().st_size == 0)
     if not fresh:
         _check_file(path)
@@ -98,7 +105,9 @@ def open_for_writing(path: str | Path, source_mode: str = "LIVE") -> sqlite3.Con
         # NORMAL in WAL mode: a committed batch survives a killed process (only an OS crash or
         # power loss can drop the last commits), at a fraction of the cost of FULL.
         conn.execute("PRAGMA synchronous = NORMAL")
-    except sqlite3.DatabaseError as exc:
+        # A log that grew while a long read held it (an export) is cut back once it is folded in.
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         raise _as_store_error(path, exc) from None
     except OSError as exc:
         raise StoreError(f"{path}: cannot write the recording: {exc.strerror or exc}") from None
@@ -106,15 +115,83 @@ def open_for_writing(path: str | Path, source_mode: str = "LIVE") -> sqlite3.Con
 
 
 def open_for_reading(path: str | Path) -> sqlite3.Connection:
-    """Open an existing recording to read it; never creates or changes the file's contents."""
+    """Open an existing recording read-only; never changes the file, works in a read-only directory.
+
+    A recording in WAL mode needs its ``-shm`` index beside it, which SQLite cannot create in a
+    read-only directory; with no write-ahead log there (the last writer closed cleanly) nothing can
+    be writing into the file, and it is read as immutable.
+    """
     path = Path(path).expanduser()
     _check_file(path)
     try:
-        conn = _connect(path, mode="rw")
-        _check_stamp(conn, path)
-    except sqlite3.DatabaseError as exc:
+        conn = _connect(path, mode="ro")
+        try:
+            _check_stamp(conn, path)
+        except sqlite3.OperationalError as exc:
+            if not _cannot_open_shm(path, exc):
+                raise
+            conn.close()
+            conn = _connect(path, mode="ro&immutable=1")
+            _check_stamp(conn, path)
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         raise _as_store_error(path, exc) from None
     return conn
+
+
+def _cannot_open_shm(path: Path, exc: sqlite3.OperationalError) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    no_log = not wal.exists() or wal.stat().st_size == 0
+    return no_log and not os.access(path.parent, os.W_OK) and ("readonly" in str(exc) or "unable to open" in str(exc))
+
+
+class WriteLock:
+    """An exclusive lock on ``<recording>.lock``, held while a recorder has the file open."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the lock
+            self._fd = None
+
+
+def lock_for_writing(path: str | Path) -> WriteLock:
+    """Take the recording's write lock, or raise ``StoreError`` naming the process that holds it.
+
+    The lock is on a file beside the recording (never the recording itself: SQLite's own locks
+    on it would be dropped when another descriptor of it is closed), and the kernel releases it
+    when the holder exits, even by SIGKILL.
+    """
+    path = Path(path).expanduser()
+    refuse_dangling_link(path)
+    lock = path.with_name(path.name + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot write the recording: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        os.close(fd)
+        raise StoreError(
+            f"{path}: already being recorded by another liqtui{f' (pid {pid})' if pid else ''}; one "
+            "recorder per file: stop that one, or record to another file (--out PATH)"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+    return WriteLock(fd)
+
+
+def refuse_dangling_link(path: Path) -> None:
+    """A symlink to nothing is refused: writing through it would create a file somewhere else."""
+    if path.is_symlink() and not path.exists():
+        raise StoreError(
+            f"{path}: a symbolic link to {os.readlink(path)}, which does not exist; "
+            "not creating it (give a real path, or create the target first)"
+        )
 
 
 @contextmanager
@@ -122,15 +199,20 @@ def store_errors(path: str | Path) -> Iterator[None]:
     """Turn SQLite's errors while reading ``path`` into one clear ``StoreError``."""
     try:
         yield
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         raise _as_store_error(Path(path), exc) from None
 
 
 def _connect(path: Path, mode: str) -> sqlite3.Connection:
     # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in the recorder).
-    uri = f"file:{path.as_posix()}?mode={mode}"
+    uri = f"file:{quote(path.as_posix())}?mode={mode}"  # quoted: a name may hold '?', '#' or '%'
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10.0)
+    conn.text_factory = _text  # a damaged file can hold bytes that are not UTF-8 where text belongs
     return conn
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
 
 
 def recorded_mode(conn: sqlite3.Connection) -> str:
@@ -244,7 +326,9 @@ def _probe(conn: sqlite3.Connection) -> None:
             conn.execute(f"SELECT {probe} FROM {table}").fetchone()
 
 
-def _as_store_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+def _as_store_error(path: Path, exc: sqlite3.DatabaseError | UnicodeDecodeError) -> StoreError:
+    if isinstance(exc, UnicodeDecodeError):  # SQLite's own message quoted bytes that are not UTF-8
+        return StoreError(f"{path}: corrupt recording (its schema holds bytes that are not text)")
     text = str(exc)
     if "not a database" in text:
         return StoreError(f"{path}: not a liqtui recording, or damaged beyond reading ({text})")

@@ -198,6 +198,7 @@ class LiqtuiApp(App[None]):
         self.source = source
         self.engine = engine if engine is not None else default_engine(settings)
         self.recorder = recorder
+        self.recording_off = False  # set by the desk when it was to record and could not
         self._demo_factory = demo
         self.startup_notes: list[str] = []  # shown once the desk is up (recording off, ...)
         self.desk_layout = layout or settings.ui.layout
@@ -390,6 +391,7 @@ class LiqtuiApp(App[None]):
         if self.recorder is not None:
             self.recorder.flush()
         self.recorder = None  # simulated data never goes into the live recording
+        self.recording_off = False
         self.source = self._demo_factory()
         self._hook_replay_reset(self.source)
         self.engine = default_engine(self.settings)
@@ -412,6 +414,7 @@ class LiqtuiApp(App[None]):
             replay_paused=bool(getattr(source, "paused", False)) if replay else False,
             recorded=getattr(source, "recorded_mode", None) if replay else None,
             recording=self.recorder is not None and self.recorder.error is None,
+            recording_off=self.recording_off or (self.recorder is not None and self.recorder.error is not None),
         )
 
     def build_view(self) -> SymbolView:
@@ -433,6 +436,9 @@ class LiqtuiApp(App[None]):
                 return
             if self.recorder is not None and self.recorder.error is not None:
                 self.report_once("recorder", f"Recording stopped: {self.recorder.error}")
+            damage = getattr(self.source, "damage_note", None)
+            if damage:
+                self.report_once("damaged", damage)
             view = self.build_view()
             self.last_view = view
             if header is not None:

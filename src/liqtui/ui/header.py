@@ -42,6 +42,7 @@ class Badge:
     replay_paused: bool = False
     recorded: str | None = None  # replay: "LIVE" or "DEMO", what the recording holds
     recording: bool = False  # the desk writes every event to its recording
+    recording_off: bool = False  # the desk was to record but cannot (file locked, disk full)
 
 
 def display_symbol(symbol: str) -> str:
@@ -91,6 +92,8 @@ def badge_spans(badge: Badge) -> list[Span]:
             spans.append((" (stopped)", "bold $warning"))
     if badge.recording:
         spans.append((" REC", "bold $error"))
+    elif badge.recording_off:
+        spans.append((" REC OFF", "bold $warning"))
     if badge.paused:
         spans.append((" ", ""))
         spans.append((" PAUSED ", "bold reverse $error"))

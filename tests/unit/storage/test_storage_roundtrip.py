@@ -9,7 +9,7 @@ import pytest
 from storage_events import T0, book, stored_form, stream
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side
-from liqtui.storage import KINDS, Recorder, describe, read_events
+from liqtui.storage import KINDS, Recorder, StoreError, describe, read_events
 from liqtui.storage.schema import APPLICATION_ID, SCHEMA_VERSION
 
 
@@ -250,20 +250,16 @@ def test_a_malformed_event_is_skipped_and_the_rest_recorded(tmp_path):
     assert list(read_events(path)) == good
 
 
-def test_two_recorders_on_one_file_share_it_without_clashing(tmp_path):
+def test_a_second_recorder_on_one_file_is_refused_until_the_first_closes(tmp_path):
+    # Issue 14.4: two recorders on one file doubled every liquidation; one writer per file now.
     path = tmp_path / "r.sqlite"
-    first, second = Recorder(path, background=False), Recorder(path, background=False)
+    first = Recorder(path, background=False)
     try:
-        for i in range(50):
-            recorder = first if i % 2 else second
-            recorder.add(OpenInterest("okx" if i % 2 else "bybit", "BTC/USDT:USDT", float(i), 1.0, T0 + i))
-            if i % 5 == 0:
-                first.flush()
-                second.flush()
-        first.flush()
-        second.flush()
-        assert first.error is None and second.error is None
+        with pytest.raises(StoreError, match=r"already being recorded by another liqtui \(pid \d+\)"):
+            Recorder(path, background=False)
+        first.add(OpenInterest("okx", "BTC/USDT:USDT", 1.0, 1.0, T0))
     finally:
         first.close()
-        second.close()
-    assert [e.base for e in read_events(path)] == [float(i) for i in range(50)]
+    with Recorder(path, background=False) as second:
+        second.add(OpenInterest("okx", "BTC/USDT:USDT", 2.0, 1.0, T0 + 1))
+    assert [e.base for e in read_events(path)] == [1.0, 2.0]
