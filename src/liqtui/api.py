@@ -15,13 +15,22 @@ from __future__ import annotations
 import os
 import warnings
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeAlias
 
 import numpy as np  # ships with pandas
 import pandas as pd
 
 from liqtui.domain.events import Side
-from liqtui.engine.levels import DEFAULT_MMR, LevelBook, LevelModel, LevelModelError, LevelSnapshot, lookback_ms
+from liqtui.engine.levels import (
+    DEFAULT_MMR,
+    LevelBook,
+    LevelModel,
+    LevelModelError,
+    LevelSnapshot,
+    LeverageWeights,
+    lookback_ms,
+)
 from liqtui.engine.levels import at_risk as _at_risk
 
 REQUIRED_COLUMNS = ("time", "price", "open_interest")
@@ -40,9 +49,11 @@ class SamplesWarning(UserWarning):
 # Far beyond any market: BTC's open interest over every venue together has stayed near $0.1T.
 OI_USD_IMPLAUSIBLE = 1e12
 STEPS_PER_CHUNK = 65_536  # steps handed to the book per progress report
+# A DataFrame, a mapping of column -> values, or a list of records (column -> value).
+Samples: TypeAlias = pd.DataFrame | Mapping[str, Iterable[float]] | list[Mapping[str, float]]
 
 
-def read_samples(samples: pd.DataFrame | Mapping | list) -> pd.DataFrame:
+def read_samples(samples: Samples) -> pd.DataFrame:
     """Check and normalize the samples: numeric columns, positive prices, non-negative OI, one
     sample per time, in time order (rows out of order are sorted, with a ``SamplesWarning``).
 
@@ -123,7 +134,7 @@ def _check_positive(frame: pd.DataFrame, column: str, *, strict: bool) -> None:
         raise SamplesError(f"column {column}, row {row + 1}: must be {word}, got {values[row]}")
 
 
-def read_samples_csv(path: str | os.PathLike) -> pd.DataFrame:
+def read_samples_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     """The samples columns of a CSV, read as float64 in one pass (a bad value falls back to a slower
     read so ``read_samples`` can name its row). Raises what ``pandas.read_csv`` raises."""
     wanted = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
@@ -148,9 +159,9 @@ def coarser(samples: pd.DataFrame, every: int) -> pd.DataFrame:
 
 
 def build_book(
-    samples: pd.DataFrame | Mapping | list,
+    samples: Samples,
     *,
-    leverage_weights: Mapping[float | int | str, float] | None = None,
+    leverage_weights: LeverageWeights | None = None,
     mmr: float = DEFAULT_MMR,
     long_share: float = 0.5,
     lookback_days: float | None = None,
@@ -172,7 +183,7 @@ def build_book(
 def model_book(
     frame: pd.DataFrame,
     *,
-    leverage_weights: Mapping[float | int | str, float] | None = None,
+    leverage_weights: LeverageWeights | None = None,
     mmr: float = DEFAULT_MMR,
     long_share: float = 0.5,
     lookback_days: float | None = None,
@@ -209,7 +220,7 @@ def _run_steps(book: LevelBook, frame: pd.DataFrame, half_life_ms: float, progre
             progress(end)
 
 
-def _step_arrays(columns: dict[str, np.ndarray], start: int, end: int) -> tuple[list, ...]:
+def _step_arrays(columns: dict[str, np.ndarray], start: int, end: int) -> tuple[list[float], ...]:
     """Steps ``start``..``end`` (step k runs from sample k to k + 1) as lists: low, high, price,
     OI change, time and the time of the sample before. The range covers both samples' prices and
     the given ``low``/``high`` (``fmin``: a missing one, NaN, leaves the prices')."""
@@ -229,9 +240,9 @@ def _step_arrays(columns: dict[str, np.ndarray], start: int, end: int) -> tuple[
 
 
 def estimate_levels(
-    samples: pd.DataFrame | Mapping | list,
+    samples: Samples,
     *,
-    leverage_weights: Mapping[float | int | str, float] | None = None,
+    leverage_weights: LeverageWeights | None = None,
     mmr: float = DEFAULT_MMR,
     long_share: float = 0.5,
     lookback_days: float | None = None,
@@ -252,15 +263,18 @@ def estimate_levels(
 
 def levels_frame(book: LevelBook, grid: float | None = None) -> pd.DataFrame:
     """The book's live levels as a DataFrame sorted by price (rows of ``grid`` when given)."""
-    prices, sides, leverages, usds = [], [], [], []
-    for side, leverage, sign, keys, raws in book.tier_arrays():
+    prices: list[np.ndarray] = []
+    sides: list[np.ndarray] = []
+    leverages: list[np.ndarray] = []
+    usds: list[np.ndarray] = []
+    for side, tier_leverage, sign, keys, raws in book.tier_arrays():
         if not keys:
             continue
         # np.array over array('d') copies through the buffer protocol (no float objects).
         prices.append(np.array(keys, dtype="f8") * sign)
         usds.append(np.array(raws, dtype="f8") * book.scale)
         sides.append(np.full(len(keys), 0 if side is Side.LONG else 1, dtype="i1"))
-        leverages.append(np.full(len(keys), leverage, dtype="f8"))
+        leverages.append(np.full(len(keys), tier_leverage, dtype="f8"))
     if prices:
         price, usd = np.concatenate(prices), np.concatenate(usds)
         side_codes, leverage = np.concatenate(sides), np.concatenate(leverages)
@@ -306,7 +320,7 @@ def levels_snapshot(levels: pd.DataFrame) -> LevelSnapshot:
     return LevelSnapshot(tiers[0], tiers[1])
 
 
-def _doubles(values: np.ndarray) -> array:
+def _doubles(values: np.ndarray) -> array[float]:
     out = array("d")
     out.frombytes(np.ascontiguousarray(values, dtype="f8").tobytes())
     return out

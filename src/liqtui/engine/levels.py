@@ -38,6 +38,9 @@ from dataclasses import dataclass
 
 from liqtui.domain.events import Side
 
+# Leverage (10, 10.0 or "10", as TOML and notebooks write it) -> share of new positions. A union, not
+# Mapping[float | int | str, float]: a Mapping is invariant in its key, so that would refuse a dict[str, float].
+LeverageWeights = Mapping[str, float] | Mapping[int, float] | Mapping[float, float]
 DEFAULT_LEVERAGE_WEIGHTS: dict[float, float] = {5: 0.15, 10: 0.30, 25: 0.25, 50: 0.20, 100: 0.10}
 DEFAULT_MMR = 0.004
 # Below this the lazy scale factor is folded into the stored notionals, so floats never underflow.
@@ -70,7 +73,7 @@ class LevelModel:
     @classmethod
     def create(
         cls,
-        leverage_weights: Mapping[float | int | str, float] | None = None,
+        leverage_weights: LeverageWeights | None = None,
         *,
         mmr: float = DEFAULT_MMR,
         long_share: float = 0.5,
@@ -116,8 +119,8 @@ class Consumed:
     usd: float
     price_low: float
     price_high: float
-    prices: array  # the consumed levels' liquidation prices and USD, kept only when the book is asked to
-    usds: array
+    prices: array[float]  # the consumed levels' liquidation prices and USD, kept only when the book is asked to
+    usds: array[float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +129,8 @@ class LevelSnapshot:
     key = price for longs and -price for shorts, USD = raw x ``scale``. The engine hands out the same
     object until the book changes, so comparing two views stays cheap (tuples compare by identity first)."""
 
-    longs: tuple[tuple[array, array], ...]
-    shorts: tuple[tuple[array, array], ...]
+    longs: tuple[tuple[array[float], array[float]], ...]
+    shorts: tuple[tuple[array[float], array[float]], ...]
     scale: float = 1.0
 
     @classmethod
@@ -142,7 +145,7 @@ class LevelSnapshot:
             ((array("d", (k for k, _u in shorts)), array("d", (u for _k, u in shorts))),),
         )
 
-    def tiers(self, side: Side) -> tuple[tuple[array, array], ...]:
+    def tiers(self, side: Side) -> tuple[tuple[array[float], array[float]], ...]:
         return self.longs if side is Side.LONG else self.shorts
 
 
@@ -187,6 +190,10 @@ class _SideLevels:
         self.top = max((keys[-1] for keys in self.keys if keys), default=-math.inf)
 
 
+# (key factor, share of new notional, keys, raws) of one side and tier: what ``LevelBook.add`` walks.
+_Slot = tuple[float, float, "array[float]", "array[float]"]
+
+
 class LevelBook:
     """Live estimated levels of one venue and symbol (see the module docstring for the step order)."""
 
@@ -195,7 +202,7 @@ class LevelBook:
         self.keep_swept_levels = keep_swept_levels
         self.lookback_ms = lookback_ms  # None: levels never age out (the API's default)
         # (time, price, base raw, slots, folds so far) per add, oldest first; only kept with a lookback.
-        self._cohorts: deque[tuple[int, float, float, list, int]] = deque()
+        self._cohorts: deque[tuple[int, float, float, list[_Slot], int]] = deque()
         self._folds: list[float] = []  # every scale folded into the raws, in order
         self._longs = _SideLevels(1.0, len(model.tiers))
         self._shorts = _SideLevels(-1.0, len(model.tiers))
@@ -312,7 +319,7 @@ class LevelBook:
     def _rebuild_slots(self) -> None:
         """The flat (key factor, share of new notional, keys, raws) list ``add`` walks, one per side and tier."""
         share = self.model.long_share
-        slots = []
+        slots: list[_Slot] = []
         for t, tier in enumerate(self.model.tiers):
             if tier.weight > 0.0 and share > 0.0:
                 slots.append((tier.long_factor, tier.weight * share, self._longs.keys[t], self._longs.raws[t]))
@@ -421,7 +428,7 @@ class LevelBook:
         """This book's part of ``at_risk`` (the module function: the one computation)."""
         return at_risk((self,), price, target)
 
-    def tiers(self, side: Side) -> Iterator[tuple[array, array]]:
+    def tiers(self, side: Side) -> Iterator[tuple[array[float], array[float]]]:
         """(keys, raw notionals) per tier of one side, as ``at_risk`` reads them (the book's own arrays)."""
         levels = self._sides[side]
         return zip(levels.keys, levels.raws)
@@ -446,7 +453,7 @@ class LevelBook:
     def scale(self) -> float:
         return self._scale
 
-    def tier_arrays(self) -> Iterator[tuple[Side, float, float, array, array]]:
+    def tier_arrays(self) -> Iterator[tuple[Side, float, float, array[float], array[float]]]:
         """Per side and tier: (side, leverage, sign, keys, raw notionals). Price = key x sign and
         USD = raw x ``scale``. The arrays are the book's own: copy them before the next step."""
         for side, levels in self._sides.items():
@@ -459,7 +466,8 @@ class LevelBook:
         """Keep per-row sums for ``grid`` current on every change (cheap views at that grid)."""
         if grid in self._rows:
             return
-        self._rows[grid] = rows = {}
+        rows: dict[int, list[float]] = {}
+        self._rows[grid] = rows
         for levels in self._sides.values():
             for keys, raws in zip(levels.keys, levels.raws):
                 for key, raw in zip(keys, raws):
@@ -485,7 +493,7 @@ class LevelBook:
             self._row_add_one(rows, grid, sign, key, raw, n)
 
     @staticmethod
-    def _row_add_one(rows: dict, grid: float, sign: float, key: float, raw: float, n: int) -> None:
+    def _row_add_one(rows: dict[int, list[float]], grid: float, sign: float, key: float, raw: float, n: int) -> None:
         i = math.floor(key * sign / grid)
         row = rows.get(i)
         if row is None:
@@ -497,6 +505,6 @@ class LevelBook:
         if not row[2] and not row[3]:
             del rows[i]
 
-    def _forget_rows(self, sign: float, keys: array, raws: array) -> None:
+    def _forget_rows(self, sign: float, keys: array[float], raws: array[float]) -> None:
         for key, raw in zip(keys, raws):
             self._row_add(sign, key, -raw, -1)

@@ -40,6 +40,13 @@ def pct_change(now: float | None, then: float | None) -> float | None:
     return (now - then) / then * 100.0
 
 
+# hour -> [low, low time, high, high time, first time]: times (ms) kept beside the values in one list
+# updated in place on every sample.
+HourBucket = list[float]
+# Lowest (value, time), highest (value, -time), oldest time.
+_Extremes = tuple[tuple[float, float] | None, tuple[float, float] | None, float | None]
+
+
 class _Track:
     __slots__ = ("times", "bases", "usds", "hours", "version", "range_cache")
 
@@ -47,9 +54,10 @@ class _Track:
         self.times = array("q")
         self.bases = array("d")
         self.usds = array("d")
-        self.hours: dict[int, list] = {}  # hour -> [low, low time, high, high time, first time]
+        self.hours: dict[int, HourBucket] = {}
         self.version = 0
-        self.range_cache: tuple = ((), None)  # (version, first hour, last hour) -> range of whole hours
+        # (version, first hour, last hour) -> range of whole hours
+        self.range_cache: tuple[tuple[int, ...], _Extremes] = ((), (None, None, None))
 
 
 class OITracker:
@@ -130,11 +138,11 @@ class OITracker:
         regime = None
         if then is not None:
             regime = oi_regime(pct_change(_price(base, usd), _price(then[1], then[2])), base - then[1])
-        span = None if low is None or high is None else high - low
+        position = None if low is None or high is None or high == low else (base - low) / (high - low)
         return OIView(
             venue, symbol, base, usd, t, changes, low, high, low_t, high_t,
             vs_low_pct=pct_change(base, low), vs_high_pct=pct_change(base, high),
-            range_position=(base - low) / span if span else None,
+            range_position=position,
             regime=regime, regime_window=regime_window, since=since,
         )
 
@@ -145,7 +153,9 @@ class OITracker:
         sample = self.latest(venue, symbol, time_ms)
         return None if sample is None else sample[1]
 
-    def _range(self, venue: str, symbol: str, now_ms: int) -> tuple:
+    def _range(
+        self, venue: str, symbol: str, now_ms: int
+    ) -> tuple[float | None, int | None, float | None, int | None, int | None]:
         """(low, low time, high, high time, oldest sample time) of the base OI within the lookback
         ending at ``now_ms``."""
         track = self._tracks[(venue, symbol)]
@@ -164,12 +174,12 @@ class OITracker:
         if current is not None and current[3] <= now_ms and (high is None or (current[2], -current[3]) > high):
             high = (current[2], -current[3])
         return (
-            low[0] if low else None, low[1] if low else None,
-            high[0] if high else None, -high[1] if high else None, since,
+            low[0] if low else None, int(low[1]) if low else None,
+            high[0] if high else None, int(-high[1]) if high else None, None if since is None else int(since),
         )
 
 
-def _extremes(buckets: list[list]) -> tuple:
+def _extremes(buckets: list[HourBucket]) -> _Extremes:
     """Lowest (value, time), highest (value, -time) (ties go to the earliest sample), oldest time."""
     if not buckets:
         return None, None, None

@@ -23,18 +23,20 @@ from liqtui.engine.views import SIZE_BUCKET_EDGES, WINDOW_MS, RealizedCell
 ALL = "all"
 KEEP_SECONDS = 86_400 + 3_600  # the longest window, plus slack for events arriving late
 _USD, _COUNT, _LARGEST, _SAMPLED, _B0 = 0, 1, 2, 3, 4
+Bucket = list[float]  # see _Series
 
 
 class _Series:
     """Second, minute and hour buckets of one (venue, symbol, side). A bucket is
-    [usd, count, largest, sampled, n<1k, n1k-10k, n10k-100k, n100k-1M, n>1M]."""
+    [usd, count, largest, sampled, n<1k, n1k-10k, n10k-100k, n100k-1M, n>1M]: one flat list of numbers
+    (counts and the flag included) because it is updated in place on every event."""
 
     __slots__ = ("sec", "min", "hour")
 
     def __init__(self) -> None:
-        self.sec: dict[int, list] = {}
-        self.min: dict[int, list] = {}
-        self.hour: dict[int, list] = {}
+        self.sec: dict[int, Bucket] = {}
+        self.min: dict[int, Bucket] = {}
+        self.hour: dict[int, Bucket] = {}
 
     def add(self, second: int, usd: float, size: int, sampled: bool) -> None:
         for buckets, key in ((self.sec, second), (self.min, second // 60), (self.hour, second // 3600)):
@@ -59,9 +61,9 @@ class _Series:
                     break
                 del buckets[first]
 
-    def buckets_for(self, first: int, last: int) -> list[list]:
+    def buckets_for(self, first: int, last: int) -> list[Bucket]:
         """The buckets that tile the whole seconds [first, last]."""
-        out: list[list] = []
+        out: list[Bucket] = []
         sec, minute, hour = self.sec, self.min, self.hour
         s = first
         while s <= last and s % 60:
@@ -81,8 +83,8 @@ class _Series:
             s += 1
         return out
 
-    def total(self, first: int, last: int) -> list:
-        acc = [0.0, 0, 0.0, False, 0, 0, 0, 0, 0]
+    def total(self, first: int, last: int) -> Bucket:
+        acc: Bucket = [0.0, 0, 0.0, False, 0, 0, 0, 0, 0]
         for b in self.buckets_for(first, last):
             acc[0] += b[0]
             acc[1] += b[1]
@@ -94,7 +96,7 @@ class _Series:
         return acc
 
 
-def _take(out: list, buckets: dict, key: int) -> None:
+def _take(out: list[Bucket], buckets: dict[int, Bucket], key: int) -> None:
     b = buckets.get(key)
     if b is not None:
         out.append(b)
@@ -149,7 +151,7 @@ class RealizedTotals:
         last = now_ms // 1000
         first = last - WINDOW_MS[window] // 1000 + 1
         venues = self.venues(symbol) if venue == ALL else [venue]
-        acc = [0.0, 0, 0.0, False, 0, 0, 0, 0, 0]
+        acc: Bucket = [0.0, 0, 0.0, False, 0, 0, 0, 0, 0]
         for v in venues:
             s = self._series.get((v, symbol, side))
             if s is None:
@@ -162,6 +164,6 @@ class RealizedTotals:
             for i in range(_B0, _B0 + 5):
                 acc[i] += t[i]
         return RealizedCell(
-            venue=venue, symbol=symbol, side=side, usd=acc[0], count=acc[1], largest_usd=acc[2],
-            buckets=tuple(acc[_B0:]), sampled=bool(acc[3]),
+            venue=venue, symbol=symbol, side=side, usd=acc[0], count=int(acc[1]), largest_usd=acc[2],
+            buckets=tuple(int(n) for n in acc[_B0:]), sampled=bool(acc[3]),
         )
