@@ -4,6 +4,7 @@ sizes never raise, and sides read as text without colour (NO_COLOR, ANSI theme).
 from __future__ import annotations
 
 import pytest
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Grid
 
@@ -45,12 +46,19 @@ async def test_unchanged_view_does_not_refresh(pane_class):
 @pytest.mark.parametrize("pane_class", PANES, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("size", [(60, 20), (30, 3), (12, 2), (1, 1)], ids=str)
 async def test_tiny_sizes_and_missing_data_never_raise(pane_class, size):
+    """Each view draws exactly the pane's box; data that goes missing leaves nothing of the old view
+    behind (the empty view draws the same before and after real data) and never reads as $0."""
     pane = pane_class()
     async with PaneApp(pane).run_test(size=size) as pilot:
+        drawn = []
         for view in (empty_view(), article_view(), empty_view()):
             pane.show(view)
             await pilot.pause()
-            lines_of(pane)
+            lines = lines_of(pane)
+            assert len(lines) == pane.size.height and {cell_len(line) for line in lines} == {pane.size.width}
+            drawn.append((lines, pane.border_title))
+        assert drawn[2] == drawn[0]
+        assert "$0" not in "\n".join(drawn[0][0])
 
 
 class DeskGrid(PaneApp):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from widget_fixtures import LONG_ROWS, PRICE, SHORT_ROWS, PaneApp, empty_view, level_books, lines_of, replace
+from widget_fixtures import PRICE, PaneApp, empty_view, level_books, lines_of, replace
 
 from liqtui.engine.levels import at_risk
 from liqtui.engine.views import LevelRow
@@ -37,11 +37,13 @@ def test_cumulative_curves_run_outwards_from_price():
 
 
 def test_article_sentences(view):
+    # By hand, from the article's rows: shorts 0.8 + 1.2 + 1.5 + 1.0 + 2.0 (at 92,000) = $6.5B, and
+    # $4.5B short of it; longs 0.15 + 0.30 + 0.25 + 0.20 + 0.30 (at 72,600) = $1.2B, and $900M above it.
     levels = view.levels
-    assert sum(SHORT_ROWS[p] for p in SHORT_ROWS if p <= 92_000) == 6.5e9  # the hand-made rows
     assert at_risk_sentence(levels, PRICE, 92_000.0) == "$6.5B shorts at risk to 92,000 (+11.1 %)"
-    assert sum(LONG_ROWS[p] for p in LONG_ROWS if p >= 72_600) == 1.2e9
+    assert at_risk_sentence(levels, PRICE, 91_999.0) == "$4.5B shorts at risk to 91,999 (+11.1 %)"
     assert at_risk_sentence(levels, PRICE, 72_600.0) == "$1.2B longs at risk to 72,600 (-12.3 %)"
+    assert at_risk_sentence(levels, PRICE, 72_601.0) == "$900M longs at risk to 72,601 (-12.3 %)"
 
 
 async def test_pane_reads_target_max_pain_imbalance_and_says_estimated(view):

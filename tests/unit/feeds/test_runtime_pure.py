@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from liqtui.config import Settings
+from liqtui.config import LevelSettings, Settings
 from liqtui.domain.events import FeedState, FeedStatus, Liquidation
 from liqtui.feeds.live.binanceusdm import BinanceUsdm
 from liqtui.feeds.live.markets import MarketIndex, MarketInfo
@@ -23,8 +23,12 @@ def test_backoff_grows_exponentially_is_capped_and_jittered():
 
 
 def test_timings_follow_settings():
-    timings = Timings.from_settings(Settings(stale_after_seconds=7.0), backoff_cap=2.0)
-    assert timings.stale_after == 7.0 and timings.backoff_cap == 2.0
+    short = Timings.from_settings(Settings(stale_after_seconds=7.0, levels=LevelSettings(lookback_days=3.0)))
+    assert (short.stale_after, short.history_days) == (7.0, 3.0)
+    long = Timings.from_settings(Settings(levels=LevelSettings(lookback_days=90.0)))
+    assert long.history_days == 30.0  # history is fetched for 30 days at most
+    # an override (tests shorten delays) wins over the settings it replaces
+    assert Timings.from_settings(Settings(stale_after_seconds=7.0), stale_after=0.5).stale_after == 0.5
 
 
 def _feed():
