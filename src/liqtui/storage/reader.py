@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -48,6 +48,9 @@ class RecordingInfo:
     source_mode: str = "LIVE"  # "DEMO" for a recording of the simulated market
 
 
+Span = tuple[int | None, int | None]  # (since, until) ms, inclusive; None: open on that side
+
+
 class Applies(Protocol):
     def apply(self, event: Event) -> object: ...
 
@@ -55,7 +58,7 @@ class Applies(Protocol):
 class EventStream(Iterator[Event]):
     """The events ``read_events`` returns; ``skipped`` counts the damaged rows left out, per kind."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, spans: dict[str, tuple[int | None, int | None]]):
+    def __init__(self, conn: sqlite3.Connection, path: Path, spans: Mapping[str, Span]):
         self.path = path
         self.skipped: Counter[str] = Counter()
         self._events = _events(conn, path, spans, self.skipped)
@@ -179,9 +182,9 @@ def thin_old_open_interest(events: Iterable[Event], before_ms: int, step_ms: int
 def _events(
     conn: sqlite3.Connection,
     path: Path,
-    spans: dict[str, tuple[int | None, int | None]],
+    spans: Mapping[str, Span],
     skipped: Counter[str],
-) -> Iterator[Event]:
+) -> Generator[Event, None, None]:
     try:
         with store_errors(path):
             markets, top_seq = _snapshot(conn)

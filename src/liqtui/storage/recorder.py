@@ -29,7 +29,7 @@ from collections import Counter, deque
 from pathlib import Path
 
 from liqtui.config import Settings
-from liqtui.domain.events import BookSnapshot, Event
+from liqtui.domain.events import BookSnapshot, Event, FeedStatus
 from liqtui.storage import retention
 from liqtui.storage.rows import (
     BOOK_LEVELS,
@@ -38,6 +38,7 @@ from liqtui.storage.rows import (
     LAYOUTS,
     Layout,
     Market,
+    Row,
     event_time,
     has_market,
     valid_time,
@@ -160,8 +161,14 @@ class Recorder:
                 return 0
             return count
 
+    def _db(self) -> sqlite3.Connection:
+        """The open connection: writes happen under the write lock, before ``close`` drops it."""
+        if self._conn is None:
+            raise StoreError(f"{self.path}: recording is closed")
+        return self._conn
+
     def _write(self, batch: list[Event]) -> None:
-        conn = self._conn
+        conn = self._db()
         conn.execute("BEGIN IMMEDIATE")
         try:
             first_seq = self._next_seq()
@@ -180,17 +187,17 @@ class Recorder:
             raise
         self.written.update(written)
 
-    def _rows(self, batch: list[Event], seq: int) -> dict[str, list[tuple]]:
-        rows: dict[str, list[tuple]] = {layout.kind: [] for layout in LAYOUTS}
+    def _rows(self, batch: list[Event], seq: int) -> dict[str, list[Row]]:
+        rows: dict[str, list[Row]] = {layout.kind: [] for layout in LAYOUTS}
         for event in batch:
             layout = BY_TYPE[type(event)]
             try:
                 time_ms = event_time(event)
                 if not valid_time(time_ms):
                     raise ValueError(f"time {time_ms!r} out of range")
-                head = (seq, time_ms)
-                if has_market(layout):
-                    head += (self._market_id(event.venue, event.symbol),)  # type: ignore[union-attr]
+                head: Row = (seq, time_ms)
+                if not isinstance(event, FeedStatus):  # the one kind without a market (``has_market``)
+                    head += (self._market_id(event.venue, event.symbol),)
                 rows[layout.kind].append(head + layout.to_row(event))
             except Exception as exc:
                 if not _row_fault(exc):
@@ -200,23 +207,24 @@ class Recorder:
             seq += 1
         return rows
 
-    def _insert(self, layout: Layout, values: list[tuple]) -> None:
+    def _insert(self, layout: Layout, values: list[Row]) -> None:
         sql = _insert_sql(layout)
-        self._conn.execute("SAVEPOINT batch")
+        conn = self._db()
+        conn.execute("SAVEPOINT batch")
         try:
-            self._conn.executemany(sql, values)
-            self._conn.execute("RELEASE batch")
+            conn.executemany(sql, values)
+            conn.execute("RELEASE batch")
         except Exception as exc:
             if not _row_fault(exc):
                 raise
             # One row cannot be stored (a None price, an integer SQLite cannot hold): undo the rows
             # before it, then insert them one by one so the others are kept, and count the bad ones.
-            self._conn.execute("ROLLBACK TO batch")
-            self._conn.execute("RELEASE batch")
+            conn.execute("ROLLBACK TO batch")
+            conn.execute("RELEASE batch")
             kept = []
             for row in values:
                 try:
-                    self._conn.execute(sql, row)
+                    conn.execute(sql, row)
                     kept.append(row)
                 except Exception as row_exc:
                     if not _row_fault(row_exc):
@@ -227,7 +235,7 @@ class Recorder:
     def _drop_unsound(self, layout: Layout, first_seq: int) -> int:
         """Delete the rows of this batch readers would skip as damaged (an infinite price, a value
         of the wrong type): the file holds only rows every reader can use (``Layout.valid_sql``)."""
-        deleted = self._conn.execute(
+        deleted: int = self._db().execute(
             f"DELETE FROM {layout.table} WHERE seq >= ? AND NOT {layout.valid_sql()}", (first_seq,)
         ).rowcount
         self.rejected += deleted
@@ -236,8 +244,9 @@ class Recorder:
     def _next_seq(self) -> int:
         # Read inside the write transaction, so two recorders on one file never share a seq.
         top = 0
+        conn = self._db()
         for table in EVENT_TABLES:
-            value = self._conn.execute(f"SELECT max(seq) FROM {table}").fetchone()[0]
+            value = conn.execute(f"SELECT max(seq) FROM {table}").fetchone()[0]
             top = max(top, value or 0)
         return top + 1
 
@@ -245,10 +254,9 @@ class Recorder:
         key = (venue, symbol)
         found = self._markets.get(key)
         if found is None:
-            self._conn.execute("INSERT OR IGNORE INTO markets (venue, symbol) VALUES (?, ?)", key)
-            found = self._conn.execute(
-                "SELECT id FROM markets WHERE venue = ? AND symbol = ?", key
-            ).fetchone()[0]
+            conn = self._db()
+            conn.execute("INSERT OR IGNORE INTO markets (venue, symbol) VALUES (?, ?)", key)
+            found = int(conn.execute("SELECT id FROM markets WHERE venue = ? AND symbol = ?", key).fetchone()[0])
             self._markets[key] = found
         return found
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ _SIDE_CODE = {Side.LONG: 0, Side.SHORT: 1}
 _CODE_SIDE = (Side.LONG, Side.SHORT)
 
 Market = tuple[str, str]  # (venue, symbol)
+Row = tuple[Any, ...]  # the values of a layout's columns, as SQLite stores and returns them
 
 
 def event_time(event: Event) -> int:
@@ -162,10 +163,10 @@ class Layout:
 
     kind: str
     table: str
-    event_type: type
+    event_type: type[Event]
     columns: tuple[str, ...]
-    to_row: Callable[[Any], tuple]  # event -> values of `columns`
-    from_row: Callable[[Market, int, tuple], Event]  # (market, time, values) -> event
+    to_row: Callable[[Any], Row]  # event (of `event_type`) -> values of `columns`
+    from_row: Callable[[Market, int, Row], Event]  # (market, time, values) -> event
     checks: str  # SQL, true for a row every reader can use (see `valid_sql`)
 
     def valid_sql(self) -> str:
@@ -179,47 +180,47 @@ class Layout:
         return f"coalesce({TIME_OK_SQL} AND {self.checks}, 0)"
 
 
-def _liquidation_row(e: Liquidation) -> tuple:
+def _liquidation_row(e: Liquidation) -> Row:
     return (_SIDE_CODE[e.side], e.price, e.qty, e.usd, e.recv_time - e.time, 1 if e.sampled else 0)
 
 
-def _liquidation(m: Market, t: int, r: tuple) -> Liquidation:
+def _liquidation(m: Market, t: int, r: Row) -> Liquidation:
     side, price, qty, usd, delay, sampled = r
     return Liquidation(m[0], m[1], _CODE_SIDE[side], price, qty, usd, t, t + delay, bool(sampled))
 
 
-def _ticker_row(e: Ticker) -> tuple:
+def _ticker_row(e: Ticker) -> Row:
     return (
         e.last, e.mark, e.index, e.funding_rate, e.next_funding_time, e.change_24h_pct,
         e.volume_24h_usd,
     )
 
 
-def _ticker(m: Market, t: int, r: tuple) -> Ticker:
+def _ticker(m: Market, t: int, r: Row) -> Ticker:
     return Ticker(m[0], m[1], t, *r)
 
 
-def _bar_row(e: PriceBar) -> tuple:
+def _bar_row(e: PriceBar) -> Row:
     return (e.open, e.high, e.low, e.close, e.volume_usd)
 
 
-def _bar(m: Market, t: int, r: tuple) -> PriceBar:
+def _bar(m: Market, t: int, r: Row) -> PriceBar:
     return PriceBar(m[0], m[1], t, *r)
 
 
-def _book_row(e: BookSnapshot) -> tuple:
+def _book_row(e: BookSnapshot) -> Row:
     return (pack_levels(e.bids), pack_levels(e.asks))
 
 
-def _book(m: Market, t: int, r: tuple) -> BookSnapshot:
+def _book(m: Market, t: int, r: Row) -> BookSnapshot:
     return BookSnapshot(m[0], m[1], unpack_levels(r[0]), unpack_levels(r[1]), t)
 
 
-def _status_row(e: FeedStatus) -> tuple:
+def _status_row(e: FeedStatus) -> Row:
     return (e.venue, e.state.value, e.since, e.detail, e.kind, e.last_message)
 
 
-def _status(_m: Market, _t: int, r: tuple) -> FeedStatus:
+def _status(_m: Market, _t: int, r: Row) -> FeedStatus:
     venue, state, since, detail, kind, last_message = r
     return FeedStatus(venue, FeedState(state), since, detail, kind, last_message)
 
@@ -304,10 +305,10 @@ def has_market(layout: Layout) -> bool:
     return layout.kind != "status"
 
 
-def check_kinds(kinds: object) -> tuple[str, ...]:
+def check_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:
     if kinds is None:
         return KINDS
-    chosen = tuple(kinds)  # type: ignore[arg-type]
+    chosen = tuple(kinds)
     unknown = [k for k in chosen if k not in BY_KIND]
     if unknown:
         raise ValueError(f"unknown event kind {unknown[0]!r} (expected one of: {', '.join(KINDS)})")

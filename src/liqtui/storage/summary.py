@@ -63,7 +63,7 @@ class Summary:
     source_mode: str = "LIVE"  # "DEMO": the recording holds the simulated market
     damaged: dict[str, int] = field(default_factory=dict)  # rows left out, per kind
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
     def damage_note(self) -> str | None:
@@ -135,14 +135,17 @@ def _damaged(conn: sqlite3.Connection, layout: Layout, bounds: tuple[int, int]) 
         bounds,
     ).fetchone()[0]
     out_of_range = conn.execute(f"SELECT count(*) FROM {table} WHERE time < 0 OR time > {MAX_TIME_MS}").fetchone()[0]
-    return in_window + out_of_range
+    return int(in_window + out_of_range)
 
 
 def _pct(first: float, last: float) -> float | None:
     return (last - first) / first * 100.0 if first else None
 
 
-def _oi_row(venue, symbol, first_time, last_time, first_base, last_base, first_usd, last_usd) -> OIChangeRow:
+def _oi_row(
+    venue: str, symbol: str, first_time: int, last_time: int,
+    first_base: float, last_base: float, first_usd: float, last_usd: float,
+) -> OIChangeRow:
     return OIChangeRow(
         venue, symbol, first_time, last_time,
         first_base, last_base, last_base - first_base, _pct(first_base, last_base),
