@@ -403,7 +403,7 @@ async def test_a_key_whose_pane_is_not_in_the_layout_says_so(layout, keys, words
 
 
 # What a trader cannot read unaided; each one the desk shows must be explained by `?` (issue 12.11).
-ABBREVIATIONS = ["imb", "max pain", "ESTIMATED", "≥", "~", "!", "n/a", "no tape", "swept", "◆", "▶", "L", "S",
+ABBREVIATIONS = ["imb", "max pain", "ESTIMATED", "≥", "~", "†", "!", "n/a", "no tape", "swept", "◆", "▶", "L", "S",
                  "bid", "ask", "step", "follow", "mark", "24h", "fund", "OI", "REC", "DEMO", "BIN", "BYB", "OKX",
                  "HL", "ALL", "regime", "so far", "low", "├", "●", "<5s", "stale", "▼", "▲", "largest", "x", "in"]
 

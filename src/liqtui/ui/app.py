@@ -55,6 +55,7 @@ from liqtui.ui.widgets import (
     TotalsPane,
     VolumeSharePane,
 )
+from liqtui.ui.widgets.tape import price_kind_note
 
 LAYOUTS = ("auto", "full", "medium", "compact", "tape", "ladder", "oi")
 SINGLE_PANE_LAYOUTS = ("tape", "ladder", "oi")
@@ -670,6 +671,7 @@ class LiqtuiApp(App[None]):
             "",
             "Levels on the ladder and the at-risk chart are ESTIMATED from open interest.",
             "Binance and OKX push at most one liquidation per symbol per second: 'sampled'.",
+            price_kind_note(),
             f"Mode: {self.source.mode}. Remap keys in the config: [ui] keys = {{ action = \"key\" }}.",
         ]
 

@@ -67,7 +67,7 @@ async def test_tape_lines_newest_first_with_time_venue_side_price_usd(view):
         lines = lines_of(pane)
         assert lines[0].startswith("!15:51:00 14 x BTC longs $4.2M in 1 s")
         assert "BIN~ BYB OKX~" in lines[0]
-        assert "15:50:50 BYB  ETH   SHORT    2,750.5  $49.5k" in lines[1]
+        assert "15:50:50 BYB  ETH   SHORT    2,750.5† $49.5k" in lines[1]  # Bybit: bankruptcy price
         assert lines[2].startswith("!15:50:45 BIN~ BTC   LONG") and "$249k" in lines[2]  # big: >= $100k
         assert lines[3].startswith(" 15:50:41 OKX~ SOL")
         assert "~ sampled: Binance/OKX push ≤1 per symbol per second" in pane.border_title
@@ -156,3 +156,37 @@ async def test_a_cascade_fills_the_tape_and_a_minimum_size_still_finds_the_big_p
         assert app.last_view.realized.total_short.largest_usd == 301_000.0
         assert "$301k" in lines_of(pane)[0] and "SHORT" in lines_of(pane)[0], lines_of(pane)[:3]
         assert "≥ $100k" in pane.border_title
+
+
+# --- which price the tape shows (issue 12.10) -------------------------------------------------------
+
+
+async def test_bankruptcy_prices_are_marked_and_the_help_screen_says_which_venue_reports_which():
+    """Bybit and OKX report the bankruptcy price, Binance the fill: the tape marks the first kind,
+    says so in its title, and `?` explains it for every venue."""
+    from desk_helpers import make_app
+
+    from liqtui.ui.screens import HelpScreen
+
+    from desk_fakes import sample_view
+
+    tape = (
+        Liquidation("bybit", BTC, Side.SHORT, 82_950.0, 1.0, 82_950.0, NOW, NOW + 20),
+        Liquidation("okx", BTC, Side.LONG, 82_610.0, 1.0, 82_610.0, NOW - 1_000, NOW - 980, True),
+        Liquidation("binanceusdm", BTC, Side.LONG, 82_640.0, 1.0, 82_640.0, NOW - 2_000, NOW - 1_980, True),
+    )
+    app = make_app(layout="tape")
+    app.engine.view = lambda symbol, now_ms, **kwargs: replace(sample_view(symbol, now_ms, **kwargs), tape=tape)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.render_tick()
+        await pilot.pause()
+        pane = app.screen.query_one("#tape", TapePane)
+        bybit, okx, binance = lines_of(pane)[:3]
+        assert "82,950†" in bybit and "82,610†" in okx
+        assert "82,640 " in binance and "†" not in binance
+        assert "† bankruptcy price" in pane.border_title
+
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        notes = str(app.screen.query_one("#help-notes").render())
+        assert "Binance: fill price" in notes and "Bybit, OKX: bankruptcy price" in notes and "†" in notes

@@ -37,6 +37,7 @@ GLOSSARY: list[tuple[str, str]] = [
     ("tape", ""),
     ("!", "a liquidation of at least the big size ($100k unless set)"),
     ("~", "sampled venue: at most one liquidation per symbol per second"),
+    ("†", "a bankruptcy price (where the margin is zero), not a fill price"),
     ("x / in", "'61 x BTC shorts $227k in 1 s': a burst folded into one line"),
     ("LONG / SHORT", "the side of the position that was liquidated"),
     ("realized", ""),

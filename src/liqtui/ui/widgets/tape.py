@@ -6,7 +6,8 @@ thousands a second fills the pane with rows and never pushes out the big prints.
 engine its filter through the app each tick; a view folded for another filter (or none) is folded
 here from ``view.tape``. Only as many rows as the pane has lines are drawn.
 
-A burst reads ``14 x BTC longs $4.2M in 2 s  BIN BYB``.
+A burst reads ``14 x BTC longs $4.2M in 2 s  BIN BYB``. Venues report different prices for a
+liquidation (``liqtui.domain.venues``): a bankruptcy price is marked ``†``, a fill price is not.
 """
 
 from __future__ import annotations
@@ -14,12 +15,29 @@ from __future__ import annotations
 from textual.reactive import reactive
 
 from liqtui.domain.events import Side
+from liqtui.domain.venues import LIQUIDATION_PRICE_KIND, PriceKind, liquidation_price_kind
 from liqtui.engine.tape import fold_tape
 from liqtui.engine.views import SymbolView, TapeEntry, TapeFilter
 from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.base import LinePane, Part
 
 SAMPLED_MARK = "~"
+BANKRUPTCY_MARK = "†"
+
+
+def price_kind_note() -> str:
+    """The help screen's line on what the tape's prices are, venue by venue."""
+    by_kind: dict[PriceKind, list[str]] = {}
+    for venue in sorted(LIQUIDATION_PRICE_KIND, key=fmt.venue_sort_key):
+        by_kind.setdefault(LIQUIDATION_PRICE_KIND[venue], []).append(fmt.venue_name(venue))
+    fill = ", ".join(by_kind.get(PriceKind.FILL, []))
+    bankrupt = ", ".join(by_kind.get(PriceKind.BANKRUPTCY, []))
+    return (f"Tape prices: {fill}: fill price; {bankrupt}: bankruptcy price, marked {BANKRUPTCY_MARK} "
+            "(where the position's margin is zero, beyond where it filled).")
+
+
+def _bankruptcy(entry: TapeEntry) -> bool:
+    return entry.count == 1 and liquidation_price_kind(entry.venues[0]) is PriceKind.BANKRUPTCY
 
 
 class TapePane(LinePane):
@@ -63,15 +81,18 @@ class TapePane(LinePane):
         return (entries, sampled_venues, scope, self.min_usd, self.big_usd)
 
     def update_titles(self) -> None:
-        _, sampled_venues, scope, min_usd, big_usd = self._shown
-        self.set_titles(self._title(sampled_venues, scope, min_usd, big_usd))
+        entries, sampled_venues, scope, min_usd, big_usd = self._shown
+        marked = any(_bankruptcy(entry) for entry in entries)
+        self.set_titles(self._title(sampled_venues, scope, min_usd, big_usd, marked))
 
     @staticmethod
-    def _title(sampled_venues: tuple[str, ...], scope: str, min_usd: float, big_usd: float) -> str:
+    def _title(sampled_venues: tuple[str, ...], scope: str, min_usd: float, big_usd: float, marked: bool) -> str:
         title = f"Liquidations · {scope}"
         if min_usd > 0:
             title += f" ≥ {fmt.usd(min_usd)}"
         title += f" · ! ≥ {fmt.usd(big_usd)}"
+        if marked:
+            title += f" · {BANKRUPTCY_MARK} bankruptcy price"
         if sampled_venues:
             names = "/".join(fmt.venue_name(v) for v in sampled_venues)
             title += f" · {SAMPLED_MARK} sampled: {names} push ≤1 per symbol per second"
@@ -96,7 +117,8 @@ class TapePane(LinePane):
             parts.append((coin.ljust(5)[:5] + " ", None))
             parts.append((fmt.side_word(entry.side).ljust(6), side_style))
             if width >= 44:
-                parts.append((fmt.price(entry.price).rjust(10) + " ", None))
+                mark = BANKRUPTCY_MARK if _bankruptcy(entry) else " "
+                parts.append((fmt.price(entry.price).rjust(10) + mark, None))
             parts.append((fmt.usd(entry.usd).rjust(7), "pane--big" if big else side_style))
         else:
             seconds = max(1, round((entry.time - entry.first_time) / 1000))
