@@ -150,9 +150,11 @@ class LiquidationTape:
         return tuple(reversed(self._history[0.0]))
 
 
-def fold_tape(events: Iterable[Liquidation], limit: int, tape_filter: TapeFilter = TapeFilter(),
+def fold_tape(events: Iterable[Liquidation], limit: int, tape_filter: TapeFilter | None = None,
               burst_ms: int = BURST_MS) -> list[TapeEntry]:
-    """The first ``limit`` rows of newest-first ``events`` that pass ``tape_filter``, folded as the tape does."""
+    """The first ``limit`` rows of newest-first ``events`` that pass ``tape_filter`` (default: all), folded
+    as the tape does."""
+    tape_filter = tape_filter or TapeFilter()
     folded = _Folded(tape_filter, rows_kept=max(1, limit), burst_ms=burst_ms)
     for liq in reversed(list(events)):
         if tape_filter.passes(liq):
