@@ -46,6 +46,16 @@ async def test_slash_opens_the_picker_and_a_fuzzy_match_switches_symbol():
         assert float(_shown(app, r"▶([\d,.]+)◀")) == 118.42  # the ladder centres on SOL's price
 
 
+async def test_a_symbol_set_before_the_desk_runs_is_where_it_opens_and_the_feeds_hear_it_once():
+    app = make_app()
+    app.symbol = "ETH/USDT:USDT"  # as a script may, before running the app
+    assert app.source.focus == [] and app.last_view is None  # nothing moves before the desk runs
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        assert app.source.focus == ["ETH/USDT:USDT"]
+        assert "ETH/USDT perp" in app.query_one("#header").text
+
+
 async def test_ctrl_p_opens_the_picker_and_escape_changes_nothing():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -514,7 +514,7 @@ class LiqtuiApp(App[None]):
     # --- symbol -----------------------------------------------------------------------------
 
     def watch_symbol(self, old: str, new: str) -> None:
-        if old == new or not self.is_mounted:
+        if old == new or not self.is_running:  # not is_mounted: on App a method
             return
         self.grid = None  # each symbol gets the engine's default step first
         self.source.set_focus(new)
@@ -641,7 +641,7 @@ class LiqtuiApp(App[None]):
         self.notify(f"Theme: {self.theme}", timeout=2)
 
     def watch_theme(self, _theme: str) -> None:
-        header = self._header() if self.is_mounted else None
+        header = self._header() if self.is_running else None
         if header is not None:
             header.refresh()
 
