@@ -35,6 +35,7 @@ class VenueRisk:
     history_points: int = 0
     oi_samples: int = 0
     tier: MarginTier | None = None
+    margin_note: str = ""  # why a default stands in for the venue's own margin tiers
     problems: list[str] = field(default_factory=list)
 
 
@@ -67,7 +68,8 @@ def run_live(args: argparse.Namespace, settings: Settings, timeout: float = 90.0
                         "oi_samples": r.oi_samples, "history_points": r.history_points,
                         "maintenance_rate": r.tier.maintenance_rate if r.tier else None,
                         "max_leverage": r.tier.max_leverage if r.tier else None,
-                        "margin_source": r.tier.source if r.tier else None} for r in rows],
+                        "margin_source": r.tier.source if r.tier else None,
+                        "margin_note": r.margin_note or None} for r in rows],
             "unavailable": unavailable,
         }, indent=2))
         return 0
@@ -79,6 +81,9 @@ def run_live(args: argparse.Namespace, settings: Settings, timeout: float = 90.0
         lev = f"{r.tier.max_leverage:g}x" if r.tier and r.tier.max_leverage else "n/a"
         print(f"{r.venue:<12} {r.symbol:<16} {r.price or 0:>12,.2f} {_side(r.price, target):>6} {r.usd:>16,.0f} {r.oi_samples:>10} {mmr:>7} {lev:>7}")
     print(f"{'total':<12} {'':<16} {'':>12} {'':>6} {total:>16,.0f}")
+    for r in rows:
+        if r.margin_note:
+            print_err(f"liqtui risk: {r.venue}: {r.margin_note}")
     for venue, why in unavailable.items():
         print_err(f"liqtui risk: {venue}: {why}")
     return 0
@@ -99,6 +104,7 @@ async def _collect(args: argparse.Namespace, settings: Settings, timeout: float)
     events: list[Event] = []
     resolved: dict[str, set[str]] = {}
     tiers: dict[str, MarginTier | None] = {}
+    margin_notes: dict[str, str] = {}
     deadline = time.monotonic() + timeout
 
     async def until() -> None:
@@ -114,7 +120,10 @@ async def _collect(args: argparse.Namespace, settings: Settings, timeout: float)
         for feed in feeds:
             symbol = next(iter(resolved[feed.venue]))
             market = feed.adapter.markets.by_symbol[symbol]
-            tiers[feed.venue] = first_tier(await fetch_tiers(feed.exchange, feed.venue, market, _last_price(events, feed.venue, symbol) or 0.0))
+            venue_tiers, margin_notes[feed.venue] = await fetch_tiers(
+                feed.exchange, feed.venue, market, _last_price(events, feed.venue, symbol) or 0.0
+            )
+            tiers[feed.venue] = first_tier(venue_tiers)
 
     await run_source(source, events.append, until)
     engine = Engine(settings.levels)
@@ -134,7 +143,7 @@ async def _collect(args: argparse.Namespace, settings: Settings, timeout: float)
             continue
         symbol = next(iter(symbols))
         row = VenueRisk(venue, symbol, price=_last_price(events, venue, symbol), tier=tiers.get(venue),
-                        volume_24h_usd=_last_volume(events, venue, symbol))
+                        volume_24h_usd=_last_volume(events, venue, symbol), margin_note=margin_notes.get(venue, ""))
         row.oi_samples = sum(1 for e in events if isinstance(e, OpenInterest) and e.venue == venue and e.symbol == symbol)
         row.history_points = row.oi_samples + sum(1 for e in events if isinstance(e, PriceBar) and e.venue == venue and e.symbol == symbol)
         if row.price is None or row.oi_samples < 2:

@@ -26,6 +26,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from liqtui.domain.text import printable
 from liqtui.feeds.live.markets import MarketInfo
 
 
@@ -94,24 +95,39 @@ def hyperliquid_tiers(market: MarketInfo) -> list[MarginTier]:
     return [MarginTier(None, 1.0 / (2.0 * market.max_leverage), market.max_leverage, "hyperliquid max leverage")]
 
 
-async def fetch_tiers(exchange: Any, venue: str, market: MarketInfo, price: float) -> list[MarginTier]:
-    """The venue's tiers for ``market``; the shipped default when the venue publishes none or fails."""
+# What each venue's tiers are read from (Binance: none without a key; the shipped table is the design).
+_SOURCE = {"bybit": "bybit risk-limit", "okx": "okx position-tiers", "hyperliquid": "hyperliquid max leverage"}
+
+
+async def fetch_tiers(exchange: Any, venue: str, market: MarketInfo, price: float) -> tuple[list[MarginTier], str]:
+    """The venue's tiers for ``market``, else the shipped default; and, when the venue's own could not
+    be used, why (for the user: what stands in). The note is "" when nothing fell back."""
+    source = _SOURCE.get(venue)
+    if source is None:
+        return default_tiers(venue, market.exchange_id), ""
     try:
-        if venue == "bybit":
-            category = "inverse" if market.inverse else "linear"
-            payload = await exchange.publicGetV5MarketRiskLimit({"category": category, "symbol": market.exchange_id})
-            tiers = bybit_tiers(payload, market.exchange_id)
-        elif venue == "okx":
-            family = market.exchange_id.rsplit("-", 1)[0]
-            payload = await exchange.publicGetPublicPositionTiers({"instType": "SWAP", "tdMode": "cross", "instFamily": family})
-            tiers = okx_tiers(payload.get("data") or [], market, price)
-        elif venue == "hyperliquid":
-            tiers = hyperliquid_tiers(market)
-        else:
-            tiers = []
-    except Exception:
-        tiers = []
-    return tiers or default_tiers(venue, market.exchange_id)
+        tiers = await _venue_tiers(exchange, venue, market, price)
+    except Exception as exc:  # noqa: BLE001 - any failure: a default stands in, and the note says why
+        problem = f"{source} failed ({type(exc).__name__}: {printable(str(exc))[:160]})"
+    else:
+        if tiers:
+            return tiers, ""
+        problem = f"{source} gave no usable tier for {market.exchange_id}"
+    default = default_tiers(venue, market.exchange_id)
+    instead = "the shipped table" if default else "the model's [levels] maintenance_margin"
+    return default, f"{problem}: maintenance margin from {instead}"
+
+
+async def _venue_tiers(exchange: Any, venue: str, market: MarketInfo, price: float) -> list[MarginTier]:
+    if venue == "bybit":
+        category = "inverse" if market.inverse else "linear"
+        payload = await exchange.publicGetV5MarketRiskLimit({"category": category, "symbol": market.exchange_id})
+        return bybit_tiers(payload, market.exchange_id)
+    if venue == "okx":
+        family = market.exchange_id.rsplit("-", 1)[0]
+        payload = await exchange.publicGetPublicPositionTiers({"instType": "SWAP", "tdMode": "cross", "instFamily": family})
+        return okx_tiers(payload.get("data") or [], market, price)
+    return hyperliquid_tiers(market)
 
 
 def first_tier(tiers: list[MarginTier]) -> MarginTier | None:

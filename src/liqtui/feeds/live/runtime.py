@@ -39,12 +39,13 @@ feed (n/a)"). Counters of frames, malformed frames skipped and liquidations deli
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import heapq
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -76,7 +77,8 @@ class Timings:
     not_found_retry: float = 600.0  # an endpoint that answered 404 is tried again this late
     max_poll_slowdown: float = 8.0  # 429/418 multiply the poll interval, up to this factor
     book_min_interval: float = 0.25  # order-book snapshots per venue at most this often
-    markets_reload: float = 3600.0
+    markets_reload: float = 3600.0  # after a market-list reload, the next one waits a 60th of this
+    markets_reload_delay: float = 5.0  # a new market's first liquidation: wait, so a burst reloads once
     resubscribe_check: float = 300.0  # how often the top symbols by volume are looked at again (Bybit)
     history_days: float = 30.0
 
@@ -203,6 +205,11 @@ class VenueFeed:
         self._held_books_live: set[str] = set()  # held books that delivered since their last failure
         self._last_forced_reconnect = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Tasks started outside ``run``'s own list (the market reload, book unsubscribes): referenced
+        # here so none is garbage-collected mid-run, and cancelled with the feed.
+        self._side_tasks: set[asyncio.Task[None]] = set()
+        self._reload_task: asyncio.Task[None] | None = None
+        self.markets_note = ""  # why the market list is out of date (a failed reload); in the live detail
 
     # ------------------------------------------------------------------ health
     def report(self, kind: str, state: FeedState, detail: str = "", last_message: int | None = None) -> None:
@@ -294,9 +301,10 @@ class VenueFeed:
         self.adapter.rejected.clear()
 
     def _live_detail(self) -> str:
-        """The detail of a LIVE status: what was skipped so far, if anything."""
+        """The detail of a LIVE status: what was skipped so far, and why the market list is out of date."""
         skipped = self.counters.malformed + self.counters.handler_errors
-        return f"{skipped} malformed frames or entries skipped (last: {self.counters.last_error})" if skipped else ""
+        parts = [f"{skipped} malformed frames or entries skipped (last: {self.counters.last_error})" if skipped else ""]
+        return "; ".join(p for p in [*parts, self.markets_note] if p)
 
     # ------------------------------------------------------------------ main
     async def run(self) -> None:
@@ -338,15 +346,14 @@ class VenueFeed:
         except Exception as exc:  # a bug of ours: say so, never take the other venues down
             self.report("all", FeedState.DOWN, f"internal error: {_short(exc)}")
         finally:
-            for task in [*tasks, self._book_task]:
-                if task is not None:
-                    task.cancel()
-            await asyncio.gather(*[t for t in [*tasks, self._book_task] if t is not None], return_exceptions=True)
+            running = [t for t in [*tasks, self._book_task, *self._side_tasks] if t is not None]
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
             if self.exchange is not None:
-                try:
+                # Cancelled again while closing: the close goes on, shielded; the first cancel propagates.
+                with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.shield(self._close_exchange())
-                except BaseException:
-                    pass
 
     async def _close_exchange(self) -> None:
         try:
@@ -385,22 +392,35 @@ class VenueFeed:
                 _http_outcome.reset(token)
 
     def _schedule_markets_reload(self) -> None:
-        if getattr(self, "_reloading", False) or self._loop is None:
+        """A liquidation named a market the list lacks (listed since start): reload the list, once."""
+        if self._loop is None or (self._reload_task is not None and not self._reload_task.done()):
             return
-        self._reloading = True
+        self._reload_task = self._spawn(self._reload_markets(), "markets-reload")
 
-        async def reload() -> None:
-            try:
-                await asyncio.sleep(5)
-                markets = await self.exchange.load_markets(reload=True)
-                self.adapter.set_markets(MarketIndex.from_ccxt(markets, self.venue))
-            except Exception:
-                pass
-            finally:
-                await asyncio.sleep(self.timings.markets_reload / 60)
-                self._reloading = False
+    async def _reload_markets(self) -> None:
+        await asyncio.sleep(self.timings.markets_reload_delay)
+        unknown = len(self.adapter.unknown_ids)
+        outcome = HttpOutcome()
+        token = _http_outcome.set(outcome)
+        try:
+            await self._rest_gate()
+            markets = await self.exchange.load_markets(reload=True)
+            self.adapter.set_markets(MarketIndex.from_ccxt(markets, self.venue))
+            self.markets_note = ""
+        except Exception as exc:  # noqa: BLE001 - any failure: the feed goes on with the list it has, and says so
+            new = f"{unknown} new market{'' if unknown == 1 else 's'}"
+            self.markets_note = f"cannot reload markets ({new} not in the list): {self._describe(exc, outcome)}"
+        finally:
+            _http_outcome.reset(token)
+        if self.ws_live:
+            self.report("all", FeedState.LIVE, self._live_detail(), self.last_data_ms)
+        await asyncio.sleep(self.timings.markets_reload / 60)  # the next reload waits this long
 
-        self._loop.create_task(reload())
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro, name=f"{self.venue}:{name}")
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+        return task
 
     # ------------------------------------------------------------------ supervision
     def _delay_after_failure(self, attempt: int, outcome: HttpOutcome | None = None) -> float:
@@ -526,7 +546,7 @@ class VenueFeed:
         if old_task is not None:
             old_task.cancel()
             if old_symbol is not None:
-                asyncio.ensure_future(self._unwatch_book(old_symbol))
+                self._spawn(self._unwatch_book(old_symbol), f"unwatch:{old_symbol}")
         if listed is None:
             self.report("book", FeedState.DOWN, f"{symbol} is not listed on {self.venue}")
             return
