@@ -1,16 +1,26 @@
-"""The desk's speed in a real terminal: CPU, bytes/s, key-to-screen latency, first paint, memory.
+"""The desk as a user launches it: the installed `liqtui demo` in a real terminal, measured from outside.
 
-    .venv/bin/python bench/bench_desk.py --termbench ../shared/tools/termbench/measure.py
-    .venv/bin/python bench/bench_desk.py --minutes 10          # memory after 10 minutes
-    LIQTUI_TERMBENCH=/path/to/measure.py .venv/bin/python bench/bench_desk.py --rates busy
+    .venv/bin/python bench/bench_desk.py --rate busy --size 160x45
+    .venv/bin/python bench/bench_desk.py                  # busy and stress, at 160x45 and at 80x24
+    .venv/bin/python bench/bench_desk.py --quick          # 15 s windows, 8 presses per key
 
-For each demo rate (busy, stress) it runs the desk at 160x45 inside a private tmux server through
-termbench's measure.py (bytes written to the terminal, CPU of the process tree, RSS, Textual frame
-probe) and prints the figures beside the issue's targets. Not a test: nothing here passes or fails.
+Start-up: `liqtui --version` and `liqtui --help`, wall time and peak RSS (best and median of 10 runs).
 
-Key latency needs a key whose n-th press shows "n" on screen. The desk has none, so the bench runs
-the real desk with ONE extra binding (`k`): it counts presses into the header's badge and renders
-at once, which is the path every desk key takes (binding -> action -> immediate render tick).
+Then for each size and rate it launches `liqtui demo --rate RATE --seed 7` in a private tmux server
+(``tmux_pane.py``; an empty config: fresh XDG dirs) and measures
+- first paint: launch to the ladder's price row (``▶82,800◀``) on tmux's screen;
+- over a steady window after a 5 s warm-up: CPU % of one core (/proc/PID/stat), bytes per second
+  written to the terminal (tmux pipe-pane into a file), RSS at the window's start and end;
+- key to screen, with real keys, each press timed from send-keys until its change is on tmux's
+  screen (polled every ~1 ms): `]` (the header names another symbol), `w` (the newest toast names the
+  next window), `g` (the target prompt opens), a price then Enter (the at-risk pane reads "at risk to"
+  that price: only where the pane is on screen), `/` (the symbol picker opens), a symbol then Enter
+  (the header names it); p50 / p95 / max over the presses, and how many never showed within 3 s.
+
+Uses the `liqtui` beside this Python (a venv's), else the one on PATH, or --command. To measure a
+working tree other than the one installed: PYTHONPATH=src (passed on to the desk).
+The load average is printed at the start and the end: figures taken while it is above ~1 (another
+program busy on this 2-core machine) are not comparable. Not a test: nothing passes or fails here.
 """
 
 from __future__ import annotations
@@ -18,113 +28,222 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
+import random
+import re
+import shutil
+import statistics
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TERMBENCH = ROOT.parent / "shared" / "tools" / "termbench" / "measure.py"
-TARGETS = {  # the issue's targets at busy; at stress only responsiveness (p95 < 250 ms)
-    "busy": {"cpu_pct": 25.0, "bytes_per_s": 30_000, "p95_ms": 100.0, "first_paint_s": 1.5, "rss_mb": 250.0},
-    "stress": {"p95_ms": 250.0},
-}
+from tmux_pane import Pane
+
+SIZES = ("160x45", "80x24")
+RATES = ("busy", "stress")
+FIRST_PAINT = re.compile(r"▶[0-9][0-9,.]*◀")  # the ladder's price row: the desk is drawn, with data
+HEADER = re.compile(r"^\s*DEMO\s+([A-Z0-9]+)/\S+ perp\s+([0-9][0-9,]*(?:\.[0-9]+)?)", re.M)
+TOAST_WINDOW = re.compile(r"(?:Totals over|Realized) (\d+[mhd])\b")  # the toast of `w`, by layout
+AT_RISK_TO = re.compile(r"at risk to ([0-9][0-9,]*(?:\.[0-9]+)?)")
+TIMEOUT_S = 3.0
 
 
-def serve(rate: str, seed: int) -> int:
-    """The desk on the demo, plus the bench's counting key."""
-    from textual.binding import Binding
-
-    from liqtui.config import Settings
-    from liqtui.feeds.demo import DemoSource
-    from liqtui.ui.app import LiqtuiApp
-    from liqtui.ui.header import Badge
-
-    class BenchDesk(LiqtuiApp):
-        BINDINGS = [Binding("k", "bench_key", "bench", show=False)]
-        presses = 0
-
-        def action_bench_key(self) -> None:
-            self.presses += 1
-            self.render_tick()
-
-        def badge(self) -> Badge:
-            badge = super().badge()
-            return Badge(f"{badge.mode} keys={self.presses}", badge.paused)
-
-    settings = Settings()
-    BenchDesk(settings, DemoSource(settings, seed=seed, rate=rate)).run()
-    return 0
+def header(screen: str) -> tuple[str | None, float | None]:
+    """The symbol (base) and last price the desk's header shows."""
+    m = HEADER.search(screen)
+    return (m.group(1), float(m.group(2).replace(",", ""))) if m else (None, None)
 
 
-def measure(termbench: Path, rate: str, seed: int, seconds: float, presses: int, out: Path) -> dict:
-    env_dir = tempfile.mkdtemp(prefix="liqtui-bench-")
-    cmd = [
-        sys.executable, str(termbench),
-        "--size", "160x45", "--ready", "▶", "--warmup", "5", "--duration", str(seconds),
-        "--key", "k", "--expect", "keys={n}", "--presses", str(presses), "--probe",
-        "--env", f"XDG_CONFIG_HOME={env_dir}", "--env", f"XDG_DATA_HOME={env_dir}",
-        "--label", f"desk-{rate}", "--json-out", str(out),
-        "--", sys.executable, str(Path(__file__).resolve()), "serve", "--rate", rate, "--seed", str(seed),
-    ]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-    return json.loads(out.read_text().splitlines()[-1])
+def newest_toast_window(screen: str) -> str | None:
+    """The window named by the newest toast of `w` (toasts stack downwards)."""
+    found = TOAST_WINDOW.findall(screen)
+    return found[-1] if found else None
 
 
-def report(rate: str, result: dict) -> None:
-    latency = result.get("latency_ms", {}).get("screen", {})
-    probe = result.get("probe", {})
-    figures = {
-        "cpu_pct": result.get("app_cpu_pct"),
-        "bytes_per_s": result.get("bytes_per_s"),
-        "p50_ms": latency.get("p50"),
-        "p95_ms": latency.get("p95"),
-        "first_paint_s": result.get("startup_s"),
-        "rss_mb": result.get("rss_mb_end"),
-    }
-    targets = TARGETS.get(rate, {})
-    print(f"\n== demo --rate {rate}, 160x45, {result.get('window_s')} s steady ==")
-    for name, value in figures.items():
-        target = targets.get(name)
-        aim = f"(target < {target:g})" if target is not None else ""
-        print(f"  {name:<14} {value!s:>10}  {aim}")
-    print(f"  {'rss_mb_start':<14} {result.get('rss_mb_start')!s:>10}")
-    print(f"  {'key misses':<14} {result.get('latency_ms', {}).get('misses')!s:>10}")
-    if probe:
-        frame = probe.get("frame_ms", {})
-        print(f"  {'frames/s':<14} {probe.get('frames_per_s')!s:>10}  frame ms p50 {frame.get('p50')} p95 {frame.get('p95')}")
-        print(f"  {'loop lag ms':<14} {probe.get('loop_lag_ms', {}).get('p95')!s:>10}  (p95)")
-    print(f"  {'alive at end':<14} {result.get('alive_at_end')!s:>10}")
+class Keys:
+    """Times real key presses on a running desk; every figure is ms from send-keys to the screen."""
+
+    def __init__(self, pane: Pane, presses: int) -> None:
+        self.pane, self.presses = pane, presses
+        self.ms: dict[str, list[float]] = {}
+        self.misses: dict[str, int] = {}
+        self.notes: list[str] = []
+
+    def timed(self, label: str, keys: tuple[str, ...], shown: Callable[[str], bool], literal: bool = False) -> bool:
+        start = time.perf_counter()
+        self.pane.send(*keys, literal=literal)
+        took = self.pane.wait_for(shown, TIMEOUT_S, since=start)
+        self.ms.setdefault(label, [])
+        if took is None:
+            self.misses[label] = self.misses.get(label, 0) + 1
+            self.pane.send("Escape")  # a prompt left open must not eat the next keys
+            time.sleep(0.5)
+            return False
+        self.ms[label].append(took * 1000)
+        return True
+
+    def pause(self) -> None:
+        time.sleep(random.uniform(0.15, 0.35))  # out of step with the desk's timers
+
+    def next_symbol(self) -> None:
+        for _ in range(self.presses):
+            self.pause()
+            before = header(self.pane.screen())[0]
+            self.timed("]  next symbol", ("]",), lambda s: header(s)[0] not in (None, before))
+
+    def window(self) -> None:
+        self.pane.wait_for(lambda s: newest_toast_window(s) is None, 5.0)  # old toasts gone
+        before = None
+        for _ in range(self.presses):
+            self.pause()
+            if self.timed("w  window", ("w",), lambda s: newest_toast_window(s) not in (None, before)):
+                before = newest_toast_window(self.pane.screen())
+
+    def target(self) -> None:
+        if "At risk" not in self.pane.screen():
+            self.notes.append("g: the at-risk pane is not on screen at this size (not timed)")
+            return
+        for n in range(self.presses):
+            self.pause()
+            price = header(self.pane.screen())[1]
+            if price is None or not self.timed("g  target prompt", ("g",), lambda s: "At-risk target price" in s):
+                continue
+            target = float(f"{price * (1.07 if n % 2 else 0.93):.3g}")
+            self.pane.send(f"{target:g}", literal=True)
+            self.timed("g  price Enter", ("Enter",), lambda s: any(
+                float(x.replace(",", "")) == target for x in AT_RISK_TO.findall(s)))
+
+    def pick_symbol(self) -> None:
+        for _ in range(self.presses):
+            self.pause()
+            current = header(self.pane.screen())[0]
+            wanted = next(s for s in ("ETH", "SOL", "BTC") if s != current)
+            if not self.timed("/  picker", ("/",), lambda s: "Enter picks" in s):
+                continue
+            self.pane.send(wanted, literal=True)
+            self.timed("/  symbol Enter", ("Enter",), lambda s: header(s)[0] == wanted)
+
+
+def summary(values: list[float]) -> str:
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"{statistics.median(ordered):6.1f} {p95:6.1f} {ordered[-1]:6.1f}"
+
+
+def run_desk(command: str, size: str, rate: str, seed: int, window_s: float, presses: int) -> dict:
+    cols, rows = (int(x) for x in size.split("x"))
+    home = tempfile.mkdtemp(prefix="liqtui-bench-home-")
+    env = {"XDG_CONFIG_HOME": f"{home}/config", "XDG_DATA_HOME": f"{home}/data"}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    result: dict = {"size": size, "rate": rate, "seed": seed, "load_at_start": os.getloadavg()[0]}
+    try:
+        with Pane([command, "demo", "--rate", rate, "--seed", str(seed)], cols, rows, env,
+                  unset=("LIQTUI_CONFIG",)) as pane:
+            first = pane.wait_for(lambda s: FIRST_PAINT.search(s) is not None, 30.0, since=pane.launched, poll=0.005)
+            if first is None:
+                raise RuntimeError(f"the desk never showed its ladder:\n{pane.screen()}")
+            result["first_paint_s"] = round(first, 3)
+            time.sleep(5.0)
+            t0, bytes0, (cpu0, rss0) = time.perf_counter(), pane.written(), pane.usage()
+            time.sleep(window_s)
+            t1, bytes1, (cpu1, rss1) = time.perf_counter(), pane.written(), pane.usage()
+            result.update(window_s=round(t1 - t0, 1), cpu_pct=round((cpu1 - cpu0) / (t1 - t0) * 100, 1),
+                          bytes_per_s=round((bytes1 - bytes0) / (t1 - t0)),
+                          rss_mb_start=round(rss0 / 2**20, 1), rss_mb_end=round(rss1 / 2**20, 1))
+            keys = Keys(pane, presses)
+            for scenario in (keys.target, keys.window, keys.next_symbol, keys.pick_symbol):
+                scenario()
+            result["keys_ms"] = keys.ms
+            result["misses"] = keys.misses
+            result["notes"] = keys.notes
+            result["rss_mb_after_keys"] = round(pane.usage()[1] / 2**20, 1)
+            result["alive"] = pane.alive()
+            if not result["alive"]:
+                result["last_screen"] = [line for line in pane.screen().splitlines() if line.strip()][-15:]
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    result["load_at_end"] = os.getloadavg()[0]
+    return result
+
+
+def startup(command: str, runs: int = 10) -> dict:
+    """Wall seconds and peak RSS (MB) of `liqtui --version` and `liqtui --help`: best and median."""
+    env = {k: v for k, v in os.environ.items() if k != "LIQTUI_CONFIG"}
+    out = {}
+    for flag in ("--version", "--help"):
+        walls, rss = [], []
+        for _ in range(runs):
+            start = time.perf_counter()
+            pid = os.posix_spawn(command, [command, flag], env,
+                                 file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+            _, status, usage = os.wait4(pid, 0)
+            walls.append(time.perf_counter() - start)
+            rss.append(usage.ru_maxrss / 1024)
+            if status:
+                raise RuntimeError(f"{command} {flag} failed ({status})")
+        out[flag] = {"best_s": round(min(walls), 3), "median_s": round(statistics.median(walls), 3),
+                     "rss_mb": round(statistics.median(rss), 1)}
+    return out
+
+
+def report_desk(r: dict) -> None:
+    print(f"\n== liqtui demo --rate {r['rate']} --seed {r['seed']}, {r['size']} "
+          f"(load {r['load_at_start']:.2f} -> {r['load_at_end']:.2f}) ==")
+    print(f"  first paint        {r['first_paint_s']:.2f} s")
+    print(f"  CPU                {r['cpu_pct']:.1f} % of a core over {r['window_s']:.0f} s")
+    print(f"  written            {r['bytes_per_s'] / 1000:.1f} KB/s")
+    print(f"  RSS                {r['rss_mb_start']} -> {r['rss_mb_end']} MB (after the keys {r['rss_mb_after_keys']} MB)")
+    print("  key to screen, ms     p50    p95    max  presses  misses")
+    for label, values in r["keys_ms"].items():
+        print(f"  {label:<18} {summary(values)}  {len(values):7d}  {r['misses'].get(label, 0):6d}")
+    for note in r["notes"]:
+        print(f"  {note}")
+    if not r["alive"]:
+        print("  THE DESK DIED during the run; its last screen:", *r["last_screen"], sep="\n    ")
+
+
+def find_command(given: str | None) -> str:
+    if given:
+        return given
+    beside = Path(sys.executable).parent / "liqtui"
+    found = str(beside) if beside.exists() else shutil.which("liqtui")
+    if not found:
+        raise SystemExit("no liqtui command found: install the project (pip install -e .) or pass --command")
+    return found
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="mode")
-    serve_parser = sub.add_parser("serve", help="(used by the bench) run the desk with the counting key")
-    serve_parser.add_argument("--rate", default="busy")
-    serve_parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--termbench", type=Path,
-                        default=Path(os.environ.get("LIQTUI_TERMBENCH", DEFAULT_TERMBENCH)),
-                        help="termbench's measure.py (default $LIQTUI_TERMBENCH or ../shared/tools/...)")
-    parser.add_argument("--rates", nargs="+", default=["busy", "stress"])
-    parser.add_argument("--minutes", type=float, default=1.0, help="steady window (10 for the memory figure)")
-    parser.add_argument("--presses", type=int, default=30)
+    parser.add_argument("--rate", nargs="+", default=list(RATES), choices=("calm", *RATES))
+    parser.add_argument("--size", nargs="+", default=list(SIZES), help="COLSxROWS (default: 160x45 80x24)")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="15 s windows, 15 presses")
+    parser.add_argument("--window", type=float, default=60.0, help="steady window in seconds (default 60)")
+    parser.add_argument("--presses", type=int, default=20, help="presses per key (default 20)")
+    parser.add_argument("--quick", action="store_true", help="15 s windows, 8 presses per key")
+    parser.add_argument("--command", help="the liqtui executable (default: beside this Python, else on PATH)")
+    parser.add_argument("--json", type=Path, help="append each result to this file as one JSON line")
     args = parser.parse_args()
     if args.quick:
-        args.minutes, args.presses = 0.25, 15
-    if args.mode == "serve":
-        return serve(args.rate, args.seed)
-    if not args.termbench.exists():
-        print(f"termbench not found at {args.termbench}: pass --termbench or set LIQTUI_TERMBENCH",
-              file=sys.stderr)
+        args.window, args.presses = 15.0, 8
+    if not shutil.which("tmux"):
+        print("bench_desk needs tmux (apt-get install tmux)", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory() as tmp:
-        for rate in args.rates:
-            result = measure(args.termbench, rate, args.seed, args.minutes * 60, args.presses,
-                             Path(tmp) / f"{rate}.jsonl")
-            report(rate, result)
+    command = find_command(args.command)
+    print(f"{command}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (figures above ~1 are not comparable)")
+    for flag, figures in startup(command).items():
+        print(f"  liqtui {flag:<10} best {figures['best_s']:.3f} s, median {figures['median_s']:.3f} s, {figures['rss_mb']} MB")
+    for size in args.size:
+        for rate in args.rate:
+            result = run_desk(command, size, rate, args.seed, args.window, args.presses)
+            report_desk(result)
+            if args.json:
+                with args.json.open("a") as f:
+                    f.write(json.dumps(result) + "\n")
+    print(f"\nload average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 
