@@ -582,10 +582,12 @@ class Engine:
         self, symbol: str, grid: float, states: list[tuple[str, _VenueSymbol]], shown: list[tuple[_Sweep, bool]]
     ) -> _LevelTable:
         """``shown``: the sweeps in the window, each with whether the tape watched it; a row's realized
-        USD sums the watched sweeps only, and stays None (unknown) when none of its sweeps was watched."""
+        USD sums the watched sweeps only, and stays None (unknown) when none of its sweeps was watched;
+        its taped estimate is the part of the swept estimate that realized USD compares with."""
         merged = self._level_rows(symbol, grid, states)
         swept: dict[int, list[float]] = {}  # row -> [long, short] estimate consumed
         realized: dict[int, float] = {}  # row -> USD the tape printed, for rows where a watched sweep was
+        taped_swept: dict[int, float] = {}  # row -> estimate consumed by the watched sweeps
         for sw, taped in shown:
             slot = 0 if sw.side is Side.LONG else 1
             for p, usd in zip(sw.consumed.prices, sw.consumed.usds, strict=True):
@@ -593,6 +595,7 @@ class Engine:
                 swept.setdefault(i, [0.0, 0.0])[slot] += usd
                 if taped:
                     realized.setdefault(i, 0.0)
+                    taped_swept[i] = taped_swept.get(i, 0.0) + usd
             if taped:
                 for p, usd in sw.fills.items():
                     i = math.floor(p / grid)
@@ -602,7 +605,9 @@ class Engine:
         for i in sorted(set(merged) | set(swept)):
             long_usd, short_usd = merged.get(i) or (0.0, 0.0)
             swept_long, swept_short = swept.get(i) or (0.0, 0.0)
-            rows.append(LevelRow(_clean(i * grid), long_usd, short_usd, swept_long, swept_short, realized.get(i)))
+            rows.append(LevelRow(
+                _clean(i * grid), long_usd, short_usd, swept_long, swept_short, realized.get(i), taped_swept.get(i, 0.0)
+            ))
         return _LevelTable(tuple(rows))
 
     def _imbalance(self, symbol: str, price: float | None) -> dict[float, float | None]:

@@ -80,6 +80,7 @@ class LevelRow:
     # Liquidations the tape printed in this row for the sweeps it watched; None when no sweep here
     # was watched (swept during the backfill, or while the venue's liquidation feed was not running).
     realized_usd: float | None = None
+    taped_swept_usd: float = 0.0  # the part of the swept estimate whose sweeps the tape watched
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,8 +164,9 @@ async def test_a_running_demo_market_repaints_at_most_once_per_show_and_only_wha
 NOTE_ROWS = (  # near the price, so every layout shows them; amounts like the ones the medium layout cut
     LevelRow(83_200.0, long_usd=1.2e6, short_usd=54.9e6),
     LevelRow(83_100.0, short_usd=31.5e3),
-    LevelRow(83_000.0, swept_long_usd=450e6, realized_usd=30e6),
-    LevelRow(82_900.0, swept_short_usd=2.4e6, realized_usd=0.0),
+    LevelRow(83_000.0, swept_long_usd=450e6, realized_usd=30e6, taped_swept_usd=450e6),
+    LevelRow(82_900.0, swept_short_usd=2.4e6, realized_usd=0.0, taped_swept_usd=2.4e6),
+    LevelRow(82_800.0, swept_short_usd=54.9e6, realized_usd=1.5e3, taped_swept_usd=31.5e3),  # partly watched
     LevelRow(82_700.0, swept_long_usd=54.9e6),  # no tape ran over this sweep
     LevelRow(82_600.0, long_usd=54.9e6),
     LevelRow(82_500.0, long_usd=950.0),
@@ -185,7 +186,7 @@ def _row_amounts(row: LevelRow) -> set[str]:
     from liqtui.ui.widgets import format as fmt
 
     swept = row.swept_long_usd + row.swept_short_usd
-    return {fmt.usd(x) for x in (row.long_usd, row.short_usd, swept, row.realized_usd)}
+    return {fmt.usd(x) for x in (row.long_usd, row.short_usd, swept, row.realized_usd, row.taped_swept_usd)}
 
 
 async def test_ladder_notes_never_cut_an_amount_at_any_terminal_width_60_to_160():
@@ -258,4 +259,5 @@ async def test_a_level_swept_before_the_tape_ran_says_no_tape_not_real_zero():
         pane.show(engine.view(btc, live + 31_000, grid=1.0))
         await pilot.pause()
         swept = [line for line in lines_of(pane) if "swept" in line]
-        assert any("real $97" in line for line in swept), swept
+        assert any("real $97 of $" in line for line in swept), swept  # compared with the watched sweep only
+        assert not any("no tape" not in line and "of $" not in line for line in swept), swept

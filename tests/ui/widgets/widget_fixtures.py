@@ -44,8 +44,8 @@ def level_rows() -> tuple[LevelRow, ...]:
     rows = [LevelRow(price=p, short_usd=usd) for p, usd in SHORT_ROWS.items()]
     rows += [LevelRow(price=p, long_usd=usd) for p, usd in LONG_ROWS.items()]
     # The $80-83k swing lows were swept: estimate consumed there and what the tape showed.
-    rows.append(LevelRow(price=83_000.0, swept_long_usd=450e6, realized_usd=30e6))
-    rows.append(LevelRow(price=81_500.0, swept_long_usd=300e6, realized_usd=12e6))
+    rows.append(LevelRow(price=83_000.0, swept_long_usd=450e6, realized_usd=30e6, taped_swept_usd=450e6))
+    rows.append(LevelRow(price=81_500.0, swept_long_usd=300e6, realized_usd=12e6, taped_swept_usd=300e6))
     return tuple(sorted(rows, key=lambda r: r.price))
 
 

@@ -399,3 +399,5 @@ def test_a_sweep_compares_with_the_tape_only_where_the_venues_liquidation_feed_r
     view = e.view(BTC, T0 + 90_000, grid=1.0)
     assert [s.taped for s in view.levels.sweeps if s.venue == "bybit"] == [True, False]
     assert [r.realized_usd for r in view.levels.rows if r.swept_long_usd] == [0.0, 0.0, 0.0]  # watched: a true zero
+    # The rows hold the earlier, unwatched sweep too: realized compares with the watched estimate only.
+    assert all(0 < r.taped_swept_usd < r.swept_long_usd for r in view.levels.rows if r.swept_long_usd)

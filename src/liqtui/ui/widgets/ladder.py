@@ -47,6 +47,7 @@ class _HeatRow:
     swept_long_usd: float = 0.0
     swept_short_usd: float = 0.0
     realized_usd: float | None = None  # None: the tape watched none of the sweeps here
+    taped_swept_usd: float = 0.0  # what realized compares with: the estimate of the watched sweeps
 
 
 _NO_HEAT = _HeatRow()
@@ -120,11 +121,17 @@ def _heat_notes(row: _HeatRow, marked: bool) -> tuple[str, ...]:
 
 
 def _swept_notes(row: _HeatRow, swept: float) -> tuple[str, ...]:
-    """A swept row's notes, preferred first; every one says "swept". The tape's figure ("no tape"
-    when the tape was not running for any sweep here) outlasts the estimate, which the bar shows."""
+    """A swept row's notes, preferred first; every one says "swept". The tape's figure outlasts the
+    estimate, which the bar shows: "no tape" when the tape watched none of the sweeps here, and
+    "real $68 of $40.0k" when it watched only some (the realized USD compares with their estimate)."""
     side = "L" if row.swept_long_usd >= row.swept_short_usd else "S"
     estimate = fmt.usd(swept)
-    real = "no tape" if row.realized_usd is None else f"real {fmt.usd(row.realized_usd)}"
+    if row.realized_usd is None or row.taped_swept_usd <= 0:
+        real = "no tape"
+    elif row.taped_swept_usd < swept * 0.999:
+        real = f"real {fmt.usd(row.realized_usd)} of {fmt.usd(row.taped_swept_usd)}"
+    else:
+        real = f"real {fmt.usd(row.realized_usd)}"
     return (
         f"swept {side} {estimate}, {real}",
         f"swept {estimate} {real}",
@@ -149,6 +156,7 @@ def build_heat(levels: LevelsView, grid: float) -> _Heat:
         row.swept_short_usd += level.swept_short_usd
         if level.realized_usd is not None:
             row.realized_usd = (row.realized_usd or 0.0) + level.realized_usd
+        row.taped_swept_usd += level.taped_swept_usd
     heat.heat_max = max(
         (max(r.long_usd, r.short_usd, r.swept_long_usd, r.swept_short_usd) for r in rows.values()), default=0.0
     )
@@ -481,7 +489,7 @@ class LadderPane(LinePane):
         new_cells = _cells(self._strip_for(new_key, width))
         if len(old_cells) != len(new_cells):
             return (0, width)
-        start = next((x for x, (a, b) in enumerate(zip(old_cells, new_cells)) if a != b), None)
+        start = next((x for x, (a, b) in enumerate(zip(old_cells, new_cells, strict=True)) if a != b), None)
         if start is None:
             return None
         end = len(new_cells)
