@@ -130,6 +130,9 @@ class Pane:
         if self._control is not None:
             self._control.close()
         subprocess.run([*self._base, "kill-server"], stderr=subprocess.DEVNULL)
+        socket = os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.getuid()}", self._base[2])
+        if os.path.exists(socket):  # tmux leaves it behind when the server is killed
+            os.unlink(socket)
         shutil.rmtree(self.work, ignore_errors=True)
 
     def screen(self) -> str:
