@@ -94,6 +94,9 @@ class FakeEngine:
     def set_tape_filter(self, tape_filter) -> None:
         self.tape_filter = tape_filter
 
+    def track_rows(self, symbol, grid=None) -> float:
+        return grid or sample_view(symbol).levels.grid
+
     def view(self, symbol, now_ms, *, window="1h", grid=None, cross_assets=()):
         self.calls.append({"symbol": symbol, "now": now_ms, "window": window, "grid": grid})
         if self.fail_views:

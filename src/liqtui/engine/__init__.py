@@ -2,7 +2,9 @@
 
 Public surface:
 - ``Engine.apply(event)`` takes any ``liqtui.domain`` event;
-- ``Engine.view(symbol, now_ms, window=..., grid=...)`` returns a ``views.SymbolView``;
+- ``Engine.view(symbol, now_ms, window=..., grid=...)`` returns a ``views.SymbolView`` and changes
+  nothing; ``Engine.track_rows(symbol, grid)`` keeps a symbol's level rows current at the grid a
+  reader views it at (the desk calls it before each view);
 - ``Engine.at_risk(symbol, price, target)`` the ESTIMATED notional between price and target;
 - ``at_risk(books, price, target)``: that figure's one computation, over books or the frozen
   ``LevelSnapshot`` copies a view carries (``view.levels.level_books``);

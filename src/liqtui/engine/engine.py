@@ -6,8 +6,9 @@ comes from the events and from the ``now_ms`` a caller passes in, never from a c
 the same events reproduces the same numbers exactly.
 
 ``apply`` is O(1) per event apart from the level-model step on an OI sample (a few bisects).
-``view`` is built from incrementally kept aggregates; the level rows of a symbol are cached until
-one of its books changes. ``view("all", now)`` gives the realized totals across every symbol.
+``view`` only reads: it is built from incrementally kept aggregates (a symbol's level rows at the
+grids ``track_rows`` asked for, which the desk calls before each view), cached until one of the
+symbol's books changes. ``view("all", now)`` gives the realized totals across every symbol.
 
 Symbols are grouped by their exact ccxt unified symbol: venues quoting the same coin under another
 symbol (``BTC/USDC:USDC`` on Hyperliquid) are summed with ``BTC/USDT:USDT`` only if the feed maps them.
@@ -383,12 +384,30 @@ class Engine:
         return at_risk(books, price, target)
 
     def grid_for(self, symbol: str) -> float:
+        """The symbol's automatic ladder step: the one ``track_rows`` fixed, else from the price now."""
         grid = self._grids.get(symbol)
         if grid is None:
             price = self._price(symbol)
-            if price is None:
-                return 1.0
-            grid = self._grids[symbol] = auto_grid(price)
+            return auto_grid(price) if price is not None else 1.0
+        return grid
+
+    def track_rows(self, symbol: str, grid: float | None = None) -> float:
+        """The reader will view ``symbol`` at ``grid`` (None: its automatic step, fixed from the first
+        price on): every venue book of the symbol keeps that grid's row sums current from now on (a
+        few grids each, the zoom levels), so a view at it copies sums instead of passing over every
+        level. The desk calls this before each view; ``view`` itself never changes the engine.
+        Returns the grid."""
+        if grid is None or grid <= 0:
+            price = self._price(symbol)
+            if symbol not in self._grids and price is not None:
+                self._grids[symbol] = auto_grid(price)
+            grid = self.grid_for(symbol)
+        for _venue, state in self._symbol_states(symbol):
+            book = state.book
+            if grid not in book.tracked_grids():
+                for old in book.tracked_grids()[2:]:
+                    book.untrack_rows(old)  # a few grids at most (zoom levels), each kept exact
+                book.track_rows(grid)
         return grid
 
     def view(
@@ -521,12 +540,7 @@ class Engine:
             return cached[1]
         merged: dict[int, list[float]] = {}
         for _venue, state in states:
-            book = state.book
-            if grid not in book.tracked_grids():
-                for old in book.tracked_grids()[2:]:
-                    book.untrack_rows(old)  # a few grids at most (zoom levels), each kept exact
-                book.track_rows(grid)
-            for i, (long_usd, short_usd) in book.rows(grid).items():
+            for i, (long_usd, short_usd) in state.book.rows(grid).items():
                 row = merged.get(i)
                 if row is None:
                     merged[i] = [long_usd, short_usd]

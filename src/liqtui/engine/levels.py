@@ -464,14 +464,16 @@ class LevelBook:
 
     def track_rows(self, grid: float) -> None:
         """Keep per-row sums for ``grid`` current on every change (cheap views at that grid)."""
-        if grid in self._rows:
-            return
+        if grid not in self._rows:
+            self._rows[grid] = self._sum_rows(grid)
+
+    def _sum_rows(self, grid: float) -> dict[int, list[float]]:
         rows: dict[int, list[float]] = {}
-        self._rows[grid] = rows
         for levels in self._sides.values():
             for keys, raws in zip(levels.keys, levels.raws):
                 for key, raw in zip(keys, raws):
                     self._row_add_one(rows, grid, levels.sign, key, raw, 1)
+        return rows
 
     def untrack_rows(self, grid: float) -> None:
         self._rows.pop(grid, None)
@@ -480,12 +482,12 @@ class LevelBook:
         return tuple(self._rows)
 
     def rows(self, grid: float) -> dict[int, tuple[float, float]]:
-        """Row index (floor(price / grid)) -> (long USD, short USD)."""
+        """Row index (floor(price / grid)) -> (long USD, short USD); a grid not tracked is summed now
+        and nothing is kept (reading never changes the book)."""
         scale = self._scale
         rows = self._rows.get(grid)
         if rows is None:
-            self.track_rows(grid)
-            rows = self._rows[grid]
+            rows = self._sum_rows(grid)
         return {i: (r[0] * scale, r[1] * scale) for i, r in rows.items()}
 
     def _row_add(self, sign: float, key: float, raw: float, n: int) -> None:

@@ -422,6 +422,7 @@ class LiqtuiApp(App[None]):
         tape = self._pane("tape")
         if tape is not None:  # the engine filters the tape before its cap (a cascade keeps the big prints)
             self.engine.set_tape_filter(tape.tape_filter(self.symbol))
+        self.engine.track_rows(self.symbol, self.grid)  # the ladder's rows kept current at its step
         kwargs: dict[str, Any] = {"window": self.window, "cross_assets": list(self.settings.cross_assets)}
         if self.grid is not None:
             kwargs["grid"] = self.grid

@@ -226,6 +226,39 @@ def test_level_rows_match_the_books_whatever_the_grid():
     assert dataclasses.replace(view, now=0) != view  # views are plain comparable values
 
 
+def test_views_in_between_change_nothing():
+    # Reading never writes: an engine read every 500 events ends where one never read does (the
+    # automatic step follows the price until a reader fixes it; no rows start being kept).
+    events = random_events(7)
+    read, unread = Engine(), Engine()
+    for i, event in enumerate(events):
+        read.apply(event)
+        unread.apply(event)
+        if i % 500 == 499:
+            read.view(BTC, event.time, grid=0.5 if i % 1000 == 999 else None)
+    now = events[-1].time
+    assert read.view(BTC, now) == unread.view(BTC, now)
+    assert read.view(BTC, now, grid=0.5) == unread.view(BTC, now, grid=0.5)
+
+
+def test_rows_kept_by_track_rows_equal_rows_summed_at_the_view():
+    events = random_events(5)
+    tracked, summed = Engine(), Engine()
+    for i, event in enumerate(events):
+        tracked.apply(event)
+        summed.apply(event)
+        if i == 100:
+            step = tracked.track_rows(BTC)  # the automatic step, fixed from here on
+            assert tracked.track_rows(BTC, 0.5) == 0.5
+    now = events[-1].time
+    for grid in (step, 0.5):
+        kept, fresh = tracked.view(BTC, now, grid=grid).levels.rows, summed.view(BTC, now, grid=grid).levels.rows
+        assert [r.price for r in kept] == [r.price for r in fresh]
+        for a, b in zip(kept, fresh, strict=True):
+            assert (a.long_usd, a.short_usd) == pytest.approx((b.long_usd, b.short_usd), rel=1e-9, abs=1e-6)
+    assert tracked.view(BTC, now).levels.grid == step
+
+
 def test_apply_refuses_what_is_not_an_event():
     with pytest.raises(TypeError):
         Engine().apply("not an event")  # type: ignore[arg-type]
@@ -306,8 +339,8 @@ def test_zooming_through_many_grids_keeps_caches_and_tracked_rows_bounded():
     e = Engine()
     for event in random_events(5, 800):
         e.apply(event)
-    for k in range(1, 60):
-        e.view(BTC, T0 + 800_000, grid=0.001 * k)
+    for k in range(1, 60):  # as the desk zooms: rows tracked at each grid, then a view
+        e.view(BTC, T0 + 800_000, grid=e.track_rows(BTC, 0.001 * k))
     assert len(e._rows_cache) <= 32 and len(e._levels_cache) <= 32
     assert all(len(s.book.tracked_grids()) <= 3 for s in e._models_state.values())
 
