@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from widget_fixtures import BTC, NOW, PaneApp, burst, lines_of, replace
+from widget_fixtures import BTC, NOW, PaneApp, article_view, burst, lines_of, replace
 
 from liqtui.domain.events import Liquidation, Side
 from liqtui.engine.tape import BURST_MIN, ROWS_KEPT, LiquidationTape, fold_tape
@@ -189,3 +189,19 @@ async def test_bankruptcy_prices_are_marked_and_the_help_screen_says_which_venue
         assert isinstance(app.screen, HelpScreen)
         notes = str(app.screen.query_one("#help-notes").render())
         assert "Binance: fill price" in notes and "Bybit, OKX: bankruptcy price" in notes and "†" in notes
+
+
+async def test_a_narrow_tape_drops_whole_venue_tags_never_part_of_one():
+    """A burst over three venues in a 46-column tape (the full layout's): the venue tags that do not
+    fit are left out whole ("BIN~ B" was cut from "BIN~ BYB OKX~")."""
+    import re
+
+    events = burst(NOW, ("binanceusdm", "bybit", "okx"), count=20, usd=250_000.0)
+    pane = TapePane()
+    async with PaneApp(pane).run_test(size=(46, 4)) as pilot:
+        pane.show(replace(article_view(), tape=tuple(events)))
+        await pilot.pause()
+        line = lines_of(pane)[0].rstrip()
+        assert line.startswith("!15:51:00 20 x BTC longs $5.0M in 2 s"), line
+        tags = line.split("  ", 1)[1].split() if "  " in line else []
+        assert all(re.fullmatch(r"(BIN|BYB|OKX)~?", tag) for tag in tags), line

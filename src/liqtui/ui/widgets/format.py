@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 
 MISSING = "—"
 
@@ -31,6 +32,12 @@ VENUE_NAMES = {
 }
 # Order a trader expects venues listed in (largest first), then the rest alphabetically.
 VENUE_ORDER = ("binanceusdm", "binance", "binancecoinm", "bybit", "okx", "hyperliquid")
+
+
+def fitting(texts: Iterable[str], width: int) -> str:
+    """The first text that fits ``width`` (texts in order of preference), else "": a narrow pane drops
+    whole words, never characters of one."""
+    return next((text for text in texts if len(text) <= width), "")
 
 
 def _missing(value: float | None) -> bool:

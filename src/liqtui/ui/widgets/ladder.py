@@ -104,11 +104,6 @@ def _cells(strip: Strip) -> list[tuple[str, object]]:
     return [(char, segment.style) for segment in strip for char in segment.text]
 
 
-def _fitting(labels: tuple[str, ...], width: int) -> str:
-    """The first label that fits ``width`` (labels in order of preference), else an empty string."""
-    return next((label for label in labels if len(label) <= width), "")
-
-
 def _heat_notes(row: _HeatRow, marked: bool) -> tuple[str, ...]:
     """A row's ESTIMATED USD per side, longest first; a narrower one keeps the larger side."""
     sides = [(side, usd) for side, usd in (("L", row.long_usd), ("S", row.short_usd)) if usd > 0]
@@ -366,10 +361,10 @@ class LadderPane(LinePane):
             return ("", None)
         swept = row.swept_long_usd + row.swept_short_usd
         if swept > 0 and row.long_usd + row.short_usd == 0:
-            return (_fitting(_swept_notes(row, swept), width), "pane--swept")
+            return (fmt.fitting(_swept_notes(row, swept), width), "pane--swept")
         ladder = self._ladder
         marked = bool(ladder.heat.clusters.get(k, "")) if ladder else False
-        text = _fitting(_heat_notes(row, marked), width)
+        text = fmt.fitting(_heat_notes(row, marked), width)
         if not text:
             return ("", None)
         return (text, "pane--heat" if marked else "pane--dim")
@@ -415,14 +410,14 @@ class LadderPane(LinePane):
         cols = self._columns(width)
         parts: list[Part] = [(" " * cols.pad, None)]
         if cols.heat:
-            parts.append((_fitting(("EST L liq", "EST L", "L"), cols.heat).rjust(cols.heat) + " ", "pane--long"))
+            parts.append((fmt.fitting(("EST L liq", "EST L", "L"), cols.heat).rjust(cols.heat) + " ", "pane--long"))
         parts.append(("bid".rjust(cols.size + cols.depth), "pane--bid"))
         parts.append(("price".center(cols.price), "pane--head"))
         parts.append(("ask".ljust(cols.size + cols.depth), "pane--ask"))
         if cols.heat:
-            parts.append((" " + _fitting(("EST S liq", "EST S", "S"), cols.heat).ljust(cols.heat), "pane--short"))
+            parts.append((" " + fmt.fitting(("EST S liq", "EST S", "S"), cols.heat).ljust(cols.heat), "pane--short"))
         if cols.note:
-            parts.append((_fitting(("ESTIMATED", "EST."), cols.note).rjust(cols.note), "pane--dim"))
+            parts.append((fmt.fitting(("ESTIMATED", "EST."), cols.note).rjust(cols.note), "pane--dim"))
         return self.to_strip(parts, width)
 
     def _draw_row(self, key: tuple, width: int) -> Strip:

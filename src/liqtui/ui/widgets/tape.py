@@ -108,7 +108,8 @@ class TapePane(LinePane):
         big = entry.usd >= big_usd
         side_style = "pane--long" if entry.side is Side.LONG else "pane--short"
         venues = sorted(entry.venues, key=fmt.venue_sort_key)
-        tags = " ".join(fmt.venue_tag(v) + (SAMPLED_MARK if v in entry.sampled_venues else "") for v in venues)
+        tag_list = [fmt.venue_tag(v) + (SAMPLED_MARK if v in entry.sampled_venues else "") for v in venues]
+        tags = " ".join(tag_list)
         coin = fmt.base_coin(entry.symbol)
         parts: list[Part] = [("!" if big else " ", "pane--big" if big else None)]
         parts.append((fmt.hhmmss(entry.time) + " ", "pane--dim"))
@@ -125,6 +126,9 @@ class TapePane(LinePane):
             text = f"{entry.count} x {coin} {fmt.side_word(entry.side, plural=True).lower()} "
             parts.append((text, side_style))
             parts.append((fmt.usd(entry.usd), "pane--big" if big else side_style))
-            parts.append((f" in {seconds} s  {tags}", None))
+            span = f" in {seconds} s"
+            room = width - sum(len(text) for text, _ in parts) - len(span) - 2
+            venue_words = (" ".join(tag_list[:n]) for n in range(len(tag_list), -1, -1))  # drop whole tags
+            parts.append((span + "  " + fmt.fitting(venue_words, room), None))
         return parts
 

@@ -81,11 +81,6 @@ def _largest(long: RealizedCell | None, short: RealizedCell | None) -> str:
     return f"{fmt.usd(best.largest_usd)} {'L' if best.side is Side.LONG else 'S'}"
 
 
-def _fitting(texts: list[str], width: int) -> str:
-    """The first (longest) text that fits: narrowing drops words, never characters."""
-    return next((text for text in texts if len(text) <= width), "")
-
-
 def window_words(view: SymbolView) -> str:
     """ "1h", or "1h (3m so far)" while the tape has covered less than the window. Whole minutes
     ("<1m" before the first): the title is in the pane's border, and a new title repaints the pane."""
@@ -141,7 +136,7 @@ class TotalsPane(LinePane):
         window, scope, _ = self._shown
         titles = [f"Realized liquidations · {window} · {scope}", f"Realized · {window} · {scope}",
                   f"Realized {window}", window]
-        self.set_titles(_fitting(titles, self.size.width - 4) or titles[-1])
+        self.set_titles(fmt.fitting(titles, self.size.width - 4) or titles[-1])
 
     def on_resize(self) -> None:
         if self._view is not None:
@@ -155,7 +150,7 @@ class TotalsPane(LinePane):
         if len(rows) == 1 and rows[0].unknown:
             lines.append([("no venue reporting yet", "pane--dim")])
         for row, texts in zip(rows, labels):
-            lines.append(self._row(row, _fitting(texts, name_w - 1).ljust(name_w), width - name_w, columns))
+            lines.append(self._row(row, fmt.fitting(texts, name_w - 1).ljust(name_w), width - name_w, columns))
         if any(_cell_usd(cell, row.lower_bound).startswith(LOWER_BOUND)
                for row in rows if not (row.unknown or row.no_feed) for cell in (row.long, row.short)):
             lines.append([(f"{LOWER_BOUND} lower bound: sampled feed", "pane--dim")])
@@ -183,11 +178,11 @@ class TotalsPane(LinePane):
     def _row(row: TotalsRow, label: str, room: int, columns: tuple[bool, bool]) -> list[Part]:
         label_style = "pane--head" if row.is_total else ("pane--stale" if row.state else None)
         if row.no_feed:
-            return [(label, "pane--dim"), (_fitting(["  no public feed", "  no feed", UNKNOWN], room), "pane--dim")]
+            return [(label, "pane--dim"), (fmt.fitting(["  no public feed", "  no feed", UNKNOWN], room), "pane--dim")]
         if row.unknown:
             texts = [f"{UNKNOWN}: {row.state} ({row.reason})"] if row.state and row.reason else []
             texts += [f"{UNKNOWN}: {row.state}"] if row.state else []
-            return [(label, label_style), (_fitting([*texts, UNKNOWN], room), "pane--stale")]
+            return [(label, label_style), (fmt.fitting([*texts, UNKNOWN], room), "pane--stale")]
         count = sum(c.count for c in (row.long, row.short) if c is not None)
         parts: list[Part] = [(label, label_style)]
         parts.append((_cell_usd(row.long, row.lower_bound).rjust(9), "pane--long"))
