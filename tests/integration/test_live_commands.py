@@ -103,6 +103,22 @@ async def test_snapshot_json_per_venue_and_symbol(fake_exchange, tmp_path):
         assert row["funding_rate"] is not None and row["volume_24h_usd"] > 0
 
 
+async def test_snapshot_labels_each_venues_funding_interval(fake_exchange, tmp_path):
+    """Each rate is per its venue's interval and says which (Hyperliquid hourly, the others 8-hourly)."""
+    venues = [v for v in ("binanceusdm", "bybit", "okx", "hyperliquid") if v in FakeExchange._venues]
+    fakes = [await fake_exchange(v) for v in venues]
+    config = write_config(tmp_path / "c.toml", fakes, watchlist=["BTC/USDT:USDT"])
+    code, out, err = await run_liqtui("snapshot", "--json", "--config", str(config))
+    assert code == 0, err
+    hours = {r["venue"]: r["funding_interval_hours"] for r in json.loads(out)["rows"]}
+    assert hours == {v: (1.0 if v == "hyperliquid" else 8.0) for v in venues}
+    code, out, err = await run_liqtui("snapshot", "--config", str(config))
+    assert code == 0, err
+    for line in out.splitlines()[2:]:
+        venue = line.split()[1]
+        assert ("%/1h" if venue == "hyperliquid" else "%/8h") in line, line
+
+
 async def test_snapshot_reports_a_venue_that_is_down_and_still_shows_the_others(fake_exchange, tmp_path):
     binance, bybit = await fake_exchange("binanceusdm"), await fake_exchange("bybit")
     bybit.not_found("/v5/market/tickers")

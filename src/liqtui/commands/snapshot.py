@@ -2,8 +2,10 @@
 venue and watchlist symbol, from one market poll of every enabled venue. Headless.
 
 ``--json`` prints one list of objects (``venue``, ``symbol``, ``oi_base``, ``oi_usd``, ``mark``,
-``last``, ``funding_rate``, ``next_funding_time``, ``change_24h_pct``, ``volume_24h_usd``,
-``time``); a venue that could not be read is listed under ``unavailable`` with the reason.
+``last``, ``funding_rate``, ``funding_interval_hours``, ``next_funding_time``, ``change_24h_pct``,
+``volume_24h_usd``, ``time``); a venue that could not be read is listed under ``unavailable`` with
+the reason. ``funding_rate`` is per the venue's own interval (``funding_interval_hours``: 8 on
+Binance, Bybit and OKX unless the market says otherwise, 1 on Hyperliquid); the table labels it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from liqtui.commands._args import TIMEOUT, NumberIn
 from liqtui.config import Settings
 from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, Ticker
+from liqtui.engine.funding import funding_interval_hours
 from liqtui.commands._live import (
     CommandError,
     add_venue_symbol_arguments,
@@ -127,6 +130,7 @@ def _as_dict(row: Row) -> dict:
         "mark": t.mark if t else None,
         "last": t.last if t else None,
         "funding_rate": t.funding_rate if t else None,
+        "funding_interval_hours": funding_interval_hours(row.venue, t.funding_interval_hours) if t else None,
         "next_funding_time": t.next_funding_time if t else None,
         "change_24h_pct": t.change_24h_pct if t else None,
         "volume_24h_usd": t.volume_24h_usd if t else None,
@@ -148,20 +152,25 @@ def _usd(value: float | None) -> str:
 
 
 def _print_table(rows: list[Row]) -> None:
-    header = f"{'symbol':<16} {'venue':<11} {'OI (coin)':>16} {'OI (USD)':>11} {'mark':>12} {'funding':>9} {'next funding':>12} {'24h vol':>11} {'24h':>7}"
+    header = f"{'symbol':<16} {'venue':<11} {'OI (coin)':>16} {'OI (USD)':>11} {'mark':>12} {'funding':>13} {'next funding':>12} {'24h vol':>11} {'24h':>7}"
     print(header)
     print("-" * len(header))
     now = time.time() * 1000
     for row in rows:
         d = _as_dict(row)
-        funding = "n/a" if d["funding_rate"] is None else f"{d['funding_rate'] * 100:.4f}%"
+        funding = "n/a" if d["funding_rate"] is None else f"{d['funding_rate'] * 100:.4f}%{_per(d['funding_interval_hours'])}"
         nxt = "n/a" if d["next_funding_time"] is None else _countdown(d["next_funding_time"] - now)
         change = "n/a" if d["change_24h_pct"] is None else f"{d['change_24h_pct']:+.2f}%"
         print(
             f"{row.symbol:<16} {row.venue:<11} {_num(d['oi_base'], ',.2f'):>16} {_usd(d['oi_usd']):>11} "
-            f"{_num(d['mark'] or d['last'], ',.6g'):>12} {funding:>9} {nxt:>12} {_usd(d['volume_24h_usd']):>11} {change:>7}"
+            f"{_num(d['mark'] or d['last'], ',.6g'):>12} {funding:>13} {nxt:>12} {_usd(d['volume_24h_usd']):>11} {change:>7}"
         )
     sys.stdout.flush()
+
+
+def _per(hours: float | None) -> str:
+    """The interval a rate is paid over: "/8h", "/1h"; "/?" when the venue's interval is not known."""
+    return "/?" if hours is None else f"/{hours:g}h"
 
 
 def _countdown(ms: float) -> str:

@@ -108,6 +108,7 @@ class Ticker:
     next_funding_time: int | None = None  # ms
     change_24h_pct: float | None = None
     volume_24h_usd: float | None = None
+    funding_interval_hours: float | None = None  # the interval the venue reported for this market, if it did
 
 
 class FeedState(str, Enum):

@@ -27,6 +27,7 @@ from liqtui.config import LevelSettings
 from liqtui.domain.events import (
     BookSnapshot, Event, FeedState, FeedStatus, Liquidation, OpenInterest, PriceBar, Side, Ticker,
 )
+from liqtui.engine.funding import FUNDING_BASIS_HOURS, funding_interval_hours, per_basis
 from liqtui.engine.levels import Consumed, LevelBook, LevelModel, LevelSnapshot, at_risk, lookback_ms
 from liqtui.engine.oi import OITracker, oi_regime, pct_change
 from liqtui.engine.realized import ALL, RealizedTotals
@@ -458,32 +459,46 @@ class Engine:
         tickers = self._venue_tickers(symbol)
         volumes = [t.volume_24h_usd for t in tickers if t.volume_24h_usd]
         total_volume = sum(volumes)
+        intervals = {t.venue: funding_interval_hours(t.venue, t.funding_interval_hours) for t in tickers}
         venues = tuple(
             VenueMarket(
                 t.venue, t.last, t.mark, t.index, t.funding_rate, t.next_funding_time, t.change_24h_pct,
                 t.volume_24h_usd,
                 volume_share=(t.volume_24h_usd / total_volume) if total_volume and t.volume_24h_usd else None,
+                funding_interval_hours=intervals[t.venue],
             )
             for t in tickers
         )
         oi_usd = {v: self.oi.latest(v, symbol, now_ms) for v in self.oi.venues(symbol)}
-        weighted = [(t.funding_rate, sample[2]) for t in tickers
-                    if t.funding_rate is not None and (sample := oi_usd.get(t.venue)) and sample[2] > 0]
+        # Hyperliquid's hourly rate and the others' 8-hourly ones averaged as they are would be off 8x.
+        weighted = [(per_basis(t.funding_rate, hours), sample[2]) for t in tickers
+                    if t.funding_rate is not None and (hours := intervals[t.venue])
+                    and (sample := oi_usd.get(t.venue)) and sample[2] > 0]
         weight = sum(w for _f, w in weighted)
-        upcoming = [t.next_funding_time for t in tickers if t.next_funding_time and t.next_funding_time >= now_ms]
         totals = [s[2] for s in oi_usd.values() if s is not None]
         lead = self._lead_ticker(symbol)
-        last = self._price(symbol)
+        settles = self._next_funding(symbol, now_ms)
         return MarketView(
             symbol=symbol,
-            last=last,
+            last=self._price(symbol),
             mark=lead.mark if lead else None,
             change_24h_pct=lead.change_24h_pct if lead else None,
             funding_rate_oi_weighted=sum(f * w for f, w in weighted) / weight if weight else None,
-            next_funding_time=min(upcoming) if upcoming else None,
+            next_funding_time=settles.next_funding_time if settles else None,
             total_oi_usd=sum(totals) if totals else None,
             venues=venues,
+            funding_basis_hours=FUNDING_BASIS_HOURS,
+            next_funding_venue=settles.venue if settles else None,
         )
+
+    def _next_funding(self, symbol: str, now_ms: int) -> Ticker | None:
+        """The ticker whose next settlement the header counts down to: the lead venue's (the price the
+        view shows), else the next venue by 24 h volume that has an upcoming one."""
+        upcoming = [t for t in self._venue_tickers(symbol) if t.next_funding_time and t.next_funding_time >= now_ms]
+        lead = self._lead_ticker(symbol)
+        if lead is not None and lead in upcoming:
+            return lead
+        return max(upcoming, key=lambda t: (t.volume_24h_usd or 0.0, -_order(t.venue)), default=None)
 
     def _realized(self, symbol: str, window: str, now_ms: int) -> RealizedView:
         cells = tuple(
@@ -670,12 +685,13 @@ def _finite(value: float | None) -> float | None:
 def _finite_ticker(ticker: Ticker) -> Ticker:
     """The ticker with NaN/infinite numbers blanked (shown as missing, never as "nan")."""
     t = ticker
-    numbers = (t.last, t.mark, t.index, t.funding_rate, t.change_24h_pct, t.volume_24h_usd)
+    numbers = (t.last, t.mark, t.index, t.funding_rate, t.change_24h_pct, t.volume_24h_usd, t.funding_interval_hours)
     if all(v is None or -math.inf < v < math.inf for v in numbers):
         return ticker
     return dataclasses.replace(
         t, last=_finite(t.last), mark=_finite(t.mark), index=_finite(t.index), funding_rate=_finite(t.funding_rate),
         change_24h_pct=_finite(t.change_24h_pct), volume_24h_usd=_finite(t.volume_24h_usd),
+        funding_interval_hours=_finite(t.funding_interval_hours),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from liqtui.domain.events import FeedStatus, Liquidation, Side
+from liqtui.engine.funding import FUNDING_BASIS_HOURS
 from liqtui.engine.levels import LevelSnapshot
 
 WINDOWS = ("1m", "5m", "1h", "4h", "12h", "24h")
@@ -132,11 +133,12 @@ class VenueMarket:
     last: float | None = None
     mark: float | None = None
     index: float | None = None
-    funding_rate: float | None = None
+    funding_rate: float | None = None  # per this venue's own interval, below
     next_funding_time: int | None = None
     change_24h_pct: float | None = None
     volume_24h_usd: float | None = None
     volume_share: float | None = None  # fraction of the symbol's 24h volume across venues
+    funding_interval_hours: float | None = None  # 8 (Binance, Bybit, OKX), 1 (Hyperliquid); None: unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +147,12 @@ class MarketView:
     last: float | None
     mark: float | None
     change_24h_pct: float | None
-    funding_rate_oi_weighted: float | None
-    next_funding_time: int | None
+    funding_rate_oi_weighted: float | None  # every venue's rate restated per ``funding_basis_hours``
+    next_funding_time: int | None  # the lead venue's (the one whose price the view shows), see below
     total_oi_usd: float | None
     venues: tuple[VenueMarket, ...]
+    funding_basis_hours: float = FUNDING_BASIS_HOURS
+    next_funding_venue: str | None = None  # whose settlement ``next_funding_time`` is
 
 
 @dataclass(frozen=True, slots=True)

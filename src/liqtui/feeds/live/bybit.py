@@ -97,7 +97,7 @@ def market_from_ticker(row: dict[str, Any], market: MarketInfo, now_ms: int) -> 
         {"symbol": "BTCUSDT", "lastPrice": "65114.30", "markPrice": "65117.44", "indexPrice": "65137.76",
          "openInterest": "59891.732", "openInterestValue": "3899996265.01", "turnover24h": "1142118412.9021",
          "volume24h": "17573.9120", "price24hPcnt": "0.001624", "fundingRate": "0.0001",
-         "nextFundingTime": "1786320000000", ...}
+         "nextFundingTime": "1786320000000", "fundingIntervalHour": "8", ...}
 
     Linear: ``openInterest`` base coin, ``openInterestValue`` USD, ``turnover24h`` USD.
     Inverse (BTCUSD): ``openInterest`` USD contracts, ``openInterestValue`` coin, ``volume24h`` USD.
@@ -120,6 +120,7 @@ def market_from_ticker(row: dict[str, Any], market: MarketInfo, now_ms: int) -> 
         next_funding_time=inum(row.get("nextFundingTime")) or None,
         change_24h_pct=change * 100 if change is not None else None,
         volume_24h_usd=volume,
+        funding_interval_hours=fnum(row.get("fundingIntervalHour")),
     )
     return oi, ticker
 

@@ -46,6 +46,7 @@ def market_from_asset_ctx(ctx: dict[str, Any], market: MarketInfo, now_ms: int) 
         next_funding_time=(now_ms // HOUR_MS + 1) * HOUR_MS,
         change_24h_pct=(mark / prev - 1.0) * 100 if mark and prev else None,
         volume_24h_usd=fnum(ctx.get("dayNtlVlm")),
+        funding_interval_hours=1.0,
     )
     return oi, ticker
 

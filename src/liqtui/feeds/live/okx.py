@@ -134,6 +134,11 @@ def open_interests(rows: list[dict[str, Any]], markets: dict[str, MarketInfo], s
     return out
 
 
+def _interval_hours(rate: dict[str, Any]) -> float | None:
+    start, end = inum(rate.get("fundingTime")), inum(rate.get("nextFundingTime"))
+    return (end - start) / 3_600_000 if start and end and end > start else None
+
+
 def tickers(rows: list[dict[str, Any]], marks: dict[str, float], funding: dict[str, dict[str, Any]], markets: dict[str, MarketInfo], symbols: set[str], now_ms: int) -> list[Ticker]:
     """``GET /api/v5/market/tickers?instType=SWAP`` ``data``::
 
@@ -142,7 +147,8 @@ def tickers(rows: list[dict[str, Any]], marks: dict[str, float], funding: dict[s
 
     ``volCcy24h`` is in the base coin for swaps (USD = x last). ``marks``: instId -> mark price
     (``/public/mark-price``); ``funding``: instId -> ``/public/funding-rate`` row
-    (``{"fundingRate": "0.0001", "fundingTime": "1703088000000", ...}``; ``fundingTime`` is the next settlement).
+    (``{"fundingRate": "0.0001", "fundingTime": "1703088000000", "nextFundingTime": "1703116800000", ...}``;
+    ``fundingTime`` is the next settlement, and the interval runs from it to ``nextFundingTime``).
     """
     out = []
     for row in rows:
@@ -164,6 +170,7 @@ def tickers(rows: list[dict[str, Any]], marks: dict[str, float], funding: dict[s
                 next_funding_time=inum(rate.get("fundingTime")),
                 change_24h_pct=(last / open_ - 1.0) * 100 if last and open_ else None,
                 volume_24h_usd=volume_base * last if volume_base is not None and last else None,
+                funding_interval_hours=_interval_hours(rate),
             )
         )
     return out
