@@ -209,12 +209,12 @@ def _run_steps(book: LevelBook, frame: pd.DataFrame, half_life_ms: float, progre
         end = min(start + STEPS_PER_CHUNK, steps)
         chunk = _step_arrays(columns, start, end)
         if half_life_ms > 0:
-            for low, high, price, change, t, t0 in zip(*chunk):
+            for low, high, price, change, t, t0 in zip(*chunk, strict=True):
                 book.decay(0.5 ** ((t - t0) / half_life_ms))
                 book.step(low, high, price, change, t)
         else:
             step = book.step
-            for low, high, price, change, t, _t0 in zip(*chunk):
+            for low, high, price, change, t, _t0 in zip(*chunk, strict=True):
                 step(low, high, price, change, t)
         if progress is not None:
             progress(end)

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from engine.reference import ReferenceBook  # tests/unit/engine/reference.py
-from liqtui.api import at_risk as api_at_risk, estimate_levels
+
+from liqtui.api import at_risk as api_at_risk
+from liqtui.api import estimate_levels
 from liqtui.config import load_settings
 from liqtui.domain.events import OpenInterest, PriceBar, Ticker
 from liqtui.engine import Engine, at_risk

@@ -53,11 +53,13 @@ def run_live(args: argparse.Namespace, settings: Settings, timeout: float = 90.0
     lead = max(rows, key=lambda r: r.volume_24h_usd or 0.0)
     try:
         target = parse_target(args.target, lead.price)
+        if target is None:
+            raise ValueError("give a target price such as 92000, 92k or +11%")
     except ValueError as exc:
         print_err(f"liqtui risk: --to: {exc}")
         return 2
     for r in rows:
-        r.usd = engine.at_risk(r.symbol, r.price, target, venues=[r.venue])
+        r.usd = engine.at_risk(r.symbol, r.price or 0.0, target, venues=[r.venue])  # rows all have a price
     total = sum(r.usd for r in rows)
     relative = args.target.strip().endswith("%")
     if args.json:

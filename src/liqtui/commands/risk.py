@@ -20,6 +20,10 @@ import sys
 import time
 import warnings
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from liqtui.config import LevelSettings, Settings
 from liqtui.domain.prices import parse_target
@@ -114,7 +118,7 @@ def _target(text: str, price: float | None) -> float:
     return target
 
 
-def _estimate(frame, price: float, target: float, levels: LevelSettings, sensitivity: bool | None) -> dict:  # noqa: ANN001
+def _estimate(frame: pd.DataFrame, price: float, target: float, levels: LevelSettings, sensitivity: bool | None) -> dict[str, Any]:
     """The figure, and with ``sensitivity`` (None: for inputs up to SENSITIVITY_AUTO_STEPS) the same
     figure over coarser sampling and over the leverage mix shifted one tier either way."""
     from liqtui.api import coarser, model_book
@@ -124,7 +128,7 @@ def _estimate(frame, price: float, target: float, levels: LevelSettings, sensiti
     sensitivity = steps <= SENSITIVITY_AUTO_STEPS if auto else sensitivity
     mixes = {"lower": shifted_mix(levels.leverage_weights, -1), "higher": shifted_mix(levels.leverage_weights, +1)}
     runs: list[tuple[int, str | None]] = [(1, None)]
-    extra = [(every, None) for every in SAMPLING_STEPS[1:] if steps >= 2 * every]
+    extra: list[tuple[int, str | None]] = [(every, None) for every in SAMPLING_STEPS[1:] if steps >= 2 * every]
     extra += [(1, name) for name, mix in mixes.items() if mix != _floats(levels.leverage_weights)]
     if sensitivity:
         runs += extra
@@ -170,14 +174,14 @@ def _estimate(frame, price: float, target: float, levels: LevelSettings, sensiti
     return result
 
 
-def _model(levels: LevelSettings, weights: Mapping) -> dict:
+def _model(levels: LevelSettings, weights: Mapping[Any, float]) -> dict[str, Any]:
     return {
         "leverage_weights": weights, "mmr": levels.maintenance_margin, "long_share": levels.long_share,
         "lookback_days": levels.lookback_days, "half_life_hours": levels.half_life_hours,
     }
 
 
-def shifted_mix(weights: Mapping[str | float, float], by: int) -> dict[float, float]:
+def shifted_mix(weights: Mapping[Any, float], by: int) -> dict[float, float]:
     """The leverage mix moved ``by`` tiers (-1: one tier lower, +1: higher) along the configured
     tiers: each tier's weight goes to its neighbour, and the end tier keeps what would fall off."""
     tiers = sorted(_floats(weights).items())
@@ -187,7 +191,7 @@ def shifted_mix(weights: Mapping[str | float, float], by: int) -> dict[float, fl
     return out
 
 
-def _floats(weights: Mapping[str | float, float]) -> dict[float, float]:
+def _floats(weights: Mapping[Any, float]) -> dict[float, float]:
     return {float(L): float(w) for L, w in weights.items()}
 
 
@@ -231,7 +235,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
-def _describe(result: dict) -> str:
+def _describe(result: dict[str, Any]) -> str:
     price, target, side, usd = result["price"], result["target"], result["side"], result["usd"]
     if side == "none":
         head = f"ESTIMATED: the target equals the last price {price:,.2f}; nothing lies between them."
@@ -250,7 +254,7 @@ def _describe(result: dict) -> str:
     return "\n".join(lines)
 
 
-def _assumptions(a: dict) -> str:
+def _assumptions(a: dict[str, Any]) -> str:
     total = sum(a["leverage_weights"].values())
     mix = ", ".join(f"{L}x {w / total:.0%}" for L, w in a["leverage_weights"].items())
     lookback = f"levels older than {a['lookback_days']:g} days dropped" if a["lookback_days"] else "levels never age out"
@@ -261,7 +265,7 @@ def _assumptions(a: dict) -> str:
     )
 
 
-def _sensitivity(sens: dict) -> list[str]:
+def _sensitivity(sens: dict[str, Any]) -> list[str]:
     lines = []
     words = {"1": "every sample", "2": "every 2nd", "4": "every 4th"}
     for title, figures, names in (

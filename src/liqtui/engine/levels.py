@@ -431,7 +431,7 @@ class LevelBook:
     def tiers(self, side: Side) -> Iterator[tuple[array[float], array[float]]]:
         """(keys, raw notionals) per tier of one side, as ``at_risk`` reads them (the book's own arrays)."""
         levels = self._sides[side]
-        return zip(levels.keys, levels.raws)
+        return zip(levels.keys, levels.raws, strict=True)
 
     def snapshot(self) -> LevelSnapshot:
         """A frozen copy of the live levels (a memcpy per tier), for views that outlive the next step."""
