@@ -30,8 +30,10 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from liqtui.domain.venues import VENUE_IDS
+
 APP_NAME = "liqtui"
-DEFAULT_VENUES = ("binanceusdm", "bybit", "okx", "hyperliquid")
+DEFAULT_VENUES = VENUE_IDS
 LAYOUTS = ("auto", "full", "medium", "compact", "tape", "ladder", "oi")
 # The themes that ship with liqtui (top-level themes/, reached through this symlink).
 BUILTIN_THEME_DIR = Path(__file__).parent / "ui" / "themes"

@@ -149,7 +149,7 @@ async def _collect(args: argparse.Namespace, settings: Settings, timeout: float)
         row.oi_samples = sum(1 for e in events if isinstance(e, OpenInterest) and e.venue == venue and e.symbol == symbol)
         row.history_points = row.oi_samples + sum(1 for e in events if isinstance(e, PriceBar) and e.venue == venue and e.symbol == symbol)
         if row.price is None or row.oi_samples < 2:
-            if venue == "hyperliquid":
+            if not feed.adapter.has_oi_history:
                 unavailable[venue] = "publishes no OI history: its estimate builds up from live polls (keep the desk running)"
             else:
                 unavailable[venue] = f"not enough data ({row.oi_samples} OI samples); {_why(feed)}"

@@ -1,12 +1,20 @@
-"""Facts about each venue's public liquidation stream, in one place for the feeds, the desk and ``tail``.
+"""The venue registry: every fact about a venue that is not its wire format, in one place.
+
+Config's venue list, the exchange and source construction, the engine's venue order, the desk's names
+and tags, the demo, the panes' "no public feed" rule, the help text and the margin tiers all read it.
+A venue's wire shapes live in its adapter, ``feeds/live/<ccxt id>.py``, which takes its facts from here.
+docs/adding-a-venue.md lists what a fifth venue adds.
 
 From DOMAIN.md section 2: Binance's ``!forceOrder`` carries the average fill price (``ap``); Bybit's
 ``allLiquidation`` (``p``) and OKX's ``liquidation-orders`` (``bkPx``) carry the position's bankruptcy
-price, beyond where the order filled; Hyperliquid has no public liquidation stream.
+price, beyond where the order filled; Hyperliquid has no public liquidation stream. Binance's and OKX's
+streams push at most one liquidation per symbol per second, so what they deliver is a sample: every
+total of theirs, even an empty one, is a lower bound.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -17,11 +25,61 @@ class PriceKind(str, Enum):
     BANKRUPTCY = "bankruptcy"  # the price at which the position's margin is zero
 
 
-LIQUIDATION_PRICE_KIND: dict[str, PriceKind] = {
-    "binanceusdm": PriceKind.FILL,
-    "bybit": PriceKind.BANKRUPTCY,
-    "okx": PriceKind.BANKRUPTCY,
+class MarginSource(str, Enum):
+    """Where a venue's maintenance-margin tiers come from (feeds/margin.py reads the live ones)."""
+
+    SHIPPED = "shipped"  # the table shipped in data/maintenance_margin.json
+    BYBIT_RISK_LIMIT = "bybit risk-limit"  # GET /v5/market/risk-limit
+    OKX_POSITION_TIERS = "okx position-tiers"  # GET /api/v5/public/position-tiers
+    HALF_MAX_LEVERAGE = "hyperliquid max leverage"  # half the initial margin at max leverage: maintenance = 1 / (2 x max leverage)
+
+
+@dataclass(frozen=True, slots=True)
+class Venue:
+    """One venue as the rest of liqtui knows it."""
+
+    id: str  # the ccxt id, also the venue's name in events, config and recordings
+    name: str  # as traders say it
+    tag: str  # short code for narrow columns
+    sampled: bool  # the liquidation stream pushes at most one per symbol per second
+    price_kind: PriceKind | None  # None: no liquidation stream
+    funding_hours: int  # funding interval
+    margin_source: MarginSource
+    no_feed_reason: str = ""  # set when the venue publishes no liquidation stream
+
+    @property
+    def has_liquidation_feed(self) -> bool:
+        return not self.no_feed_reason
+
+
+# In the order the desk lists them (the default venue list is this order too).
+VENUES: dict[str, Venue] = {
+    v.id: v
+    for v in (
+        Venue("binanceusdm", "Binance", "BIN", True, PriceKind.FILL, 8, MarginSource.SHIPPED),
+        Venue("bybit", "Bybit", "BYB", False, PriceKind.BANKRUPTCY, 8, MarginSource.BYBIT_RISK_LIMIT),
+        Venue("okx", "OKX", "OKX", True, PriceKind.BANKRUPTCY, 8, MarginSource.OKX_POSITION_TIERS),
+        Venue(
+            "hyperliquid", "Hyperliquid", "HL", False, None, 1, MarginSource.HALF_MAX_LEVERAGE,
+            no_feed_reason="no public liquidation feed (n/a)",
+        ),
+    )
 }
+VENUE_IDS: tuple[str, ...] = tuple(VENUES)
+
+
+def venue_info(venue: str) -> Venue | None:
+    """The registry entry for ``venue`` (a ccxt id, or a demo id ``demo-<ccxt id>``); None when unknown."""
+    return VENUES.get(venue.removeprefix("demo-"))
+
+
+def venue_order(venue: str) -> int:
+    """Rank of ``venue`` in the registry's order; unknown venues after all known ones."""
+    plain = venue.removeprefix("demo-")
+    return VENUE_IDS.index(plain) if plain in VENUES else len(VENUE_IDS)
+
+
+LIQUIDATION_PRICE_KIND: dict[str, PriceKind] = {v.id: v.price_kind for v in VENUES.values() if v.price_kind}
 
 
 def liquidation_price_kind(venue: str) -> PriceKind | None:
@@ -29,10 +87,15 @@ def liquidation_price_kind(venue: str) -> PriceKind | None:
     return LIQUIDATION_PRICE_KIND.get(venue)
 
 
-# DOMAIN.md section 2: Binance's and OKX's streams push at most one liquidation per symbol per second,
-# so what they deliver is a sample: every total of theirs, even an empty one, is a lower bound.
-SAMPLED_LIQUIDATION_VENUES = frozenset({"binanceusdm", "okx"})
+SAMPLED_LIQUIDATION_VENUES = frozenset(v.id for v in VENUES.values() if v.sampled)
+NO_LIQUIDATION_FEED_VENUES = frozenset(v.id for v in VENUES.values() if not v.has_liquidation_feed)
 
 
 def samples_liquidations(venue: str) -> bool:
     return venue in SAMPLED_LIQUIDATION_VENUES
+
+
+def has_liquidation_feed(venue: str) -> bool:
+    """False only for a known venue that publishes no liquidation stream (unknown venues: assume one)."""
+    info = venue_info(venue)
+    return info is None or info.has_liquidation_feed

@@ -27,6 +27,7 @@ from liqtui.config import LevelSettings
 from liqtui.domain.events import (
     BookSnapshot, Event, FeedState, FeedStatus, Liquidation, OpenInterest, PriceBar, Side, Ticker,
 )
+from liqtui.domain.venues import VENUE_IDS
 from liqtui.engine.funding import FUNDING_BASIS_HOURS, funding_interval_hours, per_basis
 from liqtui.engine.levels import Consumed, LevelBook, LevelModel, LevelSnapshot, at_risk, lookback_ms
 from liqtui.engine.oi import OITracker, oi_regime, pct_change
@@ -714,8 +715,5 @@ def _distance(level: float, price: float | None) -> float:
     return (level - price) / price * 100.0 if price else 0.0
 
 
-_VENUE_ORDER = ("binanceusdm", "bybit", "okx", "hyperliquid")
-
-
 def _order(venue: str) -> int:
-    return _VENUE_ORDER.index(venue) if venue in _VENUE_ORDER else len(_VENUE_ORDER)
+    return VENUE_IDS.index(venue) if venue in VENUE_IDS else len(VENUE_IDS)

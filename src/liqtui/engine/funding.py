@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import math
 
+from liqtui.domain.venues import VENUES
+
 FUNDING_BASIS_HOURS = 8.0
-VENUE_FUNDING_HOURS = {"binanceusdm": 8.0, "bybit": 8.0, "okx": 8.0, "hyperliquid": 1.0}
+VENUE_FUNDING_HOURS = {v.id: float(v.funding_hours) for v in VENUES.values()}  # the registry's usual intervals
 HOURS_PER_YEAR = 24.0 * 365.0
 
 

@@ -10,30 +10,57 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from liqtui.domain.venues import LIQUIDATION_PRICE_KIND, PriceKind
+from liqtui.domain.venues import (
+    LIQUIDATION_PRICE_KIND,
+    NO_LIQUIDATION_FEED_VENUES,
+    SAMPLED_LIQUIDATION_VENUES,
+    VENUE_IDS,
+    VENUES,
+    PriceKind,
+)
 from liqtui.feeds.symbols import candidates
 
-DEMO_VENUES = ("binanceusdm", "bybit", "okx", "hyperliquid")
+# The venue facts come from the registry (domain/venues.py); the tables below are the demo's own
+# invented figures (market shares, spreads, leverage caps), one entry per registry venue.
+DEMO_VENUES = VENUE_IDS
 
 # Venues whose public liquidation stream pushes at most one order per symbol per second.
-SAMPLED_VENUES = frozenset({"binanceusdm", "okx"})
+SAMPLED_VENUES = SAMPLED_LIQUIDATION_VENUES
 # Venues whose liquidation stream reports the position's bankruptcy price, not the fill (DOMAIN.md).
 BANKRUPTCY_PRICE_VENUES = frozenset(v for v, kind in LIQUIDATION_PRICE_KIND.items() if kind is PriceKind.BANKRUPTCY)
 # Venues with no public liquidation stream at all (liquidations still happen there, unseen).
-NO_LIQUIDATION_FEED = frozenset({"hyperliquid"})
+NO_LIQUIDATION_FEED = NO_LIQUIDATION_FEED_VENUES
 
-# Share of a symbol's 24h volume, open interest and book depth per venue.
-VOLUME_SHARE = {"binanceusdm": 0.44, "okx": 0.21, "bybit": 0.19, "hyperliquid": 0.16}
-OI_SHARE = {"binanceusdm": 0.40, "bybit": 0.24, "okx": 0.14, "hyperliquid": 0.22}
-DEPTH_SHARE = {"binanceusdm": 0.45, "okx": 0.20, "bybit": 0.22, "hyperliquid": 0.13}
-# Order-book levels per side a venue's public stream gives (Hyperliquid l2Book: 20).
-BOOK_LEVELS = {"binanceusdm": 50, "bybit": 50, "okx": 50, "hyperliquid": 20}
+
+@dataclass(frozen=True, slots=True)
+class DemoVenue:
+    """The demo's figures for one venue."""
+
+    volume_share: float  # share of a symbol's 24h volume
+    oi_share: float  # share of its open interest
+    depth_share: float  # share of its book depth
+    book_levels: int  # order-book levels per side the venue's public stream gives
+    basis_sd: float  # typical spread of its price around the common mid (log units, standard deviation)
+    offset_ms: int  # stagger of its periodic samples, so venues do not tick in lock step like a robot
+    max_leverage_major: float  # BTC, ETH and the like
+    max_leverage_minor: float
+
+
+# One row per venue of the registry (a test checks it); Hyperliquid l2Book gives 20 levels.
+DEMO_PROFILE: dict[str, DemoVenue] = {
+    "binanceusdm": DemoVenue(0.44, 0.40, 0.45, 50, 0.00008, 0, 125, 75),
+    "bybit": DemoVenue(0.19, 0.24, 0.22, 50, 0.00012, 310, 100, 75),
+    "okx": DemoVenue(0.21, 0.14, 0.20, 50, 0.00012, 570, 100, 50),
+    "hyperliquid": DemoVenue(0.16, 0.22, 0.13, 20, 0.00025, 830, 40, 20),
+}
+VOLUME_SHARE = {v: p.volume_share for v, p in DEMO_PROFILE.items()}
+OI_SHARE = {v: p.oi_share for v, p in DEMO_PROFILE.items()}
+DEPTH_SHARE = {v: p.depth_share for v, p in DEMO_PROFILE.items()}
+BOOK_LEVELS = {v: p.book_levels for v, p in DEMO_PROFILE.items()}
+BASIS_SD = {v: p.basis_sd for v, p in DEMO_PROFILE.items()}
+VENUE_OFFSET_MS = {v: p.offset_ms for v, p in DEMO_PROFILE.items()}
 # Funding interval in hours.
-FUNDING_HOURS = {"binanceusdm": 8, "bybit": 8, "okx": 8, "hyperliquid": 1}
-# Typical spread of each venue's price around the common mid (log units, standard deviation).
-BASIS_SD = {"binanceusdm": 0.00008, "bybit": 0.00012, "okx": 0.00012, "hyperliquid": 0.00025}
-# Stagger of the periodic samples per venue (ms), so venues do not tick in lock step like a robot.
-VENUE_OFFSET_MS = {"binanceusdm": 0, "bybit": 310, "okx": 570, "hyperliquid": 830}
+FUNDING_HOURS = {v.id: v.funding_hours for v in VENUES.values()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +79,7 @@ class Instrument:
 
 
 def _max_leverage(major: bool) -> dict[str, float]:
-    if major:
-        return {"binanceusdm": 125, "bybit": 100, "okx": 100, "hyperliquid": 40}
-    return {"binanceusdm": 75, "bybit": 75, "okx": 50, "hyperliquid": 20}
+    return {v: p.max_leverage_major if major else p.max_leverage_minor for v, p in DEMO_PROFILE.items()}
 
 
 _KNOWN = {

@@ -57,6 +57,7 @@ from liqtui.domain.events import (
     Side,
     Ticker,
 )
+from liqtui.domain.venues import VENUES, MarginSource
 from liqtui.feeds.demo_instruments import (
     BASIS_SD,
     BOOK_LEVELS,
@@ -350,7 +351,8 @@ class DemoMarket:
         pair.tiers, pair.tier_cdf = _tiers(self.settings.levels.leverage_weights, max_lev)
         # Hyperliquid: maintenance is half the initial margin at max leverage (DOMAIN.md section 2).
         mm = self.settings.levels.maintenance_margin
-        pair.maintenance = 1 / (2 * max_lev) if venue == "hyperliquid" else mm
+        half_initial = VENUES[venue].margin_source is MarginSource.HALF_MAX_LEVERAGE
+        pair.maintenance = 1 / (2 * max_lev) if half_initial else mm
         pair.funding = 0.0001 * FUNDING_HOURS[venue] / 8
 
     # ----- backfill -----------------------------------------------------------------------------

@@ -21,12 +21,14 @@ Fetched where the venue publishes them without a key, with a shipped default els
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from liqtui.domain.text import printable
+from liqtui.domain.venues import MarginSource, venue_info
 from liqtui.feeds.live.markets import MarketInfo
 
 
@@ -95,18 +97,41 @@ def hyperliquid_tiers(market: MarketInfo) -> list[MarginTier]:
     return [MarginTier(None, 1.0 / (2.0 * market.max_leverage), market.max_leverage, "hyperliquid max leverage")]
 
 
-# What each venue's tiers are read from (Binance: none without a key; the shipped table is the design).
-_SOURCE = {"bybit": "bybit risk-limit", "okx": "okx position-tiers", "hyperliquid": "hyperliquid max leverage"}
+async def _fetch_bybit(exchange: Any, market: MarketInfo, price: float) -> list[MarginTier]:
+    category = "inverse" if market.inverse else "linear"
+    payload = await exchange.publicGetV5MarketRiskLimit({"category": category, "symbol": market.exchange_id})
+    return bybit_tiers(payload, market.exchange_id)
+
+
+async def _fetch_okx(exchange: Any, market: MarketInfo, price: float) -> list[MarginTier]:
+    family = market.exchange_id.rsplit("-", 1)[0]
+    payload = await exchange.publicGetPublicPositionTiers({"instType": "SWAP", "tdMode": "cross", "instFamily": family})
+    return okx_tiers(payload.get("data") or [], market, price)
+
+
+async def _from_max_leverage(exchange: Any, market: MarketInfo, price: float) -> list[MarginTier]:
+    return hyperliquid_tiers(market)
+
+
+# How each margin source of the venue registry (domain/venues.py) is read; SHIPPED (Binance: none
+# without a key) is the shipped table by design.
+_FETCHERS: dict[MarginSource, Callable[[Any, MarketInfo, float], Awaitable[list[MarginTier]]]] = {
+    MarginSource.BYBIT_RISK_LIMIT: _fetch_bybit,
+    MarginSource.OKX_POSITION_TIERS: _fetch_okx,
+    MarginSource.HALF_MAX_LEVERAGE: _from_max_leverage,
+}
 
 
 async def fetch_tiers(exchange: Any, venue: str, market: MarketInfo, price: float) -> tuple[list[MarginTier], str]:
     """The venue's tiers for ``market``, else the shipped default; and, when the venue's own could not
     be used, why (for the user: what stands in). The note is "" when nothing fell back."""
-    source = _SOURCE.get(venue)
-    if source is None:
+    info = venue_info(venue)
+    fetch = _FETCHERS.get(info.margin_source) if info else None
+    if info is None or fetch is None:
         return default_tiers(venue, market.exchange_id), ""
+    source = info.margin_source.value
     try:
-        tiers = await _venue_tiers(exchange, venue, market, price)
+        tiers = await fetch(exchange, market, price)
     except Exception as exc:  # noqa: BLE001 - any failure: a default stands in, and the note says why
         problem = f"{source} failed ({type(exc).__name__}: {printable(str(exc))[:160]})"
     else:
@@ -116,18 +141,6 @@ async def fetch_tiers(exchange: Any, venue: str, market: MarketInfo, price: floa
     default = default_tiers(venue, market.exchange_id)
     instead = "the shipped table" if default else "the model's [levels] maintenance_margin"
     return default, f"{problem}: maintenance margin from {instead}"
-
-
-async def _venue_tiers(exchange: Any, venue: str, market: MarketInfo, price: float) -> list[MarginTier]:
-    if venue == "bybit":
-        category = "inverse" if market.inverse else "linear"
-        payload = await exchange.publicGetV5MarketRiskLimit({"category": category, "symbol": market.exchange_id})
-        return bybit_tiers(payload, market.exchange_id)
-    if venue == "okx":
-        family = market.exchange_id.rsplit("-", 1)[0]
-        payload = await exchange.publicGetPublicPositionTiers({"instType": "SWAP", "tdMode": "cross", "instFamily": family})
-        return okx_tiers(payload.get("data") or [], market, price)
-    return hyperliquid_tiers(market)
 
 
 def first_tier(tiers: list[MarginTier]) -> MarginTier | None:

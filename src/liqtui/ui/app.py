@@ -45,6 +45,7 @@ from liqtui.ui.screens import (
     SymbolPicker,
     parse_amount,
     parse_target,
+    sampled_venue_names,
 )
 from liqtui.ui.widgets import (
     CrossAssetStrip,
@@ -671,7 +672,7 @@ class LiqtuiApp(App[None]):
         return [
             "",
             "Levels on the ladder and the at-risk chart are ESTIMATED from open interest.",
-            "Binance and OKX push at most one liquidation per symbol per second: 'sampled'.",
+            f"{sampled_venue_names()} push at most one liquidation per symbol per second: 'sampled'.",
             price_kind_note(),
             f"Mode: {self.source.mode}. Remap keys in the config: [ui] keys = {{ action = \"key\" }}.",
         ]

@@ -236,7 +236,7 @@ def test_market_index_from_ccxt_keeps_swaps_and_contract_sizes():
     index = MarketIndex.from_ccxt(markets)
     assert index.symbols() == ["BTC/USDT:USDT"] and index.by_id["BTC-USDT-SWAP"].contract_size == 0.01
     assert index.by_id["BTC-USDT-SWAP"].max_leverage == 100
-    hl = MarketIndex.from_ccxt({"BTC/USDC:USDC": {"id": "0", "symbol": "BTC/USDC:USDC", "base": "BTC", "quote": "USDC", "swap": True, "info": {"name": "BTC"}}}, "hyperliquid")
+    hl = MarketIndex.from_ccxt({"BTC/USDC:USDC": {"id": "0", "symbol": "BTC/USDC:USDC", "base": "BTC", "quote": "USDC", "swap": True, "info": {"name": "BTC"}}}, by_coin=True)
     assert list(hl.by_id) == ["BTC"]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
+from liqtui.domain.venues import VENUES
 from liqtui.feeds.live.markets import MarketInfo, market_or_guess
 from liqtui.feeds.live.venue import (
     MalformedEntry, RestCall, VenueAdapter, checked, entry_number, entry_side, entry_time, fnum, inum, present,
@@ -49,7 +50,7 @@ def parse_force_order(order: dict[str, Any], market: MarketInfo, recv_ms: int, e
             usd=qty * price,
             time=entry_time(recv_ms, order.get("T"), event_time),
             recv_time=recv_ms,
-            sampled=True,
+            sampled=VENUES[VENUE].sampled,
         )
     )
 
@@ -160,7 +161,7 @@ def tickers_from_rest(premium: list[dict[str, Any]], day: list[dict[str, Any]], 
 
 class BinanceUsdm(VenueAdapter):
     venue = VENUE
-    sampled = True
+    ticker_carries_funding = True
     book_limit = 100  # the REST snapshot at limit=100 weighs 5; the default 1000 weighs 20
 
     def parse_liquidations(self, message: Any, recv_ms: int) -> list[Liquidation] | None:

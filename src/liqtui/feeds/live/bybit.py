@@ -13,6 +13,7 @@ import asyncio
 from typing import Any
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
+from liqtui.domain.venues import VENUES
 from liqtui.feeds.live.markets import MarketInfo, market_or_guess
 from liqtui.feeds.live.venue import (
     MalformedEntry, RestCall, VenueAdapter, checked, entry_number, entry_side, entry_time, fnum, inum, present,
@@ -56,7 +57,7 @@ def parse_liquidation(entry: dict[str, Any], market: MarketInfo, recv_ms: int) -
             usd=usd,
             time=entry_time(recv_ms, entry.get("T"), entry.get("updatedTime")),
             recv_time=recv_ms,
-            sampled=False,
+            sampled=VENUES[VENUE].sampled,
         )
     )
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-SUPPORTED_VENUES = ("binanceusdm", "bybit", "okx", "hyperliquid")
+from liqtui.domain.venues import VENUE_IDS
+
+SUPPORTED_VENUES = VENUE_IDS
 
 
 def rewrite_url(url: str, hostname: str | None, mapping: Mapping[str, str]) -> str:

@@ -15,11 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 from liqtui.domain.events import OpenInterest, Ticker
+from liqtui.domain.venues import VENUES
 from liqtui.feeds.live.markets import MarketInfo
 from liqtui.feeds.live.venue import RestCall, VenueAdapter, fnum
 
 VENUE = "hyperliquid"
-NO_LIQUIDATION_FEED = "no public liquidation feed (n/a)"
+NO_LIQUIDATION_FEED = VENUES[VENUE].no_feed_reason
 HOUR_MS = 3_600_000
 
 
@@ -70,8 +71,8 @@ def markets_from_meta(payload: Any, markets: dict[str, MarketInfo], symbols: set
 
 class Hyperliquid(VenueAdapter):
     venue = VENUE
-    has_liquidations = False
-    no_liquidations_reason = NO_LIQUIDATION_FEED
+    has_oi_history = False
+    names_markets_by_coin = True
     book_limit = 20
     history_timeframe = "15m"  # Hyperliquid candles: 1m, 15m, 1h, 1d (no 5m)
     history_step_ms = 900_000

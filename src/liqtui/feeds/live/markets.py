@@ -46,7 +46,7 @@ class MarketIndex:
         return sorted(self.by_symbol)
 
     @classmethod
-    def from_ccxt(cls, markets: Mapping[str, Mapping[str, Any]], venue: str = "") -> "MarketIndex":
+    def from_ccxt(cls, markets: Mapping[str, Mapping[str, Any]], by_coin: bool = False) -> "MarketIndex":
         """Swaps only (the desk is about perpetuals); other market types are skipped, and so is a
         market whose names carry control characters (an escape sequence in a symbol would reach the
         terminal and the recording). Left out, not cleaned: ccxt knows a market by its raw symbol, and
@@ -56,7 +56,7 @@ class MarketIndex:
             if not market.get("swap"):
                 continue
             exchange_id = str(market["id"])
-            if venue == "hyperliquid":
+            if by_coin:
                 # Hyperliquid's ids are asset numbers; its payloads name the coin.
                 exchange_id = str((market.get("info") or {}).get("name") or market.get("baseName") or market["base"])
             names = (str(market["symbol"]), exchange_id, str(market.get("base") or ""), str(market.get("quote") or ""))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
+from liqtui.domain.venues import VENUES
 from liqtui.feeds.live.markets import MarketInfo
 from liqtui.feeds.live.venue import (
     MalformedEntry, RestCall, VenueAdapter, checked, entry_number, entry_side, entry_time, fnum, inum,
@@ -64,7 +65,7 @@ def parse_detail(detail: dict[str, Any], market: MarketInfo, recv_ms: int) -> Li
             usd=usd,
             time=entry_time(recv_ms, detail.get("ts")),
             recv_time=recv_ms,
-            sampled=True,
+            sampled=VENUES[VENUE].sampled,
         )
     )
 
@@ -192,7 +193,6 @@ def open_interest_history(rows: list[list[Any]], market: MarketInfo) -> list[Ope
 
 class Okx(VenueAdapter):
     venue = VENUE
-    sampled = True
     book_limit = None  # the default `books` channel; `books50` (limit=50) needs a login
 
     def parse_liquidations(self, message: Any, recv_ms: int) -> list[Liquidation] | None:

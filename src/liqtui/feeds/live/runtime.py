@@ -378,7 +378,7 @@ class VenueFeed:
             token = _http_outcome.set(outcome)
             try:
                 markets = await self.exchange.load_markets(reload=attempt > 0)
-                self.adapter.set_markets(MarketIndex.from_ccxt(markets, self.venue))
+                self.adapter.set_markets(MarketIndex.from_ccxt(markets, self.adapter.names_markets_by_coin))
                 self.markets_ready.set()
                 return
             except asyncio.CancelledError:
@@ -405,7 +405,7 @@ class VenueFeed:
         try:
             await self._rest_gate()
             markets = await self.exchange.load_markets(reload=True)
-            self.adapter.set_markets(MarketIndex.from_ccxt(markets, self.venue))
+            self.adapter.set_markets(MarketIndex.from_ccxt(markets, self.adapter.names_markets_by_coin))
             self.markets_note = ""
         except Exception as exc:  # noqa: BLE001 - any failure: the feed goes on with the list it has, and says so
             new = f"{unknown} new market{'' if unknown == 1 else 's'}"

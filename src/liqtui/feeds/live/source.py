@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 
 from liqtui.config import Settings
+from liqtui.domain.venues import venue_order
 from liqtui.feeds.base import Emit
 from liqtui.feeds.live.binanceusdm import BinanceUsdm
 from liqtui.feeds.live.bybit import Bybit
@@ -24,11 +25,9 @@ from liqtui.feeds.live.okx import Okx
 from liqtui.feeds.live.runtime import ALL_KINDS, Timings, VenueFeed, now_ms
 from liqtui.feeds.live.venue import BOOK_LEVELS, VenueAdapter
 
+# Keyed by each adapter's own ccxt id, in the registry's order.
 ADAPTERS: dict[str, type[VenueAdapter]] = {
-    "binanceusdm": BinanceUsdm,
-    "bybit": Bybit,
-    "okx": Okx,
-    "hyperliquid": Hyperliquid,
+    adapter.venue: adapter for adapter in sorted((BinanceUsdm, Bybit, Hyperliquid, Okx), key=lambda a: venue_order(a.venue))
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from liqtui.domain.events import BookSnapshot, Liquidation, OpenInterest, PriceBar, Side, Ticker, liquidation_problem
 from liqtui.domain.text import printable
+from liqtui.domain.venues import VENUES
 from liqtui.feeds.live.markets import MarketIndex
 
 BOOK_LEVELS = 20  # levels per side handed to the engine (the desk's ladder)
@@ -107,10 +108,22 @@ class VenueAdapter:
     has_liquidations = True
     ranks_symbols = False  # liquidation topics per symbol, chosen by 24 h volume (Bybit)
     no_liquidations_reason = ""  # shown on screen when has_liquidations is False
+    has_oi_history = True  # fetch_oi_history returns the venue's OI history
+    ticker_carries_funding = False  # the ticker's ``info`` carries funding ``r`` and next time ``T`` (Binance markPrice)
+    names_markets_by_coin = False  # payloads name a market by its coin, not ccxt's market id (Hyperliquid)
     book_limit: int | None = None  # passed to ccxt watch_order_book
     # OHLCV timeframe and step used by the backfill (5 minutes: Binance's OI history step)
     history_timeframe = "5m"
     history_step_ms = 300_000
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A venue's adapter takes its facts (sampled, liquidation feed) from the registry, not its own copy."""
+        super().__init_subclass__(**kwargs)
+        info = VENUES.get(cls.venue)
+        if info is not None:
+            cls.sampled = info.sampled
+            cls.has_liquidations = info.has_liquidation_feed
+            cls.no_liquidations_reason = info.no_feed_reason
 
     def __init__(self) -> None:
         self.markets = MarketIndex()
@@ -149,7 +162,8 @@ class VenueAdapter:
 
     async def watch_prices(self, exchange: Any, symbols: list[str], now_ms: int) -> list[Ticker]:
         tickers = await exchange.watch_tickers(symbols)
-        return [ticker_from_ccxt(self.venue, t, now_ms) for t in tickers.values() if t.get("symbol") in symbols]
+        funding = self.ticker_carries_funding
+        return [ticker_from_ccxt(self.venue, t, now_ms, funding) for t in tickers.values() if t.get("symbol") in symbols]
 
     # ---- REST ----
     async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall) -> list[OpenInterest | Ticker]:
@@ -193,12 +207,12 @@ def book_from_ccxt(venue: str, symbol: str, book: Any, now_ms: int, levels: int 
     return BookSnapshot(venue, symbol, bids, asks, int(book.get("timestamp") or now_ms))
 
 
-def ticker_from_ccxt(venue: str, ticker: dict[str, Any], now_ms: int) -> Ticker:
+def ticker_from_ccxt(venue: str, ticker: dict[str, Any], now_ms: int, carries_funding: bool = False) -> Ticker:
     """A ccxt unified ticker (as the websocket streams give it) -> Ticker with what it carries.
 
     Fields the stream does not carry stay None: a consumer merges Ticker events field by field.
     """
-    info = ticker.get("info") or {}
+    info = ticker.get("info") if carries_funding else None
     quote_volume = fnum(ticker.get("quoteVolume"))
     return Ticker(
         venue=venue,
@@ -207,8 +221,8 @@ def ticker_from_ccxt(venue: str, ticker: dict[str, Any], now_ms: int) -> Ticker:
         last=fnum(ticker.get("last")),
         mark=fnum(ticker.get("markPrice")),
         index=fnum(ticker.get("indexPrice")),
-        funding_rate=fnum(info.get("r")) if isinstance(info, dict) and venue == "binanceusdm" else None,
-        next_funding_time=inum(info.get("T")) if isinstance(info, dict) and venue == "binanceusdm" else None,
+        funding_rate=fnum(info.get("r")) if isinstance(info, dict) else None,
+        next_funding_time=inum(info.get("T")) if isinstance(info, dict) else None,
         change_24h_pct=fnum(ticker.get("percentage")),
         volume_24h_usd=quote_volume,
     )

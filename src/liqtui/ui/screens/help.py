@@ -9,6 +9,20 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from liqtui.domain.venues import VENUES
+
+
+def spoken_list(names: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return " and ".join(filter(None, (", ".join(names[:-1]), names[-1]))) if names else ""
+
+
+def sampled_venue_names() -> str:
+    """The venues whose liquidation stream is a sample, as the help says them: 'Binance and OKX'."""
+    return spoken_list([v.name for v in VENUES.values() if v.sampled])
+
+
+_NO_FEED = [v.name for v in VENUES.values() if not v.has_liquidation_feed]
 
 # (terms, meaning): terms joined by " / " share the meaning. A test reads the desk at every width
 # and checks that each abbreviation it shows is here.
@@ -23,7 +37,7 @@ GLOSSARY: list[tuple[str, str]] = [
     ("OI", "open interest: all positions still open, in USD or coin"),
     ("● / <5s / stale", "a venue's feed: live with the age of its last message (<5s),"),
     ("", "stale, connecting, reconnecting or down"),
-    ("BIN / BYB / OKX / HL", "Binance, Bybit, OKX, Hyperliquid"),
+    (" / ".join(v.tag for v in VENUES.values()), ", ".join(v.name for v in VENUES.values())),
     ("ALL", "every venue together"),
     ("ladder", ""),
     ("ESTIMATED", "liquidation levels modelled from OI changes, not exchange data"),
@@ -43,7 +57,7 @@ GLOSSARY: list[tuple[str, str]] = [
     ("realized", ""),
     ("≥", "a lower bound: a sampled feed, or a venue missing from a total"),
     ("n/a", "not known: the venue has not delivered (its state and why)"),
-    ("no public feed", "Hyperliquid publishes no liquidations"),
+    ("no public feed", f"{spoken_list(_NO_FEED)} publish{'es' if len(_NO_FEED) == 1 else ''} no liquidations"),
     ("so far", "'1h (5m so far)': the window is not full, the tape covered 5m"),
     ("count / largest", "liquidations in the window; the largest one and its side (L / S)"),
     ("open interest", ""),

@@ -9,24 +9,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from liqtui.domain.events import FeedState, FeedStatus
-
-NO_FEED_VENUES = frozenset({"hyperliquid"})  # DOMAIN.md: no public liquidation stream
-
-
-def _plain(venue: str) -> str:
-    return venue.removeprefix("demo-")
+from liqtui.domain.venues import has_liquidation_feed
 
 
 def no_public_liquidation_feed(venue: str, feeds: Iterable[FeedStatus], has_data: bool = False) -> bool:
     """True when ``venue`` has no public liquidation feed.
 
-    Either its feed status says so (kind "liquidations", detail mentioning "no public"), or it is a
-    venue known to have none and nothing arrived from it (so a future feed would not be hidden).
+    Only a venue the registry (domain/venues.py) lists without a feed: when its feed reports its
+    liquidations DOWN, or nothing arrived from it (so a future feed would not be hidden).
     """
+    if has_liquidation_feed(venue):
+        return False
     for status in feeds:
-        if status.venue == venue and status.kind == "liquidations" and "no public" in status.detail.lower():
+        if status.venue == venue and status.kind == "liquidations" and status.state is FeedState.DOWN:
             return True
-    return _plain(venue) in NO_FEED_VENUES and not has_data
+    return not has_data
 
 
 def liquidation_feed_state(venue: str, feeds: Iterable[FeedStatus]) -> FeedStatus | None:

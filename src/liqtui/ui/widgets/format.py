@@ -10,28 +10,12 @@ import math
 import time
 from collections.abc import Iterable
 
+from liqtui.domain.venues import venue_info, venue_order
+
 MISSING = "—"
 
 _USD_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
-VENUE_TAGS = {
-    "binanceusdm": "BIN",
-    "binance": "BIN",
-    "binancecoinm": "BIN",
-    "bybit": "BYB",
-    "okx": "OKX",
-    "hyperliquid": "HL",
-}
-VENUE_NAMES = {
-    "binanceusdm": "Binance",
-    "binance": "Binance",
-    "binancecoinm": "Binance",
-    "bybit": "Bybit",
-    "okx": "OKX",
-    "hyperliquid": "Hyperliquid",
-}
-# Order a trader expects venues listed in (largest first), then the rest alphabetically.
-VENUE_ORDER = ("binanceusdm", "binance", "binancecoinm", "bybit", "okx", "hyperliquid")
 
 
 def fitting(texts: Iterable[str], width: int) -> str:
@@ -170,7 +154,8 @@ def venue_tag(venue: str) -> str:
     plain = _plain_venue(venue)
     if venue == "all":
         return "ALL"
-    return VENUE_TAGS.get(plain, plain[:3].upper())
+    info = venue_info(plain)
+    return info.tag if info else plain[:3].upper()
 
 
 def venue_name(venue: str) -> str:
@@ -178,13 +163,13 @@ def venue_name(venue: str) -> str:
     plain = _plain_venue(venue)
     if venue == "all":
         return "All"
-    return VENUE_NAMES.get(plain, plain.capitalize())
+    info = venue_info(plain)
+    return info.name if info else plain.capitalize()
 
 
 def venue_sort_key(venue: str) -> tuple[int, str]:
     plain = _plain_venue(venue)
-    rank = VENUE_ORDER.index(plain) if plain in VENUE_ORDER else len(VENUE_ORDER)
-    return (rank, plain)
+    return (venue_order(plain), plain)
 
 
 def base_coin(symbol: str) -> str:
