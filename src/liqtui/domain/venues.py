@@ -15,7 +15,7 @@ total of theirs, even an empty one, is a lower bound.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 class PriceKind(str, Enum):
@@ -25,7 +25,7 @@ class PriceKind(str, Enum):
     BANKRUPTCY = "bankruptcy"  # the price at which the position's margin is zero
 
 
-class MarginSource(str, Enum):
+class MarginSource(StrEnum):
     """Where a venue's maintenance-margin tiers come from (feeds/margin.py reads the live ones)."""
 
     SHIPPED = "shipped"  # the table shipped in data/maintenance_margin.json
