@@ -226,3 +226,14 @@ async def test_oi_low_and_regime_name_their_lookback_and_window(view):
         pane.show(replace(view, oi=(replace(rows[0], since=NOW - 30 * 86_400_000 + 1_800_000),) + rows[1:]))
         await pilot.pause()
         assert "+31.9 % from 93,600 BTC 30d low" in lines_of(pane)[1]
+
+
+@pytest.mark.parametrize("width", [36, 44, 60])
+async def test_the_oi_title_is_never_cut(view, width):
+    rows = (view.oi[0], view.oi[1], replace(view.oi[2], regime_window="1h"))
+    pane = OIPane()
+    async with PaneApp(pane).run_test(size=(width, 12)) as pilot:
+        pane.show(replace(view, oi=rows))
+        await pilot.pause()
+        assert len(pane.border_title) <= width - 4, pane.border_title
+        assert "BTC" in pane.border_title

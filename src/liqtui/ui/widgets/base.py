@@ -18,6 +18,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from liqtui.engine.views import SymbolView
+from liqtui.ui.widgets import format as fmt
 
 _NOTHING: Any = object()
 
@@ -75,6 +76,7 @@ class LinePane(Widget):
         self._strips: list[Strip] | None = None
         self._strips_size = Size(0, 0)
         self._titles: tuple[str | None, str | None] = (None, None)
+        self._title_choices: tuple[str, ...] = ()
         self._paint_styles: dict[str | None, Style] = {}
         self.set_titles(self.PANE_TITLE)
 
@@ -110,6 +112,16 @@ class LinePane(Widget):
         self._titles = (title, subtitle)
         self.border_title = title
         self.border_subtitle = subtitle
+
+    def fit_title(self, *choices: str) -> None:
+        """Set the first (longest) of ``choices`` that fits the border: a title is never cut, and
+        a resize picks again."""
+        self._title_choices = choices
+        self.set_titles(fmt.fitting(choices, self.size.width - 4) or choices[-1])
+
+    def on_resize(self) -> None:
+        if self._title_choices:
+            self.fit_title(*self._title_choices)
 
     # --- machinery ------------------------------------------------------------------------------
 

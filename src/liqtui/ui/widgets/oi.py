@@ -78,7 +78,8 @@ class OIPane(LinePane):
         coin, rows, _, _ = self._shown
         lead = next((r for r in rows if r.venue == "all" and r.regime), None)
         lead = lead or next((r for r in rows if r.regime), None)
-        self.set_titles(f"Open interest · {coin}" + (f" · {regime_words(lead)}" if lead else ""))
+        regime = f" · {regime_words(lead)}" if lead else ""
+        self.fit_title(f"Open interest · {coin}{regime}", f"OI · {coin}{regime}", f"Open interest · {coin}", f"OI · {coin}")
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
         coin, rows, ages, spans = self._shown

@@ -134,13 +134,8 @@ class TotalsPane(LinePane):
 
     def update_titles(self) -> None:
         window, scope, _ = self._shown
-        titles = [f"Realized liquidations · {window} · {scope}", f"Realized · {window} · {scope}",
-                  f"Realized {window}", window]
-        self.set_titles(fmt.fitting(titles, self.size.width - 4) or titles[-1])
-
-    def on_resize(self) -> None:
-        if self._view is not None:
-            self.update_titles()
+        self.fit_title(f"Realized liquidations · {window} · {scope}", f"Realized · {window} · {scope}",
+                       f"Realized {window}", window)
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
         _, _, rows = self._shown
