@@ -78,6 +78,9 @@ class FakeSource:
         self.seeks.append(time_ms)
         self.now = time_ms
 
+    def seek_by(self, delta_ms: int) -> None:
+        self.seek(self.now + delta_ms)
+
 
 class FakeEngine:
     """Builds a fixed view per symbol; records what it was asked."""

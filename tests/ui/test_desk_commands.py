@@ -4,6 +4,8 @@ warm start, and a real replay of a recording through the desk."""
 from __future__ import annotations
 
 import argparse
+import asyncio
+import re
 
 import pytest
 from desk_helpers import wait_for
@@ -13,10 +15,12 @@ from liqtui.commands import desk
 from liqtui.config import Settings, settings_from_dict
 from liqtui.engine import Engine
 from liqtui.feeds.demo import DemoMarket
+from liqtui.feeds.demo_market import DEFAULT_START_MS
 from liqtui.feeds.replay import ReplaySource
+from liqtui.storage.reader import describe, read_events
 from liqtui.storage.recorder import Recorder
 from liqtui.ui.app import LiqtuiApp
-from liqtui.ui.header import DeskHeader
+from liqtui.ui.header import DeskHeader, fmt_clock
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -76,9 +80,10 @@ def test_a_live_desk_with_every_venue_disabled_says_so(capsys, tmp_path):
     assert "every venue is disabled" in capsys.readouterr().err
 
 
-def _record_demo(tmp_path, seconds: float = 30.0):
+def _record_demo(tmp_path, seconds: float = 30.0, rate: str = "busy"):
+    """A demo session through the real recorder: an hour of backfill, then ``seconds`` live."""
     path = tmp_path / "session.sqlite"
-    market = DemoMarket(Settings(), seed=5, rate="busy", backfill_hours=1)
+    market = DemoMarket(Settings(), seed=5, rate=rate, backfill_hours=1)
     recorder = Recorder(path, background=False, source_mode="DEMO")
     for event in [*market.start_events(), *market.advance_to(market.now_ms + int(seconds * 1000))]:
         recorder.add(event)
@@ -134,3 +139,74 @@ async def test_a_recording_replays_through_the_desk_with_its_clock_and_seek(tmp_
         app.render_tick()
         rebuilt = app.last_view.realized
         assert rebuilt.total_long.count + rebuilt.total_short.count == long_count
+
+
+def test_replay_from_past_the_end_names_the_recordings_time_range(tmp_path, capsys):
+    path = _record_demo(tmp_path, seconds=5)
+    code = main(["replay", str(path), "--from", "+3h"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "--from '+3h'" in err and "after the recording ends" in err
+    assert "holds 2026-01-31 11:00:00 UTC to 2026-01-31 12:00:05 UTC" in err
+    assert "(backfill until 2026-01-31 12:00:00 UTC)" in err
+
+
+def test_replay_from_before_the_start_is_refused_too(tmp_path, capsys):
+    path = _record_demo(tmp_path, seconds=5)
+    assert main(["replay", str(path), "--from", "2026-01-30 09:00"]) == 2
+    assert "before the recording starts" in capsys.readouterr().err
+
+
+def _replay_app(source, tmp_path, **raw):
+    settings = settings_from_dict(raw) if raw else Settings()
+    return LiqtuiApp(settings, source, engine=Engine(settings.levels), theme_dir=tmp_path / "none")
+
+
+async def test_a_replay_starts_at_the_live_part_with_the_engine_warmed_from_the_backfill(tmp_path):
+    path = _record_demo(tmp_path, seconds=10)  # 11:00-12:00 backfill, 12:00-12:00:10 live
+    source = ReplaySource(path)  # real time, from the default start
+    source.pause()  # held at its start once caught up: the engine holds exactly what came before
+    app = _replay_app(source, tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        def header() -> str:
+            return app.query_one(DeskHeader).text
+
+        assert await wait_for(pilot, lambda: "(stopped)" in header() and "warming" not in header(), timeout=60)
+        assert "REPLAY" in header() and "2026-01-31 12:00:00 UTC x1 (stopped)" in header()
+        live = DEFAULT_START_MS
+        played_through = Engine(Settings().levels)
+        for event in read_events(path, until_ms=live):
+            played_through.apply(event)
+        for symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT"):
+            for window in ("5m", "24h"):
+                assert app.engine.view(symbol, live, window=window) == played_through.view(symbol, live, window=window)
+
+
+@pytest.fixture(scope="module")
+def stress_recording(tmp_path_factory):
+    return _record_demo(tmp_path_factory.mktemp("stress"), seconds=3, rate="stress")
+
+
+async def test_a_late_start_shows_its_warm_up_progress_then_the_clock(stress_recording, tmp_path):
+    end = describe(stress_recording).end_ms
+    source = ReplaySource(stress_recording, start_ms=end)
+    app = _replay_app(source, tmp_path, ui={"render_hz": 30})
+    shown = []
+    async with app.run_test(size=(160, 45)) as pilot:
+        async def progress() -> bool:
+            header = app.query_one(DeskHeader).text
+            match = re.search(r"warming up (\d+) % to (.+? UTC)", header)
+            if match:
+                shown.append((int(match.group(1)), match.group(2)))
+            return "warming" not in header and fmt_clock(end) in header
+
+        deadline = asyncio.get_running_loop().time() + 120
+        while not await progress() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        assert shown, "no progress line while catching up"
+        percents = [p for p, _ in shown]
+        assert percents == sorted(percents) and percents[-1] <= 100
+        assert {clock for _, clock in shown} == {fmt_clock(end)}  # where it is heading
+        await pilot.pause(0.2)
+        header = app.query_one(DeskHeader).text
+        assert "warming up" not in header and fmt_clock(end) in header

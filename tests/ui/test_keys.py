@@ -312,6 +312,26 @@ async def test_replay_keys_pause_change_speed_and_seek():
         assert "REPLAY" in header and "x0.5" in header and "2026-01-31" in header
 
 
+async def test_replay_seeks_ten_minutes_with_the_arrows_and_an_hour_with_shift():
+    app = make_app(mode="REPLAY")
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        source = app.source
+        start = source.now
+        await pilot.press("right")
+        assert source.seeks[-1] == start + 600_000
+        await pilot.press("shift+right")
+        assert source.seeks[-1] == start + 4_200_000
+        await pilot.press("shift+left", "left", "left")
+        assert source.seeks[-1] == start - 600_000
+        footer = app.screen.query_one("Footer")
+        assert "←/→" in "".join(str(key.render()) for key in footer.query("FooterKey"))
+        await pilot.press("question_mark")
+        text = str(app.screen.query_one("#help-keys").render())
+        for words in ("back one minute", "ahead ten minutes", "back one hour", "shift+→"):
+            assert words in text
+
+
 async def test_replay_keys_do_nothing_outside_replay():
     app = make_app(mode="DEMO")
     async with app.run_test(size=SIZE) as pilot:

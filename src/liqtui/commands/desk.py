@@ -43,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
             metavar="TIME",
             default=None,
             help="start here: '2026-01-31 15:00' (UTC), an ms epoch, or an offset from the "
-            "recording's start such as +90m or +2h",
+            "recording's start such as +90m or +2h (default: where its live part starts, "
+            "after the backfill)",
         )
 
 
@@ -141,14 +142,31 @@ def _run_replay(args: argparse.Namespace, settings: Any) -> int:
     try:
         info = describe(args.file)
         start = None
-        if args.start is not None:
-            start = parse_start(args.start, info.start_ms or 0)
-        if args.speed < 0:
-            raise ValueError("--speed must be 0 (as fast as possible) or more")
-        source = ReplaySource(args.file, speed=args.speed, start_ms=start)
+        if args.start is not None and info.start_ms is not None and info.end_ms is not None:
+            start = parse_start(args.start, info.start_ms)
+            _check_within(args.start, start, info)
+        source = ReplaySource(args.file, speed=args.speed, start_ms=start)  # --speed: checked by argparse
     except (StoreError, ValueError, OSError) as exc:
         return _fail(str(exc))
     return _run_app(settings, source, _engine(settings), args.layout)
+
+
+def _check_within(text: str, start_ms: int, info: Any) -> None:
+    """--from must fall inside the recording: say its time range otherwise."""
+    if info.start_ms <= start_ms <= info.end_ms:
+        return
+    where = "after the recording ends" if start_ms > info.end_ms else "before the recording starts"
+    span = f"{_utc(info.start_ms)} to {_utc(info.end_ms)}"
+    if info.live_start_ms is not None and info.live_start_ms > info.start_ms:
+        span += f" (backfill until {_utc(info.live_start_ms)})"
+    raise ValueError(f"--from {text!r} ({_utc(start_ms)}) is {where}: {info.path} holds {span}")
+
+
+def _utc(ms: int) -> str:
+    try:
+        return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):  # beyond the calendar: say the number
+        return f"ms epoch {ms}"
 
 
 def _run_live(args: argparse.Namespace, settings: Any) -> int:

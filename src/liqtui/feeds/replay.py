@@ -5,18 +5,29 @@
     await source.run(emit)
 
 The clock: ``now_ms()`` is the replay time. It starts at ``from_ms`` (the ``start_ms`` argument,
-default the first event) and advances at ``speed`` x wall time; it stops while ``paused`` and
-does not run past the last event. ``speed = 0`` (or ``realtime=False``) plays as fast as possible,
-the clock following the events (tests, benchmarks).
+default where the live part of the recording starts, see below) and advances at ``speed`` x wall
+time; it stops while ``paused`` and does not run past the last event. ``speed = 0`` (or
+``realtime=False``) plays as fast as possible, the clock following the events (tests, benchmarks).
+Speeds are 0 to ``MAX_SPEED``; anything else (NaN, infinite, negative) is a ValueError.
 
-Events before ``from_ms`` are emitted at once, unpaced, so the engine holds the same 24 h totals
-and OI lookback at ``from_ms`` as a desk that had been running then.
+Where it starts: a recording begins with the session's backfill (a day or more of OI and price
+history fetched at start), then the live part. ``live_start_ms`` is the first event of a kind no
+venue backfills (liquidations, tickers, books, feed states); the replay starts there by default.
 
-Seeking: ``seek(time_ms)`` forward emits everything up to ``time_ms`` at once (the engine sees every
-event, as if played). Seeking backward cannot un-apply events: the source calls ``on_reset()``
-(from inside ``run``, on the event loop, before the first event of the rebuild) and sets
-``reset_needed`` until then; the desk must replace its engine with a fresh one in that callback.
-The source then re-emits the recording from its first event up to ``time_ms`` at once and plays on.
+Catching up: events before ``from_ms`` are emitted at once, unpaced, so the engine holds the same
+24 h totals and OI lookback at ``from_ms`` as a desk that had been running then (every event is
+applied, exactly as if played through). Until then ``warmup`` is the share done (0 to 1, for a
+progress line) and ``heading_ms`` the time it catches up to; both are None when playing. Unpaced
+emission gives the event loop a turn every ``_SLICE_S`` of work, so a catch-up of half a million
+events never freezes the desk.
+
+Seeking: ``seek(time_ms)`` forward emits everything up to ``time_ms`` at once (a catch-up, as
+above). Seeking backward cannot un-apply events: the source calls ``on_reset()`` (from inside
+``run``, on the event loop, before the first event of the rebuild) and sets ``reset_needed`` until
+then; the desk must replace its engine with a fresh one in that callback. The source then catches
+up from the recording's first event to ``time_ms`` and plays on. ``seek_by(delta_ms)`` seeks from
+where the replay is heading (a pending seek or catch-up counts), so keys pressed during a catch-up
+add up instead of jumping back into it.
 
 ``recorded_mode`` says what the file holds, "LIVE" or "DEMO" data: a replay of a demo session
 must say so ("REPLAY of DEMO data").
@@ -33,14 +44,26 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from liqtui.config import Range
 from liqtui.domain.events import Event
 from liqtui.feeds.base import Emit
-from liqtui.storage.reader import EventStream, describe, read_events
+from liqtui.storage.reader import EventStream, count_events, describe, read_events
 from liqtui.storage.rows import event_time
 from liqtui.storage.schema import StoreError
 
-_YIELD_EVERY = 2000  # unpaced emission gives the event loop a turn this often
+# What the clock can do: an hour of recording a second at most (the desk's keys stop at 300). The
+# command line checks the same span (commands/_args.REPLAY_SPEED) before a source is built.
+SPEEDS = Range(0, 3600, "x real time", zero="as fast as it reads")
+MAX_SPEED = float(SPEEDS.high)
+_SLICE_S = 0.02  # unpaced emission gives the event loop a turn after this much work
 _MAX_WAIT_S = 0.5
+
+
+def checked_speed(value: float) -> float:
+    """A replay speed inside SPEEDS (finite, 0 to MAX_SPEED); ValueError with words otherwise."""
+    if value not in SPEEDS:
+        raise ValueError(f"replay speed {value!r}: expected a number in {SPEEDS}")
+    return float(value)
 
 
 class ReplaySource:
@@ -63,9 +86,11 @@ class ReplaySource:
             raise StoreError(f"{self.path}: the recording holds no events")
         self.start_ms: int = info.start_ms
         self.end_ms: int = info.end_ms
+        self.live_start_ms: int | None = info.live_start_ms  # None: the file holds only history
         self._symbols = list(info.symbols)
         self.recorded_mode = info.source_mode  # "LIVE" or "DEMO": what was recorded (label it)
-        self.from_ms = min(max(start_ms if start_ms is not None else self.start_ms, self.start_ms), self.end_ms)
+        default_start = self.live_start_ms if self.live_start_ms is not None else self.start_ms
+        self.from_ms = min(max(start_ms if start_ms is not None else default_start, self.start_ms), self.end_ms)
         self.realtime = realtime
         self.hold_at_end = hold_at_end
         self.on_reset = on_reset
@@ -74,13 +99,19 @@ class ReplaySource:
         self.reset_needed = False
         self.emitted = 0
         self._clock = clock
-        self._speed = max(0.0, float(speed))
+        self._speed = checked_speed(speed)
         self._paused = False
         self._pos_ms = self.from_ms  # replay time at the anchor
         self._anchor = clock()
         self._seek_to: int | None = None
         self._wake: asyncio.Event | None = None
-        self._fast = False  # emitting unpaced up to a start or seek time: the clock follows events
+        # A catch-up: events up to _target_ms go out unpaced, the clock following them. The first
+        # is to from_ms, pending from now: until run has applied it, the engine holds nothing.
+        self._target_ms: int | None = self.from_ms
+        self._caught = 0  # events of this catch-up emitted so far
+        self._catch_total: int | None = None  # events it holds, once counted
+        self._count_task: asyncio.Task[None] | None = None
+        self._slice_start = time.perf_counter()
         self._stream: EventStream | None = None
 
     # -- the clock -----------------------------------------------------------------------------
@@ -90,7 +121,7 @@ class ReplaySource:
         return self.realtime and self._speed > 0
 
     def now_ms(self) -> int:
-        if self._paused or not self.paced or self.finished or self._fast or self._wake is None:
+        if self._paused or not self.paced or self.finished or self._target_ms is not None or self._wake is None:
             return self._pos_ms
         elapsed_ms = (self._clock() - self._anchor) * 1000.0 * self._speed
         return min(self._pos_ms + int(elapsed_ms), self.end_ms)
@@ -107,8 +138,9 @@ class ReplaySource:
 
     @speed.setter
     def speed(self, value: float) -> None:
+        speed = checked_speed(value)
         self._reanchor()
-        self._speed = max(0.0, float(value))
+        self._speed = speed
 
     @property
     def paused(self) -> bool:
@@ -124,12 +156,36 @@ class ReplaySource:
             self._paused = False
             self._reanchor(self._pos_ms)
 
+    @property
+    def heading_ms(self) -> int | None:
+        """The time a catch-up is heading to; None while playing."""
+        return self._target_ms
+
+    @property
+    def warmup(self) -> float | None:
+        """The share of a catch-up done, 0 to 1 (0 until its events are counted); None while playing."""
+        if self._target_ms is None:
+            return None
+        if not self._catch_total:
+            return 0.0
+        return min(self._caught / self._catch_total, 1.0)
+
     def seek(self, time_ms: int) -> None:
         """Jump the replay clock to ``time_ms`` (clamped to the recording); see the module notes."""
         self._seek_to = min(max(int(time_ms), self.start_ms), self.end_ms)
         self.finished = False  # until the run loop has played to the end again
         if self._wake is not None:
             self._wake.set()
+
+    def seek_by(self, delta_ms: int) -> None:
+        """Seek ``delta_ms`` from where the replay is heading (a pending seek, a catch-up's end)."""
+        if self._seek_to is not None:
+            base = self._seek_to
+        elif self._target_ms is not None:
+            base = self._target_ms
+        else:
+            base = self.now_ms()
+        self.seek(base + delta_ms)
 
     # -- EventSource ---------------------------------------------------------------------------
 
@@ -141,32 +197,35 @@ class ReplaySource:
 
     async def run(self, emit: Emit) -> None:
         self._wake = asyncio.Event()  # also starts the clock (it stands still until run)
+        try:
+            await self._play(emit)
+        finally:
+            if self._count_task is not None:
+                self._count_task.cancel()
+
+    async def _play(self, emit: Emit) -> None:
         events = self._read()
-        fast_until: int | None = self.from_ms  # events up to here go out unpaced
+        self._catch_up(self.start_ms, self.from_ms)
         pending: Event | None = None
         while True:
             if self._seek_to is not None:
-                events, fast_until, pending = self._apply_seek(events, pending)
+                events, pending = self._apply_seek(events, pending)
             event = pending if pending is not None else next(events, None)
             pending = None
             if event is None:
-                self._fast = False
-                if fast_until is not None:
-                    self._pos_ms = fast_until
-                    fast_until = None
+                if self._target_ms is not None:
+                    self._caught_up(reanchor=False)
                 if not await self._at_end():
                     return
                 continue
             t = event_time(event)
-            if fast_until is not None and t <= fast_until:
-                self._fast = True
-                self._pos_ms = max(self._pos_ms, t)
-                await self._emit(emit, event)
-                continue
-            if fast_until is not None:
-                self._fast = False
-                self._reanchor(fast_until)
-                fast_until = None
+            if self._target_ms is not None:
+                if t <= self._target_ms:
+                    self._pos_ms = max(self._pos_ms, t)
+                    self._caught += 1
+                    await self._emit(emit, event)
+                    continue
+                self._caught_up(reanchor=True)
             if self.paced and not await self._wait_until(t):
                 pending = event  # a seek came in while waiting: decide again
                 continue
@@ -183,15 +242,40 @@ class ReplaySource:
         """One line about the damaged rows the replay skipped so far (None: there were none)."""
         return self._stream.note() if self._stream is not None else None
 
+    def _catch_up(self, since_ms: int, until_ms: int) -> None:
+        """Emit everything up to ``until_ms`` unpaced; count its events for ``warmup`` meanwhile."""
+        if self._count_task is not None:
+            self._count_task.cancel()
+        self._target_ms, self._caught, self._catch_total = until_ms, 0, None
+        self._count_task = asyncio.ensure_future(self._count(since_ms, until_ms))
+
+    async def _count(self, since_ms: int, until_ms: int) -> None:
+        try:  # off the event loop: a count over half a million rows takes tens of milliseconds
+            self._catch_total = await asyncio.to_thread(count_events, self.path, since_ms, until_ms)
+        except StoreError:
+            pass  # progress stays unknown (0 %); reading the events reports the problem
+
+    def _caught_up(self, *, reanchor: bool) -> None:
+        target, self._target_ms = self._target_ms, None
+        assert target is not None
+        if self._count_task is not None:
+            self._count_task.cancel()
+            self._count_task = None
+        if reanchor:
+            self._reanchor(target)  # the clock runs from the catch-up's end
+        else:
+            self._pos_ms = target
+
     def _apply_seek(
         self, events: Iterator[Event], pending: Event | None
-    ) -> tuple[Iterator[Event], int, Event | None]:
+    ) -> tuple[Iterator[Event], Event | None]:
         target, self._seek_to = self._seek_to, None
         assert target is not None
         current = self.now_ms()
         if target >= current:
             self._pos_ms = current
-            return events, target, pending
+            self._catch_up(current, target)
+            return events, pending
         # Backward: the engine must be rebuilt from the first event.
         self.reset_needed = True
         if self.on_reset is not None:
@@ -200,13 +284,15 @@ class ReplaySource:
         if hasattr(events, "close"):
             events.close()  # type: ignore[union-attr]
         self._pos_ms = self.start_ms
-        return self._read(), target, None
+        self._catch_up(self.start_ms, target)
+        return self._read(), None
 
     async def _emit(self, emit: Emit, event: Event) -> None:
         emit(event)
         self.emitted += 1
-        if self.emitted % _YIELD_EVERY == 0:
+        if time.perf_counter() - self._slice_start >= _SLICE_S:
             await asyncio.sleep(0)
+            self._slice_start = time.perf_counter()
 
     async def _wait_until(self, t: int) -> bool:
         """Sleep until the replay clock reaches ``t``; False if a seek interrupted the wait."""

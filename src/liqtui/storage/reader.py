@@ -6,7 +6,9 @@
   in the stream's ``skipped``. It reads what the file held when it was opened, in chunks, each
   its own short read transaction: a replay left open beside a running recorder never holds the
   write-ahead log, which the recorder then folds back into the file as it goes.
-- ``describe(path)``: first and last event time, rows per kind, venues and symbols.
+- ``describe(path)``: first and last event time, where the live part starts, rows per kind, venues
+  and symbols.
+- ``count_events(path, since_ms, until_ms)``: how many events ``read_events`` would yield (progress).
 - ``warm(engine, path, now_ms)``: applies what the engine needs at start, so 24 h totals and the
   30 d OI lookback are right straight after a restart (see ``WARM_SPANS_MS``).
 """
@@ -36,6 +38,10 @@ HOUR_MS = 3_600_000
 WARM_SPANS_MS = {"liquidations": 24 * HOUR_MS, "oi": 30 * DAY_MS, "bars": 30 * DAY_MS, "tickers": 300_000}
 CHUNK_ROWS = 4096  # rows per read transaction and kind
 
+# Kinds no venue (nor the demo) ever backfills: the first of them is where a session went live.
+# OI and price bars are also backfilled, hours to days before the session started.
+LIVE_ONLY_KINDS = ("liquidations", "tickers", "books", "status")
+
 
 @dataclass(frozen=True)
 class RecordingInfo:
@@ -46,6 +52,7 @@ class RecordingInfo:
     venues: tuple[str, ...]
     symbols: tuple[str, ...]
     source_mode: str = "LIVE"  # "DEMO" for a recording of the simulated market
+    live_start_ms: int | None = None  # first event of a LIVE_ONLY_KINDS: before it, only backfill
 
 
 Span = tuple[int | None, int | None]  # (since, until) ms, inclusive; None: open on that side
@@ -94,7 +101,7 @@ def describe(path: str | Path) -> RecordingInfo:
     try:
         with store_errors(path):
             rows = {}
-            starts, ends = [], []
+            starts, ends, live_starts = [], [], []
             for kind in KINDS:
                 table = BY_KIND[kind].table
                 rows[kind] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -102,6 +109,8 @@ def describe(path: str | Path) -> RecordingInfo:
                 if first is not None and last is not None:
                     starts.append(first)
                     ends.append(last)
+                    if kind in LIVE_ONLY_KINDS:
+                        live_starts.append(first)
             markets = conn.execute(
                 "SELECT venue, symbol FROM markets WHERE typeof(venue) = 'text' AND typeof(symbol) = 'text' "
                 "ORDER BY symbol, venue"
@@ -117,7 +126,24 @@ def describe(path: str | Path) -> RecordingInfo:
         venues=tuple(sorted({v for v, _ in markets})),
         symbols=tuple(dict.fromkeys(s for _, s in markets)),
         source_mode=source_mode,
+        live_start_ms=min(live_starts) if live_starts else None,
     )
+
+
+def count_events(path: str | Path, since_ms: int | None = None, until_ms: int | None = None) -> int:
+    """How many events have ``since_ms <= time <= until_ms`` (from the time indexes: cheap)."""
+    conn = open_for_reading(path)
+    try:
+        with store_errors(path):
+            return sum(_count(conn, BY_KIND[kind].table, since_ms, until_ms) for kind in KINDS)
+    finally:
+        conn.close()
+
+
+def _count(conn: sqlite3.Connection, table: str, since_ms: int | None, until_ms: int | None) -> int:
+    low = -(1 << 63) if since_ms is None else since_ms
+    high = (1 << 63) - 1 if until_ms is None else until_ms
+    return conn.execute(f"SELECT count(*) FROM {table} WHERE time BETWEEN ? AND ?", (low, high)).fetchone()[0]
 
 
 def warm(

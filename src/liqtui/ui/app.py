@@ -67,7 +67,6 @@ HEIGHT_BREAKPOINTS = [(0, "-h-small"), (26, "-h-medium"), (36, "-h-large")]
 OFFER_DEMO_AFTER_S = 12.0  # a live desk that hears nothing from any venue this long offers the demo
 OFFER_AGAIN_FACTOR = 10  # after "keep waiting": asked again 10x, then 20x, 40x... that later
 OFFER_AGAIN_MAX_S = 1800.0
-REPLAY_SEEK_MS = 60_000
 REPLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 # Every key of the desk. The id is the action name users remap in `[ui] keys`.
@@ -81,10 +80,18 @@ DESK_BINDINGS: list[Binding] = [
             tooltip="replay: slower"),
     Binding("greater_than_sign", "replay_speed(1)", "speed", id="replay_faster", key_display="</>",
             tooltip="replay: faster"),
-    Binding("comma", "replay_seek(-1)", "seek 1m", id="replay_back", key_display=",/.",
+    Binding("comma", "replay_seek(-60)", "seek 1m", id="replay_back", key_display=",/.",
             tooltip="replay: back one minute"),
-    Binding("full_stop", "replay_seek(1)", "ahead 1m", id="replay_ahead", show=False,
+    Binding("full_stop", "replay_seek(60)", "ahead 1m", id="replay_ahead", show=False,
             tooltip="replay: ahead one minute"),
+    Binding("left", "replay_seek(-600)", "10m", id="replay_back_10m", key_display="←/→",
+            tooltip="replay: back ten minutes"),
+    Binding("right", "replay_seek(600)", "ahead 10m", id="replay_ahead_10m", show=False,
+            tooltip="replay: ahead ten minutes"),
+    Binding("shift+left", "replay_seek(-3600)", "back 1h", id="replay_back_1h", show=False,
+            tooltip="replay: back one hour"),
+    Binding("shift+right", "replay_seek(3600)", "ahead 1h", id="replay_ahead_1h", show=False,
+            tooltip="replay: ahead one hour"),
     Binding("slash,ctrl+p", "pick_symbol", "symbol", id="pick_symbol",
             tooltip="pick a symbol: fuzzy search over every market"),
     Binding("left_square_bracket", "step_symbol(-1)", "prev", id="prev_symbol",
@@ -113,7 +120,7 @@ DESK_BINDINGS: list[Binding] = [
     Binding("t", "cycle_theme", "theme", id="cycle_theme", tooltip="next theme (dark, light, ansi, yours)"),
 ]
 REPLAY_ACTIONS = {"replay_pause", "replay_speed", "replay_seek"}
-REPLAY_BINDING_IDS = {"replay_pause", "replay_slower", "replay_faster", "replay_back", "replay_ahead"}
+REPLAY_BINDING_IDS = {b.id for b in DESK_BINDINGS if b.id and b.id.startswith("replay_")}
 
 _PANE_TYPES: dict[str, type[Widget]] = {
     "ladder": LadderPane,
@@ -408,10 +415,12 @@ class LiqtuiApp(App[None]):
     def badge(self) -> Badge:
         source = self.source
         replay = source.mode == "REPLAY"
+        warmup = getattr(source, "warmup", None) if replay else None
         return Badge(
             mode=source.mode,
             paused=self.paused,
-            clock_ms=source.now_ms() if replay else None,
+            clock_ms=(source.heading_ms if warmup is not None else source.now_ms()) if replay else None,
+            warmup=warmup,
             speed=getattr(source, "speed", None) if replay else None,
             replay_paused=bool(getattr(source, "paused", False)) if replay else False,
             recorded=getattr(source, "recorded_mode", None) if replay else None,
@@ -433,7 +442,9 @@ class LiqtuiApp(App[None]):
         """Build one view and give it to the panes on screen. Never raises."""
         header = self._header()
         try:
-            if self.paused:
+            # Paused, or a replay catching up (its engine is mid-way, at a time not yet shown):
+            # only the header moves.
+            if self.paused or getattr(self.source, "warmup", None) is not None:
                 if header is not None:
                     header.show(self.last_view, self.badge(), self.last_message)
                 return
@@ -701,8 +712,8 @@ class LiqtuiApp(App[None]):
         source.speed = new
         self.show_change()
 
-    def action_replay_seek(self, direction: int) -> None:
+    def action_replay_seek(self, seconds: int) -> None:
         source: Any = self.source
-        source.seek(source.now_ms() + direction * REPLAY_SEEK_MS)
+        source.seek_by(seconds * 1000)
         self.show_change()
 

@@ -43,6 +43,7 @@ class Badge:
     recorded: str | None = None  # replay: "LIVE" or "DEMO", what the recording holds
     recording: bool = False  # the desk writes every event to its recording
     recording_off: bool = False  # the desk was to record but cannot (file locked, disk full)
+    warmup: float | None = None  # replay catching up to clock_ms: the share done
 
 
 def display_symbol(symbol: str) -> str:
@@ -84,6 +85,8 @@ def badge_spans(badge: Badge) -> list[Span]:
     if badge.mode == "REPLAY":
         if badge.recorded == "DEMO":
             spans.append((" of DEMO data", "bold $warning"))
+        if badge.warmup is not None:
+            spans.append((f" warming up {badge.warmup * 100:.0f} % to", "bold $warning"))
         if badge.clock_ms is not None:
             spans.append((f" {fmt_clock(badge.clock_ms)}", "bold"))
         if badge.speed is not None:

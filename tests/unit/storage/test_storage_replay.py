@@ -9,7 +9,7 @@ from storage_events import T0, stored_form, stream
 
 from liqtui.domain.events import OpenInterest
 from liqtui.feeds.base import EventSource
-from liqtui.feeds.replay import ReplaySource
+from liqtui.feeds.replay import MAX_SPEED, ReplaySource
 from liqtui.storage import Recorder, StoreError, event_time
 
 
@@ -179,3 +179,64 @@ async def test_the_clock_stands_still_until_run_starts(tmp_path):
     source = ReplaySource(path, speed=1000.0, hold_at_end=False)
     await asyncio.sleep(0.05)
     assert source.now_ms() == T0
+
+
+HOUR = 3_600_000
+
+
+def _with_backfill(path):
+    """A session as recorded: an hour of OI history fetched at start (backfill), then the live part."""
+    live = T0 + HOUR
+    with Recorder(path) as recorder:
+        for i in range(60):
+            base = 10_000.0 + i
+            recorder.add(OpenInterest("okx", "BTC/USDT:USDT", base, base * 87_000.0, T0 + i * 60_000))
+        for event in stream(seconds=5, seed=3, start=live, books=False):
+            recorder.add(event)
+    return path, live
+
+
+async def test_a_replay_starts_where_the_live_part_starts_after_applying_the_backfill(tmp_path):
+    path, live = _with_backfill(tmp_path / "r.sqlite")
+    source = ReplaySource(path, speed=100.0, hold_at_end=False)
+    assert (source.start_ms, source.live_start_ms, source.from_ms) == (T0, live, live)
+    assert source.now_ms() == live
+    seen = []
+    await _run(source, lambda e: seen.append((event_time(e), source.warmup, source.heading_ms)))
+    backfill = [s for s in seen if s[0] < live]
+    assert len(backfill) == 60  # every backfilled sample reached the engine...
+    assert all(warmup is not None and heading == live for _, warmup, heading in backfill)  # ...at once
+    assert [t for t, *_ in seen] == sorted(t for t, *_ in seen)
+    assert seen[-1][1] is None and source.warmup is None and source.heading_ms is None
+
+
+def test_a_recording_of_history_only_starts_at_its_first_event(tmp_path):
+    source = ReplaySource(_sparse(tmp_path / "r.sqlite", [T0, T0 + 60_000]))
+    assert source.live_start_ms is None and source.from_ms == T0
+
+
+@pytest.mark.parametrize("speed", [float("nan"), float("inf"), -1.0, MAX_SPEED * 2])
+def test_a_speed_that_would_stick_or_race_the_clock_is_refused(tmp_path, speed):
+    path = _sparse(tmp_path / "r.sqlite", [T0, T0 + 60_000])
+    with pytest.raises(ValueError, match=r"expected a number in \[0, 3600\]"):
+        ReplaySource(path, speed=speed)
+    source = ReplaySource(path, speed=MAX_SPEED)
+    with pytest.raises(ValueError, match=r"expected a number in \[0, 3600\]"):
+        source.speed = speed
+    assert source.speed == MAX_SPEED and source.now_ms() == T0
+
+
+async def test_seek_by_during_a_catch_up_counts_from_where_it_is_heading(tmp_path):
+    path, live = _with_backfill(tmp_path / "r.sqlite")
+    source = ReplaySource(path, speed=1.0, hold_at_end=False)
+    seen = []
+
+    def emit(event):
+        if not seen:
+            source.seek_by(3_000)  # pressed while warming up: 3 s past the live start
+            source.seek_by(1_000)  # and again before the first seek was taken up: adds up
+        seen.append((event_time(event), source.heading_ms))
+
+    await _run(source, emit)  # 4 s caught up at once, the last second played at 1x
+    assert seen[-1][1] is None and {heading for _, heading in seen} == {live, live + 4_000, None}
+    assert all(heading is not None for t, heading in seen if t <= live + 4_000)
