@@ -92,3 +92,13 @@ def test_a_replay_at_speed_zero_says_it_runs_as_fast_as_it_reads():
 def test_the_badge_says_rec_while_the_desk_records():
     assert "REC" in _text(badge_spans(Badge("LIVE", recording=True)))
     assert "REC" not in _text(badge_spans(Badge("LIVE")))
+
+
+def test_funding_names_its_interval_and_whose_countdown_it_is():
+    """Issue 12.3: the OI-weighted rate is per 8 h and the countdown is the lead venue's settlement."""
+    import dataclasses
+
+    view = sample_view("BTC/USDT:USDT")
+    market = dataclasses.replace(view.market, funding_basis_hours=8.0, next_funding_venue="binanceusdm")
+    text = _text(fit(market_pieces(dataclasses.replace(view, market=market)), 10_000))
+    assert "fund +0.0100 %/8h" in text and "BIN in 3h12m" in text, text

@@ -1,7 +1,8 @@
 """The desk's header: what is shown, in which mode, and how healthy each venue's feed is.
 
 Line 1: mode badge (LIVE / DEMO / REPLAY with its clock and speed, PAUSED), symbol, last and mark,
-24h change, OI-weighted funding with the countdown to the next funding, total open interest.
+24h change, OI-weighted funding per 8 h with the lead venue's countdown to its next funding
+("fund +0.0100 %/8h BIN in 3h12m"), total open interest.
 Line 2: one chip per venue: its feed state and the age of its last message ("stale 42s").
 The header repaints only when the text it would show changes (ages tick once a second).
 """
@@ -117,10 +118,12 @@ def market_pieces(view: SymbolView) -> list[Piece]:
     if change is not None:
         pieces.append((1, (("  24h ", "dim"), (fmt.pct(change, 2), "$bid" if change >= 0 else "$ask"))))
     if market.funding_rate_oi_weighted is not None:
-        pieces.append((3, (("  fund ", "dim"), (fmt.funding(market.funding_rate_oi_weighted), ""))))
+        rate = fmt.funding(market.funding_rate_oi_weighted, market.funding_basis_hours)
+        pieces.append((3, (("  fund ", "dim"), (rate, ""))))
         if market.next_funding_time is not None:
             countdown = fmt_countdown(market.next_funding_time - view.now)
-            pieces.append((4, ((f" in {countdown}", "dim"),)))
+            whose = f" {fmt.venue_tag(market.next_funding_venue)}" if market.next_funding_venue else ""
+            pieces.append((4, ((f"{whose} in {countdown}", "dim"),)))
     pieces.append((2, (("  OI ", "dim"), (fmt.usd(market.total_oi_usd), "bold"))))
     return pieces
 

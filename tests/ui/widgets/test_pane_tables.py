@@ -237,3 +237,17 @@ async def test_the_oi_title_is_never_cut(view, width):
         await pilot.pause()
         assert len(pane.border_title) <= width - 4, pane.border_title
         assert "BTC" in pane.border_title
+
+
+async def test_each_funding_rate_says_its_interval(view):
+    intervals = {"binanceusdm": 8.0, "okx": 8.0, "bybit": 8.0, "hyperliquid": 1.0}
+    venues = tuple(replace(v, funding_interval_hours=intervals[v.venue]) for v in view.market.venues)
+    pane = VolumeSharePane()
+    async with PaneApp(pane).run_test(size=(80, 8)) as pilot:
+        pane.show(replace(view, market=replace(view.market, venues=venues)))
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert "fund +0.0100 %/8h" in _line_with(lines, "BIN")
+        assert "fund +0.0013 %/1h" in _line_with(lines, "HL ")  # Hyperliquid pays every hour
+        assert "OI-weighted funding +0.0071 %/8h" in _line_with(lines, "OI-weighted")
+        assert "$12.6B" in _line_with(lines, "BIN")

@@ -89,11 +89,13 @@ def pct(value: float | None, decimals: int = 1) -> str:
     return f"{text} %"
 
 
-def funding(rate: float | None) -> str:
-    """A funding rate given as a fraction per interval: 0.0001 -> +0.0100 %."""
+def funding(rate: float | None, interval_hours: float | None = None) -> str:
+    """A funding rate given as a fraction per interval: 0.0001 -> +0.0100 %; with its interval
+    +0.0100 %/8h (a rate paid every hour and one paid every 8 hours do not compare unlabelled)."""
     if _missing(rate):
         return MISSING
-    return pct(rate * 100, 4)
+    per = "" if interval_hours is None else f"/{interval_hours:g}h"
+    return pct(rate * 100, 4) + per
 
 
 def coin(amount: float | None) -> str:
