@@ -79,6 +79,11 @@ async def test_an_event_the_engine_rejects_is_skipped_and_the_stream_goes_on():
         assert len([n for n in notifications(app) if "skipped" in n]) == 1
 
 
+def _offer_shown(app) -> bool:
+    """The offer is on screen with its words mounted (the screen is pushed before its children)."""
+    return isinstance(app.screen, OfferDemoScreen) and bool(app.screen.query("#offer-reason"))
+
+
 async def test_a_silent_live_desk_offers_the_demo_and_switches_only_when_asked(monkeypatch):
     monkeypatch.setattr(desk_app, "OFFER_DEMO_AFTER_S", 0.2)
     demo = FakeSource(mode="DEMO")
@@ -97,7 +102,7 @@ async def test_a_silent_live_desk_offers_the_demo_and_switches_only_when_asked(m
     app.engine.feeds = (FeedStatus("bybit", FeedState.CONNECTING, 0),
                         FeedStatus("okx", FeedState.RECONNECTING, 0, "attempt 2, next try in 4 s"))
     async with app.run_test(size=(120, 30)) as pilot:
-        assert await wait_for(pilot, lambda: isinstance(app.screen, OfferDemoScreen))
+        assert await wait_for(pilot, lambda: _offer_shown(app))
         assert app.source.mode == "LIVE"  # nothing changes until the user says so
         reason = str(app.screen.query_one("#offer-reason").render())
         assert "No venue has answered" in reason and "OKX: reconnecting attempt 2" in reason
@@ -129,7 +134,7 @@ async def test_keep_waiting_leaves_the_live_source_running(monkeypatch):
     app = make_app(mode="LIVE", demo=lambda: FakeSource())
     app.engine.feeds = ()
     async with app.run_test(size=(120, 30)) as pilot:
-        assert await wait_for(pilot, lambda: isinstance(app.screen, OfferDemoScreen))
+        assert await wait_for(pilot, lambda: _offer_shown(app))
         await pilot.press("w")
         await pilot.pause()
         assert not isinstance(app.screen, OfferDemoScreen)
@@ -144,7 +149,7 @@ async def test_the_demo_offer_says_why_in_words_and_for_how_long(monkeypatch):
     app = make_app(mode="LIVE", demo=lambda: FakeSource())
     app.engine.feeds = tuple(FeedStatus(v, FeedState.DOWN, 0, DNS.format(v)) for v in ("binanceusdm", "bybit", "okx"))
     async with app.run_test(size=(120, 30)) as pilot:
-        assert await wait_for(pilot, lambda: isinstance(app.screen, OfferDemoScreen))
+        assert await wait_for(pilot, lambda: _offer_shown(app))
         reason = str(app.screen.query_one("#offer-reason").render())
         assert reason.startswith("No venue has answered for ") and "DNS failed at every venue" in reason, reason
         assert "Binance: down cannot load markets: DNS failed" in reason
@@ -166,7 +171,7 @@ async def test_after_keep_waiting_the_offer_does_not_nag(monkeypatch):
     monkeypatch.setattr(app, "set_timer", recording_set_timer)
     async with app.run_test(size=(120, 30)) as pilot:
         for again in (2.0, 4.0):  # 10x the first wait, then twice that (the old desk: 2x, every time)
-            assert await wait_for(pilot, lambda: isinstance(app.screen, OfferDemoScreen))
+            assert await wait_for(pilot, lambda: _offer_shown(app))
             words = " ".join(str(s.render()) for s in app.screen.query("Static"))
             assert f"keep waiting for the venues (asked again in {again:.0f}s)" in words, words
             await pilot.press("w")
