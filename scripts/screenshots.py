@@ -3,19 +3,23 @@
     .venv/bin/python scripts/screenshots.py            # all of them, into screenshots/
     .venv/bin/python scripts/screenshots.py --png      # also a PNG beside each (needs cairosvg)
 
-The demo runs with a fixed seed and is stopped at a fixed simulated time (liqtui.ui.frozen), so
-the same code draws the same pictures. No user config or user theme is read.
+The demo runs with a fixed seed and is stopped at a fixed simulated time (tests/ui/frozen.py, the
+snapshot tests' fixture: not shipped in the package), so the same code draws the same pictures. No
+user config or user theme is read.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
-from liqtui.ui.frozen import frozen_app
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "ui"))
+
+from frozen import frozen_app  # noqa: E402 (the fixture is importable once tests/ui is on the path)
+
 MINUTES = 20.0  # of simulated trading before the picture: clusters, sweeps and a full tape
 
 # name -> (columns, rows, layout, theme, keys pressed after the first paint)

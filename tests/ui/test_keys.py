@@ -6,6 +6,7 @@ import re
 
 import pytest
 from desk_helpers import make_app, notifications, screen_lines, wait_for
+from frozen import frozen_app
 
 from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.ui.screens import HelpScreen, PromptScreen, SymbolPicker
@@ -342,8 +343,6 @@ async def test_replay_keys_do_nothing_outside_replay():
 
 
 async def test_a_typed_target_reads_on_the_real_at_risk_chart():
-    from liqtui.ui.frozen import frozen_app
-
     app = frozen_app(theme_dir="/nonexistent-liqtui-themes")
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
@@ -354,8 +353,6 @@ async def test_a_typed_target_reads_on_the_real_at_risk_chart():
 
 
 async def test_a_symbol_the_real_engine_has_no_data_for_shows_empty_panes_not_errors():
-    from liqtui.ui.frozen import frozen_app
-
     app = frozen_app(theme_dir="/nonexistent-liqtui-themes")
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
@@ -448,8 +445,6 @@ def _glossary_terms(app) -> set[str]:
 
 @pytest.mark.parametrize("size", [(160, 45), (110, 34), (80, 24), (60, 20)])
 async def test_help_explains_every_abbreviation_the_desk_shows(size):
-    from liqtui.ui.frozen import frozen_app
-
     app = frozen_app(theme_dir="/nonexistent-liqtui-themes")
     async with app.run_test(size=size) as pilot:
         await _ready(pilot)

@@ -7,8 +7,7 @@ and look at the report before committing.
 from __future__ import annotations
 
 import pytest
-
-from liqtui.ui.frozen import frozen_app
+from frozen import frozen_app
 
 NO_THEMES = "/nonexistent-liqtui-themes"
 

@@ -1,5 +1,5 @@
 """A desk frozen at one instant of the seeded demo: deterministic screens for snapshot tests and
-for ``scripts/screenshots.py``.
+for ``scripts/screenshots.py`` (which imports it from here by path). A test fixture: not shipped.
 
 The demo market is stepped synchronously to a fixed simulated time and every event goes into a
 real engine; the source the app then gets emits nothing more and keeps its clock at that time, so
