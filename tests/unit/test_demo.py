@@ -21,6 +21,7 @@ from liqtui.domain.events import (
 )
 from liqtui.feeds.base import EventSource
 from liqtui.feeds.demo import DEFAULT_START_MS, DemoMarket, DemoSource
+from liqtui.feeds.demo_instruments import unified
 from liqtui.feeds.demo_positions import liquidation_price
 
 BTC = "BTC/USDT:USDT"
@@ -29,6 +30,36 @@ BTC = "BTC/USDT:USDT"
 def _market(seed: int = 0, rate: str = "busy", hours: float = 1.0, **kwargs) -> DemoMarket:
     # One hour of backfill keeps these tests fast; the default day is covered once below.
     return DemoMarket(seed=seed, rate=rate, backfill_hours=hours, **kwargs)
+
+
+# The market's true state and a steer for scenarios, read and set through its internals: test
+# hooks, not part of the package.
+def price(market: DemoMarket, venue: str, symbol: str) -> float:
+    return market._pair(venue, symbol).price
+
+
+def mid(market: DemoMarket, symbol: str) -> float:
+    sym = market._syms[unified(symbol)]
+    return math.exp(sym.x + sym.y)
+
+
+def open_interest(market: DemoMarket, venue: str, symbol: str) -> float:
+    """Open interest in base coin right now (what the next OI sample will say)."""
+    return market._pair(venue, symbol).oi_base()
+
+
+def open_position(market: DemoMarket, venue: str, symbol: str, side: Side, leverage: float, usd: float) -> float:
+    """Open one position at the venue's current price; returns its liquidation price."""
+    pair = market._pair(venue, symbol)
+    liq = liquidation_price(pair.price, side, leverage, pair.maintenance)
+    pair.book.add(side, liq, usd / pair.price)
+    return liq
+
+
+def push(market: DemoMarket, symbol: str, move_pct: float, over_ms: int) -> None:
+    """Move ``symbol``'s mid by ``move_pct`` % spread over ``over_ms`` (a sell-off, a squeeze)."""
+    ticks = max(1, int(over_ms) // market.tick_ms)
+    market._syms[unified(symbol)].jumps.append([math.log1p(move_pct / 100.0) / ticks, ticks])
 
 
 def _liquidations(events) -> list[Liquidation]:
@@ -175,8 +206,8 @@ def test_every_liquidation_is_at_or_beyond_a_crossed_liquidation_level():
 def test_a_position_is_liquidated_when_price_crosses_its_liquidation_price_not_before():
     market = _market(seed=8, rate="calm")
     market.step(1_000)
-    entry = market.price("bybit", BTC)
-    liq = market.open_position("bybit", BTC, Side.LONG, 50, 40e6)
+    entry = price(market, "bybit", BTC)
+    liq = open_position(market, "bybit", BTC, Side.LONG, 50, 40e6)
     assert liq == pytest.approx(liquidation_price(entry, Side.LONG, 50, 0.004))
     assert liq == pytest.approx(entry * (1 - 1 / 50) / (1 - 0.004))
 
@@ -184,12 +215,12 @@ def test_a_position_is_liquidated_when_price_crosses_its_liquidation_price_not_b
         return order.side is Side.LONG and order.venue == "bybit" and order.level_low <= liq < order.level_high
 
     market.step(2_000)
-    assert not any(ours(o) for o in market.forced_log) and market.price("bybit", BTC) > liq
-    market.push(BTC, -4.0, 10_000)
+    assert not any(ours(o) for o in market.forced_log) and price(market, "bybit", BTC) > liq
+    push(market, BTC, -4.0, 10_000)
     lowest = math.inf
     for _ in range(150):
         market.step(100)
-        lowest = min(lowest, market.price("bybit", BTC))
+        lowest = min(lowest, price(market, "bybit", BTC))
     assert lowest < liq
     hits = [o for o in market.forced_log if ours(o)]
     assert hits and sum(o.usd for o in hits) > 30e6  # the 40M position (a little decayed) went
@@ -199,16 +230,16 @@ def test_a_position_is_liquidated_when_price_crosses_its_liquidation_price_not_b
 def test_oi_rises_when_positions_open_and_falls_when_they_are_liquidated():
     market = _market(seed=9, rate="calm")
     market.step(1_000)
-    before = market.open_interest("okx", BTC)
-    market.open_position("okx", BTC, Side.SHORT, 25, 500e6)
-    added = 500e6 / market.price("okx", BTC)
-    assert market.open_interest("okx", BTC) == pytest.approx(before + added, rel=1e-6)
+    before = open_interest(market, "okx", BTC)
+    open_position(market, "okx", BTC, Side.SHORT, 25, 500e6)
+    added = 500e6 / price(market, "okx", BTC)
+    assert open_interest(market, "okx", BTC) == pytest.approx(before + added, rel=1e-6)
     samples = [e for e in market.step(16_000) if isinstance(e, OpenInterest) and e.venue == "okx" and e.symbol == BTC]
     assert samples and samples[-1].base > before + 0.9 * added
-    high = market.open_interest("okx", BTC)
-    market.push(BTC, +6.0, 10_000)
+    high = open_interest(market, "okx", BTC)
+    push(market, BTC, +6.0, 10_000)
     market.step(20_000)
-    assert market.open_interest("okx", BTC) < high - 0.8 * added
+    assert open_interest(market, "okx", BTC) < high - 0.8 * added
     assert any(o.side is Side.SHORT and o.venue == "okx" and o.usd > 0 for o in market.forced_log)
 
 
@@ -218,16 +249,14 @@ def test_cascade_feedback_forced_orders_push_price_further():
         market = _market(seed=12, rate="calm")
         market.step(1_000)
         if crowd:
-            price = market.price("binanceusdm", BTC)
             for leverage in (40, 45, 50, 55, 60, 70, 80):
                 for venue in ("binanceusdm", "bybit", "okx"):
-                    market.open_position(venue, BTC, Side.LONG, leverage, 150e6)
-            assert price
-        market.push(BTC, -2.5, 5_000)
+                    open_position(market, venue, BTC, Side.LONG, leverage, 150e6)
+        push(market, BTC, -2.5, 5_000)
         low = math.inf
         for _ in range(100):
             market.step(100)
-            low = min(low, market.mid(BTC))
+            low = min(low, mid(market, BTC))
         return low
 
     assert low_after_selloff(True) < low_after_selloff(False) * 0.998
@@ -263,7 +292,7 @@ def test_books_thin_out_in_a_fast_move():
         books = [e for e in market.step(1_000) if isinstance(e, BookSnapshot) and e.symbol == BTC]
         return sum(s for b in books for _, s in b.bids + b.asks) / len(books)
     normal = depth()
-    market.push(BTC, -3.0, 3_000)
+    push(market, BTC, -3.0, 3_000)
     market.step(2_000)
     assert depth() < 0.8 * normal
     market.step(90_000)
@@ -293,8 +322,8 @@ def test_symbols_are_the_watchlist_then_the_cross_assets_and_unknown_ones_still_
     settings = settings_from_dict({"watchlist": ["BTC", "ZZZ/USDT:USDT"], "cross_assets": ["BTC/USDT:USDT", "XAUT"]})
     market = DemoMarket(settings, seed=1, backfill_hours=0.5)
     assert market.symbols() == ["BTC/USDT:USDT", "ZZZ/USDT:USDT", "XAUT/USDT:USDT"]
-    assert market.mid("ZZZ/USDT:USDT") > 0
-    assert DemoMarket(settings, seed=1, backfill_hours=0.5).mid("ZZZ/USDT:USDT") == market.mid("ZZZ/USDT:USDT")
+    assert mid(market, "ZZZ/USDT:USDT") > 0
+    assert mid(DemoMarket(settings, seed=1, backfill_hours=0.5), "ZZZ/USDT:USDT") == mid(market, "ZZZ/USDT:USDT")
 
 
 def test_disabled_venues_are_left_out():
@@ -368,7 +397,7 @@ def test_the_engine_fed_a_selloff_shows_levels_and_longs_liquidated_below_the_st
     engine = Engine()
     for event in market.start_events() + market.step(60_000):
         engine.apply(event)
-    start = market.mid(BTC)
+    start = mid(market, BTC)
     before = engine.view(BTC, market.now_ms)
     assert any(r.long_usd > 0 for r in before.levels.rows if r.price < start)
     assert any(r.short_usd > 0 for r in before.levels.rows if r.price > start)
@@ -376,10 +405,10 @@ def test_the_engine_fed_a_selloff_shows_levels_and_longs_liquidated_below_the_st
     assert engine.at_risk(BTC, start, start * 0.95) > 10e6  # ESTIMATED longs within 5 % below
 
     pushed_at = market.now_ms
-    market.push(BTC, -5.0, 90_000)
+    push(market, BTC, -5.0, 90_000)
     for event in market.step(180_000):
         engine.apply(event)
-    assert market.mid(BTC) < start * 0.97
+    assert mid(market, BTC) < start * 0.97
     view = engine.view(BTC, market.now_ms, window="5m")
     assert view.realized.total_long.usd > 5 * view.realized.total_short.usd
     longs = [t for t in view.tape if t.symbol == BTC and t.side is Side.LONG and t.time >= pushed_at]
@@ -398,4 +427,4 @@ def test_a_leverage_mix_with_odd_keys_still_runs():
     settings = Settings(levels=LevelSettings(leverage_weights={"10x": 0.5, "lots": 0.3, "400": 0.2}))
     market = DemoMarket(settings, seed=1, backfill_hours=0.5)
     market.step(5_000)
-    assert market.open_interest("bybit", BTC) > 0
+    assert open_interest(market, "bybit", BTC) > 0

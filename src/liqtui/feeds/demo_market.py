@@ -303,36 +303,6 @@ class DemoMarket:
             self._tick(t, out)
         return out
 
-    def price(self, venue: str, symbol: str) -> float:
-        return self._pair(venue, symbol).price
-
-    def mid(self, symbol: str) -> float:
-        sym = self._syms.get(unified(symbol))
-        if sym is None:
-            raise ValueError(f"the demo market has no {symbol}")
-        return math.exp(sym.x + sym.y)
-
-    def open_interest(self, venue: str, symbol: str) -> float:
-        """Open interest in base coin right now (what the next OI sample will say)."""
-        return self._pair(venue, symbol).oi_base()
-
-    def position_rows(self, venue: str, symbol: str, side: Side) -> list[tuple[float, float, float]]:
-        """The true open leveraged positions: (liq price low, high, base qty) rows, ascending."""
-        return self._pair(venue, symbol).book.rows(side)
-
-    def open_position(self, venue: str, symbol: str, side: Side, leverage: float, usd: float) -> float:
-        """Open one position at the venue's current price; returns its liquidation price."""
-        pair = self._pair(venue, symbol)
-        liq = liquidation_price(pair.price, side, leverage, pair.maintenance)
-        pair.book.add(side, liq, usd / pair.price)
-        return liq
-
-    def push(self, symbol: str, move_pct: float, over_ms: int) -> None:
-        """Scenario hook: move ``symbol``'s mid by ``move_pct`` % spread over ``over_ms`` (a sell-off...)."""
-        ticks = max(1, int(over_ms) // self.tick_ms)
-        move = math.log1p(move_pct / 100.0)
-        self._syms[unified(symbol)].jumps.append([move / ticks, ticks])
-
     # ----- set-up -------------------------------------------------------------------------------
 
     def _pair(self, venue: str, symbol: str) -> _Pair:
