@@ -251,3 +251,16 @@ async def test_each_funding_rate_says_its_interval(view):
         assert "fund +0.0013 %/1h" in _line_with(lines, "HL ")  # Hyperliquid pays every hour
         assert "OI-weighted funding +0.0071 %/8h" in _line_with(lines, "OI-weighted")
         assert "$12.6B" in _line_with(lines, "BIN")
+
+
+@pytest.mark.parametrize("width", [34, 36, 40, 46, 52])
+async def test_oi_changes_drop_whole_windows_in_a_narrow_pane(view, width):
+    pane = OIPane()
+    async with PaneApp(pane).run_test(size=(width, 12)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        text = "\n".join(lines_of(pane))
+        labels = re.findall(r"(?<!\S)(5m|1h|4h|24h)(?!\S)", text)
+        whole = re.findall(r"(?<!\S)(5m|1h|4h|24h)\s+([+-]?\d+\.\d %|—)", text)
+        assert len(labels) == len(whole) and labels, text  # a label never loses its figure
+        assert "24h" in labels and "1h" in labels  # the day and the hour go last

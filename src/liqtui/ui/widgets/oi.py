@@ -14,13 +14,27 @@ from liqtui.ui.widgets.bars import range_gauge
 from liqtui.ui.widgets.base import LinePane, Part
 
 
-def _change_parts(oi: OIView) -> list[Part]:
+PCT_W = 8
+KEEP_FIRST = ("1h", "24h", "4h", "5m")  # a narrow pane drops whole windows, 5m first
+CHANGES_W = sum(len(f" {w} ") + PCT_W for w in OI_WINDOWS)  # every window: 49 cells
+
+
+def _change_parts(oi: OIView, room: int = CHANGES_W) -> list[Part]:
+    """The OI change per window, as many whole windows as ``room`` holds (in window order)."""
+    kept: set[str] = set()
+    for window in KEEP_FIRST:
+        room -= len(f" {window} ") + PCT_W
+        if room < 0 and kept:
+            break
+        kept.add(window)
     parts: list[Part] = []
     for window in OI_WINDOWS:
+        if window not in kept:
+            continue
         change = oi.change_pct.get(window) if oi.change_pct else None
         style = None if change is None else ("pane--up" if change >= 0 else "pane--down")
         parts.append((f" {window} ", "pane--dim"))
-        parts.append((fmt.pct(change).rjust(8), style))
+        parts.append((fmt.pct(change).rjust(PCT_W), style))
     return parts
 
 
@@ -42,14 +56,14 @@ def lookback_words(ms: int | None) -> str:
     return fmt.age(ms)
 
 
-def vs_low_text(oi: OIView, coin: str, span: str = "") -> str:
-    """ "+31.9 % from 93,600 BTC 30d low" (or from the high when that is all we know)."""
-    span = f"{span} " if span else ""
-    if oi.vs_low_pct is not None and oi.low is not None:
-        return f"{fmt.pct(oi.vs_low_pct)} from {fmt.coin(oi.low)} {coin} {span}low"
-    if oi.vs_high_pct is not None and oi.high is not None:
-        return f"{fmt.pct(oi.vs_high_pct)} from {fmt.coin(oi.high)} {coin} {span}high"
-    return "lookback low/high: —"
+def vs_low_texts(oi: OIView, coin: str, span: str = "") -> list[str]:
+    """ "+31.9 % from 93,600 BTC 30d low" (or from the high when that is all we know), then shorter
+    forms for a narrow pane, longest first: the amount goes before the span."""
+    for pct, amount, word in ((oi.vs_low_pct, oi.low, "low"), (oi.vs_high_pct, oi.high, "high")):
+        if pct is not None and amount is not None:
+            spanned = f"{span} {word}" if span else word
+            return [f"{fmt.pct(pct)} from {fmt.coin(amount)} {coin} {spanned}", f"{fmt.pct(pct)} from {spanned}", fmt.pct(pct)]
+    return ["lookback low/high: —", "—"]
 
 
 def regime_words(oi: OIView) -> str:
@@ -96,20 +110,26 @@ class OIPane(LinePane):
         if not is_total:
             head.append(((fmt.coin(oi.base) + f" {coin}").rjust(13), "pane--stale" if old else None))
         head.append((fmt.usd(oi.usd).rjust(9 if not is_total else 22), "pane--head" if is_total else None))
-        changes = _change_parts(oi)
-        wide = width >= 26 + 4 * 12
-        lines = [head + changes] if wide else [head, [("    ", None)] + changes]
-        if old:
-            lines[0].append((f" stale {old}", "pane--stale"))
+        stale = fmt.fitting([f" stale {old}", " stale"], width - 26) if old else ""
+        wide = width >= 26 + CHANGES_W
+        if wide:  # the windows make room for the stale mark, whole
+            lines = [head + _change_parts(oi, width - 26 - len(stale))]
+        else:  # under the amounts, indented by the windows' own space
+            lines = [head, _change_parts(oi, width)]
+        if stale:
+            lines[0].append((stale, "pane--stale"))
         if is_total:
             if oi.regime:
                 lines.append(self._regime_line(oi, width))
             return lines
         gauge_w = max(5, min(24, width // 4))
         gauge: list[Part] = [("    ", None), (range_gauge(oi.range_position, gauge_w), "pane--heat")]
-        gauge.append((" " + vs_low_text(oi, coin, span), None))
-        if oi.regime and wide:
-            gauge.append((f" · {regime_words(oi)}", "pane--dim"))
+        room = width - 5 - gauge_w
+        against = fmt.fitting(vs_low_texts(oi, coin, span), room)
+        gauge.append((" " + against, None))
+        regime = f" · {regime_words(oi)}" if oi.regime else ""
+        if regime and len(against) + len(regime) <= room:
+            gauge.append((regime, "pane--dim"))
         lines.append(gauge)
         return lines
 
