@@ -90,14 +90,14 @@ class Keys:
         for _ in range(self.presses):
             self.pause()
             before = header(self.pane.screen())[0]
-            self.timed("]  next symbol", ("]",), lambda s: header(s)[0] not in (None, before))
+            self.timed("]  next symbol", ("]",), lambda s, before=before: header(s)[0] not in (None, before))
 
     def window(self) -> None:
         self.pane.wait_for(lambda s: newest_toast_window(s) is None, 5.0)  # old toasts gone
         before = None
         for _ in range(self.presses):
             self.pause()
-            if self.timed("w  window", ("w",), lambda s: newest_toast_window(s) not in (None, before)):
+            if self.timed("w  window", ("w",), lambda s, before=before: newest_toast_window(s) not in (None, before)):
                 before = newest_toast_window(self.pane.screen())
 
     def target(self) -> None:
@@ -111,7 +111,7 @@ class Keys:
                 continue
             target = float(f"{price * (1.07 if n % 2 else 0.93):.3g}")
             self.pane.send(f"{target:g}", literal=True)
-            self.timed("g  price Enter", ("Enter",), lambda s: any(
+            self.timed("g  price Enter", ("Enter",), lambda s, target=target: any(
                 float(x.replace(",", "")) == target for x in AT_RISK_TO.findall(s)))
 
     def pick_symbol(self) -> None:
@@ -122,7 +122,7 @@ class Keys:
             if not self.timed("/  picker", ("/",), lambda s: "Enter picks" in s):
                 continue
             self.pane.send(wanted, literal=True)
-            self.timed("/  symbol Enter", ("Enter",), lambda s: header(s)[0] == wanted)
+            self.timed("/  symbol Enter", ("Enter",), lambda s, wanted=wanted: header(s)[0] == wanted)
 
 
 def summary(values: list[float]) -> str:

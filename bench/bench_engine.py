@@ -122,7 +122,7 @@ def naive_levels(frame: pd.DataFrame) -> float:
 def bench_levels(runs: int) -> pd.DataFrame:
     for label, worst in (("typical", False), ("worst", True)):
         frame = samples(worst=worst)
-        wall, cpu, levels = best_of(lambda: estimate_levels(frame), runs)
+        wall, cpu, levels = best_of(lambda frame=frame: estimate_levels(frame), runs)
         line(f"estimate_levels, 8,640 steps, {label} ({len(levels):,} levels left)", f"{wall:.1f} ms (cpu {cpu:.1f})", "[< 100 ms]")
     frame = samples()
     part = frame.iloc[: STEPS // 10 + 1]
@@ -131,7 +131,7 @@ def bench_levels(runs: int) -> pd.DataFrame:
     levels = estimate_levels(samples(worst=True))
     price = float(frame["price"].iloc[-1])
     for target in (price * 1.05, price * 0.95):
-        wall, cpu, usd = best_of(lambda: at_risk(levels, price, target), 50)
+        wall, cpu, usd = best_of(lambda target=target: at_risk(levels, price, target), 50)
         line(f"at_risk on {len(levels):,} levels, to {target / price - 1:+.0%}", f"{wall:.3f} ms (cpu {cpu:.3f})", "[< 1 ms]")
     return levels
 

@@ -36,7 +36,7 @@ from liqtui.domain.events import Liquidation  # noqa: E402
 from liqtui.engine import Engine  # noqa: E402
 from liqtui.feeds.live import hooks  # noqa: E402
 from liqtui.feeds.live.exchange import make_exchange  # noqa: E402
-from liqtui.feeds.live.markets import MarketIndex, MarketInfo  # noqa: E402
+from liqtui.feeds.live.markets import MarketIndex  # noqa: E402
 from liqtui.feeds.live.runtime import Timings, VenueFeed  # noqa: E402
 from liqtui.feeds.live.source import ADAPTERS, LiveSource  # noqa: E402
 

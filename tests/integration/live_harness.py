@@ -42,7 +42,7 @@ class LiveRun:
         self.events: list[Any] = []
         self.task: asyncio.Task | None = None
 
-    async def __aenter__(self) -> "LiveRun":
+    async def __aenter__(self) -> LiveRun:
         self.task = asyncio.create_task(self.source.run(self.events.append))
         return self
 

@@ -10,6 +10,7 @@ venue's control messages (acks, ping/pong) that ccxt hides.
 from __future__ import annotations
 
 import asyncio
+from itertools import pairwise
 
 import aiohttp
 import ccxt
@@ -118,7 +119,7 @@ async def test_binance_open_interest_history_is_5m_and_honours_limit(fake_exchan
     history = await exchange.fetch_open_interest_history("BTC/USDT:USDT", "5m", limit=12)
     assert len(history) == 12
     times = [h["timestamp"] for h in history]
-    assert all(b - a == 300_000 for a, b in zip(times, times[1:]))
+    assert all(b - a == 300_000 for a, b in pairwise(times))
     assert history[-1]["openInterestAmount"] == pytest.approx(77_000)
     since = exchange.milliseconds() - 29 * 86_400_000
     oldest = await exchange.fetch_open_interest_history("BTC/USDT:USDT", "5m", since, limit=5)
@@ -240,12 +241,14 @@ async def test_429_answers_retry_after_header_and_venue_error_body(fake_exchange
 
 async def test_binance_subscribe_ack_and_server_ping_answered_by_ccxt(fake_exchange, ccxt_client):
     fake = await fake_exchange("binanceusdm", server_ping_interval=0.05)
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(f"{fake.ws_base}/market/ws/0") as ws:
-            await ws.send_json({"method": "SUBSCRIBE", "params": ["!forceOrder@arr"], "id": 7})
-            assert await ws.receive_json(timeout=5) == {"result": None, "id": 7}
-            await ws.send_json({"method": "LIST_SUBSCRIPTIONS", "id": 8})
-            assert await ws.receive_json(timeout=5) == {"result": ["!forceOrder@arr"], "id": 8}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{fake.ws_base}/market/ws/0") as ws,
+    ):
+        await ws.send_json({"method": "SUBSCRIBE", "params": ["!forceOrder@arr"], "id": 7})
+        assert await ws.receive_json(timeout=5) == {"result": None, "id": 7}
+        await ws.send_json({"method": "LIST_SUBSCRIPTIONS", "id": 8})
+        assert await ws.receive_json(timeout=5) == {"result": ["!forceOrder@arr"], "id": 8}
     exchange = ccxt_client(fake, **FAST)
     pending = asyncio.ensure_future(exchange.watch_liquidations_for_symbols(None))
     await fake.wait_subscribed("!forceOrder@arr")
@@ -259,25 +262,27 @@ async def test_binance_subscribe_ack_and_server_ping_answered_by_ccxt(fake_excha
 
 async def test_push_routes_by_topic_sends_text_verbatim_and_silence_drops(fake_exchange):
     fake = await fake_exchange("binanceusdm")
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(f"{fake.ws_base}/public/ws/1") as books, \
-                session.ws_connect(f"{fake.ws_base}/market/ws/0") as liquidations:
-            await books.send_json({"method": "SUBSCRIBE", "params": ["btcusdt@depth@100ms"], "id": 1})
-            await liquidations.send_json({"method": "SUBSCRIBE", "params": ["!forceOrder@arr"], "id": 1})
-            await books.receive_json(timeout=5)
-            await liquidations.receive_json(timeout=5)
-            assert sorted(fake.subscriptions) == ["!forceOrder@arr", "btcusdt@depth@100ms"]
-            assert await fake.push(fake.liquidation_frame("ETH", side="short", price=3000, qty=1)) == 1
-            frame = await liquidations.receive_json(timeout=5)
-            assert (frame["e"], frame["o"]["S"], frame["o"]["s"]) == ("forceOrder", "BUY", "ETHUSDT")
-            assert await fake.push("{not json") == 2
-            assert await books.receive_str(timeout=5) == "{not json"
-            assert await liquidations.receive_str(timeout=5) == "{not json"
-            fake.silence(True)
-            assert await fake.push(fake.liquidation_frame("ETH")) == 0
-            fake.silence(False)
-            assert await fake.push(fake.liquidation_frame("BTC", price=1, qty=1)) == 1
-            assert (await liquidations.receive_json(timeout=5))["o"]["s"] == "BTCUSDT"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{fake.ws_base}/public/ws/1") as books,
+        session.ws_connect(f"{fake.ws_base}/market/ws/0") as liquidations,
+    ):
+        await books.send_json({"method": "SUBSCRIBE", "params": ["btcusdt@depth@100ms"], "id": 1})
+        await liquidations.send_json({"method": "SUBSCRIBE", "params": ["!forceOrder@arr"], "id": 1})
+        await books.receive_json(timeout=5)
+        await liquidations.receive_json(timeout=5)
+        assert sorted(fake.subscriptions) == ["!forceOrder@arr", "btcusdt@depth@100ms"]
+        assert await fake.push(fake.liquidation_frame("ETH", side="short", price=3000, qty=1)) == 1
+        frame = await liquidations.receive_json(timeout=5)
+        assert (frame["e"], frame["o"]["S"], frame["o"]["s"]) == ("forceOrder", "BUY", "ETHUSDT")
+        assert await fake.push("{not json") == 2
+        assert await books.receive_str(timeout=5) == "{not json"
+        assert await liquidations.receive_str(timeout=5) == "{not json"
+        fake.silence(True)
+        assert await fake.push(fake.liquidation_frame("ETH")) == 0
+        fake.silence(False)
+        assert await fake.push(fake.liquidation_frame("BTC", price=1, qty=1)) == 1
+        assert (await liquidations.receive_json(timeout=5))["o"]["s"] == "BTCUSDT"
     assert fake.ws_connections == 2
 
 
@@ -288,21 +293,23 @@ def test_unknown_venue_is_a_clear_error():
 
 async def test_bybit_subscribe_ack_ping_pong_and_snapshots_on_subscribe(fake_exchange):
     fake = await fake_exchange("bybit")
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(f"{fake.ws_base}/v5/public/linear") as ws:
-            await ws.send_json({"op": "subscribe", "req_id": "1", "args": ["orderbook.50.ETHUSDT", "tickers.ETHUSDT"]})
-            ack = await ws.receive_json(timeout=5)
-            assert (ack["success"], ack["op"], ack["req_id"]) == (True, "subscribe", "1")
-            book = await ws.receive_json(timeout=5)
-            assert (book["topic"], book["type"], len(book["data"]["b"])) == ("orderbook.50.ETHUSDT", "snapshot", 50)
-            ticker = await ws.receive_json(timeout=5)
-            assert ticker["topic"] == "tickers.ETHUSDT" and float(ticker["data"]["openInterest"]) == 2_000_000
-            fake.silence(True)
-            await ws.send_json({"req_id": "2", "op": "ping"})
-            pong = await ws.receive_json(timeout=5)
-            assert (pong["ret_msg"], pong["op"]) == ("pong", "ping")
-            await ws.send_json({"op": "subscribe", "req_id": "3", "args": ["allLiquidation.NOPEUSDT"]})
-            assert (await ws.receive_json(timeout=5))["success"] is False
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{fake.ws_base}/v5/public/linear") as ws,
+    ):
+        await ws.send_json({"op": "subscribe", "req_id": "1", "args": ["orderbook.50.ETHUSDT", "tickers.ETHUSDT"]})
+        ack = await ws.receive_json(timeout=5)
+        assert (ack["success"], ack["op"], ack["req_id"]) == (True, "subscribe", "1")
+        book = await ws.receive_json(timeout=5)
+        assert (book["topic"], book["type"], len(book["data"]["b"])) == ("orderbook.50.ETHUSDT", "snapshot", 50)
+        ticker = await ws.receive_json(timeout=5)
+        assert ticker["topic"] == "tickers.ETHUSDT" and float(ticker["data"]["openInterest"]) == 2_000_000
+        fake.silence(True)
+        await ws.send_json({"req_id": "2", "op": "ping"})
+        pong = await ws.receive_json(timeout=5)
+        assert (pong["ret_msg"], pong["op"]) == ("pong", "ping")
+        await ws.send_json({"op": "subscribe", "req_id": "3", "args": ["allLiquidation.NOPEUSDT"]})
+        assert (await ws.receive_json(timeout=5))["success"] is False
     assert fake.subscriptions == []  # the connection is gone
 
 
@@ -317,7 +324,7 @@ async def test_bybit_multi_entry_liquidation_message_reaches_ccxt_whole(fake_exc
     assert [entry["S"] for entry in frame["data"]] == ["Buy", "Sell", "Buy"]
     await fake.push(frame)
     await watch(pending)
-    assert [(l["side"], l["price"]) for l in exchange.liquidations] == [("buy", 138.1), ("sell", 141.2), ("buy", 137.9)]
+    assert [(liq["side"], liq["price"]) for liq in exchange.liquidations] == [("buy", 138.1), ("sell", 141.2), ("buy", 137.9)]
 
 
 def okx_checksum(bids: list, asks: list) -> int:
@@ -336,33 +343,35 @@ def okx_checksum(bids: list, asks: list) -> int:
 
 async def test_okx_text_ping_pong_acks_per_arg_and_checksummed_snapshot(fake_exchange):
     fake = await fake_exchange("okx")
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(f"{fake.ws_base}/ws/v5/public") as ws:
-            await ws.send_str("ping")
-            assert await ws.receive_str(timeout=5) == "pong"
-            await ws.send_json({"op": "subscribe", "args": [{"channel": "liquidation-orders", "instType": "SWAP"},
-                                                            {"channel": "books", "instId": "ETH-USDT-SWAP"},
-                                                            {"channel": "books", "instId": "DOGE-USDT-SWAP"}]})
-            ack = await ws.receive_json(timeout=5)
-            assert (ack["event"], ack["arg"]) == ("subscribe", {"channel": "liquidation-orders", "instType": "SWAP"})
-            assert (await ws.receive_json(timeout=5))["event"] == "subscribe"
-            snapshot = await ws.receive_json(timeout=5)
-            assert (snapshot["action"], snapshot["data"][0]["prevSeqId"]) == ("snapshot", -1)
-            book = snapshot["data"][0]
-            assert book["checksum"] == okx_checksum(book["bids"], book["asks"])
-            error = await ws.receive_json(timeout=5)
-            assert (error["event"], error["code"]) == ("error", "60018")
-            assert sorted(fake.subscriptions) == ["books:ETH-USDT-SWAP", "liquidation-orders"]
-            update = fake.book_update_frame("ETH", asks=[[3200.5, 0.0]])
-            assert update["data"][0]["prevSeqId"] == book["seqId"]
-            await fake.push(update)
-            assert (await ws.receive_json(timeout=5))["action"] == "update"
-            frame = fake.liquidation_frame_multi("ETH", [dict(side="long", price=3100, qty=1.5),
-                                                         dict(side="short", price=3300, qty=0.2)])
-            await fake.push(frame)
-            details = (await ws.receive_json(timeout=5))["data"][0]["details"]
-            assert [(d["posSide"], d["side"], d["sz"], d["bkPx"]) for d in details] == [
-                ("long", "sell", "15", "3100.00"), ("short", "buy", "2", "3300.00")]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{fake.ws_base}/ws/v5/public") as ws,
+    ):
+        await ws.send_str("ping")
+        assert await ws.receive_str(timeout=5) == "pong"
+        await ws.send_json({"op": "subscribe", "args": [{"channel": "liquidation-orders", "instType": "SWAP"},
+                                                        {"channel": "books", "instId": "ETH-USDT-SWAP"},
+                                                        {"channel": "books", "instId": "DOGE-USDT-SWAP"}]})
+        ack = await ws.receive_json(timeout=5)
+        assert (ack["event"], ack["arg"]) == ("subscribe", {"channel": "liquidation-orders", "instType": "SWAP"})
+        assert (await ws.receive_json(timeout=5))["event"] == "subscribe"
+        snapshot = await ws.receive_json(timeout=5)
+        assert (snapshot["action"], snapshot["data"][0]["prevSeqId"]) == ("snapshot", -1)
+        book = snapshot["data"][0]
+        assert book["checksum"] == okx_checksum(book["bids"], book["asks"])
+        error = await ws.receive_json(timeout=5)
+        assert (error["event"], error["code"]) == ("error", "60018")
+        assert sorted(fake.subscriptions) == ["books:ETH-USDT-SWAP", "liquidation-orders"]
+        update = fake.book_update_frame("ETH", asks=[[3200.5, 0.0]])
+        assert update["data"][0]["prevSeqId"] == book["seqId"]
+        await fake.push(update)
+        assert (await ws.receive_json(timeout=5))["action"] == "update"
+        frame = fake.liquidation_frame_multi("ETH", [dict(side="long", price=3100, qty=1.5),
+                                                     dict(side="short", price=3300, qty=0.2)])
+        await fake.push(frame)
+        details = (await ws.receive_json(timeout=5))["data"][0]["details"]
+        assert [(d["posSide"], d["side"], d["sz"], d["bkPx"]) for d in details] == [
+            ("long", "sell", "15", "3100.00"), ("short", "buy", "2", "3300.00")]
 
 
 async def test_okx_book_sequence_gap_reaches_ccxt_as_invalid_nonce(fake_exchange, ccxt_client):
@@ -396,24 +405,26 @@ async def test_hyperliquid_open_interests_funding_and_no_liquidation_feed(fake_e
 
 async def test_hyperliquid_ws_subscription_response_ping_and_pushes(fake_exchange):
     fake = await fake_exchange("hyperliquid")
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(f"{fake.ws_base}/ws") as ws:
-            await ws.send_json({"method": "ping"})
-            assert await ws.receive_json(timeout=5) == {"channel": "pong"}
-            await ws.send_json({"method": "subscribe", "subscription": {"type": "l2Book", "coin": "SOL"}})
-            ack = await ws.receive_json(timeout=5)
-            assert (ack["channel"], ack["data"]["method"], ack["data"]["subscription"]["coin"]) == (
-                "subscriptionResponse", "subscribe", "SOL")
-            book = await ws.receive_json(timeout=5)
-            bids, asks = book["data"]["levels"]
-            assert book["channel"] == "l2Book" and len(bids) == len(asks) == 20
-            assert float(bids[0]["px"]) < 140 < float(asks[0]["px"])
-            await ws.send_json({"method": "subscribe", "subscription": {"type": "activeAssetCtx", "coin": "NOPE"}})
-            assert (await ws.receive_json(timeout=5))["channel"] == "error"
-            assert fake.subscriptions == ["l2Book:SOL"]
-            assert await fake.push(fake.asset_ctx_frame("BTC")) == 0  # nobody subscribed to it
-            assert await fake.push(fake.book_update_frame("SOL", asks=[[140.05, 3.0]])) == 1
-            assert (await ws.receive_json(timeout=5))["data"]["levels"][1][0] == {"px": "140.05", "sz": "3.00", "n": 1}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{fake.ws_base}/ws") as ws,
+    ):
+        await ws.send_json({"method": "ping"})
+        assert await ws.receive_json(timeout=5) == {"channel": "pong"}
+        await ws.send_json({"method": "subscribe", "subscription": {"type": "l2Book", "coin": "SOL"}})
+        ack = await ws.receive_json(timeout=5)
+        assert (ack["channel"], ack["data"]["method"], ack["data"]["subscription"]["coin"]) == (
+            "subscriptionResponse", "subscribe", "SOL")
+        book = await ws.receive_json(timeout=5)
+        bids, asks = book["data"]["levels"]
+        assert book["channel"] == "l2Book" and len(bids) == len(asks) == 20
+        assert float(bids[0]["px"]) < 140 < float(asks[0]["px"])
+        await ws.send_json({"method": "subscribe", "subscription": {"type": "activeAssetCtx", "coin": "NOPE"}})
+        assert (await ws.receive_json(timeout=5))["channel"] == "error"
+        assert fake.subscriptions == ["l2Book:SOL"]
+        assert await fake.push(fake.asset_ctx_frame("BTC")) == 0  # nobody subscribed to it
+        assert await fake.push(fake.book_update_frame("SOL", asks=[[140.05, 3.0]])) == 1
+        assert (await ws.receive_json(timeout=5))["data"]["levels"][1][0] == {"px": "140.05", "sz": "3.00", "n": 1}
 
 
 async def until(predicate, timeout: float = WATCH_TIMEOUT, what: str = "condition"):
@@ -446,8 +457,8 @@ async def test_liquidation_frames_carry_every_entry_in_the_venue_batching(venue,
     await watch(pending)
     await until(lambda: len(exchange.liquidations) >= CCXT_KEEPS_OF_THREE[venue], what="ccxt to parse the frames")
     kept = list(exchange.liquidations)
-    assert [l["timestamp"] for l in kept] == [1_790_000_000_001, 1_790_000_000_002, 1_790_000_000_003][:len(kept)]
-    assert [l["price"] for l in kept] == [3100.0, 3300.0, 3050.0][:len(kept)]
+    assert [liq["timestamp"] for liq in kept] == [1_790_000_000_001, 1_790_000_000_002, 1_790_000_000_003][:len(kept)]
+    assert [liq["price"] for liq in kept] == [3100.0, 3300.0, 3050.0][:len(kept)]
 
 
 async def test_binance_mark_price_and_ticker_array_streams(fake_exchange, ccxt_client):
@@ -519,7 +530,7 @@ async def test_price_history_ends_at_the_price_and_honours_since(venue, fake_exc
     since = exchange.milliseconds() - 10 * hour
     window = await exchange.fetch_ohlcv(fake.unified("BTC"), "1h", since=since, limit=5)
     assert len(window) == 5 and since <= window[0][0] < since + hour
-    assert all(b[0] - a[0] == hour for a, b in zip(window, window[1:]))
+    assert all(b[0] - a[0] == hour for a, b in pairwise(window))
     assert all(c[3] <= min(c[1], c[4]) <= max(c[1], c[4]) <= c[2] for c in window)  # low <= open/close <= high
 
 

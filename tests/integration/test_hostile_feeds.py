@@ -9,10 +9,11 @@ and never delivered; the other entries of its frame, and the frames after it, ar
 from __future__ import annotations
 
 import pytest
-from fakes.core import DEFAULT_COINS
-from live_harness import LIQUIDATION_TOPIC, LiveRun
 
 from liqtui.domain.events import FeedState, liquidation_problem
+
+from fakes.core import DEFAULT_COINS
+from live_harness import LIQUIDATION_TOPIC, LiveRun
 
 LIQUIDATION_VENUES = ["binanceusdm", "bybit", "okx"]  # a venue without its fake fails, never skips
 MISSING = object()

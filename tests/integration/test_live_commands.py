@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from fakes import FakeExchange
 
 LIQTUI = [sys.executable, "-m", "liqtui"]

@@ -9,11 +9,13 @@ only what that endpoint serves.
 from __future__ import annotations
 
 import asyncio
+from itertools import pairwise
 
 import pytest
-from live_harness import LIQUIDATION_TOPIC, LiveRun
 
 from liqtui.domain.events import FeedState, OpenInterest, Side, Ticker
+
+from live_harness import LIQUIDATION_TOPIC, LiveRun
 
 LIQUIDATION_VENUES = ["binanceusdm", "bybit", "okx"]  # a venue without its fake fails, never skips
 ALL_VENUES = [*LIQUIDATION_VENUES, "hyperliquid"]
@@ -49,7 +51,7 @@ async def test_a_burst_of_hundreds_of_frames_arrives_exactly_once(venue, fake_ex
         assert loop.time() - started < 1.0, "the fake could not push the burst within a second"
         await run.until(lambda: len(run.liquidations()) >= 600, what="600 liquidations")
         await asyncio.sleep(0.2)  # nothing extra trickles in
-        times = sorted(l.time for l in run.liquidations())
+        times = sorted(liq.time for liq in run.liquidations())
         assert times == [base + i for i in range(600)]  # every one, exactly once
 
 
@@ -63,7 +65,7 @@ async def test_every_entry_of_multi_entry_frames_arrives(venue, fake_exchange):
             entries = [dict(side="short", qty=0.01 * (k + 1), time_ms=base + frame_no * 10 + k) for k in range(7)]
             await fake.push(fake.liquidation_frame_multi("ETH", entries))
         await run.until(lambda: len(run.liquidations()) >= 280, what="280 liquidations")
-        assert sorted(l.time for l in run.liquidations()) == sorted(base + f * 10 + k for f in range(40) for k in range(7))
+        assert sorted(liq.time for liq in run.liquidations()) == sorted(base + f * 10 + k for f in range(40) for k in range(7))
 
 
 @pytest.mark.parametrize("venue", LIQUIDATION_VENUES)
@@ -114,7 +116,7 @@ async def test_server_disconnect_reconnects_resubscribes_and_loses_nothing_after
         for frame in frames_for(fake, after):
             await fake.push(frame)
         await run.until(lambda: len(run.liquidations()) >= 101, what="101 liquidations")
-        assert sorted(l.time for l in run.liquidations())[1:] == [1_790_000_001_000 + i for i in range(100)]
+        assert sorted(liq.time for liq in run.liquidations())[1:] == [1_790_000_001_000 + i for i in range(100)]
         live_again = [s for s in run.statuses("all") if s.state is FeedState.LIVE]
         assert len(live_again) >= 2  # live, then live again after the reconnect
 
@@ -130,7 +132,7 @@ async def test_429_backs_off_for_retry_after_and_slows_polling(venue, fake_excha
         assert "rate limited" in status.detail
         await run.until_status("oi", FeedState.LIVE, after=run.statuses("oi").index(status), timeout=15)
         hits = [r.time for r in fake.requests if r.path == OI_PATH[venue] and _matches(r, venue)]
-        gaps = [b - a for a, b in zip(hits, hits[1:])]
+        gaps = [b - a for a, b in pairwise(hits)]
         assert max(gaps) >= 0.95  # Retry-After: 1 honoured (the normal interval is 0.3 s)
 
 
@@ -149,7 +151,7 @@ async def test_a_silent_stream_turns_stale_and_recovers(venue, fake_exchange):
         # Frames pushed while the watchdog's reconnect is in flight may hit a closing socket: keep
         # pushing until one arrives on the new connection.
         n = 0
-        while not [l for l in run.liquidations() if l.time > 1_790_000_000_000]:
+        while not [liq for liq in run.liquidations() if liq.time > 1_790_000_000_000]:
             n += 1
             await fake.push(fake.liquidation_frame("BTC", time_ms=1_790_000_000_000 + n))
             await asyncio.sleep(0.1)
@@ -231,9 +233,9 @@ VENUE_BOOK_DEPTH = {"hyperliquid": 20}
 async def test_book_symbols_holds_every_watchlist_book_at_up_to_50_levels(venue, fake_exchange):
     """`liqtui record`'s source: books of BTC and ETH together, cut to 50 levels where the venue has
     more (the fake's books are 80 deep), and the focus moving unsubscribes none of them."""
-    from fakes.core import DEFAULT_COINS
-
     from liqtui.domain.events import BookSnapshot
+
+    from fakes.core import DEFAULT_COINS
 
     fake = await fake_exchange(venue, coins={base: {**spec, "book_depth": 80} for base, spec in DEFAULT_COINS.items()})
     options = dict(book_symbols=["BTC/USDT:USDT", "ETH/USDT:USDT"], book_levels=50)
@@ -325,7 +327,7 @@ async def test_a_dead_connection_that_stops_answering_pings_is_noticed_and_repla
         await run.subscribed(count=2)
         assert fake.ws_connections > connections  # new sockets replaced the dead ones
         n = 0
-        while not [l for l in run.liquidations() if l.time > 1_790_000_000_000]:
+        while not [liq for liq in run.liquidations() if liq.time > 1_790_000_000_000]:
             n += 1
             await fake.push(fake.liquidation_frame("BTC", time_ms=1_790_000_000_000 + n))
             await asyncio.sleep(0.1)
@@ -341,4 +343,4 @@ async def test_418_is_honoured_like_429(fake_exchange):
         assert "banned" in status.detail
         await run.until_status("ticker", FeedState.LIVE, after=run.statuses("ticker").index(status), timeout=15)
         hits = [r.time for r in fake.requests if r.path == "/fapi/v1/premiumIndex"]
-        assert max(b - a for a, b in zip(hits, hits[1:])) >= 0.95
+        assert max(b - a for a, b in pairwise(hits)) >= 0.95

@@ -14,10 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes import FakeExchange
 
 from liqtui.domain.events import BookSnapshot
 from liqtui.storage import describe, read_events
+
+from fakes import FakeExchange
 
 LIQTUI = [sys.executable, "-m", "liqtui"]
 T = int(time.time() * 1000) - 60_000  # recent: retention counts back from the newest event
@@ -78,7 +79,9 @@ async def test_record_live_venues_then_stats(fake_exchange, tmp_path):
     assert proc.returncode == 0, err.decode()
     assert "recording LIVE" in err.decode()
 
-    result = subprocess.run([*LIQTUI, "stats", str(out), "--json", "--window", "all"], capture_output=True, text=True)
+    result = await asyncio.to_thread(
+        subprocess.run, [*LIQTUI, "stats", str(out), "--json", "--window", "all"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     rows = {(r["venue"], r["symbol"], r["side"]): r for r in json.loads(result.stdout)["liquidations"]}
     assert set(rows) == {("binanceusdm", "BTC/USDT:USDT", "long"), ("bybit", "ETH/USDT:USDT", "short")}

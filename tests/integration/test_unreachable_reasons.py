@@ -8,8 +8,6 @@ import socket
 import subprocess
 import sys
 
-import pytest
-
 PREFIXES = {"binanceusdm": ["https://fapi.binance.com", "wss://fstream.binance.com"],
             "bybit": ["https://api.bybit.com", "wss://stream.bybit.com"]}
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desk_fakes import FakeEngine, FakeSource
-
 from liqtui.config import Settings, settings_from_dict
 from liqtui.ui.app import LiqtuiApp
+
+from desk_fakes import FakeEngine, FakeSource
 
 
 def make_app(*, mode: str = "DEMO", settings: Settings | None = None, layout: str | None = None,

@@ -8,7 +8,6 @@ import asyncio
 import re
 
 import pytest
-from desk_helpers import wait_for
 
 from liqtui.cli import build_parser, main
 from liqtui.commands import desk
@@ -21,6 +20,8 @@ from liqtui.storage.reader import describe, read_events
 from liqtui.storage.recorder import Recorder
 from liqtui.ui.app import LiqtuiApp
 from liqtui.ui.header import DeskHeader, fmt_clock
+
+from desk_helpers import wait_for
 
 
 def _args(*argv: str) -> argparse.Namespace:

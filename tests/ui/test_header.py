@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from desk_fakes import NOW, sample_view
-from desk_helpers import make_app
-
 from liqtui.domain.events import FeedState, FeedStatus, Liquidation, Side, Ticker
 from liqtui.ui.header import Badge, DeskHeader, badge_spans, chip_pieces, fit, market_pieces, venue_health
+
+from desk_fakes import NOW, sample_view
+from desk_helpers import make_app
 
 
 def _text(spans) -> str:

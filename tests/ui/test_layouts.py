@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from desk_helpers import make_app, notifications, screen_lines
 
 from liqtui.config import Settings, UISettings
+
+from desk_helpers import make_app, notifications, screen_lines
 
 SIZES = {(160, 45): "-full", (100, 30): "-medium", (60, 20): "-compact", (80, 24): "-compact",
          (150, 40): "-full", (149, 40): "-medium", (160, 24): "-full", (160, 30): "-full",

@@ -6,11 +6,11 @@ file) shows "REC OFF" and a notification with the reason, never a REC that recor
 
 from __future__ import annotations
 
-from desk_helpers import make_app, notifications, wait_for
-
 from liqtui.domain.events import Liquidation, Side
 from liqtui.storage.recorder import Recorder
 from liqtui.ui.header import Badge, badge_spans
+
+from desk_helpers import make_app, notifications, wait_for
 
 
 def _text(spans) -> str:

@@ -3,12 +3,12 @@ a live desk that hears from no venue offers the demo instead of switching to it 
 
 from __future__ import annotations
 
-from desk_fakes import FakeSource
-from desk_helpers import make_app, notifications, wait_for
-
 import liqtui.ui.app as desk_app
 from liqtui.domain.events import FeedState, FeedStatus, Ticker
 from liqtui.ui.screens import OfferDemoScreen
+
+from desk_fakes import FakeSource
+from desk_helpers import make_app, notifications, wait_for
 
 
 async def test_a_failing_source_is_reported_and_the_desk_stays_up():

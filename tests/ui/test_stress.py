@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 
 import pytest
-from desk_helpers import notifications, wait_for
 
 from liqtui.config import Settings
 from liqtui.domain.events import Liquidation
 from liqtui.engine import Engine
 from liqtui.feeds.demo import DemoSource
 from liqtui.ui.app import LiqtuiApp
+
+from desk_helpers import notifications, wait_for
 
 SIMULATED_MS = 60_000
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from desk_helpers import make_app, notifications
 
 from liqtui.ui.theme import APP_VARIABLES, BUILTIN_NAMES, ThemeError, load_theme_file, load_themes
 from liqtui.ui.widgets import THEME_VARIABLES
+
+from desk_helpers import make_app, notifications
 
 
 def test_every_builtin_theme_defines_every_pane_colour():

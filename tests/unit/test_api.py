@@ -5,8 +5,8 @@ import random
 
 import pandas as pd
 import pytest
-
 from engine.reference import ReferenceBook  # tests/unit/engine/reference.py
+
 from liqtui.api import SamplesError, at_risk, estimate_levels
 
 WEIGHTS = {5: 0.15, 10: 0.30, 25: 0.25, 50: 0.20, 100: 0.10}

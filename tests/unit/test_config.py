@@ -83,9 +83,9 @@ def test_config_show_prints_toml_that_loads_back_to_the_same_settings(tmp_path, 
 
 # --- ranges of the numeric keys (issue 14.7, 14.8) -------------------------------------------
 
-from dataclasses import fields, is_dataclass  # noqa: E402
 import math  # noqa: E402
 import typing  # noqa: E402
+from dataclasses import fields, is_dataclass  # noqa: E402
 
 from liqtui.config import LevelSettings, Range, UISettings, VenueSettings  # noqa: E402
 
@@ -244,7 +244,7 @@ def test_the_default_file_states_the_range_of_every_number():
         span = str(_range_of(key))
         *tables, name = key.split(".")
         name = "leverage_weights" if tables[-1:] == ["leverage_weights"] else name
-        section = {"venues": "[venues.binanceusdm]", "levels": "[levels]", "ui": "[ui]"}.get(tables[0] if tables else "", None)
+        section = {"venues": "[venues.binanceusdm]", "levels": "[levels]", "ui": "[ui]"}.get(tables[0] if tables else "")
         start = lines.index(section) if section else 0
         at = next(i for i in range(start, len(lines)) if lines[i].startswith(f"{name} ="))
         above = []

@@ -11,7 +11,8 @@ import typing
 from dataclasses import fields, is_dataclass
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from liqtui.config import ConfigError, LevelSettings, Settings, UISettings, VenueSettings, load_settings
 

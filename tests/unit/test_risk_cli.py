@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from engine.reference import ReferenceBook  # tests/unit/engine/reference.py
+
 from liqtui.api import at_risk, estimate_levels
 from liqtui.cli import main
 

@@ -15,11 +15,18 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from liqtui.commands._live import (
+    CommandError,
+    chosen_venues,
+    print_err,
+    resolve_symbols,
+    run_source,
+    wait_markets,
+)
 from liqtui.config import Settings
 from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, PriceBar, Ticker
 from liqtui.domain.prices import parse_target
 from liqtui.engine import Engine
-from liqtui.commands._live import CommandError, chosen_venues, print_err, resolve_symbols, run_source, wait_markets
 from liqtui.feeds.margin import MarginTier, fetch_tiers, first_tier
 
 DONE_STATES = (FeedState.LIVE, FeedState.DOWN)
@@ -117,7 +124,7 @@ async def _collect(args: argparse.Namespace, settings: Settings, timeout: float)
         def finished() -> bool:
             return all(f.first_poll_done.is_set() and f.health.states.get("history", (None, ""))[0] in DONE_STATES for f in feeds)
 
-        while not finished() and time.monotonic() < deadline:
+        while not finished() and time.monotonic() < deadline:  # noqa: ASYNC110 - several feeds' states, no one event
             await asyncio.sleep(0.1)
         for feed in feeds:
             symbol = next(iter(resolved[feed.venue]))

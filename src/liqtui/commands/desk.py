@@ -64,7 +64,7 @@ def parse_start(text: str, recording_start_ms: int) -> int:
             f"--from {text!r}: expected '2026-01-31 15:00' (UTC), an ms epoch, or +90m"
         ) from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return int(when.timestamp() * 1000)
 
 
@@ -164,7 +164,7 @@ def _check_within(text: str, start_ms: int, info: Any) -> None:
 
 def _utc(ms: int) -> str:
     try:
-        return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     except (OverflowError, OSError, ValueError):  # beyond the calendar: say the number
         return f"ms epoch {ms}"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import sys
 import time
@@ -125,10 +126,8 @@ async def _watch(recorder: Recorder, stop: asyncio.Event, duration: float | None
         if now >= next_report:
             next_report += PROGRESS_EVERY_S
             print(f"liqtui: {_counts(recorder)}", file=sys.stderr, flush=True)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.2)
-        except TimeoutError:
-            pass
 
 
 def _counts(recorder: Recorder) -> str:

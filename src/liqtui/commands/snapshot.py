@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
 from dataclasses import dataclass, field
 
 from liqtui.commands._args import TIMEOUT, NumberIn
-from liqtui.config import Settings
-from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, Ticker
-from liqtui.engine.funding import funding_interval_hours
 from liqtui.commands._live import (
     CommandError,
     add_venue_symbol_arguments,
@@ -31,6 +29,9 @@ from liqtui.commands._live import (
     split_symbols,
     wait_markets,
 )
+from liqtui.config import Settings
+from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, Ticker
+from liqtui.engine.funding import funding_interval_hours
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -99,10 +100,8 @@ async def _collect(args: argparse.Namespace, settings: Settings) -> tuple[Snapsh
         allowed = resolve_symbols(source, wanted) if args.symbols else None
         order.extend(wanted)
         polls = [f.first_poll_done.wait() for f in source.feeds.values() if f.markets_ready.is_set()]
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*polls), args.timeout)
-        except (TimeoutError, asyncio.TimeoutError):
-            pass
         if allowed is not None:
             for key in [k for k in snapshot.rows if k[1] not in allowed.get(k[0], ())]:
                 del snapshot.rows[key]

@@ -98,10 +98,10 @@ def render(summary: Summary) -> str:
 def table(header: list[str], rows: list[list[str]], align: str) -> list[str]:
     """Columns as wide as their widest cell, two spaces apart; ``align`` is "l" or "r" per column."""
     rows = [[printable(cell) for cell in row] for row in rows]  # widths of what is printed
-    widths = [max(map(len, column)) for column in zip(header, *rows)]
+    widths = [max(map(len, column)) for column in zip(header, *rows, strict=True)]
 
     def line(cells: list[str]) -> str:
-        padded = (c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align))
+        padded = (c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align, strict=True))
         return ("  " + "  ".join(padded)).rstrip()
 
     return [line(header), *map(line, rows)]

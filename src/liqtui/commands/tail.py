@@ -31,11 +31,6 @@ from collections import Counter
 from typing import TextIO
 
 from liqtui.commands._args import DURATION, USD, NumberIn
-from liqtui.config import Settings
-from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation, Side
-from liqtui.domain.text import printable
-from liqtui.domain.venues import LIQUIDATION_PRICE_KIND, PriceKind, liquidation_price_kind
-from liqtui.feeds.symbols import venue_symbol
 from liqtui.commands._live import (
     CommandError,
     add_venue_symbol_arguments,
@@ -47,6 +42,11 @@ from liqtui.commands._live import (
     split_symbols,
     wait_markets,
 )
+from liqtui.config import Settings
+from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation, Side
+from liqtui.domain.text import printable
+from liqtui.domain.venues import LIQUIDATION_PRICE_KIND, PriceKind, liquidation_price_kind
+from liqtui.feeds.symbols import venue_symbol
 
 HEALTH_KINDS = ("all", "liquidations")
 RED, GREEN, DIM, RESET = "\x1b[31m", "\x1b[32m", "\x1b[2m", "\x1b[0m"

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     """The side of the *position* (for a liquidation: the position that was liquidated)."""
 
     LONG = "long"
     SHORT = "short"
 
     @property
-    def opposite(self) -> "Side":
+    def opposite(self) -> Side:
         return Side.SHORT if self is Side.LONG else Side.LONG
 
 
@@ -111,7 +111,7 @@ class Ticker:
     funding_interval_hours: float | None = None  # the interval the venue reported for this market, if it did
 
 
-class FeedState(str, Enum):
+class FeedState(StrEnum):
     CONNECTING = "connecting"
     LIVE = "live"
     STALE = "stale"

@@ -15,10 +15,10 @@ total of theirs, even an empty one, is a lower bound.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 
-class PriceKind(str, Enum):
+class PriceKind(StrEnum):
     """What the price of a venue's liquidation event is."""
 
     FILL = "fill"  # the order's average fill price

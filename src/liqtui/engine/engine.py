@@ -25,7 +25,15 @@ from typing import TypeVar
 
 from liqtui.config import LevelSettings
 from liqtui.domain.events import (
-    BookSnapshot, Event, FeedState, FeedStatus, Liquidation, OpenInterest, PriceBar, Side, Ticker,
+    BookSnapshot,
+    Event,
+    FeedState,
+    FeedStatus,
+    Liquidation,
+    OpenInterest,
+    PriceBar,
+    Side,
+    Ticker,
 )
 from liqtui.domain.venues import VENUE_IDS
 from liqtui.engine.funding import FUNDING_BASIS_HOURS, funding_interval_hours, per_basis
@@ -35,8 +43,21 @@ from liqtui.engine.realized import ALL, RealizedTotals
 from liqtui.engine.tape import LiquidationTape
 from liqtui.engine.tape_cover import TapeCover
 from liqtui.engine.views import (
-    IMBALANCE_BANDS_PCT, OI_WINDOWS, BookView, Cluster, CrossAsset, LevelRow, LevelsView, MarketView,
-    WINDOW_MS, OIView, RealizedView, SweepRecord, SymbolView, TapeFilter, VenueMarket,
+    IMBALANCE_BANDS_PCT,
+    OI_WINDOWS,
+    WINDOW_MS,
+    BookView,
+    Cluster,
+    CrossAsset,
+    LevelRow,
+    LevelsView,
+    MarketView,
+    OIView,
+    RealizedView,
+    SweepRecord,
+    SymbolView,
+    TapeFilter,
+    VenueMarket,
 )
 
 _K = TypeVar("_K")

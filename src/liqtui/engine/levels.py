@@ -445,8 +445,8 @@ class LevelBook:
         """Every live level as (liquidation price, side, leverage, USD); order: side, tier, price."""
         scale = self._scale
         for side, levels in self._sides.items():
-            for tier, keys, raws in zip(self.model.tiers, levels.keys, levels.raws):
-                for key, raw in zip(keys, raws):
+            for tier, keys, raws in zip(self.model.tiers, levels.keys, levels.raws, strict=True):
+                for key, raw in zip(keys, raws, strict=True):
                     yield key * levels.sign, side, tier.leverage, raw * scale
 
     @property
@@ -457,7 +457,7 @@ class LevelBook:
         """Per side and tier: (side, leverage, sign, keys, raw notionals). Price = key x sign and
         USD = raw x ``scale``. The arrays are the book's own: copy them before the next step."""
         for side, levels in self._sides.items():
-            for tier, keys, raws in zip(self.model.tiers, levels.keys, levels.raws):
+            for tier, keys, raws in zip(self.model.tiers, levels.keys, levels.raws, strict=True):
                 yield side, tier.leverage, levels.sign, keys, raws
 
     # --- rows of a display grid, kept up to date incrementally ---------------------------------
@@ -470,8 +470,8 @@ class LevelBook:
     def _sum_rows(self, grid: float) -> dict[int, list[float]]:
         rows: dict[int, list[float]] = {}
         for levels in self._sides.values():
-            for keys, raws in zip(levels.keys, levels.raws):
-                for key, raw in zip(keys, raws):
+            for keys, raws in zip(levels.keys, levels.raws, strict=True):
+                for key, raw in zip(keys, raws, strict=True):
                     self._row_add_one(rows, grid, levels.sign, key, raw, 1)
         return rows
 
@@ -508,5 +508,5 @@ class LevelBook:
             del rows[i]
 
     def _forget_rows(self, sign: float, keys: array[float], raws: array[float]) -> None:
-        for key, raw in zip(keys, raws):
+        for key, raw in zip(keys, raws, strict=True):
             self._row_add(sign, key, -raw, -1)

@@ -59,12 +59,12 @@ from liqtui.domain.events import (
 )
 from liqtui.domain.venues import VENUES, MarginSource
 from liqtui.feeds.demo_instruments import (
+    BANKRUPTCY_PRICE_VENUES,
     BASIS_SD,
     BOOK_LEVELS,
     DEMO_VENUES,
     DEPTH_SHARE,
     FUNDING_HOURS,
-    BANKRUPTCY_PRICE_VENUES,
     NO_LIQUIDATION_FEED,
     OI_SHARE,
     RATES,
@@ -458,7 +458,7 @@ class DemoMarket:
         long_share = min(0.8, max(0.2, self.settings.levels.long_share + self.rng.gauss(0, 0.08)))
         usd *= 1 - self.rate.stretched_share
         prev = 0.0
-        for tier, cum in zip(pair.tiers, pair.tier_cdf):
+        for tier, cum in zip(pair.tiers, pair.tier_cdf, strict=True):
             weight, prev = cum - prev, cum
             for side, share in ((Side.LONG, long_share), (Side.SHORT, 1 - long_share)):
                 liq = liquidation_price(price, side, tier, pair.maintenance)
@@ -648,7 +648,7 @@ class DemoMarket:
         """Orders ``first`` to ``done`` on a stream that pushes every one."""
         venue, symbol, side, trigger = pair.venue, pair.symbol, crossed.row.side, crossed.trigger
         sizes = crossed.sizes[first:done]
-        orders = zip(sizes, map(truediv, sizes, repeat(trigger)), map(int, crossed.whens[first:done]))
+        orders = zip(sizes, map(truediv, sizes, repeat(trigger)), map(int, crossed.whens[first:done]), strict=True)
         if venue in BANKRUPTCY_PRICE_VENUES:  # the row's price, whatever the order's size
             price = self._tape_price(pair, crossed.row, trigger, 0.0)
             out += [Liquidation(venue, symbol, side, price, qty, qty * price, when, t, False) for _, qty, when in orders]

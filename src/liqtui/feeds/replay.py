@@ -40,6 +40,7 @@ source was built with ``hold_at_end=False``, in which case ``run`` returns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -250,10 +251,10 @@ class ReplaySource:
         self._count_task = asyncio.ensure_future(self._count(since_ms, until_ms))
 
     async def _count(self, since_ms: int, until_ms: int) -> None:
-        try:  # off the event loop: a count over half a million rows takes tens of milliseconds
+        # StoreError: progress stays unknown (0 %); reading the events reports the problem.
+        with contextlib.suppress(StoreError):
+            # Off the event loop: a count over half a million rows takes tens of milliseconds.
             self._catch_total = await asyncio.to_thread(count_events, self.path, since_ms, until_ms)
-        except StoreError:
-            pass  # progress stays unknown (0 %); reading the events reports the problem
 
     def _caught_up(self, *, reanchor: bool) -> None:
         target, self._target_ms = self._target_ms, None
@@ -308,10 +309,8 @@ class ReplaySource:
             else:
                 timeout = _MAX_WAIT_S
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
 
     async def _at_end(self) -> bool:
         """The recording is played out: hold the clock at the end and wait for a seek (or stop)."""
@@ -322,8 +321,6 @@ class ReplaySource:
         assert self._wake is not None
         while self._seek_to is None:
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), _MAX_WAIT_S)
-            except TimeoutError:
-                pass
         return True

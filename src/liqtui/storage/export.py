@@ -70,7 +70,7 @@ def _decoded(blob: bytes) -> np.ndarray:
 
 def _books(df: pd.DataFrame, damaged: Counter[str]) -> pd.DataFrame:
     sides, kept = [], []
-    for i, (bids, asks) in enumerate(zip(df["bids"], df["asks"])):
+    for i, (bids, asks) in enumerate(zip(df["bids"], df["asks"], strict=True)):
         try:
             sides.append((_decoded(bids), _decoded(asks)))
         except DAMAGE:

@@ -22,6 +22,7 @@ a second recorder on the same file gets a ``StoreError`` saying so.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -113,7 +114,7 @@ class Recorder:
         if isinstance(event, BookSnapshot):
             try:
                 event = self._book_to_keep(event)  # type: ignore[assignment]
-            except Exception:  # a malformed book (a time that is not a number, ...): never raise here
+            except Exception:  # noqa: BLE001 - a malformed book (a time that is not a number, ...): counted, never raised
                 self.rejected += 1
                 return
             if event is None:
@@ -156,7 +157,7 @@ class Recorder:
                     return 0
                 self._fail(exc, len(batch))
                 return 0
-            except Exception as exc:  # the file cannot take more: said in `error`, never a silent stop
+            except Exception as exc:  # noqa: BLE001 - the file cannot take more: said in `error`, never a silent stop
                 self._fail(exc, len(batch))
                 return 0
             return count
@@ -179,10 +180,8 @@ class Recorder:
                     written[kind] = len(values) - self._drop_unsound(BY_KIND[kind], first_seq)
             conn.execute("COMMIT")
         except BaseException:
-            try:
+            with contextlib.suppress(sqlite3.Error):  # SQLite already rolled back (disk full, I/O error)
                 conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass  # SQLite already rolled back (disk full, I/O error)
             self._markets.clear()  # ids inserted in the rolled-back transaction are gone
             raise
         self.written.update(written)
@@ -284,7 +283,7 @@ class Recorder:
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     self._fail(exc, 0)  # else a reader's checkpoint held it: the next round prunes
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - pruning failed: said in `error`, as a write failure is
                 self._fail(exc, 0)
 
     def _flush_loop(self) -> None:
@@ -309,14 +308,12 @@ class Recorder:
         with self._write_lock:
             conn, self._conn = self._conn, None
             if conn is not None:
-                try:
+                with contextlib.suppress(sqlite3.Error):  # a reader holds the log open; SQLite checkpoints later
                     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                except sqlite3.Error:
-                    pass  # a reader holds the log open; SQLite checkpoints later
                 conn.close()
             self._lock.close()
 
-    def __enter__(self) -> "Recorder":
+    def __enter__(self) -> Recorder:
         return self
 
     def __exit__(self, *exc: object) -> None:

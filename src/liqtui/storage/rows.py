@@ -12,6 +12,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from liqtui.domain.events import (
@@ -86,7 +87,7 @@ def pack_levels(levels: tuple[tuple[float, float], ...]) -> bytes:
             flat.byteswap()
         return bytes([_FORMAT_RAW]) + zlib.compress(flat.tobytes(), 6)
     out = bytearray([_FORMAT_DECIMAL, price_scale, size_scale])
-    deltas = price_ints[:1] + [b - a for a, b in zip(price_ints, price_ints[1:])]
+    deltas = price_ints[:1] + [b - a for a, b in pairwise(price_ints)]
     _put_varints(out, [len(levels), *deltas, *size_ints])
     return bytes(out)
 
@@ -104,7 +105,7 @@ def unpack_levels(blob: bytes) -> tuple[tuple[float, float], ...]:
         flat.frombytes(raw)
         if _BIG_ENDIAN:
             flat.byteswap()
-        return tuple(zip(flat[0::2], flat[1::2]))
+        return tuple(zip(flat[0::2], flat[1::2], strict=True))
     if blob[0] != _FORMAT_DECIMAL or len(blob) < 3:
         raise ValueError(f"unknown book encoding {blob[0]}")
     price_div, size_div = 10 ** blob[1], 10 ** blob[2]
@@ -116,7 +117,7 @@ def unpack_levels(blob: bytes) -> tuple[tuple[float, float], ...]:
     for delta in values[1 : 1 + n]:
         price += delta
         prices.append(price / price_div)
-    return tuple(zip(prices, (q / size_div for q in values[1 + n :])))
+    return tuple(zip(prices, (q / size_div for q in values[1 + n :]), strict=True))
 
 
 def _as_integers(values: list[float]) -> tuple[int | None, list[int]]:
@@ -125,7 +126,7 @@ def _as_integers(values: list[float]) -> tuple[int | None, list[int]]:
         for k in range(_MAX_DECIMALS + 1):
             scale = 10**k
             ints = [round(v * scale) for v in values]
-            if all(i / scale == v and abs(i) < 2**62 for i, v in zip(ints, values)):
+            if all(i / scale == v and abs(i) < 2**62 for i, v in zip(ints, values, strict=True)):
                 return k, ints
     except (ValueError, OverflowError):  # NaN, infinity
         pass
@@ -245,7 +246,7 @@ def _integers(column: str, low: int, high: int) -> str:
 def _times(*columns: str, optional: bool = False) -> str:
     checks = [_integers(c, 0, MAX_TIME_MS) for c in columns]
     if optional:
-        checks = [f"({c} IS NULL OR ({check}))" for c, check in zip(columns, checks)]
+        checks = [f"({c} IS NULL OR ({check}))" for c, check in zip(columns, checks, strict=True)]
     return " AND ".join(checks)
 
 

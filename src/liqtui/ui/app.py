@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -34,10 +34,6 @@ from liqtui.feeds.base import EventSource
 from liqtui.feeds.live.errors import NETWORK_REASONS
 from liqtui.ui import theme as desk_theme
 from liqtui.ui.header import Badge, DeskHeader, venue_health
-from liqtui.ui.widgets import format as fmt
-from liqtui.ui.widgets.coverage import feed_reason
-from liqtui.ui.widgets.risk_chart import at_risk_note
-from liqtui.ui.widgets.totals import realized_summary
 from liqtui.ui.screens import (
     HelpScreen,
     OfferDemoScreen,
@@ -56,7 +52,11 @@ from liqtui.ui.widgets import (
     TotalsPane,
     VolumeSharePane,
 )
+from liqtui.ui.widgets import format as fmt
+from liqtui.ui.widgets.coverage import feed_reason
+from liqtui.ui.widgets.risk_chart import at_risk_note
 from liqtui.ui.widgets.tape import price_kind_note
+from liqtui.ui.widgets.totals import realized_summary
 
 LAYOUTS = ("auto", "full", "medium", "compact", "tape", "ladder", "oi")
 SINGLE_PANE_LAYOUTS = ("tape", "ladder", "oi")
@@ -342,7 +342,7 @@ class LiqtuiApp(App[None]):
                 self.last_message[event.venue] = at
         try:
             self.engine.apply(event)
-        except Exception as exc:  # one bad event must not stop the stream
+        except Exception as exc:  # noqa: BLE001 - one bad event must not stop the stream: reported, skipped
             self.report_once("apply", f"An event could not be used and was skipped: {exc!r}")
         if self.recorder is not None:
             self.recorder.add(event)
@@ -457,13 +457,13 @@ class LiqtuiApp(App[None]):
             self.last_view = view
             if header is not None:
                 header.show(view, self.badge(), self.last_message)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a failed frame is reported once; the desk stays up
             self.report_once("tick", f"The display could not be updated: {exc!r}")
             return
         for pane in self.visible_panes():
             try:
                 pane.show(view)  # type: ignore[attr-defined]
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - one failing pane is reported; the others still draw
                 self.report_once(f"pane:{pane.id}", f"The {pane.id} pane failed: {exc!r}")
 
     def visible_panes(self) -> list[Widget]:
@@ -495,7 +495,7 @@ class LiqtuiApp(App[None]):
         """A view built now (even while paused) for a toast; None, reported once, if it fails."""
         try:
             return self.build_view()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a failed frame is reported once; the desk stays up
             self.report_once("tick", f"The display could not be updated: {exc!r}")
             return None
 

@@ -75,7 +75,7 @@ def fmt_countdown(ms: int) -> str:
 def fmt_clock(ms: int) -> str:
     import datetime as dt
 
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def badge_spans(badge: Badge) -> list[Span]:

@@ -132,9 +132,9 @@ class BinanceUsdmFake(FakeExchange):
         times = window(now, step, int(query.get("limit", 500)), 1500, _int(query, "startTime"), _int(query, "endTime"))
         rows = []
         for t in times:
-            o, h, l, c = (fmt(v, coin.tick) for v in candle(coin.price, now, t, step, coin.tick))
+            o, h, low, c = (fmt(v, coin.tick) for v in candle(coin.price, now, t, step, coin.tick))
             volume = coin.volume_24h * step / 86_400_000
-            rows.append([t, o, h, l, c, fmt(volume, coin.lot), t + step - 1, f"{volume * coin.price:.4f}", 1000,
+            rows.append([t, o, h, low, c, fmt(volume, coin.lot), t + step - 1, f"{volume * coin.price:.4f}", 1000,
                          fmt(volume / 2, coin.lot), f"{volume * coin.price / 2:.4f}", "0"])
         return rows
 

@@ -189,9 +189,9 @@ class BybitFake(FakeExchange):
         times = window(now, step, int(query.get("limit", 200)), 1000, _int(query, "start"), _int(query, "end"))
         rows = []
         for t in reversed(times):
-            o, h, l, c = (fmt(v, coin.tick) for v in candle(coin.price, now, t, step, coin.tick))
+            o, h, low, c = (fmt(v, coin.tick) for v in candle(coin.price, now, t, step, coin.tick))
             volume = coin.volume_24h * step / 86_400_000
-            rows.append([str(t), o, h, l, c, fmt(volume, coin.lot), f"{volume * coin.price:.4f}"])
+            rows.append([str(t), o, h, low, c, fmt(volume, coin.lot), f"{volume * coin.price:.4f}"])
         return {"symbol": coin.base + "USDT", "category": category, "list": rows}
 
     def orderbook(self, query):

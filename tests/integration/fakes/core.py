@@ -15,6 +15,7 @@ sends to every connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import json
 import math
@@ -106,10 +107,8 @@ class WsConnection:
     async def send(self, payload: Any) -> None:
         if self.ws.closed:
             return
-        try:
+        with contextlib.suppress(ConnectionError, RuntimeError):  # the client went away since the check
             await self.ws.send_str(payload if isinstance(payload, str) else dumps(payload))
-        except (ConnectionError, RuntimeError):
-            pass  # the client went away between our check and the write
 
 
 class FailRule:
@@ -312,10 +311,8 @@ class FakeExchange:
         return len(connections)
 
     async def _close_quietly(self, conn: WsConnection, code: int) -> None:
-        try:
+        with contextlib.suppress(Exception):
             await conn.ws.close(code=code, message=b"server going away")
-        except Exception:
-            pass
 
     # ----------------------------------------------------------------- subscriptions
     @property
@@ -346,7 +343,7 @@ class FakeExchange:
         async with self._subscribed:
             try:
                 await asyncio.wait_for(self._subscribed.wait_for(found), timeout)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 raise TimeoutError(
                     f"{self.venue} fake: no subscription matching {topic_substring!r} within {timeout}s "
                     f"(subscribed: {self.subscriptions})"

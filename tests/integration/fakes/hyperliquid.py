@@ -135,9 +135,9 @@ class HyperliquidFake(FakeExchange):
         first = max(-(-start // step) * step, (now - 5000 * step) // step * step)
         rows = []
         for t in range(first, min(end, now) + 1, step):
-            o, h, l, c = (_px(coin, v) for v in candle(coin.price, now, t, step, coin.tick))
+            o, h, low, c = (_px(coin, v) for v in candle(coin.price, now, t, step, coin.tick))
             volume = coin.volume_24h * step / 86_400_000
-            rows.append({"t": t, "T": t + step - 1, "s": coin.base, "i": interval, "o": o, "c": c, "h": h, "l": l,
+            rows.append({"t": t, "T": t + step - 1, "s": coin.base, "i": interval, "o": o, "c": c, "h": h, "l": low,
                          "v": _sz(coin, volume), "n": 100})
         return rows[-5000:]
 

@@ -218,9 +218,9 @@ class OkxFake(FakeExchange):
         times = window(now, step, limit if start is None else 10_000, 10_000, start, end)[-limit:]
         rows = []
         for t in reversed(times):
-            o, h, l, c = (fmt(v, coin.tick) for v in candle(coin.price, now, t, step, coin.tick))
+            o, h, low, c = (fmt(v, coin.tick) for v in candle(coin.price, now, t, step, coin.tick))
             volume = coin.volume_24h * step / 86_400_000
-            rows.append([str(t), o, h, l, c, _num(round(self.contracts(coin, volume), 2)), _num(round(volume, 4)),
+            rows.append([str(t), o, h, low, c, _num(round(self.contracts(coin, volume), 2)), _num(round(volume, 4)),
                          f"{volume * coin.price:.2f}", "0" if t == now // step * step else "1"])
         return rows
 

@@ -9,9 +9,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from widget_fixtures import article_view  # noqa: E402
-
 from liqtui.engine.views import SymbolView  # noqa: E402
+
+from widget_fixtures import article_view  # noqa: E402
 
 
 @pytest.fixture

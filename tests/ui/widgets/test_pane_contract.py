@@ -8,8 +8,6 @@ from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Grid
 
-from widget_fixtures import THEME_DEFAULTS, PaneApp, article_view, empty_view, lines_of, replace, run_busy_demo
-
 from liqtui.ui.widgets import (
     THEME_VARIABLES,
     CrossAssetStrip,
@@ -19,6 +17,16 @@ from liqtui.ui.widgets import (
     TapePane,
     TotalsPane,
     VolumeSharePane,
+)
+
+from widget_fixtures import (
+    THEME_DEFAULTS,
+    PaneApp,
+    article_view,
+    empty_view,
+    lines_of,
+    replace,
+    run_busy_demo,
 )
 
 PANES = (LadderPane, TapePane, TotalsPane, OIPane, RiskChartPane, VolumeSharePane, CrossAssetStrip)

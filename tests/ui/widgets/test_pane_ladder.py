@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from widget_fixtures import PRICE, PaneApp, empty_view, lines_of, replace, run_busy_demo
-
 from liqtui.engine.views import LevelRow
 from liqtui.ui.widgets import LadderPane
+
+from widget_fixtures import PRICE, PaneApp, empty_view, lines_of, replace, run_busy_demo
 
 
 def _row_text(pane: LadderPane, price: float) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from widget_fixtures import PRICE, PaneApp, empty_view, level_books, lines_of, replace
-
 from liqtui.engine.levels import at_risk
 from liqtui.engine.views import LevelRow
 from liqtui.ui.widgets import RiskChartPane
 from liqtui.ui.widgets.risk_chart import PLOT_GLYPHS, at_risk_sentence, cumulative_curves
+
+from widget_fixtures import PRICE, PaneApp, empty_view, level_books, lines_of, replace
 
 ROWS = (
     LevelRow(80_000.0, long_usd=100.0),

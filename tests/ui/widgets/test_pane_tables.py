@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from widget_fixtures import BTC, NOW, PaneApp, empty_view, lines_of, replace
 
 from liqtui.domain.events import FeedState, FeedStatus, Side
 from liqtui.engine.views import RealizedCell, RealizedView
 from liqtui.ui.widgets import CrossAssetStrip, OIPane, TotalsPane, VolumeSharePane
+
+from widget_fixtures import BTC, NOW, PaneApp, empty_view, lines_of, replace
 
 
 def _line_with(lines: list[str], word: str) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from widget_fixtures import BTC, NOW, PaneApp, article_view, burst, lines_of, replace
-
 from liqtui.domain.events import Liquidation, Side
 from liqtui.engine.tape import BURST_MIN, ROWS_KEPT, LiquidationTape, fold_tape
 from liqtui.ui.widgets import TapePane
+
+from widget_fixtures import BTC, NOW, PaneApp, article_view, burst, lines_of, replace
 
 
 def _liq(time: int, venue: str = "bybit", symbol: str = BTC, side: Side = Side.LONG, usd: float = 10_000.0):
@@ -129,9 +129,9 @@ async def test_a_cascade_fills_the_tape_and_a_minimum_size_still_finds_the_big_p
     """The desk on the real engine through a cascade: 20,000 small liquidations in 20 s after one
     $301k print. Unfiltered, the tape is full of rows (bursts of 2 s); with `m` 100k it shows the
     $301k print the totals count, not "no liquidations yet"."""
-    from desk_helpers import make_app
-
     from liqtui.engine import Engine
+
+    from desk_helpers import make_app
 
     app = make_app(layout="tape")
     app.engine = Engine()
@@ -164,10 +164,10 @@ async def test_a_cascade_fills_the_tape_and_a_minimum_size_still_finds_the_big_p
 async def test_bankruptcy_prices_are_marked_and_the_help_screen_says_which_venue_reports_which():
     """Bybit and OKX report the bankruptcy price, Binance the fill: the tape marks the first kind,
     says so in its title, and `?` explains it for every venue."""
+    from liqtui.ui.screens import HelpScreen
+
     from desk_fakes import sample_view
     from desk_helpers import make_app
-
-    from liqtui.ui.screens import HelpScreen
 
     tape = (
         Liquidation("bybit", BTC, Side.SHORT, 82_950.0, 1.0, 82_950.0, NOW, NOW + 20),

@@ -7,7 +7,14 @@ import pytest
 
 from liqtui.config import LevelSettings
 from liqtui.domain.events import (
-    BookSnapshot, FeedState, FeedStatus, Liquidation, OpenInterest, PriceBar, Side, Ticker,
+    BookSnapshot,
+    FeedState,
+    FeedStatus,
+    Liquidation,
+    OpenInterest,
+    PriceBar,
+    Side,
+    Ticker,
 )
 from liqtui.engine import Engine, auto_grid
 from liqtui.engine.views import SymbolView

@@ -77,7 +77,7 @@ def test_an_oi_drop_removes_proportionally_and_never_goes_negative():
     book = LevelBook(LevelModel.create())
     book.step(100.0, 100.0, 100.0, 10.0)  # 1,000 USD
     book.step(100.0, 100.0, 100.0, -2.5)  # removes 250 USD: every level keeps 75 %
-    for price, side, lev, usd in book.levels():
+    for _price, _side, lev, usd in book.levels():
         assert usd == pytest.approx(500.0 * WEIGHTS[lev] * 0.75, rel=1e-12)
     book.step(100.0, 100.0, 100.0, -100.0)  # more than is left: everything goes, nothing negative
     assert book.count() == 0 and book.live_usd() == 0.0
@@ -91,7 +91,7 @@ def test_removal_scales_levels_added_before_and_not_those_added_after():
     book.step(100.0, 100.0, 100.0, -5.0)  # -500: the first batch keeps 50 %
     book.step(100.0, 100.0, 100.0, 10.0)  # +1,000 fresh
     at = {}
-    for price, side, lev, usd in book.levels():
+    for _price, side, lev, usd in book.levels():
         at.setdefault((side, lev), []).append(usd)
     assert sorted(at[(Side.LONG, 10)]) == pytest.approx([500 * 0.3 * 0.5, 500 * 0.3])
     assert book.live_usd() == pytest.approx(1500.0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import socket
 
@@ -43,7 +42,7 @@ def test_ccxt_network_errors_say_what_happened_underneath(cause, words):
 
 def test_timeouts_are_timeouts():
     assert network_reason(ccxt.RequestTimeout("binanceusdm GET https://x request timed out (10000 ms)")) == "timed out"
-    assert network_reason(_wrapped(asyncio.TimeoutError(), ccxt.NetworkError("x"))) == "timed out"
+    assert network_reason(_wrapped(TimeoutError(), ccxt.NetworkError("x"))) == "timed out"
 
 
 def test_anything_else_is_not_called_a_network_problem():

@@ -97,8 +97,8 @@ def test_bybit_buy_is_a_long_and_every_entry_of_a_batch_arrives(payload):
     entry = frame["data"][0]
     frame["data"] = [dict(entry, S="Buy", T=entry["T"] + i, v=str(i + 1)) for i in range(7)]
     liqs = bybit.liquidations_from_frame(frame, BYBIT, RECV, set())
-    assert [l.side for l in liqs] == [Side.LONG] * 7
-    assert [l.qty for l in liqs] == [float(i + 1) for i in range(7)]
+    assert [liq.side for liq in liqs] == [Side.LONG] * 7
+    assert [liq.qty for liq in liqs] == [float(i + 1) for i in range(7)]
 
 
 def test_bybit_legacy_topic_and_inverse_contracts(payload):
@@ -153,7 +153,7 @@ def test_okx_short_and_net_mode_side_fallback(payload):
     assert liq.side is Side.SHORT and liq.usd == pytest.approx(13 * 1000 * 0.007831)
     detail = frame["data"][0]["details"][0]
     frame["data"][0]["details"] = [dict(detail, posSide="net", side="sell"), dict(detail, posSide="", side="buy")]
-    assert [l.side for l in okx.liquidations_from_frame(frame, OKX, RECV, set())] == [Side.LONG, Side.SHORT]
+    assert [liq.side for liq in okx.liquidations_from_frame(frame, OKX, RECV, set())] == [Side.LONG, Side.SHORT]
 
 
 def test_okx_every_detail_of_every_item_arrives(payload):

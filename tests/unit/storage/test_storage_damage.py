@@ -14,13 +14,14 @@ import sys
 
 import pandas as pd
 import pytest
-from storage_events import T0, stored_form, stream
 
 from liqtui.cli import main
 from liqtui.domain.events import BookSnapshot, FeedState, FeedStatus, Liquidation, OpenInterest, Side, Ticker
 from liqtui.feeds.replay import ReplaySource
 from liqtui.storage import Recorder, describe, read_events, warm
 from liqtui.storage.summary import summarize
+
+from storage_events import T0, stored_form, stream
 
 BTC = "BTC/USDT:USDT"
 

@@ -12,10 +12,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from storage_events import stream
 
 from liqtui.cli import main
 from liqtui.storage import Recorder
+
+from storage_events import stream
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -10,6 +10,7 @@ error, never a traceback; whatever the recorder is handed, it keeps only what ev
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import tempfile
@@ -19,15 +20,25 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from storage_events import stream
 
-from liqtui.domain.events import BookSnapshot, FeedState, FeedStatus, Liquidation, OpenInterest, PriceBar, Side, Ticker
+from liqtui.domain.events import (
+    BookSnapshot,
+    FeedState,
+    FeedStatus,
+    Liquidation,
+    OpenInterest,
+    PriceBar,
+    Side,
+    Ticker,
+)
 from liqtui.feeds.replay import ReplaySource
 from liqtui.storage import KINDS, Recorder, StoreError, describe, read_events
 from liqtui.storage.export import EXPORT_KINDS, frame
 from liqtui.storage.rows import BY_KIND, DAMAGE, unpack_levels
 from liqtui.storage.schema import EVENT_TABLES
 from liqtui.storage.summary import summarize
+
+from storage_events import stream
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -64,10 +75,8 @@ def _every_reader(path: Path) -> None:
         *[lambda kind=kind: frame(path, kind) for kind in EXPORT_KINDS],
     ]
     for read in readers:
-        try:
+        with contextlib.suppress(StoreError):
             read()
-        except StoreError:
-            pass
 
 
 ANY_VALUE = st.one_of(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from storage_events import T0, stored_form, stream
 
 from liqtui.domain.events import OpenInterest
 from liqtui.feeds.base import EventSource
 from liqtui.feeds.replay import MAX_SPEED, ReplaySource
 from liqtui.storage import Recorder, StoreError, event_time
+
+from storage_events import T0, stored_form, stream
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,12 @@ import sqlite3
 import threading
 
 import pytest
-from storage_events import T0, book, stored_form, stream
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side
 from liqtui.storage import KINDS, Recorder, StoreError, describe, read_events
 from liqtui.storage.schema import APPLICATION_ID, SCHEMA_VERSION
+
+from storage_events import T0, book, stored_form, stream
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,13 @@ from collections import defaultdict
 
 import pandas as pd
 import pytest
-from storage_events import T0, stored_form, stream
 
 from liqtui.cli import main
 from liqtui.domain.events import BookSnapshot, Liquidation, OpenInterest, Ticker
 from liqtui.storage import Recorder, retention
 from liqtui.storage.schema import open_for_writing
+
+from storage_events import T0, stored_form, stream
 
 SECONDS = 2 * 3600 + 120  # long enough for the 1h window to leave events out
 
@@ -82,10 +83,10 @@ def test_stats_json_matches_what_was_sent(session, capsys, window):
     oi = {(r["venue"], r["symbol"]): r for r in out["open_interest"]}
     assert set(oi) == set(first)
     for key, f in first.items():
-        l = last[key]
-        assert oi[key]["first_base"] == f.base and oi[key]["last_base"] == l.base
-        assert oi[key]["change_usd"] == pytest.approx(l.usd - f.usd)
-        assert oi[key]["change_base_pct"] == pytest.approx((l.base - f.base) / f.base * 100)
+        end = last[key]
+        assert oi[key]["first_base"] == f.base and oi[key]["last_base"] == end.base
+        assert oi[key]["change_usd"] == pytest.approx(end.usd - f.usd)
+        assert oi[key]["change_base_pct"] == pytest.approx((end.base - f.base) / f.base * 100)
 
 
 def test_the_1h_window_really_leaves_older_events_out(session, capsys):

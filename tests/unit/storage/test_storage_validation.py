@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from storage_events import stream
 
 from liqtui.cli import main
 from liqtui.feeds.replay import ReplaySource
@@ -17,6 +16,7 @@ from liqtui.storage import Recorder, StoreError, describe, read_events, warm
 from liqtui.storage.export import frame
 from liqtui.storage.summary import summarize
 
+from storage_events import stream
 
 _GOOD: dict[int, bytes] = {}
 

@@ -16,7 +16,16 @@ from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
 from liqtui.domain.venues import VENUES
 from liqtui.feeds.live.markets import MarketInfo, market_or_guess
 from liqtui.feeds.live.venue import (
-    MalformedEntry, RestCall, VenueAdapter, checked, entry_number, entry_side, entry_time, fnum, inum, present,
+    MalformedEntry,
+    RestCall,
+    VenueAdapter,
+    checked,
+    entry_number,
+    entry_side,
+    entry_time,
+    fnum,
+    inum,
+    present,
 )
 
 VENUE = "bybit"
@@ -172,8 +181,12 @@ class Bybit(VenueAdapter):
             try:
                 payload = await exchange.publicGetV5MarketTickers({"category": "linear"})
                 self.top_symbols = self._top_by_turnover((payload.get("result") or {}).get("list") or [])
-            except Exception:
-                pass  # the watchlist alone, until a market poll has ranked the symbols
+            except Exception as exc:  # noqa: BLE001 - any failure: the watchlist alone, and the status says so
+                self.coverage_note = (
+                    f"liquidations of the watchlist only until the top symbols are ranked ({type(exc).__name__})"
+                )
+        if self.top_symbols:
+            self.coverage_note = ""  # ranked (by this call or a market poll): subscribed from now on
         symbols = [s for s in watchlist if s in self.markets.by_symbol]
         for symbol in self.top_symbols:
             if symbol not in symbols:

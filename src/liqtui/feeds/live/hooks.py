@@ -60,13 +60,13 @@ def guard_client(ws_client: Any, counters: FrameCounters) -> None:
             if isinstance(data, (bytes, bytearray)) and ws_client.decompressBinary:
                 data = bytes(data).decode()
             message = json_parser.loads(data) if is_json_encoded_object(data) else data
-        except Exception as exc:  # orjson/json decode errors, bad UTF-8
+        except Exception as exc:  # noqa: BLE001 - orjson/json decode errors, bad UTF-8: counted, shown
             counters.malformed += 1
             counters.last_error = f"malformed frame skipped: {type(exc).__name__}"
             return
         try:
             ws_client.on_message_callback(ws_client, message)
-        except Exception as exc:  # a ccxt handler choked on this frame: skip it, keep reading
+        except Exception as exc:  # noqa: BLE001 - a ccxt handler choked on this frame: counted, skipped, keep reading
             counters.handler_errors += 1
             counters.last_error = printable(f"frame skipped: {type(exc).__name__}: {exc}")[:200]
 

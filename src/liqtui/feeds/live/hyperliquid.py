@@ -58,7 +58,8 @@ def markets_from_meta(payload: Any, markets: dict[str, MarketInfo], symbols: set
         return []
     universe = (payload[0] or {}).get("universe") or []
     events: list[OpenInterest | Ticker] = []
-    for asset, ctx in zip(universe, payload[1]):
+    # Paired by position; a reply with fewer contexts than assets keeps the pairs it has.
+    for asset, ctx in zip(universe, payload[1], strict=False):
         market = markets.get(str(asset.get("name")))
         if market is None or market.symbol not in symbols or not isinstance(ctx, dict):
             continue

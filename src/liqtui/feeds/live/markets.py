@@ -46,7 +46,7 @@ class MarketIndex:
         return sorted(self.by_symbol)
 
     @classmethod
-    def from_ccxt(cls, markets: Mapping[str, Mapping[str, Any]], by_coin: bool = False) -> "MarketIndex":
+    def from_ccxt(cls, markets: Mapping[str, Mapping[str, Any]], by_coin: bool = False) -> MarketIndex:
         """Swaps only (the desk is about perpetuals); other market types are skipped, and so is a
         market whose names carry control characters (an escape sequence in a symbol would reach the
         terminal and the recording). Left out, not cleaned: ccxt knows a market by its raw symbol, and

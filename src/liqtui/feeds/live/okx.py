@@ -17,7 +17,15 @@ from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
 from liqtui.domain.venues import VENUES
 from liqtui.feeds.live.markets import MarketInfo
 from liqtui.feeds.live.venue import (
-    MalformedEntry, RestCall, VenueAdapter, checked, entry_number, entry_side, entry_time, fnum, inum,
+    MalformedEntry,
+    RestCall,
+    VenueAdapter,
+    checked,
+    entry_number,
+    entry_side,
+    entry_time,
+    fnum,
+    inum,
 )
 
 VENUE = "okx"

@@ -59,7 +59,6 @@ from liqtui.feeds.live.exchange import make_exchange
 from liqtui.feeds.live.markets import MarketIndex
 from liqtui.feeds.live.venue import BOOK_LEVELS, VenueAdapter
 
-
 _TICKER_FIELDS = tuple(f.name for f in fields(Ticker) if f.name not in ("venue", "symbol", "time"))
 ALL_KINDS = frozenset({"liquidations", "prices", "book", "market", "history"})
 WEBSOCKET_KINDS = frozenset({"liquidations", "prices", "book"})
@@ -83,7 +82,7 @@ class Timings:
     history_days: float = 30.0
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: float) -> "Timings":
+    def from_settings(cls, settings: Settings, **overrides: float) -> Timings:
         days = min(settings.levels.lookback_days, 30.0)
         values: dict[str, float] = {"stale_after": settings.stale_after_seconds, "history_days": days}
         values.update(overrides)
@@ -125,10 +124,8 @@ def _install_http_hook(exchange: Any) -> None:
             outcome.status, outcome.url, outcome.retry_after = int(code), url, None
             for key, value in (headers or {}).items():
                 if key.lower() == "retry-after":
-                    try:
+                    with contextlib.suppress(ValueError):
                         outcome.retry_after = float(value)
-                    except ValueError:
-                        pass
         return ccxt_on_rest_response(code, reason, url, method, headers, body, request_headers, request_body)
 
     exchange.on_rest_response = on_rest_response
@@ -269,7 +266,7 @@ class VenueFeed:
         recv = now_ms()
         try:
             liquidations = self.adapter.parse_liquidations(message, recv)
-        except Exception as exc:  # a liquidation frame of a shape we do not know
+        except Exception as exc:  # noqa: BLE001 - a liquidation frame of a shape we do not know: counted, shown
             self.adapter.rejected.clear()
             self.counters.malformed += 1
             self.counters.last_error = printable(f"liquidation frame skipped: {type(exc).__name__}: {exc}")[:200]
@@ -301,10 +298,11 @@ class VenueFeed:
         self.adapter.rejected.clear()
 
     def _live_detail(self) -> str:
-        """The detail of a LIVE status: what was skipped so far, and why the market list is out of date."""
+        """The detail of a LIVE status: what was skipped so far, why the market list is out of date, and
+        what the liquidation stream leaves out for now."""
         skipped = self.counters.malformed + self.counters.handler_errors
         parts = [f"{skipped} malformed frames or entries skipped (last: {self.counters.last_error})" if skipped else ""]
-        return "; ".join(p for p in [*parts, self.markets_note] if p)
+        return "; ".join(p for p in [*parts, self.markets_note, self.adapter.coverage_note] if p)
 
     # ------------------------------------------------------------------ main
     async def run(self) -> None:
@@ -343,7 +341,7 @@ class VenueFeed:
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a bug of ours: say so, never take the other venues down
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: say so, never take the other venues down
             self.report("all", FeedState.DOWN, f"internal error: {_short(exc)}")
         finally:
             running = [t for t in [*tasks, self._book_task, *self._side_tasks] if t is not None]
@@ -356,10 +354,9 @@ class VenueFeed:
                     await asyncio.shield(self._close_exchange())
 
     async def _close_exchange(self) -> None:
-        try:
+        # Anything: the feed is ending, and a connection that fails to close has no one left to tell.
+        with contextlib.suppress(Exception):
             await asyncio.wait_for(self.exchange.close(), timeout=5)
-        except Exception:
-            pass
 
     def _ccxt_options(self) -> dict[str, Any]:
         options = dict(self.venue_settings.ccxt)
@@ -383,7 +380,7 @@ class VenueFeed:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure: said in the status, tried again
                 attempt += 1
                 delay = self._delay_after_failure(attempt, outcome)
                 self.report("all", FeedState.DOWN, f"cannot load markets: {self._describe(exc, outcome)}; retry {attempt} in {delay:.1f} s")
@@ -448,7 +445,7 @@ class VenueFeed:
                 attempt = 0
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure: said in the status, reconnected
                 if self.frames_since_failure > 0:
                     attempt = 0  # it was working: a routine disconnect starts the count again
                 attempt += 1
@@ -470,10 +467,8 @@ class VenueFeed:
             await asyncio.Event().wait()  # nothing to subscribe, ever
         if self.adapter.ranks_symbols and "market" in self.kinds:
             # The first market poll ranks the symbols by volume: subscribe the top ones at once.
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.first_poll_done.wait(), self.timings.stale_after)
-            except (TimeoutError, asyncio.TimeoutError):
-                pass
         subscribed: list[str] = []
         watches: set[asyncio.Future] = set()
         try:
@@ -553,10 +548,9 @@ class VenueFeed:
         self._book_task = asyncio.ensure_future(self._supervise("book", lambda: self._book(listed)))
 
     async def _unwatch_book(self, symbol: str) -> None:
-        try:
+        # Anything: some venues cannot unsubscribe, and the old stream dies with its socket anyway.
+        with contextlib.suppress(Exception):
             await asyncio.wait_for(self.adapter.unwatch_book(self.exchange, symbol), timeout=5)
-        except Exception:
-            pass  # some venues cannot unsubscribe: the old stream dies with its socket
 
     async def _book(self, symbol: str, *, held: bool = False) -> None:
         loop = asyncio.get_running_loop()
@@ -590,7 +584,7 @@ class VenueFeed:
                     self.deliver(event)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a payload our parser did not expect: say so, poll again later
+            except Exception as exc:  # noqa: BLE001 - a payload our parser did not expect: say so, poll again later
                 poll.fail(("oi", "ticker"), f"unexpected answer ({type(exc).__name__}: {_short(exc)})")
             if poll.retry_after is not None:
                 self.poll_slowdown = min(self.timings.max_poll_slowdown, self.poll_slowdown * 2)
@@ -611,7 +605,7 @@ class VenueFeed:
             self.first_poll_done.set()
             await asyncio.sleep(delay)  # the next poll is scheduled when this one ends: never overlapping
 
-    def _rest_call(self, poll: "_PollOutcome") -> Callable[..., Awaitable[Any]]:
+    def _rest_call(self, poll: _PollOutcome) -> Callable[..., Awaitable[Any]]:
         async def call(kind: str, endpoint: str, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
             kinds = tuple(kind.split("+"))
             loop = asyncio.get_running_loop()
@@ -627,7 +621,7 @@ class VenueFeed:
                 return result
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure: said in the status, tried again
                 description = self._describe(exc, outcome)
                 if outcome.status == 404:
                     self._not_found_until[endpoint] = loop.time() + self.timings.not_found_retry
@@ -696,7 +690,7 @@ class VenueFeed:
                 return await fn(*args)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure: said in the status, tried again
                 description = self._describe(exc, outcome)
                 if outcome.status == 404 or attempt == 3:
                     problems.append(f"{what}: {description}")
@@ -729,10 +723,8 @@ class VenueFeed:
         from ccxt.base.errors import RequestTimeout
 
         for client in list((self.exchange.clients or {}).values()):
-            try:
+            with contextlib.suppress(Exception):  # anything: a client already closing reconnects on its own
                 client.on_error(RequestTimeout(f"liqtui watchdog: {reason}"))
-            except Exception:
-                pass
 
 
 @dataclass

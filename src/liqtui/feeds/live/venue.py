@@ -14,7 +14,15 @@ import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from liqtui.domain.events import BookSnapshot, Liquidation, OpenInterest, PriceBar, Side, Ticker, liquidation_problem
+from liqtui.domain.events import (
+    BookSnapshot,
+    Liquidation,
+    OpenInterest,
+    PriceBar,
+    Side,
+    Ticker,
+    liquidation_problem,
+)
 from liqtui.domain.text import printable
 from liqtui.domain.venues import VENUES
 from liqtui.feeds.live.markets import MarketIndex
@@ -129,6 +137,7 @@ class VenueAdapter:
         self.markets = MarketIndex()
         self.unknown_ids: set[str] = set()  # ids seen in frames that the markets did not list
         self.rejected: list[str] = []  # why each malformed liquidation entry was left out (the runtime counts and clears)
+        self.coverage_note = ""  # what the liquidation stream leaves out for now, and why (in the live status)
 
     def set_markets(self, markets: MarketIndex) -> None:
         self.markets = markets

@@ -100,7 +100,7 @@ class OIPane(LinePane):
         if not rows:
             return self.waiting_lines("open interest: waiting for data")
         lines: list[list[Part]] = []
-        for oi, old, span in zip(rows, ages, spans):
+        for oi, old, span in zip(rows, ages, spans, strict=True):
             lines.extend(self._venue_lines(oi, coin, width, old, span))
         return lines
 

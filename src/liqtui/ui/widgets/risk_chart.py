@@ -13,8 +13,8 @@ right shorts), cached by (data, size).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 
 from textual.reactive import reactive

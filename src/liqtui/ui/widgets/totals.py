@@ -144,7 +144,7 @@ class TotalsPane(LinePane):
         lines: list[list[Part]] = [self._header(name_w, columns)]
         if len(rows) == 1 and rows[0].unknown:
             lines.append([("no venue reporting yet", "pane--dim")])
-        for row, texts in zip(rows, labels):
+        for row, texts in zip(rows, labels, strict=True):
             lines.append(self._row(row, fmt.fitting(texts, name_w - 1).ljust(name_w), width - name_w, columns))
         if any(_cell_usd(cell, row.lower_bound).startswith(LOWER_BOUND)
                for row in rows if not (row.unknown or row.no_feed) for cell in (row.long, row.short)):
