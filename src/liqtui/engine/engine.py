@@ -23,7 +23,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from liqtui.config import LevelSettings
 from liqtui.domain.events import (
     BookSnapshot,
     Event,
@@ -37,7 +36,16 @@ from liqtui.domain.events import (
 )
 from liqtui.domain.venues import VENUE_IDS
 from liqtui.engine.funding import FUNDING_BASIS_HOURS, funding_interval_hours, per_basis
-from liqtui.engine.levels import Consumed, LevelBook, LevelModel, LevelSnapshot, at_risk, lookback_ms
+from liqtui.engine.levels import (
+    Consumed,
+    DefaultLevelParams,
+    LevelBook,
+    LevelModel,
+    LevelParams,
+    LevelSnapshot,
+    at_risk,
+    lookback_ms,
+)
 from liqtui.engine.oi import OITracker, oi_regime, pct_change
 from liqtui.engine.realized import ALL, RealizedTotals
 from liqtui.engine.tape import LiquidationTape
@@ -214,12 +222,12 @@ class _VenueSymbol:
 class Engine:
     def __init__(
         self,
-        levels: LevelSettings | None = None,
+        levels: LevelParams | None = None,
         *,
         tape_size: int = 2000,
         lookback_ms: int = 30 * 86_400_000,
     ) -> None:
-        self.level_settings = levels or LevelSettings()
+        self.level_settings = levels if levels is not None else DefaultLevelParams()
         self._venue_limits: dict[str, tuple[float | None, float | None]] = {}
         self._models: dict[str, LevelModel] = {}
         self.realized = RealizedTotals()

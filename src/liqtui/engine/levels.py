@@ -34,7 +34,8 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from liqtui.domain.events import Side
 
@@ -45,6 +46,34 @@ DEFAULT_LEVERAGE_WEIGHTS: dict[float, float] = {5: 0.15, 10: 0.30, 25: 0.25, 50:
 DEFAULT_MMR = 0.004
 # Below this the lazy scale factor is folded into the stored notionals, so floats never underflow.
 _RENORMALIZE_BELOW = 1e-150
+
+
+class LevelParams(Protocol):
+    """The model's settings as the engine reads them: ``liqtui.config.LevelSettings`` ([levels]) is one.
+    A protocol, so the engine depends on nothing above the domain."""
+
+    @property
+    def leverage_weights(self) -> LeverageWeights: ...
+    @property
+    def maintenance_margin(self) -> float: ...
+    @property
+    def long_share(self) -> float: ...
+    @property
+    def lookback_days(self) -> float: ...
+    @property
+    def half_life_hours(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class DefaultLevelParams:
+    """The model's defaults, for an engine built without settings (the config's [levels] defaults
+    are the same numbers: tests/unit/engine/test_level_params.py holds them equal)."""
+
+    leverage_weights: LeverageWeights = field(default_factory=lambda: dict(DEFAULT_LEVERAGE_WEIGHTS))
+    maintenance_margin: float = DEFAULT_MMR
+    long_share: float = 0.5
+    lookback_days: float = 30.0
+    half_life_hours: float = 0.0
 
 
 def lookback_ms(days: float | None) -> int | None:
