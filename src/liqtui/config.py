@@ -325,7 +325,7 @@ def _convert(tp: Any, value: Any, path: Path, key: str) -> Any:
     def fail() -> ConfigError:
         return ConfigError(f"{path}: key '{key}': expected {_describe(tp)}, got {value!r}")
 
-    if is_dataclass(tp):
+    if isinstance(tp, type) and is_dataclass(tp):
         return _build(tp, value, path, key + ".")
     origin = typing.get_origin(tp)
     if origin is list:

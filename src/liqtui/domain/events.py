@@ -132,3 +132,4 @@ class FeedStatus:
 
 
 Event = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | FeedStatus
+MarketEvent = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker  # the events of one market (symbol)

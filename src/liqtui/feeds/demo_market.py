@@ -699,7 +699,8 @@ class DemoMarket:
 
     def _draw_sizes(self, usd: float, median: float, cap: int) -> list[float]:
         """Log-normal orders around ``median`` until ``usd`` is used up (the last takes the rest)."""
-        gauss, exp, sizes, remaining = self.rng.gauss, math.exp, [], usd
+        gauss, exp, remaining = self.rng.gauss, math.exp, usd
+        sizes: list[float] = []
         while remaining > 0:
             size = median * exp(gauss(0, ORDER_SIZE_SIGMA))
             if len(sizes) + 1 >= cap or size >= remaining * 0.9 or remaining - size < 50:

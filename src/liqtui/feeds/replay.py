@@ -283,7 +283,7 @@ class ReplaySource:
             self.on_reset()
         self.reset_needed = False
         if hasattr(events, "close"):
-            events.close()  # type: ignore[union-attr]
+            events.close()
         self._pos_ms = self.start_ms
         self._catch_up(self.start_ms, target)
         return self._read(), None

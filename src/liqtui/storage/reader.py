@@ -143,7 +143,7 @@ def count_events(path: str | Path, since_ms: int | None = None, until_ms: int | 
 def _count(conn: sqlite3.Connection, table: str, since_ms: int | None, until_ms: int | None) -> int:
     low = -(1 << 63) if since_ms is None else since_ms
     high = (1 << 63) - 1 if until_ms is None else until_ms
-    return conn.execute(f"SELECT count(*) FROM {table} WHERE time BETWEEN ? AND ?", (low, high)).fetchone()[0]
+    return int(conn.execute(f"SELECT count(*) FROM {table} WHERE time BETWEEN ? AND ?", (low, high)).fetchone()[0])
 
 
 def warm(

@@ -184,7 +184,7 @@ class LiqtuiApp(App[None]):
     CSS_PATH = Path(__file__).parent / "desk.tcss"  # absolute: subclasses live elsewhere (bench)
     TITLE = "liqtui"
     ENABLE_COMMAND_PALETTE = False  # ctrl+p opens the symbol picker, as the issue asks
-    BINDINGS = DESK_BINDINGS
+    BINDINGS = [*DESK_BINDINGS]  # a list of BindingType for App, the same Bindings
 
     paused: reactive[bool] = reactive(False)
     window: reactive[str] = reactive("1h")
@@ -320,7 +320,7 @@ class LiqtuiApp(App[None]):
     def _hook_replay_reset(self, source: EventSource) -> None:
         # A backward seek cannot un-apply events: the replay asks for a fresh engine first.
         if hasattr(source, "on_reset"):
-            source.on_reset = self.reset_engine  # type: ignore[attr-defined]
+            source.on_reset = self.reset_engine
 
     def reset_engine(self) -> None:
         self.engine = default_engine(self.settings)
@@ -419,7 +419,7 @@ class LiqtuiApp(App[None]):
         return Badge(
             mode=source.mode,
             paused=self.paused,
-            clock_ms=(source.heading_ms if warmup is not None else source.now_ms()) if replay else None,
+            clock_ms=(getattr(source, "heading_ms", None) if warmup is not None else source.now_ms()) if replay else None,
             warmup=warmup,
             speed=getattr(source, "speed", None) if replay else None,
             replay_paused=bool(getattr(source, "paused", False)) if replay else False,

@@ -99,7 +99,9 @@ def load_theme_file(path: Path) -> Theme:
         dark=raw.get("dark", True),
         ansi=raw.get("ansi", False),
         variables={**APP_VARIABLES, **theme_vars},
-        **checked,
+        # The keys were checked against _COLOR_KEYS, Theme's colour fields (all str | None); mypy
+        # cannot tell a dict[str, str] holds none of its float fields.
+        **checked,  # type: ignore[arg-type]
     )
 
 

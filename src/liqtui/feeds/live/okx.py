@@ -218,7 +218,7 @@ class Okx(VenueAdapter):
         oi_rows = _data(await call("oi", "/api/v5/public/open-interest", exchange.publicGetPublicOpenInterest, swaps))
         ticker_rows = _data(await call("ticker", "/api/v5/market/tickers", exchange.publicGetMarketTickers, swaps))
         mark_rows = _data(await call("ticker", "/api/v5/public/mark-price", exchange.publicGetPublicMarkPrice, swaps))
-        marks = {str(r.get("instId")): fnum(r.get("markPx")) for r in mark_rows if fnum(r.get("markPx"))}
+        marks = {str(r.get("instId")): px for r in mark_rows if (px := fnum(r.get("markPx")))}
         funding: dict[str, dict[str, Any]] = {}
         for symbol in symbols:
             market = self.markets.by_symbol.get(symbol)

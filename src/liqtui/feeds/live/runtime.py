@@ -50,7 +50,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from liqtui.config import Settings, VenueSettings
-from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, PriceBar, Ticker
+from liqtui.domain.events import FeedState, FeedStatus, MarketEvent, OpenInterest, PriceBar, Ticker
 from liqtui.domain.text import printable
 from liqtui.feeds.base import Emit
 from liqtui.feeds.live import hooks
@@ -93,7 +93,7 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def backoff_delay(attempt: int, timings: Timings, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
+def backoff_delay(attempt: int, timings: Timings, rng: random.Random = random._inst) -> float:
     """Capped exponential backoff with jitter: base x 2^(attempt-1), at most cap, +- jitter.
 
     A venue retries forever: the power stops at 2^1023 (the largest finite float power of two), so
@@ -235,19 +235,18 @@ class VenueFeed:
             if listed is not None and listed != requested and "/" in requested and ":" in requested:
                 self.aliases.setdefault(listed, requested)
 
-    def deliver(self, event: Event, *, history: bool = False) -> None:
+    def deliver(self, event: MarketEvent, *, history: bool = False) -> None:
         """Every market event leaves through here: tickers merged, symbols mapped to the asked one,
         live OI of a symbol held back while its history is still coming (``history=True`` passes)."""
-        kind = type(event)
-        if kind is Ticker:
-            event = self._merge_ticker(event)  # type: ignore[arg-type]
-        elif kind is OpenInterest and not history and event.symbol in self._backfilling:  # type: ignore[union-attr]
-            self._held_oi[event.symbol] = event  # type: ignore[union-attr, assignment]
+        if type(event) is Ticker:
+            event = self._merge_ticker(event)
+        elif type(event) is OpenInterest and not history and event.symbol in self._backfilling:
+            self._held_oi[event.symbol] = event
             return
         if self.aliases:
-            alias = self.aliases.get(event.symbol)  # type: ignore[union-attr]
+            alias = self.aliases.get(event.symbol)
             if alias is not None:
-                event = replace(event, symbol=alias)  # type: ignore[type-var]
+                event = replace(event, symbol=alias)
         self.emit(event)
 
     def _merge_ticker(self, ticker: Ticker) -> Ticker:
@@ -323,7 +322,7 @@ class VenueFeed:
                 self.report("all", FeedState.LIVE, "REST only (no websocket asked for)")
             self.last_data_ms = now_ms()  # the watchdog counts silence from here
             self.ws_live = False
-            bodies: dict[str, Callable[[], Awaitable[None]]] = {
+            bodies: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
                 "liquidations": lambda: self._supervise("all", self._liquidations),
                 "prices": lambda: self._supervise("all", self._prices),
                 "market": self._market_loop,
@@ -665,7 +664,7 @@ class VenueFeed:
             bars = await self._rest_step("price history", problems, self.adapter.fetch_price_history, self.exchange, symbol, since, end) or []
             closes = {bar.time: bar.close for bar in bars}
             interest = await self._rest_step("OI history", problems, self.adapter.fetch_oi_history, self.exchange, symbol, since, end, closes) or []
-            merged: list[Event] = list(heapq.merge(bars, interest, key=_event_time))
+            merged: list[PriceBar | OpenInterest] = list(heapq.merge(bars, interest, key=_event_time))
             for i, event in enumerate(merged, start=1):
                 self.deliver(event, history=True)
                 if i % 2000 == 0:

@@ -9,7 +9,7 @@ size, then served to Textual's Line API from a list.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -20,12 +20,14 @@ from textual.widget import Widget
 from liqtui.engine.views import SymbolView
 from liqtui.ui.widgets import format as fmt
 
+# ``_shown`` before the first view: draw and update_titles run only once a slice was shown.
 _NOTHING: Any = object()
+Shown = TypeVar("Shown", bound=Hashable)  # the slice of the view a pane draws (``displayed``)
 
 Part = tuple[str, str | None]  # (text, component class or None for the pane's own style)
 
 
-class LinePane(Widget):
+class LinePane(Widget, Generic[Shown]):
     """A Line API pane fed by ``show(view)`` on the app's render tick."""
 
     # Shared component classes: every pane colours sides, bars and states the same way, from the
@@ -72,7 +74,7 @@ class LinePane(Widget):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._view: SymbolView | None = None
-        self._shown: Hashable = _NOTHING
+        self._shown: Shown = _NOTHING
         self._strips: list[Strip] | None = None
         self._strips_size = Size(0, 0)
         self._titles: tuple[str | None, str | None] = (None, None)
@@ -94,7 +96,7 @@ class LinePane(Widget):
 
     # --- what subclasses provide ----------------------------------------------------------------
 
-    def displayed(self, view: SymbolView) -> Hashable:
+    def displayed(self, view: SymbolView) -> Shown:
         """The slice of ``view`` (and of the pane's settings) this pane draws; equal slices draw equal lines."""
         raise NotImplementedError
 
@@ -168,7 +170,7 @@ class LinePane(Widget):
 
     def _forget_paint_styles(self) -> None:
         # Styles can change with the theme or the pane's classes; a new paint looks them up again.
-        self._paint_styles: dict[str | None, Style] = {}
+        self._paint_styles = {}
 
     def waiting_lines(self, message: str = "waiting for data") -> list[list[Part]]:
         return [[(message, "pane--dim")]]

@@ -22,7 +22,7 @@ def cross_parts(entry: CrossAsset) -> list[Part]:
     ]
 
 
-class CrossAssetStrip(LinePane):
+class CrossAssetStrip(LinePane[tuple[CrossAsset, ...]]):
     """BTC 82,800 ▼-9.0 %   ETH 2,750.3 ▼-7.1 %   XAU 4,890.0 ▼-8.0 %"""
 
     DEFAULT_CSS = """
@@ -31,7 +31,7 @@ class CrossAssetStrip(LinePane):
     }
     """
 
-    def displayed(self, view: SymbolView):
+    def displayed(self, view: SymbolView) -> tuple[CrossAsset, ...]:
         return view.cross
 
     def draw(self, width: int, height: int) -> list[list[Part]]:

@@ -24,10 +24,10 @@ from textual.geometry import Region
 from textual.reactive import reactive
 from textual.strip import Strip
 
-from liqtui.engine.views import LevelsView, SymbolView
+from liqtui.engine.views import BookView, LevelsView, SymbolView
 from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.bars import bar_left, bar_right, eighths
-from liqtui.ui.widgets.base import LinePane, Part
+from liqtui.ui.widgets.base import _NOTHING, LinePane, Part
 
 CLUSTERS_PER_SIDE = 3  # rows marked with their USD, per side
 MAX_HEAT_W = 28  # cells; wider bars add nothing a trader reads
@@ -201,7 +201,7 @@ def build_ladder(view: SymbolView, padding: int, heat: _Heat | None = None) -> _
     )
 
 
-class LadderPane(LinePane):
+class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, levels, price
     """Price ladder with bid/ask depth and ESTIMATED liquidation heat per row; centred on price when following."""
 
     can_focus = True
@@ -230,7 +230,7 @@ class LadderPane(LinePane):
 
     # --- data in --------------------------------------------------------------------------------
 
-    def displayed(self, view: SymbolView):
+    def displayed(self, view: SymbolView) -> tuple[BookView, LevelsView, float | None]:
         return (view.book, view.levels, view.levels.price or view.market.last or view.market.mark)
 
     def show(self, view: SymbolView) -> None:
@@ -319,7 +319,7 @@ class LadderPane(LinePane):
 
     def _rebuild_on_resize(self) -> None:
         if self._view is not None:
-            self._shown = None
+            self._shown = _NOTHING  # whatever the view holds is drawn again at the new size
             self.show(self._view)
 
     def notify_style_update(self) -> None:

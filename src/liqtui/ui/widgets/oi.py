@@ -74,12 +74,16 @@ def regime_words(oi: OIView) -> str:
 STALE_AFTER_MS = 120_000  # OI is polled every few seconds to a minute; older than this is called stale
 
 
-class OIPane(LinePane):
+# (coin, a row per venue and the "all" row, each row's age when stale, each row's lookback words)
+_OISlice = tuple[str, tuple[OIView, ...], tuple[str | None, ...], tuple[str, ...]]
+
+
+class OIPane(LinePane[_OISlice]):
     """Open interest per venue and in total, with its lookback range and regime."""
 
     PANE_TITLE = "Open interest"
 
-    def displayed(self, view: SymbolView):
+    def displayed(self, view: SymbolView) -> _OISlice:
         # Ages only when old enough to matter, in whole minutes: a fresh pane does not repaint per tick.
         ages = tuple(
             fmt.age(view.now - oi.time) if oi.time is not None and view.now - oi.time >= STALE_AFTER_MS else None

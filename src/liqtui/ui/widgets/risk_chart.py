@@ -145,7 +145,7 @@ def _short_price(value: float) -> str:
     return f"{value / 1000:.1f}k" if value >= 10_000 else fmt.price(value)
 
 
-class RiskChartPane(LinePane):
+class RiskChartPane(LinePane[tuple[LevelsView, float | None, float | None]]):  # levels, price, target
     """Cumulative ESTIMATED liquidations vs price, at-risk to ``target``, max pain and imbalance."""
 
     PANE_TITLE = "At risk · ESTIMATED"
@@ -156,7 +156,7 @@ class RiskChartPane(LinePane):
     def watch_target(self) -> None:
         self._settings_changed()
 
-    def displayed(self, view: SymbolView):
+    def displayed(self, view: SymbolView) -> tuple[LevelsView, float | None, float | None]:
         return (view.levels, chart_price(view), self.target)
 
     def update_titles(self) -> None:
@@ -178,6 +178,7 @@ class RiskChartPane(LinePane):
         return lines + text
 
     def _text_lines(self, levels: LevelsView, price: float, target: float | None, width: int) -> list[list[Part]]:
+        risk: list[list[Part]]
         if target:
             risk = [[(at_risk_sentence(levels, price, target), "pane--short" if target >= price else "pane--long")]]
         else:
@@ -186,6 +187,7 @@ class RiskChartPane(LinePane):
                 [(at_risk_sentence(levels, price, price * 0.90), "pane--long")],
             ]
         short_pain, long_pain = _pain(levels.max_pain_short, "S"), _pain(levels.max_pain_long, "L")
+        pain: list[list[Part]]
         if len(short_pain) + len(long_pain) + 12 <= width:
             pain = [[("max pain ", "pane--head"), (short_pain, "pane--short"), (" · ", None), (long_pain, "pane--long")]]
         else:

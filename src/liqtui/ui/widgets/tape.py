@@ -40,7 +40,11 @@ def _bankruptcy(entry: TapeEntry) -> bool:
     return entry.count == 1 and liquidation_price_kind(entry.venues[0]) is PriceKind.BANKRUPTCY
 
 
-class TapePane(LinePane):
+# (rows, the sampled venues among them, scope words, minimum USD, big USD)
+_TapeSlice = tuple[tuple[TapeEntry, ...], tuple[str, ...], str, float, float]
+
+
+class TapePane(LinePane[_TapeSlice]):
     """Liquidations as they print, newest on top."""
 
     PANE_TITLE = "Liquidations"
@@ -68,7 +72,7 @@ class TapePane(LinePane):
         """What this pane shows while ``symbol`` is the desk's symbol."""
         return TapeFilter(self.min_usd, symbol if self.current_only else None)
 
-    def displayed(self, view: SymbolView):
+    def displayed(self, view: SymbolView) -> _TapeSlice:
         limit = max(1, self.size.height)
         wanted = self.tape_filter(view.symbol)
         rows = view.tape_rows

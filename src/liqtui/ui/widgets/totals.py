@@ -124,12 +124,12 @@ def _columns(labels: list[list[str]], width: int) -> tuple[int, tuple[bool, bool
     return max(bare, width - 18), (False, False)  # each label then keeps what fits of its words
 
 
-class TotalsPane(LinePane):
+class TotalsPane(LinePane[tuple[str, str, tuple[TotalsRow, ...]]]):  # window words, scope, rows
     """Realized liquidations by venue and side: LONG $, SHORT $, count, largest."""
 
     PANE_TITLE = "Realized liquidations"
 
-    def displayed(self, view: SymbolView):
+    def displayed(self, view: SymbolView) -> tuple[str, str, tuple[TotalsRow, ...]]:
         return (window_words(view), _scope(view), totals_rows(view))
 
     def update_titles(self) -> None:
