@@ -24,13 +24,15 @@ def fitting(texts: Iterable[str], width: int) -> str:
     return next((text for text in texts if len(text) <= width), "")
 
 
-def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and not math.isfinite(value))
+def _finite(value: float | None) -> float | None:
+    """The value, or None when it is missing or not finite (NaN, infinity): shown as MISSING."""
+    return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
 
 
 def usd(value: float | None) -> str:
     """Compact USD: $6.5B, $87.1M, $4.2k, $950; three significant figures at most, "$378B" not "$378.0B"."""
-    if _missing(value):
+    value = _finite(value)
+    if value is None:
         return MISSING
     sign = "-" if value < 0 else ""
     amount = abs(value)
@@ -73,7 +75,8 @@ def step_decimals(step: float) -> int:
 
 def price(value: float | None, decimals: int | None = None) -> str:
     """A price with thousands separators: 82,800 / 2,750.3 / 0.1432."""
-    if _missing(value):
+    value = _finite(value)
+    if value is None:
         return MISSING
     places = price_decimals(value) if decimals is None else decimals
     return f"{value:,.{places}f}"
@@ -81,7 +84,8 @@ def price(value: float | None, decimals: int | None = None) -> str:
 
 def pct(value: float | None, decimals: int = 1) -> str:
     """A signed percent with a space, as traders write it: +11.1 %, -9.0 %."""
-    if _missing(value):
+    value = _finite(value)
+    if value is None:
         return MISSING
     text = f"{value:+.{decimals}f}"
     if float(text) == 0:
@@ -92,7 +96,8 @@ def pct(value: float | None, decimals: int = 1) -> str:
 def funding(rate: float | None, interval_hours: float | None = None) -> str:
     """A funding rate given as a fraction per interval: 0.0001 -> +0.0100 %; with its interval
     +0.0100 %/8h (a rate paid every hour and one paid every 8 hours do not compare unlabelled)."""
-    if _missing(rate):
+    rate = _finite(rate)
+    if rate is None:
         return MISSING
     per = "" if interval_hours is None else f"/{interval_hours:g}h"
     return pct(rate * 100, 4) + per
@@ -100,7 +105,8 @@ def funding(rate: float | None, interval_hours: float | None = None) -> str:
 
 def coin(amount: float | None) -> str:
     """A base-coin amount: 123,500 / 12.35 / 0.0420."""
-    if _missing(amount):
+    amount = _finite(amount)
+    if amount is None:
         return MISSING
     magnitude = abs(amount)
     if magnitude >= 1_000:
@@ -112,7 +118,8 @@ def coin(amount: float | None) -> str:
 
 def size(amount: float | None) -> str:
     """An order-book size in base coin, compact for a narrow column: 12.5 / 1.2k / 0.042."""
-    if _missing(amount):
+    amount = _finite(amount)
+    if amount is None:
         return MISSING
     magnitude = abs(amount)
     if magnitude >= 1e6:
@@ -130,7 +137,8 @@ def size(amount: float | None) -> str:
 
 def age(ms: float | None) -> str:
     """How long ago, compact: 42s, 3m, 2h, 5d."""
-    if _missing(ms):
+    ms = _finite(ms)
+    if ms is None:
         return MISSING
     seconds = max(0, int(ms // 1000))
     if seconds < 60:

@@ -6,7 +6,7 @@ funding, restated per 8 h by the engine).
 
 from __future__ import annotations
 
-from liqtui.engine.views import MarketView, SymbolView
+from liqtui.engine.views import MarketView, SymbolView, VenueMarket
 from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.bars import bar_left, eighths
 from liqtui.ui.widgets.base import LinePane, Part
@@ -23,12 +23,16 @@ def _share(market: MarketView, venue_volume: float | None, share: float | None) 
 FUNDING_W = 13  # "+0.0100 %/8h" with its sign
 
 
-class VolumeSharePane(LinePane):
+# (coin, per venue, OI-weighted funding rate, the hours it is restated per)
+_VolumeSlice = tuple[str, tuple[VenueMarket, ...], float | None, float]
+
+
+class VolumeSharePane(LinePane[_VolumeSlice]):
     """Who trades the symbol: 24h volume per venue, and the OI-weighted funding."""
 
     PANE_TITLE = "24h volume share"
 
-    def displayed(self, view: SymbolView):
+    def displayed(self, view: SymbolView) -> _VolumeSlice:
         market = view.market
         return (fmt.base_coin(view.symbol), market.venues, market.funding_rate_oi_weighted, market.funding_basis_hours)
 
