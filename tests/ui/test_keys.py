@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from desk_helpers import make_app, notifications, screen_lines, wait_for
 from frozen import frozen_app
 
 from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.ui.screens import HelpScreen, PromptScreen, SymbolPicker
+
+from desk_helpers import make_app, notifications, screen_lines, wait_for
 
 SIZE = (160, 45)
 
@@ -265,7 +266,7 @@ async def test_question_mark_shows_every_key_and_escape_closes():
         for words in ("symbol", "window", "theme", "target", "minimum USD", "follow", "quit",
                       "watchlist 3: SOL/USDT:USDT"):
             assert words in text
-        assert ["x"] == [line.split()[0] for line in text.splitlines() if "pause the display" in line]
+        assert [line.split()[0] for line in text.splitlines() if "pause the display" in line] == ["x"]
         assert "play/stop" not in text  # replay keys only in replay
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)

@@ -6,14 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from desk_fakes import FakeSource
-from desk_helpers import screen_lines, wait_for
 from frozen import frozen_app
 
 from liqtui.config import Settings
 from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.engine import Engine
 from liqtui.ui.app import LiqtuiApp
+
+from desk_fakes import FakeSource
+from desk_helpers import screen_lines, wait_for
 
 NO_THEMES = "/nonexistent-liqtui-themes"
 DNS = "cannot load markets: DNS failed (ExchangeNotAvailable: binanceusdm GET https://fapi.binance.com/x); retry 4 in 8.0 s"

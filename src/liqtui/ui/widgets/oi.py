@@ -13,7 +13,6 @@ from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.bars import range_gauge
 from liqtui.ui.widgets.base import LinePane, Part
 
-
 PCT_W = 8
 KEEP_FIRST = ("1h", "24h", "4h", "5m")  # a narrow pane drops whole windows, 5m first
 CHANGES_W = sum(len(f" {w} ") + PCT_W for w in OI_WINDOWS)  # every window: 49 cells
