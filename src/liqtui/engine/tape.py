@@ -6,7 +6,7 @@ a fraction of a second of it, and with a minimum size set it held none of the bi
 counted. So the filter applies before the cap, and the cap counts rows, a burst of 500 being one.
 
 A burst is ``BURST_MIN`` or more liquidations of one symbol and side, on any venues, spanning at most
-``BURST_MS``: it is one row such as ``14 x BTC LONGS $4.2M in 2 s  BIN BYB``; fewer stay single rows.
+``BURST_MS``: it is one row such as ``14 x BTC longs $4.2M in 2 s  BIN BYB``; fewer stay single rows.
 When the filter changes, the rows are folded again from the raw history kept per size (the newest
 ``HISTORY_KEPT`` liquidations at or above each of ``SIZE_TIERS``), so a new minimum size finds the
 big prints of the last minutes at once. Pure: every time comes from the liquidations.
