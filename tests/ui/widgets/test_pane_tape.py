@@ -60,8 +60,8 @@ def test_a_cascade_is_folded_as_it_arrives_and_read_as_rows():
 
 
 async def test_tape_lines_newest_first_with_time_venue_side_price_usd(view):
-    pane = TapePane()
-    async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
+    pane = TapePane()  # wide enough for the whole title (narrower ones drop its notes)
+    async with PaneApp(pane).run_test(size=(130, 12)) as pilot:
         pane.show(view)
         await pilot.pause()
         lines = lines_of(pane)
@@ -205,3 +205,24 @@ async def test_a_narrow_tape_drops_whole_venue_tags_never_part_of_one():
         assert line.startswith("!15:51:00 20 x BTC longs $5.0M in 2 s"), line
         tags = line.split("  ", 1)[1].split() if "  " in line else []
         assert all(re.fullmatch(r"(BIN|BYB|OKX)~?", tag) for tag in tags), line
+
+
+async def test_the_tape_and_ladder_titles_drop_words_never_cut_at_any_width_60_to_160():
+    """Each title fits its border whole at every terminal width (Textual cuts a longer one with "…"
+    mid-word); the tape's minimum size and the ladder's ESTIMATED always stay."""
+    from liqtui.ui.widgets import LadderPane
+
+    from desk_helpers import make_app
+
+    app = make_app()
+    async with app.run_test(size=(60, 40)) as pilot:
+        app.screen.query_one("#tape", TapePane).min_usd = 250_000.0
+        for width in range(60, 161):
+            await pilot.resize_terminal(width, 40)
+            await pilot.pause()
+            app.render_tick()
+            await pilot.pause()
+            for pane in (app.screen.query_one("#tape", TapePane), app.screen.query_one("#ladder", LadderPane)):
+                title = pane.border_title or ""
+                assert len(title) <= pane.size.width - 4, (width, title)
+                assert ("≥ $250k" if isinstance(pane, TapePane) else "ESTIMATED") in title, (width, title)

@@ -265,7 +265,10 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
         if ladder is not None:
             step = fmt.price(ladder.grid, ladder.decimals)
             subtitle = f"step {step} · {'follow' if self.follow else 'scroll (home: follow)'}"
-        self.set_titles(f"Ladder · liquidations ESTIMATED ({venues or 'no venue'})", subtitle)
+        venues = venues or "no venue"
+        titles = (f"Ladder · liquidations ESTIMATED ({venues})", f"Ladder · ESTIMATED ({venues})",
+                  "Ladder · ESTIMATED", "ESTIMATED")
+        self.set_titles(fmt.fitting(titles, self.size.width - 4) or titles[-1], subtitle)
 
     # --- scrolling ------------------------------------------------------------------------------
 

@@ -87,20 +87,26 @@ class TapePane(LinePane[_TapeSlice]):
     def update_titles(self) -> None:
         entries, sampled_venues, scope, min_usd, big_usd = self._shown
         marked = any(_bankruptcy(entry) for entry in entries)
-        self.set_titles(self._title(sampled_venues, scope, min_usd, big_usd, marked))
+        self.fit_title(*self._title_texts(sampled_venues, scope, min_usd, big_usd, marked))
 
     @staticmethod
-    def _title(sampled_venues: tuple[str, ...], scope: str, min_usd: float, big_usd: float, marked: bool) -> str:
-        title = f"Liquidations · {scope}"
-        if min_usd > 0:
-            title += f" ≥ {fmt.usd(min_usd)}"
-        title += f" · ! ≥ {fmt.usd(big_usd)}"
-        if marked:
-            title += f" · {BANKRUPTCY_MARK} bankruptcy price"
-        if sampled_venues:
-            names = "/".join(fmt.venue_name(v) for v in sampled_venues)
-            title += f" · {SAMPLED_MARK} sampled: {names} push ≤1 per symbol per second"
-        return title
+    def _title_texts(
+        sampled_venues: tuple[str, ...], scope: str, min_usd: float, big_usd: float, marked: bool
+    ) -> tuple[str, ...]:
+        """The title, longest first; narrower ones drop the notes, never the minimum size shown."""
+        at_least = f" ≥ {fmt.usd(min_usd)}" if min_usd > 0 else ""
+        head = f"Liquidations · {scope}{at_least} · ! ≥ {fmt.usd(big_usd)}"
+        bankrupt = (f" · {BANKRUPTCY_MARK} bankruptcy price", f" · {BANKRUPTCY_MARK} bankruptcy") if marked else ("", "")
+        names = "/".join(fmt.venue_name(v) for v in sampled_venues)
+        sampled = (
+            (f" · {SAMPLED_MARK} sampled: {names} push ≤1 per symbol per second", f" · {SAMPLED_MARK} sampled: {names}",
+             f" · {SAMPLED_MARK} sampled") if sampled_venues else ("", "", "")
+        )
+        short_scope = "all" if scope == "all markets" else scope
+        return (
+            head + bankrupt[0] + sampled[0], head + bankrupt[0] + sampled[1], head + bankrupt[1] + sampled[2], head,
+            f"Liquidations · {scope}{at_least}", f"Tape · {short_scope}{at_least}", f"Tape{at_least}",
+        )
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
         entries, _, _, min_usd, big_usd = self._shown
