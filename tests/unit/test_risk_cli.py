@@ -210,3 +210,22 @@ def test_a_long_input_on_a_terminal_shows_progress_with_the_time_left(capsys, tm
     shown = terminal.getvalue()
     assert "liqtui risk: 2 of 4 model steps (50%), about " in shown and " left" in shown
     assert shown.endswith("\r")  # the line is erased before the figure is printed
+
+
+def test_a_large_file_on_a_terminal_says_it_is_being_read_and_an_error_clears_that_line(capsys, tmp_path, monkeypatch):
+    import io
+
+    from liqtui.commands import risk
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(risk, "READING_NOTE_BYTES", 10)
+    terminal = Terminal()
+    monkeypatch.setattr(risk.sys, "stderr", terminal)
+    path = write(tmp_path, {**ROWS, "time": [0, 300_000, 300_000]})
+    assert main(["risk", "--samples", str(path), "--to", "105"]) == 2
+    shown = terminal.getvalue()
+    assert shown.startswith(f"liqtui risk: reading {path} (0 MB)\r")
+    assert shown.endswith("\rliqtui risk: " f"{path}: rows 2 and 3 have the same time 300000: one OI sample per time\n")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -32,6 +33,7 @@ SAMPLING_STEPS = (1, 2, 4)  # the sensitivity: every sample, every 2nd, every 4t
 # The sensitivity reruns the model 2.75 more times: by default only up to this many steps.
 SENSITIVITY_AUTO_STEPS = 500_000
 PROGRESS_FROM_STEPS = 200_000  # a progress line on a terminal for inputs at least this long
+READING_NOTE_BYTES = 20_000_000  # and a "reading" line for files at least this large
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -79,28 +81,29 @@ def run_samples(args: argparse.Namespace, settings: Settings | None) -> int:
         _target(args.target, 1.0)  # a typo fails before a long read (a % applies to the last price)
     except ValueError as exc:
         return _fail(f"--to: {exc}")
+    shown = _say_reading(args.samples)
     try:
         raw = read_samples_csv(args.samples)
     except FileNotFoundError:
-        return _fail(f"{args.samples}: file not found")
+        return _fail(erase=shown, message=f"{args.samples}: file not found")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        return _fail(f"{args.samples}: not a readable CSV: {_first_line(exc)}")
+        return _fail(erase=shown, message=f"{args.samples}: not a readable CSV: {_first_line(exc)}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SamplesWarning)
         try:
             frame = read_samples(raw)
         except SamplesError as exc:
-            return _fail(f"{args.samples}: {exc}")
+            return _fail(erase=shown, message=f"{args.samples}: {exc}")
     del raw
     price = float(frame["price"].iloc[-1])
     try:
         target = _target(args.target, price)
     except ValueError as exc:
-        return _fail(f"--to: {exc}")
+        return _fail(erase=shown, message=f"--to: {exc}")
     try:
-        result = _estimate(frame, price, target, settings.levels, args.sensitivity)
+        result = _estimate(frame, price, target, settings.levels, args.sensitivity, shown)
     except ValueError as exc:  # the model's parameters from the config file
-        return _fail(f"level model ({settings.source}): {exc}")
+        return _fail(erase=shown, message=f"level model ({settings.source}): {exc}")
     result["samples"] = str(args.samples)
     result["warnings"] = [str(w.message) for w in caught if issubclass(w.category, SamplesWarning)]
     result["assumptions"]["source"] = settings.source
@@ -118,7 +121,9 @@ def _target(text: str, price: float | None) -> float:
     return target
 
 
-def _estimate(frame: pd.DataFrame, price: float, target: float, levels: LevelSettings, sensitivity: bool | None) -> dict[str, Any]:
+def _estimate(
+    frame: pd.DataFrame, price: float, target: float, levels: LevelSettings, sensitivity: bool | None, shown: int = 0,
+) -> dict[str, Any]:
     """The figure, and with ``sensitivity`` (None: for inputs up to SENSITIVITY_AUTO_STEPS) the same
     figure over coarser sampling and over the leverage mix shifted one tier either way."""
     from liqtui.api import coarser, model_book
@@ -132,7 +137,7 @@ def _estimate(frame: pd.DataFrame, price: float, target: float, levels: LevelSet
     extra += [(1, name) for name, mix in mixes.items() if mix != _floats(levels.leverage_weights)]
     if sensitivity:
         runs += extra
-    progress = _Progress(sum(steps // every for every, _mix in runs))
+    progress = _Progress(sum(steps // every for every, _mix in runs), shown)
     figures: dict[tuple[int, str | None], float] = {}
     try:
         for every, mix in runs:
@@ -203,12 +208,12 @@ class _Progress:
     """One line on stderr when it is a terminal and the input is long: steps done over every pass,
     and the time left at the rate so far. Rewritten in place, erased at the end."""
 
-    def __init__(self, total_steps: int) -> None:
+    def __init__(self, total_steps: int, shown: int = 0) -> None:
         self.total = total_steps
         self.done = 0
         self.started = time.monotonic()
-        self.shown = total_steps >= PROGRESS_FROM_STEPS and sys.stderr.isatty()
-        self.width = 0
+        self.shown = bool(shown) or (total_steps >= PROGRESS_FROM_STEPS and sys.stderr.isatty())
+        self.width = shown  # a line already on the terminal ("reading ..."): overwritten, then erased
 
     def at(self, done_in_pass: int) -> None:
         done = self.done + done_in_pass
@@ -227,6 +232,19 @@ class _Progress:
     def close(self) -> None:
         if self.shown and self.width:
             print(f"\r{'':<{self.width}}\r", end="", file=sys.stderr, flush=True)
+
+
+def _say_reading(path: str) -> int:
+    """On a terminal, "reading FILE (169 MB)" for a large file while pandas reads it; its length."""
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return 0
+    if size < READING_NOTE_BYTES or not sys.stderr.isatty():
+        return 0
+    line = f"liqtui risk: reading {path} ({size / 1e6:,.0f} MB)"
+    print(line, end="", file=sys.stderr, flush=True)
+    return len(line)
 
 
 def _duration(seconds: float) -> str:
@@ -295,6 +313,8 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def _fail(message: str) -> int:
-    print(f"liqtui risk: {message}", file=sys.stderr)
+def _fail(message: str, erase: int = 0) -> int:
+    """The message on stderr, exit code 2; ``erase``: the width of a status line to clear first."""
+    prefix = f"\r{'':<{erase}}\r" if erase else ""
+    print(f"{prefix}liqtui risk: {message}", file=sys.stderr)
     return 2
