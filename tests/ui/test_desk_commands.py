@@ -15,6 +15,7 @@ from liqtui.config import Settings, settings_from_dict
 from liqtui.engine import Engine
 from liqtui.feeds.demo import DemoMarket
 from liqtui.feeds.demo_market import DEFAULT_START_MS
+from liqtui.feeds import replay as replay_module
 from liqtui.feeds.replay import ReplaySource
 from liqtui.storage.reader import describe, read_events
 from liqtui.storage.recorder import Recorder
@@ -188,7 +189,10 @@ def stress_recording(tmp_path_factory):
     return _record_demo(tmp_path_factory.mktemp("stress"), seconds=3, rate="stress")
 
 
-async def test_a_late_start_shows_its_warm_up_progress_then_the_clock(stress_recording, tmp_path):
+async def test_a_late_start_shows_its_warm_up_progress_then_the_clock(stress_recording, tmp_path, monkeypatch):
+    # The catch-up gives the loop a turn after every event, not every 20 ms of work: on a fast machine
+    # the whole catch-up fits in one frame and no progress would ever be drawn (CI failed on exactly that).
+    monkeypatch.setattr(replay_module, "_SLICE_S", 0.0)
     end = describe(stress_recording).end_ms
     source = ReplaySource(stress_recording, start_ms=end)
     app = _replay_app(source, tmp_path, ui={"render_hz": 30})

@@ -3,6 +3,7 @@ liquidations or counted malformed entries out, and never an exception that stops
 
 from __future__ import annotations
 
+import pytest
 import math
 
 from hypothesis import HealthCheck, given, settings
@@ -133,3 +134,11 @@ def test_the_frame_tap_never_raises_and_counts_what_it_skips(venue, frames):
     assert all(_valid(liq) for liq in liquidations)
     assert all(isinstance(e, (Liquidation, FeedStatus)) for e in events)
     assert feed.counters.liquidations == len(liquidations) and not adapter.rejected
+
+
+@pytest.mark.parametrize("symbol", [None, 7, "", ["BTCUSDT"]])
+def test_a_bybit_entry_whose_symbol_is_not_a_name_is_counted(symbol):
+    # Found by the fuzzer above: {"s": None} was turned into the name "None" and dropped uncounted.
+    entry = {"s": symbol, "S": "Buy", "v": "1", "p": "90000", "T": RECV - 1000}
+    out, rejected = _entries_out("bybit", {"topic": "allLiquidation.BTCUSDT", "ts": RECV, "data": [entry]})
+    assert out == [] and len(rejected) == 1 and "symbol" in rejected[0]

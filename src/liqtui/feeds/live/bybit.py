@@ -13,6 +13,7 @@ import asyncio
 from typing import Any
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
+from liqtui.domain.text import printable
 from liqtui.domain.venues import VENUES
 from liqtui.feeds.live.markets import MarketInfo, market_or_guess
 from liqtui.feeds.live.venue import (
@@ -90,7 +91,10 @@ def liquidations_from_frame(
         if not isinstance(entry, dict):
             rejected.append(f"liquidation entry is not an object: {type(entry).__name__}")
             continue
-        exchange_id = str(entry.get("s", entry.get("symbol", topic.split(".", 1)[1])))
+        exchange_id = entry.get("s", entry.get("symbol", topic.split(".", 1)[1]))
+        if not isinstance(exchange_id, str) or not exchange_id:
+            rejected.append(f"liquidation symbol is not a name: {printable(repr(exchange_id))[:40]}")
+            continue
         market = market_or_guess(exchange_id, markets, unknown)
         if market is None:
             continue
