@@ -17,8 +17,10 @@ Websocket (host api.hyperliquid.xyz, path ``/ws``):
 ``{"method":"ping"}`` answers ``{"channel":"pong"}`` (ccxt pings every 20 s). Topics are named
 ``l2Book:BTC``, ``activeAssetCtx:BTC``, ``trades:BTC``, ``candle:BTC:1m``, ``allMids``. Every
 ``l2Book`` push is a full snapshot (one on subscribe), as are ``allMids`` and ``activeAssetCtx``.
-There is no public liquidation feed: ``has_liquidation_feed`` is False and the liquidation frame
-helpers raise :class:`NoLiquidationFeed`.
+There is no public liquidation channel: ``has_liquidation_feed`` is False and the liquidation frame
+helpers raise :class:`NoLiquidationFeed`. Liquidations show only in fills: the user-data side
+(accounts, positions, fills, ``userFills``/``trades`` with users, weight per minute) is in
+``hyperliquid_users.py``.
 """
 
 from __future__ import annotations
@@ -26,23 +28,29 @@ from __future__ import annotations
 import json
 
 from .core import Coin, FakeExchange, RestError, fmt, now_ms
+from .hyperliquid_users import MAX_WS_USERS, HyperliquidUsers
 from .series import INTERVAL_MS, candle
 
 SZ_DECIMALS = {"BTC": 5, "ETH": 4, "SOL": 2}
 MAX_LEVERAGE = {"BTC": 40, "ETH": 25, "SOL": 20}
 BOOK_LEVELS = 20
+MAX_FILL_SNAPSHOT = 2000  # the userFills snapshot holds recent fills
 
 
 class NoLiquidationFeed(ValueError):
     """Hyperliquid has no public liquidation stream; there is no frame to build."""
 
 
-class HyperliquidFake(FakeExchange):
+class HyperliquidFake(HyperliquidUsers, FakeExchange):
     venue = "hyperliquid"
     rest_hosts = ("https://api.hyperliquid.xyz",)
     ws_hosts = ("wss://api.hyperliquid.xyz",)
     other_hosts = ()
     has_liquidation_feed = False
+
+    def __init__(self, venue: str | None = None, **kwargs):
+        super().__init__(venue, **kwargs)
+        self._init_users()
 
     def market_id(self, base: str) -> str:
         return base
@@ -67,12 +75,15 @@ class HyperliquidFake(FakeExchange):
             "candleSnapshot": self.candle_snapshot,
             "fundingHistory": self.funding_history,
             "exchangeStatus": lambda q: {"time": now_ms(), "specialStatuses": None},
+            "clearinghouseState": self.clearinghouse_state,
+            "userFills": self.user_fills,
+            "userFillsByTime": self.user_fills_by_time,
         }.get(query.get("type"))
         if handler is None:
             def unknown(q):
                 raise RestError(422, "Failed to deserialize the JSON body into the target type")
             return unknown
-        return handler
+        return self.weighed(query["type"], handler)
 
     def error_body(self, status, message, code):
         if status == 422:
@@ -161,6 +172,9 @@ class HyperliquidFake(FakeExchange):
             return f"{kind}:{coin}"
         if kind == "candle" and self.coin_by_id(coin) is not None and subscription.get("interval") in INTERVAL_MS:
             return f"candle:{coin}:{subscription['interval']}"
+        user = subscription.get("user")
+        if kind == "userFills" and isinstance(user, str) and user.startswith("0x") and len(user) == 42:
+            return f"userFills:{user.lower()}"
         return None
 
     async def on_ws_text(self, conn, text):
@@ -180,6 +194,10 @@ class HyperliquidFake(FakeExchange):
         topic = self._topic(subscription)
         if topic is None:
             await self.reply(conn, {"channel": "error", "data": f"Invalid subscription {json.dumps(subscription)}"})
+            return
+        if method == "subscribe" and topic.startswith("userFills:") and topic not in self.user_topics() \
+                and len(self.user_topics()) >= MAX_WS_USERS:
+            await self.reply(conn, {"channel": "error", "data": f"Cannot track more than {MAX_WS_USERS} total users."})
             return
         if method == "subscribe":
             await self.subscribe(conn, topic)
@@ -203,6 +221,9 @@ class HyperliquidFake(FakeExchange):
             return self.all_mids_frame()
         if kind == "activeAssetCtx":
             return self.asset_ctx_frame(subscription["coin"])
+        if kind == "userFills":
+            user = subscription["user"].lower()
+            return self.user_fills_frame(user, self.user(user).fills[-MAX_FILL_SNAPSHOT:], snapshot=True)
         return None
 
     def topics_of(self, frame):
@@ -215,6 +236,8 @@ class HyperliquidFake(FakeExchange):
             return [f"{channel}:{data.get('coin')}"]
         if channel == "trades" and isinstance(data, list) and data:
             return [f"trades:{data[0].get('coin')}"]
+        if channel == "userFills" and isinstance(data, dict):
+            return [f"userFills:{str(data.get('user')).lower()}"]
         if channel == "candle" and isinstance(data, dict):
             return [f"candle:{data.get('s')}:{data.get('i')}"]
         return []
