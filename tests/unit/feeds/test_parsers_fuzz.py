@@ -3,9 +3,9 @@ liquidations or counted malformed entries out, and never an exception that stops
 
 from __future__ import annotations
 
-import pytest
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
