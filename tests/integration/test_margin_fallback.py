@@ -31,3 +31,18 @@ async def test_margin_tiers_the_venue_serves_carry_no_note(fake_exchange, tmp_pa
     assert code == 0, err
     (row,) = json.loads(out)["venues"]
     assert row["margin_source"] == "bybit risk-limit" and row["margin_note"] is None
+
+
+async def test_the_live_desks_feed_says_why_a_default_stands_in_for_the_margin_tiers(fake_exchange):
+    """The desk's feed reads the same tiers with the same fallback, and its live status says why."""
+    from liqtui.domain.events import FeedState, MarginLimits
+
+    from live_harness import LiveRun
+
+    bybit = await fake_exchange("bybit")
+    bybit.fail_next("/v5/market/risk-limit", status=500, times=None)
+    async with LiveRun(bybit) as run:
+        status = await run.until_status("all", FeedState.LIVE, contains="bybit risk-limit failed", timeout=20)
+        assert "BTC/USDT:USDT" in status.detail and "[levels] maintenance_margin" in status.detail
+        limits = {e.symbol: e for e in run.of_type(MarginLimits)}
+        assert limits["BTC/USDT:USDT"].maintenance_rate is None and "500" in limits["BTC/USDT:USDT"].note

@@ -2,8 +2,8 @@
 
 Backfills price and OI history of SYMBOL on every venue that lists it (Binance: 5-minute OI for up
 to 30 days; Bybit and OKX what they offer; Hyperliquid: none, so only the current poll), takes one
-live poll (current OI and price), sets each venue's maintenance rate and max leverage from its
-margin tiers (``feeds/margin.py``), runs everything through ``liqtui.engine.Engine`` and prints the
+live poll (current OI and price) and each venue's margin limits (its first margin tier, as the live
+desk reads them: ``feeds/margin.py``), runs everything through ``liqtui.engine.Engine`` and prints the
 ESTIMATED liquidations at risk between each venue's price and PRICE, per venue and in total.
 """
 
@@ -24,10 +24,9 @@ from liqtui.commands._live import (
     wait_markets,
 )
 from liqtui.config import Settings
-from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, PriceBar, Ticker
+from liqtui.domain.events import Event, FeedState, FeedStatus, MarginLimits, OpenInterest, PriceBar, Ticker
 from liqtui.domain.prices import parse_target
 from liqtui.engine import Engine
-from liqtui.feeds.margin import MarginTier, fetch_tiers, first_tier
 
 DONE_STATES = (FeedState.LIVE, FeedState.DOWN)
 
@@ -41,8 +40,7 @@ class VenueRisk:
     usd: float = 0.0
     history_points: int = 0
     oi_samples: int = 0
-    tier: MarginTier | None = None
-    margin_note: str = ""  # why a default stands in for the venue's own margin tiers
+    limits: MarginLimits | None = None  # the margin limits the feed gave the engine
     problems: list[str] = field(default_factory=list)
 
 
@@ -75,10 +73,10 @@ def run_live(args: argparse.Namespace, settings: Settings, timeout: float = 90.0
             "target_from": {"venue": lead.venue, "price": lead.price} if relative else None,
             "venues": [{"venue": r.venue, "symbol": r.symbol, "price": r.price, "side": _side(r.price, target), "usd": r.usd,
                         "oi_samples": r.oi_samples, "history_points": r.history_points,
-                        "maintenance_rate": r.tier.maintenance_rate if r.tier else None,
-                        "max_leverage": r.tier.max_leverage if r.tier else None,
-                        "margin_source": r.tier.source if r.tier else None,
-                        "margin_note": r.margin_note or None} for r in rows],
+                        "maintenance_rate": r.limits.maintenance_rate if r.limits else None,
+                        "max_leverage": r.limits.max_leverage if r.limits else None,
+                        "margin_source": r.limits.source if r.limits else None,
+                        "margin_note": (r.limits.note if r.limits else "") or None} for r in rows],
             "unavailable": unavailable,
         }, indent=2))
         return 0
@@ -86,13 +84,14 @@ def run_live(args: argparse.Namespace, settings: Settings, timeout: float = 90.0
     print(f"ESTIMATED liquidations at risk for {args.symbol} to {target:,.2f}{source} (OI-delta model; not a venue figure)")
     print(f"{'venue':<12} {'symbol':<16} {'price':>12} {'side':>6} {'at risk (USD)':>16} {'OI samples':>10} {'mmr':>7} {'max lev':>7}")
     for r in rows:
-        mmr = f"{r.tier.maintenance_rate * 100:.2f}%" if r.tier else "n/a"
-        lev = f"{r.tier.max_leverage:g}x" if r.tier and r.tier.max_leverage else "n/a"
+        rate = r.limits.maintenance_rate if r.limits else None
+        mmr = f"{rate * 100:.2f}%" if rate is not None else "n/a"
+        lev = f"{r.limits.max_leverage:g}x" if r.limits and r.limits.max_leverage else "n/a"
         print(f"{r.venue:<12} {r.symbol:<16} {r.price or 0:>12,.2f} {_side(r.price, target):>6} {r.usd:>16,.0f} {r.oi_samples:>10} {mmr:>7} {lev:>7}")
     print(f"{'total':<12} {'':<16} {'':>12} {'':>6} {total:>16,.0f}")
     for r in rows:
-        if r.margin_note:
-            print_err(f"liqtui risk: {r.venue}: {r.margin_note}")
+        if r.limits and r.limits.note:
+            print_err(f"liqtui risk: {r.venue}: {r.limits.note}")
     for venue, why in unavailable.items():
         print_err(f"liqtui risk: {venue}: {why}")
     return 0
@@ -112,8 +111,6 @@ async def _collect(args: argparse.Namespace, settings: Settings, timeout: float)
                         kinds=frozenset({"history", "market"}), map_to_requested=False)
     events: list[Event] = []
     resolved: dict[str, set[str]] = {}
-    tiers: dict[str, MarginTier | None] = {}
-    margin_notes: dict[str, str] = {}
     deadline = time.monotonic() + timeout
 
     async def until() -> None:
@@ -126,20 +123,10 @@ async def _collect(args: argparse.Namespace, settings: Settings, timeout: float)
 
         while not finished() and time.monotonic() < deadline:  # noqa: ASYNC110 - several feeds' states, no one event
             await asyncio.sleep(0.1)
-        for feed in feeds:
-            symbol = next(iter(resolved[feed.venue]))
-            market = feed.adapter.markets.by_symbol[symbol]
-            venue_tiers, margin_notes[feed.venue] = await fetch_tiers(
-                feed.exchange, feed.venue, market, _last_price(events, feed.venue, symbol) or 0.0
-            )
-            tiers[feed.venue] = first_tier(venue_tiers)
 
     await run_source(source, events.append, until)
     engine = Engine(settings.levels)
-    for venue, tier in tiers.items():
-        if tier is not None:
-            engine.set_venue_limits(venue, max_leverage=tier.max_leverage, maintenance_margin=tier.maintenance_rate)
-    for event in events:
+    for event in events:  # the margin limits come first, before each symbol's history, as on the desk
         if not isinstance(event, FeedStatus):
             engine.apply(event)
     rows: list[VenueRisk] = []
@@ -151,8 +138,9 @@ async def _collect(args: argparse.Namespace, settings: Settings, timeout: float)
             unavailable[venue] = "does not list it" if feed.markets_ready.is_set() else _why(feed)
             continue
         symbol = next(iter(symbols))
-        row = VenueRisk(venue, symbol, price=_last_price(events, venue, symbol), tier=tiers.get(venue),
-                        volume_24h_usd=_last_volume(events, venue, symbol), margin_note=margin_notes.get(venue, ""))
+        limits = next((e for e in events if isinstance(e, MarginLimits) and e.venue == venue and e.symbol == symbol), None)
+        row = VenueRisk(venue, symbol, price=_last_price(events, venue, symbol), limits=limits,
+                        volume_24h_usd=_last_volume(events, venue, symbol))
         row.oi_samples = sum(1 for e in events if isinstance(e, OpenInterest) and e.venue == venue and e.symbol == symbol)
         row.history_points = row.oi_samples + sum(1 for e in events if isinstance(e, PriceBar) and e.venue == venue and e.symbol == symbol)
         if row.price is None or row.oi_samples < 2:

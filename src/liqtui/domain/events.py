@@ -131,5 +131,21 @@ class FeedStatus:
     last_message: int | None = None  # ms of the last message received, for the age chip
 
 
-Event = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | FeedStatus
-MarketEvent = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker  # the events of one market (symbol)
+@dataclass(frozen=True, slots=True)
+class MarginLimits:
+    """What the ESTIMATED level model assumes for new positions of one venue and symbol: the venue's
+    first margin tier (feeds/margin.py), read once at start. A None leaves the model's own setting
+    (``[levels] maintenance_margin``, no leverage cap). Never recorded: a replay uses the settings."""
+
+    venue: str
+    symbol: str
+    time: int
+    maintenance_rate: float | None
+    max_leverage: float | None
+    source: str | None  # "bybit risk-limit", "default" (the shipped table); None: the model's setting
+    note: str = ""  # why a default stands in for the venue's own tiers ("" when nothing fell back)
+
+
+Event = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | FeedStatus | MarginLimits
+# the events of one market (symbol)
+MarketEvent = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | MarginLimits

@@ -29,6 +29,7 @@ from liqtui.domain.events import (
     FeedState,
     FeedStatus,
     Liquidation,
+    MarginLimits,
     OpenInterest,
     PriceBar,
     Side,
@@ -41,6 +42,7 @@ from liqtui.engine.levels import (
     DefaultLevelParams,
     LevelBook,
     LevelModel,
+    LevelModelError,
     LevelParams,
     LevelSnapshot,
     at_risk,
@@ -71,6 +73,7 @@ from liqtui.engine.views import (
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 _Versions = tuple[tuple[str, int], ...]  # (venue, book version) per venue of a symbol
+_Limits = tuple[float | None, float | None]  # (max leverage, maintenance rate); None: the settings'
 _SweepsShown = tuple[tuple[int, int, bool], ...]  # (id, fills so far, watched by the tape) per sweep shown
 
 SWEEPS_KEPT = 64  # per venue and symbol
@@ -228,8 +231,9 @@ class Engine:
         lookback_ms: int = 30 * 86_400_000,
     ) -> None:
         self.level_settings = levels if levels is not None else DefaultLevelParams()
-        self._venue_limits: dict[str, tuple[float | None, float | None]] = {}
-        self._models: dict[str, LevelModel] = {}
+        # (venue, symbol or None for all its symbols) -> (max leverage, maintenance rate)
+        self._venue_limits: dict[tuple[str, str | None], _Limits] = {}
+        self._models: dict[_Limits, LevelModel] = {}
         self.realized = RealizedTotals()
         self.oi = OITracker(lookback_ms)
         self._tape = LiquidationTape(history_kept=tape_size)
@@ -251,22 +255,30 @@ class Engine:
 
     # --- configuration ------------------------------------------------------------------------
 
-    def set_venue_limits(self, venue: str, *, max_leverage: float | None = None, maintenance_margin: float | None = None) -> None:
+    def set_venue_limits(
+        self, venue: str, *, symbol: str | None = None, max_leverage: float | None = None,
+        maintenance_margin: float | None = None,
+    ) -> None:
         """A venue's max leverage (tiers above it are dropped and the rest renormalized) and maintenance
-        rate. Applies to positions added from now on; levels already estimated keep their prices."""
-        self._venue_limits[venue] = (max_leverage, maintenance_margin)
-        self._models.pop(venue, None)
-        model = self._model(venue)
-        for (v, _symbol), state in self._models_state.items():
-            if v == venue:
-                state.book.set_model(model)
+        rate, for one of its symbols or (``symbol=None``) those without their own. Applies to
+        positions added from now on; levels already estimated keep their prices. LevelModelError
+        for limits no model can take (a rate outside [0, 1)); nothing changes then."""
+        limits = (max_leverage, maintenance_margin)
+        self._model_for(limits)
+        self._venue_limits[(venue, symbol)] = limits
+        for (v, s), state in self._models_state.items():
+            if v == venue and (symbol is None or s == symbol):
+                state.book.set_model(self._model(v, s))
 
-    def _model(self, venue: str) -> LevelModel:
-        model = self._models.get(venue)
+    def _model(self, venue: str, symbol: str) -> LevelModel:
+        return self._model_for(self._venue_limits.get((venue, symbol)) or self._venue_limits.get((venue, None), (None, None)))
+
+    def _model_for(self, limits: _Limits) -> LevelModel:
+        model = self._models.get(limits)
         if model is None:
             s = self.level_settings
-            max_leverage, mmr = self._venue_limits.get(venue, (None, None))
-            model = self._models[venue] = LevelModel.create(
+            max_leverage, mmr = limits
+            model = self._models[limits] = LevelModel.create(
                 s.leverage_weights,
                 mmr=s.maintenance_margin if mmr is None else mmr,
                 long_share=s.long_share,
@@ -294,6 +306,8 @@ class Engine:
         elif type(event) is BookSnapshot:
             self._books.setdefault(event.symbol, {})[event.venue] = event
             self._see_symbol(event.symbol)
+        elif type(event) is MarginLimits:
+            self._on_limits(event)
         elif type(event) is FeedStatus:
             self._feeds[(event.venue, event.kind)] = event
             live = event.state is FeedState.LIVE and self._carries_liquidations(event)
@@ -303,6 +317,13 @@ class Engine:
                 self._tape_cover.see(event.venue, live, event.since)
         else:
             raise TypeError(f"not an engine event: {event!r}")
+
+    def _on_limits(self, limits: MarginLimits) -> None:
+        try:
+            self.set_venue_limits(limits.venue, symbol=limits.symbol, max_leverage=limits.max_leverage,
+                                  maintenance_margin=limits.maintenance_rate)
+        except LevelModelError:
+            self.rejected += 1  # the model's settings stand
 
     def _carries_liquidations(self, status: FeedStatus) -> bool:
         """A live status that means liquidations flow: the venue's liquidation feed, or its
@@ -324,7 +345,7 @@ class Engine:
         state = self._models_state.get((venue, symbol))
         if state is None:
             lookback = lookback_ms(self.level_settings.lookback_days)
-            book = LevelBook(self._model(venue), keep_swept_levels=True, lookback_ms=lookback)
+            book = LevelBook(self._model(venue, symbol), keep_swept_levels=True, lookback_ms=lookback)
             state = self._models_state[(venue, symbol)] = _VenueSymbol(book)
             self._states_by_symbol.setdefault(symbol, {})[venue] = state
             self._see_symbol(symbol)

@@ -21,12 +21,14 @@ Fetched where the venue publishes them without a key, with a shipped default els
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from liqtui.domain.events import MarginLimits
 from liqtui.domain.text import printable
 from liqtui.domain.venues import MarginSource, venue_info
 from liqtui.feeds.live.markets import MarketInfo
@@ -53,17 +55,25 @@ def default_tiers(venue: str, exchange_id: str) -> list[MarginTier]:
 
 
 def _f(value: Any) -> float | None:
+    """A positive finite number from a venue's field, else None (missing, NaN, infinite, <= 0)."""
     try:
-        return None if value is None or value == "" else float(value)
-    except (TypeError, ValueError):
+        number = None if value is None or value == "" else float(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if number is not None and 0.0 < number < math.inf else None
 
 
 def _rate(value: Any) -> float | None:
     rate = _f(value)
     if rate is None:
         return None
-    return rate / 100 if rate >= 1 else rate  # a percent written as "0.5" stays 0.5 %; "50" would be 50 %
+    rate = rate / 100 if rate >= 1 else rate  # a percent written as "0.5" stays 0.5 %; "50" would be 50 %
+    return rate if rate < 1 else None  # 100 % or more: no model can take it
+
+
+def _leverage(value: Any) -> float | None:
+    leverage = _f(value)
+    return leverage if leverage is not None and leverage >= 1 else None
 
 
 def bybit_tiers(payload: dict[str, Any], exchange_id: str) -> list[MarginTier]:
@@ -72,7 +82,7 @@ def bybit_tiers(payload: dict[str, Any], exchange_id: str) -> list[MarginTier]:
     for row in sorted(rows, key=lambda r: _f(r.get("riskLimitValue")) or 0.0):
         rate = _rate(row.get("maintenanceMargin"))
         if rate is not None:
-            tiers.append(MarginTier(_f(row.get("riskLimitValue")), rate, _f(row.get("maxLeverage")), "bybit risk-limit"))
+            tiers.append(MarginTier(_f(row.get("riskLimitValue")), rate, _leverage(row.get("maxLeverage")), "bybit risk-limit"))
     return tiers
 
 
@@ -87,14 +97,15 @@ def okx_tiers(rows: list[dict[str, Any]], market: MarketInfo, price: float) -> l
         cap = None
         if contracts is not None:
             cap = contracts * market.contract_size * (1.0 if market.inverse else price)
-        tiers.append(MarginTier(cap, rate, _f(row.get("maxLever")), "okx position-tiers"))
+        tiers.append(MarginTier(cap, rate, _leverage(row.get("maxLever")), "okx position-tiers"))
     return tiers
 
 
 def hyperliquid_tiers(market: MarketInfo) -> list[MarginTier]:
-    if not market.max_leverage:
+    leverage = _leverage(market.max_leverage)
+    if leverage is None:
         return []
-    return [MarginTier(None, 1.0 / (2.0 * market.max_leverage), market.max_leverage, "hyperliquid max leverage")]
+    return [MarginTier(None, 1.0 / (2.0 * leverage), leverage, "hyperliquid max leverage")]
 
 
 async def _fetch_bybit(exchange: Any, market: MarketInfo, price: float) -> list[MarginTier]:
@@ -146,3 +157,13 @@ async def fetch_tiers(exchange: Any, venue: str, market: MarketInfo, price: floa
 def first_tier(tiers: list[MarginTier]) -> MarginTier | None:
     """The tier new positions of ordinary size fall in: what the level model uses."""
     return tiers[0] if tiers else None
+
+
+async def fetch_limits(exchange: Any, venue: str, market: MarketInfo, symbol: str, price: float, now_ms: int) -> MarginLimits:
+    """The level model's limits for ``symbol`` on ``venue`` (its first tier, fetched as ``fetch_tiers``
+    does, with the same fallback and note): what the desk and ``liqtui risk`` both feed the engine."""
+    tiers, note = await fetch_tiers(exchange, venue, market, price)
+    tier = first_tier(tiers)
+    if tier is None:
+        return MarginLimits(venue, symbol, now_ms, None, None, None, note)
+    return MarginLimits(venue, symbol, now_ms, tier.maintenance_rate, tier.max_leverage, tier.source, note)

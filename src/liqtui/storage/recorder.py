@@ -30,7 +30,7 @@ from collections import Counter, deque
 from pathlib import Path
 
 from liqtui.config import Settings
-from liqtui.domain.events import BookSnapshot, Event, FeedStatus
+from liqtui.domain.events import BookSnapshot, Event, FeedStatus, MarginLimits
 from liqtui.storage import retention
 from liqtui.storage.rows import (
     BOOK_LEVELS,
@@ -109,7 +109,8 @@ class Recorder:
             self.dropped += 1
             return
         if type(event) not in BY_TYPE:
-            self.rejected += 1
+            if type(event) is not MarginLimits:  # the model's inputs, read again at each start: not recorded
+                self.rejected += 1
             return
         if isinstance(event, BookSnapshot):
             try:

@@ -42,6 +42,7 @@ class BybitFake(FakeExchange):
     rest_hosts = ("https://api.bybit.com",)
     ws_hosts = ("wss://stream.bybit.com",)
     other_hosts = ()
+    max_leverage: float | None = None  # caps every risk-limit tier's maxLeverage (a coin that tops out at 25x)
 
     def market_id(self, base: str) -> str:
         return f"{base}USDT"
@@ -216,7 +217,7 @@ class BybitFake(FakeExchange):
                 maintenance, initial = 0.005 + 0.005 * i, 0.01 + 0.005 * i
                 tiers.append({"id": i + 1, "symbol": f"{coin.base}USDT", "riskLimitValue": str(2_000_000 * (i + 1)),
                               "maintenanceMargin": f"{maintenance:.4f}", "initialMargin": f"{initial:.4f}",
-                              "isLowestRisk": 1 if i == 0 else 0, "maxLeverage": f"{1 / initial:.2f}",
+                              "isLowestRisk": 1 if i == 0 else 0, "maxLeverage": f"{min(1 / initial, self.max_leverage or 1e9):.2f}",
                               "mmDeduction": "" if i == 0 else str(int(2_000_000 * i * 0.005))})
         return {"category": query["category"], "list": tiers, "nextPageCursor": ""}
 

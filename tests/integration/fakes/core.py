@@ -25,9 +25,11 @@ from typing import Any, ClassVar, NamedTuple
 
 from aiohttp import WSMsgType, web
 
+FROZEN_MS: int | None = None  # set: every fake's clock stands at this time (two runs see the same history)
+
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    return int(time.time() * 1000) if FROZEN_MS is None else FROZEN_MS
 
 
 def dumps(payload: Any) -> str:

@@ -441,3 +441,23 @@ def test_a_sweep_compares_with_the_tape_only_where_the_venues_liquidation_feed_r
     assert [r.realized_usd for r in view.levels.rows if r.swept_long_usd] == [0.0, 0.0, 0.0]  # watched: a true zero
     # The rows hold the earlier, unwatched sweep too: realized compares with the watched estimate only.
     assert all(0 < r.taped_swept_usd < r.swept_long_usd for r in view.levels.rows if r.swept_long_usd)
+
+
+def test_margin_limits_apply_to_their_own_symbol_only():
+    """The feed's MarginLimits (a venue's first tier per symbol) caps that symbol's tiers, not the
+    venue's others; limits no model can take are counted and the settings stand."""
+    from liqtui.domain.events import MarginLimits
+
+    e = Engine(LevelSettings())
+    e.apply(MarginLimits("bybit", BTC, T0, 0.005, 25.0, "bybit risk-limit"))
+    e.apply(MarginLimits("bybit", "ETH/USDT:USDT", T0, 1.5, None, "bybit risk-limit"))
+    assert e.rejected == 1
+    for symbol in (BTC, "ETH/USDT:USDT"):
+        e.apply(oi("bybit", 1000.0, 100.0, T0, symbol))
+        e.apply(oi("bybit", 1010.0, 100.0, T0 + 15_000, symbol))
+    capped = ReferenceBook(weights={5: 0.15, 10: 0.30, 25: 0.25}, mmr=0.005)
+    capped.step(100.0, 100.0, 100.0, 10.0)
+    full = ReferenceBook()
+    full.step(100.0, 100.0, 100.0, 10.0)
+    assert e.at_risk(BTC, 100.0, 97.0) == pytest.approx(capped.at_risk(100.0, 97.0))
+    assert e.at_risk("ETH/USDT:USDT", 100.0, 97.0) == pytest.approx(full.at_risk(100.0, 97.0))

@@ -35,3 +35,17 @@ def test_hyperliquid_maintenance_is_half_the_initial_margin_at_max_leverage():
     (tier,) = hyperliquid_tiers(MarketInfo("BTC/USDC:USDC", "BTC", "BTC", "USDC", max_leverage=40))
     assert tier.maintenance_rate == pytest.approx(1 / 80) and tier.max_leverage == 40
     assert hyperliquid_tiers(MarketInfo("X/USDC:USDC", "X", "X", "USDC")) == []
+
+
+def test_tiers_no_model_can_take_are_left_out():
+    """A NaN, infinite, negative or 100 % rate, or a leverage below 1x, never reaches the level model."""
+    payload = {"result": {"list": [
+        {"symbol": "BTCUSDT", "riskLimitValue": "1", "maintenanceMargin": "NaN", "maxLeverage": "100"},
+        {"symbol": "BTCUSDT", "riskLimitValue": "2", "maintenanceMargin": "-0.005", "maxLeverage": "100"},
+        {"symbol": "BTCUSDT", "riskLimitValue": "3", "maintenanceMargin": "100", "maxLeverage": "100"},
+        {"symbol": "BTCUSDT", "riskLimitValue": "4", "maintenanceMargin": "0.006", "maxLeverage": "inf"},
+        {"symbol": "BTCUSDT", "riskLimitValue": "5", "maintenanceMargin": "0.007", "maxLeverage": "0.5"},
+    ]}}
+    tiers = bybit_tiers(payload, "BTCUSDT")
+    assert [(t.maintenance_rate, t.max_leverage) for t in tiers] == [(0.006, None), (0.007, None)]
+    assert hyperliquid_tiers(MarketInfo("X/USDC:USDC", "X", "X", "USDC", max_leverage=float("nan"))) == []

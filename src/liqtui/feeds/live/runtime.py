@@ -207,6 +207,7 @@ class VenueFeed:
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._reload_task: asyncio.Task[None] | None = None
         self.markets_note = ""  # why the market list is out of date (a failed reload); in the live detail
+        self.margin_notes: dict[str, str] = {}  # symbol -> why a default stands in for its margin tiers
 
     # ------------------------------------------------------------------ health
     def report(self, kind: str, state: FeedState, detail: str = "", last_message: int | None = None) -> None:
@@ -301,7 +302,7 @@ class VenueFeed:
         what the liquidation stream leaves out for now."""
         skipped = self.counters.malformed + self.counters.handler_errors
         parts = [f"{skipped} malformed frames or entries skipped (last: {self.counters.last_error})" if skipped else ""]
-        return "; ".join(p for p in [*parts, self.markets_note, self.adapter.coverage_note] if p)
+        return "; ".join(p for p in [*parts, self.markets_note, *self.margin_notes.values(), self.adapter.coverage_note] if p)
 
     # ------------------------------------------------------------------ main
     async def run(self) -> None:
@@ -652,12 +653,16 @@ class VenueFeed:
     async def _backfill(self) -> None:
         watchlist = [s for s in self.settings.watchlist if s in self.wanted]
         symbols = self._listed(list(dict.fromkeys([s for s in [self.focus, *watchlist] if s])))
-        if not symbols:
-            return
-        self._backfilling.update(symbols)
+        self._backfilling.update(symbols)  # before any await: a live OI sample must not pass its history
+        for symbol in self._listed(self.wanted):
+            if symbol not in symbols:
+                symbols.append(symbol)  # the other polled symbols get their margin limits, no history
         total = 0
         problems: list[str] = []
         for symbol in symbols:
+            await self._margin_limits(symbol)
+            if symbol not in self._backfilling:
+                continue
             self.report("history", FeedState.CONNECTING, f"backfilling {symbol}")
             end = now_ms()
             since = end - int(self.timings.history_days * 86_400_000)
@@ -674,10 +679,26 @@ class VenueFeed:
             held = self._held_oi.pop(symbol, None)
             if held is not None and (not interest or held.time > interest[-1].time):
                 self.deliver(held)
+        if not symbols:
+            return
         if problems:
             self.report("history", FeedState.DOWN if total == 0 else FeedState.LIVE, f"{total} history points; " + "; ".join(problems))
         else:
             self.report("history", FeedState.LIVE, f"{total} history points")
+
+    async def _margin_limits(self, symbol: str) -> None:
+        """The level model's limits for ``symbol`` from the venue's margin tiers (feeds/margin.py), before
+        its history; a fallback says why in the live status, as ``liqtui risk`` prints it."""
+        from liqtui.feeds.margin import fetch_limits
+
+        await self._rest_gate()
+        market = self.adapter.markets.by_symbol[symbol]
+        ticker = self._tickers.get(symbol)
+        price = (ticker.last or ticker.mark or 0.0) if ticker is not None else 0.0
+        limits = await fetch_limits(self.exchange, self.venue, market, symbol, price, now_ms())
+        if limits.note:
+            self.margin_notes[symbol] = f"{symbol}: {limits.note}"
+        self.deliver(limits)
 
     async def _rest_step(self, what: str, problems: list[str], fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         """One backfill call with a few retries; a 404 or a persistent error skips only this step."""
