@@ -21,7 +21,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -186,9 +186,11 @@ class LiqtuiApp(App[None]):
     ENABLE_COMMAND_PALETTE = False  # ctrl+p opens the symbol picker, as the issue asks
     BINDINGS = [*DESK_BINDINGS]  # a list of BindingType for App, the same Bindings
 
-    paused: reactive[bool] = reactive(False)
-    window: reactive[str] = reactive("1h")
-    symbol: reactive[str] = reactive("")
+    # var, not reactive: a change is drawn by the panes it concerns (render_tick); a reactive on the
+    # App repaints the whole screen (every cell of every pane) on each key.
+    paused: reactive[bool] = var(False)
+    window: reactive[str] = var("1h")
+    symbol: reactive[str] = var("")
 
     def __init__(
         self,
