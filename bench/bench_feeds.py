@@ -34,11 +34,11 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from liqtui.config import Settings, settings_from_dict  # noqa: E402
 from liqtui.domain.events import Liquidation  # noqa: E402
 from liqtui.engine import Engine  # noqa: E402
-from liqtui.feeds.live import hooks  # noqa: E402
+from liqtui.feeds.live import frame_tap  # noqa: E402
 from liqtui.feeds.live.exchange import make_exchange  # noqa: E402
 from liqtui.feeds.live.markets import MarketIndex  # noqa: E402
-from liqtui.feeds.live.runtime import Timings, VenueFeed  # noqa: E402
 from liqtui.feeds.live.source import ADAPTERS, LiveSource  # noqa: E402
+from liqtui.feeds.live.venue_feed import Timings, VenueFeed  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "exchange-payloads"
 
@@ -124,7 +124,7 @@ async def per_frame(venue: str, make: Any, entries: int, frames: int, repeats: i
     liqtui_exchange.set_markets(markets)
     feed = VenueFeed(adapter, Settings(watchlist=[], cross_assets=[]), engine.apply)
     adapter.set_markets(MarketIndex.from_ccxt(liqtui_exchange.markets, venue))
-    hooks.install(liqtui_exchange, feed.tap, feed.counters)
+    frame_tap.install(liqtui_exchange, feed.tap, feed.counters)
     liqtui_client = liqtui_exchange.client("ws://127.0.0.1:9/liqtui")
 
     def liqtui_run() -> None:

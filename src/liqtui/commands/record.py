@@ -87,8 +87,8 @@ def _source(args: argparse.Namespace, settings: Settings) -> EventSource:
         if args.rate is not None:
             options["rate"] = args.rate
         return DemoSource(settings, **options)
+    from liqtui.feeds.live.adapter import RECORD_BOOK_LEVELS
     from liqtui.feeds.live.source import LiveSource
-    from liqtui.feeds.live.venue import RECORD_BOOK_LEVELS
 
     # Issue 4: the books of the whole watchlist (not just the desk's focus), 50 levels a side
     # where the venue has them; the recorder keeps one a second per venue and symbol.

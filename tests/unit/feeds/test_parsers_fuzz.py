@@ -16,7 +16,7 @@ from liqtui.feeds.live.binanceusdm import BinanceUsdm
 from liqtui.feeds.live.bybit import Bybit
 from liqtui.feeds.live.markets import MarketIndex, MarketInfo
 from liqtui.feeds.live.okx import Okx
-from liqtui.feeds.live.runtime import VenueFeed
+from liqtui.feeds.live.venue_feed import VenueFeed
 
 RECV = 1_790_000_000_000
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

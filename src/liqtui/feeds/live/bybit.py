@@ -15,8 +15,7 @@ from typing import Any
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
 from liqtui.domain.text import printable
 from liqtui.domain.venues import VENUES
-from liqtui.feeds.live.markets import MarketInfo, market_or_guess
-from liqtui.feeds.live.venue import (
+from liqtui.feeds.live.adapter import (
     MalformedEntry,
     RestCall,
     VenueAdapter,
@@ -28,6 +27,7 @@ from liqtui.feeds.live.venue import (
     inum,
     present,
 )
+from liqtui.feeds.live.markets import MarketInfo, market_or_guess
 
 VENUE = "bybit"
 TOP_SYMBOLS = 20  # liquidation topics beyond the watchlist: the most traded linear symbols

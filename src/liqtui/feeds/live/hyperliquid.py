@@ -16,8 +16,8 @@ from typing import Any
 
 from liqtui.domain.events import OpenInterest, Ticker
 from liqtui.domain.venues import VENUES
+from liqtui.feeds.live.adapter import RestCall, VenueAdapter, fnum
 from liqtui.feeds.live.markets import MarketInfo
-from liqtui.feeds.live.venue import RestCall, VenueAdapter, fnum
 
 VENUE = "hyperliquid"
 NO_LIQUIDATION_FEED = VENUES[VENUE].no_feed_reason

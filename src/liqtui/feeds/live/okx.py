@@ -15,8 +15,7 @@ from typing import Any
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
 from liqtui.domain.venues import VENUES
-from liqtui.feeds.live.markets import MarketInfo
-from liqtui.feeds.live.venue import (
+from liqtui.feeds.live.adapter import (
     MalformedEntry,
     RestCall,
     VenueAdapter,
@@ -27,6 +26,7 @@ from liqtui.feeds.live.venue import (
     fnum,
     inum,
 )
+from liqtui.feeds.live.markets import MarketInfo
 
 VENUE = "okx"
 OI_HISTORY_PAGE = 100

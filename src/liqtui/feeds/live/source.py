@@ -18,12 +18,12 @@ import asyncio
 from liqtui.config import Settings
 from liqtui.domain.venues import venue_order
 from liqtui.feeds.base import Emit
+from liqtui.feeds.live.adapter import BOOK_LEVELS, VenueAdapter
 from liqtui.feeds.live.binanceusdm import BinanceUsdm
 from liqtui.feeds.live.bybit import Bybit
 from liqtui.feeds.live.hyperliquid import Hyperliquid
 from liqtui.feeds.live.okx import Okx
-from liqtui.feeds.live.runtime import ALL_KINDS, Timings, VenueFeed, now_ms
-from liqtui.feeds.live.venue import BOOK_LEVELS, VenueAdapter
+from liqtui.feeds.live.venue_feed import ALL_KINDS, Timings, VenueFeed, now_ms
 
 # Keyed by each adapter's own ccxt id, in the registry's order.
 ADAPTERS: dict[str, type[VenueAdapter]] = {
@@ -49,7 +49,7 @@ class LiveSource:
     ) -> None:
         """``venues``: a subset of the enabled venues; ``symbols``: what to poll and stream
         prices for (default: the watchlist and the cross-asset strip); ``kinds``: which data to run
-        (``runtime.ALL_KINDS``; headless commands run only what they print); ``map_to_requested``:
+        (``venue_feed.ALL_KINDS``; headless commands run only what they print); ``map_to_requested``:
         a venue listing an asked-for unified symbol under another quote (Hyperliquid's
         ``BTC/USDC:USDC`` for ``BTC/USDT:USDT``) emits it under the asked symbol, so the engine sums
         the coin across venues (the desk wants that; ``tail``/``snapshot`` show venues' own symbols);

@@ -4,7 +4,7 @@ One ``VenueFeed`` per enabled venue shares ONE ccxt.pro exchange object between 
 (so ccxt's rate limiter sees every request) and runs these tasks until cancelled:
 
 - ``liquidations``: holds the venue's liquidation subscription. Frames never come back through
-  ``watch_*`` return values: the frame tap (``hooks.py``) normalizes every entry of every frame
+  ``watch_*`` return values: the frame tap (``frame_tap.py``) normalizes every entry of every frame
   and emits it at once.
 - ``prices``: the websocket price stream of the watchlist (mark/last); its steady traffic is what
   tells a live venue from a silent one.
@@ -53,11 +53,11 @@ from liqtui.config import Settings, VenueSettings
 from liqtui.domain.events import FeedState, FeedStatus, MarketEvent, OpenInterest, PriceBar, Ticker
 from liqtui.domain.text import printable
 from liqtui.feeds.base import Emit
-from liqtui.feeds.live import hooks
+from liqtui.feeds.live import frame_tap
+from liqtui.feeds.live.adapter import BOOK_LEVELS, VenueAdapter
 from liqtui.feeds.live.errors import network_reason
 from liqtui.feeds.live.exchange import make_exchange
 from liqtui.feeds.live.markets import MarketIndex
-from liqtui.feeds.live.venue import BOOK_LEVELS, VenueAdapter
 
 _TICKER_FIELDS = tuple(f.name for f in fields(Ticker) if f.name not in ("venue", "symbol", "time"))
 ALL_KINDS = frozenset({"liquidations", "prices", "book", "market", "history"})
@@ -182,7 +182,7 @@ class VenueFeed:
         self.timings = timings or Timings.from_settings(settings)
         self.wanted = list(symbols if symbols is not None else dict.fromkeys([*settings.watchlist, *settings.cross_assets]))
         self.focus = focus or (settings.watchlist[0] if settings.watchlist else None)
-        self.counters = hooks.FrameCounters()
+        self.counters = frame_tap.FrameCounters()
         self.health = VenueHealth()
         self.exchange: Any = None
         self.markets_ready = asyncio.Event()
@@ -313,7 +313,7 @@ class VenueFeed:
             self.exchange = make_exchange(
                 self.venue, url_rewrite=self.venue_settings.url_rewrite, options=self._ccxt_options()
             )
-            hooks.install(self.exchange, self.tap, self.counters)
+            frame_tap.install(self.exchange, self.tap, self.counters)
             _install_http_hook(self.exchange)
             await self._load_markets()
             self._build_aliases()
