@@ -10,7 +10,7 @@ from typing import Any
 from liqtui.config import settings_from_dict
 from liqtui.domain.events import FeedState, FeedStatus, Liquidation
 from liqtui.feeds.live.source import LiveSource
-from liqtui.feeds.live.venue_feed import Timings
+from liqtui.feeds.live.supervision import Timings
 
 # The exact topic the tests' BTC liquidation frames are routed by (the fakes drop a frame pushed
 # before its topic is subscribed). Bybit has one topic per symbol: waiting for any

@@ -286,7 +286,7 @@ async def test_a_venue_that_is_down_never_stops_the_others(fake_exchange):
     from liqtui.config import settings_from_dict
     from liqtui.domain.events import FeedStatus, Liquidation
     from liqtui.feeds.live.source import LiveSource
-    from liqtui.feeds.live.venue_feed import Timings
+    from liqtui.feeds.live.supervision import Timings
 
     binance, bybit = await fake_exchange("binanceusdm"), await fake_exchange("bybit")
     binance.not_found("/fapi/v1/exchangeInfo")  # Binance cannot even list its markets

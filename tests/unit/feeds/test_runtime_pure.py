@@ -8,7 +8,8 @@ from liqtui.config import LevelSettings, Settings
 from liqtui.domain.events import FeedState, FeedStatus, Liquidation
 from liqtui.feeds.live.binanceusdm import BinanceUsdm
 from liqtui.feeds.live.markets import MarketIndex, MarketInfo
-from liqtui.feeds.live.venue_feed import Timings, VenueFeed, backoff_delay
+from liqtui.feeds.live.supervision import Timings, backoff_delay
+from liqtui.feeds.live.venue_feed import VenueFeed
 
 
 def test_backoff_grows_exponentially_is_capped_and_jittered():

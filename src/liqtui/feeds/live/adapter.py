@@ -1,7 +1,8 @@
 """What the runtime asks of one venue: the base class every venue module fills in.
 
 A venue module owns the exchange's wire shapes: pure parsers (payload -> domain events) and the
-few calls that choose endpoints. The runtime (``venue_feed.py``) owns connections, health, backoff
+few calls that choose endpoints. The runtime (``venue_feed.py`` and beside it ``streams.py``,
+``polling.py``, ``supervision.py``) owns connections, health, backoff
 and scheduling, identically for every venue.
 
 Required of every venue: ``poll_market`` (OI and ticker data by REST, bulk where possible).
