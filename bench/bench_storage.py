@@ -32,7 +32,7 @@ from pathlib import Path
 
 from liqtui.config import Settings
 from liqtui.domain.events import BookSnapshot
-from liqtui.feeds.demo_market import DemoMarket
+from liqtui.feeds.demo.market import DemoMarket
 from liqtui.storage import Recorder, describe, read_events
 from liqtui.storage.rows import BY_KIND, KINDS, pack_levels
 

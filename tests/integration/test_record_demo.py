@@ -14,7 +14,7 @@ from liqtui.cli import main
 from liqtui.domain.events import BookSnapshot, Liquidation, OpenInterest
 from liqtui.engine import Engine
 from liqtui.engine.views import WINDOWS
-from liqtui.feeds.demo_market import DemoMarket
+from liqtui.feeds.demo.market import DemoMarket
 from liqtui.feeds.replay import ReplaySource
 from liqtui.storage import Recorder, event_time, read_events
 

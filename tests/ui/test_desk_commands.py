@@ -15,7 +15,7 @@ from liqtui.config import Settings, settings_from_dict
 from liqtui.engine import Engine
 from liqtui.feeds import replay as replay_module
 from liqtui.feeds.demo import DemoMarket
-from liqtui.feeds.demo_market import DEFAULT_START_MS
+from liqtui.feeds.demo.market import DEFAULT_START_MS
 from liqtui.feeds.replay import ReplaySource
 from liqtui.storage.reader import describe, read_events
 from liqtui.storage.recorder import Recorder

@@ -21,8 +21,8 @@ from liqtui.domain.events import (
 )
 from liqtui.feeds.base import EventSource
 from liqtui.feeds.demo import DEFAULT_START_MS, DemoMarket, DemoSource
-from liqtui.feeds.demo_instruments import unified
-from liqtui.feeds.demo_positions import liquidation_price
+from liqtui.feeds.demo.instruments import unified
+from liqtui.feeds.demo.positions import liquidation_price
 
 BTC = "BTC/USDT:USDT"
 

@@ -11,14 +11,14 @@ from pathlib import Path
 
 from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.domain.venues import VENUE_IDS, VENUES, MarginSource
-from liqtui.feeds.demo_instruments import DEMO_PROFILE
+from liqtui.feeds.demo.instruments import DEMO_PROFILE
 from liqtui.feeds.live.source import ADAPTERS
 from liqtui.ui.widgets.coverage import no_public_liquidation_feed
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "liqtui"
 # Where a venue's ccxt id may be written as a string literal: the registry, each venue's adapter, and
 # the demo's invented per-venue figures. Everything else reads the registry.
-ALLOWED = {Path("domain/venues.py"), Path("feeds/demo_instruments.py")} | {Path(f"feeds/live/{v}.py") for v in VENUE_IDS}
+ALLOWED = {Path("domain/venues.py"), Path("feeds/demo/instruments.py")} | {Path(f"feeds/live/{v}.py") for v in VENUE_IDS}
 
 
 def _venue_literals(path: Path, root: Path = PACKAGE) -> list[str]:

@@ -5,7 +5,7 @@ What is simulated, and why it looks like a real market:
   that clusters, a slow volatility regime, and jumps released over a few seconds; each venue trades at
   the mid plus its own small mean-reverting basis;
 - leveraged positions open all the time at the venue's price (side, leverage from the configured mix,
-  heavy-tailed notional) and are filed by liquidation price (``demo_positions``); they also close by
+  heavy-tailed notional) and are filed by liquidation price (``positions.py``); they also close by
   themselves after a while. Open interest is a slow-moving unleveraged part plus those positions, so OI
   rises while positions open and drops when they are closed or liquidated;
 - a small share of new positions is already "stretched" (liquidation a few bps away): the steady
@@ -26,7 +26,7 @@ What is simulated, and why it looks like a real market:
   5-minute bars and OI history so estimated clusters and every change window show at once:
   the day before looks like the seed article's (a ~9 % sell-off into BTC 82,800, OI up ~25 %).
 
-The three rates (``demo_instruments.RATES``): calm, a few liquidations a minute per venue; busy,
+The three rates (``instruments.RATES``): calm, a few liquidations a minute per venue; busy,
 tens a second in total with occasional cascades; stress, >= 2,000 a second (``bench/bench_demo.py``
 prints the figures).
 
@@ -58,7 +58,7 @@ from liqtui.domain.events import (
     Ticker,
 )
 from liqtui.domain.venues import VENUES, MarginSource
-from liqtui.feeds.demo_instruments import (
+from liqtui.feeds.demo.instruments import (
     BANKRUPTCY_PRICE_VENUES,
     BASIS_SD,
     BOOK_LEVELS,
@@ -76,7 +76,7 @@ from liqtui.feeds.demo_instruments import (
     instrument,
     unified,
 )
-from liqtui.feeds.demo_positions import PositionBook, SweptRow, liquidation_price
+from liqtui.feeds.demo.positions import PositionBook, SweptRow, liquidation_price
 
 DEFAULT_START_MS = 1_769_860_800_000  # 2026-01-31T12:00:00Z
 SECONDS_PER_YEAR = 365 * 86_400

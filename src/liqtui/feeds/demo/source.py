@@ -1,4 +1,4 @@
-"""The DEMO event source: the simulated market of ``demo_market`` paced for the desk.
+"""The DEMO event source: the simulated market of ``market.py`` paced for the desk.
 
 ``DemoSource`` implements the EventSource protocol (``liqtui.feeds.base``). Its venues carry the real
 ccxt ids (binanceusdm, bybit, okx, hyperliquid) so the desk runs exactly the code path it runs live;
@@ -16,10 +16,7 @@ import asyncio
 
 from liqtui.config import Settings
 from liqtui.feeds.base import Emit
-from liqtui.feeds.demo_instruments import DEMO_VENUES, RATES
-from liqtui.feeds.demo_market import DEFAULT_BACKFILL_HOURS, DEFAULT_START_MS, DemoMarket, ForcedOrder
-
-__all__ = ["DEFAULT_START_MS", "DEMO_VENUES", "RATES", "DemoMarket", "DemoSource", "ForcedOrder"]
+from liqtui.feeds.demo.market import DEFAULT_BACKFILL_HOURS, DEFAULT_START_MS, DemoMarket
 
 _BACKFILL_CHUNK = 2_000  # events emitted between yields to the event loop at start
 
