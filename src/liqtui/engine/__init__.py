@@ -11,7 +11,8 @@ Public surface:
 - ``LevelBook`` / ``LevelModel``: the liquidation-level model itself (shared with ``liqtui.api``).
 """
 
-from liqtui.engine.engine import Engine, auto_grid
+from liqtui.engine.engine import Engine
 from liqtui.engine.levels import LevelBook, LevelModel, LevelModelError, LevelSnapshot, at_risk
+from liqtui.engine.projection import auto_grid
 
 __all__ = ["Engine", "LevelBook", "LevelModel", "LevelModelError", "LevelSnapshot", "at_risk", "auto_grid"]

@@ -335,7 +335,7 @@ def test_the_price_path_stays_bounded_without_oi_samples():
     e = Engine()
     for i in range(10_000):
         e.apply(tick("bybit", 100.0 + (i % 7), T0 + i * 1000))
-    state = e._models_state[("bybit", BTC)]
+    state = e.state.models[("bybit", BTC)]
     assert len(state.path) <= 1_024
     e.apply(oi("bybit", 1000.0, 100.0, T0 + 20_000_000))
     e.apply(oi("bybit", 1010.0, 100.0, T0 + 20_000_001))
@@ -348,8 +348,8 @@ def test_zooming_through_many_grids_keeps_caches_and_tracked_rows_bounded():
         e.apply(event)
     for k in range(1, 60):  # as the desk zooms: rows tracked at each grid, then a view
         e.view(BTC, T0 + 800_000, grid=e.track_rows(BTC, 0.001 * k))
-    assert len(e._rows_cache) <= 32 and len(e._levels_cache) <= 32
-    assert all(len(s.book.tracked_grids()) <= 3 for s in e._models_state.values())
+    assert len(e.projection.rows_cache) <= 32 and len(e.projection.levels_cache) <= 32
+    assert all(len(s.book.tracked_grids()) <= 3 for s in e.state.models.values())
 
 
 def test_the_all_row_regime_sums_oi_across_venues():
