@@ -34,7 +34,7 @@ from liqtui.config import Settings
 from liqtui.domain.events import BookSnapshot
 from liqtui.feeds.demo.market import DemoMarket
 from liqtui.storage import Recorder, describe, read_events
-from liqtui.storage.rows import BY_KIND, KINDS, pack_levels
+from liqtui.storage.layouts import BY_KIND, KINDS, pack_levels
 
 # Live recording of the default watchlist (3 symbols x 4 venues = 12 markets), events per second.
 # Books: one stored per market per second (the recorder's cap). Tickers: about one per market per

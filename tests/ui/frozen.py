@@ -17,8 +17,8 @@ from typing import Any
 from liqtui.config import Settings
 from liqtui.domain.events import Event, FeedStatus, Liquidation
 from liqtui.engine import Engine
-from liqtui.feeds.base import Emit
 from liqtui.feeds.demo import DemoMarket
+from liqtui.feeds.event_source import Emit
 
 DEFAULT_SEED = 7
 DEFAULT_MINUTES = 5.0

@@ -19,10 +19,10 @@ from liqtui.domain.events import (
     Side,
     Ticker,
 )
-from liqtui.feeds.base import EventSource
 from liqtui.feeds.demo import DEFAULT_START_MS, DemoMarket, DemoSource
 from liqtui.feeds.demo.instruments import unified
 from liqtui.feeds.demo.positions import liquidation_price
+from liqtui.feeds.event_source import EventSource
 
 BTC = "BTC/USDT:USDT"
 

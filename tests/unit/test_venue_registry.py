@@ -13,7 +13,7 @@ from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.domain.venues import VENUE_IDS, VENUES, MarginSource
 from liqtui.feeds.demo.instruments import DEMO_PROFILE
 from liqtui.feeds.live.source import ADAPTERS
-from liqtui.ui.widgets.coverage import no_public_liquidation_feed
+from liqtui.ui.widgets.feed_health import no_public_liquidation_feed
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "liqtui"
 # Where a venue's ccxt id may be written as a string literal: the registry, each venue's adapter, and

@@ -16,7 +16,7 @@ from pathlib import Path
 from liqtui.commands.stats import demo_hint
 from liqtui.config import Settings
 from liqtui.storage import StoreError
-from liqtui.storage.rows import damage_note
+from liqtui.storage.layouts import damage_note
 from liqtui.storage.schema import refuse_dangling_link
 
 # The same kinds as liqtui.storage.export.EXPORT_KINDS, which imports pandas: that module is loaded

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from liqtui.commands._args import DURATION, NumberIn
 from liqtui.config import Settings
-from liqtui.feeds.base import EventSource
+from liqtui.feeds.event_source import EventSource
 from liqtui.storage import Recorder, StoreError
 from liqtui.storage.recorder import default_path
 

@@ -1,7 +1,7 @@
 """`liqtui risk`: ESTIMATED liquidations at risk between the price and a target price.
 
 Forms: ``liqtui risk SYMBOL --to PRICE [--venues ...] [--json]`` backfills SYMBOL live on every
-venue that lists it and prints the estimate per venue and in total (``_risk_live.py``).
+venue that lists it and prints the estimate per venue and in total (``risk_from_venues.py``).
 ``liqtui risk --samples FILE.csv --to PRICE [--json]`` runs the OI samples of a CSV
 (columns time, price, open_interest, optional high, low; see ``liqtui.api``) through the desk's level
 model (the ``[levels]`` settings, lookback and decay included) and prints, for the CSV's last price,
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
     if getattr(args, "samples", None):
         return run_samples(args, settings)
     if getattr(args, "symbol", None):
-        from liqtui.commands._risk_live import run_live
+        from liqtui.commands.risk_from_venues import run_live
 
         try:
             _target(args.target, 1.0)  # the form is checked before the backfill; a % applies to the live price

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from liqtui.commands._args import TIMEOUT, NumberIn
-from liqtui.commands._live import (
+from liqtui.commands.headless_live import (
     CommandError,
     add_venue_symbol_arguments,
     chosen_venues,

@@ -31,7 +31,7 @@ from collections import Counter
 from typing import TextIO
 
 from liqtui.commands._args import DURATION, USD, NumberIn
-from liqtui.commands._live import (
+from liqtui.commands.headless_live import (
     CommandError,
     add_venue_symbol_arguments,
     chosen_venues,

@@ -47,9 +47,9 @@ from pathlib import Path
 
 from liqtui.config import Range
 from liqtui.domain.events import Event
-from liqtui.feeds.base import Emit
+from liqtui.feeds.event_source import Emit
+from liqtui.storage.layouts import event_time
 from liqtui.storage.reader import EventStream, count_events, describe, read_events
-from liqtui.storage.rows import event_time
 from liqtui.storage.schema import StoreError
 
 # What the clock can do: an hour of recording a second at most (the desk's keys stop at 300). The

@@ -7,9 +7,9 @@
 - ``export``: pandas frames per kind (``liqtui export``).
 """
 
+from liqtui.storage.layouts import KINDS, event_time
 from liqtui.storage.reader import RecordingInfo, describe, read_events, warm
 from liqtui.storage.recorder import Recorder, default_path
-from liqtui.storage.rows import KINDS, event_time
 from liqtui.storage.schema import SCHEMA_VERSION, StoreError
 
 __all__ = [

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from liqtui.storage.rows import BY_KIND, DAMAGE, check_kinds, has_market, unpack_levels
+from liqtui.storage.layouts import BY_KIND, DAMAGE, check_kinds, has_market, unpack_levels
 from liqtui.storage.schema import open_for_reading, store_errors
 
 EXPORT_KINDS = ("liquidations", "oi", "tickers", "books", "bars", "status")

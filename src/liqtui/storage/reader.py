@@ -24,8 +24,17 @@ from pathlib import Path
 from typing import Protocol
 
 from liqtui.domain.events import Event, OpenInterest
+from liqtui.storage.layouts import (
+    BY_KIND,
+    DAMAGE,
+    KINDS,
+    Layout,
+    Market,
+    check_kinds,
+    damage_note,
+    has_market,
+)
 from liqtui.storage.retention import time_edge
-from liqtui.storage.rows import BY_KIND, DAMAGE, KINDS, Layout, Market, check_kinds, damage_note, has_market
 from liqtui.storage.schema import EVENT_TABLES, StoreError, open_for_reading, recorded_mode, store_errors
 
 DAY_MS = 86_400_000

@@ -32,7 +32,7 @@ from pathlib import Path
 from liqtui.config import Settings
 from liqtui.domain.events import BookSnapshot, Event, FeedStatus, MarginLimits
 from liqtui.storage import retention
-from liqtui.storage.rows import (
+from liqtui.storage.layouts import (
     BOOK_LEVELS,
     BY_KIND,
     BY_TYPE,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from liqtui.storage.rows import TIME_OK_SQL
+from liqtui.storage.layouts import TIME_OK_SQL
 from liqtui.storage.schema import EVENT_TABLES
 
 DAY_MS = 86_400_000
@@ -27,7 +27,7 @@ def newest_time(conn: sqlite3.Connection) -> int | None:
 
 def time_edge(conn: sqlite3.Connection, table: str, *, newest: bool) -> int | None:
     """The newest (or oldest) event time in ``table``, among the times a recording can hold
-    (``rows.MAX_TIME_MS``): a damaged row's text or 10^30 is never the end of the file."""
+    (``layouts.MAX_TIME_MS``): a damaged row's text or 10^30 is never the end of the file."""
     order = "DESC" if newest else "ASC"
     row = conn.execute(
         f"SELECT time FROM {table} WHERE {TIME_OK_SQL} ORDER BY time {order} LIMIT 1"

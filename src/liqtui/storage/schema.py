@@ -63,7 +63,7 @@ CREATE TABLE price_bars (
 CREATE INDEX price_bars_time ON price_bars (time);
 CREATE TABLE books (
     seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, market INTEGER NOT NULL,
-    bids BLOB NOT NULL, asks BLOB NOT NULL);  -- see rows.pack_levels
+    bids BLOB NOT NULL, asks BLOB NOT NULL);  -- see layouts.pack_levels
 CREATE INDEX books_time ON books (time);
 CREATE TABLE feed_status (
     seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, venue TEXT NOT NULL, state TEXT NOT NULL,

@@ -18,8 +18,8 @@ import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from liqtui.storage.layouts import BY_KIND, MAX_TIME_MS, Layout, damage_note
 from liqtui.storage.retention import newest_time
-from liqtui.storage.rows import BY_KIND, MAX_TIME_MS, Layout, damage_note
 from liqtui.storage.schema import open_for_reading, recorded_mode, store_errors
 
 STATS_WINDOWS_MS: dict[str, int | None] = {"1h": 3_600_000, "4h": 14_400_000, "24h": 86_400_000, "all": None}

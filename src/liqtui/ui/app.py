@@ -30,7 +30,7 @@ from textual.worker import Worker, WorkerState
 from liqtui.config import Settings, config_dir
 from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation
 from liqtui.engine.views import WINDOWS, SymbolView
-from liqtui.feeds.base import EventSource
+from liqtui.feeds.event_source import EventSource
 from liqtui.feeds.live.errors import NETWORK_REASONS
 from liqtui.ui import theme as desk_theme
 from liqtui.ui.header import Badge, DeskHeader, venue_health
@@ -53,7 +53,7 @@ from liqtui.ui.widgets import (
     VolumeSharePane,
 )
 from liqtui.ui.widgets import format as fmt
-from liqtui.ui.widgets.coverage import feed_reason
+from liqtui.ui.widgets.feed_health import feed_reason
 from liqtui.ui.widgets.risk_chart import at_risk_note
 from liqtui.ui.widgets.tape import price_kind_note
 from liqtui.ui.widgets.totals import realized_summary

@@ -9,7 +9,7 @@ import pytest
 from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.bars import bar_left, bar_right, eighths, range_gauge
-from liqtui.ui.widgets.coverage import is_unhealthy, liquidation_feed_state, no_public_liquidation_feed
+from liqtui.ui.widgets.feed_health import is_unhealthy, liquidation_feed_state, no_public_liquidation_feed
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ from liqtui.domain.events import (
 from liqtui.feeds.replay import ReplaySource
 from liqtui.storage import KINDS, Recorder, StoreError, describe, read_events
 from liqtui.storage.export import EXPORT_KINDS, frame
-from liqtui.storage.rows import BY_KIND, DAMAGE, unpack_levels
+from liqtui.storage.layouts import BY_KIND, DAMAGE, unpack_levels
 from liqtui.storage.schema import EVENT_TABLES
 from liqtui.storage.summary import summarize
 

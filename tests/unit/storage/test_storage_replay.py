@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from liqtui.domain.events import OpenInterest
-from liqtui.feeds.base import EventSource
+from liqtui.feeds.event_source import EventSource
 from liqtui.feeds.replay import MAX_SPEED, ReplaySource
 from liqtui.storage import Recorder, StoreError, event_time
 

@@ -1,6 +1,6 @@
 """The DEMO event source: the simulated market of ``market.py`` paced for the desk.
 
-``DemoSource`` implements the EventSource protocol (``liqtui.feeds.base``). Its venues carry the real
+``DemoSource`` implements the EventSource protocol (``liqtui.feeds.event_source``). Its venues carry the real
 ccxt ids (binanceusdm, bybit, okx, hyperliquid) so the desk runs exactly the code path it runs live;
 what marks the data as simulated is ``mode = "DEMO"`` (the desk's badge) and the feed states'
 "simulated" detail. ``now_ms`` is the simulated clock: views must be asked for at this time.
@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 
 from liqtui.config import Settings
-from liqtui.feeds.base import Emit
 from liqtui.feeds.demo.market import DEFAULT_BACKFILL_HOURS, DEFAULT_START_MS, DemoMarket
+from liqtui.feeds.event_source import Emit
 
 _BACKFILL_CHUNK = 2_000  # events emitted between yields to the event loop at start
 

@@ -1,4 +1,4 @@
-"""LiveSource: every enabled venue, live, behind the EventSource protocol of ``feeds/base.py``.
+"""LiveSource: every enabled venue, live, behind the EventSource protocol of ``feeds/event_source.py``.
 
     source = LiveSource(settings)               # venues=... to restrict, timings=... for tests
     source.set_focus("BTC/USDT:USDT")          # order books follow the desk's symbol
@@ -17,7 +17,7 @@ import asyncio
 
 from liqtui.config import Settings
 from liqtui.domain.venues import venue_order
-from liqtui.feeds.base import Emit
+from liqtui.feeds.event_source import Emit
 from liqtui.feeds.live.adapter import BOOK_LEVELS, VenueAdapter
 from liqtui.feeds.live.binanceusdm import BinanceUsdm
 from liqtui.feeds.live.bybit import Bybit

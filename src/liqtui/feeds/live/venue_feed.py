@@ -37,7 +37,7 @@ from typing import Any
 from liqtui.config import Settings, VenueSettings
 from liqtui.domain.events import FeedState, FeedStatus, MarketEvent, OpenInterest, Ticker
 from liqtui.domain.text import printable
-from liqtui.feeds.base import Emit
+from liqtui.feeds.event_source import Emit
 from liqtui.feeds.live import frame_tap, polling, streams
 from liqtui.feeds.live.adapter import BOOK_LEVELS, VenueAdapter
 from liqtui.feeds.live.errors import network_reason

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from liqtui.engine.views import CrossAsset, SymbolView
 from liqtui.ui.widgets import format as fmt
-from liqtui.ui.widgets.base import LinePane, Part
+from liqtui.ui.widgets.line_pane import LinePane, Part
 
 
 def cross_parts(entry: CrossAsset) -> list[Part]:

@@ -27,7 +27,7 @@ from textual.strip import Strip
 from liqtui.engine.views import BookView, LevelsView, SymbolView
 from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.bars import bar_left, bar_right, eighths
-from liqtui.ui.widgets.base import _NOTHING, LinePane, Part
+from liqtui.ui.widgets.line_pane import _NOTHING, LinePane, Part
 
 CLUSTERS_PER_SIDE = 3  # rows marked with their USD, per side
 MAX_HEAT_W = 28  # cells; wider bars add nothing a trader reads

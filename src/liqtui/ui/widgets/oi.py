@@ -11,7 +11,7 @@ from liqtui.engine.oi import REGIMES
 from liqtui.engine.views import OI_WINDOWS, OIView, SymbolView
 from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.bars import range_gauge
-from liqtui.ui.widgets.base import LinePane, Part
+from liqtui.ui.widgets.line_pane import LinePane, Part
 
 PCT_W = 8
 KEEP_FIRST = ("1h", "24h", "4h", "5m")  # a narrow pane drops whole windows, 5m first

@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from liqtui.engine.levels import at_risk
 from liqtui.engine.views import IMBALANCE_BANDS_PCT, Cluster, LevelRow, LevelsView, SymbolView
 from liqtui.ui.widgets import format as fmt
-from liqtui.ui.widgets.base import LinePane, Part
+from liqtui.ui.widgets.line_pane import LinePane, Part
 
 CHART_SPAN = 0.30  # the chart shows price +-30 % (plus the target): where estimated levels matter
 # plotext's "hd" marker: quarter blocks draw in every terminal font (braille is often missing over SSH).

@@ -19,7 +19,7 @@ from liqtui.domain.venues import LIQUIDATION_PRICE_KIND, PriceKind, liquidation_
 from liqtui.engine.tape import fold_tape
 from liqtui.engine.views import SymbolView, TapeEntry, TapeFilter
 from liqtui.ui.widgets import format as fmt
-from liqtui.ui.widgets.base import LinePane, Part
+from liqtui.ui.widgets.line_pane import LinePane, Part
 
 SAMPLED_MARK = "~"
 BANKRUPTCY_MARK = "†"

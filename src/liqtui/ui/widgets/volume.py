@@ -9,7 +9,7 @@ from __future__ import annotations
 from liqtui.engine.views import MarketView, SymbolView, VenueMarket
 from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.bars import bar_left, eighths
-from liqtui.ui.widgets.base import LinePane, Part
+from liqtui.ui.widgets.line_pane import LinePane, Part
 
 
 def _share(market: MarketView, venue_volume: float | None, share: float | None) -> float | None:

@@ -15,7 +15,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from liqtui.commands._live import (
+from liqtui.commands.headless_live import (
     CommandError,
     chosen_venues,
     print_err,
