@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from liqtui.config import LevelSettings, Settings
+from liqtui.domain import format as fmt
 from liqtui.domain.prices import parse_target
 
 SAMPLING_STEPS = (1, 2, 4)  # the sensitivity: every sample, every 2nd, every 4th
@@ -302,11 +303,8 @@ def _sensitivity(sens: dict[str, Any]) -> list[str]:
     return [lines[0], *("              " + line[1:] for line in lines[1:])]
 
 
-def _short_usd(usd: float) -> str:
-    for size, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(usd) >= size:
-            return f"${usd / size:.1f}{unit}"
-    return f"${usd:.0f}"
+def _short_usd(value: float) -> str:
+    return fmt.usd(value, 1)
 
 
 def _first_line(exc: BaseException) -> str:

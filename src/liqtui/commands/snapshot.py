@@ -30,6 +30,7 @@ from liqtui.commands.headless_live import (
     wait_markets,
 )
 from liqtui.config import Settings
+from liqtui.domain import format as fmt
 from liqtui.domain.events import Event, FeedState, FeedStatus, OpenInterest, Ticker
 from liqtui.engine.funding import funding_interval_hours
 
@@ -137,17 +138,12 @@ def _as_dict(row: Row) -> dict:
     }
 
 
-def _num(value: float | None, fmt: str) -> str:
-    return "n/a" if value is None else format(value, fmt)
+def _num(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
 
 
 def _usd(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= size:
-            return f"${value / size:,.2f}{unit}"
-    return f"${value:,.0f}"
+    return fmt.usd(value, 2, missing="n/a")
 
 
 def _print_table(rows: list[Row]) -> None:

@@ -28,6 +28,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from liqtui.config import Settings, config_dir
+from liqtui.domain import format as fmt
 from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation
 from liqtui.engine.views import WINDOWS, SymbolView
 from liqtui.feeds.event_source import EventSource
@@ -52,7 +53,6 @@ from liqtui.ui.widgets import (
     TotalsPane,
     VolumeSharePane,
 )
-from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.feed_health import feed_reason
 from liqtui.ui.widgets.risk_chart import at_risk_note
 from liqtui.ui.widgets.tape import price_kind_note

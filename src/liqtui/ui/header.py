@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from textual.content import Content
 from textual.widget import Widget
 
+from liqtui.domain import format as fmt
 from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.engine.views import SymbolView
-from liqtui.ui.widgets import format as fmt
 
 Span = tuple[str, str]  # (text, style)
 

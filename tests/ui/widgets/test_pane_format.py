@@ -6,8 +6,8 @@ import math
 
 import pytest
 
+from liqtui.domain import format as fmt
 from liqtui.domain.events import FeedState, FeedStatus
-from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.bars import bar_left, bar_right, eighths, range_gauge
 from liqtui.ui.widgets.feed_health import is_unhealthy, liquidation_feed_state, no_public_liquidation_feed
 
@@ -31,6 +31,25 @@ from liqtui.ui.widgets.feed_health import is_unhealthy, liquidation_feed_state, 
 )
 def test_usd_is_compact(value, text):
     assert fmt.usd(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "text"),
+    [
+        (87_123_000.0, 2, "$87.12M"),  # liqtui snapshot's OI and volume columns
+        (1_234.0, 2, "$1.23k"),
+        (950.4, 2, "$950"),
+        (576e12, 1, "$576.0T"),  # liqtui risk's compact figures
+        (40_000.0, 1, "$40.0k"),
+        (0.0, 1, "$0"),
+    ],
+)
+def test_usd_with_fixed_decimals_is_what_the_headless_tables_print(value, decimals, text):
+    assert fmt.usd(value, decimals) == text
+
+
+def test_usd_says_what_is_missing_in_the_callers_words():
+    assert fmt.usd(None, 2, missing="n/a") == "n/a" and fmt.usd(math.inf, missing="n/a") == "n/a"
 
 
 @pytest.mark.parametrize(

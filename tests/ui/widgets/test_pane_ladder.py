@@ -183,7 +183,7 @@ def _note_view(symbol, now_ms, **kwargs):
 
 
 def _row_amounts(row: LevelRow) -> set[str]:
-    from liqtui.ui.widgets import format as fmt
+    from liqtui.domain import format as fmt
 
     swept = row.swept_long_usd + row.swept_short_usd
     return {fmt.usd(x) for x in (row.long_usd, row.short_usd, swept, row.realized_usd, row.taped_swept_usd)}

@@ -5,8 +5,8 @@ Reads ``view.cross``. The sign is written (+/-, with ▲/▼) as well as coloure
 
 from __future__ import annotations
 
+from liqtui.domain import format as fmt
 from liqtui.engine.views import CrossAsset, SymbolView
-from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.line_pane import LinePane, Part
 
 

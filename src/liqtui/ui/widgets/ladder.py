@@ -24,8 +24,8 @@ from textual.geometry import Region
 from textual.reactive import reactive
 from textual.strip import Strip
 
+from liqtui.domain import format as fmt
 from liqtui.engine.views import BookView, LevelsView, SymbolView
-from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.bars import bar_left, bar_right, eighths
 from liqtui.ui.widgets.line_pane import _NOTHING, LinePane, Part
 

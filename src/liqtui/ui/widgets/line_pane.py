@@ -17,8 +17,8 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from liqtui.domain import format as fmt
 from liqtui.engine.views import SymbolView
-from liqtui.ui.widgets import format as fmt
 
 # ``_shown`` before the first view: draw and update_titles run only once a slice was shown.
 _NOTHING: Any = object()

@@ -7,9 +7,9 @@ Reads ``view.oi`` (one OIView per venue, then the "all" row in USD) and the regi
 
 from __future__ import annotations
 
+from liqtui.domain import format as fmt
 from liqtui.engine.oi import REGIMES
 from liqtui.engine.views import OI_WINDOWS, OIView, SymbolView
-from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.bars import range_gauge
 from liqtui.ui.widgets.line_pane import LinePane, Part
 

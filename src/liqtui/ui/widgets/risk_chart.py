@@ -19,9 +19,9 @@ from functools import lru_cache
 
 from textual.reactive import reactive
 
+from liqtui.domain import format as fmt
 from liqtui.engine.levels import at_risk
 from liqtui.engine.views import IMBALANCE_BANDS_PCT, Cluster, LevelRow, LevelsView, SymbolView
-from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.line_pane import LinePane, Part
 
 CHART_SPAN = 0.30  # the chart shows price +-30 % (plus the target): where estimated levels matter

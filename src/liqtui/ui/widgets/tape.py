@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from textual.reactive import reactive
 
+from liqtui.domain import format as fmt
 from liqtui.domain.events import Side
 from liqtui.domain.venues import LIQUIDATION_PRICE_KIND, PriceKind, liquidation_price_kind
 from liqtui.engine.tape import fold_tape
 from liqtui.engine.views import SymbolView, TapeEntry, TapeFilter
-from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.line_pane import LinePane, Part
 
 SAMPLED_MARK = "~"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from liqtui.domain import format as fmt
 from liqtui.domain.events import FeedState, Side
 from liqtui.domain.venues import samples_liquidations
 from liqtui.engine.views import WINDOW_MS, RealizedCell, SymbolView
-from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.feed_health import feed_reason, liquidation_feed_state, no_public_liquidation_feed
 from liqtui.ui.widgets.line_pane import LinePane, Part
 

@@ -6,8 +6,8 @@ funding, restated per 8 h by the engine).
 
 from __future__ import annotations
 
+from liqtui.domain import format as fmt
 from liqtui.engine.views import MarketView, SymbolView, VenueMarket
-from liqtui.ui.widgets import format as fmt
 from liqtui.ui.widgets.bars import bar_left, eighths
 from liqtui.ui.widgets.line_pane import LinePane, Part
 

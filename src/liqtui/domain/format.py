@@ -1,7 +1,8 @@
-"""How the desk writes numbers: compact USD, prices, signed percents, coin amounts, ages, venue tags.
+"""How liqtui writes numbers: compact USD, prices, signed percents, coin amounts, ages, venue tags.
 
-One place for every pane, so "$87.1M" reads the same in the ladder, the tape and the totals.
-Pure functions of plain values; "—" stands for a number we do not have.
+One place for every pane and every headless command, so "$87.1M" reads the same in the ladder, the
+tape, the totals and ``liqtui risk``. Pure functions of plain values, importable without Textual;
+"—" stands for a number we do not have (the headless tables pass ``missing="n/a"``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ MISSING = "—"
 _USD_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
-
 def fitting(texts: Iterable[str], width: int) -> str:
     """The first text that fits ``width`` (texts in order of preference), else "": a narrow pane drops
     whole words, never characters of one."""
@@ -29,13 +29,19 @@ def _finite(value: float | None) -> float | None:
     return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
 
 
-def usd(value: float | None) -> str:
-    """Compact USD: $6.5B, $87.1M, $4.2k, $950; three significant figures at most, "$378B" not "$378.0B"."""
+def usd(value: float | None, decimals: int | None = None, *, missing: str = MISSING) -> str:
+    """Compact USD. By default the desk's three significant figures at most: $6.5B, $87.1M, $4.2k,
+    $950, "$378B" not "$378.0B". With ``decimals``, that many at every unit, as the headless tables
+    print them: ``usd(87_123_000, 2)`` is $87.12M, ``usd(576e12, 1)`` $576.0T."""
     value = _finite(value)
     if value is None:
-        return MISSING
+        return missing
     sign = "-" if value < 0 else ""
     amount = abs(value)
+    if decimals is not None:
+        scale, suffix = next(((s, u) for s, u in _USD_UNITS if amount >= s), (1.0, ""))
+        places = decimals if suffix else 0
+        return f"{sign}${amount / scale:,.{places}f}{suffix}"
     for scale, suffix in _USD_UNITS:
         if amount >= scale * 0.9995:
             scaled = amount / scale
