@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 
 from liqtui.config import load_settings
+from liqtui.domain import format as fmt
 from liqtui.domain.events import FeedState
 from liqtui.ui.app import DeskScreen, LiqtuiApp
-from liqtui.ui.widgets import format as fmt
 
 import fakes.core
 from test_live_commands import run_liqtui, write_config

@@ -21,7 +21,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
-from textual.reactive import reactive, var
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -188,9 +188,9 @@ class LiqtuiApp(App[None]):
 
     # var, not reactive: a change is drawn by the panes it concerns (render_tick); a reactive on the
     # App repaints the whole screen (every cell of every pane) on each key.
-    paused: reactive[bool] = var(False)
-    window: reactive[str] = var("1h")
-    symbol: reactive[str] = var("")
+    paused: var[bool] = var(False)
+    window: var[str] = var("1h")
+    symbol: var[str] = var("")
 
     def __init__(
         self,
