@@ -52,6 +52,10 @@ class FakeSource:
         self.paused = False
         self.seeks: list[int] = []
         self.on_reset = None
+        self.heading_ms: int | None = None  # no catch-up under way
+        self.warmup: float | None = None
+        self.recorded_mode = "LIVE"
+        self.damage_note: str | None = None
 
     def now_ms(self) -> int:
         return self.now

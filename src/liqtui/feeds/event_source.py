@@ -33,3 +33,42 @@ class EventSource(Protocol):
     def symbols(self) -> list[str]:
         """Every market this source can show, for the symbol picker."""
         ...
+
+
+@runtime_checkable
+class ReplayControls(Protocol):
+    """What the desk asks of a source it can stop, speed up and seek (``ReplaySource``).
+
+    ``speed`` is the replay's rate (0: as fast as it reads); ``heading_ms`` the time a catch-up is
+    heading to and ``warmup`` its share done (None when not catching up); ``recorded_mode`` what the
+    file holds ("LIVE" or "DEMO"); ``damage_note`` the damaged rows skipped so far, if any;
+    ``on_reset`` is called before a backward seek replays from the start (the desk's engine cannot
+    un-apply events, so it takes a fresh one).
+    """
+
+    recorded_mode: str
+    on_reset: Callable[[], None] | None
+
+    @property
+    def speed(self) -> float: ...
+
+    @speed.setter
+    def speed(self, value: float) -> None: ...
+
+    @property
+    def paused(self) -> bool: ...
+
+    @property
+    def heading_ms(self) -> int | None: ...
+
+    @property
+    def warmup(self) -> float | None: ...
+
+    @property
+    def damage_note(self) -> str | None: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def seek_by(self, delta_ms: int) -> None: ...

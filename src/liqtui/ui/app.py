@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
+from textual.css.query import NoMatches
+from textual.filter import LineFilter, Monochrome, NoColor
+from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widget import Widget
@@ -31,7 +34,7 @@ from liqtui.config import Settings, config_dir
 from liqtui.domain import format as fmt
 from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation
 from liqtui.engine.views import WINDOWS, SymbolView
-from liqtui.feeds.event_source import EventSource
+from liqtui.feeds.event_source import EventSource, ReplayControls
 from liqtui.feeds.live.errors import NETWORK_REASONS
 from liqtui.ui import theme as desk_theme
 from liqtui.ui.header import Badge, DeskHeader, venue_health
@@ -54,6 +57,7 @@ from liqtui.ui.widgets import (
     VolumeSharePane,
 )
 from liqtui.ui.widgets.feed_health import feed_reason
+from liqtui.ui.widgets.line_pane import LinePane
 from liqtui.ui.widgets.risk_chart import at_risk_note
 from liqtui.ui.widgets.tape import price_kind_note
 from liqtui.ui.widgets.totals import realized_summary
@@ -69,7 +73,10 @@ OFFER_AGAIN_FACTOR = 10  # after "keep waiting": asked again 10x, then 20x, 40x.
 OFFER_AGAIN_MAX_S = 1800.0
 REPLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
-# Every key of the desk. The id is the action name users remap in `[ui] keys`.
+# Every key of the desk. The id is the action name users remap in `[ui] keys`. They live on the App,
+# not on the pane they act on (ladder zoom/follow, tape keys): a widget's bindings act only while the
+# focus is inside it, and the desk's panes take no focus, so every key works whatever is on screen and
+# the footer and `?` list them from here. Each pane key checks its pane is shown (``applies_here``).
 DESK_BINDINGS: list[Binding] = [
     # Help and quit first: a narrow footer (tmux side pane) cuts from the right, and `?` lists the rest.
     Binding("question_mark", "help", "help", id="help", tooltip="this help"),
@@ -122,7 +129,9 @@ DESK_BINDINGS: list[Binding] = [
 REPLAY_ACTIONS = {"replay_pause", "replay_speed", "replay_seek"}
 REPLAY_BINDING_IDS = {b.id for b in DESK_BINDINGS if b.id and b.id.startswith("replay_")}
 
-_PANE_TYPES: dict[str, type[Widget]] = {
+_W = TypeVar("_W", bound=Widget)
+
+_PANE_TYPES: dict[str, type[LinePane[Any]]] = {
     "ladder": LadderPane,
     "tape": TapePane,
     "totals": TotalsPane,
@@ -172,10 +181,11 @@ class DeskScreen(Screen[None]):
         yield CrossAssetStrip(id="cross")
         yield Footer(compact=True)
 
+    class PanesReady(Message):
+        """The desk's panes are mounted: the app gives them their starting settings and draws."""
+
     def on_mount(self) -> None:
-        app = self.app
-        assert isinstance(app, LiqtuiApp)
-        app.panes_ready()
+        self.post_message(self.PanesReady())
 
 
 class LiqtuiApp(App[None]):
@@ -229,6 +239,8 @@ class LiqtuiApp(App[None]):
         self.last_message: dict[str, int] = {}  # venue -> time of its newest event
         self._reported: set[str] = set()
         self._theme_names: list[str] = []
+        self._key_overrides: dict[str, str] = {}  # [ui] keys as applied: action id -> keys
+        self._no_color_filters: dict[bool, LineFilter] = {True: NoColor(), False: Monochrome()}  # by theme.ansi
         self._started = time.monotonic()  # for "no venue has answered for 2m"
         self._offers_declined = 0
         self._hook_replay_reset(source)
@@ -244,7 +256,6 @@ class LiqtuiApp(App[None]):
     def on_mount(self) -> None:
         self._load_themes()
         self._apply_keymap()
-        self._set_no_color_filter()
         self.theme_changed_signal.subscribe(self, lambda _theme: self._set_no_color_filter())
         self.source.set_focus(self.symbol)
         interval = 1.0 / max(0.2, min(30.0, self.settings.ui.render_hz))
@@ -255,9 +266,9 @@ class LiqtuiApp(App[None]):
         for note in self.startup_notes:
             self.notify(note, severity="warning", timeout=15)
 
-    def panes_ready(self) -> None:
+    def on_desk_screen_panes_ready(self, _message: DeskScreen.PanesReady) -> None:
         """The desk screen is mounted: give the panes their starting settings, draw at once."""
-        tape = self._pane("tape")
+        tape = self._pane("tape", TapePane)
         if tape is not None:
             tape.min_usd = self.settings.ui.tape_min_usd
             tape.big_usd = self.settings.ui.big_liquidation_usd
@@ -295,24 +306,26 @@ class LiqtuiApp(App[None]):
                 severity="warning",
                 timeout=15,
             )
-        self.set_keymap({action: key for action, key in keys.items() if action in known})
+        self._key_overrides = {action: key for action, key in keys.items() if action in known}
+        self.set_keymap(self._key_overrides)
 
     def _set_no_color_filter(self) -> None:
+        """NO_COLOR: the filter follows the theme (``get_line_filters``); redraw with the new one."""
+        if self.no_color:
+            self.refresh(layout=False)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
         """NO_COLOR: monochrome for RGB themes, plain terminal colours for the ANSI theme.
 
         Textual picks its NO_COLOR filter once, for the theme active at start: with an ANSI theme
-        its monochrome filter turns every ANSI colour into black (black on black, STYLE.md). So the
-        filter follows the theme: NoColor for ANSI themes, Monochrome otherwise.
+        its monochrome filter turns every ANSI colour into black (black on black; docs/architecture.md,
+        Rendering). So the filter follows the theme: NoColor for ANSI themes, Monochrome otherwise.
         """
+        filters = super().get_line_filters()
         if not self.no_color:
-            return
-        from textual.filter import Monochrome, NoColor
-
-        wanted = NoColor if self.current_theme.ansi else Monochrome
-        self._filters[:] = [
-            wanted() if isinstance(f, (NoColor, Monochrome)) else f for f in self._filters
-        ]
-        self.refresh(layout=False)
+            return filters
+        wanted = self._no_color_filters[self.current_theme.ansi]
+        return [wanted if isinstance(f, (NoColor, Monochrome)) else f for f in filters]
 
     # --- the source -------------------------------------------------------------------------
 
@@ -321,8 +334,14 @@ class LiqtuiApp(App[None]):
 
     def _hook_replay_reset(self, source: EventSource) -> None:
         # A backward seek cannot un-apply events: the replay asks for a fresh engine first.
-        if hasattr(source, "on_reset"):
+        if isinstance(source, ReplayControls):
             source.on_reset = self.reset_engine
+
+    @property
+    def replay(self) -> ReplayControls | None:
+        """The source's replay controls when it is a replay; None otherwise."""
+        source = self.source
+        return source if source.mode == "REPLAY" and isinstance(source, ReplayControls) else None
 
     def reset_engine(self) -> None:
         self.engine = default_engine(self.settings)
@@ -415,23 +434,22 @@ class LiqtuiApp(App[None]):
     # --- the render tick --------------------------------------------------------------------
 
     def badge(self) -> Badge:
-        source = self.source
-        replay = source.mode == "REPLAY"
-        warmup = getattr(source, "warmup", None) if replay else None
+        source, replay = self.source, self.replay
+        warmup = replay.warmup if replay is not None else None
         return Badge(
             mode=source.mode,
             paused=self.paused,
-            clock_ms=(getattr(source, "heading_ms", None) if warmup is not None else source.now_ms()) if replay else None,
+            clock_ms=(replay.heading_ms if warmup is not None else source.now_ms()) if replay is not None else None,
             warmup=warmup,
-            speed=getattr(source, "speed", None) if replay else None,
-            replay_paused=bool(getattr(source, "paused", False)) if replay else False,
-            recorded=getattr(source, "recorded_mode", None) if replay else None,
+            speed=replay.speed if replay is not None else None,
+            replay_paused=replay.paused if replay is not None else False,
+            recorded=replay.recorded_mode if replay is not None else None,
             recording=self.recorder is not None and self.recorder.error is None,
             recording_off=self.recording_off or (self.recorder is not None and self.recorder.error is not None),
         )
 
     def build_view(self) -> SymbolView:
-        tape = self._pane("tape")
+        tape = self._pane("tape", TapePane)
         if tape is not None:  # the engine filters the tape before its cap (a cascade keeps the big prints)
             self.engine.set_tape_filter(tape.tape_filter(self.symbol))
         self.engine.track_rows(self.symbol, self.grid)  # the ladder's rows kept current at its step
@@ -446,13 +464,14 @@ class LiqtuiApp(App[None]):
         try:
             # Paused, or a replay catching up (its engine is mid-way, at a time not yet shown):
             # only the header moves.
-            if self.paused or getattr(self.source, "warmup", None) is not None:
+            replay = self.replay
+            if self.paused or (replay is not None and replay.warmup is not None):
                 if header is not None:
                     header.show(self.last_view, self.badge(), self.last_message)
                 return
             if self.recorder is not None and self.recorder.error is not None:
                 self.report_once("recorder", f"Recording stopped: {self.recorder.error}")
-            damage = getattr(self.source, "damage_note", None)
+            damage = replay.damage_note if replay is not None else None
             if damage:
                 self.report_once("damaged", damage)
             view = self.build_view()
@@ -464,17 +483,16 @@ class LiqtuiApp(App[None]):
             return
         for pane in self.visible_panes():
             try:
-                pane.show(view)  # type: ignore[attr-defined]
+                pane.show(view)
             except Exception as exc:  # noqa: BLE001 - one failing pane is reported; the others still draw
                 self.report_once(f"pane:{pane.id}", f"The {pane.id} pane failed: {exc!r}")
 
-    def visible_panes(self) -> list[Widget]:
+    def visible_panes(self) -> list[LinePane[Any]]:
         """The panes on screen now: hidden panes (layout, size 0) are not asked to draw."""
         desk = self._desk_screen()
         if desk is None or not desk.is_mounted:
             return []
-        panes = [*desk.query("#desk > *"), *desk.query("#cross")]
-        return [p for p in panes if p.display and p.size.area > 0 and hasattr(p, "show")]
+        return [p for p in desk.query(LinePane) if p.display and p.size.area > 0]
 
     def show_change(self) -> None:
         """Draw a key's effect at once (no wait for the tick); while paused, say it waits."""
@@ -519,12 +537,15 @@ class LiqtuiApp(App[None]):
         found = None if desk is None else desk.query(DeskHeader)
         return found.first() if found else None
 
-    def _pane(self, pane_id: str) -> Any:
+    def _pane(self, pane_id: str, kind: type[_W]) -> _W | None:
+        """The desk's pane ``pane_id`` (of type ``kind``), or None before the desk is mounted."""
         desk = self._desk_screen()
         if desk is None:
             return None
-        found = desk.query(f"#{pane_id}")
-        return found.first() if found else None
+        try:
+            return desk.query_one(f"#{pane_id}", kind)
+        except NoMatches:
+            return None
 
     # --- symbol -----------------------------------------------------------------------------
 
@@ -583,14 +604,14 @@ class LiqtuiApp(App[None]):
     def action_toggle_follow(self) -> None:
         if not self.applies_here("ladder", "f (follow)"):
             return
-        ladder = self._pane("ladder")
+        ladder = self._pane("ladder", LadderPane)
         if ladder is not None:
             ladder.follow = not ladder.follow
             self.notify(f"Ladder follow {'on' if ladder.follow else 'off'}", timeout=2)
 
     def action_set_target(self) -> None:
         price = self.last_view.market.last if self.last_view is not None else None
-        chart = self._pane("risk")
+        chart = self._pane("risk", RiskChartPane)
 
         def chosen(answer: tuple[float | None] | None) -> None:
             if answer is not None and chart is not None:
@@ -619,7 +640,7 @@ class LiqtuiApp(App[None]):
     def action_set_tape_min(self) -> None:
         if not self.applies_here("tape", "m (minimum size)"):
             return
-        tape = self._pane("tape")
+        tape = self._pane("tape", TapePane)
 
         def chosen(answer: tuple[float] | None) -> None:
             if answer is not None and tape is not None:
@@ -638,7 +659,7 @@ class LiqtuiApp(App[None]):
     def action_toggle_tape_scope(self) -> None:
         if not self.applies_here("tape", "c (tape scope)"):
             return
-        tape = self._pane("tape")
+        tape = self._pane("tape", TapePane)
         if tape is not None:
             tape.current_only = not tape.current_only
             scope = "this symbol only" if tape.current_only else "all markets"
@@ -670,7 +691,7 @@ class LiqtuiApp(App[None]):
             assert binding.id is not None
             if binding.id in REPLAY_BINDING_IDS and self.source.mode != "REPLAY":
                 continue
-            keys = self._keymap.get(binding.id, binding.key).split(",")
+            keys = self._key_overrides.get(binding.id, binding.key).split(",")
             shown = ", ".join(self.get_key_display(Binding(key.strip(), "")) for key in keys)
             description = binding.tooltip or binding.description
             if binding.id.startswith("watchlist_"):
@@ -698,24 +719,30 @@ class LiqtuiApp(App[None]):
         return True
 
     def action_replay_pause(self) -> None:
-        source: Any = self.source
-        if getattr(source, "paused", False):
-            source.resume()
+        replay = self.replay
+        if replay is None:
+            return
+        if replay.paused:
+            replay.resume()
         else:
-            source.pause()
+            replay.pause()
         self.show_change()
 
     def action_replay_speed(self, direction: int) -> None:
-        source: Any = self.source
-        speed = float(getattr(source, "speed", 1.0) or 1.0)
+        replay = self.replay
+        if replay is None:
+            return
+        speed = float(replay.speed or 1.0)
         faster = [s for s in REPLAY_SPEEDS if s > speed * 1.001]
         slower = [s for s in REPLAY_SPEEDS if s < speed * 0.999]
         new = (min(faster) if faster else speed) if direction > 0 else (max(slower) if slower else speed)
-        source.speed = new
+        replay.speed = new
         self.show_change()
 
     def action_replay_seek(self, seconds: int) -> None:
-        source: Any = self.source
-        source.seek_by(seconds * 1000)
+        replay = self.replay
+        if replay is None:
+            return
+        replay.seek_by(seconds * 1000)
         self.show_change()
 

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from liqtui.domain.events import OpenInterest
-from liqtui.feeds.event_source import EventSource
+from liqtui.feeds.demo import DemoSource
+from liqtui.feeds.event_source import EventSource, ReplayControls
 from liqtui.feeds.replay import MAX_SPEED, ReplaySource
 from liqtui.storage import Recorder, StoreError, event_time
 
@@ -42,6 +43,13 @@ def test_it_is_an_event_source_marked_replay(session):
     assert source.symbols() == ["BTC/USDT:USDT", "ETH/USDT:USDT"]
     assert source.start_ms == T0 and source.end_ms == event_time(session[1][-1])
     assert source.now_ms() == T0
+
+
+def test_only_a_replay_offers_the_desk_its_controls(session):
+    """The desk reaches pause, speed and seek through the ReplayControls protocol, never by guessing
+    attributes: a replay has them, the demo does not."""
+    assert isinstance(ReplaySource(session[0]), ReplayControls)
+    assert not isinstance(DemoSource(), ReplayControls)
 
 
 async def test_unpaced_replay_emits_every_event_in_order(session):
