@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_engine.py [--quick]
 
-Figures (issue 2 targets in brackets):
+Figures (targets in brackets, as in bench/README.md):
 - realized liquidation totals: events/s through RealizedTotals.add and Engine.apply   [>= 200,000/s]
 - estimate_levels: 30 days of 5-minute samples (8,640 steps)                          [< 100 ms]
   (and a naive rescan-every-level implementation on a slice of it, for comparison)

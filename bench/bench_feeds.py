@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_feeds.py [--quick]
 
-Figures (issue 3 targets in brackets):
+Figures (targets in brackets, as in bench/README.md):
 1. Per liquidation frame, websocket text -> engine update, for Binance (one entry a frame), Bybit
    (batches of 10) and OKX (1 and 10 details):
    - ccxt: what ccxt 4.5.90 does with that text on its own (decode + its handler: parse, cache,

@@ -108,7 +108,7 @@ class VenueSettings:
 
 @dataclass(frozen=True)
 class LevelSettings:
-    """The estimated liquidation-level model (DOMAIN.md section 3)."""
+    """The estimated liquidation-level model (docs/level-model.md)."""
 
     # leverage -> weight; weights are renormalized, so 15 and 0.15 mean the same.
     leverage_weights: dict[str, float] = field(

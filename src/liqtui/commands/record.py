@@ -90,7 +90,7 @@ def _source(args: argparse.Namespace, settings: Settings) -> EventSource:
     from liqtui.feeds.live.adapter import RECORD_BOOK_LEVELS
     from liqtui.feeds.live.source import LiveSource
 
-    # Issue 4: the books of the whole watchlist (not just the desk's focus), 50 levels a side
+    # The books of the whole watchlist (not just the desk's focus), 50 levels a side
     # where the venue has them; the recorder keeps one a second per venue and symbol.
     return LiveSource(settings, book_symbols=list(settings.watchlist), book_levels=RECORD_BOOK_LEVELS)
 

@@ -5,7 +5,7 @@ and tags, the demo, the panes' "no public feed" rule, the help text and the marg
 A venue's wire shapes live in its adapter, ``feeds/live/<ccxt id>.py``, which takes its facts from here.
 docs/adding-a-venue.md lists what a fifth venue adds.
 
-From DOMAIN.md section 2: Binance's ``!forceOrder`` carries the average fill price (``ap``); Bybit's
+From docs/exchanges.md: Binance's ``!forceOrder`` carries the average fill price (``ap``); Bybit's
 ``allLiquidation`` (``p``) and OKX's ``liquidation-orders`` (``bkPx``) carry the position's bankruptcy
 price, beyond where the order filled; Hyperliquid has no public liquidation stream. Binance's and OKX's
 streams push at most one liquidation per symbol per second, so what they deliver is a sample: every

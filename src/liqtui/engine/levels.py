@@ -1,4 +1,4 @@
-"""Estimated liquidation levels: the OI-delta model of DOMAIN.md section 3, one book per venue and symbol.
+"""Estimated liquidation levels: the OI-delta model of docs/level-model.md, one book per venue and symbol.
 
 ``LevelModel`` holds the model's parameters (leverage tiers capped at a venue's max leverage and
 renormalized, maintenance rate, long share). ``LevelBook`` holds the live levels of one venue and
@@ -179,7 +179,7 @@ class LevelSnapshot:
 
 
 def at_risk(books: Iterable[LevelBook | LevelSnapshot], price: float, target: float) -> float:
-    """ESTIMATED USD a move from ``price`` to ``target`` liquidates (DOMAIN.md section 3): shorts with
+    """ESTIMATED USD a move from ``price`` to ``target`` liquidates (docs/level-model.md, derived numbers): shorts with
     ``price < level <= target`` above the price, longs with ``target <= level < price`` below it.
 
     The one computation of the figure: the desk's chart (over the view's snapshots), ``Engine.at_risk``,
@@ -407,7 +407,7 @@ class LevelBook:
             self._fold_scale()
 
     def decay(self, kept: float) -> None:
-        """Optional ageing (DOMAIN.md 3.8): every live level keeps the fraction ``kept`` (O(1))."""
+        """Optional ageing (docs/level-model.md, step 8): every live level keeps the fraction ``kept`` (O(1))."""
         if not 0.0 <= kept < 1.0 or not self.count():
             return
         if kept == 0.0:

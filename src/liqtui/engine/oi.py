@@ -27,7 +27,7 @@ REGIMES = {
 
 
 def oi_regime(price_change: float | None, oi_change: float | None) -> str | None:
-    """DOMAIN.md section 4: price up/OI up new longs, up/down short covering, down/up new shorts,
+    """docs/level-model.md, other metrics: price up/OI up new longs, up/down short covering, down/up new shorts,
     down/down long flush. No move on either leg: no regime."""
     if not price_change or not oi_change:
         return None

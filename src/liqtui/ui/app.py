@@ -319,7 +319,7 @@ class LiqtuiApp(App[None]):
 
         Textual picks its NO_COLOR filter once, for the theme active at start: with an ANSI theme
         its monochrome filter turns every ANSI colour into black (black on black; docs/architecture.md,
-        Rendering). So the filter follows the theme: NoColor for ANSI themes, Monochrome otherwise.
+        colour never carries meaning alone). So the filter follows the theme: NoColor for ANSI themes, Monochrome otherwise.
         """
         filters = super().get_line_filters()
         if not self.no_color:

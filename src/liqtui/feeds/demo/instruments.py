@@ -26,7 +26,7 @@ DEMO_VENUES = VENUE_IDS
 
 # Venues whose public liquidation stream pushes at most one order per symbol per second.
 SAMPLED_VENUES = SAMPLED_LIQUIDATION_VENUES
-# Venues whose liquidation stream reports the position's bankruptcy price, not the fill (DOMAIN.md).
+# Venues whose liquidation stream reports the position's bankruptcy price, not the fill (docs/exchanges.md).
 BANKRUPTCY_PRICE_VENUES = frozenset(v for v, kind in LIQUIDATION_PRICE_KIND.items() if kind is PriceKind.BANKRUPTCY)
 # Venues with no public liquidation stream at all (liquidations still happen there, unseen).
 NO_LIQUIDATION_FEED = NO_LIQUIDATION_FEED_VENUES

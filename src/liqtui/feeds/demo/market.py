@@ -319,7 +319,7 @@ class DemoMarket:
         pair.open_usd_per_s = oi_usd * rate.leveraged_share / rate.lifetime_s
         max_lev = inst.max_leverage[venue]
         pair.tiers, pair.tier_cdf = _tiers(self.settings.levels.leverage_weights, max_lev)
-        # Hyperliquid: maintenance is half the initial margin at max leverage (DOMAIN.md section 2).
+        # Hyperliquid: maintenance is half the initial margin at max leverage (docs/exchanges.md, maintenance margin).
         mm = self.settings.levels.maintenance_margin
         half_initial = VENUES[venue].margin_source is MarginSource.HALF_MAX_LEVERAGE
         pair.maintenance = 1 / (2 * max_lev) if half_initial else mm

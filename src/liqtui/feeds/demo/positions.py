@@ -22,7 +22,7 @@ GRID_LN = 0.0002  # 2 bps rows
 
 
 def liquidation_price(entry: float, side: Side, leverage: float, maintenance: float) -> float:
-    """Isolated margin, no fees (DOMAIN.md section 3)."""
+    """Isolated margin, no fees (docs/level-model.md, step 4)."""
     if side is Side.LONG:
         return entry * (1 - 1 / leverage) / (1 - maintenance)
     return entry * (1 + 1 / leverage) / (1 + maintenance)

@@ -29,7 +29,7 @@ from liqtui.domain.venues import VENUES
 from liqtui.feeds.live.markets import MarketIndex
 
 BOOK_LEVELS = 20  # levels per side handed to the engine (the desk's ladder)
-RECORD_BOOK_LEVELS = 50  # levels per side `liqtui record` stores (issue 4)
+RECORD_BOOK_LEVELS = 50  # levels per side `liqtui record` stores (README, Recording)
 
 RestCall = Callable[..., Awaitable[Any]]
 """``await call(kind, endpoint, fn, *args)``: the runtime's guarded REST call. Returns ``fn(*args)``'s

@@ -1,7 +1,7 @@
 """Building one ccxt.pro client per venue, with the config's options and URL rewrites.
 
 One exchange object per venue is shared by every data kind of that venue so that ccxt's rate
-limiter sees every request (STYLE.md).
+limiter sees every request (docs/architecture.md, one exchange object per venue).
 
 ``url_rewrite`` maps URL prefixes to replacements for every REST and websocket URL the client
 uses, after ccxt's ``{hostname}`` substitution: mirrors, proxies, and the loopback fake exchanges

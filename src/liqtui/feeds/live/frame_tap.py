@@ -1,4 +1,4 @@
-"""Where liqtui taps into a ccxt.pro client, to work around ccxt 4.5.90 (DOMAIN.md section 2).
+"""Where liqtui taps into a ccxt.pro client, to work around ccxt 4.5.90 (docs/exchanges.md).
 
 Two per-instance hooks, installed right after the exchange object is built and before any socket
 exists (ccxt binds the message handler when it creates a client):

@@ -56,7 +56,7 @@ class LiveSource:
         ``book_symbols``: hold the order books of these symbols on every venue that lists them, for
         the whole run, instead of the focus symbol's book only (``liqtui record`` passes the
         watchlist; the desk leaves it None); ``book_levels``: levels per side of each snapshot, at
-        most what the venue's depth gives (``VenueAdapter.book_limit``, DOMAIN.md)."""
+        most what the venue's depth gives (``VenueAdapter.book_limit``, docs/exchanges.md)."""
         self.settings = settings
         chosen = venues if venues is not None else settings.enabled_venues
         unknown = [v for v in chosen if v not in ADAPTERS]
@@ -97,10 +97,6 @@ class LiveSource:
         for feed in self.feeds.values():
             out.update(feed.adapter.markets.symbols())
         return sorted(out)
-
-    async def wait_ready(self, timeout: float | None = None) -> None:
-        """Until every venue has its markets loaded (headless commands resolve symbols after it)."""
-        await asyncio.wait_for(asyncio.gather(*(f.markets_ready.wait() for f in self.feeds.values())), timeout)
 
 
 def _not_running(event: object) -> None:
