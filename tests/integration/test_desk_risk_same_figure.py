@@ -1,5 +1,5 @@
 """The live desk and `liqtui risk SYMBOL --to PRICE` on the same venues give the same at-risk figure
-(issue 12.4): both feed the engine each venue's margin limits (its first margin tier) before the
+(docs/exchanges.md, maintenance margin): both feed the engine each venue's margin limits (its first margin tier) before the
 symbol's history. The desk used to ignore the tiers (the model's 0.4 %, no leverage cap) while
 `risk` used them, so a venue whose BTC tops out at 25x gave two different figures."""
 

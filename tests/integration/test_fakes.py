@@ -437,7 +437,7 @@ async def until(predicate, timeout: float = WATCH_TIMEOUT, what: str = "conditio
 
 
 # ccxt 4.5.90 keeps every Binance frame and every Bybit entry in its cache, but parses only
-# details[0] of an OKX liquidation-orders message (DOMAIN.md): the fake sends all of them.
+# details[0] of an OKX liquidation-orders message (docs/exchanges.md): the fake sends all of them.
 CCXT_KEEPS_OF_THREE = {"binanceusdm": 3, "bybit": 3, "okx": 1}
 
 

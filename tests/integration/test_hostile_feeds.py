@@ -1,4 +1,4 @@
-"""Hostile values from a venue (issue 14 items 2 and 10, issue 12 item 6), end to end: the real ccxt.pro
+"""Hostile values from a venue, end to end: the real ccxt.pro
 client against a loopback fake speaking the venue's wire format.
 
 An entry no venue can mean (NaN, infinite, negative or zero price or size, no price or size, a time
@@ -18,7 +18,7 @@ from live_harness import LIQUIDATION_TOPIC, LiveRun
 LIQUIDATION_VENUES = ["binanceusdm", "bybit", "okx"]  # a venue without its fake fails, never skips
 MISSING = object()
 
-# The wire keys of each field, per venue (DOMAIN.md section 2): a hostile value is written to all of
+# The wire keys of each field, per venue (docs/exchanges.md): a hostile value is written to all of
 # them (Binance falls back from ``ap`` to ``p``, and from ``z`` to ``l`` and ``q``).
 KEYS = {
     "binanceusdm": {"price": ("ap", "p"), "size": ("z", "l", "q"), "side": ("S",), "time": ("T",)},

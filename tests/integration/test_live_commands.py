@@ -53,7 +53,7 @@ async def test_tail_json_lines_from_two_venues_with_health_on_stderr(fake_exchan
     assert code == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 15
-    # price_kind added on purpose (issue 12 item 10: fill or bankruptcy price)
+    # price_kind added on purpose (fill or bankruptcy price, docs/exchanges.md)
     assert set(rows[0]) == {"venue", "symbol", "side", "price", "price_kind", "qty", "usd", "time", "sampled"}
     by_venue = {v: [r for r in rows if r["venue"] == v] for v in ("binanceusdm", "bybit")}
     assert all(r["side"] == "long" and r["usd"] == pytest.approx(9000) and r["sampled"] for r in by_venue["binanceusdm"])
@@ -190,8 +190,8 @@ def _set(frame: dict, venue: str, keys: tuple[str, ...], value: object = None) -
 
 
 async def test_tail_json_skips_entries_without_price_or_size_or_with_nan_and_keeps_full_precision(fake_exchange, tmp_path):
-    # Issue 12 item 6 (an entry with no price was printed as price 0, usd 0; usd was rounded to
-    # cents) and issue 14 item 2 (NaN reached the JSON).
+    # An entry with no price was printed as price 0, usd 0; usd was rounded to cents; NaN reached
+    # the JSON.
     binance, bybit, okx = [await fake_exchange(v) for v in ("binanceusdm", "bybit", "okx")]
     config = write_config(tmp_path / "c.toml", [binance, bybit, okx])
     proc = asyncio.ensure_future(run_liqtui("tail", "--json", "--duration", "4", "--config", str(config)))
@@ -216,7 +216,7 @@ async def test_tail_json_skips_entries_without_price_or_size_or_with_nan_and_kee
 
 
 async def test_tail_symbols_filter_from_the_start_and_a_dead_venue_never_holds_back_the_duration(fake_exchange, tmp_path):
-    # Issue 12 item 14: symbol resolution waited 30 s for every venue, whatever --duration said, and
+    # Symbol resolution waited 30 s for every venue, whatever --duration said, and
     # printed every symbol meanwhile. A venue on a closed port never loads its markets here.
     binance = await fake_exchange("binanceusdm")
     config = write_config(tmp_path / "c.toml", [binance])

@@ -1,6 +1,6 @@
 """LiveSource end to end: the real ccxt.pro client against a loopback fake of each venue.
 
-Covers issue 3: bursts and multi-entry frames arrive exactly once, side and USD per DOMAIN.md,
+Covers: bursts and multi-entry frames arrive exactly once, side and USD per docs/exchanges.md,
 malformed frames skipped and counted, reconnect + resubscribe after a server-side disconnect with
 nothing lost after it, 429 backoff with Retry-After, stale detection and recovery, 404 degrading
 only what that endpoint serves.
@@ -225,7 +225,7 @@ async def test_order_book_follows_the_focus_symbol(venue, fake_exchange):
         await run.until(lambda: not btc_book_topics(), timeout=10, what="the BTC book unsubscribed")
 
 
-# Levels per side each venue's book gives liqtui (DOMAIN.md): Hyperliquid's l2Book has 20.
+# Levels per side each venue's book gives liqtui (docs/exchanges.md): Hyperliquid's l2Book has 20.
 VENUE_BOOK_DEPTH = {"hyperliquid": 20}
 
 

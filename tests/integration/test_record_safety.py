@@ -1,4 +1,4 @@
-"""Issue 14, the recording's safety, with real processes and real files.
+"""The recording's safety, with real processes and real files.
 
 - a liquidation stamped 10^30 in the stream: every other event is in the file (`record` exit 0);
 - a file that cannot grow (the process's file-size limit): `record` says why and exits 1;

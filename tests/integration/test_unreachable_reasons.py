@@ -1,4 +1,4 @@
-"""A venue that cannot be reached says why, in words (issue 12.16): the real ccxt client against
+"""A venue that cannot be reached says why, in words: the real ccxt client against
 127.0.0.1, through `liqtui tail`'s feed-health lines, which the desk's offer dialog shows too."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What the settings say that the user must see on the desk, where stderr is hidden (issue 14.11)."""
+"""What the settings say that the user must see on the desk, where stderr is hidden."""
 
 from __future__ import annotations
 

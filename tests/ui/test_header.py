@@ -95,7 +95,7 @@ def test_the_badge_says_rec_while_the_desk_records():
 
 
 def test_funding_names_its_interval_and_whose_countdown_it_is():
-    """Issue 12.3: the OI-weighted rate is per 8 h and the countdown is the lead venue's settlement."""
+    """The OI-weighted rate is per 8 h and the countdown is the lead venue's settlement."""
     import dataclasses
 
     view = sample_view("BTC/USDT:USDT")

@@ -431,7 +431,7 @@ async def test_a_key_whose_pane_is_not_in_the_layout_says_so(layout, keys, words
         assert words in said, said
 
 
-# What a trader cannot read unaided; each one the desk shows must be explained by `?` (issue 12.11).
+# What a trader cannot read unaided; each one the desk shows must be explained by `?`.
 ABBREVIATIONS = ["imb", "max pain", "ESTIMATED", "≥", "~", "†", "!", "n/a", "no tape", "swept", "◆", "▶", "L", "S",
                  "bid", "ask", "step", "follow", "mark", "24h", "fund", "OI", "REC", "DEMO", "BIN", "BYB", "OKX",
                  "HL", "ALL", "regime", "so far", "low", "├", "●", "<5s", "stale", "▼", "▲", "largest", "x", "in"]

@@ -1,5 +1,5 @@
 """What the desk's numbers say about themselves, read off the screen: unknown is never zero, a
-window that is not full says how much it covers, a lookback names its span (issue 12.8, 12.9)."""
+window that is not full says how much it covers, a lookback names its span."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The header says REC only while the desk really records (issue 14.1, 14.4).
+"""The header says REC only while the desk really records.
 
 A recorder that stopped (the file cannot grow) or could not start (another recorder holds the
 file) shows "REC OFF" and a notification with the reason, never a REC that records nothing.

@@ -1,5 +1,5 @@
 """Bad values on the command line and in the config file, as a user meets them: one clear message
-and exit code 2 before anything starts, never a traceback (issue 14.7, 14.8)."""
+and exit code 2 before anything starts, never a traceback."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ def test_config_show_prints_toml_that_loads_back_to_the_same_settings(tmp_path, 
     )
 
 
-# --- ranges of the numeric keys (issue 14.7, 14.8) -------------------------------------------
+# --- ranges of the numeric keys -------------------------------------------
 
 import math  # noqa: E402
 import typing  # noqa: E402
@@ -255,7 +255,7 @@ def test_the_default_file_states_the_range_of_every_number():
         assert span in lines[at] or any(span in line for line in above), (key, span)
 
 
-# --- secrets and TLS (issue 14.11) -----------------------------------------------------------
+# --- secrets and TLS -----------------------------------------------------------
 
 SECRET_CONFIG = """\
 [venues.binanceusdm]

@@ -1,4 +1,4 @@
-"""Property-based tests of the config loader (issue 14, fuzzing): any TOML document in, either
+"""Property-based tests of the config loader: any TOML document in, either
 settings whose every number is inside its declared range or one ConfigError out, never another
 exception."""
 

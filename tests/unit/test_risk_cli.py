@@ -85,7 +85,7 @@ def test_missing_file_and_bad_target(capsys, csv, tmp_path):
     assert code == 2 and "--to" in err
 
 
-# --- issue 12.5: time order, OI units, the desk's price forms, assumptions and sensitivity ---------
+# --- time order, OI units, the desk's price forms, assumptions and sensitivity ---------
 
 def write(tmp_path, rows, name="samples.csv"):
     path = tmp_path / name

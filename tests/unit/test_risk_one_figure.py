@@ -1,4 +1,4 @@
-"""One at-risk figure (issue 12.4): the same OI samples through the desk's path (events into the
+"""One at-risk figure: the same OI samples through the desk's path (events into the
 engine, the at-risk chart reading the view) and through `liqtui risk --samples` (a real subprocess)
 give the same number to the cent; the pandas API and the reference model agree with both."""
 

@@ -1,4 +1,4 @@
-"""printable(): outside text made safe for a terminal (issue 14 item 10)."""
+"""printable(): outside text made safe for a terminal."""
 
 import json
 

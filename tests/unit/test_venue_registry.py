@@ -1,4 +1,4 @@
-"""The venue registry (domain/venues.py) is the one place venue facts live (issue 13, "one place per venue").
+"""The venue registry (domain/venues.py) is the one place venue facts live.
 
 docs/adding-a-venue.md lists what a fifth venue adds; these tests fail when a step is missed.
 """

@@ -282,7 +282,7 @@ class BybitFake(FakeExchange):
 
     # ------------------------------------------------------------------ frames
     def _liquidation_entry(self, coin: Coin, side: str, price: float | None, qty: float, time_ms: int) -> dict:
-        # Bybit's S is the liquidated POSITION's side: "Buy" = a long was liquidated (DOMAIN.md).
+        # Bybit's S is the liquidated POSITION's side: "Buy" = a long was liquidated (docs/exchanges.md).
         return {"T": time_ms, "s": f"{coin.base}USDT", "S": {"long": "Buy", "short": "Sell"}[side],
                 "v": fmt(qty, coin.lot), "p": fmt(coin.price if price is None else price, coin.tick)}
 

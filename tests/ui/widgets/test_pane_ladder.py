@@ -159,7 +159,7 @@ async def test_a_running_demo_market_repaints_at_most_once_per_show_and_only_wha
     assert partial > 0  # the market moved rows without a full repaint
 
 
-# --- the note column never cuts an amount (issue 12.1) ----------------------------------------------
+# --- the note column never cuts an amount ----------------------------------------------
 
 NOTE_ROWS = (  # near the price, so every layout shows them; amounts like the ones the medium layout cut
     LevelRow(83_200.0, long_usd=1.2e6, short_usd=54.9e6),
@@ -218,7 +218,7 @@ async def test_ladder_notes_never_cut_an_amount_at_any_terminal_width_60_to_160(
                     assert "swept" in line, (width, line)
 
 
-# --- realized only where the tape ran (issue 12.7) --------------------------------------------------
+# --- realized only where the tape ran --------------------------------------------------
 
 
 async def test_a_level_swept_before_the_tape_ran_says_no_tape_not_real_zero():

@@ -122,7 +122,7 @@ async def test_tape_repaints_only_when_lines_change(view):
         assert lines_of(pane)[0].startswith(" 15:51:09 BYB")
 
 
-# --- a cascade never empties the tape (issue 12.2) --------------------------------------------------
+# --- a cascade never empties the tape --------------------------------------------------
 
 
 async def test_a_cascade_fills_the_tape_and_a_minimum_size_still_finds_the_big_print():
@@ -158,7 +158,7 @@ async def test_a_cascade_fills_the_tape_and_a_minimum_size_still_finds_the_big_p
         assert "≥ $100k" in pane.border_title
 
 
-# --- which price the tape shows (issue 12.10) -------------------------------------------------------
+# --- which price the tape shows -------------------------------------------------------
 
 
 async def test_bankruptcy_prices_are_marked_and_the_help_screen_says_which_venue_reports_which():

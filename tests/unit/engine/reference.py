@@ -1,4 +1,4 @@
-"""A slow, obviously-correct reference of the level model (DOMAIN.md section 3), for comparisons.
+"""A slow, obviously-correct reference of the level model (docs/level-model.md), for comparisons.
 
 Every level is a dict; every step rescans all of them. Nothing is shared with liqtui.engine.
 """

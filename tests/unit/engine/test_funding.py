@@ -1,4 +1,4 @@
-"""Funding on one interval (issue 12.3): the OI-weighted rate per 8 h whatever each venue's interval,
+"""Funding on one interval: the OI-weighted rate per 8 h whatever each venue's interval,
 each venue's own rate with its interval, and the countdown of the venue the view's price is from.
 Every expected number is worked by hand in the comments."""
 

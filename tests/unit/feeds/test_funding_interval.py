@@ -1,4 +1,4 @@
-"""Each venue's funding interval as its payload gives it (recorded payloads; issue 12.3)."""
+"""Each venue's funding interval as its payload gives it (recorded payloads)."""
 
 from liqtui.feeds.live import bybit, hyperliquid, okx
 from liqtui.feeds.live.markets import MarketInfo

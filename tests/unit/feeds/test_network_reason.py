@@ -1,4 +1,4 @@
-"""Why a venue could not be reached: the cause under ccxt's wrapper, in a trader's words (issue 12.16)."""
+"""Why a venue could not be reached: the cause under ccxt's wrapper, in a trader's words."""
 
 from __future__ import annotations
 

@@ -247,7 +247,7 @@ def test_the_venue_table_of_sampled_streams_agrees_with_the_adapters():
         assert samples_liquidations(adapter.venue) is adapter.sampled, adapter.venue
 
 
-# ---------------------------------------------------------------- values no venue can mean (issue 14 item 2)
+# ---------------------------------------------------------------- values no venue can mean
 def test_the_time_window_is_year_2000_to_a_day_after_receipt():
     from liqtui.domain.events import EARLIEST_TIME_MS, MAX_AHEAD_MS, Liquidation, liquidation_problem
 

@@ -87,7 +87,7 @@ def test_a_venue_quoting_the_coin_in_another_stable_maps_to_the_asked_symbol():
 
 @pytest.mark.parametrize("attempt", [1025, 1100, 10**6])
 def test_backoff_stays_at_the_cap_forever(attempt):
-    # Issue 14 item 6: 2 ** (attempt - 1) as a float overflowed after 1,024 attempts (8.5 h down).
+    # 2 ** (attempt - 1) as a float overflowed after 1,024 attempts (8.5 h down).
     timings = Timings(backoff_base=0.5, backoff_cap=30.0, jitter=0.2)
     delay = backoff_delay(attempt, timings, random.Random(attempt))
     assert 30.0 * 0.8 <= delay <= 30.0 * 1.2

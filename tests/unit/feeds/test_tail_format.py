@@ -9,7 +9,7 @@ LIQ = Liquidation("binanceusdm", "BTC/USDT:USDT", Side.LONG, 91234.5, 0.25, 2280
 
 
 def test_json_line_has_exactly_the_documented_keys():
-    # Changed on purpose (issue 12 items 6 and 10): usd at full precision (was 22808.62), and price_kind.
+    # Changed on purpose: usd at full precision (was 22808.62), and price_kind.
     row = json.loads(format_json(LIQ))
     assert row == {"venue": "binanceusdm", "symbol": "BTC/USDT:USDT", "side": "long", "price": 91234.5, "price_kind": "fill",
                    "qty": 0.25, "usd": 22808.625, "time": 1_790_000_000_123, "sampled": True}

@@ -1,4 +1,4 @@
-"""Issue 14: hostile values never stop the recorder, and damaged rows never crash a reader.
+"""Hostile values never stop the recorder, and damaged rows never crash a reader.
 
 The recorder skips (and counts) a row it cannot store and writes the rest; every reader (replay,
 warm-up, `stats`, `export`) skips and counts a damaged row with one message, never a traceback.

@@ -1,4 +1,4 @@
-"""Property-based tests (issue 14, fuzzing): any damage to a recording gives rows or one clear
+"""Property-based tests: any damage to a recording gives rows or one clear
 error, never a traceback; whatever the recorder is handed, it keeps only what every reader can read.
 
 - a sound recording damaged through SQL (any value into any column of any row, market rows gone):

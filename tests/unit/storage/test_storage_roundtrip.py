@@ -252,7 +252,7 @@ def test_a_malformed_event_is_skipped_and_the_rest_recorded(tmp_path):
 
 
 def test_a_second_recorder_on_one_file_is_refused_until_the_first_closes(tmp_path):
-    # Issue 14.4: two recorders on one file doubled every liquidation; one writer per file now.
+    # Two recorders on one file doubled every liquidation; one writer per file now.
     path = tmp_path / "r.sqlite"
     first = Recorder(path, background=False)
     try:
