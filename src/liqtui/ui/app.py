@@ -193,7 +193,7 @@ class LiqtuiApp(App[None]):
 
     CSS_PATH = Path(__file__).parent / "desk.tcss"  # absolute: subclasses live elsewhere (bench)
     TITLE = "liqtui"
-    ENABLE_COMMAND_PALETTE = False  # ctrl+p opens the symbol picker, as the issue asks
+    ENABLE_COMMAND_PALETTE = False  # ctrl+p opens the symbol picker (why not a palette: SymbolPicker)
     BINDINGS = [*DESK_BINDINGS]  # a list of BindingType for App, the same Bindings
 
     # var, not reactive: a change is drawn by the panes it concerns (render_tick); a reactive on the

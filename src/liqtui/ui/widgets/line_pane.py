@@ -131,6 +131,10 @@ class LinePane(Widget, Generic[Shown]):
         """Draw the new slice now and repaint only the lines that differ from what is on screen: a
         number that moved in one row repaints that row (a whole-pane refresh per tick was most of
         the desk's bytes to the terminal)."""
+        # Not a ScrollView with refresh_lines (as Textual's Log): only the ladder moves, and it moves
+        # its own window of price rows (follow, scroll_to_price) over a range with no fixed virtual
+        # height; the diff below already repaints exactly the changed lines, which is what
+        # refresh_lines would do. The figures it must hold are bench/README.md's desk bytes/s and CPU.
         old, size = self._strips, self.size
         if old is None or self._strips_size != size or not self.is_mounted:
             self._strips = None
