@@ -84,7 +84,9 @@ async def palette() -> list[float]:
         assert isinstance(pal, CommandPalette)
 
         def done() -> bool:
-            return not any(w.group == CommandPalette._GATHER_COMMANDS_GROUP and not w.is_finished for w in app.workers)
+            return not any(
+                w.group == CommandPalette._GATHER_COMMANDS_GROUP and not w.is_finished for w in app.workers
+            )
 
         return await _keystrokes(pilot, done)
 
@@ -96,7 +98,9 @@ def main() -> None:
     SYMBOLS[:] = markets(n)
     for name, run in (("SymbolPicker", picker), ("command palette", palette)):
         times = [t for _ in range(3) for t in asyncio.run(run())]
-        print(f"{name:<16} {n} markets: per keystroke median {statistics.median(times):6.1f} ms, max {max(times):6.1f} ms")
+        print(
+            f"{name:<16} {n} markets: per keystroke median {statistics.median(times):6.1f} ms, max {max(times):6.1f} ms"
+        )
 
 
 if __name__ == "__main__":

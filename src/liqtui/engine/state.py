@@ -55,13 +55,22 @@ class Sweep:
         return (
             side is self.side
             and self.window_start <= time_ms <= self.window_end
-            and self.price_low * (1 - SWEEP_MATCH_TOLERANCE) <= price <= self.price_high * (1 + SWEEP_MATCH_TOLERANCE)
+            and self.price_low * (1 - SWEEP_MATCH_TOLERANCE)
+            <= price
+            <= self.price_high * (1 + SWEEP_MATCH_TOLERANCE)
         )
 
     def record(self, taped: bool) -> SweepRecord:
         return SweepRecord(
-            self.venue, self.symbol, self.side, self.time, self.price_low, self.price_high,
-            self.estimated_usd, self.realized_usd, taped,
+            self.venue,
+            self.symbol,
+            self.side,
+            self.time,
+            self.price_low,
+            self.price_high,
+            self.estimated_usd,
+            self.realized_usd,
+            taped,
         )
 
 
@@ -99,7 +108,7 @@ class VenueSymbol:
         self.path.sort(key=lambda point: point[0])
         half = self.path[: len(self.path) // 2]
         folded = (half[-1][0], min(p[1] for p in half), max(p[2] for p in half), half[-1][3])
-        self.path = [folded, *self.path[len(half):]]
+        self.path = [folded, *self.path[len(half) :]]
 
     def take_step_path(self, time_ms: int) -> tuple[float, float, float | None]:
         """(low, high, last price) of the path points up to ``time_ms``; they leave the path."""

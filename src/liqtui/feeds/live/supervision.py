@@ -107,7 +107,9 @@ class HttpOutcome:
     retry_after: float | None = None
 
 
-_http_outcome: contextvars.ContextVar[HttpOutcome | None] = contextvars.ContextVar("liqtui_http", default=None)
+_http_outcome: contextvars.ContextVar[HttpOutcome | None] = contextvars.ContextVar(
+    "liqtui_http", default=None
+)
 
 
 @contextlib.contextmanager
@@ -151,10 +153,16 @@ def _path(url: str) -> str:
 def describe(exc: BaseException, outcome: HttpOutcome | None) -> str:
     """A failure in words: the HTTP status and path when the venue answered, the network reason else."""
     if outcome is not None and outcome.status is not None and outcome.status >= 400:
-        words = {429: "rate limited", 418: "IP banned for a while", 404: "endpoint not found"}.get(outcome.status, "HTTP error")
+        words = {429: "rate limited", 418: "IP banned for a while", 404: "endpoint not found"}.get(
+            outcome.status, "HTTP error"
+        )
         return f"HTTP {outcome.status} {words}: {_path(outcome.url)}"
     reason = network_reason(exc)  # "DNS failed (ExchangeNotAvailable: ...)": the words first
-    return f"{reason} ({type(exc).__name__}: {short_error(exc)})" if reason else f"{type(exc).__name__}: {short_error(exc)}"
+    return (
+        f"{reason} ({type(exc).__name__}: {short_error(exc)})"
+        if reason
+        else f"{type(exc).__name__}: {short_error(exc)}"
+    )
 
 
 @dataclass
@@ -214,7 +222,9 @@ class RestPolicy:
 
         return call
 
-    def _failed(self, poll: PollOutcome, kinds: tuple[str, ...], endpoint: str, description: str, outcome: HttpOutcome) -> None:
+    def _failed(
+        self, poll: PollOutcome, kinds: tuple[str, ...], endpoint: str, description: str, outcome: HttpOutcome
+    ) -> None:
         loop = asyncio.get_running_loop()
         if outcome.status == 404:
             self._not_found_until[endpoint] = loop.time() + self.timings.not_found_retry
@@ -227,7 +237,9 @@ class RestPolicy:
         else:
             poll.fail(kinds, description)
 
-    async def step(self, what: str, problems: list[str], fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    async def step(
+        self, what: str, problems: list[str], fn: Callable[..., Awaitable[Any]], *args: Any
+    ) -> Any:
         """One backfill call with a few retries; a 404 or a persistent error skips only this step."""
         for attempt in range(1, 4):
             await self.gate()
