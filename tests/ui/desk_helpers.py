@@ -21,6 +21,8 @@ def make_app(*, mode: str = "DEMO", settings: Settings | None = None, layout: st
 
 
 def notifications(app: LiqtuiApp) -> list[str]:
+    # Textual 8.2.8 has no public read of the notifications (only notify and clear_notifications);
+    # the toasts on screen expire, so they cannot stand in.
     return [n.message for n in app._notifications]
 
 
@@ -42,4 +44,5 @@ def screen_lines(app, screen=None) -> list[str]:
 
     if screen is None:
         screen = next(s for s in app.screen_stack if isinstance(s, DeskScreen))
+    # No public API gives a screen's text (export_screenshot is SVG of the top screen only).
     return [strip.text for strip in screen._compositor.render_strips()]
