@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from liqtui.domain.events import FeedState, FeedStatus, Liquidation, Side, Ticker
 from liqtui.ui.header import Badge, DeskHeader, badge_spans, chip_pieces, fit, market_pieces, venue_health
 
@@ -102,3 +104,20 @@ def test_funding_names_its_interval_and_whose_countdown_it_is():
     market = dataclasses.replace(view.market, funding_basis_hours=8.0, next_funding_venue="binanceusdm")
     text = _text(fit(market_pieces(dataclasses.replace(view, market=market)), 10_000))
     assert "fund +0.0100 %/8h" in text and "BIN in 3h12m" in text, text
+
+
+def test_a_chip_says_why_its_venue_is_down_or_reconnecting():
+    """"down" alone left a trader guessing: the chip names the network reason in a word or two."""
+    view = sample_view("BTC/USDT:USDT")
+    feeds = (
+        FeedStatus("binanceusdm", FeedState.DOWN, 0, "cannot load markets: DNS failed (ExchangeNotAvailable: x); retry 3 in 4.0 s"),
+        FeedStatus("bybit", FeedState.DOWN, 0, "cannot load markets: connection refused (NetworkError: y)"),
+        FeedStatus("okx", FeedState.RECONNECTING, 0, "timed out; attempt 2, next try in 1.0 s (RequestTimeout: z)"),
+        FeedStatus("hyperliquid", FeedState.DOWN, 0, "cannot load markets: HTTP 418 IP banned for a while: /info"),
+    )
+    view = dataclasses.replace(view, feeds=feeds)
+    text = _text(fit(chip_pieces(view), 10_000))
+    for words in ("Binance down: DNS", "Bybit down: refused", "OKX reconnecting: timeout", "Hyperliquid down: HTTP 418"):
+        assert words in text, text
+    short = _text(fit(chip_pieces(view, short=True), 10_000))
+    assert "BIN down: DNS" in short and "BYB down: refused" in short

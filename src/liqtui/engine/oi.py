@@ -135,15 +135,16 @@ class OITracker:
         changes = {w: pct_change(base, self._base_at(venue, symbol, t - WINDOW_MS[w])) for w in OI_WINDOWS}
         low, low_t, high, high_t, since = self._range(venue, symbol, now_ms)
         then = self._sample_at(venue, symbol, t - WINDOW_MS[regime_window])
-        regime = None
+        regime = price_pct = None
         if then is not None:
-            regime = oi_regime(pct_change(_price(base, usd), _price(then[1], then[2])), base - then[1])
+            price_pct = pct_change(_price(base, usd), _price(then[1], then[2]))
+            regime = oi_regime(price_pct, base - then[1])
         position = None if low is None or high is None or high == low else (base - low) / (high - low)
         return OIView(
             venue, symbol, base, usd, t, changes, low, high, low_t, high_t,
             vs_low_pct=pct_change(base, low), vs_high_pct=pct_change(base, high),
             range_position=position,
-            regime=regime, regime_window=regime_window, since=since,
+            regime=regime, regime_window=regime_window, regime_price_pct=price_pct if regime else None, since=since,
         )
 
     def _sample_at(self, venue: str, symbol: str, time_ms: int) -> tuple[int, float, float] | None:

@@ -204,10 +204,11 @@ class Projection:
         then = self.state.oi.latest(lead.venue, symbol, (lead.time or 0) - WINDOW_MS[regime_window])
         price_change = None
         if then is not None and then[1] > 0 and then[2] > 0 and lead.base and lead.usd:
-            price_change = lead.usd / lead.base - then[2] / then[1]
+            price_change = pct_change(lead.usd / lead.base, then[2] / then[1])
+        regime = oi_regime(price_change, changes.get(regime_window))
         return OIView(
             ALL, symbol, None, sum(r.usd or 0.0 for r in rows), max(r.time or 0 for r in rows), changes,
-            None, None, regime=oi_regime(price_change, changes.get(regime_window)), regime_window=regime_window,
+            None, None, regime=regime, regime_window=regime_window, regime_price_pct=price_change if regime else None,
         )
 
     # --- levels -------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ class OIView:
     range_position: float | None = None  # 0 at the low, 1 at the high
     regime: str | None = None  # "new longs" | "short covering" | "new shorts" | "long flush"
     regime_window: str | None = None  # the OI_WINDOWS entry the regime compares against
+    regime_price_pct: float | None = None  # the price's change over regime_window, in % (with a regime)
     since: int | None = None  # the oldest sample within the lookback: low and high cover from here
 
 

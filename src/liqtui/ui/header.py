@@ -3,7 +3,8 @@
 Line 1: mode badge (LIVE / DEMO / REPLAY with its clock and speed, PAUSED), symbol, last and mark,
 24h change, OI-weighted funding per 8 h with the lead venue's countdown to its next funding
 ("fund +0.0100 %/8h BIN in 3h12m"), total open interest.
-Line 2: one chip per venue: its feed state and the age of its last message ("stale 42s").
+Line 2: one chip per venue: its feed state and the age of its last message ("stale 42s"), and why
+it is down or reconnecting when the feed says ("down: DNS", "reconnecting: refused").
 The header repaints only when the text it would show changes (ages tick once a second).
 """
 
@@ -18,6 +19,7 @@ from textual.widget import Widget
 from liqtui.domain import format as fmt
 from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.engine.views import SymbolView
+from liqtui.ui.widgets.feed_health import short_reason
 
 Span = tuple[str, str]  # (text, style)
 
@@ -161,7 +163,7 @@ def venue_health(
     health: dict[str, tuple[FeedState, int | None, str]] = {}
     for venue, statuses in by_venue.items():
         working = [s for s in statuses if s.state is not FeedState.DOWN] or statuses
-        worst = max(working, key=lambda s: _STATE_RANK[s.state])
+        worst = max(working, key=lambda s: (_STATE_RANK[s.state], s.kind == "all"))  # a tie: the connection speaks
         times = [s.last_message for s in statuses if s.last_message is not None]
         if last_message and venue in last_message:
             times.append(last_message[venue])
@@ -176,17 +178,16 @@ def chip_pieces(
     pieces: list[Piece] = []
     health = venue_health(view.feeds, last_message)
     for venue in sorted(health, key=fmt.venue_sort_key):
-        state, last, _detail = health[venue]
+        state, last, detail = health[venue]
         style = _STATE_STYLE[state]
         age = "" if last is None else chip_age(view.now - last)
         if state is FeedState.LIVE:
             words = age
         elif state is FeedState.STALE:
             words = f"stale {age}".rstrip()
-        elif state is FeedState.DOWN:
-            words = "down"
         else:
-            words = state.value
+            reason = short_reason(detail) if state in (FeedState.DOWN, FeedState.RECONNECTING) else ""
+            words = f"{state.value}: {reason}" if reason else state.value
         name = fmt.venue_tag(venue) if short else fmt.venue_name(venue)
         pieces.append((1, (
             ("● ", style),

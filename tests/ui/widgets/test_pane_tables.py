@@ -265,3 +265,54 @@ async def test_oi_changes_drop_whole_windows_in_a_narrow_pane(view, width):
         whole = re.findall(r"(?<!\S)(5m|1h|4h|24h)\s+([+-]?\d+\.\d %|—)", text)
         assert len(labels) == len(whole) and labels, text  # a label never loses its figure
         assert "24h" in labels and "1h" in labels  # the day and the hour go last
+
+
+@pytest.mark.parametrize("width", [58, 80])
+async def test_totals_columns_never_run_together_on_big_counts(view, width):
+    """A cascade's counts (117,527) and sums ($49.3M) read as separate columns ("$49.3M117,527" did not)."""
+    bybit = (RealizedCell("bybit", BTC, Side.LONG, 49.3e6, 60_000, 155e3),
+             RealizedCell("bybit", BTC, Side.SHORT, 41.9e6, 57_527, 99e3))
+    realized = RealizedView("1h", bybit, replace(bybit[0], venue="all"), replace(bybit[1], venue="all"), NOW - 600_000)
+    feeds = (FeedStatus("bybit", FeedState.LIVE, NOW - 600_000),)
+    pane = TotalsPane()
+    async with PaneApp(pane).run_test(size=(width, 12)) as pilot:
+        pane.show(replace(view, realized=realized, feeds=feeds))
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert _line_with(lines, "Bybit").split()[1:4] == ["$49.3M", "$41.9M", "117,527"], lines
+        assert _line_with(lines, "Total").split()[1:4] == ["$49.3M", "$41.9M", "117,527"], lines
+
+
+async def test_the_total_is_a_lower_bound_when_a_venue_in_it_has_no_feed(view):
+    """Bybit pushes every liquidation, but Hyperliquid publishes none: the total misses Hyperliquid's,
+    so it reads "≥" and the note says why."""
+    bybit = (RealizedCell("bybit", BTC, Side.LONG, 2e6, 10, 1e6), RealizedCell("bybit", BTC, Side.SHORT, 1e6, 5, 5e5))
+    realized = RealizedView("1h", bybit, replace(bybit[0], venue="all"), replace(bybit[1], venue="all"), NOW - 600_000)
+    feeds = (FeedStatus("bybit", FeedState.LIVE, NOW - 600_000),
+             FeedStatus("hyperliquid", FeedState.DOWN, NOW - 600_000, "no public liquidation feed (n/a)", "liquidations"))
+    pane = TotalsPane()
+    async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
+        pane.show(replace(view, realized=realized, feeds=feeds))
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert _line_with(lines, "Bybit").split()[1:4] == ["$2.0M", "$1.0M", "15"]  # Bybit's own are exact
+        assert _line_with(lines, "Total").split()[1:4] == ["≥$2.0M", "≥$1.0M", "≥15"]
+        assert _line_with(lines, "lower bound").strip() == "≥ lower bound: Hyperliquid has no feed"
+        pane.show(replace(view, realized=realized, feeds=feeds[:1]))  # Bybit alone: the total is exact
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert _line_with(lines, "Total").split()[1:4] == ["$2.0M", "$1.0M", "15"]
+        assert not [line for line in lines if "lower bound" in line]
+
+
+async def test_the_regime_line_says_what_it_compared_and_its_threshold(view):
+    """ "new shorts" alone did not say against what: the line gives the price and OI moves over its
+    window and that any move counts (there is no threshold)."""
+    binance, bybit, total = view.oi
+    total = replace(total, regime_window="1h", regime_price_pct=-4.8, change_pct={**total.change_pct, "1h": 1.1})
+    pane = OIPane()
+    async with PaneApp(pane).run_test(size=(100, 10)) as pilot:
+        pane.show(replace(view, oi=(binance, bybit, total)))
+        await pilot.pause()
+        line = _line_with(lines_of(pane), "regime").strip()
+        assert line == "regime over 1h: new shorts (price -4.80 %, OI +1.10 %) · any move counts"

@@ -66,3 +66,13 @@ def test_memory_is_bounded_by_the_windows_not_the_run_time():
 def test_no_samples_gives_an_empty_view():
     view = OITracker().view("bybit", "BTC", T0)
     assert view.base is None and view.change_pct == {"5m": None, "1h": None, "4h": None, "24h": None}
+
+
+def test_the_regime_carries_the_price_move_it_read():
+    """The regime line shows what it compared: the price's and OI's change over its window."""
+    oi = OITracker()
+    oi.add("okx", "BTC", 100.0, 100.0 * 50.0, T0)
+    oi.add("okx", "BTC", 110.0, 110.0 * 45.0, T0 + H)
+    view = oi.view("okx", "BTC", T0 + H, "1h")
+    assert view.regime == "new shorts" and view.regime_price_pct == pytest.approx(-10.0)
+    assert view.change_pct["1h"] == pytest.approx(10.0)

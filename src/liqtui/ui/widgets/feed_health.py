@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import re
+
 from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.domain.venues import has_liquidation_feed
+from liqtui.feeds.live.errors import DNS_FAILED, NO_NETWORK, REFUSED, TIMED_OUT
+
+# A network reason in one word or two, for a venue chip: "down: DNS", "down: refused".
+_SHORT_REASONS = {NO_NETWORK: "no network", DNS_FAILED: "DNS", REFUSED: "refused", TIMED_OUT: "timeout"}
+_HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
 
 
 def no_public_liquidation_feed(venue: str, feeds: Iterable[FeedStatus], has_data: bool = False) -> bool:
@@ -47,3 +54,13 @@ def feed_reason(detail: str) -> str:
     """A feed's detail in a trader's words: without the parenthesised exception and URL, and without
     the retry count that changes every attempt ("cannot load markets: DNS failed")."""
     return detail.split(";", 1)[0].split(" (", 1)[0].strip()
+
+
+def short_reason(detail: str) -> str:
+    """A feed's detail in a word or two for a chip: "DNS", "refused", "timeout", "no network",
+    "HTTP 418"; "" when the detail names none of these."""
+    found = next((short for reason, short in _SHORT_REASONS.items() if reason in detail), None)
+    if found is not None:
+        return found
+    status = _HTTP_STATUS.search(detail)
+    return f"HTTP {status.group(1)}" if status else ""

@@ -138,12 +138,16 @@ class OIPane(LinePane[_OISlice]):
 
     @staticmethod
     def _regime_line(oi: OIView, width: int) -> list[Part]:
-        """ "regime over 1h: new shorts (price down, OI up) · any move counts", narrowed by whole phrases."""
+        """ "regime over 1h: new shorts (price -4.80 %, OI +1.10 %) · any move counts": what it compares and
+        its threshold (none), narrowed by whole phrases."""
         window = f" over {oi.regime_window}" if oi.regime_window else ""
-        head, meaning = f"    regime{window}: ", f" ({REGIME_MEANING.get(str(oi.regime), '')})"
+        head, meaning = f"    regime{window}: ", REGIME_MEANING.get(str(oi.regime), "")
+        oi_pct = oi.change_pct.get(oi.regime_window or "")
+        if oi.regime_price_pct is not None and oi_pct is not None:
+            meaning = f"price {fmt.pct(oi.regime_price_pct, 2)}, OI {fmt.pct(oi_pct, 2)}"
         line: list[Part] = [(head, "pane--dim"), (str(oi.regime), "pane--head")]
         room = width - len(head) - len(str(oi.regime))
-        for extra in (meaning + " · any move counts", meaning):
+        for extra in (f" ({meaning}) · any move counts", f" ({meaning})", f" ({REGIME_MEANING.get(str(oi.regime), '')})"):
             if len(extra) <= room:
                 line.append((extra, "pane--dim"))
                 break

@@ -3,7 +3,8 @@
 Reads ``view.realized`` (cells per venue and side, totals, since when the tape covers) and
 ``view.feeds`` (to tell "no public feed" and unhealthy feeds from a quiet market). Unknown is never
 zero: a venue that has delivered nothing and is not live reads "n/a" with its state. Sampled venues'
-numbers are lower bounds and read "≥$30.0M", "≥$0" included. Narrow panes drop whole words.
+numbers are lower bounds and read "≥$30.0M", "≥$0" included; so is the total when a venue in it is
+sampled or has no feed (Hyperliquid). Narrow panes drop whole words.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from liqtui.domain import format as fmt
 from liqtui.domain.events import FeedState, Side
 from liqtui.domain.venues import samples_liquidations
 from liqtui.engine.views import WINDOW_MS, RealizedCell, SymbolView
-from liqtui.ui.widgets.feed_health import feed_reason, liquidation_feed_state, no_public_liquidation_feed
+from liqtui.ui.widgets.feed_health import feed_reason, liquidation_feed_state, no_public_liquidation_feed, short_reason
 from liqtui.ui.widgets.line_pane import LinePane, Part
 
 LOWER_BOUND = "≥"
@@ -63,7 +64,8 @@ def totals_rows(view: SymbolView) -> tuple[TotalsRow, ...]:
     total_unknown = not long.count and not short.count and (
         all(row.unknown for row in counted) or view.realized.since is None
     )
-    lower_bound = any(row.unknown or row.lower_bound for row in counted)
+    # The total misses what a sampled stream left out and all of a venue without a feed (Hyperliquid).
+    lower_bound = any(row.unknown or row.lower_bound or row.no_feed for row in rows)
     rows.append(TotalsRow("Total", long, short, unknown=total_unknown, lower_bound=lower_bound, is_total=True))
     return tuple(rows)
 
@@ -110,7 +112,18 @@ def realized_summary(view: SymbolView) -> str:
     )
 
 
-def _columns(labels: list[list[str]], width: int) -> tuple[int, tuple[bool, bool]]:
+def _count(row: TotalsRow) -> str:
+    count = sum(c.count for c in (row.long, row.short) if c is not None)
+    sampled = row.lower_bound or any(c is not None and c.sampled for c in (row.long, row.short))
+    return (LOWER_BOUND if sampled else "") + f"{count:,}"
+
+
+def _count_width(rows: tuple[TotalsRow, ...]) -> int:
+    """The count column: wide enough for the longest count and a space before it (117,527)."""
+    return max([7, *(len(_count(row)) + 2 for row in rows if not (row.unknown or row.no_feed))])
+
+
+def _columns(labels: list[list[str]], width: int, count_w: int = 7) -> tuple[int, tuple[bool, bool]]:
     """(label width, (count shown, largest shown)): what a narrower pane gives up first is the
     largest column, then whole venue names (BIN for Binance), then the count; state words stay."""
     def need(pick) -> int:
@@ -119,9 +132,26 @@ def _columns(labels: list[list[str]], width: int) -> tuple[int, tuple[bool, bool
     full, with_state, bare = need(lambda t: t[0]), need(lambda t: t[-3] if len(t) > 2 else t[-1]), need(lambda t: t[-1])
     for name_w, count, largest in ((max(12, full), True, True), (full, True, False), (with_state, True, False),
                                    (with_state, False, False)):
-        if name_w + 18 + 7 * count + (LARGEST_W + 2) * largest <= width:
+        if name_w + 18 + count_w * count + (LARGEST_W + 2) * largest <= width:
             return name_w, (count, largest)
     return max(bare, width - 18), (False, False)  # each label then keeps what fits of its words
+
+
+def _lower_bound_note(rows: tuple[TotalsRow, ...], width: int) -> str:
+    """Why a "≥" figure is a lower bound: "≥ lower bound: sampled feed, Hyperliquid has no feed"."""
+    shown = [row for row in rows if not (row.unknown or row.no_feed)]
+    if not any(_cell_usd(cell, row.lower_bound).startswith(LOWER_BOUND) for row in shown for cell in (row.long, row.short)):
+        return ""
+    why = []
+    if any(row.lower_bound for row in shown if not row.is_total):
+        why.append("sampled feed")
+    if any(row.unknown and not row.no_feed for row in rows if not row.is_total):
+        why.append("no answer yet")
+    blind = "/".join(row.label for row in rows if row.no_feed)
+    longest = [*why, f"{blind} has no feed"] if blind else why
+    shorter = [*why, "no feed"] if blind else why
+    texts = [f"{LOWER_BOUND} lower bound: {', '.join(words)}" for words in (longest, shorter) if words]
+    return fmt.fitting([*texts, f"{LOWER_BOUND} lower bound"], width)
 
 
 class TotalsPane(LinePane[tuple[str, str, tuple[TotalsRow, ...]]]):  # window words, scope, rows
@@ -140,15 +170,16 @@ class TotalsPane(LinePane[tuple[str, str, tuple[TotalsRow, ...]]]):  # window wo
     def draw(self, width: int, height: int) -> list[list[Part]]:
         _, _, rows = self._shown
         labels = [self._label_texts(row) for row in rows]
-        name_w, columns = _columns(labels, width)
-        lines: list[list[Part]] = [self._header(name_w, columns)]
+        count_w = _count_width(rows)
+        name_w, columns = _columns(labels, width, count_w)
+        lines: list[list[Part]] = [self._header(name_w, columns, count_w)]
         if len(rows) == 1 and rows[0].unknown:
             lines.append([("no venue reporting yet", "pane--dim")])
         for row, texts in zip(rows, labels, strict=True):
-            lines.append(self._row(row, fmt.fitting(texts, name_w - 1).ljust(name_w), width - name_w, columns))
-        if any(_cell_usd(cell, row.lower_bound).startswith(LOWER_BOUND)
-               for row in rows if not (row.unknown or row.no_feed) for cell in (row.long, row.short)):
-            lines.append([(f"{LOWER_BOUND} lower bound: sampled feed", "pane--dim")])
+            lines.append(self._row(row, fmt.fitting(texts, name_w - 1).ljust(name_w), width - name_w, columns, count_w))
+        note = _lower_bound_note(rows, width)
+        if note:
+            lines.append([(note, "pane--dim")])
         return lines
 
     @staticmethod
@@ -159,31 +190,30 @@ class TotalsPane(LinePane[tuple[str, str, tuple[TotalsRow, ...]]]):  # window wo
         return [f"{row.label} {row.state}", f"{row.tag} {row.state}", row.label, row.tag]
 
     @staticmethod
-    def _header(name_w: int, columns: tuple[bool, bool]) -> list[Part]:
+    def _header(name_w: int, columns: tuple[bool, bool], count_w: int) -> list[Part]:
         parts: list[Part] = [("venue".ljust(name_w), "pane--head")]
         parts.append(("LONG".rjust(9), "pane--long"))
         parts.append(("SHORT".rjust(9), "pane--short"))
         if columns[0]:
-            parts.append(("count".rjust(7), "pane--head"))
+            parts.append(("count".rjust(count_w), "pane--head"))
         if columns[1]:
             parts.append(("largest".rjust(LARGEST_W), "pane--head"))
         return parts
 
     @staticmethod
-    def _row(row: TotalsRow, label: str, room: int, columns: tuple[bool, bool]) -> list[Part]:
+    def _row(row: TotalsRow, label: str, room: int, columns: tuple[bool, bool], count_w: int) -> list[Part]:
         label_style = "pane--head" if row.is_total else ("pane--stale" if row.state else None)
         if row.no_feed:
             return [(label, "pane--dim"), (fmt.fitting(["  no public feed", "  no feed", UNKNOWN], room), "pane--dim")]
         if row.unknown:
-            texts = [f"{UNKNOWN}: {row.state} ({row.reason})"] if row.state and row.reason else []
+            texts = [f"{UNKNOWN}: {row.state} ({why})" for why in (row.reason, short_reason(row.reason)) if row.state and why]
             texts += [f"{UNKNOWN}: {row.state}"] if row.state else []
             return [(label, label_style), (fmt.fitting([*texts, UNKNOWN], room), "pane--stale")]
-        count = sum(c.count for c in (row.long, row.short) if c is not None)
         parts: list[Part] = [(label, label_style)]
         parts.append((_cell_usd(row.long, row.lower_bound).rjust(9), "pane--long"))
         parts.append((_cell_usd(row.short, row.lower_bound).rjust(9), "pane--short"))
         if columns[0]:
-            parts.append((f"{count:,}".rjust(7), "pane--head" if row.is_total else None))
+            parts.append((_count(row).rjust(count_w), "pane--head" if row.is_total else None))
         if columns[1]:
             parts.append((_largest(row.long, row.short).rjust(LARGEST_W), None))
         return parts
