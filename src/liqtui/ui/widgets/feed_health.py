@@ -6,9 +6,8 @@ say so ("no public feed") rather than show $0.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import re
+from collections.abc import Iterable
 
 from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.domain.venues import has_liquidation_feed

@@ -15,7 +15,12 @@ from liqtui.domain import format as fmt
 from liqtui.domain.events import FeedState, Side
 from liqtui.domain.venues import samples_liquidations
 from liqtui.engine.views import WINDOW_MS, RealizedCell, SymbolView
-from liqtui.ui.widgets.feed_health import feed_reason, liquidation_feed_state, no_public_liquidation_feed, short_reason
+from liqtui.ui.widgets.feed_health import (
+    feed_reason,
+    liquidation_feed_state,
+    no_public_liquidation_feed,
+    short_reason,
+)
 from liqtui.ui.widgets.line_pane import LinePane, Part
 
 LOWER_BOUND = "≥"
