@@ -93,13 +93,50 @@ def _path_problem(text: str) -> str | None:
     return None
 
 
+# The ccxt client options a [venues.X] ccxt table may give, and what each must be: ccxt sets every
+# key of its config as an attribute of the client, so an unknown one could replace a method or the
+# URLs. Text options are credentials, proxies and the user agent; tables are merged into ccxt's own.
+_CCXT_NUMBERS = {
+    "timeout": Range(0, 600_000, "ms", low_open=True),  # per REST request
+    "rateLimit": Range(0, 60_000, "ms"),  # between REST requests
+    "timeout_on_exit": Range(0, 60_000, "ms"),
+}
+_CCXT_FLAGS = ("enableRateLimit", "verify", "validateServerSsl")
+_CCXT_TEXTS = (
+    "apiKey", "secret", "password", "uid", "login", "twofa", "privateKey", "walletAddress", "token",
+    "userAgent", "httpProxy", "httpsProxy", "socksProxy", "wsProxy", "wssProxy", "wsSocksProxy",
+)
+_CCXT_TABLES = ("options", "headers", "streaming")
+
+
+def _ccxt_problem(options: Mapping[str, Any]) -> str | None:
+    """Why a ccxt options table cannot be passed to the client (the first problem), or None."""
+    for name, value in options.items():
+        if name in _CCXT_NUMBERS:
+            if value not in _CCXT_NUMBERS[name]:
+                return f"option '{name}': expected a number in {_CCXT_NUMBERS[name]}, got {value!r}"
+        elif name in _CCXT_FLAGS:
+            if not isinstance(value, bool):
+                return f"option '{name}': expected true or false, got {value!r}"
+        elif name in _CCXT_TEXTS:
+            if not isinstance(value, str):
+                return f"option '{name}': expected a string, got {value!r}"
+        elif name in _CCXT_TABLES:
+            if not isinstance(value, dict):
+                return f"option '{name}': expected a table, got {value!r}"
+        else:
+            known = ", ".join([*_CCXT_NUMBERS, *_CCXT_FLAGS, *_CCXT_TEXTS, *_CCXT_TABLES])
+            return f"unknown option '{name}' (liqtui passes only these to ccxt: {known})"
+    return None
+
+
 @dataclass(frozen=True)
 class VenueSettings:
     enabled: bool = True
     # URL prefix -> replacement for every REST and websocket URL of the venue's client.
     url_rewrite: dict[str, str] = field(default_factory=dict)
     # Options passed to the ccxt client as is (proxies, timeouts, ...). Never in a repr: API keys.
-    ccxt: dict[str, Any] = field(default_factory=dict, repr=False)
+    ccxt: dict[str, Any] = field(default_factory=dict, repr=False, metadata={"check": _ccxt_problem})
     # Open-interest polling interval in seconds; 0 means the global ``oi_poll_seconds``.
     oi_poll_seconds: float = field(
         default=0.0, metadata=_ranged(0.1, 86_400, "seconds", zero="the global oi_poll_seconds")
@@ -440,8 +477,10 @@ retention_days = 30.0   # [0, 36500] days (0: keep everything)
 
 # One table per venue (ccxt ids: binanceusdm, bybit, okx, hyperliquid). url_rewrite maps URL
 # prefixes to replacements for every REST and websocket URL of that venue (mirrors, proxies,
-# tests); ccxt = options for the client. API keys there are never printed (`config show` redacts
-# them); verify = false turns TLS certificate checks off and is warned about on every start.
+# tests); ccxt = options for the client: timeout and rateLimit (ms), enableRateLimit, verify,
+# credentials (apiKey, secret, ...), proxies (httpsProxy, wsProxy, ...), userAgent, and the tables
+# options, headers, streaming; any other key is refused. API keys there are never printed (`config
+# show` redacts them); verify = false turns TLS certificate checks off and is warned about on every start.
 [venues.binanceusdm]
 enabled = true
 url_rewrite = {}

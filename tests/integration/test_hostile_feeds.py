@@ -8,6 +8,8 @@ and never delivered; the other entries of its frame, and the frames after it, ar
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from liqtui.domain.events import FeedState, liquidation_problem
@@ -112,3 +114,21 @@ async def test_a_market_named_with_escape_sequences_is_left_out_and_the_rest_flo
         (liq,) = await run.until(run.liquidations, what="the BTC liquidation")
         assert liq.symbol == "BTC/USDT:USDT"
         assert not any(s.state is FeedState.RECONNECTING for s in run.statuses())
+
+
+async def test_a_negative_or_nan_open_interest_never_reaches_snapshot(fake_exchange, tmp_path):
+    """Issue 14.2 for OI: a venue serving OI -5 (or NaN) for BTC gives no BTC OI (unknown, never a
+    negative or NaN figure), ETH's stands, and the poll's status counts the skipped sample."""
+    from test_live_commands import run_liqtui, write_config
+
+    bybit, okx = await fake_exchange("bybit"), await fake_exchange("okx")
+    bybit.set_open_interest("BTC", -5.0)
+    okx.set_open_interest("BTC", float("nan"))
+    config = write_config(tmp_path / "c.toml", [bybit, okx], watchlist=["BTC/USDT:USDT", "ETH/USDT:USDT"])
+    code, out, err = await run_liqtui("snapshot", "--json", "--config", str(config))
+    assert code == 0, err
+    assert "NaN" not in out and "Infinity" not in out
+    rows = {(r["venue"], r["symbol"].split("/")[0]): r for r in json.loads(out)["rows"]}
+    for venue in ("bybit", "okx"):
+        assert rows[(venue, "BTC")]["oi_base"] is None and rows[(venue, "BTC")]["oi_usd"] is None
+        assert rows[(venue, "ETH")]["oi_base"] > 0

@@ -298,3 +298,28 @@ def test_tls_checks_off_are_warned_about_loudly_on_stderr(tmp_path, capsys):
     path.write_text("[venues.okx]\nccxt = { verify = true }\n")
     assert main(["config", "show", "--config", str(path)]) == 0
     assert "TLS" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "option, words",
+    [
+        ('timeout = "abc"', ["venues.okx.ccxt", "option 'timeout'", "(0, 600000] ms", "'abc'"]),
+        ("timeout = -1", ["option 'timeout'", "-1"]),
+        ("rateLimit = nan", ["option 'rateLimit'", "nan"]),
+        ("verify = 'no'", ["option 'verify'", "true or false"]),
+        ("apiKey = 5", ["option 'apiKey'", "a string"]),
+        ("options = 3", ["option 'options'", "a table"]),
+        ("fetch_ticker = 1", ["unknown option 'fetch_ticker'", "timeout", "httpsProxy"]),
+        ("urls = { api = 'http://evil.example' }", ["unknown option 'urls'"]),
+    ],
+)
+def test_ccxt_options_are_checked_before_they_reach_ccxt(tmp_path, capsys, option, words):
+    """The ccxt table was passed to the client as is: ccxt sets each key as an attribute, so a typo or
+    a value of the wrong kind broke the venue later, or replaced one of the client's methods or URLs."""
+    path = tmp_path / "c.toml"
+    path.write_text(f"[venues.okx]\nccxt = {{ {option} }}\n")
+    assert main(["config", "show", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    for word in words:
+        assert word in err, err

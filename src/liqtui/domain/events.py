@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeGuard
 
 
 class Side(StrEnum):
@@ -57,9 +58,42 @@ def liquidation_problem(liq: Liquidation) -> str | None:
             return f"{name} {value!r} is not a positive finite number"
     if not liq.symbol:
         return "no symbol"
-    if not isinstance(liq.time, int) or not EARLIEST_TIME_MS <= liq.time <= liq.recv_time + MAX_AHEAD_MS:
-        return f"time {liq.time!r} is outside 2000-01-01 .. a day after receipt"
+    return _time_problem(liq.time, liq.recv_time)
+
+
+def _time_problem(time: object, received: int) -> str | None:
+    if not isinstance(time, int) or isinstance(time, bool) or not EARLIEST_TIME_MS <= time <= received + MAX_AHEAD_MS:
+        return f"time {time!r} is outside 2000-01-01 .. a day after receipt"
     return None
+
+
+def _finite(value: object) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def market_value_problem(event: OpenInterest | Ticker, received: int) -> str | None:
+    """Why no venue can mean a polled or streamed OI sample or ticker (a short phrase), or None: the
+    rule ``liquidation_problem`` is for liquidations. OI in coins and USD finite and >= 0; prices
+    (last, mark, index) finite and > 0; funding rate and 24 h change finite; volume finite and >= 0;
+    its time, and a ticker's next funding time, inside the liquidations' window (from ``received``)."""
+    if isinstance(event, OpenInterest):
+        numbers: tuple[tuple[str, object, float | None], ...] = (("OI", event.base, 0.0), ("OI in USD", event.usd, 0.0))
+    else:
+        numbers = (
+            ("last price", event.last, None), ("mark price", event.mark, None), ("index price", event.index, None),
+            ("funding rate", event.funding_rate, -math.inf), ("24h change", event.change_24h_pct, -math.inf),
+            ("24h volume", event.volume_24h_usd, 0.0), ("funding interval", event.funding_interval_hours, None),
+        )
+    for name, value, low in numbers:
+        if value is None and isinstance(event, Ticker):
+            continue  # a ticker carries what its stream has
+        if not _finite(value) or (value <= 0.0 if low is None else value < low):
+            return f"{name} {value!r} is not a {'positive' if low is None else 'finite'} number" + (" >= 0" if low == 0.0 else "")
+    if isinstance(event, Ticker) and event.next_funding_time is not None:
+        problem = _time_problem(event.next_funding_time, received + 30 * 86_400_000)  # settles within days
+        if problem is not None:
+            return "next funding " + problem
+    return _time_problem(event.time, received)
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,3 +142,75 @@ def test_a_bybit_entry_whose_symbol_is_not_a_name_is_counted(symbol):
     entry = {"s": symbol, "S": "Buy", "v": "1", "p": "90000", "T": RECV - 1000}
     out, rejected = _entries_out("bybit", {"topic": "allLiquidation.BTCUSDT", "ts": RECV, "data": [entry]})
     assert out == [] and len(rejected) == 1 and "symbol" in rejected[0]
+
+
+# --- OI and tickers (issue 14.2): the REST parsers' events pass the one rule, or are counted ---------
+
+def _polled(venue: str, fields: dict) -> list:
+    """The events a venue's poll parser makes of one hostile row (``fields`` over a valid one)."""
+    from liqtui.feeds.live import hyperliquid
+
+    def row(valid: dict) -> dict:
+        return {k: v for k, v in {**valid, **fields}.items() if v is not None}
+
+    if venue == "binanceusdm":
+        oi = binanceusdm.open_interest_from_rest(row({"openInterest": "100.5", "time": RECV}), BTC, 90_000.0, RECV)
+        premium = row({"symbol": "BTCUSDT", "markPrice": "90000", "indexPrice": "90001", "lastFundingRate": "0.0001",
+                       "nextFundingTime": str(RECV + 3_600_000), "time": str(RECV)})
+        day = row({"symbol": "BTCUSDT", "lastPrice": "90000", "priceChangePercent": "-1.2", "quoteVolume": "1e9"})
+        return [*([oi] if oi else []), *binanceusdm.tickers_from_rest([premium], [day], {"BTCUSDT": BTC}, {BTC.symbol}, RECV)]
+    if venue == "bybit":
+        oi, ticker = bybit.market_from_ticker(row({"symbol": "BTCUSDT", "lastPrice": "90000", "markPrice": "90001",
+                                                   "openInterest": "5000", "openInterestValue": "4.5e8", "turnover24h": "1e9",
+                                                   "price24hPcnt": "0.01", "fundingRate": "0.0001"}), BTC, RECV)
+        return [*([oi] if oi else []), ticker]
+    if venue == "hyperliquid":
+        market = MarketInfo("BTC/USDC:USDC", "BTC", "BTC", "USDC")
+        oi, ticker = hyperliquid.market_from_asset_ctx(row({"funding": "0.00001", "openInterest": "1000", "prevDayPx": "89000",
+                                                             "dayNtlVlm": "1e9", "markPx": "90000", "midPx": "90000.5"}), market, RECV)
+        return [*([oi] if oi else []), ticker]
+    okx_markets = {"BTC-USDT-SWAP": MARKETS["okx"]["BTC-USDT-SWAP"]}
+    ois = okx.open_interests([row({"instId": "BTC-USDT-SWAP", "oiCcy": "1000", "oiUsd": "9e7", "ts": str(RECV)})],
+                             okx_markets, {BTC.symbol}, RECV)
+    tickers = okx.tickers([row({"instId": "BTC-USDT-SWAP", "last": "90000", "open24h": "89000", "volCcy24h": "1000", "ts": str(RECV)})],
+                          {"BTC-USDT-SWAP": 90_000.0}, {}, okx_markets, {BTC.symbol}, RECV)
+    return [*ois, *tickers]
+
+
+POLL_FIELDS = ["openInterest", "time", "markPrice", "indexPrice", "lastFundingRate", "nextFundingTime", "lastPrice",
+               "priceChangePercent", "quoteVolume", "openInterestValue", "turnover24h", "price24hPcnt", "fundingRate",
+               "funding", "prevDayPx", "dayNtlVlm", "markPx", "midPx", "oiCcy", "oiUsd", "ts", "last", "open24h", "volCcy24h"]
+
+
+@FUZZ
+@given(venue=st.sampled_from(["binanceusdm", "bybit", "hyperliquid", "okx"]),
+       fields=st.dictionaries(st.sampled_from(POLL_FIELDS), st.one_of(st.just(None), numberish), max_size=3))
+def test_polled_oi_and_tickers_reach_the_desk_valid_or_counted(venue, fields):
+    from liqtui.domain.events import OpenInterest, Ticker, market_value_problem
+    from liqtui.feeds.live.source import ADAPTERS as LIVE_ADAPTERS
+
+    try:
+        made = _polled(venue, fields)
+    except Exception:  # noqa: BLE001 - a payload the parser cannot read: the poll says "unexpected answer"
+        return
+    events: list = []
+    feed = VenueFeed(LIVE_ADAPTERS[venue](), Settings(), events.append)
+    for event in made:
+        feed.deliver(event)
+    delivered = [e for e in events if isinstance(e, (OpenInterest, Ticker))]
+    assert all(market_value_problem(e, RECV + 60_000) is None for e in delivered), delivered
+    assert len(delivered) + feed.counters.malformed == len(made)
+    assert feed.counters.malformed == 0 or feed.counters.last_error.isprintable()
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-inf", "-5", "1e400"])
+def test_a_nan_infinite_or_negative_oi_is_counted_not_delivered(value):
+    from liqtui.domain.events import OpenInterest
+    from liqtui.feeds.live.source import ADAPTERS as LIVE_ADAPTERS
+
+    events: list = []
+    feed = VenueFeed(LIVE_ADAPTERS["bybit"](), Settings(), events.append)
+    for event in _polled("bybit", {"openInterest": value}):
+        feed.deliver(event)
+    assert not [e for e in events if isinstance(e, OpenInterest)]
+    assert feed.counters.malformed == 1 and "OI sample skipped" in feed.counters.last_error

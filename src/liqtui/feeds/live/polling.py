@@ -61,7 +61,8 @@ def _report_poll(feed: VenueFeed, poll: PollOutcome, delay: float) -> None:
             feed.report(kind, state, f"{description}; next poll in {delay:.0f} s", feed.last_ok.get(kind))
         elif kind in poll.succeeded:
             feed.last_ok[kind] = now_ms()
-            feed.report(kind, FeedState.LIVE, f"polled every {delay:g} s", feed.last_ok[kind])
+            skipped = f"; {feed.counters.malformed} malformed skipped (last: {feed.counters.last_error})" if feed.counters.malformed else ""
+            feed.report(kind, FeedState.LIVE, f"polled every {delay:g} s{skipped}", feed.last_ok[kind])
 
 
 async def history(feed: VenueFeed) -> None:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from liqtui.config import Settings, VenueSettings
-from liqtui.domain.events import FeedState, FeedStatus, MarketEvent, OpenInterest, Ticker
+from liqtui.domain.events import FeedState, FeedStatus, MarketEvent, OpenInterest, Ticker, market_value_problem
 from liqtui.domain.text import printable
 from liqtui.feeds.event_source import Emit
 from liqtui.feeds.live import frame_tap, polling, streams
@@ -160,7 +160,16 @@ class VenueFeed:
 
     def deliver(self, event: MarketEvent, *, history: bool = False) -> None:
         """Every market event leaves through here: tickers merged, symbols mapped to the asked one,
-        live OI of a symbol held back while its history is still coming (``history=True`` passes)."""
+        live OI of a symbol held back while its history is still coming (``history=True`` passes).
+        An OI sample or ticker no venue can mean (NaN, infinite, negative) is counted and skipped
+        (``market_value_problem``), as a malformed liquidation entry is."""
+        if type(event) is Ticker or type(event) is OpenInterest:
+            problem = market_value_problem(event, now_ms())
+            if problem is not None:
+                self.counters.malformed += 1
+                what = "ticker" if type(event) is Ticker else "OI sample"
+                self.counters.last_error = printable(f"{what} skipped: {event.symbol}: {problem}")[:200]
+                return
         if type(event) is Ticker:
             event = self._merge_ticker(event)
         elif type(event) is OpenInterest and not history and event.symbol in self.backfilling:
