@@ -35,7 +35,14 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from liqtui.config import Settings, VenueSettings
-from liqtui.domain.events import FeedState, FeedStatus, MarketEvent, OpenInterest, Ticker, market_value_problem
+from liqtui.domain.events import (
+    FeedState,
+    FeedStatus,
+    MarketEvent,
+    OpenInterest,
+    Ticker,
+    market_value_problem,
+)
 from liqtui.domain.text import printable
 from liqtui.feeds.event_source import Emit
 from liqtui.feeds.live import frame_tap, polling, streams
