@@ -344,3 +344,17 @@ async def test_418_is_honoured_like_429(fake_exchange):
         await run.until_status("ticker", FeedState.LIVE, after=run.statuses("ticker").index(status), timeout=15)
         hits = [r.time for r in fake.requests if r.path == "/fapi/v1/premiumIndex"]
         assert max(b - a for a, b in pairwise(hits)) >= 0.95
+
+
+@pytest.mark.parametrize("venue", ALL_VENUES)
+async def test_book_sizes_are_in_the_base_coin_on_every_venue(venue, fake_exchange):
+    """The ladder sums every venue's book per price row, in coins (BookSnapshot's unit). OKX's book
+    counts contracts (0.01 BTC each): passed on as they were, its sizes read 100x too big."""
+    from liqtui.domain.events import BookSnapshot
+
+    fake = await fake_exchange(venue)
+    coin = fake.coin("BTC/USDT:USDT")
+    async with LiveRun(fake) as run:
+        books = await run.until(lambda: [b for b in run.of_type(BookSnapshot) if b.symbol.startswith("BTC/")], timeout=15, what="BTC book")
+        (price, size), (want_price, want_size) = books[-1].bids[0], coin.bids[0]
+        assert price == pytest.approx(want_price) and size == pytest.approx(want_size, rel=1e-3), (venue, books[-1].bids[:3])

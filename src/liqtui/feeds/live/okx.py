@@ -11,11 +11,13 @@ Order book: the ``books`` channel (never limit=50: ``books50`` needs a login).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
+from liqtui.domain.events import BookSnapshot, Liquidation, OpenInterest, Side, Ticker
 from liqtui.domain.venues import VENUES
 from liqtui.feeds.live.adapter import (
+    BOOK_LEVELS,
     MalformedEntry,
     RestCall,
     VenueAdapter,
@@ -199,9 +201,24 @@ def open_interest_history(rows: list[list[Any]], market: MarketInfo) -> list[Ope
     return out
 
 
+def book_in_coins(levels: tuple[tuple[float, float], ...], market: MarketInfo) -> tuple[tuple[float, float], ...]:
+    """(price, contracts) -> (price, base coin): x ctVal (linear), or ctVal USD / price (inverse)."""
+    if market.inverse:
+        return tuple((price, size * market.contract_size / price) for price, size in levels)
+    return tuple((price, size * market.contract_size) for price, size in levels)
+
+
 class Okx(VenueAdapter):
     venue = VENUE
     book_limit = None  # the default `books` channel; `books50` (limit=50) needs a login
+
+    async def watch_book(self, exchange: Any, symbol: str, now_ms: int, levels: int = BOOK_LEVELS) -> BookSnapshot:
+        """OKX counts its book in contracts (ccxt passes them on): sizes in the base coin, as every venue's."""
+        book = await super().watch_book(exchange, symbol, now_ms, levels)
+        market = self.markets.by_symbol.get(symbol)
+        if market is None or (market.contract_size == 1.0 and not market.inverse):
+            return book
+        return replace(book, bids=book_in_coins(book.bids, market), asks=book_in_coins(book.asks, market))
 
     def parse_liquidations(self, message: Any, recv_ms: int) -> list[Liquidation] | None:
         return liquidations_from_frame(message, self.markets.by_id, recv_ms, self.unknown_ids, self.rejected)
