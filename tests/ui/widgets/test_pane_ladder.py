@@ -261,3 +261,18 @@ async def test_a_level_swept_before_the_tape_ran_says_no_tape_not_real_zero():
         swept = [line for line in lines_of(pane) if "swept" in line]
         assert any("real $97 of $" in line for line in swept), swept  # compared with the watched sweep only
         assert not any("no tape" not in line and "of $" not in line for line in swept), swept
+
+
+async def test_the_book_columns_say_their_unit_where_there_is_room(view):
+    """The bid and ask sizes (30.1, 9.2) are coins, summed over venues: the header says which coin,
+    or drops the coin whole where it has no room (never "bid BT")."""
+    for width in (100, 50, 36):
+        pane = LadderPane()
+        async with PaneApp(pane).run_test(size=(width, 31)) as pilot:
+            pane.show(view)
+            await pilot.pause()
+            header = lines_of(pane)[0]
+            words = header.split()
+            assert "bid" in words and "ask" in words and not any(w in ("B", "BT") for w in words), header
+            if width == 100:
+                assert "bid BTC" in header and "BTC ask" in header, header

@@ -403,7 +403,8 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
         )
 
     def _header_key(self, width: int) -> tuple:
-        return ("header", self._columns(width) if self._ladder else None, width)
+        coin = fmt.base_coin(self._ladder.heat.levels.symbol) if self._ladder else ""
+        return ("header", self._columns(width) if self._ladder else None, width, coin)
 
     # --- drawing --------------------------------------------------------------------------------
 
@@ -414,9 +415,11 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
         parts: list[Part] = [(" " * cols.pad, None)]
         if cols.heat:
             parts.append((fmt.fitting(("EST L liq", "EST L", "L"), cols.heat).rjust(cols.heat) + " ", "pane--long"))
-        parts.append(("bid".rjust(cols.size + cols.depth), "pane--bid"))
+        coin, book_w = fmt.base_coin(self._ladder.heat.levels.symbol), cols.size + cols.depth
+        # The book's sizes are in the coin (every venue's, OKX's contracts converted).
+        parts.append((fmt.fitting((f"bid {coin}", "bid"), book_w).rjust(book_w), "pane--bid"))
         parts.append(("price".center(cols.price), "pane--head"))
-        parts.append(("ask".ljust(cols.size + cols.depth), "pane--ask"))
+        parts.append((fmt.fitting((f"{coin} ask", "ask"), book_w).ljust(book_w), "pane--ask"))
         if cols.heat:
             parts.append((" " + fmt.fitting(("EST S liq", "EST S", "S"), cols.heat).ljust(cols.heat), "pane--short"))
         if cols.note:
