@@ -42,6 +42,8 @@ from tmux_pane import Pane
 
 SIZES = ("160x45", "80x24")
 RATES = ("busy", "stress")
+PROBE_DIR = Path(__file__).resolve().parent / "probe"  # sitecustomize.py: the event-loop lag probe
+FIRST_FRAME = re.compile(r"^\s*DEMO\s", re.M)  # the header's badge: the desk has drawn its first frame
 FIRST_PAINT = re.compile(r"▶[0-9][0-9,.]*◀")  # the ladder's price row: the desk is drawn, with data
 HEADER = re.compile(r"^\s*DEMO\s+([A-Z0-9]+)/\S+ perp\s+([0-9][0-9,]*(?:\.[0-9]+)?)", re.M)
 TOAST_WINDOW = re.compile(r"(?:Totals over|Realized) (\d+[mhd])\b")  # the toast of `w`, by layout
@@ -136,27 +138,32 @@ def summary(values: list[float]) -> str:
 def run_desk(command: str, size: str, rate: str, seed: int, window_s: float, presses: int) -> dict:
     cols, rows = (int(x) for x in size.split("x"))
     home = tempfile.mkdtemp(prefix="liqtui-bench-home-")
-    env = {"XDG_CONFIG_HOME": f"{home}/config", "XDG_DATA_HOME": f"{home}/data"}
-    if os.environ.get("PYTHONPATH"):
-        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    probe_log = Path(home) / "loop-lag.txt"
+    env = {"XDG_CONFIG_HOME": f"{home}/config", "XDG_DATA_HOME": f"{home}/data",
+           "LIQTUI_BENCH_PROBE": str(probe_log),
+           "PYTHONPATH": os.pathsep.join(filter(None, (str(PROBE_DIR), os.environ.get("PYTHONPATH"))))}
     result: dict = {"size": size, "rate": rate, "seed": seed, "load_at_start": os.getloadavg()[0]}
     try:
         with Pane([command, "demo", "--rate", rate, "--seed", str(seed)], cols, rows, env,
                   unset=("LIQTUI_CONFIG",)) as pane:
+            frame = pane.wait_for(lambda s: FIRST_FRAME.search(s) is not None, 30.0, since=pane.launched, poll=0.002)
             first = pane.wait_for(lambda s: FIRST_PAINT.search(s) is not None, 30.0, since=pane.launched, poll=0.005)
             if first is None:
                 raise RuntimeError(f"the desk never showed its ladder:\n{pane.screen()}")
+            result["first_frame_s"] = None if frame is None else round(frame, 3)
             result["first_paint_s"] = round(first, 3)
             time.sleep(5.0)
-            t0, bytes0, (cpu0, rss0) = time.perf_counter(), pane.written(), pane.usage()
+            t0, bytes0, (cpu0, rss0), wall0 = time.perf_counter(), pane.written(), pane.usage(), time.time()
             time.sleep(window_s)
-            t1, bytes1, (cpu1, rss1) = time.perf_counter(), pane.written(), pane.usage()
+            t1, bytes1, (cpu1, rss1), wall1 = time.perf_counter(), pane.written(), pane.usage(), time.time()
             result.update(window_s=round(t1 - t0, 1), cpu_pct=round((cpu1 - cpu0) / (t1 - t0) * 100, 1),
                           bytes_per_s=round((bytes1 - bytes0) / (t1 - t0)),
                           rss_mb_start=round(rss0 / 2**20, 1), rss_mb_end=round(rss1 / 2**20, 1))
             keys = Keys(pane, presses)
             for scenario in (keys.target, keys.window, keys.next_symbol, keys.pick_symbol):
                 scenario()
+            result["stalls_ms"] = stalls(probe_log, wall0, wall1)
+            result["stalls_keys_ms"] = stalls(probe_log, wall1, time.time())
             result["keys_ms"] = keys.ms
             result["misses"] = keys.misses
             result["notes"] = keys.notes
@@ -168,6 +175,27 @@ def run_desk(command: str, size: str, rate: str, seed: int, window_s: float, pre
         shutil.rmtree(home, ignore_errors=True)
     result["load_at_end"] = os.getloadavg()[0]
     return result
+
+
+def stalls(probe_log: Path, since: float, until: float) -> dict:
+    """Event-loop stalls the probe saw between two wall times: p99 and max lag, and how many > 50 ms."""
+    lags = []
+    if probe_log.exists():
+        for line in probe_log.read_text().splitlines():
+            when, lag = (float(x) for x in line.split())
+            if since <= when <= until:
+                lags.append(lag)
+    if not lags:
+        return {"samples": 0}
+    lags.sort()
+    return {"samples": len(lags), "p99": round(lags[min(len(lags) - 1, round(0.99 * (len(lags) - 1)))], 1),
+            "max": round(lags[-1], 1), "over_50": sum(lag > 50 for lag in lags)}
+
+
+def stall_text(s: dict) -> str:
+    if not s.get("samples"):
+        return "no samples (the probe did not run)"
+    return f"p99 {s['p99']:.0f} ms, max {s['max']:.0f} ms, {s['over_50']} of {s['samples']} wake-ups > 50 ms late"
 
 
 def startup(command: str, runs: int = 10) -> dict:
@@ -193,10 +221,14 @@ def startup(command: str, runs: int = 10) -> dict:
 def report_desk(r: dict) -> None:
     print(f"\n== liqtui demo --rate {r['rate']} --seed {r['seed']}, {r['size']} "
           f"(load {r['load_at_start']:.2f} -> {r['load_at_end']:.2f}) ==")
-    print(f"  first paint        {r['first_paint_s']:.2f} s")
+    frame = "-" if r["first_frame_s"] is None else f"{r['first_frame_s']:.2f} s"
+    print(f"  first frame        {frame} (the header on screen)")
+    print(f"  first paint        {r['first_paint_s']:.2f} s (the ladder's price row: data on screen)")
     print(f"  CPU                {r['cpu_pct']:.1f} % of a core over {r['window_s']:.0f} s")
     print(f"  written            {r['bytes_per_s'] / 1000:.1f} KB/s")
     print(f"  RSS                {r['rss_mb_start']} -> {r['rss_mb_end']} MB (after the keys {r['rss_mb_after_keys']} MB)")
+    print(f"  loop stalls        {stall_text(r['stalls_ms'])} (steady window)")
+    print(f"                     {stall_text(r['stalls_keys_ms'])} (during the keys)")
     print("  key to screen, ms     p50    p95    max  presses  misses")
     for label, values in r["keys_ms"].items():
         print(f"  {label:<18} {summary(values)}  {len(values):7d}  {r['misses'].get(label, 0):6d}")

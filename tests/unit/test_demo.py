@@ -360,10 +360,9 @@ async def test_demo_source_streams_the_market_and_says_demo():
     assert source.symbols()[0] == BTC and source.now_ms() == DEFAULT_START_MS
     events = []
     task = asyncio.create_task(source.run(events.append))
-    for _ in range(2_000):
-        await asyncio.sleep(0)
-        if source.now_ms() >= DEFAULT_START_MS + 5_000:
-            break
+    deadline = asyncio.get_running_loop().time() + 120  # the history is built off the loop first
+    while source.now_ms() < DEFAULT_START_MS + 5_000 and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.001)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -378,6 +377,8 @@ async def test_demo_source_streams_the_market_and_says_demo():
 async def test_demo_source_in_real_time_follows_the_wall_clock_times_speed():
     source = DemoSource(seed=3, realtime=True, speed=20, backfill_hours=0.5)
     task = asyncio.create_task(source.run(lambda event: None))
+    while source.warmup is not None:  # the history first: the clock starts when the market is built
+        await asyncio.sleep(0.01)
     await asyncio.sleep(0.5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -385,6 +386,26 @@ async def test_demo_source_in_real_time_follows_the_wall_clock_times_speed():
     simulated = source.now_ms() - DEFAULT_START_MS
     # 0.5 s of wall time at 20x is about 10 s simulated; generous bounds (loaded CI machines).
     assert 1_000 <= simulated <= 12_000
+
+
+async def test_the_desk_source_builds_its_history_off_the_loop_and_says_how_far():
+    source = DemoSource(seed=3, realtime=True, backfill_hours=6)
+    # Before the market exists: the start time, the symbols and a focus, without building it.
+    assert source.warmup == 0.0 and source.now_ms() == DEFAULT_START_MS and source.symbols()[0] == BTC
+    source.set_focus("ETH/USDT:USDT")
+    events: list = []
+    task = asyncio.create_task(source.run(events.append))
+    seen = []
+    while source.warmup is not None:
+        seen.append(source.warmup)
+        await asyncio.sleep(0.001)  # the loop keeps running while the history is built
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen == sorted(seen) and len(set(seen)) > 1 and seen[-1] < 1
+    assert source.market.focus == "ETH/USDT:USDT" and events  # the focus given early holds
+    reference = DemoMarket(seed=3, backfill_hours=6, focus="ETH/USDT:USDT")
+    assert events == reference.start_events()[: len(events)]  # the same history (cut where cancelled)
 
 
 # ----- through the engine: estimated levels and the realized tape agree roughly -----------------

@@ -36,6 +36,15 @@ class EventSource(Protocol):
 
 
 @runtime_checkable
+class WarmingUp(Protocol):
+    """A source that gets ready after the desk's first frame (the demo builds its history, a replay
+    catches up): ``warmup`` is the share done, 0 to 1, and None once it is ready."""
+
+    @property
+    def warmup(self) -> float | None: ...
+
+
+@runtime_checkable
 class ReplayControls(Protocol):
     """What the desk asks of a source it can stop, speed up and seek (``ReplaySource``).
 

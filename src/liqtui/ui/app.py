@@ -34,7 +34,7 @@ from liqtui.config import Settings, config_dir
 from liqtui.domain import format as fmt
 from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation
 from liqtui.engine.views import WINDOWS, SymbolView
-from liqtui.feeds.event_source import EventSource, ReplayControls
+from liqtui.feeds.event_source import EventSource, ReplayControls, WarmingUp
 from liqtui.feeds.live.errors import NETWORK_REASONS
 from liqtui.ui import theme as desk_theme
 from liqtui.ui.header import Badge, DeskHeader, venue_health
@@ -433,9 +433,14 @@ class LiqtuiApp(App[None]):
 
     # --- the render tick --------------------------------------------------------------------
 
+    def warmup(self) -> float | None:
+        """How far the source is in getting ready (a replay catching up, the demo building its
+        history), 0 to 1; None when it is ready. Until then only the header moves."""
+        return self.source.warmup if isinstance(self.source, WarmingUp) else None
+
     def badge(self) -> Badge:
         source, replay = self.source, self.replay
-        warmup = replay.warmup if replay is not None else None
+        warmup = self.warmup()
         return Badge(
             mode=source.mode,
             paused=self.paused,
@@ -465,7 +470,7 @@ class LiqtuiApp(App[None]):
             # Paused, or a replay catching up (its engine is mid-way, at a time not yet shown):
             # only the header moves.
             replay = self.replay
-            if self.paused or (replay is not None and replay.warmup is not None):
+            if self.paused or self.warmup() is not None:
                 if header is not None:
                     header.show(self.last_view, self.badge(), self.last_message)
                 return

@@ -85,6 +85,8 @@ def badge_spans(badge: Badge) -> list[Span]:
         badge.mode, "bold reverse $accent"
     )
     spans: list[Span] = [(f" {badge.mode} ", style)]
+    if badge.mode != "REPLAY" and badge.warmup is not None:
+        spans.append((f" building history {badge.warmup * 100:.0f} %", "bold $warning"))
     if badge.mode == "REPLAY":
         if badge.recorded == "DEMO":
             spans.append((" of DEMO data", "bold $warning"))

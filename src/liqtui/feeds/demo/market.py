@@ -40,6 +40,7 @@ import bisect
 import math
 import random
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 from itertools import accumulate, repeat
@@ -226,6 +227,7 @@ class DemoMarket:
         tick_ms: int = 100,
         focus: str | None = None,
         log_size: int = 20_000,
+        progress: Callable[[float], None] | None = None,
     ) -> None:
         if rate not in RATES:
             raise ValueError(f"unknown demo rate {rate!r} (expected one of: {', '.join(RATES)})")
@@ -241,7 +243,7 @@ class DemoMarket:
         self._now = int(start_ms)
         self.start_ms = int(start_ms)
         self.venues = [v for v in DEMO_VENUES if v in self.settings.enabled_venues] or list(DEMO_VENUES)
-        self._symbols = _symbols_of(self.settings)
+        self._symbols = demo_symbols(self.settings)
         self._syms = {s: _Symbol(instrument(s), self.rate) for s in self._symbols}
         self._pairs = [
             _Pair(v, self._syms[s], i) for i, s in enumerate(self._symbols) for v in self.venues
@@ -258,6 +260,7 @@ class DemoMarket:
         self._next_jump = self._draw_jump_gap(self._now)
         for pair in self._pairs:
             self._configure_pair(pair)
+        self._progress = progress
         self._history: list[Event] = self._backfill(backfill_hours)
         self._warm_up()
 
@@ -338,6 +341,8 @@ class DemoMarket:
         events: list[Event] = []
         bars: dict[tuple[str, str], list[float]] = {}
         for i in range(minutes):
+            if self._progress is not None and i % 60 == 0:
+                self._progress(i / minutes)
             t_open = first_ms + i * 60_000
             # Leverage has been building up: OI climbs through the backfill (the article's "OI up
             # 31 % from the low"), which is what gives the estimated-level model clusters to show.
@@ -837,7 +842,9 @@ def _tiers(weights: dict[str, float], max_leverage: float) -> tuple[list[float],
     return tiers, cdf
 
 
-def _symbols_of(settings: Settings) -> list[str]:
+def demo_symbols(settings: Settings | None) -> list[str]:
+    """The symbols the demo simulates: the watchlist, then the cross assets (unified, once each)."""
+    settings = settings or Settings()
     seen: list[str] = []
     for symbol in [*settings.watchlist, *settings.cross_assets]:
         symbol = unified(symbol)

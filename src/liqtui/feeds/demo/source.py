@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 
 from liqtui.config import Settings
-from liqtui.feeds.demo.market import DEFAULT_BACKFILL_HOURS, DEFAULT_START_MS, DemoMarket
+from liqtui.feeds.demo.instruments import RATES
+from liqtui.feeds.demo.market import DEFAULT_BACKFILL_HOURS, DEFAULT_START_MS, DemoMarket, demo_symbols
 from liqtui.feeds.event_source import Emit
 
 _BACKFILL_CHUNK = 2_000  # events emitted between yields to the event loop at start
@@ -40,26 +41,68 @@ class DemoSource:
     ) -> None:
         if speed <= 0:
             raise ValueError(f"demo speed must be positive, got {speed}")
+        if rate not in RATES:
+            raise ValueError(f"unknown demo rate {rate!r} (expected one of: {', '.join(RATES)})")
         # log_size=0: the desk reads only the events, not the log of every forced order (at stress
         # 30,000 objects a second that nobody reads).
-        self.market = DemoMarket(
-            settings, seed=seed, rate=rate, start_ms=start_ms, backfill_hours=backfill_hours, tick_ms=tick_ms,
-            log_size=0,
+        self._options = dict(
+            seed=seed, rate=rate, start_ms=start_ms, backfill_hours=backfill_hours, tick_ms=tick_ms, log_size=0
         )
+        self._settings = settings
+        self._market: DemoMarket | None = None
+        self._building = False
+        self._progress = 0.0
+        self._focus: str | None = None
+        self.start_ms = int(start_ms)
         self.realtime = realtime
         self.speed = speed
         self.tick_ms = tick_ms
 
+    @property
+    def market(self) -> DemoMarket:
+        """The simulated market, built here on first use unless ``run`` is building it."""
+        if self._market is None:
+            if self._building:
+                raise RuntimeError("the demo market is still being built")
+            self._market = self._build()
+        return self._market
+
+    def _build(self) -> DemoMarket:
+        market = DemoMarket(self._settings, progress=self._set_progress, **self._options)  # type: ignore[arg-type]
+        if self._focus is not None:
+            market.set_focus(self._focus)
+        return market
+
+    def _set_progress(self, share: float) -> None:
+        self._progress = share
+
+    @property
+    def warmup(self) -> float | None:
+        """While the market builds its 25 h of history: the share done (0 to 1); then None."""
+        return None if self._market is not None else self._progress
+
     def now_ms(self) -> int:
-        return self.market.now_ms
+        return self._market.now_ms if self._market is not None else self.start_ms
 
     def symbols(self) -> list[str]:
-        return self.market.symbols()
+        return self._market.symbols() if self._market is not None else demo_symbols(self._settings)
 
     def set_focus(self, symbol: str) -> None:
-        self.market.set_focus(symbol)
+        self._focus = symbol
+        if self._market is not None:
+            self._market.set_focus(symbol)
 
     async def run(self, emit: Emit) -> None:
+        if self._market is None:
+            # The history takes about a second of CPU: built off the event loop, after the desk's
+            # first frame, while the header shows how far it is (``warmup``).
+            self._building = True
+            try:
+                market = await asyncio.to_thread(self._build)
+            finally:
+                self._building = False
+            if self._market is None:
+                self._market = market
         start = self.market.start_events()
         for i in range(0, len(start), _BACKFILL_CHUNK):
             for event in start[i : i + _BACKFILL_CHUNK]:
