@@ -405,7 +405,9 @@ async def test_the_desk_source_builds_its_history_off_the_loop_and_says_how_far(
     assert seen == sorted(seen) and len(set(seen)) > 1 and seen[-1] < 1
     assert source.market.focus == "ETH/USDT:USDT" and events  # the focus given early holds
     reference = DemoMarket(seed=3, backfill_hours=6, focus="ETH/USDT:USDT")
-    assert events == reference.start_events()[: len(events)]  # the same history (cut where cancelled)
+    start = reference.start_events()
+    shown = min(len(events), len(start))  # cancelled somewhere in the start or just after it
+    assert events[:shown] == start[:shown]  # the same history
 
 
 # ----- through the engine: estimated levels and the realized tape agree roughly -----------------
