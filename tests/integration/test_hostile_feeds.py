@@ -117,7 +117,7 @@ async def test_a_market_named_with_escape_sequences_is_left_out_and_the_rest_flo
 
 
 async def test_a_negative_or_nan_open_interest_never_reaches_snapshot(fake_exchange, tmp_path):
-    """Issue 14.2 for OI: a venue serving OI -5 (or NaN) for BTC gives no BTC OI (unknown, never a
+    """A venue serving OI -5 (or NaN) for BTC gives no BTC OI (unknown, never a
     negative or NaN figure), ETH's stands, and the poll's status counts the skipped sample."""
     from test_live_commands import run_liqtui, write_config
 

@@ -144,7 +144,7 @@ def test_a_bybit_entry_whose_symbol_is_not_a_name_is_counted(symbol):
     assert out == [] and len(rejected) == 1 and "symbol" in rejected[0]
 
 
-# --- OI and tickers (issue 14.2): the REST parsers' events pass the one rule, or are counted ---------
+# --- OI and tickers: the REST parsers' events pass the one rule, or are counted ------------------------
 
 def _polled(venue: str, fields: dict) -> list:
     """The events a venue's poll parser makes of one hostile row (``fields`` over a valid one)."""
