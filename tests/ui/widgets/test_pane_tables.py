@@ -316,3 +316,17 @@ async def test_the_regime_line_says_what_it_compared_and_its_threshold(view):
         await pilot.pause()
         line = _line_with(lines_of(pane), "regime").strip()
         assert line == "regime over 1h: new shorts (price -4.80 %, OI +1.10 %) · any move counts"
+
+
+@pytest.mark.parametrize("width", [30, 45, 64, 100])
+async def test_the_cross_strip_never_cuts_a_number_and_says_its_window(view, width):
+    """At 60 columns the strip ended "XAG 104.2": entries are whole or left out, and the changes
+    say they are over 24 h where there is room."""
+    pane = CrossAssetStrip()
+    async with PaneApp(pane).run_test(size=(width, 3)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        text = pane.render_line(0).text.rstrip()
+        entries = [e for e in re.split(r" {3}", text.removesuffix("(24h change)").strip()) if e]
+        assert entries and all(re.fullmatch(r"\S+ \S+ [▲▼][-+]\d+\.\d %", e) for e in entries), text
+        assert ("(24h change)" in text) is (width == 100), text

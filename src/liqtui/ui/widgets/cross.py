@@ -1,6 +1,7 @@
 """The cross-asset strip: one line of configured symbols with last price and 24h change.
 
-Reads ``view.cross``. The sign is written (+/-, with ▲/▼) as well as coloured.
+Reads ``view.cross``. The sign is written (+/-, with ▲/▼) as well as coloured; the changes say their
+window where there is room, and a narrow strip drops whole entries, never part of a number.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 from liqtui.domain import format as fmt
 from liqtui.engine.views import CrossAsset, SymbolView
 from liqtui.ui.widgets.line_pane import LinePane, Part
+
+WINDOW_NOTE = "(24h change)"
 
 
 def cross_parts(entry: CrossAsset) -> list[Part]:
@@ -39,6 +42,14 @@ class CrossAssetStrip(LinePane[tuple[CrossAsset, ...]]):
         if not entries:
             return [[("cross assets: none configured", "pane--dim")]]
         parts: list[Part] = []
-        for entry in entries:
-            parts.extend(cross_parts(entry))
+        used = 0
+        for entry in entries:  # whole entries only: a narrow strip never cuts a price or a change
+            entry_parts = cross_parts(entry)
+            size = sum(len(text) for text, _ in entry_parts[:-1])
+            if used + size > width:
+                break
+            parts.extend(entry_parts)
+            used += size + len(entry_parts[-1][0])
+        if parts and used + len(WINDOW_NOTE) <= width:
+            parts.append((WINDOW_NOTE, "pane--dim"))  # what the changes cover, where there is room
         return [parts]
