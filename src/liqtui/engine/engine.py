@@ -181,8 +181,11 @@ class Engine:
         # Liquidation prices are not fed to the price path: Bybit reports the bankruptcy price,
         # beyond where the market traded, which would sweep levels price never reached.
         state.recent_fills.append((liq.time, liq.side, liq.price, liq.usd))
+        # Sweeps come in time order and no window reaches further than ``longest_span`` past its
+        # sweep: once a sweep's time plus that is before the fill, no older window can hold it.
+        reach = liq.time - state.longest_span
         for sweep in reversed(state.sweeps):
-            if sweep.window_end < liq.time - 86_400_000:
+            if sweep.time < reach:
                 break
             if sweep.matches(liq.side, liq.price, liq.time):
                 sweep.add_fill(liq.price, liq.usd)
@@ -239,6 +242,7 @@ class Engine:
             if sweep.matches(side, price, t):
                 sweep.add_fill(price, usd)
         state.sweeps.append(sweep)
+        state.longest_span = max(state.longest_span, span)
 
     # --- reading ------------------------------------------------------------------------------
 

@@ -90,7 +90,8 @@ class VenueSymbol:
         self.path: list[tuple[int, float, float, float]] = []
         self.latest_price: float | None = None  # newest by time, for the view when no ticker has one
         self.latest_time: int | None = None
-        self.sweeps: deque[Sweep] = deque(maxlen=SWEEPS_KEPT)
+        self.sweeps: deque[Sweep] = deque(maxlen=SWEEPS_KEPT)  # in time order (steps only move on)
+        self.longest_span = 0  # the widest half-window of any sweep kept: how far back a fill can match
         self.recent_fills: deque[tuple[int, Side, float, float]] = deque(maxlen=2_000)
 
     def see_price(self, low: float, high: float, last: float, time_ms: int) -> None:

@@ -59,6 +59,29 @@ def test_an_oi_rise_places_levels_and_a_later_drop_in_price_sweeps_them():
     assert swept_rows == pytest.approx(sweep.estimated_usd)
 
 
+def test_a_late_fill_reaches_a_sweep_of_a_long_step_behind_later_short_ones():
+    # A long step (an hour without OI) gives a sweep whose window reaches an hour past it; later
+    # 15 s steps sweep again with short windows. A fill printed inside the long window, arriving
+    # after them, still belongs to the first sweep.
+    e = Engine()
+    t1 = T0 + 15_000
+    e.apply(tick("bybit", 100.0, T0))
+    e.apply(oi("bybit", 1000.0, 100.0, T0))
+    e.apply(oi("bybit", 1010.0, 100.0, t1))  # levels on both sides
+    e.apply(tick("bybit", 96.0, t1 + 1_000_000))
+    e.apply(tick("bybit", 100.0, t1 + 2_000_000))
+    e.apply(oi("bybit", 1010.0, 100.0, t1 + 3_600_000))  # the long step sweeps longs
+    e.apply(tick("bybit", 104.5, t1 + 3_605_000))
+    e.apply(oi("bybit", 1010.0, 104.0, t1 + 3_615_000))  # a 15 s step sweeps shorts
+    for k in range(1, 20):  # quiet 15 s steps
+        e.apply(oi("bybit", 1010.0, 104.0, t1 + 3_615_000 + k * 15_000))
+    e.apply(Liquidation("bybit", BTC, Side.LONG, 97.0, 1.0, 97.0, t1 + 3_600_000 + 1_800_000, t1 + 5_500_000))
+    sweeps = e.view(BTC, t1 + 6_000_000).levels.sweeps
+    longs = [s for s in sweeps if s.side is Side.LONG]
+    assert {s.side for s in sweeps} == {Side.LONG, Side.SHORT}
+    assert len(longs) == 1 and longs[0].realized_usd == pytest.approx(97.0)
+
+
 def test_price_bars_feed_the_step_range():
     e = Engine()
     e.apply(oi("okx", 1000.0, 100.0, T0))
