@@ -8,7 +8,12 @@ Start-up: `liqtui --version` and `liqtui --help`, wall time and peak RSS (best a
 
 Then for each size and rate it launches `liqtui demo --rate RATE --seed 7` in a private tmux server
 (``tmux_pane.py``; an empty config: fresh XDG dirs) and measures
-- first paint: launch to the ladder's price row (``▶82,800◀``) on tmux's screen;
+- first frame: launch to the header's DEMO badge on tmux's screen (the desk is up, its history may
+  still be building: "building history N %"); first paint: launch to the ladder's price row
+  (``▶82,800◀``), i.e. data on screen;
+- event-loop stalls, from a probe inside the desk (``probe/sitecustomize.py``, put on PYTHONPATH with
+  LIQTUI_BENCH_PROBE; it only observes): how late a 20 ms sleep wakes, over the steady window and
+  over the keys, p99, max and how many wake-ups were over 50 ms late;
 - over a steady window after a 5 s warm-up: CPU % of one core (/proc/PID/stat), bytes per second
   written to the terminal (tmux pipe-pane into a file), RSS at the window's start and end;
 - key to screen, with real keys, each press timed from send-keys until its change is on tmux's
