@@ -330,3 +330,11 @@ async def test_the_cross_strip_never_cuts_a_number_and_says_its_window(view, wid
         entries = [e for e in re.split(r" {3}", text.removesuffix("(24h change)").strip()) if e]
         assert entries and all(re.fullmatch(r"\S+ \S+ [▲▼][-+]\d+\.\d %", e) for e in entries), text
         assert ("(24h change)" in text) is (width == 100), text
+
+
+def test_the_one_line_realized_summary_marks_a_sampled_count_as_a_lower_bound(view):
+    """The compact layout's `w` note: the count of a total with a sampled venue is a lower bound too."""
+    from liqtui.ui.widgets.totals import realized_summary
+
+    text = realized_summary(view)
+    assert "LONG ≥$" in text and "· ≥1,623 liquidations" in text, text

@@ -110,10 +110,9 @@ def realized_summary(view: SymbolView) -> str:
     if total.unknown:
         return f"{head}: {UNKNOWN} (no venue has delivered liquidations)"
     long, short = total.long, total.short
-    count = sum(c.count for c in (long, short) if c is not None)
     return (
         f"{head}: LONG {_cell_usd(long, total.lower_bound)} · SHORT {_cell_usd(short, total.lower_bound)}"
-        f" · {count:,} liquidations"
+        f" · {_count(total)} liquidations"
     )
 
 
