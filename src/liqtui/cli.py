@@ -27,6 +27,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("snapshot", "snapshot", "one shot of OI, mark, funding and 24h volume per venue and symbol"),
     ("risk", "risk", "ESTIMATED liquidations at risk between the price and a target"),
     ("record", "record", "record every event to an SQLite file, headless"),
+    ("collect", "collect", "publish every event of the venues (or the demo) to a NATS JetStream bus for many desks"),
     ("stats", "stats", "realized liquidations and OI change from a recording"),
     ("export", "export", "export a recording to parquet or csv"),
     ("config", "config", "write a commented default config file, or show the effective settings"),

@@ -174,6 +174,43 @@ class UISettings:
     keys: dict[str, str] = field(default_factory=dict)
 
 
+_STREAM_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True)
+class BusSettings:
+    """The NATS JetStream bus (docs/bus.md): where it is, the stream a collector creates, and how to
+    log in. Every credential may come from the environment instead (``LIQTUI_BUS_*``, ``bus_env``)."""
+
+    url: str = ""  # nats://host:4222 or tls://host:4222; empty: no bus, the venues directly
+    stream: str = field(default="LIQTUI", metadata={
+        "check": lambda name: None if _STREAM_NAME.fullmatch(name) else f"expected 1-64 of A-Z a-z 0-9 _ -, got {name!r}",
+    })
+    max_age_hours: float = field(default=24.0, metadata=_ranged(0.1, 8760, "hours"))
+    max_bytes_mb: float = field(default=4096.0, metadata=_ranged(1, 1e7, "MB", zero="no size limit"))
+    duplicate_window_seconds: float = field(default=120.0, metadata=_ranged(1, 86_400, "seconds"))
+    user: str = ""
+    password: str = field(default="", repr=False)
+    token: str = field(default="", repr=False)
+    creds_file: str = field(default="", metadata={"check": _path_problem})  # a NATS .creds file (JWT + nkey seed)
+    tls_ca: str = field(default="", metadata={"check": _path_problem})  # CA bundle that signed the server's certificate
+
+
+# Environment variables that fill a [bus] key the file leaves empty.
+BUS_ENV = {
+    "url": "LIQTUI_BUS_URL", "user": "LIQTUI_BUS_USER", "password": "LIQTUI_BUS_PASSWORD",
+    "token": "LIQTUI_BUS_TOKEN", "creds_file": "LIQTUI_BUS_CREDS", "tls_ca": "LIQTUI_BUS_TLS_CA",
+}
+
+
+def bus_env(bus: BusSettings, environ: Mapping[str, str] = os.environ) -> BusSettings:
+    """``bus`` with every empty key taken from its ``LIQTUI_BUS_*`` variable when that is set."""
+    import dataclasses
+
+    found = {key: environ[var] for key, var in BUS_ENV.items() if not getattr(bus, key) and environ.get(var)}
+    return dataclasses.replace(bus, **found) if found else bus  # type: ignore[arg-type]  # every key in BUS_ENV is a str field
+
+
 @dataclass(frozen=True)
 class Settings:
     watchlist: list[str] = field(
@@ -195,6 +232,7 @@ class Settings:
     )
     levels: LevelSettings = field(default_factory=LevelSettings)
     ui: UISettings = field(default_factory=UISettings)
+    bus: BusSettings = field(default_factory=BusSettings)
     # Where these settings came from (not a key of the file).
     source: str = field(default="(defaults)", metadata={"internal": True})
 
@@ -234,7 +272,7 @@ def load_settings(explicit: str | None = None) -> Settings:
     if not path.exists():
         if named:
             raise ConfigError(f"{path}: config file not found")
-        return Settings()
+        return _with_bus_env(Settings())
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -243,7 +281,13 @@ def load_settings(explicit: str | None = None) -> Settings:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     settings = _build(Settings, raw, path, prefix="")
     _check_files(settings, path)
-    return _replace_source(settings, str(path))
+    return _replace_source(_with_bus_env(settings), str(path))
+
+
+def _with_bus_env(settings: Settings) -> Settings:
+    import dataclasses
+
+    return dataclasses.replace(settings, bus=bus_env(settings.bus))
 
 
 def theme_names() -> list[str]:
@@ -515,4 +559,20 @@ tape_min_usd = 0.0              # [0, 1e12] USD
 big_liquidation_usd = 100000.0  # [0, 1e12] USD
 # Remap keys: action = "key[,key]", e.g. next_symbol = "n"
 keys = {}
+
+# A NATS JetStream bus: `liqtui collect --bus URL` publishes every event there, and every command
+# given `--bus URL` (or this url) reads from it instead of connecting to the venues (docs/bus.md).
+# Credentials may also come from LIQTUI_BUS_USER, _PASSWORD, _TOKEN, _CREDS, _TLS_CA (and _URL);
+# `config show` never prints a password or token.
+[bus]
+url = ""                         # nats://HOST:4222, tls://HOST:4222; empty: the venues directly
+stream = "LIQTUI"                # the JetStream stream (the demo's is this name + "_DEMO")
+max_age_hours = 24.0             # [0.1, 8760] hours: how much history the stream keeps
+max_bytes_mb = 4096.0            # [1, 1e7] MB (0: no size limit); the oldest go first
+duplicate_window_seconds = 120.0 # [1, 86400] seconds: JetStream drops a repeated message id within it
+user = ""
+password = ""
+token = ""
+creds_file = ""                  # a NATS .creds file
+tls_ca = ""                      # the CA that signed the server's certificate (tls://)
 '''

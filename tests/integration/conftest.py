@@ -52,3 +52,14 @@ async def ccxt_client(fake_exchange):
     yield build
     for exchange in clients:
         await exchange.close()
+
+
+@pytest.fixture
+def nats_server(tmp_path):
+    """A started nats-server with JetStream (``natsserver.NatsServer``), stopped after the test."""
+    from natsserver import NatsServer
+
+    server = NatsServer(tmp_path / "nats-server-root")
+    server.start()
+    yield server
+    server.stop()

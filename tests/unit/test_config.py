@@ -87,7 +87,7 @@ import math  # noqa: E402
 import typing  # noqa: E402
 from dataclasses import fields, is_dataclass  # noqa: E402
 
-from liqtui.config import LevelSettings, Range, UISettings, VenueSettings  # noqa: E402
+from liqtui.config import BusSettings, LevelSettings, Range, UISettings, VenueSettings  # noqa: E402
 
 # Every number of the file, as written in it (a venue's table stands for all of them).
 NUMERIC_KEYS = {
@@ -103,6 +103,9 @@ NUMERIC_KEYS = {
     "ui.render_hz": (UISettings, "render_hz"),
     "ui.tape_min_usd": (UISettings, "tape_min_usd"),
     "ui.big_liquidation_usd": (UISettings, "big_liquidation_usd"),
+    "bus.max_age_hours": (BusSettings, "max_age_hours"),
+    "bus.max_bytes_mb": (BusSettings, "max_bytes_mb"),
+    "bus.duplicate_window_seconds": (BusSettings, "duplicate_window_seconds"),
 }
 
 
@@ -244,7 +247,7 @@ def test_the_default_file_states_the_range_of_every_number():
         span = str(_range_of(key))
         *tables, name = key.split(".")
         name = "leverage_weights" if tables[-1:] == ["leverage_weights"] else name
-        section = {"venues": "[venues.binanceusdm]", "levels": "[levels]", "ui": "[ui]"}.get(tables[0] if tables else "")
+        section = {"venues": "[venues.binanceusdm]", "levels": "[levels]", "ui": "[ui]", "bus": "[bus]"}.get(tables[0] if tables else "")
         start = lines.index(section) if section else 0
         at = next(i for i in range(start, len(lines)) if lines[i].startswith(f"{name} ="))
         above = []
@@ -264,8 +267,13 @@ ccxt = { apiKey = "AK-123456", secret = "S-abcdef", timeout = 5000, headers = { 
 ccxt = { password = "P-okx", uid = "U-42", options = { privateKey = "0xPRIV", walletAddress = "0xWALLET" } }
 [venues.hyperliquid]
 url_rewrite = { "https://api.hyperliquid.xyz" = "https://TOKEN-5@mirror.example" }
+[bus]
+url = "nats://desk:BUSPW-6@bus.example:4222"
+user = "desk"
+password = "BUSPW-7"
+token = "BUSTOK-8"
 """
-SECRETS = ("AK-123456", "S-abcdef", "H-777", "pw-999", "P-okx", "U-42", "0xPRIV", "0xWALLET", "TOKEN-5")
+SECRETS = ("AK-123456", "S-abcdef", "H-777", "pw-999", "P-okx", "U-42", "0xPRIV", "0xWALLET", "TOKEN-5", "BUSPW-6", "BUSPW-7", "BUSTOK-8")
 
 
 @pytest.mark.parametrize("form", [[], ["--json"]])
@@ -277,6 +285,21 @@ def test_config_show_never_prints_a_secret(tmp_path, capsys, form):
     for secret in SECRETS:
         assert secret not in out + err
     assert "<redacted>" in out and "5000" in out and "proxy.example:8080" in out and "me:" in out
+    assert "bus.example:4222" in out and "desk" in out
+
+
+def test_bus_credentials_from_the_environment_are_never_printed(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LIQTUI_BUS_PASSWORD", "ENVPW-1")
+    monkeypatch.setenv("LIQTUI_BUS_TOKEN", "ENVTOK-2")
+    monkeypatch.setenv("LIQTUI_BUS_URL", "nats://127.0.0.1:4999")
+    path = tmp_path / "c.toml"
+    path.write_text('[bus]\ntoken = "FILETOK-3"\n')
+    settings = load_settings(str(path))
+    # the file wins over the environment; the environment fills what the file leaves empty
+    assert (settings.bus.token, settings.bus.password, settings.bus.url) == ("FILETOK-3", "ENVPW-1", "nats://127.0.0.1:4999")
+    assert main(["config", "show", "--config", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert "ENVPW-1" not in out + err and "FILETOK-3" not in out + err and "nats://127.0.0.1:4999" in out
 
 
 def test_settings_repr_has_no_ccxt_options():

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import json
 import os
@@ -31,6 +32,7 @@ from collections import Counter
 from typing import TextIO
 
 from liqtui.commands._args import DURATION, USD, NumberIn
+from liqtui.commands._bus import add_bus_arguments, age_ms, bus_url, open_bus_source
 from liqtui.commands.headless_live import (
     CommandError,
     add_venue_symbol_arguments,
@@ -59,11 +61,17 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--duration", type=NumberIn(DURATION), metavar="S", help=f"stop after S seconds, S in {DURATION} (default: until Ctrl-C)")
     parser.add_argument("--min-usd", type=NumberIn(USD), default=0.0, metavar="X", help=f"only liquidations of at least X USD, X in {USD}")
     add_venue_symbol_arguments(parser, symbols_help="only these symbols (BTC, ETHUSDT, SOL/USDT:USDT, ...)")
+    add_bus_arguments(parser)
+    parser.add_argument("--since", type=age_ms, metavar="AGE", default=None,
+                        help="with a bus: first what it holds from this far back (10m, 1h, 90s, 1d), then live")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        return asyncio.run(_tail(args, settings, sys.stdout))
+        url = bus_url(args, settings)
+        if args.since is not None and not url:
+            raise CommandError("--since reads history from a bus: add --bus URL (or [bus] url)")
+        return asyncio.run(_tail_bus(args, settings, url, sys.stdout) if url else _tail(args, settings, sys.stdout))
     except CommandError as exc:
         print_err(f"liqtui: {exc}")
         return 2
@@ -180,6 +188,54 @@ async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
             if not reached:
                 print_err("liqtui: no venue was reachable: nothing above is live data")
     return 0 if reached else 1
+
+
+async def _tail_bus(args: argparse.Namespace, settings: Settings, url: str, out: TextIO) -> int:
+    """The same lines from the bus: history from --since first, then live; no exchange connection.
+    --symbols filters by the unified symbols the collector published (short forms: BTC, ETH...)."""
+    wanted = {s.upper() for s in split_symbols(args.symbols)}
+    venues = set(chosen_venues(args, settings)) if args.venues else None
+    since = None if args.since is None else int(time.time() * 1000) - args.since
+    source = await open_bus_source(settings, url, history=("liq",) if since is not None else (), since_ms=since,
+                                   latest=("status",), live=("liq", "status"))
+    counts: Counter[str] = Counter()
+    colour = not args.json and out.isatty() and not os.environ.get("NO_COLOR")
+    what = "from the bus" if since is None else f"from the bus, the last {_age(args.since)} first"
+    print_err(f"liqtui: tail of liquidations {what}, then live (stream sequence {source.seam}); no exchange connection")
+
+    def emit(event: Event) -> None:
+        if isinstance(event, FeedStatus):
+            if event.kind in HEALTH_KINDS:
+                print_err(health_line(event))
+            return
+        if not isinstance(event, Liquidation) or event.usd < args.min_usd or (venues and event.venue not in venues):
+            return
+        if wanted and not wanted & {event.symbol.upper(), event.symbol.split("/")[0].upper()}:
+            return
+        counts[event.venue] += 1
+        out.write((format_json(event) if args.json else format_text(event, colour)) + "\n")
+        out.flush()
+
+    async def until() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, stop.set)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), args.duration)
+
+    try:
+        await run_source(source, emit, until)
+    finally:
+        await source.close()
+        summary = ", ".join(f"{venue} {n}" for venue, n in sorted(counts.items())) or "none"
+        print_err(f"liqtui: {sum(counts.values())} liquidations from the bus ({summary}); "
+                  f"{source.malformed} undecodable messages skipped, {source.duplicates} duplicates dropped")
+    return 0
+
+
+def _age(ms: int) -> str:
+    return f"{ms / 3_600_000:g} h" if ms >= 3_600_000 else f"{ms / 60_000:g} min" if ms >= 60_000 else f"{ms / 1000:g} s"
 
 
 def _silence_stdout() -> None:

@@ -1,0 +1,215 @@
+"""BusSource: the events a collector published, behind the EventSource protocol of ``feeds/base.py``.
+
+    source = BusSource(settings, history=("liq",), since_ms=now - 600_000)   # tail --since 10m
+    await source.open()                   # BusError: unreachable, credentials, no stream
+    await source.run(emit)                # history, then the latest of each subject, then live
+
+No exchange connection is opened. The stream is read in three passes that meet at one stream
+sequence ``S``, read by ``open`` (what is published after it returns is live), so nothing is missing or twice at the seams:
+
+1. history: the kinds in ``history`` published since ``since_ms``, up to ``S``;
+2. latest: the last message of each subject of the kinds in ``latest`` up to ``S`` (each venue's
+   last ticker, book and feed state, without replaying a day of them);
+3. live: the kinds in ``live`` from ``S + 1`` on, with nats-py's ordered consumer, which resumes
+   from the last sequence it delivered when the bus goes away and comes back.
+
+Each message's content id (``Nats-Msg-Id``) is remembered (``RecentIds``): a copy that JetStream's
+duplicate window let through (a collector restarted and sent its backfill again) is dropped. A
+message that does not decode is counted (``malformed``) and skipped.
+
+Health: the venues' chips show each venue's state as the collector reported it (its FeedStatus
+events), except when the bus itself is reconnecting, or no collector's heartbeat came for
+``stale_after_seconds``: then every venue reads RECONNECTING or STALE with why, until it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from liqtui.config import Settings
+from liqtui.domain.events import Event, FeedState, FeedStatus
+from liqtui.feeds.base import Emit
+from liqtui.feeds.bus.client import BusError, BusLink, find_stream, stream_spec, subject_root
+from liqtui.feeds.bus.codec import CLASSES, Beat, DecodeError, RecentIds, decode
+
+ALL = tuple(CLASSES)
+HEALTH_TICK_S = 1.0
+READ_WAIT_S = 30.0  # the longest pause between two history messages before the pass gives up
+EMPTY_WAIT_S = 0.5
+
+
+class BusSource:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        demo: bool = False,
+        history: Iterable[str] = (),
+        since_ms: int | None = None,
+        latest: Iterable[str] = ("ticker", "book", "status"),
+        live: Iterable[str] = ALL,
+        link: BusLink | None = None,
+    ) -> None:
+        """``history``/``latest``/``live``: event kinds (``codec.KINDS``: liq, oi, ticker, book, bar,
+        status) for each pass; ``since_ms``: where history starts (wall clock ms; None: no history)."""
+        self.settings = settings
+        self.mode = "DEMO" if demo else "LIVE"
+        self.root = subject_root(demo)
+        self.stream = stream_spec(settings.bus, demo=demo).name
+        self.link = link or BusLink(settings.bus, name="liqtui desk")
+        self.history, self.latest, self.live = tuple(history), tuple(latest), tuple(live)
+        self.since_ms = since_ms
+        self.recent = RecentIds()
+        self.malformed = 0
+        self.duplicates = 0
+        self.last_problem = ""
+        self.beats: dict[str, tuple[Beat, float]] = {}  # collector -> (its last beat, when it came, monotonic)
+        self.reported: dict[tuple[str, str], FeedStatus] = {}  # (venue, kind) -> the collector's last word
+        self.override = ""  # why every venue's chip is not the collector's report ("" = it is)
+        self.history_done = asyncio.Event()
+        self.focus: str | None = None
+        self._markets: set[tuple[str, str]] = set()
+        self.seam: int | None = None  # the stream's last sequence when opened: history ends, live starts after it
+
+    async def open(self) -> None:
+        """Connect, and fix the seam: what is published after this returns is delivered live."""
+        if self.link.nc is None:
+            await self.link.open()
+        await find_stream(self.link, self.stream)
+        self.seam = (await self.link.js.stream_info(self.stream)).state.last_seq
+
+    def now_ms(self) -> int:
+        """Wall clock; the demo's simulated clock, from the newest collector beat, when DEMO."""
+        wall = int(time.time() * 1000)
+        if self.mode != "DEMO" or not self.beats:
+            return wall
+        beat, at = max(self.beats.values(), key=lambda item: item[1])
+        return beat.source_now + int((time.monotonic() - at) * 1000)
+
+    def set_focus(self, symbol: str) -> None:
+        self.focus = symbol  # the collector publishes every book it holds: nothing to ask for
+
+    def symbols(self) -> list[str]:
+        return sorted({venue_symbol[1] for venue_symbol in self._markets})
+
+    async def run(self, emit: Emit) -> None:
+        if self.seam is None:
+            await self.open()
+        seam = self.seam or 0
+        if self.history and self.since_ms is not None and seam:
+            start = dt.datetime.fromtimestamp(self.since_ms / 1000, dt.UTC)
+            await self._read_to(seam, self.history, emit, deliver="by_start_time", opt_start_time=start)
+        if self.latest and seam:
+            await self._read_to(seam, (*self.latest, "beat"), emit, deliver="last_per_subject")
+        self.history_done.set()
+        health = asyncio.create_task(self._health(emit))
+        try:
+            await self._follow(seam + 1, emit)
+        finally:
+            health.cancel()
+            await asyncio.gather(health, return_exceptions=True)
+
+    def _subjects(self, kinds: Iterable[str]) -> list[str]:
+        return [f"{self.root}.{kind}.>" for kind in kinds]
+
+    async def _subscribe(self, kinds: Iterable[str], **config: Any) -> Any:
+        from nats.js.api import ConsumerConfig, DeliverPolicy
+
+        policy = DeliverPolicy(config.pop("deliver"))
+        cfg = ConsumerConfig(filter_subjects=self._subjects(kinds), deliver_policy=policy, **config)
+        return await self.link.js.subscribe("", stream=self.stream, ordered_consumer=True, config=cfg)
+
+    async def _read_to(self, seam: int, kinds: Iterable[str], emit: Emit, **config: Any) -> None:
+        """Deliver what the stream holds of ``kinds`` up to sequence ``seam`` (inclusive)."""
+        from nats.errors import TimeoutError as NatsTimeout
+
+        sub = await self._subscribe(kinds, **config)
+        # The consumer's count just after it is made may not be final yet: with nothing counted,
+        # still wait a moment for a first message before taking the pass as empty.
+        wait = READ_WAIT_S if (await sub.consumer_info()).num_pending else EMPTY_WAIT_S
+        try:
+            while True:
+                try:
+                    msg = await sub.next_msg(timeout=wait)
+                except NatsTimeout:
+                    return
+                wait = READ_WAIT_S
+                meta = msg.metadata
+                if meta.sequence.stream > seam:
+                    return
+                self._handle(msg, emit)
+                if meta.sequence.stream == seam or meta.num_pending == 0:
+                    return
+        finally:
+            await sub.unsubscribe()
+
+    async def _follow(self, start_seq: int, emit: Emit) -> None:
+        # Heartbeats always: the collector's age is part of every reader's health.
+        sub = await self._subscribe((*self.live, "beat"), deliver="by_start_sequence", opt_start_seq=start_seq)
+        try:
+            async for msg in sub.messages:
+                self._handle(msg, emit)
+        finally:
+            await sub.unsubscribe()
+
+    def _handle(self, msg: Any, emit: Emit) -> None:
+        msg_id = (msg.headers or {}).get("Nats-Msg-Id")
+        if msg_id and self.recent.seen(msg_id):
+            self.duplicates += 1
+            return
+        try:
+            event = decode(msg.data)
+        except DecodeError as exc:
+            self.malformed += 1
+            self.last_problem = f"{msg.subject}: {exc}"
+            return
+        if isinstance(event, Beat):
+            self.beats[event.collector] = (event, time.monotonic())
+            return
+        if isinstance(event, FeedStatus):
+            self.reported[(event.venue, event.kind)] = event
+            if self.override:
+                return  # the chips say the bus's trouble until it is over
+        else:
+            self._markets.add((event.venue, event.symbol))
+        emit(event)
+
+    async def _health(self, emit: Emit) -> None:
+        while True:
+            why = self._trouble()
+            if why != self.override:
+                self.override = why
+                for event in self._chips(why):
+                    emit(event)
+            await asyncio.sleep(HEALTH_TICK_S)
+
+    def _trouble(self) -> str:
+        """Why the collector's report cannot be trusted now, or ""."""
+        if self.link.state != "connected":
+            return f"bus {self.link.describe()}"
+        if not self.beats:
+            return ""
+        age = time.monotonic() - max(at for _beat, at in self.beats.values())
+        if age >= self.settings.stale_after_seconds:
+            return f"collector silent for {age:.0f} s"
+        return ""
+
+    def _chips(self, why: str) -> list[Event]:
+        """Every venue's chip: the bus's trouble (``why``), or the collector's own reports again."""
+        if not why:
+            return list(self.reported.values())
+        now = int(time.time() * 1000)
+        state = FeedState.RECONNECTING if why.startswith("bus") else FeedState.STALE
+        venues = dict.fromkeys(venue for venue, _kind in self.reported) or dict.fromkeys(self.settings.enabled_venues)
+        last = max((beat.time for beat, _at in self.beats.values()), default=None)
+        return [FeedStatus(venue, state, now, why, "all", last) for venue in venues]
+
+    async def close(self) -> None:
+        await self.link.close()
+
+
+__all__ = ["ALL", "BusError", "BusSource"]
