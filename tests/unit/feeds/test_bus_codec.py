@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 
 import pytest
 
 from liqtui.domain.events import (
     BookSnapshot,
+    Event,
     FeedState,
     FeedStatus,
     Liquidation,
+    MarginLimits,
     OpenInterest,
     PriceBar,
     Side,
@@ -27,7 +30,13 @@ EVENTS = [
     BookSnapshot("okx", "BTC/USDT:USDT", ((90_000.0, 1.5), (89_999.5, 2.0)), ((90_000.5, 0.25),), T),
     Ticker("hyperliquid", "BTC/USDC:USDC", T, last=90_001.0, mark=90_000.0, funding_rate=1.25e-5, funding_interval_hours=1.0),
     FeedStatus("okx", FeedState.RECONNECTING, T, "attempt 3, next try in 8 s", "liquidations", T - 5_000),
+    MarginLimits("bybit", "BTC/USDT:USDT", T, 0.005, 100.0, "bybit risk-limit"),
+    MarginLimits("okx", "ETH/USDT:USDT", T, None, None, None, "no tiers"),
 ]
+
+
+def test_every_event_type_of_the_domain_has_a_kind():
+    assert {type(e) for e in EVENTS} == set(typing.get_args(Event))
 
 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda e: type(e).__name__)

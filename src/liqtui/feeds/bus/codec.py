@@ -32,6 +32,7 @@ from liqtui.domain.events import (
     FeedState,
     FeedStatus,
     Liquidation,
+    MarginLimits,
     OpenInterest,
     PriceBar,
     Side,
@@ -44,6 +45,7 @@ SUBJECT_ROOT = "liqtui"
 # The token of each event type, in subjects and in the payload's "event".
 KINDS: dict[type, str] = {
     Liquidation: "liq", OpenInterest: "oi", Ticker: "ticker", BookSnapshot: "book", PriceBar: "bar", FeedStatus: "status",
+    MarginLimits: "margin",
 }
 CLASSES: dict[str, type] = {kind: cls for cls, kind in KINDS.items()}
 # Fields left out of the id: when this copy was received, not what happened.
