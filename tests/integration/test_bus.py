@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -28,7 +29,7 @@ async def stop(proc: asyncio.subprocess.Process) -> tuple[int, str, str]:
     return proc.returncode, (getattr(proc, "seen", b"") + out).decode(), err.decode()
 
 
-async def wait_published(nats_server, subject_prefix: str, count: int, timeout: float = 20) -> None:
+async def wait_published(nats_server, subject_prefix: str, count: int, timeout: float = 60) -> None:
     import nats
 
     nc = await nats.connect(nats_server.url)
@@ -36,7 +37,8 @@ async def wait_published(nats_server, subject_prefix: str, count: int, timeout: 
         js = nc.jetstream()
         for _ in range(int(timeout / 0.1)):
             try:
-                info = await js.stream_info("LIQTUI", subjects_filter=f"{subject_prefix}>")
+                subjects = f"{subject_prefix}>" if subject_prefix.endswith(".") else subject_prefix
+                info = await js.stream_info("LIQTUI", subjects_filter=subjects)
                 if sum((info.state.subjects or {}).values()) >= count:
                     return
             except Exception:
@@ -120,3 +122,243 @@ async def test_an_unreachable_bus_or_wrong_credentials_is_one_message_and_exit_2
             assert "wrong-one" not in err and "Traceback" not in err
     finally:
         locked.stop()
+
+
+async def read_stream(url: str, *, demo: bool, kinds: tuple[str, ...] = ()) -> tuple[list, object]:
+    """Everything the stream holds (of ``kinds``, default all), in stream order, through a BusSource
+    (de-duplicated, decoded)."""
+    from liqtui.config import settings_from_dict
+    from liqtui.feeds.bus.source import ALL, BusSource
+
+    source = BusSource(settings_from_dict({"bus": {"url": url}}), demo=demo, history=kinds or ALL, since_ms=0, latest=(), live=())
+    events: list = []
+    task = asyncio.create_task(source.run(events.append))
+    try:
+        await asyncio.wait_for(source.history_done.wait(), 60)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await source.close()
+    return events, source
+
+
+async def test_a_desk_on_the_bus_sees_what_a_desk_on_the_demo_sees(nats_server):
+    """`collect --demo` publishes the seeded demo; the events read back are the demo's own, in order,
+    so an engine fed from the bus holds the same totals and levels as one fed by the demo itself."""
+    from liqtui.config import Settings
+    from liqtui.domain.events import Liquidation
+    from liqtui.engine import Engine
+    from liqtui.feeds.demo import DemoSource
+
+    code, _out, err = await run_liqtui("collect", "--demo", "--seed", "3", "--duration", "3", "--bus", nats_server.url)
+    assert code == 0, err
+    from_bus, source = await read_stream(nats_server.url, demo=True)
+    assert source.malformed == 0 and source.duplicates == 0
+    demo = DemoSource(Settings(), seed=3, realtime=False)
+    direct = demo.market.start_events()
+    while len(direct) < len(from_bus):
+        direct += demo.market.step(demo.tick_ms)
+    assert from_bus == direct[: len(from_bus)]
+    assert sum(isinstance(e, Liquidation) for e in from_bus) > 10
+    now = max(getattr(e, "time", 0) for e in from_bus)
+    views = []
+    for events in (from_bus, direct[: len(from_bus)]):
+        engine = Engine(Settings().levels)
+        for event in events:
+            engine.apply(event)
+        views.append(engine.view("BTC/USDT:USDT", now, window="24h"))
+    assert views[0].realized == views[1].realized and views[0].levels == views[1].levels
+
+
+class RawTap:
+    """A plain NATS subscriber on ``liqtui.liq.>``: sees every collector's publish, before JetStream
+    keeps one per message id, so the test knows when both collectors have sent theirs."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    async def __aenter__(self):
+        return self
+
+    async def start(self, url: str) -> None:
+        import nats
+
+        self.nc = await nats.connect(url)
+
+        async def seen(msg) -> None:
+            self.ids.append(msg.headers["Nats-Msg-Id"])
+
+        await self.nc.subscribe("liqtui.liq.>", cb=seen)
+        await self.nc.flush()
+
+    async def until(self, count: int, timeout: float = 30) -> None:
+        for _ in range(int(timeout / 0.05)):
+            if len(self.ids) >= count:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{len(self.ids)} raw publishes, expected {count}")
+
+    async def __aexit__(self, *exc) -> None:
+        await self.nc.close()
+
+
+async def test_two_collectors_store_each_liquidation_once_and_a_kill_9_leaves_no_gap(fake_exchange, nats_server, tmp_path):
+    binance = await fake_exchange("binanceusdm")
+    config = str(write_config(tmp_path / "c.toml", [binance]))
+    collectors = [await start("collect", "--bus", nats_server.url, "--config", config, "--name", n) for n in ("a", "b")]
+    tail = None
+    async with RawTap() as raw:
+        try:
+            await raw.start(nats_server.url)
+            await binance.wait_subscribed("!forceOrder@arr", timeout=30, count=2)
+            tail = await start("tail", "--json", "--bus", nats_server.url, "--config", config)
+            first = await asyncio.wait_for(tail.stderr.readline(), 30)
+            assert b"tail of liquidations from the bus" in first, first
+
+            async def push(start: int, count: int) -> None:
+                for i in range(start, start + count):
+                    await binance.push(binance.liquidation_frame("BTC", side="short", price=90_000 + i, qty=0.1, time_ms=T0 + i))
+
+            await push(0, 20)
+            await raw.until(40)  # both collectors sent all 20
+            collectors[0].kill()  # kill -9 mid-stream
+            await collectors[0].wait()
+            await push(20, 20)
+            await raw.until(60)  # the survivor sent the next 20
+            await wait_published(nats_server, "liqtui.liq.", 40)
+            await until_lines(tail, 40)
+        finally:
+            code, _out, err = await stop(collectors[1])
+            if tail is not None:
+                _tcode, tail_out, tail_err = await stop(tail)
+    assert code == 0, err
+    assert len(set(raw.ids)) == 40  # each liquidation has one id, whichever collector sent it
+    times = [r["time"] for r in rows(tail_out)]
+    assert sorted(times) == [T0 + i for i in range(40)], tail_err  # no gap, nothing twice
+    stored, _source = await read_stream(nats_server.url, demo=False)
+    liqs = [e for e in stored if type(e).__name__ == "Liquidation"]
+    assert sorted(e.time for e in liqs) == [T0 + i for i in range(40)] and _source.duplicates == 0
+
+
+async def test_the_bus_goes_away_and_comes_back_and_readers_catch_up(fake_exchange, nats_server, tmp_path):
+    binance = await fake_exchange("binanceusdm")
+    config = str(write_config(tmp_path / "c.toml", [binance]))
+    collector = await start("collect", "--bus", nats_server.url, "--config", config)
+    tail = None
+    try:
+        await binance.wait_subscribed("!forceOrder@arr", timeout=30)
+        tail = await start("tail", "--json", "--bus", nats_server.url, "--config", config)
+        assert b"tail of liquidations" in await asyncio.wait_for(tail.stderr.readline(), 30)
+        for i in range(5):
+            await binance.push(binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T0 + i))
+        await until_lines(tail, 5)
+        nats_server.stop()
+        # the reader's chips say the bus is away (its health line on stderr)
+        while b"bus reconnecting" not in (line := await asyncio.wait_for(tail.stderr.readline(), 30)):
+            assert line, "tail ended"
+        for i in range(5, 10):  # published while the bus is away: the collector holds them
+            await binance.push(binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T0 + i))
+        nats_server.start()
+        for i in range(10, 15):
+            await binance.push(binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T0 + i))
+        await until_lines(tail, 15, timeout=60)
+    finally:
+        code, _out, err = await stop(collector)
+        if tail is not None:
+            _tcode, tail_out, tail_err = await stop(tail)
+    assert code == 0, err
+    assert sorted(r["time"] for r in rows(tail_out)) == [T0 + i for i in range(15)], tail_err
+
+
+async def test_a_silent_collector_turns_every_chip_stale_and_a_bad_message_is_counted(nats_server):
+    from liqtui.config import settings_from_dict
+    from liqtui.domain.events import FeedState, FeedStatus
+    from liqtui.feeds.bus.source import BusSource
+
+    collector = await start("collect", "--demo", "--bus", nats_server.url)
+    settings = settings_from_dict({"bus": {"url": nats_server.url}, "stale_after_seconds": 5})
+    events: list = []
+    source = None
+    try:
+        assert b"collecting DEMO" in await asyncio.wait_for(collector.stderr.readline(), 30)
+        source = BusSource(settings, demo=True)
+        await source.open()
+        task = asyncio.create_task(source.run(events.append))
+        import nats
+
+        nc = await nats.connect(nats_server.url)
+        await nc.publish("liqtui-demo.liq.okx.BTC-USDT-USDT", b'{"v": 1, "event": "liq", "venue": "okx"}')
+        await nc.close()
+        while not source.beats or source.malformed == 0:
+            await asyncio.sleep(0.05)
+        collector.kill()  # kill -9: no more heartbeats
+        await collector.wait()
+        while not any(isinstance(e, FeedStatus) and e.state is FeedState.STALE and "collector silent" in e.detail for e in events):
+            assert not task.done(), task
+            await asyncio.sleep(0.1)
+        stale = {e.venue for e in events if isinstance(e, FeedStatus) and "collector silent" in e.detail}
+        assert stale == {"binanceusdm", "bybit", "okx", "hyperliquid"}
+        assert source.malformed == 1 and "no 'symbol'" in source.last_problem
+    finally:
+        if collector.returncode is None:
+            collector.kill()
+            await collector.wait()
+        if source is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await source.close()
+
+
+async def test_snapshot_and_risk_on_the_bus_match_the_venues(fake_exchange, nats_server, tmp_path):
+    fakes = [await fake_exchange(v) for v in ("binanceusdm", "bybit")]
+    for fake in fakes:
+        fake.set_open_interest("BTC", 12_345.0)
+        fake.set_price("BTC", 80_000.0)
+    config = str(write_config(tmp_path / "c.toml", fakes, watchlist=["BTC/USDT:USDT"]))
+    collector = await start("collect", "--bus", nats_server.url, "--config", config)
+    try:
+        for fake in fakes:
+            await wait_published(nats_server, f"liqtui.ticker.{fake.venue}.BTC-USDT-USDT", 1)
+        while True:  # each venue's first OI poll (not only its backfill) is on the bus
+            events, _source = await read_stream(nats_server.url, demo=False, kinds=("oi",))
+            if {e.venue for e in events if e.base == 12_345.0} == {f.venue for f in fakes}:
+                break
+            assert collector.returncode is None, await collector.stderr.read()
+            await asyncio.sleep(0.5)
+        code, out, err = await run_liqtui("snapshot", "--json", "--bus", nats_server.url, "--config", config)
+        assert code == 0, err
+        direct_code, direct_out, direct_err = await run_liqtui("snapshot", "--json", "--config", config)
+        assert direct_code == 0, direct_err
+        on_bus, direct = (json.loads(text) for text in (out, direct_out))
+        keys = ("venue", "symbol", "oi_base", "funding_interval_hours")
+        assert [{k: r[k] for k in keys} for r in on_bus["rows"]] == [{k: r[k] for k in keys} for r in direct["rows"]]
+        assert on_bus["unavailable"] == {} and len(on_bus["rows"]) == 2
+        code, out, err = await run_liqtui("risk", "BTC", "--to", "+5%", "--json", "--bus", nats_server.url, "--config", config)
+        assert code == 0, err
+        risk = json.loads(out)
+        assert {v["venue"] for v in risk["venues"]} == {"binanceusdm", "bybit"} and risk["total_usd"] >= 0
+        assert all(v["oi_samples"] >= 2 for v in risk["venues"]) and risk["estimated"] is True
+        code, _out, err = await run_liqtui("risk", "DOGE", "--to", "+5%", "--bus", nats_server.url, "--config", config)
+        assert code == 2 and "holds no market 'DOGE'" in err and "BTC/USDT:USDT" in err
+    finally:
+        code, _out, err = await stop(collector)
+    assert code == 0, err
+
+
+async def test_record_from_the_bus_writes_what_the_collector_publishes(nats_server, tmp_path):
+    collector = await start("collect", "--demo", "--bus", nats_server.url)
+    try:
+        assert b"collecting DEMO" in await asyncio.wait_for(collector.stderr.readline(), 30)
+        out = tmp_path / "from-bus.sqlite"
+        code, _out, err = await run_liqtui("record", "--demo", "--bus", nats_server.url, "--out", str(out), "--duration", "4")
+        assert code == 0, err
+        assert "recording DEMO from the bus" in err
+        recorded = re.search(r"([\d,]+) events recorded", err)
+        assert recorded and int(recorded.group(1).replace(",", "")) > 0, err
+    finally:
+        await stop(collector)
+    code, out_text, err = await run_liqtui("stats", str(out), "--json", "--window", "all")
+    assert code == 0, err
+    assert json.loads(out_text)["liquidations"], out_text  # the collector's liquidations, read back from the file
+    code, _out, err = await run_liqtui("record", "--bus", "nats://127.0.0.1:1", "--out", str(tmp_path / "x.sqlite"), "--duration", "2")
+    assert code == 2 and "connection refused" in err and "Traceback" not in err

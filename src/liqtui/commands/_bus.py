@@ -10,6 +10,9 @@ from typing import Any
 
 from liqtui.commands.headless_live import CommandError
 from liqtui.config import Settings
+from liqtui.feeds.bus.client import BusError  # nats-py itself is imported only when a bus is opened
+
+__all__ = ["BusError", "add_bus_arguments", "age_ms", "bus_url", "open_bus_source"]
 
 _AGE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNIT_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -34,7 +37,7 @@ def age_ms(text: str) -> int:
 
 async def open_bus_source(settings: Settings, url: str, **options: Any) -> Any:
     """A connected BusSource on ``url``; CommandError (exit 2) when the bus cannot be used."""
-    from liqtui.feeds.bus.source import BusError, BusSource
+    from liqtui.feeds.bus.source import BusSource
 
     settings = dataclasses.replace(settings, bus=dataclasses.replace(settings.bus, url=url))
     source = BusSource(settings, **options)

@@ -26,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         help="auto (by terminal width), full, medium, compact, or one pane: tape, ladder, oi "
         "(default: [ui] layout in the config)",
     )
+    if name in ("live", "demo"):
+        parser.add_argument(
+            "--bus", metavar="URL", default=None,
+            help="read a liqtui collector's NATS bus instead of the venues" + (
+                " (default: [bus] url)" if name == "live" else "' demo stream (collect --demo)"),
+        )
     if name == "demo":
         parser.add_argument("--seed", type=int, default=7, help="the simulation's seed (default 7)")
         parser.add_argument(
@@ -104,6 +110,9 @@ def _live_recorder(settings: Any, engine: Any, now_ms: int) -> tuple[Any, str | 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
     command = args.command or "live"
+    url = getattr(args, "bus", None) or (settings.bus.url if command == "live" else "")
+    if url and command in ("live", "demo"):
+        return _run_bus(args, settings, url, demo=command == "demo")
     if command == "demo":
         return _run_demo(args, settings)
     if command == "replay":
@@ -167,6 +176,39 @@ def _utc(ms: int) -> str:
         return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     except (OverflowError, OSError, ValueError):  # beyond the calendar: say the number
         return f"ms epoch {ms}"
+
+
+def _run_bus(args: argparse.Namespace, settings: Any, url: str, *, demo: bool) -> int:
+    """The desk on a collector's bus: the stream's history (24 h totals, OI history and clusters),
+    then live; no exchange connection, no recording of its own (the collector records: collect
+    --record). The bus is checked before the desk starts: one message and exit 2 when it cannot be used."""
+    import asyncio
+    import dataclasses
+    import time
+
+    from liqtui.feeds.bus.client import BusError
+    from liqtui.feeds.bus.source import BusSource
+
+    settings = dataclasses.replace(settings, bus=dataclasses.replace(settings.bus, url=url))
+
+    def source() -> BusSource:
+        since = int(time.time() * 1000) - int(settings.bus.max_age_hours * 3_600_000)
+        return BusSource(settings, demo=demo, history=("liq", "oi", "bar", "margin"), since_ms=since)
+
+    async def check() -> None:
+        probe = source()
+        try:
+            await probe.open()
+        finally:
+            await probe.close()
+
+    try:
+        asyncio.run(check())
+    except BusError as exc:
+        return _fail(str(exc))
+    return _run_app(settings, source(), _engine(settings), args.layout,
+                    notes=("recording is off on a bus desk: the collector records (liqtui collect --record)",),
+                    recording_off=True)
 
 
 def _run_live(args: argparse.Namespace, settings: Any) -> int:

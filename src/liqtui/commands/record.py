@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from liqtui.commands._args import DURATION, NumberIn
+from liqtui.commands._bus import BusError, add_bus_arguments, bus_url
 from liqtui.config import Settings
 from liqtui.feeds.event_source import EventSource
 from liqtui.storage import Recorder, StoreError
@@ -43,11 +44,16 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     )
     parser.add_argument("--seed", metavar="N", type=int, default=None, help="demo: random seed (deterministic)")
     parser.add_argument("--rate", choices=DEMO_RATES, default=None, help="demo: market activity (default busy)")
+    add_bus_arguments(parser)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.demo and (args.seed is not None or args.rate is not None):
         print("liqtui: --seed and --rate apply to --demo only", file=sys.stderr)
+        return 2
+    url = bus_url(args, settings)
+    if url and (args.seed is not None or args.rate is not None):
+        print("liqtui: --seed and --rate set the collector's demo, not a reader of the bus", file=sys.stderr)
         return 2
     mode = "DEMO" if args.demo else "LIVE"
     path = Path(args.out).expanduser() if args.out else default_path(settings, mode)
@@ -58,12 +64,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     try:
         try:
-            source = _source(args, settings)
+            source = _bus_source(args, settings, url) if url else _source(args, settings)
         except ImportError as exc:
             print(f"liqtui: this build cannot record that source ({exc})", file=sys.stderr)
             return 2
-        print(f"liqtui: recording {source.mode} to {path} (Ctrl-C to stop)", file=sys.stderr, flush=True)
-        failure = asyncio.run(_record(source, recorder, args.duration))
+        where = " from the bus" if url else ""
+        print(f"liqtui: recording {source.mode}{where} to {path} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        try:
+            failure = asyncio.run(_record(source, recorder, args.duration))
+        except BusError as exc:
+            print(f"liqtui: {exc}", file=sys.stderr)
+            return 2
     finally:
         recorder.close()
     _report(recorder, path, hint=args.demo and not args.out)
@@ -95,11 +106,25 @@ def _source(args: argparse.Namespace, settings: Settings) -> EventSource:
     return LiveSource(settings, book_symbols=list(settings.watchlist), book_levels=RECORD_BOOK_LEVELS)
 
 
+def _bus_source(args: argparse.Namespace, settings: Settings, url: str) -> EventSource:
+    """Every event a collector publishes from now on, after the latest of each venue's ticker, book
+    and feed state (no exchange connection; the collector's demo stream with --demo)."""
+    import dataclasses
+
+    from liqtui.feeds.bus.source import BusSource
+
+    bus = dataclasses.replace(settings.bus, url=url)
+    return BusSource(dataclasses.replace(settings, bus=bus), demo=args.demo)
+
+
 async def _record(source: EventSource, recorder: Recorder, duration: float | None) -> str | None:
     """Run ``source`` into ``recorder`` until the duration, a signal, or a recording error.
 
-    Returns a description of the source's failure, or None when it was stopped normally.
+    Returns a description of the source's failure, or None when it was stopped normally. A source
+    with ``open`` (the bus) is opened first: BusError (exit 2) when it cannot be.
     """
+    if hasattr(source, "open"):
+        await source.open()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -110,6 +135,8 @@ async def _record(source: EventSource, recorder: Recorder, duration: float | Non
     for task in (feed, watch):
         task.cancel()
     results = await asyncio.gather(feed, watch, return_exceptions=True)
+    if hasattr(source, "close"):
+        await source.close()
     error = results[0]
     if isinstance(error, BaseException) and not isinstance(error, asyncio.CancelledError):
         return f"{type(error).__name__}: {error}"

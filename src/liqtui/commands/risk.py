@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+from liqtui.commands._bus import add_bus_arguments
 from liqtui.config import LevelSettings, Settings
 from liqtui.domain import format as fmt
 from liqtui.domain.prices import parse_target
@@ -40,6 +41,7 @@ READING_NOTE_BYTES = 20_000_000  # and a "reading" line for files at least this 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("symbol", nargs="?", metavar="SYMBOL", help="estimate live for this symbol (BTC, BTCUSDT, BTC/USDT:USDT)")
     parser.add_argument("--venues", nargs="+", metavar="VENUE", help="venues for the live form (default: the enabled ones)")
+    add_bus_arguments(parser)
     parser.add_argument(
         "--samples", metavar="FILE.csv",
         help="OI samples: columns time (ms), price, open_interest (base coin), optional high, low",

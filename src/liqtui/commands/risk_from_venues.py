@@ -14,7 +14,9 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
+from liqtui.commands._bus import bus_url, open_bus_source
 from liqtui.commands.headless_live import (
     CommandError,
     chosen_venues,
@@ -48,7 +50,8 @@ def run_live(args: argparse.Namespace, settings: Settings, timeout: float = 90.0
     """``args.target`` in the desk's forms; a move in percent is from the price of the venue with
     the most 24 h volume (the price the desk shows)."""
     try:
-        rows, unavailable, engine = asyncio.run(_collect(args, settings, timeout))
+        url = bus_url(args, settings)
+        rows, unavailable, engine = asyncio.run(_collect_bus(args, settings, url, timeout) if url else _collect(args, settings, timeout))
     except CommandError as exc:
         print_err(f"liqtui risk: {exc}")
         return 2
@@ -125,29 +128,72 @@ async def _collect(args: argparse.Namespace, settings: Settings, timeout: float)
             await asyncio.sleep(0.1)
 
     await run_source(source, events.append, until)
+
+    def unlisted(venue: str) -> str:
+        feed = source.feeds[venue]
+        return "does not list it" if feed.markets_ready.is_set() else _why(feed)
+
+    def thin(venue: str, samples: int) -> str:
+        feed = source.feeds[venue]
+        if not feed.adapter.has_oi_history:
+            return "publishes no OI history: its estimate builds up from live polls (keep the desk running)"
+        return f"not enough data ({samples} OI samples); {_why(feed)}"
+
+    chosen = {venue: next(iter(resolved[venue])) if resolved.get(venue) else None for venue in venues}
+    return _rows(settings, events, chosen, unlisted, thin)
+
+
+async def _collect_bus(args: argparse.Namespace, settings: Settings, url: str, timeout: float) -> tuple[list[VenueRisk], dict[str, str], Engine]:
+    """The same from a collector's bus: the OI, price bars and margin limits the stream holds (its
+    age, 24 h by default, instead of the venues' 30 days) and each venue's latest ticker; no exchange
+    connection. SYMBOL matches the published unified symbols, or their coin (BTC)."""
+    venues = chosen_venues(args, settings)
+    source = await open_bus_source(settings, url, history=("oi", "bar", "margin"), since_ms=0,
+                                   latest=("ticker", "margin", "status"), live=())
+    events: list[Event] = []
+
+    async def until() -> None:
+        await asyncio.wait_for(source.history_done.wait(), timeout)
+
+    try:
+        await run_source(source, events.append, until)
+    finally:
+        await source.close()
+    text = args.symbol.upper()
+    chosen: dict[str, str | None] = {}
+    for venue in venues:
+        listed = sorted({e.symbol for e in events if not isinstance(e, FeedStatus) and e.venue == venue})
+        exact = [s for s in listed if s.upper() == text]
+        coin = [s for s in listed if s.split("/")[0].upper() == text.split("/")[0]]
+        chosen[venue] = (exact or coin)[0] if exact or coin else None
+    if not any(chosen.values()):
+        raise CommandError(f"the bus holds no market {args.symbol!r} (it has: {', '.join(sorted({s for e in events if (s := getattr(e, 'symbol', None))})[:12]) or 'nothing yet'})")
+    statuses = {e.venue: e.detail for e in events if isinstance(e, FeedStatus) and e.state in (FeedState.DOWN, FeedState.STALE)}
+    age = f"{settings.bus.max_age_hours:g} h"
+    return _rows(settings, events, chosen, lambda v: statuses.get(v, "not on the bus"),
+                 lambda v, n: f"not enough data on the bus ({n} OI samples in its {age})")
+
+
+def _rows(settings: Settings, events: list[Event], chosen: dict[str, str | None], unlisted: Any, thin: Any) -> tuple[list[VenueRisk], dict[str, str], Engine]:
+    """One row per venue with its symbol in ``chosen``; ``unlisted(venue)`` and ``thin(venue,
+    samples)`` say why a venue has no row."""
     engine = Engine(settings.levels)
     for event in events:  # the margin limits come first, before each symbol's history, as on the desk
         if not isinstance(event, FeedStatus):
             engine.apply(event)
     rows: list[VenueRisk] = []
     unavailable: dict[str, str] = {}
-    for venue in venues:
-        symbols = resolved.get(venue)
-        feed = source.feeds[venue]
-        if not symbols:
-            unavailable[venue] = "does not list it" if feed.markets_ready.is_set() else _why(feed)
+    for venue, symbol in chosen.items():
+        if symbol is None:
+            unavailable[venue] = unlisted(venue)
             continue
-        symbol = next(iter(symbols))
         limits = next((e for e in events if isinstance(e, MarginLimits) and e.venue == venue and e.symbol == symbol), None)
         row = VenueRisk(venue, symbol, price=_last_price(events, venue, symbol), limits=limits,
                         volume_24h_usd=_last_volume(events, venue, symbol))
         row.oi_samples = sum(1 for e in events if isinstance(e, OpenInterest) and e.venue == venue and e.symbol == symbol)
         row.history_points = row.oi_samples + sum(1 for e in events if isinstance(e, PriceBar) and e.venue == venue and e.symbol == symbol)
         if row.price is None or row.oi_samples < 2:
-            if not feed.adapter.has_oi_history:
-                unavailable[venue] = "publishes no OI history: its estimate builds up from live polls (keep the desk running)"
-            else:
-                unavailable[venue] = f"not enough data ({row.oi_samples} OI samples); {_why(feed)}"
+            unavailable[venue] = thin(venue, row.oi_samples)
             continue
         rows.append(row)
     return rows, unavailable, engine

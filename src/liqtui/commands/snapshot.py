@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from liqtui.commands._args import TIMEOUT, NumberIn
+from liqtui.commands._bus import add_bus_arguments, bus_url, open_bus_source
 from liqtui.commands.headless_live import (
     CommandError,
     add_venue_symbol_arguments,
@@ -39,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--timeout", type=NumberIn(TIMEOUT), default=30.0, metavar="S", help=f"give up on a venue after S seconds, S in {TIMEOUT} (default 30)")
     add_venue_symbol_arguments(parser, symbols_help="symbols to show (default: the watchlist)")
+    add_bus_arguments(parser)
 
 
 @dataclass
@@ -57,9 +59,10 @@ class Snapshot:
     def add(self, event: Event) -> None:
         if isinstance(event, (OpenInterest, Ticker)):
             row = self.rows.setdefault((event.venue, event.symbol), Row(event.venue, event.symbol))
-            if isinstance(event, OpenInterest):
+            # the newest by exchange time: on a bus a collector's backfill may be published after a poll
+            if isinstance(event, OpenInterest) and (row.oi is None or event.time >= row.oi.time):
                 row.oi = event
-            else:
+            elif isinstance(event, Ticker) and (row.ticker is None or event.time >= row.ticker.time):
                 row.ticker = event
         elif isinstance(event, FeedStatus) and event.state in (FeedState.DOWN, FeedState.STALE):
             self.problems.setdefault(event.venue, {})[event.kind] = event.detail
@@ -67,7 +70,8 @@ class Snapshot:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        snapshot, venues, symbols = asyncio.run(_collect(args, settings))
+        url = bus_url(args, settings)
+        snapshot, venues, symbols = asyncio.run(_from_bus(args, settings, url) if url else _collect(args, settings))
     except CommandError as exc:
         print_err(f"liqtui: {exc}")
         return 2
@@ -109,6 +113,35 @@ async def _collect(args: argparse.Namespace, settings: Settings) -> tuple[Snapsh
 
     await run_source(source, snapshot.add, until)
     return snapshot, venues, order
+
+
+async def _from_bus(args: argparse.Namespace, settings: Settings, url: str) -> tuple[Snapshot, list[str], list[str]]:
+    """The latest OI and ticker of every venue and symbol the stream holds (no exchange connection);
+    --symbols match by unified symbol or coin (BTC), as the collector published them."""
+    venues = chosen_venues(args, settings)
+    wanted = split_symbols(args.symbols) or list(settings.watchlist)
+    coins = {text.upper() for text in wanted} | {text.split("/")[0].upper() for text in wanted}
+    since = int(time.time() * 1000) - SNAPSHOT_HISTORY_MS
+    source = await open_bus_source(settings, url, history=("oi",), since_ms=since, latest=("ticker", "status"), live=())
+    snapshot = Snapshot()
+
+    def add(event: Event) -> None:
+        symbol = getattr(event, "symbol", None)
+        if event.venue in venues and (symbol is None or coins & {symbol.upper(), symbol.split("/")[0].upper()}):
+            snapshot.add(event)
+
+    async def until() -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(source.history_done.wait(), args.timeout)
+
+    try:
+        await run_source(source, add, until)
+    finally:
+        await source.close()
+    return snapshot, venues, wanted
+
+
+SNAPSHOT_HISTORY_MS = 15 * 60_000  # OI published in the last 15 minutes: the newest per market is shown
 
 
 def _rank(symbol: str, asked: list[str]) -> int:

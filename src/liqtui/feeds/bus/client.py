@@ -23,6 +23,7 @@ from liqtui.config import BusSettings
 
 CONNECT_TIMEOUT_S = 5.0
 RECONNECT_WAIT_S = 1.0
+JS_TIMEOUT_S = 15.0  # JetStream API answers (stream info, consumer creation) on a loaded server
 PENDING_BYTES = 64 * 1024 * 1024  # what a publisher buffers while the bus reconnects
 DEMO_SUFFIX = "_DEMO"
 
@@ -120,7 +121,7 @@ class BusLink:
             pending_size=PENDING_BYTES, error_cb=self._on_error, disconnected_cb=self._on_disconnected,
             reconnected_cb=self._on_reconnected, closed_cb=self._on_closed, **options,
         )
-        self.js = self.nc.jetstream()
+        self.js = self.nc.jetstream(timeout=JS_TIMEOUT_S)
         self._set("connected")
 
     def _set(self, state: str) -> None:

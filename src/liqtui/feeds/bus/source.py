@@ -25,6 +25,7 @@ events), except when the bus itself is reconnecting, or no collector's heartbeat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Iterable
@@ -40,6 +41,8 @@ ALL = tuple(CLASSES)
 HEALTH_TICK_S = 1.0
 READ_WAIT_S = 30.0  # the longest pause between two history messages before the pass gives up
 EMPTY_WAIT_S = 0.5
+FETCH_BATCH = 2_000
+CONSUMER_ATTEMPTS = 3
 
 
 class BusSource:
@@ -104,7 +107,9 @@ class BusSource:
             start = dt.datetime.fromtimestamp(self.since_ms / 1000, dt.UTC)
             await self._read_to(seam, self.history, emit, deliver="by_start_time", opt_start_time=start)
         if self.latest and seam:
-            await self._read_to(seam, (*self.latest, "beat"), emit, deliver="last_per_subject")
+            # Not capped at the seam: a subject's last message may be newer (a ticker a second); the
+            # live pass then sends it again under the same id, and the copy is dropped.
+            await self._read_to(None, (*self.latest, "beat"), emit, deliver="last_per_subject")
         self.history_done.set()
         health = asyncio.create_task(self._health(emit))
         try:
@@ -121,29 +126,45 @@ class BusSource:
 
         policy = DeliverPolicy(config.pop("deliver"))
         cfg = ConsumerConfig(filter_subjects=self._subjects(kinds), deliver_policy=policy, **config)
-        return await self.link.js.subscribe("", stream=self.stream, ordered_consumer=True, config=cfg)
+        return await self._retry(lambda: self.link.js.subscribe("", stream=self.stream, ordered_consumer=True, config=cfg))
 
-    async def _read_to(self, seam: int, kinds: Iterable[str], emit: Emit, **config: Any) -> None:
-        """Deliver what the stream holds of ``kinds`` up to sequence ``seam`` (inclusive)."""
+    async def _retry(self, make: Any) -> Any:
+        """A consumer, asked for again when the server's answer does not come in time (seen on a
+        loaded machine while a collector published its backfill)."""
         from nats.errors import TimeoutError as NatsTimeout
 
-        sub = await self._subscribe(kinds, **config)
+        for _attempt in range(CONSUMER_ATTEMPTS - 1):
+            with contextlib.suppress(NatsTimeout):
+                return await make()
+        return await make()
+
+    async def _read_to(self, seam: int | None, kinds: Iterable[str], emit: Emit, **config: Any) -> None:
+        """Deliver what the stream holds of ``kinds`` up to sequence ``seam`` (inclusive; None: all
+        there is), in batches of a pull consumer (three times the rate of a push consumer here)."""
+        from nats.errors import TimeoutError as NatsTimeout
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+        cfg = ConsumerConfig(ack_policy=AckPolicy.NONE, filter_subjects=self._subjects(kinds), inactive_threshold=60,
+                             deliver_policy=DeliverPolicy(config.pop("deliver")), **config)
+        sub = await self._retry(lambda: self.link.js.pull_subscribe("", stream=self.stream, config=cfg))
         # The consumer's count just after it is made may not be final yet: with nothing counted,
-        # still wait a moment for a first message before taking the pass as empty.
+        # still wait a moment for a first batch before taking the pass as empty.
         wait = READ_WAIT_S if (await sub.consumer_info()).num_pending else EMPTY_WAIT_S
         try:
             while True:
                 try:
-                    msg = await sub.next_msg(timeout=wait)
+                    batch = await sub.fetch(FETCH_BATCH, timeout=wait)
                 except NatsTimeout:
                     return
                 wait = READ_WAIT_S
-                meta = msg.metadata
-                if meta.sequence.stream > seam:
-                    return
-                self._handle(msg, emit)
-                if meta.sequence.stream == seam or meta.num_pending == 0:
-                    return
+                for msg in batch:
+                    meta = msg.metadata
+                    if seam is not None and meta.sequence.stream > seam:
+                        return
+                    self._handle(msg, emit)
+                    if meta.sequence.stream == seam or meta.num_pending == 0:
+                        return
+                await asyncio.sleep(0)  # a desk draws between batches
         finally:
             await sub.unsubscribe()
 
