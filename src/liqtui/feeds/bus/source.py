@@ -1,4 +1,4 @@
-"""BusSource: the events a collector published, behind the EventSource protocol of ``feeds/base.py``.
+"""BusSource: the events a collector published, behind the EventSource protocol of ``feeds/event_source.py``.
 
     source = BusSource(settings, history=("liq",), since_ms=now - 600_000)   # tail --since 10m
     await source.open()                   # BusError: unreachable, credentials, no stream
@@ -33,9 +33,9 @@ from typing import Any
 
 from liqtui.config import Settings
 from liqtui.domain.events import Event, FeedState, FeedStatus
-from liqtui.feeds.base import Emit
 from liqtui.feeds.bus.client import BusError, BusLink, find_stream, stream_spec, subject_root
 from liqtui.feeds.bus.codec import CLASSES, Beat, DecodeError, RecentIds, decode
+from liqtui.feeds.event_source import Emit
 
 ALL = tuple(CLASSES)
 HEALTH_TICK_S = 1.0
