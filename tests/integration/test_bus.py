@@ -362,3 +362,14 @@ async def test_record_from_the_bus_writes_what_the_collector_publishes(nats_serv
     assert json.loads(out_text)["liquidations"], out_text  # the collector's liquidations, read back from the file
     code, _out, err = await run_liqtui("record", "--bus", "nats://127.0.0.1:1", "--out", str(tmp_path / "x.sqlite"), "--duration", "2")
     assert code == 2 and "connection refused" in err and "Traceback" not in err
+
+
+async def test_collect_can_record_what_it_publishes(nats_server, tmp_path):
+    out = tmp_path / "collected.sqlite"
+    code, _out, err = await run_liqtui("collect", "--demo", "--record", "--out", str(out), "--duration", "3", "--bus", nats_server.url)
+    assert code == 0, err
+    assert f"recording to {out}" in err
+    published = int(re.search(r"liq ([\d,]+)", err).group(1).replace(",", ""))
+    code, stats, err = await run_liqtui("stats", str(out), "--json", "--window", "all")
+    assert code == 0, err
+    assert sum(row["count"] for row in json.loads(stats)["liquidations"]) == published
