@@ -70,7 +70,7 @@ class BusSource:
         self.malformed = 0
         self.duplicates = 0
         self.last_problem = ""
-        self.beats: dict[str, tuple[Beat, float]] = {}  # collector -> (its last beat, when it came, monotonic)
+        self.beats: dict[str, Beat] = {}  # collector -> its last beat
         self.reported: dict[tuple[str, str], FeedStatus] = {}  # (venue, kind) -> the collector's last word
         self.override = ""  # why every venue's chip is not the collector's report ("" = it is)
         self.history_done = asyncio.Event()
@@ -88,10 +88,15 @@ class BusSource:
     def now_ms(self) -> int:
         """Wall clock; the demo's simulated clock, from the newest collector beat, when DEMO."""
         wall = int(time.time() * 1000)
-        if self.mode != "DEMO" or not self.beats:
+        newest = self._newest_beat()
+        if self.mode != "DEMO" or newest is None:
             return wall
-        beat, at = max(self.beats.values(), key=lambda item: item[1])
-        return beat.source_now + int((time.monotonic() - at) * 1000)
+        return newest.source_now + max(0, wall - newest.time)
+
+    def _newest_beat(self) -> Beat | None:
+        """The beat sent last (by the collector's clock: the latest pass delivers old collectors'
+        last beats at the same moment as the live one's)."""
+        return max(self.beats.values(), key=lambda beat: beat.time, default=None)
 
     def set_focus(self, symbol: str) -> None:
         self.focus = symbol  # the collector publishes every book it holds: nothing to ask for
@@ -189,7 +194,7 @@ class BusSource:
             self.last_problem = f"{msg.subject}: {exc}"
             return
         if isinstance(event, Beat):
-            self.beats[event.collector] = (event, time.monotonic())
+            self.beats[event.collector] = event
             return
         if isinstance(event, FeedStatus):
             self.reported[(event.venue, event.kind)] = event
@@ -212,9 +217,10 @@ class BusSource:
         """Why the collector's report cannot be trusted now, or ""."""
         if self.link.state != "connected":
             return f"bus {self.link.describe()}"
-        if not self.beats:
+        newest = self._newest_beat()
+        if newest is None:
             return ""
-        age = time.monotonic() - max(at for _beat, at in self.beats.values())
+        age = time.time() - newest.time / 1000
         if age >= self.settings.stale_after_seconds:
             return f"collector silent for {age:.0f} s"
         return ""
@@ -226,7 +232,7 @@ class BusSource:
         now = int(time.time() * 1000)
         state = FeedState.RECONNECTING if why.startswith("bus") else FeedState.STALE
         venues = dict.fromkeys(venue for venue, _kind in self.reported) or dict.fromkeys(self.settings.enabled_venues)
-        last = max((beat.time for beat, _at in self.beats.values()), default=None)
+        last = max((beat.time for beat in self.beats.values()), default=None)
         return [FeedStatus(venue, state, now, why, "all", last) for venue in venues]
 
     async def close(self) -> None:
