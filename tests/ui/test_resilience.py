@@ -171,7 +171,7 @@ async def test_after_keep_waiting_the_offer_does_not_nag(monkeypatch):
     monkeypatch.setattr(app, "set_timer", recording_set_timer)
     async with app.run_test(size=(120, 30)) as pilot:
         for again in (2.0, 4.0):  # 10x the first wait, then twice that (the old desk: 2x, every time)
-            assert await wait_for(pilot, lambda: _offer_shown(app))
+            assert await wait_for(pilot, lambda: _offer_shown(app), timeout=30)  # the 4 s wait, on a loaded machine
             words = " ".join(str(s.render()) for s in app.screen.query("Static"))
             assert f"keep waiting for the venues (asked again in {again:.0f}s)" in words, words
             await pilot.press("w")
