@@ -114,9 +114,11 @@ async def test_an_unreachable_bus_or_wrong_credentials_is_one_message_and_exit_2
     try:
         dead = NatsServer(tmp_path / "dead").url  # a free port nothing listens on
         wrong = f"nats://desk:wrong-one@127.0.0.1:{locked.port}"
-        for args in (("collect", "--demo", "--bus", dead), ("tail", "--bus", dead),
-                     ("collect", "--demo", "--bus", wrong), ("tail", "--bus", wrong)):
-            code, out, err = await run_liqtui(*args, "--duration", "5")
+        commands = [("collect", "--demo", "--duration", "5"), ("tail", "--duration", "5"), ("snapshot",),
+                    ("risk", "BTC", "--to", "+5%"), ("record", "--out", str(tmp_path / "r.sqlite"), "--duration", "5"),
+                    ("live",)]  # the desk checks the bus before Textual starts
+        for args in [(*command, "--bus", url) for url in (dead, wrong) for command in commands]:
+            code, out, err = await run_liqtui(*args)
             assert code == 2 and out == "" and err.count("\n") == 1, (args, err)
             assert ("connection refused" if args[-1] == dead else "refused the credentials") in err, err
             assert "wrong-one" not in err and "Traceback" not in err

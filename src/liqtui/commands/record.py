@@ -69,9 +69,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"liqtui: this build cannot record that source ({exc})", file=sys.stderr)
             return 2
         where = " from the bus" if url else ""
-        print(f"liqtui: recording {source.mode}{where} to {path} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        started = f"liqtui: recording {source.mode}{where} to {path} (Ctrl-C to stop)"
         try:
-            failure = asyncio.run(_record(source, recorder, args.duration))
+            failure = asyncio.run(_record(source, recorder, args.duration, started))
         except BusError as exc:
             print(f"liqtui: {exc}", file=sys.stderr)
             return 2
@@ -117,14 +117,16 @@ def _bus_source(args: argparse.Namespace, settings: Settings, url: str) -> Event
     return BusSource(dataclasses.replace(settings, bus=bus), demo=args.demo)
 
 
-async def _record(source: EventSource, recorder: Recorder, duration: float | None) -> str | None:
+async def _record(source: EventSource, recorder: Recorder, duration: float | None, started: str) -> str | None:
     """Run ``source`` into ``recorder`` until the duration, a signal, or a recording error.
 
     Returns a description of the source's failure, or None when it was stopped normally. A source
-    with ``open`` (the bus) is opened first: BusError (exit 2) when it cannot be.
+    with ``open`` (the bus) is opened first: BusError (exit 2) when it cannot be. ``started`` is said
+    once the source is open.
     """
     if hasattr(source, "open"):
         await source.open()
+    print(started, file=sys.stderr, flush=True)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
