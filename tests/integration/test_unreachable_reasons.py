@@ -12,7 +12,7 @@ PREFIXES = {"binanceusdm": ["https://fapi.binance.com", "wss://fstream.binance.c
             "bybit": ["https://api.bybit.com", "wss://stream.bybit.com"]}
 
 
-def _tail_health(tmp_path, port: int) -> str:
+def _tail_health(tmp_path, port: int, duration: float = 3) -> str:
     lines = []
     for venue, urls in PREFIXES.items():
         rewrite = ", ".join(f'"{url}" = "http://127.0.0.1:{port}"' for url in urls)
@@ -20,7 +20,7 @@ def _tail_health(tmp_path, port: int) -> str:
     config = tmp_path / "c.toml"
     config.write_text("\n".join(lines) + "\n")
     result = subprocess.run(
-        [sys.executable, "-m", "liqtui", "tail", "--duration", "3", "--venues", *PREFIXES, "--config", str(config)],
+        [sys.executable, "-m", "liqtui", "tail", "--duration", str(duration), "--venues", *PREFIXES, "--config", str(config)],
         capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
     )
     assert "Traceback" not in result.stderr
@@ -40,6 +40,7 @@ def test_a_server_that_never_answers_reads_timed_out(tmp_path):
     with socket.socket() as sock:  # listens, never accepts: the kernel completes the handshake, no reply
         sock.bind(("127.0.0.1", 0))
         sock.listen(64)
-        stderr = _tail_health(tmp_path, sock.getsockname()[1])
+        # 8 s: the 700 ms timeout must run out after the start-up (imports), even on a loaded machine
+        stderr = _tail_health(tmp_path, sock.getsockname()[1], duration=8)
     for venue in PREFIXES:
         assert f"liqtui: {venue} down: cannot load markets: timed out" in stderr, stderr

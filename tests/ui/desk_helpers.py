@@ -26,8 +26,9 @@ def notifications(app: LiqtuiApp) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-async def wait_for(pilot, condition, timeout: float = 10.0) -> bool:
-    """Let the app run until ``condition()`` holds (generous: CI machines are slow)."""
+async def wait_for(pilot, condition, timeout: float = 30.0) -> bool:
+    """Let the app run until ``condition()`` holds (generous: CI machines are slow, and a loaded one
+    took over 10 s; a condition that never holds costs its test 30 s)."""
     import time
 
     deadline = time.monotonic() + timeout

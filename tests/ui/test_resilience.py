@@ -136,8 +136,7 @@ async def test_keep_waiting_leaves_the_live_source_running(monkeypatch):
     async with app.run_test(size=(120, 30)) as pilot:
         assert await wait_for(pilot, lambda: _offer_shown(app))
         await pilot.press("w")
-        await pilot.pause()
-        assert not isinstance(app.screen, OfferDemoScreen)
+        assert await wait_for(pilot, lambda: not isinstance(app.screen, OfferDemoScreen))
         assert app.source.mode == "LIVE"
 
 
@@ -175,7 +174,6 @@ async def test_after_keep_waiting_the_offer_does_not_nag(monkeypatch):
             words = " ".join(str(s.render()) for s in app.screen.query("Static"))
             assert f"keep waiting for the venues (asked again in {again:.0f}s)" in words, words
             await pilot.press("w")
-            await pilot.pause()
-            assert not isinstance(app.screen, OfferDemoScreen)
+            assert await wait_for(pilot, lambda: not isinstance(app.screen, OfferDemoScreen))
             assert asked_again[-1] == again
         assert app.source.mode == "LIVE"
