@@ -31,6 +31,7 @@ from liqtui.domain.events import (
     PriceBar,
     Ticker,
 )
+from liqtui.engine.heatmap import HeatmapHistory, HeatmapView
 from liqtui.engine.levels import (
     Consumed,
     DefaultLevelParams,
@@ -68,6 +69,7 @@ class Engine:
         self.rejected = 0  # events dropped for impossible numbers (NaN, negative, infinite)
         self._grids: dict[str, float] = {}  # symbol -> the automatic ladder step track_rows fixed
         self.projection = Projection(self.state)
+        self.heat = HeatmapHistory(auto_grid)  # the level books through time (engine/heatmap.py)
 
     # --- configuration ------------------------------------------------------------------------
 
@@ -174,6 +176,7 @@ class Engine:
         self._see_symbol(liq.symbol)
         self._tape_covers_from(liq.time)
         self.realized.add(liq.venue, liq.symbol, liq.side, liq.usd, liq.time, liq.sampled)
+        self.heat.see_liquidation(liq.venue, liq.symbol, liq.time, liq.side, liq.price, liq.usd)
         self.state.tape.add(liq)
         state = self.state.models.get((liq.venue, liq.symbol))
         if state is None:
@@ -200,6 +203,7 @@ class Engine:
         if prices:
             last = prices[0]  # last when it is usable, else mark
             self._state(ticker.venue, ticker.symbol).see_price(min(prices), max(prices), last, ticker.time)
+            self.heat.see_price(ticker.venue, ticker.symbol, ticker.time, min(prices), max(prices))
         else:
             self._see_symbol(ticker.symbol)
 
@@ -207,6 +211,7 @@ class Engine:
         if _positive(bar.low, bar.high, bar.close):
             # A bar's prices happen after its open time: they belong to the step after ``bar.time``.
             self._state(bar.venue, bar.symbol).see_price(bar.low, bar.high, bar.close, bar.time + 1)
+            self.heat.see_price(bar.venue, bar.symbol, bar.time, bar.low, bar.high)
 
     def _on_open_interest(self, oi: OpenInterest) -> None:
         if not (0.0 <= oi.base < math.inf and 0.0 <= oi.usd < math.inf):
@@ -227,6 +232,7 @@ class Engine:
                 state.book.decay(0.5 ** ((oi.time - state.step_time) / half_life_ms))
             edges = (price, state.step_price or price)
             low, high = min(low, *edges), max(high, *edges)
+            self.heat.before_step(oi.venue, oi.symbol, oi.time, state.book, price)
             swept = state.book.step(low, high, price, oi.base - state.oi_base, oi.time)
             for consumed in swept:
                 self._record_sweep(oi.venue, oi.symbol, state, consumed, oi.time)
@@ -254,6 +260,11 @@ class Engine:
         ``levels.at_risk``: the number the desk's chart reads off the view's ``level_books``."""
         books = [s.book for v, s in self.state.symbol_states(symbol) if venues is None or v in venues]
         return at_risk(books, price, target)
+
+    def heatmap(self, symbol: str, now_ms: int, range_ms: int, bucket_ms: int, venues: tuple[str, ...] | None = None) -> HeatmapView | None:
+        """The ESTIMATED heatmap's columns up to ``now_ms`` (engine/heatmap.py), over ``venues`` (None: all)."""
+        books = {v: (s.book, s.step_price) for v, s in self.state.symbol_states(symbol)}
+        return self.heat.view(symbol, now_ms, range_ms, bucket_ms, books, venues)
 
     def grid_for(self, symbol: str) -> float:
         """The symbol's automatic ladder step: the one ``track_rows`` fixed, else from the price now."""

@@ -1,0 +1,438 @@
+"""The liquidation heatmap's history: each symbol's ESTIMATED level book through time, per venue.
+
+Every 5-minute bucket (``BUCKET_MS``) a venue's level book is snapshotted as USD per price row per
+side (rows of the symbol's ``grid``, fixed at the first price seen; only rows within ``BAND`` of the
+price, where a chart of the window can show them). Beside it, per bucket: the price's low and high
+and the realized liquidations (USD per row and side). ``view`` sums the venues asked for into the
+columns of a time range; that matrix is what the desk's heatmap pane draws and ``liqtui heatmap``
+exports (see docs/level-model.md for the model the levels come from).
+
+When a snapshot is taken: a book changes only at an OI step, so the book just before the first step
+of a later bucket is the book at the end of the earlier bucket. ``before_step`` commits it then;
+the bucket in progress reads the live book (``view``'s ``books``). A bucket with no step keeps the
+last snapshot (the model's state did not change), so snapshots are stored only when they differ.
+
+Memory is bounded: ``KEPT_MS`` (30 days) of buckets; prices in two float32 arrays per venue (8 bytes
+a bucket); level snapshots as float32 runs of rows, and older ones thinned to the last of each
+period of ``THINNING`` (5 minutes for a day, 30 minutes to 3 days, 1 hour to 7 days, 4 hours
+beyond): a chart of 7 or 30 days draws one column per hour or more, so it reads the same snapshots.
+Thinning keeps the last snapshot of each period whatever order the snapshots came in, so a restart
+that loads them from a recording holds what the live desk held.
+
+Pure and deterministic: time comes from the events.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from liqtui.domain.events import Side
+from liqtui.engine.levels import LevelBook
+
+BUCKET_MS = 300_000
+DAY_MS = 86_400_000
+KEPT_MS = 30 * DAY_MS
+BAND = 0.12  # rows kept within 12 % of the price at the snapshot (a 30-day window rarely spans more)
+# (age below which, keep the last snapshot of each period of) ms; the periods nest (each divides the next)
+THINNING = ((DAY_MS, BUCKET_MS), (3 * DAY_MS, 1_800_000), (7 * DAY_MS, 3_600_000), (KEPT_MS + DAY_MS, 14_400_000))
+THIN_EVERY_MS = 3_600_000
+RANGES = {"12h": DAY_MS // 2, "24h": DAY_MS, "3d": 3 * DAY_MS, "7d": 7 * DAY_MS, "30d": 30 * DAY_MS}
+TOUCHED_KEPT = 256  # per symbol, the buckets whose last change is remembered (older: every column is dirty)
+VIEWS_KEPT = 16  # (symbol, range, column width, venues) views kept for reuse
+_TRIM_SLACK = 288  # buckets the price arrays may grow past KEPT_MS before their front is cut (a day)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """USD of consecutive price rows ``first``, ``first + 1``, ... (float32: a colour needs no more)."""
+
+    first: int
+    usd: array[float]
+
+    @classmethod
+    def of_rows(cls, rows: Mapping[int, float]) -> Run:
+        live = [i for i, usd in rows.items() if usd > 0.0]
+        if not live:
+            return EMPTY_RUN
+        first, last = min(live), max(live)
+        usd = array("f", bytes(4 * (last - first + 1)))
+        for i in live:
+            usd[i - first] = rows[i]
+        return cls(first, usd)
+
+    def items(self) -> Iterable[tuple[int, float]]:
+        return ((self.first + k, u) for k, u in enumerate(self.usd) if u > 0.0)
+
+
+EMPTY_RUN = Run(0, array("f"))
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One venue's level book at the end of a bucket: long and short USD per row."""
+
+    bucket: int  # bucket start, ms
+    longs: Run
+    shorts: Run
+
+    @classmethod
+    def of_book(cls, bucket: int, book: LevelBook, grid: float, price: float) -> Snapshot:
+        lo, hi = math.floor(price * (1 - BAND) / grid), math.floor(price * (1 + BAND) / grid)
+        rows = {i: r for i, r in book.rows(grid).items() if lo <= i <= hi}
+        return cls(bucket, Run.of_rows({i: r[0] for i, r in rows.items()}), Run.of_rows({i: r[1] for i, r in rows.items()}))
+
+
+@dataclass(frozen=True, slots=True)
+class HeatColumn:
+    """One column of the heatmap: the time bucket [time, time + bucket_ms) summed over the venues.
+    Levels are those standing at the column's end; None where no venue had a book yet (unknown)."""
+
+    time: int
+    longs: tuple[tuple[int, float], ...] | None  # (row, USD), ascending rows
+    shorts: tuple[tuple[int, float], ...] | None
+    low: float | None  # the price's range in the column, None when no price was seen
+    high: float | None
+    realized: tuple[tuple[int, Side, float], ...] = ()  # (row, side, USD) liquidated there
+
+
+@dataclass(frozen=True, slots=True)
+class HeatmapView:
+    """The heatmap's matrix of one symbol over a time range: ESTIMATED (the level model)."""
+
+    symbol: str
+    grid: float  # price of row i is i x grid
+    bucket_ms: int
+    venues: tuple[str, ...]  # the venues summed (those with data among the ones asked for)
+    columns: tuple[HeatColumn, ...]  # oldest first
+
+    def cells(self) -> Iterable[tuple[int, float, Side, float]]:
+        """(bucket start, row price, side, USD) of every non-empty cell: the export's rows."""
+        for col in self.columns:
+            for side, rows in ((Side.LONG, col.longs), (Side.SHORT, col.shorts)):
+                for i, usd in rows or ():
+                    yield col.time, _clean(i * self.grid), side, usd
+
+
+def bucket_for(range_ms: int, columns: int) -> int:
+    """The column width for ``columns`` columns over ``range_ms``: a whole number of buckets."""
+    per = math.ceil(range_ms / max(1, columns) / BUCKET_MS)
+    return max(1, per) * BUCKET_MS
+
+
+def _period(age_ms: int) -> int:
+    for below, period in THINNING:
+        if age_ms < below:
+            return period
+    return THINNING[-1][1]
+
+
+class _Prices:
+    """Low and high per bucket of one venue, float32 arrays from bucket index ``base`` (NaN: none)."""
+
+    __slots__ = ("base", "lows", "highs")
+
+    def __init__(self, index: int) -> None:
+        self.base = index
+        self.lows: array[float] = array("f")
+        self.highs: array[float] = array("f")
+
+    def see(self, index: int, low: float, high: float) -> None:
+        k = index - self.base
+        if k < 0:
+            pad = array("f", [math.nan]) * -k
+            self.lows, self.highs = pad + self.lows, pad + self.highs
+            self.base, k = index, 0
+        if k >= len(self.lows):
+            pad = array("f", [math.nan]) * (k + 1 - len(self.lows))
+            self.lows.extend(pad)
+            self.highs.extend(pad)
+            if len(self.lows) > KEPT_MS // BUCKET_MS + _TRIM_SLACK:
+                cut = len(self.lows) - KEPT_MS // BUCKET_MS
+                del self.lows[:cut]
+                del self.highs[:cut]
+                self.base += cut
+                k -= cut
+        if not self.lows[k] <= low:  # NaN compares false
+            self.lows[k] = low
+        if not self.highs[k] >= high:
+            self.highs[k] = high
+
+    def span(self, first: int, end: int) -> tuple[float, float] | None:
+        """(low, high) over bucket indexes [first, end)."""
+        i, j = max(0, first - self.base), max(0, end - self.base)
+        lows = [x for x in self.lows[i:j] if x == x]
+        if not lows:
+            return None
+        return min(lows), max(x for x in self.highs[i:j] if x == x)
+
+
+class _Track:
+    """One venue and symbol: its snapshots (sorted, one per change), prices and realized USD."""
+
+    __slots__ = ("snapshots", "buckets", "open_bucket", "prices", "realized", "thinned")
+
+    def __init__(self) -> None:
+        self.snapshots: list[Snapshot] = []
+        self.buckets: list[int] = []  # the snapshots' buckets, for bisects
+        self.open_bucket: int | None = None  # the bucket of the last step (its end is not known yet)
+        self.prices: _Prices | None = None
+        self.realized: dict[int, dict[tuple[int, Side], float]] = {}  # bucket -> (row, side) -> USD
+        self.thinned = -1  # the hour of the newest snapshot at the last thinning
+
+    def add(self, snap: Snapshot) -> int | None:
+        """Keep ``snap`` in time order, then thin what aged (see the module docstring). Returns the
+        oldest bucket whose standing snapshot changed (None: none did)."""
+        snaps = self.snapshots
+        k = bisect_left(self.buckets, snap.bucket)
+        if k < len(snaps) and snaps[k].bucket == snap.bucket:
+            snaps[k] = snap
+        elif k == len(snaps) and snaps and _same(snaps[-1], snap):
+            return None
+        else:
+            snaps.insert(k, snap)
+            self.buckets.insert(k, snap.bucket)
+        hour = snaps[-1].bucket // THIN_EVERY_MS
+        if hour == self.thinned:
+            return snap.bucket
+        self.thinned = hour
+        return min(snap.bucket, self._thin(snaps[-1].bucket))
+
+    def _thin(self, newest: int) -> int:
+        """Drop what the thinning rule drops (a pass over the snapshots, so once an hour of data: the
+        rule keeps the same snapshots whenever it runs, as the periods nest)."""
+        snaps, kept, dropped = self.snapshots, [], newest
+        for s, nxt in zip(snaps, snaps[1:], strict=False):
+            age = newest - s.bucket
+            period = _period(age)
+            if (age >= KEPT_MS and nxt.bucket <= newest - KEPT_MS) or s.bucket // period == nxt.bucket // period:
+                # older than the history and not the book standing at its start, or a later snapshot
+                # of the same period stands for it
+                dropped = min(dropped, s.bucket)
+                continue
+            kept.append(s)
+        kept.append(snaps[-1])
+        if len(kept) != len(snaps):
+            self.snapshots, self.buckets = kept, [s.bucket for s in kept]
+        for bucket in [b for b in self.realized if b < newest - KEPT_MS]:
+            del self.realized[bucket]
+        return dropped
+
+    def at(self, end: int) -> Snapshot | None:
+        """The snapshot standing at ``end`` (the last one of a bucket before it)."""
+        k = bisect_right(self.buckets, end - BUCKET_MS)
+        return self.snapshots[k - 1] if k else None
+
+
+def _same(a: Snapshot, b: Snapshot) -> bool:
+    return a.longs == b.longs and a.shorts == b.shorts
+
+
+_ViewKey = tuple[str, int, int, tuple[str, ...] | None]  # symbol, range, bucket_ms, venues asked for
+
+
+@dataclass(slots=True)
+class _Cached:
+    version: int
+    view: HeatmapView
+    lives: dict[int, tuple[Snapshot, ...]]  # column start -> the live snapshots it read (empty: none)
+
+
+class HeatmapHistory:
+    """Per symbol and venue, the heatmap's bounded history; ``view`` reads it as a ``HeatmapView``."""
+
+    def __init__(self, grid_for: Callable[[float], float]) -> None:
+        self._grid_for = grid_for  # a symbol's row height from its first price (the ladder's automatic step)
+        self._grids: dict[str, float] = {}
+        self._tracks: dict[str, dict[str, _Track]] = {}
+        self.version = 0  # bumps on every change
+        self._touched: dict[str, dict[int, int]] = {}  # symbol -> bucket -> version that last changed it
+        self._forgot: dict[str, int] = {}  # symbol -> the newest version dropped from _touched
+        self._live: dict[tuple[str, str], tuple[int, float, Snapshot]] = {}  # book version, price, snapshot
+        self._views: dict[_ViewKey, _Cached] = {}
+        self.committed: list[tuple[str, str, float, Snapshot]] = []  # (symbol, venue, grid, snapshot) to record
+
+    def grid(self, symbol: str, price: float | None = None) -> float | None:
+        """The symbol's row height, fixed from ``price`` when it has none yet."""
+        grid = self._grids.get(symbol)
+        if grid is None and price is not None and 0 < price < math.inf:
+            grid = self._grids[symbol] = self._grid_for(price)
+        return grid
+
+    def _track(self, venue: str, symbol: str) -> _Track:
+        tracks = self._tracks.setdefault(symbol, {})
+        track = tracks.get(venue)
+        if track is None:
+            track = tracks[venue] = _Track()
+        return track
+
+    def _touch(self, symbol: str, bucket: int) -> None:
+        self.version += 1
+        touched = self._touched.setdefault(symbol, {})
+        touched.pop(bucket, None)
+        touched[bucket] = self.version  # insertion order = version order
+        if len(touched) > TOUCHED_KEPT:
+            for old in list(touched)[: TOUCHED_KEPT // 2]:
+                self._forgot[symbol] = touched.pop(old)  # a view older than this sums every column again
+
+    # --- what the engine feeds -------------------------------------------------------------------
+
+    def before_step(self, venue: str, symbol: str, time_ms: int, book: LevelBook, price: float | None) -> None:
+        """An OI step at ``time_ms`` is about to change ``book`` (its price now ``price``): when the
+        step opens a later bucket, the book as it stands ends the bucket of the previous step."""
+        bucket = time_ms - time_ms % BUCKET_MS
+        track = self._track(venue, symbol)
+        opened = track.open_bucket
+        if opened is not None and bucket <= opened:
+            return
+        track.open_bucket = bucket
+        grid = self.grid(symbol, price)
+        if grid is None or price is None:
+            return
+        if grid not in book.tracked_grids():
+            book.track_rows(grid)  # snapshots copy row sums kept current, not every level
+        if opened is not None:
+            snap = Snapshot.of_book(opened, book, grid, price)
+            self.add_snapshot(venue, symbol, snap)
+            self.committed.append((symbol, venue, grid, snap))
+        self._touch(symbol, bucket)
+
+    def add_snapshot(self, venue: str, symbol: str, snap: Snapshot, grid: float | None = None) -> None:
+        """Keep one snapshot (a recording's, with the ``grid`` it was taken at, when the symbol has
+        none yet; one taken at another grid is skipped: its rows are not this symbol's rows)."""
+        if grid is not None and self._grids.setdefault(symbol, grid) != grid:
+            return
+        changed = self._track(venue, symbol).add(snap)
+        if changed is not None:
+            self._touch(symbol, changed)
+
+    def see_price(self, venue: str, symbol: str, time_ms: int, low: float, high: float) -> None:
+        track = self._track(venue, symbol)
+        index = time_ms // BUCKET_MS
+        if track.prices is None:
+            track.prices = _Prices(index)
+        track.prices.see(index, low, high)
+        self.grid(symbol, high)
+        self._touch(symbol, index * BUCKET_MS)
+
+    def see_liquidation(self, venue: str, symbol: str, time_ms: int, side: Side, price: float, usd: float) -> None:
+        grid = self.grid(symbol, price)
+        if grid is None:
+            return
+        bucket = time_ms - time_ms % BUCKET_MS
+        cells = self._track(venue, symbol).realized.setdefault(bucket, {})
+        key = (math.floor(price / grid), side)
+        cells[key] = cells.get(key, 0.0) + usd
+        self._touch(symbol, bucket)
+
+    def take_committed(self) -> list[tuple[str, str, float, Snapshot]]:
+        """The snapshots committed since the last call (what a recorder writes)."""
+        out, self.committed = self.committed, []
+        return out
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def view(
+        self,
+        symbol: str,
+        end_ms: int,
+        range_ms: int,
+        bucket_ms: int,
+        books: Mapping[str, tuple[LevelBook, float | None]],
+        venues: Iterable[str] | None = None,
+    ) -> HeatmapView | None:
+        """The columns of width ``bucket_ms`` (a multiple of BUCKET_MS) covering ``range_ms`` up to
+        ``end_ms``; ``books``: each venue's live book and price, read for its bucket in progress.
+        None when the symbol has no grid yet (no price seen). The same object as the last call
+        when nothing it shows changed; otherwise only the columns that changed are summed again."""
+        grid = self._grids.get(symbol)
+        if grid is None:
+            return None
+        asked = None if venues is None else tuple(sorted(set(venues)))
+        tracks = sorted((v, t) for v, t in self._tracks.get(symbol, {}).items() if asked is None or v in asked)
+        last = end_ms - end_ms % bucket_ms
+        starts = range(last - (math.ceil(range_ms / bucket_ms) - 1) * bucket_ms, last + 1, bucket_ms)
+        key = (symbol, range_ms, bucket_ms, asked)
+        cached = self._views.get(key)
+        dirty = self._dirty_from(symbol, cached.version if cached else -1)
+        old = {c.time: c for c in cached.view.columns} if cached else {}
+        live = {v: self._live_snapshot(symbol, v, b, grid, p) for v, (b, p) in books.items() if p}
+        columns, lives = [], {}
+        for start in starts:
+            col = old.get(start)
+            end = start + bucket_ms
+            used = tuple(live[v] for v, t in tracks if v in live and t.open_bucket is not None and t.open_bucket < end)
+            if col is None or end > dirty or (cached is not None and cached.lives.get(start, ()) != used):
+                col = self._column(tracks, start, end, live)
+            columns.append(col)
+            if used:
+                lives[start] = used
+        names = tuple(v for v, _t in tracks)
+        if cached and cached.view.venues == names and len(columns) == len(old) and all(
+            a is b for a, b in zip(columns, cached.view.columns, strict=True)
+        ):
+            cached.version = self.version
+            return cached.view
+        view = HeatmapView(symbol, grid, bucket_ms, names, tuple(columns))
+        self._views.pop(key, None)
+        self._views[key] = _Cached(self.version, view, lives)
+        while len(self._views) > VIEWS_KEPT:
+            del self._views[next(iter(self._views))]
+        return view
+
+    def _dirty_from(self, symbol: str, version: int) -> int:
+        """The oldest bucket changed after ``version`` (a column ending after it is summed again)."""
+        if version < self._forgot.get(symbol, -1):
+            return -(2**62)
+        dirty = math.inf
+        for bucket, v in reversed(self._touched.get(symbol, {}).items()):
+            if v <= version:
+                break
+            dirty = min(dirty, bucket)
+        return int(dirty) if dirty < math.inf else 2**62
+
+    def _live_snapshot(self, symbol: str, venue: str, book: LevelBook, grid: float, price: float) -> Snapshot:
+        cached = self._live.get((symbol, venue))
+        if cached is None or cached[0] != book.version or cached[1] != price:
+            cached = (book.version, price, Snapshot.of_book(0, book, grid, price))
+            self._live[(symbol, venue)] = cached
+        return cached[2]
+
+    @staticmethod
+    def _column(tracks: list[tuple[str, _Track]], start: int, end: int, live: Mapping[str, Snapshot]) -> HeatColumn:
+        longs: dict[int, float] = {}
+        shorts: dict[int, float] = {}
+        known = False
+        low, high = math.inf, -math.inf
+        realized: dict[tuple[int, Side], float] = {}
+        for venue, track in tracks:
+            in_progress = track.open_bucket is not None and track.open_bucket < end
+            snap = live.get(venue) if in_progress else None
+            snap = snap if snap is not None else track.at(end)
+            if snap is not None:
+                known = True
+                for rows, run in ((longs, snap.longs), (shorts, snap.shorts)):
+                    for i, usd in run.items():
+                        rows[i] = rows.get(i, 0.0) + usd
+            if track.prices is not None:
+                span = track.prices.span(start // BUCKET_MS, end // BUCKET_MS)
+                if span is not None:
+                    low, high = min(low, span[0]), max(high, span[1])
+            for bucket in range(start, end, BUCKET_MS):
+                for cell, usd in track.realized.get(bucket, {}).items():
+                    realized[cell] = realized.get(cell, 0.0) + usd
+        return HeatColumn(
+            start,
+            tuple(sorted(longs.items())) if known else None,
+            tuple(sorted(shorts.items())) if known else None,
+            low if low < math.inf else None,
+            high if high > -math.inf else None,
+            tuple((i, side, usd) for (i, side), usd in sorted(realized.items(), key=lambda kv: (kv[0][0], kv[0][1].value))),
+        )
+
+
+def _clean(x: float) -> float:
+    return float(f"{x:.12g}")

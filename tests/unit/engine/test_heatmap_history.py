@@ -1,0 +1,170 @@
+"""The heatmap's history: a hand-built level history gives an exact matrix, swept clusters leave
+later columns, price path and realized marks land on their cells, memory stays bounded."""
+
+import math
+import random
+
+from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
+from liqtui.engine import Engine
+from liqtui.engine.heatmap import BUCKET_MS, DAY_MS, KEPT_MS, HeatmapHistory, Snapshot, bucket_for
+from liqtui.engine.levels import LevelBook, LevelModel
+
+BTC = "BTC/USDT:USDT"
+T0 = 1_750_000_000_000 - 1_750_000_000_000 % DAY_MS  # a bucket (and day) start
+B = BUCKET_MS
+
+
+def one_tier_book():
+    """10x only, no maintenance margin: a position opened at 10,000 liquidates at 9,000 (long) and 11,000 (short)."""
+    return LevelBook(LevelModel.create({10: 1.0}, mmr=0.0))
+
+
+def hand_built():
+    """Bucket 0: 2,000 opened at 10,000; bucket 1: 4,000 more; bucket 2: price falls to 8,950 and
+    sweeps the longs at 9,000; bucket 3 (in progress): nothing new."""
+    heat, book = HeatmapHistory(lambda _price: 100.0), one_tier_book()
+    heat.before_step("bybit", BTC, T0, book, 10_000.0)
+    book.add(10_000.0, 2_000.0)
+    heat.see_price("bybit", BTC, T0 + 10_000, 9_990.0, 10_010.0)
+    heat.before_step("bybit", BTC, T0 + B + 15_000, book, 10_000.0)
+    book.add(10_000.0, 4_000.0)
+    heat.before_step("bybit", BTC, T0 + 2 * B, book, 10_000.0)
+    heat.see_price("bybit", BTC, T0 + 2 * B + 50_000, 8_950.0, 10_000.0)
+    heat.see_liquidation("bybit", BTC, T0 + 2 * B + 20_000, Side.LONG, 8_960.0, 500.0)
+    book.consume(8_950.0, 10_000.0)
+    heat.before_step("bybit", BTC, T0 + 3 * B, book, 10_000.0)
+    return heat, book
+
+
+def test_the_matrix_of_a_hand_built_history_is_exact():
+    heat, book = hand_built()
+    view = heat.view(BTC, T0 + 3 * B + 1, 4 * B, B, {"bybit": (book, 10_000.0)})
+    assert view.grid == 100.0 and view.venues == ("bybit",)
+    assert [c.time for c in view.columns] == [T0, T0 + B, T0 + 2 * B, T0 + 3 * B]
+    assert [c.longs for c in view.columns] == [((90, 1_000.0),), ((90, 3_000.0),), (), ()]
+    assert [c.shorts for c in view.columns] == [((110, 1_000.0),), ((110, 3_000.0),), ((110, 3_000.0),), ((110, 3_000.0),)]
+    assert sorted(view.cells()) == sorted([
+        (T0, 9_000.0, Side.LONG, 1_000.0), (T0, 11_000.0, Side.SHORT, 1_000.0),
+        (T0 + B, 9_000.0, Side.LONG, 3_000.0), (T0 + B, 11_000.0, Side.SHORT, 3_000.0),
+        (T0 + 2 * B, 11_000.0, Side.SHORT, 3_000.0), (T0 + 3 * B, 11_000.0, Side.SHORT, 3_000.0),
+    ])
+
+
+def test_the_price_path_and_realized_marks_land_on_their_columns_and_rows():
+    heat, book = hand_built()
+    cols = heat.view(BTC, T0 + 3 * B + 1, 4 * B, B, {"bybit": (book, 10_000.0)}).columns
+    assert [(c.low, c.high) for c in cols] == [(9_990.0, 10_010.0), (None, None), (8_950.0, 10_000.0), (None, None)]
+    assert [c.realized for c in cols] == [(), (), ((89, Side.LONG, 500.0),), ()]
+
+
+def test_wider_columns_take_the_book_at_their_end_the_whole_price_range_and_every_fill():
+    heat, book = hand_built()
+    cols = heat.view(BTC, T0 + 3 * B + 1, 4 * B, 2 * B, {"bybit": (book, 10_000.0)}).columns
+    assert [c.time for c in cols] == [T0, T0 + 2 * B]
+    assert cols[0].longs == ((90, 3_000.0),) and cols[1].longs == ()
+    assert (cols[0].low, cols[0].high) == (9_990.0, 10_010.0)
+    assert cols[1].realized == ((89, Side.LONG, 500.0),)
+
+
+def test_before_any_book_a_column_is_unknown_not_zero():
+    heat, book = hand_built()
+    cols = heat.view(BTC, T0 + 1, 3 * B, B, {"bybit": (book, 10_000.0)}).columns
+    assert cols[0].longs is None and cols[1].longs is None
+    assert cols[2].longs == ((90, 1_000.0),)
+
+
+def test_venues_are_summed_and_can_be_chosen():
+    heat, book = hand_built()
+    other = one_tier_book()
+    heat.before_step("okx", BTC, T0 + 3 * B, other, 10_000.0)
+    other.add(10_000.0, 10_000.0)
+    books = {"bybit": (book, 10_000.0), "okx": (other, 10_000.0)}
+    both = heat.view(BTC, T0 + 3 * B + 1, B, B, books)
+    assert both.venues == ("bybit", "okx")
+    assert both.columns[0].shorts == ((110, 8_000.0),) and both.columns[0].longs == ((90, 5_000.0),)
+    only = heat.view(BTC, T0 + 3 * B + 1, B, B, books, venues=["okx"])
+    assert only.venues == ("okx",) and only.columns[0].shorts == ((110, 5_000.0),)
+
+
+def test_a_view_is_the_same_object_until_something_it_shows_changes():
+    heat, book = hand_built()
+    books = {"bybit": (book, 10_000.0)}
+    first = heat.view(BTC, T0 + 3 * B + 1, 4 * B, B, books)
+    assert heat.view(BTC, T0 + 3 * B + 2, 4 * B, B, books) is first
+    heat.see_price("bybit", BTC, T0 + 3 * B + 5, 8_990.0, 9_010.0)
+    second = heat.view(BTC, T0 + 3 * B + 2, 4 * B, B, books)
+    assert second is not first and (second.columns[-1].low, second.columns[-1].high) == (8_990.0, 9_010.0)
+    assert all(a is b for a, b in zip(first.columns[:-1], second.columns[:-1], strict=True))  # not summed again
+    book.add(10_000.0, 1_000.0)  # the book in progress changed: the live column reads it
+    third = heat.view(BTC, T0 + 3 * B + 2, 4 * B, B, books)
+    assert third.columns[-1].longs == ((90, 500.0),) and third.columns[2].longs == ()
+
+
+def test_the_engine_feeds_the_history_and_a_swept_cluster_leaves_later_columns():
+    e = Engine()
+    for k, (base, price) in enumerate([(1_000.0, 100.0), (1_100.0, 100.0), (1_100.0, 100.0), (1_100.0, 100.0)]):
+        t = T0 + k * B + 1_000
+        if k == 2:
+            e.apply(Ticker("bybit", BTC, t - 500, last=97.0))  # below the 100x and 50x longs (98.6, 97.6)
+            e.apply(Liquidation("bybit", BTC, Side.LONG, 98.0, 10.0, 980.0, t - 400, t - 400))
+        e.apply(Ticker("bybit", BTC, t - 100, last=price))
+        e.apply(OpenInterest("bybit", BTC, base, base * price, t))
+    view = e.heatmap(BTC, T0 + 3 * B + 2_000, 4 * B, B)
+    grid = view.grid
+    before, after = dict(view.columns[1].longs), dict(view.columns[2].longs)
+    high_rows = [i for i in before if i * grid > 97.0]  # the 100x and 50x levels' rows
+    assert high_rows and all(i not in after for i in high_rows)
+    assert all(after[i] == before[i] for i in before if i * grid < 96.0)  # lower tiers untouched
+    assert view.columns[0].longs is None  # before the model's first step: unknown, not zero
+    (mark,) = view.columns[2].realized
+    assert mark == (math.floor(98.0 / grid), Side.LONG, 980.0)
+    assert view.columns[2].low == 97.0
+
+
+def test_prices_and_snapshots_stay_bounded_over_forty_days():
+    heat, book = HeatmapHistory(lambda _p: 10.0), one_tier_book()
+    rng = random.Random(1)
+    for k in range(40 * DAY_MS // B):
+        t = T0 + k * B
+        price = 10_000.0 + rng.uniform(-300, 300)
+        heat.see_price("okx", BTC, t, price - 5, price + 5)
+        heat.before_step("okx", BTC, t, book, price)
+        book.add(price, 1_000.0)
+    track = heat._tracks[BTC]["okx"]
+    assert len(track.prices.lows) <= KEPT_MS // B + 288
+    # 1 day of 5-minute snapshots, 2 more of half-hourly, 4 of hourly, the rest 4-hourly: about 630
+    assert 600 < len(track.snapshots) < 660
+    assert track.snapshots[0].bucket >= T0 + 40 * DAY_MS - KEPT_MS - 4 * 3_600_000 - B
+
+
+def test_thinning_keeps_the_same_snapshots_whether_it_ran_all_along_or_once():
+    heat, book = HeatmapHistory(lambda _p: 10.0), one_tier_book()
+    for k in range(9 * DAY_MS // B):
+        heat.before_step("okx", BTC, T0 + k * B, book, 10_000.0)
+        book.add(10_000.0 + k % 50, 1_000.0)
+    committed = [snap for _s, _v, _g, snap in heat.take_committed()]
+    live = heat._tracks[BTC]["okx"]
+    replayed = HeatmapHistory(lambda _p: 10.0)  # a warm-up reads the committed snapshots in order
+    for snap in committed:
+        replayed.add_snapshot("okx", BTC, snap, grid=10.0)
+    assert replayed._tracks[BTC]["okx"].snapshots == live.snapshots
+    shuffled = HeatmapHistory(lambda _p: 10.0)  # or in any order, thinned once at the end
+    for snap in random.Random(3).sample(committed, len(committed)):
+        shuffled.add_snapshot("okx", BTC, snap, grid=10.0)
+    for track in (live, shuffled._tracks[BTC]["okx"]):
+        track._thin(committed[-1].bucket)
+    assert shuffled._tracks[BTC]["okx"].snapshots == live.snapshots
+
+
+def test_bucket_for_fits_the_columns_with_whole_buckets():
+    assert bucket_for(DAY_MS // 2, 150) == B
+    assert bucket_for(DAY_MS, 150) == 2 * B
+    assert bucket_for(30 * DAY_MS, 150) == 58 * B
+
+
+def test_a_snapshot_keeps_rows_near_the_price_only():
+    book = one_tier_book()
+    book.add(10_000.0, 2_000.0)  # levels at 9,000 and 11,000
+    assert Snapshot.of_book(0, book, 100.0, 10_000.0).longs.first == 90
+    far = Snapshot.of_book(0, book, 100.0, 20_000.0)
+    assert list(far.longs.items()) == [] and list(far.shorts.items()) == []
