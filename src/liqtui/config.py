@@ -34,7 +34,7 @@ from liqtui.domain.venues import VENUE_IDS
 
 APP_NAME = "liqtui"
 DEFAULT_VENUES = VENUE_IDS
-LAYOUTS = ("auto", "full", "medium", "compact", "tape", "ladder", "oi")
+LAYOUTS = ("auto", "full", "medium", "compact", "tape", "ladder", "oi", "heatmap")
 # The themes that ship with liqtui (top-level themes/, reached through this symlink).
 BUILTIN_THEME_DIR = Path(__file__).parent / "ui" / "themes"
 
@@ -554,7 +554,7 @@ half_life_hours = 0.0        # [0, 87600] hours (0: no decay)
 [ui]
 theme = "dark"          # dark | light | ansi | a theme file in the config dir's themes/
 render_hz = 4.0         # [0.2, 30] per second: screen refreshes (lower it over slow SSH links)
-layout = "auto"         # auto | full | medium | compact | tape | ladder | oi
+layout = "auto"         # auto | full | medium | compact | tape | ladder | oi | heatmap
 tape_min_usd = 0.0              # [0, 1e12] USD
 big_liquidation_usd = 100000.0  # [0, 1e12] USD
 # Remap keys: action = "key[,key]", e.g. next_symbol = "n"

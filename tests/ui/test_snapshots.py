@@ -21,6 +21,8 @@ CASES = {
     "single-tape-100x30": dict(size=(100, 30), layout="tape", theme="dark"),
     "single-ladder-60x30": dict(size=(60, 30), layout="ladder", theme="dark"),
     "single-oi-80x24": dict(size=(80, 24), layout="oi", theme="dark"),
+    "single-heatmap-160x45": dict(size=(160, 45), layout="heatmap", theme="dark"),
+    "single-heatmap-ansi-100x30": dict(size=(100, 30), layout="heatmap", theme="ansi"),
 }
 
 

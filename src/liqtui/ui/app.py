@@ -49,6 +49,7 @@ from liqtui.ui.screens import (
 )
 from liqtui.ui.widgets import (
     CrossAssetStrip,
+    HeatmapPane,
     LadderPane,
     OIPane,
     RiskChartPane,
@@ -62,8 +63,8 @@ from liqtui.ui.widgets.risk_chart import at_risk_note
 from liqtui.ui.widgets.tape import price_kind_note
 from liqtui.ui.widgets.totals import realized_summary
 
-LAYOUTS = ("auto", "full", "medium", "compact", "tape", "ladder", "oi")
-SINGLE_PANE_LAYOUTS = ("tape", "ladder", "oi")
+LAYOUTS = ("auto", "full", "medium", "compact", "tape", "ladder", "oi", "heatmap")
+SINGLE_PANE_LAYOUTS = ("tape", "ladder", "oi", "heatmap")
 # Width breakpoints of the automatic layout: compact up to 80 columns, full from 150.
 BREAKPOINTS = [(0, "-compact"), (81, "-medium"), (150, "-full")]
 # Height classes: a short terminal drops the lower panes instead of squeezing them to nothing.
@@ -117,6 +118,10 @@ DESK_BINDINGS: list[Binding] = [
     Binding("minus", "zoom(1)", "zoom out", id="zoom_out", show=False, tooltip="ladder: coarser price step"),
     Binding("f", "toggle_follow", "follow", id="toggle_follow",
             tooltip="ladder: keep the price row centred (follow) or stay put"),
+    Binding("h", "swap_heatmap", "heatmap", id="swap_heatmap",
+            tooltip="heatmap: swap it with the ladder (ESTIMATED levels through time)"),
+    Binding("r", "heatmap_range", "range", id="heatmap_range", tooltip="heatmap: time range 12h 24h 3d 7d 30d"),
+    Binding("s", "heatmap_scale", "scale", id="heatmap_scale", tooltip="heatmap: colour scale log or linear"),
     Binding("g", "set_target", "target", id="set_target",
             tooltip="at-risk target price: 92000, 92k, +11% or -5%"),
     Binding("m", "set_tape_min", "min size", id="set_tape_min", tooltip="tape: minimum USD size shown"),
@@ -133,6 +138,7 @@ _W = TypeVar("_W", bound=Widget)
 
 _PANE_TYPES: dict[str, type[LinePane[Any]]] = {
     "ladder": LadderPane,
+    "heatmap": HeatmapPane,  # after the ladder: swapped in, it takes the ladder's place in the grid
     "tape": TapePane,
     "totals": TotalsPane,
     "oi": OIPane,
@@ -272,6 +278,9 @@ class LiqtuiApp(App[None]):
         if tape is not None:
             tape.min_usd = self.settings.ui.tape_min_usd
             tape.big_usd = self.settings.ui.big_liquidation_usd
+        heatmap = self._pane("heatmap", HeatmapPane)
+        if heatmap is not None:
+            heatmap.source = lambda symbol, now, range_ms, bucket_ms: self.engine.heatmap(symbol, now, range_ms, bucket_ms)
         self.call_after_refresh(self.render_tick)
 
     def _load_themes(self) -> None:
@@ -606,6 +615,26 @@ class LiqtuiApp(App[None]):
         self.grid = nice_step(current, direction)
         self.show_change()
 
+    def action_swap_heatmap(self) -> None:
+        desk = self._desk_screen()
+        if desk is None:
+            return
+        desk.toggle_class("-heat")
+        self.notify("Heatmap in the ladder's place" if desk.has_class("-heat") else "Ladder back", timeout=2)
+        self.call_after_refresh(self.show_change)  # the pane has its size once the layout ran
+
+    def action_heatmap_range(self) -> None:
+        heatmap = self._pane("heatmap", HeatmapPane)
+        if heatmap is not None and self.applies_here("heatmap", "r (range)"):
+            self.notify(f"Heatmap range: {heatmap.cycle_range()}", timeout=2)
+            self.show_change()
+
+    def action_heatmap_scale(self) -> None:
+        heatmap = self._pane("heatmap", HeatmapPane)
+        if heatmap is not None and self.applies_here("heatmap", "s (scale)"):
+            self.notify(f"Heatmap scale: {heatmap.toggle_scale()}", timeout=2)
+            self.show_change()
+
     def action_toggle_follow(self) -> None:
         if not self.applies_here("ladder", "f (follow)"):
             return
@@ -710,7 +739,7 @@ class LiqtuiApp(App[None]):
     def help_notes(self) -> list[str]:
         return [
             "",
-            "Levels on the ladder and the at-risk chart are ESTIMATED from open interest.",
+            "Levels on the ladder, the heatmap and the at-risk chart are ESTIMATED from open interest.",
             f"{sampled_venue_names()} push at most one liquidation per symbol per second: 'sampled'.",
             price_kind_note(),
             f"Mode: {self.source.mode}. Remap keys in the config: [ui] keys = {{ action = \"key\" }}.",

@@ -38,6 +38,9 @@ APP_VARIABLES: dict[str, str] = {
     "heat": "#f0a030",
     "stale": "#8a8f98",
     "big": "#ffd54f",
+    "heatmap-long": "#f08c2e",
+    "heatmap-short": "#9b7bff",
+    "heatmap-price": "#e6e6e6",
 }
 
 _COLOR_KEYS = (

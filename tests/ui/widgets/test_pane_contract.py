@@ -11,6 +11,7 @@ from textual.containers import Grid
 from liqtui.ui.widgets import (
     THEME_VARIABLES,
     CrossAssetStrip,
+    HeatmapPane,
     LadderPane,
     OIPane,
     RiskChartPane,
@@ -29,7 +30,7 @@ from widget_fixtures import (
     run_busy_demo,
 )
 
-PANES = (LadderPane, TapePane, TotalsPane, OIPane, RiskChartPane, VolumeSharePane, CrossAssetStrip)
+PANES = (LadderPane, TapePane, TotalsPane, OIPane, RiskChartPane, VolumeSharePane, CrossAssetStrip, HeatmapPane)
 
 
 def test_the_test_app_defines_every_theme_variable_the_panes_use():

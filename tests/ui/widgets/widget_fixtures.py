@@ -184,6 +184,9 @@ THEME_DEFAULTS = {
     "heat": "#f0b429",
     "stale": "#8b949e",
     "big": "#d2a8ff",
+    "heatmap-long": "#f08c2e",
+    "heatmap-short": "#9b7bff",
+    "heatmap-price": "#e6e6e6",
 }
 
 

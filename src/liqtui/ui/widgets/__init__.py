@@ -5,6 +5,7 @@ their colours from the app's theme variables ($bid, $ask, $liq-long, $liq-short,
 """
 
 from liqtui.ui.widgets.cross import CrossAssetStrip
+from liqtui.ui.widgets.heatmap import HeatmapPane
 from liqtui.ui.widgets.ladder import LadderPane
 from liqtui.ui.widgets.oi import OIPane
 from liqtui.ui.widgets.risk_chart import RiskChartPane
@@ -12,12 +13,15 @@ from liqtui.ui.widgets.tape import TapePane
 from liqtui.ui.widgets.totals import TotalsPane
 from liqtui.ui.widgets.volume import VolumeSharePane
 
-THEME_VARIABLES = ("bid", "ask", "liq-long", "liq-short", "heat", "stale", "big")
+THEME_VARIABLES = (
+    "bid", "ask", "liq-long", "liq-short", "heat", "stale", "big", "heatmap-long", "heatmap-short", "heatmap-price",
+)
 """Theme variables the panes' CSS uses; the app must define them (get_theme_variable_defaults)."""
 
 __all__ = [
     "THEME_VARIABLES",
     "CrossAssetStrip",
+    "HeatmapPane",
     "LadderPane",
     "OIPane",
     "RiskChartPane",

@@ -1,0 +1,332 @@
+"""The liquidation heatmap: ESTIMATED long and short levels through time, with the price path over them.
+
+Each column is a time bucket of the engine's ``HeatmapView`` (newest on the right, the bucket as wide
+as the range over the columns that fit), each half line a price row: ``▀`` with the upper row's
+colour as foreground and the lower row's as background gives two rows per terminal line. A cell's
+colour is the hue of the side with more USD there (longs and shorts from the theme's
+``heatmap-long`` / ``heatmap-short``), its strength the USD on a linear or a log scale (3 decades
+under the top; the legend gives the top's USD and the scale). The price's low..high of each column
+is drawn over as ``│`` and realized liquidations as ``·`` ``•`` ``●`` (by size) in the side's colour.
+The ANSI theme and NO_COLOR draw strength as shade characters (`` ░▒▓█``) instead of blended colours.
+
+The vertical range is the price range of the window with a margin above and below (a quarter of it,
+at least 0.5 % of the price), so the clusters price would run into next are in view; a row is at
+least one engine row (the ladder's automatic step). The pane redraws only when the view it was given
+changed (the engine hands back the same object otherwise), and then repaints only the changed lines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.color import Color as RichColor
+from rich.style import Style
+from textual.reactive import reactive
+
+from liqtui.domain import format as fmt
+from liqtui.domain.events import Side
+from liqtui.engine.heatmap import RANGES, HeatColumn, HeatmapView, bucket_for
+from liqtui.engine.views import SymbolView
+from liqtui.ui.widgets.line_pane import LinePane, Part
+
+RANGE_NAMES = tuple(RANGES)  # 12h 24h 3d 7d 30d
+SCALES = ("log", "linear")
+AXIS_W = 9  # " 102,350 " price labels on the right
+STEPS = 8  # colour strengths above empty
+LOG_DECADES = 3.0  # the log scale spans 3 decades under the top
+SHADES = " ░▒▓█"
+MARGIN = 0.25  # of the window's price range, above and below it
+MIN_MARGIN = 0.005  # of the price
+
+_Slice = tuple[str, HeatmapView | None, str, str, bool]  # symbol, matrix, range, scale, shade characters
+HeatSource = Callable[[str, int, int, int], HeatmapView | None]  # symbol, now, range ms, column ms
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """The price rows shown: row r (0 at the bottom) covers [lo + r x step, lo + (r + 1) x step)."""
+
+    lo: float
+    step: float
+    rows: int  # two per terminal line
+
+    def row_of(self, price: float) -> int | None:
+        r = math.floor((price - self.lo) / self.step)
+        return r if 0 <= r < self.rows else None
+
+
+def frame_for(view: HeatmapView, columns: tuple[HeatColumn, ...], rows: int) -> Frame | None:
+    """The window's price range plus its margin, in ``rows`` rows of at least the engine's grid."""
+    lows = [c.low for c in columns if c.low is not None]
+    highs = [c.high for c in columns if c.high is not None]
+    if not lows or not highs or rows <= 0:
+        return None
+    lo, hi = min(lows), max(highs)
+    margin = max((hi - lo) * MARGIN, hi * MIN_MARGIN)
+    lo, hi = lo - margin, hi + margin
+    step = max((hi - lo) / rows, view.grid)
+    mid = (lo + hi) / 2
+    return Frame(mid - step * rows / 2, step, rows)
+
+
+def bin_column(col: HeatColumn, grid: float, frame: Frame) -> list[tuple[float, float]] | None:
+    """(long USD, short USD) per frame row of one column; None when the column is unknown."""
+    if col.longs is None or col.shorts is None:
+        return None
+    cells = [[0.0, 0.0] for _ in range(frame.rows)]
+    for slot, rows in ((0, col.longs), (1, col.shorts)):
+        for i, usd in rows:
+            r = frame.row_of((i + 0.5) * grid)
+            if r is not None:
+                cells[r][slot] += usd
+    return [(c[0], c[1]) for c in cells]
+
+
+def strength(usd: float, top: float, scale: str) -> int:
+    """0 (nothing) .. STEPS (the top) on the scale."""
+    if usd <= 0.0 or top <= 0.0:
+        return 0
+    if scale == "linear":
+        t = usd / top
+    else:
+        t = 1.0 + math.log10(usd / top) / LOG_DECADES
+    return max(1, min(STEPS, math.ceil(t * STEPS))) if t > 0 else 0
+
+
+class HeatmapPane(LinePane[_Slice]):
+    """ESTIMATED liquidation levels through time (issue 10): range ``r``, scale ``s``."""
+
+    PANE_TITLE = "Heatmap · ESTIMATED"
+    COMPONENT_CLASSES = LinePane.COMPONENT_CLASSES | {"heatmap--long", "heatmap--short", "heatmap--price"}
+    DEFAULT_CSS = """
+    HeatmapPane > .heatmap--long { color: $heatmap-long; }
+    HeatmapPane > .heatmap--short { color: $heatmap-short; }
+    HeatmapPane > .heatmap--price { color: $heatmap-price; text-style: bold; }
+    """
+
+    range_name: reactive[str] = reactive("24h")
+    scale: reactive[str] = reactive("log")
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.source: HeatSource | None = None  # the app gives the engine's heatmap
+        self._bins: dict[int, tuple[HeatColumn, Frame, list[tuple[float, float]] | None]] = {}
+        self._cell_styles: dict[tuple[object, ...], Style] = {}
+
+    def watch_range_name(self) -> None:
+        self._settings_changed()
+
+    def watch_scale(self) -> None:
+        self._settings_changed()
+
+    def cycle_range(self) -> str:
+        self.range_name = RANGE_NAMES[(RANGE_NAMES.index(self.range_name) + 1) % len(RANGE_NAMES)]
+        return self.range_name
+
+    def toggle_scale(self) -> str:
+        self.scale = SCALES[(SCALES.index(self.scale) + 1) % len(SCALES)]
+        return self.scale
+
+    # --- the slice ---------------------------------------------------------------------------------
+
+    def heat_view(self, symbol: str, now_ms: int) -> HeatmapView | None:
+        if self.source is None:
+            return None
+        range_ms = RANGES[self.range_name]
+        return self.source(symbol, now_ms, range_ms, bucket_for(range_ms, self.chart_width()))
+
+    def chart_width(self) -> int:
+        return max(1, self.size.width - AXIS_W)
+
+    def displayed(self, view: SymbolView) -> _Slice:
+        return (view.symbol, self.heat_view(view.symbol, view.now), self.range_name, self.scale, self._shade_mode())
+
+    def update_titles(self) -> None:
+        symbol, heat, range_name, scale, _shade = self._shown
+        coin = fmt.base_coin(symbol)
+        venues = f" · {len(heat.venues)} venues" if heat is not None and len(heat.venues) > 1 else ""
+        self.fit_title(
+            f"Heatmap · {coin} · ESTIMATED · {range_name} · {scale}{venues}",
+            f"Heatmap · {coin} · ESTIMATED · {range_name} · {scale}",
+            f"Heatmap · {coin} · EST. · {range_name} · {scale}",
+            f"{coin} · EST. · {range_name}",
+        )
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cell_styles = {}
+
+    def _shade_mode(self) -> bool:
+        """Strength as shade characters: the ANSI theme (no colours to blend) and NO_COLOR."""
+        app = self.app
+        return bool(app.no_color or app.current_theme.ansi)
+
+    # --- drawing -----------------------------------------------------------------------------------
+
+    def draw(self, width: int, height: int) -> list[list[Part]]:
+        _symbol, heat, _range, scale, shade = self._shown
+        if heat is None:
+            return self.waiting_lines("waiting for prices")
+        chart_w, lines = width - AXIS_W, height - 1
+        if chart_w < 8 or lines < 3:
+            return self.waiting_lines("too small for the heatmap")
+        columns = heat.columns[-chart_w:]
+        frame = frame_for(heat, columns, 2 * lines)
+        if frame is None:
+            return self.waiting_lines("waiting for prices")
+        binned = [self._binned(col, heat.grid, frame) for col in columns]
+        top = max((lg + sh for cells in binned if cells for lg, sh in cells), default=0.0)
+        grid_lines = self._cells(columns, binned, heat.grid, frame, top, scale, shade, lines)
+        pad = chart_w - len(columns)
+        out: list[list[Part]] = []
+        decimals = fmt.price_decimals(frame.lo + frame.step * frame.rows)
+        for y, cells in enumerate(grid_lines):
+            label = ""
+            if y % 4 == 0 or y == lines - 1:
+                label = fmt.price(frame.lo + frame.step * (frame.rows - 2 * y - 1), decimals)
+            out.append([(" " * pad, None), *cells, (f" {label}".ljust(AXIS_W)[:AXIS_W], "pane--dim")])
+        out.append(self._legend(heat, top, scale, width))
+        return out
+
+    def _binned(self, col: HeatColumn, grid: float, frame: Frame) -> list[tuple[float, float]] | None:
+        """A column's rows in the frame, kept while the column and the frame are the same objects."""
+        cached = self._bins.get(id(col))
+        if cached is not None and cached[0] is col and cached[1] == frame:
+            return cached[2]
+        cells = bin_column(col, grid, frame)
+        self._bins[id(col)] = (col, frame, cells)
+        if len(self._bins) > 4 * 1024:
+            self._bins = {k: v for k, v in self._bins.items() if v[1] == frame}
+        return cells
+
+    def _cells(
+        self, columns: tuple[HeatColumn, ...], binned: list[list[tuple[float, float]] | None], grid_size: float,
+        frame: Frame, top: float, scale: str, shade: bool, lines: int,
+    ) -> list[list[Part]]:
+        """One list of parts per line: each column's glyph and style, the price path and marks over it."""
+        grid: list[list[tuple[str, str]]] = [[] for _ in range(lines)]
+        big = max((usd for col in columns for _r, _s, usd in col.realized), default=0.0)
+        for col, cells in zip(columns, binned, strict=True):
+            path = self._path_lines(col, frame)
+            marks = self._marks(col, grid_size, frame, big)
+            for y in range(lines):
+                upper = cells[frame.rows - 1 - 2 * y] if cells else None
+                lower = cells[frame.rows - 2 - 2 * y] if cells else None
+                glyph, key = self._cell(upper, lower, top, scale, shade)
+                if y in marks:
+                    glyph, key = marks[y][0], f"{key}|{marks[y][1]}"
+                elif y in path:
+                    glyph, key = "│", f"{key}|price"
+                grid[y].append((glyph, key))
+        return [_merge(row) for row in grid]
+
+    @staticmethod
+    def _path_lines(col: HeatColumn, frame: Frame) -> set[int]:
+        if col.low is None or col.high is None:
+            return set()
+        lo = math.floor((col.low - frame.lo) / frame.step)
+        hi = math.floor((col.high - frame.lo) / frame.step)
+        lo, hi = max(lo, 0), min(hi, frame.rows - 1)
+        return {(frame.rows - 1 - r) // 2 for r in range(lo, hi + 1)} if lo <= hi else set()
+
+    @staticmethod
+    def _marks(col: HeatColumn, grid: float, frame: Frame, big: float) -> dict[int, tuple[str, str]]:
+        """Line -> (glyph, side) of the largest realized liquidation there, sized against the window's largest."""
+        marks: dict[int, tuple[str, str]] = {}
+        best: dict[int, float] = {}
+        for row, side, usd in col.realized:
+            r = frame.row_of((row + 0.5) * grid)
+            if r is None:
+                continue
+            y = (frame.rows - 1 - r) // 2
+            if usd <= best.get(y, 0.0):
+                continue
+            best[y] = usd
+            glyph = "●" if usd >= big / 2 else ("•" if usd >= big / 10 else "·")
+            marks[y] = (glyph, "long" if side is Side.LONG else "short")
+        return marks
+
+    def _cell(
+        self, upper: tuple[float, float] | None, lower: tuple[float, float] | None, top: float, scale: str, shade: bool
+    ) -> tuple[str, str]:
+        """(glyph, style key) of one cell from its two rows."""
+        if upper is None or lower is None:
+            return " ", "none"
+        (ul, us), (ll, ls) = upper, lower
+        if shade:
+            total = max(ul + us, ll + ls)
+            side = "long" if ul + ll >= us + ls else "short"
+            k = strength(total, top, scale)
+            return SHADES[math.ceil(k * (len(SHADES) - 1) / STEPS)], f"shade:{side}"
+        ku, kl = strength(ul + us, top, scale), strength(ll + ls, top, scale)
+        su = "long" if ul >= us else "short"
+        sl = "long" if ll >= ls else "short"
+        if not ku and not kl:
+            return " ", "none"
+        return "▀", f"{su}{ku}:{sl}{kl}"
+
+    def _legend(self, heat: HeatmapView, top: float, scale: str, width: int) -> list[Part]:
+        parts: list[Part] = [
+            ("▀", "heatmap--long"), (" longs ", "pane--dim"), ("▀", "heatmap--short"), (" shorts ", "pane--dim"),
+            ("│", "heatmap--price"), (" price ", "pane--dim"), ("●", "pane--big"), (" realized ", "pane--dim"),
+        ]
+        scale_text = f"top {fmt.usd(top)} ({scale})" if top > 0 else "no ESTIMATED levels yet"
+        used = sum(len(t) for t, _c in parts)
+        if used + len(scale_text) + 3 > width:
+            parts = parts[:4]
+        return [*parts, ("· ", "pane--dim"), (scale_text, None)]
+
+    # --- styles ------------------------------------------------------------------------------------
+
+    def style_of(self, component: str | None) -> Style:
+        if component is None or component.startswith(("pane--", "heatmap--")):
+            return super().style_of(component)
+        style = self._cell_styles.get((component,))
+        if style is None:
+            style = self._cell_styles[(component,)] = self._compose_style(component)
+        return style
+
+    def _compose_style(self, key: str) -> Style:
+        base = super().style_of(None)
+        cell, _bar, over = key.partition("|")
+        if cell == "none":
+            style = base
+        elif cell.startswith("shade:"):
+            style = base + Style(color=super().style_of(f"heatmap--{cell[6:]}").color)
+        else:
+            upper, lower = cell.split(":")
+            style = base + Style(color=self._blend(upper), bgcolor=self._blend(lower))
+        if over == "price":
+            style += Style(color=super().style_of("heatmap--price").color, bold=True)
+        elif over:
+            style += Style(color=super().style_of(f"pane--{over}").color, bold=True)
+        return style
+
+    def _blend(self, side_step: str) -> RichColor | None:
+        """The pane's background blended toward the side's hue by the step (0: the background)."""
+        side, k = side_step.rstrip("0123456789"), int(side_step.lstrip("longshrt"))
+        back = super().style_of(None).bgcolor
+        hue = super().style_of(f"heatmap--{side}").color
+        if back is None or hue is None:
+            return hue if k else back
+        b, h = back.get_truecolor(), hue.get_truecolor()
+        t = (k / STEPS) ** 0.8
+        return RichColor.from_rgb(*(round(bc + (hc - bc) * t) for bc, hc in zip(b, h, strict=True)))
+
+
+def _merge(row: list[tuple[str, str]]) -> list[Part]:
+    """Adjacent cells of one style as one part (fewer segments, fewer bytes to the terminal)."""
+    out: list[Part] = []
+    text, key = "", None
+    for glyph, k in row:
+        if k == key:
+            text += glyph
+            continue
+        if text:
+            out.append((text, key))
+        text, key = glyph, k
+    if text:
+        out.append((text, key))
+    return out

@@ -1,0 +1,94 @@
+"""The heatmap pane on screen: its layout, the swap with the ladder, range and scale keys, the help,
+shade characters without colours, and where the price path and realized marks are drawn."""
+
+from __future__ import annotations
+
+from frozen import frozen_app
+
+from liqtui.ui.widgets import HeatmapPane
+
+from desk_helpers import screen_lines
+
+
+def lines_of(pane) -> list[str]:
+    return [pane.render_line(y).text for y in range(pane.size.height)]
+
+
+async def _painted(pilot):
+    app = pilot.app
+    while app.last_view is None:
+        await pilot.pause(0.02)
+    app.render_tick()
+    await pilot.pause()
+
+
+def _heatmap_text(app) -> str:
+    return "\n".join(screen_lines(app))
+
+
+async def test_the_heatmap_layout_shows_estimated_levels_the_price_and_the_scale():
+    app = frozen_app(layout="heatmap")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _painted(pilot)
+        text = _heatmap_text(app)
+        assert "Heatmap · BTC · ESTIMATED · 24h · log" in text
+        assert "DEMO" in text
+        assert "▀" in text and "│" in text  # half-block cells and the price path
+        assert "top $" in text and "(log)" in text
+        assert "Ladder" not in text
+
+
+async def test_range_and_scale_keys_change_the_title_and_the_legend():
+    app = frozen_app(layout="heatmap")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _painted(pilot)
+        pane = app.screen.query_one(HeatmapPane)
+        before = lines_of(pane)
+        await pilot.press("s")
+        await pilot.pause()
+        text = _heatmap_text(app)
+        assert "ESTIMATED · 24h · linear" in text and "(linear)" in text
+        assert lines_of(pane) != before  # the strengths are drawn again on the new scale
+        seen = []
+        for _ in range(5):
+            await pilot.press("r")
+            await pilot.pause()
+            seen.append(next(r for r in ("12h", "24h", "3d", "7d", "30d") if f"ESTIMATED · {r} ·" in _heatmap_text(app)))
+        assert seen == ["3d", "7d", "30d", "12h", "24h"]
+
+
+async def test_h_swaps_the_heatmap_with_the_ladder_in_the_full_layout_and_back():
+    app = frozen_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _painted(pilot)
+        assert "Ladder" in _heatmap_text(app) and "Heatmap" not in _heatmap_text(app)
+        await pilot.press("h")
+        await pilot.pause()
+        await pilot.pause()
+        text = _heatmap_text(app)
+        assert "Heatmap · BTC · ESTIMATED" in text and "Ladder ·" not in text
+        assert "Tape" in text or "tape" in text.lower()  # the other panes stay
+        await pilot.press("h")
+        await pilot.pause()
+        assert "Ladder" in _heatmap_text(app) and "Heatmap ·" not in _heatmap_text(app)
+
+
+async def test_heatmap_keys_are_in_the_help_and_say_where_they_apply():
+    app = frozen_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _painted(pilot)
+        rows = dict(app.help_rows())
+        assert "heatmap" in rows["h"] and "12h 24h 3d 7d 30d" in rows["r"] and "log or linear" in rows["s"]
+        await pilot.press("r")
+        await pilot.pause()
+        assert any("acts on the heatmap" in n.message for n in app._notifications)
+
+
+async def test_the_ansi_theme_draws_strength_as_shade_characters():
+    app = frozen_app(layout="heatmap", theme="ansi")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _painted(pilot)
+        pane = app.screen.query_one(HeatmapPane)
+        text = "\n".join(lines_of(pane))
+        assert "▀" not in text.split("\n", 1)[1].rsplit("\n", 1)[0]  # no half blocks in the chart
+        assert any(shade in text for shade in "░▒▓█")
