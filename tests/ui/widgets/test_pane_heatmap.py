@@ -32,15 +32,15 @@ async def test_price_path_levels_and_realized_marks_land_on_their_cells():
         pane.show(article_view())
         await pilot.pause()
         lines = lines_of(pane)
+        # 11 columns spread over the 31 cells left of the price axis: the last column is x 29..30
         chart = [line[:40 - 9] for line in lines[:20]]
         # row r (0 at the bottom, 900 + 10 r) sits on line (39 - r) // 2
-        assert all(c == " " for c in chart[0][:-11])  # no column there: left empty
-        assert chart[(39 - 29) // 2][-1] == "●"  # the realized short at 1,195 (row 29), over the price path
-        assert chart[(39 - 30) // 2 - 1][-1] == " " and chart[(39 - 30) // 2][-1] == "│"
-        assert chart[(39 - 10) // 2][-11:-1] == "│" * 10  # the price at 1,000..1,010 for ten columns
-        assert chart[(39 - 5) // 2][-11:-1] == "▀" * 10  # the long cluster at 950
-        assert chart[(39 - 35) // 2][-1] == "▀"  # the short cluster at 1,250 in the last column only
-        assert chart[(39 - 35) // 2][-2] == " "
+        assert chart[(39 - 29) // 2][29:] == "●│"  # the realized short at 1,195 (row 29), over the price path
+        assert chart[(39 - 30) // 2 - 1][29:] == "  " and chart[(39 - 30) // 2][29:] == "││"
+        assert chart[(39 - 10) // 2][:29] == "│" * 29  # the price at 1,000..1,010 for ten columns
+        assert chart[(39 - 5) // 2][:29] == "▀" * 29  # the long cluster at 950
+        assert chart[(39 - 35) // 2][29:] == "▀▀"  # the short cluster at 1,250 in the last column only
+        assert chart[(39 - 35) // 2][:29].strip() == ""
         assert "top $9.0k (log)" in lines[-1]
 
 

@@ -178,15 +178,14 @@ class HeatmapPane(LinePane[_Slice]):
             return self.waiting_lines("waiting for prices")
         binned = [self._binned(col, heat.grid, frame) for col in columns]
         top = max((lg + sh for cells in binned if cells for lg, sh in cells), default=0.0)
-        grid_lines = self._cells(columns, binned, heat.grid, frame, top, scale, shade, lines)
-        pad = chart_w - len(columns)
+        grid_lines = self._cells(columns, binned, heat.grid, frame, top, scale, shade, lines, chart_w)
         out: list[list[Part]] = []
         decimals = fmt.price_decimals(frame.lo + frame.step * frame.rows)
         for y, cells in enumerate(grid_lines):
             label = ""
             if y % 4 == 0 or y == lines - 1:
                 label = fmt.price(frame.lo + frame.step * (frame.rows - 2 * y - 1), decimals)
-            out.append([(" " * pad, None), *cells, (f" {label}".ljust(AXIS_W)[:AXIS_W], "pane--dim")])
+            out.append([*cells, (f" {label}".ljust(AXIS_W)[:AXIS_W], "pane--dim")])
         out.append(self._legend(heat, top, scale, width))
         return out
 
@@ -203,23 +202,27 @@ class HeatmapPane(LinePane[_Slice]):
 
     def _cells(
         self, columns: tuple[HeatColumn, ...], binned: list[list[tuple[float, float]] | None], grid_size: float,
-        frame: Frame, top: float, scale: str, shade: bool, lines: int,
+        frame: Frame, top: float, scale: str, shade: bool, lines: int, width: int,
     ) -> list[list[Part]]:
-        """One list of parts per line: each column's glyph and style, the price path and marks over it."""
+        """One list of parts per line: each column's glyph and style, the price path and marks over it,
+        the columns spread over ``width`` cells (a column as wide as its share; its mark on its first cell)."""
         grid: list[list[tuple[str, str]]] = [[] for _ in range(lines)]
+        n = len(columns)
+        spans = [0] * n
+        for x in range(width if n else 0):
+            spans[x * n // width] += 1
         big = max((usd for col in columns for _r, _s, usd in col.realized), default=0.0)
-        for col, cells in zip(columns, binned, strict=True):
+        for col, cells, span in zip(columns, binned, spans, strict=True):
             path = self._path_lines(col, frame)
             marks = self._marks(col, grid_size, frame, big)
             for y in range(lines):
                 upper = cells[frame.rows - 1 - 2 * y] if cells else None
                 lower = cells[frame.rows - 2 - 2 * y] if cells else None
                 glyph, key = self._cell(upper, lower, top, scale, shade)
-                if y in marks:
-                    glyph, key = marks[y][0], f"{key}|{marks[y][1]}"
-                elif y in path:
-                    glyph, key = "│", f"{key}|price"
-                grid[y].append((glyph, key))
+                cells_here = [("│", f"{key}|price") if y in path else (glyph, key)] * span
+                if y in marks and span:
+                    cells_here[0] = (marks[y][0], f"{key}|{marks[y][1]}")
+                grid[y].extend(cells_here)
         return [_merge(row) for row in grid]
 
     @staticmethod
