@@ -112,6 +112,9 @@ class FakeEngine:
         view = sample_view(symbol, now_ms, window=window, grid=grid, cross_assets=cross_assets)
         return view if self.feeds is None else dataclasses.replace(view, feeds=self.feeds)
 
+    def take_heatmap_buckets(self):
+        return []
+
     def heatmap(self, symbol, now_ms, range_ms, bucket_ms, venues=None):
         return None  # no history: the heatmap pane waits
 

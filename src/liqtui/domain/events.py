@@ -180,6 +180,24 @@ class MarginLimits:
     note: str = ""  # why a default stands in for the venue's own tiers ("" when nothing fell back)
 
 
-Event = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | FeedStatus | MarginLimits
+@dataclass(frozen=True, slots=True)
+class HeatmapBucket:
+    """One venue's ESTIMATED level book at the end of a 5-minute bucket, with the bucket's price range
+    and realized liquidations: the heatmap's history as the desk kept it (engine/heatmap.py), recorded
+    so that a restart draws the same picture. Rows are of ``grid`` (row i: price i x grid)."""
+
+    venue: str
+    symbol: str
+    time: int  # when the bucket was closed (the first OI step after it)
+    bucket: int  # the bucket's start, ms
+    grid: float
+    longs: tuple[int, tuple[float, ...]] | None  # (first row, USD per row from it); None: as the venue's last
+    shorts: tuple[int, tuple[float, ...]] | None
+    low: float | None  # the price's range in the bucket; None: no price seen
+    high: float | None
+    realized: tuple[tuple[int, Side, float], ...] = ()  # (row, side, USD) liquidated in the bucket
+
+
+Event = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | FeedStatus | MarginLimits | HeatmapBucket
 # the events of one market (symbol)
-MarketEvent = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | MarginLimits
+MarketEvent = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | MarginLimits | HeatmapBucket

@@ -25,6 +25,7 @@ from liqtui.domain.events import (
     Event,
     FeedState,
     FeedStatus,
+    HeatmapBucket,
     Liquidation,
     MarginLimits,
     OpenInterest,
@@ -126,6 +127,8 @@ class Engine:
             self._see_symbol(event.symbol)
         elif type(event) is MarginLimits:
             self._on_limits(event)
+        elif type(event) is HeatmapBucket:
+            self.heat.load(event)
         elif type(event) is FeedStatus:
             self.state.feeds[(event.venue, event.kind)] = event
             live = event.state is FeedState.LIVE and self._carries_liquidations(event)
@@ -265,6 +268,11 @@ class Engine:
         """The ESTIMATED heatmap's columns up to ``now_ms`` (engine/heatmap.py), over ``venues`` (None: all)."""
         books = {v: (s.book, s.step_price) for v, s in self.state.symbol_states(symbol)}
         return self.heat.view(symbol, now_ms, range_ms, bucket_ms, books, venues)
+
+    def take_heatmap_buckets(self) -> list[HeatmapBucket]:
+        """The heatmap's buckets closed since the last call, for the recorder (kept from the first call on)."""
+        self.heat.recording = True
+        return self.heat.take_committed()
 
     def grid_for(self, symbol: str) -> float:
         """The symbol's automatic ladder step: the one ``track_rows`` fixed, else from the price now."""

@@ -30,7 +30,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from liqtui.domain.events import Side
+from liqtui.domain.events import HeatmapBucket, Side
 from liqtui.engine.levels import LevelBook
 
 BUCKET_MS = 300_000
@@ -69,6 +69,7 @@ class Run:
 
 
 EMPTY_RUN = Run(0, array("f"))
+_NONE: list[HeatmapBucket] = []  # what take_committed returns when nothing closed (never appended to)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,19 @@ class _Prices:
         self.highs: array[float] = array("f")
 
     def see(self, index: int, low: float, high: float) -> None:
+        k = self._slot(index)
+        if not self.lows[k] <= low:  # NaN compares false
+            self.lows[k] = low
+        if not self.highs[k] >= high:
+            self.highs[k] = high
+
+    def put(self, index: int, low: float | None, high: float | None) -> None:
+        k = self._slot(index)
+        self.lows[k] = math.nan if low is None else low
+        self.highs[k] = math.nan if high is None else high
+
+    def _slot(self, index: int) -> int:
+        """The array index of bucket ``index``, growing (or cutting) the arrays to hold it."""
         k = index - self.base
         if k < 0:
             pad = array("f", [math.nan]) * -k
@@ -156,10 +170,7 @@ class _Prices:
                 del self.highs[:cut]
                 self.base += cut
                 k -= cut
-        if not self.lows[k] <= low:  # NaN compares false
-            self.lows[k] = low
-        if not self.highs[k] >= high:
-            self.highs[k] = high
+        return k
 
     def span(self, first: int, end: int) -> tuple[float, float] | None:
         """(low, high) over bucket indexes [first, end)."""
@@ -173,7 +184,7 @@ class _Prices:
 class _Track:
     """One venue and symbol: its snapshots (sorted, one per change), prices and realized USD."""
 
-    __slots__ = ("snapshots", "buckets", "open_bucket", "prices", "realized", "thinned")
+    __slots__ = ("snapshots", "buckets", "open_bucket", "prices", "realized", "thinned", "loaded_until")
 
     def __init__(self) -> None:
         self.snapshots: list[Snapshot] = []
@@ -182,6 +193,7 @@ class _Track:
         self.prices: _Prices | None = None
         self.realized: dict[int, dict[tuple[int, Side], float]] = {}  # bucket -> (row, side) -> USD
         self.thinned = -1  # the hour of the newest snapshot at the last thinning
+        self.loaded_until = -1  # the newest bucket loaded from a recording (it and older ones stand as recorded)
 
     def add(self, snap: Snapshot) -> int | None:
         """Keep ``snap`` in time order, then thin what aged (see the module docstring). Returns the
@@ -253,7 +265,8 @@ class HeatmapHistory:
         self._forgot: dict[str, int] = {}  # symbol -> the newest version dropped from _touched
         self._live: dict[tuple[str, str], tuple[int, float, Snapshot]] = {}  # book version, price, snapshot
         self._views: dict[_ViewKey, _Cached] = {}
-        self.committed: list[tuple[str, str, float, Snapshot]] = []  # (symbol, venue, grid, snapshot) to record
+        self.recording = False  # keep closed buckets in ``committed`` for a recorder
+        self.committed: list[HeatmapBucket] = []
 
     def grid(self, symbol: str, price: float | None = None) -> float | None:
         """The symbol's row height, fixed from ``price`` when it has none yet."""
@@ -294,24 +307,50 @@ class HeatmapHistory:
             return
         if grid not in book.tracked_grids():
             book.track_rows(grid)  # snapshots copy row sums kept current, not every level
-        if opened is not None:
+        if opened is not None and opened > track.loaded_until:  # a recording's bucket stands as recorded
             snap = Snapshot.of_book(opened, book, grid, price)
-            self.add_snapshot(venue, symbol, snap)
-            self.committed.append((symbol, venue, grid, snap))
+            changed = track.add(snap)
+            if changed is not None:
+                self._touch(symbol, changed)
+            if self.recording:
+                self.committed.append(self._bucket_event(venue, symbol, time_ms, grid, track, snap, changed is not None))
         self._touch(symbol, bucket)
 
-    def add_snapshot(self, venue: str, symbol: str, snap: Snapshot, grid: float | None = None) -> None:
-        """Keep one snapshot (a recording's, with the ``grid`` it was taken at, when the symbol has
-        none yet; one taken at another grid is skipped: its rows are not this symbol's rows)."""
-        if grid is not None and self._grids.setdefault(symbol, grid) != grid:
-            return
-        changed = self._track(venue, symbol).add(snap)
-        if changed is not None:
-            self._touch(symbol, changed)
+    def _bucket_event(
+        self, venue: str, symbol: str, time_ms: int, grid: float, track: _Track, snap: Snapshot, changed: bool
+    ) -> HeatmapBucket:
+        span = track.prices.span(snap.bucket // BUCKET_MS, snap.bucket // BUCKET_MS + 1) if track.prices else None
+        marks = tuple((i, side, usd) for (i, side), usd in track.realized.get(snap.bucket, {}).items())
+        runs = ((snap.longs.first, tuple(snap.longs.usd)), (snap.shorts.first, tuple(snap.shorts.usd))) if changed else (None, None)
+        return HeatmapBucket(
+            venue, symbol, time_ms, snap.bucket, grid, runs[0], runs[1],
+            span[0] if span else None, span[1] if span else None, marks,
+        )
+
+    def load(self, event: HeatmapBucket) -> None:
+        """A recorded bucket (a warm-up or a replay): it stands as recorded, and what the engine
+        computes again for it or older buckets of its venue (from thinned OI, fewer prices) is left out."""
+        if self._grids.setdefault(event.symbol, event.grid) != event.grid:
+            return  # rows of another grid are not this symbol's rows
+        track = self._track(event.venue, event.symbol)
+        track.loaded_until = max(track.loaded_until, event.bucket)
+        if event.longs is not None and event.shorts is not None:
+            longs, shorts = (Run(first, array("f", usd)) for first, usd in (event.longs, event.shorts))
+            changed = track.add(Snapshot(event.bucket, longs, shorts))
+            if changed is not None:
+                self._touch(event.symbol, changed)
+        index = event.bucket // BUCKET_MS
+        if track.prices is None:
+            track.prices = _Prices(index)
+        track.prices.put(index, event.low, event.high)
+        track.realized[event.bucket] = {(i, side): usd for i, side, usd in event.realized}
+        self._touch(event.symbol, event.bucket)
 
     def see_price(self, venue: str, symbol: str, time_ms: int, low: float, high: float) -> None:
         track = self._track(venue, symbol)
         index = time_ms // BUCKET_MS
+        if index * BUCKET_MS <= track.loaded_until:
+            return
         if track.prices is None:
             track.prices = _Prices(index)
         track.prices.see(index, low, high)
@@ -320,16 +359,19 @@ class HeatmapHistory:
 
     def see_liquidation(self, venue: str, symbol: str, time_ms: int, side: Side, price: float, usd: float) -> None:
         grid = self.grid(symbol, price)
-        if grid is None:
-            return
         bucket = time_ms - time_ms % BUCKET_MS
-        cells = self._track(venue, symbol).realized.setdefault(bucket, {})
+        track = self._track(venue, symbol)
+        if grid is None or bucket <= track.loaded_until:
+            return
+        cells = track.realized.setdefault(bucket, {})
         key = (math.floor(price / grid), side)
         cells[key] = cells.get(key, 0.0) + usd
         self._touch(symbol, bucket)
 
-    def take_committed(self) -> list[tuple[str, str, float, Snapshot]]:
-        """The snapshots committed since the last call (what a recorder writes)."""
+    def take_committed(self) -> list[HeatmapBucket]:
+        """The buckets closed since the last call, as events for the recording (kept once ``recording``)."""
+        if not self.committed:
+            return _NONE
         out, self.committed = self.committed, []
         return out
 

@@ -20,6 +20,7 @@ from liqtui.domain.events import (
     Event,
     FeedState,
     FeedStatus,
+    HeatmapBucket,
     Liquidation,
     OpenInterest,
     PriceBar,
@@ -217,6 +218,49 @@ def _book(m: Market, t: int, r: Row) -> BookSnapshot:
     return BookSnapshot(m[0], m[1], unpack_levels(r[0]), unpack_levels(r[1]), t)
 
 
+def _heatmap_row(e: HeatmapBucket) -> Row:
+    realized = array("d", (x for row, side, usd in e.realized for x in (row, _SIDE_CODE[side], usd)))
+    return (e.bucket, e.grid, _pack_run(e.longs), _pack_run(e.shorts), e.low, e.high, realized.tobytes())
+
+
+def _heatmap(m: Market, t: int, r: Row) -> HeatmapBucket:
+    bucket, grid, longs, shorts, low, high, realized = r
+    flat = _doubles(realized)
+    if len(flat) % 3 or not grid > 0:
+        raise ValueError("damaged heatmap row")
+    marks = tuple((int(flat[k]), _CODE_SIDE[int(flat[k + 1])], flat[k + 2]) for k in range(0, len(flat), 3))
+    return HeatmapBucket(m[0], m[1], t, bucket, grid, _unpack_run(longs), _unpack_run(shorts), low, high, marks)
+
+
+def _pack_run(run: tuple[int, tuple[float, ...]] | None) -> bytes | None:
+    """A run of rows as its first row (int64) then float32 USD per row, zlib-compressed (runs hold zeros)."""
+    if run is None:
+        return None
+    return zlib.compress(array("q", [run[0]]).tobytes() + array("f", run[1]).tobytes())
+
+
+def _unpack_run(blob: bytes | None) -> tuple[int, tuple[float, ...]] | None:
+    if blob is None:
+        return None
+    raw = zlib.decompress(blob, bufsize=64 * 1024)
+    if len(raw) < 8 or (len(raw) - 8) % 4 or len(raw) > 8 + 4 * 1_000_000:
+        raise ValueError("damaged heatmap run")
+    first, usd = array("q", raw[:8]), array("f", raw[8:])
+    if _BIG_ENDIAN:
+        first.byteswap()
+        usd.byteswap()
+    return first[0], tuple(usd)
+
+
+def _doubles(blob: bytes) -> array[float]:
+    if len(blob) % 8:
+        raise ValueError("damaged heatmap marks")
+    out = array("d", blob)
+    if _BIG_ENDIAN:
+        out.byteswap()
+    return out
+
+
 def _status_row(e: FeedStatus) -> Row:
     return (e.venue, e.state.value, e.since, e.detail, e.kind, e.last_message)
 
@@ -287,6 +331,12 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout(
         "books", "books", BookSnapshot, ("bids", "asks"), _book_row, _book,
         "typeof(bids) = 'blob' AND typeof(asks) = 'blob'",
+    ),
+    # The heatmap's buckets as the desk closed them (engine/heatmap.py); blobs are checked when decoded.
+    Layout(
+        "heatmap", "heatmap_buckets", HeatmapBucket,
+        ("bucket", "grid", "longs", "shorts", "low", "high", "realized"), _heatmap_row, _heatmap,
+        f"{_times('bucket')} AND {_numbers('grid')} AND {_optional_numbers('low', 'high')} AND typeof(realized) = 'blob'",
     ),
     # Feed status belongs to a venue, not a market: its table has no `market` column.
     Layout(

@@ -42,9 +42,12 @@ HOUR_MS = 3_600_000
 
 # How far back the engine is warmed, per kind. Liquidations: the longest realized window (24 h).
 # OI and price bars: the level model's lookback (`levels.lookback_days`, 30 d by default).
-# Tickers: the last few minutes give the current price, mark and funding. Order books and feed
+# Tickers: the last few minutes give the current price, mark and funding. Heatmap buckets: the heatmap's
+# 30 days as the desk drew them (its prices and realized marks beyond what the other spans hold). Order books and feed
 # states of an earlier session are stale by definition and are not replayed into a live desk.
-WARM_SPANS_MS = {"liquidations": 24 * HOUR_MS, "oi": 30 * DAY_MS, "bars": 30 * DAY_MS, "tickers": 300_000}
+WARM_SPANS_MS = {
+    "liquidations": 24 * HOUR_MS, "oi": 30 * DAY_MS, "bars": 30 * DAY_MS, "tickers": 300_000, "heatmap": 30 * DAY_MS,
+}
 CHUNK_ROWS = 4096  # rows per read transaction and kind
 
 # Kinds no venue (nor the demo) ever backfills: the first of them is where a session went live.
@@ -111,7 +114,7 @@ def describe(path: str | Path) -> RecordingInfo:
         with store_errors(path):
             rows = {}
             starts, ends, live_starts = [], [], []
-            for kind in KINDS:
+            for kind in _present(conn, KINDS):
                 table = BY_KIND[kind].table
                 rows[kind] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 first, last = time_edge(conn, table, newest=False), time_edge(conn, table, newest=True)
@@ -144,7 +147,7 @@ def count_events(path: str | Path, since_ms: int | None = None, until_ms: int | 
     conn = open_for_reading(path)
     try:
         with store_errors(path):
-            return sum(_count(conn, BY_KIND[kind].table, since_ms, until_ms) for kind in KINDS)
+            return sum(_count(conn, BY_KIND[kind].table, since_ms, until_ms) for kind in _present(conn, KINDS))
     finally:
         conn.close()
 
@@ -224,12 +227,22 @@ def _events(
         with store_errors(path):
             markets, top_seq = _snapshot(conn)
             streams = [
-                _stream(conn, BY_KIND[kind], markets, top_seq, skipped, *span) for kind, span in spans.items()
+                _stream(conn, BY_KIND[kind], markets, top_seq, skipped, *spans[kind]) for kind in _present(conn, spans)
             ]
             for _time, _seq, event in heapq.merge(*streams, key=_order):
                 yield event
     finally:
         conn.close()
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _present(conn: sqlite3.Connection, kinds: Iterable[str]) -> list[str]:
+    """The kinds whose table the file has (a recording made before the heatmap has no heatmap rows)."""
+    tables = _tables(conn)
+    return [kind for kind in kinds if BY_KIND[kind].table in tables]
 
 
 def _order(item: tuple[int, int, Event]) -> tuple[int, int]:
@@ -247,7 +260,11 @@ def _snapshot(conn: sqlite3.Connection) -> tuple[dict[int | None, Market], int]:
                 "SELECT id, venue, symbol FROM markets WHERE typeof(venue) = 'text' AND typeof(symbol) = 'text'"
             )
         }
-        top = max(conn.execute(f"SELECT coalesce(max(seq), 0) FROM {table}").fetchone()[0] for table in EVENT_TABLES)
+        tables = _tables(conn)
+        top = max(
+            conn.execute(f"SELECT coalesce(max(seq), 0) FROM {table}").fetchone()[0]
+            for table in EVENT_TABLES if table in tables
+        )
     finally:
         conn.execute("COMMIT")
     return markets, top

@@ -32,6 +32,17 @@ WAL_SIZE_LIMIT = 16 * 1024 * 1024
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
 
+# Added after schema 1 shipped: a writer creates it in an older file, a reader of a file without it
+# reads no heatmap rows (the file stays readable both ways, so the schema version is unchanged).
+_HEATMAP_DDL = """
+CREATE TABLE IF NOT EXISTS heatmap_buckets (
+    seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, market INTEGER NOT NULL,
+    bucket INTEGER NOT NULL, grid REAL NOT NULL,
+    longs BLOB, shorts BLOB,  -- zlib(int64 first row + float32 USD per row), NULL: as the last bucket's
+    low REAL, high REAL, realized BLOB NOT NULL);  -- realized: float64 triples (row, side 0/1, USD)
+CREATE INDEX IF NOT EXISTS heatmap_buckets_time ON heatmap_buckets (time);
+"""
+
 # Each event kind has its own table; `seq` (the rowid) is one counter across all tables, so
 # events that share a millisecond replay in the order they arrived. Venue and symbol are interned
 # in `markets` (a one-byte id instead of ~25 bytes of text per row). Sides and flags are 0/1,
@@ -69,9 +80,10 @@ CREATE TABLE feed_status (
     seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, venue TEXT NOT NULL, state TEXT NOT NULL,
     since INTEGER NOT NULL, detail TEXT NOT NULL, kind TEXT NOT NULL, last_message INTEGER);
 CREATE INDEX feed_status_time ON feed_status (time);
-"""
+""" + "\n" + _HEATMAP_DDL
 
-EVENT_TABLES = ("liquidations", "open_interest", "tickers", "price_bars", "books", "feed_status")
+OPTIONAL_TABLES = ("heatmap_buckets",)  # tables a recording made before them lacks
+EVENT_TABLES = ("liquidations", "open_interest", "tickers", "price_bars", "books", "feed_status", "heatmap_buckets")
 
 
 class StoreError(Exception):
@@ -101,6 +113,10 @@ def open_for_writing(path: str | Path, source_mode: str = "LIVE") -> sqlite3.Con
             _create(conn, source_mode)
         _check_stamp(conn, path)
         _check_mode(conn, path, source_mode)
+        if not fresh:
+            for statement in _HEATMAP_DDL.split(";"):  # a recording made before the heatmap's table
+                if statement.strip():
+                    conn.execute(statement)
         conn.execute("PRAGMA journal_mode = WAL")
         # NORMAL in WAL mode: a committed batch survives a killed process (only an OS crash or
         # power loss can drop the last commits), at a fraction of the cost of FULL.
@@ -308,19 +324,19 @@ def _check_stamp(conn: sqlite3.Connection, path: Path) -> None:
     if version < 1:
         raise StoreError(f"{path}: damaged recording (no schema version)")
     found = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    missing = [t for t in ("meta", "markets", *EVENT_TABLES) if t not in found]
+    missing = [t for t in ("meta", "markets", *EVENT_TABLES) if t not in found and t not in OPTIONAL_TABLES]
     if missing:
         raise StoreError(f"{path}: damaged recording (missing tables: {', '.join(missing)})")
-    _probe(conn)
+    _probe(conn, found)
 
 
-def _probe(conn: sqlite3.Connection) -> None:
+def _probe(conn: sqlite3.Connection, found: set[str]) -> None:
     # Touches the root and the newest pages of every table and time index: cheap at any file size,
     # and finds a file whose pages were overwritten before anything is read or written.
     # (A full `PRAGMA quick_check` reads the whole file: seconds for a month of recording.)
     conn.execute("SELECT count(*) FROM meta").fetchone()
     conn.execute("SELECT count(*) FROM markets").fetchone()
-    for table in EVENT_TABLES:
+    for table in (t for t in EVENT_TABLES if t in found):
         # One aggregate per query: SQLite answers a lone min/max from the index edge.
         for probe in ("max(seq)", "min(time)", "max(time)"):
             conn.execute(f"SELECT {probe} FROM {table}").fetchone()

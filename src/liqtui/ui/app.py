@@ -376,6 +376,8 @@ class LiqtuiApp(App[None]):
             self.report_once("apply", f"An event could not be used and was skipped: {exc!r}")
         if self.recorder is not None:
             self.recorder.add(event)
+            for bucket in self.engine.take_heatmap_buckets():  # the heatmap's history, for a restart
+                self.recorder.add(bucket)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

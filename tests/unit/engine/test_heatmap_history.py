@@ -139,18 +139,19 @@ def test_prices_and_snapshots_stay_bounded_over_forty_days():
 
 def test_thinning_keeps_the_same_snapshots_whether_it_ran_all_along_or_once():
     heat, book = HeatmapHistory(lambda _p: 10.0), one_tier_book()
+    heat.recording = True
     for k in range(9 * DAY_MS // B):
         heat.before_step("okx", BTC, T0 + k * B, book, 10_000.0)
         book.add(10_000.0 + k % 50, 1_000.0)
-    committed = [snap for _s, _v, _g, snap in heat.take_committed()]
+    committed = heat.take_committed()
     live = heat._tracks[BTC]["okx"]
-    replayed = HeatmapHistory(lambda _p: 10.0)  # a warm-up reads the committed snapshots in order
-    for snap in committed:
-        replayed.add_snapshot("okx", BTC, snap, grid=10.0)
+    replayed = HeatmapHistory(lambda _p: 10.0)  # a warm-up loads the recorded buckets in order
+    for bucket in committed:
+        replayed.load(bucket)
     assert replayed._tracks[BTC]["okx"].snapshots == live.snapshots
     shuffled = HeatmapHistory(lambda _p: 10.0)  # or in any order, thinned once at the end
-    for snap in random.Random(3).sample(committed, len(committed)):
-        shuffled.add_snapshot("okx", BTC, snap, grid=10.0)
+    for bucket in random.Random(3).sample(committed, len(committed)):
+        shuffled.load(bucket)
     for track in (live, shuffled._tracks[BTC]["okx"]):
         track._thin(committed[-1].bucket)
     assert shuffled._tracks[BTC]["okx"].snapshots == live.snapshots

@@ -1,0 +1,87 @@
+"""The heatmap's buckets in the recording: they round-trip exactly, a restart (warm-up) and a replay
+of the recording draw the heatmap the recording desk drew, and a recording made before the heatmap
+still reads and takes the new table."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from liqtui.config import Settings
+from liqtui.domain.events import HeatmapBucket, Side
+from liqtui.engine import Engine
+from liqtui.engine.heatmap import BUCKET_MS, RANGES
+from liqtui.feeds.demo import DemoMarket
+from liqtui.storage.reader import describe, read_events, warm
+from liqtui.storage.recorder import Recorder
+
+SYMBOL = "BTC/USDT:USDT"
+
+
+def _record_demo(path, minutes=40):
+    """The seeded demo through an engine and a recorder, as the desk does (engine first, then its buckets)."""
+    market = DemoMarket(Settings(), seed=3, rate="calm", backfill_hours=3)
+    engine = Engine(Settings().levels)
+    with Recorder(path, background=False, source_mode="DEMO") as recorder:
+        for event in [*market.start_events(), *market.advance_to(market.now_ms + minutes * 60_000)]:
+            engine.apply(event)
+            recorder.add(event)
+            for bucket in engine.take_heatmap_buckets():
+                recorder.add(bucket)
+        recorder.flush()
+    return engine, market.now_ms
+
+
+def _closed(view, engine):
+    """The columns every venue closed (a later one reads a venue's live book, which a warm-up rebuilds
+    from its own spans, as the ladder's)."""
+    settled = min(t.open_bucket for t in engine.heat._tracks[SYMBOL].values() if t.open_bucket is not None)
+    return tuple(c for c in view.columns if c.time + BUCKET_MS <= settled)
+
+
+def test_a_restart_and_a_replay_draw_the_heatmap_the_desk_drew(tmp_path):
+    path = tmp_path / "demo.sqlite"
+    desk, now = _record_demo(path)
+    assert describe(path).rows["heatmap"] > 0
+    drawn = desk.heatmap(SYMBOL, now, RANGES["12h"], BUCKET_MS)
+    restarted = Engine(Settings().levels)
+    warm(restarted, path, now, source_mode="DEMO")
+    replayed = Engine(Settings().levels)
+    for event in read_events(path):
+        replayed.apply(event)
+    after_restart = restarted.heatmap(SYMBOL, now, RANGES["12h"], BUCKET_MS)
+    in_replay = replayed.heatmap(SYMBOL, now, RANGES["12h"], BUCKET_MS)
+    closed = _closed(drawn, desk)
+    assert sum(1 for c in closed if c.longs) > 30  # 3 h of backfill and 40 minutes: levels to compare
+    assert sum(1 for c in closed if c.realized) > 3 and all(c.low for c in closed[-40:])
+    assert after_restart.columns[: len(closed)] == closed
+    assert in_replay.columns[: len(closed)] == closed
+
+
+def test_a_bucket_round_trips_exactly_and_unchanged_levels_stay_null(tmp_path):
+    path = tmp_path / "rec.sqlite"
+    buckets = [
+        HeatmapBucket("bybit", SYMBOL, 1_750_000_300_000, 1_750_000_000_000, 50.0,
+                      (1_700, (1_000.0, 0.0, 2.5)), (1_900, ()), 85_000.5, 85_100.0,
+                      ((1_699, Side.LONG, 123.25), (1_901, Side.SHORT, 7.0))),
+        HeatmapBucket("bybit", SYMBOL, 1_750_000_600_000, 1_750_000_300_000, 50.0, None, None, None, None, ()),
+    ]
+    with Recorder(path, background=False) as recorder:
+        for bucket in buckets:
+            recorder.add(bucket)
+        recorder.flush()
+    assert list(read_events(path)) == buckets
+
+
+def test_a_recording_made_before_the_heatmap_reads_and_takes_the_new_table(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with Recorder(path, background=False) as recorder:
+        recorder.flush()
+    with sqlite3.connect(path) as conn:  # as schema 1 files were made before the heatmap
+        conn.execute("DROP TABLE heatmap_buckets")
+    assert "heatmap" not in describe(path).rows
+    assert list(read_events(path)) == []
+    assert warm(Engine(), path, 1_750_000_000_000) == 0
+    with Recorder(path, background=False) as recorder:  # recording into it again adds the table
+        recorder.add(HeatmapBucket("okx", SYMBOL, 1_750_000_300_000, 1_750_000_000_000, 50.0, None, None, 1.0, 2.0))
+        recorder.flush()
+    assert describe(path).rows["heatmap"] == 1
