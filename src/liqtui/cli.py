@@ -4,7 +4,7 @@ Each command lives in ``liqtui.commands.<module>`` with ``add_arguments(parser, 
 ``run(args, settings) -> int``. Only the module of the command being run is imported: the command
 list (``--help``) comes from the table below and ``--version`` imports nothing, so neither pays for
 ccxt, pandas or Textual; headless commands (tail, snapshot, record, stats, export, risk) never
-import Textual.
+import Textual (heatmap only for an SVG).
 
 ``liqtui`` with no command starts the desk on live data.
 """
@@ -30,6 +30,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("collect", "collect", "publish every event of the venues (or the demo) to a NATS JetStream bus for many desks"),
     ("stats", "stats", "realized liquidations and OI change from a recording"),
     ("export", "export", "export a recording to parquet or csv"),
+    ("heatmap", "heatmap", "the ESTIMATED liquidation heatmap as csv, parquet or svg (live or from a recording)"),
     ("config", "config", "write a commented default config file, or show the effective settings"),
 ]
 

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         "--layout",
         choices=LAYOUTS,
         default=None,
-        help="auto (by terminal width), full, medium, compact, or one pane: tape, ladder, oi "
+        help="auto (by terminal width), full, medium, compact, or one pane: tape, ladder, oi, heatmap "
         "(default: [ui] layout in the config)",
     )
     if name in ("live", "demo"):
