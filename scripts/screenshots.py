@@ -34,6 +34,9 @@ SHOTS: dict[str, tuple[int, int, str | None, str, tuple[str, ...]]] = {
     "single-tape": (100, 30, "tape", "dark", ()),
     "single-ladder": (70, 40, "ladder", "dark", ()),
     "single-oi": (90, 24, "oi", "dark", ()),
+    "heatmap-dark": (160, 45, "heatmap", "dark", ()),
+    "heatmap-light": (160, 45, "heatmap", "light", ()),
+    "heatmap-ansi": (120, 36, "heatmap", "ansi", ()),
     "help": (110, 34, None, "dark", ("question_mark",)),
     "symbol-picker": (110, 34, None, "dark", ("slash", "s", "o")),
 }
