@@ -30,7 +30,11 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from liqtui.domain.alerts import ALERT_KINDS
+from liqtui.domain.events import Side
+from liqtui.domain.symbols import coin_of
 from liqtui.domain.venues import VENUE_IDS
+from liqtui.engine.alerts import FUTURE_KINDS, Rule
 
 APP_NAME = "liqtui"
 DEFAULT_VENUES = VENUE_IDS
@@ -211,6 +215,127 @@ def bus_env(bus: BusSettings, environ: Mapping[str, str] = os.environ) -> BusSet
     return dataclasses.replace(bus, **found) if found else bus  # type: ignore[arg-type]  # every key in BUS_ENV is a str field
 
 
+# The keys each kind of alert rule takes besides name, kind, enabled, symbols and cooldown.
+ALERT_KEYS = {
+    "liquidation": ("venues", "side", "min_usd"),
+    "burst": ("venues", "side", "min_usd", "window"),
+    "cascade": ("venues", "side", "min_usd", "window", "k", "percentile", "side_share"),
+    "cluster_near": ("side", "min_usd", "pct"),
+    "cluster_swept": ("venues", "side", "min_usd"),
+    "oi_change": ("venues", "pct", "window", "scope"),
+    "funding": ("venues", "side", "rate"),
+}
+_COMMON_ALERT_KEYS = ("name", "kind", "enabled", "symbols", "cooldown")
+# What 0 (a key left out) means per kind: window in seconds, pct in %, rate in % per 8 h.
+ALERT_DEFAULTS: dict[str, dict[str, float]] = {
+    "burst": {"window": 60},
+    "cascade": {"window": 60, "k": 3, "percentile": 95, "side_share": 0.65},
+    "cluster_near": {"pct": 0.5},
+    "oi_change": {"pct": 3, "window": 300},
+    "funding": {"rate": 0.1},
+}
+_KIND_DEFAULT = "the kind's default"
+
+
+@dataclass(frozen=True)
+class AlertRuleSettings:
+    """One ``[[alerts.rules]]`` table (docs/alerts.md); ``rule()`` is what the engine evaluates."""
+
+    name: str = ""
+    kind: str = ""
+    enabled: bool = True
+    symbols: list[str] = field(default_factory=list)
+    venues: list[str] = field(default_factory=list)
+    side: str = ""
+    min_usd: float = field(default=0.0, metadata=_ranged(0, 1e12, "USD"))
+    window: float = field(default=0.0, metadata=_ranged(1, 86_400, "seconds", zero=_KIND_DEFAULT))
+    pct: float = field(default=0.0, metadata=_ranged(0, 100, "%", low_open=True, zero=_KIND_DEFAULT))
+    k: float = field(default=0.0, metadata=_ranged(0.5, 20, "sigma", zero=_KIND_DEFAULT))
+    percentile: float = field(default=0.0, metadata=_ranged(50, 100, "th percentile", zero=_KIND_DEFAULT))
+    side_share: float = field(default=0.0, metadata=_ranged(0.5, 1, zero=_KIND_DEFAULT))
+    rate: float = field(default=0.0, metadata=_ranged(0, 10, "% per 8 h", low_open=True, zero=_KIND_DEFAULT))
+    scope: str = field(default="venue", metadata={"choices": ("venue", "total")})
+    cooldown: float = field(default=60.0, metadata=_ranged(0, 86_400, "seconds", zero="every trigger is an alert"))
+
+    def problem(self, given: frozenset[str]) -> str | None:
+        """What is wrong with the rule as written (``given``: the keys the file set), or None."""
+        if self.kind in FUTURE_KINDS:
+            return f"kind '{self.kind}' {FUTURE_KINDS[self.kind]}"
+        if self.kind not in ALERT_KINDS:
+            return f"kind: expected one of {', '.join(ALERT_KINDS)}, got {self.kind!r}"
+        # A key of another kind at its default is harmless (`config show` prints every key).
+        defaults = AlertRuleSettings()
+        stray = sorted(k for k in given - set(ALERT_KEYS[self.kind]) - set(_COMMON_ALERT_KEYS)
+                       if getattr(self, k, None) != getattr(defaults, k, None))
+        if stray:
+            return (f"a {self.kind} rule takes no '{stray[0]}' (its keys: "
+                    f"{', '.join([*_COMMON_ALERT_KEYS, *ALERT_KEYS[self.kind]])})")
+        bad_symbol = next((s for s in self.symbols if coin_of(s) is None), None)
+        if bad_symbol is not None:
+            return f"symbols: {bad_symbol!r} names no market (BTC, ETHUSDT, SOL/USDT:USDT, ...)"
+        bad_venue = next((v for v in self.venues if v not in VENUE_IDS), None)
+        if bad_venue is not None:
+            return f"venues: unknown venue {bad_venue!r} (expected: {', '.join(VENUE_IDS)})"
+        if self.side not in ("", "long", "short"):
+            return f"side: expected long or short, got {self.side!r}"
+        return None
+
+    def rule(self, index: int) -> Rule:
+        defaults = ALERT_DEFAULTS.get(self.kind, {})
+
+        def value(key: str) -> float:
+            return float(getattr(self, key) or defaults.get(key, 0.0))
+
+        return Rule(
+            name=self.name or self.default_name(index), kind=self.kind,
+            coins=frozenset(c for s in self.symbols if (c := coin_of(s))), venues=frozenset(self.venues),
+            side=Side(self.side) if self.side else None, min_usd=self.min_usd,
+            window_ms=round(value("window") * 1000) or 60_000, pct=value("pct"),
+            k=value("k") or 3.0, percentile=value("percentile") or 95.0, side_share=value("side_share") or 0.65,
+            rate=value("rate") / 100, scope=self.scope, cooldown_ms=round(self.cooldown * 1000),
+        )
+
+    def default_name(self, index: int) -> str:
+        """"burst ≥ $5M BTC long": a name made from the rule (numbered when another one reads the same)."""
+        parts = [self.kind]
+        if self.min_usd:
+            parts.append(f"≥ ${self.min_usd:,.0f}")
+        parts += [*(coin_of(s) or s for s in self.symbols), self.side, *self.venues]
+        return " ".join(p for p in parts if p)
+
+
+def _default_rules() -> list[AlertRuleSettings]:
+    return [
+        AlertRuleSettings(kind="liquidation", min_usd=500_000),
+        AlertRuleSettings(kind="burst", min_usd=5_000_000, window=60),
+        AlertRuleSettings(kind="cascade", min_usd=1_000_000, window=60, k=3, percentile=95, side_share=0.65),
+        AlertRuleSettings(kind="cluster_near", min_usd=20_000_000, pct=0.5, cooldown=600),
+        AlertRuleSettings(kind="cluster_swept", min_usd=10_000_000),
+        AlertRuleSettings(kind="oi_change", pct=3, window=300, scope="total", cooldown=600),
+        AlertRuleSettings(kind="funding", rate=0.1, cooldown=3600),
+    ]
+
+
+def _rules_problem(rules: list[AlertRuleSettings]) -> str | None:
+    names = [r.rule(i).name for i, r in enumerate(rules)]
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    return f"two rules are named {twice!r}: give one a name of its own" if twice else None
+
+
+@dataclass(frozen=True)
+class AlertsSettings:
+    """``[alerts]``: the rules, and the terminal's ways of saying an alert fired (off by default)."""
+
+    rules: list[AlertRuleSettings] = field(default_factory=_default_rules, metadata={"check": _rules_problem})
+    bell: bool = False
+    osc9: bool = False
+    osc777: bool = False
+    osc99: bool = False
+
+    def active_rules(self) -> list[Rule]:
+        return [r.rule(i) for i, r in enumerate(self.rules) if r.enabled]
+
+
 @dataclass(frozen=True)
 class Settings:
     watchlist: list[str] = field(
@@ -233,6 +358,7 @@ class Settings:
     levels: LevelSettings = field(default_factory=LevelSettings)
     ui: UISettings = field(default_factory=UISettings)
     bus: BusSettings = field(default_factory=BusSettings)
+    alerts: AlertsSettings = field(default_factory=AlertsSettings)
     # Where these settings came from (not a key of the file).
     source: str = field(default="(defaults)", metadata={"internal": True})
 
@@ -367,9 +493,14 @@ def _build(cls: type, raw: Any, path: Path, prefix: str) -> Any:
         merged.update(kwargs["venues"])
         kwargs["venues"] = merged
     try:
-        return cls(**kwargs)
+        built = cls(**kwargs)
     except TypeError as exc:  # pragma: no cover - guarded by the checks above
         raise ConfigError(f"{path}: {exc}") from None
+    # A table whose keys depend on each other (an alert rule) says what is wrong with it as a whole.
+    problem = built.problem(frozenset(raw)) if hasattr(built, "problem") else None
+    if problem:
+        raise ConfigError(f"{path}: key '{prefix.rstrip('.')}': {problem}")
+    return built
 
 
 def _validate(meta: Mapping[str, Any], value: Any, path: Path, key: str) -> None:
@@ -575,4 +706,62 @@ password = ""
 token = ""
 creds_file = ""                  # a NATS .creds file
 tls_ca = ""                      # the CA that signed the server's certificate (tls://)
+
+# Alerts: `liqtui alerts` prints them (--replay FILE back-tests them), the desk shows them.
+# The terminal's ways to say one fired, off by default (inside tmux they pass through it):
+[alerts]
+bell = false      # the terminal bell
+osc9 = false      # a desktop notification by OSC 9 (iTerm2, WezTerm, Windows Terminal, ghostty, foot)
+osc777 = false    # by OSC 777 (urxvt, foot, GNOME Terminal and other VTE terminals)
+osc99 = false     # by OSC 99 (kitty)
+
+# One [[alerts.rules]] table per rule; rules written here replace these defaults as a whole.
+# Every rule takes: kind, name (default: one made from the rule), enabled = true|false,
+# symbols = ["BTC", "ETHUSDT"] (default: every symbol; short forms as in the watchlist) and
+# cooldown (seconds; triggers within it are the same alert, shown again as an update with
+# its running USD and count; 0: every trigger an alert of its own).
+# Most kinds also take venues = ["binanceusdm", ...] and side = "long" | "short".
+# Per kind, a number left out (or 0) takes the kind's default given here.
+
+[[alerts.rules]]
+kind = "liquidation"       # one liquidation of at least min_usd (keys: venues, side, min_usd)
+min_usd = 500000.0        # [0, 1e12] USD
+
+[[alerts.rules]]
+kind = "burst"             # min_usd liquidated on one side within window, per symbol
+min_usd = 5000000.0        # [0, 1e12] USD
+window = 60.0              # [1, 86400] seconds (0: the kind's default)
+
+[[alerts.rules]]
+kind = "cascade"           # price move over window > k x sigma x sqrt(window), liquidations above the
+min_usd = 1000000.0        # percentile of the last hour's windows, one side >= side_share (and >= min_usd)
+window = 60.0              # [1, 86400] seconds (0: the kind's default)
+k = 3.0                    # [0.5, 20] sigma (0: the kind's default)
+percentile = 95.0          # [50, 100] th percentile (0: the kind's default)
+side_share = 0.65          # [0.5, 1] (0: the kind's default)
+
+[[alerts.rules]]
+kind = "cluster_near"      # price within pct of an ESTIMATED ladder row of at least min_usd (no venues)
+min_usd = 20000000.0       # [0, 1e12] USD
+pct = 0.5                  # (0, 100] % (0: the kind's default)
+cooldown = 600.0           # [0, 86400] seconds (0: every trigger is an alert)
+
+[[alerts.rules]]
+kind = "cluster_swept"     # price swept an ESTIMATED cluster of at least min_usd; what the tape realized
+min_usd = 10000000.0       # [0, 1e12] USD
+
+[[alerts.rules]]
+kind = "oi_change"         # OI changed by pct within window; scope = "venue" (each) or "total" (summed)
+pct = 3.0                  # (0, 100] % (0: the kind's default)
+window = 300.0             # [1, 86400] seconds (0: the kind's default)
+scope = "total"
+cooldown = 600.0           # [0, 86400] seconds (0: every trigger is an alert)
+
+[[alerts.rules]]
+kind = "funding"           # a venue's funding, restated per 8 h, at or beyond rate (side: who pays)
+rate = 0.1                 # (0, 10] % per 8 h (0: the kind's default)
+cooldown = 3600.0          # [0, 86400] seconds (0: every trigger is an alert)
+
+# position_near (a measured position close to its liquidation price) needs measured Hyperliquid
+# positions, which liqtui does not read yet.
 '''

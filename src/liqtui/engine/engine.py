@@ -45,7 +45,7 @@ from liqtui.engine.levels import (
 )
 from liqtui.engine.projection import Projection, auto_grid
 from liqtui.engine.state import MarketState, Sweep, VenueSymbol
-from liqtui.engine.views import WINDOW_MS, SymbolView, TapeFilter
+from liqtui.engine.views import WINDOW_MS, LevelsView, SymbolView, TapeFilter
 
 __all__ = ["Engine", "auto_grid"]
 
@@ -273,6 +273,11 @@ class Engine:
         """The heatmap's buckets closed since the last call, for the recorder (kept from the first call on)."""
         self.heat.recording = True
         return self.heat.take_committed()
+
+    def levels_of(self, symbol: str, now_ms: int) -> LevelsView:
+        """The symbol's ESTIMATED levels at its ladder grid, with its sweeps of the last 24 h (what the
+        alert rules read; changes nothing)."""
+        return self.projection.levels_of(symbol, self.grid_for(symbol), now_ms)
 
     def grid_for(self, symbol: str) -> float:
         """The symbol's automatic ladder step: the one ``track_rows`` fixed, else from the price now."""

@@ -230,6 +230,10 @@ class Projection:
         _bounded_put(self.rows_cache, (symbol, grid), (versions, merged))
         return merged
 
+    def levels_of(self, symbol: str, grid: float, now_ms: int) -> LevelsView:
+        """The symbol's levels at ``grid`` with the sweeps of the last 24 h (what the alert rules read)."""
+        return self._levels(symbol, self.state.price(symbol), grid, "24h", now_ms)
+
     def _levels(self, symbol: str, price: float | None, grid: float, window: str, now_ms: int) -> LevelsView:
         states = self.state.symbol_states(symbol)
         sweeps = sorted(

@@ -13,10 +13,10 @@ import difflib
 import re
 from collections.abc import Iterable
 
+from liqtui.domain.symbols import STABLE_QUOTES, candidates
 from liqtui.feeds.live.markets import MarketIndex
 
-STABLE_QUOTES = ("USDT", "USDC", "USD")
-_SUFFIXES = ("-PERPETUAL", "-PERP", "-SWAP", ".P", "PERP")
+__all__ = ["STABLE_QUOTES", "UnknownSymbol", "candidates", "closest", "resolve", "venue_symbol"]
 
 
 class UnknownSymbol(ValueError):
@@ -31,25 +31,6 @@ class UnknownSymbol(ValueError):
 
 def _squash(text: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", text.upper())
-
-
-def candidates(text: str) -> tuple[str | None, str | None]:
-    """(base, quote) read from a short form; quote None when only a coin was given."""
-    t = text.strip().upper()
-    if "/" in t:
-        base, rest = t.split("/", 1)
-        return base, rest.split(":", 1)[0] or None
-    for suffix in _SUFFIXES:
-        if t.endswith(suffix) and len(t) > len(suffix):
-            t = t[: -len(suffix)]
-            break
-    parts = [p for p in re.split(r"[-_]", t) if p]
-    if len(parts) >= 2:
-        return parts[0], parts[1]
-    for quote in STABLE_QUOTES:
-        if t.endswith(quote) and len(t) > len(quote):
-            return t[: -len(quote)], quote
-    return t, None
 
 
 def resolve(text: str, markets: MarketIndex, venue: str = "") -> str:

@@ -1,0 +1,571 @@
+"""Alert rules evaluated over the engine's events: one alert per event that matters, then updates.
+
+    alerts = AlertEvaluator(rules, engine, since_ms=start)
+    engine.apply(event); fired = alerts.see(event)     # after the engine took the event
+    fired += alerts.flush()                              # at the end: pending updates of open alerts
+
+Each rule's detector turns events into triggers (``_Trigger``); the grouper makes them alerts:
+the first trigger for a rule and symbol is an alert, the next ones within the rule's cooldown are
+the same alert, emitted again as an update (running USD and count, at most every ``UPDATE_EVERY_MS``)
+when they add liquidations. Kinds (docs/alerts.md has the words a trader reads):
+
+- ``liquidation``: one liquidation of at least ``min_usd``;
+- ``burst``: at least ``min_usd`` liquidated on one side within ``window`` (per symbol, over the
+  rule's venues);
+- ``cascade``: the cascade detector of docs/architecture.md: the price move over ``window`` beats
+  ``k`` x sigma x sqrt(window) (sigma from one-second returns of the last hour), the USD liquidated in
+  the window beats the ``percentile`` of the last hour's windows and one side holds ``side_share``;
+- ``cluster_near``: the price within ``pct`` of an ESTIMATED ladder row (the engine's level model at
+  the symbol's grid) of at least ``min_usd`` on the side that liquidates there;
+- ``cluster_swept``: price swept an ESTIMATED cluster of at least ``min_usd``; the alert carries what
+  the tape realized there (None when no liquidation tape watched it);
+- ``oi_change``: OI changed by ``pct`` within ``window``, per venue or summed (``scope``), with the
+  OI regime it means (``engine.oi.oi_regime``);
+- ``funding``: a venue's funding rate, restated per 8 h, at or beyond ``rate``.
+
+``position_near`` (a measured position near its liquidation price) needs measured Hyperliquid
+positions, which no feed provides yet: ``FUTURE_KINDS`` names it so a rule asking for it gets a
+clear message; its detector plugs into ``_DETECTORS`` once positions reach the engine as events.
+
+Pure and deterministic: time is the events' exchange time (the newest seen), never a clock. Events
+older than ``since_ms`` (a session's backfill of history) feed the detectors' memory but fire nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from liqtui.domain.alerts import LIQUIDATION_KINDS, Alert
+from liqtui.domain.events import Event, Liquidation, OpenInterest, Side, Ticker
+from liqtui.domain.format import price as price_text
+from liqtui.domain.format import usd as compact_usd
+from liqtui.engine.engine import Engine
+from liqtui.engine.funding import funding_interval_hours, per_basis
+from liqtui.engine.oi import oi_regime, pct_change
+
+FUTURE_KINDS = {"position_near": "needs measured Hyperliquid positions, which liqtui does not read yet"}
+UPDATE_EVERY_MS = 5_000  # a grouped alert's running totals are emitted at most this often,
+UPDATE_GROWTH = 1.25  # and only once they grew by a quarter (the last totals always, at the end)
+CLUSTER_CHECK_MS = 1_000  # cluster_near reads the levels at most once a second per symbol
+SIGMA_HISTORY_S = 3_600  # one-second returns kept for sigma
+CASCADE_HISTORY_MS = 3_600_000  # windows kept for the liquidation percentile
+CASCADE_MIN_WINDOWS = 10  # fewer completed windows than this: no percentile yet, no cascade
+CASCADE_MIN_RETURNS = 60  # fewer one-second returns than this: no sigma yet
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule, its thresholds resolved (the config's defaults applied). Empty ``coins``/``venues``:
+    every one; ``side`` None: both."""
+
+    name: str
+    kind: str
+    coins: frozenset[str] = frozenset()
+    venues: frozenset[str] = frozenset()
+    side: Side | None = None
+    min_usd: float = 0.0
+    window_ms: int = 60_000
+    pct: float = 0.0  # cluster_near: distance; oi_change: change, both in %
+    k: float = 3.0
+    percentile: float = 95.0
+    side_share: float = 0.65
+    rate: float = 0.001  # funding, as a fraction per 8 h
+    scope: str = "venue"  # oi_change: "venue" or "total"
+    cooldown_ms: int = 60_000
+
+    def covers(self, venue: str | None, symbol: str, side: Side | None = None) -> bool:
+        return (
+            (not self.coins or coin(symbol) in self.coins)
+            and (venue is None or not self.venues or venue in self.venues)
+            and (side is None or self.side is None or side is self.side)
+        )
+
+
+def coin(symbol: str) -> str:
+    """BTC for BTC/USDT:USDT and BTC/USDC:USDC: rules name coins, so one rule covers every venue's market."""
+    return symbol.split("/", 1)[0].upper()
+
+
+def unknown_coins(rules: Iterable[Rule], symbols: Iterable[str]) -> list[str]:
+    """The coins the rules name that none of ``symbols`` trades (for one clear message)."""
+    have = {coin(s) for s in symbols}
+    return sorted({c for r in rules for c in r.coins} - have)
+
+
+@dataclass(slots=True)
+class _Trigger:
+    """What a detector saw: ``usd``/``count`` of this event, ``open_usd``/``open_count`` what an alert
+    opened by it starts from (a burst's window), ``detail`` the kind's words for the text."""
+
+    symbol: str
+    time: int
+    venue: str | None
+    side: Side | None
+    price: float | None
+    usd: float | None = None
+    count: int | None = None
+    open_usd: float | None = None
+    open_count: int | None = None
+    detail: str = ""
+    open_venues: frozenset[str] = frozenset()  # the venues of the window that opened it (burst, cascade)
+
+
+@dataclass(slots=True)
+class _Group:
+    rule: Rule
+    first: _Trigger
+    usd: float | None
+    count: int | None
+    venues: set[str | None]
+    last_trigger: int
+    last_emit: int
+    pending: bool = False
+    price: float | None = None
+    emitted_usd: float = 0.0
+
+    def update_due(self, now: int) -> bool:
+        return (self.pending and now - self.last_emit >= UPDATE_EVERY_MS
+                and (self.usd or 0.0) >= self.emitted_usd * UPDATE_GROWTH)
+
+    def add(self, trig: _Trigger) -> None:
+        self.last_trigger = trig.time
+        self.venues.add(trig.venue)
+        if self.rule.kind in LIQUIDATION_KINDS and trig.usd is not None and self.usd is not None:
+            self.usd += trig.usd
+            self.count = (self.count or 0) + (trig.count or 0)
+            self.price = trig.price
+            self.pending = True
+
+    def alert(self, at: int, update: bool) -> Alert:
+        venues = self.venues - {None}
+        first = self.first
+        return Alert(
+            time=first.time, rule=self.rule.name, kind=self.rule.kind,
+            venue=next(iter(venues)) if len(self.venues) == 1 and venues else None,
+            symbol=first.symbol, side=first.side, usd=self.usd, price=first.price, count=self.count,
+            text=_text(self, update), update=update, at=at,
+        )
+
+
+class _RollingSides:
+    """USD and count liquidated per side over the last ``window_ms``, in one-second buckets (memory
+    bounded by the window, whatever the rate)."""
+
+    def __init__(self, window_ms: int) -> None:
+        self.window_s = max(1, window_ms // 1000)
+        self.buckets: deque[list[float]] = deque()  # [second, long usd, short usd, long n, short n]
+        self.totals = [0.0, 0.0, 0.0, 0.0]
+        self.seen: dict[str, int] = {}  # venue -> last second it added to
+
+    def add(self, side: Side, usd: float, time_ms: int, venue: str) -> None:
+        second = time_ms // 1000
+        self.seen[venue] = second
+        self.expire(second)
+        if not self.buckets or self.buckets[-1][0] < second:
+            self.buckets.append([float(second), 0.0, 0.0, 0.0, 0.0])
+        slot = 0 if side is Side.LONG else 1
+        bucket = self.buckets[-1]  # a late one (another venue's clock) joins the newest second
+        bucket[1 + slot] += usd
+        bucket[3 + slot] += 1
+        self.totals[slot] += usd
+        self.totals[2 + slot] += 1
+
+    def expire(self, second: int) -> None:
+        while self.buckets and self.buckets[0][0] <= second - self.window_s:
+            old = self.buckets.popleft()
+            for i in range(4):
+                self.totals[i] -= old[1 + i]
+
+    def venues(self) -> frozenset[str]:
+        newest = max(self.seen.values(), default=0)
+        return frozenset(v for v, second in self.seen.items() if second > newest - self.window_s)
+
+    def usd(self, side: Side) -> float:
+        return self.totals[0 if side is Side.LONG else 1]
+
+    def count(self, side: Side) -> int:
+        return round(self.totals[2 if side is Side.LONG else 3])
+
+
+_Detector = Callable[[Event], list[_Trigger]]
+
+
+class _LiquidationRule:
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+
+    def see(self, event: Event) -> list[_Trigger]:
+        if type(event) is not Liquidation or event.usd < self.rule.min_usd:
+            return []
+        if not self.rule.covers(event.venue, event.symbol, event.side):
+            return []
+        return [_Trigger(event.symbol, event.time, event.venue, event.side, event.price, event.usd, 1,
+                         event.usd, 1)]
+
+
+class _BurstRule:
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.windows: dict[str, _RollingSides] = {}
+
+    def see(self, event: Event) -> list[_Trigger]:
+        if type(event) is not Liquidation or not self.rule.covers(event.venue, event.symbol, event.side):
+            return []
+        window = self.windows.get(event.symbol)
+        if window is None:
+            window = self.windows[event.symbol] = _RollingSides(self.rule.window_ms)
+        window.add(event.side, event.usd, event.time, event.venue)
+        total = window.usd(event.side)
+        if total < self.rule.min_usd or total <= 0:
+            return []
+        return [_Trigger(event.symbol, event.time, event.venue, event.side, event.price, event.usd, 1,
+                         total, window.count(event.side), _span(self.rule.window_ms), window.venues())]
+
+
+class _PricePath:
+    """One-second closes of a symbol (the mean of its venues' last prices), for sigma and the move."""
+
+    def __init__(self) -> None:
+        self.venue_prices: dict[str, float] = {}
+        self.second: int | None = None
+        self.closes: deque[float] = deque(maxlen=SIGMA_HISTORY_S + 1)
+        self.returns: deque[float] = deque(maxlen=SIGMA_HISTORY_S)
+        self.sum = self.sum_sq = 0.0
+
+    def see(self, venue: str, price: float, time_ms: int) -> None:
+        second = time_ms // 1000
+        if self.second is not None and second > self.second:
+            for _ in range(min(second - self.second, SIGMA_HISTORY_S)):
+                self._close()
+        self.second = second if self.second is None else max(self.second, second)
+        self.venue_prices[venue] = price
+
+    def _close(self) -> None:
+        close = sum(self.venue_prices.values()) / len(self.venue_prices)
+        if self.closes:
+            r = math.log(close / self.closes[-1])
+            if len(self.returns) == self.returns.maxlen:
+                old = self.returns[0]
+                self.sum -= old
+                self.sum_sq -= old * old
+            self.returns.append(r)
+            self.sum += r
+            self.sum_sq += r * r
+        self.closes.append(close)
+
+    def sigma(self) -> float | None:
+        n = len(self.returns)
+        if n < CASCADE_MIN_RETURNS:
+            return None
+        mean = self.sum / n
+        return math.sqrt(max(self.sum_sq / n - mean * mean, 0.0))
+
+    def move(self, seconds: int) -> float | None:
+        """Log move over the last ``seconds`` (closes so far, then the venues' prices now)."""
+        if len(self.closes) <= seconds or not self.venue_prices:
+            return None
+        now = sum(self.venue_prices.values()) / len(self.venue_prices)
+        return math.log(now / self.closes[-seconds])
+
+
+class _CascadeState:
+    def __init__(self, rule: Rule) -> None:
+        self.window = _RollingSides(rule.window_ms)
+        self.path = _PricePath()
+        self.window_index: int | None = None
+        self.window_usd = 0.0
+        self.past: deque[float] = deque(maxlen=max(CASCADE_MIN_WINDOWS, CASCADE_HISTORY_MS // rule.window_ms))
+        self.threshold: float | None = None
+
+    def close_windows(self, time_ms: int, window_ms: int, percentile: float) -> None:
+        index = time_ms // window_ms
+        if self.window_index is None:
+            self.window_index = index
+        if index <= self.window_index:
+            return
+        for i in range(min(index - self.window_index, self.past.maxlen or 1)):
+            self.past.append(self.window_usd if i == 0 else 0.0)
+        self.window_index, self.window_usd = index, 0.0
+        if len(self.past) >= CASCADE_MIN_WINDOWS:
+            ranked = sorted(self.past)
+            self.threshold = ranked[min(len(ranked) - 1, math.ceil(percentile / 100 * len(ranked)) - 1)]
+
+
+class _CascadeRule:
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.states: dict[str, _CascadeState] = {}
+
+    def _state(self, symbol: str) -> _CascadeState:
+        state = self.states.get(symbol)
+        if state is None:
+            state = self.states[symbol] = _CascadeState(self.rule)
+        return state
+
+    def see(self, event: Event) -> list[_Trigger]:
+        if type(event) is Ticker:
+            price = event.last or event.mark
+            if price and price > 0 and self.rule.covers(event.venue, event.symbol):
+                self._state(event.symbol).path.see(event.venue, price, event.time)
+            return []
+        if type(event) is not Liquidation or not self.rule.covers(event.venue, event.symbol):
+            return []
+        rule, state = self.rule, self._state(event.symbol)
+        state.close_windows(event.time, rule.window_ms, rule.percentile)
+        state.window.add(event.side, event.usd, event.time, event.venue)
+        state.window_usd += event.usd
+        return self._check(event, state)
+
+    def _check(self, liq: Liquidation, state: _CascadeState) -> list[_Trigger]:
+        rule, window = self.rule, state.window
+        longs, shorts = window.usd(Side.LONG), window.usd(Side.SHORT)
+        total = longs + shorts
+        if state.threshold is None or total <= state.threshold or total < rule.min_usd:
+            return []
+        side = Side.LONG if longs >= shorts else Side.SHORT
+        if window.usd(side) < rule.side_share * total or (rule.side is not None and side is not rule.side):
+            return []
+        seconds = window.window_s
+        sigma, move = state.path.sigma(), state.path.move(seconds)
+        if sigma is None or move is None or abs(move) <= rule.k * sigma * math.sqrt(seconds):
+            return []
+        detail = (f"price {(math.exp(move) - 1) * 100:+.1f} % in {_span(rule.window_ms)} "
+                  f"({abs(move) / (sigma * math.sqrt(seconds)) if sigma else math.inf:.1f}σ), "
+                  f"{window.usd(side) / total * 100:.0f} % {side.value}s")
+        count = window.count(Side.LONG) + window.count(Side.SHORT)
+        return [_Trigger(liq.symbol, liq.time, liq.venue, side, liq.price, liq.usd, 1, total, count, detail,
+                         window.venues())]
+
+
+class _ClusterNearRule:
+    def __init__(self, rule: Rule, engine: Engine) -> None:
+        self.rule, self.engine = rule, engine
+        self.checked: dict[str, int] = {}
+
+    def see(self, event: Event) -> list[_Trigger]:
+        if type(event) is not Ticker or not self.rule.covers(None, event.symbol):
+            return []
+        if event.time - self.checked.get(event.symbol, -CLUSTER_CHECK_MS) < CLUSTER_CHECK_MS:
+            return []
+        self.checked[event.symbol] = event.time
+        levels = self.engine.levels_of(event.symbol, event.time)
+        price, reach = levels.price, self.rule.pct / 100
+        if not price:
+            return []
+        found: list[_Trigger] = []
+        for side in (Side.LONG, Side.SHORT):
+            if self.rule.side not in (None, side):
+                continue
+            if side is Side.LONG:  # longs liquidate below the price, nearest first
+                rows = [(r.price, r.long_usd) for r in reversed(levels.rows) if price * (1 - reach) <= r.price <= price]
+            else:
+                rows = [(r.price, r.short_usd) for r in levels.rows if price <= r.price <= price * (1 + reach)]
+            hit = next(((p, usd) for p, usd in rows if usd >= self.rule.min_usd and usd > 0), None)
+            if hit is not None:
+                detail = f"{price_text(price)} is {abs(hit[0] - price) / price * 100:.2f} % from"
+                found.append(_Trigger(event.symbol, event.time, None, side, hit[0], hit[1], detail=detail))
+        return found[:1]
+
+
+class _ClusterSweptRule:
+    def __init__(self, rule: Rule, engine: Engine) -> None:
+        self.rule, self.engine = rule, engine
+        self.seen: dict[str, int] = {}
+
+    def see(self, event: Event) -> list[_Trigger]:
+        if type(event) is not OpenInterest or not self.rule.covers(event.venue, event.symbol):
+            return []
+        since = self.seen.get(event.symbol, event.time - 1)
+        levels = self.engine.levels_of(event.symbol, event.time)
+        fresh = [s for s in levels.sweeps if s.time > since and self.rule.covers(s.venue, s.symbol, s.side)
+                 and s.estimated_usd >= self.rule.min_usd]
+        self.seen[event.symbol] = max([since, *(s.time for s in levels.sweeps)])
+        return [
+            _Trigger(
+                s.symbol, s.time, s.venue, s.side, (s.price_low + s.price_high) / 2,
+                detail=(f"swept an ESTIMATED {compact_usd(s.estimated_usd)} {s.side.value} cluster "
+                        f"{price_text(s.price_low)}-{price_text(s.price_high)} on {s.venue}; "
+                        + (f"tape realized {compact_usd(s.realized_usd)}" if s.taped else "no tape there")),
+                usd=s.realized_usd if s.taped else None,
+            )
+            for s in fresh
+        ]
+
+
+class _OIChangeRule:
+    def __init__(self, rule: Rule, engine: Engine) -> None:
+        self.rule, self.engine = rule, engine
+
+    def see(self, event: Event) -> list[_Trigger]:
+        if type(event) is not OpenInterest or not self.rule.covers(event.venue, event.symbol):
+            return []
+        venues = [event.venue] if self.rule.scope == "venue" else [
+            v for v in self.engine.oi.venues(event.symbol) if self.rule.covers(v, event.symbol)]
+        now = then = now_usd = then_usd = 0.0
+        window = self.rule.window_ms
+        for venue in venues:
+            new = self.engine.oi.latest(venue, event.symbol, event.time)
+            old = self.engine.oi.latest(venue, event.symbol, event.time - window)
+            if new is None or old is None or old[0] < event.time - 2 * window or old[1] <= 0:
+                continue
+            now, then, now_usd, then_usd = now + new[1], then + old[1], now_usd + new[2], then_usd + old[2]
+        change = pct_change(now, then)
+        if change is None or abs(change) < self.rule.pct:
+            return []
+        price_now, price_then = now_usd / now if now else None, then_usd / then
+        regime = oi_regime(pct_change(price_now, price_then), change)
+        where = f"on {event.venue}" if self.rule.scope == "venue" else "on all venues"
+        detail = f"OI {change:+.1f} % in {_span(window)} {where}" + (f", {regime}" if regime else "")
+        usd_change = (now - then) * price_now if price_now else None
+        return [_Trigger(event.symbol, event.time, event.venue if self.rule.scope == "venue" else None, None, price_now, usd=usd_change, detail=detail)]
+
+
+class _FundingRule:
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+
+    def see(self, event: Event) -> list[_Trigger]:
+        if type(event) is not Ticker or event.funding_rate is None:
+            return []
+        hours = funding_interval_hours(event.venue, event.funding_interval_hours)
+        if hours is None or not math.isfinite(event.funding_rate):
+            return []
+        rate = per_basis(event.funding_rate, hours)
+        payer = Side.LONG if rate > 0 else Side.SHORT  # positive funding: longs pay shorts
+        if abs(rate) < self.rule.rate or not self.rule.covers(event.venue, event.symbol, payer):
+            return []
+        detail = f"funding {rate * 100:+.4f} %/8h on {event.venue}: {payer.value}s pay"
+        return [_Trigger(event.symbol, event.time, event.venue, payer, event.last or event.mark, detail=detail)]
+
+
+def _detector(rule: Rule, engine: Engine) -> _Detector:
+    simple: dict[str, Callable[[Rule], _Detector]] = {
+        "liquidation": lambda r: _LiquidationRule(r).see,
+        "burst": lambda r: _BurstRule(r).see,
+        "cascade": lambda r: _CascadeRule(r).see,
+        "funding": lambda r: _FundingRule(r).see,
+    }
+    with_engine: dict[str, Callable[[Rule, Engine], _Detector]] = {
+        "cluster_near": lambda r, e: _ClusterNearRule(r, e).see,
+        "cluster_swept": lambda r, e: _ClusterSweptRule(r, e).see,
+        "oi_change": lambda r, e: _OIChangeRule(r, e).see,
+    }
+    if rule.kind in simple:
+        return simple[rule.kind](rule)
+    if rule.kind in with_engine:
+        return with_engine[rule.kind](rule, engine)
+    raise ValueError(f"rule {rule.name!r}: unknown kind {rule.kind!r}")
+
+
+@dataclass
+class AlertEvaluator:
+    """Every rule over the events the engine took; see the module docstring."""
+
+    rules: Sequence[Rule]
+    engine: Engine
+    since_ms: int = 0
+    _detectors: list[tuple[Rule, _Detector]] = field(init=False)
+    _groups: dict[tuple[str, str], _Group] = field(init=False, default_factory=dict)
+    _now: int = field(init=False, default=0)
+    _swept_at: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self._detectors = [(rule, _detector(rule, self.engine)) for rule in self.rules]
+
+    def see(self, event: Event) -> list[Alert]:
+        """The alerts (and updates) ``event`` fires; call after ``engine.apply(event)``."""
+        time_ms = getattr(event, "time", None)
+        if type(time_ms) is not int:
+            return []
+        out: list[Alert] = []
+        if time_ms > self._now:
+            self._now = time_ms
+            if self._now - self._swept_at >= 1_000:
+                self._swept_at = self._now
+                out.extend(self._sweep_groups())
+        live = time_ms >= self.since_ms
+        for rule, detect in self._detectors:
+            for trig in detect(event):
+                if live:
+                    out.extend(self._offer(rule, trig))
+        return out
+
+    def flush(self) -> list[Alert]:
+        """The running totals not yet emitted, as updates (the end of a replay or a run)."""
+        out = [g.alert(g.last_trigger, update=True) for g in self._groups.values() if g.pending]
+        self._groups.clear()
+        return out
+
+    def _offer(self, rule: Rule, trig: _Trigger) -> list[Alert]:
+        key = (rule.name, trig.symbol)
+        group = self._groups.get(key)
+        out: list[Alert] = []
+        if group is not None and trig.time - group.last_trigger > rule.cooldown_ms:
+            out.extend(self._close(key, group))
+            group = None
+        if group is None:
+            usd = trig.open_usd if trig.open_usd is not None else trig.usd
+            count = trig.open_count if trig.open_count is not None else trig.count
+            venues: set[str | None] = set(trig.open_venues or {trig.venue})
+            group = _Group(rule, trig, usd, count, venues, trig.time, trig.time, price=trig.price,
+                           emitted_usd=usd or 0.0)
+            self._groups[key] = group
+            return [*out, group.alert(trig.time, update=False)]
+        group.add(trig)
+        if group.update_due(trig.time):
+            out.append(self._emit_update(group, trig.time))
+        return out
+
+    def _emit_update(self, group: _Group, at: int) -> Alert:
+        group.pending, group.last_emit, group.emitted_usd = False, at, group.usd or 0.0
+        return group.alert(at, update=True)
+
+    def _close(self, key: tuple[str, str], group: _Group) -> list[Alert]:
+        del self._groups[key]
+        return [group.alert(group.last_trigger, update=True)] if group.pending else []
+
+    def _sweep_groups(self) -> list[Alert]:
+        """Once a second: updates due, and groups whose cooldown ran out closed (their last totals)."""
+        out: list[Alert] = []
+        for key, group in list(self._groups.items()):
+            if self._now - group.last_trigger > group.rule.cooldown_ms:
+                out.extend(self._close(key, group))
+            elif group.update_due(self._now):
+                out.append(self._emit_update(group, self._now))
+        return out
+
+
+def _span(ms: int) -> str:
+    """60000 -> "60s", 300000 -> "5m", 3600000 -> "1h"."""
+    seconds = ms // 1000
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    if seconds % 60 == 0 and seconds >= 300:
+        return f"{seconds // 60}m"
+    return f"{seconds}s"
+
+
+def _text(group: _Group, update: bool) -> str:
+    """The words a trader reads; see docs/alerts.md for every kind."""
+    rule, first = group.rule, group.first
+    name = coin(first.symbol)
+    kind = rule.kind
+    side = first.side.value if first.side else ""
+    if kind == "liquidation":
+        if not update:
+            return f"{name} {side} liquidated {compact_usd(first.usd or 0)} at {price_text(first.price or 0)} on {first.venue}"
+        return (f"{name} {group.count} {side} liquidations of ≥ {compact_usd(rule.min_usd)}: "
+                f"{compact_usd(group.usd or 0)} (last at {price_text(group.price or 0)})")
+    so_far = " so far" if update else ""
+    if kind == "burst":
+        within = "" if update else f" in {first.detail}"
+        return f"{name} burst: {compact_usd(group.usd or 0)} of {side}s liquidated{within}{so_far} ({group.count:,} liquidations)"
+    if kind == "cascade":
+        return f"{name} cascade: {first.detail}; {compact_usd(group.usd or 0)} liquidated{so_far} ({group.count:,} liquidations)"
+    if kind == "cluster_near":
+        return (f"{name} {first.detail} an ESTIMATED {compact_usd(first.usd or 0)} {side} cluster "
+                f"at {price_text(first.price or 0)}")
+    return f"{name} {first.detail}"

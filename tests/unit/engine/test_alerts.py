@@ -1,0 +1,209 @@
+"""The alert rules over hand-made events: each kind fires when it should with exact fields and words,
+stays quiet when it should not, and a burst or a cascade is one alert with updates."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from liqtui.domain.alerts import Alert
+from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
+from liqtui.engine import Engine
+from liqtui.engine.alerts import AlertEvaluator, Rule, unknown_coins
+
+T0 = 1_769_860_800_000
+BTC = "BTC/USDT:USDT"
+
+
+def liq(t: int, usd: float, side: Side = Side.LONG, venue: str = "bybit", symbol: str = BTC, price: float = 80_000.0) -> Liquidation:
+    return Liquidation(venue, symbol, side, price, usd / price, usd, t, t)
+
+
+def run(rules: list[Rule], events, since_ms: int = 0, engine: Engine | None = None) -> list[Alert]:
+    engine = engine or Engine()
+    alerts = AlertEvaluator(rules, engine, since_ms=since_ms)
+    out: list[Alert] = []
+    for event in events:
+        engine.apply(event)
+        out += alerts.see(event)
+    return out + alerts.flush()
+
+
+BIG = Rule("big", "liquidation", min_usd=250_000, cooldown_ms=0)
+
+
+def test_one_big_liquidation_is_one_alert_with_its_fields_and_words():
+    (alert,) = run([BIG], [liq(T0, 100_000), liq(T0 + 10, 312_400, price=82_410.5, venue="binanceusdm")])
+    assert alert.fields() == {
+        "time": T0 + 10, "rule": "big", "kind": "liquidation", "venue": "binanceusdm", "symbol": BTC,
+        "side": "long", "usd": 312_400, "price": 82_410.5, "count": 1,
+        "text": "BTC long liquidated $312k at 82,410 on binanceusdm",
+    }
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        Rule("r", "liquidation", min_usd=250_000, coins=frozenset({"ETH"})),
+        Rule("r", "liquidation", min_usd=250_000, venues=frozenset({"okx"})),
+        Rule("r", "liquidation", min_usd=250_000, side=Side.SHORT),
+        Rule("r", "liquidation", min_usd=500_000),
+    ],
+)
+def test_a_liquidation_outside_the_rule_fires_nothing(rule):
+    assert run([rule], [liq(T0, 300_000)]) == []
+
+
+def test_a_coin_covers_every_venue_market_of_it():
+    rule = Rule("r", "liquidation", min_usd=1, coins=frozenset({"BTC"}))
+    fired = run([rule], [liq(T0, 10, symbol="BTC/USDC:USDC", venue="hyperliquid")])
+    assert [a.symbol for a in fired] == ["BTC/USDC:USDC"]
+    assert unknown_coins([rule, Rule("s", "burst", coins=frozenset({"DOGE"}))], [BTC]) == ["DOGE"]
+
+
+def test_liquidations_within_the_cooldown_are_one_alert_then_its_running_totals():
+    rule = Rule("big", "liquidation", min_usd=250_000, cooldown_ms=60_000)
+    fired = run([rule], [liq(T0, 300_000), liq(T0 + 20_000, 400_000, price=79_000), liq(T0 + 200_000, 500_000)])
+    assert [(a.update, a.time, a.usd, a.count) for a in fired] == [
+        (False, T0, 300_000, 1),
+        (True, T0, 700_000, 2),  # emitted when the cooldown ran out (or at the end), same first time
+        (False, T0 + 200_000, 500_000, 1),
+    ]
+    assert fired[1].text == "BTC 2 long liquidations of ≥ $250k: $700k (last at 79,000)"
+    assert fired[1].fields()["update"] is True and "update" not in fired[0].fields()
+
+
+def test_a_cooldown_of_zero_makes_every_trigger_an_alert():
+    rule = Rule("big", "liquidation", min_usd=250_000, cooldown_ms=0)
+    assert [a.update for a in run([rule], [liq(T0, 300_000), liq(T0 + 1, 300_000)])] == [False, False]
+
+
+def test_events_before_since_feed_memory_but_fire_nothing():
+    rule = Rule("b", "burst", min_usd=1_000_000, window_ms=60_000)
+    events = [liq(T0 + i * 1000, 100_000) for i in range(20)]
+    fired = run([rule], events, since_ms=T0 + 15_000)
+    assert fired[0].time == T0 + 15_000 and fired[0].usd == 1_600_000  # the window held 16 already
+
+
+def test_a_burst_is_one_alert_that_updates_its_running_usd_and_count():
+    rule = Rule("burst", "burst", min_usd=1_000_000, window_ms=60_000)
+    events = [liq(T0 + i * 200, 50_000, venue=("bybit", "okx")[i % 2]) for i in range(300)]  # 60 s, $15M
+    fired = run([rule], events)
+    first, *updates = fired
+    assert (first.time, first.usd, first.count, first.venue, first.side) == (T0 + 19 * 200, 1_000_000, 20, None, Side.LONG)
+    assert first.text == "BTC burst: $1.0M of longs liquidated in 60s (20 liquidations)"
+    assert updates and all(u.update and u.time == first.time for u in updates)
+    assert updates[-1].usd == 15_000_000 and updates[-1].count == 300
+    assert updates[-1].text == "BTC burst: $15.0M of longs liquidated so far (300 liquidations)"
+    assert len(fired) <= 1 + 12  # readable: updates only when the total grew by a quarter
+
+
+def test_liquidations_spread_wider_than_the_window_or_split_by_side_make_no_burst():
+    rule = Rule("burst", "burst", min_usd=1_000_000, window_ms=60_000)
+    slow = [liq(T0 + i * 10_000, 100_000) for i in range(30)]  # $600k a minute
+    split = [liq(T0 + i * 100, 90_000, side=(Side.LONG, Side.SHORT)[i % 2]) for i in range(20)]  # $900k a side
+    assert run([rule], slow) == [] and run([rule], split) == []
+
+
+def _quiet_then_move(move_pct: float, sides: tuple[Side, ...]) -> list:
+    """15 minutes of a price wiggling 0.01 % a second with small liquidations, then 20 s in which the
+    price moves ``move_pct`` with $200k liquidated every 100 ms on ``sides`` in turn."""
+    events: list = []
+    price = 80_000.0
+    for s in range(900):
+        price *= 1 + 0.0001 * (1 if s % 2 else -1)
+        events.append(Ticker("bybit", BTC, T0 + s * 1000, last=price))
+        if s % 5 == 0:
+            events.append(liq(T0 + s * 1000 + 1, 5_000, side=(Side.LONG, Side.SHORT)[s % 2]))
+    start = T0 + 900_000
+    for i in range(200):
+        t = start + i * 100
+        if i % 10 == 0:
+            events.append(Ticker("bybit", BTC, t, last=price * (1 + move_pct / 100 * i / 200)))
+        events.append(liq(t + 1, 200_000, side=sides[i % len(sides)]))
+    return events
+
+
+CASCADE = Rule("cascade", "cascade", window_ms=30_000, k=3.0, percentile=95.0, side_share=0.65)
+
+
+def test_a_cascade_is_one_alert_with_updates():
+    fired = run([CASCADE], _quiet_then_move(-2.0, (Side.LONG,)))
+    first, *updates = fired
+    assert not first.update and first.kind == "cascade" and first.side is Side.LONG and first.venue == "bybit"
+    assert first.text.startswith("BTC cascade: price -") and "σ), 100 % longs; $" in first.text
+    assert updates and all(u.update and u.time == first.time and u.rule == "cascade" for u in updates)
+    assert updates[-1].count > first.count and updates[-1].usd > first.usd * 5
+    assert len(updates) <= 12
+
+
+def test_no_cascade_without_a_price_move_or_without_a_dominant_side():
+    assert run([CASCADE], _quiet_then_move(0.0, (Side.LONG,))) == []
+    assert run([CASCADE], _quiet_then_move(-2.0, (Side.LONG, Side.SHORT))) == []
+
+
+def test_funding_restated_per_8h_beyond_the_rate():
+    rule = Rule("f", "funding", rate=0.001, cooldown_ms=3_600_000)
+    events = [
+        Ticker("binanceusdm", BTC, T0, last=80_000, funding_rate=0.0001),  # 0.01 %/8h
+        Ticker("hyperliquid", "BTC/USDC:USDC", T0 + 1, last=80_010, funding_rate=0.0002),  # 0.16 %/8h
+        Ticker("hyperliquid", "BTC/USDC:USDC", T0 + 60_000, last=80_010, funding_rate=0.0002),  # same episode
+    ]
+    (alert,) = run([rule], events)
+    assert (alert.venue, alert.side, alert.price, alert.usd, alert.count) == ("hyperliquid", Side.LONG, 80_010, None, None)
+    assert alert.text == "BTC funding +0.1600 %/8h on hyperliquid: longs pay"
+
+
+def _oi(venue: str, t: int, base: float, price: float = 80_000.0) -> OpenInterest:
+    return OpenInterest(venue, BTC, base, base * price, t)
+
+
+def test_oi_change_per_venue_and_in_total_with_the_regime():
+    events = [_oi("bybit", T0, 1000), _oi("okx", T0, 1000), _oi("bybit", T0 + 300_000, 1040, price=81_000),
+              _oi("okx", T0 + 300_000, 1000)]
+    venue_rule = Rule("oi", "oi_change", pct=3.0, window_ms=300_000)
+    (alert,) = run([venue_rule], events)
+    assert (alert.venue, alert.price, alert.usd) == ("bybit", 81_000, pytest.approx(40 * 81_000))
+    assert alert.text == "BTC OI +4.0 % in 5m on bybit, new longs"
+    total = Rule("oi", "oi_change", pct=3.0, window_ms=300_000, scope="total")
+    assert run([total], events) == []  # +2 % summed over both venues
+    total_low = Rule("oi", "oi_change", pct=1.5, window_ms=300_000, scope="total")
+    (summed,) = run([total_low], events)
+    assert summed.venue is None and summed.text.startswith("BTC OI +2.0 % in 5m on all venues")
+
+
+def _levels_engine() -> tuple[Engine, list]:
+    """A market at 100 where 1M coins of OI opened: ESTIMATED 10x longs near 90.4, shorts near 109.6."""
+    return Engine(), [
+        Ticker("bybit", "SOL/USDT:USDT", T0, last=100.0),
+        OpenInterest("bybit", "SOL/USDT:USDT", 1_000_000, 100_000_000, T0),
+        Ticker("bybit", "SOL/USDT:USDT", T0 + 1000, last=100.0),
+        OpenInterest("bybit", "SOL/USDT:USDT", 2_000_000, 200_000_000, T0 + 15_000),
+    ]
+
+
+def test_cluster_near_names_the_estimated_row_it_is_near():
+    engine, events = _levels_engine()
+    events += [Ticker("bybit", "SOL/USDT:USDT", T0 + 20_000 + i * 1000, last=p) for i, p in enumerate((95.0, 91.0, 90.9))]
+    rule = Rule("near", "cluster_near", min_usd=5_000_000, pct=1.0, cooldown_ms=600_000)
+    (alert,) = run([rule], events, engine=engine)
+    assert (alert.side, alert.venue, alert.count) == (Side.LONG, None, None)
+    assert 90.0 < alert.price < 91.0 and alert.usd >= 5_000_000
+    assert alert.text == "SOL 91.00 is 0.71 % from an ESTIMATED $15.0M long cluster at 90.35"
+
+
+def test_cluster_swept_says_what_the_tape_realized():
+    engine, events = _levels_engine()
+    events += [
+        Ticker("bybit", "SOL/USDT:USDT", T0 + 20_000, last=88.0),
+        liq(T0 + 21_000, 700_000, symbol="SOL/USDT:USDT", price=90.3),
+        OpenInterest("bybit", "SOL/USDT:USDT", 1_900_000, 1_900_000 * 88.0, T0 + 30_000),
+    ]
+    rule = Rule("swept", "cluster_swept", min_usd=1_000_000)
+    fired = run([rule], events, engine=engine)
+    assert fired, "the drop to 88 sweeps the 10x longs near 90.4"
+    alert = fired[0]
+    assert alert.side is Side.LONG and alert.venue == "bybit" and alert.time == T0 + 30_000
+    assert "swept an ESTIMATED $" in alert.text and "long cluster" in alert.text and "on bybit" in alert.text
+    assert math.isclose(sum(a.usd or 0 for a in fired), 700_000) or "no tape there" in alert.text
