@@ -3,7 +3,7 @@
 Each command lives in ``liqtui.commands.<module>`` with ``add_arguments(parser, name)`` and
 ``run(args, settings) -> int``. Only the module of the command being run is imported: the command
 list (``--help``) comes from the table below and ``--version`` imports nothing, so neither pays for
-ccxt, pandas or Textual; headless commands (tail, snapshot, record, stats, export, risk) never
+ccxt, pandas or Textual; headless commands (tail, alerts, snapshot, record, stats, export, risk) never
 import Textual (heatmap only for an SVG).
 
 ``liqtui`` with no command starts the desk on live data.
@@ -24,6 +24,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("desk", "demo", "the desk on a simulated market, marked DEMO (no network needed)"),
     ("desk", "replay", "the desk replaying a recorded session, marked REPLAY"),
     ("tail", "tail", "print every liquidation as it arrives (text or --json lines)"),
+    ("alerts", "alerts", "run the alert rules headless (live, --demo) or back-test them on a recording (--replay)"),
     ("snapshot", "snapshot", "one shot of OI, mark, funding and 24h volume per venue and symbol"),
     ("risk", "risk", "ESTIMATED liquidations at risk between the price and a target"),
     ("record", "record", "record every event to an SQLite file, headless"),

@@ -33,6 +33,7 @@ import platformdirs
 from liqtui.domain.alerts import ALERT_KINDS
 from liqtui.domain.events import Side
 from liqtui.domain.symbols import coin_of
+from liqtui.domain.terminal import TerminalNotices
 from liqtui.domain.venues import VENUE_IDS
 from liqtui.engine.alerts import FUTURE_KINDS, Rule
 
@@ -334,6 +335,9 @@ class AlertsSettings:
 
     def active_rules(self) -> list[Rule]:
         return [r.rule(i) for i, r in enumerate(self.rules) if r.enabled]
+
+    def notices(self) -> TerminalNotices:
+        return TerminalNotices(bell=self.bell, osc9=self.osc9, osc777=self.osc777, osc99=self.osc99)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ when they add liquidations. Kinds (docs/alerts.md has the words a trader reads):
 - ``liquidation``: one liquidation of at least ``min_usd``;
 - ``burst``: at least ``min_usd`` liquidated on one side within ``window`` (per symbol, over the
   rule's venues);
-- ``cascade``: the cascade detector of docs/architecture.md: the price move over ``window`` beats
+- ``cascade``: the cascade detector of docs/level-model.md: the price move over ``window`` beats
   ``k`` x sigma x sqrt(window) (sigma from one-second returns of the last hour), the USD liquidated in
   the window beats the ``percentile`` of the last hour's windows and one side holds ``side_share``;
 - ``cluster_near``: the price within ``pct`` of an ESTIMATED ladder row (the engine's level model at
@@ -47,8 +47,8 @@ from liqtui.engine.funding import funding_interval_hours, per_basis
 from liqtui.engine.oi import oi_regime, pct_change
 
 FUTURE_KINDS = {"position_near": "needs measured Hyperliquid positions, which liqtui does not read yet"}
-UPDATE_EVERY_MS = 5_000  # a grouped alert's running totals are emitted at most this often,
-UPDATE_GROWTH = 1.25  # and only once they grew by a quarter (the last totals always, at the end)
+UPDATE_EVERY_MS = 10_000  # a grouped alert's running totals are emitted at most this often,
+UPDATE_GROWTH = 1.5  # and only once they grew by half (the last totals always, at the end)
 CLUSTER_CHECK_MS = 1_000  # cluster_near reads the levels at most once a second per symbol
 SIGMA_HISTORY_S = 3_600  # one-second returns kept for sigma
 CASCADE_HISTORY_MS = 3_600_000  # windows kept for the liquidation percentile
