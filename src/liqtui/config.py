@@ -332,6 +332,9 @@ class AlertsSettings:
     osc9: bool = False
     osc777: bool = False
     osc99: bool = False
+    # apprise URLs (ntfy://, tgram://, discord://, json://...); printed redacted (they hold tokens)
+    webhooks: list[str] = field(default_factory=list)
+    webhook_batch_seconds: float = field(default=3.0, metadata=_ranged(0, 300, "seconds"))
 
     def active_rules(self) -> list[Rule]:
         return [r.rule(i) for i, r in enumerate(self.rules) if r.enabled]
@@ -590,7 +593,7 @@ REDACTED = "<redacted>"
 # Names of ccxt credentials (apiKey, secret, password, uid, login, twofa, privateKey,
 # walletAddress, token) and of anything else that looks like one (headers, cookies).
 _SECRET_NAME = re.compile(
-    r"api.?key|secret|passw|private|wallet|token|^uid$|^login$|twofa|auth|cookie|credential"
+    r"api.?key|secret|passw|private|wallet|token|^uid$|^login$|twofa|auth|cookie|credential|^webhooks$"
     r"|signature|mnemonic",
     re.IGNORECASE,
 )
@@ -600,7 +603,7 @@ def redact(data: Any) -> Any:
     """A copy of ``data`` with the value of every secret-looking key, and every password in a URL
     (``http://user:pass@proxy``), replaced by ``<redacted>``."""
     if isinstance(data, dict):
-        return {k: REDACTED if _SECRET_NAME.search(str(k)) and data[k] not in ("", None) else redact(v)
+        return {k: REDACTED if _SECRET_NAME.search(str(k)) and data[k] not in ("", None, []) else redact(v)
                 for k, v in data.items()}
     if isinstance(data, list):
         return [redact(item) for item in data]
@@ -718,6 +721,10 @@ bell = false      # the terminal bell
 osc9 = false      # a desktop notification by OSC 9 (iTerm2, WezTerm, Windows Terminal, ghostty, foot)
 osc777 = false    # by OSC 777 (urxvt, foot, GNOME Terminal and other VTE terminals)
 osc99 = false     # by OSC 99 (kitty)
+# Phone and chat: apprise URLs, e.g. ["ntfy://ntfy.sh/my-topic", "tgram://BOT_TOKEN/CHAT_ID"];
+# alerts are batched per symbol over webhook_batch_seconds and retried with backoff on failure.
+webhooks = []
+webhook_batch_seconds = 3.0   # [0, 300] seconds
 
 # One [[alerts.rules]] table per rule; rules written here replace these defaults as a whole.
 # Every rule takes: kind, name (default: one made from the rule), enabled = true|false,

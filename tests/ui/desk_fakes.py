@@ -11,6 +11,7 @@ import dataclasses
 
 from liqtui.domain.events import FeedState, FeedStatus, Liquidation, Side
 from liqtui.engine.levels import LevelSnapshot
+from liqtui.engine.oi import OITracker
 from liqtui.engine.views import (
     BookView,
     Cluster,
@@ -94,6 +95,10 @@ class FakeEngine:
         self.calls: list[dict] = []
         self.fail_views = 0  # raise on the next N view() calls
         self.feeds: tuple | None = None  # replaces the views' feed statuses when set
+        self.oi = OITracker()  # empty: the alert rules that read OI find nothing
+
+    def levels_of(self, symbol, now_ms):
+        return sample_view(symbol, now_ms).levels
 
     def apply(self, event) -> None:
         self.applied.append(event)

@@ -87,7 +87,7 @@ import math  # noqa: E402
 import typing  # noqa: E402
 from dataclasses import fields, is_dataclass  # noqa: E402
 
-from liqtui.config import BusSettings, LevelSettings, Range, UISettings, VenueSettings  # noqa: E402
+from liqtui.config import AlertsSettings, BusSettings, LevelSettings, Range, UISettings, VenueSettings  # noqa: E402
 
 # Every number of the file, as written in it (a venue's table stands for all of them).
 NUMERIC_KEYS = {
@@ -106,6 +106,7 @@ NUMERIC_KEYS = {
     "bus.max_age_hours": (BusSettings, "max_age_hours"),
     "bus.max_bytes_mb": (BusSettings, "max_bytes_mb"),
     "bus.duplicate_window_seconds": (BusSettings, "duplicate_window_seconds"),
+    "alerts.webhook_batch_seconds": (AlertsSettings, "webhook_batch_seconds"),
 }
 
 

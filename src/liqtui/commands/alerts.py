@@ -109,6 +109,7 @@ class _Runner:
             raise CommandError(f"no alert rule is enabled in {settings.source} (`liqtui config init` writes examples)")
         self.command = self._command(args.exec_cmd)
         self.notices = settings.alerts.notices()
+        self.pusher = None if args.replay else self._pusher(settings)
         self.terminal = self._terminal() if self.notices.any else None
         self.children: list[subprocess.Popen[bytes]] = []
         self.failed_exec = 0
@@ -125,6 +126,17 @@ class _Runner:
         if not argv or shutil.which(argv[0]) is None:
             raise CommandError(f"--exec: no command {argv[0] if argv else text!r} found")
         return argv
+
+    @staticmethod
+    def _pusher(settings: Settings) -> Any:
+        if not settings.alerts.webhooks:
+            return None
+        from liqtui.feeds.webhooks import WebhookPusher
+
+        try:
+            return WebhookPusher(settings.alerts.webhooks, batch_seconds=settings.alerts.webhook_batch_seconds)
+        except ValueError as exc:
+            raise CommandError(f"{settings.source}: key 'alerts.webhooks': {exc}") from None
 
     def _terminal(self) -> TextIO | None:
         """Where the bell and notifications go: stdout when it is the terminal, else the controlling
@@ -146,6 +158,8 @@ class _Runner:
             self.terminal.flush()
         if self.command is not None:
             self._spawn(alert)
+        if self.pusher is not None:
+            self.pusher.add(alert)
 
     def _spawn(self, alert: Alert) -> None:
         argv, extra = exec_argv(self.command or [], alert)
@@ -165,6 +179,12 @@ class _Runner:
         return True
 
     def finish(self) -> None:
+        if self.pusher is not None:
+            if not self.pusher.close(timeout=10):
+                print_err(f"liqtui: webhooks: {self.pusher.pending} alert(s) not delivered ({self.pusher.last_error}); "
+                          "every one is printed above")
+            elif self.pusher.failures:
+                print_err(f"liqtui: webhooks: delivered after {self.pusher.failures} refused attempt(s)")
         for child in self.children:
             if child.wait():
                 self.failed_exec += 1
@@ -198,7 +218,8 @@ class _Runner:
         engine = Engine(self.settings.levels)
         alerts = self._evaluator(engine, info.live_start_ms or 0)
         if not self.args.json:
-            print_err(f"liqtui: back-testing {len(self.rules)} rules on {Path(file)} ({info.source_mode} data)")
+            print_err(f"liqtui: back-testing {len(self.rules)} rules on {Path(file)} ({info.source_mode} data); "
+                      "webhooks never fire on a replay")
         for event in events:
             engine.apply(event)
             for alert in alerts.see(event):

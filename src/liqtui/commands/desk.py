@@ -131,6 +131,7 @@ def _run_app(settings: Any, source: Any, engine: Any, layout: str | None, *, rec
     try:
         app.run()
     finally:
+        app.alerts.close()
         if app.recorder is not None:
             app.recorder.close()
         elif recorder is not None:

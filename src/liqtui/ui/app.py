@@ -12,6 +12,7 @@ rendering is reported once and the next tick tries again; a pane that fails does
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,13 +33,17 @@ from textual.worker import Worker, WorkerState
 
 from liqtui.config import Settings, config_dir
 from liqtui.domain import format as fmt
+from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation
+from liqtui.domain.terminal import notice_bytes
 from liqtui.engine.views import WINDOWS, SymbolView
 from liqtui.feeds.event_source import EventSource, ReplayControls, WarmingUp
 from liqtui.feeds.live.errors import NETWORK_REASONS
 from liqtui.ui import theme as desk_theme
+from liqtui.ui.alerts import DeskAlerts
 from liqtui.ui.header import Badge, DeskHeader, venue_health
 from liqtui.ui.screens import (
+    AlertsScreen,
     HelpScreen,
     OfferDemoScreen,
     PromptScreen,
@@ -130,6 +135,7 @@ DESK_BINDINGS: list[Binding] = [
     Binding("p", "toggle_pause", "pause", id="toggle_pause",
             tooltip="pause the display (data keeps flowing in)"),
     Binding("t", "cycle_theme", "theme", id="cycle_theme", tooltip="next theme (dark, light, ansi, yours)"),
+    Binding("a", "alerts", "alerts", id="alerts", tooltip="the alerts log: every alert of this session"),
 ]
 REPLAY_ACTIONS = {"replay_pause", "replay_speed", "replay_seek"}
 REPLAY_BINDING_IDS = {b.id for b in DESK_BINDINGS if b.id and b.id.startswith("replay_")}
@@ -228,6 +234,9 @@ class LiqtuiApp(App[None]):
         self.recording_off = False  # set by the desk when it was to record and could not
         self._demo_factory = demo
         self.startup_notes: list[str] = []  # shown once the desk is up (recording off, ...)
+        self.alerts = DeskAlerts(settings, self.engine, source.now_ms(), push=source.mode != "REPLAY")
+        if self.alerts.problem:
+            self.startup_notes.append(self.alerts.problem)
         self.desk_layout = layout or settings.ui.layout
         if self.desk_layout not in LAYOUTS:
             self.startup_notes.append(
@@ -354,6 +363,7 @@ class LiqtuiApp(App[None]):
 
     def reset_engine(self) -> None:
         self.engine = default_engine(self.settings)
+        self.alerts.reset(self.engine, 0)  # the catch-up that follows is quiet (see emit)
         self.last_message = {}
 
     @work(exclusive=True, group="source", exit_on_error=False)
@@ -372,12 +382,26 @@ class LiqtuiApp(App[None]):
                 self.last_message[event.venue] = at
         try:
             self.engine.apply(event)
+            for alert in self.alerts.see(event, quiet=getattr(self.source, "warmup", None) is not None):
+                self.announce(alert)
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop the stream: reported, skipped
             self.report_once("apply", f"An event could not be used and was skipped: {exc!r}")
         if self.recorder is not None:
             self.recorder.add(event)
             for bucket in self.engine.take_heatmap_buckets():  # the heatmap's history, for a restart
                 self.recorder.add(bucket)
+
+    def announce(self, alert: Alert) -> None:
+        """A toast for each new alert (its updates go to the log, `a`), and the terminal's notices."""
+        if alert.update:
+            return
+        self.notify(alert.text, title=f"alert: {alert.rule}", severity="warning", timeout=8, markup=False)
+        driver = self._driver
+        if self.alerts.notices.any and driver is not None and not driver.is_headless:
+            driver.write(notice_bytes(alert.text, self.alerts.notices, tmux=bool(os.environ.get("TMUX"))))
+
+    def action_alerts(self) -> None:
+        self.push_screen(AlertsScreen(self.alerts.log, len(self.alerts.rules), self.source.mode))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -497,6 +521,9 @@ class LiqtuiApp(App[None]):
         except Exception as exc:  # noqa: BLE001 - a failed frame is reported once; the desk stays up
             self.report_once("tick", f"The display could not be updated: {exc!r}")
             return
+        ladder = self._pane("ladder")
+        if ladder is not None:
+            ladder.mark_alert_prices(self.alerts.marked_prices(self.symbol, view.now))
         for pane in self.visible_panes():
             try:
                 pane.show(view)

@@ -45,6 +45,7 @@ GLOSSARY: list[tuple[str, str]] = [
     ("bid / ask", "order-book depth at that price, in coin"),
     ("▶ / ◀", "the current price row"),
     ("◆", "one of the side's largest estimated clusters"),
+    ("! (ladder)", "a cluster_near alert is on that row (the alerts log: a)"),
     ("swept", "an estimate consumed when price crossed it; 'real' is what the"),
     ("real / no tape", "tape printed there, 'no tape' when no feed ran at the time"),
     ("step / follow", "price step of a row; follow keeps the price row centred"),

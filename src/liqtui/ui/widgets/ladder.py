@@ -104,15 +104,18 @@ def _cells(strip: Strip) -> list[tuple[str, object]]:
     return [(char, segment.style) for segment in strip for char in segment.text]
 
 
-def _heat_notes(row: _HeatRow, marked: bool) -> tuple[str, ...]:
+def _heat_notes(row: _HeatRow, marked: bool, alerted: bool = False) -> tuple[str, ...]:
     """A row's ESTIMATED USD per side, longest first; a narrower one keeps the larger side."""
     sides = [(side, usd) for side, usd in (("L", row.long_usd), ("S", row.short_usd)) if usd > 0]
     if not sides:
         return ()
     lead = "◆ " if marked else "  "  # ◆: one of the side's largest clusters
+    if alerted:  # !: a cluster_near alert is on this row
+        lead = "!◆ " if marked else "! "
     both = " ".join(f"{side} {fmt.usd(usd)}" for side, usd in sides)
     side, usd = max(sides, key=lambda pair: pair[1])
-    return (lead + both, lead + f"{side} {fmt.usd(usd)}", f"{side} {fmt.usd(usd)}", fmt.usd(usd))
+    short = f"{side} {fmt.usd(usd)}"
+    return (lead + both, lead + short, ("!" if alerted else "") + short, fmt.usd(usd))
 
 
 def _swept_notes(row: _HeatRow, swept: float) -> tuple[str, ...]:
@@ -227,6 +230,8 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
         self._row_cache: LRUCache[tuple, Strip] = LRUCache(2048)
         self._cols_key: tuple = ()
         self._cols = _Columns(0, 0, 0, 0, 0)
+        self._alert_prices: frozenset[float] = frozenset()  # rows a cluster_near alert is on
+        self._alert_ks: frozenset[int] = frozenset()
 
     # --- data in --------------------------------------------------------------------------------
 
@@ -241,6 +246,13 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
         self._shown = shown
         self._rebuild()
 
+    def mark_alert_prices(self, prices: frozenset[float]) -> None:
+        """The rows holding these prices carry "!" in their note: a cluster_near alert is on them."""
+        if prices == self._alert_prices:
+            return
+        self._alert_prices = prices
+        self._rebuild()
+
     def _rebuild(self) -> None:
         old = self._ladder
         view = self._view
@@ -248,6 +260,7 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
             return
         self._ladder = build_ladder(view, padding=max(20, self.size.height), heat=old.heat if old else None)
         new = self._ladder
+        self._alert_ks = frozenset(_row_k(p, new.grid) for p in self._alert_prices) if new else frozenset()
         if new is not None and old is not None and not self.follow:
             if (new.heat.levels.symbol, new.grid) != (old.heat.levels.symbol, old.grid):
                 self.follow = True  # another symbol or step: start centred on its price
@@ -367,10 +380,11 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
             return (fmt.fitting(_swept_notes(row, swept), width), "pane--swept")
         ladder = self._ladder
         marked = bool(ladder.heat.clusters.get(k, "")) if ladder else False
-        text = fmt.fitting(_heat_notes(row, marked), width)
+        alerted = k in self._alert_ks
+        text = fmt.fitting(_heat_notes(row, marked, alerted), width)
         if not text:
             return ("", None)
-        return (text, "pane--heat" if marked else "pane--dim")
+        return (text, "pane--heat" if marked or alerted else "pane--dim")
 
     def _line_key(self, line: int, width: int) -> tuple:
         """Everything a body line shows, as a hashable key (drawn strips are cached on it)."""

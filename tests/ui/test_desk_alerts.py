@@ -1,0 +1,109 @@
+"""Alerts on the desk: a toast per alert, the alerts log screen (`a`, listed by `?`), and the ladder
+row of a cluster_near alert marked."""
+
+from __future__ import annotations
+
+from textual.widgets import OptionList, Static
+
+from liqtui.domain.events import Liquidation, Side, Ticker
+from liqtui.ui.screens import AlertsScreen
+
+from desk_fakes import NOW
+from desk_helpers import make_app, notifications, screen_lines, wait_for
+
+BIG = {"alerts": {"rules": [{"kind": "liquidation", "min_usd": 200_000, "name": "big", "cooldown": 0}]}}
+NEAR = {"alerts": {"rules": [{"kind": "cluster_near", "min_usd": 4_000_000, "pct": 0.1, "name": "near"}]}}
+
+
+def _liq(usd: float, t: int = NOW + 1_000) -> Liquidation:
+    return Liquidation("bybit", "BTC/USDT:USDT", Side.LONG, 82_410.0, usd / 82_410.0, usd, t, t)
+
+
+async def test_an_alert_is_a_toast_and_a_line_of_the_alerts_log():
+    app = make_app(raw=BIG)
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.source.queue.put_nowait(_liq(150_000))  # below the rule: nothing
+        app.source.queue.put_nowait(_liq(312_400, NOW + 2_000))
+        text = "BTC long liquidated $312k at 82,410 on bybit"
+        assert await wait_for(pilot, lambda: text in notifications(app))
+        assert [n.title for n in app._notifications if n.message == text] == ["alert: big"]
+        await pilot.press("a")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        title = str(app.screen.query_one(".title", Static).render())
+        assert title.startswith("Alerts on DEMO data: 1 this session, newest first")
+        log = app.screen.query_one("#alerts-log", OptionList)
+        assert [str(log.get_option_at_index(i).prompt) for i in range(log.option_count)] == [
+            f"15:51:02  ALERT   {text}  [big]"]
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: not isinstance(app.screen, AlertsScreen))
+
+
+async def test_the_log_says_when_nothing_fired_and_the_help_lists_its_key():
+    app = make_app(raw=BIG)
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert ("a", "the alerts log: every alert of this session") in app.help_rows()
+        await pilot.press("a")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        assert str(app.screen.query_one("#alerts-empty", Static).render()) == "none yet"
+
+
+async def test_events_before_the_desk_started_fire_no_alert():
+    app = make_app(raw=BIG)
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.source.queue.put_nowait(_liq(312_400, NOW - 60_000))  # backfill, history
+        assert await wait_for(pilot, lambda: len(app.engine.applied) == 1)
+        await pilot.pause(0.1)
+        assert not app.alerts.log and not any("liquidated" in n for n in notifications(app))
+
+
+async def test_a_cluster_near_alert_marks_its_ladder_row():
+    app = make_app(raw=NEAR)
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.source.queue.put_nowait(Ticker("bybit", "BTC/USDT:USDT", NOW + 1_000, last=82_800.0))
+        assert await wait_for(pilot, lambda: any("long cluster at 82,750" in n for n in notifications(app)))
+
+        def marked_row() -> str:
+            return next((line for line in screen_lines(app) if "82,750" in line and "!" in line), "")
+
+        assert await wait_for(pilot, lambda: bool(marked_row()))
+        assert "!◆ L $5.0M" in marked_row()  # ◆: also one of the largest long rows
+        assert not any("82,850" in line and "!" in line for line in screen_lines(app))  # only its row
+
+
+async def test_the_desk_pushes_its_alerts_to_a_webhook_and_keeps_running(tmp_path):
+    import http.server
+    import json
+    import threading
+
+    received: list[dict] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        raw = {"alerts": {**BIG["alerts"], "webhooks": [f"json://127.0.0.1:{httpd.server_address[1]}/hook"],
+                          "webhook_batch_seconds": 0}}
+        app = make_app(raw=raw)
+        async with app.run_test(size=(160, 45)) as pilot:
+            app.source.queue.put_nowait(_liq(312_400, NOW + 2_000))
+            assert await wait_for(pilot, lambda: bool(received), timeout=30)
+            assert received[0]["title"] == "liqtui: BTC alert"
+            assert received[0]["message"] == "BTC long liquidated $312k at 82,410 on bybit [big]"
+        app.alerts.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+async def test_a_replay_desk_never_pushes_webhooks():
+    raw = {"alerts": {**BIG["alerts"], "webhooks": ["json://127.0.0.1:9/never"]}}
+    app = make_app(mode="REPLAY", raw=raw)
+    assert app.alerts.pusher is None
