@@ -1,5 +1,5 @@
 """`liqtui alerts --replay` through the real CLI on a recording of the seeded demo: every kind fires
-with the issue's exact fields, rules that must stay quiet do, a cascade is one alert with updates,
+with exactly the fields of docs/alerts.md, rules that must stay quiet do, a cascade is one alert with updates,
 and --exec passes each field literally, never through a shell."""
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def _replay(capsys, config, recording, *extra: str) -> tuple[int, list[str], str
     return code, out.splitlines(), err
 
 
-def test_every_kind_fires_with_exactly_the_issues_fields(tmp_path, capsys, recording):
+def test_every_kind_fires_with_exactly_the_documented_fields(tmp_path, capsys, recording):
     code, lines, err = _replay(capsys, _config(tmp_path, RULES), recording, "--json")
     assert code == 0 and "Traceback" not in err
     alerts = [json.loads(line) for line in lines]

@@ -5,6 +5,7 @@ toasts and the terminal's notices."""
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from liqtui.config import Settings
@@ -48,10 +49,10 @@ class DeskAlerts:
 
         self.evaluator = AlertEvaluator(self.rules, engine, since_ms=since_ms)
 
-    def see(self, event: Event, quiet: bool) -> list[Alert]:
-        """The alerts ``event`` fires; ``quiet`` (a replay catching up): they are history, not news."""
+    def see(self, event: Event, quiet: Callable[[], bool]) -> list[Alert]:
+        """The alerts ``event`` fires; none while ``quiet()`` (a replay catching up: history, not news)."""
         fired = self.evaluator.see(event) if self.rules else []
-        if quiet or not fired:
+        if not fired or quiet():
             return []
         for alert in fired:
             self.log.append(alert)

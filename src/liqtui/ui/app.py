@@ -382,7 +382,7 @@ class LiqtuiApp(App[None]):
                 self.last_message[event.venue] = at
         try:
             self.engine.apply(event)
-            for alert in self.alerts.see(event, quiet=getattr(self.source, "warmup", None) is not None):
+            for alert in self.alerts.see(event, quiet=self._catching_up):
                 self.announce(alert)
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop the stream: reported, skipped
             self.report_once("apply", f"An event could not be used and was skipped: {exc!r}")
@@ -390,6 +390,11 @@ class LiqtuiApp(App[None]):
             self.recorder.add(event)
             for bucket in self.engine.take_heatmap_buckets():  # the heatmap's history, for a restart
                 self.recorder.add(bucket)
+
+    def _catching_up(self) -> bool:
+        """A replay emitting history at once (a seek, the start): its alerts are not news."""
+        replay = self.replay
+        return replay is not None and replay.warmup is not None
 
     def announce(self, alert: Alert) -> None:
         """A toast for each new alert (its updates go to the log, `a`), and the terminal's notices."""
@@ -521,7 +526,7 @@ class LiqtuiApp(App[None]):
         except Exception as exc:  # noqa: BLE001 - a failed frame is reported once; the desk stays up
             self.report_once("tick", f"The display could not be updated: {exc!r}")
             return
-        ladder = self._pane("ladder")
+        ladder = self._pane("ladder", LadderPane)
         if ladder is not None:
             ladder.mark_alert_prices(self.alerts.marked_prices(self.symbol, view.now))
         for pane in self.visible_panes():
