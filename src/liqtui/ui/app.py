@@ -135,7 +135,7 @@ DESK_BINDINGS: list[Binding] = [
     Binding("p", "toggle_pause", "pause", id="toggle_pause",
             tooltip="pause the display (data keeps flowing in)"),
     Binding("t", "cycle_theme", "theme", id="cycle_theme", tooltip="next theme (dark, light, ansi, yours)"),
-    Binding("a", "alerts", "alerts", id="alerts", tooltip="the alerts log: every alert of this session"),
+    Binding("a", "alerts", "alerts", id="alerts", show=False, tooltip="the alerts log: every alert of this session"),
 ]
 REPLAY_ACTIONS = {"replay_pause", "replay_speed", "replay_seek"}
 REPLAY_BINDING_IDS = {b.id for b in DESK_BINDINGS if b.id and b.id.startswith("replay_")}
