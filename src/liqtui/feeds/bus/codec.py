@@ -31,6 +31,7 @@ from liqtui.domain.events import (
     Event,
     FeedState,
     FeedStatus,
+    HeatmapBucket,
     Liquidation,
     MarginLimits,
     OpenInterest,
@@ -48,6 +49,9 @@ KINDS: dict[type, str] = {
     MarginLimits: "margin",
 }
 CLASSES: dict[str, type] = {kind: cls for cls, kind in KINDS.items()}
+# Events no collector publishes: each reader's engine makes them from the events it receives (the
+# heatmap's buckets, engine/heatmap.py), so a desk on the bus builds its own from the stream.
+MADE_BY_READERS: frozenset[type] = frozenset({HeatmapBucket})
 # Fields left out of the id: when this copy was received, not what happened.
 NOT_IN_ID = frozenset({"recv_time"})
 # Each event type's fields and their types, read once.
