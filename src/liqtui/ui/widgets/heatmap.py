@@ -114,6 +114,7 @@ class HeatmapPane(LinePane[_Slice]):
         self.source: HeatSource | None = None  # the app gives the engine's heatmap
         self._bins: dict[int, tuple[HeatColumn, Frame, list[tuple[float, float]] | None]] = {}
         self._cell_styles: dict[tuple[object, ...], Style] = {}
+        self._glyphs: dict[int, tuple[HeatColumn, tuple[object, ...], list[tuple[tuple[str, str], tuple[str, str]]]]] = {}
 
     def watch_range_name(self) -> None:
         self._settings_changed()
@@ -212,18 +213,38 @@ class HeatmapPane(LinePane[_Slice]):
         for x in range(width if n else 0):
             spans[x * n // width] += 1
         big = max((usd for col in columns for _r, _s, usd in col.realized), default=0.0)
+        looks = (frame, top, scale, shade, big, grid_size, lines)
+        glyphs = {}
         for col, cells, span in zip(columns, binned, spans, strict=True):
-            path = self._path_lines(col, frame)
-            marks = self._marks(col, grid_size, frame, big)
-            for y in range(lines):
-                upper = cells[frame.rows - 1 - 2 * y] if cells else None
-                lower = cells[frame.rows - 2 - 2 * y] if cells else None
-                glyph, key = self._cell(upper, lower, top, scale, shade)
-                cells_here = [("│", f"{key}|price") if y in path else (glyph, key)] * span
-                if y in marks and span:
-                    cells_here[0] = (marks[y][0], f"{key}|{marks[y][1]}")
-                grid[y].extend(cells_here)
+            kept = self._glyphs.get(id(col))
+            if kept is None or kept[0] is not col or kept[1] != looks:
+                kept = (col, looks, self._column_glyphs(col, cells, looks))
+            glyphs[id(col)] = kept  # only the columns on screen stay
+            for y, (plain, marked) in enumerate(kept[2]):
+                if span:
+                    grid[y].append(marked)
+                    grid[y].extend([plain] * (span - 1))
+        self._glyphs = glyphs
         return [_merge(row) for row in grid]
+
+    def _column_glyphs(
+        self, col: HeatColumn, cells: list[tuple[float, float]] | None, looks: tuple[object, ...]
+    ) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+        """Per line, a column's (glyph, style key) and the same with its realized mark, if any (drawn
+        again only when the column or the frame, scale or top changed: a tick redraws one column)."""
+        frame, top, scale, shade, big, grid_size, lines = looks
+        assert isinstance(frame, Frame) and isinstance(top, float) and isinstance(scale, str)
+        assert isinstance(big, float) and isinstance(grid_size, float) and isinstance(lines, int)
+        path = self._path_lines(col, frame)
+        marks = self._marks(col, grid_size, frame, big)
+        out = []
+        for y in range(lines):
+            upper = cells[frame.rows - 1 - 2 * y] if cells else None
+            lower = cells[frame.rows - 2 - 2 * y] if cells else None
+            glyph, key = self._cell(upper, lower, top, scale, bool(shade))
+            plain = ("│", f"{key}|price") if y in path else (glyph, key)
+            out.append((plain, (marks[y][0], f"{key}|{marks[y][1]}") if y in marks else plain))
+        return out
 
     @staticmethod
     def _path_lines(col: HeatColumn, frame: Frame) -> set[int]:
