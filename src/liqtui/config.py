@@ -87,6 +87,10 @@ def _ranged(low: float, high: float, unit: str = "", **options: Any) -> dict[str
     return {"range": Range(low, high, unit, **options)}
 
 
+def _is_address(text: str) -> bool:
+    return len(text) == 42 and text[:2] == "0x" and all(c in "0123456789abcdefABCDEF" for c in text[2:])
+
+
 def _path_problem(text: str) -> str | None:
     """Why ``text`` cannot name a file, or None."""
     if "\x00" in text:
@@ -145,6 +149,12 @@ class VenueSettings:
     # Open-interest polling interval in seconds; 0 means the global ``oi_poll_seconds``.
     oi_poll_seconds: float = field(
         default=0.0, metadata=_ranged(0.1, 86_400, "seconds", zero="the global oi_poll_seconds")
+    )
+    # Hyperliquid only: the backstop liquidator vault whose fills are liquidations ("" = the
+    # registry's default, domain/venues.py; not verified against live data).
+    liquidator_vault: str = field(
+        default="", metadata={"check": lambda text: None if text == "" or _is_address(text)
+                              else f"expected an address 0x followed by 40 hex digits, got {text!r}"}
     )
 
 
@@ -677,6 +687,9 @@ enabled = true
 
 [venues.hyperliquid]
 enabled = true
+# The backstop liquidator vault whose fills are Hyperliquid's liquidations that liqtui can see
+# ("": the default, 0x2e3d94f0562703b25c83308a05046ddaf9a8dd14, not verified against live data).
+liquidator_vault = ""
 
 # The estimated liquidation-level model (see DOMAIN notes): leverage mix of new positions,
 # maintenance margin rate, share of new OI that is long, and how far back history is used.

@@ -53,8 +53,9 @@ async def test_tail_json_lines_from_two_venues_with_health_on_stderr(fake_exchan
     assert code == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 15
-    # price_kind added on purpose (fill or bankruptcy price, docs/exchanges.md)
-    assert set(rows[0]) == {"venue", "symbol", "side", "price", "price_kind", "qty", "usd", "time", "sampled"}
+    # price_kind added on purpose (fill or bankruptcy price, docs/exchanges.md); source too (feed, backstop, tracked)
+    assert set(rows[0]) == {"venue", "symbol", "side", "price", "price_kind", "qty", "usd", "time", "sampled", "source"}
+    assert {r["source"] for r in rows} == {"feed"}
     by_venue = {v: [r for r in rows if r["venue"] == v] for v in ("binanceusdm", "bybit")}
     assert all(r["side"] == "long" and r["usd"] == pytest.approx(9000) and r["sampled"] for r in by_venue["binanceusdm"])
     assert all(r["symbol"] == "ETH/USDT:USDT" and r["usd"] == pytest.approx(6000) and not r["sampled"] for r in by_venue["bybit"])

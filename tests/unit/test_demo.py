@@ -101,15 +101,13 @@ def test_step_sizes_do_not_change_the_sequence():
 # ----- the start: feed states and backfill ------------------------------------------------------
 
 
-def test_start_events_say_live_simulated_and_hyperliquid_has_no_liquidation_feed():
+def test_start_events_say_live_simulated_and_no_venue_is_without_liquidations():
+    # Changed on purpose: Hyperliquid's liquidations are seen in part (its backstop vault's fills).
     statuses = [e for e in _market().start_events() if isinstance(e, FeedStatus)]
     live = {s.venue for s in statuses if s.state is FeedState.LIVE}
     assert live == {"binanceusdm", "bybit", "okx", "hyperliquid"}
     assert all(s.detail == "simulated" for s in statuses if s.state is FeedState.LIVE)
-    down = [s for s in statuses if s.state is FeedState.DOWN]
-    assert [(s.venue, s.kind, s.detail) for s in down] == [
-        ("hyperliquid", "liquidations", "no public liquidation feed")
-    ]
+    assert [s for s in statuses if s.state is FeedState.DOWN] == []
 
 
 def test_backfill_gives_a_day_and_an_hour_of_five_minute_bars_and_oi_ending_at_the_start_price():
@@ -133,7 +131,7 @@ def test_backfill_gives_a_day_and_an_hour_of_five_minute_bars_and_oi_ending_at_t
 # ----- tapes like the real streams --------------------------------------------------------------
 
 
-def test_binance_and_okx_are_sampled_one_per_symbol_per_second_bybit_complete_hyperliquid_silent():
+def test_binance_and_okx_are_sampled_one_per_symbol_per_second_bybit_complete_hyperliquid_partial():
     market = _market(seed=4, rate="stress")
     events = market.start_events() + market.step(5_000)
     liqs = _liquidations(events)
@@ -144,9 +142,12 @@ def test_binance_and_okx_are_sampled_one_per_symbol_per_second_bybit_complete_hy
     bybit = [e for e in liqs if e.venue == "bybit"]
     assert bybit and not any(e.sampled for e in bybit)
     assert max(n for (venue, _, _), n in per_second.items() if venue == "bybit") > 1
-    assert not any(e.venue == "hyperliquid" for e in liqs)
-    # ... yet positions are liquidated on Hyperliquid too (its price and OI feel them).
-    assert any(f.venue == "hyperliquid" for f in market.forced_log)
+    # Changed on purpose: Hyperliquid shows a part (its backstop's fills), marked sampled and
+    # backstop, fewer than it liquidates (its price and OI feel them all).
+    hyperliquid = [e for e in liqs if e.venue == "hyperliquid"]
+    assert hyperliquid and all(e.sampled and e.source == "backstop" for e in hyperliquid)
+    assert all(e.source == "feed" for e in liqs if e.venue != "hyperliquid")
+    assert len([f for f in market.forced_log if f.venue == "hyperliquid"]) > len(hyperliquid)
 
 
 def test_a_sampled_tape_pushes_the_latest_order_of_each_second():
@@ -368,7 +369,8 @@ async def test_demo_source_streams_the_market_and_says_demo():
         await task
     assert source.now_ms() >= DEFAULT_START_MS + 5_000
     kinds = Counter(type(e).__name__ for e in events)
-    assert kinds["FeedStatus"] == 5 and kinds["Ticker"] > 50 and kinds["BookSnapshot"] > 50
+    # 4 (was 5) on purpose: Hyperliquid's liquidations are no longer DOWN (its backstop vault's fills)
+    assert kinds["FeedStatus"] == 4 and kinds["Ticker"] > 50 and kinds["BookSnapshot"] > 50
     reference = DemoMarket(seed=3, backfill_hours=1)
     expected = reference.start_events() + reference.advance_to(source.now_ms())
     assert events == expected  # the source adds nothing and loses nothing

@@ -54,8 +54,16 @@ def test_every_registry_venue_has_an_adapter_and_demo_figures():
 
 
 def test_no_public_feed_is_decided_by_the_registry_not_the_status_words():
+    # Changed on purpose: Hyperliquid has a partial feed now, so no venue of the registry lacks one.
     quiet = FeedStatus("hyperliquid", FeedState.DOWN, 0, detail="", kind="liquidations")
-    assert no_public_liquidation_feed("hyperliquid", [quiet], has_data=True)
+    assert not no_public_liquidation_feed("hyperliquid", [quiet], has_data=True)
     worded = FeedStatus("bybit", FeedState.DOWN, 0, detail="no public liquidation feed", kind="liquidations")
     assert not no_public_liquidation_feed("bybit", [worded], has_data=False)  # a feed that is down, not missing
-    assert no_public_liquidation_feed("demo-hyperliquid", [], has_data=False)
+    assert not no_public_liquidation_feed("demo-hyperliquid", [], has_data=False)
+
+
+def test_hyperliquid_totals_are_a_floor_and_say_which_part():
+    from liqtui.domain.venues import liquidations_are_floor
+
+    assert [v for v in VENUES if liquidations_are_floor(v)] == ["binanceusdm", "okx", "hyperliquid"]
+    assert VENUES["hyperliquid"].partial_note.startswith("partial: backstop") and liquidations_are_floor("demo-hyperliquid")

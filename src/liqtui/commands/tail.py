@@ -87,7 +87,7 @@ def format_json(liq: Liquidation) -> str:
     return json.dumps(
         {"venue": liq.venue, "symbol": liq.symbol, "side": liq.side.value, "price": liq.price,
          "price_kind": kind.value if kind else None, "qty": liq.qty, "usd": liq.usd, "time": liq.time,
-         "sampled": liq.sampled},
+         "sampled": liq.sampled, "source": liq.source.value},
         separators=(", ", ": "),
         allow_nan=False,
     )

@@ -26,6 +26,14 @@ class Side(StrEnum):
         return Side.SHORT if self is Side.LONG else Side.LONG
 
 
+class LiquidationSource(StrEnum):
+    """How liqtui saw a liquidation."""
+
+    FEED = "feed"  # the venue's own liquidation stream (Binance, Bybit, OKX)
+    BACKSTOP = "backstop"  # a fill of Hyperliquid's backstop liquidator vault
+    TRACKED = "tracked"  # a fill of a tracked Hyperliquid account, looked up when its position vanished
+
+
 @dataclass(frozen=True, slots=True)
 class Liquidation:
     venue: str
@@ -36,7 +44,8 @@ class Liquidation:
     usd: float  # notional in USD
     time: int  # exchange time, ms
     recv_time: int  # when liqtui received it, ms
-    sampled: bool = False  # venue pushes at most one per symbol per second (Binance, OKX)
+    sampled: bool = False  # a part of the venue's liquidations: one per symbol per second (Binance, OKX), or Hyperliquid's partial view
+    source: LiquidationSource = LiquidationSource.FEED
 
 
 # A liquidation's exchange time must fall in [2000-01-01, receipt + 1 day]. No perpetual swap traded

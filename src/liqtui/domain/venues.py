@@ -7,9 +7,11 @@ docs/adding-a-venue.md lists what a fifth venue adds.
 
 From docs/exchanges.md: Binance's ``!forceOrder`` carries the average fill price (``ap``); Bybit's
 ``allLiquidation`` (``p``) and OKX's ``liquidation-orders`` (``bkPx``) carry the position's bankruptcy
-price, beyond where the order filled; Hyperliquid has no public liquidation stream. Binance's and OKX's
-streams push at most one liquidation per symbol per second, so what they deliver is a sample: every
-total of theirs, even an empty one, is a lower bound.
+price, beyond where the order filled. Binance's and OKX's streams push at most one liquidation per
+symbol per second, so what they deliver is a sample: every total of theirs, even an empty one, is a
+lower bound. Hyperliquid has no liquidation stream at all: liqtui reads the fills of its backstop
+liquidator vault (exact, but only the liquidations the book could not absorb; docs/exchanges.md),
+so its totals are a floor too ("partial").
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Venue:
     funding_hours: int  # funding interval
     margin_source: MarginSource
     no_feed_reason: str = ""  # set when the venue publishes no liquidation stream
+    partial_note: str = ""  # set when liqtui sees only a part of the venue's liquidations, and which part
+    backstop_account: str = ""  # the account whose fills are liquidations (Hyperliquid's liquidator vault)
 
     @property
     def has_liquidation_feed(self) -> bool:
@@ -60,8 +64,10 @@ VENUES: dict[str, Venue] = {
         Venue("bybit", "Bybit", "BYB", False, PriceKind.BANKRUPTCY, 8, MarginSource.BYBIT_RISK_LIMIT),
         Venue("okx", "OKX", "OKX", True, PriceKind.BANKRUPTCY, 8, MarginSource.OKX_POSITION_TIERS),
         Venue(
-            "hyperliquid", "Hyperliquid", "HL", False, None, 1, MarginSource.HALF_MAX_LEVERAGE,
-            no_feed_reason="no public liquidation feed (n/a)",
+            "hyperliquid", "Hyperliquid", "HL", False, PriceKind.FILL, 1, MarginSource.HALF_MAX_LEVERAGE,
+            partial_note="partial: backstop liquidator fills only",
+            # The vault open-source trackers use; not verified against live data (no network here).
+            backstop_account="0x2e3d94f0562703b25c83308a05046ddaf9a8dd14",
         ),
     )
 }
@@ -93,6 +99,15 @@ NO_LIQUIDATION_FEED_VENUES = frozenset(v.id for v in VENUES.values() if not v.ha
 
 def samples_liquidations(venue: str) -> bool:
     return venue in SAMPLED_LIQUIDATION_VENUES
+
+
+PARTIAL_LIQUIDATION_VENUES = frozenset(v.id for v in VENUES.values() if v.partial_note)
+
+
+def liquidations_are_floor(venue: str) -> bool:
+    """Every total of ``venue``'s liquidations is a lower bound: a sampled stream, or a partial view."""
+    plain = venue.removeprefix("demo-")
+    return plain in SAMPLED_LIQUIDATION_VENUES or plain in PARTIAL_LIQUIDATION_VENUES
 
 
 def has_liquidation_feed(venue: str) -> bool:

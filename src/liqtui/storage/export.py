@@ -55,7 +55,9 @@ def frame(path: str | Path, kind: str, damaged: Counter[str] | None = None) -> p
 
 def _liquidations(df: pd.DataFrame, _damaged: Counter[str]) -> pd.DataFrame:
     df["side"] = df["side"].map({0: "long", 1: "short"})
-    df["sampled"] = df["sampled"].astype(bool)
+    flags = df.pop("sampled").astype("int64")  # bit 0 sampled, bits 1-2 the source (rows.liquidation_flags)
+    df["sampled"] = (flags % 2).astype(bool)
+    df["source"] = (flags // 2).map({0: "feed", 1: "backstop", 2: "tracked"})
     df.insert(1, "recv_time", df["time"] + df.pop("recv_delay"))
     return df
 

@@ -22,6 +22,7 @@ from liqtui.domain.events import (
     FeedStatus,
     HeatmapBucket,
     Liquidation,
+    LiquidationSource,
     OpenInterest,
     PriceBar,
     Side,
@@ -182,13 +183,23 @@ class Layout:
         return f"coalesce({TIME_OK_SQL} AND {self.checks}, 0)"
 
 
+# The ``sampled`` column holds flags: bit 0 sampled, bits 1-2 the source (0 feed, 1 backstop, 2
+# tracked). A recording made before sources existed holds 0 or 1 there: source "feed", as it was.
+_SOURCE_CODE = {LiquidationSource.FEED: 0, LiquidationSource.BACKSTOP: 1, LiquidationSource.TRACKED: 2}
+_CODE_SOURCE = {code: source for source, code in _SOURCE_CODE.items()}
+
+
+def liquidation_flags(sampled: bool, source: LiquidationSource) -> int:
+    return (1 if sampled else 0) | _SOURCE_CODE[source] << 1
+
+
 def _liquidation_row(e: Liquidation) -> Row:
-    return (_SIDE_CODE[e.side], e.price, e.qty, e.usd, e.recv_time - e.time, 1 if e.sampled else 0)
+    return (_SIDE_CODE[e.side], e.price, e.qty, e.usd, e.recv_time - e.time, liquidation_flags(e.sampled, e.source))
 
 
 def _liquidation(m: Market, t: int, r: Row) -> Liquidation:
-    side, price, qty, usd, delay, sampled = r
-    return Liquidation(m[0], m[1], _CODE_SIDE[side], price, qty, usd, t, t + delay, bool(sampled))
+    side, price, qty, usd, delay, flags = r
+    return Liquidation(m[0], m[1], _CODE_SIDE[side], price, qty, usd, t, t + delay, bool(flags & 1), _CODE_SOURCE[flags >> 1])
 
 
 def _ticker_row(e: Ticker) -> Row:
@@ -307,7 +318,7 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout(
         "liquidations", "liquidations", Liquidation,
         ("side", "price", "qty", "usd", "recv_delay", "sampled"), _liquidation_row, _liquidation,
-        f"side IN (0, 1) AND sampled IN (0, 1) AND {_numbers('price', 'qty', 'usd')} AND "
+        f"side IN (0, 1) AND sampled IN (0, 1, 2, 3, 4, 5) AND {_numbers('price', 'qty', 'usd')} AND "
         + _integers("recv_delay", -MAX_TIME_MS, MAX_TIME_MS),
     ),
     Layout(

@@ -56,7 +56,7 @@ CREATE TABLE liquidations (
     side INTEGER NOT NULL,  -- 0 long, 1 short: the side of the liquidated position
     price REAL NOT NULL, qty REAL NOT NULL, usd REAL NOT NULL,
     recv_delay INTEGER NOT NULL,  -- recv_time - time, ms
-    sampled INTEGER NOT NULL);
+    sampled INTEGER NOT NULL);  -- flags: bit 0 sampled, bits 1-2 source (0 feed, 1 backstop, 2 tracked)
 CREATE INDEX liquidations_time ON liquidations (time);
 CREATE TABLE open_interest (
     seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, market INTEGER NOT NULL,

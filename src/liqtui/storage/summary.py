@@ -75,7 +75,7 @@ _LIQUIDATIONS = BY_KIND["liquidations"]
 _OI = BY_KIND["oi"]
 
 _LIQUIDATIONS_SQL = f"""
-SELECT m.venue, m.symbol, l.side, count(*), sum(l.usd), max(l.usd), max(l.sampled)
+SELECT m.venue, m.symbol, l.side, count(*), sum(l.usd), max(l.usd), max(l.sampled & 1)
 FROM liquidations l JOIN markets m ON m.id = l.market
 WHERE l.time > ? AND l.time <= ? AND {_LIQUIDATIONS.valid_sql()} AND l.market IN {_KNOWN_MARKETS}
 GROUP BY m.venue, m.symbol, l.side

@@ -112,12 +112,18 @@ def test_bars_scale_and_align():
     assert range_gauge(None, 5) == "├╌╌╌┤"
 
 
-def test_no_public_feed_rule():
-    said = FeedStatus("hyperliquid", FeedState.DOWN, 0, detail="no public liquidation feed", kind="liquidations")
-    assert no_public_liquidation_feed("hyperliquid", [said], has_data=True)  # the feed's word wins
-    assert no_public_liquidation_feed("hyperliquid", [], has_data=False)
-    assert not no_public_liquidation_feed("hyperliquid", [], has_data=True)  # data arrived: show it
+def test_no_public_feed_rule(monkeypatch):
+    # Hyperliquid has a partial feed: the rule is checked on a registry venue without one.
+    from liqtui.domain import venues
+
+    monkeypatch.setitem(venues.VENUES, "nofeed", venues.Venue("nofeed", "NoFeed", "NF", False, None, 8,
+                                                              venues.MarginSource.SHIPPED, no_feed_reason="none"))
+    said = FeedStatus("nofeed", FeedState.DOWN, 0, detail="no public liquidation feed", kind="liquidations")
+    assert no_public_liquidation_feed("nofeed", [said], has_data=True)  # the feed's word wins
+    assert no_public_liquidation_feed("nofeed", [], has_data=False)
+    assert not no_public_liquidation_feed("nofeed", [], has_data=True)  # data arrived: show it
     assert not no_public_liquidation_feed("binanceusdm", [], has_data=False)  # quiet, not missing
+    assert not no_public_liquidation_feed("hyperliquid", [], has_data=False)
 
 
 def test_feed_health_prefers_the_liquidations_status():

@@ -28,7 +28,8 @@ async def test_totals_per_venue_with_lower_bounds_no_feed_and_total(view):
         assert "≥$30.0M" in binance and "447" in binance and "$2.1M L" in binance
         bybit = _line_with(lines, "Bybit")
         assert "$21.4M" in bybit and "≥" not in bybit  # Bybit pushes every liquidation
-        assert "no public feed" in _line_with(lines, "Hyperliquid")
+        # Changed on purpose: Hyperliquid has a partial feed that has not delivered yet, not "no public feed".
+        assert _line_with(lines, "Hyperliquid").split()[1] == "n/a"
         total = _line_with(lines, "Total")
         assert "≥$61.2M" in total and "1,623" in total
         assert any("lower bound" in line for line in lines)
@@ -44,6 +45,18 @@ async def test_hyperliquid_numbers_show_when_data_exists_without_a_no_feed_statu
         pane.show(replace(view, realized=replace(view.realized, cells=cells), feeds=feeds))
         await pilot.pause()
         assert "$87.1M" in _line_with(lines_of(pane), "Hyperliquid")
+
+
+async def test_hyperliquid_totals_are_a_floor_and_the_note_says_which_part(view):
+    cells = view.realized.cells + (RealizedCell("hyperliquid", BTC, Side.LONG, 87.1e6, 2_100, 4.0e6),)
+    pane = TotalsPane()
+    async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
+        pane.show(replace(view, realized=replace(view.realized, cells=cells)))
+        await pilot.pause()
+        lines = lines_of(pane)
+        assert "≥$87.1M" in _line_with(lines, "Hyperliquid")
+        note = next(line for line in lines if "≥ lower bound" in line)
+        assert "sampled feed" in note and "Hyperliquid partial: backstop" in note  # Binance and OKX sample; Hyperliquid's is partial
 
 
 async def test_totals_mark_an_unhealthy_feed_and_follow_the_window(view):
@@ -170,7 +183,7 @@ async def test_totals_say_n_a_with_the_reason_for_venues_that_never_answered(vie
         assert not [line for line in lines if "$0" in line], lines  # unknown is never zero
         assert "n/a: down (cannot load markets: DNS failed)" in _line_with(lines, "Binance")
         assert "n/a: down" in _line_with(lines, "OKX")
-        assert "no public feed" in _line_with(lines, "Hyperliquid")
+        assert "n/a: connecting (loading markets)" in _line_with(lines, "Hyperliquid")  # was "no public feed"
         assert "n/a" in _line_with(lines, "Total")
 
 
@@ -283,9 +296,12 @@ async def test_totals_columns_never_run_together_on_big_counts(view, width):
         assert _line_with(lines, "Total").split()[1:4] == ["$49.3M", "$41.9M", "117,527"], lines
 
 
-async def test_the_total_is_a_lower_bound_when_a_venue_in_it_has_no_feed(view):
-    """Bybit pushes every liquidation, but Hyperliquid publishes none: the total misses Hyperliquid's,
-    so it reads "≥" and the note says why."""
+async def test_the_total_is_a_lower_bound_when_a_venue_in_it_has_no_feed(view, monkeypatch):
+    """Bybit pushes every liquidation, but a venue publishes none: the total misses its liquidations,
+    so it reads "≥" and the note says why. (Hyperliquid has a partial feed now: it stands in for such a venue.)"""
+    from liqtui.domain import venues
+
+    monkeypatch.setitem(venues.VENUES, "hyperliquid", replace(venues.VENUES["hyperliquid"], no_feed_reason="none"))
     bybit = (RealizedCell("bybit", BTC, Side.LONG, 2e6, 10, 1e6), RealizedCell("bybit", BTC, Side.SHORT, 1e6, 5, 5e5))
     realized = RealizedView("1h", bybit, replace(bybit[0], venue="all"), replace(bybit[1], venue="all"), NOW - 600_000)
     feeds = (FeedStatus("bybit", FeedState.LIVE, NOW - 600_000),

@@ -188,7 +188,8 @@ async def test_bankruptcy_prices_are_marked_and_the_help_screen_says_which_venue
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         notes = str(app.screen.query_one("#help-notes").render())
-        assert "Binance: fill price" in notes and "Bybit, OKX: bankruptcy price" in notes and "†" in notes
+        # Hyperliquid added on purpose: its backstop vault's fills
+        assert "Binance, Hyperliquid: fill price" in notes and "Bybit, OKX: bankruptcy price" in notes and "†" in notes
 
 
 async def test_a_narrow_tape_drops_whole_venue_tags_never_part_of_one():

@@ -1,8 +1,8 @@
 """Hand-built SymbolViews with the seed article's BTC numbers, and a tiny app to mount one pane in.
 
 Article figures used: BTC 82,800 (-9.0 %); shorts $6.5B at risk to 92,000; longs $1.2B to 72,600;
-Binance OI 123,500 BTC vs the 93,600 BTC low; Binance longs ~$30M (sampled); Hyperliquid: no
-public liquidation feed; gold -8 %, silver -12 %.
+Binance OI 123,500 BTC vs the 93,600 BTC low; Binance longs ~$30M (sampled); Hyperliquid: its
+backstop vault's fills only (partial), none yet; gold -8 %, silver -12 %.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def feeds() -> tuple[FeedStatus, ...]:
         FeedStatus("bybit", FeedState.LIVE, NOW - 60_000, last_message=NOW - 300),
         FeedStatus("okx", FeedState.LIVE, NOW - 60_000, last_message=NOW - 900),
         FeedStatus("hyperliquid", FeedState.LIVE, NOW - 60_000, kind="oi", last_message=NOW - 2_000),
-        FeedStatus("hyperliquid", FeedState.DOWN, NOW - 60_000, detail="no public liquidation feed", kind="liquidations"),
+        FeedStatus("hyperliquid", FeedState.LIVE, NOW - 60_000, detail="backstop vault fills", kind="liquidations"),
     )
 
 

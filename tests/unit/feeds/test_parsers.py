@@ -223,9 +223,66 @@ def test_hyperliquid_meta_and_asset_ctxs_pairs_universe_with_contexts(payload):
     assert all(e.symbol == "HYPE/USDC:USDC" for e in events)
 
 
-def test_hyperliquid_says_it_has_no_liquidation_feed():
+def test_hyperliquid_has_a_partial_liquidation_feed_from_its_backstop_vault():
+    # Changed on purpose: Hyperliquid's liquidations are read from its liquidator vault's fills.
+    from liqtui.domain.venues import VENUES, liquidations_are_floor
+
     adapter = hyperliquid.Hyperliquid()
-    assert adapter.has_liquidations is False and "no public liquidation feed" in adapter.no_liquidations_reason
+    assert adapter.has_liquidations and not adapter.sampled and liquidations_are_floor("hyperliquid")
+    assert adapter.vault == VENUES["hyperliquid"].backstop_account == "0x2e3d94f0562703b25c83308a05046ddaf9a8dd14"
+
+
+HL_MARKETS = {"HYPE": MarketInfo("HYPE/USDC:USDC", "HYPE", "HYPE", "USDC"), "BTC": MarketInfo("BTC/USDC:USDC", "BTC", "BTC", "USDC")}
+LIQUIDATED = "0x193bd350ec838b1e22d6f302da5343b920aa1c2b"
+
+
+def _hl_adapter(vault: str = LIQUIDATED) -> hyperliquid.Hyperliquid:
+    adapter = hyperliquid.Hyperliquid()
+    adapter.set_markets(MarketIndex(HL_MARKETS.values()))
+    adapter.vault = vault
+    return adapter
+
+
+def test_hyperliquid_recorded_liquidation_fills_of_the_liquidated_user(payload):
+    """The recorded userFills of a liquidated account: its own sells closing a long are LONG liquidations;
+    fills without a liquidation object, and a HIP-3 coin (flx:CRCL) the markets do not list, give nothing."""
+    fills = payload("hyperliquid_fetchMyTrades_userFills_with_liquidation.json")
+    adapter = _hl_adapter()
+    (liq,) = adapter.new_liquidations(fills, LIQUIDATED, 1_770_500_000_000, hyperliquid.LiquidationSource.TRACKED)
+    assert (liq.symbol, liq.side, liq.price, liq.qty, liq.time) == ("HYPE/USDC:USDC", Side.LONG, 21.147, 5.2, 1768931202995)
+    assert liq.usd == pytest.approx(21.147 * 5.2) and liq.sampled and liq.source == "tracked"
+    assert adapter.unknown_ids == set() and adapter.rejected == []
+    assert adapter.new_liquidations(fills, LIQUIDATED, 1_770_500_000_000, hyperliquid.LiquidationSource.TRACKED) == []  # once
+
+
+def _vault_frame(fills, snapshot=False, user=LIQUIDATED):
+    return {"channel": "userFills", "data": {"user": user, "fills": fills} | ({"isSnapshot": True} if snapshot else {})}
+
+
+def _fill(side, coin="BTC", px="90000.5", sz="0.2", time=1_760_000_000_000, tid=7, liquidated="0x" + "ab" * 20):
+    return {"coin": coin, "px": px, "sz": sz, "side": side, "time": time, "tid": tid, "hash": "0x1",
+            "liquidation": {"liquidatedUser": liquidated, "markPx": px, "method": "backstop"}}
+
+
+def test_hyperliquid_vault_fills_are_backstop_liquidations_once_and_snapshot_history_is_skipped():
+    adapter = _hl_adapter()
+    adapter.subscribed_ms = 1_760_000_000_000
+    assert adapter.parse_liquidations({"channel": "trades", "data": []}, RECV) is None
+    assert adapter.parse_liquidations(_vault_frame([_fill("B")], user="0x" + "cd" * 20), RECV) is None  # not the vault
+    old = _fill("B", time=1_759_999_999_999, tid=1)
+    (bought,) = adapter.parse_liquidations(_vault_frame([old, _fill("B")], snapshot=True), RECV)
+    assert (bought.side, bought.price, bought.qty, bought.source, bought.sampled) == (Side.LONG, 90_000.5, 0.2, "backstop", True)
+    assert adapter.parse_liquidations(_vault_frame([_fill("B")], snapshot=True), RECV) == []  # a resubscribe's repeat
+    (sold,) = adapter.parse_liquidations(_vault_frame([_fill("A", tid=8)]), RECV)
+    assert sold.side is Side.SHORT  # the vault sold: it took over a short
+    assert adapter.parse_liquidations(_vault_frame([old]), RECV)[0].time == 1_759_999_999_999  # live, not snapshot: news
+
+
+def test_hyperliquid_unreadable_vault_fills_are_counted_and_the_others_stand():
+    adapter = _hl_adapter()
+    bad = [_fill("X", tid=1), _fill("B", px="NaN", tid=2), _fill("B", liquidated="nobody", tid=3), _fill("B", coin="NEWCOIN", tid=4)]
+    (good,) = adapter.parse_liquidations(_vault_frame([*bad, _fill("A", tid=5)]), RECV)
+    assert good.side is Side.SHORT and len(adapter.rejected) == 3 and adapter.unknown_ids == {"NEWCOIN"}
 
 
 def test_market_index_from_ccxt_keeps_swaps_and_contract_sizes():

@@ -9,10 +9,11 @@ LIQ = Liquidation("binanceusdm", "BTC/USDT:USDT", Side.LONG, 91234.5, 0.25, 2280
 
 
 def test_json_line_has_exactly_the_documented_keys():
-    # Changed on purpose: usd at full precision (was 22808.62), and price_kind.
+    # Changed on purpose: usd at full precision (was 22808.62), price_kind, and source (feed, backstop or tracked).
     row = json.loads(format_json(LIQ))
     assert row == {"venue": "binanceusdm", "symbol": "BTC/USDT:USDT", "side": "long", "price": 91234.5, "price_kind": "fill",
-                   "qty": 0.25, "usd": 22808.625, "time": 1_790_000_000_123, "sampled": True}
+                   "qty": 0.25, "usd": 22808.625, "time": 1_790_000_000_123, "sampled": True,
+                   "source": "feed"}
 
 
 def test_json_usd_keeps_full_precision():
@@ -41,7 +42,8 @@ def test_text_marks_fill_and_bankruptcy_prices_and_the_note_names_the_venues():
     assert " fill " in format_text(LIQ, colour=False)
     bybit = Liquidation("bybit", "ETH/USDT:USDT", Side.SHORT, 3000.0, 2.0, 6000.0, 1_790_000_000_000, 0)
     assert " bkrpt " in format_text(bybit, colour=False)
-    assert price_note() == "fill = fill price (binanceusdm); bkrpt = bankruptcy price (bybit, okx)"
+    # hyperliquid added on purpose: its backstop vault's fill prices
+    assert price_note() == "fill = fill price (binanceusdm, hyperliquid); bkrpt = bankruptcy price (bybit, okx)"
 
 
 def test_text_strips_control_characters_from_the_symbol():

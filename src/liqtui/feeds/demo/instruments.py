@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from liqtui.domain.venues import (
     LIQUIDATION_PRICE_KIND,
     NO_LIQUIDATION_FEED_VENUES,
+    PARTIAL_LIQUIDATION_VENUES,
     SAMPLED_LIQUIDATION_VENUES,
     VENUE_IDS,
     VENUES,
@@ -24,8 +25,9 @@ from liqtui.feeds.symbols import candidates
 # invented figures (market shares, spreads, leverage caps), one entry per registry venue.
 DEMO_VENUES = VENUE_IDS
 
-# Venues whose public liquidation stream pushes at most one order per symbol per second.
-SAMPLED_VENUES = SAMPLED_LIQUIDATION_VENUES
+# Venues whose public liquidation stream pushes at most one order per symbol per second, and those
+# liqtui sees only a part of (Hyperliquid's backstop fills): the demo shows a part of each.
+SAMPLED_VENUES = SAMPLED_LIQUIDATION_VENUES | PARTIAL_LIQUIDATION_VENUES
 # Venues whose liquidation stream reports the position's bankruptcy price, not the fill (docs/exchanges.md).
 BANKRUPTCY_PRICE_VENUES = frozenset(v for v, kind in LIQUIDATION_PRICE_KIND.items() if kind is PriceKind.BANKRUPTCY)
 # Venues with no public liquidation stream at all (liquidations still happen there, unseen).

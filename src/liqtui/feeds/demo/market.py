@@ -53,12 +53,13 @@ from liqtui.domain.events import (
     FeedState,
     FeedStatus,
     Liquidation,
+    LiquidationSource,
     OpenInterest,
     PriceBar,
     Side,
     Ticker,
 )
-from liqtui.domain.venues import VENUES, MarginSource
+from liqtui.domain.venues import PARTIAL_LIQUIDATION_VENUES, VENUES, MarginSource
 from liqtui.feeds.demo.instruments import (
     BANKRUPTCY_PRICE_VENUES,
     BASIS_SD,
@@ -855,7 +856,9 @@ def demo_symbols(settings: Settings | None) -> list[str]:
 
 def _liquidation(venue: str, symbol: str, held: tuple, recv: int) -> Liquidation:
     side, price, qty, usd, when = held
-    return Liquidation(venue, symbol, side, price, qty, usd, when, recv, True)
+    # A partial venue's part is its backstop liquidator's fills (Hyperliquid), as live.
+    source = LiquidationSource.BACKSTOP if venue in PARTIAL_LIQUIDATION_VENUES else LiquidationSource.FEED
+    return Liquidation(venue, symbol, side, price, qty, usd, when, recv, True, source)
 
 
 def _round(value: float, tick: float) -> float:

@@ -15,6 +15,7 @@ import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
+from liqtui.config import VenueSettings
 from liqtui.domain.events import (
     BookSnapshot,
     Liquidation,
@@ -139,6 +140,9 @@ class VenueAdapter:
         self.unknown_ids: set[str] = set()  # ids seen in frames that the markets did not list
         self.rejected: list[str] = []  # why each malformed liquidation entry was left out (the runtime counts and clears)
         self.coverage_note = ""  # what the liquidation stream leaves out for now, and why (in the live status)
+
+    def configure(self, settings: VenueSettings) -> None:
+        """The venue's own settings (``[venues.<id>]``), before anything runs; most venues need none."""
 
     def set_markets(self, markets: MarketIndex) -> None:
         self.markets = markets

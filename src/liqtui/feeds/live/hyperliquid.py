@@ -1,9 +1,13 @@
 """Hyperliquid perpetuals: wire shapes and endpoint choices.
 
-Liquidations: Hyperliquid has NO public liquidation feed (liquidations show only in the fills of
-the accounts involved). liqtui never invents one: the runtime reports, once at start,
-``FeedStatus(venue="hyperliquid", kind="liquidations", state=DOWN, detail=NO_LIQUIDATION_FEED)``,
-and panes show "n/a" for this venue's tape and totals instead of zero.
+Liquidations: Hyperliquid has NO liquidation channel; liquidations show only in the fills of the
+accounts involved, each side of a liquidation fill carrying ``liquidation: {liquidatedUser, markPx,
+method}``. liqtui subscribes the websocket ``userFills`` of the backstop liquidator vault (address
+in ``[venues.hyperliquid] liquidator_vault``, default from the registry): each of its fills with a
+``liquidation`` object is a liquidation, exact in price and size, but only the ones the book could
+not absorb (docs/exchanges.md). They are ``sampled`` (a part) with source ``backstop``; each is
+delivered once, keyed on (liquidated user, coin, time, tid), so the snapshot a resubscribe repeats
+adds nothing. Fills of the snapshot older than the subscription are history, not news: skipped.
 
 Open interest, mark, oracle price, funding (hourly) and 24 h notional volume of every coin come
 in ONE ``POST /info {"type": "metaAndAssetCtxs"}`` (weight 20 of 1200/min). No OI history is
@@ -12,16 +16,56 @@ published: the level model starts from the first poll. Order book ``l2Book`` (20
 
 from __future__ import annotations
 
+import re
+from collections import OrderedDict
 from typing import Any
 
-from liqtui.domain.events import OpenInterest, Ticker
+from liqtui.config import VenueSettings
+from liqtui.domain.events import Liquidation, LiquidationSource, OpenInterest, Side, Ticker
 from liqtui.domain.venues import VENUES
-from liqtui.feeds.live.adapter import RestCall, VenueAdapter, fnum
+from liqtui.feeds.live.adapter import (
+    MalformedEntry,
+    RestCall,
+    VenueAdapter,
+    checked,
+    entry_number,
+    entry_time,
+    fnum,
+)
 from liqtui.feeds.live.markets import MarketInfo
 
 VENUE = "hyperliquid"
-NO_LIQUIDATION_FEED = VENUES[VENUE].no_feed_reason
 HOUR_MS = 3_600_000
+ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+SEEN_KEYS = 100_000  # liquidation keys remembered for de-duplication (a few MB)
+
+LiquidationKey = tuple[str, str, int, str]  # (liquidated user, coin, time, tid)
+
+
+def liquidation_from_fill(fill: Any, owner: str, market: MarketInfo, recv_ms: int,
+                          source: LiquidationSource) -> tuple[LiquidationKey, Liquidation] | None:
+    """A fill of ``owner`` -> (its key, the Liquidation), or None when the fill is no liquidation::
+
+        {"coin": "BTC", "px": "94000.0", "sz": "0.5", "side": "A", "time": 1700000000000, "dir": "Close Long",
+         "tid": 7, "hash": "0x..", "liquidation": {"liquidatedUser": "0x..", "markPx": "94010.0", "method": "market"}}
+
+    ``side`` is the fill's: "A" sold, "B" bought. The liquidated account closes its position (a
+    long sells); its counterparty (the vault, or a book participant) takes the other side. So the
+    liquidated side is LONG when the liquidated user sold, or when anyone else bought.
+    MalformedEntry when the fill cannot be read."""
+    info = fill.get("liquidation") if isinstance(fill, dict) else None
+    if not isinstance(info, dict):
+        return None
+    user = str(info.get("liquidatedUser") or "").lower()
+    if fill.get("side") not in ("A", "B") or not ADDRESS.fullmatch(user):
+        raise MalformedEntry(f"liquidation fill with side {fill.get('side')!r} and liquidated user {user[:44]!r}")
+    sold = fill["side"] == "A"
+    side = Side.LONG if sold == (user == owner.lower()) else Side.SHORT
+    price, qty = entry_number(fill.get("px"), "price"), entry_number(fill.get("sz"), "size")
+    time = entry_time(recv_ms, fill.get("time"))
+    liquidation = checked(Liquidation(VENUE, market.symbol, side, price, qty, price * qty, time, recv_ms,
+                                      sampled=True, source=source))
+    return (user, str(fill.get("coin")), time, str(fill.get("tid"))), liquidation
 
 
 def market_from_asset_ctx(ctx: dict[str, Any], market: MarketInfo, now_ms: int) -> tuple[OpenInterest | None, Ticker]:
@@ -78,8 +122,59 @@ class Hyperliquid(VenueAdapter):
     history_timeframe = "15m"  # Hyperliquid candles: 1m, 15m, 1h, 1d (no 5m)
     history_step_ms = 900_000
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.vault = VENUES[VENUE].backstop_account
+        self.seen: OrderedDict[LiquidationKey, None] = OrderedDict()
+        self.subscribed_ms: int | None = None  # when the vault's fills were first asked for
+
+    def configure(self, settings: VenueSettings) -> None:
+        self.vault = (settings.liquidator_vault or VENUES[VENUE].backstop_account).lower()
+
     def is_heartbeat(self, message: Any) -> bool:
         return isinstance(message, dict) and message.get("channel") in ("pong", "subscriptionResponse")
+
+    def parse_liquidations(self, message: Any, recv_ms: int) -> list[Liquidation] | None:
+        """The vault's ``userFills`` frame -> its new liquidations; None for any other frame."""
+        if not isinstance(message, dict) or message.get("channel") != "userFills":
+            return None
+        data = message.get("data")
+        if not isinstance(data, dict) or str(data.get("user", "")).lower() != self.vault:
+            return None  # another user's fills (tracked accounts): not the backstop's
+        fills = data.get("fills")
+        oldest = self.subscribed_ms if data.get("isSnapshot") else None
+        return self.new_liquidations(fills if isinstance(fills, list) else [], self.vault, recv_ms,
+                                     LiquidationSource.BACKSTOP, oldest)
+
+    def new_liquidations(self, fills: list[Any], owner: str, recv_ms: int, source: LiquidationSource,
+                         oldest: int | None = None) -> list[Liquidation]:
+        """The liquidations among ``fills`` of ``owner`` not delivered before (and not older than
+        ``oldest`` ms); unreadable fills are counted in ``rejected``."""
+        out = []
+        for fill in fills:
+            market = self.markets.by_id.get(str(fill.get("coin"))) if isinstance(fill, dict) else None
+            if market is None and isinstance(fill, dict) and ":" not in str(fill.get("coin")) and fill.get("liquidation"):
+                self.unknown_ids.add(str(fill.get("coin")))  # listed since start: the runtime reloads the markets
+            try:
+                found = liquidation_from_fill(fill, owner, market, recv_ms, source) if market else None
+            except MalformedEntry as exc:
+                self.rejected.append(str(exc))
+                continue
+            if found is None or (oldest is not None and found[1].time < oldest) or found[0] in self.seen:
+                continue
+            self.seen[found[0]] = None
+            if len(self.seen) > SEEN_KEYS:
+                self.seen.popitem(last=False)
+            out.append(found[1])
+        return out
+
+    async def watch_liquidations(self, exchange: Any, symbols: list[str]) -> None:
+        """The vault's fills (every coin: ``symbols`` does not narrow a user subscription). ccxt's
+        ``watch_my_trades`` sends ``{"type": "userFills", "user": vault}``; the frames are read by
+        ``parse_liquidations`` before ccxt sees them, so this waits for as long as the socket lives."""
+        if self.subscribed_ms is None:
+            self.subscribed_ms = int(exchange.milliseconds())
+        await exchange.watch_my_trades(None, None, None, {"user": self.vault})
 
     async def watch_prices(self, exchange: Any, symbols: list[str], now_ms: int) -> list[Ticker]:
         # allMids carries mid prices only; mark, funding and volume come from the REST poll.

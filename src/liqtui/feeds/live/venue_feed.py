@@ -104,6 +104,7 @@ class VenueFeed:
         self.venue = adapter.venue
         self.settings = settings
         self.venue_settings: VenueSettings = settings.venues.get(self.venue, VenueSettings())
+        adapter.configure(self.venue_settings)
         self.emit = emit
         self.timings = timings or Timings.from_settings(settings)
         self.rest = RestPolicy(self.timings)

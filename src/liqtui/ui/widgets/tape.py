@@ -16,7 +16,12 @@ from textual.reactive import reactive
 
 from liqtui.domain import format as fmt
 from liqtui.domain.events import Side
-from liqtui.domain.venues import LIQUIDATION_PRICE_KIND, PriceKind, liquidation_price_kind
+from liqtui.domain.venues import (
+    LIQUIDATION_PRICE_KIND,
+    PriceKind,
+    liquidation_price_kind,
+    samples_liquidations,
+)
 from liqtui.engine.tape import fold_tape
 from liqtui.engine.views import SymbolView, TapeEntry, TapeFilter
 from liqtui.ui.widgets.line_pane import LinePane, Part
@@ -97,9 +102,11 @@ class TapePane(LinePane[_TapeSlice]):
         at_least = f" ≥ {fmt.usd(min_usd)}" if min_usd > 0 else ""
         head = f"Liquidations · {scope}{at_least} · ! ≥ {fmt.usd(big_usd)}"
         bankrupt = (f" · {BANKRUPTCY_MARK} bankruptcy price", f" · {BANKRUPTCY_MARK} bankruptcy") if marked else ("", "")
-        names = "/".join(fmt.venue_name(v) for v in sampled_venues)
+        names = "/".join(fmt.venue_name(v) for v in sampled_venues if samples_liquidations(v))
+        partial = "/".join(fmt.venue_name(v) for v in sampled_venues if not samples_liquidations(v))
+        why = "; ".join(filter(None, (f"{names} push ≤1 per symbol per second" if names else "", f"{partial} partial" if partial else "")))
         sampled = (
-            (f" · {SAMPLED_MARK} sampled: {names} push ≤1 per symbol per second", f" · {SAMPLED_MARK} sampled: {names}",
+            (f" · {SAMPLED_MARK} sampled: {why}", f" · {SAMPLED_MARK} sampled: {'/'.join(filter(None, (names, partial)))}",
              f" · {SAMPLED_MARK} sampled") if sampled_venues else ("", "", "")
         )
         short_scope = "all" if scope == "all markets" else scope

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from liqtui.domain import format as fmt
 from liqtui.domain.events import FeedState, Side
-from liqtui.domain.venues import samples_liquidations
+from liqtui.domain.venues import liquidations_are_floor, venue_info
 from liqtui.engine.views import WINDOW_MS, RealizedCell, SymbolView
 from liqtui.ui.widgets.feed_health import (
     feed_reason,
@@ -34,6 +34,7 @@ class TotalsRow:
     long: RealizedCell | None
     short: RealizedCell | None
     tag: str = ""  # the short venue tag, for a narrow pane
+    venue: str = ""  # the venue's id ("" for the total row)
     no_feed: bool = False
     state: str | None = None  # the liquidation feed's state when it is not live ("stale", "down", ...)
     reason: str = ""  # why, in words ("cannot load markets: DNS failed")
@@ -49,10 +50,10 @@ def _venue_row(venue: str, cells: dict[Side, RealizedCell], view: SymbolView) ->
     state = None if status is None or live else status.state.value
     return TotalsRow(
         label=fmt.venue_name(venue), long=cells.get(Side.LONG), short=cells.get(Side.SHORT),
-        tag=fmt.venue_tag(venue), no_feed=no_public_liquidation_feed(venue, view.feeds, has_data),
+        tag=fmt.venue_tag(venue), venue=venue, no_feed=no_public_liquidation_feed(venue, view.feeds, has_data),
         state=state, reason=feed_reason(status.detail) if status is not None and not live else "",
         unknown=not has_data and (not live or view.realized.since is None),
-        lower_bound=samples_liquidations(venue),
+        lower_bound=liquidations_are_floor(venue),
     )
 
 
@@ -142,18 +143,19 @@ def _columns(labels: list[list[str]], width: int, count_w: int = 7) -> tuple[int
 
 
 def _lower_bound_note(rows: tuple[TotalsRow, ...], width: int) -> str:
-    """Why a "≥" figure is a lower bound: "≥ lower bound: sampled feed, Hyperliquid has no feed"."""
+    """Why a "≥" figure is a lower bound: "≥ lower bound: sampled feed, Hyperliquid partial: backstop
+    liquidator fills only" (narrower: "HL partial")."""
     shown = [row for row in rows if not (row.unknown or row.no_feed)]
     if not any(_cell_usd(cell, row.lower_bound).startswith(LOWER_BOUND) for row in shown for cell in (row.long, row.short)):
         return ""
-    why = []
-    if any(row.lower_bound for row in shown if not row.is_total):
-        why.append("sampled feed")
+    bounded = [row for row in shown if row.lower_bound and not row.is_total]
+    partial = [info for info in map(venue_info, (row.venue for row in bounded)) if info is not None and info.partial_note]
+    why = ["sampled feed"] if len(partial) < len(bounded) else []
     if any(row.unknown and not row.no_feed for row in rows if not row.is_total):
         why.append("no answer yet")
     blind = "/".join(row.label for row in rows if row.no_feed)
-    longest = [*why, f"{blind} has no feed"] if blind else why
-    shorter = [*why, "no feed"] if blind else why
+    longest = [*why, *(f"{info.name} {info.partial_note}" for info in partial), *([f"{blind} has no feed"] if blind else [])]
+    shorter = [*why, *(f"{info.tag} partial" for info in partial), *(["no feed"] if blind else [])]
     texts = [f"{LOWER_BOUND} lower bound: {', '.join(words)}" for words in (longest, shorter) if words]
     return fmt.fitting([*texts, f"{LOWER_BOUND} lower bound"], width)
 
