@@ -270,16 +270,21 @@ async def test_book_symbols_holds_every_watchlist_book_at_up_to_50_levels(venue,
         assert not [b for b in run.of_type(BookSnapshot) if b.symbol.startswith("SOL/")]
 
 
-async def test_hyperliquid_says_it_has_no_liquidation_feed_and_still_streams_the_rest(fake_exchange):
+async def test_hyperliquid_reads_its_backstop_vault_fills_and_still_streams_the_rest(fake_exchange):
+    # Changed on purpose: Hyperliquid's liquidations come from its liquidator vault's fills (was: DOWN, no feed).
     fake = await fake_exchange("hyperliquid")
+    vault = "0x2e3d94f0562703b25c83308a05046ddaf9a8dd14"
     async with LiveRun(fake, oi_poll_seconds=0.5) as run:
-        status = await run.until_status("liquidations", FeedState.DOWN)
-        assert status.detail == "no public liquidation feed (n/a)"
+        await fake.wait_subscribed(f"userFills:{vault}", timeout=15)
         await run.until_status("all", FeedState.LIVE)
         oi = await run.until(lambda: run.of_type(OpenInterest), what="Hyperliquid OI")
         # BTC/USDC:USDC and ETH/USDC:USDC come under the asked symbols, so the engine sums the coin
         assert {o.symbol for o in oi} <= {"BTC/USDT:USDT", "ETH/USDT:USDT"}
-        assert not run.liquidations()
+        _, fill = fake.liquidation("0x" + "a1" * 20, vault, "BTC", side="long", px=90_000, sz=0.5, method="backstop")
+        await fake.push_fills(vault, [fill])
+        (liq,) = await run.until(run.liquidations, what="the backstop liquidation")
+        assert (liq.symbol, liq.side, liq.usd, liq.sampled, liq.source) == ("BTC/USDT:USDT", "long", 45_000, True, "backstop")
+        assert not [s for s in run.statuses("liquidations") if s.state is FeedState.DOWN]
 
 
 async def test_a_venue_that_is_down_never_stops_the_others(fake_exchange):
