@@ -123,7 +123,8 @@ async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     counts: Counter[str] = Counter()
     reached: set[str] = set()  # venues that were live at some point
     if not args.json:
-        print_err("liqtui: tail of live liquidations; side = the position liquidated; ~ = sampled (at most 1/s per symbol)")
+        print_err("liqtui: tail of live liquidations; side = the position liquidated; ~ = sampled (at most 1/s per symbol; "
+                  "Hyperliquid: its backstop liquidator's fills only)")
         print_err(f"liqtui: price: {price_note()}")
 
     def emit(event: Event) -> None:

@@ -148,7 +148,7 @@ class Engine:
 
     def _carries_liquidations(self, status: FeedStatus) -> bool:
         """A live status that means liquidations flow: the venue's liquidation feed, or its
-        connection unless the venue said it has no liquidation feed (Hyperliquid)."""
+        connection unless the venue said it has no liquidation feed."""
         if status.kind == "liquidations":
             return True
         own = self.state.feeds.get((status.venue, "liquidations"))

@@ -18,8 +18,8 @@ What is simulated, and why it looks like a real market:
   into a cluster becomes a cascade;
 - the tapes behave like the real streams: Binance and OKX push at most the latest liquidation per
   symbol per second (``sampled``), Bybit pushes every one, Bybit and OKX report the bankruptcy
-  price, Binance the average fill; Hyperliquid has no public feed at all (a DOWN status once; its
-  liquidations still move its price and OI);
+  price, Binance the average fill; Hyperliquid shows a part (its backstop vault's fills: sampled,
+  source backstop; all of its liquidations move its price and OI);
 - order books (top 50 per side, 20 on Hyperliquid) thin out during fast moves and refill;
 - tickers about once a second, OI every ``oi_poll_seconds`` with the price bar since the last sample,
   and a backfill (default 25 h: one more hour than the day the desk's 24 h changes look back) of

@@ -1,7 +1,8 @@
 """What each venue can and cannot tell us, decided in one place for every pane.
 
-Hyperliquid publishes no liquidation feed: its realized totals are unknown, not zero, and the desk must
-say so ("no public feed") rather than show $0.
+A venue the registry lists with no liquidation feed: its realized totals are unknown, not zero, and
+the desk must say so ("no public feed") rather than show $0. (Hyperliquid has a partial one: its
+backstop vault's fills, a floor.)
 """
 
 from __future__ import annotations
