@@ -33,6 +33,7 @@ from liqtui.domain.events import (
     FeedStatus,
     HeatmapBucket,
     Liquidation,
+    LiquidationSource,
     MarginLimits,
     OpenInterest,
     PriceBar,
@@ -79,7 +80,7 @@ def subject_of(event: Event, root: str = SUBJECT_ROOT) -> str:
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
-    return value.value if isinstance(value, (Side, FeedState)) else value
+    return value.value if isinstance(value, (Side, FeedState, LiquidationSource)) else value
 
 
 def to_dict(event: Event) -> dict[str, Any]:
@@ -157,7 +158,7 @@ def _convert(value: Any, hint: Any) -> Any:
     args = typing.get_args(hint)
     if type(None) in args:
         return None if value is None else _convert(value, next(a for a in args if a is not type(None)))
-    if hint in (Side, FeedState):
+    if hint in (Side, FeedState, LiquidationSource):
         return hint(value)
     if typing.get_origin(hint) is tuple:  # the book's ((price, size), ...)
         if not isinstance(value, list) or any(not isinstance(p, list) or len(p) != 2 for p in value):
