@@ -88,7 +88,7 @@ async def test_collect_from_the_venues_then_tail_on_the_bus_prints_each_liquidat
     assert {r["venue"] for r in live} == {"binanceusdm", "bybit"}
     assert sorted(r["time"] for r in live) == sorted([T0 + i for i in range(10)] + [T0 + 1000 + i for i in range(5)])
     # the same fields and values as `tail` on the venues (tests/integration/test_live_commands.py)
-    assert set(live[0]) == {"venue", "symbol", "side", "price", "price_kind", "qty", "usd", "time", "sampled"}
+    assert set(live[0]) == {"venue", "symbol", "side", "price", "price_kind", "qty", "usd", "time", "sampled", "source"}  # source added on purpose (feed, backstop, tracked)
     binance_rows = [r for r in live if r["venue"] == "binanceusdm"]
     assert all(r["usd"] == 9000 and r["sampled"] and r["price_kind"] == "fill" and r["side"] == "long" for r in binance_rows)
     # after the fact: --since prints the same set from the stream
