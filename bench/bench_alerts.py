@@ -25,15 +25,19 @@ from liqtui.engine import Engine  # noqa: E402
 from liqtui.engine.alerts import AlertEvaluator  # noqa: E402
 from liqtui.feeds.demo import DemoMarket  # noqa: E402
 
-LOW = {"alerts": {"rules": [
-    {"kind": "liquidation", "min_usd": 150_000},
-    {"kind": "burst", "min_usd": 1_000_000},
-    {"kind": "cascade", "window": 10},
-    {"kind": "cluster_near", "min_usd": 5e6, "pct": 0.3},
-    {"kind": "cluster_swept", "min_usd": 1e6},
-    {"kind": "oi_change", "pct": 0.5, "scope": "total"},
-    {"kind": "funding", "rate": 0.03},
-]}}
+LOW = {
+    "alerts": {
+        "rules": [
+            {"kind": "liquidation", "min_usd": 150_000},
+            {"kind": "burst", "min_usd": 1_000_000},
+            {"kind": "cascade", "window": 10},
+            {"kind": "cluster_near", "min_usd": 5e6, "pct": 0.3},
+            {"kind": "cluster_swept", "min_usd": 1e6},
+            {"kind": "oi_change", "pct": 0.5, "scope": "total"},
+            {"kind": "funding", "rate": 0.03},
+        ]
+    }
+}
 
 
 def run(rate: str, minutes: float, settings: Settings) -> dict:
@@ -56,10 +60,13 @@ def run(rate: str, minutes: float, settings: Settings) -> dict:
     per_minute = Counter((a.at - since) // 60_000 for a in fired)
     live = [e for e in events if getattr(e, "time", 0) >= since]
     return {
-        "alerts": sum(not a.update for a in fired), "updates": sum(a.update for a in fired),
+        "alerts": sum(not a.update for a in fired),
+        "updates": sum(a.update for a in fired),
         "busiest_minute": max(per_minute.values(), default=0),
         "liquidations_per_s": sum(type(e) is Liquidation for e in live) / (minutes * 60),
-        "events": len(events), "us_rules": cpu_rules / len(events) * 1e6, "us_engine": cpu_engine / len(events) * 1e6,
+        "events": len(events),
+        "us_rules": cpu_rules / len(events) * 1e6,
+        "us_engine": cpu_engine / len(events) * 1e6,
         "kinds": Counter(a.kind for a in fired if not a.update),
     }
 
@@ -73,10 +80,12 @@ def main() -> None:
     minutes = args.minutes or (1.0 if args.quick else 5.0)
     for label, settings in (("default rules", Settings()), ("low thresholds", settings_from_dict(LOW))):
         r = run(args.rate, minutes, settings)
-        print(f"{args.rate}, {minutes:g} simulated min, {label}: {r['liquidations_per_s']:,.0f} liquidations/s; "
-              f"{r['alerts']} alerts + {r['updates']} updates ({(r['alerts'] + r['updates']) / minutes:.1f} a minute, "
-              f"busiest minute {r['busiest_minute']}); rules {r['us_rules']:.1f} us/event CPU "
-              f"(engine {r['us_engine']:.1f}); {dict(r['kinds'])}")
+        print(
+            f"{args.rate}, {minutes:g} simulated min, {label}: {r['liquidations_per_s']:,.0f} liquidations/s; "
+            f"{r['alerts']} alerts + {r['updates']} updates ({(r['alerts'] + r['updates']) / minutes:.1f} a minute, "
+            f"busiest minute {r['busiest_minute']}); rules {r['us_rules']:.1f} us/event CPU "
+            f"(engine {r['us_engine']:.1f}); {dict(r['kinds'])}"
+        )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,11 @@ def free_port() -> int:
 def start_server(root: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     binary = Path(sys.executable).with_name("nats-server")
-    proc = subprocess.Popen([str(binary), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(root)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(binary), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"nats://127.0.0.1:{port}"
     for _ in range(200):
         with socket.socket() as sock:
@@ -67,7 +70,7 @@ def demo_events(count: int) -> list:
     from liqtui.feeds.demo import DemoMarket
 
     market = DemoMarket(None, seed=7, rate="busy", log_size=0)
-    events = [e for e in market.start_events() if type(e).__name__ != "FeedStatus"][-count // 2:]
+    events = [e for e in market.start_events() if type(e).__name__ != "FeedStatus"][-count // 2 :]
     while len(events) < count:
         events += [e for e in market.step(100) if type(e).__name__ != "FeedStatus"]
     return events[:count]
@@ -104,7 +107,9 @@ def reader_proc(url: str, count: int, stop: mp.Event, out: mp.Queue) -> None:
             print(f"reader failed: {failed[0]!r}", file=sys.stderr)
         for task in tasks:
             task.cancel()
-        out.put(("done", [lat for s in sources for lat in s.latencies], cpu, sum(s.malformed for s in sources)))
+        out.put(
+            ("done", [lat for s in sources for lat in s.latencies], cpu, sum(s.malformed for s in sources))
+        )
 
     asyncio.run(main())
 
@@ -122,7 +127,9 @@ async def publish(url: str, rate: int, seconds: float, events: list) -> tuple[in
         for _ in range(min(due - sent, total - sent)):
             subject, msg_id, payload = encoded[sent % len(encoded)]
             # a fresh id per send: the bench measures fan-out, not de-duplication
-            await link.nc.publish(subject, payload, headers={"Nats-Msg-Id": f"{msg_id}{sent}", SENT: str(time.time_ns())})
+            await link.nc.publish(
+                subject, payload, headers={"Nats-Msg-Id": f"{msg_id}{sent}", SENT: str(time.time_ns())}
+            )
             sent += 1
         await asyncio.sleep(0.001)
     await link.nc.flush()
@@ -152,7 +159,10 @@ def main() -> None:
             events = demo_events(20_000)
             ctx = mp.get_context("spawn")
             queue, stop = ctx.Queue(), ctx.Event()
-            per = [args.subscribers // args.procs + (i < args.subscribers % args.procs) for i in range(args.procs)]
+            per = [
+                args.subscribers // args.procs + (i < args.subscribers % args.procs)
+                for i in range(args.procs)
+            ]
             readers = [ctx.Process(target=reader_proc, args=(url, n, stop, queue)) for n in per if n]
             for r in readers:
                 r.start()
@@ -170,15 +180,29 @@ def main() -> None:
             server.terminate()
             server.wait(10)
     latencies = [lat for _tag, lats, _cpu, _bad in results for lat in lats]
-    reader_cpu = max(cpu / n for (_tag, _lats, cpu, _bad), n in zip(results, [n for n in per if n], strict=False))
+    reader_cpu = max(
+        cpu / n for (_tag, _lats, cpu, _bad), n in zip(results, [n for n in per if n], strict=False)
+    )
     expected = sent * args.subscribers
-    print(f"bus fan-out: {sent:,} events at {args.rate:,}/s for {seconds:g} s to {args.subscribers} readers in {len(readers)} processes")
-    print(f"  delivered {len(latencies):,} of {expected:,} ({len(latencies) / expected:.1%}); undecodable {sum(r[3] for r in results)}")
-    print(f"  latency publish -> decoded: p50 {pct(latencies, 50):.1f} ms, p99 {pct(latencies, 99):.1f} ms, max {pct(latencies, 100):.1f} ms")
-    print(f"  CPU: publisher {pub_cpu / seconds:.0%} of a core, server {server_cpu / seconds:.0%}, "
-          f"each reader {reader_cpu:.0%} (its process's CPU / its readers, over the run and {DRAIN_S:g} s of drain)")
-    print(f"  bytes per event: {wire} of JSON payload, {stored:.0f} stored in the stream (with subject and headers)")
-    print(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    print(
+        f"bus fan-out: {sent:,} events at {args.rate:,}/s for {seconds:g} s to {args.subscribers} readers in {len(readers)} processes"
+    )
+    print(
+        f"  delivered {len(latencies):,} of {expected:,} ({len(latencies) / expected:.1%}); undecodable {sum(r[3] for r in results)}"
+    )
+    print(
+        f"  latency publish -> decoded: p50 {pct(latencies, 50):.1f} ms, p99 {pct(latencies, 99):.1f} ms, max {pct(latencies, 100):.1f} ms"
+    )
+    print(
+        f"  CPU: publisher {pub_cpu / seconds:.0%} of a core, server {server_cpu / seconds:.0%}, "
+        f"each reader {reader_cpu:.0%} (its process's CPU / its readers, over the run and {DRAIN_S:g} s of drain)"
+    )
+    print(
+        f"  bytes per event: {wire} of JSON payload, {stored:.0f} stored in the stream (with subject and headers)"
+    )
+    print(
+        f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+    )
 
 
 async def _stream(url: str) -> None:

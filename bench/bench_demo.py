@@ -76,14 +76,25 @@ def report(rate: str, r: dict) -> None:
     counts = r["counts"]
     liq = sum(counts)
     print(f"-- {rate}: {s} simulated s")
-    print(f"   start-up (25 h backfill): {r['startup_wall']:.2f} s wall, {r['startup_cpu']:.2f} s CPU, {r['backfill_events']:,} events")
-    print(f"   speed: {s / r['wall']:,.0f} simulated s per wall s; real time needs {r['cpu'] / s:.1%} of a core (CPU)")
-    print(f"   events: {events / s:,.1f}/simulated s, {events / r['wall']:,.0f}/wall s; " + ", ".join(f"{k} {v / s:,.1f}/s" for k, v in sorted(r["kinds"].items())))
+    print(
+        f"   start-up (25 h backfill): {r['startup_wall']:.2f} s wall, {r['startup_cpu']:.2f} s CPU, {r['backfill_events']:,} events"
+    )
+    print(
+        f"   speed: {s / r['wall']:,.0f} simulated s per wall s; real time needs {r['cpu'] / s:.1%} of a core (CPU)"
+    )
+    print(
+        f"   events: {events / s:,.1f}/simulated s, {events / r['wall']:,.0f}/wall s; "
+        + ", ".join(f"{k} {v / s:,.1f}/s" for k, v in sorted(r["kinds"].items()))
+    )
     print(
         f"   liquidations on the tapes: {liq / s:,.2f}/s ({liq / s * 60:,.1f}/min); per second min {min(counts):,}"
         f" median {statistics.median(counts):,.0f} max {max(counts):,}"
     )
-    print("   per venue: " + ", ".join(f"{v} {n / s:,.2f}/s" for v, n in sorted(r["venues"].items())) + "; hyperliquid: no public feed")
+    print(
+        "   per venue: "
+        + ", ".join(f"{v} {n / s:,.2f}/s" for v, n in sorted(r["venues"].items()))
+        + "; hyperliquid: no public feed"
+    )
     print(f"   forced orders executed (all venues, seen or not): {r['forced'] / s:,.1f}/s")
 
 
@@ -99,7 +110,9 @@ def main() -> None:
         print(f"-- stress over seeds 0..{args.seeds - 1}: liquidations per simulated second")
         for seed in range(args.seeds):
             counts = run_rate("stress", durations["stress"], seed)["counts"]
-            print(f"   seed {seed}: min {min(counts):,} median {statistics.median(counts):,.0f} mean {sum(counts) / len(counts):,.0f}")
+            print(
+                f"   seed {seed}: min {min(counts):,} median {statistics.median(counts):,.0f} mean {sum(counts) / len(counts):,.0f}"
+            )
 
 
 if __name__ == "__main__":

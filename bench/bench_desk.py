@@ -77,7 +77,9 @@ class Keys:
         self.misses: dict[str, int] = {}
         self.notes: list[str] = []
 
-    def timed(self, label: str, keys: tuple[str, ...], shown: Callable[[str], bool], literal: bool = False) -> bool:
+    def timed(
+        self, label: str, keys: tuple[str, ...], shown: Callable[[str], bool], literal: bool = False
+    ) -> bool:
         start = time.perf_counter()
         self.pane.send(*keys, literal=literal)
         took = self.pane.wait_for(shown, TIMEOUT_S, since=start)
@@ -104,7 +106,9 @@ class Keys:
         before = None
         for _ in range(self.presses):
             self.pause()
-            if self.timed("w  window", ("w",), lambda s, before=before: newest_toast_window(s) not in (None, before)):
+            if self.timed(
+                "w  window", ("w",), lambda s, before=before: newest_toast_window(s) not in (None, before)
+            ):
                 before = newest_toast_window(self.pane.screen())
 
     def target(self) -> None:
@@ -114,12 +118,19 @@ class Keys:
         for n in range(self.presses):
             self.pause()
             price = header(self.pane.screen())[1]
-            if price is None or not self.timed("g  target prompt", ("g",), lambda s: "At-risk target price" in s):
+            if price is None or not self.timed(
+                "g  target prompt", ("g",), lambda s: "At-risk target price" in s
+            ):
                 continue
             target = float(f"{price * (1.07 if n % 2 else 0.93):.3g}")
             self.pane.send(f"{target:g}", literal=True)
-            self.timed("g  price Enter", ("Enter",), lambda s, target=target: any(
-                float(x.replace(",", "")) == target for x in AT_RISK_TO.findall(s)))
+            self.timed(
+                "g  price Enter",
+                ("Enter",),
+                lambda s, target=target: any(
+                    float(x.replace(",", "")) == target for x in AT_RISK_TO.findall(s)
+                ),
+            )
 
     def pick_symbol(self) -> None:
         for _ in range(self.presses):
@@ -144,15 +155,23 @@ def run_desk(command: str, size: str, rate: str, seed: int, window_s: float, pre
     cols, rows = (int(x) for x in size.split("x"))
     home = tempfile.mkdtemp(prefix="liqtui-bench-home-")
     probe_log = Path(home) / "loop-lag.txt"
-    env = {"XDG_CONFIG_HOME": f"{home}/config", "XDG_DATA_HOME": f"{home}/data",
-           "LIQTUI_BENCH_PROBE": str(probe_log),
-           "PYTHONPATH": os.pathsep.join(filter(None, (str(PROBE_DIR), os.environ.get("PYTHONPATH"))))}
+    env = {
+        "XDG_CONFIG_HOME": f"{home}/config",
+        "XDG_DATA_HOME": f"{home}/data",
+        "LIQTUI_BENCH_PROBE": str(probe_log),
+        "PYTHONPATH": os.pathsep.join(filter(None, (str(PROBE_DIR), os.environ.get("PYTHONPATH")))),
+    }
     result: dict = {"size": size, "rate": rate, "seed": seed, "load_at_start": os.getloadavg()[0]}
     try:
-        with Pane([command, "demo", "--rate", rate, "--seed", str(seed)], cols, rows, env,
-                  unset=("LIQTUI_CONFIG",)) as pane:
-            frame = pane.wait_for(lambda s: FIRST_FRAME.search(s) is not None, 30.0, since=pane.launched, poll=0.002)
-            first = pane.wait_for(lambda s: FIRST_PAINT.search(s) is not None, 30.0, since=pane.launched, poll=0.005)
+        with Pane(
+            [command, "demo", "--rate", rate, "--seed", str(seed)], cols, rows, env, unset=("LIQTUI_CONFIG",)
+        ) as pane:
+            frame = pane.wait_for(
+                lambda s: FIRST_FRAME.search(s) is not None, 30.0, since=pane.launched, poll=0.002
+            )
+            first = pane.wait_for(
+                lambda s: FIRST_PAINT.search(s) is not None, 30.0, since=pane.launched, poll=0.005
+            )
             if first is None:
                 raise RuntimeError(f"the desk never showed its ladder:\n{pane.screen()}")
             result["first_frame_s"] = None if frame is None else round(frame, 3)
@@ -161,9 +180,13 @@ def run_desk(command: str, size: str, rate: str, seed: int, window_s: float, pre
             t0, bytes0, (cpu0, rss0), wall0 = time.perf_counter(), pane.written(), pane.usage(), time.time()
             time.sleep(window_s)
             t1, bytes1, (cpu1, rss1), wall1 = time.perf_counter(), pane.written(), pane.usage(), time.time()
-            result.update(window_s=round(t1 - t0, 1), cpu_pct=round((cpu1 - cpu0) / (t1 - t0) * 100, 1),
-                          bytes_per_s=round((bytes1 - bytes0) / (t1 - t0)),
-                          rss_mb_start=round(rss0 / 2**20, 1), rss_mb_end=round(rss1 / 2**20, 1))
+            result.update(
+                window_s=round(t1 - t0, 1),
+                cpu_pct=round((cpu1 - cpu0) / (t1 - t0) * 100, 1),
+                bytes_per_s=round((bytes1 - bytes0) / (t1 - t0)),
+                rss_mb_start=round(rss0 / 2**20, 1),
+                rss_mb_end=round(rss1 / 2**20, 1),
+            )
             keys = Keys(pane, presses)
             for scenario in (keys.target, keys.window, keys.next_symbol, keys.pick_symbol):
                 scenario()
@@ -193,8 +216,12 @@ def stalls(probe_log: Path, since: float, until: float) -> dict:
     if not lags:
         return {"samples": 0}
     lags.sort()
-    return {"samples": len(lags), "p99": round(lags[min(len(lags) - 1, round(0.99 * (len(lags) - 1)))], 1),
-            "max": round(lags[-1], 1), "over_50": sum(lag > 50 for lag in lags)}
+    return {
+        "samples": len(lags),
+        "p99": round(lags[min(len(lags) - 1, round(0.99 * (len(lags) - 1)))], 1),
+        "max": round(lags[-1], 1),
+        "over_50": sum(lag > 50 for lag in lags),
+    }
 
 
 def stall_text(s: dict) -> str:
@@ -211,27 +238,38 @@ def startup(command: str, runs: int = 10) -> dict:
         walls, rss = [], []
         for _ in range(runs):
             start = time.perf_counter()
-            pid = os.posix_spawn(command, [command, flag], env,
-                                 file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+            pid = os.posix_spawn(
+                command,
+                [command, flag],
+                env,
+                file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)],
+            )
             _, status, usage = os.wait4(pid, 0)
             walls.append(time.perf_counter() - start)
             rss.append(usage.ru_maxrss / 1024)
             if status:
                 raise RuntimeError(f"{command} {flag} failed ({status})")
-        out[flag] = {"best_s": round(min(walls), 3), "median_s": round(statistics.median(walls), 3),
-                     "rss_mb": round(statistics.median(rss), 1)}
+        out[flag] = {
+            "best_s": round(min(walls), 3),
+            "median_s": round(statistics.median(walls), 3),
+            "rss_mb": round(statistics.median(rss), 1),
+        }
     return out
 
 
 def report_desk(r: dict) -> None:
-    print(f"\n== liqtui demo --rate {r['rate']} --seed {r['seed']}, {r['size']} "
-          f"(load {r['load_at_start']:.2f} -> {r['load_at_end']:.2f}) ==")
+    print(
+        f"\n== liqtui demo --rate {r['rate']} --seed {r['seed']}, {r['size']} "
+        f"(load {r['load_at_start']:.2f} -> {r['load_at_end']:.2f}) =="
+    )
     frame = "-" if r["first_frame_s"] is None else f"{r['first_frame_s']:.2f} s"
     print(f"  first frame        {frame} (the header on screen)")
     print(f"  first paint        {r['first_paint_s']:.2f} s (the ladder's price row: data on screen)")
     print(f"  CPU                {r['cpu_pct']:.1f} % of a core over {r['window_s']:.0f} s")
     print(f"  written            {r['bytes_per_s'] / 1000:.1f} KB/s")
-    print(f"  RSS                {r['rss_mb_start']} -> {r['rss_mb_end']} MB (after the keys {r['rss_mb_after_keys']} MB)")
+    print(
+        f"  RSS                {r['rss_mb_start']} -> {r['rss_mb_end']} MB (after the keys {r['rss_mb_after_keys']} MB)"
+    )
     print(f"  loop stalls        {stall_text(r['stalls_ms'])} (steady window)")
     print(f"                     {stall_text(r['stalls_keys_ms'])} (during the keys)")
     print("  key to screen, ms     p50    p95    max  presses  misses")
@@ -270,9 +308,13 @@ def main() -> int:
         print("bench_desk needs tmux (apt-get install tmux)", file=sys.stderr)
         return 2
     command = find_command(args.command)
-    print(f"{command}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (figures above ~1 are not comparable)")
+    print(
+        f"{command}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (figures above ~1 are not comparable)"
+    )
     for flag, figures in startup(command).items():
-        print(f"  liqtui {flag:<10} best {figures['best_s']:.3f} s, median {figures['median_s']:.3f} s, {figures['rss_mb']} MB")
+        print(
+            f"  liqtui {flag:<10} best {figures['best_s']:.3f} s, median {figures['median_s']:.3f} s, {figures['rss_mb']} MB"
+        )
     for size in args.size:
         for rate in args.rate:
             result = run_desk(command, size, rate, args.seed, args.window, args.presses)

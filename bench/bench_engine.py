@@ -75,8 +75,16 @@ def bench_realized(n: int) -> None:
     venues = ("binanceusdm", "bybit", "okx")
     symbols = [f"S{i}/USDT:USDT" for i in range(20)]
     events = [
-        Liquidation(rnd.choice(venues), rnd.choice(symbols), rnd.choice((Side.LONG, Side.SHORT)), 100.0, 1.0,
-                    rnd.expovariate(1 / 20_000), T0 + i * 3, T0 + i * 3)
+        Liquidation(
+            rnd.choice(venues),
+            rnd.choice(symbols),
+            rnd.choice((Side.LONG, Side.SHORT)),
+            100.0,
+            1.0,
+            rnd.expovariate(1 / 20_000),
+            T0 + i * 3,
+            T0 + i * 3,
+        )
         for i in range(n)
     ]
 
@@ -92,9 +100,15 @@ def bench_realized(n: int) -> None:
             apply(e)
 
     wall, cpu, _ = best_of(totals, 3)
-    line("realized totals: liquidation events/s (RealizedTotals.add)", f"{n / wall * 1e3:,.0f}/s (cpu {n / cpu * 1e3:,.0f}/s)", "[>= 200,000/s]")
+    line(
+        "realized totals: liquidation events/s (RealizedTotals.add)",
+        f"{n / wall * 1e3:,.0f}/s (cpu {n / cpu * 1e3:,.0f}/s)",
+        "[>= 200,000/s]",
+    )
     wall, cpu, _ = best_of(engine, 3)
-    line("  same through Engine.apply (totals + tape)", f"{n / wall * 1e3:,.0f}/s (cpu {n / cpu * 1e3:,.0f}/s)")
+    line(
+        "  same through Engine.apply (totals + tape)", f"{n / wall * 1e3:,.0f}/s (cpu {n / cpu * 1e3:,.0f}/s)"
+    )
 
 
 def naive_levels(frame: pd.DataFrame) -> float:
@@ -104,7 +118,9 @@ def naive_levels(frame: pd.DataFrame) -> float:
     prices, ois = frame["price"].tolist(), frame["open_interest"].tolist()
     for i in range(1, len(prices)):
         low, high, p = min(prices[i - 1], prices[i]), max(prices[i - 1], prices[i]), prices[i]
-        levels = [lv for lv in levels if not ((lv[1] == 0 and lv[0] >= low) or (lv[1] == 1 and lv[0] <= high))]
+        levels = [
+            lv for lv in levels if not ((lv[1] == 0 and lv[0] >= low) or (lv[1] == 1 and lv[0] <= high))
+        ]
         d = ois[i] - ois[i - 1]
         if d > 0:
             n = d * p / 2
@@ -123,7 +139,11 @@ def bench_levels(runs: int) -> pd.DataFrame:
     for label, worst in (("typical", False), ("worst", True)):
         frame = samples(worst=worst)
         wall, cpu, levels = best_of(lambda frame=frame: estimate_levels(frame), runs)
-        line(f"estimate_levels, 8,640 steps, {label} ({len(levels):,} levels left)", f"{wall:.1f} ms (cpu {cpu:.1f})", "[< 100 ms]")
+        line(
+            f"estimate_levels, 8,640 steps, {label} ({len(levels):,} levels left)",
+            f"{wall:.1f} ms (cpu {cpu:.1f})",
+            "[< 100 ms]",
+        )
     frame = samples()
     part = frame.iloc[: STEPS // 10 + 1]
     wall, _cpu, _ = best_of(lambda: naive_levels(part), 1)
@@ -132,7 +152,11 @@ def bench_levels(runs: int) -> pd.DataFrame:
     price = float(frame["price"].iloc[-1])
     for target in (price * 1.05, price * 0.95):
         wall, cpu, usd = best_of(lambda target=target: at_risk(levels, price, target), 50)
-        line(f"at_risk on {len(levels):,} levels, to {target / price - 1:+.0%}", f"{wall:.3f} ms (cpu {cpu:.3f})", "[< 1 ms]")
+        line(
+            f"at_risk on {len(levels):,} levels, to {target / price - 1:+.0%}",
+            f"{wall:.3f} ms (cpu {cpu:.3f})",
+            "[< 1 ms]",
+        )
     return levels
 
 
@@ -146,12 +170,18 @@ def bench_memory(symbols: int, venues: int) -> None:
     for prices, ois in cols:
         book = LevelBook(LevelModel.create())
         for i in range(1, len(prices)):
-            book.step(min(prices[i - 1], prices[i]), max(prices[i - 1], prices[i]), prices[i], ois[i] - ois[i - 1])
+            book.step(
+                min(prices[i - 1], prices[i]), max(prices[i - 1], prices[i]), prices[i], ois[i] - ois[i - 1]
+            )
         books.append(book)
     used = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
     count = sum(b.count() for b in books)
-    line(f"memory, 30 days of levels, {symbols} symbols x {venues} venues (worst)", f"{used / 1e6:.1f} MB", "[< 200 MB]")
+    line(
+        f"memory, 30 days of levels, {symbols} symbols x {venues} venues (worst)",
+        f"{used / 1e6:.1f} MB",
+        "[< 200 MB]",
+    )
     line(f"  ({count:,} live levels, {used / max(count, 1):.0f} bytes each)", "")
 
 
@@ -166,7 +196,21 @@ def engine_events(symbols: int) -> list[tuple[int, int, object]]:
         for k, venue in enumerate(VENUES):
             frame = samples(10 + 4 * n + k, worst=True)
             for t, p, oi in frame.itertuples(index=False):
-                events.append((int(t), k, Ticker(venue, symbol, int(t), last=p, mark=p, volume_24h_usd=1e9 * (k + 1), funding_rate=1e-4)))
+                events.append(
+                    (
+                        int(t),
+                        k,
+                        Ticker(
+                            venue,
+                            symbol,
+                            int(t),
+                            last=p,
+                            mark=p,
+                            volume_24h_usd=1e9 * (k + 1),
+                            funding_rate=1e-4,
+                        ),
+                    )
+                )
                 events.append((int(t), k, OpenInterest(venue, symbol, oi, oi * p, int(t))))
     events.sort(key=lambda e: (e[0], e[1]))
     return events
@@ -204,7 +248,11 @@ def bench_engine_view() -> None:
     engine.track_rows(symbol)  # as the desk does before its views
     engine.view(symbol, now)
     wall, cpu, view = best_of(lambda: engine.view(symbol, now), 20)
-    line(f"Engine.view, 4 venues, {len(view.levels.rows):,} level rows (cached rows)", f"{wall:.2f} ms (cpu {cpu:.2f})", "[a few ms]")
+    line(
+        f"Engine.view, 4 venues, {len(view.levels.rows):,} level rows (cached rows)",
+        f"{wall:.2f} ms (cpu {cpu:.2f})",
+        "[a few ms]",
+    )
     price = view.market.last
 
     def after_a_step():
@@ -240,7 +288,10 @@ def warm_events(days: float, oi_every_ms: int, bar_every_ms: int) -> list:
 
 
 def bench_warm(days: float, runs: int) -> None:
-    for label, oi_every, bar_every in (("5-min OI + bars", STEP_MS, STEP_MS), ("15-s OI + 1-min bars", 15_000, 60_000)):
+    for label, oi_every, bar_every in (
+        ("5-min OI + bars", STEP_MS, STEP_MS),
+        ("15-s OI + 1-min bars", 15_000, 60_000),
+    ):
         events = warm_events(days, oi_every, bar_every)
 
         def warm(events=events):  # bound now, not looked up through the loop variable
@@ -250,7 +301,10 @@ def bench_warm(days: float, runs: int) -> None:
 
         wall, cpu, _ = best_of(warm, runs)
         n = len(events)
-        line(f"Engine warm-up, {days:g} d x 12 markets, {label}", f"{n / wall * 1e3:,.0f} ev/s (cpu {n / cpu * 1e3:,.0f}/s)")
+        line(
+            f"Engine warm-up, {days:g} d x 12 markets, {label}",
+            f"{n / wall * 1e3:,.0f} ev/s (cpu {n / cpu * 1e3:,.0f}/s)",
+        )
         line(f"  {n:,} events", f"{wall / 1e3:.2f} s (cpu {cpu / 1e3:.2f})")
 
 

@@ -45,21 +45,73 @@ FIXTURES = ROOT / "tests" / "fixtures" / "exchange-payloads"
 
 # ---------------------------------------------------------------------- frames
 def binance_frame(i: int) -> str:
-    return json.dumps({"e": "forceOrder", "E": 1_790_000_000_000 + i, "o": {
-        "s": "BTCUSDT", "S": "SELL" if i % 2 else "BUY", "o": "LIMIT", "f": "IOC", "q": "0.014", "p": "95010.1",
-        "ap": "95000.5", "X": "FILLED", "l": "0.014", "z": "0.014", "T": 1_790_000_000_000 + i}})
+    return json.dumps(
+        {
+            "e": "forceOrder",
+            "E": 1_790_000_000_000 + i,
+            "o": {
+                "s": "BTCUSDT",
+                "S": "SELL" if i % 2 else "BUY",
+                "o": "LIMIT",
+                "f": "IOC",
+                "q": "0.014",
+                "p": "95010.1",
+                "ap": "95000.5",
+                "X": "FILLED",
+                "l": "0.014",
+                "z": "0.014",
+                "T": 1_790_000_000_000 + i,
+            },
+        }
+    )
 
 
 def bybit_frame(i: int, entries: int = 10) -> str:
-    return json.dumps({"topic": "allLiquidation.BTCUSDT", "type": "snapshot", "ts": 1_790_000_000_000 + i, "data": [
-        {"T": 1_790_000_000_000 + i, "s": "BTCUSDT", "S": "Buy" if k % 2 else "Sell", "v": "0.25", "p": "95000.5"} for k in range(entries)]})
+    return json.dumps(
+        {
+            "topic": "allLiquidation.BTCUSDT",
+            "type": "snapshot",
+            "ts": 1_790_000_000_000 + i,
+            "data": [
+                {
+                    "T": 1_790_000_000_000 + i,
+                    "s": "BTCUSDT",
+                    "S": "Buy" if k % 2 else "Sell",
+                    "v": "0.25",
+                    "p": "95000.5",
+                }
+                for k in range(entries)
+            ],
+        }
+    )
 
 
 def okx_frame(i: int, details: int = 10) -> str:
-    return json.dumps({"arg": {"channel": "liquidation-orders", "instType": "SWAP"}, "data": [{
-        "instFamily": "BTC-USDT", "instId": "BTC-USDT-SWAP", "instType": "SWAP", "uly": "BTC-USDT",
-        "details": [{"bkLoss": "0", "bkPx": "95000.5", "ccy": "", "posSide": "long" if k % 2 else "short",
-                     "side": "sell" if k % 2 else "buy", "sz": "25", "ts": str(1_790_000_000_000 + i)} for k in range(details)]}]})
+    return json.dumps(
+        {
+            "arg": {"channel": "liquidation-orders", "instType": "SWAP"},
+            "data": [
+                {
+                    "instFamily": "BTC-USDT",
+                    "instId": "BTC-USDT-SWAP",
+                    "instType": "SWAP",
+                    "uly": "BTC-USDT",
+                    "details": [
+                        {
+                            "bkLoss": "0",
+                            "bkPx": "95000.5",
+                            "ccy": "",
+                            "posSide": "long" if k % 2 else "short",
+                            "side": "sell" if k % 2 else "buy",
+                            "sz": "25",
+                            "ts": str(1_790_000_000_000 + i),
+                        }
+                        for k in range(details)
+                    ],
+                }
+            ],
+        }
+    )
 
 
 # (venue, frame maker, entries per frame): OKX twice, because ccxt keeps only details[0] of a frame,
@@ -74,11 +126,32 @@ FRAMES = [
 
 def ccxt_markets(venue: str) -> list[dict[str, Any]]:
     """The venue's BTC perpetual as ccxt's own market structure (offline, no load_markets)."""
-    base = {"symbol": "BTC/USDT:USDT", "base": "BTC", "quote": "USDT", "settle": "USDT", "baseId": "BTC", "quoteId": "USDT",
-            "settleId": "USDT", "type": "swap", "spot": False, "margin": False, "swap": True, "future": False, "option": False,
-            "active": True, "contract": True, "linear": True, "inverse": False, "expiry": None, "expiryDatetime": None,
-            "strike": None, "optionType": None, "precision": {"amount": 0.001, "price": 0.1}, "limits": {"amount": {}, "price": {}, "cost": {}, "leverage": {}},
-            "info": {}}
+    base = {
+        "symbol": "BTC/USDT:USDT",
+        "base": "BTC",
+        "quote": "USDT",
+        "settle": "USDT",
+        "baseId": "BTC",
+        "quoteId": "USDT",
+        "settleId": "USDT",
+        "type": "swap",
+        "spot": False,
+        "margin": False,
+        "swap": True,
+        "future": False,
+        "option": False,
+        "active": True,
+        "contract": True,
+        "linear": True,
+        "inverse": False,
+        "expiry": None,
+        "expiryDatetime": None,
+        "strike": None,
+        "optionType": None,
+        "precision": {"amount": 0.001, "price": 0.1},
+        "limits": {"amount": {}, "price": {}, "cost": {}, "leverage": {}},
+        "info": {},
+    }
     if venue == "binanceusdm":
         info = json.loads((FIXTURES / "binanceusdm_fetchMarkets_exchangeInfo_trimmed.json").read_text())
         exchange = make_exchange(venue)
@@ -137,11 +210,15 @@ async def per_frame(venue: str, make: Any, entries: int, frames: int, repeats: i
     expected = frames * entries * repeats
     per_ccxt = ccxt_wall / frames * 1e6
     per_liqtui = liqtui_wall / frames * 1e6
-    print(f"  {venue:<12} {entries:>2} entries/frame  ccxt {per_ccxt:7.1f} us/frame (cpu {ccxt_cpu / frames * 1e6:6.1f}), keeps {ccxt_entries:g} entry/frame   "
-          f"liqtui {per_liqtui:7.1f} us/frame (cpu {liqtui_cpu / frames * 1e6:6.1f}), delivers {delivered / (frames * repeats):g}/frame")
-    print(f"  {'':<12} ratio liqtui/ccxt per frame: wall {per_liqtui / per_ccxt:4.2f}x, cpu {liqtui_cpu / ccxt_cpu:4.2f}x   [target <= 1.5x]"
-          f"   per entry delivered: cpu {(liqtui_cpu / delivered * repeats) / (ccxt_cpu / (frames * ccxt_entries)):4.2f}x"
-          f"   (entries delivered {delivered:,}/{expected:,})")
+    print(
+        f"  {venue:<12} {entries:>2} entries/frame  ccxt {per_ccxt:7.1f} us/frame (cpu {ccxt_cpu / frames * 1e6:6.1f}), keeps {ccxt_entries:g} entry/frame   "
+        f"liqtui {per_liqtui:7.1f} us/frame (cpu {liqtui_cpu / frames * 1e6:6.1f}), delivers {delivered / (frames * repeats):g}/frame"
+    )
+    print(
+        f"  {'':<12} ratio liqtui/ccxt per frame: wall {per_liqtui / per_ccxt:4.2f}x, cpu {liqtui_cpu / ccxt_cpu:4.2f}x   [target <= 1.5x]"
+        f"   per entry delivered: cpu {(liqtui_cpu / delivered * repeats) / (ccxt_cpu / (frames * ccxt_entries)):4.2f}x"
+        f"   (entries delivered {delivered:,}/{expected:,})"
+    )
     await ccxt_exchange.close()
     await liqtui_exchange.close()
 
@@ -151,8 +228,13 @@ async def throughput(seconds: float, rate: int) -> None:
     from fakes import FakeExchange
 
     async with FakeExchange("binanceusdm") as fake:
-        settings = settings_from_dict({"watchlist": ["BTC/USDT:USDT"], "cross_assets": [],
-                                       "venues": {"binanceusdm": {"url_rewrite": fake.url_rewrite}}})
+        settings = settings_from_dict(
+            {
+                "watchlist": ["BTC/USDT:USDT"],
+                "cross_assets": [],
+                "venues": {"binanceusdm": {"url_rewrite": fake.url_rewrite}},
+            }
+        )
         engine = Engine()
         arrivals: list[float] = []
 
@@ -161,7 +243,12 @@ async def throughput(seconds: float, rate: int) -> None:
             if type(event) is Liquidation:
                 arrivals.append(time.perf_counter())
 
-        source = LiveSource(settings, venues=["binanceusdm"], kinds=frozenset({"liquidations"}), timings=Timings(stale_after=60))
+        source = LiveSource(
+            settings,
+            venues=["binanceusdm"],
+            kinds=frozenset({"liquidations"}),
+            timings=Timings(stale_after=60),
+        )
         task = asyncio.create_task(source.run(emit))
         await fake.wait_subscribed("forceOrder", timeout=20)
         frames = [binance_frame(i) for i in range(int(seconds * rate))]
@@ -172,7 +259,7 @@ async def throughput(seconds: float, rate: int) -> None:
         start = time.perf_counter()
         cpu0 = time.process_time()
         for k in range(0, len(frames), slice_n):
-            for text in frames[k:k + slice_n]:
+            for text in frames[k : k + slice_n]:
                 await fake.push(text, topic="!forceOrder@arr")
             due = start + (k + slice_n) / rate
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
@@ -181,9 +268,11 @@ async def throughput(seconds: float, rate: int) -> None:
             await asyncio.sleep(0.01)
         got = len(arrivals)
         span = (arrivals[-1] - start) if arrivals else float("nan")
-        print(f"  paced at {rate:,}/s for {seconds:g} s: {got:,}/{len(frames):,} delivered, achieved {got / span:,.0f} entries/s, "
-              f"last one {max(0.0, arrivals[-1] - pushed_at) * 1000:.0f} ms after the last push  (process cpu {time.process_time() - cpu0:.2f} s, "
-              f"fake included)  [target 5,000/s]")
+        print(
+            f"  paced at {rate:,}/s for {seconds:g} s: {got:,}/{len(frames):,} delivered, achieved {got / span:,.0f} entries/s, "
+            f"last one {max(0.0, arrivals[-1] - pushed_at) * 1000:.0f} ms after the last push  (process cpu {time.process_time() - cpu0:.2f} s, "
+            f"fake included)  [target 5,000/s]"
+        )
 
         # flat out: as fast as the fake can write
         arrivals.clear()
@@ -193,8 +282,10 @@ async def throughput(seconds: float, rate: int) -> None:
         while len(arrivals) < len(frames) and time.perf_counter() - start < 60:
             await asyncio.sleep(0.01)
         span = arrivals[-1] - start if arrivals else float("nan")
-        print(f"  flat out: {len(arrivals):,}/{len(frames):,} delivered in {span:.2f} s = {len(arrivals) / span:,.0f} entries/s "
-              f"(fake server and liqtui share this one process and core)")
+        print(
+            f"  flat out: {len(arrivals):,}/{len(frames):,} delivered in {span:.2f} s = {len(arrivals) / span:,.0f} entries/s "
+            f"(fake server and liqtui share this one process and core)"
+        )
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 

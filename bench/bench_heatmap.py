@@ -106,12 +106,19 @@ def _measure_range(pane: HeatmapPane, engine: Engine, now: int, name: str, range
     cold, cold_cpu, _ = best_of(first, runs)
     moved, moved_cpu, _ = best_of(price_tick, runs * 4)
     view = engine.heatmap(SYMBOL, tick[0], range_ms, bucket)
-    still, still_cpu, same = best_of(lambda: engine.heatmap(SYMBOL, tick[0], range_ms, bucket) is view, runs * 4)
+    still, still_cpu, same = best_of(
+        lambda: engine.heatmap(SYMBOL, tick[0], range_ms, bucket) is view, runs * 4
+    )
     columns = len(view.columns) if view else 0
-    line(f"  {name}: {columns} columns of {bucket // 60_000} min, first draw", f"{cold:.1f} ms ({cold_cpu:.1f} CPU)")
+    line(
+        f"  {name}: {columns} columns of {bucket // 60_000} min, first draw",
+        f"{cold:.1f} ms ({cold_cpu:.1f} CPU)",
+    )
     line(f"  {name}: a tick where the price moved", f"{moved:.2f} ms ({moved_cpu:.2f} CPU)", "[< 10 ms]")
-    line(f"  {name}: a tick where nothing changed{'' if same else ' (NOT the same view)'}",
-         f"{still * 1e3:.0f} us ({still_cpu * 1e3:.0f} CPU)")
+    line(
+        f"  {name}: a tick where nothing changed{'' if same else ' (NOT the same view)'}",
+        f"{still * 1e3:.0f} us ({still_cpu * 1e3:.0f} CPU)",
+    )
 
 
 def bench_memory(symbols: int) -> tuple[Engine, int]:
@@ -120,13 +127,17 @@ def bench_memory(symbols: int) -> tuple[Engine, int]:
     engine, now, _none = build(symbols)
     for n in range(symbols):
         symbol = SYMBOL if n == 0 else f"S{n}/USDT:USDT"
-        engine.heatmap(symbol, now, RANGES["30d"], bucket_for(RANGES["30d"], 151))  # a view per symbol, as drawn
+        engine.heatmap(
+            symbol, now, RANGES["30d"], bucket_for(RANGES["30d"], 151)
+        )  # a view per symbol, as drawn
     snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(True, "*engine/heatmap.py")])
     tracemalloc.stop()
     used = sum(stat.size for stat in snap.statistics("filename"))
     kept = sum(len(t.snapshots) for tracks in engine.heat._tracks.values() for t in tracks.values())
     line(f"Heatmap history memory, 30 days, {symbols} symbols x 4 venues", f"{used / 1e6:.1f} MB")
-    line(f"  ({kept:,} snapshots kept, {used / max(kept, 1) / 1e3:.1f} kB each with their share of prices)", "")
+    line(
+        f"  ({kept:,} snapshots kept, {used / max(kept, 1) / 1e3:.1f} kB each with their share of prices)", ""
+    )
     return engine, now
 
 
@@ -149,7 +160,10 @@ def bench_bytes(symbols: int) -> None:
             how = "whole file"
         finally:
             conn.close()
-    line(f"Recording bytes per day, {symbols} symbols x 4 venues ({len(day):,} buckets)", f"{size / 1e6:.1f} MB ({how})")
+    line(
+        f"Recording bytes per day, {symbols} symbols x 4 venues ({len(day):,} buckets)",
+        f"{size / 1e6:.1f} MB ({how})",
+    )
 
 
 def main() -> int:

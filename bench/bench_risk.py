@@ -33,7 +33,9 @@ def write_samples(path: Path, rows: int) -> None:
     price = 90_000 * np.exp(np.cumsum(rng.normal(0, 0.0005, rows)))
     oi = np.maximum(0, 90_000 + np.cumsum(rng.normal(0.02, 20.0, rows)))
     times = 1_700_000_000_000 + np.arange(rows, dtype=np.int64) * 15_000
-    pd.DataFrame({"time": times, "price": price.round(2), "open_interest": oi.round(3)}).to_csv(path, index=False)
+    pd.DataFrame({"time": times, "price": price.round(2), "open_interest": oi.round(3)}).to_csv(
+        path, index=False
+    )
 
 
 def measure(src: Path, csv: Path, config: Path, *extra: str) -> tuple[float, float, float, str]:
@@ -51,10 +53,14 @@ def measure(src: Path, csv: Path, config: Path, *extra: str) -> tuple[float, flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="500,000 rows instead of 5,000,000")
     parser.add_argument("--rows", type=int, help="rows of the generated CSV")
-    parser.add_argument("--src", type=Path, default=ROOT / "src", help="the liqtui sources to run (default: this tree)")
+    parser.add_argument(
+        "--src", type=Path, default=ROOT / "src", help="the liqtui sources to run (default: this tree)"
+    )
     args = parser.parse_args()
     rows = args.rows or (500_000 if args.quick else 5_000_000)
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,10 +68,19 @@ def main() -> None:
         config.write_text("")
         started = time.perf_counter()
         write_samples(csv, rows)
-        print(f"{rows:,} rows, {csv.stat().st_size / 1e6:.0f} MB, written in {time.perf_counter() - started:.1f} s; sources {args.src}")
+        print(
+            f"{rows:,} rows, {csv.stat().st_size / 1e6:.0f} MB, written in {time.perf_counter() - started:.1f} s; sources {args.src}"
+        )
         runs = [("default", ())]
-        if "--sensitivity" in subprocess.run([sys.executable, "-m", "liqtui", "risk", "--help"], capture_output=True,
-                                             text=True, env={**os.environ, "PYTHONPATH": str(args.src)}).stdout:
+        if (
+            "--sensitivity"
+            in subprocess.run(
+                [sys.executable, "-m", "liqtui", "risk", "--help"],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(args.src)},
+            ).stdout
+        ):
             runs = [("--no-sensitivity", ("--no-sensitivity",)), ("--sensitivity", ("--sensitivity",))]
         for name, extra in runs:
             wall, cpu, rss, first = measure(args.src, csv, config, *extra)

@@ -74,8 +74,10 @@ def write_rate(directory: Path, seconds: float) -> None:
     gen = time.perf_counter() - t0
     kinds = Counter(type(e).__name__ for e in events)
     liquidations = kinds["Liquidation"]
-    print(f"   generated {len(events):,} events in {gen:.1f} s "
-          f"({liquidations / seconds:,.0f} liquidations/s of simulated time, {kinds['BookSnapshot']:,} books)")
+    print(
+        f"   generated {len(events):,} events in {gen:.1f} s "
+        f"({liquidations / seconds:,.0f} liquidations/s of simulated time, {kinds['BookSnapshot']:,} books)"
+    )
     path = _fresh(directory, "rate.sqlite")
     recorder = Recorder(path, source_mode="DEMO")
     t0 = time.perf_counter()
@@ -85,8 +87,10 @@ def write_rate(directory: Path, seconds: float) -> None:
     recorder.close()
     total = time.perf_counter() - t0
     print(f"   add(): {added / len(events) * 1e6:.2f} us per event on the caller's thread")
-    print(f"   written: {len(events) / total:,.0f} events/s, {liquidations / total:,.0f} liquidations/s "
-          f"(all committed in {total:.2f} s; the demo publishes them in {seconds:.0f} s)")
+    print(
+        f"   written: {len(events) / total:,.0f} events/s, {liquidations / total:,.0f} liquidations/s "
+        f"(all committed in {total:.2f} s; the demo publishes them in {seconds:.0f} s)"
+    )
     size = path.stat().st_size
     print(f"   file: {size / 1e6:.1f} MB, {size / len(events):.0f} bytes/event overall")
     t0 = time.perf_counter()
@@ -115,14 +119,18 @@ def book_encoding(events: list) -> None:
         return
     raw = sum(len(b.bids) + len(b.asks) for b in books) * 16
     zipped = sum(
-        len(zlib.compress(array("d", [x for lv in side for x in lv]).tobytes(), 6)) for b in books for side in (b.bids, b.asks)
+        len(zlib.compress(array("d", [x for lv in side for x in lv]).tobytes(), 6))
+        for b in books
+        for side in (b.bids, b.asks)
     )
     t0 = time.perf_counter()
     stored = sum(len(pack_levels(side)) for b in books for side in (b.bids, b.asks))
     pack_us = (time.perf_counter() - t0) / len(books) * 1e6
-    print(f"   book blobs ({len(books)} demo books): float64 {raw / len(books):.0f} B, zlib'd float64 "
-          f"{zipped / len(books):.0f} B, stored (decimal varints) {stored / len(books):.0f} B "
-          f"({pack_us:.0f} us to encode a book)")
+    print(
+        f"   book blobs ({len(books)} demo books): float64 {raw / len(books):.0f} B, zlib'd float64 "
+        f"{zipped / len(books):.0f} B, stored (decimal varints) {stored / len(books):.0f} B "
+        f"({pack_us:.0f} us to encode a book)"
+    )
 
 
 def one_hour(directory: Path, seconds: float) -> None:
@@ -135,8 +143,10 @@ def one_hour(directory: Path, seconds: float) -> None:
     info = describe(path)
     size = path.stat().st_size
     kept = sum(info.rows.values())
-    print(f"   {len(events):,} events published, {kept:,} kept (books capped at 1/s per market), "
-          f"{size / 1e6:.1f} MB -> {size / 1e6 * 3600 / seconds:.0f} MB per hour of the demo")
+    print(
+        f"   {len(events):,} events published, {kept:,} kept (books capped at 1/s per market), "
+        f"{size / 1e6:.1f} MB -> {size / 1e6 * 3600 / seconds:.0f} MB per hour of the demo"
+    )
     print("2. bytes per event, per kind (table + time index, measured in that file):")
     per_kind = bytes_per_kind(path)
     for kind, value in per_kind.items():
@@ -150,8 +160,10 @@ def one_hour(directory: Path, seconds: float) -> None:
         print(f"   {kind:<13}{rate:7.2f}/s  {per_hour / 1e6:8.1f} MB/h")
     books = LIVE_RATES["books"] * 3600 * per_kind.get("books", 0.0)
     month = (total - books) * 24 * 30 + books * 24 * 3
-    print(f"   total        {total / 1e6:.0f} MB per hour, {total * 24 / 1e9:.1f} GB per day; at the default "
-          f"retention (30 days, books 3 days) the file levels off near {month / 1e9:.1f} GB")
+    print(
+        f"   total        {total / 1e6:.0f} MB per hour, {total * 24 / 1e9:.1f} GB per day; at the default "
+        f"retention (30 days, books 3 days) the file levels off near {month / 1e9:.1f} GB"
+    )
 
 
 def warm_up(directory: Path, days: float) -> None:
@@ -165,8 +177,11 @@ def warm_up(directory: Path, days: float) -> None:
     print(f"4. warm-up at start: {days:g} days of OI (every 15 s) and 1-minute bars, 12 markets")
     rng = random.Random(1)
     start = 1_795_000_000_000
-    markets = [(v, s) for v in ("binanceusdm", "bybit", "okx", "hyperliquid")
-               for s in ("BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT")]
+    markets = [
+        (v, s)
+        for v in ("binanceusdm", "bybit", "okx", "hyperliquid")
+        for s in ("BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT")
+    ]
     oi = {m: 10_000.0 for m in markets}
     price = {m: 100.0 for m in markets}
     path = _fresh(directory, "warm.sqlite")
@@ -193,8 +208,10 @@ def warm_up(directory: Path, days: float) -> None:
     warm(Engine(), path, end)
     engine_s = time.perf_counter() - t0
     per_day = 30 / days
-    print(f"   {count:,} events: read {read_s:.2f} s, read + Engine.apply {engine_s:.2f} s "
-          f"-> a 30-day lookback: ~{read_s * per_day:.0f} s to read, ~{engine_s * per_day:.0f} s with the engine")
+    print(
+        f"   {count:,} events: read {read_s:.2f} s, read + Engine.apply {engine_s:.2f} s "
+        f"-> a 30-day lookback: ~{read_s * per_day:.0f} s to read, ~{engine_s * per_day:.0f} s with the engine"
+    )
 
 
 def main() -> int:
@@ -204,8 +221,10 @@ def main() -> int:
     args = parser.parse_args()
     directory = Path(args.dir or tempfile.mkdtemp(prefix="liqtui-bench-"))
     directory.mkdir(parents=True, exist_ok=True)
-    print(f"liqtui storage bench: Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, "
-          f"{os.cpu_count()} CPUs, files in {directory}")
+    print(
+        f"liqtui storage bench: Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, "
+        f"{os.cpu_count()} CPUs, files in {directory}"
+    )
     write_rate(directory, 5 if args.quick else 20)
     one_hour(directory, 300 if args.quick else 3600)
     warm_up(directory, 0.5 if args.quick else 3)

@@ -52,7 +52,11 @@ class _Control:
     def __init__(self, base: list[str], session: str) -> None:
         self._proc = subprocess.Popen(
             [*base, "-C", "attach", "-t", session, "-f", "ignore-size,no-output"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
         )
         self._replies: queue.Queue[tuple[bool, list[str]]] = queue.Queue()
         self._lock = threading.Lock()
@@ -95,19 +99,31 @@ class _Control:
 class Pane:
     """``command`` running in a ``cols`` x ``rows`` tmux pane; use as a context manager."""
 
-    def __init__(self, command: list[str], cols: int, rows: int, env: dict[str, str] | None = None,
-                 unset: tuple[str, ...] = (), term: str = "xterm-256color") -> None:
+    def __init__(
+        self,
+        command: list[str],
+        cols: int,
+        rows: int,
+        env: dict[str, str] | None = None,
+        unset: tuple[str, ...] = (),
+        term: str = "xterm-256color",
+    ) -> None:
         self.work = tempfile.mkdtemp(prefix="liqtui-pane-")
         conf = os.path.join(self.work, "tmux.conf")
         with open(conf, "w") as f:
-            f.write(f'set -g default-terminal "{term}"\nset -g status off\nset -g remain-on-exit on\n'
-                    "set -g history-limit 100\nset -s escape-time 0\n")
+            f.write(
+                f'set -g default-terminal "{term}"\nset -g status off\nset -g remain-on-exit on\n'
+                "set -g history-limit 100\nset -s escape-time 0\n"
+            )
         self._base = ["tmux", "-L", os.path.basename(self.work), "-f", conf]  # a server per pane
         self.output = os.path.join(self.work, "pane.out")
         open(self.output, "wb").close()
         self._command = "exec env " + " ".join(
-            [*(f"-u {shlex.quote(name)}" for name in unset), *(shlex.quote(f"{k}={v}") for k, v in (env or {}).items()),
-             *(shlex.quote(part) for part in command)]
+            [
+                *(f"-u {shlex.quote(name)}" for name in unset),
+                *(shlex.quote(f"{k}={v}") for k, v in (env or {}).items()),
+                *(shlex.quote(part) for part in command),
+            ]
         )
         self._size = (cols, rows)
         self._control: _Control | None = None
@@ -117,9 +133,13 @@ class Pane:
     def __enter__(self) -> Pane:
         cols, rows = self._size
         # A placeholder first, so that the output pipe is attached before the program writes anything.
-        subprocess.run([*self._base, "new-session", "-d", "-s", "m", "-x", str(cols), "-y", str(rows),
-                        "sleep 100000"], check=True)
-        subprocess.run([*self._base, "pipe-pane", "-t", "m", "-O", f"cat >> {shlex.quote(self.output)}"], check=True)
+        subprocess.run(
+            [*self._base, "new-session", "-d", "-s", "m", "-x", str(cols), "-y", str(rows), "sleep 100000"],
+            check=True,
+        )
+        subprocess.run(
+            [*self._base, "pipe-pane", "-t", "m", "-O", f"cat >> {shlex.quote(self.output)}"], check=True
+        )
         self._control = _Control(self._base, "m")
         self.launched = time.perf_counter()
         self._control(f"respawn-pane -k -t m {shlex.quote(self._command)}")
@@ -144,8 +164,9 @@ class Pane:
         flag = "-l " if literal else ""
         self._control(f"send-keys -t m {flag}" + " ".join(shlex.quote(k) for k in keys))
 
-    def wait_for(self, shown: Callable[[str], bool], timeout: float, since: float | None = None,
-                 poll: float = 0.001) -> float | None:
+    def wait_for(
+        self, shown: Callable[[str], bool], timeout: float, since: float | None = None, poll: float = 0.001
+    ) -> float | None:
         """Seconds from ``since`` (default: now) until ``shown(screen)`` holds, polling tmux's
         screen every ``poll`` s; None if it does not within ``timeout``."""
         start = time.perf_counter() if since is None else since

@@ -90,7 +90,9 @@ def read_samples(samples: Samples) -> pd.DataFrame:
         both = out.dropna(subset=["high", "low"])
         inverted = both.index[both["high"] < both["low"]]
         if len(inverted):
-            raise SamplesError(f"row {inverted[0] + 1}: high {both.at[inverted[0], 'high']} is below low {both.at[inverted[0], 'low']}")
+            raise SamplesError(
+                f"row {inverted[0] + 1}: high {both.at[inverted[0], 'high']} is below low {both.at[inverted[0], 'low']}"
+            )
     out = _in_time_order(out)
     _warn_if_oi_looks_like_usd(out)
     return out
@@ -105,11 +107,16 @@ def _in_time_order(frame: pd.DataFrame) -> pd.DataFrame:
         same = (ordered[1:] == ordered[:-1]).nonzero()[0]
         if len(same):
             a, b = sorted((int(order[same[0]]), int(order[same[0] + 1])))
-            raise SamplesError(f"rows {a + 1} and {b + 1} have the same time {times[a]:.0f}: one OI sample per time")
+            raise SamplesError(
+                f"rows {a + 1} and {b + 1} have the same time {times[a]:.0f}: one OI sample per time"
+            )
         moved = int((order != np.arange(len(order))).sum())
-        warnings.warn(SamplesWarning(
-            f"the rows were not in time order: sorted by time ({moved:,} of {len(order):,} rows moved)"
-        ), stacklevel=3)
+        warnings.warn(
+            SamplesWarning(
+                f"the rows were not in time order: sorted by time ({moved:,} of {len(order):,} rows moved)"
+            ),
+            stacklevel=3,
+        )
         frame = frame.iloc[order].reset_index(drop=True)
     return frame
 
@@ -118,11 +125,14 @@ def _warn_if_oi_looks_like_usd(frame: pd.DataFrame) -> None:
     notional = frame["open_interest"].to_numpy() * frame["price"].to_numpy()
     row = int(notional.argmax())
     if notional[row] > OI_USD_IMPLAUSIBLE:
-        warnings.warn(SamplesWarning(
-            f"open_interest x price reaches ${notional[row] / 1e12:,.1f}T (row {row + 1} after sorting): more "
-            "than any market's open interest (BTC's over every venue is about $0.1T). open_interest must be "
-            "in coins (base currency), not USD"
-        ), stacklevel=3)
+        warnings.warn(
+            SamplesWarning(
+                f"open_interest x price reaches ${notional[row] / 1e12:,.1f}T (row {row + 1} after sorting): more "
+                "than any market's open interest (BTC's over every venue is about $0.1T). open_interest must be "
+                "in coins (base currency), not USD"
+            ),
+            stacklevel=3,
+        )
 
 
 def _check_positive(frame: pd.DataFrame, column: str, *, strict: bool) -> None:
@@ -175,8 +185,13 @@ def build_book(
     ``lookback_days`` leave, and with ``half_life_hours`` every level decays first. ``progress`` is
     called with the number of steps done after each chunk of steps."""
     return model_book(
-        read_samples(samples), leverage_weights=leverage_weights, mmr=mmr, long_share=long_share,
-        lookback_days=lookback_days, half_life_hours=half_life_hours, progress=progress,
+        read_samples(samples),
+        leverage_weights=leverage_weights,
+        mmr=mmr,
+        long_share=long_share,
+        lookback_days=lookback_days,
+        half_life_hours=half_life_hours,
+        progress=progress,
     )
 
 
@@ -200,7 +215,9 @@ def model_book(
     return book
 
 
-def _run_steps(book: LevelBook, frame: pd.DataFrame, half_life_ms: float, progress: Callable[[int], None] | None) -> None:
+def _run_steps(
+    book: LevelBook, frame: pd.DataFrame, half_life_ms: float, progress: Callable[[int], None] | None
+) -> None:
     """The steps, a chunk at a time: each chunk's arrays are computed vectorized and handed to the book
     as Python floats (memory stays at one chunk beyond the samples)."""
     columns = {c: frame[c].to_numpy() for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in frame}
@@ -234,8 +251,12 @@ def _step_arrays(columns: dict[str, np.ndarray], start: int, end: int) -> tuple[
         highs = np.fmax(columns["high"][after], highs)
     oi, times = columns["open_interest"], columns["time"]
     return (
-        lows.tolist(), highs.tolist(), price[after].tolist(), (oi[after] - oi[before]).tolist(),
-        times[after].tolist(), times[before].tolist(),
+        lows.tolist(),
+        highs.tolist(),
+        price[after].tolist(),
+        (oi[after] - oi[before]).tolist(),
+        times[after].tolist(),
+        times[before].tolist(),
     )
 
 
@@ -255,8 +276,12 @@ def estimate_levels(
     price); with a grid step the levels are summed per row ``floor(price / grid) x grid``, side and
     leverage."""
     book = build_book(
-        samples, leverage_weights=leverage_weights, mmr=mmr, long_share=long_share,
-        lookback_days=lookback_days, half_life_hours=half_life_hours,
+        samples,
+        leverage_weights=leverage_weights,
+        mmr=mmr,
+        long_share=long_share,
+        lookback_days=lookback_days,
+        half_life_hours=half_life_hours,
     )
     return levels_frame(book, grid)
 
@@ -286,14 +311,18 @@ def levels_frame(book: LevelBook, grid: float | None = None) -> pd.DataFrame:
             raise ValueError(f"grid must be a positive price step, got {grid!r}")
         price = np.floor(price / grid) * grid
     order = np.lexsort((leverage, side_codes, price))
-    frame = pd.DataFrame({
-        "price": price[order],
-        "side": pd.Categorical.from_codes(side_codes[order], categories=["long", "short"]),
-        "leverage": leverage[order],
-        "notional_usd": usd[order],
-    })
+    frame = pd.DataFrame(
+        {
+            "price": price[order],
+            "side": pd.Categorical.from_codes(side_codes[order], categories=["long", "short"]),
+            "leverage": leverage[order],
+            "notional_usd": usd[order],
+        }
+    )
     if grid is not None:
-        frame = frame.groupby(["price", "side", "leverage"], as_index=False, sort=True, observed=True)["notional_usd"].sum()
+        frame = frame.groupby(["price", "side", "leverage"], as_index=False, sort=True, observed=True)[
+            "notional_usd"
+        ].sum()
     if len(frame) and (frame["leverage"] % 1 == 0).all():
         frame["leverage"] = frame["leverage"].astype("int64")
     return frame

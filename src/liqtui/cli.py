@@ -24,14 +24,26 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("desk", "demo", "the desk on a simulated market, marked DEMO (no network needed)"),
     ("desk", "replay", "the desk replaying a recorded session, marked REPLAY"),
     ("tail", "tail", "print every liquidation as it arrives (text or --json lines)"),
-    ("alerts", "alerts", "run the alert rules headless (live, --demo) or back-test them on a recording (--replay)"),
+    (
+        "alerts",
+        "alerts",
+        "run the alert rules headless (live, --demo) or back-test them on a recording (--replay)",
+    ),
     ("snapshot", "snapshot", "one shot of OI, mark, funding and 24h volume per venue and symbol"),
     ("risk", "risk", "ESTIMATED liquidations at risk between the price and a target"),
     ("record", "record", "record every event to an SQLite file, headless"),
-    ("collect", "collect", "publish every event of the venues (or the demo) to a NATS JetStream bus for many desks"),
+    (
+        "collect",
+        "collect",
+        "publish every event of the venues (or the demo) to a NATS JetStream bus for many desks",
+    ),
     ("stats", "stats", "realized liquidations and OI change from a recording"),
     ("export", "export", "export a recording to parquet or csv"),
-    ("heatmap", "heatmap", "the ESTIMATED liquidation heatmap as csv, parquet or svg (live or from a recording)"),
+    (
+        "heatmap",
+        "heatmap",
+        "the ESTIMATED liquidation heatmap as csv, parquet or svg (live or from a recording)",
+    ),
     ("config", "config", "write a commented default config file, or show the effective settings"),
 ]
 

@@ -112,8 +112,22 @@ _CCXT_NUMBERS = {
 }
 _CCXT_FLAGS = ("enableRateLimit", "verify", "validateServerSsl")
 _CCXT_TEXTS = (
-    "apiKey", "secret", "password", "uid", "login", "twofa", "privateKey", "walletAddress", "token",
-    "userAgent", "httpProxy", "httpsProxy", "socksProxy", "wsProxy", "wssProxy", "wsSocksProxy",
+    "apiKey",
+    "secret",
+    "password",
+    "uid",
+    "login",
+    "twofa",
+    "privateKey",
+    "walletAddress",
+    "token",
+    "userAgent",
+    "httpProxy",
+    "httpsProxy",
+    "socksProxy",
+    "wsProxy",
+    "wssProxy",
+    "wsSocksProxy",
 )
 _CCXT_TABLES = ("options", "headers", "streaming")
 
@@ -153,8 +167,14 @@ class VenueSettings:
     # Hyperliquid only: the backstop liquidator vault whose fills are liquidations ("" = the
     # registry's default, domain/venues.py; not verified against live data).
     liquidator_vault: str = field(
-        default="", metadata={"check": lambda text: None if text == "" or _is_address(text)
-                              else f"expected an address 0x followed by 40 hex digits, got {text!r}"}
+        default="",
+        metadata={
+            "check": lambda text: (
+                None
+                if text == "" or _is_address(text)
+                else f"expected an address 0x followed by 40 hex digits, got {text!r}"
+            )
+        },
     )
 
 
@@ -168,8 +188,11 @@ class LevelSettings:
         metadata={
             **_ranged(0, 100),
             "keys": Range(1, 1000, low_open=True),
-            "check": lambda weights: None if any(w > 0 for w in weights.values())
-            else "at least one leverage needs a positive weight",
+            "check": lambda weights: (
+                None
+                if any(w > 0 for w in weights.values())
+                else "at least one leverage needs a positive weight"
+            ),
         },
     )
     maintenance_margin: float = field(default=0.004, metadata=_ranged(0, 0.5, high_open=True))
@@ -198,23 +221,36 @@ class BusSettings:
     log in. Every credential may come from the environment instead (``LIQTUI_BUS_*``, ``bus_env``)."""
 
     url: str = ""  # nats://host:4222 or tls://host:4222; empty: no bus, the venues directly
-    stream: str = field(default="LIQTUI", metadata={
-        "check": lambda name: None if _STREAM_NAME.fullmatch(name) else f"expected 1-64 of A-Z a-z 0-9 _ -, got {name!r}",
-    })
+    stream: str = field(
+        default="LIQTUI",
+        metadata={
+            "check": lambda name: (
+                None if _STREAM_NAME.fullmatch(name) else f"expected 1-64 of A-Z a-z 0-9 _ -, got {name!r}"
+            ),
+        },
+    )
     max_age_hours: float = field(default=24.0, metadata=_ranged(0.1, 8760, "hours"))
     max_bytes_mb: float = field(default=4096.0, metadata=_ranged(1, 1e7, "MB", zero="no size limit"))
     duplicate_window_seconds: float = field(default=120.0, metadata=_ranged(1, 86_400, "seconds"))
     user: str = ""
     password: str = field(default="", repr=False)
     token: str = field(default="", repr=False)
-    creds_file: str = field(default="", metadata={"check": _path_problem})  # a NATS .creds file (JWT + nkey seed)
-    tls_ca: str = field(default="", metadata={"check": _path_problem})  # CA bundle that signed the server's certificate
+    creds_file: str = field(
+        default="", metadata={"check": _path_problem}
+    )  # a NATS .creds file (JWT + nkey seed)
+    tls_ca: str = field(
+        default="", metadata={"check": _path_problem}
+    )  # CA bundle that signed the server's certificate
 
 
 # Environment variables that fill a [bus] key the file leaves empty.
 BUS_ENV = {
-    "url": "LIQTUI_BUS_URL", "user": "LIQTUI_BUS_USER", "password": "LIQTUI_BUS_PASSWORD",
-    "token": "LIQTUI_BUS_TOKEN", "creds_file": "LIQTUI_BUS_CREDS", "tls_ca": "LIQTUI_BUS_TLS_CA",
+    "url": "LIQTUI_BUS_URL",
+    "user": "LIQTUI_BUS_USER",
+    "password": "LIQTUI_BUS_PASSWORD",
+    "token": "LIQTUI_BUS_TOKEN",
+    "creds_file": "LIQTUI_BUS_CREDS",
+    "tls_ca": "LIQTUI_BUS_TLS_CA",
 }
 
 
@@ -266,7 +302,9 @@ class AlertRuleSettings:
     side_share: float = field(default=0.0, metadata=_ranged(0.5, 1, zero=_KIND_DEFAULT))
     rate: float = field(default=0.0, metadata=_ranged(0, 10, "% per 8 h", low_open=True, zero=_KIND_DEFAULT))
     scope: str = field(default="venue", metadata={"choices": ("venue", "total")})
-    cooldown: float = field(default=60.0, metadata=_ranged(0, 86_400, "seconds", zero="every trigger is an alert"))
+    cooldown: float = field(
+        default=60.0, metadata=_ranged(0, 86_400, "seconds", zero="every trigger is an alert")
+    )
 
     def problem(self, given: frozenset[str]) -> str | None:
         """What is wrong with the rule as written (``given``: the keys the file set), or None."""
@@ -276,11 +314,16 @@ class AlertRuleSettings:
             return f"kind: expected one of {', '.join(ALERT_KINDS)}, got {self.kind!r}"
         # A key of another kind at its default is harmless (`config show` prints every key).
         defaults = AlertRuleSettings()
-        stray = sorted(k for k in given - set(ALERT_KEYS[self.kind]) - set(_COMMON_ALERT_KEYS)
-                       if getattr(self, k, None) != getattr(defaults, k, None))
+        stray = sorted(
+            k
+            for k in given - set(ALERT_KEYS[self.kind]) - set(_COMMON_ALERT_KEYS)
+            if getattr(self, k, None) != getattr(defaults, k, None)
+        )
         if stray:
-            return (f"a {self.kind} rule takes no '{stray[0]}' (its keys: "
-                    f"{', '.join([*_COMMON_ALERT_KEYS, *ALERT_KEYS[self.kind]])})")
+            return (
+                f"a {self.kind} rule takes no '{stray[0]}' (its keys: "
+                f"{', '.join([*_COMMON_ALERT_KEYS, *ALERT_KEYS[self.kind]])})"
+            )
         bad_symbol = next((s for s in self.symbols if coin_of(s) is None), None)
         if bad_symbol is not None:
             return f"symbols: {bad_symbol!r} names no market (BTC, ETHUSDT, SOL/USDT:USDT, ...)"
@@ -298,16 +341,24 @@ class AlertRuleSettings:
             return float(getattr(self, key) or defaults.get(key, 0.0))
 
         return Rule(
-            name=self.name or self.default_name(index), kind=self.kind,
-            coins=frozenset(c for s in self.symbols if (c := coin_of(s))), venues=frozenset(self.venues),
-            side=Side(self.side) if self.side else None, min_usd=self.min_usd,
-            window_ms=round(value("window") * 1000) or 60_000, pct=value("pct"),
-            k=value("k") or 3.0, percentile=value("percentile") or 95.0, side_share=value("side_share") or 0.65,
-            rate=value("rate") / 100, scope=self.scope, cooldown_ms=round(self.cooldown * 1000),
+            name=self.name or self.default_name(index),
+            kind=self.kind,
+            coins=frozenset(c for s in self.symbols if (c := coin_of(s))),
+            venues=frozenset(self.venues),
+            side=Side(self.side) if self.side else None,
+            min_usd=self.min_usd,
+            window_ms=round(value("window") * 1000) or 60_000,
+            pct=value("pct"),
+            k=value("k") or 3.0,
+            percentile=value("percentile") or 95.0,
+            side_share=value("side_share") or 0.65,
+            rate=value("rate") / 100,
+            scope=self.scope,
+            cooldown_ms=round(self.cooldown * 1000),
         )
 
     def default_name(self, index: int) -> str:
-        """"burst ≥ $5M BTC long": a name made from the rule (numbered when another one reads the same)."""
+        """ "burst ≥ $5M BTC long": a name made from the rule (numbered when another one reads the same)."""
         parts = [self.kind]
         if self.min_usd:
             parts.append(f"≥ ${self.min_usd:,.0f}")
@@ -494,9 +545,7 @@ def _build(cls: type, raw: Any, path: Path, prefix: str) -> Any:
     unknown = sorted(set(raw) - set(known))
     if unknown:
         key = prefix + unknown[0]
-        raise ConfigError(
-            f"{path}: unknown key '{key}' (expected one of: {', '.join(sorted(known))})"
-        )
+        raise ConfigError(f"{path}: unknown key '{key}' (expected one of: {', '.join(sorted(known))})")
     kwargs: dict[str, Any] = {}
     for name, f in known.items():
         if name not in raw:
@@ -528,7 +577,7 @@ def _validate(meta: Mapping[str, Any], value: Any, path: Path, key: str) -> None
         return ConfigError(f"{path}: key '{where}': expected {expected}, got {got!r}")
 
     keys, span = meta.get("keys"), meta.get("range")
-    for name, item in (value.items() if isinstance(value, dict) else [(None, value)]):
+    for name, item in value.items() if isinstance(value, dict) else [(None, value)]:
         where = key if name is None else f"{key}.{name}"
         if isinstance(keys, Range) and _number(name) not in keys:
             raise fail(key, f"keys that are numbers in {keys}", name)
@@ -613,8 +662,10 @@ def redact(data: Any) -> Any:
     """A copy of ``data`` with the value of every secret-looking key, and every password in a URL
     (``http://user:pass@proxy``), replaced by ``<redacted>``."""
     if isinstance(data, dict):
-        return {k: REDACTED if _SECRET_NAME.search(str(k)) and data[k] not in ("", None, []) else redact(v)
-                for k, v in data.items()}
+        return {
+            k: REDACTED if _SECRET_NAME.search(str(k)) and data[k] not in ("", None, []) else redact(v)
+            for k, v in data.items()
+        }
     if isinstance(data, list):
         return [redact(item) for item in data]
     if isinstance(data, str) and "@" in data and "://" in data:
@@ -647,7 +698,7 @@ def settings_warnings(settings: Settings) -> list[str]:
     ]
 
 
-DEFAULT_CONFIG_TEXT = '''\
+DEFAULT_CONFIG_TEXT = """\
 # liqtui configuration. Every key is optional; the values below are the defaults.
 # Location: --config PATH, else $LIQTUI_CONFIG, else this file.
 # Numbers must be finite and inside the range given beside them ([ ] includes the end, ( ) does
@@ -788,4 +839,4 @@ cooldown = 3600.0          # [0, 86400] seconds (0: every trigger is an alert)
 
 # position_near (a measured position close to its liquidation price) needs measured Hyperliquid
 # positions, which liqtui does not read yet.
-'''
+"""

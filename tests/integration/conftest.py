@@ -45,7 +45,9 @@ async def ccxt_client(fake_exchange):
 
     def build(fake: FakeExchange, **options):
         # ccxt sleeps timeout_on_exit (250 ms) in close() for TLS shutdown; loopback has no TLS.
-        exchange = make_exchange(fake.venue, url_rewrite=fake.url_rewrite, options={"timeout_on_exit": 0, **options})
+        exchange = make_exchange(
+            fake.venue, url_rewrite=fake.url_rewrite, options={"timeout_on_exit": 0, **options}
+        )
         clients.append(exchange)
         return exchange
 

@@ -16,15 +16,26 @@ from liqtui.feeds.live.supervision import Timings
 # before its topic is subscribed). Bybit has one topic per symbol: waiting for any
 # "allLiquidation" topic would also count the ETH and SOL ones of the same subscribe, so
 # ``subscribed(count=2)`` could return before the resubscription after a reconnect.
-LIQUIDATION_TOPIC = {"binanceusdm": "!forceOrder@arr", "bybit": "allLiquidation.BTCUSDT", "okx": "liquidation-orders"}
+LIQUIDATION_TOPIC = {
+    "binanceusdm": "!forceOrder@arr",
+    "bybit": "allLiquidation.BTCUSDT",
+    "okx": "liquidation-orders",
+}
 
 # Short delays so faults resolve in seconds; history of one hour keeps the backfill small.
 FAST = dict(stale_after=30.0, backoff_base=0.1, backoff_cap=1.0, watchdog_tick=0.1, history_days=1 / 24)
 
 
 class LiveRun:
-    def __init__(self, fake: Any, *, oi_poll_seconds: float = 15.0, watchlist: list[str] | None = None,
-                 source_options: dict[str, Any] | None = None, **timings: float):
+    def __init__(
+        self,
+        fake: Any,
+        *,
+        oi_poll_seconds: float = 15.0,
+        watchlist: list[str] | None = None,
+        source_options: dict[str, Any] | None = None,
+        **timings: float,
+    ):
         """``source_options``: more keyword arguments of LiveSource (``book_symbols=`` ...)."""
         self.fake = fake
         self.venue = fake.venue
@@ -35,10 +46,17 @@ class LiveRun:
                 "oi_poll_seconds": oi_poll_seconds,
                 # The loopback fake has no rate limits: ccxt's throttle (Binance's 24hr ticker
                 # weighs 40 x 50 ms) would only slow the tests down.
-                "venues": {self.venue: {"url_rewrite": fake.url_rewrite, "ccxt": {"rateLimit": 1, "timeout_on_exit": 0}}},
+                "venues": {
+                    self.venue: {
+                        "url_rewrite": fake.url_rewrite,
+                        "ccxt": {"rateLimit": 1, "timeout_on_exit": 0},
+                    }
+                },
             }
         )
-        self.source = LiveSource(settings, venues=[self.venue], timings=Timings(**{**FAST, **timings}), **(source_options or {}))
+        self.source = LiveSource(
+            settings, venues=[self.venue], timings=Timings(**{**FAST, **timings}), **(source_options or {})
+        )
         self.events: list[Any] = []
         self.task: asyncio.Task | None = None
 
@@ -66,7 +84,9 @@ class LiveRun:
     def of_type(self, cls: type) -> list[Any]:
         return [e for e in self.events if isinstance(e, cls)]
 
-    async def until(self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    async def until(
+        self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+    ) -> Any:
         deadline = time.monotonic() + timeout
         while True:
             value = predicate()
@@ -78,7 +98,9 @@ class LiveRun:
                 raise AssertionError(f"timed out waiting for {what}; statuses: {self.statuses()[-8:]}")
             await asyncio.sleep(0.02)
 
-    async def until_status(self, kind: str, state: FeedState, after: int = 0, timeout: float = 10.0, contains: str = "") -> FeedStatus:
+    async def until_status(
+        self, kind: str, state: FeedState, after: int = 0, timeout: float = 10.0, contains: str = ""
+    ) -> FeedStatus:
         def found():
             for status in self.statuses(kind)[after:]:
                 if status.state is state and contains in status.detail:

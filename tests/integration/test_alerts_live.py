@@ -37,8 +37,14 @@ async def test_a_live_liquidation_above_the_rule_is_one_json_alert(fake_exchange
     assert code == 0, err
     (alert,) = [json.loads(line) for line in out.splitlines()]
     assert {k: alert[k] for k in ("rule", "kind", "venue", "symbol", "side", "usd", "price", "count")} == {
-        "rule": "big BTC", "kind": "liquidation", "venue": "binanceusdm", "symbol": "BTC/USDT:USDT",
-        "side": "short", "usd": 90_000.0, "price": 90_000.0, "count": 1,
+        "rule": "big BTC",
+        "kind": "liquidation",
+        "venue": "binanceusdm",
+        "symbol": "BTC/USDT:USDT",
+        "side": "short",
+        "usd": 90_000.0,
+        "price": 90_000.0,
+        "count": 1,
     }
     assert alert["text"] == "BTC short liquidated $90.0k at 90,000 on binanceusdm"
     assert "liqtui: 1 alerts" in err

@@ -19,8 +19,9 @@ T0 = 1_790_000_000_000
 
 
 async def start(*args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(*LIQTUI, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                                env={**os.environ, "NO_COLOR": "1"})
+    return await asyncio.create_subprocess_exec(
+        *LIQTUI, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"}
+    )
 
 
 async def stop(proc: asyncio.subprocess.Process) -> tuple[int, str, str]:
@@ -60,7 +61,9 @@ def rows(out: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines()]
 
 
-async def test_collect_from_the_venues_then_tail_on_the_bus_prints_each_liquidation_once(fake_exchange, nats_server, tmp_path):
+async def test_collect_from_the_venues_then_tail_on_the_bus_prints_each_liquidation_once(
+    fake_exchange, nats_server, tmp_path
+):
     binance, bybit = await fake_exchange("binanceusdm"), await fake_exchange("bybit")
     config = str(write_config(tmp_path / "c.toml", [binance, bybit]))
     collector = await start("collect", "--bus", nats_server.url, "--config", config)
@@ -72,8 +75,14 @@ async def test_collect_from_the_venues_then_tail_on_the_bus_prints_each_liquidat
         first = await asyncio.wait_for(live_tail.stderr.readline(), 30)  # said once it follows the stream
         assert b"tail of liquidations from the bus" in first, first
         for i in range(10):
-            await binance.push(binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T0 + i))
-        await bybit.push(bybit.liquidation_frame_multi("ETH", [dict(side="short", price=3000, qty=2, time_ms=T0 + 1000 + i) for i in range(5)]))
+            await binance.push(
+                binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T0 + i)
+            )
+        await bybit.push(
+            bybit.liquidation_frame_multi(
+                "ETH", [dict(side="short", price=3000, qty=2, time_ms=T0 + 1000 + i) for i in range(5)]
+            )
+        )
         await wait_published(nats_server, "liqtui.liq.", 15)
         await until_lines(live_tail, 15)
     finally:
@@ -86,22 +95,44 @@ async def test_collect_from_the_venues_then_tail_on_the_bus_prints_each_liquidat
     live = rows(live_out)
     assert len(live) == 15, live_err
     assert {r["venue"] for r in live} == {"binanceusdm", "bybit"}
-    assert sorted(r["time"] for r in live) == sorted([T0 + i for i in range(10)] + [T0 + 1000 + i for i in range(5)])
+    assert sorted(r["time"] for r in live) == sorted(
+        [T0 + i for i in range(10)] + [T0 + 1000 + i for i in range(5)]
+    )
     # the same fields and values as `tail` on the venues (tests/integration/test_live_commands.py)
-    assert set(live[0]) == {"venue", "symbol", "side", "price", "price_kind", "qty", "usd", "time", "sampled", "source"}  # source added on purpose (feed, backstop, tracked)
+    assert set(live[0]) == {
+        "venue",
+        "symbol",
+        "side",
+        "price",
+        "price_kind",
+        "qty",
+        "usd",
+        "time",
+        "sampled",
+        "source",
+    }  # source added on purpose (feed, backstop, tracked)
     binance_rows = [r for r in live if r["venue"] == "binanceusdm"]
-    assert all(r["usd"] == 9000 and r["sampled"] and r["price_kind"] == "fill" and r["side"] == "long" for r in binance_rows)
+    assert all(
+        r["usd"] == 9000 and r["sampled"] and r["price_kind"] == "fill" and r["side"] == "long"
+        for r in binance_rows
+    )
     # after the fact: --since prints the same set from the stream
-    code, out, err = await run_liqtui("tail", "--json", "--bus", nats_server.url, "--since", "1h", "--duration", "2", "--config", config)
+    code, out, err = await run_liqtui(
+        "tail", "--json", "--bus", nats_server.url, "--since", "1h", "--duration", "2", "--config", config
+    )
     assert code == 0, err
-    assert sorted(rows(out), key=lambda r: (r["venue"], r["time"])) == sorted(live, key=lambda r: (r["venue"], r["time"]))
+    assert sorted(rows(out), key=lambda r: (r["venue"], r["time"])) == sorted(
+        live, key=lambda r: (r["venue"], r["time"])
+    )
     assert "0 undecodable" in err and "Traceback" not in err
 
 
 async def test_a_stream_made_with_other_settings_is_refused_with_one_message(nats_server, tmp_path):
     other = tmp_path / "other.toml"
     other.write_text("[bus]\nmax_age_hours = 2\n")
-    code, _out, err = await run_liqtui("collect", "--demo", "--duration", "1", "--bus", nats_server.url, "--config", str(other))
+    code, _out, err = await run_liqtui(
+        "collect", "--demo", "--duration", "1", "--bus", nats_server.url, "--config", str(other)
+    )
     assert code == 0, err
     code, _out, err = await run_liqtui("collect", "--demo", "--duration", "1", "--bus", nats_server.url)
     assert code == 2
@@ -114,9 +145,14 @@ async def test_an_unreachable_bus_or_wrong_credentials_is_one_message_and_exit_2
     try:
         dead = NatsServer(tmp_path / "dead").url  # a free port nothing listens on
         wrong = f"nats://desk:wrong-one@127.0.0.1:{locked.port}"
-        commands = [("collect", "--demo", "--duration", "5"), ("tail", "--duration", "5"), ("snapshot",),
-                    ("risk", "BTC", "--to", "+5%"), ("record", "--out", str(tmp_path / "r.sqlite"), "--duration", "5"),
-                    ("live",)]  # the desk checks the bus before Textual starts
+        commands = [
+            ("collect", "--demo", "--duration", "5"),
+            ("tail", "--duration", "5"),
+            ("snapshot",),
+            ("risk", "BTC", "--to", "+5%"),
+            ("record", "--out", str(tmp_path / "r.sqlite"), "--duration", "5"),
+            ("live",),
+        ]  # the desk checks the bus before Textual starts
         for args in [(*command, "--bus", url) for url in (dead, wrong) for command in commands]:
             code, out, err = await run_liqtui(*args)
             assert code == 2 and out == "" and err.count("\n") == 1, (args, err)
@@ -132,7 +168,14 @@ async def read_stream(url: str, *, demo: bool, kinds: tuple[str, ...] = ()) -> t
     from liqtui.config import settings_from_dict
     from liqtui.feeds.bus.source import ALL, BusSource
 
-    source = BusSource(settings_from_dict({"bus": {"url": url}}), demo=demo, history=kinds or ALL, since_ms=0, latest=(), live=())
+    source = BusSource(
+        settings_from_dict({"bus": {"url": url}}),
+        demo=demo,
+        history=kinds or ALL,
+        since_ms=0,
+        latest=(),
+        live=(),
+    )
     events: list = []
     task = asyncio.create_task(source.run(events.append))
     try:
@@ -152,7 +195,9 @@ async def test_a_desk_on_the_bus_sees_what_a_desk_on_the_demo_sees(nats_server):
     from liqtui.engine import Engine
     from liqtui.feeds.demo import DemoSource
 
-    code, _out, err = await run_liqtui("collect", "--demo", "--seed", "3", "--duration", "3", "--bus", nats_server.url)
+    code, _out, err = await run_liqtui(
+        "collect", "--demo", "--seed", "3", "--duration", "3", "--bus", nats_server.url
+    )
     assert code == 0, err
     from_bus, source = await read_stream(nats_server.url, demo=True)
     assert source.malformed == 0 and source.duplicates == 0
@@ -204,10 +249,14 @@ class RawTap:
         await self.nc.close()
 
 
-async def test_two_collectors_store_each_liquidation_once_and_a_kill_9_leaves_no_gap(fake_exchange, nats_server, tmp_path):
+async def test_two_collectors_store_each_liquidation_once_and_a_kill_9_leaves_no_gap(
+    fake_exchange, nats_server, tmp_path
+):
     binance = await fake_exchange("binanceusdm")
     config = str(write_config(tmp_path / "c.toml", [binance]))
-    collectors = [await start("collect", "--bus", nats_server.url, "--config", config, "--name", n) for n in ("a", "b")]
+    collectors = [
+        await start("collect", "--bus", nats_server.url, "--config", config, "--name", n) for n in ("a", "b")
+    ]
     tail = None
     async with RawTap() as raw:
         try:
@@ -219,7 +268,11 @@ async def test_two_collectors_store_each_liquidation_once_and_a_kill_9_leaves_no
 
             async def push(start: int, count: int) -> None:
                 for i in range(start, start + count):
-                    await binance.push(binance.liquidation_frame("BTC", side="short", price=90_000 + i, qty=0.1, time_ms=T0 + i))
+                    await binance.push(
+                        binance.liquidation_frame(
+                            "BTC", side="short", price=90_000 + i, qty=0.1, time_ms=T0 + i
+                        )
+                    )
 
             await push(0, 20)
             await raw.until(40)  # both collectors sent all 20
@@ -252,17 +305,23 @@ async def test_the_bus_goes_away_and_comes_back_and_readers_catch_up(fake_exchan
         tail = await start("tail", "--json", "--bus", nats_server.url, "--config", config)
         assert b"tail of liquidations" in await asyncio.wait_for(tail.stderr.readline(), 30)
         for i in range(5):
-            await binance.push(binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T0 + i))
+            await binance.push(
+                binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T0 + i)
+            )
         await until_lines(tail, 5)
         nats_server.stop()
         # the reader's chips say the bus is away (its health line on stderr)
         while b"bus reconnecting" not in (line := await asyncio.wait_for(tail.stderr.readline(), 30)):
             assert line, "tail ended"
         for i in range(5, 10):  # published while the bus is away: the collector holds them
-            await binance.push(binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T0 + i))
+            await binance.push(
+                binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T0 + i)
+            )
         nats_server.start()
         for i in range(10, 15):
-            await binance.push(binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T0 + i))
+            await binance.push(
+                binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T0 + i)
+            )
         await until_lines(tail, 15, timeout=60)
     finally:
         code, _out, err = await stop(collector)
@@ -295,7 +354,10 @@ async def test_a_silent_collector_turns_every_chip_stale_and_a_bad_message_is_co
             await asyncio.sleep(0.05)
         collector.kill()  # kill -9: no more heartbeats
         await collector.wait()
-        while not any(isinstance(e, FeedStatus) and e.state is FeedState.STALE and "collector silent" in e.detail for e in events):
+        while not any(
+            isinstance(e, FeedStatus) and e.state is FeedState.STALE and "collector silent" in e.detail
+            for e in events
+        ):
             assert not task.done(), task
             await asyncio.sleep(0.1)
         stale = {e.venue for e in events if isinstance(e, FeedStatus) and "collector silent" in e.detail}
@@ -333,14 +395,20 @@ async def test_snapshot_and_risk_on_the_bus_match_the_venues(fake_exchange, nats
         assert direct_code == 0, direct_err
         on_bus, direct = (json.loads(text) for text in (out, direct_out))
         keys = ("venue", "symbol", "oi_base", "funding_interval_hours")
-        assert [{k: r[k] for k in keys} for r in on_bus["rows"]] == [{k: r[k] for k in keys} for r in direct["rows"]]
+        assert [{k: r[k] for k in keys} for r in on_bus["rows"]] == [
+            {k: r[k] for k in keys} for r in direct["rows"]
+        ]
         assert on_bus["unavailable"] == {} and len(on_bus["rows"]) == 2
-        code, out, err = await run_liqtui("risk", "BTC", "--to", "+5%", "--json", "--bus", nats_server.url, "--config", config)
+        code, out, err = await run_liqtui(
+            "risk", "BTC", "--to", "+5%", "--json", "--bus", nats_server.url, "--config", config
+        )
         assert code == 0, err
         risk = json.loads(out)
         assert {v["venue"] for v in risk["venues"]} == {"binanceusdm", "bybit"} and risk["total_usd"] >= 0
         assert all(v["oi_samples"] >= 2 for v in risk["venues"]) and risk["estimated"] is True
-        code, _out, err = await run_liqtui("risk", "DOGE", "--to", "+5%", "--bus", nats_server.url, "--config", config)
+        code, _out, err = await run_liqtui(
+            "risk", "DOGE", "--to", "+5%", "--bus", nats_server.url, "--config", config
+        )
         assert code == 2 and "holds no market 'DOGE'" in err and "BTC/USDT:USDT" in err
     finally:
         code, _out, err = await stop(collector)
@@ -352,7 +420,9 @@ async def test_record_from_the_bus_writes_what_the_collector_publishes(nats_serv
     try:
         assert b"collecting DEMO" in await asyncio.wait_for(collector.stderr.readline(), 30)
         out = tmp_path / "from-bus.sqlite"
-        code, _out, err = await run_liqtui("record", "--demo", "--bus", nats_server.url, "--out", str(out), "--duration", "4")
+        code, _out, err = await run_liqtui(
+            "record", "--demo", "--bus", nats_server.url, "--out", str(out), "--duration", "4"
+        )
         assert code == 0, err
         assert "recording DEMO from the bus" in err
         recorded = re.search(r"([\d,]+) events recorded", err)
@@ -361,14 +431,20 @@ async def test_record_from_the_bus_writes_what_the_collector_publishes(nats_serv
         await stop(collector)
     code, out_text, err = await run_liqtui("stats", str(out), "--json", "--window", "all")
     assert code == 0, err
-    assert json.loads(out_text)["liquidations"], out_text  # the collector's liquidations, read back from the file
-    code, _out, err = await run_liqtui("record", "--bus", "nats://127.0.0.1:1", "--out", str(tmp_path / "x.sqlite"), "--duration", "2")
+    assert json.loads(out_text)["liquidations"], (
+        out_text
+    )  # the collector's liquidations, read back from the file
+    code, _out, err = await run_liqtui(
+        "record", "--bus", "nats://127.0.0.1:1", "--out", str(tmp_path / "x.sqlite"), "--duration", "2"
+    )
     assert code == 2 and "connection refused" in err and "Traceback" not in err
 
 
 async def test_collect_can_record_what_it_publishes(nats_server, tmp_path):
     out = tmp_path / "collected.sqlite"
-    code, _out, err = await run_liqtui("collect", "--demo", "--record", "--out", str(out), "--duration", "3", "--bus", nats_server.url)
+    code, _out, err = await run_liqtui(
+        "collect", "--demo", "--record", "--out", str(out), "--duration", "3", "--bus", nats_server.url
+    )
     assert code == 0, err
     assert f"recording to {out}" in err
     published = int(re.search(r"liq ([\d,]+)", err).group(1).replace(",", ""))

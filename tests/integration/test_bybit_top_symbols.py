@@ -20,6 +20,9 @@ async def test_liquidations_of_the_watchlist_only_are_said_until_the_symbols_are
         fake.clear_faults()
         after = len(run.statuses("all"))
         await run.until(
-            lambda: any(s.state is FeedState.LIVE and "watchlist only" not in s.detail for s in run.statuses("all")[after:]),
+            lambda: any(
+                s.state is FeedState.LIVE and "watchlist only" not in s.detail
+                for s in run.statuses("all")[after:]
+            ),
             what="a live status without the note once a poll ranked the symbols",
         )

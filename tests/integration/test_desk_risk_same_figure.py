@@ -31,12 +31,16 @@ async def _desk_figure(config: Path, tmp_path: Path) -> str:
 
     settings = load_settings(str(config))
     source = LiveSource(settings)
-    app = LiqtuiApp(settings, source, engine=default_engine(settings), layout="full", theme_dir=tmp_path / "themes")
+    app = LiqtuiApp(
+        settings, source, engine=default_engine(settings), layout="full", theme_dir=tmp_path / "themes"
+    )
     async with app.run_test(size=(160, 45)) as pilot:
 
         def ready() -> bool:
-            return all(f.first_poll_done.is_set() and f.health.states.get("history", (None, ""))[0] is FeedState.LIVE
-                       for f in source.feeds.values())
+            return all(
+                f.first_poll_done.is_set() and f.health.states.get("history", (None, ""))[0] is FeedState.LIVE
+                for f in source.feeds.values()
+            )
 
         await _until(pilot, ready)
         await pilot.pause(0.3)  # the held live OI sample follows the history
@@ -56,7 +60,9 @@ async def _until(pilot, condition, timeout: float = 40.0) -> None:
         await pilot.pause(0.05)
 
 
-async def test_the_live_desk_shows_the_at_risk_figure_liqtui_risk_prints(fake_exchange, tmp_path, monkeypatch):
+async def test_the_live_desk_shows_the_at_risk_figure_liqtui_risk_prints(
+    fake_exchange, tmp_path, monkeypatch
+):
     import time
 
     step = 300_000  # the fakes' 5-minute history: a frozen clock gives both runs the same series
@@ -65,8 +71,14 @@ async def test_the_live_desk_shows_the_at_risk_figure_liqtui_risk_prints(fake_ex
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     binance, bybit = await fake_exchange("binanceusdm"), await fake_exchange("bybit")
     bybit.max_leverage = 25
-    config = write_config(tmp_path / "c.toml", [binance, bybit], record=False, watchlist=["BTC/USDT:USDT"],
-                          cross_assets=["BTC/USDT:USDT"], oi_poll_seconds=3600)
+    config = write_config(
+        tmp_path / "c.toml",
+        [binance, bybit],
+        record=False,
+        watchlist=["BTC/USDT:USDT"],
+        cross_assets=["BTC/USDT:USDT"],
+        oi_poll_seconds=3600,
+    )
     config.write_text(config.read_text() + "[levels]\nlookback_days = 1\n")
 
     code, out, err = await run_liqtui("risk", "btc", "--to", TARGET, "--json", "--config", str(config))

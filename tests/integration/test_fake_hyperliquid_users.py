@@ -13,7 +13,12 @@ from test_fakes import FAST, watch
 ALICE = "0x" + "a1" * 20
 BOB = "0x" + "b2" * 20
 VAULT = "0x2e3d94f0562703b25c83308a05046ddaf9a8dd14"
-RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "exchange-payloads" / "hyperliquid_fetchMyTrades_userFills_with_liquidation.json"
+RECORDED = (
+    Path(__file__).resolve().parents[1]
+    / "fixtures"
+    / "exchange-payloads"
+    / "hyperliquid_fetchMyTrades_userFills_with_liquidation.json"
+)
 
 
 async def test_clearinghouse_state_gives_scripted_positions_to_ccxt(fake_exchange, ccxt_client):
@@ -23,7 +28,12 @@ async def test_clearinghouse_state_gives_scripted_positions_to_ccxt(fake_exchang
     exchange = ccxt_client(fake, **FAST)
     positions = {p["symbol"]: p for p in await exchange.fetch_positions(None, {"user": ALICE})}
     btc, eth = positions["BTC/USDC:USDC"], positions["ETH/USDC:USDC"]
-    assert (btc["side"], btc["contracts"], btc["entryPrice"], btc["liquidationPrice"]) == ("short", 0.5, 95_000, 101_234.5)
+    assert (btc["side"], btc["contracts"], btc["entryPrice"], btc["liquidationPrice"]) == (
+        "short",
+        0.5,
+        95_000,
+        101_234.5,
+    )
     assert (btc["leverage"], btc["marginMode"]) == (20, "cross")
     assert (eth["side"], eth["contracts"], eth["marginMode"]) == ("long", 3.0, "isolated")
     assert await exchange.fetch_positions(None, {"user": BOB}) == []  # unknown account: no positions
@@ -32,15 +42,27 @@ async def test_clearinghouse_state_gives_scripted_positions_to_ccxt(fake_exchang
 
 async def test_fills_by_time_carry_both_sides_of_a_liquidation(fake_exchange, ccxt_client):
     fake = await fake_exchange("hyperliquid")
-    mine, theirs = fake.liquidation(ALICE, VAULT, "BTC", side="long", px=90_000, sz=0.25, method="backstop",
-                                    time_ms=1_700_000_000_000)
+    mine, theirs = fake.liquidation(
+        ALICE, VAULT, "BTC", side="long", px=90_000, sz=0.25, method="backstop", time_ms=1_700_000_000_000
+    )
     assert (mine["side"], theirs["side"], mine["tid"]) == ("A", "B", theirs["tid"])
-    assert mine["liquidation"] == theirs["liquidation"] == {"liquidatedUser": ALICE, "markPx": "90000.0", "method": "backstop"}
+    assert (
+        mine["liquidation"]
+        == theirs["liquidation"]
+        == {"liquidatedUser": ALICE, "markPx": "90000.0", "method": "backstop"}
+    )
     exchange = ccxt_client(fake, **FAST)
     await exchange.load_markets()
-    rows = await exchange.publicPostInfo({"type": "userFillsByTime", "user": VAULT, "startTime": 1_699_999_999_000})
+    rows = await exchange.publicPostInfo(
+        {"type": "userFillsByTime", "user": VAULT, "startTime": 1_699_999_999_000}
+    )
     assert rows == [theirs]
-    assert await exchange.publicPostInfo({"type": "userFillsByTime", "user": VAULT, "startTime": 1_700_000_000_001}) == []
+    assert (
+        await exchange.publicPostInfo(
+            {"type": "userFillsByTime", "user": VAULT, "startTime": 1_700_000_000_001}
+        )
+        == []
+    )
     trades = await exchange.fetch_my_trades(None, None, None, {"user": ALICE})
     assert [(t["side"], t["amount"], t["price"]) for t in trades] == [("sell", 0.25, 90_000)]
 
@@ -62,16 +84,22 @@ async def test_malformed_answer_and_429_are_scriptable(fake_exchange, ccxt_clien
     exchange = ccxt_client(fake, **FAST)
     await exchange.load_markets()
     fake.answer_malformed("clearinghouseState")
-    assert (await exchange.publicPostInfo({"type": "clearinghouseState", "user": ALICE}))["assetPositions"] == "not a list"
+    assert (await exchange.publicPostInfo({"type": "clearinghouseState", "user": ALICE}))[
+        "assetPositions"
+    ] == "not a list"
     fake.fail_next("/info", 429, retry_after=3, match={"type": "clearinghouseState"})
     with pytest.raises(ccxt.RateLimitExceeded):
         await exchange.publicPostInfo({"type": "clearinghouseState", "user": ALICE})
-    assert (await exchange.publicPostInfo({"type": "clearinghouseState", "user": ALICE}))["assetPositions"] == []
+    assert (await exchange.publicPostInfo({"type": "clearinghouseState", "user": ALICE}))[
+        "assetPositions"
+    ] == []
 
 
 async def test_ws_user_fills_snapshot_then_live_fills_reach_ccxt(fake_exchange, ccxt_client):
     fake = await fake_exchange("hyperliquid")
-    fake.liquidation(ALICE, VAULT, "ETH", side="short", px=3_600, sz=2, method="backstop", time_ms=1_700_000_000_000)
+    fake.liquidation(
+        ALICE, VAULT, "ETH", side="short", px=3_600, sz=2, method="backstop", time_ms=1_700_000_000_000
+    )
     exchange = ccxt_client(fake, **FAST)
     first = await watch(exchange.watch_my_trades(None, None, None, {"user": VAULT}))
     assert [(t["symbol"], t["side"], t["amount"]) for t in first] == [("ETH/USDC:USDC", "sell", 2.0)]

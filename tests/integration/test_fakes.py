@@ -31,18 +31,40 @@ FAST = {"rateLimit": 1}
 # /info path, told apart by the body's type), the liquidation side ccxt passes through raw for a
 # liquidated LONG, and the websocket topic of an order book.
 SPEC = {
-    "binanceusdm": dict(markets="/fapi/v1/exchangeInfo", open_interest="/fapi/v1/openInterest",
-                        long_raw_side="sell", short_raw_side="buy", book_topic="btcusdt@depth",
-                        liquidation_topic="forceOrder"),
-    "bybit": dict(markets="/v5/market/instruments-info", open_interest="/v5/market/open-interest",
-                  long_raw_side="buy", short_raw_side="sell", book_topic="orderbook.50.BTCUSDT",
-                  liquidation_topic="allLiquidation.BTCUSDT"),
-    "okx": dict(markets="/api/v5/public/instruments", open_interest="/api/v5/public/open-interest",
-                long_raw_side="sell", short_raw_side="buy", book_topic="books:BTC-USDT-SWAP",
-                liquidation_topic="liquidation-orders", ct_val=OKX_CT_VAL, tickers_params={"type": "swap"},
-                book_limit=400),  # limit=50 means books50-l2-tbt, which needs a login
-    "hyperliquid": dict(markets="/info", open_interest="/info", match={"type": "metaAndAssetCtxs"},
-                        book_topic="l2Book:BTC", book_limit=None),
+    "binanceusdm": dict(
+        markets="/fapi/v1/exchangeInfo",
+        open_interest="/fapi/v1/openInterest",
+        long_raw_side="sell",
+        short_raw_side="buy",
+        book_topic="btcusdt@depth",
+        liquidation_topic="forceOrder",
+    ),
+    "bybit": dict(
+        markets="/v5/market/instruments-info",
+        open_interest="/v5/market/open-interest",
+        long_raw_side="buy",
+        short_raw_side="sell",
+        book_topic="orderbook.50.BTCUSDT",
+        liquidation_topic="allLiquidation.BTCUSDT",
+    ),
+    "okx": dict(
+        markets="/api/v5/public/instruments",
+        open_interest="/api/v5/public/open-interest",
+        long_raw_side="sell",
+        short_raw_side="buy",
+        book_topic="books:BTC-USDT-SWAP",
+        liquidation_topic="liquidation-orders",
+        ct_val=OKX_CT_VAL,
+        tickers_params={"type": "swap"},
+        book_limit=400,
+    ),  # limit=50 means books50-l2-tbt, which needs a login
+    "hyperliquid": dict(
+        markets="/info",
+        open_interest="/info",
+        match={"type": "metaAndAssetCtxs"},
+        book_topic="l2Book:BTC",
+        book_limit=None,
+    ),
 }
 
 
@@ -85,10 +107,16 @@ async def test_okx_open_interests_in_one_call_carry_contracts_coins_and_usd(fake
     interests = await exchange.fetch_open_interests()
     assert {"BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"} <= set(interests)
     sol = interests["SOL/USDT:USDT"]
-    assert (sol["openInterestAmount"], sol["baseVolume"], sol["openInterestValue"]) == (5_000_000, 5_000_000, 750_000_000)
+    assert (sol["openInterestAmount"], sol["baseVolume"], sol["openInterestValue"]) == (
+        5_000_000,
+        5_000_000,
+        750_000_000,
+    )
     btc = interests["BTC/USDT:USDT"]
     assert btc["openInterestAmount"] == pytest.approx(btc["baseVolume"] / 0.01)
-    assert [r.query.get("instType") for r in fake.requests if r.path == "/api/v5/public/open-interest"] == ["SWAP"]
+    assert [r.query.get("instType") for r in fake.requests if r.path == "/api/v5/public/open-interest"] == [
+        "SWAP"
+    ]
 
 
 @pytest.mark.parametrize("venue", ALL_VENUES)
@@ -137,7 +165,9 @@ async def test_watch_liquidations_returns_the_pushed_liquidation(venue, side, fa
     await exchange.load_markets()
     pending = asyncio.ensure_future(exchange.watch_liquidations(fake.unified("BTC")))
     await fake.wait_subscribed(SPEC[venue]["liquidation_topic"])
-    delivered = await fake.push(fake.liquidation_frame(fake.unified("BTC"), side=side, price=93_456.7, qty=0.25))
+    delivered = await fake.push(
+        fake.liquidation_frame(fake.unified("BTC"), side=side, price=93_456.7, qty=0.25)
+    )
     assert delivered == 1
     liquidations = await watch(pending)
     assert liquidations[-1]["symbol"] == fake.unified("BTC")
@@ -153,7 +183,11 @@ async def test_binance_all_market_liquidation_stream(fake_exchange, ccxt_client)
     assert await fake.wait_subscribed("!forceOrder@arr") == "!forceOrder@arr"
     await fake.push(fake.liquidation_frame("SOL", side="long", price=139.5, qty=10))
     [liquidation] = await watch(pending)
-    assert (liquidation["symbol"], liquidation["side"], liquidation["contracts"]) == ("SOL/USDT:USDT", "sell", 10)
+    assert (liquidation["symbol"], liquidation["side"], liquidation["contracts"]) == (
+        "SOL/USDT:USDT",
+        "sell",
+        10,
+    )
 
 
 @pytest.mark.parametrize("venue", ALL_VENUES)
@@ -162,13 +196,17 @@ async def test_watch_order_book_snapshot_then_update(venue, fake_exchange, ccxt_
     fake.set_price(fake.unified("BTC"), 95_000)
     exchange = ccxt_client(fake, **FAST)
     await exchange.load_markets()
-    first = asyncio.ensure_future(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
+    first = asyncio.ensure_future(
+        exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50))
+    )
     await fake.wait_subscribed(SPEC[venue]["book_topic"])
     book = await watch(first)
     best_bid = book["bids"][0][0]
     assert best_bid < 95_000 < book["asks"][0][0]
     better_bid = best_bid + 0.5
-    update = asyncio.ensure_future(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
+    update = asyncio.ensure_future(
+        exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50))
+    )
     await asyncio.sleep(0.05)
     await fake.push(fake.book_update_frame(fake.unified("BTC"), bids=[[better_bid, 2.5]]))
     book = await watch(update)
@@ -181,14 +219,18 @@ async def test_drop_connections_fails_the_pending_watch_with_network_error(venue
     exchange = ccxt_client(fake, **FAST)
     await exchange.load_markets()
     await watch(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
-    pending = asyncio.ensure_future(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
+    pending = asyncio.ensure_future(
+        exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50))
+    )
     await asyncio.sleep(0.05)
     assert await fake.drop_connections() >= 1
     with pytest.raises(ccxt.NetworkError):
         await watch(pending)
     # calling watch again reconnects and resubscribes
     connections = fake.ws_connections
-    again = asyncio.ensure_future(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
+    again = asyncio.ensure_future(
+        exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50))
+    )
     await watch(again)
     assert fake.ws_connections == connections + 1
     assert fake.subscribe_count(SPEC[venue]["book_topic"]) == 2
@@ -227,11 +269,15 @@ async def test_429_answers_retry_after_header_and_venue_error_body(fake_exchange
     fake.fail_next("/fapi/v1/depth", status=429, times=2, retry_after=7)
     async with aiohttp.ClientSession() as session:
         for _ in range(2):
-            async with session.get(f"{fake.http_base}/fapi/v1/depth", params={"symbol": "BTCUSDT"}) as response:
+            async with session.get(
+                f"{fake.http_base}/fapi/v1/depth", params={"symbol": "BTCUSDT"}
+            ) as response:
                 assert response.status == 429
                 assert response.headers["Retry-After"] == "7"
                 assert (await response.json())["code"] == -1003
-        async with session.get(f"{fake.http_base}/fapi/v1/depth", params={"symbol": "BTCUSDT", "limit": "5"}) as response:
+        async with session.get(
+            f"{fake.http_base}/fapi/v1/depth", params={"symbol": "BTCUSDT", "limit": "5"}
+        ) as response:
             assert response.status == 200
             assert len((await response.json())["bids"]) == 5
         async with session.get(f"{fake.http_base}/fapi/v1/nonexistent") as response:
@@ -297,11 +343,17 @@ async def test_bybit_subscribe_ack_ping_pong_and_snapshots_on_subscribe(fake_exc
         aiohttp.ClientSession() as session,
         session.ws_connect(f"{fake.ws_base}/v5/public/linear") as ws,
     ):
-        await ws.send_json({"op": "subscribe", "req_id": "1", "args": ["orderbook.50.ETHUSDT", "tickers.ETHUSDT"]})
+        await ws.send_json(
+            {"op": "subscribe", "req_id": "1", "args": ["orderbook.50.ETHUSDT", "tickers.ETHUSDT"]}
+        )
         ack = await ws.receive_json(timeout=5)
         assert (ack["success"], ack["op"], ack["req_id"]) == (True, "subscribe", "1")
         book = await ws.receive_json(timeout=5)
-        assert (book["topic"], book["type"], len(book["data"]["b"])) == ("orderbook.50.ETHUSDT", "snapshot", 50)
+        assert (book["topic"], book["type"], len(book["data"]["b"])) == (
+            "orderbook.50.ETHUSDT",
+            "snapshot",
+            50,
+        )
         ticker = await ws.receive_json(timeout=5)
         assert ticker["topic"] == "tickers.ETHUSDT" and float(ticker["data"]["openInterest"]) == 2_000_000
         fake.silence(True)
@@ -319,12 +371,22 @@ async def test_bybit_multi_entry_liquidation_message_reaches_ccxt_whole(fake_exc
     await exchange.load_markets()
     pending = asyncio.ensure_future(exchange.watch_liquidations("SOL/USDT:USDT"))
     await fake.wait_subscribed("allLiquidation.SOLUSDT")
-    frame = fake.liquidation_frame_multi("SOL/USDT:USDT", [
-        dict(side="long", price=138.1, qty=10), dict(side="short", price=141.2, qty=3), dict(side="long", price=137.9, qty=7)])
+    frame = fake.liquidation_frame_multi(
+        "SOL/USDT:USDT",
+        [
+            dict(side="long", price=138.1, qty=10),
+            dict(side="short", price=141.2, qty=3),
+            dict(side="long", price=137.9, qty=7),
+        ],
+    )
     assert [entry["S"] for entry in frame["data"]] == ["Buy", "Sell", "Buy"]
     await fake.push(frame)
     await watch(pending)
-    assert [(liq["side"], liq["price"]) for liq in exchange.liquidations] == [("buy", 138.1), ("sell", 141.2), ("buy", 137.9)]
+    assert [(liq["side"], liq["price"]) for liq in exchange.liquidations] == [
+        ("buy", 138.1),
+        ("sell", 141.2),
+        ("buy", 137.9),
+    ]
 
 
 def okx_checksum(bids: list, asks: list) -> int:
@@ -349,11 +411,21 @@ async def test_okx_text_ping_pong_acks_per_arg_and_checksummed_snapshot(fake_exc
     ):
         await ws.send_str("ping")
         assert await ws.receive_str(timeout=5) == "pong"
-        await ws.send_json({"op": "subscribe", "args": [{"channel": "liquidation-orders", "instType": "SWAP"},
-                                                        {"channel": "books", "instId": "ETH-USDT-SWAP"},
-                                                        {"channel": "books", "instId": "DOGE-USDT-SWAP"}]})
+        await ws.send_json(
+            {
+                "op": "subscribe",
+                "args": [
+                    {"channel": "liquidation-orders", "instType": "SWAP"},
+                    {"channel": "books", "instId": "ETH-USDT-SWAP"},
+                    {"channel": "books", "instId": "DOGE-USDT-SWAP"},
+                ],
+            }
+        )
         ack = await ws.receive_json(timeout=5)
-        assert (ack["event"], ack["arg"]) == ("subscribe", {"channel": "liquidation-orders", "instType": "SWAP"})
+        assert (ack["event"], ack["arg"]) == (
+            "subscribe",
+            {"channel": "liquidation-orders", "instType": "SWAP"},
+        )
         assert (await ws.receive_json(timeout=5))["event"] == "subscribe"
         snapshot = await ws.receive_json(timeout=5)
         assert (snapshot["action"], snapshot["data"][0]["prevSeqId"]) == ("snapshot", -1)
@@ -366,12 +438,15 @@ async def test_okx_text_ping_pong_acks_per_arg_and_checksummed_snapshot(fake_exc
         assert update["data"][0]["prevSeqId"] == book["seqId"]
         await fake.push(update)
         assert (await ws.receive_json(timeout=5))["action"] == "update"
-        frame = fake.liquidation_frame_multi("ETH", [dict(side="long", price=3100, qty=1.5),
-                                                     dict(side="short", price=3300, qty=0.2)])
+        frame = fake.liquidation_frame_multi(
+            "ETH", [dict(side="long", price=3100, qty=1.5), dict(side="short", price=3300, qty=0.2)]
+        )
         await fake.push(frame)
         details = (await ws.receive_json(timeout=5))["data"][0]["details"]
         assert [(d["posSide"], d["side"], d["sz"], d["bkPx"]) for d in details] == [
-            ("long", "sell", "15", "3100.00"), ("short", "buy", "2", "3300.00")]
+            ("long", "sell", "15", "3100.00"),
+            ("short", "buy", "2", "3300.00"),
+        ]
 
 
 async def test_okx_book_sequence_gap_reaches_ccxt_as_invalid_nonce(fake_exchange, ccxt_client):
@@ -414,17 +489,26 @@ async def test_hyperliquid_ws_subscription_response_ping_and_pushes(fake_exchang
         await ws.send_json({"method": "subscribe", "subscription": {"type": "l2Book", "coin": "SOL"}})
         ack = await ws.receive_json(timeout=5)
         assert (ack["channel"], ack["data"]["method"], ack["data"]["subscription"]["coin"]) == (
-            "subscriptionResponse", "subscribe", "SOL")
+            "subscriptionResponse",
+            "subscribe",
+            "SOL",
+        )
         book = await ws.receive_json(timeout=5)
         bids, asks = book["data"]["levels"]
         assert book["channel"] == "l2Book" and len(bids) == len(asks) == 20
         assert float(bids[0]["px"]) < 140 < float(asks[0]["px"])
-        await ws.send_json({"method": "subscribe", "subscription": {"type": "activeAssetCtx", "coin": "NOPE"}})
+        await ws.send_json(
+            {"method": "subscribe", "subscription": {"type": "activeAssetCtx", "coin": "NOPE"}}
+        )
         assert (await ws.receive_json(timeout=5))["channel"] == "error"
         assert fake.subscriptions == ["l2Book:SOL"]
         assert await fake.push(fake.asset_ctx_frame("BTC")) == 0  # nobody subscribed to it
         assert await fake.push(fake.book_update_frame("SOL", asks=[[140.05, 3.0]])) == 1
-        assert (await ws.receive_json(timeout=5))["data"]["levels"][1][0] == {"px": "140.05", "sz": "3.00", "n": 1}
+        assert (await ws.receive_json(timeout=5))["data"]["levels"][1][0] == {
+            "px": "140.05",
+            "sz": "3.00",
+            "n": 1,
+        }
 
 
 async def until(predicate, timeout: float = WATCH_TIMEOUT, what: str = "condition"):
@@ -448,17 +532,23 @@ async def test_liquidation_frames_carry_every_entry_in_the_venue_batching(venue,
     await exchange.load_markets()
     pending = asyncio.ensure_future(exchange.watch_liquidations(fake.unified("ETH")))
     await fake.wait_subscribed(SPEC[venue]["liquidation_topic"].replace("BTC", "ETH"))
-    entries = [dict(side="long", price=3100.0, qty=1.0, time_ms=1_790_000_000_001),
-               dict(side="short", price=3300.0, qty=2.0, time_ms=1_790_000_000_002),
-               dict(side="long", price=3050.0, qty=3.0, time_ms=1_790_000_000_003)]
+    entries = [
+        dict(side="long", price=3100.0, qty=1.0, time_ms=1_790_000_000_001),
+        dict(side="short", price=3300.0, qty=2.0, time_ms=1_790_000_000_002),
+        dict(side="long", price=3050.0, qty=3.0, time_ms=1_790_000_000_003),
+    ]
     frames = fake.liquidation_frames("ETH", entries)
     assert len(frames) == (3 if venue == "binanceusdm" else 1)
     assert await fake.push_many(frames) == len(frames)
     await watch(pending)
-    await until(lambda: len(exchange.liquidations) >= CCXT_KEEPS_OF_THREE[venue], what="ccxt to parse the frames")
+    await until(
+        lambda: len(exchange.liquidations) >= CCXT_KEEPS_OF_THREE[venue], what="ccxt to parse the frames"
+    )
     kept = list(exchange.liquidations)
-    assert [liq["timestamp"] for liq in kept] == [1_790_000_000_001, 1_790_000_000_002, 1_790_000_000_003][:len(kept)]
-    assert [liq["price"] for liq in kept] == [3100.0, 3300.0, 3050.0][:len(kept)]
+    assert [liq["timestamp"] for liq in kept] == [1_790_000_000_001, 1_790_000_000_002, 1_790_000_000_003][
+        : len(kept)
+    ]
+    assert [liq["price"] for liq in kept] == [3100.0, 3300.0, 3050.0][: len(kept)]
 
 
 async def test_binance_mark_price_and_ticker_array_streams(fake_exchange, ccxt_client):
@@ -500,7 +590,9 @@ async def test_bybit_ticker_snapshot_then_delta_merge(fake_exchange, ccxt_client
     assert ticker["last"] == 95_000  # not in the delta: ccxt keeps the snapshot's value
 
 
-async def test_websocket_handshake_429_and_ccxt_waits_retry_after_before_redialing(fake_exchange, ccxt_client):
+async def test_websocket_handshake_429_and_ccxt_waits_retry_after_before_redialing(
+    fake_exchange, ccxt_client
+):
     fake = await fake_exchange("bybit")
     exchange = ccxt_client(fake, **FAST)
     await exchange.load_markets()
@@ -524,14 +616,19 @@ async def test_price_history_ends_at_the_price_and_honours_since(venue, fake_exc
     hour = 3_600_000
     hour_before = exchange.milliseconds() // hour * hour
     latest = await exchange.fetch_ohlcv(fake.unified("BTC"), "1h", limit=3)
-    assert latest[-1][0] in (hour_before, exchange.milliseconds() // hour * hour)  # an hour may turn meanwhile
+    assert latest[-1][0] in (
+        hour_before,
+        exchange.milliseconds() // hour * hour,
+    )  # an hour may turn meanwhile
     assert [c[0] for c in latest] == [latest[-1][0] - 2 * hour, latest[-1][0] - hour, latest[-1][0]]
     assert latest[-1][4] == pytest.approx(92_345.6)
     since = exchange.milliseconds() - 10 * hour
     window = await exchange.fetch_ohlcv(fake.unified("BTC"), "1h", since=since, limit=5)
     assert len(window) == 5 and since <= window[0][0] < since + hour
     assert all(b[0] - a[0] == hour for a, b in pairwise(window))
-    assert all(c[3] <= min(c[1], c[4]) <= max(c[1], c[4]) <= c[2] for c in window)  # low <= open/close <= high
+    assert all(
+        c[3] <= min(c[1], c[4]) <= max(c[1], c[4]) <= c[2] for c in window
+    )  # low <= open/close <= high
 
 
 @pytest.mark.parametrize("venue", ["bybit", "okx"])
@@ -539,7 +636,9 @@ async def test_abrupt_drop_also_fails_the_pending_watch(venue, fake_exchange, cc
     fake = await fake_exchange(venue)
     exchange = ccxt_client(fake, **FAST)
     await watch(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
-    pending = asyncio.ensure_future(exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50)))
+    pending = asyncio.ensure_future(
+        exchange.watch_order_book(fake.unified("BTC"), SPEC[venue].get("book_limit", 50))
+    )
     await asyncio.sleep(0.05)
     assert await fake.drop_connections(abrupt=True) == 1
     with pytest.raises(ccxt.NetworkError):

@@ -29,11 +29,33 @@ KEYS = {
 }
 
 HOSTILE = [
-    ("price", "NaN"), ("price", "nan"), ("price", "Infinity"), ("price", "-inf"), ("price", "-5"), ("price", "0"),
-    ("price", MISSING), ("price", ""), ("price", "abc"), ("price", True), ("price", [1]),
-    ("size", "NaN"), ("size", "1e400"), ("size", "-1"), ("size", "0"), ("size", MISSING), ("size", None),
-    ("time", 1e30), ("time", "1e30"), ("time", -1), ("time", 1_700_000_000), ("time", "NaN"), ("time", "soon"),
-    ("side", "sideways"), ("side", MISSING), ("side", 1), ("side", "LONG"),
+    ("price", "NaN"),
+    ("price", "nan"),
+    ("price", "Infinity"),
+    ("price", "-inf"),
+    ("price", "-5"),
+    ("price", "0"),
+    ("price", MISSING),
+    ("price", ""),
+    ("price", "abc"),
+    ("price", True),
+    ("price", [1]),
+    ("size", "NaN"),
+    ("size", "1e400"),
+    ("size", "-1"),
+    ("size", "0"),
+    ("size", MISSING),
+    ("size", None),
+    ("time", 1e30),
+    ("time", "1e30"),
+    ("time", -1),
+    ("time", 1_700_000_000),
+    ("time", "NaN"),
+    ("time", "soon"),
+    ("side", "sideways"),
+    ("side", MISSING),
+    ("side", 1),
+    ("side", "LONG"),
 ]
 
 
@@ -80,7 +102,10 @@ async def test_hostile_entries_are_counted_shown_and_never_delivered(venue, fake
         await fake.push(not_an_object(fake, base + 200), topic=LIQUIDATION_TOPIC[venue])
         await fake.push(fake.liquidation_frame("BTC", qty=0.2, time_ms=base + 1))
         hostile = len(HOSTILE) + 1
-        await run.until(lambda: len(run.liquidations()) >= 2 and run.feed.counters.malformed >= hostile, what="every frame handled")
+        await run.until(
+            lambda: len(run.liquidations()) >= 2 and run.feed.counters.malformed >= hostile,
+            what="every frame handled",
+        )
         status = await run.until_status("all", FeedState.LIVE, contains=f"{hostile} malformed")
         assert "last: liquidation entry skipped" in status.detail
         assert sorted(liq.time for liq in run.liquidations()) == [base, base + 1]
@@ -94,11 +119,15 @@ async def test_a_hostile_entry_leaves_the_rest_of_its_frame_standing(venue, fake
     async with LiveRun(fake) as run:
         await run.subscribed()
         base = 1_790_000_000_000
-        frame = fake.liquidation_frame_multi("BTC", [dict(side="long", qty=0.1 * (k + 1), time_ms=base + k) for k in range(3)])
+        frame = fake.liquidation_frame_multi(
+            "BTC", [dict(side="long", qty=0.1 * (k + 1), time_ms=base + k) for k in range(3)]
+        )
         entries = frame["data"] if venue == "bybit" else frame["data"][0]["details"]
         entries[1][KEYS[venue]["price"][0]] = "NaN"  # the middle one
         await fake.push(frame)
-        await run.until(lambda: run.feed.counters.malformed >= 1 and len(run.liquidations()) >= 2, what="two of three")
+        await run.until(
+            lambda: run.feed.counters.malformed >= 1 and len(run.liquidations()) >= 2, what="two of three"
+        )
         assert sorted(liq.time for liq in run.liquidations()) == [base, base + 2]
 
 
@@ -108,8 +137,12 @@ async def test_a_market_named_with_escape_sequences_is_left_out_and_the_rest_flo
     fake = await fake_exchange(venue, coins={**DEFAULT_COINS, dirty: dict(DEFAULT_COINS["SOL"])})
     async with LiveRun(fake) as run:
         await run.subscribed()
-        assert run.feed.adapter.markets.symbols() and all(s.isprintable() for s in run.feed.adapter.markets.symbols())
-        await fake.push(fake.liquidation_frame(dirty, qty=3, time_ms=1_790_000_000_000), topic=LIQUIDATION_TOPIC[venue])
+        assert run.feed.adapter.markets.symbols() and all(
+            s.isprintable() for s in run.feed.adapter.markets.symbols()
+        )
+        await fake.push(
+            fake.liquidation_frame(dirty, qty=3, time_ms=1_790_000_000_000), topic=LIQUIDATION_TOPIC[venue]
+        )
         await fake.push(fake.liquidation_frame("BTC", qty=1, time_ms=1_790_000_000_001))
         (liq,) = await run.until(run.liquidations, what="the BTC liquidation")
         assert liq.symbol == "BTC/USDT:USDT"

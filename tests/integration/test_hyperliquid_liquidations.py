@@ -22,7 +22,9 @@ async def test_tail_json_prints_each_backstop_liquidation_once_with_its_source(f
     await fake.wait_subscribed(f"userFills:{VAULT}", timeout=20)
     _, long_fill = fake.liquidation(ALICE, VAULT, "BTC", side="long", px=90_000, sz=0.5, method="backstop")
     _, short_fill = fake.liquidation(BOB, VAULT, "ETH", side="short", px=3_600, sz=4, method="backstop")
-    fake.liquidation(CAROL, BOB, "BTC", side="long", px=89_000, sz=1, method="market")  # the book took it: not the vault's
+    fake.liquidation(
+        CAROL, BOB, "BTC", side="long", px=89_000, sz=1, method="market"
+    )  # the book took it: not the vault's
     assert await fake.push_fills(VAULT, [long_fill, short_fill]) == 1
     await asyncio.sleep(0.5)
     await fake.drop_connections()  # the resubscription repeats the snapshot: nothing is printed twice
@@ -30,7 +32,10 @@ async def test_tail_json_prints_each_backstop_liquidation_once_with_its_source(f
     code, out, err = await proc
     assert code == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
-    assert [(r["symbol"], r["side"], r["price"], r["qty"], r["source"], r["sampled"], r["price_kind"]) for r in rows] == [
+    assert [
+        (r["symbol"], r["side"], r["price"], r["qty"], r["source"], r["sampled"], r["price_kind"])
+        for r in rows
+    ] == [
         ("BTC/USDC:USDC", "long", 90_000, 0.5, "backstop", True, "fill"),
         ("ETH/USDC:USDC", "short", 3_600, 4, "backstop", True, "fill"),
     ]
@@ -40,7 +45,11 @@ async def test_tail_json_prints_each_backstop_liquidation_once_with_its_source(f
 async def test_the_vault_address_comes_from_the_config(fake_exchange, tmp_path):
     fake = await fake_exchange("hyperliquid")
     config = write_config(tmp_path / "c.toml", [fake])
-    config.write_text(config.read_text().replace("[venues.hyperliquid]", f'[venues.hyperliquid]\nliquidator_vault = "{OTHER_VAULT}"'))
+    config.write_text(
+        config.read_text().replace(
+            "[venues.hyperliquid]", f'[venues.hyperliquid]\nliquidator_vault = "{OTHER_VAULT}"'
+        )
+    )
     proc = asyncio.ensure_future(run_liqtui("tail", "--json", "--duration", "4", "--config", str(config)))
     await fake.wait_subscribed(f"userFills:{OTHER_VAULT}", timeout=20)
     _, fill = fake.liquidation(ALICE, OTHER_VAULT, "SOL", side="long", px=140, sz=100, method="backstop")

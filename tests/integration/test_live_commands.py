@@ -24,7 +24,11 @@ def write_config(path: Path, fakes: list[FakeExchange], **top: object) -> Path:
     lines = [f"{key} = {json.dumps(value)}" for key, value in top.items()]
     used = {fake.venue for fake in fakes}
     for fake in fakes:
-        lines += [f"[venues.{fake.venue}]", f"url_rewrite = {table(fake.url_rewrite)}", 'ccxt = { "rateLimit" = 1, "timeout_on_exit" = 0 }']
+        lines += [
+            f"[venues.{fake.venue}]",
+            f"url_rewrite = {table(fake.url_rewrite)}",
+            'ccxt = { "rateLimit" = 1, "timeout_on_exit" = 0 }',
+        ]
     for venue in ("binanceusdm", "bybit", "okx", "hyperliquid"):
         if venue not in used:
             lines += [f"[venues.{venue}]", "enabled = false"]
@@ -33,7 +37,9 @@ def write_config(path: Path, fakes: list[FakeExchange], **top: object) -> Path:
 
 
 async def run_liqtui(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(*LIQTUI, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"})
+    proc = await asyncio.create_subprocess_exec(
+        *LIQTUI, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"}
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode, out.decode(), err.decode()
 
@@ -41,31 +47,62 @@ async def run_liqtui(*args: str) -> tuple[int, str, str]:
 async def test_tail_json_lines_from_two_venues_with_health_on_stderr(fake_exchange, tmp_path):
     binance, bybit = await fake_exchange("binanceusdm"), await fake_exchange("bybit")
     config = write_config(tmp_path / "c.toml", [binance, bybit])
-    proc = asyncio.ensure_future(run_liqtui("tail", "--json", "--duration", "3", "--min-usd", "1000", "--config", str(config)))
+    proc = asyncio.ensure_future(
+        run_liqtui("tail", "--json", "--duration", "3", "--min-usd", "1000", "--config", str(config))
+    )
     # The exact topics of the frames pushed below: the fakes drop a frame whose topic is not subscribed.
     await binance.wait_subscribed("!forceOrder@arr", timeout=20)
     await bybit.wait_subscribed("allLiquidation.ETHUSDT", timeout=20)
     for i in range(10):
-        await binance.push(binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=1_790_000_000_000 + i))
-    await bybit.push(bybit.liquidation_frame_multi("ETH", [dict(side="long", price=3000, qty=2, time_ms=1_790_000_001_000 + i) for i in range(5)]))
-    await bybit.push(bybit.liquidation_frame("ETH", side="short", price=3000, qty=0.01))  # $30: below --min-usd
+        await binance.push(
+            binance.liquidation_frame(
+                "BTC", side="long", price=90_000, qty=0.1, time_ms=1_790_000_000_000 + i
+            )
+        )
+    await bybit.push(
+        bybit.liquidation_frame_multi(
+            "ETH", [dict(side="long", price=3000, qty=2, time_ms=1_790_000_001_000 + i) for i in range(5)]
+        )
+    )
+    await bybit.push(
+        bybit.liquidation_frame("ETH", side="short", price=3000, qty=0.01)
+    )  # $30: below --min-usd
     code, out, err = await proc
     assert code == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 15
     # price_kind added on purpose (fill or bankruptcy price, docs/exchanges.md); source too (feed, backstop, tracked)
-    assert set(rows[0]) == {"venue", "symbol", "side", "price", "price_kind", "qty", "usd", "time", "sampled", "source"}
+    assert set(rows[0]) == {
+        "venue",
+        "symbol",
+        "side",
+        "price",
+        "price_kind",
+        "qty",
+        "usd",
+        "time",
+        "sampled",
+        "source",
+    }
     assert {r["source"] for r in rows} == {"feed"}
     by_venue = {v: [r for r in rows if r["venue"] == v] for v in ("binanceusdm", "bybit")}
-    assert all(r["side"] == "long" and r["usd"] == pytest.approx(9000) and r["sampled"] for r in by_venue["binanceusdm"])
-    assert all(r["symbol"] == "ETH/USDT:USDT" and r["usd"] == pytest.approx(6000) and not r["sampled"] for r in by_venue["bybit"])
+    assert all(
+        r["side"] == "long" and r["usd"] == pytest.approx(9000) and r["sampled"]
+        for r in by_venue["binanceusdm"]
+    )
+    assert all(
+        r["symbol"] == "ETH/USDT:USDT" and r["usd"] == pytest.approx(6000) and not r["sampled"]
+        for r in by_venue["bybit"]
+    )
     assert "binanceusdm live" in err and "bybit live" in err  # health goes to stderr, not into the JSON
 
 
 async def test_tail_text_is_aligned_and_symbols_filter_accepts_short_forms(fake_exchange, tmp_path):
     binance = await fake_exchange("binanceusdm")
     config = write_config(tmp_path / "c.toml", [binance])
-    proc = asyncio.ensure_future(run_liqtui("tail", "--duration", "2.5", "--symbols", "eth", "--config", str(config)))
+    proc = asyncio.ensure_future(
+        run_liqtui("tail", "--duration", "2.5", "--symbols", "eth", "--config", str(config))
+    )
     await binance.wait_subscribed("!forceOrder@arr", timeout=20)
     await asyncio.sleep(0.5)  # the filter is ready once the markets are loaded
     await binance.push(binance.liquidation_frame("BTC", side="long", qty=1))
@@ -80,7 +117,9 @@ async def test_tail_text_is_aligned_and_symbols_filter_accepts_short_forms(fake_
 async def test_tail_unknown_symbol_is_one_clear_error(fake_exchange, tmp_path):
     binance = await fake_exchange("binanceusdm")
     config = write_config(tmp_path / "c.toml", [binance])
-    code, out, err = await run_liqtui("tail", "--duration", "10", "--symbols", "BTCUSTD", "--config", str(config))
+    code, out, err = await run_liqtui(
+        "tail", "--duration", "10", "--symbols", "BTCUSTD", "--config", str(config)
+    )
     assert code == 2 and out == ""
     assert "unknown symbol 'BTCUSTD'" in err and "BTC/USDT:USDT" in err and "Traceback" not in err
 
@@ -141,11 +180,15 @@ async def test_risk_live_backfills_each_venue_and_prints_per_venue_and_total(fak
     rows = {r["venue"]: r for r in data["venues"]}
     assert set(rows) == {"binanceusdm", "bybit"}
     assert all(r["side"] == "shorts" and r["usd"] > 0 and r["oi_samples"] > 100 for r in rows.values())
-    assert rows["binanceusdm"]["maintenance_rate"] == 0.004 and rows["binanceusdm"]["margin_source"] == "default"
+    assert (
+        rows["binanceusdm"]["maintenance_rate"] == 0.004 and rows["binanceusdm"]["margin_source"] == "default"
+    )
     assert rows["bybit"]["margin_source"] == "bybit risk-limit"
     assert data["total_usd"] == pytest.approx(sum(r["usd"] for r in rows.values()))
     # a target below the price asks for the longs instead
-    code, out, err = await run_liqtui("risk", "BTC/USDT:USDT", "--to", "90000", "--json", "--venues", "binanceusdm", "--config", str(config))
+    code, out, err = await run_liqtui(
+        "risk", "BTC/USDT:USDT", "--to", "90000", "--json", "--venues", "binanceusdm", "--config", str(config)
+    )
     (row,) = json.loads(out)["venues"]
     assert code == 0 and row["side"] == "longs" and row["usd"] > 0
 
@@ -176,7 +219,13 @@ async def test_risk_unknown_symbol_is_one_clear_error(fake_exchange, tmp_path):
 
 def _entry(frame: dict, venue: str) -> dict:
     """The (first) liquidation entry of a fake's frame."""
-    return frame["o"] if venue == "binanceusdm" else frame["data"][0] if venue == "bybit" else frame["data"][0]["details"][0]
+    return (
+        frame["o"]
+        if venue == "binanceusdm"
+        else frame["data"][0]
+        if venue == "bybit"
+        else frame["data"][0]["details"][0]
+    )
 
 
 def _set(frame: dict, venue: str, keys: tuple[str, ...], value: object = None) -> dict:
@@ -190,7 +239,9 @@ def _set(frame: dict, venue: str, keys: tuple[str, ...], value: object = None) -
     return frame
 
 
-async def test_tail_json_skips_entries_without_price_or_size_or_with_nan_and_keeps_full_precision(fake_exchange, tmp_path):
+async def test_tail_json_skips_entries_without_price_or_size_or_with_nan_and_keeps_full_precision(
+    fake_exchange, tmp_path
+):
     # An entry with no price was printed as price 0, usd 0; usd was rounded to cents; NaN reached
     # the JSON.
     binance, bybit, okx = [await fake_exchange(v) for v in ("binanceusdm", "bybit", "okx")]
@@ -202,10 +253,31 @@ async def test_tail_json_skips_entries_without_price_or_size_or_with_nan_and_kee
     no_price = {"binanceusdm": ("ap", "p"), "bybit": ("p",), "okx": ("bkPx",)}
     no_size = {"binanceusdm": ("z", "l", "q"), "bybit": ("v",), "okx": ("sz",)}
     for fake in (binance, bybit, okx):
-        await fake.push(_set(fake.liquidation_frame("ETH", qty=1, time_ms=1_790_000_000_000), fake.venue, no_price[fake.venue]))
-        await fake.push(_set(fake.liquidation_frame("ETH", qty=1, time_ms=1_790_000_000_001), fake.venue, no_size[fake.venue]))
-        await fake.push(_set(fake.liquidation_frame("ETH", qty=1, time_ms=1_790_000_000_002), fake.venue, no_price[fake.venue], "NaN"))
-    await bybit.push(bybit.liquidation_frame("ETH", side="short", price=1880.78, qty=0.02, time_ms=1_790_000_000_003))
+        await fake.push(
+            _set(
+                fake.liquidation_frame("ETH", qty=1, time_ms=1_790_000_000_000),
+                fake.venue,
+                no_price[fake.venue],
+            )
+        )
+        await fake.push(
+            _set(
+                fake.liquidation_frame("ETH", qty=1, time_ms=1_790_000_000_001),
+                fake.venue,
+                no_size[fake.venue],
+            )
+        )
+        await fake.push(
+            _set(
+                fake.liquidation_frame("ETH", qty=1, time_ms=1_790_000_000_002),
+                fake.venue,
+                no_price[fake.venue],
+                "NaN",
+            )
+        )
+    await bybit.push(
+        bybit.liquidation_frame("ETH", side="short", price=1880.78, qty=0.02, time_ms=1_790_000_000_003)
+    )
     code, out, err = await proc
     assert code == 0, err
     (row,) = [json.loads(line) for line in out.splitlines()]
@@ -213,17 +285,26 @@ async def test_tail_json_skips_entries_without_price_or_size_or_with_nan_and_kee
     assert row["price_kind"] == "bankruptcy" and row["price"] == 1880.78
     assert "NaN" not in out and "Infinity" not in out
     assert "1 liquidations" in err and "9 malformed frames or entries skipped" in err
-    assert "malformed frames or entries skipped (last: liquidation entry skipped:" in err  # the venue's status says so
+    assert (
+        "malformed frames or entries skipped (last: liquidation entry skipped:" in err
+    )  # the venue's status says so
 
 
-async def test_tail_symbols_filter_from_the_start_and_a_dead_venue_never_holds_back_the_duration(fake_exchange, tmp_path):
+async def test_tail_symbols_filter_from_the_start_and_a_dead_venue_never_holds_back_the_duration(
+    fake_exchange, tmp_path
+):
     # Symbol resolution waited 30 s for every venue, whatever --duration said, and
     # printed every symbol meanwhile. A venue on a closed port never loads its markets here.
     binance = await fake_exchange("binanceusdm")
     config = write_config(tmp_path / "c.toml", [binance])
-    text = config.read_text().replace("[venues.bybit]\nenabled = false", '[venues.bybit]\nurl_rewrite = { "https://api.bybit.com" = "http://127.0.0.1:9", "wss://stream.bybit.com" = "ws://127.0.0.1:9" }')
+    text = config.read_text().replace(
+        "[venues.bybit]\nenabled = false",
+        '[venues.bybit]\nurl_rewrite = { "https://api.bybit.com" = "http://127.0.0.1:9", "wss://stream.bybit.com" = "ws://127.0.0.1:9" }',
+    )
     config.write_text(text)
-    proc = asyncio.ensure_future(run_liqtui("tail", "--json", "--symbols", "BTC", "--duration", "4", "--config", str(config)))
+    proc = asyncio.ensure_future(
+        run_liqtui("tail", "--json", "--symbols", "BTC", "--duration", "4", "--config", str(config))
+    )
     await binance.wait_subscribed("!forceOrder@arr", timeout=20)
     await binance.push(binance.liquidation_frame("ETH", qty=1, time_ms=1_790_000_000_000))
     await binance.push(binance.liquidation_frame("BTC", qty=1, time_ms=1_790_000_000_001))
@@ -237,8 +318,16 @@ async def test_tail_symbols_filter_from_the_start_and_a_dead_venue_never_holds_b
 async def test_sigterm_ends_tail_with_its_summary_and_exit_0(fake_exchange, tmp_path):
     binance = await fake_exchange("binanceusdm")
     config = write_config(tmp_path / "c.toml", [binance])
-    proc = await asyncio.create_subprocess_exec(*LIQTUI, "tail", "--json", "--config", str(config), stdout=subprocess.PIPE,
-                                                stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"})
+    proc = await asyncio.create_subprocess_exec(
+        *LIQTUI,
+        "tail",
+        "--json",
+        "--config",
+        str(config),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     await binance.wait_subscribed("!forceOrder@arr", timeout=20)
     await binance.push(binance.liquidation_frame("BTC", qty=1, time_ms=1_790_000_000_000))
     first = await asyncio.wait_for(proc.stdout.readline(), 20)

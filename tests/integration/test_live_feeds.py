@@ -20,7 +20,12 @@ from live_harness import LIQUIDATION_TOPIC, LiveRun
 LIQUIDATION_VENUES = ["binanceusdm", "bybit", "okx"]  # a venue without its fake fails, never skips
 ALL_VENUES = [*LIQUIDATION_VENUES, "hyperliquid"]
 OI_MATCH = {"hyperliquid": {"type": "metaAndAssetCtxs"}}
-OI_PATH = {"binanceusdm": "/fapi/v1/openInterest", "bybit": "/v5/market/tickers", "okx": "/api/v5/public/open-interest", "hyperliquid": "/info"}
+OI_PATH = {
+    "binanceusdm": "/fapi/v1/openInterest",
+    "bybit": "/v5/market/tickers",
+    "okx": "/api/v5/public/open-interest",
+    "hyperliquid": "/info",
+}
 
 
 def _matches(request, venue: str) -> bool:
@@ -43,7 +48,10 @@ async def test_a_burst_of_hundreds_of_frames_arrives_exactly_once(venue, fake_ex
     async with LiveRun(fake) as run:
         await run.subscribed()
         base = 1_790_000_000_000
-        entries = [dict(symbol="BTC", side="long" if i % 3 else "short", qty=0.001 * (i + 1), time_ms=base + i) for i in range(600)]
+        entries = [
+            dict(symbol="BTC", side="long" if i % 3 else "short", qty=0.001 * (i + 1), time_ms=base + i)
+            for i in range(600)
+        ]
         loop = asyncio.get_running_loop()
         started = loop.time()
         for entry in entries:  # one frame per entry, back to back
@@ -62,10 +70,14 @@ async def test_every_entry_of_multi_entry_frames_arrives(venue, fake_exchange):
         await run.subscribed()
         base = 1_790_000_000_000
         for frame_no in range(40):
-            entries = [dict(side="short", qty=0.01 * (k + 1), time_ms=base + frame_no * 10 + k) for k in range(7)]
+            entries = [
+                dict(side="short", qty=0.01 * (k + 1), time_ms=base + frame_no * 10 + k) for k in range(7)
+            ]
             await fake.push(fake.liquidation_frame_multi("ETH", entries))
         await run.until(lambda: len(run.liquidations()) >= 280, what="280 liquidations")
-        assert sorted(liq.time for liq in run.liquidations()) == sorted(base + f * 10 + k for f in range(40) for k in range(7))
+        assert sorted(liq.time for liq in run.liquidations()) == sorted(
+            base + f * 10 + k for f in range(40) for k in range(7)
+        )
 
 
 @pytest.mark.parametrize("venue", LIQUIDATION_VENUES)
@@ -74,7 +86,9 @@ async def test_side_is_the_liquidated_position_and_usd_is_the_notional(venue, si
     fake = await fake_exchange(venue)
     async with LiveRun(fake) as run:
         await run.subscribed()
-        frame = fake.liquidation_frame("BTC", side=side.value, price=91_234.5, qty=0.25, time_ms=1_790_000_000_123)
+        frame = fake.liquidation_frame(
+            "BTC", side=side.value, price=91_234.5, qty=0.25, time_ms=1_790_000_000_123
+        )
         await fake.push(frame)
         (liq,) = await run.until(run.liquidations, what="the liquidation")
         assert liq.venue == venue and liq.symbol == "BTC/USDT:USDT" and liq.side is side
@@ -116,7 +130,9 @@ async def test_server_disconnect_reconnects_resubscribes_and_loses_nothing_after
         for frame in frames_for(fake, after):
             await fake.push(frame)
         await run.until(lambda: len(run.liquidations()) >= 101, what="101 liquidations")
-        assert sorted(liq.time for liq in run.liquidations())[1:] == [1_790_000_001_000 + i for i in range(100)]
+        assert sorted(liq.time for liq in run.liquidations())[1:] == [
+            1_790_000_001_000 + i for i in range(100)
+        ]
         live_again = [s for s in run.statuses("all") if s.state is FeedState.LIVE]
         assert len(live_again) >= 2  # live, then live again after the reconnect
 
@@ -183,15 +199,28 @@ async def test_open_interest_and_tickers_are_polled_in_coin_and_usd(venue, fake_
     fake.set_open_interest("BTC", 81_234.5)
     fake.set_price("BTC", 90_000.0)
     async with LiveRun(fake, oi_poll_seconds=0.5) as run:
+
         def live_oi():
-            return [o for o in run.of_type(OpenInterest) if o.symbol.startswith("BTC/") and o.base == pytest.approx(81_234.5)]
+            return [
+                o
+                for o in run.of_type(OpenInterest)
+                if o.symbol.startswith("BTC/") and o.base == pytest.approx(81_234.5)
+            ]
 
         (oi, *_) = await run.until(live_oi, timeout=15, what="BTC open interest")
         assert oi.usd == pytest.approx(81_234.5 * 90_000.0, rel=0.01)
-        tickers = await run.until(lambda: [t for t in run.of_type(Ticker) if t.symbol.startswith("BTC/") and t.funding_rate is not None], what="BTC ticker")
+        tickers = await run.until(
+            lambda: [
+                t for t in run.of_type(Ticker) if t.symbol.startswith("BTC/") and t.funding_rate is not None
+            ],
+            what="BTC ticker",
+        )
         assert tickers[-1].mark == pytest.approx(90_000.0, rel=0.01)
         polls = [r.time for r in fake.requests if r.path == OI_PATH[venue]]
-        await run.until(lambda: len([r for r in fake.requests if r.path == OI_PATH[venue]]) >= len(polls) + 2, what="two more polls")
+        await run.until(
+            lambda: len([r for r in fake.requests if r.path == OI_PATH[venue]]) >= len(polls) + 2,
+            what="two more polls",
+        )
 
 
 @pytest.mark.parametrize("venue", ALL_VENUES)
@@ -214,13 +243,25 @@ async def test_order_book_follows_the_focus_symbol(venue, fake_exchange):
 
     fake = await fake_exchange(venue)
     async with LiveRun(fake) as run:
-        book = await run.until(lambda: [b for b in run.of_type(BookSnapshot) if b.symbol.startswith("BTC/")], timeout=15, what="BTC book")
+        book = await run.until(
+            lambda: [b for b in run.of_type(BookSnapshot) if b.symbol.startswith("BTC/")],
+            timeout=15,
+            what="BTC book",
+        )
         assert book[-1].bids[0][0] < book[-1].asks[0][0]
         run.source.set_focus("ETH/USDT:USDT")
-        await run.until(lambda: [b for b in run.of_type(BookSnapshot) if b.symbol.startswith("ETH/")], timeout=15, what="ETH book")
+        await run.until(
+            lambda: [b for b in run.of_type(BookSnapshot) if b.symbol.startswith("ETH/")],
+            timeout=15,
+            what="ETH book",
+        )
 
         def btc_book_topics():
-            return [t for t in fake.subscriptions if "btc" in t.lower() and any(w in t.lower() for w in ("depth", "orderbook", "book"))]
+            return [
+                t
+                for t in fake.subscriptions
+                if "btc" in t.lower() and any(w in t.lower() for w in ("depth", "orderbook", "book"))
+            ]
 
         await run.until(lambda: not btc_book_topics(), timeout=10, what="the BTC book unsubscribed")
 
@@ -237,9 +278,12 @@ async def test_book_symbols_holds_every_watchlist_book_at_up_to_50_levels(venue,
 
     from fakes.core import DEFAULT_COINS
 
-    fake = await fake_exchange(venue, coins={base: {**spec, "book_depth": 80} for base, spec in DEFAULT_COINS.items()})
+    fake = await fake_exchange(
+        venue, coins={base: {**spec, "book_depth": 80} for base, spec in DEFAULT_COINS.items()}
+    )
     options = dict(book_symbols=["BTC/USDT:USDT", "ETH/USDT:USDT"], book_levels=50)
     async with LiveRun(fake, source_options=options) as run:
+
         def books_of(coin: str) -> list[BookSnapshot]:
             return [b for b in run.of_type(BookSnapshot) if b.symbol.startswith(coin + "/")]
 
@@ -280,10 +324,18 @@ async def test_hyperliquid_reads_its_backstop_vault_fills_and_still_streams_the_
         oi = await run.until(lambda: run.of_type(OpenInterest), what="Hyperliquid OI")
         # BTC/USDC:USDC and ETH/USDC:USDC come under the asked symbols, so the engine sums the coin
         assert {o.symbol for o in oi} <= {"BTC/USDT:USDT", "ETH/USDT:USDT"}
-        _, fill = fake.liquidation("0x" + "a1" * 20, vault, "BTC", side="long", px=90_000, sz=0.5, method="backstop")
+        _, fill = fake.liquidation(
+            "0x" + "a1" * 20, vault, "BTC", side="long", px=90_000, sz=0.5, method="backstop"
+        )
         await fake.push_fills(vault, [fill])
         (liq,) = await run.until(run.liquidations, what="the backstop liquidation")
-        assert (liq.symbol, liq.side, liq.usd, liq.sampled, liq.source) == ("BTC/USDT:USDT", "long", 45_000, True, "backstop")
+        assert (liq.symbol, liq.side, liq.usd, liq.sampled, liq.source) == (
+            "BTC/USDT:USDT",
+            "long",
+            45_000,
+            True,
+            "backstop",
+        )
         assert not [s for s in run.statuses("liquidations") if s.state is FeedState.DOWN]
 
 
@@ -295,16 +347,31 @@ async def test_a_venue_that_is_down_never_stops_the_others(fake_exchange):
 
     binance, bybit = await fake_exchange("binanceusdm"), await fake_exchange("bybit")
     binance.not_found("/fapi/v1/exchangeInfo")  # Binance cannot even list its markets
-    settings = settings_from_dict({"cross_assets": [], "venues": {
-        "binanceusdm": {"url_rewrite": binance.url_rewrite}, "bybit": {"url_rewrite": bybit.url_rewrite}}})
-    source = LiveSource(settings, venues=["binanceusdm", "bybit"], timings=Timings(backoff_base=0.1, backoff_cap=0.5, history_days=1 / 24))
+    settings = settings_from_dict(
+        {
+            "cross_assets": [],
+            "venues": {
+                "binanceusdm": {"url_rewrite": binance.url_rewrite},
+                "bybit": {"url_rewrite": bybit.url_rewrite},
+            },
+        }
+    )
+    source = LiveSource(
+        settings,
+        venues=["binanceusdm", "bybit"],
+        timings=Timings(backoff_base=0.1, backoff_cap=0.5, history_days=1 / 24),
+    )
     events: list = []
     task = asyncio.create_task(source.run(events.append))
     try:
         await bybit.wait_subscribed("allLiquidation.BTCUSDT", timeout=15)
         await bybit.push(bybit.liquidation_frame("BTC", side="long", qty=1))
         for _ in range(500):
-            down = [e for e in events if isinstance(e, FeedStatus) and e.venue == "binanceusdm" and e.state is FeedState.DOWN]
+            down = [
+                e
+                for e in events
+                if isinstance(e, FeedStatus) and e.venue == "binanceusdm" and e.state is FeedState.DOWN
+            ]
             if down and any(isinstance(e, Liquidation) for e in events):
                 break
             await asyncio.sleep(0.02)
@@ -346,7 +413,9 @@ async def test_418_is_honoured_like_429(fake_exchange):
         fake.fail_next("/fapi/v1/premiumIndex", status=418, times=1, retry_after=1)
         status = await run.until_status("ticker", FeedState.STALE, contains="418", timeout=15)
         assert "banned" in status.detail
-        await run.until_status("ticker", FeedState.LIVE, after=run.statuses("ticker").index(status), timeout=15)
+        await run.until_status(
+            "ticker", FeedState.LIVE, after=run.statuses("ticker").index(status), timeout=15
+        )
         hits = [r.time for r in fake.requests if r.path == "/fapi/v1/premiumIndex"]
         assert max(b - a for a, b in pairwise(hits)) >= 0.95
 
@@ -360,6 +429,13 @@ async def test_book_sizes_are_in_the_base_coin_on_every_venue(venue, fake_exchan
     fake = await fake_exchange(venue)
     coin = fake.coin("BTC/USDT:USDT")
     async with LiveRun(fake) as run:
-        books = await run.until(lambda: [b for b in run.of_type(BookSnapshot) if b.symbol.startswith("BTC/")], timeout=15, what="BTC book")
+        books = await run.until(
+            lambda: [b for b in run.of_type(BookSnapshot) if b.symbol.startswith("BTC/")],
+            timeout=15,
+            what="BTC book",
+        )
         (price, size), (want_price, want_size) = books[-1].bids[0], coin.bids[0]
-        assert price == pytest.approx(want_price) and size == pytest.approx(want_size, rel=1e-3), (venue, books[-1].bids[:3])
+        assert price == pytest.approx(want_price) and size == pytest.approx(want_size, rel=1e-3), (
+            venue,
+            books[-1].bids[:3],
+        )

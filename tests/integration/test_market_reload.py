@@ -26,7 +26,8 @@ async def test_a_failed_market_reload_says_why_in_the_status_and_clears_when_one
         after = len(run.statuses("all"))
         await fake.push(fake.liquidation_frame("NEWCOIN"))  # the next unknown id tries again
         ok = await run.until(
-            lambda: [s for s in run.statuses("all")[after:] if "cannot reload" not in s.detail], what="a clean status"
+            lambda: [s for s in run.statuses("all")[after:] if "cannot reload" not in s.detail],
+            what="a clean status",
         )
         assert ok[-1].state is FeedState.LIVE
 

@@ -46,7 +46,10 @@ def no_config(tmp_path, monkeypatch):
 
 def test_record_demo_keeps_what_the_simulator_published_and_stats_agree(tmp_path, capsys, no_config):
     out = tmp_path / "demo.sqlite"
-    assert main(["record", "--demo", "--seed", "3", "--rate", "stress", "--duration", "2", "--out", str(out)]) == 0
+    assert (
+        main(["record", "--demo", "--seed", "3", "--rate", "stress", "--duration", "2", "--out", str(out)])
+        == 0
+    )
     recorded = list(read_events(out))
     # The same seed, stepped here without the clock, publishes the same market.
     market = DemoMarket(seed=3, rate="stress")
@@ -91,9 +94,7 @@ def _demo_events(seconds: int, seed: int = 5, rate: str = "busy"):
 
 
 def _views(engine: Engine, symbols, now_ms):
-    return {
-        (s, w): engine.view(s, now_ms, window=w, cross_assets=symbols) for s in symbols for w in WINDOWS
-    }
+    return {(s, w): engine.view(s, now_ms, window=w, cross_assets=symbols) for s in symbols for w in WINDOWS}
 
 
 def _replay_into(path, **options) -> tuple[Engine, ReplaySource]:
@@ -129,7 +130,10 @@ def test_replay_reproduces_the_engines_numbers_exactly(tmp_path):
         arrival.apply(e)
     for key, view in _views(arrival, symbols, now).items():
         assert (view.market, view.realized, view.oi, view.levels) == (
-            replay_views[key].market, replay_views[key].realized, replay_views[key].oi, replay_views[key].levels
+            replay_views[key].market,
+            replay_views[key].realized,
+            replay_views[key].oi,
+            replay_views[key].levels,
         )
         assert _recent(view.tape, replay_views[key].tape) == _recent(replay_views[key].tape, view.tape)
 

@@ -58,7 +58,10 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     (tmp_path / "none.toml").write_text("")
     proc = subprocess.Popen(
         [sys.executable, str(script), str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     return proc, out
 

@@ -31,7 +31,11 @@ def write_config(path: Path, fakes: list[FakeExchange]) -> Path:
     lines = ['watchlist = ["BTC/USDT:USDT", "ETH/USDT:USDT"]', "cross_assets = []"]
     used = {fake.venue for fake in fakes}
     for fake in fakes:
-        lines += [f"[venues.{fake.venue}]", f"url_rewrite = {table(fake.url_rewrite)}", 'ccxt = { "rateLimit" = 1 }']
+        lines += [
+            f"[venues.{fake.venue}]",
+            f"url_rewrite = {table(fake.url_rewrite)}",
+            'ccxt = { "rateLimit" = 1 }',
+        ]
     for venue in ("binanceusdm", "bybit", "okx", "hyperliquid"):
         if venue not in used:
             lines += [f"[venues.{venue}]", "enabled = false"]
@@ -59,8 +63,15 @@ async def test_record_live_venues_then_stats(fake_exchange, tmp_path):
     config = write_config(tmp_path / "c.toml", [binance, bybit])
     out = tmp_path / "live.sqlite"
     proc = await asyncio.create_subprocess_exec(
-        *LIQTUI, "record", "--out", str(out), "--config", str(config),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"},
+        *LIQTUI,
+        "record",
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     try:
         # The exact topics of the frames pushed below: the fakes drop a frame whose topic is not
@@ -68,10 +79,14 @@ async def test_record_live_venues_then_stats(fake_exchange, tmp_path):
         await binance.wait_subscribed("!forceOrder@arr", timeout=30)
         await bybit.wait_subscribed("allLiquidation.ETHUSDT", timeout=30)
         for i in range(10):
-            await binance.push(binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T + i))
-        await bybit.push(bybit.liquidation_frame_multi(
-            "ETH", [dict(side="short", price=3000, qty=2, time_ms=T + 1000 + i) for i in range(5)]
-        ))
+            await binance.push(
+                binance.liquidation_frame("BTC", side="long", price=90_000, qty=0.1, time_ms=T + i)
+            )
+        await bybit.push(
+            bybit.liquidation_frame_multi(
+                "ETH", [dict(side="short", price=3000, qty=2, time_ms=T + 1000 + i) for i in range(5)]
+            )
+        )
         await _until(lambda: _liquidations_in(out) >= 15, 30, "15 liquidations in the recording")
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -80,7 +95,10 @@ async def test_record_live_venues_then_stats(fake_exchange, tmp_path):
     assert "recording LIVE" in err.decode()
 
     result = await asyncio.to_thread(
-        subprocess.run, [*LIQTUI, "stats", str(out), "--json", "--window", "all"], capture_output=True, text=True
+        subprocess.run,
+        [*LIQTUI, "stats", str(out), "--json", "--window", "all"],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     rows = {(r["venue"], r["symbol"], r["side"]): r for r in json.loads(result.stdout)["liquidations"]}
@@ -89,7 +107,9 @@ async def test_record_live_venues_then_stats(fake_exchange, tmp_path):
     assert binance_row["count"] == 10 and binance_row["usd"] == pytest.approx(90_000.0)
     assert binance_row["largest_usd"] == pytest.approx(9_000.0) and binance_row["sampled"]
     bybit_row = rows["bybit", "ETH/USDT:USDT", "short"]
-    assert bybit_row["count"] == 5 and bybit_row["usd"] == pytest.approx(30_000.0) and not bybit_row["sampled"]
+    assert (
+        bybit_row["count"] == 5 and bybit_row["usd"] == pytest.approx(30_000.0) and not bybit_row["sampled"]
+    )
     info = describe(out)
     assert info.source_mode == "LIVE" and info.rows["status"] > 0  # feed states are recorded too
 
@@ -108,13 +128,26 @@ async def test_record_live_stores_the_books_of_every_watchlist_symbol(fake_excha
     binance, bybit = await fake_exchange("binanceusdm", coins=deep), await fake_exchange("bybit", coins=deep)
     config = write_config(tmp_path / "c.toml", [binance, bybit])
     out = tmp_path / "live.sqlite"
-    wanted = {(venue, symbol) for venue in ("binanceusdm", "bybit") for symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT")}
+    wanted = {
+        (venue, symbol) for venue in ("binanceusdm", "bybit") for symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT")
+    }
     proc = await asyncio.create_subprocess_exec(
-        *LIQTUI, "record", "--out", str(out), "--config", str(config),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"},
+        *LIQTUI,
+        "record",
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     try:
-        await _until(lambda: wanted <= {(b.venue, b.symbol) for b in _books_in(out)}, 60, "BTC and ETH books of both venues")
+        await _until(
+            lambda: wanted <= {(b.venue, b.symbol) for b in _books_in(out)},
+            60,
+            "BTC and ETH books of both venues",
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         _stdout, err = await asyncio.wait_for(proc.communicate(), 60)

@@ -63,15 +63,28 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def _start(tmp_path: Path, out: Path | str, total: int, *, bad_at: int = -1, batch: int = 20, extra=(),
-           config: str = "", **popen):
+def _start(
+    tmp_path: Path,
+    out: Path | str,
+    total: int,
+    *,
+    bad_at: int = -1,
+    batch: int = 20,
+    extra=(),
+    config: str = "",
+    **popen,
+):
     script = tmp_path / "recorder.py"
     script.write_text(SCRIPT)
     (tmp_path / "config.toml").write_text(config)
     env = {**os.environ, "LIQTUI_CONFIG": str(tmp_path / "config.toml")}
     return subprocess.Popen(
         [sys.executable, str(script), str(out), str(total), str(bad_at), str(batch), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **popen,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **popen,
     )
 
 

@@ -25,12 +25,19 @@ def test_tail_with_every_venue_unreachable_says_so_and_exits_1(tmp_path):
     lines = []
     for venue, urls in prefixes.items():
         rewrite = ", ".join(f'"{url}" = "http://127.0.0.1:{port}"' for url in urls)
-        lines += [f"[venues.{venue}]", f"url_rewrite = {{ {rewrite} }}", 'ccxt = { "rateLimit" = 1, "timeout" = 2000 }']
+        lines += [
+            f"[venues.{venue}]",
+            f"url_rewrite = {{ {rewrite} }}",
+            'ccxt = { "rateLimit" = 1, "timeout" = 2000 }',
+        ]
     config = tmp_path / "c.toml"
     config.write_text("\n".join(lines) + "\n")
     result = subprocess.run(
         [sys.executable, "-m", "liqtui", "tail", "--duration", "3", "--config", str(config)],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     assert result.returncode == 1, result.stderr
     assert "no venue was reachable" in result.stderr

@@ -8,20 +8,40 @@ import socket
 import subprocess
 import sys
 
-PREFIXES = {"binanceusdm": ["https://fapi.binance.com", "wss://fstream.binance.com"],
-            "bybit": ["https://api.bybit.com", "wss://stream.bybit.com"]}
+PREFIXES = {
+    "binanceusdm": ["https://fapi.binance.com", "wss://fstream.binance.com"],
+    "bybit": ["https://api.bybit.com", "wss://stream.bybit.com"],
+}
 
 
 def _tail_health(tmp_path, port: int, duration: float = 3) -> str:
     lines = []
     for venue, urls in PREFIXES.items():
         rewrite = ", ".join(f'"{url}" = "http://127.0.0.1:{port}"' for url in urls)
-        lines += [f"[venues.{venue}]", f"url_rewrite = {{ {rewrite} }}", 'ccxt = { "rateLimit" = 1, "timeout" = 700 }']
+        lines += [
+            f"[venues.{venue}]",
+            f"url_rewrite = {{ {rewrite} }}",
+            'ccxt = { "rateLimit" = 1, "timeout" = 700 }',
+        ]
     config = tmp_path / "c.toml"
     config.write_text("\n".join(lines) + "\n")
     result = subprocess.run(
-        [sys.executable, "-m", "liqtui", "tail", "--duration", str(duration), "--venues", *PREFIXES, "--config", str(config)],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+        [
+            sys.executable,
+            "-m",
+            "liqtui",
+            "tail",
+            "--duration",
+            str(duration),
+            "--venues",
+            *PREFIXES,
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     assert "Traceback" not in result.stderr
     return result.stderr

@@ -35,8 +35,13 @@ LISTED = {
     "XRP/USDT:USDT": VENUES,
     "PEPE/USDT:USDT": ("bybit",),
 }
-PRICES = {"BTC/USDT:USDT": 82_800.0, "ETH/USDT:USDT": 2_750.3, "SOL/USDT:USDT": 118.42,
-          "XRP/USDT:USDT": 1.8421, "PEPE/USDT:USDT": 0.00001234}
+PRICES = {
+    "BTC/USDT:USDT": 82_800.0,
+    "ETH/USDT:USDT": 2_750.3,
+    "SOL/USDT:USDT": 118.42,
+    "XRP/USDT:USDT": 1.8421,
+    "PEPE/USDT:USDT": 0.00001234,
+}
 
 
 class FakeSource:
@@ -128,47 +133,99 @@ def _cell(venue: str, symbol: str, side: Side, usd: float, count: int) -> Realiz
     return RealizedCell(venue, symbol, side, usd=usd, count=count, largest_usd=usd / max(1, count) * 3)
 
 
-def sample_view(symbol: str, now: int = NOW, *, window: str = "1h", grid: float | None = None,
-                cross_assets=()) -> SymbolView:
+def sample_view(
+    symbol: str, now: int = NOW, *, window: str = "1h", grid: float | None = None, cross_assets=()
+) -> SymbolView:
     venues = LISTED.get(symbol, ())
     price = PRICES.get(symbol, 100.0)
     grid = grid or (50.0 if price > 10_000 else price / 1000)
     market = MarketView(
-        symbol=symbol, last=price, mark=price * 0.9999, change_24h_pct=-9.12,
-        funding_rate_oi_weighted=0.0001, next_funding_time=now + 3 * 3_600_000 + 12 * 60_000,
+        symbol=symbol,
+        last=price,
+        mark=price * 0.9999,
+        change_24h_pct=-9.12,
+        funding_rate_oi_weighted=0.0001,
+        next_funding_time=now + 3 * 3_600_000 + 12 * 60_000,
         total_oi_usd=28.4e9 if venues else None,
         venues=tuple(VenueMarket(v, last=price, volume_share=1 / len(venues)) for v in venues),
     )
     cells = tuple(
         _cell(v, symbol, side, 1e6 * (i + 1), 10 * (i + 1))
-        for i, v in enumerate(venues) if v != "hyperliquid" for side in Side
+        for i, v in enumerate(venues)
+        if v != "hyperliquid"
+        for side in Side
     )
-    realized = RealizedView(window, cells, _cell("all", symbol, Side.LONG, 30e6, 120),
-                            _cell("all", symbol, Side.SHORT, 4e6, 30))
+    realized = RealizedView(
+        window, cells, _cell("all", symbol, Side.LONG, 30e6, 120), _cell("all", symbol, Side.SHORT, 4e6, 30)
+    )
     oi = tuple(
-        OIView(v, symbol, 1000.0 * (i + 1), 1000.0 * (i + 1) * price, now, {"5m": 0.1, "1h": -0.5,
-               "4h": 1.0, "24h": 3.0}, 900.0, 1300.0, vs_low_pct=31.0, range_position=0.6)
+        OIView(
+            v,
+            symbol,
+            1000.0 * (i + 1),
+            1000.0 * (i + 1) * price,
+            now,
+            {"5m": 0.1, "1h": -0.5, "4h": 1.0, "24h": 3.0},
+            900.0,
+            1300.0,
+            vs_low_pct=31.0,
+            range_position=0.6,
+        )
         for i, v in enumerate(venues)
     )
     rows = tuple(
         LevelRow(price + k * grid, long_usd=(5e6 if k < 0 else 0.0), short_usd=(7e6 if k > 0 else 0.0))
-        for k in range(-10, 11) if k
+        for k in range(-10, 11)
+        if k
     )
-    books = (LevelSnapshot.of_levels([(r.price, Side.LONG, r.long_usd) for r in rows if r.long_usd]
-                                     + [(r.price, Side.SHORT, r.short_usd) for r in rows if r.short_usd]),)
-    levels = LevelsView(symbol, price, grid, rows, venues,
-                        max_pain_long=Cluster(Side.LONG, price - 5 * grid, 5e6, -0.3),
-                        max_pain_short=Cluster(Side.SHORT, price + 5 * grid, 7e6, 0.3), level_books=books)
-    book = BookView(symbol, grid, tuple((price - k * grid, 1.0 + k) for k in range(1, 6)),
-                    tuple((price + k * grid, 1.0 + k) for k in range(1, 6)), venues)
-    tape = tuple(
-        Liquidation("binanceusdm", symbol, Side.LONG, price, 0.5, price * 0.5, now - k * 1000, now - k * 1000,
-                    sampled=True)
-        for k in range(5)
-    ) if "binanceusdm" in venues else ()
+    books = (
+        LevelSnapshot.of_levels(
+            [(r.price, Side.LONG, r.long_usd) for r in rows if r.long_usd]
+            + [(r.price, Side.SHORT, r.short_usd) for r in rows if r.short_usd]
+        ),
+    )
+    levels = LevelsView(
+        symbol,
+        price,
+        grid,
+        rows,
+        venues,
+        max_pain_long=Cluster(Side.LONG, price - 5 * grid, 5e6, -0.3),
+        max_pain_short=Cluster(Side.SHORT, price + 5 * grid, 7e6, 0.3),
+        level_books=books,
+    )
+    book = BookView(
+        symbol,
+        grid,
+        tuple((price - k * grid, 1.0 + k) for k in range(1, 6)),
+        tuple((price + k * grid, 1.0 + k) for k in range(1, 6)),
+        venues,
+    )
+    tape = (
+        tuple(
+            Liquidation(
+                "binanceusdm",
+                symbol,
+                Side.LONG,
+                price,
+                0.5,
+                price * 0.5,
+                now - k * 1000,
+                now - k * 1000,
+                sampled=True,
+            )
+            for k in range(5)
+        )
+        if "binanceusdm" in venues
+        else ()
+    )
     feeds = tuple(
-        FeedStatus(v, FeedState.STALE if v == "okx" else FeedState.LIVE, now - 60_000,
-                   last_message=now - (42_000 if v == "okx" else 1_000))
+        FeedStatus(
+            v,
+            FeedState.STALE if v == "okx" else FeedState.LIVE,
+            now - 60_000,
+            last_message=now - (42_000 if v == "okx" else 1_000),
+        )
         for v in VENUES
     )
     cross = tuple(CrossAsset(s, PRICES.get(s), -1.5) for s in cross_assets)

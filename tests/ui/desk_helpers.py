@@ -10,13 +10,24 @@ from liqtui.ui.app import LiqtuiApp
 from desk_fakes import FakeEngine, FakeSource
 
 
-def make_app(*, mode: str = "DEMO", settings: Settings | None = None, layout: str | None = None,
-             theme_dir: Path | None = None, raw: dict | None = None, **kwargs) -> LiqtuiApp:
+def make_app(
+    *,
+    mode: str = "DEMO",
+    settings: Settings | None = None,
+    layout: str | None = None,
+    theme_dir: Path | None = None,
+    raw: dict | None = None,
+    **kwargs,
+) -> LiqtuiApp:
     if settings is None:
         settings = settings_from_dict(raw) if raw else Settings()
     return LiqtuiApp(
-        settings, FakeSource(mode=mode), engine=FakeEngine(), layout=layout,
-        theme_dir=theme_dir or Path("/nonexistent-liqtui-themes"), **kwargs,
+        settings,
+        FakeSource(mode=mode),
+        engine=FakeEngine(),
+        layout=layout,
+        theme_dir=theme_dir or Path("/nonexistent-liqtui-themes"),
+        **kwargs,
     )
 
 

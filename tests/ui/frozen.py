@@ -46,7 +46,9 @@ class FrozenSource:
         return self.market.symbols()
 
 
-def seeded_events(settings: Settings, *, seed: int, rate: str, minutes: float) -> tuple[DemoMarket, list[Event]]:
+def seeded_events(
+    settings: Settings, *, seed: int, rate: str, minutes: float
+) -> tuple[DemoMarket, list[Event]]:
     market = DemoMarket(settings, seed=seed, rate=rate)
     events = list(market.start_events())
     events += market.advance_to(market.now_ms + int(minutes * 60_000))
@@ -66,8 +68,13 @@ def _frozen(seed: int, rate: str, minutes: float) -> tuple[DemoMarket, tuple[Eve
     return market, tuple(events)
 
 
-def frozen_desk(*, seed: int = DEFAULT_SEED, rate: str = "busy", minutes: float = DEFAULT_MINUTES,
-                settings: Settings | None = None) -> FrozenDesk:
+def frozen_desk(
+    *,
+    seed: int = DEFAULT_SEED,
+    rate: str = "busy",
+    minutes: float = DEFAULT_MINUTES,
+    settings: Settings | None = None,
+) -> FrozenDesk:
     """The seeded demo after ``minutes`` of simulated trading, in a fresh engine.
 
     The simulation is run once per (seed, rate, minutes) in a process; each desk gets its own engine.
@@ -84,8 +91,15 @@ def frozen_desk(*, seed: int = DEFAULT_SEED, rate: str = "busy", minutes: float 
     return FrozenDesk(FrozenSource(market), engine, last)
 
 
-def frozen_app(*, layout: str | None = None, theme: str = "dark", seed: int = DEFAULT_SEED,
-               rate: str = "busy", minutes: float = DEFAULT_MINUTES, theme_dir: Any = None) -> Any:
+def frozen_app(
+    *,
+    layout: str | None = None,
+    theme: str = "dark",
+    seed: int = DEFAULT_SEED,
+    rate: str = "busy",
+    minutes: float = DEFAULT_MINUTES,
+    theme_dir: Any = None,
+) -> Any:
     """A LiqtuiApp on the frozen demo, ready for ``run_test`` or a snapshot."""
     from liqtui.ui.app import LiqtuiApp
 

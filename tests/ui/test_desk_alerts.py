@@ -33,7 +33,8 @@ async def test_an_alert_is_a_toast_and_a_line_of_the_alerts_log():
         assert title.startswith("Alerts on DEMO data: 1 this session, newest first")
         log = app.screen.query_one("#alerts-log", OptionList)
         assert [str(log.get_option_at_index(i).prompt) for i in range(log.option_count)] == [
-            f"15:51:02  ALERT   {text}  [big]"]
+            f"15:51:02  ALERT   {text}  [big]"
+        ]
         await pilot.press("escape")
         assert await wait_for(pilot, lambda: not isinstance(app.screen, AlertsScreen))
 
@@ -89,8 +90,13 @@ async def test_the_desk_pushes_its_alerts_to_a_webhook_and_keeps_running(tmp_pat
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        raw = {"alerts": {**BIG["alerts"], "webhooks": [f"json://127.0.0.1:{httpd.server_address[1]}/hook"],
-                          "webhook_batch_seconds": 0}}
+        raw = {
+            "alerts": {
+                **BIG["alerts"],
+                "webhooks": [f"json://127.0.0.1:{httpd.server_address[1]}/hook"],
+                "webhook_batch_seconds": 0,
+            }
+        }
         app = make_app(raw=raw)
         async with app.run_test(size=(160, 45)) as pilot:
             app.source.queue.put_nowait(_liq(312_400, NOW + 2_000))

@@ -76,8 +76,9 @@ def test_replay_with_a_bad_from_is_one_clear_error(tmp_path, capsys):
 
 def test_a_live_desk_with_every_venue_disabled_says_so(capsys, tmp_path):
     config = tmp_path / "c.toml"
-    config.write_text("\n".join(f"[venues.{v}]\nenabled = false" for v in
-                                ("binanceusdm", "bybit", "okx", "hyperliquid")))
+    config.write_text(
+        "\n".join(f"[venues.{v}]\nenabled = false" for v in ("binanceusdm", "bybit", "okx", "hyperliquid"))
+    )
     assert main(["--config", str(config), "live"]) == 2
     assert "every venue is disabled" in capsys.readouterr().err
 
@@ -170,10 +171,13 @@ async def test_a_replay_starts_at_the_live_part_with_the_engine_warmed_from_the_
     source.pause()  # held at its start once caught up: the engine holds exactly what came before
     app = _replay_app(source, tmp_path)
     async with app.run_test(size=(160, 45)) as pilot:
+
         def header() -> str:
             return app.query_one(DeskHeader).text
 
-        assert await wait_for(pilot, lambda: "(stopped)" in header() and "warming" not in header(), timeout=60)
+        assert await wait_for(
+            pilot, lambda: "(stopped)" in header() and "warming" not in header(), timeout=60
+        )
         assert "REPLAY" in header() and "2026-01-31 12:00:00 UTC x1 (stopped)" in header()
         live = DEFAULT_START_MS
         played_through = Engine(Settings().levels)
@@ -181,7 +185,9 @@ async def test_a_replay_starts_at_the_live_part_with_the_engine_warmed_from_the_
             played_through.apply(event)
         for symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT"):
             for window in ("5m", "24h"):
-                assert app.engine.view(symbol, live, window=window) == played_through.view(symbol, live, window=window)
+                assert app.engine.view(symbol, live, window=window) == played_through.view(
+                    symbol, live, window=window
+                )
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +195,9 @@ def stress_recording(tmp_path_factory):
     return _record_demo(tmp_path_factory.mktemp("stress"), seconds=3, rate="stress")
 
 
-async def test_a_late_start_shows_its_warm_up_progress_then_the_clock(stress_recording, tmp_path, monkeypatch):
+async def test_a_late_start_shows_its_warm_up_progress_then_the_clock(
+    stress_recording, tmp_path, monkeypatch
+):
     # The catch-up gives the loop a turn after every event, not every 20 ms of work: on a fast machine
     # the whole catch-up fits in one frame and no progress would ever be drawn (CI failed on exactly that).
     monkeypatch.setattr(replay_module, "_SLICE_S", 0.0)
@@ -198,6 +206,7 @@ async def test_a_late_start_shows_its_warm_up_progress_then_the_clock(stress_rec
     app = _replay_app(source, tmp_path, ui={"render_hz": 30})
     shown = []
     async with app.run_test(size=(160, 45)) as pilot:
+
         async def progress() -> bool:
             header = app.query_one(DeskHeader).text
             match = re.search(r"warming up (\d+) % to (.+? UTC)", header)

@@ -27,8 +27,9 @@ def test_symbols_rank_prefix_matches_first_and_the_watchlist_leads_an_empty_quer
     assert "ETHFI/USDT:USDT" in rank_symbols("ethfi", symbols, watch)
 
 
-@pytest.mark.parametrize(("text", "value"), [("250k", 250_000), ("1.5M", 1_500_000), ("$10,000", 10_000),
-                                             ("0", 0), ("2b", 2e9)])
+@pytest.mark.parametrize(
+    ("text", "value"), [("250k", 250_000), ("1.5M", 1_500_000), ("$10,000", 10_000), ("0", 0), ("2b", 2e9)]
+)
 def test_amounts(text, value):
     assert parse_amount(text) == value
 

@@ -24,8 +24,15 @@ def test_badge_says_mode_replay_clock_speed_and_paused():
 
 def test_market_line_has_price_mark_change_funding_countdown_and_oi():
     text = _text(fit(market_pieces(sample_view("BTC/USDT:USDT")), 10_000))
-    for words in ("BTC/USDT perp", "82,800", "mark 82,792", "24h -9.12 %", "fund +0.0100 %", "in 3h12m",
-                  "OI $28.4B"):
+    for words in (
+        "BTC/USDT perp",
+        "82,800",
+        "mark 82,792",
+        "24h -9.12 %",
+        "fund +0.0100 %",
+        "in 3h12m",
+        "OI $28.4B",
+    ):
         assert words in text, words
 
 
@@ -107,17 +114,31 @@ def test_funding_names_its_interval_and_whose_countdown_it_is():
 
 
 def test_a_chip_says_why_its_venue_is_down_or_reconnecting():
-    """"down" alone left a trader guessing: the chip names the network reason in a word or two."""
+    """ "down" alone left a trader guessing: the chip names the network reason in a word or two."""
     view = sample_view("BTC/USDT:USDT")
     feeds = (
-        FeedStatus("binanceusdm", FeedState.DOWN, 0, "cannot load markets: DNS failed (ExchangeNotAvailable: x); retry 3 in 4.0 s"),
+        FeedStatus(
+            "binanceusdm",
+            FeedState.DOWN,
+            0,
+            "cannot load markets: DNS failed (ExchangeNotAvailable: x); retry 3 in 4.0 s",
+        ),
         FeedStatus("bybit", FeedState.DOWN, 0, "cannot load markets: connection refused (NetworkError: y)"),
-        FeedStatus("okx", FeedState.RECONNECTING, 0, "timed out; attempt 2, next try in 1.0 s (RequestTimeout: z)"),
-        FeedStatus("hyperliquid", FeedState.DOWN, 0, "cannot load markets: HTTP 418 IP banned for a while: /info"),
+        FeedStatus(
+            "okx", FeedState.RECONNECTING, 0, "timed out; attempt 2, next try in 1.0 s (RequestTimeout: z)"
+        ),
+        FeedStatus(
+            "hyperliquid", FeedState.DOWN, 0, "cannot load markets: HTTP 418 IP banned for a while: /info"
+        ),
     )
     view = dataclasses.replace(view, feeds=feeds)
     text = _text(fit(chip_pieces(view), 10_000))
-    for words in ("Binance down: DNS", "Bybit down: refused", "OKX reconnecting: timeout", "Hyperliquid down: HTTP 418"):
+    for words in (
+        "Binance down: DNS",
+        "Bybit down: refused",
+        "OKX reconnecting: timeout",
+        "Hyperliquid down: HTTP 418",
+    ):
         assert words in text, text
     short = _text(fit(chip_pieces(view, short=True), 10_000))
     assert "BIN down: DNS" in short and "BYB down: refused" in short

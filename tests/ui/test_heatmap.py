@@ -53,7 +53,11 @@ async def test_range_and_scale_keys_change_the_title_and_the_legend():
         for _ in range(5):
             await pilot.press("r")
             await pilot.pause()
-            seen.append(next(r for r in ("12h", "24h", "3d", "7d", "30d") if f"ESTIMATED · {r} ·" in _heatmap_text(app)))
+            seen.append(
+                next(
+                    r for r in ("12h", "24h", "3d", "7d", "30d") if f"ESTIMATED · {r} ·" in _heatmap_text(app)
+                )
+            )
         assert seen == ["3d", "7d", "30d", "12h", "24h"]
 
 

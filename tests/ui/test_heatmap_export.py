@@ -66,7 +66,10 @@ async def _pane_data(recording, range_name):
 @pytest.mark.parametrize("range_name", ["12h", "24h"])
 async def test_the_csv_holds_the_panes_matrix(recording, tmp_path, range_name):
     out = tmp_path / "heat.csv"
-    assert main(["heatmap", "BTC", "--from-file", str(recording[0]), "--range", range_name, "--out", str(out)]) == 0
+    assert (
+        main(["heatmap", "BTC", "--from-file", str(recording[0]), "--range", range_name, "--out", str(out)])
+        == 0
+    )
     shown = await _pane_data(recording, range_name)
     rows = _csv_rows(out)
     assert len(rows) > 1000
@@ -88,7 +91,10 @@ def test_parquet_holds_what_the_csv_holds(recording, tmp_path):
 
 def test_the_svg_is_the_heatmap_pane(recording, tmp_path):
     out = tmp_path / "heat.svg"
-    assert main(["heatmap", "btcusdt", "--from-file", str(recording[0]), "--range", "12h", "--out", str(out)]) == 0
+    assert (
+        main(["heatmap", "btcusdt", "--from-file", str(recording[0]), "--range", "12h", "--out", str(out)])
+        == 0
+    )
     svg = out.read_text(encoding="utf-8")
     assert "ESTIMATED" in svg and "12h" in svg and "DEMO" in svg and "▀" in svg
 
@@ -110,17 +116,33 @@ def test_bad_usage_says_why_with_exit_code_2(recording, tmp_path, capsys, argv, 
 
 
 def test_a_missing_recording_and_an_existing_output_are_refused(tmp_path, capsys):
-    assert main(["heatmap", "BTC", "--from-file", str(tmp_path / "none.sqlite"), "--out", str(tmp_path / "a.csv")]) == 2
+    assert (
+        main(
+            ["heatmap", "BTC", "--from-file", str(tmp_path / "none.sqlite"), "--out", str(tmp_path / "a.csv")]
+        )
+        == 2
+    )
     (tmp_path / "b.csv").write_text("keep")
-    assert main(["heatmap", "BTC", "--from-file", str(tmp_path / "none.sqlite"), "--out", str(tmp_path / "b.csv")]) == 2
+    assert (
+        main(
+            ["heatmap", "BTC", "--from-file", str(tmp_path / "none.sqlite"), "--out", str(tmp_path / "b.csv")]
+        )
+        == 2
+    )
     assert "already exists" in capsys.readouterr().err and (tmp_path / "b.csv").read_text() == "keep"
 
 
 def test_heatmap_help_imports_no_heavy_library():
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "liqtui", "heatmap", "--help"], capture_output=True, text=True
+        [sys.executable, "-X", "importtime", "-m", "liqtui", "heatmap", "--help"],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0 and "--from-file" in result.stdout
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if line.startswith("import time:")}
+    imported = {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
     assert "liqtui" in imported
     assert not imported & {"ccxt", "pandas", "pyarrow", "textual", "aiohttp"}

@@ -108,8 +108,13 @@ async def test_brackets_step_through_the_watchlist_and_wrap():
         await pilot.press("left_square_bracket")
         assert app.symbol == "SOL/USDT:USDT"
         # the feeds are told every step, from the first symbol on
-        assert app.source.focus == ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT", "BTC/USDT:USDT",
-                                    "SOL/USDT:USDT"]
+        assert app.source.focus == [
+            "BTC/USDT:USDT",
+            "ETH/USDT:USDT",
+            "SOL/USDT:USDT",
+            "BTC/USDT:USDT",
+            "SOL/USDT:USDT",
+        ]
 
 
 async def test_number_keys_jump_to_watchlist_entries():
@@ -170,7 +175,13 @@ async def test_f_toggles_ladder_follow():
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("92000", 92000.0), ("92k", 92000.0), ("92,000", 92000.0), ("+10%", 82800.0 * 1.1), ("-5 %", 82800 * 0.95)],
+    [
+        ("92000", 92000.0),
+        ("92k", 92000.0),
+        ("92,000", 92000.0),
+        ("+10%", 82800.0 * 1.1),
+        ("-5 %", 82800 * 0.95),
+    ],
 )
 async def test_g_sets_the_at_risk_target(typed, expected):
     app = make_app()
@@ -263,8 +274,16 @@ async def test_question_mark_shows_every_key_and_escape_closes():
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-keys").render())
-        for words in ("symbol", "window", "theme", "target", "minimum USD", "follow", "quit",
-                      "watchlist 3: SOL/USDT:USDT"):
+        for words in (
+            "symbol",
+            "window",
+            "theme",
+            "target",
+            "minimum USD",
+            "follow",
+            "quit",
+            "watchlist 3: SOL/USDT:USDT",
+        ):
             assert words in text
         assert [line.split()[0] for line in text.splitlines() if "pause the display" in line] == ["x"]
         assert "play/stop" not in text  # replay keys only in replay
@@ -388,7 +407,9 @@ async def test_w_where_the_totals_pane_is_hidden_or_not_says_the_new_totals(size
         await _ready(pilot)
         said = notifications(app)[-1]
         if "-compact" in app.screen.classes:  # no totals pane: the numbers come in the toast
-            assert "Realized 4h" in said and "LONG ≥$30.0M" in said and "SHORT ≥$4.0M" in said, said  # Binance, OKX: sampled
+            assert "Realized 4h" in said and "LONG ≥$30.0M" in said and "SHORT ≥$4.0M" in said, (
+                said
+            )  # Binance, OKX: sampled
         else:
             assert "Realized liquidations · 4h" in " ".join(screen_lines(app))
 
@@ -415,11 +436,18 @@ async def test_g_where_the_chart_shows_needs_no_toast():
         assert not [n for n in notifications(app) if "at risk" in n]
 
 
-@pytest.mark.parametrize(("layout", "keys", "words"), [
-    ("oi", ["m", "escape"], "tape"), ("oi", ["c"], "tape"), ("ladder", ["c"], "tape"),
-    ("tape", ["f"], "ladder"), ("tape", ["plus"], "ladder"), ("tape", ["g", *"83300", "enter"], "at risk"),
-    ("tape", ["w"], "Realized"),
-])
+@pytest.mark.parametrize(
+    ("layout", "keys", "words"),
+    [
+        ("oi", ["m", "escape"], "tape"),
+        ("oi", ["c"], "tape"),
+        ("ladder", ["c"], "tape"),
+        ("tape", ["f"], "ladder"),
+        ("tape", ["plus"], "ladder"),
+        ("tape", ["g", *"83300", "enter"], "at risk"),
+        ("tape", ["w"], "Realized"),
+    ],
+)
 async def test_a_key_whose_pane_is_not_in_the_layout_says_so(layout, keys, words):
     app = make_app(layout=layout)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -432,15 +460,57 @@ async def test_a_key_whose_pane_is_not_in_the_layout_says_so(layout, keys, words
 
 
 # What a trader cannot read unaided; each one the desk shows must be explained by `?`.
-ABBREVIATIONS = ["imb", "max pain", "ESTIMATED", "≥", "~", "†", "!", "n/a", "no tape", "swept", "◆", "▶", "L", "S",
-                 "bid", "ask", "step", "follow", "mark", "24h", "fund", "OI", "REC", "DEMO", "BIN", "BYB", "OKX",
-                 "HL", "ALL", "regime", "so far", "low", "├", "●", "<5s", "stale", "▼", "▲", "largest", "x", "in"]
+ABBREVIATIONS = [
+    "imb",
+    "max pain",
+    "ESTIMATED",
+    "≥",
+    "~",
+    "†",
+    "!",
+    "n/a",
+    "no tape",
+    "swept",
+    "◆",
+    "▶",
+    "L",
+    "S",
+    "bid",
+    "ask",
+    "step",
+    "follow",
+    "mark",
+    "24h",
+    "fund",
+    "OI",
+    "REC",
+    "DEMO",
+    "BIN",
+    "BYB",
+    "OKX",
+    "HL",
+    "ALL",
+    "regime",
+    "so far",
+    "low",
+    "├",
+    "●",
+    "<5s",
+    "stale",
+    "▼",
+    "▲",
+    "largest",
+    "x",
+    "in",
+]
 
 
 def _glossary_terms(app) -> set[str]:
     """The term column of the help screen's glossary, split into its terms ("L  S" -> L, S)."""
     text = str(app.screen.query_one("#help-glossary").render())
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith(" ")]  # not continuations
+    lines = [
+        line for line in text.splitlines() if line.strip() and not line.startswith(" ")
+    ]  # not continuations
     return {term for line in lines for term in re.split(r"\s{2,}", line.strip())[0].split(" / ")}
 
 

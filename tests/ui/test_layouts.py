@@ -8,15 +8,28 @@ from liqtui.config import Settings, UISettings
 
 from desk_helpers import make_app, notifications, screen_lines
 
-SIZES = {(160, 45): "-full", (100, 30): "-medium", (60, 20): "-compact", (80, 24): "-compact",
-         (150, 40): "-full", (149, 40): "-medium", (160, 24): "-full", (160, 30): "-full",
-         (120, 20): "-medium", (200, 60): "-full"}
+SIZES = {
+    (160, 45): "-full",
+    (100, 30): "-medium",
+    (60, 20): "-compact",
+    (80, 24): "-compact",
+    (150, 40): "-full",
+    (149, 40): "-medium",
+    (160, 24): "-full",
+    (160, 30): "-full",
+    (120, 20): "-medium",
+    (200, 60): "-full",
+}
 
 
 def _visible_regions(app):
     screen = app.screen
-    widgets = [screen.query_one("#header"), *screen.query("#desk > *"), screen.query_one("#cross"),
-               screen.query_one("Footer")]
+    widgets = [
+        screen.query_one("#header"),
+        *screen.query("#desk > *"),
+        screen.query_one("#cross"),
+        screen.query_one("Footer"),
+    ]
     return {w.id or type(w).__name__: w.region for w in widgets if w.display and w.region.area}
 
 
@@ -28,7 +41,7 @@ def _assert_tiles(app, size):
         assert region.x >= 0 and region.y >= 0, name
         assert region.right <= width and region.bottom <= height, (name, region, size)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             assert not regions[a].overlaps(regions[b]), (a, regions[a], b, regions[b])
     return regions
 
@@ -60,8 +73,12 @@ async def test_live_resizing_switches_layout_and_keeps_drawing():
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
-        for size, layout in [((100, 30), "-medium"), ((60, 20), "-compact"), ((160, 45), "-full"),
-                             ((40, 12), "-compact")]:
+        for size, layout in [
+            ((100, 30), "-medium"),
+            ((60, 20), "-compact"),
+            ((160, 45), "-full"),
+            ((40, 12), "-compact"),
+        ]:
             await pilot.resize_terminal(*size)
             await pilot.pause()
             await pilot.pause()

@@ -32,7 +32,9 @@ async def test_a_recorder_that_stops_turns_rec_into_rec_off_with_its_reason(tmp_
             assert " REC" in app.query_one("#header").text and "REC OFF" not in app.query_one("#header").text
             for i in range(5000):
                 t = 1_769_874_660_000 + i
-                app.source.queue.put_nowait(Liquidation("okx", "BTC/USDT:USDT", Side.LONG, 1.0, 1.0, 1.0, t, t))
+                app.source.queue.put_nowait(
+                    Liquidation("okx", "BTC/USDT:USDT", Side.LONG, 1.0, 1.0, 1.0, t, t)
+                )
             assert await wait_for(pilot, lambda: recorder.error is not None)
             app.render_tick()
             assert "REC OFF" in app.query_one("#header").text
@@ -61,7 +63,9 @@ async def test_a_desk_whose_recording_is_held_by_another_recorder_says_rec_off(t
             await pilot.pause()
             app.render_tick()
             assert "REC OFF" in app.query_one("#header").text
-            assert await wait_for(pilot, lambda: any("already being recorded" in n for n in notifications(app)))
+            assert await wait_for(
+                pilot, lambda: any("already being recorded" in n for n in notifications(app))
+            )
     finally:
         holder.close()
 

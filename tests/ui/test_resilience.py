@@ -99,8 +99,10 @@ async def test_a_silent_live_desk_offers_the_demo_and_switches_only_when_asked(m
             pass
 
     app = make_app(mode="LIVE", demo=lambda: demo, recorder=Recorder())
-    app.engine.feeds = (FeedStatus("bybit", FeedState.CONNECTING, 0),
-                        FeedStatus("okx", FeedState.RECONNECTING, 0, "attempt 2, next try in 4 s"))
+    app.engine.feeds = (
+        FeedStatus("bybit", FeedState.CONNECTING, 0),
+        FeedStatus("okx", FeedState.RECONNECTING, 0, "attempt 2, next try in 4 s"),
+    )
     async with app.run_test(size=(120, 30)) as pilot:
         assert await wait_for(pilot, lambda: _offer_shown(app))
         assert app.source.mode == "LIVE"  # nothing changes until the user says so
@@ -140,17 +142,23 @@ async def test_keep_waiting_leaves_the_live_source_running(monkeypatch):
         assert app.source.mode == "LIVE"
 
 
-DNS = "cannot load markets: DNS failed (ExchangeNotAvailable: {} GET https://x/exchangeInfo); retry 4 in 8.0 s"
+DNS = (
+    "cannot load markets: DNS failed (ExchangeNotAvailable: {} GET https://x/exchangeInfo); retry 4 in 8.0 s"
+)
 
 
 async def test_the_demo_offer_says_why_in_words_and_for_how_long(monkeypatch):
     monkeypatch.setattr(desk_app, "OFFER_DEMO_AFTER_S", 0.2)
     app = make_app(mode="LIVE", demo=lambda: FakeSource())
-    app.engine.feeds = tuple(FeedStatus(v, FeedState.DOWN, 0, DNS.format(v)) for v in ("binanceusdm", "bybit", "okx"))
+    app.engine.feeds = tuple(
+        FeedStatus(v, FeedState.DOWN, 0, DNS.format(v)) for v in ("binanceusdm", "bybit", "okx")
+    )
     async with app.run_test(size=(120, 30)) as pilot:
         assert await wait_for(pilot, lambda: _offer_shown(app))
         reason = str(app.screen.query_one("#offer-reason").render())
-        assert reason.startswith("No venue has answered for ") and "DNS failed at every venue" in reason, reason
+        assert reason.startswith("No venue has answered for ") and "DNS failed at every venue" in reason, (
+            reason
+        )
         assert "Binance: down cannot load markets: DNS failed" in reason
         assert "ExchangeNotAvailable" not in reason and "retry" not in reason  # no exception text, no counter
 
@@ -170,7 +178,9 @@ async def test_after_keep_waiting_the_offer_does_not_nag(monkeypatch):
     monkeypatch.setattr(app, "set_timer", recording_set_timer)
     async with app.run_test(size=(120, 30)) as pilot:
         for again in (2.0, 4.0):  # 10x the first wait, then twice that (the old desk: 2x, every time)
-            assert await wait_for(pilot, lambda: _offer_shown(app), timeout=30)  # the 4 s wait, on a loaded machine
+            assert await wait_for(
+                pilot, lambda: _offer_shown(app), timeout=30
+            )  # the 4 s wait, on a loaded machine
             words = " ".join(str(s.render()) for s in app.screen.query("Static"))
             assert f"keep waiting for the venues (asked again in {again:.0f}s)" in words, words
             await pilot.press("w")

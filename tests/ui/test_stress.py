@@ -64,6 +64,8 @@ async def test_sixty_simulated_seconds_of_stress():
         # every liquidation the source emitted is in the engine's totals (at least 2,000/s at stress);
         # the backfill hour and the 60 s all fall inside 24h
         totals = engine.view("all", source.now_ms(), window="24h").realized
-        assert totals.total_long.count + totals.total_short.count == len(emitted) >= 2_000 * SIMULATED_MS // 1000
+        assert (
+            totals.total_long.count + totals.total_short.count == len(emitted) >= 2_000 * SIMULATED_MS // 1000
+        )
         assert len(view.tape) <= 2_000
         assert rss_late - rss_early < 200, (rss_early, rss_late)

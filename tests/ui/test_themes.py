@@ -106,7 +106,7 @@ async def test_no_color_stays_readable_in_every_theme(monkeypatch, theme):
         assert text_fills - backgrounds, (text_fills, backgrounds)
         # and no colour at all: every fill is a grey
         for fill in text_fills | backgrounds:
-            r, g, b = (int(fill[i:i + 2], 16) for i in (1, 3, 5))
+            r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
             assert max(r, g, b) - min(r, g, b) <= 4, fill  # #c5c8c6: the default foreground
 
 

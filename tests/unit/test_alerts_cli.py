@@ -100,23 +100,45 @@ def test_every_kind_fires_with_exactly_the_documented_fields(tmp_path, capsys, r
     assert code == 0 and "Traceback" not in err
     alerts = [json.loads(line) for line in lines]
     kinds = {a["kind"] for a in alerts}
-    assert kinds == {"liquidation", "burst", "cascade", "cluster_near", "cluster_swept", "oi_change", "funding"}
+    assert kinds == {
+        "liquidation",
+        "burst",
+        "cascade",
+        "cluster_near",
+        "cluster_swept",
+        "oi_change",
+        "funding",
+    }
     for a in alerts:
         assert set(a) == FIELDS | ({"update"} if a.get("update") else set()), a
     first_big = next(a for a in alerts if a["kind"] == "liquidation")
     assert first_big == {
-        "time": first_big["time"], "rule": NASTY, "kind": "liquidation", "venue": "okx",
-        "symbol": "SOL/USDT:USDT", "side": "long", "usd": first_big["usd"], "price": 115.83, "count": 1,
+        "time": first_big["time"],
+        "rule": NASTY,
+        "kind": "liquidation",
+        "venue": "okx",
+        "symbol": "SOL/USDT:USDT",
+        "side": "long",
+        "usd": first_big["usd"],
+        "price": 115.83,
+        "count": 1,
         "text": "SOL long liquidated $158k at 115.83 on okx",
     }
     assert 150_000 <= first_big["usd"] < 160_000
     swept = next(a for a in alerts if a["kind"] == "cluster_swept")
-    assert swept["text"].startswith("ETH swept an ESTIMATED $1.5M long cluster 2,702.7-2,704.4 on binanceusdm; tape realized $")
+    assert swept["text"].startswith(
+        "ETH swept an ESTIMATED $1.5M long cluster 2,702.7-2,704.4 on binanceusdm; tape realized $"
+    )
     # an update repeats its alert's rule, symbol and first time, and comes after it
     for i, a in enumerate(alerts):
         if a.get("update"):
-            assert any(b["rule"] == a["rule"] and b["time"] == a["time"] and b["symbol"] == a["symbol"]
-                       and not b.get("update") for b in alerts[:i])
+            assert any(
+                b["rule"] == a["rule"]
+                and b["time"] == a["time"]
+                and b["symbol"] == a["symbol"]
+                and not b.get("update")
+                for b in alerts[:i]
+            )
 
 
 def test_a_cascade_is_one_alert_then_updates(tmp_path, capsys, recording):
@@ -144,12 +166,14 @@ def test_the_text_form_says_alert_or_update_with_the_rule(tmp_path, capsys, reco
 def test_exec_gets_every_field_literally_as_arguments_and_environment(tmp_path, capsys, recording):
     log = tmp_path / "calls.jsonl"
     script = tmp_path / "hook.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import json, os, sys
         env = {{k: v for k, v in os.environ.items() if k.startswith("LIQTUI_ALERT_")}}
         with open({str(log)!r}, "a") as f:
             f.write(json.dumps({{"argv": sys.argv[1:], "env": env}}) + "\\n")
-    """))
+    """)
+    )
     only_big = f'[[alerts.rules]]\nkind = "liquidation"\nmin_usd = 150000\ncooldown = 0\nname = {json.dumps(NASTY)}\n'
     command = f"{sys.executable} {script} 'two words' \"it's\" '$HOME;|&<>'"
     code, lines, err = _replay(capsys, _config(tmp_path, only_big), recording, "--json", "--exec", command)
@@ -159,8 +183,20 @@ def test_exec_gets_every_field_literally_as_arguments_and_environment(tmp_path, 
     first = json.loads(lines[0])
     call = next(c for c in calls if c["env"]["LIQTUI_ALERT_TIME"] == str(first["time"]))
     assert call["argv"] == [
-        "two words", "it's", "$HOME;|&<>", str(first["time"]), NASTY, "liquidation", "okx", "SOL/USDT:USDT",
-        "long", json.dumps(first["usd"]), "115.83", "1", "SOL long liquidated $158k at 115.83 on okx", "false",
+        "two words",
+        "it's",
+        "$HOME;|&<>",
+        str(first["time"]),
+        NASTY,
+        "liquidation",
+        "okx",
+        "SOL/USDT:USDT",
+        "long",
+        json.dumps(first["usd"]),
+        "115.83",
+        "1",
+        "SOL long liquidated $158k at 115.83 on okx",
+        "false",
     ]
     assert call["env"]["LIQTUI_ALERT_RULE"] == NASTY and call["env"]["LIQTUI_ALERT_VENUE"] == "okx"
     assert json.loads(call["env"]["LIQTUI_ALERT_JSON"]) == first
@@ -170,9 +206,17 @@ def test_exec_gets_every_field_literally_as_arguments_and_environment(tmp_path, 
 @pytest.mark.parametrize(
     "rules, argv, words",
     [
-        ('[[alerts.rules]]\nkind = "burst"\nsymbols = ["DOGE"]\n', [], ["alerts.rules", "no market trades 'DOGE'", "BTC"]),
+        (
+            '[[alerts.rules]]\nkind = "burst"\nsymbols = ["DOGE"]\n',
+            [],
+            ["alerts.rules", "no market trades 'DOGE'", "BTC"],
+        ),
         ('[[alerts.rules]]\nkind = "burst"\nenabled = false\n', [], ["no alert rule is enabled"]),
-        ('[[alerts.rules]]\nkind = "burst"\n', ["--exec", "no-such-command-here --x"], ["--exec", "no-such-command-here"]),
+        (
+            '[[alerts.rules]]\nkind = "burst"\n',
+            ["--exec", "no-such-command-here --x"],
+            ["--exec", "no-such-command-here"],
+        ),
         ('[[alerts.rules]]\nkind = "burst"\n', ["--exec", "echo 'unclosed"], ["--exec", "quotation"]),
         ('[[alerts.rules]]\nkind = "burst"\n', ["--seed", "3"], ["--seed and --rate apply to --demo only"]),
     ],
@@ -200,7 +244,9 @@ def _on_a_terminal(config, recording, env_extra: dict) -> bytes:
     env.pop("TMUX", None) if "TMUX" not in env_extra else None
     child = subprocess.Popen(
         [sys.executable, "-m", "liqtui", "--config", str(config), "alerts", "--replay", str(recording)],
-        stdout=follower, stderr=subprocess.DEVNULL, env=env,
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     os.close(follower)
     out = b""
@@ -225,7 +271,11 @@ def test_the_bell_and_osc_notifications_follow_each_alert_on_the_terminal(tmp_pa
     config = _config(tmp_path, "[alerts]\nbell = true\nosc9 = true\nosc777 = true\nosc99 = true\n" + ONE_BIG)
     out = _on_a_terminal(config, recording, {"TMUX": "/tmp/tmux-0/default,1,0"} if tmux else {})
     text = "BTC short liquidated $245k at 83,216 on okx"
-    osc = [f"\x1b]9;liqtui: {text}\x07", f"\x1b]777;notify;liqtui;{text}\x07", f"\x1b]99;;liqtui: {text}\x1b\\"]
+    osc = [
+        f"\x1b]9;liqtui: {text}\x07",
+        f"\x1b]777;notify;liqtui;{text}\x07",
+        f"\x1b]99;;liqtui: {text}\x1b\\",
+    ]
     if tmux:
         osc = ["\x1bPtmux;" + s.replace("\x1b", "\x1b\x1b") + "\x1b\\" for s in osc]
     line = f"  ALERT   {text}  [big]\r\n"

@@ -60,23 +60,44 @@ def test_a_bad_rule_through_the_cli_is_exit_2_and_one_line(tmp_path, capsys):
 
 def test_every_number_of_a_rule_declares_a_range_and_the_default_file_states_it():
     numbers = [f for f in fields(AlertRuleSettings) if f.type in ("float", float)]
-    assert {f.name for f in numbers} == {"min_usd", "window", "pct", "k", "percentile", "side_share", "rate", "cooldown"}
+    assert {f.name for f in numbers} == {
+        "min_usd",
+        "window",
+        "pct",
+        "k",
+        "percentile",
+        "side_share",
+        "rate",
+        "cooldown",
+    }
     for f in numbers:
         span = f.metadata["range"]
         assert isinstance(span, Range)
-        assert any(line.startswith(f"{f.name} =") and str(span) in line for line in DEFAULT_CONFIG_TEXT.splitlines()), f.name
+        assert any(
+            line.startswith(f"{f.name} =") and str(span) in line for line in DEFAULT_CONFIG_TEXT.splitlines()
+        ), f.name
 
 
 def test_the_default_file_holds_the_default_rules_and_they_resolve():
     parsed = settings_from_dict(tomllib.loads(DEFAULT_CONFIG_TEXT))
     rules = parsed.alerts.active_rules()
-    assert [r.kind for r in rules] == ["liquidation", "burst", "cascade", "cluster_near", "cluster_swept", "oi_change", "funding"]
+    assert [r.kind for r in rules] == [
+        "liquidation",
+        "burst",
+        "cascade",
+        "cluster_near",
+        "cluster_swept",
+        "oi_change",
+        "funding",
+    ]
     assert rules[0].name == "liquidation ≥ $500,000"
     assert not (parsed.alerts.bell or parsed.alerts.osc9 or parsed.alerts.osc777 or parsed.alerts.osc99)
 
 
 def test_a_rule_takes_its_kinds_defaults_and_reads_short_symbols():
-    (rule,) = _rules({"kind": "cascade", "symbols": ["btcusdt", "ETH-PERP"], "side": "long", "cooldown": 0}).alerts.active_rules()
+    (rule,) = _rules(
+        {"kind": "cascade", "symbols": ["btcusdt", "ETH-PERP"], "side": "long", "cooldown": 0}
+    ).alerts.active_rules()
     assert (rule.window_ms, rule.k, rule.percentile, rule.side_share) == (60_000, 3.0, 95.0, 0.65)
     assert rule.coins == frozenset({"BTC", "ETH"}) and rule.side is Side.LONG and rule.cooldown_ms == 0
     assert rule.name == "cascade BTC ETH long"

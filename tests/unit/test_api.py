@@ -28,13 +28,22 @@ def test_one_rise_gives_ten_levels_at_the_textbook_prices():
 
 
 def test_high_and_low_columns_set_the_step_range():
-    samples = pd.DataFrame({
-        "time": [0, 1, 2], "price": [100.0, 100.0, 100.0], "open_interest": [0.0, 10.0, 10.0],
-        "high": [float("nan"), float("nan"), 100.0], "low": [float("nan"), float("nan"), 97.0],
-    })
+    samples = pd.DataFrame(
+        {
+            "time": [0, 1, 2],
+            "price": [100.0, 100.0, 100.0],
+            "open_interest": [0.0, 10.0, 10.0],
+            "high": [float("nan"), float("nan"), 100.0],
+            "low": [float("nan"), float("nan"), 97.0],
+        }
+    )
     levels = estimate_levels(samples)
     longs = levels[levels["side"] == "long"]
-    assert sorted(longs["leverage"]) == [5, 10, 25]  # the low of 97 swept 100x (99.40) and 50x (98.39), not 25x (96.39)
+    assert sorted(longs["leverage"]) == [
+        5,
+        10,
+        25,
+    ]  # the low of 97 swept 100x (99.40) and 50x (98.39), not 25x (96.39)
     assert at_risk(levels, 100.0, 50.0) == pytest.approx(500.0 * (0.15 + 0.30 + 0.25))
 
 
@@ -98,8 +107,14 @@ def test_a_grid_sums_levels_into_rows():
 
 
 def test_at_risk_edges_and_plain_string_sides():
-    levels = pd.DataFrame({"price": [90.0, 95.0, 105.0, 110.0], "side": ["long", "long", "short", "short"],
-                           "leverage": [10, 20, 20, 10], "notional_usd": [1.0, 2.0, 4.0, 8.0]})
+    levels = pd.DataFrame(
+        {
+            "price": [90.0, 95.0, 105.0, 110.0],
+            "side": ["long", "long", "short", "short"],
+            "leverage": [10, 20, 20, 10],
+            "notional_usd": [1.0, 2.0, 4.0, 8.0],
+        }
+    )
     assert at_risk(levels, 100.0, 110.0) == 12.0
     assert at_risk(levels, 105.0, 110.0) == 8.0  # a level at the price is not "between"
     assert at_risk(levels, 100.0, 90.0) == 3.0
@@ -107,13 +122,16 @@ def test_at_risk_edges_and_plain_string_sides():
     assert at_risk(levels, 100.0, 100.0) == 0.0
 
 
-@pytest.mark.parametrize("samples,words", [
-    ({"time": [1], "price": [1]}, "missing column open_interest"),
-    ({"time": [1, 2], "price": [1, "x"], "open_interest": [1, 2]}, "column price, row 2"),
-    ({"time": [1, 2], "price": [1, 2], "open_interest": [1, -1]}, "open_interest, row 2"),
-    ({"time": [1, 2], "price": [0, 2], "open_interest": [1, 1]}, "price, row 1: must be positive"),
-    ({"time": [], "price": [], "open_interest": []}, "no samples"),
-])
+@pytest.mark.parametrize(
+    "samples,words",
+    [
+        ({"time": [1], "price": [1]}, "missing column open_interest"),
+        ({"time": [1, 2], "price": [1, "x"], "open_interest": [1, 2]}, "column price, row 2"),
+        ({"time": [1, 2], "price": [1, 2], "open_interest": [1, -1]}, "open_interest, row 2"),
+        ({"time": [1, 2], "price": [0, 2], "open_interest": [1, 1]}, "price, row 1: must be positive"),
+        ({"time": [], "price": [], "open_interest": []}, "no samples"),
+    ],
+)
 def test_bad_samples_get_a_clear_error(samples, words):
     with pytest.raises(SamplesError, match=words):
         estimate_levels(samples)
@@ -130,8 +148,14 @@ def test_rows_out_of_time_order_are_sorted_with_a_warning():
 
 def test_lookback_and_half_life_as_the_desk_applies_them():
     day = 86_400_000
-    samples = {"time": [0, 1, 2 + 10 * day], "price": [100.0, 100.0, 100.0], "open_interest": [0.0, 10.0, 10.0]}
-    assert estimate_levels(samples)["notional_usd"].sum() == pytest.approx(1_000.0)  # the API keeps every level
+    samples = {
+        "time": [0, 1, 2 + 10 * day],
+        "price": [100.0, 100.0, 100.0],
+        "open_interest": [0.0, 10.0, 10.0],
+    }
+    assert estimate_levels(samples)["notional_usd"].sum() == pytest.approx(
+        1_000.0
+    )  # the API keeps every level
     assert estimate_levels(samples, lookback_days=10).empty  # added 10 days and 1 ms before the last step
     assert estimate_levels(samples, lookback_days=11)["notional_usd"].sum() == pytest.approx(1_000.0)
     halved = {"time": [0, 1, 1 + 3_600_000], "price": [100.0] * 3, "open_interest": [0.0, 10.0, 10.0]}
@@ -141,8 +165,14 @@ def test_lookback_and_half_life_as_the_desk_applies_them():
 def test_coarser_keeps_every_nth_sample_and_the_price_range_it_spans():
     from liqtui.api import coarser, read_samples
 
-    frame = read_samples({"time": [0, 1, 2, 3, 4, 5], "price": [10.0, 12.0, 9.0, 11.0, 10.5, 13.0],
-                          "open_interest": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "low": [math.nan, 11.0, 8.5, math.nan, 10.0, 12.5]})
+    frame = read_samples(
+        {
+            "time": [0, 1, 2, 3, 4, 5],
+            "price": [10.0, 12.0, 9.0, 11.0, 10.5, 13.0],
+            "open_interest": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "low": [math.nan, 11.0, 8.5, math.nan, 10.0, 12.5],
+        }
+    )
     got = coarser(frame, 2)
     assert got["time"].tolist() == [0, 2, 4, 5]  # every 2nd row and the last
     assert got["open_interest"].tolist() == [1.0, 3.0, 5.0, 6.0]

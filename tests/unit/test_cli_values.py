@@ -21,8 +21,9 @@ BAD_NUMBERS = ["nan", "inf", "-inf", "-5", "1e300", "twelve", ""]
 def _liqtui(tmp_path, *argv: str) -> subprocess.CompletedProcess:
     # A timeout only so that a regression (a recorder running forever) fails instead of hanging.
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data")}
-    return subprocess.run([*LIQTUI, *argv], capture_output=True, text=True, env=env, timeout=120,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [*LIQTUI, *argv], capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL
+    )
 
 
 def _numeric_options() -> list[tuple[str, str, NumberIn]]:
@@ -39,11 +40,18 @@ def _numeric_options() -> list[tuple[str, str, NumberIn]]:
 
 def test_every_float_option_of_every_command_has_a_range():
     options = {(command, option) for command, option, _ in _numeric_options()}
-    assert {("record", "--duration"), ("tail", "--duration"), ("tail", "--min-usd"),
-            ("snapshot", "--timeout"), ("replay", "--speed")} <= options
+    assert {
+        ("record", "--duration"),
+        ("tail", "--duration"),
+        ("tail", "--min-usd"),
+        ("snapshot", "--timeout"),
+        ("replay", "--speed"),
+    } <= options
 
 
-@pytest.mark.parametrize("command, option, kind", _numeric_options(), ids=lambda x: getattr(x, "__name__", str(x)))
+@pytest.mark.parametrize(
+    "command, option, kind", _numeric_options(), ids=lambda x: getattr(x, "__name__", str(x))
+)
 def test_every_numeric_option_refuses_what_is_not_a_finite_number_in_range(capsys, command, option, kind):
     positional = ["rec.sqlite"] if command == "replay" else []
     bad = [*BAD_NUMBERS, repr(kind.span.high * 2 + 1)]
@@ -80,10 +88,30 @@ def test_bad_command_line_numbers_through_the_real_cli(tmp_path, argv, words):
 @pytest.mark.parametrize(
     "text, key, span, command",
     [
-        ("oi_poll_seconds = nan", "'oi_poll_seconds'", "[0.1, 86400] seconds", ["record", "--demo", "--duration", "1"]),
-        ("oi_poll_seconds = 0", "'oi_poll_seconds'", "[0.1, 86400] seconds", ["record", "--demo", "--duration", "1"]),
-        ("stale_after_seconds = -5", "'stale_after_seconds'", "[5, 3600] seconds", ["tail", "--duration", "1"]),
-        ("retention_days = 1e300", "'retention_days'", "[0, 36500] days", ["record", "--demo", "--duration", "1"]),
+        (
+            "oi_poll_seconds = nan",
+            "'oi_poll_seconds'",
+            "[0.1, 86400] seconds",
+            ["record", "--demo", "--duration", "1"],
+        ),
+        (
+            "oi_poll_seconds = 0",
+            "'oi_poll_seconds'",
+            "[0.1, 86400] seconds",
+            ["record", "--demo", "--duration", "1"],
+        ),
+        (
+            "stale_after_seconds = -5",
+            "'stale_after_seconds'",
+            "[5, 3600] seconds",
+            ["tail", "--duration", "1"],
+        ),
+        (
+            "retention_days = 1e300",
+            "'retention_days'",
+            "[0, 36500] days",
+            ["record", "--demo", "--duration", "1"],
+        ),
         ("[levels]\nmaintenance_margin = 2", "'levels.maintenance_margin'", "[0, 0.5)", ["demo"]),
         ("[ui]\nrender_hz = 100", "'ui.render_hz'", "[0.2, 30] per second", ["demo"]),
         ('[ui]\ntheme = "nosuch"', "'ui.theme'", "dark", ["demo"]),

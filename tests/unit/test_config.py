@@ -14,7 +14,9 @@ def test_default_file_text_is_the_defaults():
 
 def test_venue_table_merges_over_defaults(tmp_path):
     path = tmp_path / "c.toml"
-    path.write_text('[venues.okx]\nenabled = false\nurl_rewrite = { "https://www.okx.com" = "http://127.0.0.1:1" }\n')
+    path.write_text(
+        '[venues.okx]\nenabled = false\nurl_rewrite = { "https://www.okx.com" = "http://127.0.0.1:1" }\n'
+    )
     settings = load_settings(str(path))
     assert settings.enabled_venues == ["binanceusdm", "bybit", "hyperliquid"]
     assert settings.venues["okx"].url_rewrite == {"https://www.okx.com": "http://127.0.0.1:1"}
@@ -72,7 +74,9 @@ def test_config_init_writes_a_loadable_file(tmp_path, capsys):
 
 def test_config_show_prints_toml_that_loads_back_to_the_same_settings(tmp_path, capsys):
     path = tmp_path / "c.toml"
-    path.write_text('watchlist = ["ETH/USDT:USDT"]\n[venues.okx]\nenabled = false\nccxt = { timeout = 5000 }\n[ui]\nkeys = { quit = "x" }\n')
+    path.write_text(
+        'watchlist = ["ETH/USDT:USDT"]\n[venues.okx]\nenabled = false\nccxt = { timeout = 5000 }\n[ui]\nkeys = { quit = "x" }\n'
+    )
     assert main(["config", "show", "--config", str(path)]) == 0
     shown = tmp_path / "shown.toml"
     shown.write_text(capsys.readouterr().out)
@@ -174,10 +178,14 @@ def test_the_ends_of_every_range_are_accepted(key):
 
 def to_toml_value(key: str, value: float) -> str:
     """The key set to ``value`` as a TOML document (nan and inf spelled as TOML spells them)."""
-    text = "nan" if math.isnan(value) else ("inf" if value == math.inf else "-inf" if value == -math.inf else repr(value))
+    text = (
+        "nan"
+        if math.isnan(value)
+        else ("inf" if value == math.inf else "-inf" if value == -math.inf else repr(value))
+    )
     *tables, name = key.split(".")
     if tables and tables[-1] == "leverage_weights":
-        return f"[{'.'.join(tables[:-1])}]\nleverage_weights = {{ \"{name}\" = {text} }}\n"
+        return f'[{".".join(tables[:-1])}]\nleverage_weights = {{ "{name}" = {text} }}\n'
     return (f"[{'.'.join(tables)}]\n" if tables else "") + f"{name} = {text}\n"
 
 
@@ -187,7 +195,10 @@ def to_toml_value(key: str, value: float) -> str:
         ({"levels": {"leverage_weights": {"10x": 1.0}}}, ["levels.leverage_weights", "(1, 1000]", "'10x'"]),
         ({"levels": {"leverage_weights": {"0.5": 1.0}}}, ["levels.leverage_weights", "(1, 1000]", "'0.5'"]),
         ({"levels": {"leverage_weights": {"nan": 1.0}}}, ["levels.leverage_weights", "'nan'"]),
-        ({"levels": {"leverage_weights": {"10": 0.0, "20": 0.0}}}, ["levels.leverage_weights", "positive weight"]),
+        (
+            {"levels": {"leverage_weights": {"10": 0.0, "20": 0.0}}},
+            ["levels.leverage_weights", "positive weight"],
+        ),
         ({"levels": {"leverage_weights": {}}}, ["levels.leverage_weights", "positive weight"]),
         ({"ui": {"layout": "wide"}}, ["ui.layout", "auto, full", "'wide'"]),
         ({"venues": {"kraken": {"enabled": True}}}, ["unknown key 'venues.kraken'", "binanceusdm"]),
@@ -206,7 +217,21 @@ def test_keys_and_names_outside_what_liqtui_knows_are_one_message(raw, words):
 def test_a_maintenance_margin_of_2_is_refused_before_anything_starts(tmp_path, capsys):
     path = tmp_path / "c.toml"
     path.write_text("[levels]\nmaintenance_margin = 2\n")
-    assert main(["--config", str(path), "record", "--demo", "--duration", "1", "--out", str(tmp_path / "r.sqlite")]) == 2
+    assert (
+        main(
+            [
+                "--config",
+                str(path),
+                "record",
+                "--demo",
+                "--duration",
+                "1",
+                "--out",
+                str(tmp_path / "r.sqlite"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "levels.maintenance_margin" in err and "[0, 0.5)" in err and "Traceback" not in err
     assert not (tmp_path / "r.sqlite").exists()
@@ -248,7 +273,9 @@ def test_the_default_file_states_the_range_of_every_number():
         span = str(_range_of(key))
         *tables, name = key.split(".")
         name = "leverage_weights" if tables[-1:] == ["leverage_weights"] else name
-        section = {"venues": "[venues.binanceusdm]", "levels": "[levels]", "ui": "[ui]", "bus": "[bus]"}.get(tables[0] if tables else "")
+        section = {"venues": "[venues.binanceusdm]", "levels": "[levels]", "ui": "[ui]", "bus": "[bus]"}.get(
+            tables[0] if tables else ""
+        )
         start = lines.index(section) if section else 0
         at = next(i for i in range(start, len(lines)) if lines[i].startswith(f"{name} ="))
         above = []
@@ -274,7 +301,20 @@ user = "desk"
 password = "BUSPW-7"
 token = "BUSTOK-8"
 """
-SECRETS = ("AK-123456", "S-abcdef", "H-777", "pw-999", "P-okx", "U-42", "0xPRIV", "0xWALLET", "TOKEN-5", "BUSPW-6", "BUSPW-7", "BUSTOK-8")
+SECRETS = (
+    "AK-123456",
+    "S-abcdef",
+    "H-777",
+    "pw-999",
+    "P-okx",
+    "U-42",
+    "0xPRIV",
+    "0xWALLET",
+    "TOKEN-5",
+    "BUSPW-6",
+    "BUSPW-7",
+    "BUSTOK-8",
+)
 
 
 @pytest.mark.parametrize("form", [[], ["--json"]])
@@ -297,7 +337,11 @@ def test_bus_credentials_from_the_environment_are_never_printed(tmp_path, capsys
     path.write_text('[bus]\ntoken = "FILETOK-3"\n')
     settings = load_settings(str(path))
     # the file wins over the environment; the environment fills what the file leaves empty
-    assert (settings.bus.token, settings.bus.password, settings.bus.url) == ("FILETOK-3", "ENVPW-1", "nats://127.0.0.1:4999")
+    assert (settings.bus.token, settings.bus.password, settings.bus.url) == (
+        "FILETOK-3",
+        "ENVPW-1",
+        "nats://127.0.0.1:4999",
+    )
     assert main(["config", "show", "--config", str(path)]) == 0
     out, err = capsys.readouterr()
     assert "ENVPW-1" not in out + err and "FILETOK-3" not in out + err and "nats://127.0.0.1:4999" in out
@@ -314,7 +358,9 @@ def load_settings_text(text: str) -> Settings:
 
 def test_tls_checks_off_are_warned_about_loudly_on_stderr(tmp_path, capsys):
     path = tmp_path / "c.toml"
-    path.write_text("[venues.okx]\nccxt = { verify = false }\n[venues.bybit]\nenabled = false\nccxt = { verify = false }\n")
+    path.write_text(
+        "[venues.okx]\nccxt = { verify = false }\n[venues.bybit]\nenabled = false\nccxt = { verify = false }\n"
+    )
     assert main(["config", "show", "--config", str(path)]) == 0
     err = capsys.readouterr().err
     assert "WARNING" in err and "TLS" in err and "venues.okx" in err and str(path) in err

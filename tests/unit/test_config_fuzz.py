@@ -17,18 +17,26 @@ from hypothesis import strategies as st
 from liqtui.config import ConfigError, LevelSettings, Settings, UISettings, VenueSettings, load_settings
 
 # CI runs the same examples every time (a failure there reproduces); a developer's runs explore.
-FUZZ = settings(max_examples=300, deadline=None, derandomize=bool(os.environ.get("CI")),
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=bool(os.environ.get("CI")),
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 special_texts = st.sampled_from(
     ["", "~", "~nosuchuser/x.sqlite", "a\x00b", "dark", "light", "BTC", "10x", "auto", "../x"]
 )
 integers = st.integers(min_value=-(2**63), max_value=2**63 - 1)  # what TOML can hold
 special_numbers = st.sampled_from([0, 0.0, -0.0, 1e-9, 0.5, 1, 2, 30, 1e12, 1e300])
-scalars = st.one_of(st.booleans(), integers, st.floats(), special_numbers, st.text(max_size=12), special_texts)
+scalars = st.one_of(
+    st.booleans(), integers, st.floats(), special_numbers, st.text(max_size=12), special_texts
+)
 values = st.recursive(
     scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 random_keys = st.dictionaries(st.text(max_size=10), values, max_size=2)

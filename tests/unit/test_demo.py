@@ -48,7 +48,9 @@ def open_interest(market: DemoMarket, venue: str, symbol: str) -> float:
     return market._pair(venue, symbol).oi_base()
 
 
-def open_position(market: DemoMarket, venue: str, symbol: str, side: Side, leverage: float, usd: float) -> float:
+def open_position(
+    market: DemoMarket, venue: str, symbol: str, side: Side, leverage: float, usd: float
+) -> float:
     """Open one position at the venue's current price; returns its liquidation price."""
     pair = market._pair(venue, symbol)
     liq = liquidation_price(pair.price, side, leverage, pair.maintenance)
@@ -156,7 +158,11 @@ def test_a_sampled_tape_pushes_the_latest_order_of_each_second():
     orders = [f for f in market.forced_log if f.venue == "binanceusdm"]
     for shown in (e for e in liqs if e.venue == "binanceusdm"):
         same_second = [f for f in orders if f.symbol == shown.symbol and f.time // 1000 == shown.time // 1000]
-        assert (shown.price, shown.usd, shown.time) == (same_second[-1].price, same_second[-1].usd, same_second[-1].time)
+        assert (shown.price, shown.usd, shown.time) == (
+            same_second[-1].price,
+            same_second[-1].usd,
+            same_second[-1].time,
+        )
         assert shown.recv_time >= (shown.time // 1000 + 1) * 1000  # pushed once the second is over
 
 
@@ -213,7 +219,9 @@ def test_a_position_is_liquidated_when_price_crosses_its_liquidation_price_not_b
     assert liq == pytest.approx(entry * (1 - 1 / 50) / (1 - 0.004))
 
     def ours(order) -> bool:
-        return order.side is Side.LONG and order.venue == "bybit" and order.level_low <= liq < order.level_high
+        return (
+            order.side is Side.LONG and order.venue == "bybit" and order.level_low <= liq < order.level_high
+        )
 
     market.step(2_000)
     assert not any(ours(o) for o in market.forced_log) and price(market, "bybit", BTC) > liq
@@ -235,7 +243,9 @@ def test_oi_rises_when_positions_open_and_falls_when_they_are_liquidated():
     open_position(market, "okx", BTC, Side.SHORT, 25, 500e6)
     added = 500e6 / price(market, "okx", BTC)
     assert open_interest(market, "okx", BTC) == pytest.approx(before + added, rel=1e-6)
-    samples = [e for e in market.step(16_000) if isinstance(e, OpenInterest) and e.venue == "okx" and e.symbol == BTC]
+    samples = [
+        e for e in market.step(16_000) if isinstance(e, OpenInterest) and e.venue == "okx" and e.symbol == BTC
+    ]
     assert samples and samples[-1].base > before + 0.9 * added
     high = open_interest(market, "okx", BTC)
     push(market, BTC, +6.0, 10_000)
@@ -280,18 +290,24 @@ def test_books_are_sorted_with_the_venue_depth_and_follow_the_focus():
     assert per_symbol[BTC] >= 30  # the focus: a few a second
     assert 0 < per_symbol["ETH/USDT:USDT"] <= 3
     market.set_focus("ETH/USDT:USDT")
-    later = Counter(b.symbol for b in market.step(10_000) if isinstance(b, BookSnapshot) and b.venue == "bybit")
+    later = Counter(
+        b.symbol for b in market.step(10_000) if isinstance(b, BookSnapshot) and b.venue == "bybit"
+    )
     assert later["ETH/USDT:USDT"] >= 30 and later[BTC] <= 3
     market.set_focus("DOGE")  # not listed by this demo: no books for it, slow books for the rest
-    unlisted = Counter(b.symbol for b in market.step(10_000) if isinstance(b, BookSnapshot) and b.venue == "bybit")
+    unlisted = Counter(
+        b.symbol for b in market.step(10_000) if isinstance(b, BookSnapshot) and b.venue == "bybit"
+    )
     assert "DOGE/USDT:USDT" not in unlisted and max(unlisted.values()) <= 3
 
 
 def test_books_thin_out_in_a_fast_move():
     market = _market(seed=13, rate="calm")
+
     def depth() -> float:
         books = [e for e in market.step(1_000) if isinstance(e, BookSnapshot) and e.symbol == BTC]
         return sum(s for b in books for _, s in b.bids + b.asks) / len(books)
+
     normal = depth()
     push(market, BTC, -3.0, 3_000)
     market.step(2_000)
@@ -320,11 +336,15 @@ def test_tickers_every_second_with_funding_times_and_volume_shares_like_the_arti
 
 
 def test_symbols_are_the_watchlist_then_the_cross_assets_and_unknown_ones_still_price():
-    settings = settings_from_dict({"watchlist": ["BTC", "ZZZ/USDT:USDT"], "cross_assets": ["BTC/USDT:USDT", "XAUT"]})
+    settings = settings_from_dict(
+        {"watchlist": ["BTC", "ZZZ/USDT:USDT"], "cross_assets": ["BTC/USDT:USDT", "XAUT"]}
+    )
     market = DemoMarket(settings, seed=1, backfill_hours=0.5)
     assert market.symbols() == ["BTC/USDT:USDT", "ZZZ/USDT:USDT", "XAUT/USDT:USDT"]
     assert mid(market, "ZZZ/USDT:USDT") > 0
-    assert mid(DemoMarket(settings, seed=1, backfill_hours=0.5), "ZZZ/USDT:USDT") == mid(market, "ZZZ/USDT:USDT")
+    assert mid(DemoMarket(settings, seed=1, backfill_hours=0.5), "ZZZ/USDT:USDT") == mid(
+        market, "ZZZ/USDT:USDT"
+    )
 
 
 def test_disabled_venues_are_left_out():
@@ -350,7 +370,10 @@ def test_the_desk_source_keeps_no_log_of_forced_orders():
 
 
 def test_the_forced_order_log_changes_no_event():
-    logged, unlogged = _market(seed=4, rate="stress", log_size=1_000_000), _market(seed=4, rate="stress", log_size=0)
+    logged, unlogged = (
+        _market(seed=4, rate="stress", log_size=1_000_000),
+        _market(seed=4, rate="stress", log_size=0),
+    )
     assert logged.step(3_000) == unlogged.step(3_000)
     assert logged.forced_orders == unlogged.forced_orders == len(logged.forced_log)
 

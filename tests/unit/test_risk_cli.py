@@ -56,11 +56,14 @@ def test_text_names_the_side_and_says_estimated(capsys, csv):
     assert "ESTIMATED longs at risk" in out and "$332" in out
 
 
-@pytest.mark.parametrize("content,words", [
-    ("time,price\n1,2\n", "missing column open_interest"),
-    ("time,price,open_interest\n1,2,3\n2,abc,4\n", "column price, row 2"),
-    ("", "not a readable CSV"),
-])
+@pytest.mark.parametrize(
+    "content,words",
+    [
+        ("time,price\n1,2\n", "missing column open_interest"),
+        ("time,price,open_interest\n1,2,3\n2,abc,4\n", "column price, row 2"),
+        ("", "not a readable CSV"),
+    ],
+)
 def test_bad_csv_is_one_clear_error_and_exit_2(capsys, tmp_path, content, words):
     path = tmp_path / "bad.csv"
     path.write_text(content)
@@ -86,6 +89,7 @@ def test_missing_file_and_bad_target(capsys, csv, tmp_path):
 
 
 # --- time order, OI units, the desk's price forms, assumptions and sensitivity ---------
+
 
 def write(tmp_path, rows, name="samples.csv"):
     path = tmp_path / name
@@ -113,16 +117,29 @@ def test_a_repeated_time_is_one_clear_error(capsys, tmp_path):
 
 def test_oi_that_looks_like_usd_is_warned_about(capsys, tmp_path):
     # 90,000 BTC given as USD at 80,000: 7.2e9 "coins" x 80,000 = $576T, beyond any market
-    path = write(tmp_path, {"time": [0, 300_000], "price": [80_000.0, 80_000.0], "open_interest": [7.1e9, 7.2e9]})
+    path = write(
+        tmp_path, {"time": [0, 300_000], "price": [80_000.0, 80_000.0], "open_interest": [7.1e9, 7.2e9]}
+    )
     code, out, err = run(capsys, "--samples", path, "--to", "90k", "--json")
     assert code == 0, err
     (warning,) = json.loads(out)["warnings"]
-    assert "open_interest x price reaches $576.0T (row 2" in warning and "in coins (base currency), not USD" in warning
+    assert (
+        "open_interest x price reaches $576.0T (row 2" in warning
+        and "in coins (base currency), not USD" in warning
+    )
 
 
-@pytest.mark.parametrize("to,target", [
-    ("105", 105.0), ("105.0", 105.0), ("0.105k", 105.0), ("$105", 105.0), ("+10%", 99.0 * 1.10), ("-10%", 99.0 * 0.90),
-])
+@pytest.mark.parametrize(
+    "to,target",
+    [
+        ("105", 105.0),
+        ("105.0", 105.0),
+        ("0.105k", 105.0),
+        ("$105", 105.0),
+        ("+10%", 99.0 * 1.10),
+        ("-10%", 99.0 * 0.90),
+    ],
+)
 def test_the_target_takes_the_desks_forms(capsys, csv, to, target):
     code, out, err = run(capsys, "--samples", csv, f"--to={to}", "--json")
     assert code == 0, err
@@ -132,8 +149,13 @@ def test_the_target_takes_the_desks_forms(capsys, csv, to, target):
 def test_a_move_down_in_percent_needs_no_equals_sign(csv):
     """`--to -5%` reaches the parser as a price, not as an unknown option (real CLI, subprocess)."""
     env = {**os.environ, "PYTHONPATH": SRC, "LIQTUI_CONFIG": os.environ["LIQTUI_CONFIG"]}
-    done = subprocess.run([sys.executable, "-m", "liqtui", "risk", "--samples", str(csv), "--to", "-5%", "--json"],
-                          capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "liqtui", "risk", "--samples", str(csv), "--to", "-5%", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["target"] == pytest.approx(99.0 * 0.95)
 
@@ -141,8 +163,10 @@ def test_a_move_down_in_percent_needs_no_equals_sign(csv):
 def test_the_output_states_the_models_assumptions(capsys, csv):
     code, out, _ = run(capsys, "--samples", csv, "--to", 105)
     assert code == 0
-    assert ("assumptions: leverage mix 5x 15%, 10x 30%, 25x 25%, 50x 20%, 100x 10%; 50% of new OI long; "
-            "maintenance margin 0.40%; levels older than 30 days dropped; no decay") in out
+    assert (
+        "assumptions: leverage mix 5x 15%, 10x 30%, 25x 25%, 50x 20%, 100x 10%; 50% of new OI long; "
+        "maintenance margin 0.40%; levels older than 30 days dropped; no decay"
+    ) in out
 
 
 def test_shifted_mix_moves_each_weight_one_tier():
@@ -154,8 +178,11 @@ def test_shifted_mix_moves_each_weight_one_tier():
     assert shifted_mix({"20": 1.0}, +1) == {20.0: 1.0}
 
 
-SENSITIVE = {"time": [0, 300_000, 600_000, 900_000, 1_200_000],
-             "price": [100.0, 102.0, 99.0, 101.0, 98.0], "open_interest": [0.0, 10.0, 6.0, 14.0, 12.0]}
+SENSITIVE = {
+    "time": [0, 300_000, 600_000, 900_000, 1_200_000],
+    "price": [100.0, 102.0, 99.0, 101.0, 98.0],
+    "open_interest": [0.0, 10.0, 6.0, 14.0, 12.0],
+}
 
 
 def reference_at_risk(steps, target, weights=None):
@@ -173,13 +200,18 @@ def test_sensitivity_over_the_sampling_step_and_the_leverage_mix(capsys, tmp_pat
     every = [(100, 102, 102, 10), (99, 102, 99, -4), (99, 101, 101, 8), (98, 101, 98, -2)]
     # every 2nd sample: rows 0, 2, 4, each step over the prices of the rows it spans
     every_2nd = [(99, 102, 99, 6), (98, 101, 98, 6)]
-    assert sens["sampling"] == pytest.approx({"1": reference_at_risk(every, 110), "2": reference_at_risk(every_2nd, 110)})
+    assert sens["sampling"] == pytest.approx(
+        {"1": reference_at_risk(every, 110), "2": reference_at_risk(every_2nd, 110)}
+    )
     lower = {5: 0.45, 10: 0.25, 25: 0.20, 50: 0.10, 100: 0.0}
     higher = {5: 0.0, 10: 0.15, 25: 0.30, 50: 0.25, 100: 0.30}
-    assert sens["leverage_mix"] == pytest.approx({
-        "lower": reference_at_risk(every, 110, lower), "configured": reference_at_risk(every, 110),
-        "higher": reference_at_risk(every, 110, higher),
-    })
+    assert sens["leverage_mix"] == pytest.approx(
+        {
+            "lower": reference_at_risk(every, 110, lower),
+            "configured": reference_at_risk(every, 110),
+            "higher": reference_at_risk(every, 110, higher),
+        }
+    )
     assert len(set(sens["sampling"].values()) | set(sens["leverage_mix"].values())) == 4  # each run moved it
     code, out, _ = run(capsys, "--samples", path, "--to", 110)
     assert "  sensitivity: $" in out and "over the sampling step (every sample $" in out
@@ -212,7 +244,9 @@ def test_a_long_input_on_a_terminal_shows_progress_with_the_time_left(capsys, tm
     assert shown.endswith("\r")  # the line is erased before the figure is printed
 
 
-def test_a_large_file_on_a_terminal_says_it_is_being_read_and_an_error_clears_that_line(capsys, tmp_path, monkeypatch):
+def test_a_large_file_on_a_terminal_says_it_is_being_read_and_an_error_clears_that_line(
+    capsys, tmp_path, monkeypatch
+):
     import io
 
     from liqtui.commands import risk
@@ -228,4 +262,6 @@ def test_a_large_file_on_a_terminal_says_it_is_being_read_and_an_error_clears_th
     assert main(["risk", "--samples", str(path), "--to", "105"]) == 2
     shown = terminal.getvalue()
     assert shown.startswith(f"liqtui risk: reading {path} (0 MB)\r")
-    assert shown.endswith("\rliqtui risk: " f"{path}: rows 2 and 3 have the same time 300000: one OI sample per time\n")
+    assert shown.endswith(
+        f"\rliqtui risk: {path}: rows 2 and 3 have the same time 300000: one OI sample per time\n"
+    )

@@ -34,8 +34,13 @@ def samples(seed: int, n: int = 2_000) -> pd.DataFrame:
     for i in range(n):
         price *= math.exp(rnd.gauss(0, 0.006))
         oi = max(0.0, oi + rnd.gauss(5.0, 300.0))
-        row = {"time": 1_700_000_000_000 + i * STEP_MS, "price": round(price, 1), "open_interest": round(oi, 3),
-               "high": float("nan"), "low": float("nan")}
+        row = {
+            "time": 1_700_000_000_000 + i * STEP_MS,
+            "price": round(price, 1),
+            "open_interest": round(oi, 3),
+            "high": float("nan"),
+            "low": float("nan"),
+        }
         if i % 3:  # a bar for two samples in three: the step's range goes beyond the two prices
             row["high"] = round(price * (1 + abs(rnd.gauss(0, 0.004))), 1)
             row["low"] = round(price * (1 - abs(rnd.gauss(0, 0.004))), 1)
@@ -58,17 +63,34 @@ def desk_engine(frame: pd.DataFrame, settings) -> Engine:
 def cli(csv: Path, config: Path, target: str) -> dict:
     env = {**os.environ, "PYTHONPATH": SRC, "LIQTUI_CONFIG": str(config)}
     out = subprocess.run(
-        [sys.executable, "-m", "liqtui", "risk", "--samples", str(csv), "--to", target, "--json", "--no-sensitivity"],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "liqtui",
+            "risk",
+            "--samples",
+            str(csv),
+            "--to",
+            target,
+            "--json",
+            "--no-sensitivity",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
 
-@pytest.mark.parametrize("seed,config_text", [
-    (1, ""),
-    (2, '[levels]\nhalf_life_hours = 12.0\nleverage_weights = { "3" = 0.5, "20" = 0.3, "75" = 0.2 }\n'),
-])
+@pytest.mark.parametrize(
+    "seed,config_text",
+    [
+        (1, ""),
+        (2, '[levels]\nhalf_life_hours = 12.0\nleverage_weights = { "3" = 0.5, "20" = 0.3, "75" = 0.2 }\n'),
+    ],
+)
 def test_the_desk_and_liqtui_risk_give_the_same_figure_to_the_cent(tmp_path, seed, config_text):
     config = tmp_path / "config.toml"
     config.write_text(config_text)
@@ -86,7 +108,9 @@ def test_the_desk_and_liqtui_risk_give_the_same_figure_to_the_cent(tmp_path, see
         assert round(desk, 2) == round(got["usd"], 2), (target, desk, got["usd"])
 
 
-def both_paths(tmp_path, rows: list[tuple[int, float, float]], config_text: str, target: str) -> tuple[float, float, str]:
+def both_paths(
+    tmp_path, rows: list[tuple[int, float, float]], config_text: str, target: str
+) -> tuple[float, float, str]:
     """(desk figure, `liqtui risk` figure, the chart's sentence) for hand-made samples (time, price, OI)."""
     config = tmp_path / "config.toml"
     config.write_text(config_text)

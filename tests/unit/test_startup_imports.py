@@ -54,7 +54,10 @@ def test_the_demo_desk_imports_no_ccxt_pandas_or_pyarrow(tmp_path):
     config.write_text("")  # the defaults, whatever the user's own config says
     env = {"LIQTUI_CONFIG": str(config), "HOME": str(tmp_path), "PYTHONPATH": ":".join(sys.path)}
     result = subprocess.run(
-        [sys.executable, "-c", DEMO.replace("{HEAVY!r}", repr(HEAVY))], capture_output=True, text=True, env=env
+        [sys.executable, "-c", DEMO.replace("{HEAVY!r}", repr(HEAVY))],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     constructed, ran = result.stdout.splitlines()[-2:]

@@ -29,7 +29,9 @@ def test_stats_prints_no_escape_sequence_from_an_old_recording(tmp_path, capsys)
     path = tmp_path / "dirty.sqlite"
     dirty = "EVIL\x1b]0;owned\x07\x1b[2J/USDT:USDT"  # recorded before names were cleaned at the edge
     with Recorder(path) as recorder:
-        recorder.add(Liquidation("bybit", dirty, Side.LONG, 2.0, 10.0, 20.0, 1_764_000_000_000, 1_764_000_000_001))
+        recorder.add(
+            Liquidation("bybit", dirty, Side.LONG, 2.0, 10.0, 20.0, 1_764_000_000_000, 1_764_000_000_001)
+        )
     assert main(["stats", str(path), "--window", "all"]) == 0
     out = capsys.readouterr().out
     assert "EVIL]0;owned[2J/USDT:USDT" in out

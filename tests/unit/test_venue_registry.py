@@ -18,7 +18,9 @@ from liqtui.ui.widgets.feed_health import no_public_liquidation_feed
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "liqtui"
 # Where a venue's ccxt id may be written as a string literal: the registry, each venue's adapter, and
 # the demo's invented per-venue figures. Everything else reads the registry.
-ALLOWED = {Path("domain/venues.py"), Path("feeds/demo/instruments.py")} | {Path(f"feeds/live/{v}.py") for v in VENUE_IDS}
+ALLOWED = {Path("domain/venues.py"), Path("feeds/demo/instruments.py")} | {
+    Path(f"feeds/live/{v}.py") for v in VENUE_IDS
+}
 
 
 def _venue_literals(path: Path, root: Path = PACKAGE) -> list[str]:
@@ -31,7 +33,12 @@ def _venue_literals(path: Path, root: Path = PACKAGE) -> list[str]:
 
 
 def test_venue_ids_are_written_only_in_the_registry_the_adapters_and_demo_data():
-    found = [hit for path in sorted(PACKAGE.rglob("*.py")) if path.relative_to(PACKAGE) not in ALLOWED for hit in _venue_literals(path)]
+    found = [
+        hit
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.relative_to(PACKAGE) not in ALLOWED
+        for hit in _venue_literals(path)
+    ]
     assert found == []
 
 
@@ -47,7 +54,9 @@ def test_every_registry_venue_has_an_adapter_and_demo_figures():
     for venue, adapter in ADAPTERS.items():
         info = VENUES[venue]
         assert (adapter.sampled, adapter.has_liquidations, adapter.no_liquidations_reason) == (
-            info.sampled, info.has_liquidation_feed, info.no_feed_reason,
+            info.sampled,
+            info.has_liquidation_feed,
+            info.no_feed_reason,
         )
         assert info.has_liquidation_feed == (info.price_kind is not None)
         assert info.margin_source in MarginSource
@@ -58,7 +67,9 @@ def test_no_public_feed_is_decided_by_the_registry_not_the_status_words():
     quiet = FeedStatus("hyperliquid", FeedState.DOWN, 0, detail="", kind="liquidations")
     assert not no_public_liquidation_feed("hyperliquid", [quiet], has_data=True)
     worded = FeedStatus("bybit", FeedState.DOWN, 0, detail="no public liquidation feed", kind="liquidations")
-    assert not no_public_liquidation_feed("bybit", [worded], has_data=False)  # a feed that is down, not missing
+    assert not no_public_liquidation_feed(
+        "bybit", [worded], has_data=False
+    )  # a feed that is down, not missing
     assert not no_public_liquidation_feed("demo-hyperliquid", [], has_data=False)
 
 
@@ -66,4 +77,6 @@ def test_hyperliquid_totals_are_a_floor_and_say_which_part():
     from liqtui.domain.venues import liquidations_are_floor
 
     assert [v for v in VENUES if liquidations_are_floor(v)] == ["binanceusdm", "okx", "hyperliquid"]
-    assert VENUES["hyperliquid"].partial_note.startswith("partial: backstop") and liquidations_are_floor("demo-hyperliquid")
+    assert VENUES["hyperliquid"].partial_note.startswith("partial: backstop") and liquidations_are_floor(
+        "demo-hyperliquid"
+    )

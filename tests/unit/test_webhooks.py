@@ -44,8 +44,19 @@ def server():
 
 def _alert(symbol: str, usd: float, t: int) -> Alert:
     coin = symbol.split("/")[0]
-    return Alert(t, "big", "liquidation", "bybit", symbol, Side.LONG, usd, 100.0, 1,
-                 f"{coin} long liquidated ${usd / 1000:.0f}k at 100.00 on bybit", at=t)
+    return Alert(
+        t,
+        "big",
+        "liquidation",
+        "bybit",
+        symbol,
+        Side.LONG,
+        usd,
+        100.0,
+        1,
+        f"{coin} long liquidated ${usd / 1000:.0f}k at 100.00 on bybit",
+        at=t,
+    )
 
 
 def _url(httpd) -> str:
@@ -55,7 +66,9 @@ def _url(httpd) -> str:
 def test_alerts_are_batched_per_symbol_retried_on_500_and_none_is_lost(server):
     server.fail_next = 2  # the first two posts are refused
     pusher = WebhookPusher([_url(server)], batch_seconds=3600, backoff_s=(0.01,))
-    alerts = [_alert("BTC/USDT:USDT", 300_000 + i, T0 + i) for i in range(3)] + [_alert("ETH/USDT:USDT", 250_000, T0 + 9)]
+    alerts = [_alert("BTC/USDT:USDT", 300_000 + i, T0 + i) for i in range(3)] + [
+        _alert("ETH/USDT:USDT", 250_000, T0 + 9)
+    ]
     for alert in alerts:
         pusher.add(alert)
     assert server.posts == [] and pusher.pending == 4  # gathered, not sent one by one
@@ -84,5 +97,18 @@ def test_a_url_apprise_does_not_know_is_refused_without_its_token():
 
 
 def test_one_alert_is_its_own_words_and_an_update_says_so():
-    update = Alert(T0, "burst", "burst", None, "SOL/USDT:USDT", Side.SHORT, 2e6, 100.0, 40, "SOL burst: so far", True, T0 + 5)
+    update = Alert(
+        T0,
+        "burst",
+        "burst",
+        None,
+        "SOL/USDT:USDT",
+        Side.SHORT,
+        2e6,
+        100.0,
+        40,
+        "SOL burst: so far",
+        True,
+        T0 + 5,
+    )
     assert message([update]) == ("liqtui: SOL alert", "update: SOL burst: so far [burst]")

@@ -12,7 +12,9 @@ from liqtui.config import Range
 DURATION = Range(0, 1e8, "seconds", low_open=True)
 TIMEOUT = Range(0, 3600, "seconds", low_open=True)
 USD = Range(0, 1e12, "USD")
-REPLAY_SPEED = Range(0, 3600, "x real time", zero="as fast as it reads")  # = feeds.replay.SPEEDS (not imported: sqlite)
+REPLAY_SPEED = Range(
+    0, 3600, "x real time", zero="as fast as it reads"
+)  # = feeds.replay.SPEEDS (not imported: sqlite)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,12 @@ _UNIT_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
 def add_bus_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bus", metavar="URL", default=None,
-                        help="read a liqtui collector's NATS bus instead of the venues (default: [bus] url)")
+    parser.add_argument(
+        "--bus",
+        metavar="URL",
+        default=None,
+        help="read a liqtui collector's NATS bus instead of the venues (default: [bus] url)",
+    )
 
 
 def bus_url(args: argparse.Namespace, settings: Settings) -> str:

@@ -48,13 +48,26 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per alert (for jq)")
-    parser.add_argument("--replay", metavar="FILE", help="back-test the rules on a recording, as fast as it reads")
-    parser.add_argument("--demo", action="store_true", help="run the rules on the simulated market (DEMO)")
-    parser.add_argument("--seed", metavar="N", type=int, default=None, help="demo: random seed (deterministic)")
-    parser.add_argument("--rate", choices=DEMO_RATES, default=None, help="demo: market activity (default busy)")
-    parser.add_argument("--duration", type=NumberIn(DURATION), metavar="S", help=f"live, demo: stop after S seconds, S in {DURATION}")
     parser.add_argument(
-        "--exec", dest="exec_cmd", metavar="CMD",
+        "--replay", metavar="FILE", help="back-test the rules on a recording, as fast as it reads"
+    )
+    parser.add_argument("--demo", action="store_true", help="run the rules on the simulated market (DEMO)")
+    parser.add_argument(
+        "--seed", metavar="N", type=int, default=None, help="demo: random seed (deterministic)"
+    )
+    parser.add_argument(
+        "--rate", choices=DEMO_RATES, default=None, help="demo: market activity (default busy)"
+    )
+    parser.add_argument(
+        "--duration",
+        type=NumberIn(DURATION),
+        metavar="S",
+        help=f"live, demo: stop after S seconds, S in {DURATION}",
+    )
+    parser.add_argument(
+        "--exec",
+        dest="exec_cmd",
+        metavar="CMD",
         help="run CMD per alert, never through a shell: the alert's fields as arguments and LIQTUI_ALERT_* variables",
     )
 
@@ -86,7 +99,9 @@ def exec_argv(command: list[str], alert: Alert) -> tuple[list[str], dict[str, st
     """The argv and the environment additions for one alert (see the module docstring)."""
     fields = alert.fields()
     values = [_arg(fields[name]) for name in FIELDS] + ["true" if alert.update else "false"]
-    env = {f"LIQTUI_ALERT_{name.upper()}": value for name, value in zip((*FIELDS, "update"), values, strict=True)}
+    env = {
+        f"LIQTUI_ALERT_{name.upper()}": value for name, value in zip((*FIELDS, "update"), values, strict=True)
+    }
     env["LIQTUI_ALERT_JSON"] = format_json(alert)
     return [*command, *values], env
 
@@ -106,7 +121,9 @@ class _Runner:
         self.args, self.settings, self.out = args, settings, out
         self.rules = settings.alerts.active_rules()
         if not self.rules:
-            raise CommandError(f"no alert rule is enabled in {settings.source} (`liqtui config init` writes examples)")
+            raise CommandError(
+                f"no alert rule is enabled in {settings.source} (`liqtui config init` writes examples)"
+            )
         self.command = self._command(args.exec_cmd)
         self.notices = settings.alerts.notices()
         self.pusher = None if args.replay else self._pusher(settings)
@@ -134,7 +151,9 @@ class _Runner:
         from liqtui.feeds.webhooks import WebhookPusher
 
         try:
-            return WebhookPusher(settings.alerts.webhooks, batch_seconds=settings.alerts.webhook_batch_seconds)
+            return WebhookPusher(
+                settings.alerts.webhooks, batch_seconds=settings.alerts.webhook_batch_seconds
+            )
         except ValueError as exc:
             raise CommandError(f"{settings.source}: key 'alerts.webhooks': {exc}") from None
 
@@ -181,8 +200,10 @@ class _Runner:
     def finish(self) -> None:
         if self.pusher is not None:
             if not self.pusher.close(timeout=10):
-                print_err(f"liqtui: webhooks: {self.pusher.pending} alert(s) not delivered ({self.pusher.last_error}); "
-                          "every one is printed above")
+                print_err(
+                    f"liqtui: webhooks: {self.pusher.pending} alert(s) not delivered ({self.pusher.last_error}); "
+                    "every one is printed above"
+                )
             elif self.pusher.failures:
                 print_err(f"liqtui: webhooks: delivered after {self.pusher.failures} refused attempt(s)")
         for child in self.children:
@@ -201,8 +222,10 @@ class _Runner:
 
         unknown = unknown_coins(self.rules, symbols)
         if unknown:
-            raise CommandError(f"{self.settings.source}: key 'alerts.rules': no market trades {unknown[0]!r} "
-                               f"(markets here: {', '.join(sorted({s.split('/')[0] for s in symbols})[:12])})")
+            raise CommandError(
+                f"{self.settings.source}: key 'alerts.rules': no market trades {unknown[0]!r} "
+                f"(markets here: {', '.join(sorted({s.split('/')[0] for s in symbols})[:12])})"
+            )
 
     def replay(self, file: str) -> int:
         from liqtui.engine import Engine
@@ -218,8 +241,10 @@ class _Runner:
         engine = Engine(self.settings.levels)
         alerts = self._evaluator(engine, info.live_start_ms or 0)
         if not self.args.json:
-            print_err(f"liqtui: back-testing {len(self.rules)} rules on {Path(file)} ({info.source_mode} data); "
-                      "webhooks never fire on a replay")
+            print_err(
+                f"liqtui: back-testing {len(self.rules)} rules on {Path(file)} ({info.source_mode} data); "
+                "webhooks never fire on a replay"
+            )
         for event in events:
             engine.apply(event)
             for alert in alerts.see(event):
@@ -285,8 +310,9 @@ class _Runner:
         return LiveSource(self.settings, kinds=frozenset({"liquidations", "prices", "market", "history"}))
 
 
-async def _run_until(source: Any, take: Callable[[Event], None], duration: float | None,
-                     check: Callable[[], Any] | None) -> None:
+async def _run_until(
+    source: Any, take: Callable[[Event], None], duration: float | None, check: Callable[[], Any] | None
+) -> None:
     """The source until ``duration``, Ctrl-C or SIGTERM; ``check`` (the live symbol check) runs beside it."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -30,20 +30,42 @@ from liqtui.feeds.bus.client import BusError, BusLink, ensure_stream, redacted_u
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
-    parser.add_argument("--bus", metavar="URL", default=None, help="the NATS server, nats://HOST:PORT (default: [bus] url)")
-    parser.add_argument("--demo", action="store_true", help="publish the seeded demo market (to its own stream, marked DEMO)")
-    parser.add_argument("--seed", metavar="N", type=int, default=None, help="demo: random seed (deterministic)")
-    parser.add_argument("--rate", choices=DEMO_RATES, default=None, help="demo: market activity (default busy)")
-    parser.add_argument("--record", action="store_true", help="also record every event to SQLite, as `liqtui record`")
-    parser.add_argument("--out", metavar="PATH", default=None, help="with --record: the file (default as `liqtui record`)")
-    parser.add_argument("--duration", metavar="S", type=NumberIn(DURATION), default=None, help=f"stop after S seconds, S in {DURATION}")
-    parser.add_argument("--name", metavar="ID", default=None, help="this collector's id in its heartbeat (default host-pid)")
+    parser.add_argument(
+        "--bus", metavar="URL", default=None, help="the NATS server, nats://HOST:PORT (default: [bus] url)"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="publish the seeded demo market (to its own stream, marked DEMO)"
+    )
+    parser.add_argument(
+        "--seed", metavar="N", type=int, default=None, help="demo: random seed (deterministic)"
+    )
+    parser.add_argument(
+        "--rate", choices=DEMO_RATES, default=None, help="demo: market activity (default busy)"
+    )
+    parser.add_argument(
+        "--record", action="store_true", help="also record every event to SQLite, as `liqtui record`"
+    )
+    parser.add_argument(
+        "--out", metavar="PATH", default=None, help="with --record: the file (default as `liqtui record`)"
+    )
+    parser.add_argument(
+        "--duration",
+        metavar="S",
+        type=NumberIn(DURATION),
+        default=None,
+        help=f"stop after S seconds, S in {DURATION}",
+    )
+    parser.add_argument(
+        "--name", metavar="ID", default=None, help="this collector's id in its heartbeat (default host-pid)"
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     url = args.bus or settings.bus.url
     if not url:
-        print("liqtui: collect needs a bus: --bus nats://HOST:PORT or [bus] url in the config", file=sys.stderr)
+        print(
+            "liqtui: collect needs a bus: --bus nats://HOST:PORT or [bus] url in the config", file=sys.stderr
+        )
         return 2
     if not args.demo and (args.seed is not None or args.rate is not None):
         print("liqtui: --seed and --rate apply to --demo only", file=sys.stderr)
@@ -88,8 +110,12 @@ async def _collect(args: argparse.Namespace, settings: Settings, recorder: Any) 
         source = _source(args, settings)
         collector = args.name or f"{socket.gethostname()}-{os.getpid()}"
         publisher = Publisher(link, root=subject_root(args.demo), collector=collector, now_ms=source.now_ms)
-        print(f"liqtui: collecting {source.mode} to {redacted_url(link.bus.url)} stream {spec.name} ({outcome}) "
-              f"as {collector}" + (f", recording to {recorder.path}" if recorder else ""), file=sys.stderr, flush=True)
+        print(
+            f"liqtui: collecting {source.mode} to {redacted_url(link.bus.url)} stream {spec.name} ({outcome}) "
+            f"as {collector}" + (f", recording to {recorder.path}" if recorder else ""),
+            file=sys.stderr,
+            flush=True,
+        )
 
         def emit(event: Any) -> None:
             publisher.add(event)
@@ -101,8 +127,14 @@ async def _collect(args: argparse.Namespace, settings: Settings, recorder: Any) 
     finally:
         await link.close()
     published = ", ".join(f"{kind} {n:,}" for kind, n in sorted(publisher.published.items()))
-    print(f"liqtui: {sum(publisher.published.values()):,} events published ({published or 'none'})", file=sys.stderr)
-    for count, what in ((publisher.lost, "not sent (the bus was away too long)"), (publisher.unencodable, "not encodable (NaN or infinite values)")):
+    print(
+        f"liqtui: {sum(publisher.published.values()):,} events published ({published or 'none'})",
+        file=sys.stderr,
+    )
+    for count, what in (
+        (publisher.lost, "not sent (the bus was away too long)"),
+        (publisher.unencodable, "not encodable (NaN or infinite values)"),
+    ):
         if count:
             print(f"liqtui: {count:,} events {what}", file=sys.stderr)
     if recorder is not None and recorder.error is not None:
@@ -114,19 +146,27 @@ async def _collect(args: argparse.Namespace, settings: Settings, recorder: Any) 
     return 0
 
 
-async def _until_stopped(feed_run: Any, publish_run: Any, duration: float | None, recorder: Any) -> str | None:
+async def _until_stopped(
+    feed_run: Any, publish_run: Any, duration: float | None, recorder: Any
+) -> str | None:
     """Run the source and the publisher until --duration, SIGINT/SIGTERM, or a recording error."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    tasks = [asyncio.ensure_future(feed_run), asyncio.ensure_future(publish_run), asyncio.ensure_future(_stop_when(stop, recorder))]
+    tasks = [
+        asyncio.ensure_future(feed_run),
+        asyncio.ensure_future(publish_run),
+        asyncio.ensure_future(_stop_when(stop, recorder)),
+    ]
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED), duration)
     for task in tasks:
         task.cancel()
     results = await asyncio.gather(*tasks, return_exceptions=True)
-    errors = [r for r in results[:2] if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)]
+    errors = [
+        r for r in results[:2] if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)
+    ]
     return f"{type(errors[0]).__name__}: {errors[0]}" if errors else None
 
 

@@ -28,9 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     )
     if name in ("live", "demo"):
         parser.add_argument(
-            "--bus", metavar="URL", default=None,
-            help="read a liqtui collector's NATS bus instead of the venues" + (
-                " (default: [bus] url)" if name == "live" else "' demo stream (collect --demo)"),
+            "--bus",
+            metavar="URL",
+            default=None,
+            help="read a liqtui collector's NATS bus instead of the venues"
+            + (" (default: [bus] url)" if name == "live" else "' demo stream (collect --demo)"),
         )
     if name == "demo":
         parser.add_argument("--seed", type=int, default=7, help="the simulation's seed (default 7)")
@@ -40,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     if name == "replay":
         parser.add_argument("file", metavar="FILE", help="a recording (liqtui record, or the desk's own)")
         parser.add_argument(
-            "--speed", type=NumberIn(REPLAY_SPEED), default=1.0,
+            "--speed",
+            type=NumberIn(REPLAY_SPEED),
+            default=1.0,
             help=f"replay speed, 1 = real time, in {REPLAY_SPEED} (default 1)",
         )
         parser.add_argument(
@@ -120,8 +124,17 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     return _run_live(args, settings)
 
 
-def _run_app(settings: Any, source: Any, engine: Any, layout: str | None, *, recorder: Any = None,
-             demo: Any = None, notes: tuple[str, ...] = (), recording_off: bool = False) -> int:
+def _run_app(
+    settings: Any,
+    source: Any,
+    engine: Any,
+    layout: str | None,
+    *,
+    recorder: Any = None,
+    demo: Any = None,
+    notes: tuple[str, ...] = (),
+    recording_off: bool = False,
+) -> int:
     from liqtui.ui.app import LiqtuiApp
 
     app = LiqtuiApp(settings, source, engine=engine, recorder=recorder, layout=layout, demo=demo)
@@ -207,9 +220,14 @@ def _run_bus(args: argparse.Namespace, settings: Any, url: str, *, demo: bool) -
         asyncio.run(check())
     except BusError as exc:
         return _fail(str(exc))
-    return _run_app(settings, source(), _engine(settings), args.layout,
-                    notes=("recording is off on a bus desk: the collector records (liqtui collect --record)",),
-                    recording_off=True)
+    return _run_app(
+        settings,
+        source(),
+        _engine(settings),
+        args.layout,
+        notes=("recording is off on a bus desk: the collector records (liqtui collect --record)",),
+        recording_off=True,
+    )
 
 
 def _run_live(args: argparse.Namespace, settings: Any) -> int:
@@ -223,5 +241,13 @@ def _run_live(args: argparse.Namespace, settings: Any) -> int:
     if settings.record:
         recorder, why_not = _live_recorder(settings, engine, source.now_ms())
     notes = (why_not,) if why_not else ()
-    return _run_app(settings, source, engine, args.layout, recorder=recorder,
-                    demo=_demo_factory(settings), notes=notes, recording_off=why_not is not None)
+    return _run_app(
+        settings,
+        source,
+        engine,
+        args.layout,
+        recorder=recorder,
+        demo=_demo_factory(settings),
+        notes=notes,
+        recording_off=why_not is not None,
+    )

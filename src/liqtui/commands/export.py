@@ -30,13 +30,20 @@ NO_PYARROW = (
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument(
-        "file", metavar="FILE", nargs="?", default=None,
+        "file",
+        metavar="FILE",
+        nargs="?",
+        default=None,
         help="recording (default: the config's record_path, else <data dir>/liqtui.sqlite)",
     )
     parser.add_argument("--to", choices=("parquet", "csv"), required=True, help="output format")
-    parser.add_argument("--kind", choices=EXPORT_KINDS, default="liquidations", help="what to export (default liquidations)")
     parser.add_argument(
-        "--out", metavar="PATH", default=None,
+        "--kind", choices=EXPORT_KINDS, default="liquidations", help="what to export (default liquidations)"
+    )
+    parser.add_argument(
+        "--out",
+        metavar="PATH",
+        default=None,
         help="output file (default: <recording name>-<kind>.<format> in the current directory)",
     )
     parser.add_argument("--force", action="store_true", help="replace the output file if it exists")
@@ -88,7 +95,9 @@ def _output(args: argparse.Namespace, recording: Path) -> Path:
         return out
     sources = [recording.with_name(recording.name + suffix) for suffix in ("", "-wal", "-shm", ".lock")]
     if any(source.exists() and os.path.samefile(out, source) for source in sources):
-        raise ValueError(f"{out}: that is the recording being exported (or one of its files); choose another --out")
+        raise ValueError(
+            f"{out}: that is the recording being exported (or one of its files); choose another --out"
+        )
     if not args.force:
         raise ValueError(f"{out}: already exists; --force replaces it")
     return out

@@ -22,12 +22,19 @@ class CommandError(Exception):
 
 
 def add_venue_symbol_arguments(parser: argparse.ArgumentParser, *, symbols_help: str) -> None:
-    parser.add_argument("--venues", nargs="+", metavar="VENUE", help=f"venues to use (default: the enabled ones; known: {', '.join(SUPPORTED_VENUES)})")
+    parser.add_argument(
+        "--venues",
+        nargs="+",
+        metavar="VENUE",
+        help=f"venues to use (default: the enabled ones; known: {', '.join(SUPPORTED_VENUES)})",
+    )
     parser.add_argument("--symbols", nargs="+", metavar="SYMBOL", help=symbols_help)
 
 
 def chosen_venues(args: argparse.Namespace, settings: Settings) -> list[str]:
-    venues = [v.strip() for item in (args.venues or []) for v in item.split(",") if v.strip()] or settings.enabled_venues
+    venues = [
+        v.strip() for item in (args.venues or []) for v in item.split(",") if v.strip()
+    ] or settings.enabled_venues
     unknown = [v for v in venues if v not in SUPPORTED_VENUES]
     if unknown:
         raise CommandError(f"unknown venue {unknown[0]!r} (known: {', '.join(SUPPORTED_VENUES)})")
@@ -42,7 +49,9 @@ def split_symbols(values: list[str] | None) -> list[str]:
 
 def resolve_symbols(source: LiveSource, symbols: list[str]) -> dict[str, set[str]]:
     """venue -> the venue's unified symbols for what the user typed; CommandError for an unknown one."""
-    indexes = {venue: feed.adapter.markets for venue, feed in source.feeds.items() if len(feed.adapter.markets)}
+    indexes = {
+        venue: feed.adapter.markets for venue, feed in source.feeds.items() if len(feed.adapter.markets)
+    }
     if not indexes:
         raise CommandError("no venue answered with its markets; cannot resolve symbols")
     allowed: dict[str, set[str]] = {venue: set() for venue in indexes}

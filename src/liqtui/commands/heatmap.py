@@ -29,7 +29,9 @@ FORMATS = (".csv", ".parquet", ".svg")
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("symbol", metavar="SYMBOL", help="BTC, BTCUSDT or BTC/USDT:USDT")
     parser.add_argument("--range", choices=tuple(RANGES), default="24h", help="time range (default 24h)")
-    parser.add_argument("--venues", nargs="+", metavar="VENUE", help="venues summed (default: every one with data)")
+    parser.add_argument(
+        "--venues", nargs="+", metavar="VENUE", help="venues summed (default: every one with data)"
+    )
     parser.add_argument("--out", required=True, metavar="FILE", help="FILE.csv, FILE.parquet or FILE.svg")
     parser.add_argument("--from-file", metavar="REC", help="a recording to read instead of backfilling live")
     parser.add_argument("--force", action="store_true", help="replace the output file if it exists")
@@ -52,13 +54,17 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
     venues = tuple(args.venues) if args.venues else None
     view = engine.heatmap(symbol, now_ms, range_ms, bucket_for(range_ms, PANE_COLUMNS), venues)
     if view is None or not view.venues:
-        return _fail(f"no price or levels of {symbol} to draw" + (f" on {', '.join(venues)}" if venues else ""), 1)
+        return _fail(
+            f"no price or levels of {symbol} to draw" + (f" on {', '.join(venues)}" if venues else ""), 1
+        )
     try:
         if out.suffix.lower() == ".svg":
             _write_svg(out, engine, settings, symbol, now_ms, mode, args.range)
         else:
             count = write_matrix(view, out)
-            print(f"wrote {count:,} ESTIMATED cells of {symbol} ({args.range}, {view.bucket_ms // 60_000} min columns) to {out}")
+            print(
+                f"wrote {count:,} ESTIMATED cells of {symbol} ({args.range}, {view.bucket_ms // 60_000} min columns) to {out}"
+            )
             return 0
     except OSError as exc:
         return _fail(f"cannot write {out}: {exc.strerror or exc}", 1)
@@ -113,17 +119,24 @@ def recorded_symbol(text: str, symbols: tuple[str, ...], path: Path) -> str:
     if text in symbols:
         return text
     base, quote = candidates(text)
-    matches = [s for s in symbols if candidates(s) [0] == base and (quote is None or candidates(s)[1] == quote)]
+    matches = [
+        s for s in symbols if candidates(s)[0] == base and (quote is None or candidates(s)[1] == quote)
+    ]
     if matches:
         return min(matches, key=lambda s: (not s.startswith(f"{base}/USDT"), s))
     near = closest(text, symbols)
-    raise ValueError(f"{path}: holds no {text}" + (f" (closest: {', '.join(near)})" if near else f" (holds: {', '.join(symbols[:8])})"))
+    raise ValueError(
+        f"{path}: holds no {text}"
+        + (f" (closest: {', '.join(near)})" if near else f" (holds: {', '.join(symbols[:8])})")
+    )
 
 
 def _check_venues(asked: list[str] | None, held: tuple[str, ...], where: str) -> None:
     unknown = [v for v in asked or () if v not in held]
     if unknown:
-        raise ValueError(f"--venues: {where} holds no {unknown[0]} (it holds {', '.join(held) or 'no venue'})")
+        raise ValueError(
+            f"--venues: {where} holds no {unknown[0]} (it holds {', '.join(held) or 'no venue'})"
+        )
 
 
 def _live(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int, str]:
@@ -138,7 +151,9 @@ def _live(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int, 
     except CommandError as exc:
         raise ValueError(str(exc)) from None
     if not rows:
-        raise ValueError("no venue could be read: " + "; ".join(f"{v}: {why}" for v, why in unavailable.items()))
+        raise ValueError(
+            "no venue could be read: " + "; ".join(f"{v}: {why}" for v, why in unavailable.items())
+        )
     lead = max(rows, key=lambda r: r.volume_24h_usd or 0.0)
     return engine, lead.symbol, int(time.time() * 1000), "LIVE"
 
@@ -164,7 +179,9 @@ class _Still:
         return [self._symbol]
 
 
-def _write_svg(out: Path, engine: Any, settings: Settings, symbol: str, now_ms: int, mode: str, range_name: str) -> None:
+def _write_svg(
+    out: Path, engine: Any, settings: Settings, symbol: str, now_ms: int, mode: str, range_name: str
+) -> None:
     import asyncio
     import dataclasses
 

@@ -30,20 +30,30 @@ PROGRESS_EVERY_S = 60.0
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument(
-        "--out", metavar="PATH", default=None,
+        "--out",
+        metavar="PATH",
+        default=None,
         help="recording file (default: the config's record_path, else <data dir>/liqtui.sqlite; "
         "with --demo the same name ending -demo: demo and live data never share a file)",
     )
     parser.add_argument(
-        "--duration", metavar="S", type=NumberIn(DURATION), default=None,
+        "--duration",
+        metavar="S",
+        type=NumberIn(DURATION),
+        default=None,
         help=f"stop after S seconds, S in {DURATION} (default: until Ctrl-C or SIGTERM)",
     )
     parser.add_argument(
-        "--demo", action="store_true",
-        help="record the simulated market instead of live venues (the file is marked DEMO)"
+        "--demo",
+        action="store_true",
+        help="record the simulated market instead of live venues (the file is marked DEMO)",
     )
-    parser.add_argument("--seed", metavar="N", type=int, default=None, help="demo: random seed (deterministic)")
-    parser.add_argument("--rate", choices=DEMO_RATES, default=None, help="demo: market activity (default busy)")
+    parser.add_argument(
+        "--seed", metavar="N", type=int, default=None, help="demo: random seed (deterministic)"
+    )
+    parser.add_argument(
+        "--rate", choices=DEMO_RATES, default=None, help="demo: market activity (default busy)"
+    )
     add_bus_arguments(parser)
 
 
@@ -117,7 +127,9 @@ def _bus_source(args: argparse.Namespace, settings: Settings, url: str) -> Event
     return BusSource(dataclasses.replace(settings, bus=bus), demo=args.demo)
 
 
-async def _record(source: EventSource, recorder: Recorder, duration: float | None, started: str) -> str | None:
+async def _record(
+    source: EventSource, recorder: Recorder, duration: float | None, started: str
+) -> str | None:
     """Run ``source`` into ``recorder`` until the duration, a signal, or a recording error.
 
     Returns a description of the source's failure, or None when it was stopped normally. A source

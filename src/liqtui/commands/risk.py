@@ -39,21 +39,36 @@ READING_NOTE_BYTES = 20_000_000  # and a "reading" line for files at least this 
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
-    parser.add_argument("symbol", nargs="?", metavar="SYMBOL", help="estimate live for this symbol (BTC, BTCUSDT, BTC/USDT:USDT)")
-    parser.add_argument("--venues", nargs="+", metavar="VENUE", help="venues for the live form (default: the enabled ones)")
+    parser.add_argument(
+        "symbol",
+        nargs="?",
+        metavar="SYMBOL",
+        help="estimate live for this symbol (BTC, BTCUSDT, BTC/USDT:USDT)",
+    )
+    parser.add_argument(
+        "--venues", nargs="+", metavar="VENUE", help="venues for the live form (default: the enabled ones)"
+    )
     add_bus_arguments(parser)
     parser.add_argument(
-        "--samples", metavar="FILE.csv",
+        "--samples",
+        metavar="FILE.csv",
         help="OI samples: columns time (ms), price, open_interest (base coin), optional high, low",
     )
     parser.add_argument(
-        "--to", dest="target", metavar="PRICE", required=True,
+        "--to",
+        dest="target",
+        metavar="PRICE",
+        required=True,
         help="the target price: 92000, 92k, +11%%, -5%% (relative to the last price)",
     )
     parser.add_argument(
-        "--sensitivity", action=argparse.BooleanOptionalAction, default=None,
-        help=("--samples: rerun the model to show how the figure moves with the sampling step and the "
-              f"leverage mix (default: when the file has at most {SENSITIVITY_AUTO_STEPS:,} steps)"),
+        "--sensitivity",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=(
+            "--samples: rerun the model to show how the figure moves with the sampling step and the "
+            f"leverage mix (default: when the file has at most {SENSITIVITY_AUTO_STEPS:,} steps)"
+        ),
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     # "-5%" and "-2k" are prices here, not options (argparse takes only "-5" and "-5.5" as numbers).
@@ -67,7 +82,9 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
         from liqtui.commands.risk_from_venues import run_live
 
         try:
-            _target(args.target, 1.0)  # the form is checked before the backfill; a % applies to the live price
+            _target(
+                args.target, 1.0
+            )  # the form is checked before the backfill; a % applies to the live price
         except ValueError as exc:
             return _fail(f"--to: {exc}")
         return run_live(args, settings or Settings())
@@ -125,7 +142,12 @@ def _target(text: str, price: float | None) -> float:
 
 
 def _estimate(
-    frame: pd.DataFrame, price: float, target: float, levels: LevelSettings, sensitivity: bool | None, shown: int = 0,
+    frame: pd.DataFrame,
+    price: float,
+    target: float,
+    levels: LevelSettings,
+    sensitivity: bool | None,
+    shown: int = 0,
 ) -> dict[str, Any]:
     """The figure, and with ``sensitivity`` (None: for inputs up to SENSITIVITY_AUTO_STEPS) the same
     figure over coarser sampling and over the leverage mix shifted one tier either way."""
@@ -134,9 +156,14 @@ def _estimate(
     steps = len(frame) - 1
     auto = sensitivity is None
     sensitivity = steps <= SENSITIVITY_AUTO_STEPS if auto else sensitivity
-    mixes = {"lower": shifted_mix(levels.leverage_weights, -1), "higher": shifted_mix(levels.leverage_weights, +1)}
+    mixes = {
+        "lower": shifted_mix(levels.leverage_weights, -1),
+        "higher": shifted_mix(levels.leverage_weights, +1),
+    }
     runs: list[tuple[int, str | None]] = [(1, None)]
-    extra: list[tuple[int, str | None]] = [(every, None) for every in SAMPLING_STEPS[1:] if steps >= 2 * every]
+    extra: list[tuple[int, str | None]] = [
+        (every, None) for every in SAMPLING_STEPS[1:] if steps >= 2 * every
+    ]
     extra += [(1, name) for name, mix in mixes.items() if mix != _floats(levels.leverage_weights)]
     if sensitivity:
         runs += extra
@@ -146,19 +173,26 @@ def _estimate(
         for every, mix in runs:
             samples = frame if every == 1 else coarser(frame, every)
             weights = mixes[mix] if mix else levels.leverage_weights
-            book = model_book(samples, **_model(levels, weights), progress=progress.at if progress.shown else None)
+            book = model_book(
+                samples, **_model(levels, weights), progress=progress.at if progress.shown else None
+            )
             figures[(every, mix)] = book.at_risk(price, target)
             progress.finish_pass(len(samples) - 1)
     finally:
         progress.close()
     usd = figures[(1, None)]
     result = {
-        "price": price, "target": target, "side": _side(price, target), "usd": usd, "estimated": True,
+        "price": price,
+        "target": target,
+        "side": _side(price, target),
+        "usd": usd,
+        "estimated": True,
         "steps": steps,
         "assumptions": {
             "leverage_weights": {f"{L:g}": w for L, w in sorted(_floats(levels.leverage_weights).items())},
             "long_share": levels.long_share,
-            "maintenance_margin": levels.maintenance_margin, "lookback_days": levels.lookback_days,
+            "maintenance_margin": levels.maintenance_margin,
+            "lookback_days": levels.lookback_days,
             "half_life_hours": levels.half_life_hours,
         },
         "sensitivity": None,
@@ -168,7 +202,8 @@ def _estimate(
         result["sensitivity"] = {
             "sampling": {str(every): u for (every, mix), u in figures.items() if mix is None},
             "leverage_mix": {
-                name: figures[(1, mix)] for name, mix in (("lower", "lower"), ("configured", None), ("higher", "higher"))
+                name: figures[(1, mix)]
+                for name, mix in (("lower", "lower"), ("configured", None), ("higher", "higher"))
                 if (1, mix) in figures
             },
         }
@@ -184,8 +219,11 @@ def _estimate(
 
 def _model(levels: LevelSettings, weights: Mapping[Any, float]) -> dict[str, Any]:
     return {
-        "leverage_weights": weights, "mmr": levels.maintenance_margin, "long_share": levels.long_share,
-        "lookback_days": levels.lookback_days, "half_life_hours": levels.half_life_hours,
+        "leverage_weights": weights,
+        "mmr": levels.maintenance_margin,
+        "long_share": levels.long_share,
+        "lookback_days": levels.lookback_days,
+        "half_life_hours": levels.half_life_hours,
     }
 
 
@@ -278,7 +316,11 @@ def _describe(result: dict[str, Any]) -> str:
 def _assumptions(a: dict[str, Any]) -> str:
     total = sum(a["leverage_weights"].values())
     mix = ", ".join(f"{L}x {w / total:.0%}" for L, w in a["leverage_weights"].items())
-    lookback = f"levels older than {a['lookback_days']:g} days dropped" if a["lookback_days"] else "levels never age out"
+    lookback = (
+        f"levels older than {a['lookback_days']:g} days dropped"
+        if a["lookback_days"]
+        else "levels never age out"
+    )
     decay = f"half-life {a['half_life_hours']:g} h" if a["half_life_hours"] else "no decay"
     return (
         f"leverage mix {mix}; {a['long_share']:.0%} of new OI long; maintenance margin "
@@ -291,13 +333,21 @@ def _sensitivity(sens: dict[str, Any]) -> list[str]:
     words = {"1": "every sample", "2": "every 2nd", "4": "every 4th"}
     for title, figures, names in (
         ("the sampling step", sens["sampling"], words),
-        ("the leverage mix", sens["leverage_mix"], {"lower": "one tier lower", "configured": "as configured", "higher": "one tier higher"}),
+        (
+            "the leverage mix",
+            sens["leverage_mix"],
+            {"lower": "one tier lower", "configured": "as configured", "higher": "one tier higher"},
+        ),
     ):
         if len(figures) < 2:
             continue
         low, high = min(figures.values()), max(figures.values())
         each = ", ".join(f"{names[k]} {_short_usd(v)}" for k, v in figures.items())
-        span = f"{_short_usd(low)} to {_short_usd(high)}" if _short_usd(low) != _short_usd(high) else f"{_short_usd(low)} throughout"
+        span = (
+            f"{_short_usd(low)} to {_short_usd(high)}"
+            if _short_usd(low) != _short_usd(high)
+            else f"{_short_usd(low)} throughout"
+        )
         lines.append(f"  {span} over {title} ({each})")
     if not lines:
         return ["  sensitivity: too few samples to vary the sampling, and one leverage tier"]

@@ -51,12 +51,17 @@ def run_live(args: argparse.Namespace, settings: Settings, timeout: float = 90.0
     the most 24 h volume (the price the desk shows)."""
     try:
         url = bus_url(args, settings)
-        rows, unavailable, engine = asyncio.run(_collect_bus(args, settings, url, timeout) if url else _collect(args, settings, timeout))
+        rows, unavailable, engine = asyncio.run(
+            _collect_bus(args, settings, url, timeout) if url else _collect(args, settings, timeout)
+        )
     except CommandError as exc:
         print_err(f"liqtui risk: {exc}")
         return 2
     if not rows:
-        print_err("liqtui risk: no venue could be read: " + "; ".join(f"{v}: {why}" for v, why in unavailable.items()))
+        print_err(
+            "liqtui risk: no venue could be read: "
+            + "; ".join(f"{v}: {why}" for v, why in unavailable.items())
+        )
         return 1
     lead = max(rows, key=lambda r: r.volume_24h_usd or 0.0)
     try:
@@ -71,26 +76,50 @@ def run_live(args: argparse.Namespace, settings: Settings, timeout: float = 90.0
     total = sum(r.usd for r in rows)
     relative = args.target.strip().endswith("%")
     if args.json:
-        print(json.dumps({
-            "symbol": args.symbol, "target": target, "estimated": True, "total_usd": total,
-            "target_from": {"venue": lead.venue, "price": lead.price} if relative else None,
-            "venues": [{"venue": r.venue, "symbol": r.symbol, "price": r.price, "side": _side(r.price, target), "usd": r.usd,
-                        "oi_samples": r.oi_samples, "history_points": r.history_points,
-                        "maintenance_rate": r.limits.maintenance_rate if r.limits else None,
-                        "max_leverage": r.limits.max_leverage if r.limits else None,
-                        "margin_source": r.limits.source if r.limits else None,
-                        "margin_note": (r.limits.note if r.limits else "") or None} for r in rows],
-            "unavailable": unavailable,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "symbol": args.symbol,
+                    "target": target,
+                    "estimated": True,
+                    "total_usd": total,
+                    "target_from": {"venue": lead.venue, "price": lead.price} if relative else None,
+                    "venues": [
+                        {
+                            "venue": r.venue,
+                            "symbol": r.symbol,
+                            "price": r.price,
+                            "side": _side(r.price, target),
+                            "usd": r.usd,
+                            "oi_samples": r.oi_samples,
+                            "history_points": r.history_points,
+                            "maintenance_rate": r.limits.maintenance_rate if r.limits else None,
+                            "max_leverage": r.limits.max_leverage if r.limits else None,
+                            "margin_source": r.limits.source if r.limits else None,
+                            "margin_note": (r.limits.note if r.limits else "") or None,
+                        }
+                        for r in rows
+                    ],
+                    "unavailable": unavailable,
+                },
+                indent=2,
+            )
+        )
         return 0
     source = f" ({args.target.strip()} of {lead.venue}'s {lead.price:,.2f})" if relative else ""
-    print(f"ESTIMATED liquidations at risk for {args.symbol} to {target:,.2f}{source} (OI-delta model; not a venue figure)")
-    print(f"{'venue':<12} {'symbol':<16} {'price':>12} {'side':>6} {'at risk (USD)':>16} {'OI samples':>10} {'mmr':>7} {'max lev':>7}")
+    print(
+        f"ESTIMATED liquidations at risk for {args.symbol} to {target:,.2f}{source} (OI-delta model; not a venue figure)"
+    )
+    print(
+        f"{'venue':<12} {'symbol':<16} {'price':>12} {'side':>6} {'at risk (USD)':>16} {'OI samples':>10} {'mmr':>7} {'max lev':>7}"
+    )
     for r in rows:
         rate = r.limits.maintenance_rate if r.limits else None
         mmr = f"{rate * 100:.2f}%" if rate is not None else "n/a"
         lev = f"{r.limits.max_leverage:g}x" if r.limits and r.limits.max_leverage else "n/a"
-        print(f"{r.venue:<12} {r.symbol:<16} {r.price or 0:>12,.2f} {_side(r.price, target):>6} {r.usd:>16,.0f} {r.oi_samples:>10} {mmr:>7} {lev:>7}")
+        print(
+            f"{r.venue:<12} {r.symbol:<16} {r.price or 0:>12,.2f} {_side(r.price, target):>6} {r.usd:>16,.0f} {r.oi_samples:>10} {mmr:>7} {lev:>7}"
+        )
     print(f"{'total':<12} {'':<16} {'':>12} {'':>6} {total:>16,.0f}")
     for r in rows:
         if r.limits and r.limits.note:
@@ -106,12 +135,20 @@ def _side(price: float | None, target: float) -> str:
     return "shorts" if target > price else "longs"
 
 
-async def _collect(args: argparse.Namespace, settings: Settings, timeout: float) -> tuple[list[VenueRisk], dict[str, str], Engine]:
+async def _collect(
+    args: argparse.Namespace, settings: Settings, timeout: float
+) -> tuple[list[VenueRisk], dict[str, str], Engine]:
     from liqtui.feeds.live.source import LiveSource
 
     venues = chosen_venues(args, settings)
-    source = LiveSource(settings, venues=venues, symbols=[args.symbol], focus=args.symbol,
-                        kinds=frozenset({"history", "market"}), map_to_requested=False)
+    source = LiveSource(
+        settings,
+        venues=venues,
+        symbols=[args.symbol],
+        focus=args.symbol,
+        kinds=frozenset({"history", "market"}),
+        map_to_requested=False,
+    )
     events: list[Event] = []
     resolved: dict[str, set[str]] = {}
     deadline = time.monotonic() + timeout
@@ -122,7 +159,10 @@ async def _collect(args: argparse.Namespace, settings: Settings, timeout: float)
         feeds = [f for v, f in source.feeds.items() if resolved.get(v)]
 
         def finished() -> bool:
-            return all(f.first_poll_done.is_set() and f.health.states.get("history", (None, ""))[0] in DONE_STATES for f in feeds)
+            return all(
+                f.first_poll_done.is_set() and f.health.states.get("history", (None, ""))[0] in DONE_STATES
+                for f in feeds
+            )
 
         while not finished() and time.monotonic() < deadline:  # noqa: ASYNC110 - several feeds' states, no one event
             await asyncio.sleep(0.1)
@@ -143,13 +183,21 @@ async def _collect(args: argparse.Namespace, settings: Settings, timeout: float)
     return _rows(settings, events, chosen, unlisted, thin)
 
 
-async def _collect_bus(args: argparse.Namespace, settings: Settings, url: str, timeout: float) -> tuple[list[VenueRisk], dict[str, str], Engine]:
+async def _collect_bus(
+    args: argparse.Namespace, settings: Settings, url: str, timeout: float
+) -> tuple[list[VenueRisk], dict[str, str], Engine]:
     """The same from a collector's bus: the OI, price bars and margin limits the stream holds (its
     age, 24 h by default, instead of the venues' 30 days) and each venue's latest ticker; no exchange
     connection. SYMBOL matches the published unified symbols, or their coin (BTC)."""
     venues = chosen_venues(args, settings)
-    source = await open_bus_source(settings, url, history=("oi", "bar", "margin"), since_ms=0,
-                                   latest=("ticker", "margin", "status"), live=())
+    source = await open_bus_source(
+        settings,
+        url,
+        history=("oi", "bar", "margin"),
+        since_ms=0,
+        latest=("ticker", "margin", "status"),
+        live=(),
+    )
     events: list[Event] = []
 
     async def until() -> None:
@@ -167,14 +215,27 @@ async def _collect_bus(args: argparse.Namespace, settings: Settings, url: str, t
         coin = [s for s in listed if s.split("/")[0].upper() == text.split("/")[0]]
         chosen[venue] = (exact or coin)[0] if exact or coin else None
     if not any(chosen.values()):
-        raise CommandError(f"the bus holds no market {args.symbol!r} (it has: {', '.join(sorted({s for e in events if (s := getattr(e, 'symbol', None))})[:12]) or 'nothing yet'})")
-    statuses = {e.venue: e.detail for e in events if isinstance(e, FeedStatus) and e.state in (FeedState.DOWN, FeedState.STALE)}
+        raise CommandError(
+            f"the bus holds no market {args.symbol!r} (it has: {', '.join(sorted({s for e in events if (s := getattr(e, 'symbol', None))})[:12]) or 'nothing yet'})"
+        )
+    statuses = {
+        e.venue: e.detail
+        for e in events
+        if isinstance(e, FeedStatus) and e.state in (FeedState.DOWN, FeedState.STALE)
+    }
     age = f"{settings.bus.max_age_hours:g} h"
-    return _rows(settings, events, chosen, lambda v: statuses.get(v, "not on the bus"),
-                 lambda v, n: f"not enough data on the bus ({n} OI samples in its {age})")
+    return _rows(
+        settings,
+        events,
+        chosen,
+        lambda v: statuses.get(v, "not on the bus"),
+        lambda v, n: f"not enough data on the bus ({n} OI samples in its {age})",
+    )
 
 
-def _rows(settings: Settings, events: list[Event], chosen: dict[str, str | None], unlisted: Any, thin: Any) -> tuple[list[VenueRisk], dict[str, str], Engine]:
+def _rows(
+    settings: Settings, events: list[Event], chosen: dict[str, str | None], unlisted: Any, thin: Any
+) -> tuple[list[VenueRisk], dict[str, str], Engine]:
     """One row per venue with its symbol in ``chosen``; ``unlisted(venue)`` and ``thin(venue,
     samples)`` say why a venue has no row."""
     engine = Engine(settings.levels)
@@ -187,11 +248,23 @@ def _rows(settings: Settings, events: list[Event], chosen: dict[str, str | None]
         if symbol is None:
             unavailable[venue] = unlisted(venue)
             continue
-        limits = next((e for e in events if isinstance(e, MarginLimits) and e.venue == venue and e.symbol == symbol), None)
-        row = VenueRisk(venue, symbol, price=_last_price(events, venue, symbol), limits=limits,
-                        volume_24h_usd=_last_volume(events, venue, symbol))
-        row.oi_samples = sum(1 for e in events if isinstance(e, OpenInterest) and e.venue == venue and e.symbol == symbol)
-        row.history_points = row.oi_samples + sum(1 for e in events if isinstance(e, PriceBar) and e.venue == venue and e.symbol == symbol)
+        limits = next(
+            (e for e in events if isinstance(e, MarginLimits) and e.venue == venue and e.symbol == symbol),
+            None,
+        )
+        row = VenueRisk(
+            venue,
+            symbol,
+            price=_last_price(events, venue, symbol),
+            limits=limits,
+            volume_24h_usd=_last_volume(events, venue, symbol),
+        )
+        row.oi_samples = sum(
+            1 for e in events if isinstance(e, OpenInterest) and e.venue == venue and e.symbol == symbol
+        )
+        row.history_points = row.oi_samples + sum(
+            1 for e in events if isinstance(e, PriceBar) and e.venue == venue and e.symbol == symbol
+        )
         if row.price is None or row.oi_samples < 2:
             unavailable[venue] = thin(venue, row.oi_samples)
             continue
@@ -201,7 +274,12 @@ def _rows(settings: Settings, events: list[Event], chosen: dict[str, str | None]
 
 def _last_price(events: list[Event], venue: str, symbol: str) -> float | None:
     for event in reversed(events):
-        if isinstance(event, Ticker) and event.venue == venue and event.symbol == symbol and (event.last or event.mark):
+        if (
+            isinstance(event, Ticker)
+            and event.venue == venue
+            and event.symbol == symbol
+            and (event.last or event.mark)
+        ):
             return event.last or event.mark
         if isinstance(event, PriceBar) and event.venue == venue and event.symbol == symbol:
             return event.close
@@ -210,11 +288,20 @@ def _last_price(events: list[Event], venue: str, symbol: str) -> float | None:
 
 def _last_volume(events: list[Event], venue: str, symbol: str) -> float | None:
     for event in reversed(events):
-        if isinstance(event, Ticker) and event.venue == venue and event.symbol == symbol and event.volume_24h_usd:
+        if (
+            isinstance(event, Ticker)
+            and event.venue == venue
+            and event.symbol == symbol
+            and event.volume_24h_usd
+        ):
             return event.volume_24h_usd
     return None
 
 
 def _why(feed) -> str:  # noqa: ANN001
-    problems = [f"{kind}: {detail}" for kind, (state, detail) in feed.health.states.items() if state in (FeedState.DOWN, FeedState.STALE)]
+    problems = [
+        f"{kind}: {detail}"
+        for kind, (state, detail) in feed.health.states.items()
+        if state in (FeedState.DOWN, FeedState.STALE)
+    ]
     return "; ".join(problems) or "no answer in time"

@@ -38,7 +38,13 @@ from liqtui.engine.funding import funding_interval_hours
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--timeout", type=NumberIn(TIMEOUT), default=30.0, metavar="S", help=f"give up on a venue after S seconds, S in {TIMEOUT} (default 30)")
+    parser.add_argument(
+        "--timeout",
+        type=NumberIn(TIMEOUT),
+        default=30.0,
+        metavar="S",
+        help=f"give up on a venue after S seconds, S in {TIMEOUT} (default 30)",
+    )
     add_venue_symbol_arguments(parser, symbols_help="symbols to show (default: the watchlist)")
     add_bus_arguments(parser)
 
@@ -71,7 +77,9 @@ class Snapshot:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         url = bus_url(args, settings)
-        snapshot, venues, symbols = asyncio.run(_from_bus(args, settings, url) if url else _collect(args, settings))
+        snapshot, venues, symbols = asyncio.run(
+            _from_bus(args, settings, url) if url else _collect(args, settings)
+        )
     except CommandError as exc:
         print_err(f"liqtui: {exc}")
         return 2
@@ -96,7 +104,9 @@ async def _collect(args: argparse.Namespace, settings: Settings) -> tuple[Snapsh
 
     venues = chosen_venues(args, settings)
     wanted = split_symbols(args.symbols) or list(settings.watchlist)
-    source = LiveSource(settings, venues=venues, symbols=wanted, kinds=frozenset({"market"}), map_to_requested=False)
+    source = LiveSource(
+        settings, venues=venues, symbols=wanted, kinds=frozenset({"market"}), map_to_requested=False
+    )
     snapshot = Snapshot()
     order: list[str] = []
 
@@ -115,19 +125,25 @@ async def _collect(args: argparse.Namespace, settings: Settings) -> tuple[Snapsh
     return snapshot, venues, order
 
 
-async def _from_bus(args: argparse.Namespace, settings: Settings, url: str) -> tuple[Snapshot, list[str], list[str]]:
+async def _from_bus(
+    args: argparse.Namespace, settings: Settings, url: str
+) -> tuple[Snapshot, list[str], list[str]]:
     """The latest OI and ticker of every venue and symbol the stream holds (no exchange connection);
     --symbols match by unified symbol or coin (BTC), as the collector published them."""
     venues = chosen_venues(args, settings)
     wanted = split_symbols(args.symbols) or list(settings.watchlist)
     coins = {text.upper() for text in wanted} | {text.split("/")[0].upper() for text in wanted}
     since = int(time.time() * 1000) - SNAPSHOT_HISTORY_MS
-    source = await open_bus_source(settings, url, history=("oi",), since_ms=since, latest=("ticker", "status"), live=())
+    source = await open_bus_source(
+        settings, url, history=("oi",), since_ms=since, latest=("ticker", "status"), live=()
+    )
     snapshot = Snapshot()
 
     def add(event: Event) -> None:
         symbol = getattr(event, "symbol", None)
-        if event.venue in venues and (symbol is None or coins & {symbol.upper(), symbol.split("/")[0].upper()}):
+        if event.venue in venues and (
+            symbol is None or coins & {symbol.upper(), symbol.split("/")[0].upper()}
+        ):
             snapshot.add(event)
 
     async def until() -> None:
@@ -186,7 +202,11 @@ def _print_table(rows: list[Row]) -> None:
     now = time.time() * 1000
     for row in rows:
         d = _as_dict(row)
-        funding = "n/a" if d["funding_rate"] is None else f"{d['funding_rate'] * 100:.4f}%{_per(d['funding_interval_hours'])}"
+        funding = (
+            "n/a"
+            if d["funding_rate"] is None
+            else f"{d['funding_rate'] * 100:.4f}%{_per(d['funding_interval_hours'])}"
+        )
         nxt = "n/a" if d["next_funding_time"] is None else _countdown(d["next_funding_time"] - now)
         change = "n/a" if d["change_24h_pct"] is None else f"{d['change_24h_pct']:+.2f}%"
         print(

@@ -21,12 +21,17 @@ from liqtui.storage.summary import STATS_WINDOWS_MS, Summary, summarize
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument(
-        "file", metavar="FILE", nargs="?", default=None,
+        "file",
+        metavar="FILE",
+        nargs="?",
+        default=None,
         help="recording (default: the config's record_path, else <data dir>/liqtui.sqlite)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
-        "--window", choices=tuple(STATS_WINDOWS_MS), default="24h",
+        "--window",
+        choices=tuple(STATS_WINDOWS_MS),
+        default="24h",
         help="how far back from the newest event in the file (default 24h)",
     )
 
@@ -67,8 +72,15 @@ def render(summary: Summary) -> str:
     lines = [f"{summary.path}{demo}: window {summary.window}, {_span(summary)}", "", "Realized liquidations"]
     if summary.liquidations:
         rows = [
-            [r.venue, r.symbol, r.side, f"{r.count:,}", f"{r.usd:,.0f}", f"{r.largest_usd:,.0f}",
-             "sampled: a lower bound" if r.sampled else ""]
+            [
+                r.venue,
+                r.symbol,
+                r.side,
+                f"{r.count:,}",
+                f"{r.usd:,.0f}",
+                f"{r.largest_usd:,.0f}",
+                "sampled: a lower bound" if r.sampled else "",
+            ]
             for r in summary.liquidations
         ]
         for side in ("long", "short"):
@@ -84,8 +96,16 @@ def render(summary: Summary) -> str:
     lines += ["", "Open interest change (first to last sample in the window)"]
     if summary.open_interest:
         rows = [
-            [oi.venue, oi.symbol, f"{oi.first_base:,.2f}", f"{oi.last_base:,.2f}", f"{oi.change_base:+,.2f}",
-             _pct(oi.change_base_pct), f"{oi.change_usd:+,.0f}", _pct(oi.change_usd_pct)]
+            [
+                oi.venue,
+                oi.symbol,
+                f"{oi.first_base:,.2f}",
+                f"{oi.last_base:,.2f}",
+                f"{oi.change_base:+,.2f}",
+                _pct(oi.change_base_pct),
+                f"{oi.change_usd:+,.0f}",
+                _pct(oi.change_usd_pct),
+            ]
             for oi in summary.open_interest
         ]
         header = ["venue", "symbol", "first base", "last base", "change", "%", "change USD", "%"]
@@ -101,7 +121,9 @@ def table(header: list[str], rows: list[list[str]], align: str) -> list[str]:
     widths = [max(map(len, column)) for column in zip(header, *rows, strict=True)]
 
     def line(cells: list[str]) -> str:
-        padded = (c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align, strict=True))
+        padded = (
+            c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align, strict=True)
+        )
         return ("  " + "  ".join(padded)).rstrip()
 
     return [line(header), *map(line, rows)]

@@ -58,12 +58,28 @@ PRICE_MARK = {PriceKind.FILL: "fill", PriceKind.BANKRUPTCY: "bkrpt"}  # the text
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per line (for jq)")
-    parser.add_argument("--duration", type=NumberIn(DURATION), metavar="S", help=f"stop after S seconds, S in {DURATION} (default: until Ctrl-C)")
-    parser.add_argument("--min-usd", type=NumberIn(USD), default=0.0, metavar="X", help=f"only liquidations of at least X USD, X in {USD}")
+    parser.add_argument(
+        "--duration",
+        type=NumberIn(DURATION),
+        metavar="S",
+        help=f"stop after S seconds, S in {DURATION} (default: until Ctrl-C)",
+    )
+    parser.add_argument(
+        "--min-usd",
+        type=NumberIn(USD),
+        default=0.0,
+        metavar="X",
+        help=f"only liquidations of at least X USD, X in {USD}",
+    )
     add_venue_symbol_arguments(parser, symbols_help="only these symbols (BTC, ETHUSDT, SOL/USDT:USDT, ...)")
     add_bus_arguments(parser)
-    parser.add_argument("--since", type=age_ms, metavar="AGE", default=None,
-                        help="with a bus: first what it holds from this far back (10m, 1h, 90s, 1d), then live")
+    parser.add_argument(
+        "--since",
+        type=age_ms,
+        metavar="AGE",
+        default=None,
+        help="with a bus: first what it holds from this far back (10m, 1h, 90s, 1d), then live",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -71,7 +87,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         url = bus_url(args, settings)
         if args.since is not None and not url:
             raise CommandError("--since reads history from a bus: add --bus URL (or [bus] url)")
-        return asyncio.run(_tail_bus(args, settings, url, sys.stdout) if url else _tail(args, settings, sys.stdout))
+        return asyncio.run(
+            _tail_bus(args, settings, url, sys.stdout) if url else _tail(args, settings, sys.stdout)
+        )
     except CommandError as exc:
         print_err(f"liqtui: {exc}")
         return 2
@@ -85,9 +103,18 @@ def format_json(liq: Liquidation) -> str:
     ``NaN``/``Infinity`` (not JSON) could ever reach a reader."""
     kind = liquidation_price_kind(liq.venue)
     return json.dumps(
-        {"venue": liq.venue, "symbol": liq.symbol, "side": liq.side.value, "price": liq.price,
-         "price_kind": kind.value if kind else None, "qty": liq.qty, "usd": liq.usd, "time": liq.time,
-         "sampled": liq.sampled, "source": liq.source.value},
+        {
+            "venue": liq.venue,
+            "symbol": liq.symbol,
+            "side": liq.side.value,
+            "price": liq.price,
+            "price_kind": kind.value if kind else None,
+            "qty": liq.qty,
+            "usd": liq.usd,
+            "time": liq.time,
+            "sampled": liq.sampled,
+            "source": liq.source.value,
+        },
         separators=(", ", ": "),
         allow_nan=False,
     )
@@ -108,7 +135,9 @@ def format_text(liq: Liquidation, colour: bool) -> str:
 
 def price_note() -> str:
     """What the text's price mark means, venue by venue (from ``domain.venues``)."""
-    names = {kind: ", ".join(v for v, k in LIQUIDATION_PRICE_KIND.items() if k is kind) for kind in PRICE_MARK}
+    names = {
+        kind: ", ".join(v for v, k in LIQUIDATION_PRICE_KIND.items() if k is kind) for kind in PRICE_MARK
+    }
     return "; ".join(f"{PRICE_MARK[kind]} = {kind.value} price ({names[kind]})" for kind in PRICE_MARK)
 
 
@@ -118,13 +147,21 @@ async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     venues = chosen_venues(args, settings)
     wanted = split_symbols(args.symbols)
     # Liquidations, and the price stream whose steady traffic tells a live venue from a dead one.
-    source = LiveSource(settings, venues=venues, symbols=wanted or None, kinds=frozenset({"liquidations", "prices"}), map_to_requested=False)
+    source = LiveSource(
+        settings,
+        venues=venues,
+        symbols=wanted or None,
+        kinds=frozenset({"liquidations", "prices"}),
+        map_to_requested=False,
+    )
     colour = not args.json and out.isatty() and not os.environ.get("NO_COLOR")
     counts: Counter[str] = Counter()
     reached: set[str] = set()  # venues that were live at some point
     if not args.json:
-        print_err("liqtui: tail of live liquidations; side = the position liquidated; ~ = sampled (at most 1/s per symbol; "
-                  "Hyperliquid: its backstop liquidator's fills only)")
+        print_err(
+            "liqtui: tail of live liquidations; side = the position liquidated; ~ = sampled (at most 1/s per symbol; "
+            "Hyperliquid: its backstop liquidator's fills only)"
+        )
         print_err(f"liqtui: price: {price_note()}")
 
     def emit(event: Event) -> None:
@@ -183,9 +220,12 @@ async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
             skipped = sum(f.counters.malformed + f.counters.handler_errors for f in source.feeds.values())
             no_feed = {venue for venue, feed in source.feeds.items() if not feed.adapter.has_liquidations}
             summary = ", ".join(
-                f"{venue} n/a (no public feed)" if venue in no_feed else f"{venue} {counts[venue]}" for venue in venues
+                f"{venue} n/a (no public feed)" if venue in no_feed else f"{venue} {counts[venue]}"
+                for venue in venues
             )
-            print_err(f"liqtui: {sum(counts.values())} liquidations ({summary}); {skipped} malformed frames or entries skipped")
+            print_err(
+                f"liqtui: {sum(counts.values())} liquidations ({summary}); {skipped} malformed frames or entries skipped"
+            )
             if not reached:
                 print_err("liqtui: no venue was reachable: nothing above is live data")
     return 0 if reached else 1
@@ -197,19 +237,31 @@ async def _tail_bus(args: argparse.Namespace, settings: Settings, url: str, out:
     wanted = {s.upper() for s in split_symbols(args.symbols)}
     venues = set(chosen_venues(args, settings)) if args.venues else None
     since = None if args.since is None else int(time.time() * 1000) - args.since
-    source = await open_bus_source(settings, url, history=("liq",) if since is not None else (), since_ms=since,
-                                   latest=("status",), live=("liq", "status"))
+    source = await open_bus_source(
+        settings,
+        url,
+        history=("liq",) if since is not None else (),
+        since_ms=since,
+        latest=("status",),
+        live=("liq", "status"),
+    )
     counts: Counter[str] = Counter()
     colour = not args.json and out.isatty() and not os.environ.get("NO_COLOR")
     what = "from the bus" if since is None else f"from the bus, the last {_age(args.since)} first"
-    print_err(f"liqtui: tail of liquidations {what}, then live (stream sequence {source.seam}); no exchange connection")
+    print_err(
+        f"liqtui: tail of liquidations {what}, then live (stream sequence {source.seam}); no exchange connection"
+    )
 
     def emit(event: Event) -> None:
         if isinstance(event, FeedStatus):
             if event.kind in HEALTH_KINDS:
                 print_err(health_line(event))
             return
-        if not isinstance(event, Liquidation) or event.usd < args.min_usd or (venues and event.venue not in venues):
+        if (
+            not isinstance(event, Liquidation)
+            or event.usd < args.min_usd
+            or (venues and event.venue not in venues)
+        ):
             return
         if wanted and not wanted & {event.symbol.upper(), event.symbol.split("/")[0].upper()}:
             return
@@ -230,13 +282,21 @@ async def _tail_bus(args: argparse.Namespace, settings: Settings, url: str, out:
     finally:
         await source.close()
         summary = ", ".join(f"{venue} {n}" for venue, n in sorted(counts.items())) or "none"
-        print_err(f"liqtui: {sum(counts.values())} liquidations from the bus ({summary}); "
-                  f"{source.malformed} undecodable messages skipped, {source.duplicates} duplicates dropped")
+        print_err(
+            f"liqtui: {sum(counts.values())} liquidations from the bus ({summary}); "
+            f"{source.malformed} undecodable messages skipped, {source.duplicates} duplicates dropped"
+        )
     return 0
 
 
 def _age(ms: int) -> str:
-    return f"{ms / 3_600_000:g} h" if ms >= 3_600_000 else f"{ms / 60_000:g} min" if ms >= 60_000 else f"{ms / 1000:g} s"
+    return (
+        f"{ms / 3_600_000:g} h"
+        if ms >= 3_600_000
+        else f"{ms / 60_000:g} min"
+        if ms >= 60_000
+        else f"{ms / 1000:g} s"
+    )
 
 
 def _silence_stdout() -> None:

@@ -36,9 +36,16 @@ class Alert:
     def fields(self) -> dict[str, Any]:
         """The alert as the JSON object `liqtui alerts --json` prints (``update`` only on updates)."""
         data: dict[str, Any] = {
-            "time": self.time, "rule": self.rule, "kind": self.kind, "venue": self.venue,
-            "symbol": self.symbol, "side": self.side.value if self.side else None, "usd": self.usd,
-            "price": self.price, "count": self.count, "text": self.text,
+            "time": self.time,
+            "rule": self.rule,
+            "kind": self.kind,
+            "venue": self.venue,
+            "symbol": self.symbol,
+            "side": self.side.value if self.side else None,
+            "usd": self.usd,
+            "price": self.price,
+            "count": self.count,
+            "text": self.text,
         }
         if self.update:
             data["update"] = True

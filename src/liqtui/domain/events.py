@@ -63,7 +63,12 @@ def liquidation_problem(liq: Liquidation) -> str | None:
     if not isinstance(liq.side, Side):
         return f"side {liq.side!r} is neither long nor short"
     for name, value in (("price", liq.price), ("size", liq.qty), ("USD notional", liq.usd)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value <= 0
+        ):
             return f"{name} {value!r} is not a positive finite number"
     if not liq.symbol:
         return "no symbol"
@@ -71,7 +76,11 @@ def liquidation_problem(liq: Liquidation) -> str | None:
 
 
 def _time_problem(time: object, received: int) -> str | None:
-    if not isinstance(time, int) or isinstance(time, bool) or not EARLIEST_TIME_MS <= time <= received + MAX_AHEAD_MS:
+    if (
+        not isinstance(time, int)
+        or isinstance(time, bool)
+        or not EARLIEST_TIME_MS <= time <= received + MAX_AHEAD_MS
+    ):
         return f"time {time!r} is outside 2000-01-01 .. a day after receipt"
     return None
 
@@ -86,18 +95,27 @@ def market_value_problem(event: OpenInterest | Ticker, received: int) -> str | N
     (last, mark, index) finite and > 0; funding rate and 24 h change finite; volume finite and >= 0;
     its time, and a ticker's next funding time, inside the liquidations' window (from ``received``)."""
     if isinstance(event, OpenInterest):
-        numbers: tuple[tuple[str, object, float | None], ...] = (("OI", event.base, 0.0), ("OI in USD", event.usd, 0.0))
+        numbers: tuple[tuple[str, object, float | None], ...] = (
+            ("OI", event.base, 0.0),
+            ("OI in USD", event.usd, 0.0),
+        )
     else:
         numbers = (
-            ("last price", event.last, None), ("mark price", event.mark, None), ("index price", event.index, None),
-            ("funding rate", event.funding_rate, -math.inf), ("24h change", event.change_24h_pct, -math.inf),
-            ("24h volume", event.volume_24h_usd, 0.0), ("funding interval", event.funding_interval_hours, None),
+            ("last price", event.last, None),
+            ("mark price", event.mark, None),
+            ("index price", event.index, None),
+            ("funding rate", event.funding_rate, -math.inf),
+            ("24h change", event.change_24h_pct, -math.inf),
+            ("24h volume", event.volume_24h_usd, 0.0),
+            ("funding interval", event.funding_interval_hours, None),
         )
     for name, value, low in numbers:
         if value is None and isinstance(event, Ticker):
             continue  # a ticker carries what its stream has
         if not _finite(value) or (value <= 0.0 if low is None else value < low):
-            return f"{name} {value!r} is not a {'positive' if low is None else 'finite'} number" + (" >= 0" if low == 0.0 else "")
+            return f"{name} {value!r} is not a {'positive' if low is None else 'finite'} number" + (
+                " >= 0" if low == 0.0 else ""
+            )
     if isinstance(event, Ticker) and event.next_funding_time is not None:
         problem = _time_problem(event.next_funding_time, received + 30 * 86_400_000)  # settles within days
         if problem is not None:
@@ -207,6 +225,8 @@ class HeatmapBucket:
     realized: tuple[tuple[int, Side, float], ...] = ()  # (row, side, USD) liquidated in the bucket
 
 
-Event = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | FeedStatus | MarginLimits | HeatmapBucket
+Event = (
+    Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | FeedStatus | MarginLimits | HeatmapBucket
+)
 # the events of one market (symbol)
 MarketEvent = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | MarginLimits | HeatmapBucket

@@ -64,7 +64,13 @@ VENUES: dict[str, Venue] = {
         Venue("bybit", "Bybit", "BYB", False, PriceKind.BANKRUPTCY, 8, MarginSource.BYBIT_RISK_LIMIT),
         Venue("okx", "OKX", "OKX", True, PriceKind.BANKRUPTCY, 8, MarginSource.OKX_POSITION_TIERS),
         Venue(
-            "hyperliquid", "Hyperliquid", "HL", False, PriceKind.FILL, 1, MarginSource.HALF_MAX_LEVERAGE,
+            "hyperliquid",
+            "Hyperliquid",
+            "HL",
+            False,
+            PriceKind.FILL,
+            1,
+            MarginSource.HALF_MAX_LEVERAGE,
             partial_note="partial: backstop liquidator fills only",
             # The vault open-source trackers use; not verified against live data (no network here).
             backstop_account="0x2e3d94f0562703b25c83308a05046ddaf9a8dd14",

@@ -127,8 +127,11 @@ class _Group:
     emitted_usd: float = 0.0
 
     def update_due(self, now: int) -> bool:
-        return (self.pending and now - self.last_emit >= UPDATE_EVERY_MS
-                and (self.usd or 0.0) >= self.emitted_usd * UPDATE_GROWTH)
+        return (
+            self.pending
+            and now - self.last_emit >= UPDATE_EVERY_MS
+            and (self.usd or 0.0) >= self.emitted_usd * UPDATE_GROWTH
+        )
 
     def add(self, trig: _Trigger) -> None:
         self.last_trigger = trig.time
@@ -143,10 +146,18 @@ class _Group:
         venues = self.venues - {None}
         first = self.first
         return Alert(
-            time=first.time, rule=self.rule.name, kind=self.rule.kind,
+            time=first.time,
+            rule=self.rule.name,
+            kind=self.rule.kind,
             venue=next(iter(venues)) if len(self.venues) == 1 and venues else None,
-            symbol=first.symbol, side=first.side, usd=self.usd, price=first.price, count=self.count,
-            text=_text(self, update), update=update, at=at,
+            symbol=first.symbol,
+            side=first.side,
+            usd=self.usd,
+            price=first.price,
+            count=self.count,
+            text=_text(self, update),
+            update=update,
+            at=at,
         )
 
 
@@ -202,8 +213,11 @@ class _LiquidationRule:
             return []
         if not self.rule.covers(event.venue, event.symbol, event.side):
             return []
-        return [_Trigger(event.symbol, event.time, event.venue, event.side, event.price, event.usd, 1,
-                         event.usd, 1)]
+        return [
+            _Trigger(
+                event.symbol, event.time, event.venue, event.side, event.price, event.usd, 1, event.usd, 1
+            )
+        ]
 
 
 class _BurstRule:
@@ -221,8 +235,21 @@ class _BurstRule:
         total = window.usd(event.side)
         if total < self.rule.min_usd or total <= 0:
             return []
-        return [_Trigger(event.symbol, event.time, event.venue, event.side, event.price, event.usd, 1,
-                         total, window.count(event.side), _span(self.rule.window_ms), window.venues())]
+        return [
+            _Trigger(
+                event.symbol,
+                event.time,
+                event.venue,
+                event.side,
+                event.price,
+                event.usd,
+                1,
+                total,
+                window.count(event.side),
+                _span(self.rule.window_ms),
+                window.venues(),
+            )
+        ]
 
 
 class _PricePath:
@@ -332,12 +359,27 @@ class _CascadeRule:
         sigma, move = state.path.sigma(), state.path.move(seconds)
         if sigma is None or move is None or abs(move) <= rule.k * sigma * math.sqrt(seconds):
             return []
-        detail = (f"price {(math.exp(move) - 1) * 100:+.1f} % in {_span(rule.window_ms)} "
-                  f"({abs(move) / (sigma * math.sqrt(seconds)) if sigma else math.inf:.1f}σ), "
-                  f"{window.usd(side) / total * 100:.0f} % {side.value}s")
+        detail = (
+            f"price {(math.exp(move) - 1) * 100:+.1f} % in {_span(rule.window_ms)} "
+            f"({abs(move) / (sigma * math.sqrt(seconds)) if sigma else math.inf:.1f}σ), "
+            f"{window.usd(side) / total * 100:.0f} % {side.value}s"
+        )
         count = window.count(Side.LONG) + window.count(Side.SHORT)
-        return [_Trigger(liq.symbol, liq.time, liq.venue, side, liq.price, liq.usd, 1, total, count, detail,
-                         window.venues())]
+        return [
+            _Trigger(
+                liq.symbol,
+                liq.time,
+                liq.venue,
+                side,
+                liq.price,
+                liq.usd,
+                1,
+                total,
+                count,
+                detail,
+                window.venues(),
+            )
+        ]
 
 
 class _ClusterNearRule:
@@ -360,9 +402,15 @@ class _ClusterNearRule:
             if self.rule.side not in (None, side):
                 continue
             if side is Side.LONG:  # longs liquidate below the price, nearest first
-                rows = [(r.price, r.long_usd) for r in reversed(levels.rows) if price * (1 - reach) <= r.price <= price]
+                rows = [
+                    (r.price, r.long_usd)
+                    for r in reversed(levels.rows)
+                    if price * (1 - reach) <= r.price <= price
+                ]
             else:
-                rows = [(r.price, r.short_usd) for r in levels.rows if price <= r.price <= price * (1 + reach)]
+                rows = [
+                    (r.price, r.short_usd) for r in levels.rows if price <= r.price <= price * (1 + reach)
+                ]
             hit = next(((p, usd) for p, usd in rows if usd >= self.rule.min_usd and usd > 0), None)
             if hit is not None:
                 detail = f"{price_text(price)} is {abs(hit[0] - price) / price * 100:.2f} % from"
@@ -380,15 +428,26 @@ class _ClusterSweptRule:
             return []
         since = self.seen.get(event.symbol, event.time - 1)
         levels = self.engine.levels_of(event.symbol, event.time)
-        fresh = [s for s in levels.sweeps if s.time > since and self.rule.covers(s.venue, s.symbol, s.side)
-                 and s.estimated_usd >= self.rule.min_usd]
+        fresh = [
+            s
+            for s in levels.sweeps
+            if s.time > since
+            and self.rule.covers(s.venue, s.symbol, s.side)
+            and s.estimated_usd >= self.rule.min_usd
+        ]
         self.seen[event.symbol] = max([since, *(s.time for s in levels.sweeps)])
         return [
             _Trigger(
-                s.symbol, s.time, s.venue, s.side, (s.price_low + s.price_high) / 2,
-                detail=(f"swept an ESTIMATED {compact_usd(s.estimated_usd)} {s.side.value} cluster "
-                        f"{price_text(s.price_low)}-{price_text(s.price_high)} on {s.venue}; "
-                        + (f"tape realized {compact_usd(s.realized_usd)}" if s.taped else "no tape there")),
+                s.symbol,
+                s.time,
+                s.venue,
+                s.side,
+                (s.price_low + s.price_high) / 2,
+                detail=(
+                    f"swept an ESTIMATED {compact_usd(s.estimated_usd)} {s.side.value} cluster "
+                    f"{price_text(s.price_low)}-{price_text(s.price_high)} on {s.venue}; "
+                    + (f"tape realized {compact_usd(s.realized_usd)}" if s.taped else "no tape there")
+                ),
                 usd=s.realized_usd if s.taped else None,
             )
             for s in fresh
@@ -402,8 +461,11 @@ class _OIChangeRule:
     def see(self, event: Event) -> list[_Trigger]:
         if type(event) is not OpenInterest or not self.rule.covers(event.venue, event.symbol):
             return []
-        venues = [event.venue] if self.rule.scope == "venue" else [
-            v for v in self.engine.oi.venues(event.symbol) if self.rule.covers(v, event.symbol)]
+        venues = (
+            [event.venue]
+            if self.rule.scope == "venue"
+            else [v for v in self.engine.oi.venues(event.symbol) if self.rule.covers(v, event.symbol)]
+        )
         now = then = now_usd = then_usd = 0.0
         window = self.rule.window_ms
         for venue in venues:
@@ -420,7 +482,17 @@ class _OIChangeRule:
         where = f"on {event.venue}" if self.rule.scope == "venue" else "on all venues"
         detail = f"OI {change:+.1f} % in {_span(window)} {where}" + (f", {regime}" if regime else "")
         usd_change = (now - then) * price_now if price_now else None
-        return [_Trigger(event.symbol, event.time, event.venue if self.rule.scope == "venue" else None, None, price_now, usd=usd_change, detail=detail)]
+        return [
+            _Trigger(
+                event.symbol,
+                event.time,
+                event.venue if self.rule.scope == "venue" else None,
+                None,
+                price_now,
+                usd=usd_change,
+                detail=detail,
+            )
+        ]
 
 
 class _FundingRule:
@@ -438,7 +510,9 @@ class _FundingRule:
         if abs(rate) < self.rule.rate or not self.rule.covers(event.venue, event.symbol, payer):
             return []
         detail = f"funding {rate * 100:+.4f} %/8h on {event.venue}: {payer.value}s pay"
-        return [_Trigger(event.symbol, event.time, event.venue, payer, event.last or event.mark, detail=detail)]
+        return [
+            _Trigger(event.symbol, event.time, event.venue, payer, event.last or event.mark, detail=detail)
+        ]
 
 
 def _detector(rule: Rule, engine: Engine) -> _Detector:
@@ -510,8 +584,9 @@ class AlertEvaluator:
             usd = trig.open_usd if trig.open_usd is not None else trig.usd
             count = trig.open_count if trig.open_count is not None else trig.count
             venues: set[str | None] = set(trig.open_venues or {trig.venue})
-            group = _Group(rule, trig, usd, count, venues, trig.time, trig.time, price=trig.price,
-                           emitted_usd=usd or 0.0)
+            group = _Group(
+                rule, trig, usd, count, venues, trig.time, trig.time, price=trig.price, emitted_usd=usd or 0.0
+            )
             self._groups[key] = group
             return [*out, group.alert(trig.time, update=False)]
         group.add(trig)
@@ -557,8 +632,10 @@ def _text(group: _Group, update: bool) -> str:
     if kind == "liquidation":
         if not update:
             return f"{name} {side} liquidated {compact_usd(first.usd or 0)} at {price_text(first.price or 0)} on {first.venue}"
-        return (f"{name} {group.count} {side} liquidations of ≥ {compact_usd(rule.min_usd)}: "
-                f"{compact_usd(group.usd or 0)} (last at {price_text(group.price or 0)})")
+        return (
+            f"{name} {group.count} {side} liquidations of ≥ {compact_usd(rule.min_usd)}: "
+            f"{compact_usd(group.usd or 0)} (last at {price_text(group.price or 0)})"
+        )
     so_far = " so far" if update else ""
     if kind == "burst":
         within = "" if update else f" in {first.detail}"
@@ -566,6 +643,8 @@ def _text(group: _Group, update: bool) -> str:
     if kind == "cascade":
         return f"{name} cascade: {first.detail}; {compact_usd(group.usd or 0)} liquidated{so_far} ({group.count:,} liquidations)"
     if kind == "cluster_near":
-        return (f"{name} {first.detail} an ESTIMATED {compact_usd(first.usd or 0)} {side} cluster "
-                f"at {price_text(first.price or 0)}")
+        return (
+            f"{name} {first.detail} an ESTIMATED {compact_usd(first.usd or 0)} {side} cluster "
+            f"at {price_text(first.price or 0)}"
+        )
     return f"{name} {first.detail}"

@@ -75,7 +75,11 @@ class Engine:
     # --- configuration ------------------------------------------------------------------------
 
     def set_venue_limits(
-        self, venue: str, *, symbol: str | None = None, max_leverage: float | None = None,
+        self,
+        venue: str,
+        *,
+        symbol: str | None = None,
+        max_leverage: float | None = None,
         maintenance_margin: float | None = None,
     ) -> None:
         """A venue's max leverage (tiers above it are dropped and the rest renormalized) and maintenance
@@ -90,7 +94,9 @@ class Engine:
                 state.book.set_model(self._model(v, s))
 
     def _model(self, venue: str, symbol: str) -> LevelModel:
-        return self._model_for(self._venue_limits.get((venue, symbol)) or self._venue_limits.get((venue, None), (None, None)))
+        return self._model_for(
+            self._venue_limits.get((venue, symbol)) or self._venue_limits.get((venue, None), (None, None))
+        )
 
     def _model_for(self, limits: _Limits) -> LevelModel:
         model = self._models.get(limits)
@@ -141,8 +147,12 @@ class Engine:
 
     def _on_limits(self, limits: MarginLimits) -> None:
         try:
-            self.set_venue_limits(limits.venue, symbol=limits.symbol, max_leverage=limits.max_leverage,
-                                  maintenance_margin=limits.maintenance_rate)
+            self.set_venue_limits(
+                limits.venue,
+                symbol=limits.symbol,
+                max_leverage=limits.max_leverage,
+                maintenance_margin=limits.maintenance_rate,
+            )
         except LevelModelError:
             self.rejected += 1  # the model's settings stand
 
@@ -241,11 +251,21 @@ class Engine:
                 self._record_sweep(oi.venue, oi.symbol, state, consumed, oi.time)
         state.oi_base, state.step_time, state.step_price = oi.base, oi.time, price
 
-    def _record_sweep(self, venue: str, symbol: str, state: VenueSymbol, consumed: Consumed, time_ms: int) -> None:
+    def _record_sweep(
+        self, venue: str, symbol: str, state: VenueSymbol, consumed: Consumed, time_ms: int
+    ) -> None:
         span = time_ms - (state.step_time or time_ms)
         sweep = Sweep(
-            venue, symbol, consumed.side, time_ms, consumed.price_low, consumed.price_high, consumed.usd,
-            window_start=time_ms - span, window_end=time_ms + span, consumed=consumed,
+            venue,
+            symbol,
+            consumed.side,
+            time_ms,
+            consumed.price_low,
+            consumed.price_high,
+            consumed.usd,
+            window_start=time_ms - span,
+            window_end=time_ms + span,
+            consumed=consumed,
         )
         for t, side, price, usd in state.recent_fills:
             if sweep.matches(side, price, t):
@@ -258,13 +278,17 @@ class Engine:
     def symbols(self) -> list[str]:
         return list(self.state.symbols)
 
-    def at_risk(self, symbol: str, price: float, target: float, venues: list[str] | tuple[str, ...] | None = None) -> float:
+    def at_risk(
+        self, symbol: str, price: float, target: float, venues: list[str] | tuple[str, ...] | None = None
+    ) -> float:
         """ESTIMATED notional between ``price`` and ``target`` over the venues (all when None), by
         ``levels.at_risk``: the number the desk's chart reads off the view's ``level_books``."""
         books = [s.book for v, s in self.state.symbol_states(symbol) if venues is None or v in venues]
         return at_risk(books, price, target)
 
-    def heatmap(self, symbol: str, now_ms: int, range_ms: int, bucket_ms: int, venues: tuple[str, ...] | None = None) -> HeatmapView | None:
+    def heatmap(
+        self, symbol: str, now_ms: int, range_ms: int, bucket_ms: int, venues: tuple[str, ...] | None = None
+    ) -> HeatmapView | None:
         """The ESTIMATED heatmap's columns up to ``now_ms`` (engine/heatmap.py), over ``venues`` (None: all)."""
         books = {v: (s.book, s.step_price) for v, s in self.state.symbol_states(symbol)}
         return self.heat.view(symbol, now_ms, range_ms, bucket_ms, books, venues)
@@ -330,12 +354,25 @@ def _finite(value: float | None) -> float | None:
 def _finite_ticker(ticker: Ticker) -> Ticker:
     """The ticker with NaN/infinite numbers blanked (shown as missing, never as "nan")."""
     t = ticker
-    numbers = (t.last, t.mark, t.index, t.funding_rate, t.change_24h_pct, t.volume_24h_usd, t.funding_interval_hours)
+    numbers = (
+        t.last,
+        t.mark,
+        t.index,
+        t.funding_rate,
+        t.change_24h_pct,
+        t.volume_24h_usd,
+        t.funding_interval_hours,
+    )
     if all(v is None or -math.inf < v < math.inf for v in numbers):
         return ticker
     return dataclasses.replace(
-        t, last=_finite(t.last), mark=_finite(t.mark), index=_finite(t.index), funding_rate=_finite(t.funding_rate),
-        change_24h_pct=_finite(t.change_24h_pct), volume_24h_usd=_finite(t.volume_24h_usd),
+        t,
+        last=_finite(t.last),
+        mark=_finite(t.mark),
+        index=_finite(t.index),
+        funding_rate=_finite(t.funding_rate),
+        change_24h_pct=_finite(t.change_24h_pct),
+        volume_24h_usd=_finite(t.volume_24h_usd),
         funding_interval_hours=_finite(t.funding_interval_hours),
     )
 

@@ -15,7 +15,9 @@ import math
 from liqtui.domain.venues import VENUES
 
 FUNDING_BASIS_HOURS = 8.0
-VENUE_FUNDING_HOURS = {v.id: float(v.funding_hours) for v in VENUES.values()}  # the registry's usual intervals
+VENUE_FUNDING_HOURS = {
+    v.id: float(v.funding_hours) for v in VENUES.values()
+}  # the registry's usual intervals
 HOURS_PER_YEAR = 24.0 * 365.0
 
 

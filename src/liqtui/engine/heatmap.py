@@ -38,7 +38,12 @@ DAY_MS = 86_400_000
 KEPT_MS = 30 * DAY_MS
 BAND = 0.12  # rows kept within 12 % of the price at the snapshot (a 30-day window rarely spans more)
 # (age below which, keep the last snapshot of each period of) ms; the periods nest (each divides the next)
-THINNING = ((DAY_MS, BUCKET_MS), (3 * DAY_MS, 1_800_000), (7 * DAY_MS, 3_600_000), (KEPT_MS + DAY_MS, 14_400_000))
+THINNING = (
+    (DAY_MS, BUCKET_MS),
+    (3 * DAY_MS, 1_800_000),
+    (7 * DAY_MS, 3_600_000),
+    (KEPT_MS + DAY_MS, 14_400_000),
+)
 THIN_EVERY_MS = 3_600_000
 RANGES = {"12h": DAY_MS // 2, "24h": DAY_MS, "3d": 3 * DAY_MS, "7d": 7 * DAY_MS, "30d": 30 * DAY_MS}
 TOUCHED_KEPT = 256  # per symbol, the buckets whose last change is remembered (older: every column is dirty)
@@ -84,7 +89,11 @@ class Snapshot:
     def of_book(cls, bucket: int, book: LevelBook, grid: float, price: float) -> Snapshot:
         lo, hi = math.floor(price * (1 - BAND) / grid), math.floor(price * (1 + BAND) / grid)
         rows = {i: r for i, r in book.rows(grid).items() if lo <= i <= hi}
-        return cls(bucket, Run.of_rows({i: r[0] for i, r in rows.items()}), Run.of_rows({i: r[1] for i, r in rows.items()}))
+        return cls(
+            bucket,
+            Run.of_rows({i: r[0] for i, r in rows.items()}),
+            Run.of_rows({i: r[1] for i, r in rows.items()}),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +202,9 @@ class _Track:
         self.prices: _Prices | None = None
         self.realized: dict[int, dict[tuple[int, Side], float]] = {}  # bucket -> (row, side) -> USD
         self.thinned = -1  # the hour of the newest snapshot at the last thinning
-        self.loaded_until = -1  # the newest bucket loaded from a recording (it and older ones stand as recorded)
+        self.loaded_until = (
+            -1
+        )  # the newest bucket loaded from a recording (it and older ones stand as recorded)
 
     def add(self, snap: Snapshot) -> int | None:
         """Keep ``snap`` in time order, then thin what aged (see the module docstring). Returns the
@@ -220,7 +231,9 @@ class _Track:
         for s, nxt in zip(snaps, snaps[1:], strict=False):
             age = newest - s.bucket
             period = _period(age)
-            if (age >= KEPT_MS and nxt.bucket <= newest - KEPT_MS) or s.bucket // period == nxt.bucket // period:
+            if (
+                age >= KEPT_MS and nxt.bucket <= newest - KEPT_MS
+            ) or s.bucket // period == nxt.bucket // period:
                 # older than the history and not the book standing at its start, or a later snapshot
                 # of the same period stands for it
                 dropped = min(dropped, s.bucket)
@@ -293,7 +306,9 @@ class HeatmapHistory:
 
     # --- what the engine feeds -------------------------------------------------------------------
 
-    def before_step(self, venue: str, symbol: str, time_ms: int, book: LevelBook, price: float | None) -> None:
+    def before_step(
+        self, venue: str, symbol: str, time_ms: int, book: LevelBook, price: float | None
+    ) -> None:
         """An OI step at ``time_ms`` is about to change ``book`` (its price now ``price``): when the
         step opens a later bucket, the book as it stands ends the bucket of the previous step."""
         bucket = time_ms - time_ms % BUCKET_MS
@@ -313,18 +328,36 @@ class HeatmapHistory:
             if changed is not None:
                 self._touch(symbol, changed)
             if self.recording:
-                self.committed.append(self._bucket_event(venue, symbol, time_ms, grid, track, snap, changed is not None))
+                self.committed.append(
+                    self._bucket_event(venue, symbol, time_ms, grid, track, snap, changed is not None)
+                )
         self._touch(symbol, bucket)
 
     def _bucket_event(
         self, venue: str, symbol: str, time_ms: int, grid: float, track: _Track, snap: Snapshot, changed: bool
     ) -> HeatmapBucket:
-        span = track.prices.span(snap.bucket // BUCKET_MS, snap.bucket // BUCKET_MS + 1) if track.prices else None
+        span = (
+            track.prices.span(snap.bucket // BUCKET_MS, snap.bucket // BUCKET_MS + 1)
+            if track.prices
+            else None
+        )
         marks = tuple((i, side, usd) for (i, side), usd in track.realized.get(snap.bucket, {}).items())
-        runs = ((snap.longs.first, tuple(snap.longs.usd)), (snap.shorts.first, tuple(snap.shorts.usd))) if changed else (None, None)
+        runs = (
+            ((snap.longs.first, tuple(snap.longs.usd)), (snap.shorts.first, tuple(snap.shorts.usd)))
+            if changed
+            else (None, None)
+        )
         return HeatmapBucket(
-            venue, symbol, time_ms, snap.bucket, grid, runs[0], runs[1],
-            span[0] if span else None, span[1] if span else None, marks,
+            venue,
+            symbol,
+            time_ms,
+            snap.bucket,
+            grid,
+            runs[0],
+            runs[1],
+            span[0] if span else None,
+            span[1] if span else None,
+            marks,
         )
 
     def load(self, event: HeatmapBucket) -> None:
@@ -357,7 +390,9 @@ class HeatmapHistory:
         self.grid(symbol, high)
         self._touch(symbol, index * BUCKET_MS)
 
-    def see_liquidation(self, venue: str, symbol: str, time_ms: int, side: Side, price: float, usd: float) -> None:
+    def see_liquidation(
+        self, venue: str, symbol: str, time_ms: int, side: Side, price: float, usd: float
+    ) -> None:
         grid = self.grid(symbol, price)
         bucket = time_ms - time_ms % BUCKET_MS
         track = self._track(venue, symbol)
@@ -394,7 +429,9 @@ class HeatmapHistory:
         if grid is None:
             return None
         asked = None if venues is None else tuple(sorted(set(venues)))
-        tracks = sorted((v, t) for v, t in self._tracks.get(symbol, {}).items() if asked is None or v in asked)
+        tracks = sorted(
+            (v, t) for v, t in self._tracks.get(symbol, {}).items() if asked is None or v in asked
+        )
         last = end_ms - end_ms % bucket_ms
         starts = range(last - (math.ceil(range_ms / bucket_ms) - 1) * bucket_ms, last + 1, bucket_ms)
         key = (symbol, range_ms, bucket_ms, asked)
@@ -406,15 +443,20 @@ class HeatmapHistory:
         for start in starts:
             col = old.get(start)
             end = start + bucket_ms
-            used = tuple(live[v] for v, t in tracks if v in live and t.open_bucket is not None and t.open_bucket < end)
+            used = tuple(
+                live[v] for v, t in tracks if v in live and t.open_bucket is not None and t.open_bucket < end
+            )
             if col is None or end > dirty or (cached is not None and cached.lives.get(start, ()) != used):
                 col = self._column(tracks, start, end, live)
             columns.append(col)
             if used:
                 lives[start] = used
         names = tuple(v for v, _t in tracks)
-        if cached and cached.view.venues == names and len(columns) == len(old) and all(
-            a is b for a, b in zip(columns, cached.view.columns, strict=True)
+        if (
+            cached
+            and cached.view.venues == names
+            and len(columns) == len(old)
+            and all(a is b for a, b in zip(columns, cached.view.columns, strict=True))
         ):
             cached.version = self.version
             return cached.view
@@ -444,7 +486,9 @@ class HeatmapHistory:
         return cached[2]
 
     @staticmethod
-    def _column(tracks: list[tuple[str, _Track]], start: int, end: int, live: Mapping[str, Snapshot]) -> HeatColumn:
+    def _column(
+        tracks: list[tuple[str, _Track]], start: int, end: int, live: Mapping[str, Snapshot]
+    ) -> HeatColumn:
         longs: dict[int, float] = {}
         shorts: dict[int, float] = {}
         known = False
@@ -472,7 +516,10 @@ class HeatmapHistory:
             tuple(sorted(shorts.items())) if known else None,
             low if low < math.inf else None,
             high if high > -math.inf else None,
-            tuple((i, side, usd) for (i, side), usd in sorted(realized.items(), key=lambda kv: (kv[0][0], kv[0][1].value))),
+            tuple(
+                (i, side, usd)
+                for (i, side), usd in sorted(realized.items(), key=lambda kv: (kv[0][0], kv[0][1].value))
+            ),
         )
 
 

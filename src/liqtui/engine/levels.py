@@ -148,7 +148,9 @@ class Consumed:
     usd: float
     price_low: float
     price_high: float
-    prices: array[float]  # the consumed levels' liquidation prices and USD, kept only when the book is asked to
+    prices: array[
+        float
+    ]  # the consumed levels' liquidation prices and USD, kept only when the book is asked to
     usds: array[float]
 
 
@@ -226,7 +228,9 @@ _Slot = tuple[float, float, "array[float]", "array[float]"]
 class LevelBook:
     """Live estimated levels of one venue and symbol (see the module docstring for the step order)."""
 
-    def __init__(self, model: LevelModel, *, keep_swept_levels: bool = False, lookback_ms: int | None = None) -> None:
+    def __init__(
+        self, model: LevelModel, *, keep_swept_levels: bool = False, lookback_ms: int | None = None
+    ) -> None:
         self.model = model
         self.keep_swept_levels = keep_swept_levels
         self.lookback_ms = lookback_ms  # None: levels never age out (the API's default)
@@ -240,7 +244,9 @@ class LevelBook:
         self._rebuild_slots()
         self.added_usd = 0.0  # everything ever added (the invariant: live <= added)
         self.version = 0  # bumps on every change, for caches
-        self._rows: dict[float, dict[int, list[float]]] = {}  # grid -> row -> [long raw, short raw, n long, n short]
+        self._rows: dict[
+            float, dict[int, list[float]]
+        ] = {}  # grid -> row -> [long raw, short raw, n long, n short]
 
     def set_model(self, model: LevelModel) -> None:
         """New parameters for positions added from now on; live levels keep their prices."""
@@ -249,8 +255,12 @@ class LevelBook:
         kept = [i for i in range(len(self.model.tiers)) if i not in order]
         tiers = list(model.tiers) + [Tier(self.model.tiers[i].leverage, 0.0, 0.0, 0.0) for i in kept]
         for levels in self._sides.values():
-            levels.keys = [levels.keys[i] if i is not None else array("d") for i in order] + [levels.keys[i] for i in kept]
-            levels.raws = [levels.raws[i] if i is not None else array("d") for i in order] + [levels.raws[i] for i in kept]
+            levels.keys = [levels.keys[i] if i is not None else array("d") for i in order] + [
+                levels.keys[i] for i in kept
+            ]
+            levels.raws = [levels.raws[i] if i is not None else array("d") for i in order] + [
+                levels.raws[i] for i in kept
+            ]
         # Tiers that no longer get new positions stay (weight 0) until their levels are swept.
         self.model = LevelModel(tuple(tiers), model.maintenance_margin, model.long_share)
         self._rebuild_slots()
@@ -260,7 +270,9 @@ class LevelBook:
 
     # --- the step -----------------------------------------------------------------------------
 
-    def step(self, low: float, high: float, price: float, oi_change: float, time_ms: int | None = None) -> list[Consumed]:
+    def step(
+        self, low: float, high: float, price: float, oi_change: float, time_ms: int | None = None
+    ) -> list[Consumed]:
         """One model step: drop levels older than the lookback (when ``time_ms`` is given), consume
         what the price range crossed, then add or remove ``oi_change`` x price."""
         if time_ms is not None and self.lookback_ms is not None:
@@ -351,9 +363,18 @@ class LevelBook:
         slots: list[_Slot] = []
         for t, tier in enumerate(self.model.tiers):
             if tier.weight > 0.0 and share > 0.0:
-                slots.append((tier.long_factor, tier.weight * share, self._longs.keys[t], self._longs.raws[t]))
+                slots.append(
+                    (tier.long_factor, tier.weight * share, self._longs.keys[t], self._longs.raws[t])
+                )
             if tier.weight > 0.0 and share < 1.0:
-                slots.append((-tier.short_factor, tier.weight * (1.0 - share), self._shorts.keys[t], self._shorts.raws[t]))
+                slots.append(
+                    (
+                        -tier.short_factor,
+                        tier.weight * (1.0 - share),
+                        self._shorts.keys[t],
+                        self._shorts.raws[t],
+                    )
+                )
         self._slots = slots
         live = [t for t in self.model.tiers if t.weight > 0.0]
         self._top_long_factor = max((t.long_factor for t in live), default=0.0) if share > 0.0 else -math.inf
@@ -524,7 +545,9 @@ class LevelBook:
             self._row_add_one(rows, grid, sign, key, raw, n)
 
     @staticmethod
-    def _row_add_one(rows: dict[int, list[float]], grid: float, sign: float, key: float, raw: float, n: int) -> None:
+    def _row_add_one(
+        rows: dict[int, list[float]], grid: float, sign: float, key: float, raw: float, n: int
+    ) -> None:
         i = math.floor(key * sign / grid)
         row = rows.get(i)
         if row is None:

@@ -141,10 +141,23 @@ class OITracker:
             regime = oi_regime(price_pct, base - then[1])
         position = None if low is None or high is None or high == low else (base - low) / (high - low)
         return OIView(
-            venue, symbol, base, usd, t, changes, low, high, low_t, high_t,
-            vs_low_pct=pct_change(base, low), vs_high_pct=pct_change(base, high),
+            venue,
+            symbol,
+            base,
+            usd,
+            t,
+            changes,
+            low,
+            high,
+            low_t,
+            high_t,
+            vs_low_pct=pct_change(base, low),
+            vs_high_pct=pct_change(base, high),
             range_position=position,
-            regime=regime, regime_window=regime_window, regime_price_pct=price_pct if regime else None, since=since,
+            regime=regime,
+            regime_window=regime_window,
+            regime_price_pct=price_pct if regime else None,
+            since=since,
         )
 
     def _sample_at(self, venue: str, symbol: str, time_ms: int) -> tuple[int, float, float] | None:
@@ -172,11 +185,18 @@ class OITracker:
         # The current hour is partial: its low/high count only if they happened by ``now_ms``.
         if current is not None and current[1] <= now_ms and (low is None or (current[0], current[1]) < low):
             low = (current[0], current[1])
-        if current is not None and current[3] <= now_ms and (high is None or (current[2], -current[3]) > high):
+        if (
+            current is not None
+            and current[3] <= now_ms
+            and (high is None or (current[2], -current[3]) > high)
+        ):
             high = (current[2], -current[3])
         return (
-            low[0] if low else None, int(low[1]) if low else None,
-            high[0] if high else None, int(-high[1]) if high else None, None if since is None else int(since),
+            low[0] if low else None,
+            int(low[1]) if low else None,
+            high[0] if high else None,
+            int(-high[1]) if high else None,
+            None if since is None else int(since),
         )
 
 

@@ -79,7 +79,9 @@ class LevelTable:
 
     def max_pain(self, side: Side, price: float | None) -> Cluster | None:
         largest = self._largest[side]
-        return None if largest is None else Cluster(side, largest[1], largest[0], _distance(largest[1], price))
+        return (
+            None if largest is None else Cluster(side, largest[1], largest[0], _distance(largest[1], price))
+        )
 
     def nearest(self, side: Side, price: float | None) -> Cluster | None:
         """The significant row closest to the price on the side where that side liquidates."""
@@ -103,9 +105,13 @@ class Projection:
         # (symbol, grid) -> (the books' versions, rows) and ((versions, sweeps shown), table)
         self.rows_cache: dict[tuple[str, float], tuple[_Versions, dict[int, list[float]]]] = {}
         self.levels_cache: dict[tuple[str, float], tuple[tuple[_Versions, _SweepsShown], LevelTable]] = {}
-        self._snapshots: dict[tuple[str, str], tuple[int, LevelSnapshot]] = {}  # (venue, symbol) -> (version, copy)
+        self._snapshots: dict[
+            tuple[str, str], tuple[int, LevelSnapshot]
+        ] = {}  # (venue, symbol) -> (version, copy)
 
-    def view(self, symbol: str, now_ms: int, window: str, grid: float, cross_assets: tuple[str, ...]) -> SymbolView:
+    def view(
+        self, symbol: str, now_ms: int, window: str, grid: float, cross_assets: tuple[str, ...]
+    ) -> SymbolView:
         state = self.state
         market = self._market(symbol, now_ms)
         return SymbolView(
@@ -129,7 +135,13 @@ class Projection:
         intervals = {t.venue: funding_interval_hours(t.venue, t.funding_interval_hours) for t in tickers}
         venues = tuple(
             VenueMarket(
-                t.venue, t.last, t.mark, t.index, t.funding_rate, t.next_funding_time, t.change_24h_pct,
+                t.venue,
+                t.last,
+                t.mark,
+                t.index,
+                t.funding_rate,
+                t.next_funding_time,
+                t.change_24h_pct,
                 t.volume_24h_usd,
                 volume_share=(t.volume_24h_usd / total_volume) if total_volume and t.volume_24h_usd else None,
                 funding_interval_hours=intervals[t.venue],
@@ -138,9 +150,14 @@ class Projection:
         )
         oi_usd = {v: self.state.oi.latest(v, symbol, now_ms) for v in self.state.oi.venues(symbol)}
         # Hyperliquid's hourly rate and the others' 8-hourly ones averaged as they are would be off 8x.
-        weighted = [(per_basis(t.funding_rate, hours), sample[2]) for t in tickers
-                    if t.funding_rate is not None and (hours := intervals[t.venue])
-                    and (sample := oi_usd.get(t.venue)) and sample[2] > 0]
+        weighted = [
+            (per_basis(t.funding_rate, hours), sample[2])
+            for t in tickers
+            if t.funding_rate is not None
+            and (hours := intervals[t.venue])
+            and (sample := oi_usd.get(t.venue))
+            and sample[2] > 0
+        ]
         weight = sum(w for _f, w in weighted)
         totals = [s[2] for s in oi_usd.values() if s is not None]
         lead = self.state.lead_ticker(symbol)
@@ -161,7 +178,11 @@ class Projection:
     def _next_funding(self, symbol: str, now_ms: int) -> Ticker | None:
         """The ticker whose next settlement the header counts down to: the lead venue's (the price the
         view shows), else the next venue by 24 h volume that has an upcoming one."""
-        upcoming = [t for t in self.state.venue_tickers(symbol) if t.next_funding_time and t.next_funding_time >= now_ms]
+        upcoming = [
+            t
+            for t in self.state.venue_tickers(symbol)
+            if t.next_funding_time and t.next_funding_time >= now_ms
+        ]
         lead = self.state.lead_ticker(symbol)
         if lead is not None and lead in upcoming:
             return lead
@@ -207,13 +228,24 @@ class Projection:
             price_change = pct_change(lead.usd / lead.base, then[2] / then[1])
         regime = oi_regime(price_change, changes.get(regime_window))
         return OIView(
-            ALL, symbol, None, sum(r.usd or 0.0 for r in rows), max(r.time or 0 for r in rows), changes,
-            None, None, regime=regime, regime_window=regime_window, regime_price_pct=price_change if regime else None,
+            ALL,
+            symbol,
+            None,
+            sum(r.usd or 0.0 for r in rows),
+            max(r.time or 0 for r in rows),
+            changes,
+            None,
+            None,
+            regime=regime,
+            regime_window=regime_window,
+            regime_price_pct=price_change if regime else None,
         )
 
     # --- levels -------------------------------------------------------------------------------
 
-    def _level_rows(self, symbol: str, grid: float, states: list[tuple[str, VenueSymbol]]) -> dict[int, list[float]]:
+    def _level_rows(
+        self, symbol: str, grid: float, states: list[tuple[str, VenueSymbol]]
+    ) -> dict[int, list[float]]:
         versions = tuple((v, s.book.version) for v, s in states)
         cached = self.rows_cache.get((symbol, grid))
         if cached is not None and cached[0] == versions:
@@ -238,7 +270,8 @@ class Projection:
         states = self.state.symbol_states(symbol)
         sweeps = sorted(
             (sw for _v, s in states for sw in s.sweeps),
-            key=lambda sw: (sw.time, sw.venue, sw.side.value), reverse=True,
+            key=lambda sw: (sw.time, sw.venue, sw.side.value),
+            reverse=True,
         )
         since = now_ms - WINDOW_MS[window]
         shown = [sw for sw in sweeps if since <= sw.time <= now_ms]
@@ -253,7 +286,10 @@ class Projection:
             _bounded_put(self.levels_cache, (symbol, grid), cached)
         table = cached[1]
         return LevelsView(
-            symbol=symbol, price=price, grid=grid, rows=table.rows,
+            symbol=symbol,
+            price=price,
+            grid=grid,
+            rows=table.rows,
             venues=tuple(v for v, s in states if s.step_time is not None),
             max_pain_long=table.max_pain(Side.LONG, price),
             max_pain_short=table.max_pain(Side.SHORT, price),
@@ -303,9 +339,17 @@ class Projection:
         for i in sorted(set(merged) | set(swept)):
             long_usd, short_usd = merged.get(i) or (0.0, 0.0)
             swept_long, swept_short = swept.get(i) or (0.0, 0.0)
-            rows.append(LevelRow(
-                _clean(i * grid), long_usd, short_usd, swept_long, swept_short, realized.get(i), taped_swept.get(i, 0.0)
-            ))
+            rows.append(
+                LevelRow(
+                    _clean(i * grid),
+                    long_usd,
+                    short_usd,
+                    swept_long,
+                    swept_short,
+                    realized.get(i),
+                    taped_swept.get(i, 0.0),
+                )
+            )
         return LevelTable(tuple(rows))
 
     def _imbalance(self, symbol: str, price: float | None) -> dict[float, float | None]:
@@ -335,7 +379,8 @@ class Projection:
                 i = math.ceil(p / grid - 1e-9)  # an ask rounds up, so no row holds both sides
                 asks[i] = asks.get(i, 0.0) + size
         return BookView(
-            symbol, grid,
+            symbol,
+            grid,
             tuple((_clean(i * grid), bids[i]) for i in sorted(bids, reverse=True)),
             tuple((_clean(i * grid), asks[i]) for i in sorted(asks)),
             tuple(venues),

@@ -53,7 +53,11 @@ class _Series:
             b[_B0 + size] += 1
 
     def prune(self, oldest_second: int) -> None:
-        for buckets, edge in ((self.sec, oldest_second), (self.min, oldest_second // 60), (self.hour, oldest_second // 3600)):
+        for buckets, edge in (
+            (self.sec, oldest_second),
+            (self.min, oldest_second // 60),
+            (self.hour, oldest_second // 3600),
+        ):
             # Dicts keep insertion order; events arrive roughly in time order, so the old ones are first.
             while buckets:
                 first = next(iter(buckets))
@@ -116,7 +120,9 @@ class RealizedTotals:
         self._newest_second = -(1 << 62)
         self._next_prune = -(1 << 62)
 
-    def add(self, venue: str, symbol: str, side: Side, usd: float, time_ms: int, sampled: bool = False) -> None:
+    def add(
+        self, venue: str, symbol: str, side: Side, usd: float, time_ms: int, sampled: bool = False
+    ) -> None:
         second = time_ms // 1000
         if second < self._newest_second - KEEP_SECONDS:
             return  # older than any window can reach
@@ -164,6 +170,12 @@ class RealizedTotals:
             for i in range(_B0, _B0 + 5):
                 acc[i] += t[i]
         return RealizedCell(
-            venue=venue, symbol=symbol, side=side, usd=acc[0], count=int(acc[1]), largest_usd=acc[2],
-            buckets=tuple(int(n) for n in acc[_B0:]), sampled=bool(acc[3]),
+            venue=venue,
+            symbol=symbol,
+            side=side,
+            usd=acc[0],
+            count=int(acc[1]),
+            largest_usd=acc[2],
+            buckets=tuple(int(n) for n in acc[_B0:]),
+            sampled=bool(acc[3]),
         )

@@ -30,7 +30,18 @@ SIZE_TIERS = (0.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0)  # USD
 class _Group:
     """Liquidations of one symbol and side within ``BURST_MS``; its rows are rebuilt only when it changes."""
 
-    __slots__ = ("key", "first_time", "time", "price", "usd", "count", "venues", "sampled", "singles", "_rows")
+    __slots__ = (
+        "key",
+        "first_time",
+        "time",
+        "price",
+        "usd",
+        "count",
+        "venues",
+        "sampled",
+        "singles",
+        "_rows",
+    )
 
     def __init__(self, liq: Liquidation) -> None:
         self.key = (liq.symbol, liq.side)
@@ -72,8 +83,15 @@ class _Group:
     def _entry(self) -> TapeEntry:
         symbol, side = self.key
         return TapeEntry(
-            self.time, self.first_time, symbol, side, tuple(sorted(self.venues)), tuple(sorted(self.sampled)),
-            self.price, self.usd, self.count,
+            self.time,
+            self.first_time,
+            symbol,
+            side,
+            tuple(sorted(self.venues)),
+            tuple(sorted(self.sampled)),
+            self.price,
+            self.usd,
+            self.count,
         )
 
 
@@ -116,8 +134,12 @@ class _Folded:
 class LiquidationTape:
     """Every liquidation goes in (``add``); ``rows()`` gives the ones that pass ``filter``, folded."""
 
-    def __init__(self, *, history_kept: int = HISTORY_KEPT, rows_kept: int = ROWS_KEPT, burst_ms: int = BURST_MS) -> None:
-        self._history: dict[float, deque[Liquidation]] = {tier: deque(maxlen=history_kept) for tier in SIZE_TIERS}  # oldest first
+    def __init__(
+        self, *, history_kept: int = HISTORY_KEPT, rows_kept: int = ROWS_KEPT, burst_ms: int = BURST_MS
+    ) -> None:
+        self._history: dict[float, deque[Liquidation]] = {
+            tier: deque(maxlen=history_kept) for tier in SIZE_TIERS
+        }  # oldest first
         self._rows_kept, self._burst_ms = rows_kept, burst_ms
         self._folded = _Folded(TapeFilter(), rows_kept, burst_ms)
 
@@ -150,8 +172,9 @@ class LiquidationTape:
         return tuple(reversed(self._history[0.0]))
 
 
-def fold_tape(events: Iterable[Liquidation], limit: int, tape_filter: TapeFilter | None = None,
-              burst_ms: int = BURST_MS) -> list[TapeEntry]:
+def fold_tape(
+    events: Iterable[Liquidation], limit: int, tape_filter: TapeFilter | None = None, burst_ms: int = BURST_MS
+) -> list[TapeEntry]:
     """The first ``limit`` rows of newest-first ``events`` that pass ``tape_filter`` (default: all), folded
     as the tape does."""
     tape_filter = tape_filter or TapeFilter()

@@ -15,7 +15,14 @@ from liqtui.engine.funding import FUNDING_BASIS_HOURS
 from liqtui.engine.levels import LevelSnapshot
 
 WINDOWS = ("1m", "5m", "1h", "4h", "12h", "24h")
-WINDOW_MS = {"1m": 60_000, "5m": 300_000, "1h": 3_600_000, "4h": 14_400_000, "12h": 43_200_000, "24h": 86_400_000}
+WINDOW_MS = {
+    "1m": 60_000,
+    "5m": 300_000,
+    "1h": 3_600_000,
+    "4h": 14_400_000,
+    "12h": 43_200_000,
+    "24h": 86_400_000,
+}
 OI_WINDOWS = ("5m", "1h", "4h", "24h")
 SIZE_BUCKETS = ("<1k", "1k-10k", "10k-100k", "100k-1M", ">1M")  # USD
 SIZE_BUCKET_EDGES = (1_000.0, 10_000.0, 100_000.0, 1_000_000.0)

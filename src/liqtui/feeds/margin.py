@@ -77,12 +77,18 @@ def _leverage(value: Any) -> float | None:
 
 
 def bybit_tiers(payload: dict[str, Any], exchange_id: str) -> list[MarginTier]:
-    rows = [r for r in ((payload.get("result") or {}).get("list") or []) if r.get("symbol") in (None, exchange_id)]
+    rows = [
+        r for r in ((payload.get("result") or {}).get("list") or []) if r.get("symbol") in (None, exchange_id)
+    ]
     tiers = []
     for row in sorted(rows, key=lambda r: _f(r.get("riskLimitValue")) or 0.0):
         rate = _rate(row.get("maintenanceMargin"))
         if rate is not None:
-            tiers.append(MarginTier(_f(row.get("riskLimitValue")), rate, _leverage(row.get("maxLeverage")), "bybit risk-limit"))
+            tiers.append(
+                MarginTier(
+                    _f(row.get("riskLimitValue")), rate, _leverage(row.get("maxLeverage")), "bybit risk-limit"
+                )
+            )
     return tiers
 
 
@@ -116,7 +122,9 @@ async def _fetch_bybit(exchange: Any, market: MarketInfo, price: float) -> list[
 
 async def _fetch_okx(exchange: Any, market: MarketInfo, price: float) -> list[MarginTier]:
     family = market.exchange_id.rsplit("-", 1)[0]
-    payload = await exchange.publicGetPublicPositionTiers({"instType": "SWAP", "tdMode": "cross", "instFamily": family})
+    payload = await exchange.publicGetPublicPositionTiers(
+        {"instType": "SWAP", "tdMode": "cross", "instFamily": family}
+    )
     return okx_tiers(payload.get("data") or [], market, price)
 
 
@@ -133,7 +141,9 @@ _FETCHERS: dict[MarginSource, Callable[[Any, MarketInfo, float], Awaitable[list[
 }
 
 
-async def fetch_tiers(exchange: Any, venue: str, market: MarketInfo, price: float) -> tuple[list[MarginTier], str]:
+async def fetch_tiers(
+    exchange: Any, venue: str, market: MarketInfo, price: float
+) -> tuple[list[MarginTier], str]:
     """The venue's tiers for ``market``, else the shipped default; and, when the venue's own could not
     be used, why (for the user: what stands in). The note is "" when nothing fell back."""
     info = venue_info(venue)
@@ -159,7 +169,9 @@ def first_tier(tiers: list[MarginTier]) -> MarginTier | None:
     return tiers[0] if tiers else None
 
 
-async def fetch_limits(exchange: Any, venue: str, market: MarketInfo, symbol: str, price: float, now_ms: int) -> MarginLimits:
+async def fetch_limits(
+    exchange: Any, venue: str, market: MarketInfo, symbol: str, price: float, now_ms: int
+) -> MarginLimits:
     """The level model's limits for ``symbol`` on ``venue`` (its first tier, fetched as ``fetch_tiers``
     does, with the same fallback and note): what the desk and ``liqtui risk`` both feed the engine."""
     tiers, note = await fetch_tiers(exchange, venue, market, price)

@@ -91,7 +91,9 @@ class ReplaySource:
         self._symbols = list(info.symbols)
         self.recorded_mode = info.source_mode  # "LIVE" or "DEMO": what was recorded (label it)
         default_start = self.live_start_ms if self.live_start_ms is not None else self.start_ms
-        self.from_ms = min(max(start_ms if start_ms is not None else default_start, self.start_ms), self.end_ms)
+        self.from_ms = min(
+            max(start_ms if start_ms is not None else default_start, self.start_ms), self.end_ms
+        )
         self.realtime = realtime
         self.hold_at_end = hold_at_end
         self.on_reset = on_reset
@@ -122,7 +124,13 @@ class ReplaySource:
         return self.realtime and self._speed > 0
 
     def now_ms(self) -> int:
-        if self._paused or not self.paced or self.finished or self._target_ms is not None or self._wake is None:
+        if (
+            self._paused
+            or not self.paced
+            or self.finished
+            or self._target_ms is not None
+            or self._wake is None
+        ):
             return self._pos_ms
         elapsed_ms = (self._clock() - self._anchor) * 1000.0 * self._speed
         return min(self._pos_ms + int(elapsed_ms), self.end_ms)

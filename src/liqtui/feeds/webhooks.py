@@ -38,8 +38,9 @@ class _Batch:
 
 
 class WebhookPusher:
-    def __init__(self, urls: Sequence[str], *, batch_seconds: float = 3.0,
-                 backoff_s: Sequence[float] = BACKOFF_S) -> None:
+    def __init__(
+        self, urls: Sequence[str], *, batch_seconds: float = 3.0, backoff_s: Sequence[float] = BACKOFF_S
+    ) -> None:
         import apprise  # here: only a run with webhooks pays for it
 
         self.urls = list(urls)
@@ -47,7 +48,9 @@ class WebhookPusher:
         for url in self.urls:
             service = apprise.Apprise()
             if not service.add(url):
-                raise ValueError(f"webhook {_shown(url)}: not a URL apprise can send to (see its list of services)")
+                raise ValueError(
+                    f"webhook {_shown(url)}: not a URL apprise can send to (see its list of services)"
+                )
             self._services.append(service)
         self.batch_seconds = batch_seconds
         self.backoff_s = tuple(backoff_s)
@@ -65,8 +68,14 @@ class WebhookPusher:
         now = time.monotonic()
         with self._cond:
             for service in range(len(self._services)):
-                batch = next((b for b in self._batches if b.service == service and b.symbol == alert.symbol
-                              and b.attempts == 0), None)
+                batch = next(
+                    (
+                        b
+                        for b in self._batches
+                        if b.service == service and b.symbol == alert.symbol and b.attempts == 0
+                    ),
+                    None,
+                )
                 if batch is None:
                     batch = _Batch(service, alert.symbol, now + self.batch_seconds)
                     self._batches.append(batch)
@@ -110,7 +119,9 @@ class WebhookPusher:
                 else:
                     self.failures += 1
                     step = min(batch.attempts, len(self.backoff_s) - 1)
-                    batch.due = time.monotonic() + (self.backoff_s[0] if self._closing else self.backoff_s[step])
+                    batch.due = time.monotonic() + (
+                        self.backoff_s[0] if self._closing else self.backoff_s[step]
+                    )
                     batch.attempts += 1
                 self._cond.notify_all()
 

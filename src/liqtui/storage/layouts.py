@@ -194,17 +194,31 @@ def liquidation_flags(sampled: bool, source: LiquidationSource) -> int:
 
 
 def _liquidation_row(e: Liquidation) -> Row:
-    return (_SIDE_CODE[e.side], e.price, e.qty, e.usd, e.recv_time - e.time, liquidation_flags(e.sampled, e.source))
+    return (
+        _SIDE_CODE[e.side],
+        e.price,
+        e.qty,
+        e.usd,
+        e.recv_time - e.time,
+        liquidation_flags(e.sampled, e.source),
+    )
 
 
 def _liquidation(m: Market, t: int, r: Row) -> Liquidation:
     side, price, qty, usd, delay, flags = r
-    return Liquidation(m[0], m[1], _CODE_SIDE[side], price, qty, usd, t, t + delay, bool(flags & 1), _CODE_SOURCE[flags >> 1])
+    return Liquidation(
+        m[0], m[1], _CODE_SIDE[side], price, qty, usd, t, t + delay, bool(flags & 1), _CODE_SOURCE[flags >> 1]
+    )
 
 
 def _ticker_row(e: Ticker) -> Row:
     return (
-        e.last, e.mark, e.index, e.funding_rate, e.next_funding_time, e.change_24h_pct,
+        e.last,
+        e.mark,
+        e.index,
+        e.funding_rate,
+        e.next_funding_time,
+        e.change_24h_pct,
         e.volume_24h_usd,
     )
 
@@ -240,7 +254,9 @@ def _heatmap(m: Market, t: int, r: Row) -> HeatmapBucket:
     if len(flat) % 3 or not grid > 0:
         raise ValueError("damaged heatmap row")
     marks = tuple((int(flat[k]), _CODE_SIDE[int(flat[k + 1])], flat[k + 2]) for k in range(0, len(flat), 3))
-    return HeatmapBucket(m[0], m[1], t, bucket, grid, _unpack_run(longs), _unpack_run(shorts), low, high, marks)
+    return HeatmapBucket(
+        m[0], m[1], t, bucket, grid, _unpack_run(longs), _unpack_run(shorts), low, high, marks
+    )
 
 
 def _pack_run(run: tuple[int, tuple[float, ...]] | None) -> bytes | None:
@@ -316,43 +332,80 @@ _STATES = ", ".join(f"'{state.value}'" for state in FeedState)
 
 LAYOUTS: tuple[Layout, ...] = (
     Layout(
-        "liquidations", "liquidations", Liquidation,
-        ("side", "price", "qty", "usd", "recv_delay", "sampled"), _liquidation_row, _liquidation,
+        "liquidations",
+        "liquidations",
+        Liquidation,
+        ("side", "price", "qty", "usd", "recv_delay", "sampled"),
+        _liquidation_row,
+        _liquidation,
         f"side IN (0, 1) AND sampled IN (0, 1, 2, 3, 4, 5) AND {_numbers('price', 'qty', 'usd')} AND "
         + _integers("recv_delay", -MAX_TIME_MS, MAX_TIME_MS),
     ),
     Layout(
-        "oi", "open_interest", OpenInterest, ("base", "usd"),
-        lambda e: (e.base, e.usd), lambda m, t, r: OpenInterest(m[0], m[1], r[0], r[1], t),
+        "oi",
+        "open_interest",
+        OpenInterest,
+        ("base", "usd"),
+        lambda e: (e.base, e.usd),
+        lambda m, t, r: OpenInterest(m[0], m[1], r[0], r[1], t),
         _numbers("base", "usd"),
     ),
     Layout(
-        "tickers", "tickers", Ticker,
-        ("last", "mark", "index_price", "funding_rate", "next_funding_time", "change_24h_pct",
-         "volume_24h_usd"),
-        _ticker_row, _ticker,
+        "tickers",
+        "tickers",
+        Ticker,
+        (
+            "last",
+            "mark",
+            "index_price",
+            "funding_rate",
+            "next_funding_time",
+            "change_24h_pct",
+            "volume_24h_usd",
+        ),
+        _ticker_row,
+        _ticker,
         _optional_numbers("last", "mark", "index_price", "funding_rate", "change_24h_pct", "volume_24h_usd")
-        + " AND " + _times("next_funding_time", optional=True),
+        + " AND "
+        + _times("next_funding_time", optional=True),
     ),
     Layout(
-        "bars", "price_bars", PriceBar, ("open", "high", "low", "close", "volume_usd"), _bar_row, _bar,
+        "bars",
+        "price_bars",
+        PriceBar,
+        ("open", "high", "low", "close", "volume_usd"),
+        _bar_row,
+        _bar,
         _numbers("open", "high", "low", "close", "volume_usd"),
     ),
     # The blobs themselves are checked when decoded (a damaged one is skipped then).
     Layout(
-        "books", "books", BookSnapshot, ("bids", "asks"), _book_row, _book,
+        "books",
+        "books",
+        BookSnapshot,
+        ("bids", "asks"),
+        _book_row,
+        _book,
         "typeof(bids) = 'blob' AND typeof(asks) = 'blob'",
     ),
     # The heatmap's buckets as the desk closed them (engine/heatmap.py); blobs are checked when decoded.
     Layout(
-        "heatmap", "heatmap_buckets", HeatmapBucket,
-        ("bucket", "grid", "longs", "shorts", "low", "high", "realized"), _heatmap_row, _heatmap,
+        "heatmap",
+        "heatmap_buckets",
+        HeatmapBucket,
+        ("bucket", "grid", "longs", "shorts", "low", "high", "realized"),
+        _heatmap_row,
+        _heatmap,
         f"{_times('bucket')} AND {_numbers('grid')} AND {_optional_numbers('low', 'high')} AND typeof(realized) = 'blob'",
     ),
     # Feed status belongs to a venue, not a market: its table has no `market` column.
     Layout(
-        "status", "feed_status", FeedStatus,
-        ("venue", "state", "since", "detail", "kind", "last_message"), _status_row, _status,
+        "status",
+        "feed_status",
+        FeedStatus,
+        ("venue", "state", "since", "detail", "kind", "last_message"),
+        _status_row,
+        _status,
         f"{_texts('venue', 'detail', 'kind')} AND state IN ({_STATES}) AND {_times('since')} AND "
         + _times("last_message", optional=True),
     ),

@@ -46,7 +46,11 @@ HOUR_MS = 3_600_000
 # 30 days as the desk drew them (its prices and realized marks beyond what the other spans hold). Order books and feed
 # states of an earlier session are stale by definition and are not replayed into a live desk.
 WARM_SPANS_MS = {
-    "liquidations": 24 * HOUR_MS, "oi": 30 * DAY_MS, "bars": 30 * DAY_MS, "tickers": 300_000, "heatmap": 30 * DAY_MS,
+    "liquidations": 24 * HOUR_MS,
+    "oi": 30 * DAY_MS,
+    "bars": 30 * DAY_MS,
+    "tickers": 300_000,
+    "heatmap": 30 * DAY_MS,
 }
 CHUNK_ROWS = 4096  # rows per read transaction and kind
 
@@ -147,7 +151,9 @@ def count_events(path: str | Path, since_ms: int | None = None, until_ms: int | 
     conn = open_for_reading(path)
     try:
         with store_errors(path):
-            return sum(_count(conn, BY_KIND[kind].table, since_ms, until_ms) for kind in _present(conn, KINDS))
+            return sum(
+                _count(conn, BY_KIND[kind].table, since_ms, until_ms) for kind in _present(conn, KINDS)
+            )
     finally:
         conn.close()
 
@@ -155,7 +161,9 @@ def count_events(path: str | Path, since_ms: int | None = None, until_ms: int | 
 def _count(conn: sqlite3.Connection, table: str, since_ms: int | None, until_ms: int | None) -> int:
     low = -(1 << 63) if since_ms is None else since_ms
     high = (1 << 63) - 1 if until_ms is None else until_ms
-    return int(conn.execute(f"SELECT count(*) FROM {table} WHERE time BETWEEN ? AND ?", (low, high)).fetchone()[0])
+    return int(
+        conn.execute(f"SELECT count(*) FROM {table} WHERE time BETWEEN ? AND ?", (low, high)).fetchone()[0]
+    )
 
 
 def warm(
@@ -196,7 +204,9 @@ def warm(
 WARM_OI_STEP_MS = 300_000
 
 
-def thin_old_open_interest(events: Iterable[Event], before_ms: int, step_ms: int = WARM_OI_STEP_MS) -> Iterator[Event]:
+def thin_old_open_interest(
+    events: Iterable[Event], before_ms: int, step_ms: int = WARM_OI_STEP_MS
+) -> Iterator[Event]:
     """Keep one OI sample per market every ``step_ms`` among those older than ``before_ms``.
 
     The desk polls OI every 15 s, so 30 days of recording hold ~170,000 samples per market; at a
@@ -227,7 +237,8 @@ def _events(
         with store_errors(path):
             markets, top_seq = _snapshot(conn)
             streams = [
-                _stream(conn, BY_KIND[kind], markets, top_seq, skipped, *spans[kind]) for kind in _present(conn, spans)
+                _stream(conn, BY_KIND[kind], markets, top_seq, skipped, *spans[kind])
+                for kind in _present(conn, spans)
             ]
             for _time, _seq, event in heapq.merge(*streams, key=_order):
                 yield event
@@ -263,7 +274,8 @@ def _snapshot(conn: sqlite3.Connection) -> tuple[dict[int | None, Market], int]:
         tables = _tables(conn)
         top = max(
             conn.execute(f"SELECT coalesce(max(seq), 0) FROM {table}").fetchone()[0]
-            for table in EVENT_TABLES if table in tables
+            for table in EVENT_TABLES
+            if table in tables
         )
     finally:
         conn.execute("COMMIT")

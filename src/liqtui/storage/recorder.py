@@ -73,7 +73,8 @@ class Recorder:
         # Books are ~80 % of a recording's bytes: a month of them is ~16 GB for the default
         # watchlist, three days ~1.6 GB (README "Recording"). Never longer than everything else.
         self.book_retention_days = (
-            None if book_retention_days is None or retention_days <= 0
+            None
+            if book_retention_days is None or retention_days <= 0
             else min(book_retention_days, retention_days)
         )
         self.flush_interval = flush_interval
@@ -235,9 +236,11 @@ class Recorder:
     def _drop_unsound(self, layout: Layout, first_seq: int) -> int:
         """Delete the rows of this batch readers would skip as damaged (an infinite price, a value
         of the wrong type): the file holds only rows every reader can use (``Layout.valid_sql``)."""
-        deleted: int = self._db().execute(
-            f"DELETE FROM {layout.table} WHERE seq >= ? AND NOT {layout.valid_sql()}", (first_seq,)
-        ).rowcount
+        deleted: int = (
+            self._db()
+            .execute(f"DELETE FROM {layout.table} WHERE seq >= ? AND NOT {layout.valid_sql()}", (first_seq,))
+            .rowcount
+        )
         self.rejected += deleted
         return deleted
 
@@ -256,7 +259,9 @@ class Recorder:
         if found is None:
             conn = self._db()
             conn.execute("INSERT OR IGNORE INTO markets (venue, symbol) VALUES (?, ?)", key)
-            found = int(conn.execute("SELECT id FROM markets WHERE venue = ? AND symbol = ?", key).fetchone()[0])
+            found = int(
+                conn.execute("SELECT id FROM markets WHERE venue = ? AND symbol = ?", key).fetchone()[0]
+            )
             self._markets[key] = found
         return found
 
@@ -309,7 +314,9 @@ class Recorder:
         with self._write_lock:
             conn, self._conn = self._conn, None
             if conn is not None:
-                with contextlib.suppress(sqlite3.Error):  # a reader holds the log open; SQLite checkpoints later
+                with contextlib.suppress(
+                    sqlite3.Error
+                ):  # a reader holds the log open; SQLite checkpoints later
                     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 conn.close()
             self._lock.close()
@@ -323,7 +330,9 @@ class Recorder:
 
 def _row_fault(exc: BaseException) -> bool:
     """An error of one row (skip it and count it), not of the file (stop recording and say why)."""
-    if isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError, sqlite3.ProgrammingError)):
+    if isinstance(
+        exc, (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError, sqlite3.ProgrammingError)
+    ):
         return True  # a constraint, or a value SQLite cannot bind
     return isinstance(exc, Exception) and not isinstance(exc, (sqlite3.Error, OSError, MemoryError))
 

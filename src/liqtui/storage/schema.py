@@ -47,7 +47,8 @@ CREATE INDEX IF NOT EXISTS heatmap_buckets_time ON heatmap_buckets (time);
 # events that share a millisecond replay in the order they arrived. Venue and symbol are interned
 # in `markets` (a one-byte id instead of ~25 bytes of text per row). Sides and flags are 0/1,
 # which SQLite stores in zero bytes.
-_DDL = """
+_DDL = (
+    """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE markets (
     id INTEGER PRIMARY KEY, venue TEXT NOT NULL, symbol TEXT NOT NULL, UNIQUE (venue, symbol));
@@ -80,10 +81,21 @@ CREATE TABLE feed_status (
     seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, venue TEXT NOT NULL, state TEXT NOT NULL,
     since INTEGER NOT NULL, detail TEXT NOT NULL, kind TEXT NOT NULL, last_message INTEGER);
 CREATE INDEX feed_status_time ON feed_status (time);
-""" + "\n" + _HEATMAP_DDL
+"""
+    + "\n"
+    + _HEATMAP_DDL
+)
 
 OPTIONAL_TABLES = ("heatmap_buckets",)  # tables a recording made before them lacks
-EVENT_TABLES = ("liquidations", "open_interest", "tickers", "price_bars", "books", "feed_status", "heatmap_buckets")
+EVENT_TABLES = (
+    "liquidations",
+    "open_interest",
+    "tickers",
+    "price_bars",
+    "books",
+    "feed_status",
+    "heatmap_buckets",
+)
 
 
 class StoreError(Exception):
@@ -157,7 +169,11 @@ def open_for_reading(path: str | Path) -> sqlite3.Connection:
 def _cannot_open_shm(path: Path, exc: sqlite3.OperationalError) -> bool:
     wal = path.with_name(path.name + "-wal")
     no_log = not wal.exists() or wal.stat().st_size == 0
-    return no_log and not os.access(path.parent, os.W_OK) and ("readonly" in str(exc) or "unable to open" in str(exc))
+    return (
+        no_log
+        and not os.access(path.parent, os.W_OK)
+        and ("readonly" in str(exc) or "unable to open" in str(exc))
+    )
 
 
 class WriteLock:
@@ -315,7 +331,9 @@ def _check_stamp(conn: sqlite3.Connection, path: Path) -> None:
         if not tables and application_id == 0:
             raise StoreError(f"{path}: an empty SQLite database, not a liqtui recording")
         what = f"tables: {', '.join(sorted(tables)[:5])}" if tables else f"application id {application_id:#x}"
-        raise StoreError(f"{path}: not a liqtui recording (an SQLite database of another application; {what})")
+        raise StoreError(
+            f"{path}: not a liqtui recording (an SQLite database of another application; {what})"
+        )
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"{path}: recorded by a newer liqtui (schema version {version}; this liqtui reads up to "

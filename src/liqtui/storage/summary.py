@@ -113,8 +113,12 @@ def summarize(path: str | Path, window: str = "24h") -> Summary:
             # when it holds no events.
             bounds = (start if start is not None else -1, end if end is not None else -1)
             liquidations = tuple(
-                LiquidationRow(venue, symbol, "long" if side == 0 else "short", count, usd, largest, bool(sampled))
-                for venue, symbol, side, count, usd, largest, sampled in conn.execute(_LIQUIDATIONS_SQL, bounds)
+                LiquidationRow(
+                    venue, symbol, "long" if side == 0 else "short", count, usd, largest, bool(sampled)
+                )
+                for venue, symbol, side, count, usd, largest, sampled in conn.execute(
+                    _LIQUIDATIONS_SQL, bounds
+                )
             )
             oi = tuple(_oi_row(*row) for row in conn.execute(_OI_SQL, bounds))
             source_mode = recorded_mode(conn)
@@ -134,7 +138,9 @@ def _damaged(conn: sqlite3.Connection, layout: Layout, bounds: tuple[int, int]) 
         f"AND NOT ({layout.valid_sql()} AND market IN {_KNOWN_MARKETS})",
         bounds,
     ).fetchone()[0]
-    out_of_range = conn.execute(f"SELECT count(*) FROM {table} WHERE time < 0 OR time > {MAX_TIME_MS}").fetchone()[0]
+    out_of_range = conn.execute(
+        f"SELECT count(*) FROM {table} WHERE time < 0 OR time > {MAX_TIME_MS}"
+    ).fetchone()[0]
     return int(in_window + out_of_range)
 
 
@@ -143,11 +149,26 @@ def _pct(first: float, last: float) -> float | None:
 
 
 def _oi_row(
-    venue: str, symbol: str, first_time: int, last_time: int,
-    first_base: float, last_base: float, first_usd: float, last_usd: float,
+    venue: str,
+    symbol: str,
+    first_time: int,
+    last_time: int,
+    first_base: float,
+    last_base: float,
+    first_usd: float,
+    last_usd: float,
 ) -> OIChangeRow:
     return OIChangeRow(
-        venue, symbol, first_time, last_time,
-        first_base, last_base, last_base - first_base, _pct(first_base, last_base),
-        first_usd, last_usd, last_usd - first_usd, _pct(first_usd, last_usd),
+        venue,
+        symbol,
+        first_time,
+        last_time,
+        first_base,
+        last_base,
+        last_base - first_base,
+        _pct(first_base, last_base),
+        first_usd,
+        last_usd,
+        last_usd - first_usd,
+        _pct(first_usd, last_usd),
     )

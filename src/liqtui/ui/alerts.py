@@ -33,7 +33,9 @@ class DeskAlerts:
         from liqtui.feeds.webhooks import WebhookPusher
 
         try:
-            return WebhookPusher(settings.alerts.webhooks, batch_seconds=settings.alerts.webhook_batch_seconds)
+            return WebhookPusher(
+                settings.alerts.webhooks, batch_seconds=settings.alerts.webhook_batch_seconds
+            )
         except ValueError as exc:
             self.problem = f"Webhooks are off: {exc}"
             return None

@@ -88,54 +88,158 @@ DESK_BINDINGS: list[Binding] = [
     Binding("question_mark", "help", "help", id="help", tooltip="this help"),
     Binding("q", "quit", "quit", id="quit", tooltip="quit"),
     # Replay keys next: hidden outside a replay (check_action), first thing seen in one.
-    Binding("space", "replay_pause", "play/stop", id="replay_pause", tooltip="replay: stop or play the clock"),
-    Binding("less_than_sign", "replay_speed(-1)", "slower", id="replay_slower", show=False,
-            tooltip="replay: slower"),
-    Binding("greater_than_sign", "replay_speed(1)", "speed", id="replay_faster", key_display="</>",
-            tooltip="replay: faster"),
-    Binding("comma", "replay_seek(-60)", "seek 1m", id="replay_back", key_display=",/.",
-            tooltip="replay: back one minute"),
-    Binding("full_stop", "replay_seek(60)", "ahead 1m", id="replay_ahead", show=False,
-            tooltip="replay: ahead one minute"),
-    Binding("left", "replay_seek(-600)", "10m", id="replay_back_10m", key_display="←/→",
-            tooltip="replay: back ten minutes"),
-    Binding("right", "replay_seek(600)", "ahead 10m", id="replay_ahead_10m", show=False,
-            tooltip="replay: ahead ten minutes"),
-    Binding("shift+left", "replay_seek(-3600)", "back 1h", id="replay_back_1h", show=False,
-            tooltip="replay: back one hour"),
-    Binding("shift+right", "replay_seek(3600)", "ahead 1h", id="replay_ahead_1h", show=False,
-            tooltip="replay: ahead one hour"),
-    Binding("slash,ctrl+p", "pick_symbol", "symbol", id="pick_symbol",
-            tooltip="pick a symbol: fuzzy search over every market"),
-    Binding("left_square_bracket", "step_symbol(-1)", "prev", id="prev_symbol",
-            tooltip="previous watchlist symbol"),
-    Binding("right_square_bracket", "step_symbol(1)", "next", id="next_symbol",
-            tooltip="next watchlist symbol"),
+    Binding(
+        "space", "replay_pause", "play/stop", id="replay_pause", tooltip="replay: stop or play the clock"
+    ),
+    Binding(
+        "less_than_sign",
+        "replay_speed(-1)",
+        "slower",
+        id="replay_slower",
+        show=False,
+        tooltip="replay: slower",
+    ),
+    Binding(
+        "greater_than_sign",
+        "replay_speed(1)",
+        "speed",
+        id="replay_faster",
+        key_display="</>",
+        tooltip="replay: faster",
+    ),
+    Binding(
+        "comma",
+        "replay_seek(-60)",
+        "seek 1m",
+        id="replay_back",
+        key_display=",/.",
+        tooltip="replay: back one minute",
+    ),
+    Binding(
+        "full_stop",
+        "replay_seek(60)",
+        "ahead 1m",
+        id="replay_ahead",
+        show=False,
+        tooltip="replay: ahead one minute",
+    ),
+    Binding(
+        "left",
+        "replay_seek(-600)",
+        "10m",
+        id="replay_back_10m",
+        key_display="←/→",
+        tooltip="replay: back ten minutes",
+    ),
+    Binding(
+        "right",
+        "replay_seek(600)",
+        "ahead 10m",
+        id="replay_ahead_10m",
+        show=False,
+        tooltip="replay: ahead ten minutes",
+    ),
+    Binding(
+        "shift+left",
+        "replay_seek(-3600)",
+        "back 1h",
+        id="replay_back_1h",
+        show=False,
+        tooltip="replay: back one hour",
+    ),
+    Binding(
+        "shift+right",
+        "replay_seek(3600)",
+        "ahead 1h",
+        id="replay_ahead_1h",
+        show=False,
+        tooltip="replay: ahead one hour",
+    ),
+    Binding(
+        "slash,ctrl+p",
+        "pick_symbol",
+        "symbol",
+        id="pick_symbol",
+        tooltip="pick a symbol: fuzzy search over every market",
+    ),
+    Binding(
+        "left_square_bracket",
+        "step_symbol(-1)",
+        "prev",
+        id="prev_symbol",
+        tooltip="previous watchlist symbol",
+    ),
+    Binding(
+        "right_square_bracket", "step_symbol(1)", "next", id="next_symbol", tooltip="next watchlist symbol"
+    ),
     *(
-        Binding(str(n), f"jump({n})", "watchlist" if n == 1 else f"watchlist {n}", id=f"watchlist_{n}",
-                show=n == 1, key_display="1-9" if n == 1 else None)
+        Binding(
+            str(n),
+            f"jump({n})",
+            "watchlist" if n == 1 else f"watchlist {n}",
+            id=f"watchlist_{n}",
+            show=n == 1,
+            key_display="1-9" if n == 1 else None,
+        )
         for n in range(1, 10)
     ),
-    Binding("w", "cycle_window", "window", id="cycle_window",
-            tooltip="realized totals window: 1m 5m 1h 4h 12h 24h"),
-    Binding("plus,equals_sign", "zoom(-1)", "zoom", id="zoom_in", key_display="+/-",
-            tooltip="ladder: finer price step"),
+    Binding(
+        "w",
+        "cycle_window",
+        "window",
+        id="cycle_window",
+        tooltip="realized totals window: 1m 5m 1h 4h 12h 24h",
+    ),
+    Binding(
+        "plus,equals_sign",
+        "zoom(-1)",
+        "zoom",
+        id="zoom_in",
+        key_display="+/-",
+        tooltip="ladder: finer price step",
+    ),
     Binding("minus", "zoom(1)", "zoom out", id="zoom_out", show=False, tooltip="ladder: coarser price step"),
-    Binding("f", "toggle_follow", "follow", id="toggle_follow",
-            tooltip="ladder: keep the price row centred (follow) or stay put"),
-    Binding("h", "swap_heatmap", "heatmap", id="swap_heatmap",
-            tooltip="heatmap: swap it with the ladder (ESTIMATED levels through time)"),
-    Binding("r", "heatmap_range", "range", id="heatmap_range", tooltip="heatmap: time range 12h 24h 3d 7d 30d"),
+    Binding(
+        "f",
+        "toggle_follow",
+        "follow",
+        id="toggle_follow",
+        tooltip="ladder: keep the price row centred (follow) or stay put",
+    ),
+    Binding(
+        "h",
+        "swap_heatmap",
+        "heatmap",
+        id="swap_heatmap",
+        tooltip="heatmap: swap it with the ladder (ESTIMATED levels through time)",
+    ),
+    Binding(
+        "r", "heatmap_range", "range", id="heatmap_range", tooltip="heatmap: time range 12h 24h 3d 7d 30d"
+    ),
     Binding("s", "heatmap_scale", "scale", id="heatmap_scale", tooltip="heatmap: colour scale log or linear"),
-    Binding("g", "set_target", "target", id="set_target",
-            tooltip="at-risk target price: 92000, 92k, +11% or -5%"),
+    Binding(
+        "g", "set_target", "target", id="set_target", tooltip="at-risk target price: 92000, 92k, +11% or -5%"
+    ),
     Binding("m", "set_tape_min", "min size", id="set_tape_min", tooltip="tape: minimum USD size shown"),
-    Binding("c", "toggle_tape_scope", "tape scope", id="toggle_tape_scope",
-            tooltip="tape: all markets or this symbol only"),
-    Binding("p", "toggle_pause", "pause", id="toggle_pause",
-            tooltip="pause the display (data keeps flowing in)"),
+    Binding(
+        "c",
+        "toggle_tape_scope",
+        "tape scope",
+        id="toggle_tape_scope",
+        tooltip="tape: all markets or this symbol only",
+    ),
+    Binding(
+        "p", "toggle_pause", "pause", id="toggle_pause", tooltip="pause the display (data keeps flowing in)"
+    ),
     Binding("t", "cycle_theme", "theme", id="cycle_theme", tooltip="next theme (dark, light, ansi, yours)"),
-    Binding("a", "alerts", "alerts", id="alerts", show=False, tooltip="the alerts log: every alert of this session"),
+    Binding(
+        "a",
+        "alerts",
+        "alerts",
+        id="alerts",
+        show=False,
+        tooltip="the alerts log: every alert of this session",
+    ),
 ]
 REPLAY_ACTIONS = {"replay_pause", "replay_speed", "replay_seek"}
 REPLAY_BINDING_IDS = {b.id for b in DESK_BINDINGS if b.id and b.id.startswith("replay_")}
@@ -156,7 +260,7 @@ _PANE_TYPES: dict[str, type[LinePane[Any]]] = {
 def nice_step(step: float, direction: int) -> float:
     """The next price step on the 1-2-5 scale, finer (direction < 0) or coarser (> 0)."""
     exponent = math.floor(math.log10(step))
-    candidates = [m * 10.0 ** e for e in range(exponent - 1, exponent + 2) for m in (1, 2, 5)]
+    candidates = [m * 10.0**e for e in range(exponent - 1, exponent + 2) for m in (1, 2, 5)]
     if direction < 0:
         smaller = [c for c in candidates if c < step * 0.999]
         return max(smaller) if smaller else step / 2
@@ -255,7 +359,10 @@ class LiqtuiApp(App[None]):
         self._reported: set[str] = set()
         self._theme_names: list[str] = []
         self._key_overrides: dict[str, str] = {}  # [ui] keys as applied: action id -> keys
-        self._no_color_filters: dict[bool, LineFilter] = {True: NoColor(), False: Monochrome()}  # by theme.ansi
+        self._no_color_filters: dict[bool, LineFilter] = {
+            True: NoColor(),
+            False: Monochrome(),
+        }  # by theme.ansi
         self._started = time.monotonic()  # for "no venue has answered for 2m"
         self._offers_declined = 0
         self._hook_replay_reset(source)
@@ -289,7 +396,9 @@ class LiqtuiApp(App[None]):
             tape.big_usd = self.settings.ui.big_liquidation_usd
         heatmap = self._pane("heatmap", HeatmapPane)
         if heatmap is not None:
-            heatmap.source = lambda symbol, now, range_ms, bucket_ms: self.engine.heatmap(symbol, now, range_ms, bucket_ms)
+            heatmap.source = lambda symbol, now, range_ms, bucket_ms: self.engine.heatmap(
+                symbol, now, range_ms, bucket_ms
+            )
         self.call_after_refresh(self.render_tick)
 
     def _load_themes(self) -> None:
@@ -299,9 +408,7 @@ class LiqtuiApp(App[None]):
         self._theme_names = [t.name for t in loaded.themes]
         # One notification for every broken file together; the desk starts regardless.
         if loaded.errors:
-            self.notify(
-                "Theme files skipped:\n" + "\n".join(loaded.errors), severity="warning", timeout=15
-            )
+            self.notify("Theme files skipped:\n" + "\n".join(loaded.errors), severity="warning", timeout=15)
         wanted = self.settings.ui.theme
         if wanted not in self._theme_names:
             if not any(wanted in error for error in loaded.errors):
@@ -431,7 +538,7 @@ class LiqtuiApp(App[None]):
         if any(s.state is FeedState.LIVE for s in feeds):
             return
         # After "keep waiting" the desk asks again only after a growing pause, never soon.
-        again_s = min(OFFER_AGAIN_MAX_S, OFFER_DEMO_AFTER_S * OFFER_AGAIN_FACTOR * 2 ** self._offers_declined)
+        again_s = min(OFFER_AGAIN_MAX_S, OFFER_DEMO_AFTER_S * OFFER_AGAIN_FACTOR * 2**self._offers_declined)
 
         def chosen(demo: bool | None) -> None:
             if demo:
@@ -484,13 +591,16 @@ class LiqtuiApp(App[None]):
         return Badge(
             mode=source.mode,
             paused=self.paused,
-            clock_ms=(replay.heading_ms if warmup is not None else source.now_ms()) if replay is not None else None,
+            clock_ms=(replay.heading_ms if warmup is not None else source.now_ms())
+            if replay is not None
+            else None,
             warmup=warmup,
             speed=replay.speed if replay is not None else None,
             replay_paused=replay.paused if replay is not None else False,
             recorded=replay.recorded_mode if replay is not None else None,
             recording=self.recorder is not None and self.recorder.error is None,
-            recording_off=self.recording_off or (self.recorder is not None and self.recorder.error is not None),
+            recording_off=self.recording_off
+            or (self.recorder is not None and self.recorder.error is not None),
         )
 
     def build_view(self) -> SymbolView:
@@ -776,7 +886,7 @@ class LiqtuiApp(App[None]):
             "Levels on the ladder, the heatmap and the at-risk chart are ESTIMATED from open interest.",
             f"{sampled_venue_names()} push at most one liquidation per symbol per second: 'sampled'.",
             price_kind_note(),
-            f"Mode: {self.source.mode}. Remap keys in the config: [ui] keys = {{ action = \"key\" }}.",
+            f'Mode: {self.source.mode}. Remap keys in the config: [ui] keys = {{ action = "key" }}.',
         ]
 
     # --- replay -----------------------------------------------------------------------------
@@ -813,4 +923,3 @@ class LiqtuiApp(App[None]):
             return
         replay.seek_by(seconds * 1000)
         self.show_change()
-

@@ -31,9 +31,14 @@ _STATE_STYLE = {
     FeedState.DOWN: "$error",
 }
 _STATE_RANK = {  # worse is higher
-    FeedState.LIVE: 0, FeedState.CONNECTING: 1, FeedState.STALE: 2,
-    FeedState.RECONNECTING: 3, FeedState.DOWN: 4,
+    FeedState.LIVE: 0,
+    FeedState.CONNECTING: 1,
+    FeedState.STALE: 2,
+    FeedState.RECONNECTING: 3,
+    FeedState.DOWN: 4,
 }
+
+
 @dataclass(frozen=True)
 class Badge:
     """What the mode badge says; built by the app on every tick."""
@@ -165,7 +170,9 @@ def venue_health(
     health: dict[str, tuple[FeedState, int | None, str]] = {}
     for venue, statuses in by_venue.items():
         working = [s for s in statuses if s.state is not FeedState.DOWN] or statuses
-        worst = max(working, key=lambda s: (_STATE_RANK[s.state], s.kind == "all"))  # a tie: the connection speaks
+        worst = max(
+            working, key=lambda s: (_STATE_RANK[s.state], s.kind == "all")
+        )  # a tie: the connection speaks
         times = [s.last_message for s in statuses if s.last_message is not None]
         if last_message and venue in last_message:
             times.append(last_message[venue])
@@ -191,11 +198,16 @@ def chip_pieces(
             reason = short_reason(detail) if state in (FeedState.DOWN, FeedState.RECONNECTING) else ""
             words = f"{state.value}: {reason}" if reason else state.value
         name = fmt.venue_tag(venue) if short else fmt.venue_name(venue)
-        pieces.append((1, (
-            ("● ", style),
-            (name, "bold" if state is FeedState.LIVE else style),
-            (f" {words}".rstrip() + "  ", style if state is not FeedState.LIVE else "dim"),
-        )))
+        pieces.append(
+            (
+                1,
+                (
+                    ("● ", style),
+                    (name, "bold" if state is FeedState.LIVE else style),
+                    (f" {words}".rstrip() + "  ", style if state is not FeedState.LIVE else "dim"),
+                ),
+            )
+        )
     if not pieces:
         pieces.append((0, (("no venue has reported yet", "$stale"),)))
     return pieces
@@ -216,7 +228,9 @@ class DeskHeader(Widget):
         super().__init__(id=id)
         self._lines: tuple[tuple[Piece, ...], ...] = ((), (), ())
 
-    def show(self, view: SymbolView | None, badge: Badge, last_message: Mapping[str, int] | None = None) -> None:
+    def show(
+        self, view: SymbolView | None, badge: Badge, last_message: Mapping[str, int] | None = None
+    ) -> None:
         """``last_message``: venue -> time of its newest event, for the age on each chip."""
         first = [(0, tuple(badge_spans(badge)))] + (market_pieces(view) if view is not None else [])
         if view is None:

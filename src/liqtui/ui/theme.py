@@ -44,8 +44,17 @@ APP_VARIABLES: dict[str, str] = {
 }
 
 _COLOR_KEYS = (
-    "primary", "secondary", "warning", "error", "success", "accent",
-    "foreground", "background", "surface", "panel", "boost",
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
 )
 _TOP_KEYS = ("dark", "ansi", "colors", "variables")
 
@@ -94,9 +103,7 @@ def load_theme_file(path: Path) -> Theme:
         if not isinstance(raw.get(flag, False), bool):
             raise ThemeError(f"{path.name}: '{flag}' must be true or false")
     checked = {key: _check_color(path, f"colors.{key}", value) for key, value in colors.items()}
-    theme_vars = {
-        key: _check_color(path, f"variables.{key}", value) for key, value in variables.items()
-    }
+    theme_vars = {key: _check_color(path, f"variables.{key}", value) for key, value in variables.items()}
     return Theme(
         name=path.stem,
         dark=raw.get("dark", True),

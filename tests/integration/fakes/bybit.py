@@ -29,11 +29,28 @@ from .core import Coin, FakeExchange, RestError, fmt, now_ms
 from .series import candle, oi_at, window
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "exchange-payloads"
-KLINE_MS = {"1": 60_000, "3": 180_000, "5": 300_000, "15": 900_000, "30": 1_800_000, "60": 3_600_000,
-            "120": 7_200_000, "240": 14_400_000, "360": 21_600_000, "720": 43_200_000, "D": 86_400_000,
-            "W": 604_800_000}
-OI_INTERVAL_MS = {"5min": 300_000, "15min": 900_000, "30min": 1_800_000, "1h": 3_600_000,
-                  "4h": 14_400_000, "1d": 86_400_000}
+KLINE_MS = {
+    "1": 60_000,
+    "3": 180_000,
+    "5": 300_000,
+    "15": 900_000,
+    "30": 1_800_000,
+    "60": 3_600_000,
+    "120": 7_200_000,
+    "240": 14_400_000,
+    "360": 21_600_000,
+    "720": 43_200_000,
+    "D": 86_400_000,
+    "W": 604_800_000,
+}
+OI_INTERVAL_MS = {
+    "5min": 300_000,
+    "15min": 900_000,
+    "30min": 1_800_000,
+    "1h": 3_600_000,
+    "4h": 14_400_000,
+    "1d": 86_400_000,
+}
 BOOK_DEPTHS = {"1", "50", "200", "1000"}
 
 
@@ -42,7 +59,9 @@ class BybitFake(FakeExchange):
     rest_hosts = ("https://api.bybit.com",)
     ws_hosts = ("wss://stream.bybit.com",)
     other_hosts = ()
-    max_leverage: float | None = None  # caps every risk-limit tier's maxLeverage (a coin that tops out at 25x)
+    max_leverage: float | None = (
+        None  # caps every risk-limit tier's maxLeverage (a coin that tops out at 25x)
+    )
 
     def market_id(self, base: str) -> str:
         return f"{base}USDT"
@@ -73,8 +92,13 @@ class BybitFake(FakeExchange):
             code, message = code or 10006, message or "Too many visits. Exceeded the API Rate Limit."
         elif status == 404:
             code, message = code or 10404, message or "Not Found"
-        return {"retCode": code or 10001, "retMsg": message or f"HTTP {status}", "result": {}, "retExtInfo": {},
-                "time": now_ms()}
+        return {
+            "retCode": code or 10001,
+            "retMsg": message or f"HTTP {status}",
+            "result": {},
+            "retExtInfo": {},
+            "time": now_ms(),
+        }
 
     def _category(self, query, allowed=("linear", "inverse", "spot", "option")) -> str:
         category = query.get("category")
@@ -114,50 +138,102 @@ class BybitFake(FakeExchange):
 
     def _linear_instrument(self, coin: Coin) -> dict:
         entry = copy.deepcopy(self._linear_template())
-        entry.update(symbol=f"{coin.base}USDT", baseCoin=coin.base, displayName="",
-                     priceScale=str(len(fmt(coin.tick, coin.tick).partition(".")[2])))
-        entry["priceFilter"].update(tickSize=fmt(coin.tick, coin.tick), minPrice=fmt(coin.tick, coin.tick),
-                                    maxPrice=fmt(coin.price * 20, coin.tick))
-        entry["lotSizeFilter"].update(qtyStep=fmt(coin.lot, coin.lot), minOrderQty=fmt(coin.lot, coin.lot),
-                                      maxOrderQty=fmt(coin.lot * 1_500_000, coin.lot),
-                                      postOnlyMaxOrderQty=fmt(coin.lot * 1_500_000, coin.lot),
-                                      maxMktOrderQty=fmt(coin.lot * 150_000, coin.lot))
+        entry.update(
+            symbol=f"{coin.base}USDT",
+            baseCoin=coin.base,
+            displayName="",
+            priceScale=str(len(fmt(coin.tick, coin.tick).partition(".")[2])),
+        )
+        entry["priceFilter"].update(
+            tickSize=fmt(coin.tick, coin.tick),
+            minPrice=fmt(coin.tick, coin.tick),
+            maxPrice=fmt(coin.price * 20, coin.tick),
+        )
+        entry["lotSizeFilter"].update(
+            qtyStep=fmt(coin.lot, coin.lot),
+            minOrderQty=fmt(coin.lot, coin.lot),
+            maxOrderQty=fmt(coin.lot * 1_500_000, coin.lot),
+            postOnlyMaxOrderQty=fmt(coin.lot * 1_500_000, coin.lot),
+            maxMktOrderQty=fmt(coin.lot * 150_000, coin.lot),
+        )
         return entry
 
     def _inverse_instrument(self) -> dict:
         entry = copy.deepcopy(self._linear_template())
-        entry.update(symbol="BTCUSD", contractType="InversePerpetual", quoteCoin="USD", settleCoin="BTC",
-                     priceScale="1")
+        entry.update(
+            symbol="BTCUSD",
+            contractType="InversePerpetual",
+            quoteCoin="USD",
+            settleCoin="BTC",
+            priceScale="1",
+        )
         entry["priceFilter"].update(tickSize="0.5", minPrice="0.5", maxPrice="1999999.0")
-        entry["lotSizeFilter"] = {"maxOrderQty": "100000000", "minOrderQty": "1", "qtyStep": "1",
-                                  "postOnlyMaxOrderQty": "100000000", "maxMktOrderQty": "20000000"}
+        entry["lotSizeFilter"] = {
+            "maxOrderQty": "100000000",
+            "minOrderQty": "1",
+            "qtyStep": "1",
+            "postOnlyMaxOrderQty": "100000000",
+            "maxMktOrderQty": "20000000",
+        }
         return entry
 
     @staticmethod
     def _spot_instrument(coin: Coin) -> dict:
-        return {"symbol": f"{coin.base}USDT", "baseCoin": coin.base, "quoteCoin": "USDT", "innovation": "0",
-                "status": "Trading", "marginTrading": "utaOnly", "stTag": "0",
-                "lotSizeFilter": {"basePrecision": fmt(coin.lot / 1000, coin.lot / 1000), "quotePrecision": "0.00000001",
-                                  "minOrderQty": fmt(coin.lot / 20, coin.lot / 1000), "maxOrderQty": "71.73956243",
-                                  "minOrderAmt": "1", "maxOrderAmt": "2000000"},
-                "priceFilter": {"tickSize": fmt(coin.tick / 10, coin.tick / 10)},
-                "riskParameters": {"priceLimitRatioX": "0.005", "priceLimitRatioY": "0.01"}}
+        return {
+            "symbol": f"{coin.base}USDT",
+            "baseCoin": coin.base,
+            "quoteCoin": "USDT",
+            "innovation": "0",
+            "status": "Trading",
+            "marginTrading": "utaOnly",
+            "stTag": "0",
+            "lotSizeFilter": {
+                "basePrecision": fmt(coin.lot / 1000, coin.lot / 1000),
+                "quotePrecision": "0.00000001",
+                "minOrderQty": fmt(coin.lot / 20, coin.lot / 1000),
+                "maxOrderQty": "71.73956243",
+                "minOrderAmt": "1",
+                "maxOrderAmt": "2000000",
+            },
+            "priceFilter": {"tickSize": fmt(coin.tick / 10, coin.tick / 10)},
+            "riskParameters": {"priceLimitRatioX": "0.005", "priceLimitRatioY": "0.01"},
+        }
 
     def _ticker(self, coin: Coin, category: str) -> dict:
-        ticker = {"symbol": f"{coin.base}USDT", "lastPrice": fmt(coin.price, coin.tick),
-                  "prevPrice24h": fmt(coin.price * 0.98, coin.tick), "price24hPcnt": "0.020408",
-                  "highPrice24h": fmt(coin.price * 1.01, coin.tick), "lowPrice24h": fmt(coin.price * 0.97, coin.tick),
-                  "turnover24h": f"{coin.volume_24h * coin.price:.4f}", "volume24h": fmt(coin.volume_24h, coin.lot),
-                  "bid1Price": fmt(coin.bids[0][0], coin.tick), "bid1Size": fmt(coin.bids[0][1], coin.lot),
-                  "ask1Price": fmt(coin.asks[0][0], coin.tick), "ask1Size": fmt(coin.asks[0][1], coin.lot)}
+        ticker = {
+            "symbol": f"{coin.base}USDT",
+            "lastPrice": fmt(coin.price, coin.tick),
+            "prevPrice24h": fmt(coin.price * 0.98, coin.tick),
+            "price24hPcnt": "0.020408",
+            "highPrice24h": fmt(coin.price * 1.01, coin.tick),
+            "lowPrice24h": fmt(coin.price * 0.97, coin.tick),
+            "turnover24h": f"{coin.volume_24h * coin.price:.4f}",
+            "volume24h": fmt(coin.volume_24h, coin.lot),
+            "bid1Price": fmt(coin.bids[0][0], coin.tick),
+            "bid1Size": fmt(coin.bids[0][1], coin.lot),
+            "ask1Price": fmt(coin.asks[0][0], coin.tick),
+            "ask1Size": fmt(coin.asks[0][1], coin.lot),
+        }
         if category == "spot":
             return ticker
-        ticker.update(indexPrice=fmt(coin.price * 0.9999, coin.tick), markPrice=fmt(coin.price, coin.tick),
-                      prevPrice1h=fmt(coin.price, coin.tick), openInterest=fmt(coin.open_interest, coin.lot),
-                      openInterestValue=f"{coin.open_interest * coin.price:.2f}",
-                      fundingRate=f"{coin.funding_rate:.6f}", nextFundingTime=str(_next_funding(now_ms())),
-                      fundingIntervalHour="8", fundingCap="0.005", predictedDeliveryPrice="", basisRate="",
-                      deliveryFeeRate="", deliveryTime="0", preOpenPrice="", preQty="", curPreListingPhase="")
+        ticker.update(
+            indexPrice=fmt(coin.price * 0.9999, coin.tick),
+            markPrice=fmt(coin.price, coin.tick),
+            prevPrice1h=fmt(coin.price, coin.tick),
+            openInterest=fmt(coin.open_interest, coin.lot),
+            openInterestValue=f"{coin.open_interest * coin.price:.2f}",
+            fundingRate=f"{coin.funding_rate:.6f}",
+            nextFundingTime=str(_next_funding(now_ms())),
+            fundingIntervalHour="8",
+            fundingCap="0.005",
+            predictedDeliveryPrice="",
+            basisRate="",
+            deliveryFeeRate="",
+            deliveryTime="0",
+            preOpenPrice="",
+            preQty="",
+            curPreListingPhase="",
+        )
         return ticker
 
     def tickers(self, query):
@@ -175,9 +251,13 @@ class BybitFake(FakeExchange):
         if interval not in OI_INTERVAL_MS:
             raise RestError(400, "params error: intervalTime is invalid", 10001)
         step, now = OI_INTERVAL_MS[interval], now_ms()
-        times = window(now, step, int(query.get("limit", 50)), 200, _int(query, "startTime"), _int(query, "endTime"))
-        rows = [{"openInterest": f"{oi_at(coin.open_interest, now, t, step):.8f}", "timestamp": str(t)}
-                for t in reversed(times)]
+        times = window(
+            now, step, int(query.get("limit", 50)), 200, _int(query, "startTime"), _int(query, "endTime")
+        )
+        rows = [
+            {"openInterest": f"{oi_at(coin.open_interest, now, t, step):.8f}", "timestamp": str(t)}
+            for t in reversed(times)
+        ]
         return {"symbol": coin.base + "USDT", "category": category, "list": rows, "nextPageCursor": ""}
 
     def kline(self, query):
@@ -187,7 +267,9 @@ class BybitFake(FakeExchange):
         if interval not in KLINE_MS:
             raise RestError(400, "params error: Invalid period!", 10001)
         step, now = KLINE_MS[interval], now_ms()
-        times = window(now, step, int(query.get("limit", 200)), 1000, _int(query, "start"), _int(query, "end"))
+        times = window(
+            now, step, int(query.get("limit", 200)), 1000, _int(query, "start"), _int(query, "end")
+        )
         rows = []
         for t in reversed(times):
             o, h, low, c = (fmt(v, coin.tick) for v in candle(coin.price, now, t, step, coin.tick))
@@ -200,8 +282,15 @@ class BybitFake(FakeExchange):
         coin = self._coin_param(query)
         limit = min(int(query.get("limit", 25)), 500)
         now = now_ms()
-        return {"s": f"{coin.base}USDT", "b": self._levels(coin, coin.bids[:limit]), "a": self._levels(coin, coin.asks[:limit]),
-                "ts": now, "u": coin.book_id, "seq": coin.book_id * 10, "cts": now - 1}
+        return {
+            "s": f"{coin.base}USDT",
+            "b": self._levels(coin, coin.bids[:limit]),
+            "a": self._levels(coin, coin.asks[:limit]),
+            "ts": now,
+            "u": coin.book_id,
+            "seq": coin.book_id * 10,
+            "cts": now - 1,
+        }
 
     @staticmethod
     def _levels(coin: Coin, levels) -> list:
@@ -215,10 +304,18 @@ class BybitFake(FakeExchange):
             # Bybit's BTCUSDT ladder shape: 2M USDT steps, maintenance 0.5% rising 0.5% a tier.
             for i in range(5):
                 maintenance, initial = 0.005 + 0.005 * i, 0.01 + 0.005 * i
-                tiers.append({"id": i + 1, "symbol": f"{coin.base}USDT", "riskLimitValue": str(2_000_000 * (i + 1)),
-                              "maintenanceMargin": f"{maintenance:.4f}", "initialMargin": f"{initial:.4f}",
-                              "isLowestRisk": 1 if i == 0 else 0, "maxLeverage": f"{min(1 / initial, self.max_leverage or 1e9):.2f}",
-                              "mmDeduction": "" if i == 0 else str(int(2_000_000 * i * 0.005))})
+                tiers.append(
+                    {
+                        "id": i + 1,
+                        "symbol": f"{coin.base}USDT",
+                        "riskLimitValue": str(2_000_000 * (i + 1)),
+                        "maintenanceMargin": f"{maintenance:.4f}",
+                        "initialMargin": f"{initial:.4f}",
+                        "isLowestRisk": 1 if i == 0 else 0,
+                        "maxLeverage": f"{min(1 / initial, self.max_leverage or 1e9):.2f}",
+                        "mmDeduction": "" if i == 0 else str(int(2_000_000 * i * 0.005)),
+                    }
+                )
         return {"category": query["category"], "list": tiers, "nextPageCursor": ""}
 
     # ------------------------------------------------------------------ websocket
@@ -243,8 +340,15 @@ class BybitFake(FakeExchange):
             request = json.loads(text)
             op = request["op"]
         except (ValueError, KeyError, TypeError):
-            await self.reply(conn, {"success": False, "ret_msg": "error:invalid op", "conn_id": conn.conn_id,
-                                    "request": {"op": "", "args": None}})
+            await self.reply(
+                conn,
+                {
+                    "success": False,
+                    "ret_msg": "error:invalid op",
+                    "conn_id": conn.conn_id,
+                    "request": {"op": "", "args": None},
+                },
+            )
             return
         ack = {"success": True, "ret_msg": "", "conn_id": conn.conn_id, "op": op}
         if "req_id" in request:
@@ -255,7 +359,9 @@ class BybitFake(FakeExchange):
             topics = request.get("args") or []
             bad = [t for t in topics if not self._known_topic(t)]
             if bad:
-                await self.reply(conn, {**ack, "success": False, "ret_msg": f"Invalid symbol :[{', '.join(bad)}]"})
+                await self.reply(
+                    conn, {**ack, "success": False, "ret_msg": f"Invalid symbol :[{', '.join(bad)}]"}
+                )
                 return
             for topic in topics:
                 await (self.subscribe(conn, topic) if op == "subscribe" else self.unsubscribe(conn, topic))
@@ -281,13 +387,26 @@ class BybitFake(FakeExchange):
         return [topic] if isinstance(topic, str) else []
 
     # ------------------------------------------------------------------ frames
-    def _liquidation_entry(self, coin: Coin, side: str, price: float | None, qty: float, time_ms: int) -> dict:
+    def _liquidation_entry(
+        self, coin: Coin, side: str, price: float | None, qty: float, time_ms: int
+    ) -> dict:
         # Bybit's S is the liquidated POSITION's side: "Buy" = a long was liquidated (docs/exchanges.md).
-        return {"T": time_ms, "s": f"{coin.base}USDT", "S": {"long": "Buy", "short": "Sell"}[side],
-                "v": fmt(qty, coin.lot), "p": fmt(coin.price if price is None else price, coin.tick)}
+        return {
+            "T": time_ms,
+            "s": f"{coin.base}USDT",
+            "S": {"long": "Buy", "short": "Sell"}[side],
+            "v": fmt(qty, coin.lot),
+            "p": fmt(coin.price if price is None else price, coin.tick),
+        }
 
-    def liquidation_frame(self, symbol: str, side: str = "long", price: float | None = None, qty: float = 1.0,
-                          time_ms: int | None = None) -> dict:
+    def liquidation_frame(
+        self,
+        symbol: str,
+        side: str = "long",
+        price: float | None = None,
+        qty: float = 1.0,
+        time_ms: int | None = None,
+    ) -> dict:
         """An ``allLiquidation.{SYMBOL}`` message with one entry (``p`` is the bankruptcy price)."""
         return self.liquidation_frame_multi(symbol, [dict(side=side, price=price, qty=qty, time_ms=time_ms)])
 
@@ -296,8 +415,12 @@ class BybitFake(FakeExchange):
         each entry: ``side``, ``price``, ``qty``, optional ``time_ms``."""
         coin = self.coin(symbol)
         now = now_ms() if time_ms is None else time_ms
-        data = [self._liquidation_entry(coin, e.get("side", "long"), e.get("price"), e.get("qty", 1.0),
-                                        e.get("time_ms") or now) for e in entries]
+        data = [
+            self._liquidation_entry(
+                coin, e.get("side", "long"), e.get("price"), e.get("qty", 1.0), e.get("time_ms") or now
+            )
+            for e in entries
+        ]
         return {"topic": f"allLiquidation.{coin.base}USDT", "type": "snapshot", "ts": now + 5, "data": data}
 
     def liquidation_frames(self, symbol: str, entries: list[dict]) -> list[dict]:
@@ -306,22 +429,48 @@ class BybitFake(FakeExchange):
     def book_snapshot_frame(self, symbol: str, depth: int = 50) -> dict:
         coin = self.coin(symbol)
         now = now_ms()
-        return {"topic": f"orderbook.{depth}.{coin.base}USDT", "type": "snapshot", "ts": now,
-                "data": {"s": f"{coin.base}USDT", "b": self._levels(coin, coin.bids[:depth]),
-                         "a": self._levels(coin, coin.asks[:depth]), "u": coin.book_id, "seq": coin.book_id * 10},
-                "cts": now - 1}
+        return {
+            "topic": f"orderbook.{depth}.{coin.base}USDT",
+            "type": "snapshot",
+            "ts": now,
+            "data": {
+                "s": f"{coin.base}USDT",
+                "b": self._levels(coin, coin.bids[:depth]),
+                "a": self._levels(coin, coin.asks[:depth]),
+                "u": coin.book_id,
+                "seq": coin.book_id * 10,
+            },
+            "cts": now - 1,
+        }
 
-    def book_update_frame(self, symbol: str, bids: list | None = None, asks: list | None = None,
-                          time_ms: int | None = None, *, depth: int = 50) -> dict:
+    def book_update_frame(
+        self,
+        symbol: str,
+        bids: list | None = None,
+        asks: list | None = None,
+        time_ms: int | None = None,
+        *,
+        depth: int = 50,
+    ) -> dict:
         """An ``orderbook.{depth}.{SYMBOL}`` delta (size 0 deletes a level), applied to the fake's book."""
         coin = self.coin(symbol)
         bids, asks = bids or [], asks or []
         coin.apply_levels(bids, asks)
         coin.book_id += 1
         now = now_ms() if time_ms is None else time_ms
-        return {"topic": f"orderbook.{depth}.{coin.base}USDT", "type": "delta", "ts": now,
-                "data": {"s": f"{coin.base}USDT", "b": self._levels(coin, bids), "a": self._levels(coin, asks),
-                         "u": coin.book_id, "seq": coin.book_id * 10}, "cts": now - 1}
+        return {
+            "topic": f"orderbook.{depth}.{coin.base}USDT",
+            "type": "delta",
+            "ts": now,
+            "data": {
+                "s": f"{coin.base}USDT",
+                "b": self._levels(coin, bids),
+                "a": self._levels(coin, asks),
+                "u": coin.book_id,
+                "seq": coin.book_id * 10,
+            },
+            "cts": now - 1,
+        }
 
     def ticker_delta_frame(self, symbol: str, fields: list[str], time_ms: int | None = None) -> dict:
         """A ``tickers.{SYMBOL}`` delta carrying only ``fields`` (e.g. ["lastPrice", "openInterest"])
@@ -330,7 +479,13 @@ class BybitFake(FakeExchange):
         full = self._ticker(coin, "linear")
         data = {"symbol": full["symbol"], **{name: full[name] for name in fields}}
         now = now_ms() if time_ms is None else time_ms
-        return {"topic": f"tickers.{coin.base}USDT", "type": "delta", "data": data, "cs": coin.book_id, "ts": now}
+        return {
+            "topic": f"tickers.{coin.base}USDT",
+            "type": "delta",
+            "data": data,
+            "cs": coin.book_id,
+            "ts": now,
+        }
 
     def ticker_frame(self, symbol: str, time_ms: int | None = None) -> dict:
         """A ``tickers.{SYMBOL}`` snapshot (price, mark, OI in base coin and USD, funding)."""
@@ -338,7 +493,13 @@ class BybitFake(FakeExchange):
         data = self._ticker(coin, "linear")
         data["tickDirection"] = "ZeroPlusTick"
         now = now_ms() if time_ms is None else time_ms
-        return {"topic": f"tickers.{coin.base}USDT", "type": "snapshot", "data": data, "cs": coin.book_id, "ts": now}
+        return {
+            "topic": f"tickers.{coin.base}USDT",
+            "type": "snapshot",
+            "data": data,
+            "cs": coin.book_id,
+            "ts": now,
+        }
 
 
 def _int(query: dict, key: str) -> int | None:

@@ -71,8 +71,14 @@ class Coin:
         """A deterministic book around the price: ``book_depth`` levels a side, one tick apart."""
         step = self.tick * 10
         mid = round(self.price / self.tick) * self.tick
-        self.bids = [[round(mid - step * (i + 1), 10), round(self.lot * (10 + 7 * i), 10)] for i in range(self.book_depth)]
-        self.asks = [[round(mid + step * (i + 1), 10), round(self.lot * (12 + 5 * i), 10)] for i in range(self.book_depth)]
+        self.bids = [
+            [round(mid - step * (i + 1), 10), round(self.lot * (10 + 7 * i), 10)]
+            for i in range(self.book_depth)
+        ]
+        self.asks = [
+            [round(mid + step * (i + 1), 10), round(self.lot * (12 + 5 * i), 10)]
+            for i in range(self.book_depth)
+        ]
 
     def apply_levels(self, bids: list, asks: list) -> None:
         for side, updates, reverse in ((self.bids, bids, True), (self.asks, asks, False)):
@@ -87,9 +93,25 @@ class Coin:
 
 # Realistic defaults (late 2026) for the three perps every fake lists.
 DEFAULT_COINS = {
-    "BTC": dict(price=95_000.0, open_interest=80_000.0, tick=0.1, lot=0.001, volume_24h=150_000.0, funding_rate=0.0001),
-    "ETH": dict(price=3_200.0, open_interest=2_000_000.0, tick=0.01, lot=0.001, volume_24h=3_000_000.0, funding_rate=0.00008),
-    "SOL": dict(price=140.0, open_interest=9_000_000.0, tick=0.01, lot=0.01, volume_24h=25_000_000.0, funding_rate=-0.00005),
+    "BTC": dict(
+        price=95_000.0, open_interest=80_000.0, tick=0.1, lot=0.001, volume_24h=150_000.0, funding_rate=0.0001
+    ),
+    "ETH": dict(
+        price=3_200.0,
+        open_interest=2_000_000.0,
+        tick=0.01,
+        lot=0.001,
+        volume_24h=3_000_000.0,
+        funding_rate=0.00008,
+    ),
+    "SOL": dict(
+        price=140.0,
+        open_interest=9_000_000.0,
+        tick=0.01,
+        lot=0.01,
+        volume_24h=25_000_000.0,
+        funding_rate=-0.00005,
+    ),
 }
 
 
@@ -114,7 +136,9 @@ class WsConnection:
 
 
 class FailRule:
-    def __init__(self, pattern: str, status: int, times: int | None, retry_after: float | None, match: dict | None):
+    def __init__(
+        self, pattern: str, status: int, times: int | None, retry_after: float | None, match: dict | None
+    ):
         self.pattern = pattern
         self.status = status
         self.times = times  # None = forever
@@ -158,18 +182,27 @@ class FakeExchange:
     def __new__(cls, venue: str | None = None, **kwargs):
         if cls is FakeExchange:
             if venue not in FakeExchange._venues:
-                raise ValueError(f"no fake for venue {venue!r} (have: {', '.join(sorted(FakeExchange._venues))})")
+                raise ValueError(
+                    f"no fake for venue {venue!r} (have: {', '.join(sorted(FakeExchange._venues))})"
+                )
             cls = FakeExchange._venues[venue]
         return super().__new__(cls)
 
-    def __init__(self, venue: str | None = None, *, coins: dict[str, dict] | None = None,
-                 server_ping_interval: float | None = -1.0):
+    def __init__(
+        self,
+        venue: str | None = None,
+        *,
+        coins: dict[str, dict] | None = None,
+        server_ping_interval: float | None = -1.0,
+    ):
         if venue is not None and venue != self.venue:
             raise ValueError(f"{type(self).__name__} fakes {self.venue!r}, not {venue!r}")
         self.coins: dict[str, Coin] = {}
         for base, spec in (coins or DEFAULT_COINS).items():
             self.add_coin(base, **spec)
-        self.server_ping_interval = self.default_server_ping_interval if server_ping_interval == -1.0 else server_ping_interval
+        self.server_ping_interval = (
+            self.default_server_ping_interval if server_ping_interval == -1.0 else server_ping_interval
+        )
         self.port: int = 0
         self.requests: list[Request] = []
         self.ws_connections: int = 0
@@ -274,8 +307,15 @@ class FakeExchange:
         self.coin(symbol).funding_rate = float(rate)
 
     # ----------------------------------------------------------------- faults
-    def fail_next(self, path: str, status: int = 429, times: int | None = 1, retry_after: float | None = 2,
-                  *, match: dict | None = None) -> None:
+    def fail_next(
+        self,
+        path: str,
+        status: int = 429,
+        times: int | None = 1,
+        retry_after: float | None = 2,
+        *,
+        match: dict | None = None,
+    ) -> None:
         """The next ``times`` requests to ``path`` (fnmatch pattern; websocket handshakes too) answer
         ``status`` with a Retry-After header; ``match`` narrows to requests whose query/body has these items."""
         self._fail_rules.append(FailRule(path, status, times, retry_after, match))
@@ -440,11 +480,15 @@ class FakeExchange:
             return self._error_response(error.status, message=error.message, code=error.code)
         return web.Response(text=dumps(payload), content_type="application/json")
 
-    def _error_response(self, status: int, headers: dict | None = None, *, message: str = "", code: Any = None) -> web.Response:
+    def _error_response(
+        self, status: int, headers: dict | None = None, *, message: str = "", code: Any = None
+    ) -> web.Response:
         body = self.error_body(status, message, code)
         if isinstance(body, str):  # venues that answer some errors in plain text (Hyperliquid)
             return web.Response(status=status, text=body, content_type="text/plain", headers=headers or {})
-        return web.Response(status=status, text=dumps(body), content_type="application/json", headers=headers or {})
+        return web.Response(
+            status=status, text=dumps(body), content_type="application/json", headers=headers or {}
+        )
 
     # Venue hooks -------------------------------------------------------------------------------
     def rest_route(self, method: str, path: str, query: dict):

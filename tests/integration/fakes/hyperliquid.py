@@ -80,8 +80,10 @@ class HyperliquidFake(HyperliquidUsers, FakeExchange):
             "userFillsByTime": self.user_fills_by_time,
         }.get(query.get("type"))
         if handler is None:
+
             def unknown(q):
                 raise RestError(422, "Failed to deserialize the JSON body into the target type")
+
             return unknown
         return self.weighed(query["type"], handler)
 
@@ -93,33 +95,77 @@ class HyperliquidFake(HyperliquidUsers, FakeExchange):
         return {"status": "err", "response": message or f"HTTP {status}"}
 
     def meta(self) -> dict:
-        universe = [{"szDecimals": SZ_DECIMALS.get(c.base, 2), "name": c.base, "maxLeverage": MAX_LEVERAGE.get(c.base, 10),
-                     "marginTableId": MAX_LEVERAGE.get(c.base, 10)} for c in self.coins.values()]
-        tables = [[lev, {"description": "", "marginTiers": [{"lowerBound": "0.0", "maxLeverage": lev}]}]
-                  for lev in sorted({u["maxLeverage"] for u in universe})]
+        universe = [
+            {
+                "szDecimals": SZ_DECIMALS.get(c.base, 2),
+                "name": c.base,
+                "maxLeverage": MAX_LEVERAGE.get(c.base, 10),
+                "marginTableId": MAX_LEVERAGE.get(c.base, 10),
+            }
+            for c in self.coins.values()
+        ]
+        tables = [
+            [lev, {"description": "", "marginTiers": [{"lowerBound": "0.0", "maxLeverage": lev}]}]
+            for lev in sorted({u["maxLeverage"] for u in universe})
+        ]
         return {"universe": universe, "marginTables": tables}
 
     def _asset_ctx(self, coin: Coin) -> dict:
-        return {"funding": f"{coin.funding_rate / 8:.10f}".rstrip("0"), "openInterest": _sz(coin, coin.open_interest),
-                "prevDayPx": _px(coin, coin.price * 0.98), "dayNtlVlm": f"{coin.volume_24h * coin.price:.4f}",
-                "premium": "0.0001", "oraclePx": _px(coin, coin.price * 0.9999), "markPx": _px(coin, coin.price),
-                "midPx": _px(coin, coin.price), "impactPxs": [_px(coin, coin.bids[0][0]), _px(coin, coin.asks[0][0])],
-                "dayBaseVlm": _sz(coin, coin.volume_24h)}
+        return {
+            "funding": f"{coin.funding_rate / 8:.10f}".rstrip("0"),
+            "openInterest": _sz(coin, coin.open_interest),
+            "prevDayPx": _px(coin, coin.price * 0.98),
+            "dayNtlVlm": f"{coin.volume_24h * coin.price:.4f}",
+            "premium": "0.0001",
+            "oraclePx": _px(coin, coin.price * 0.9999),
+            "markPx": _px(coin, coin.price),
+            "midPx": _px(coin, coin.price),
+            "impactPxs": [_px(coin, coin.bids[0][0]), _px(coin, coin.asks[0][0])],
+            "dayBaseVlm": _sz(coin, coin.volume_24h),
+        }
 
     @staticmethod
     def spot_meta() -> dict:
-        return {"tokens": [
-            {"name": "USDC", "szDecimals": 8, "weiDecimals": 8, "index": 0, "tokenId": "0x6d1e7cde53ba9467b783cb7c530ce054",
-             "isCanonical": True, "evmContract": None, "fullName": None, "deployerTradingFeeShare": "0.0"},
-            {"name": "PURR", "szDecimals": 0, "weiDecimals": 5, "index": 1, "tokenId": "0xc1fb593aeffbeb02f85e0308e9956a90",
-             "isCanonical": True, "evmContract": None, "fullName": None, "deployerTradingFeeShare": "0.0"}],
-            "universe": [{"tokens": [1, 0], "name": "PURR/USDC", "index": 0, "isCanonical": True}]}
+        return {
+            "tokens": [
+                {
+                    "name": "USDC",
+                    "szDecimals": 8,
+                    "weiDecimals": 8,
+                    "index": 0,
+                    "tokenId": "0x6d1e7cde53ba9467b783cb7c530ce054",
+                    "isCanonical": True,
+                    "evmContract": None,
+                    "fullName": None,
+                    "deployerTradingFeeShare": "0.0",
+                },
+                {
+                    "name": "PURR",
+                    "szDecimals": 0,
+                    "weiDecimals": 5,
+                    "index": 1,
+                    "tokenId": "0xc1fb593aeffbeb02f85e0308e9956a90",
+                    "isCanonical": True,
+                    "evmContract": None,
+                    "fullName": None,
+                    "deployerTradingFeeShare": "0.0",
+                },
+            ],
+            "universe": [{"tokens": [1, 0], "name": "PURR/USDC", "index": 0, "isCanonical": True}],
+        }
 
     @staticmethod
     def _spot_ctx() -> dict:
-        return {"prevDayPx": "0.18", "dayNtlVlm": "1500000.0", "markPx": "0.19", "midPx": "0.1901",
-                "circulatingSupply": "596000000.0", "coin": "PURR/USDC", "totalSupply": "1000000000.0",
-                "dayBaseVlm": "8000000.0"}
+        return {
+            "prevDayPx": "0.18",
+            "dayNtlVlm": "1500000.0",
+            "markPx": "0.19",
+            "midPx": "0.1901",
+            "circulatingSupply": "596000000.0",
+            "coin": "PURR/USDC",
+            "totalSupply": "1000000000.0",
+            "dayBaseVlm": "8000000.0",
+        }
 
     def _coin_param(self, value) -> Coin:
         coin = self.coin_by_id(value)
@@ -132,7 +178,11 @@ class HyperliquidFake(HyperliquidUsers, FakeExchange):
 
     def _book(self, coin: Coin) -> dict:
         def side(levels):
-            return [{"px": _px(coin, p), "sz": _sz(coin, q), "n": 1 + i % 4} for i, (p, q) in enumerate(levels[:BOOK_LEVELS])]
+            return [
+                {"px": _px(coin, p), "sz": _sz(coin, q), "n": 1 + i % 4}
+                for i, (p, q) in enumerate(levels[:BOOK_LEVELS])
+            ]
+
         return {"coin": coin.base, "time": now_ms(), "levels": [side(coin.bids), side(coin.asks)]}
 
     def candle_snapshot(self, query):
@@ -148,8 +198,20 @@ class HyperliquidFake(HyperliquidUsers, FakeExchange):
         for t in range(first, min(end, now) + 1, step):
             o, h, low, c = (_px(coin, v) for v in candle(coin.price, now, t, step, coin.tick))
             volume = coin.volume_24h * step / 86_400_000
-            rows.append({"t": t, "T": t + step - 1, "s": coin.base, "i": interval, "o": o, "c": c, "h": h, "l": low,
-                         "v": _sz(coin, volume), "n": 100})
+            rows.append(
+                {
+                    "t": t,
+                    "T": t + step - 1,
+                    "s": coin.base,
+                    "i": interval,
+                    "o": o,
+                    "c": c,
+                    "h": h,
+                    "l": low,
+                    "v": _sz(coin, volume),
+                    "n": 100,
+                }
+            )
         return rows[-5000:]
 
     def funding_history(self, query):
@@ -157,8 +219,15 @@ class HyperliquidFake(HyperliquidUsers, FakeExchange):
         now = now_ms()
         start = int(query.get("startTime", now - 86_400_000))
         hour = 3_600_000
-        return [{"coin": coin.base, "fundingRate": f"{coin.funding_rate / 8:.10f}".rstrip("0"), "premium": "0.0001",
-                 "time": t} for t in range(-(-start // hour) * hour, now, hour)][:500]
+        return [
+            {
+                "coin": coin.base,
+                "fundingRate": f"{coin.funding_rate / 8:.10f}".rstrip("0"),
+                "premium": "0.0001",
+                "time": t,
+            }
+            for t in range(-(-start // hour) * hour, now, hour)
+        ][:500]
 
     # ------------------------------------------------------------------ websocket
     def is_ws_path(self, path):
@@ -170,7 +239,11 @@ class HyperliquidFake(HyperliquidUsers, FakeExchange):
             return "allMids"
         if kind in ("l2Book", "activeAssetCtx", "trades") and self.coin_by_id(coin) is not None:
             return f"{kind}:{coin}"
-        if kind == "candle" and self.coin_by_id(coin) is not None and subscription.get("interval") in INTERVAL_MS:
+        if (
+            kind == "candle"
+            and self.coin_by_id(coin) is not None
+            and subscription.get("interval") in INTERVAL_MS
+        ):
             return f"candle:{coin}:{subscription['interval']}"
         user = subscription.get("user")
         if kind == "userFills" and isinstance(user, str) and user.startswith("0x") and len(user) == 42:
@@ -182,22 +255,34 @@ class HyperliquidFake(HyperliquidUsers, FakeExchange):
             request = json.loads(text)
             method = request["method"]
         except (ValueError, KeyError, TypeError):
-            await self.reply(conn, {"channel": "error", "data": f"Error parsing JSON into valid websocket request: {text}"})
+            await self.reply(
+                conn, {"channel": "error", "data": f"Error parsing JSON into valid websocket request: {text}"}
+            )
             return
         if method == "ping":
             await self.pong(conn, {"channel": "pong"})
             return
         if method not in ("subscribe", "unsubscribe"):
-            await self.reply(conn, {"channel": "error", "data": f"Error parsing JSON into valid websocket request: {text}"})
+            await self.reply(
+                conn, {"channel": "error", "data": f"Error parsing JSON into valid websocket request: {text}"}
+            )
             return
         subscription = request.get("subscription") or {}
         topic = self._topic(subscription)
         if topic is None:
-            await self.reply(conn, {"channel": "error", "data": f"Invalid subscription {json.dumps(subscription)}"})
+            await self.reply(
+                conn, {"channel": "error", "data": f"Invalid subscription {json.dumps(subscription)}"}
+            )
             return
-        if method == "subscribe" and topic.startswith("userFills:") and topic not in self.user_topics() \
-                and len(self.user_topics()) >= MAX_WS_USERS:
-            await self.reply(conn, {"channel": "error", "data": f"Cannot track more than {MAX_WS_USERS} total users."})
+        if (
+            method == "subscribe"
+            and topic.startswith("userFills:")
+            and topic not in self.user_topics()
+            and len(self.user_topics()) >= MAX_WS_USERS
+        ):
+            await self.reply(
+                conn, {"channel": "error", "data": f"Cannot track more than {MAX_WS_USERS} total users."}
+            )
             return
         if method == "subscribe":
             await self.subscribe(conn, topic)
@@ -207,7 +292,9 @@ class HyperliquidFake(HyperliquidUsers, FakeExchange):
         if subscription.get("type") == "l2Book":
             echoed.setdefault("nSigFigs", None)
             echoed.setdefault("mantissa", None)
-        await self.reply(conn, {"channel": "subscriptionResponse", "data": {"method": method, "subscription": echoed}})
+        await self.reply(
+            conn, {"channel": "subscriptionResponse", "data": {"method": method, "subscription": echoed}}
+        )
         if method == "subscribe" and not self.silent:
             first = self._first_push(subscription)
             if first is not None:
@@ -251,8 +338,9 @@ class HyperliquidFake(HyperliquidUsers, FakeExchange):
     def book_snapshot_frame(self, symbol: str) -> dict:
         return {"channel": "l2Book", "data": self._book(self.coin(symbol))}
 
-    def book_update_frame(self, symbol: str, bids: list | None = None, asks: list | None = None,
-                          time_ms: int | None = None) -> dict:
+    def book_update_frame(
+        self, symbol: str, bids: list | None = None, asks: list | None = None, time_ms: int | None = None
+    ) -> dict:
         """Hyperliquid pushes whole books: the levels are applied and the full 20-level book is sent."""
         coin = self.coin(symbol)
         coin.apply_levels(bids or [], asks or [])
@@ -262,7 +350,10 @@ class HyperliquidFake(HyperliquidUsers, FakeExchange):
         return frame
 
     def all_mids_frame(self) -> dict:
-        return {"channel": "allMids", "data": {"mids": {c.base: _px(c, c.price) for c in self.coins.values()}}}
+        return {
+            "channel": "allMids",
+            "data": {"mids": {c.base: _px(c, c.price) for c in self.coins.values()}},
+        }
 
     def asset_ctx_frame(self, symbol: str) -> dict:
         """An ``activeAssetCtx`` push: funding (hourly), openInterest (coins), mark/oracle price."""
@@ -274,7 +365,9 @@ class HyperliquidFake(HyperliquidUsers, FakeExchange):
 
 
 def _px(coin: Coin, value: float) -> str:
-    return f"{round(value / coin.tick) * coin.tick:.{max(0, len(fmt(coin.tick, coin.tick).partition('.')[2]))}f}"
+    return (
+        f"{round(value / coin.tick) * coin.tick:.{max(0, len(fmt(coin.tick, coin.tick).partition('.')[2]))}f}"
+    )
 
 
 def _sz(coin: Coin, value: float) -> str:

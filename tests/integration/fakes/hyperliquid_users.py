@@ -43,8 +43,11 @@ INFO_WEIGHT = {"clearinghouseState": 2, "l2Book": 2, "allMids": 2, "orderStatus"
 DEFAULT_WEIGHT = 20
 MAX_FILL_ROWS = 2000
 MAX_WS_USERS = 10
-MALFORMED = {"clearinghouseState": {"assetPositions": "not a list"}, "userFills": {"fills": None},
-             "userFillsByTime": [{"coin": "BTC", "px": "not a number"}]}
+MALFORMED = {
+    "clearinghouseState": {"assetPositions": "not a list"},
+    "userFills": {"fills": None},
+    "userFillsByTime": [{"coin": "BTC", "px": "not a number"}],
+}
 
 
 @dataclass
@@ -76,8 +79,17 @@ class HyperliquidUsers:
     def user(self, address: str) -> UserState:
         return self.users.setdefault(address.lower(), UserState())
 
-    def set_position(self, address: str, symbol: str, szi: float, entry_px: float, liquidation_px: float | None,
-                     *, leverage: int = 10, margin: str = "cross") -> Position:
+    def set_position(
+        self,
+        address: str,
+        symbol: str,
+        szi: float,
+        entry_px: float,
+        liquidation_px: float | None,
+        *,
+        leverage: int = 10,
+        margin: str = "cross",
+    ) -> Position:
         coin = self.coin(symbol)
         position = Position(coin.base, float(szi), float(entry_px), liquidation_px, leverage, margin)
         self.user(address).positions[coin.base] = position
@@ -86,34 +98,91 @@ class HyperliquidUsers:
     def close_position(self, address: str, symbol: str) -> None:
         self.user(address).positions.pop(self.coin(symbol).base, None)
 
-    def add_fill(self, address: str, symbol: str, *, side: str, px: float, sz: float, time_ms: int | None = None,
-                 start_position: float = 0.0, direction: str = "Open Long", liquidation: dict | None = None,
-                 tid: int | None = None) -> dict:
+    def add_fill(
+        self,
+        address: str,
+        symbol: str,
+        *,
+        side: str,
+        px: float,
+        sz: float,
+        time_ms: int | None = None,
+        start_position: float = 0.0,
+        direction: str = "Open Long",
+        liquidation: dict | None = None,
+        tid: int | None = None,
+    ) -> dict:
         """One fill of ``address`` (side "B" buy, "A" sell), appended to its history; returned."""
         coin = self.coin(symbol)
-        fill = {"coin": coin.base, "px": _num(px), "sz": _num(sz), "side": side, "time": time_ms or now_ms(),
-                "startPosition": _num(start_position), "dir": direction, "closedPnl": "0.0",
-                "hash": f"0x{next(self._tids):064x}", "oid": next(self._tids), "crossed": True, "fee": "0.0",
-                "tid": tid if tid is not None else next(self._tids), "feeToken": "USDC"}
+        fill = {
+            "coin": coin.base,
+            "px": _num(px),
+            "sz": _num(sz),
+            "side": side,
+            "time": time_ms or now_ms(),
+            "startPosition": _num(start_position),
+            "dir": direction,
+            "closedPnl": "0.0",
+            "hash": f"0x{next(self._tids):064x}",
+            "oid": next(self._tids),
+            "crossed": True,
+            "fee": "0.0",
+            "tid": tid if tid is not None else next(self._tids),
+            "feeToken": "USDC",
+        }
         if liquidation is not None:
             fill["liquidation"] = liquidation
         self.user(address).fills.append(fill)
         return fill
 
-    def liquidation(self, liquidated: str, counterparty: str, symbol: str, *, side: str, px: float, sz: float,
-                    method: str = "market", mark_px: float | None = None, time_ms: int | None = None) -> tuple[dict, dict]:
+    def liquidation(
+        self,
+        liquidated: str,
+        counterparty: str,
+        symbol: str,
+        *,
+        side: str,
+        px: float,
+        sz: float,
+        method: str = "market",
+        mark_px: float | None = None,
+        time_ms: int | None = None,
+    ) -> tuple[dict, dict]:
         """A liquidation fill on both sides, as the venue writes it: the liquidated ``side`` ("long" or
         "short") position is closed by ``counterparty`` (the backstop vault for ``method="backstop"``,
         any book participant for "market"). Both fills carry the same ``liquidation`` object, time
         and tid. Returns (liquidated user's fill, counterparty's fill)."""
         when, tid = time_ms or now_ms(), next(self._tids)
-        info = {"liquidatedUser": liquidated.lower(), "markPx": _num(mark_px if mark_px is not None else px), "method": method}
+        info = {
+            "liquidatedUser": liquidated.lower(),
+            "markPx": _num(mark_px if mark_px is not None else px),
+            "method": method,
+        }
         closing = "A" if side == "long" else "B"
         opening = "B" if closing == "A" else "A"
-        mine = self.add_fill(liquidated, symbol, side=closing, px=px, sz=sz, time_ms=when, start_position=sz if side == "long" else -sz,
-                             direction=f"Close {side.title()}", liquidation=dict(info), tid=tid)
-        theirs = self.add_fill(counterparty, symbol, side=opening, px=px, sz=sz, time_ms=when,
-                               direction="Open Long" if opening == "B" else "Open Short", liquidation=dict(info), tid=tid)
+        mine = self.add_fill(
+            liquidated,
+            symbol,
+            side=closing,
+            px=px,
+            sz=sz,
+            time_ms=when,
+            start_position=sz if side == "long" else -sz,
+            direction=f"Close {side.title()}",
+            liquidation=dict(info),
+            tid=tid,
+        )
+        theirs = self.add_fill(
+            counterparty,
+            symbol,
+            side=opening,
+            px=px,
+            sz=sz,
+            time_ms=when,
+            direction="Open Long" if opening == "B" else "Open Short",
+            liquidation=dict(info),
+            tid=tid,
+        )
         return mine, theirs
 
     def answer_malformed(self, kind: str, times: int = 1) -> None:
@@ -146,6 +215,7 @@ class HyperliquidUsers:
             rows = len(payload) if kind in ("userFills", "userFillsByTime") else 0
             self._spend(kind, INFO_WEIGHT.get(kind, DEFAULT_WEIGHT) + rows // 20)
             return payload
+
         return answer
 
     # ------------------------------------------------------------------ REST answers
@@ -157,24 +227,43 @@ class HyperliquidUsers:
 
     def clearinghouse_state(self, query: dict) -> dict:
         state = self.users.get(self._address(query), UserState())
-        positions = [{"type": "oneWay", "position": self._position(p)} for p in state.positions.values() if p.szi]
+        positions = [
+            {"type": "oneWay", "position": self._position(p)} for p in state.positions.values() if p.szi
+        ]
         total = sum(abs(p.szi) * self.coin(p.coin).price for p in state.positions.values())
         margin = sum(abs(p.szi) * self.coin(p.coin).price / p.leverage for p in state.positions.values())
-        summary = {"accountValue": _num(margin * 1.2), "totalNtlPos": _num(total), "totalRawUsd": _num(margin * 1.2),
-                   "totalMarginUsed": _num(margin)}
-        return {"marginSummary": summary, "crossMarginSummary": dict(summary), "crossMaintenanceMarginUsed": _num(margin / 2),
-                "withdrawable": _num(margin * 0.2), "assetPositions": positions, "time": now_ms()}
+        summary = {
+            "accountValue": _num(margin * 1.2),
+            "totalNtlPos": _num(total),
+            "totalRawUsd": _num(margin * 1.2),
+            "totalMarginUsed": _num(margin),
+        }
+        return {
+            "marginSummary": summary,
+            "crossMarginSummary": dict(summary),
+            "crossMaintenanceMarginUsed": _num(margin / 2),
+            "withdrawable": _num(margin * 0.2),
+            "assetPositions": positions,
+            "time": now_ms(),
+        }
 
     def _position(self, p: Position) -> dict:
         coin: Coin = self.coin(p.coin)
         value = abs(p.szi) * coin.price
-        return {"coin": p.coin, "szi": _num(p.szi), "leverage": {"type": p.margin, "value": p.leverage}
-                | ({"rawUsd": _num(-p.szi * p.entry_px)} if p.margin == "isolated" else {}),
-                "entryPx": _num(p.entry_px), "positionValue": _num(value),
-                "unrealizedPnl": _num(p.szi * (coin.price - p.entry_px)), "returnOnEquity": "0.0",
-                "liquidationPx": None if p.liquidation_px is None else _num(p.liquidation_px),
-                "marginUsed": _num(value / p.leverage), "maxLeverage": 40,
-                "cumFunding": {"allTime": "0.0", "sinceOpen": "0.0", "sinceChange": "0.0"}}
+        return {
+            "coin": p.coin,
+            "szi": _num(p.szi),
+            "leverage": {"type": p.margin, "value": p.leverage}
+            | ({"rawUsd": _num(-p.szi * p.entry_px)} if p.margin == "isolated" else {}),
+            "entryPx": _num(p.entry_px),
+            "positionValue": _num(value),
+            "unrealizedPnl": _num(p.szi * (coin.price - p.entry_px)),
+            "returnOnEquity": "0.0",
+            "liquidationPx": None if p.liquidation_px is None else _num(p.liquidation_px),
+            "marginUsed": _num(value / p.leverage),
+            "maxLeverage": 40,
+            "cumFunding": {"allTime": "0.0", "sinceOpen": "0.0", "sinceChange": "0.0"},
+        }
 
     def user_fills(self, query: dict) -> list[dict]:
         fills = self.users.get(self._address(query), UserState()).fills
@@ -194,12 +283,24 @@ class HyperliquidUsers:
         data = {"user": address.lower(), "fills": fills} | ({"isSnapshot": True} if snapshot else {})
         return {"channel": "userFills", "data": data}
 
-    def trades_frame(self, symbol: str, trades: list[tuple[str, float, float, str, str]], time_ms: int | None = None) -> dict:
+    def trades_frame(
+        self, symbol: str, trades: list[tuple[str, float, float, str, str]], time_ms: int | None = None
+    ) -> dict:
         """``trades``: (side "B"/"A", px, sz, buyer, seller) each."""
         coin, when = self.coin(symbol), time_ms or now_ms()
-        rows = [{"coin": coin.base, "side": side, "px": _num(px), "sz": _num(sz), "time": when,
-                 "hash": f"0x{next(self._tids):064x}", "tid": next(self._tids), "users": [buyer.lower(), seller.lower()]}
-                for side, px, sz, buyer, seller in trades]
+        rows = [
+            {
+                "coin": coin.base,
+                "side": side,
+                "px": _num(px),
+                "sz": _num(sz),
+                "time": when,
+                "hash": f"0x{next(self._tids):064x}",
+                "tid": next(self._tids),
+                "users": [buyer.lower(), seller.lower()],
+            }
+            for side, px, sz, buyer, seller in trades
+        ]
         return {"channel": "trades", "data": rows}
 
     async def push_fills(self, address: str, fills: list[dict]) -> int:

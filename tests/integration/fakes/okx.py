@@ -32,10 +32,33 @@ from .core import Coin, FakeExchange, RestError, fmt, now_ms
 from .series import candle, oi_at, window
 
 CT_VAL = {"BTC": 0.01, "ETH": 0.1, "SOL": 1.0}
-BAR_MS = {"1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1H": 3_600_000,
-          "2H": 7_200_000, "4H": 14_400_000, "6H": 21_600_000, "12H": 43_200_000, "1D": 86_400_000,
-          "1W": 604_800_000, "6Hutc": 21_600_000, "12Hutc": 43_200_000, "1Dutc": 86_400_000}
-INSTRUMENT_CHANNELS = {"books", "books5", "bbo-tbt", "tickers", "funding-rate", "mark-price", "trades", "trades-all"}
+BAR_MS = {
+    "1m": 60_000,
+    "3m": 180_000,
+    "5m": 300_000,
+    "15m": 900_000,
+    "30m": 1_800_000,
+    "1H": 3_600_000,
+    "2H": 7_200_000,
+    "4H": 14_400_000,
+    "6H": 21_600_000,
+    "12H": 43_200_000,
+    "1D": 86_400_000,
+    "1W": 604_800_000,
+    "6Hutc": 21_600_000,
+    "12Hutc": 43_200_000,
+    "1Dutc": 86_400_000,
+}
+INSTRUMENT_CHANNELS = {
+    "books",
+    "books5",
+    "bbo-tbt",
+    "tickers",
+    "funding-rate",
+    "mark-price",
+    "trades",
+    "trades-all",
+}
 
 
 class OkxFake(FakeExchange):
@@ -106,29 +129,85 @@ class OkxFake(FakeExchange):
 
     def _swap_instrument(self, coin: Coin) -> dict:
         family = f"{coin.base}-USDT"
-        return {"alias": "", "baseCcy": "", "category": "1", "ctMult": "1", "ctType": "linear",
-                "ctVal": _num(self.ct_val(coin)), "ctValCcy": coin.base, "expTime": "", "instFamily": family,
-                "instId": self.market_id(coin.base), "instType": "SWAP", "lever": "100", "listTime": "1611916828000",
-                "lotSz": "0.01", "maxIcebergSz": "100000000.0000000000000000", "maxLmtAmt": "20000000",
-                "maxLmtSz": "100000000", "maxMktAmt": "", "maxMktSz": "12000", "maxStopSz": "12000",
-                "maxTriggerSz": "100000000.0000000000000000", "maxTwapSz": "100000000.0000000000000000",
-                "minSz": "0.01", "optType": "", "quoteCcy": "", "ruleType": "normal", "settleCcy": "USDT",
-                "state": "live", "stk": "", "tickSz": _num(coin.tick), "uly": family}
+        return {
+            "alias": "",
+            "baseCcy": "",
+            "category": "1",
+            "ctMult": "1",
+            "ctType": "linear",
+            "ctVal": _num(self.ct_val(coin)),
+            "ctValCcy": coin.base,
+            "expTime": "",
+            "instFamily": family,
+            "instId": self.market_id(coin.base),
+            "instType": "SWAP",
+            "lever": "100",
+            "listTime": "1611916828000",
+            "lotSz": "0.01",
+            "maxIcebergSz": "100000000.0000000000000000",
+            "maxLmtAmt": "20000000",
+            "maxLmtSz": "100000000",
+            "maxMktAmt": "",
+            "maxMktSz": "12000",
+            "maxStopSz": "12000",
+            "maxTriggerSz": "100000000.0000000000000000",
+            "maxTwapSz": "100000000.0000000000000000",
+            "minSz": "0.01",
+            "optType": "",
+            "quoteCcy": "",
+            "ruleType": "normal",
+            "settleCcy": "USDT",
+            "state": "live",
+            "stk": "",
+            "tickSz": _num(coin.tick),
+            "uly": family,
+        }
 
     @staticmethod
     def _spot_instrument(coin: Coin) -> dict:
-        return {"alias": "", "baseCcy": coin.base, "category": "1", "ctMult": "", "ctType": "", "ctVal": "",
-                "ctValCcy": "", "expTime": "", "instFamily": "", "instId": f"{coin.base}-USDT", "instType": "SPOT",
-                "lever": "10", "listTime": "1606468572000", "lotSz": "0.00000001", "maxIcebergSz": "9999999999",
-                "maxLmtAmt": "1000000", "maxLmtSz": "9999999999", "maxMktAmt": "1000000", "maxMktSz": "",
-                "maxStopSz": "", "maxTriggerSz": "9999999999", "maxTwapSz": "9999999999",
-                "minSz": "0.00001", "optType": "", "quoteCcy": "USDT", "ruleType": "normal", "settleCcy": "",
-                "state": "live", "stk": "", "tickSz": _num(coin.tick), "uly": ""}
+        return {
+            "alias": "",
+            "baseCcy": coin.base,
+            "category": "1",
+            "ctMult": "",
+            "ctType": "",
+            "ctVal": "",
+            "ctValCcy": "",
+            "expTime": "",
+            "instFamily": "",
+            "instId": f"{coin.base}-USDT",
+            "instType": "SPOT",
+            "lever": "10",
+            "listTime": "1606468572000",
+            "lotSz": "0.00000001",
+            "maxIcebergSz": "9999999999",
+            "maxLmtAmt": "1000000",
+            "maxLmtSz": "9999999999",
+            "maxMktAmt": "1000000",
+            "maxMktSz": "",
+            "maxStopSz": "",
+            "maxTriggerSz": "9999999999",
+            "maxTwapSz": "9999999999",
+            "minSz": "0.00001",
+            "optType": "",
+            "quoteCcy": "USDT",
+            "ruleType": "normal",
+            "settleCcy": "",
+            "state": "live",
+            "stk": "",
+            "tickSz": _num(coin.tick),
+            "uly": "",
+        }
 
     def _oi_row(self, coin: Coin) -> dict:
-        return {"instId": self.market_id(coin.base), "instType": "SWAP",
-                "oi": _num(round(self.contracts(coin, coin.open_interest), 2)), "oiCcy": _num(coin.open_interest),
-                "oiUsd": f"{coin.open_interest * coin.price:.4f}", "ts": str(now_ms())}
+        return {
+            "instId": self.market_id(coin.base),
+            "instType": "SWAP",
+            "oi": _num(round(self.contracts(coin, coin.open_interest), 2)),
+            "oiCcy": _num(coin.open_interest),
+            "oiUsd": f"{coin.open_interest * coin.price:.4f}",
+            "ts": str(now_ms()),
+        }
 
     def open_interest(self, query):
         self._inst_type(query, ("SWAP", "FUTURES", "OPTION"))
@@ -142,20 +221,38 @@ class OkxFake(FakeExchange):
     def _funding(self, coin: Coin) -> dict:
         now = now_ms()
         eight = 8 * 3_600_000
-        return {"fundingRate": f"{coin.funding_rate:.16f}", "fundingTime": str((now // eight + 1) * eight),
-                "instId": self.market_id(coin.base), "instType": "SWAP", "interestRate": "0.0001",
-                "maxFundingRate": "0.00375", "method": "current_period", "minFundingRate": "-0.00375",
-                "nextFundingRate": "", "nextFundingTime": str((now // eight + 2) * eight), "premium": "0.0000",
-                "settFundingRate": f"{coin.funding_rate:.16f}", "settState": "settled", "sodUtc0": "",
-                "ts": str(now)}
+        return {
+            "fundingRate": f"{coin.funding_rate:.16f}",
+            "fundingTime": str((now // eight + 1) * eight),
+            "instId": self.market_id(coin.base),
+            "instType": "SWAP",
+            "interestRate": "0.0001",
+            "maxFundingRate": "0.00375",
+            "method": "current_period",
+            "minFundingRate": "-0.00375",
+            "nextFundingRate": "",
+            "nextFundingTime": str((now // eight + 2) * eight),
+            "premium": "0.0000",
+            "settFundingRate": f"{coin.funding_rate:.16f}",
+            "settState": "settled",
+            "sodUtc0": "",
+            "ts": str(now),
+        }
 
     def funding_rate(self, query):
         return [self._funding(self._swap(query))]
 
     def mark_price(self, query):
         coins = [self._swap(query)] if query.get("instId") else list(self.coins.values())
-        return [{"instId": self.market_id(c.base), "instType": "SWAP", "markPx": fmt(c.price, c.tick), "ts": str(now_ms())}
-                for c in coins]
+        return [
+            {
+                "instId": self.market_id(c.base),
+                "instType": "SWAP",
+                "markPx": fmt(c.price, c.tick),
+                "ts": str(now_ms()),
+            }
+            for c in coins
+        ]
 
     def position_tiers(self, query):
         self._inst_type(query, ("SWAP", "FUTURES", "MARGIN", "OPTION"))
@@ -167,23 +264,45 @@ class OkxFake(FakeExchange):
         for i in range(5):
             # OKX's BTC-USDT ladder shape: mmr 0.4% at tier 1, sizes in contracts.
             mmr, imr = 0.004 + 0.004 * i, 0.01 + 0.01 * i
-            tiers.append({"baseMaxLoan": "", "imr": _num(round(imr, 4)), "instFamily": family, "instId": "",
-                          "maxLever": _num(round(1 / imr, 2)), "maxSz": str(5000 * (i + 1)), "minSz": str(5000 * i),
-                          "mmr": _num(round(mmr, 4)), "optMgnFactor": "0", "quoteMaxLoan": "", "tier": str(i + 1),
-                          "uly": family})
+            tiers.append(
+                {
+                    "baseMaxLoan": "",
+                    "imr": _num(round(imr, 4)),
+                    "instFamily": family,
+                    "instId": "",
+                    "maxLever": _num(round(1 / imr, 2)),
+                    "maxSz": str(5000 * (i + 1)),
+                    "minSz": str(5000 * i),
+                    "mmr": _num(round(mmr, 4)),
+                    "optMgnFactor": "0",
+                    "quoteMaxLoan": "",
+                    "tier": str(i + 1),
+                    "uly": family,
+                }
+            )
         return tiers
 
     def _ticker(self, coin: Coin, inst_type: str = "SWAP") -> dict:
         now = now_ms()
         inst_id = self.market_id(coin.base) if inst_type == "SWAP" else f"{coin.base}-USDT"
-        return {"instType": inst_type, "instId": inst_id, "last": fmt(coin.price, coin.tick),
-                "lastSz": "1", "askPx": fmt(coin.asks[0][0], coin.tick),
-                "askSz": _num(round(self.contracts(coin, coin.asks[0][1]), 2)),
-                "bidPx": fmt(coin.bids[0][0], coin.tick), "bidSz": _num(round(self.contracts(coin, coin.bids[0][1]), 2)),
-                "open24h": fmt(coin.price * 0.98, coin.tick), "high24h": fmt(coin.price * 1.01, coin.tick),
-                "low24h": fmt(coin.price * 0.97, coin.tick), "volCcy24h": _num(coin.volume_24h),
-                "vol24h": _num(round(self.contracts(coin, coin.volume_24h), 2)),
-                "sodUtc0": fmt(coin.price * 0.99, coin.tick), "sodUtc8": fmt(coin.price * 0.99, coin.tick), "ts": str(now)}
+        return {
+            "instType": inst_type,
+            "instId": inst_id,
+            "last": fmt(coin.price, coin.tick),
+            "lastSz": "1",
+            "askPx": fmt(coin.asks[0][0], coin.tick),
+            "askSz": _num(round(self.contracts(coin, coin.asks[0][1]), 2)),
+            "bidPx": fmt(coin.bids[0][0], coin.tick),
+            "bidSz": _num(round(self.contracts(coin, coin.bids[0][1]), 2)),
+            "open24h": fmt(coin.price * 0.98, coin.tick),
+            "high24h": fmt(coin.price * 1.01, coin.tick),
+            "low24h": fmt(coin.price * 0.97, coin.tick),
+            "volCcy24h": _num(coin.volume_24h),
+            "vol24h": _num(round(self.contracts(coin, coin.volume_24h), 2)),
+            "sodUtc0": fmt(coin.price * 0.99, coin.tick),
+            "sodUtc8": fmt(coin.price * 0.99, coin.tick),
+            "ts": str(now),
+        }
 
     def tickers(self, query):
         inst_type = self._inst_type(query)
@@ -202,8 +321,13 @@ class OkxFake(FakeExchange):
     def books(self, query):
         coin = self._swap(query)
         size = min(int(query.get("sz", 1)), 400)
-        return [{"asks": self._book_levels(coin, coin.asks[:size]), "bids": self._book_levels(coin, coin.bids[:size]),
-                 "ts": str(now_ms())}]
+        return [
+            {
+                "asks": self._book_levels(coin, coin.asks[:size]),
+                "bids": self._book_levels(coin, coin.bids[:size]),
+                "ts": str(now_ms()),
+            }
+        ]
 
     def candles(self, query, max_limit):
         coin = self._swap(query)
@@ -220,8 +344,19 @@ class OkxFake(FakeExchange):
         for t in reversed(times):
             o, h, low, c = (fmt(v, coin.tick) for v in candle(coin.price, now, t, step, coin.tick))
             volume = coin.volume_24h * step / 86_400_000
-            rows.append([str(t), o, h, low, c, _num(round(self.contracts(coin, volume), 2)), _num(round(volume, 4)),
-                         f"{volume * coin.price:.2f}", "0" if t == now // step * step else "1"])
+            rows.append(
+                [
+                    str(t),
+                    o,
+                    h,
+                    low,
+                    c,
+                    _num(round(self.contracts(coin, volume), 2)),
+                    _num(round(volume, 4)),
+                    f"{volume * coin.price:.2f}",
+                    "0" if t == now // step * step else "1",
+                ]
+            )
         return rows
 
     def _stat_times(self, query, step):
@@ -230,7 +365,7 @@ class OkxFake(FakeExchange):
         limit = int(query.get("limit", 100))
         start = begin + 1 if begin is not None else None
         stop = end - 1 if end is not None else None
-        return now, window(now, step, 10_000, 10_000, start, stop)[-min(limit, 100):]
+        return now, window(now, step, 10_000, 10_000, start, stop)[-min(limit, 100) :]
 
     def open_interest_history(self, query):
         coin = self._swap(query)
@@ -287,16 +422,39 @@ class OkxFake(FakeExchange):
             request = json.loads(text)
             op, args = request["op"], request.get("args") or []
         except (ValueError, KeyError, TypeError):
-            await self.reply(conn, {"event": "error", "msg": f"Illegal request: {text}", "code": "60012", "connId": conn.conn_id})
+            await self.reply(
+                conn,
+                {
+                    "event": "error",
+                    "msg": f"Illegal request: {text}",
+                    "code": "60012",
+                    "connId": conn.conn_id,
+                },
+            )
             return
         if op not in ("subscribe", "unsubscribe"):
-            await self.reply(conn, {"event": "error", "msg": f"Illegal request: {text}", "code": "60012", "connId": conn.conn_id})
+            await self.reply(
+                conn,
+                {
+                    "event": "error",
+                    "msg": f"Illegal request: {text}",
+                    "code": "60012",
+                    "connId": conn.conn_id,
+                },
+            )
             return
         for arg in args:
             topic = self._topic(arg)
             if topic is None:
-                await self.reply(conn, {"event": "error", "code": "60018", "connId": conn.conn_id,
-                                        "msg": f"Wrong URL or channel:{arg.get('channel')},instId:{arg.get('instId')} doesn't exist. Please use the correct URL, channel and parameters referring to API document."})
+                await self.reply(
+                    conn,
+                    {
+                        "event": "error",
+                        "code": "60018",
+                        "connId": conn.conn_id,
+                        "msg": f"Wrong URL or channel:{arg.get('channel')},instId:{arg.get('instId')} doesn't exist. Please use the correct URL, channel and parameters referring to API document.",
+                    },
+                )
                 continue
             if op == "subscribe":
                 await self.subscribe(conn, topic)
@@ -329,8 +487,14 @@ class OkxFake(FakeExchange):
         return [topic] if topic else []
 
     # ------------------------------------------------------------------ frames
-    def liquidation_frame(self, symbol: str, side: str = "long", price: float | None = None, qty: float = 1.0,
-                          time_ms: int | None = None) -> dict:
+    def liquidation_frame(
+        self,
+        symbol: str,
+        side: str = "long",
+        price: float | None = None,
+        qty: float = 1.0,
+        time_ms: int | None = None,
+    ) -> dict:
         """A ``liquidation-orders`` push with one detail; ``qty`` in base units (sz = qty / ctVal)."""
         return self.liquidation_frame_multi(symbol, [dict(side=side, price=price, qty=qty, time_ms=time_ms)])
 
@@ -343,13 +507,29 @@ class OkxFake(FakeExchange):
         for e in entries:
             side = e.get("side", "long")
             price = coin.price if e.get("price") is None else e["price"]
-            details.append({"bkLoss": "0", "bkPx": fmt(price, coin.tick), "ccy": "", "posSide": side,
-                            "side": {"long": "sell", "short": "buy"}[side],
-                            "sz": _num(round(self.contracts(coin, e.get("qty", 1.0)), 4)),
-                            "ts": str(e.get("time_ms") or now)})
-        return {"arg": {"channel": "liquidation-orders", "instType": "SWAP"},
-                "data": [{"details": details, "instFamily": f"{coin.base}-USDT", "instId": self.market_id(coin.base),
-                          "instType": "SWAP", "uly": f"{coin.base}-USDT"}]}
+            details.append(
+                {
+                    "bkLoss": "0",
+                    "bkPx": fmt(price, coin.tick),
+                    "ccy": "",
+                    "posSide": side,
+                    "side": {"long": "sell", "short": "buy"}[side],
+                    "sz": _num(round(self.contracts(coin, e.get("qty", 1.0)), 4)),
+                    "ts": str(e.get("time_ms") or now),
+                }
+            )
+        return {
+            "arg": {"channel": "liquidation-orders", "instType": "SWAP"},
+            "data": [
+                {
+                    "details": details,
+                    "instFamily": f"{coin.base}-USDT",
+                    "instId": self.market_id(coin.base),
+                    "instType": "SWAP",
+                    "uly": f"{coin.base}-USDT",
+                }
+            ],
+        }
 
     def liquidation_frames(self, symbol: str, entries: list[dict]) -> list[dict]:
         return [self.liquidation_frame_multi(symbol, entries)]
@@ -358,18 +538,30 @@ class OkxFake(FakeExchange):
         parts = []
         for i in range(25):
             if i < len(coin.bids):
-                parts += [fmt(coin.bids[i][0], coin.tick), _num(round(self.contracts(coin, coin.bids[i][1]), 2))]
+                parts += [
+                    fmt(coin.bids[i][0], coin.tick),
+                    _num(round(self.contracts(coin, coin.bids[i][1]), 2)),
+                ]
             if i < len(coin.asks):
-                parts += [fmt(coin.asks[i][0], coin.tick), _num(round(self.contracts(coin, coin.asks[i][1]), 2))]
+                parts += [
+                    fmt(coin.asks[i][0], coin.tick),
+                    _num(round(self.contracts(coin, coin.asks[i][1]), 2)),
+                ]
         crc = zlib.crc32(":".join(parts).encode())
         return crc - (1 << 32) if crc >= (1 << 31) else crc
 
     def book_snapshot_frame(self, symbol: str, channel: str = "books") -> dict:
         coin = self.coin(symbol)
         depth = 5 if channel == "books5" else 400
-        data = {"asks": self._book_levels(coin, coin.asks[:depth]), "bids": self._book_levels(coin, coin.bids[:depth]),
-                "instId": self.market_id(coin.base), "ts": str(now_ms()), "checksum": self._checksum(coin),
-                "prevSeqId": -1, "seqId": coin.book_id}
+        data = {
+            "asks": self._book_levels(coin, coin.asks[:depth]),
+            "bids": self._book_levels(coin, coin.bids[:depth]),
+            "instId": self.market_id(coin.base),
+            "ts": str(now_ms()),
+            "checksum": self._checksum(coin),
+            "prevSeqId": -1,
+            "seqId": coin.book_id,
+        }
         frame = {"arg": {"channel": channel, "instId": self.market_id(coin.base)}, "data": [data]}
         if channel == "books":
             frame["action"] = "snapshot"
@@ -378,8 +570,15 @@ class OkxFake(FakeExchange):
                 data.pop(key)
         return frame
 
-    def book_update_frame(self, symbol: str, bids: list | None = None, asks: list | None = None,
-                          time_ms: int | None = None, *, gap: bool = False) -> dict:
+    def book_update_frame(
+        self,
+        symbol: str,
+        bids: list | None = None,
+        asks: list | None = None,
+        time_ms: int | None = None,
+        *,
+        gap: bool = False,
+    ) -> dict:
         """A ``books`` ``update`` (sizes in base units are sent as contracts; 0 deletes) chained on
         seqId/prevSeqId and applied to the fake's book. ``gap`` breaks the chain (ccxt: InvalidNonce)."""
         coin = self.coin(symbol)
@@ -387,24 +586,48 @@ class OkxFake(FakeExchange):
         coin.apply_levels(bids, asks)
         previous = coin.book_id + (7 if gap else 0)
         coin.book_id += 10
-        data = {"asks": self._book_levels(coin, asks), "bids": self._book_levels(coin, bids),
-                "instId": self.market_id(coin.base), "ts": str(now_ms() if time_ms is None else time_ms),
-                "checksum": self._checksum(coin), "prevSeqId": previous, "seqId": coin.book_id}
-        return {"arg": {"channel": "books", "instId": self.market_id(coin.base)}, "action": "update", "data": [data]}
+        data = {
+            "asks": self._book_levels(coin, asks),
+            "bids": self._book_levels(coin, bids),
+            "instId": self.market_id(coin.base),
+            "ts": str(now_ms() if time_ms is None else time_ms),
+            "checksum": self._checksum(coin),
+            "prevSeqId": previous,
+            "seqId": coin.book_id,
+        }
+        return {
+            "arg": {"channel": "books", "instId": self.market_id(coin.base)},
+            "action": "update",
+            "data": [data],
+        }
 
     def ticker_frame(self, symbol: str) -> dict:
         coin = self.coin(symbol)
-        return {"arg": {"channel": "tickers", "instId": self.market_id(coin.base)}, "data": [self._ticker(coin)]}
+        return {
+            "arg": {"channel": "tickers", "instId": self.market_id(coin.base)},
+            "data": [self._ticker(coin)],
+        }
 
     def funding_rate_frame(self, symbol: str) -> dict:
         coin = self.coin(symbol)
-        return {"arg": {"channel": "funding-rate", "instId": self.market_id(coin.base)}, "data": [self._funding(coin)]}
+        return {
+            "arg": {"channel": "funding-rate", "instId": self.market_id(coin.base)},
+            "data": [self._funding(coin)],
+        }
 
     def mark_price_frame(self, symbol: str) -> dict:
         coin = self.coin(symbol)
-        return {"arg": {"channel": "mark-price", "instId": self.market_id(coin.base)},
-                "data": [{"instType": "SWAP", "instId": self.market_id(coin.base), "markPx": fmt(coin.price, coin.tick),
-                          "ts": str(now_ms())}]}
+        return {
+            "arg": {"channel": "mark-price", "instId": self.market_id(coin.base)},
+            "data": [
+                {
+                    "instType": "SWAP",
+                    "instId": self.market_id(coin.base),
+                    "markPx": fmt(coin.price, coin.tick),
+                    "ts": str(now_ms()),
+                }
+            ],
+        }
 
 
 def _num(value: float) -> str:

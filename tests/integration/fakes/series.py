@@ -9,9 +9,20 @@ from __future__ import annotations
 import math
 
 INTERVAL_MS = {
-    "1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000,
-    "1h": 3_600_000, "2h": 7_200_000, "4h": 14_400_000, "6h": 21_600_000, "8h": 28_800_000,
-    "12h": 43_200_000, "1d": 86_400_000, "3d": 259_200_000, "1w": 604_800_000,
+    "1m": 60_000,
+    "3m": 180_000,
+    "5m": 300_000,
+    "15m": 900_000,
+    "30m": 1_800_000,
+    "1h": 3_600_000,
+    "2h": 7_200_000,
+    "4h": 14_400_000,
+    "6h": 21_600_000,
+    "8h": 28_800_000,
+    "12h": 43_200_000,
+    "1d": 86_400_000,
+    "3d": 259_200_000,
+    "1w": 604_800_000,
 }
 
 
@@ -19,8 +30,15 @@ def wave(k: float, amplitude: float = 0.01) -> float:
     return 1 + amplitude * (math.sin(k / 7) * 0.6 + math.sin(k / 23) * 0.4)
 
 
-def window(now: int, step: int, limit: int, max_limit: int, start: int | None, end: int | None,
-           keep_ms: int | None = None) -> list[int]:
+def window(
+    now: int,
+    step: int,
+    limit: int,
+    max_limit: int,
+    start: int | None,
+    end: int | None,
+    keep_ms: int | None = None,
+) -> list[int]:
     """Open times (ascending) of the periods a venue returns for start/end/limit.
 
     With a start the first ``limit`` periods from it; otherwise the last ``limit`` up to ``end``
@@ -36,7 +54,9 @@ def window(now: int, step: int, limit: int, max_limit: int, start: int | None, e
     return times
 
 
-def candle(price_now: float, now: int, open_time: int, step: int, tick: float) -> tuple[float, float, float, float]:
+def candle(
+    price_now: float, now: int, open_time: int, step: int, tick: float
+) -> tuple[float, float, float, float]:
     """(open, high, low, close) of the period opening at ``open_time``; the current one closes at price_now."""
     k = (now // step * step - open_time) / step
     close = price_now * wave(k)

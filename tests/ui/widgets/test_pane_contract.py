@@ -30,7 +30,16 @@ from widget_fixtures import (
     run_busy_demo,
 )
 
-PANES = (LadderPane, TapePane, TotalsPane, OIPane, RiskChartPane, VolumeSharePane, CrossAssetStrip, HeatmapPane)
+PANES = (
+    LadderPane,
+    TapePane,
+    TotalsPane,
+    OIPane,
+    RiskChartPane,
+    VolumeSharePane,
+    CrossAssetStrip,
+    HeatmapPane,
+)
 
 
 def test_the_test_app_defines_every_theme_variable_the_panes_use():

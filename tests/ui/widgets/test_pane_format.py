@@ -54,8 +54,15 @@ def test_usd_says_what_is_missing_in_the_callers_words():
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(82_800.0, "82,800"), (2_750.25, "2,750.2"), (101.25, "101.25"), (1.2345, "1.2345"), (0.14321, "0.1432"),
-     (0.000012345, "0.00001234"), (None, "—")],  # fmt: skip
+    [
+        (82_800.0, "82,800"),
+        (2_750.25, "2,750.2"),
+        (101.25, "101.25"),
+        (1.2345, "1.2345"),
+        (0.14321, "0.1432"),
+        (0.000012345, "0.00001234"),
+        (None, "—"),
+    ],  # fmt: skip
 )
 def test_price_decimals_follow_magnitude(value, text):
     assert fmt.price(value) == text
@@ -116,8 +123,13 @@ def test_no_public_feed_rule(monkeypatch):
     # Hyperliquid has a partial feed: the rule is checked on a registry venue without one.
     from liqtui.domain import venues
 
-    monkeypatch.setitem(venues.VENUES, "nofeed", venues.Venue("nofeed", "NoFeed", "NF", False, None, 8,
-                                                              venues.MarginSource.SHIPPED, no_feed_reason="none"))
+    monkeypatch.setitem(
+        venues.VENUES,
+        "nofeed",
+        venues.Venue(
+            "nofeed", "NoFeed", "NF", False, None, 8, venues.MarginSource.SHIPPED, no_feed_reason="none"
+        ),
+    )
     said = FeedStatus("nofeed", FeedState.DOWN, 0, detail="no public liquidation feed", kind="liquidations")
     assert no_public_liquidation_feed("nofeed", [said], has_data=True)  # the feed's word wins
     assert no_public_liquidation_feed("nofeed", [], has_data=False)

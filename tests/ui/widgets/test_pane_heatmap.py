@@ -33,7 +33,7 @@ async def test_price_path_levels_and_realized_marks_land_on_their_cells():
         await pilot.pause()
         lines = lines_of(pane)
         # 11 columns spread over the 31 cells left of the price axis: the last column is x 29..30
-        chart = [line[:40 - 9] for line in lines[:20]]
+        chart = [line[: 40 - 9] for line in lines[:20]]
         # row r (0 at the bottom, 900 + 10 r) sits on line (39 - r) // 2
         assert chart[(39 - 29) // 2][29:] == "●│"  # the realized short at 1,195 (row 29), over the price path
         assert chart[(39 - 30) // 2 - 1][29:] == "  " and chart[(39 - 30) // 2][29:] == "││"

@@ -234,8 +234,13 @@ async def test_a_level_swept_before_the_tape_ran_says_no_tape_not_real_zero():
 
     def dip_and_sweep(engine: Engine, start: int, base: float) -> None:
         """OI rises at 100 (longs placed below), price dips to 96 and back: the 100x-25x longs are swept."""
-        for event in (Ticker("bybit", btc, start, last=100.0), oi(base, start), oi(base + 10.0, start + 15_000),
-                      Ticker("bybit", btc, start + 20_000, last=96.0), Ticker("bybit", btc, start + 25_000, last=100.0)):
+        for event in (
+            Ticker("bybit", btc, start, last=100.0),
+            oi(base, start),
+            oi(base + 10.0, start + 15_000),
+            Ticker("bybit", btc, start + 20_000, last=96.0),
+            Ticker("bybit", btc, start + 25_000, last=100.0),
+        ):
             engine.apply(event)
 
     engine = Engine()

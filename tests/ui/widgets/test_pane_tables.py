@@ -56,7 +56,9 @@ async def test_hyperliquid_totals_are_a_floor_and_the_note_says_which_part(view)
         lines = lines_of(pane)
         assert "≥$87.1M" in _line_with(lines, "Hyperliquid")
         note = next(line for line in lines if "≥ lower bound" in line)
-        assert "sampled feed" in note and "Hyperliquid partial: backstop" in note  # Binance and OKX sample; Hyperliquid's is partial
+        assert (
+            "sampled feed" in note and "Hyperliquid partial: backstop" in note
+        )  # Binance and OKX sample; Hyperliquid's is partial
 
 
 async def test_totals_mark_an_unhealthy_feed_and_follow_the_window(view):
@@ -141,10 +143,16 @@ async def test_cross_asset_strip_signs_in_text_and_colour(view):
         await pilot.pause()
         assert pane.size.height == 1
         line = pane.render_line(0)
-        assert line.text.startswith("BTC 82,800 ▼-9.0 %   ETH 2,750.2 ▼-7.1 %   XAU 4,890.0 ▼-8.0 %   XAG 104.20 ▼-11.9 %")
+        assert line.text.startswith(
+            "BTC 82,800 ▼-9.0 %   ETH 2,750.2 ▼-7.1 %   XAU 4,890.0 ▼-8.0 %   XAG 104.20 ▼-11.9 %"
+        )
         down = pane.get_component_rich_style("pane--down")
         assert any(seg.text == "▼-9.0 %" and seg.style == down for seg in line)
-        pane.show(replace(view, cross=(replace(view.cross[0], change_24h_pct=2.5), replace(view.cross[1], last=None))))
+        pane.show(
+            replace(
+                view, cross=(replace(view.cross[0], change_24h_pct=2.5), replace(view.cross[1], last=None))
+            )
+        )
         await pilot.pause()
         assert pane.render_line(0).text.startswith("BTC 82,800 ▲+2.5 %   ETH — ▼-7.1 %")
 
@@ -162,18 +170,26 @@ async def test_empty_views_say_waiting():
             assert any(words in line for line in lines_of(pane)), type(pane).__name__
 
 
-DNS_DOWN = "cannot load markets: DNS failed (ExchangeNotAvailable: binanceusdm GET https://x); retry 3 in 2.0 s"
-PARTIAL_WORDS = re.compile(r"\b(?!(?:stale|Hyperliquid|Binance|reconnecting|connecting|public|feed|down)\b)"
-                           r"(stal|Hyperl\w*|Binanc|reconn\w*|connec\w*|publi|fee|dow)\b")
+DNS_DOWN = (
+    "cannot load markets: DNS failed (ExchangeNotAvailable: binanceusdm GET https://x); retry 3 in 2.0 s"
+)
+PARTIAL_WORDS = re.compile(
+    r"\b(?!(?:stale|Hyperliquid|Binance|reconnecting|connecting|public|feed|down)\b)"
+    r"(stal|Hyperl\w*|Binanc|reconn\w*|connec\w*|publi|fee|dow)\b"
+)
 
 
 def _no_data(view, feeds, since=None):
-    nothing = RealizedView("1h", (), RealizedCell("all", BTC, Side.LONG), RealizedCell("all", BTC, Side.SHORT), since)
+    nothing = RealizedView(
+        "1h", (), RealizedCell("all", BTC, Side.LONG), RealizedCell("all", BTC, Side.SHORT), since
+    )
     return replace(view, realized=nothing, feeds=feeds)
 
 
 async def test_totals_say_n_a_with_the_reason_for_venues_that_never_answered(view):
-    feeds = tuple(FeedStatus(v, FeedState.DOWN, NOW - 30_000, DNS_DOWN) for v in ("binanceusdm", "bybit", "okx"))
+    feeds = tuple(
+        FeedStatus(v, FeedState.DOWN, NOW - 30_000, DNS_DOWN) for v in ("binanceusdm", "bybit", "okx")
+    )
     feeds += (FeedStatus("hyperliquid", FeedState.CONNECTING, NOW - 30_000, "loading markets"),)
     pane = TotalsPane()
     async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
@@ -190,8 +206,13 @@ async def test_totals_say_n_a_with_the_reason_for_venues_that_never_answered(vie
 async def test_a_sampled_venue_with_nothing_yet_is_a_lower_bound_and_the_window_says_its_coverage(view):
     feeds = tuple(FeedStatus(v, FeedState.LIVE, NOW - 11_000) for v in ("binanceusdm", "bybit", "okx"))
     bybit = RealizedCell("bybit", BTC, Side.SHORT, 5_000.0, 2, 3_000.0)
-    realized = RealizedView("1h", (bybit, RealizedCell("bybit", BTC, Side.LONG)),
-                            RealizedCell("all", BTC, Side.LONG), replace(bybit, venue="all"), NOW - 11_000)
+    realized = RealizedView(
+        "1h",
+        (bybit, RealizedCell("bybit", BTC, Side.LONG)),
+        RealizedCell("all", BTC, Side.LONG),
+        replace(bybit, venue="all"),
+        NOW - 11_000,
+    )
     pane = TotalsPane()
     async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
         pane.show(replace(view, realized=realized, feeds=feeds))
@@ -209,9 +230,11 @@ async def test_a_sampled_venue_with_nothing_yet_is_a_lower_bound_and_the_window_
 
 @pytest.mark.parametrize("width", [30, 36, 42, 50, 58, 64, 80])
 async def test_totals_cut_no_word_and_no_title_at_any_width(view, width):
-    feeds = view.feeds + (FeedStatus("okx", FeedState.STALE, NOW - 40_000, kind="liquidations"),
-                          FeedStatus("bybit", FeedState.RECONNECTING, NOW - 40_000, "attempt 2"),
-                          FeedStatus("binanceusdm", FeedState.DOWN, NOW - 40_000, DNS_DOWN))
+    feeds = view.feeds + (
+        FeedStatus("okx", FeedState.STALE, NOW - 40_000, kind="liquidations"),
+        FeedStatus("bybit", FeedState.RECONNECTING, NOW - 40_000, "attempt 2"),
+        FeedStatus("binanceusdm", FeedState.DOWN, NOW - 40_000, DNS_DOWN),
+    )
     cells = tuple(c for c in view.realized.cells if c.venue != "binanceusdm")
     realized = replace(view.realized, cells=cells, since=NOW - 600_000)
     pane = TotalsPane()
@@ -227,8 +250,11 @@ async def test_totals_cut_no_word_and_no_title_at_any_width(view, width):
 
 async def test_oi_low_and_regime_name_their_lookback_and_window(view):
     binance, bybit, total = view.oi
-    rows = (replace(binance, since=NOW - 25 * 3_600_000, regime_window="1h"), bybit,
-            replace(total, regime_window="1h"))
+    rows = (
+        replace(binance, since=NOW - 25 * 3_600_000, regime_window="1h"),
+        bybit,
+        replace(total, regime_window="1h"),
+    )
     pane = OIPane()
     async with PaneApp(pane).run_test(size=(100, 10)) as pilot:
         pane.show(replace(view, oi=rows))
@@ -283,9 +309,13 @@ async def test_oi_changes_drop_whole_windows_in_a_narrow_pane(view, width):
 @pytest.mark.parametrize("width", [58, 80])
 async def test_totals_columns_never_run_together_on_big_counts(view, width):
     """A cascade's counts (117,527) and sums ($49.3M) read as separate columns ("$49.3M117,527" did not)."""
-    bybit = (RealizedCell("bybit", BTC, Side.LONG, 49.3e6, 60_000, 155e3),
-             RealizedCell("bybit", BTC, Side.SHORT, 41.9e6, 57_527, 99e3))
-    realized = RealizedView("1h", bybit, replace(bybit[0], venue="all"), replace(bybit[1], venue="all"), NOW - 600_000)
+    bybit = (
+        RealizedCell("bybit", BTC, Side.LONG, 49.3e6, 60_000, 155e3),
+        RealizedCell("bybit", BTC, Side.SHORT, 41.9e6, 57_527, 99e3),
+    )
+    realized = RealizedView(
+        "1h", bybit, replace(bybit[0], venue="all"), replace(bybit[1], venue="all"), NOW - 600_000
+    )
     feeds = (FeedStatus("bybit", FeedState.LIVE, NOW - 600_000),)
     pane = TotalsPane()
     async with PaneApp(pane).run_test(size=(width, 12)) as pilot:
@@ -301,11 +331,22 @@ async def test_the_total_is_a_lower_bound_when_a_venue_in_it_has_no_feed(view, m
     so it reads "≥" and the note says why. (Hyperliquid has a partial feed now: it stands in for such a venue.)"""
     from liqtui.domain import venues
 
-    monkeypatch.setitem(venues.VENUES, "hyperliquid", replace(venues.VENUES["hyperliquid"], no_feed_reason="none"))
-    bybit = (RealizedCell("bybit", BTC, Side.LONG, 2e6, 10, 1e6), RealizedCell("bybit", BTC, Side.SHORT, 1e6, 5, 5e5))
-    realized = RealizedView("1h", bybit, replace(bybit[0], venue="all"), replace(bybit[1], venue="all"), NOW - 600_000)
-    feeds = (FeedStatus("bybit", FeedState.LIVE, NOW - 600_000),
-             FeedStatus("hyperliquid", FeedState.DOWN, NOW - 600_000, "no public liquidation feed (n/a)", "liquidations"))
+    monkeypatch.setitem(
+        venues.VENUES, "hyperliquid", replace(venues.VENUES["hyperliquid"], no_feed_reason="none")
+    )
+    bybit = (
+        RealizedCell("bybit", BTC, Side.LONG, 2e6, 10, 1e6),
+        RealizedCell("bybit", BTC, Side.SHORT, 1e6, 5, 5e5),
+    )
+    realized = RealizedView(
+        "1h", bybit, replace(bybit[0], venue="all"), replace(bybit[1], venue="all"), NOW - 600_000
+    )
+    feeds = (
+        FeedStatus("bybit", FeedState.LIVE, NOW - 600_000),
+        FeedStatus(
+            "hyperliquid", FeedState.DOWN, NOW - 600_000, "no public liquidation feed (n/a)", "liquidations"
+        ),
+    )
     pane = TotalsPane()
     async with PaneApp(pane).run_test(size=(80, 12)) as pilot:
         pane.show(replace(view, realized=realized, feeds=feeds))
@@ -325,7 +366,9 @@ async def test_the_regime_line_says_what_it_compared_and_its_threshold(view):
     """ "new shorts" alone did not say against what: the line gives the price and OI moves over its
     window and that any move counts (there is no threshold)."""
     binance, bybit, total = view.oi
-    total = replace(total, regime_window="1h", regime_price_pct=-4.8, change_pct={**total.change_pct, "1h": 1.1})
+    total = replace(
+        total, regime_window="1h", regime_price_pct=-4.8, change_pct={**total.change_pct, "1h": 1.1}
+    )
     pane = OIPane()
     async with PaneApp(pane).run_test(size=(100, 10)) as pilot:
         pane.show(replace(view, oi=(binance, bybit, total)))

@@ -140,13 +140,17 @@ async def test_a_cascade_fills_the_tape_and_a_minimum_size_still_finds_the_big_p
     coins = ("BTC", "ETH", "SOL", "XRP")
     for i in range(20_000):
         side = Side.LONG if i % 2 else Side.SHORT
-        app.engine.apply(_liq(start + 5_000 + i, symbol=f"{coins[i // 2 % 4]}/USDT:USDT", side=side, usd=500.0))
+        app.engine.apply(
+            _liq(start + 5_000 + i, symbol=f"{coins[i // 2 % 4]}/USDT:USDT", side=side, usd=500.0)
+        )
     async with app.run_test(size=(100, 30)) as pilot:
         app.render_tick()
         await pilot.pause()
         pane = app.screen.query_one("#tape", TapePane)
         lines = lines_of(pane)
-        assert pane.size.height >= 20 and all(" x " in line for line in lines), lines  # every line a burst row
+        assert pane.size.height >= 20 and all(" x " in line for line in lines), (
+            lines
+        )  # every line a burst row
 
         await pilot.press("m")
         await pilot.press(*"100k", "enter")
@@ -175,7 +179,9 @@ async def test_bankruptcy_prices_are_marked_and_the_help_screen_says_which_venue
         Liquidation("binanceusdm", BTC, Side.LONG, 82_640.0, 1.0, 82_640.0, NOW - 2_000, NOW - 1_980, True),
     )
     app = make_app(layout="tape")
-    app.engine.view = lambda symbol, now_ms, **kwargs: replace(sample_view(symbol, now_ms, **kwargs), tape=tape)
+    app.engine.view = lambda symbol, now_ms, **kwargs: replace(
+        sample_view(symbol, now_ms, **kwargs), tape=tape
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         app.render_tick()
         await pilot.pause()
@@ -189,7 +195,11 @@ async def test_bankruptcy_prices_are_marked_and_the_help_screen_says_which_venue
         assert isinstance(app.screen, HelpScreen)
         notes = str(app.screen.query_one("#help-notes").render())
         # Hyperliquid added on purpose: its backstop vault's fills
-        assert "Binance, Hyperliquid: fill price" in notes and "Bybit, OKX: bankruptcy price" in notes and "†" in notes
+        assert (
+            "Binance, Hyperliquid: fill price" in notes
+            and "Bybit, OKX: bankruptcy price" in notes
+            and "†" in notes
+        )
 
 
 async def test_a_narrow_tape_drops_whole_venue_tags_never_part_of_one():
@@ -223,7 +233,10 @@ async def test_the_tape_and_ladder_titles_drop_words_never_cut_at_any_width_60_t
             await pilot.pause()
             app.render_tick()
             await pilot.pause()
-            for pane in (app.screen.query_one("#tape", TapePane), app.screen.query_one("#ladder", LadderPane)):
+            for pane in (
+                app.screen.query_one("#tape", TapePane),
+                app.screen.query_one("#ladder", LadderPane),
+            ):
                 title = pane.border_title or ""
                 assert len(title) <= pane.size.width - 4, (width, title)
                 assert ("≥ $250k" if isinstance(pane, TapePane) else "ESTIMATED") in title, (width, title)

@@ -35,9 +35,23 @@ PRICE = 82_800.0
 GRID = 100.0
 
 # Estimated shorts above price: sums to $6.5B in (82,800, 92,000]; $0.7B more beyond 92,000.
-SHORT_ROWS = {84_000.0: 0.8e9, 86_000.0: 1.2e9, 88_000.0: 1.5e9, 90_000.0: 1.0e9, 92_000.0: 2.0e9, 95_000.0: 0.7e9}
+SHORT_ROWS = {
+    84_000.0: 0.8e9,
+    86_000.0: 1.2e9,
+    88_000.0: 1.5e9,
+    90_000.0: 1.0e9,
+    92_000.0: 2.0e9,
+    95_000.0: 0.7e9,
+}
 # Estimated longs below price: sums to $1.2B in [72,600, 82,800); $0.5B more below 72,600.
-LONG_ROWS = {82_000.0: 0.15e9, 80_000.0: 0.30e9, 78_000.0: 0.25e9, 75_000.0: 0.20e9, 72_600.0: 0.30e9, 70_000.0: 0.5e9}
+LONG_ROWS = {
+    82_000.0: 0.15e9,
+    80_000.0: 0.30e9,
+    78_000.0: 0.25e9,
+    75_000.0: 0.20e9,
+    72_600.0: 0.30e9,
+    70_000.0: 0.5e9,
+}
 
 
 def level_rows() -> tuple[LevelRow, ...]:
@@ -51,14 +65,20 @@ def level_rows() -> tuple[LevelRow, ...]:
 
 def level_books(rows: Iterable[LevelRow]) -> tuple[LevelSnapshot, ...]:
     """The live levels behind hand-made rows: each row's estimate as one level at the row's price."""
-    return (LevelSnapshot.of_levels(
-        [(r.price, Side.LONG, r.long_usd) for r in rows if r.long_usd]
-        + [(r.price, Side.SHORT, r.short_usd) for r in rows if r.short_usd]
-    ),)
+    return (
+        LevelSnapshot.of_levels(
+            [(r.price, Side.LONG, r.long_usd) for r in rows if r.long_usd]
+            + [(r.price, Side.SHORT, r.short_usd) for r in rows if r.short_usd]
+        ),
+    )
 
 
-def _cell(venue: str, side: Side, usd: float, count: int, largest: float, sampled: bool = False) -> RealizedCell:
-    return RealizedCell(venue=venue, symbol=BTC, side=side, usd=usd, count=count, largest_usd=largest, sampled=sampled)
+def _cell(
+    venue: str, side: Side, usd: float, count: int, largest: float, sampled: bool = False
+) -> RealizedCell:
+    return RealizedCell(
+        venue=venue, symbol=BTC, side=side, usd=usd, count=count, largest_usd=largest, sampled=sampled
+    )
 
 
 def realized() -> RealizedView:
@@ -96,8 +116,15 @@ def burst(start: int, venues: Iterable[str], count: int = 14, usd: float = 300_0
     names = list(venues)
     return [
         Liquidation(
-            venue=names[i % len(names)], symbol=BTC, side=Side.LONG, price=PRICE - i * 5, qty=usd / PRICE,
-            usd=usd, time=start - i * 100, recv_time=start - i * 100 + 50, sampled=names[i % len(names)] != "bybit",
+            venue=names[i % len(names)],
+            symbol=BTC,
+            side=Side.LONG,
+            price=PRICE - i * 5,
+            qty=usd / PRICE,
+            usd=usd,
+            time=start - i * 100,
+            recv_time=start - i * 100 + 50,
+            sampled=names[i % len(names)] != "bybit",
         )  # fmt: skip
         for i in range(count)
     ]
@@ -107,8 +134,12 @@ def tape() -> tuple[Liquidation, ...]:
     older = NOW - 10_000
     singles = [
         Liquidation("bybit", "ETH/USDT:USDT", Side.SHORT, 2_750.5, 18.0, 49_509.0, older, older + 40),
-        Liquidation("binanceusdm", BTC, Side.LONG, 82_950.0, 3.0, 248_850.0, older - 5_000, older - 4_950, True),
-        Liquidation("okx", "SOL/USDT:USDT", Side.LONG, 101.25, 50.0, 5_062.5, older - 9_000, older - 8_950, True),
+        Liquidation(
+            "binanceusdm", BTC, Side.LONG, 82_950.0, 3.0, 248_850.0, older - 5_000, older - 4_950, True
+        ),
+        Liquidation(
+            "okx", "SOL/USDT:USDT", Side.LONG, 101.25, 50.0, 5_062.5, older - 9_000, older - 8_950, True
+        ),
     ]
     return tuple(burst(NOW, ("binanceusdm", "bybit", "okx")) + singles)
 
@@ -118,7 +149,9 @@ def market() -> MarketView:
         VenueMarket("binanceusdm", last=PRICE, funding_rate=0.0001, volume_24h_usd=12.6e9, volume_share=0.45),
         VenueMarket("okx", last=PRICE, funding_rate=0.00008, volume_24h_usd=5.6e9, volume_share=0.20),
         VenueMarket("bybit", last=PRICE, funding_rate=-0.00002, volume_24h_usd=5.2e9, volume_share=0.186),
-        VenueMarket("hyperliquid", last=PRICE, funding_rate=0.0000125, volume_24h_usd=4.6e9, volume_share=0.164),
+        VenueMarket(
+            "hyperliquid", last=PRICE, funding_rate=0.0000125, volume_24h_usd=4.6e9, volume_share=0.164
+        ),
     )
     return MarketView(symbol=BTC, last=PRICE, mark=82_790.0, change_24h_pct=-9.0, funding_rate_oi_weighted=0.000071,
                       next_funding_time=NOW + 3_600_000, total_oi_usd=178_500.0 * PRICE, venues=venues)  # fmt: skip
@@ -130,7 +163,9 @@ def feeds() -> tuple[FeedStatus, ...]:
         FeedStatus("bybit", FeedState.LIVE, NOW - 60_000, last_message=NOW - 300),
         FeedStatus("okx", FeedState.LIVE, NOW - 60_000, last_message=NOW - 900),
         FeedStatus("hyperliquid", FeedState.LIVE, NOW - 60_000, kind="oi", last_message=NOW - 2_000),
-        FeedStatus("hyperliquid", FeedState.LIVE, NOW - 60_000, detail="backstop vault fills", kind="liquidations"),
+        FeedStatus(
+            "hyperliquid", FeedState.LIVE, NOW - 60_000, detail="backstop vault fills", kind="liquidations"
+        ),
     )
 
 

@@ -21,17 +21,35 @@ class ReferenceBook:
     def step(self, low, high, price, d_oi, t=None, lookback=None):
         if t is not None and lookback is not None:  # levels added more than ``lookback`` before t leave
             self.levels = [lv for lv in self.levels if lv["time"] >= t - lookback]
-        swept = [lv for lv in self.levels if (lv["side"] == "long" and lv["price"] >= low)
-                 or (lv["side"] == "short" and lv["price"] <= high)]
+        swept = [
+            lv
+            for lv in self.levels
+            if (lv["side"] == "long" and lv["price"] >= low)
+            or (lv["side"] == "short" and lv["price"] <= high)
+        ]
         self.levels = [lv for lv in self.levels if lv not in swept]
         if d_oi > 0:
             n = d_oi * price
             self.added += n
             for L, w in self.weights.items():
-                self.levels.append({"side": "long", "lev": L, "usd": n * self.long_share * w,
-                                    "price": price * (1 - 1 / L) / (1 - self.mmr), "time": t})
-                self.levels.append({"side": "short", "lev": L, "usd": n * (1 - self.long_share) * w,
-                                    "price": price * (1 + 1 / L) / (1 + self.mmr), "time": t})
+                self.levels.append(
+                    {
+                        "side": "long",
+                        "lev": L,
+                        "usd": n * self.long_share * w,
+                        "price": price * (1 - 1 / L) / (1 - self.mmr),
+                        "time": t,
+                    }
+                )
+                self.levels.append(
+                    {
+                        "side": "short",
+                        "lev": L,
+                        "usd": n * (1 - self.long_share) * w,
+                        "price": price * (1 + 1 / L) / (1 + self.mmr),
+                        "time": t,
+                    }
+                )
         elif d_oi < 0:
             x = -d_oi * price
             total = sum(lv["usd"] for lv in self.levels)
@@ -44,7 +62,9 @@ class ReferenceBook:
 
     def at_risk(self, price, target):
         if target > price:
-            return sum(lv["usd"] for lv in self.levels if lv["side"] == "short" and price < lv["price"] <= target)
+            return sum(
+                lv["usd"] for lv in self.levels if lv["side"] == "short" and price < lv["price"] <= target
+            )
         return sum(lv["usd"] for lv in self.levels if lv["side"] == "long" and target <= lv["price"] < price)
 
     def total(self):

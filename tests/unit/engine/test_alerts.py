@@ -16,7 +16,14 @@ T0 = 1_769_860_800_000
 BTC = "BTC/USDT:USDT"
 
 
-def liq(t: int, usd: float, side: Side = Side.LONG, venue: str = "bybit", symbol: str = BTC, price: float = 80_000.0) -> Liquidation:
+def liq(
+    t: int,
+    usd: float,
+    side: Side = Side.LONG,
+    venue: str = "bybit",
+    symbol: str = BTC,
+    price: float = 80_000.0,
+) -> Liquidation:
     return Liquidation(venue, symbol, side, price, usd / price, usd, t, t)
 
 
@@ -36,8 +43,15 @@ BIG = Rule("big", "liquidation", min_usd=250_000, cooldown_ms=0)
 def test_one_big_liquidation_is_one_alert_with_its_fields_and_words():
     (alert,) = run([BIG], [liq(T0, 100_000), liq(T0 + 10, 312_400, price=82_410.5, venue="binanceusdm")])
     assert alert.fields() == {
-        "time": T0 + 10, "rule": "big", "kind": "liquidation", "venue": "binanceusdm", "symbol": BTC,
-        "side": "long", "usd": 312_400, "price": 82_410.5, "count": 1,
+        "time": T0 + 10,
+        "rule": "big",
+        "kind": "liquidation",
+        "venue": "binanceusdm",
+        "symbol": BTC,
+        "side": "long",
+        "usd": 312_400,
+        "price": 82_410.5,
+        "count": 1,
         "text": "BTC long liquidated $312k at 82,410 on binanceusdm",
     }
 
@@ -64,7 +78,9 @@ def test_a_coin_covers_every_venue_market_of_it():
 
 def test_liquidations_within_the_cooldown_are_one_alert_then_its_running_totals():
     rule = Rule("big", "liquidation", min_usd=250_000, cooldown_ms=60_000)
-    fired = run([rule], [liq(T0, 300_000), liq(T0 + 20_000, 400_000, price=79_000), liq(T0 + 200_000, 500_000)])
+    fired = run(
+        [rule], [liq(T0, 300_000), liq(T0 + 20_000, 400_000, price=79_000), liq(T0 + 200_000, 500_000)]
+    )
     assert [(a.update, a.time, a.usd, a.count) for a in fired] == [
         (False, T0, 300_000, 1),
         (True, T0, 700_000, 2),  # emitted when the cooldown ran out (or at the end), same first time
@@ -91,7 +107,13 @@ def test_a_burst_is_one_alert_that_updates_its_running_usd_and_count():
     events = [liq(T0 + i * 200, 50_000, venue=("bybit", "okx")[i % 2]) for i in range(300)]  # 60 s, $15M
     fired = run([rule], events)
     first, *updates = fired
-    assert (first.time, first.usd, first.count, first.venue, first.side) == (T0 + 19 * 200, 1_000_000, 20, None, Side.LONG)
+    assert (first.time, first.usd, first.count, first.venue, first.side) == (
+        T0 + 19 * 200,
+        1_000_000,
+        20,
+        None,
+        Side.LONG,
+    )
     assert first.text == "BTC burst: $1.0M of longs liquidated in 60s (20 liquidations)"
     assert updates and all(u.update and u.time == first.time for u in updates)
     assert updates[-1].usd == 15_000_000 and updates[-1].count == 300
@@ -102,7 +124,9 @@ def test_a_burst_is_one_alert_that_updates_its_running_usd_and_count():
 def test_liquidations_spread_wider_than_the_window_or_split_by_side_make_no_burst():
     rule = Rule("burst", "burst", min_usd=1_000_000, window_ms=60_000)
     slow = [liq(T0 + i * 10_000, 100_000) for i in range(30)]  # $600k a minute
-    split = [liq(T0 + i * 100, 90_000, side=(Side.LONG, Side.SHORT)[i % 2]) for i in range(20)]  # $900k a side
+    split = [
+        liq(T0 + i * 100, 90_000, side=(Side.LONG, Side.SHORT)[i % 2]) for i in range(20)
+    ]  # $900k a side
     assert run([rule], slow) == [] and run([rule], split) == []
 
 
@@ -151,7 +175,13 @@ def test_funding_restated_per_8h_beyond_the_rate():
         Ticker("hyperliquid", "BTC/USDC:USDC", T0 + 60_000, last=80_010, funding_rate=0.0002),  # same episode
     ]
     (alert,) = run([rule], events)
-    assert (alert.venue, alert.side, alert.price, alert.usd, alert.count) == ("hyperliquid", Side.LONG, 80_010, None, None)
+    assert (alert.venue, alert.side, alert.price, alert.usd, alert.count) == (
+        "hyperliquid",
+        Side.LONG,
+        80_010,
+        None,
+        None,
+    )
     assert alert.text == "BTC funding +0.1600 %/8h on hyperliquid: longs pay"
 
 
@@ -160,8 +190,12 @@ def _oi(venue: str, t: int, base: float, price: float = 80_000.0) -> OpenInteres
 
 
 def test_oi_change_per_venue_and_in_total_with_the_regime():
-    events = [_oi("bybit", T0, 1000), _oi("okx", T0, 1000), _oi("bybit", T0 + 300_000, 1040, price=81_000),
-              _oi("okx", T0 + 300_000, 1000)]
+    events = [
+        _oi("bybit", T0, 1000),
+        _oi("okx", T0, 1000),
+        _oi("bybit", T0 + 300_000, 1040, price=81_000),
+        _oi("okx", T0 + 300_000, 1000),
+    ]
     venue_rule = Rule("oi", "oi_change", pct=3.0, window_ms=300_000)
     (alert,) = run([venue_rule], events)
     assert (alert.venue, alert.price, alert.usd) == ("bybit", 81_000, pytest.approx(40 * 81_000))
@@ -185,7 +219,10 @@ def _levels_engine() -> tuple[Engine, list]:
 
 def test_cluster_near_names_the_estimated_row_it_is_near():
     engine, events = _levels_engine()
-    events += [Ticker("bybit", "SOL/USDT:USDT", T0 + 20_000 + i * 1000, last=p) for i, p in enumerate((95.0, 91.0, 90.9))]
+    events += [
+        Ticker("bybit", "SOL/USDT:USDT", T0 + 20_000 + i * 1000, last=p)
+        for i, p in enumerate((95.0, 91.0, 90.9))
+    ]
     rule = Rule("near", "cluster_near", min_usd=5_000_000, pct=1.0, cooldown_ms=600_000)
     (alert,) = run([rule], events, engine=engine)
     assert (alert.side, alert.venue, alert.count) == (Side.LONG, None, None)

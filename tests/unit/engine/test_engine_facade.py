@@ -124,7 +124,9 @@ def test_levels_sum_across_venues_and_venue_max_leverage_caps_tiers():
     full = ReferenceBook()
     full.step(100.0, 100.0, 100.0, 10.0)
     for target in (99.0, 97.0, 85.0):
-        assert e.at_risk(BTC, 100.0, target) == pytest.approx(full.at_risk(100.0, target) + capped.at_risk(100.0, target))
+        assert e.at_risk(BTC, 100.0, target) == pytest.approx(
+            full.at_risk(100.0, target) + capped.at_risk(100.0, target)
+        )
     assert e.at_risk(BTC, 100.0, 97.0, venues=["hyperliquid"]) == pytest.approx(capped.at_risk(100.0, 97.0))
 
 
@@ -144,9 +146,20 @@ def test_clusters_and_imbalance():
 
 def test_market_volume_share_and_oi_weighted_funding():
     e = Engine()
-    e.apply(tick("binanceusdm", 100.0, T0, funding_rate=0.0001, volume_24h_usd=3e9, change_24h_pct=-9.0,
-                 next_funding_time=T0 + 3_600_000))
-    e.apply(tick("bybit", 101.0, T0, funding_rate=0.0004, volume_24h_usd=1e9, next_funding_time=T0 + 7_200_000))
+    e.apply(
+        tick(
+            "binanceusdm",
+            100.0,
+            T0,
+            funding_rate=0.0001,
+            volume_24h_usd=3e9,
+            change_24h_pct=-9.0,
+            next_funding_time=T0 + 3_600_000,
+        )
+    )
+    e.apply(
+        tick("bybit", 101.0, T0, funding_rate=0.0004, volume_24h_usd=1e9, next_funding_time=T0 + 7_200_000)
+    )
     e.apply(oi("binanceusdm", 300.0, 100.0, T0))  # 30,000 USD
     e.apply(oi("bybit", 100.0, 100.0, T0))  # 10,000 USD
     m = e.view(BTC, T0).market
@@ -176,7 +189,10 @@ def test_tape_is_newest_first_and_bounded_and_feeds_keep_the_latest():
     e.apply(FeedStatus("bybit", FeedState.LIVE, T0 + 6, kind="oi"))
     view = e.view(BTC, T0 + 10)
     assert [liq.usd for liq in view.tape] == [107.0, 106.0, 105.0, 104.0, 103.0]
-    assert [(f.kind, f.state) for f in view.feeds] == [("liquidations", FeedState.LIVE), ("oi", FeedState.LIVE)]
+    assert [(f.kind, f.state) for f in view.feeds] == [
+        ("liquidations", FeedState.LIVE),
+        ("oi", FeedState.LIVE),
+    ]
     assert view.realized.total_short.count == 8
     assert view.realized.total_short.usd == pytest.approx(sum(100.0 + i for i in range(8)))
 
@@ -187,7 +203,9 @@ def test_cross_assets_and_symbols():
     e.apply(tick("bybit", 2000.0, T0, symbol="XAU/USDT:USDT", change_24h_pct=-8.0))
     view = e.view(BTC, T0, cross_assets=("XAU/USDT:USDT", "NOPE/USDT:USDT"))
     assert [(c.symbol, c.last, c.change_24h_pct) for c in view.cross] == [
-        ("XAU/USDT:USDT", 2000.0, -8.0), ("NOPE/USDT:USDT", None, None)]
+        ("XAU/USDT:USDT", 2000.0, -8.0),
+        ("NOPE/USDT:USDT", None, None),
+    ]
     assert e.symbols() == [BTC, "XAU/USDT:USDT"]
 
 
@@ -197,7 +215,9 @@ def test_an_empty_engine_gives_an_empty_view():
     assert view.levels.rows == () and view.market.last is None and view.oi[-1].venue == "all"
 
 
-@pytest.mark.parametrize("price,grid", [(90_000.0, 50.0), (3_000.0, 2.0), (150.0, 0.1), (0.5, 0.0005), (2.0, 0.001)])
+@pytest.mark.parametrize(
+    "price,grid", [(90_000.0, 50.0), (3_000.0, 2.0), (150.0, 0.1), (0.5, 0.0005), (2.0, 0.001)]
+)
 def test_auto_grid(price, grid):
     assert auto_grid(price) == grid
 
@@ -220,7 +240,9 @@ def random_events(seed, n=3000):
             side = rnd.choice([Side.LONG, Side.SHORT])
             events.append(Liquidation(venue, BTC, side, price[venue], 1.0, price[venue], t, t))
         else:
-            events.append(BookSnapshot(venue, BTC, ((price[venue] - 0.05, 1.0),), ((price[venue] + 0.05, 1.0),), t))
+            events.append(
+                BookSnapshot(venue, BTC, ((price[venue] - 0.05, 1.0),), ((price[venue] + 0.05, 1.0),), t)
+            )
     return events
 
 
@@ -282,7 +304,10 @@ def test_rows_kept_by_track_rows_equal_rows_summed_at_the_view():
             assert tracked.track_rows(BTC, 0.5) == 0.5
     now = events[-1].time
     for grid in (step, 0.5):
-        kept, fresh = tracked.view(BTC, now, grid=grid).levels.rows, summed.view(BTC, now, grid=grid).levels.rows
+        kept, fresh = (
+            tracked.view(BTC, now, grid=grid).levels.rows,
+            summed.view(BTC, now, grid=grid).levels.rows,
+        )
         assert [r.price for r in kept] == [r.price for r in fresh]
         for a, b in zip(kept, fresh, strict=True):
             assert (a.long_usd, a.short_usd) == pytest.approx((b.long_usd, b.short_usd), rel=1e-9, abs=1e-6)
@@ -414,14 +439,18 @@ def test_realized_says_since_when_the_tape_covers():
     e = Engine()
     assert e.view(BTC, T0).realized.since is None  # no feed has answered: nothing is covered
     e.apply(FeedStatus("okx", FeedState.CONNECTING, T0 - 5_000))
-    e.apply(FeedStatus("hyperliquid", FeedState.DOWN, T0 - 4_000, "no public liquidation feed", "liquidations"))
+    e.apply(
+        FeedStatus("hyperliquid", FeedState.DOWN, T0 - 4_000, "no public liquidation feed", "liquidations")
+    )
     e.apply(FeedStatus("hyperliquid", FeedState.LIVE, T0 - 3_000))  # live, but it has no liquidation feed
     assert e.view(BTC, T0).realized.since is None
     e.apply(FeedStatus("bybit", FeedState.LIVE, T0 - 2_000))
     e.apply(FeedStatus("bybit", FeedState.STALE, T0 - 1_000))
     e.apply(FeedStatus("bybit", FeedState.LIVE, T0))  # a later live spell does not move the start
     assert e.view(BTC, T0 + 11_000).realized.since == T0 - 2_000
-    e.apply(Liquidation("okx", BTC, Side.LONG, 100.0, 1.0, 100.0, T0 - 60_000, T0 - 60_000))  # warmed from a file
+    e.apply(
+        Liquidation("okx", BTC, Side.LONG, 100.0, 1.0, 100.0, T0 - 60_000, T0 - 60_000)
+    )  # warmed from a file
     assert e.view(BTC, T0 + 11_000).realized.since == T0 - 60_000
 
 
@@ -439,9 +468,14 @@ def test_oi_says_since_when_its_lookback_covers_and_which_window_its_regime_read
 
 def _place_and_sweep(e, venue, start, base=1000.0):
     """OI rises at 100 (longs placed below it), price dips to 96 and back, the next sample sweeps."""
-    for event in (tick(venue, 100.0, start), oi(venue, base, 100.0, start), oi(venue, base + 10.0, 100.0, start + 15_000),
-                  tick(venue, 96.0, start + 20_000), tick(venue, 100.0, start + 25_000),
-                  oi(venue, base + 10.0, 100.0, start + 30_000)):
+    for event in (
+        tick(venue, 100.0, start),
+        oi(venue, base, 100.0, start),
+        oi(venue, base + 10.0, 100.0, start + 15_000),
+        tick(venue, 96.0, start + 20_000),
+        tick(venue, 100.0, start + 25_000),
+        oi(venue, base + 10.0, 100.0, start + 30_000),
+    ):
         e.apply(event)
 
 
@@ -461,7 +495,11 @@ def test_a_sweep_compares_with_the_tape_only_where_the_venues_liquidation_feed_r
     _place_and_sweep(e, "bybit", T0 + 60_000, base=1010.0)  # the tape ran over all of this one
     view = e.view(BTC, T0 + 90_000, grid=1.0)
     assert [s.taped for s in view.levels.sweeps if s.venue == "bybit"] == [True, False]
-    assert [r.realized_usd for r in view.levels.rows if r.swept_long_usd] == [0.0, 0.0, 0.0]  # watched: a true zero
+    assert [r.realized_usd for r in view.levels.rows if r.swept_long_usd] == [
+        0.0,
+        0.0,
+        0.0,
+    ]  # watched: a true zero
     # The rows hold the earlier, unwatched sweep too: realized compares with the watched estimate only.
     assert all(0 < r.taped_swept_usd < r.swept_long_usd for r in view.levels.rows if r.swept_long_usd)
 

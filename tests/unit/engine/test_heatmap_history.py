@@ -42,18 +42,33 @@ def test_the_matrix_of_a_hand_built_history_is_exact():
     assert view.grid == 100.0 and view.venues == ("bybit",)
     assert [c.time for c in view.columns] == [T0, T0 + B, T0 + 2 * B, T0 + 3 * B]
     assert [c.longs for c in view.columns] == [((90, 1_000.0),), ((90, 3_000.0),), (), ()]
-    assert [c.shorts for c in view.columns] == [((110, 1_000.0),), ((110, 3_000.0),), ((110, 3_000.0),), ((110, 3_000.0),)]
-    assert sorted(view.cells()) == sorted([
-        (T0, 9_000.0, Side.LONG, 1_000.0), (T0, 11_000.0, Side.SHORT, 1_000.0),
-        (T0 + B, 9_000.0, Side.LONG, 3_000.0), (T0 + B, 11_000.0, Side.SHORT, 3_000.0),
-        (T0 + 2 * B, 11_000.0, Side.SHORT, 3_000.0), (T0 + 3 * B, 11_000.0, Side.SHORT, 3_000.0),
-    ])
+    assert [c.shorts for c in view.columns] == [
+        ((110, 1_000.0),),
+        ((110, 3_000.0),),
+        ((110, 3_000.0),),
+        ((110, 3_000.0),),
+    ]
+    assert sorted(view.cells()) == sorted(
+        [
+            (T0, 9_000.0, Side.LONG, 1_000.0),
+            (T0, 11_000.0, Side.SHORT, 1_000.0),
+            (T0 + B, 9_000.0, Side.LONG, 3_000.0),
+            (T0 + B, 11_000.0, Side.SHORT, 3_000.0),
+            (T0 + 2 * B, 11_000.0, Side.SHORT, 3_000.0),
+            (T0 + 3 * B, 11_000.0, Side.SHORT, 3_000.0),
+        ]
+    )
 
 
 def test_the_price_path_and_realized_marks_land_on_their_columns_and_rows():
     heat, book = hand_built()
     cols = heat.view(BTC, T0 + 3 * B + 1, 4 * B, B, {"bybit": (book, 10_000.0)}).columns
-    assert [(c.low, c.high) for c in cols] == [(9_990.0, 10_010.0), (None, None), (8_950.0, 10_000.0), (None, None)]
+    assert [(c.low, c.high) for c in cols] == [
+        (9_990.0, 10_010.0),
+        (None, None),
+        (8_950.0, 10_000.0),
+        (None, None),
+    ]
     assert [c.realized for c in cols] == [(), (), ((89, Side.LONG, 500.0),), ()]
 
 
@@ -94,7 +109,9 @@ def test_a_view_is_the_same_object_until_something_it_shows_changes():
     heat.see_price("bybit", BTC, T0 + 3 * B + 5, 8_990.0, 9_010.0)
     second = heat.view(BTC, T0 + 3 * B + 2, 4 * B, B, books)
     assert second is not first and (second.columns[-1].low, second.columns[-1].high) == (8_990.0, 9_010.0)
-    assert all(a is b for a, b in zip(first.columns[:-1], second.columns[:-1], strict=True))  # not summed again
+    assert all(
+        a is b for a, b in zip(first.columns[:-1], second.columns[:-1], strict=True)
+    )  # not summed again
     book.add(10_000.0, 1_000.0)  # the book in progress changed: the live column reads it
     third = heat.view(BTC, T0 + 3 * B + 2, 4 * B, B, books)
     assert third.columns[-1].longs == ((90, 500.0),) and third.columns[2].longs == ()
@@ -102,7 +119,9 @@ def test_a_view_is_the_same_object_until_something_it_shows_changes():
 
 def test_the_engine_feeds_the_history_and_a_swept_cluster_leaves_later_columns():
     e = Engine()
-    for k, (base, price) in enumerate([(1_000.0, 100.0), (1_100.0, 100.0), (1_100.0, 100.0), (1_100.0, 100.0)]):
+    for k, (base, price) in enumerate(
+        [(1_000.0, 100.0), (1_100.0, 100.0), (1_100.0, 100.0), (1_100.0, 100.0)]
+    ):
         t = T0 + k * B + 1_000
         if k == 2:
             e.apply(Ticker("bybit", BTC, t - 500, last=97.0))  # below the 100x and 50x longs (98.6, 97.6)

@@ -119,10 +119,17 @@ def test_leverage_is_capped_at_the_venue_max_and_renormalized():
     assert [t.leverage for t in LevelModel.create(max_leverage=3).tiers] == [3]
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"leverage_weights": {}}, {"leverage_weights": {5: -1}}, {"leverage_weights": {0.5: 1}},
-    {"mmr": 1.0}, {"long_share": 1.5}, {"leverage_weights": {"x": 1}},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"leverage_weights": {}},
+        {"leverage_weights": {5: -1}},
+        {"leverage_weights": {0.5: 1}},
+        {"mmr": 1.0},
+        {"long_share": 1.5},
+        {"leverage_weights": {"x": 1}},
+    ],
+)
 def test_bad_model_parameters_are_refused(kwargs):
     with pytest.raises(LevelModelError):
         LevelModel.create(**kwargs)
@@ -154,7 +161,9 @@ def test_random_sequences_match_the_slow_reference(seed):
     for i, (low, high, price, d_oi) in enumerate(random_steps(seed)):
         swept = book.step(low, high, price, d_oi)
         ref_swept = ref.step(low, high, price, d_oi)
-        assert sum(s.usd for s in swept) == pytest.approx(sum(lv["usd"] for lv in ref_swept), rel=1e-9, abs=1e-9)
+        assert sum(s.usd for s in swept) == pytest.approx(
+            sum(lv["usd"] for lv in ref_swept), rel=1e-9, abs=1e-9
+        )
         total = book.live_usd()
         assert total == pytest.approx(ref.total(), rel=1e-9, abs=1e-9)
         # Invariants: never negative, never more than was ever added.
@@ -162,7 +171,9 @@ def test_random_sequences_match_the_slow_reference(seed):
         assert all(usd >= 0.0 for *_rest, usd in book.levels())
         if i % 40 == 0:
             for target in (price * 0.9, price * 0.99, price * 1.01, price * 1.2):
-                assert book.at_risk(price, target) == pytest.approx(ref.at_risk(price, target), rel=1e-9, abs=1e-9)
+                assert book.at_risk(price, target) == pytest.approx(
+                    ref.at_risk(price, target), rel=1e-9, abs=1e-9
+                )
     got = sorted((round(p, 9), s.value, lev, round(u, 6)) for p, s, lev, u in book.levels())
     want = sorted((round(lv["price"], 9), lv["side"], lv["lev"], round(lv["usd"], 6)) for lv in ref.levels)
     assert got == want
@@ -255,7 +266,9 @@ def test_random_sequences_with_a_lookback_match_the_slow_reference(seed):
         swept = book.step(low, high, price, d_oi, t)
         ref_swept = ref.step(low, high, price, d_oi, t, lookback)
         added += max(d_oi, 0.0) * price
-        assert sum(s.usd for s in swept) == pytest.approx(sum(lv["usd"] for lv in ref_swept), rel=1e-9, abs=1e-9)
+        assert sum(s.usd for s in swept) == pytest.approx(
+            sum(lv["usd"] for lv in ref_swept), rel=1e-9, abs=1e-9
+        )
         total = book.live_usd()
         assert total == pytest.approx(ref.total(), rel=1e-9, abs=1e-9)
         assert 0.0 <= total <= added * (1 + 1e-12)

@@ -37,10 +37,16 @@ def test_low_and_high_within_the_lookback_come_from_history_that_arrives_late():
     assert view.range_position == 1.0
 
 
-@pytest.mark.parametrize("price_change,oi_change,regime", [
-    (1.0, 1.0, "new longs"), (1.0, -1.0, "short covering"),
-    (-1.0, 1.0, "new shorts"), (-1.0, -1.0, "long flush"), (0.0, 1.0, None),
-])
+@pytest.mark.parametrize(
+    "price_change,oi_change,regime",
+    [
+        (1.0, 1.0, "new longs"),
+        (1.0, -1.0, "short covering"),
+        (-1.0, 1.0, "new shorts"),
+        (-1.0, -1.0, "long flush"),
+        (0.0, 1.0, None),
+    ],
+)
 def test_regime(price_change, oi_change, regime):
     assert oi_regime(price_change, oi_change) == regime
 

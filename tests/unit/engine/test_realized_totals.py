@@ -15,8 +15,14 @@ BTC = "BTC/USDT:USDT"
 def brute(events, venue, symbol, side, window, now_ms):
     """Sum the events whose second lies in (now_s - W, now_s], straight from the definition."""
     now_s, w = now_ms // 1000, WINDOW_MS[window] // 1000
-    hits = [e for e in events if (venue == "all" or e[0] == venue) and e[1] == symbol and e[2] is side
-            and now_s - w < e[4] // 1000 <= now_s]
+    hits = [
+        e
+        for e in events
+        if (venue == "all" or e[0] == venue)
+        and e[1] == symbol
+        and e[2] is side
+        and now_s - w < e[4] // 1000 <= now_s
+    ]
     buckets = [0] * 5
     for e in hits:
         buckets[size_bucket(e[3])] += 1
@@ -58,8 +64,13 @@ def test_random_events_match_a_brute_force_count(seed):
     t = T0 + rnd.randrange(1000)
     for _ in range(3000):
         t += int(rnd.expovariate(1 / 40_000))  # a day-and-a-bit of events
-        e = (rnd.choice(["binanceusdm", "bybit"]), rnd.choice([BTC, "ETH/USDT:USDT"]),
-             rnd.choice([Side.LONG, Side.SHORT]), rnd.expovariate(1 / 30_000), t)
+        e = (
+            rnd.choice(["binanceusdm", "bybit"]),
+            rnd.choice([BTC, "ETH/USDT:USDT"]),
+            rnd.choice([Side.LONG, Side.SHORT]),
+            rnd.expovariate(1 / 30_000),
+            t,
+        )
         events.append(e)
         r.add(*e)
     for _ in range(30):

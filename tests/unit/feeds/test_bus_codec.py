@@ -38,7 +38,15 @@ EVENTS = [
     OpenInterest("okx", "ETH/USDT:USDT", 12_345.5, 4.2e7, T),
     PriceBar("bybit", "SOL/USDT:USDT", T, 150.0, 151.0, 149.5, 150.5, 1e6),
     BookSnapshot("okx", "BTC/USDT:USDT", ((90_000.0, 1.5), (89_999.5, 2.0)), ((90_000.5, 0.25),), T),
-    Ticker("hyperliquid", "BTC/USDC:USDC", T, last=90_001.0, mark=90_000.0, funding_rate=1.25e-5, funding_interval_hours=1.0),
+    Ticker(
+        "hyperliquid",
+        "BTC/USDC:USDC",
+        T,
+        last=90_001.0,
+        mark=90_000.0,
+        funding_rate=1.25e-5,
+        funding_interval_hours=1.0,
+    ),
     FeedStatus("okx", FeedState.RECONNECTING, T, "attempt 3, next try in 8 s", "liquidations", T - 5_000),
     MarginLimits("bybit", "BTC/USDT:USDT", T, 0.005, 100.0, "bybit risk-limit"),
     MarginLimits("okx", "ETH/USDT:USDT", T, None, None, None, "no tiers"),
@@ -62,27 +70,48 @@ def test_subjects_follow_the_documented_scheme():
     assert encode(EVENTS[0])[0] == "liqtui.liq.binanceusdm.BTC-USDT-USDT"
     assert encode(EVENTS[5])[0] == "liqtui.status.okx.liquidations"
     assert encode(EVENTS[1], "liqtui-demo")[0] == "liqtui-demo.oi.okx.ETH-USDT-USDT"
-    assert symbol_token("1000PEPE/USDT:USDT") == "1000PEPE-USDT-USDT" and symbol_token("a.b*c>d e") == "a_b_c_d_e"
+    assert (
+        symbol_token("1000PEPE/USDT:USDT") == "1000PEPE-USDT-USDT"
+        and symbol_token("a.b*c>d e") == "a_b_c_d_e"
+    )
 
 
 def test_the_id_is_the_content_not_the_moment_of_receipt():
     liq = EVENTS[0]
     same_elsewhere = dataclasses.replace(liq, recv_time=liq.recv_time + 900)  # another collector, later
     assert encode(same_elsewhere)[1] == encode(liq)[1]
-    for change in ({"time": T + 1}, {"qty": 0.2}, {"venue": "bybit"}, {"side": Side.SHORT}, {"price": 90_000.0}):
+    for change in (
+        {"time": T + 1},
+        {"qty": 0.2},
+        {"venue": "bybit"},
+        {"side": Side.SHORT},
+        {"price": 90_000.0},
+    ):
         assert encode(dataclasses.replace(liq, **change))[1] != encode(liq)[1], change
 
 
-@pytest.mark.parametrize("payload, words", [
-    (b"\xff\xfe", "not JSON"),
-    (b"[1, 2]", "not a JSON object"),
-    (b'{"v": 2, "event": "liq"}', "version 2"),
-    (b'{"v": 1, "event": "trade"}', "unknown event 'trade'"),
-    (b'{"v": 1, "event": "oi", "venue": "okx", "symbol": "X", "base": 1.0, "usd": 2.0}', "no 'time'"),
-    (b'{"v": 1, "event": "oi", "venue": "okx", "symbol": "X", "base": "1", "usd": 2.0, "time": 5}', "'base'"),
-    (b'{"v": 1, "event": "oi", "venue": "okx", "symbol": "X", "base": 1e999, "usd": 2.0, "time": 5}', "'base'"),
-    (b'{"v": 1, "event": "book", "venue": "okx", "symbol": "X", "bids": [[1]], "asks": [], "time": 5}', "'bids'"),
-])
+@pytest.mark.parametrize(
+    "payload, words",
+    [
+        (b"\xff\xfe", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"v": 2, "event": "liq"}', "version 2"),
+        (b'{"v": 1, "event": "trade"}', "unknown event 'trade'"),
+        (b'{"v": 1, "event": "oi", "venue": "okx", "symbol": "X", "base": 1.0, "usd": 2.0}', "no 'time'"),
+        (
+            b'{"v": 1, "event": "oi", "venue": "okx", "symbol": "X", "base": "1", "usd": 2.0, "time": 5}',
+            "'base'",
+        ),
+        (
+            b'{"v": 1, "event": "oi", "venue": "okx", "symbol": "X", "base": 1e999, "usd": 2.0, "time": 5}',
+            "'base'",
+        ),
+        (
+            b'{"v": 1, "event": "book", "venue": "okx", "symbol": "X", "bids": [[1]], "asks": [], "time": 5}',
+            "'bids'",
+        ),
+    ],
+)
 def test_a_message_that_is_no_event_says_why(payload, words):
     with pytest.raises(DecodeError, match=words.replace("(", r"\(")):
         decode(payload)

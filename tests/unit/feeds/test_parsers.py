@@ -20,7 +20,9 @@ BYBIT = {
 OKX = {
     "BTC-USDT-SWAP": MarketInfo("BTC/USDT:USDT", "BTC-USDT-SWAP", "BTC", "USDT", contract_size=0.01),
     "IOST-USDT-SWAP": MarketInfo("IOST/USDT:USDT", "IOST-USDT-SWAP", "IOST", "USDT", contract_size=1000.0),
-    "BTC-USD-SWAP": MarketInfo("BTC/USD:BTC", "BTC-USD-SWAP", "BTC", "USD", contract_size=100.0, inverse=True),
+    "BTC-USD-SWAP": MarketInfo(
+        "BTC/USD:BTC", "BTC-USD-SWAP", "BTC", "USD", contract_size=100.0, inverse=True
+    ),
     "UNI-USD-SWAP": MarketInfo("UNI/USD:UNI", "UNI-USD-SWAP", "UNI", "USD", contract_size=10.0, inverse=True),
 }
 
@@ -52,7 +54,12 @@ def test_binance_combined_stream_and_list_of_events_deliver_every_entry(payload)
 
 
 def test_binance_other_frames_are_not_liquidation_frames(payload):
-    assert binanceusdm.liquidations_from_frame(payload("binanceusdm_watchOrderBook_depthUpdate.json"), BINANCE, RECV, set()) is None
+    assert (
+        binanceusdm.liquidations_from_frame(
+            payload("binanceusdm_watchOrderBook_depthUpdate.json"), BINANCE, RECV, set()
+        )
+        is None
+    )
     assert binanceusdm.liquidations_from_frame({"result": None, "id": 1}, BINANCE, RECV, set()) is None
 
 
@@ -66,16 +73,36 @@ def test_binance_unknown_id_is_guessed_and_reported(payload):
 
 def test_binance_open_interest_and_history(payload):
     market = MarketInfo("ETH/USDT:USDT", "ETHUSDT_230331", "ETH", "USDT")
-    oi = binanceusdm.open_interest_from_rest(payload("binanceusdm_fetchOpenInterest_openInterest.json"), market, 1600.0, RECV)
-    assert oi.base == pytest.approx(23581.677) and oi.usd == pytest.approx(23581.677 * 1600.0) and oi.time == 1677356872265
-    assert binanceusdm.open_interest_from_rest({"openInterest": "1"}, market, None, RECV) is None  # no mark: no USD
-    (hist,) = binanceusdm.open_interest_history(payload("binanceusdm_fetchOpenInterestHistory_openInterestHist.json"), BINANCE["BTCUSDT"])
-    assert hist.base == pytest.approx(75375.617) and hist.usd == pytest.approx(3248828883.7125144) and hist.time == 1642179900000
+    oi = binanceusdm.open_interest_from_rest(
+        payload("binanceusdm_fetchOpenInterest_openInterest.json"), market, 1600.0, RECV
+    )
+    assert (
+        oi.base == pytest.approx(23581.677)
+        and oi.usd == pytest.approx(23581.677 * 1600.0)
+        and oi.time == 1677356872265
+    )
+    assert (
+        binanceusdm.open_interest_from_rest({"openInterest": "1"}, market, None, RECV) is None
+    )  # no mark: no USD
+    (hist,) = binanceusdm.open_interest_history(
+        payload("binanceusdm_fetchOpenInterestHistory_openInterestHist.json"), BINANCE["BTCUSDT"]
+    )
+    assert (
+        hist.base == pytest.approx(75375.617)
+        and hist.usd == pytest.approx(3248828883.7125144)
+        and hist.time == 1642179900000
+    )
 
 
 def test_binance_tickers_merge_premium_index_and_24h(payload):
     premium = payload("binanceusdm_fetchFundingRate_premiumIndex.json")
-    day = {"symbol": "BTCUSDT", "lastPrice": "45800.1", "priceChangePercent": "-1.5", "quoteVolume": "1000000.5", "closeTime": 1}
+    day = {
+        "symbol": "BTCUSDT",
+        "lastPrice": "45800.1",
+        "priceChangePercent": "-1.5",
+        "quoteVolume": "1000000.5",
+        "closeTime": 1,
+    }
     (ticker,) = binanceusdm.tickers_from_rest([premium], [day], BINANCE, {"BTC/USDT:USDT"}, RECV)
     assert ticker.mark == pytest.approx(45802.81129892) and ticker.index == pytest.approx(45745.47701915)
     assert ticker.funding_rate == pytest.approx(0.00063521) and ticker.next_funding_time == 1621267200000
@@ -86,9 +113,15 @@ def test_binance_tickers_merge_premium_index_and_24h(payload):
 
 # ---------------------------------------------------------------- Bybit
 def test_bybit_sell_is_a_short_liquidated_with_v_times_p(payload):
-    (liq,) = bybit.liquidations_from_frame(payload("bybit_watchLiquidations_allLiquidation_docssample.json"), BYBIT, RECV, set())
+    (liq,) = bybit.liquidations_from_frame(
+        payload("bybit_watchLiquidations_allLiquidation_docssample.json"), BYBIT, RECV, set()
+    )
     assert liq.side is Side.SHORT  # S == "Sell": a short position (Bybit states the position side)
-    assert liq.symbol == "ROSE/USDT:USDT" and liq.qty == pytest.approx(20000) and liq.price == pytest.approx(0.04499)
+    assert (
+        liq.symbol == "ROSE/USDT:USDT"
+        and liq.qty == pytest.approx(20000)
+        and liq.price == pytest.approx(0.04499)
+    )
     assert liq.usd == pytest.approx(20000 * 0.04499) and liq.time == 1739502302929 and not liq.sampled
 
 
@@ -102,15 +135,29 @@ def test_bybit_buy_is_a_long_and_every_entry_of_a_batch_arrives(payload):
 
 
 def test_bybit_legacy_topic_and_inverse_contracts(payload):
-    (legacy,) = bybit.liquidations_from_frame(payload("bybit_watchLiquidations_liquidation_legacy.json"), BYBIT, RECV, set())
-    assert legacy.side is Side.LONG and legacy.qty == pytest.approx(1637) and legacy.usd == pytest.approx(1637 * 0.03803)
-    frame = {"topic": "allLiquidation.BTCUSD", "data": [{"T": 1739502302929, "s": "BTCUSD", "S": "Sell", "v": "5000", "p": "50000"}]}
+    (legacy,) = bybit.liquidations_from_frame(
+        payload("bybit_watchLiquidations_liquidation_legacy.json"), BYBIT, RECV, set()
+    )
+    assert (
+        legacy.side is Side.LONG
+        and legacy.qty == pytest.approx(1637)
+        and legacy.usd == pytest.approx(1637 * 0.03803)
+    )
+    frame = {
+        "topic": "allLiquidation.BTCUSD",
+        "data": [{"T": 1739502302929, "s": "BTCUSD", "S": "Sell", "v": "5000", "p": "50000"}],
+    }
     (inverse,) = bybit.liquidations_from_frame(frame, BYBIT, RECV, set())
     assert inverse.usd == pytest.approx(5000) and inverse.qty == pytest.approx(0.1)
 
 
 def test_bybit_non_liquidation_frames(payload):
-    assert bybit.liquidations_from_frame(payload("bybit_watchTicker_tickers_linear_snapshot.json"), BYBIT, RECV, set()) is None
+    assert (
+        bybit.liquidations_from_frame(
+            payload("bybit_watchTicker_tickers_linear_snapshot.json"), BYBIT, RECV, set()
+        )
+        is None
+    )
     assert bybit.liquidations_from_frame({"op": "pong"}, BYBIT, RECV, set()) is None
 
 
@@ -119,12 +166,16 @@ def test_bybit_ticker_row_gives_oi_in_coin_and_usd_and_ticker(payload):
     oi, ticker = bybit.market_from_ticker(row, BYBIT["BTCUSDT"], RECV)
     assert oi.base == pytest.approx(59891.732) and oi.usd == pytest.approx(3899996265.01)
     assert ticker.mark == pytest.approx(65117.44) and ticker.funding_rate == pytest.approx(0.0001)
-    assert ticker.change_24h_pct == pytest.approx(0.1624) and ticker.volume_24h_usd == pytest.approx(1142118412.9021)
+    assert ticker.change_24h_pct == pytest.approx(0.1624) and ticker.volume_24h_usd == pytest.approx(
+        1142118412.9021
+    )
     assert ticker.next_funding_time == 1786320000000
 
 
 def test_bybit_inverse_ticker_swaps_oi_units(payload):
-    oi, ticker = bybit.market_from_ticker(payload("bybit_fetchTicker_tickers_inverse.json"), BYBIT["BTCUSD"], RECV)
+    oi, ticker = bybit.market_from_ticker(
+        payload("bybit_fetchTicker_tickers_inverse.json"), BYBIT["BTCUSD"], RECV
+    )
     assert oi.usd == pytest.approx(373504107) and oi.base == pytest.approx(22505.67)
     assert ticker.volume_24h_usd == pytest.approx(49337318)
 
@@ -140,7 +191,9 @@ def test_bybit_oi_history_priced_with_closes(payload):
 
 # ---------------------------------------------------------------- OKX
 def test_okx_pos_side_long_and_contracts_times_ctval_times_bkpx(payload):
-    (liq,) = okx.liquidations_from_frame(payload("okx_watchLiquidations_liquidation-orders_demo_capture.json"), OKX, RECV, set())
+    (liq,) = okx.liquidations_from_frame(
+        payload("okx_watchLiquidations_liquidation-orders_demo_capture.json"), OKX, RECV, set()
+    )
     assert liq.side is Side.LONG and liq.symbol == "BTC/USDT:USDT"
     assert liq.qty == pytest.approx(10000 * 0.01)  # sz is in contracts of 0.01 BTC
     assert liq.usd == pytest.approx(10000 * 0.01 * 57102.9) and liq.price == pytest.approx(57102.9)
@@ -152,8 +205,14 @@ def test_okx_short_and_net_mode_side_fallback(payload):
     (liq,) = okx.liquidations_from_frame(frame, OKX, RECV, set())
     assert liq.side is Side.SHORT and liq.usd == pytest.approx(13 * 1000 * 0.007831)
     detail = frame["data"][0]["details"][0]
-    frame["data"][0]["details"] = [dict(detail, posSide="net", side="sell"), dict(detail, posSide="", side="buy")]
-    assert [liq.side for liq in okx.liquidations_from_frame(frame, OKX, RECV, set())] == [Side.LONG, Side.SHORT]
+    frame["data"][0]["details"] = [
+        dict(detail, posSide="net", side="sell"),
+        dict(detail, posSide="", side="buy"),
+    ]
+    assert [liq.side for liq in okx.liquidations_from_frame(frame, OKX, RECV, set())] == [
+        Side.LONG,
+        Side.SHORT,
+    ]
 
 
 def test_okx_every_detail_of_every_item_arrives(payload):
@@ -177,13 +236,20 @@ def test_okx_unknown_instrument_is_reported_not_guessed(payload):
     frame["data"][0]["instId"] = "NEW-USDT-SWAP"
     unknown: set[str] = set()
     assert okx.liquidations_from_frame(frame, OKX, RECV, unknown) == [] and unknown == {"NEW-USDT-SWAP"}
-    assert okx.liquidations_from_frame({"event": "subscribe", "arg": {"channel": "liquidation-orders"}}, OKX, RECV, set()) is None
+    assert (
+        okx.liquidations_from_frame(
+            {"event": "subscribe", "arg": {"channel": "liquidation-orders"}}, OKX, RECV, set()
+        )
+        is None
+    )
 
 
 def test_okx_open_interest_and_tickers(payload):
     rows = payload("okx_fetchOpenInterest_open-interest.json")["data"]
     (oi,) = okx.open_interests(rows, OKX, {"BTC/USDT:USDT"}, RECV)
-    assert oi.base == pytest.approx(21254.19) and math.isnan(oi.usd)  # no oiUsd in this sample: priced by the caller
+    assert oi.base == pytest.approx(21254.19) and math.isnan(
+        oi.usd
+    )  # no oiUsd in this sample: priced by the caller
     rows[0]["oiUsd"] = "1400000000"
     (oi,) = okx.open_interests(rows, OKX, {"BTC/USDT:USDT"}, RECV)
     assert oi.usd == pytest.approx(1.4e9) and oi.time == 1664005108969
@@ -199,7 +265,10 @@ def test_okx_open_interest_and_tickers(payload):
 def test_okx_oi_history_rows():
     rows = [["1700000300000", "200", "2", "190000"], ["1700000000000", "100", "1", "95000"]]
     out = okx.open_interest_history(rows, OKX["BTC-USDT-SWAP"])
-    assert [(o.time, o.base, o.usd) for o in out] == [(1700000000000, 1.0, 95000.0), (1700000300000, 2.0, 190000.0)]
+    assert [(o.time, o.base, o.usd) for o in out] == [
+        (1700000000000, 1.0, 95000.0),
+        (1700000300000, 2.0, 190000.0),
+    ]
 
 
 # ---------------------------------------------------------------- Hyperliquid
@@ -209,14 +278,19 @@ def test_hyperliquid_asset_ctx_gives_oi_and_ticker(payload):
     oi, ticker = hyperliquid.market_from_asset_ctx(ctx, market, RECV)
     assert oi.base == pytest.approx(14677900.74) and oi.usd == pytest.approx(14677900.74 * 27.63)
     assert ticker.mark == pytest.approx(27.63) and ticker.index == pytest.approx(27.569)
-    assert ticker.funding_rate == pytest.approx(0.00014735) and ticker.volume_24h_usd == pytest.approx(299643445.12560016)
+    assert ticker.funding_rate == pytest.approx(0.00014735) and ticker.volume_24h_usd == pytest.approx(
+        299643445.12560016
+    )
     assert ticker.change_24h_pct == pytest.approx((27.63 / 26.145 - 1) * 100)
     assert ticker.next_funding_time % 3_600_000 == 0 and ticker.next_funding_time > RECV
 
 
 def test_hyperliquid_meta_and_asset_ctxs_pairs_universe_with_contexts(payload):
     ctx = payload("hyperliquid_fetchOpenInterests_assetCtx_merged.json")
-    meta = [{"universe": [{"name": "BTC", "maxLeverage": 40}, {"name": "HYPE", "maxLeverage": 3}]}, [dict(ctx, markPx="90000"), ctx]]
+    meta = [
+        {"universe": [{"name": "BTC", "maxLeverage": 40}, {"name": "HYPE", "maxLeverage": 3}]},
+        [dict(ctx, markPx="90000"), ctx],
+    ]
     markets = {"HYPE": MarketInfo("HYPE/USDC:USDC", "HYPE", "HYPE", "USDC")}
     events = hyperliquid.markets_from_meta(meta, markets, {"HYPE/USDC:USDC"}, RECV)
     assert {type(e).__name__ for e in events} == {"Ticker", "OpenInterest"}
@@ -229,10 +303,17 @@ def test_hyperliquid_has_a_partial_liquidation_feed_from_its_backstop_vault():
 
     adapter = hyperliquid.Hyperliquid()
     assert adapter.has_liquidations and not adapter.sampled and liquidations_are_floor("hyperliquid")
-    assert adapter.vault == VENUES["hyperliquid"].backstop_account == "0x2e3d94f0562703b25c83308a05046ddaf9a8dd14"
+    assert (
+        adapter.vault
+        == VENUES["hyperliquid"].backstop_account
+        == "0x2e3d94f0562703b25c83308a05046ddaf9a8dd14"
+    )
 
 
-HL_MARKETS = {"HYPE": MarketInfo("HYPE/USDC:USDC", "HYPE", "HYPE", "USDC"), "BTC": MarketInfo("BTC/USDC:USDC", "BTC", "BTC", "USDC")}
+HL_MARKETS = {
+    "HYPE": MarketInfo("HYPE/USDC:USDC", "HYPE", "HYPE", "USDC"),
+    "BTC": MarketInfo("BTC/USDC:USDC", "BTC", "BTC", "USDC"),
+}
 LIQUIDATED = "0x193bd350ec838b1e22d6f302da5343b920aa1c2b"
 
 
@@ -248,52 +329,114 @@ def test_hyperliquid_recorded_liquidation_fills_of_the_liquidated_user(payload):
     fills without a liquidation object, and a HIP-3 coin (flx:CRCL) the markets do not list, give nothing."""
     fills = payload("hyperliquid_fetchMyTrades_userFills_with_liquidation.json")
     adapter = _hl_adapter()
-    (liq,) = adapter.new_liquidations(fills, LIQUIDATED, 1_770_500_000_000, hyperliquid.LiquidationSource.TRACKED)
-    assert (liq.symbol, liq.side, liq.price, liq.qty, liq.time) == ("HYPE/USDC:USDC", Side.LONG, 21.147, 5.2, 1768931202995)
+    (liq,) = adapter.new_liquidations(
+        fills, LIQUIDATED, 1_770_500_000_000, hyperliquid.LiquidationSource.TRACKED
+    )
+    assert (liq.symbol, liq.side, liq.price, liq.qty, liq.time) == (
+        "HYPE/USDC:USDC",
+        Side.LONG,
+        21.147,
+        5.2,
+        1768931202995,
+    )
     assert liq.usd == pytest.approx(21.147 * 5.2) and liq.sampled and liq.source == "tracked"
     assert adapter.unknown_ids == set() and adapter.rejected == []
-    assert adapter.new_liquidations(fills, LIQUIDATED, 1_770_500_000_000, hyperliquid.LiquidationSource.TRACKED) == []  # once
+    assert (
+        adapter.new_liquidations(fills, LIQUIDATED, 1_770_500_000_000, hyperliquid.LiquidationSource.TRACKED)
+        == []
+    )  # once
 
 
 def _vault_frame(fills, snapshot=False, user=LIQUIDATED):
-    return {"channel": "userFills", "data": {"user": user, "fills": fills} | ({"isSnapshot": True} if snapshot else {})}
+    return {
+        "channel": "userFills",
+        "data": {"user": user, "fills": fills} | ({"isSnapshot": True} if snapshot else {}),
+    }
 
 
-def _fill(side, coin="BTC", px="90000.5", sz="0.2", time=1_760_000_000_000, tid=7, liquidated="0x" + "ab" * 20):
-    return {"coin": coin, "px": px, "sz": sz, "side": side, "time": time, "tid": tid, "hash": "0x1",
-            "liquidation": {"liquidatedUser": liquidated, "markPx": px, "method": "backstop"}}
+def _fill(
+    side, coin="BTC", px="90000.5", sz="0.2", time=1_760_000_000_000, tid=7, liquidated="0x" + "ab" * 20
+):
+    return {
+        "coin": coin,
+        "px": px,
+        "sz": sz,
+        "side": side,
+        "time": time,
+        "tid": tid,
+        "hash": "0x1",
+        "liquidation": {"liquidatedUser": liquidated, "markPx": px, "method": "backstop"},
+    }
 
 
 def test_hyperliquid_vault_fills_are_backstop_liquidations_once_and_snapshot_history_is_skipped():
     adapter = _hl_adapter()
     adapter.subscribed_ms = 1_760_000_000_000
     assert adapter.parse_liquidations({"channel": "trades", "data": []}, RECV) is None
-    assert adapter.parse_liquidations(_vault_frame([_fill("B")], user="0x" + "cd" * 20), RECV) is None  # not the vault
+    assert (
+        adapter.parse_liquidations(_vault_frame([_fill("B")], user="0x" + "cd" * 20), RECV) is None
+    )  # not the vault
     old = _fill("B", time=1_759_999_999_999, tid=1)
     (bought,) = adapter.parse_liquidations(_vault_frame([old, _fill("B")], snapshot=True), RECV)
-    assert (bought.side, bought.price, bought.qty, bought.source, bought.sampled) == (Side.LONG, 90_000.5, 0.2, "backstop", True)
-    assert adapter.parse_liquidations(_vault_frame([_fill("B")], snapshot=True), RECV) == []  # a resubscribe's repeat
+    assert (bought.side, bought.price, bought.qty, bought.source, bought.sampled) == (
+        Side.LONG,
+        90_000.5,
+        0.2,
+        "backstop",
+        True,
+    )
+    assert (
+        adapter.parse_liquidations(_vault_frame([_fill("B")], snapshot=True), RECV) == []
+    )  # a resubscribe's repeat
     (sold,) = adapter.parse_liquidations(_vault_frame([_fill("A", tid=8)]), RECV)
     assert sold.side is Side.SHORT  # the vault sold: it took over a short
-    assert adapter.parse_liquidations(_vault_frame([old]), RECV)[0].time == 1_759_999_999_999  # live, not snapshot: news
+    assert (
+        adapter.parse_liquidations(_vault_frame([old]), RECV)[0].time == 1_759_999_999_999
+    )  # live, not snapshot: news
 
 
 def test_hyperliquid_unreadable_vault_fills_are_counted_and_the_others_stand():
     adapter = _hl_adapter()
-    bad = [_fill("X", tid=1), _fill("B", px="NaN", tid=2), _fill("B", liquidated="nobody", tid=3), _fill("B", coin="NEWCOIN", tid=4)]
+    bad = [
+        _fill("X", tid=1),
+        _fill("B", px="NaN", tid=2),
+        _fill("B", liquidated="nobody", tid=3),
+        _fill("B", coin="NEWCOIN", tid=4),
+    ]
     (good,) = adapter.parse_liquidations(_vault_frame([*bad, _fill("A", tid=5)]), RECV)
     assert good.side is Side.SHORT and len(adapter.rejected) == 3 and adapter.unknown_ids == {"NEWCOIN"}
 
 
 def test_market_index_from_ccxt_keeps_swaps_and_contract_sizes():
     markets = {
-        "BTC/USDT:USDT": {"id": "BTC-USDT-SWAP", "symbol": "BTC/USDT:USDT", "base": "BTC", "quote": "USDT", "swap": True, "contractSize": 0.01, "inverse": False, "limits": {"leverage": {"max": 100}}},
+        "BTC/USDT:USDT": {
+            "id": "BTC-USDT-SWAP",
+            "symbol": "BTC/USDT:USDT",
+            "base": "BTC",
+            "quote": "USDT",
+            "swap": True,
+            "contractSize": 0.01,
+            "inverse": False,
+            "limits": {"leverage": {"max": 100}},
+        },
         "BTC/USDT": {"id": "BTC-USDT", "symbol": "BTC/USDT", "base": "BTC", "quote": "USDT", "swap": False},
     }
     index = MarketIndex.from_ccxt(markets)
     assert index.symbols() == ["BTC/USDT:USDT"] and index.by_id["BTC-USDT-SWAP"].contract_size == 0.01
     assert index.by_id["BTC-USDT-SWAP"].max_leverage == 100
-    hl = MarketIndex.from_ccxt({"BTC/USDC:USDC": {"id": "0", "symbol": "BTC/USDC:USDC", "base": "BTC", "quote": "USDC", "swap": True, "info": {"name": "BTC"}}}, by_coin=True)
+    hl = MarketIndex.from_ccxt(
+        {
+            "BTC/USDC:USDC": {
+                "id": "0",
+                "symbol": "BTC/USDC:USDC",
+                "base": "BTC",
+                "quote": "USDC",
+                "swap": True,
+                "info": {"name": "BTC"},
+            }
+        },
+        by_coin=True,
+    )
     assert list(hl.by_id) == ["BTC"]
 
 
@@ -311,7 +454,10 @@ def test_the_time_window_is_year_2000_to_a_day_after_receipt():
     def at(time: int) -> Liquidation:
         return Liquidation("bybit", "BTC/USDT:USDT", Side.LONG, 90_000.0, 1.0, 90_000.0, time, RECV)
 
-    assert liquidation_problem(at(EARLIEST_TIME_MS)) is None and liquidation_problem(at(RECV + MAX_AHEAD_MS)) is None
+    assert (
+        liquidation_problem(at(EARLIEST_TIME_MS)) is None
+        and liquidation_problem(at(RECV + MAX_AHEAD_MS)) is None
+    )
     assert "outside" in liquidation_problem(at(EARLIEST_TIME_MS - 1))
     assert "outside" in liquidation_problem(at(RECV + MAX_AHEAD_MS + 1))
     assert "outside" in liquidation_problem(at(1_700_000_000))  # seconds, not ms: January 1970
@@ -319,9 +465,24 @@ def test_the_time_window_is_year_2000_to_a_day_after_receipt():
 
 def test_every_venue_names_why_an_entry_was_left_out(payload):
     frames = {
-        "binanceusdm": (binanceusdm, payload("binanceusdm_watchLiquidations_forceOrder_docssample.json"), lambda f: f["o"], BINANCE),
-        "bybit": (bybit, payload("bybit_watchLiquidations_allLiquidation_docssample.json"), lambda f: f["data"][0], BYBIT),
-        "okx": (okx, payload("okx_watchLiquidations_liquidation-orders_demo_capture.json"), lambda f: f["data"][0]["details"][0], OKX),
+        "binanceusdm": (
+            binanceusdm,
+            payload("binanceusdm_watchLiquidations_forceOrder_docssample.json"),
+            lambda f: f["o"],
+            BINANCE,
+        ),
+        "bybit": (
+            bybit,
+            payload("bybit_watchLiquidations_allLiquidation_docssample.json"),
+            lambda f: f["data"][0],
+            BYBIT,
+        ),
+        "okx": (
+            okx,
+            payload("okx_watchLiquidations_liquidation-orders_demo_capture.json"),
+            lambda f: f["data"][0]["details"][0],
+            OKX,
+        ),
     }
     price_key = {"binanceusdm": "ap", "bybit": "p", "okx": "bkPx"}
     for venue, (module, frame, entry, markets) in frames.items():

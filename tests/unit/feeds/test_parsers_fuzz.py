@@ -27,21 +27,31 @@ MARKETS = {
     "bybit": {"BTCUSDT": BTC, "BTCUSD": MarketInfo("BTC/USD:BTC", "BTCUSD", "BTC", "USD", 1.0, inverse=True)},
     "okx": {
         "BTC-USDT-SWAP": MarketInfo("BTC/USDT:USDT", "BTC-USDT-SWAP", "BTC", "USDT", contract_size=0.01),
-        "BTC-USD-SWAP": MarketInfo("BTC/USD:BTC", "BTC-USD-SWAP", "BTC", "USD", contract_size=100.0, inverse=True),
+        "BTC-USD-SWAP": MarketInfo(
+            "BTC/USD:BTC", "BTC-USD-SWAP", "BTC", "USD", contract_size=100.0, inverse=True
+        ),
     },
 }
-PARSERS = {"binanceusdm": binanceusdm.liquidations_from_frame, "bybit": bybit.liquidations_from_frame, "okx": okx.liquidations_from_frame}
+PARSERS = {
+    "binanceusdm": binanceusdm.liquidations_from_frame,
+    "bybit": bybit.liquidations_from_frame,
+    "okx": okx.liquidations_from_frame,
+}
 ADAPTERS = {"binanceusdm": BinanceUsdm, "bybit": Bybit, "okx": Okx}
 
 # Any JSON value (what orjson or json can hand over: no NaN literal, but big numbers and any text).
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=20,
 )
 # What a venue's field might carry: real-looking numbers and words, and hostile values (NaN, infinities, huge, negative, wrong types).
 numberish = st.one_of(
-    st.sampled_from(["NaN", "nan", "Infinity", "-inf", "1e400", "-1", "0", "", "0.0", "1e30", "abc", "1_000"]),
+    st.sampled_from(
+        ["NaN", "nan", "Infinity", "-inf", "1e400", "-1", "0", "", "0.0", "1e30", "abc", "1_000"]
+    ),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.floats(allow_nan=False, allow_infinity=False),
     st.integers(min_value=-(10**40), max_value=10**40),
@@ -49,7 +59,10 @@ numberish = st.one_of(
     st.decimals(min_value=0, max_value=10**6, allow_nan=False, places=4).map(str),
     json_values,
 )
-words = st.one_of(st.sampled_from(["SELL", "BUY", "Buy", "Sell", "long", "short", "net", "buy", "sell", "", "LONG"]), json_values)
+words = st.one_of(
+    st.sampled_from(["SELL", "BUY", "Buy", "Sell", "long", "short", "net", "buy", "sell", "", "LONG"]),
+    json_values,
+)
 positive = st.decimals(min_value="0.0001", max_value=10**6, allow_nan=False, places=4).map(str)
 times = st.integers(min_value=RECV - 10**9, max_value=RECV).map(str)
 
@@ -60,17 +73,35 @@ def entries(valid: dict[str, st.SearchStrategy], ids: list[str]) -> st.SearchStr
     base = st.fixed_dictionaries({**valid, "s": st.sampled_from(ids)} if ids else valid)
     keys = sorted(valid)
     hostile = st.dictionaries(st.sampled_from(keys), st.one_of(st.just(None), numberish, words), max_size=2)
-    return st.builds(lambda entry, changes: {k: v for k, v in {**entry, **changes}.items() if v is not None}, base, hostile)
+    return st.builds(
+        lambda entry, changes: {k: v for k, v in {**entry, **changes}.items() if v is not None}, base, hostile
+    )
 
 
 binance_entries = entries(
-    {"S": st.sampled_from(["SELL", "BUY"]), "z": positive, "l": positive, "q": positive, "ap": positive, "p": positive, "T": times},
+    {
+        "S": st.sampled_from(["SELL", "BUY"]),
+        "z": positive,
+        "l": positive,
+        "q": positive,
+        "ap": positive,
+        "p": positive,
+        "T": times,
+    },
     ["BTCUSDT", "NEWUSDT", "BTCUSDT_250328", "\x1b[2JUSDT", ""],
 )
-bybit_entries = entries({"S": st.sampled_from(["Buy", "Sell"]), "v": positive, "p": positive, "T": times}, ["BTCUSDT", "BTCUSD", "NEWUSDT"])
+bybit_entries = entries(
+    {"S": st.sampled_from(["Buy", "Sell"]), "v": positive, "p": positive, "T": times},
+    ["BTCUSDT", "BTCUSD", "NEWUSDT"],
+)
 okx_details = entries(
-    {"posSide": st.sampled_from(["long", "short", "net", ""]), "side": st.sampled_from(["buy", "sell"]), "sz": positive,
-     "bkPx": positive, "ts": times},
+    {
+        "posSide": st.sampled_from(["long", "short", "net", ""]),
+        "side": st.sampled_from(["buy", "sell"]),
+        "sz": positive,
+        "bkPx": positive,
+        "ts": times,
+    },
     [],
 )
 
@@ -113,9 +144,15 @@ def test_bybit_every_entry_is_delivered_valid_or_counted(entries):
 
 
 @FUZZ
-@given(details=st.lists(st.one_of(okx_details, json_values), max_size=5), inst=st.sampled_from(["BTC-USDT-SWAP", "BTC-USD-SWAP"]))
+@given(
+    details=st.lists(st.one_of(okx_details, json_values), max_size=5),
+    inst=st.sampled_from(["BTC-USDT-SWAP", "BTC-USD-SWAP"]),
+)
 def test_okx_every_detail_is_delivered_valid_or_counted(details, inst):
-    frame = {"arg": {"channel": "liquidation-orders", "instType": "SWAP"}, "data": [{"instId": inst, "details": details}]}
+    frame = {
+        "arg": {"channel": "liquidation-orders", "instType": "SWAP"},
+        "data": [{"instId": inst, "details": details}],
+    }
     out, rejected = _entries_out("okx", frame)
     assert all(_valid(liq) for liq in out)
     assert len(out) + len(rejected) == len(details)
@@ -146,6 +183,7 @@ def test_a_bybit_entry_whose_symbol_is_not_a_name_is_counted(symbol):
 
 # --- OI and tickers: the REST parsers' events pass the one rule, or are counted ------------------------
 
+
 def _polled(venue: str, fields: dict) -> list:
     """The events a venue's poll parser makes of one hostile row (``fields`` over a valid one)."""
     from liqtui.feeds.live import hyperliquid
@@ -154,37 +192,122 @@ def _polled(venue: str, fields: dict) -> list:
         return {k: v for k, v in {**valid, **fields}.items() if v is not None}
 
     if venue == "binanceusdm":
-        oi = binanceusdm.open_interest_from_rest(row({"openInterest": "100.5", "time": RECV}), BTC, 90_000.0, RECV)
-        premium = row({"symbol": "BTCUSDT", "markPrice": "90000", "indexPrice": "90001", "lastFundingRate": "0.0001",
-                       "nextFundingTime": str(RECV + 3_600_000), "time": str(RECV)})
-        day = row({"symbol": "BTCUSDT", "lastPrice": "90000", "priceChangePercent": "-1.2", "quoteVolume": "1e9"})
-        return [*([oi] if oi else []), *binanceusdm.tickers_from_rest([premium], [day], {"BTCUSDT": BTC}, {BTC.symbol}, RECV)]
+        oi = binanceusdm.open_interest_from_rest(
+            row({"openInterest": "100.5", "time": RECV}), BTC, 90_000.0, RECV
+        )
+        premium = row(
+            {
+                "symbol": "BTCUSDT",
+                "markPrice": "90000",
+                "indexPrice": "90001",
+                "lastFundingRate": "0.0001",
+                "nextFundingTime": str(RECV + 3_600_000),
+                "time": str(RECV),
+            }
+        )
+        day = row(
+            {"symbol": "BTCUSDT", "lastPrice": "90000", "priceChangePercent": "-1.2", "quoteVolume": "1e9"}
+        )
+        return [
+            *([oi] if oi else []),
+            *binanceusdm.tickers_from_rest([premium], [day], {"BTCUSDT": BTC}, {BTC.symbol}, RECV),
+        ]
     if venue == "bybit":
-        oi, ticker = bybit.market_from_ticker(row({"symbol": "BTCUSDT", "lastPrice": "90000", "markPrice": "90001",
-                                                   "openInterest": "5000", "openInterestValue": "4.5e8", "turnover24h": "1e9",
-                                                   "price24hPcnt": "0.01", "fundingRate": "0.0001"}), BTC, RECV)
+        oi, ticker = bybit.market_from_ticker(
+            row(
+                {
+                    "symbol": "BTCUSDT",
+                    "lastPrice": "90000",
+                    "markPrice": "90001",
+                    "openInterest": "5000",
+                    "openInterestValue": "4.5e8",
+                    "turnover24h": "1e9",
+                    "price24hPcnt": "0.01",
+                    "fundingRate": "0.0001",
+                }
+            ),
+            BTC,
+            RECV,
+        )
         return [*([oi] if oi else []), ticker]
     if venue == "hyperliquid":
         market = MarketInfo("BTC/USDC:USDC", "BTC", "BTC", "USDC")
-        oi, ticker = hyperliquid.market_from_asset_ctx(row({"funding": "0.00001", "openInterest": "1000", "prevDayPx": "89000",
-                                                             "dayNtlVlm": "1e9", "markPx": "90000", "midPx": "90000.5"}), market, RECV)
+        oi, ticker = hyperliquid.market_from_asset_ctx(
+            row(
+                {
+                    "funding": "0.00001",
+                    "openInterest": "1000",
+                    "prevDayPx": "89000",
+                    "dayNtlVlm": "1e9",
+                    "markPx": "90000",
+                    "midPx": "90000.5",
+                }
+            ),
+            market,
+            RECV,
+        )
         return [*([oi] if oi else []), ticker]
     okx_markets = {"BTC-USDT-SWAP": MARKETS["okx"]["BTC-USDT-SWAP"]}
-    ois = okx.open_interests([row({"instId": "BTC-USDT-SWAP", "oiCcy": "1000", "oiUsd": "9e7", "ts": str(RECV)})],
-                             okx_markets, {BTC.symbol}, RECV)
-    tickers = okx.tickers([row({"instId": "BTC-USDT-SWAP", "last": "90000", "open24h": "89000", "volCcy24h": "1000", "ts": str(RECV)})],
-                          {"BTC-USDT-SWAP": 90_000.0}, {}, okx_markets, {BTC.symbol}, RECV)
+    ois = okx.open_interests(
+        [row({"instId": "BTC-USDT-SWAP", "oiCcy": "1000", "oiUsd": "9e7", "ts": str(RECV)})],
+        okx_markets,
+        {BTC.symbol},
+        RECV,
+    )
+    tickers = okx.tickers(
+        [
+            row(
+                {
+                    "instId": "BTC-USDT-SWAP",
+                    "last": "90000",
+                    "open24h": "89000",
+                    "volCcy24h": "1000",
+                    "ts": str(RECV),
+                }
+            )
+        ],
+        {"BTC-USDT-SWAP": 90_000.0},
+        {},
+        okx_markets,
+        {BTC.symbol},
+        RECV,
+    )
     return [*ois, *tickers]
 
 
-POLL_FIELDS = ["openInterest", "time", "markPrice", "indexPrice", "lastFundingRate", "nextFundingTime", "lastPrice",
-               "priceChangePercent", "quoteVolume", "openInterestValue", "turnover24h", "price24hPcnt", "fundingRate",
-               "funding", "prevDayPx", "dayNtlVlm", "markPx", "midPx", "oiCcy", "oiUsd", "ts", "last", "open24h", "volCcy24h"]
+POLL_FIELDS = [
+    "openInterest",
+    "time",
+    "markPrice",
+    "indexPrice",
+    "lastFundingRate",
+    "nextFundingTime",
+    "lastPrice",
+    "priceChangePercent",
+    "quoteVolume",
+    "openInterestValue",
+    "turnover24h",
+    "price24hPcnt",
+    "fundingRate",
+    "funding",
+    "prevDayPx",
+    "dayNtlVlm",
+    "markPx",
+    "midPx",
+    "oiCcy",
+    "oiUsd",
+    "ts",
+    "last",
+    "open24h",
+    "volCcy24h",
+]
 
 
 @FUZZ
-@given(venue=st.sampled_from(["binanceusdm", "bybit", "hyperliquid", "okx"]),
-       fields=st.dictionaries(st.sampled_from(POLL_FIELDS), st.one_of(st.just(None), numberish), max_size=3))
+@given(
+    venue=st.sampled_from(["binanceusdm", "bybit", "hyperliquid", "okx"]),
+    fields=st.dictionaries(st.sampled_from(POLL_FIELDS), st.one_of(st.just(None), numberish), max_size=3),
+)
 def test_polled_oi_and_tickers_reach_the_desk_valid_or_counted(venue, fields):
     from liqtui.domain.events import OpenInterest, Ticker, market_value_problem
     from liqtui.feeds.live.source import ADAPTERS as LIVE_ADAPTERS

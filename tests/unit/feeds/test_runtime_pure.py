@@ -63,10 +63,26 @@ def test_partial_tickers_are_merged_so_no_field_is_blanked():
 
     feed, events = _feed()
     t = 1_790_000_000_000  # a time a venue can mean (1 ms after 1970 is now skipped as malformed)
-    feed.deliver(Ticker("binanceusdm", "BTC/USDT:USDT", t + 1, last=100.0, mark=101.0, funding_rate=0.0001, volume_24h_usd=5e9))
+    feed.deliver(
+        Ticker(
+            "binanceusdm",
+            "BTC/USDT:USDT",
+            t + 1,
+            last=100.0,
+            mark=101.0,
+            funding_rate=0.0001,
+            volume_24h_usd=5e9,
+        )
+    )
     feed.deliver(Ticker("binanceusdm", "BTC/USDT:USDT", t + 2, mark=102.0))  # a mark-price stream update
     latest = events[-1]
-    assert (latest.time, latest.mark, latest.last, latest.funding_rate, latest.volume_24h_usd) == (t + 2, 102.0, 100.0, 0.0001, 5e9)
+    assert (latest.time, latest.mark, latest.last, latest.funding_rate, latest.volume_24h_usd) == (
+        t + 2,
+        102.0,
+        100.0,
+        0.0001,
+        5e9,
+    )
 
 
 def test_a_venue_quoting_the_coin_in_another_stable_maps_to_the_asked_symbol():

@@ -12,7 +12,12 @@ def index(*entries: tuple[str, str]) -> MarketIndex:
     return out
 
 
-BINANCE = index(("BTC/USDT:USDT", "BTCUSDT"), ("ETH/USDT:USDT", "ETHUSDT"), ("BTC/USDC:USDC", "BTCUSDC"), ("SOL/USDT:USDT", "SOLUSDT"))
+BINANCE = index(
+    ("BTC/USDT:USDT", "BTCUSDT"),
+    ("ETH/USDT:USDT", "ETHUSDT"),
+    ("BTC/USDC:USDC", "BTCUSDC"),
+    ("SOL/USDT:USDT", "SOLUSDT"),
+)
 OKX = index(("BTC/USDT:USDT", "BTC-USDT-SWAP"), ("BTC/USD:BTC", "BTC-USD-SWAP"))
 HL = index(("BTC/USDC:USDC", "BTC"), ("ETH/USDC:USDC", "ETH"))
 
@@ -57,7 +62,12 @@ def test_unknown_symbol_names_the_closest_matches():
 
 def test_resolve_everywhere():
     assert resolve_everywhere("BTC", {"binanceusdm": BINANCE, "okx": OKX, "hyperliquid": HL}) == {
-        "binanceusdm": "BTC/USDT:USDT", "okx": "BTC/USDT:USDT", "hyperliquid": "BTC/USDC:USDC"}
-    assert resolve_everywhere("SOL", {"binanceusdm": BINANCE, "hyperliquid": HL}) == {"binanceusdm": "SOL/USDT:USDT"}
+        "binanceusdm": "BTC/USDT:USDT",
+        "okx": "BTC/USDT:USDT",
+        "hyperliquid": "BTC/USDC:USDC",
+    }
+    assert resolve_everywhere("SOL", {"binanceusdm": BINANCE, "hyperliquid": HL}) == {
+        "binanceusdm": "SOL/USDT:USDT"
+    }
     with pytest.raises(UnknownSymbol):
         resolve_everywhere("DOGE", {"okx": OKX, "hyperliquid": HL})

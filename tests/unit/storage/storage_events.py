@@ -54,14 +54,27 @@ def stream(seconds: int = 600, seed: int = 7, start: int = T0, books: bool = Tru
                     events.append(PriceBar(venue, symbol, now, mid, mid * 1.001, mid * 0.999, mid, 1e6))
                 for k in range(rng.randrange(0, 3)):
                     side = Side.LONG if rng.random() < 0.55 else Side.SHORT
-                    qty = round(rng.expovariate(1 / 2.0) if symbol.startswith("BTC") else rng.expovariate(1 / 30), 4)
+                    qty = round(
+                        rng.expovariate(1 / 2.0) if symbol.startswith("BTC") else rng.expovariate(1 / 30), 4
+                    )
                     t = now + 10 + k * 7 + rng.randrange(0, 400)
                     events.append(
-                        Liquidation(venue, symbol, side, mid, qty, qty * mid, t, t + rng.randrange(1, 300),
-                                    sampled=venue in ("binanceusdm", "okx"))
+                        Liquidation(
+                            venue,
+                            symbol,
+                            side,
+                            mid,
+                            qty,
+                            qty * mid,
+                            t,
+                            t + rng.randrange(1, 300),
+                            sampled=venue in ("binanceusdm", "okx"),
+                        )
                     )
         if second == seconds // 2:
-            events.append(FeedStatus("okx", FeedState.STALE, now, "no message for 30 s", "liquidations", now - 30_000))
+            events.append(
+                FeedStatus("okx", FeedState.STALE, now, "no message for 30 s", "liquidations", now - 30_000)
+            )
     events.sort(key=_time)
     return events
 

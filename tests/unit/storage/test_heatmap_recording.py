@@ -60,10 +60,21 @@ def test_a_restart_and_a_replay_draw_the_heatmap_the_desk_drew(tmp_path):
 def test_a_bucket_round_trips_exactly_and_unchanged_levels_stay_null(tmp_path):
     path = tmp_path / "rec.sqlite"
     buckets = [
-        HeatmapBucket("bybit", SYMBOL, 1_750_000_300_000, 1_750_000_000_000, 50.0,
-                      (1_700, (1_000.0, 0.0, 2.5)), (1_900, ()), 85_000.5, 85_100.0,
-                      ((1_699, Side.LONG, 123.25), (1_901, Side.SHORT, 7.0))),
-        HeatmapBucket("bybit", SYMBOL, 1_750_000_600_000, 1_750_000_300_000, 50.0, None, None, None, None, ()),
+        HeatmapBucket(
+            "bybit",
+            SYMBOL,
+            1_750_000_300_000,
+            1_750_000_000_000,
+            50.0,
+            (1_700, (1_000.0, 0.0, 2.5)),
+            (1_900, ()),
+            85_000.5,
+            85_100.0,
+            ((1_699, Side.LONG, 123.25), (1_901, Side.SHORT, 7.0)),
+        ),
+        HeatmapBucket(
+            "bybit", SYMBOL, 1_750_000_600_000, 1_750_000_300_000, 50.0, None, None, None, None, ()
+        ),
     ]
     with Recorder(path, background=False) as recorder:
         for bucket in buckets:
@@ -82,6 +93,8 @@ def test_a_recording_made_before_the_heatmap_reads_and_takes_the_new_table(tmp_p
     assert list(read_events(path)) == []
     assert warm(Engine(), path, 1_750_000_000_000) == 0
     with Recorder(path, background=False) as recorder:  # recording into it again adds the table
-        recorder.add(HeatmapBucket("okx", SYMBOL, 1_750_000_300_000, 1_750_000_000_000, 50.0, None, None, 1.0, 2.0))
+        recorder.add(
+            HeatmapBucket("okx", SYMBOL, 1_750_000_300_000, 1_750_000_000_000, 50.0, None, None, 1.0, 2.0)
+        )
         recorder.flush()
     assert describe(path).rows["heatmap"] == 1

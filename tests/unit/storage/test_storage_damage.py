@@ -122,7 +122,9 @@ def test_replay_reading_skips_and_counts_the_damaged_rows(damaged):
     stream_ = read_events(path)
     events = list(stream_)
     assert dict(stream_.skipped) == {"liquidations": 1, "oi": 1, "books": 1, "tickers": 1, "bars": 1}
-    assert stream_.note() == f"{path}: skipped 5 damaged rows (bars 1, books 1, liquidations 1, oi 1, tickers 1)"
+    assert (
+        stream_.note() == f"{path}: skipped 5 damaged rows (bars 1, books 1, liquidations 1, oi 1, tickers 1)"
+    )
     assert sum(isinstance(e, Liquidation) for e in events) == counts["liquidations"] - 1
     times = [e.time for e in events if not isinstance(e, FeedStatus)]
     assert times == sorted(times)
@@ -160,7 +162,9 @@ def test_stats_leaves_damaged_rows_out_with_one_message(damaged, capsys):
     assert summarize(path, "1h").to_ms == describe(path).end_ms  # the text time is not the newest
 
 
-@pytest.mark.parametrize("kind, expected", [("liquidations", 1), ("oi", 1), ("books", 1), ("tickers", 1), ("bars", 1)])
+@pytest.mark.parametrize(
+    "kind, expected", [("liquidations", 1), ("oi", 1), ("books", 1), ("tickers", 1), ("bars", 1)]
+)
 def test_export_leaves_damaged_rows_out_with_one_message(damaged, tmp_path, capsys, kind, expected):
     path, counts = damaged
     out = tmp_path / f"{kind}.csv"

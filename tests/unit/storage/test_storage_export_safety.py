@@ -64,7 +64,10 @@ def test_export_refuses_a_dangling_symlink_and_follows_a_live_one(recording, tmp
     link = tmp_path / "link.csv"
     link.symlink_to(target)
     assert main(["export", str(recording), "--to", "csv", "--out", str(link)]) == 2
-    assert f"{link}: a symbolic link to {target}, which does not exist; not creating it" in capsys.readouterr().err
+    assert (
+        f"{link}: a symbolic link to {target}, which does not exist; not creating it"
+        in capsys.readouterr().err
+    )
     assert not target.exists()  # before the fix: created through the link
     target.write_text("old\n")
     assert main(["export", str(recording), "--to", "csv", "--out", str(link), "--force"]) == 0
@@ -78,8 +81,22 @@ def test_a_failed_export_leaves_no_half_file(recording, tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))  # the disk fills up mid-write
 
     result = subprocess.run(
-        [sys.executable, "-m", "liqtui", "export", str(recording), "--to", "csv", "--kind", "books", "--out", str(out)],
-        capture_output=True, text=True, preexec_fn=small_files,
+        [
+            sys.executable,
+            "-m",
+            "liqtui",
+            "export",
+            str(recording),
+            "--to",
+            "csv",
+            "--kind",
+            "books",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,
     )
     assert result.returncode == 2, result.stderr
     assert result.stderr == f"liqtui: cannot write {out}: File too large\n"
@@ -87,11 +104,14 @@ def test_a_failed_export_leaves_no_half_file(recording, tmp_path):
 
 
 def test_parquet_export_without_pyarrow_says_so_before_reading(recording, tmp_path):
-    blocked = "import sys; sys.modules['pyarrow'] = None; from liqtui.cli import main; sys.exit(main(sys.argv[1:]))"
+    blocked = (
+        "import sys; sys.modules['pyarrow'] = None; from liqtui.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
     out = tmp_path / "l.parquet"
     result = subprocess.run(
         [sys.executable, "-c", blocked, "export", str(recording), "--to", "parquet", "--out", str(out)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("liqtui: parquet export needs pyarrow, which this install lacks")
@@ -120,8 +140,16 @@ def test_the_stats_tables_keep_their_columns_apart(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     header = next(i for i, line in enumerate(lines) if "first base" in line)
     row = lines[header + 1].split()
-    assert row == ["hyperliquid", symbol, "369,267,164.08", "452,047,715.69", "+82,780,551.61", "+22.42",
-                   "+1,000,000,000", "+100.00"]
+    assert row == [
+        "hyperliquid",
+        symbol,
+        "369,267,164.08",
+        "452,047,715.69",
+        "+82,780,551.61",
+        "+22.42",
+        "+1,000,000,000",
+        "+100.00",
+    ]
     # Right-aligned columns end where their headers end.
     for title, cell in (("first base", "369,267,164.08"), ("change USD", "+1,000,000,000")):
         assert lines[header].index(title) + len(title) == lines[header + 1].index(cell) + len(cell)

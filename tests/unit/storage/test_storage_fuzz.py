@@ -101,15 +101,21 @@ DAMAGE_STEP = st.one_of(
 def _apply(conn: sqlite3.Connection, step: tuple) -> None:
     try:
         if step[0] == "delete market":
-            conn.execute("DELETE FROM markets WHERE id = (SELECT id FROM markets LIMIT 1 OFFSET ?)", (step[1],))
+            conn.execute(
+                "DELETE FROM markets WHERE id = (SELECT id FROM markets LIMIT 1 OFFSET ?)", (step[1],)
+            )
         elif step[0] == "markets":
             _, column, offset, value = step
-            conn.execute(f"UPDATE markets SET {column} = ? WHERE id = (SELECT id FROM markets LIMIT 1 OFFSET ?)",
-                         (value, offset))
+            conn.execute(
+                f"UPDATE markets SET {column} = ? WHERE id = (SELECT id FROM markets LIMIT 1 OFFSET ?)",
+                (value, offset),
+            )
         else:
             (table, column), offset, value = step
-            conn.execute(f"UPDATE {table} SET {column} = ? WHERE seq = (SELECT seq FROM {table} LIMIT 1 OFFSET ?)",
-                         (value, offset))
+            conn.execute(
+                f"UPDATE {table} SET {column} = ? WHERE seq = (SELECT seq FROM {table} LIMIT 1 OFFSET ?)",
+                (value, offset),
+            )
     except sqlite3.IntegrityError:
         pass  # NOT NULL, or a market id taken twice: SQLite itself refuses that damage
 
@@ -123,7 +129,9 @@ def test_any_damaged_value_gives_rows_and_a_count_never_a_traceback(steps):
         _apply(conn, step)
     conn.commit()
     conn.close()
-    total = sum(sqlite3.connect(path).execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in EVENT_TABLES)
+    total = sum(
+        sqlite3.connect(path).execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in EVENT_TABLES
+    )
     events = read_events(path)
     read = list(events)
     assert len(read) + sum(events.skipped.values()) == total
@@ -133,8 +141,13 @@ def test_any_damaged_value_gives_rows_and_a_count_never_a_traceback(steps):
 
 
 @FUZZ
-@given(writes=st.lists(st.tuples(st.integers(0, len(_SOUND_BYTES) - 1), st.binary(min_size=1, max_size=64)),
-                       min_size=1, max_size=6))
+@given(
+    writes=st.lists(
+        st.tuples(st.integers(0, len(_SOUND_BYTES) - 1), st.binary(min_size=1, max_size=64)),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_any_overwritten_bytes_give_rows_or_one_clear_error(writes):
     path = _copy("bytes.sqlite")
     data = bytearray(_SOUND_BYTES)
@@ -144,15 +157,31 @@ def test_any_overwritten_bytes_give_rows_or_one_clear_error(writes):
     _every_reader(path)
 
 
-SOME_TIME = st.one_of(st.integers(min_value=-(2**70), max_value=2**70), st.floats(), st.text(max_size=3), st.none())
-SOME_NUMBER = st.one_of(st.floats(), st.integers(min_value=-(2**70), max_value=2**70), st.none(), st.text(max_size=3))
+SOME_TIME = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70), st.floats(), st.text(max_size=3), st.none()
+)
+SOME_NUMBER = st.one_of(
+    st.floats(), st.integers(min_value=-(2**70), max_value=2**70), st.none(), st.text(max_size=3)
+)
 SOME_TEXT = st.one_of(st.text(max_size=8), st.none(), st.integers())
 LEVELS = st.lists(st.tuples(SOME_NUMBER, SOME_NUMBER), max_size=4).map(tuple)
 ANY_EVENT = st.one_of(
-    st.builds(Liquidation, SOME_TEXT, SOME_TEXT, st.one_of(st.sampled_from(Side), st.text(max_size=3)), SOME_NUMBER,
-              SOME_NUMBER, SOME_NUMBER, SOME_TIME, SOME_TIME, st.one_of(st.booleans(), st.integers())),
+    st.builds(
+        Liquidation,
+        SOME_TEXT,
+        SOME_TEXT,
+        st.one_of(st.sampled_from(Side), st.text(max_size=3)),
+        SOME_NUMBER,
+        SOME_NUMBER,
+        SOME_NUMBER,
+        SOME_TIME,
+        SOME_TIME,
+        st.one_of(st.booleans(), st.integers()),
+    ),
     st.builds(OpenInterest, SOME_TEXT, SOME_TEXT, SOME_NUMBER, SOME_NUMBER, SOME_TIME),
-    st.builds(Ticker, SOME_TEXT, SOME_TEXT, SOME_TIME, SOME_NUMBER, SOME_NUMBER, SOME_NUMBER, SOME_NUMBER, SOME_TIME),
+    st.builds(
+        Ticker, SOME_TEXT, SOME_TEXT, SOME_TIME, SOME_NUMBER, SOME_NUMBER, SOME_NUMBER, SOME_NUMBER, SOME_TIME
+    ),
     st.builds(PriceBar, SOME_TEXT, SOME_TEXT, SOME_TIME, SOME_NUMBER, SOME_NUMBER, SOME_NUMBER, SOME_NUMBER),
     st.builds(BookSnapshot, SOME_TEXT, SOME_TEXT, LEVELS, LEVELS, SOME_TIME),
     st.builds(FeedStatus, SOME_TEXT, st.sampled_from(FeedState), SOME_TIME, SOME_TEXT, SOME_TEXT, SOME_TIME),

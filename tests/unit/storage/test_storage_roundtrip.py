@@ -43,7 +43,8 @@ def test_kinds_and_time_bounds_filter(recorded):
     since, until = T0 + 60_000, T0 + 120_000
     got = list(read_events(path, since_ms=since, until_ms=until, kinds=["liquidations", "oi"]))
     expected = [
-        e for e in stored_form(events)
+        e
+        for e in stored_form(events)
         if isinstance(e, (Liquidation, OpenInterest)) and since <= e.time <= until
     ]
     assert got == expected and got
@@ -239,7 +240,10 @@ def test_warm_applies_the_spans_the_engine_needs(tmp_path):
 
 def test_a_malformed_event_is_skipped_and_the_rest_recorded(tmp_path):
     path = tmp_path / "r.sqlite"
-    good = [OpenInterest("okx", "BTC/USDT:USDT", 1.0, 1.0, T0), OpenInterest("okx", "BTC/USDT:USDT", 3.0, 3.0, T0 + 2)]
+    good = [
+        OpenInterest("okx", "BTC/USDT:USDT", 1.0, 1.0, T0),
+        OpenInterest("okx", "BTC/USDT:USDT", 3.0, 3.0, T0 + 2),
+    ]
     with Recorder(path, background=False) as recorder:
         recorder.add(good[0])
         recorder.add(OpenInterest("okx", "BTC/USDT:USDT", None, 2.0, T0 + 1))  # type: ignore[arg-type]

@@ -65,8 +65,9 @@ def test_stats_json_matches_what_was_sent(session, capsys, window):
     assert main(["stats", str(path), "--json", "--window", window]) == 0
     out = json.loads(capsys.readouterr().out)
     # The window ends at the newest event in the file (the second book of a second is not kept).
-    newest = max(e.time if not hasattr(e, "since") else max(e.since, e.last_message or 0)
-                 for e in stored_form(events))
+    newest = max(
+        e.time if not hasattr(e, "since") else max(e.since, e.last_message or 0) for e in stored_form(events)
+    )
     start = None if window == "all" else newest - {"1h": 3_600_000, "4h": 14_400_000}[window]
     assert out["to_ms"] == newest and out["from_ms"] == start
     assert out["source_mode"] == "LIVE"
@@ -103,8 +104,15 @@ def test_stats_text_names_every_venue_and_the_totals(session, capsys):
     path, _events = session
     assert main(["stats", str(path)]) == 0
     out = capsys.readouterr().out
-    for word in ("Realized liquidations", "binanceusdm", "bybit", "okx", "total", "sampled: a lower bound",
-                 "Open interest change"):
+    for word in (
+        "Realized liquidations",
+        "binanceusdm",
+        "bybit",
+        "okx",
+        "total",
+        "sampled: a lower bound",
+        "Open interest change",
+    ):
         assert word in out
 
 
@@ -135,7 +143,9 @@ def test_export_without_pyarrow_says_so(short_session, tmp_path, capsys, monkeyp
         raise ImportError("Unable to find a usable engine; tried using: 'pyarrow'")
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", no_pyarrow)
-    assert main(["export", str(short_session[0]), "--to", "parquet", "--out", str(tmp_path / "x.parquet")]) == 2
+    assert (
+        main(["export", str(short_session[0]), "--to", "parquet", "--out", str(tmp_path / "x.parquet")]) == 2
+    )
     assert "parquet export needs pyarrow" in capsys.readouterr().err
 
 

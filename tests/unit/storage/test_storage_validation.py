@@ -158,7 +158,10 @@ COMMANDS = {
 }
 # The recorder starts a new recording where there is none (missing) or an empty file.
 COMMAND_CASES = [
-    (name, bad) for name in COMMANDS for bad in BAD_FILES if not (name == "record" and bad in ("missing", "empty"))
+    (name, bad)
+    for name in COMMANDS
+    for bad in BAD_FILES
+    if not (name == "record" and bad in ("missing", "empty"))
 ]
 
 

@@ -17,8 +17,12 @@ def test_old_oi_is_thinned_to_one_sample_per_five_minutes_per_market_and_the_las
     kept = list(thin_old_open_interest([liq, *samples], now - DAY))
     assert liq in kept  # other kinds pass untouched
     for venue in ("binanceusdm", "okx"):
-        old = [e.time for e in kept if isinstance(e, OpenInterest) and e.venue == venue and e.time < now - DAY]
-        recent = [e.time for e in kept if isinstance(e, OpenInterest) and e.venue == venue and e.time >= now - DAY]
+        old = [
+            e.time for e in kept if isinstance(e, OpenInterest) and e.venue == venue and e.time < now - DAY
+        ]
+        recent = [
+            e.time for e in kept if isinstance(e, OpenInterest) and e.venue == venue and e.time >= now - DAY
+        ]
         assert len(old) == 2 * 24 * 12  # two days at one per 5 minutes
         assert all(b - a == 300_000 for a, b in pairwise(old))
         assert len(recent) == DAY // 15_000  # the last day at the full 15 s

@@ -112,14 +112,25 @@ class BusLink:
         # A first connection that does not retry, so that a wrong address or password is one clear
         # message now, not a retry loop; the one kept reconnects forever.
         try:
-            probe = await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=1, error_cb=probe_error, **options)
+            probe = await nats.connect(
+                url, allow_reconnect=False, max_reconnect_attempts=1, error_cb=probe_error, **options
+            )
         except Exception as exc:  # noqa: BLE001 - nats-py raises many types; each becomes one line
-            raise BusError(f"cannot use the bus at {where}: {_reason(errors[-1] if errors else exc)}") from None
+            raise BusError(
+                f"cannot use the bus at {where}: {_reason(errors[-1] if errors else exc)}"
+            ) from None
         await probe.close()
         self.nc = await nats.connect(
-            url, allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=RECONNECT_WAIT_S,
-            pending_size=PENDING_BYTES, error_cb=self._on_error, disconnected_cb=self._on_disconnected,
-            reconnected_cb=self._on_reconnected, closed_cb=self._on_closed, **options,
+            url,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=RECONNECT_WAIT_S,
+            pending_size=PENDING_BYTES,
+            error_cb=self._on_error,
+            disconnected_cb=self._on_disconnected,
+            reconnected_cb=self._on_reconnected,
+            closed_cb=self._on_closed,
+            **options,
         )
         self.js = self.nc.jetstream(timeout=JS_TIMEOUT_S)
         self._set("connected")
@@ -176,8 +187,13 @@ def _config_of(spec: StreamSpec) -> Any:
     from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
     return StreamConfig(
-        name=spec.name, subjects=list(spec.subjects), retention=RetentionPolicy.LIMITS, max_age=spec.max_age_s,
-        max_bytes=spec.max_bytes, storage=StorageType.FILE, discard=DiscardPolicy.OLD,
+        name=spec.name,
+        subjects=list(spec.subjects),
+        retention=RetentionPolicy.LIMITS,
+        max_age=spec.max_age_s,
+        max_bytes=spec.max_bytes,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
         duplicate_window=spec.duplicate_window_s,
     )
 
@@ -209,14 +225,18 @@ async def ensure_stream(link: BusLink, spec: StreamSpec) -> str:
 
 def _differences(config: Any, spec: StreamSpec) -> list[str]:
     have = {
-        "subjects": tuple(config.subjects or ()), "max_age": float(config.max_age or 0),
+        "subjects": tuple(config.subjects or ()),
+        "max_age": float(config.max_age or 0),
         "max_bytes": int(config.max_bytes if config.max_bytes is not None else -1),
         "duplicate_window": float(config.duplicate_window or 0),
         "retention": str(getattr(config.retention, "value", config.retention)),
     }
     want = {
-        "subjects": spec.subjects, "max_age": spec.max_age_s, "max_bytes": spec.max_bytes,
-        "duplicate_window": spec.duplicate_window_s, "retention": "limits",
+        "subjects": spec.subjects,
+        "max_age": spec.max_age_s,
+        "max_bytes": spec.max_bytes,
+        "duplicate_window": spec.duplicate_window_s,
+        "retention": "limits",
     }
     return [f"{key} {have[key]!r}, liqtui wants {want[key]!r}" for key in want if have[key] != want[key]]
 

@@ -46,7 +46,12 @@ VERSION = 1
 SUBJECT_ROOT = "liqtui"
 # The token of each event type, in subjects and in the payload's "event".
 KINDS: dict[type, str] = {
-    Liquidation: "liq", OpenInterest: "oi", Ticker: "ticker", BookSnapshot: "book", PriceBar: "bar", FeedStatus: "status",
+    Liquidation: "liq",
+    OpenInterest: "oi",
+    Ticker: "ticker",
+    BookSnapshot: "book",
+    PriceBar: "bar",
+    FeedStatus: "status",
     MarginLimits: "margin",
 }
 CLASSES: dict[str, type] = {kind: cls for cls, kind in KINDS.items()}
@@ -107,13 +112,20 @@ class Beat:
 
 
 BEAT_S = 5.0
-_HINTS.update({
-    cls: {f.name: typing.get_type_hints(cls)[f.name] for f in dataclasses.fields(cls)} for cls in (*CLASSES.values(), Beat)
-})
+_HINTS.update(
+    {
+        cls: {f.name: typing.get_type_hints(cls)[f.name] for f in dataclasses.fields(cls)}
+        for cls in (*CLASSES.values(), Beat)
+    }
+)
 
 
 def encode_beat(beat: Beat, root: str = SUBJECT_ROOT) -> tuple[str, bytes]:
-    body = {"v": VERSION, "event": "beat", **{f.name: getattr(beat, f.name) for f in dataclasses.fields(beat)}}
+    body = {
+        "v": VERSION,
+        "event": "beat",
+        **{f.name: getattr(beat, f.name) for f in dataclasses.fields(beat)},
+    }
     return f"{root}.beat.{symbol_token(beat.collector)}", json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -164,7 +176,12 @@ def _convert(value: Any, hint: Any) -> Any:
         if not isinstance(value, list) or any(not isinstance(p, list) or len(p) != 2 for p in value):
             raise TypeError
         return tuple((_convert(p, float), _convert(q, float)) for p, q in value)
-    if hint is float and not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value):
+    if (
+        hint is float
+        and not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(value)
+    ):
         return float(value)
     if hint in (int, str, bool) and type(value) is hint:
         return value
@@ -172,7 +189,9 @@ def _convert(value: Any, hint: Any) -> Any:
 
 
 def _word(hint: Any) -> str:
-    return {str: "a string", int: "an integer", float: "a finite number", bool: "true or false"}.get(hint, "valid")
+    return {str: "a string", int: "an integer", float: "a finite number", bool: "true or false"}.get(
+        hint, "valid"
+    )
 
 
 class RecentIds:

@@ -76,7 +76,9 @@ class BusSource:
         self.history_done = asyncio.Event()
         self.focus: str | None = None
         self._markets: set[tuple[str, str]] = set()
-        self.seam: int | None = None  # the stream's last sequence when opened: history ends, live starts after it
+        self.seam: int | None = (
+            None  # the stream's last sequence when opened: history ends, live starts after it
+        )
 
     async def open(self) -> None:
         """Connect, and fix the seam: what is published after this returns is delivered live."""
@@ -131,7 +133,9 @@ class BusSource:
 
         policy = DeliverPolicy(config.pop("deliver"))
         cfg = ConsumerConfig(filter_subjects=self._subjects(kinds), deliver_policy=policy, **config)
-        return await self._retry(lambda: self.link.js.subscribe("", stream=self.stream, ordered_consumer=True, config=cfg))
+        return await self._retry(
+            lambda: self.link.js.subscribe("", stream=self.stream, ordered_consumer=True, config=cfg)
+        )
 
     async def _retry(self, make: Any) -> Any:
         """A consumer, asked for again when the server's answer does not come in time (seen on a
@@ -149,8 +153,13 @@ class BusSource:
         from nats.errors import TimeoutError as NatsTimeout
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-        cfg = ConsumerConfig(ack_policy=AckPolicy.NONE, filter_subjects=self._subjects(kinds), inactive_threshold=60,
-                             deliver_policy=DeliverPolicy(config.pop("deliver")), **config)
+        cfg = ConsumerConfig(
+            ack_policy=AckPolicy.NONE,
+            filter_subjects=self._subjects(kinds),
+            inactive_threshold=60,
+            deliver_policy=DeliverPolicy(config.pop("deliver")),
+            **config,
+        )
         sub = await self._retry(lambda: self.link.js.pull_subscribe("", stream=self.stream, config=cfg))
         # The consumer's count just after it is made may not be final yet: with nothing counted,
         # still wait a moment for a first batch before taking the pass as empty.
@@ -175,7 +184,9 @@ class BusSource:
 
     async def _follow(self, start_seq: int, emit: Emit) -> None:
         # Heartbeats always: the collector's age is part of every reader's health.
-        sub = await self._subscribe((*self.live, "beat"), deliver="by_start_sequence", opt_start_seq=start_seq)
+        sub = await self._subscribe(
+            (*self.live, "beat"), deliver="by_start_sequence", opt_start_seq=start_seq
+        )
         try:
             async for msg in sub.messages:
                 self._handle(msg, emit)
@@ -231,7 +242,9 @@ class BusSource:
             return list(self.reported.values())
         now = int(time.time() * 1000)
         state = FeedState.RECONNECTING if why.startswith("bus") else FeedState.STALE
-        venues = dict.fromkeys(venue for venue, _kind in self.reported) or dict.fromkeys(self.settings.enabled_venues)
+        venues = dict.fromkeys(venue for venue, _kind in self.reported) or dict.fromkeys(
+            self.settings.enabled_venues
+        )
         last = max((beat.time for beat in self.beats.values()), default=None)
         return [FeedStatus(venue, state, now, why, "all", last) for venue in venues]
 

@@ -29,7 +29,9 @@ DEMO_VENUES = VENUE_IDS
 # liqtui sees only a part of (Hyperliquid's backstop fills): the demo shows a part of each.
 SAMPLED_VENUES = SAMPLED_LIQUIDATION_VENUES | PARTIAL_LIQUIDATION_VENUES
 # Venues whose liquidation stream reports the position's bankruptcy price, not the fill (docs/exchanges.md).
-BANKRUPTCY_PRICE_VENUES = frozenset(v for v, kind in LIQUIDATION_PRICE_KIND.items() if kind is PriceKind.BANKRUPTCY)
+BANKRUPTCY_PRICE_VENUES = frozenset(
+    v for v, kind in LIQUIDATION_PRICE_KIND.items() if kind is PriceKind.BANKRUPTCY
+)
 # Venues with no public liquidation stream at all (liquidations still happen there, unseen).
 NO_LIQUIDATION_FEED = NO_LIQUIDATION_FEED_VENUES
 
@@ -160,7 +162,13 @@ class Rate:
 
 
 RATES = {
-    "calm": Rate("calm", 0.55, 0.15, 0.004, 0.02, 8 * 3600, 0.003, (0.001, 0.006), 20_000, 20_000, 20, 50, 0.35),
-    "busy": Rate("busy", 1.25, 1.0, 0.005, 0.08, 2 * 3600, 0.50, (0.0001, 0.0015), 12_000, 400, 60, 300, 0.25),
-    "stress": Rate("stress", 4.5, 20.0, 0.008, 0.15, 300, 0.85, (0.00005, 0.0008), 6_000, 45, 1000, 3000, 0.3),
+    "calm": Rate(
+        "calm", 0.55, 0.15, 0.004, 0.02, 8 * 3600, 0.003, (0.001, 0.006), 20_000, 20_000, 20, 50, 0.35
+    ),
+    "busy": Rate(
+        "busy", 1.25, 1.0, 0.005, 0.08, 2 * 3600, 0.50, (0.0001, 0.0015), 12_000, 400, 60, 300, 0.25
+    ),
+    "stress": Rate(
+        "stress", 4.5, 20.0, 0.008, 0.15, 300, 0.85, (0.00005, 0.0008), 6_000, 45, 1000, 3000, 0.3
+    ),
 }

@@ -167,7 +167,9 @@ class _Crossed:
 
     __slots__ = ("row", "sizes", "whens", "done", "trigger", "depth")
 
-    def __init__(self, row: SweptRow, sizes: list[float], whens: list[float], trigger: float, depth: float) -> None:
+    def __init__(
+        self, row: SweptRow, sizes: list[float], whens: list[float], trigger: float, depth: float
+    ) -> None:
         self.row, self.sizes, self.whens, self.done = row, sizes, whens, 0
         self.trigger, self.depth = trigger, depth  # the venue's price that crossed the row, its book depth
 
@@ -246,9 +248,7 @@ class DemoMarket:
         self.venues = [v for v in DEMO_VENUES if v in self.settings.enabled_venues] or list(DEMO_VENUES)
         self._symbols = demo_symbols(self.settings)
         self._syms = {s: _Symbol(instrument(s), self.rate) for s in self._symbols}
-        self._pairs = [
-            _Pair(v, self._syms[s], i) for i, s in enumerate(self._symbols) for v in self.venues
-        ]
+        self._pairs = [_Pair(v, self._syms[s], i) for i, s in enumerate(self._symbols) for v in self.venues]
         self._pair_by_key = {(p.venue, p.symbol): p for p in self._pairs}
         self.focus = unified(focus) if focus else self._symbols[0]
         # Busier markets: venues drift further apart from the mid, and faster.
@@ -451,7 +451,9 @@ class DemoMarket:
         bar[1], bar[2], bar[3], bar[4] = max(bar[1], h), min(bar[2], low), c, bar[4] + volume
         t_close = t_open + 60_000
         if t_close % BACKFILL_BAR_MS == 0:
-            events.append(PriceBar(pair.venue, pair.symbol, int(bar[5]), bar[0], bar[1], bar[2], bar[3], bar[4]))
+            events.append(
+                PriceBar(pair.venue, pair.symbol, int(bar[5]), bar[0], bar[1], bar[2], bar[3], bar[4])
+            )
             base = pair.oi_base()
             events.append(OpenInterest(pair.venue, pair.symbol, base, base * c, t_close))
 
@@ -525,7 +527,9 @@ class DemoMarket:
         shock = abs(ret) / (sym.sigma * math.sqrt(dt) + 1e-12)
         if shock > 3:
             sym.liquidity *= math.exp(-0.03 * (shock - 3))
-        sym.liquidity = max(MIN_LIQUIDITY, min(1.0, sym.liquidity + (1 - sym.liquidity) * dt / LIQUIDITY_REFILL_S))
+        sym.liquidity = max(
+            MIN_LIQUIDITY, min(1.0, sym.liquidity + (1 - sym.liquidity) * dt / LIQUIDITY_REFILL_S)
+        )
 
     @staticmethod
     def _release_jumps(sym: _Symbol) -> float:
@@ -539,7 +543,9 @@ class DemoMarket:
     def _tick_pair(self, pair: _Pair, t_prev: int, t: int, dt: float, out: list[Event]) -> None:
         sym = pair.sym
         sd = BASIS_SD[pair.venue] * self._basis_mult
-        pair.basis += -pair.basis * dt / BASIS_HALF_LIFE_S + sd * math.sqrt(2 * dt / BASIS_HALF_LIFE_S) * self.rng.gauss(0, 1)
+        pair.basis += -pair.basis * dt / BASIS_HALF_LIFE_S + sd * math.sqrt(
+            2 * dt / BASIS_HALF_LIFE_S
+        ) * self.rng.gauss(0, 1)
         price = pair.price = math.exp(sym.x + sym.y + pair.basis)
         bar = pair.bar
         if price > bar[1]:
@@ -604,7 +610,9 @@ class DemoMarket:
             behind = pair.engine_free_at - crossed > ENGINE_BACKLOG_MS
             sizes = [row_usd] if behind else self._order_sizes(row_usd, sym.order_median_usd)
             # One order every `spacing` ms from when the engine is free; the last time is when it is free again.
-            whens = list(accumulate(repeat(spacing, len(sizes)), initial=max(float(crossed), pair.engine_free_at)))
+            whens = list(
+                accumulate(repeat(spacing, len(sizes)), initial=max(float(crossed), pair.engine_free_at))
+            )
             pair.engine_free_at = whens[-1]
             pair.queue.append(_Crossed(row, sizes, whens, trigger, depth))
 
@@ -640,7 +648,9 @@ class DemoMarket:
         pair.bar[4] = reduce(add, booked, pair.bar[4])
         return reduce(add if crossed.row.side is Side.LONG else sub, booked, net)
 
-    def _push_sampled(self, pair: _Pair, crossed: _Crossed, first: int, done: int, t: int, out: list[Event]) -> None:
+    def _push_sampled(
+        self, pair: _Pair, crossed: _Crossed, first: int, done: int, t: int, out: list[Event]
+    ) -> None:
         """Orders ``first`` to ``done`` on a stream that keeps only the latest of each second: only
         the last one before each next second can be pushed."""
         row, sizes, whens = crossed.row, crossed.sizes, crossed.whens
@@ -650,14 +660,21 @@ class DemoMarket:
             price = self._tape_price(pair, row, crossed.trigger, sizes[i - 1] / crossed.depth)
             self._hold(pair, row.side, price, sizes[i - 1] / crossed.trigger, int(whens[i - 1]), t, out)
 
-    def _push_every(self, pair: _Pair, crossed: _Crossed, first: int, done: int, t: int, out: list[Event]) -> None:
+    def _push_every(
+        self, pair: _Pair, crossed: _Crossed, first: int, done: int, t: int, out: list[Event]
+    ) -> None:
         """Orders ``first`` to ``done`` on a stream that pushes every one."""
         venue, symbol, side, trigger = pair.venue, pair.symbol, crossed.row.side, crossed.trigger
         sizes = crossed.sizes[first:done]
-        orders = zip(sizes, map(truediv, sizes, repeat(trigger)), map(int, crossed.whens[first:done]), strict=True)
+        orders = zip(
+            sizes, map(truediv, sizes, repeat(trigger)), map(int, crossed.whens[first:done]), strict=True
+        )
         if venue in BANKRUPTCY_PRICE_VENUES:  # the row's price, whatever the order's size
             price = self._tape_price(pair, crossed.row, trigger, 0.0)
-            out += [Liquidation(venue, symbol, side, price, qty, qty * price, when, t, False) for _, qty, when in orders]
+            out += [
+                Liquidation(venue, symbol, side, price, qty, qty * price, when, t, False)
+                for _, qty, when in orders
+            ]
             return
         for usd, qty, when in orders:
             price = self._tape_price(pair, crossed.row, trigger, usd / crossed.depth)
@@ -668,7 +685,19 @@ class DemoMarket:
         for i in range(first, done):
             price = self._tape_price(pair, row, trigger, sizes[i] / crossed.depth)
             qty = sizes[i] / trigger
-            self.forced_log.append(ForcedOrder(pair.venue, pair.symbol, row.side, price, qty * price, int(crossed.whens[i]), row.low, row.high, trigger))
+            self.forced_log.append(
+                ForcedOrder(
+                    pair.venue,
+                    pair.symbol,
+                    row.side,
+                    price,
+                    qty * price,
+                    int(crossed.whens[i]),
+                    row.low,
+                    row.high,
+                    trigger,
+                )
+            )
 
     @staticmethod
     def _tape_price(pair: _Pair, row: SweptRow, trigger: float, size_vs_depth: float) -> float:
@@ -716,7 +745,9 @@ class DemoMarket:
             sizes.append(size)
         return sizes
 
-    def _hold(self, pair: _Pair, side: Side, price: float, qty: float, when: int, t: int, out: list[Event]) -> None:
+    def _hold(
+        self, pair: _Pair, side: Side, price: float, qty: float, when: int, t: int, out: list[Event]
+    ) -> None:
         """A sampled stream holds the latest order of the second; the one of a past second is pushed."""
         key = (pair.venue, pair.symbol)
         held = self._sampled.get(key)
@@ -737,7 +768,9 @@ class DemoMarket:
             h = (1 - GARCH_ALPHA - GARCH_BETA) * sym.h0 + GARCH_ALPHA * r2 + GARCH_BETA * sym.h
             sym.h = min(10 * sym.h0, max(0.2 * sym.h0, h))
             sym.second_return = 0.0
-            sym.regime += -sym.regime / REGIME_HALF_LIFE_S + 0.4 * math.sqrt(2 / REGIME_HALF_LIFE_S) * self.rng.gauss(0, 1)
+            sym.regime += -sym.regime / REGIME_HALF_LIFE_S + 0.4 * math.sqrt(
+                2 / REGIME_HALF_LIFE_S
+            ) * self.rng.gauss(0, 1)
             share = self.settings.levels.long_share
             sym.long_share += (share - sym.long_share) / 300 + 0.005 * self.rng.gauss(0, 1)
             sym.long_share = min(0.8, max(0.2, sym.long_share))
@@ -772,14 +805,18 @@ class DemoMarket:
         """The unleveraged part of OI wanders slowly around its level (hedgers, basis traders);
         ``build`` lowers that level by a fraction (the backfill's OI build-up)."""
         target = pair.background_target * (1 - build)
-        pair.background_oi += (target - pair.background_oi) * seconds / 7200 + target * 0.00025 * math.sqrt(seconds / 15) * self.rng.gauss(0, 1)
+        pair.background_oi += (target - pair.background_oi) * seconds / 7200 + target * 0.00025 * math.sqrt(
+            seconds / 15
+        ) * self.rng.gauss(0, 1)
 
     def _ticker(self, pair: _Pair, when: int) -> Ticker:
         sym = pair.sym
         hours = FUNDING_HOURS[pair.venue]
         base_rate = 0.0001 * hours / 8
         premium = pair.basis + (sym.long_share - 0.5) * 0.002
-        pair.funding += (base_rate + premium * hours / 8 - pair.funding) * 0.05 + base_rate * 0.02 * self.rng.gauss(0, 1)
+        pair.funding += (
+            base_rate + premium * hours / 8 - pair.funding
+        ) * 0.05 + base_rate * 0.02 * self.rng.gauss(0, 1)
         period = hours * 3_600_000
         day_ago = pair.minute_closes[0] if pair.minute_closes else pair.price
         tick = sym.inst.tick
@@ -814,7 +851,9 @@ class DemoMarket:
                 if rng.random() < 0.03:
                     size_usd *= 6  # a wall
                 row.append((round(level_ticks * tick, 10), round(size_usd / price, 6)))
-                level_ticks += direction * max(1, int(gap_mean * (0.3 + 1.4 * i / levels) * rng.expovariate(1) + 0.5))
+                level_ticks += direction * max(
+                    1, int(gap_mean * (0.3 + 1.4 * i / levels) * rng.expovariate(1) + 0.5)
+                )
             sides.append(tuple(row))
         return BookSnapshot(pair.venue, pair.symbol, sides[0], sides[1], when)
 

@@ -46,7 +46,12 @@ class DemoSource:
         # log_size=0: the desk reads only the events, not the log of every forced order (at stress
         # 30,000 objects a second that nobody reads).
         self._options = dict(
-            seed=seed, rate=rate, start_ms=start_ms, backfill_hours=backfill_hours, tick_ms=tick_ms, log_size=0
+            seed=seed,
+            rate=rate,
+            start_ms=start_ms,
+            backfill_hours=backfill_hours,
+            tick_ms=tick_ms,
+            log_size=0,
         )
         self._settings = settings
         self._market: DemoMarket | None = None

@@ -119,7 +119,9 @@ class VenueAdapter:
     ranks_symbols = False  # liquidation topics per symbol, chosen by 24 h volume (Bybit)
     no_liquidations_reason = ""  # shown on screen when has_liquidations is False
     has_oi_history = True  # fetch_oi_history returns the venue's OI history
-    ticker_carries_funding = False  # the ticker's ``info`` carries funding ``r`` and next time ``T`` (Binance markPrice)
+    ticker_carries_funding = (
+        False  # the ticker's ``info`` carries funding ``r`` and next time ``T`` (Binance markPrice)
+    )
     names_markets_by_coin = False  # payloads name a market by its coin, not ccxt's market id (Hyperliquid)
     book_limit: int | None = None  # passed to ccxt watch_order_book
     # OHLCV timeframe and step used by the backfill (5 minutes: Binance's OI history step)
@@ -138,8 +140,12 @@ class VenueAdapter:
     def __init__(self) -> None:
         self.markets = MarketIndex()
         self.unknown_ids: set[str] = set()  # ids seen in frames that the markets did not list
-        self.rejected: list[str] = []  # why each malformed liquidation entry was left out (the runtime counts and clears)
-        self.coverage_note = ""  # what the liquidation stream leaves out for now, and why (in the live status)
+        self.rejected: list[
+            str
+        ] = []  # why each malformed liquidation entry was left out (the runtime counts and clears)
+        self.coverage_note = (
+            ""  # what the liquidation stream leaves out for now, and why (in the live status)
+        )
 
     def configure(self, settings: VenueSettings) -> None:
         """The venue's own settings (``[venues.<id>]``), before anything runs; most venues need none."""
@@ -165,7 +171,9 @@ class VenueAdapter:
         """The symbols whose liquidations to subscribe (venues with an all-symbol stream ignore it)."""
         return watchlist
 
-    async def watch_book(self, exchange: Any, symbol: str, now_ms: int, levels: int = BOOK_LEVELS) -> BookSnapshot:
+    async def watch_book(
+        self, exchange: Any, symbol: str, now_ms: int, levels: int = BOOK_LEVELS
+    ) -> BookSnapshot:
         """The next book of ``symbol``, its top ``levels`` per side (fewer where the venue's
         depth, ``book_limit``, is smaller)."""
         book = await exchange.watch_order_book(symbol, self.book_limit)
@@ -177,13 +185,21 @@ class VenueAdapter:
     async def watch_prices(self, exchange: Any, symbols: list[str], now_ms: int) -> list[Ticker]:
         tickers = await exchange.watch_tickers(symbols)
         funding = self.ticker_carries_funding
-        return [ticker_from_ccxt(self.venue, t, now_ms, funding) for t in tickers.values() if t.get("symbol") in symbols]
+        return [
+            ticker_from_ccxt(self.venue, t, now_ms, funding)
+            for t in tickers.values()
+            if t.get("symbol") in symbols
+        ]
 
     # ---- REST ----
-    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall) -> list[OpenInterest | Ticker]:
+    async def poll_market(
+        self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall
+    ) -> list[OpenInterest | Ticker]:
         raise NotImplementedError
 
-    async def fetch_price_history(self, exchange: Any, symbol: str, since_ms: int, now_ms: int) -> list[PriceBar]:
+    async def fetch_price_history(
+        self, exchange: Any, symbol: str, since_ms: int, now_ms: int
+    ) -> list[PriceBar]:
         bars: list[PriceBar] = []
         since = since_ms
         while since < now_ms - self.history_step_ms:
@@ -208,20 +224,30 @@ def price_bars_from_ohlcv(venue: str, symbol: str, rows: list[list[Any]]) -> lis
     """ccxt OHLCV rows ``[time, open, high, low, close, base volume]`` -> PriceBar (volume in USD)."""
     bars = []
     for row in rows:
-        time, open_, high, low, close = int(row[0]), float(row[1]), float(row[2]), float(row[3]), float(row[4])
+        time, open_, high, low, close = (
+            int(row[0]),
+            float(row[1]),
+            float(row[2]),
+            float(row[3]),
+            float(row[4]),
+        )
         volume = fnum(row[5]) or 0.0
         bars.append(PriceBar(venue, symbol, time, open_, high, low, close, volume * close))
     return bars
 
 
-def book_from_ccxt(venue: str, symbol: str, book: Any, now_ms: int, levels: int = BOOK_LEVELS) -> BookSnapshot:
+def book_from_ccxt(
+    venue: str, symbol: str, book: Any, now_ms: int, levels: int = BOOK_LEVELS
+) -> BookSnapshot:
     """ccxt order book ``{'bids': [[price, size], ...], 'asks': ..., 'timestamp': ms}`` -> top ``levels``."""
     bids = tuple((float(p), float(s)) for p, s, *_ in list(book["bids"][:levels]))
     asks = tuple((float(p), float(s)) for p, s, *_ in list(book["asks"][:levels]))
     return BookSnapshot(venue, symbol, bids, asks, int(book.get("timestamp") or now_ms))
 
 
-def ticker_from_ccxt(venue: str, ticker: dict[str, Any], now_ms: int, carries_funding: bool = False) -> Ticker:
+def ticker_from_ccxt(
+    venue: str, ticker: dict[str, Any], now_ms: int, carries_funding: bool = False
+) -> Ticker:
     """A ccxt unified ticker (as the websocket streams give it) -> Ticker with what it carries.
 
     Fields the stream does not carry stay None: a consumer merges Ticker events field by field.

@@ -37,7 +37,9 @@ OI_HISTORY_PAGE = 500
 BINANCE_SIDES = {"SELL": Side.LONG, "BUY": Side.SHORT}  # the ORDER's side: a SELL closes a long
 
 
-def parse_force_order(order: dict[str, Any], market: MarketInfo, recv_ms: int, event_time: Any = None) -> Liquidation:
+def parse_force_order(
+    order: dict[str, Any], market: MarketInfo, recv_ms: int, event_time: Any = None
+) -> Liquidation:
     """One ``o`` object of a forceOrder event::
 
         {"s": "BTCUSDT", "S": "SELL", "o": "LIMIT", "f": "IOC", "q": "0.014", "p": "9910",
@@ -65,7 +67,11 @@ def parse_force_order(order: dict[str, Any], market: MarketInfo, recv_ms: int, e
 
 
 def liquidations_from_frame(
-    message: Any, markets: dict[str, MarketInfo], recv_ms: int, unknown: set[str], rejected: list[str] | None = None
+    message: Any,
+    markets: dict[str, MarketInfo],
+    recv_ms: int,
+    unknown: set[str],
+    rejected: list[str] | None = None,
 ) -> list[Liquidation] | None:
     """A websocket frame -> its liquidations, or None when it is not a forceOrder frame.
 
@@ -99,7 +105,9 @@ def liquidations_from_frame(
     return out
 
 
-def open_interest_from_rest(payload: dict[str, Any], market: MarketInfo, mark: float | None, now_ms: int) -> OpenInterest | None:
+def open_interest_from_rest(
+    payload: dict[str, Any], market: MarketInfo, mark: float | None, now_ms: int
+) -> OpenInterest | None:
     """``GET /fapi/v1/openInterest``: ``{"symbol": "BTCUSDT", "openInterest": "23581.677", "time": 1677356872265}``.
 
     ``openInterest`` is in the base coin; USD = base x mark (None when no mark is known yet).
@@ -120,14 +128,24 @@ def open_interest_history(rows: list[dict[str, Any]], market: MarketInfo) -> lis
     """
     out = []
     for row in rows:
-        base, usd, time = fnum(row.get("sumOpenInterest")), fnum(row.get("sumOpenInterestValue")), inum(row.get("timestamp"))
+        base, usd, time = (
+            fnum(row.get("sumOpenInterest")),
+            fnum(row.get("sumOpenInterestValue")),
+            inum(row.get("timestamp")),
+        )
         if base is None or usd is None or time is None:
             continue
         out.append(OpenInterest(VENUE, market.symbol, base, usd, time))
     return out
 
 
-def tickers_from_rest(premium: list[dict[str, Any]], day: list[dict[str, Any]], markets: dict[str, MarketInfo], symbols: set[str], now_ms: int) -> list[Ticker]:
+def tickers_from_rest(
+    premium: list[dict[str, Any]],
+    day: list[dict[str, Any]],
+    markets: dict[str, MarketInfo],
+    symbols: set[str],
+    now_ms: int,
+) -> list[Ticker]:
     """Merge ``GET /fapi/v1/premiumIndex`` (all symbols)::
 
         {"symbol": "BTCUSDT", "markPrice": "45802.81129892", "indexPrice": "45745.47701915",
@@ -187,7 +205,9 @@ class BinanceUsdm(VenueAdapter):
     # price, 24 h change and quote volume). Mark, index and funding come with the REST poll: a
     # mark-only stream would leave the last price of the merged ticker up to a poll old.
 
-    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall) -> list[OpenInterest | Ticker]:
+    async def poll_market(
+        self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall
+    ) -> list[OpenInterest | Ticker]:
         wanted = set(symbols)
         premium = await call("ticker", "/fapi/v1/premiumIndex", exchange.fapiPublicGetPremiumIndex)
         day = await call("ticker", "/fapi/v1/ticker/24hr", exchange.fapiPublicGetTicker24hr)
@@ -198,7 +218,12 @@ class BinanceUsdm(VenueAdapter):
             market = self.markets.by_symbol.get(symbol)
             if market is None:
                 continue
-            payload = await call("oi", "/fapi/v1/openInterest", exchange.fapiPublicGetOpenInterest, {"symbol": market.exchange_id})
+            payload = await call(
+                "oi",
+                "/fapi/v1/openInterest",
+                exchange.fapiPublicGetOpenInterest,
+                {"symbol": market.exchange_id},
+            )
             if payload is None:
                 continue
             oi = open_interest_from_rest(payload, market, marks.get(symbol), now_ms)
@@ -206,7 +231,9 @@ class BinanceUsdm(VenueAdapter):
                 events.append(oi)
         return events
 
-    async def fetch_oi_history(self, exchange: Any, symbol: str, since_ms: int, now_ms: int, closes: dict[int, float]) -> list[OpenInterest]:
+    async def fetch_oi_history(
+        self, exchange: Any, symbol: str, since_ms: int, now_ms: int, closes: dict[int, float]
+    ) -> list[OpenInterest]:
         market = self.markets.by_symbol.get(symbol)
         if market is None:
             return []
@@ -216,7 +243,13 @@ class BinanceUsdm(VenueAdapter):
         while start < now_ms - self.history_step_ms:
             end = min(now_ms, start + OI_HISTORY_PAGE * self.history_step_ms)
             rows = await exchange.fapiDataGetOpenInterestHist(
-                {"symbol": market.exchange_id, "period": "5m", "limit": OI_HISTORY_PAGE, "startTime": start, "endTime": end}
+                {
+                    "symbol": market.exchange_id,
+                    "period": "5m",
+                    "limit": OI_HISTORY_PAGE,
+                    "startTime": start,
+                    "endTime": end,
+                }
             )
             out.extend(open_interest_history(_as_list(rows), market))
             start = end + 1

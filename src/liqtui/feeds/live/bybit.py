@@ -73,7 +73,11 @@ def parse_liquidation(entry: dict[str, Any], market: MarketInfo, recv_ms: int) -
 
 
 def liquidations_from_frame(
-    message: Any, markets: dict[str, MarketInfo], recv_ms: int, unknown: set[str], rejected: list[str] | None = None
+    message: Any,
+    markets: dict[str, MarketInfo],
+    recv_ms: int,
+    unknown: set[str],
+    rejected: list[str] | None = None,
 ) -> list[Liquidation] | None:
     """``{"topic": "allLiquidation.ROSEUSDT", "type": "snapshot", "ts": 1739502303204, "data": [entry, ...]}``
     -> every entry's Liquidation; None when the frame is not a liquidation topic. An entry no venue
@@ -82,7 +86,9 @@ def liquidations_from_frame(
     if not isinstance(message, dict):
         return None
     topic = message.get("topic")
-    if not isinstance(topic, str) or not (topic.startswith("allLiquidation.") or topic.startswith("liquidation.")):
+    if not isinstance(topic, str) or not (
+        topic.startswith("allLiquidation.") or topic.startswith("liquidation.")
+    ):
         return None
     data = message.get("data")
     entries = data if isinstance(data, list) else [data]
@@ -105,7 +111,9 @@ def liquidations_from_frame(
     return out
 
 
-def market_from_ticker(row: dict[str, Any], market: MarketInfo, now_ms: int) -> tuple[OpenInterest | None, Ticker]:
+def market_from_ticker(
+    row: dict[str, Any], market: MarketInfo, now_ms: int
+) -> tuple[OpenInterest | None, Ticker]:
     """One item of ``GET /v5/market/tickers`` ``result.list`` (or a ``tickers.{symbol}`` push)::
 
         {"symbol": "BTCUSDT", "lastPrice": "65114.30", "markPrice": "65117.44", "indexPrice": "65137.76",
@@ -122,7 +130,11 @@ def market_from_ticker(row: dict[str, Any], market: MarketInfo, now_ms: int) -> 
     else:
         base, usd, volume = oi_a, oi_b, fnum(row.get("turnover24h"))
     change = fnum(row.get("price24hPcnt"))
-    oi = OpenInterest(VENUE, market.symbol, base, usd, now_ms) if base is not None and usd is not None else None
+    oi = (
+        OpenInterest(VENUE, market.symbol, base, usd, now_ms)
+        if base is not None and usd is not None
+        else None
+    )
     ticker = Ticker(
         venue=VENUE,
         symbol=market.symbol,
@@ -139,7 +151,9 @@ def market_from_ticker(row: dict[str, Any], market: MarketInfo, now_ms: int) -> 
     return oi, ticker
 
 
-def open_interest_history(payload: dict[str, Any], market: MarketInfo, closes: dict[int, float]) -> list[OpenInterest]:
+def open_interest_history(
+    payload: dict[str, Any], market: MarketInfo, closes: dict[int, float]
+) -> list[OpenInterest]:
     """``GET /v5/market/open-interest`` ->
     ``{"result": {"list": [{"openInterest": "461134384.00000000", "timestamp": "1669571400000"}, ...], "nextPageCursor": ""}}``
     (newest first). Linear OI is in the base coin and is priced with the 5-minute close at that time;
@@ -178,7 +192,9 @@ class Bybit(VenueAdapter):
         await exchange.un_watch_order_book(symbol, {"limit": self.book_limit})
 
     def is_heartbeat(self, message: Any) -> bool:
-        return isinstance(message, dict) and (message.get("op") in ("pong", "ping", "subscribe") or message.get("ret_msg") == "pong")
+        return isinstance(message, dict) and (
+            message.get("op") in ("pong", "ping", "subscribe") or message.get("ret_msg") == "pong"
+        )
 
     async def liquidation_symbols(self, exchange: Any, watchlist: list[str]) -> list[str]:
         if not self.top_symbols:
@@ -186,9 +202,7 @@ class Bybit(VenueAdapter):
                 payload = await exchange.publicGetV5MarketTickers({"category": "linear"})
                 self.top_symbols = self._top_by_turnover((payload.get("result") or {}).get("list") or [])
             except Exception as exc:  # noqa: BLE001 - any failure: the watchlist alone, and the status says so
-                self.coverage_note = (
-                    f"liquidations of the watchlist only until the top symbols are ranked ({type(exc).__name__})"
-                )
+                self.coverage_note = f"liquidations of the watchlist only until the top symbols are ranked ({type(exc).__name__})"
         if self.top_symbols:
             self.coverage_note = ""  # ranked (by this call or a market poll): subscribed from now on
         symbols = [s for s in watchlist if s in self.markets.by_symbol]
@@ -206,7 +220,9 @@ class Bybit(VenueAdapter):
             hashes, topics = groups.setdefault(url, ([], []))
             hashes.append("liquidations::" + symbol)
             topics.append("allLiquidation." + market.exchange_id)
-        tasks = [asyncio.ensure_future(exchange.watch_topics(url, h, t, {})) for url, (h, t) in groups.items()]
+        tasks = [
+            asyncio.ensure_future(exchange.watch_topics(url, h, t, {})) for url, (h, t) in groups.items()
+        ]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -215,9 +231,13 @@ class Bybit(VenueAdapter):
             for task in tasks:
                 task.cancel()
 
-    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall) -> list[OpenInterest | Ticker]:
+    async def poll_market(
+        self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall
+    ) -> list[OpenInterest | Ticker]:
         # One call serves both kinds: OI and tickers live or fail together on Bybit.
-        payload = await call("oi+ticker", "/v5/market/tickers", exchange.publicGetV5MarketTickers, {"category": "linear"})
+        payload = await call(
+            "oi+ticker", "/v5/market/tickers", exchange.publicGetV5MarketTickers, {"category": "linear"}
+        )
         rows = ((payload or {}).get("result") or {}).get("list") or []
         wanted = set(symbols)
         events: list[OpenInterest | Ticker] = []
@@ -241,7 +261,9 @@ class Bybit(VenueAdapter):
         ranked.sort(reverse=True)
         return [symbol for _, symbol in ranked[:TOP_SYMBOLS]]
 
-    async def fetch_oi_history(self, exchange: Any, symbol: str, since_ms: int, now_ms: int, closes: dict[int, float]) -> list[OpenInterest]:
+    async def fetch_oi_history(
+        self, exchange: Any, symbol: str, since_ms: int, now_ms: int, closes: dict[int, float]
+    ) -> list[OpenInterest]:
         market = self.markets.by_symbol.get(symbol)
         if market is None:
             return []
@@ -251,7 +273,13 @@ class Bybit(VenueAdapter):
         while end > since_ms:
             # endTime only: the newest page before it (Bybit answers newest first), then step back.
             payload = await exchange.publicGetV5MarketOpenInterest(
-                {"category": category, "symbol": market.exchange_id, "intervalTime": "5min", "limit": OI_HISTORY_PAGE, "endTime": end}
+                {
+                    "category": category,
+                    "symbol": market.exchange_id,
+                    "intervalTime": "5min",
+                    "limit": OI_HISTORY_PAGE,
+                    "endTime": end,
+                }
             )
             page = open_interest_history(payload, market, closes)
             rows = (payload.get("result") or {}).get("list") or []

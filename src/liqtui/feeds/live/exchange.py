@@ -41,7 +41,9 @@ def rewrite_urls(tree: Any, hostname: str | None, mapping: Mapping[str, str]) ->
     return tree
 
 
-def make_exchange(venue: str, *, url_rewrite: Mapping[str, str] | None = None, options: Mapping[str, Any] | None = None):
+def make_exchange(
+    venue: str, *, url_rewrite: Mapping[str, str] | None = None, options: Mapping[str, Any] | None = None
+):
     """A ccxt.pro client for ``venue`` (a ccxt id) with ``options`` and ``url_rewrite`` applied."""
     import ccxt.pro as ccxtpro
 

@@ -28,7 +28,9 @@ FrameTap = Callable[[Any, Any], bool]  # (client, decoded message) -> True when 
 @dataclass
 class FrameCounters:
     frames: int = 0  # decoded text frames
-    malformed: int = 0  # frames not JSON or not a shape this venue sends, and liquidation entries no venue can mean
+    malformed: int = (
+        0  # frames not JSON or not a shape this venue sends, and liquidation entries no venue can mean
+    )
     handler_errors: int = 0  # a ccxt handler raised on a frame (skipped)
     liquidations: int = 0  # liquidation entries delivered
     last_error: str = ""

@@ -42,8 +42,9 @@ SEEN_KEYS = 100_000  # liquidation keys remembered for de-duplication (a few MB)
 LiquidationKey = tuple[str, str, int, str]  # (liquidated user, coin, time, tid)
 
 
-def liquidation_from_fill(fill: Any, owner: str, market: MarketInfo, recv_ms: int,
-                          source: LiquidationSource) -> tuple[LiquidationKey, Liquidation] | None:
+def liquidation_from_fill(
+    fill: Any, owner: str, market: MarketInfo, recv_ms: int, source: LiquidationSource
+) -> tuple[LiquidationKey, Liquidation] | None:
     """A fill of ``owner`` -> (its key, the Liquidation), or None when the fill is no liquidation::
 
         {"coin": "BTC", "px": "94000.0", "sz": "0.5", "side": "A", "time": 1700000000000, "dir": "Close Long",
@@ -58,17 +59,24 @@ def liquidation_from_fill(fill: Any, owner: str, market: MarketInfo, recv_ms: in
         return None
     user = str(info.get("liquidatedUser") or "").lower()
     if fill.get("side") not in ("A", "B") or not ADDRESS.fullmatch(user):
-        raise MalformedEntry(f"liquidation fill with side {fill.get('side')!r} and liquidated user {user[:44]!r}")
+        raise MalformedEntry(
+            f"liquidation fill with side {fill.get('side')!r} and liquidated user {user[:44]!r}"
+        )
     sold = fill["side"] == "A"
     side = Side.LONG if sold == (user == owner.lower()) else Side.SHORT
     price, qty = entry_number(fill.get("px"), "price"), entry_number(fill.get("sz"), "size")
     time = entry_time(recv_ms, fill.get("time"))
-    liquidation = checked(Liquidation(VENUE, market.symbol, side, price, qty, price * qty, time, recv_ms,
-                                      sampled=True, source=source))
+    liquidation = checked(
+        Liquidation(
+            VENUE, market.symbol, side, price, qty, price * qty, time, recv_ms, sampled=True, source=source
+        )
+    )
     return (user, str(fill.get("coin")), time, str(fill.get("tid"))), liquidation
 
 
-def market_from_asset_ctx(ctx: dict[str, Any], market: MarketInfo, now_ms: int) -> tuple[OpenInterest | None, Ticker]:
+def market_from_asset_ctx(
+    ctx: dict[str, Any], market: MarketInfo, now_ms: int
+) -> tuple[OpenInterest | None, Ticker]:
     """One asset context of ``metaAndAssetCtxs`` (same order as ``universe``)::
 
         {"funding": "0.00014735", "openInterest": "14677900.74", "prevDayPx": "26.145",
@@ -96,7 +104,9 @@ def market_from_asset_ctx(ctx: dict[str, Any], market: MarketInfo, now_ms: int) 
     return oi, ticker
 
 
-def markets_from_meta(payload: Any, markets: dict[str, MarketInfo], symbols: set[str], now_ms: int) -> list[OpenInterest | Ticker]:
+def markets_from_meta(
+    payload: Any, markets: dict[str, MarketInfo], symbols: set[str], now_ms: int
+) -> list[OpenInterest | Ticker]:
     """``[{"universe": [{"name": "BTC", "szDecimals": 5, "maxLeverage": 40}, ...]}, [ctx, ...]]`` -> events."""
     if not isinstance(payload, list) or len(payload) < 2:
         return []
@@ -143,18 +153,27 @@ class Hyperliquid(VenueAdapter):
             return None  # another user's fills (tracked accounts): not the backstop's
         fills = data.get("fills")
         oldest = self.subscribed_ms if data.get("isSnapshot") else None
-        return self.new_liquidations(fills if isinstance(fills, list) else [], self.vault, recv_ms,
-                                     LiquidationSource.BACKSTOP, oldest)
+        return self.new_liquidations(
+            fills if isinstance(fills, list) else [], self.vault, recv_ms, LiquidationSource.BACKSTOP, oldest
+        )
 
-    def new_liquidations(self, fills: list[Any], owner: str, recv_ms: int, source: LiquidationSource,
-                         oldest: int | None = None) -> list[Liquidation]:
+    def new_liquidations(
+        self, fills: list[Any], owner: str, recv_ms: int, source: LiquidationSource, oldest: int | None = None
+    ) -> list[Liquidation]:
         """The liquidations among ``fills`` of ``owner`` not delivered before (and not older than
         ``oldest`` ms); unreadable fills are counted in ``rejected``."""
         out = []
         for fill in fills:
             market = self.markets.by_id.get(str(fill.get("coin"))) if isinstance(fill, dict) else None
-            if market is None and isinstance(fill, dict) and ":" not in str(fill.get("coin")) and fill.get("liquidation"):
-                self.unknown_ids.add(str(fill.get("coin")))  # listed since start: the runtime reloads the markets
+            if (
+                market is None
+                and isinstance(fill, dict)
+                and ":" not in str(fill.get("coin"))
+                and fill.get("liquidation")
+            ):
+                self.unknown_ids.add(
+                    str(fill.get("coin"))
+                )  # listed since start: the runtime reloads the markets
             try:
                 found = liquidation_from_fill(fill, owner, market, recv_ms, source) if market else None
             except MalformedEntry as exc:
@@ -182,9 +201,15 @@ class Hyperliquid(VenueAdapter):
         out = []
         for t in tickers.values():
             if t.get("symbol") in symbols and fnum(t.get("last")) is not None:
-                out.append(Ticker(VENUE, t["symbol"], int(t.get("timestamp") or now_ms), last=fnum(t.get("last"))))
+                out.append(
+                    Ticker(VENUE, t["symbol"], int(t.get("timestamp") or now_ms), last=fnum(t.get("last")))
+                )
         return out
 
-    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall) -> list[OpenInterest | Ticker]:
-        payload = await call("oi+ticker", "/info metaAndAssetCtxs", exchange.publicPostInfo, {"type": "metaAndAssetCtxs"})
+    async def poll_market(
+        self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall
+    ) -> list[OpenInterest | Ticker]:
+        payload = await call(
+            "oi+ticker", "/info metaAndAssetCtxs", exchange.publicPostInfo, {"type": "metaAndAssetCtxs"}
+        )
         return markets_from_meta(payload, self.markets.by_id, set(symbols), now_ms)

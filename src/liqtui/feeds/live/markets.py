@@ -58,8 +58,15 @@ class MarketIndex:
             exchange_id = str(market["id"])
             if by_coin:
                 # Hyperliquid's ids are asset numbers; its payloads name the coin.
-                exchange_id = str((market.get("info") or {}).get("name") or market.get("baseName") or market["base"])
-            names = (str(market["symbol"]), exchange_id, str(market.get("base") or ""), str(market.get("quote") or ""))
+                exchange_id = str(
+                    (market.get("info") or {}).get("name") or market.get("baseName") or market["base"]
+                )
+            names = (
+                str(market["symbol"]),
+                exchange_id,
+                str(market.get("base") or ""),
+                str(market.get("quote") or ""),
+            )
             if any(printable(name) != name for name in names):
                 continue
             leverage = ((market.get("limits") or {}).get("leverage") or {}).get("max")
@@ -87,7 +94,9 @@ def guess_linear(exchange_id: str, quotes: tuple[str, ...] = ("USDT", "USDC")) -
     for quote in quotes:
         base = exchange_id.removesuffix(quote)
         if base != exchange_id and base.isalnum():
-            return MarketInfo(symbol=f"{base}/{quote}:{quote}", exchange_id=exchange_id, base=base, quote=quote)
+            return MarketInfo(
+                symbol=f"{base}/{quote}:{quote}", exchange_id=exchange_id, base=base, quote=quote
+            )
     return None
 
 

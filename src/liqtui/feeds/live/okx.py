@@ -81,7 +81,11 @@ def parse_detail(detail: dict[str, Any], market: MarketInfo, recv_ms: int) -> Li
 
 
 def liquidations_from_frame(
-    message: Any, markets: dict[str, MarketInfo], recv_ms: int, unknown: set[str], rejected: list[str] | None = None
+    message: Any,
+    markets: dict[str, MarketInfo],
+    recv_ms: int,
+    unknown: set[str],
+    rejected: list[str] | None = None,
 ) -> list[Liquidation] | None:
     """``{"arg": {"channel": "liquidation-orders", "instType": "SWAP"},
     "data": [{"instId": "BTC-USDT-SWAP", "instType": "SWAP", "details": [detail, ...], ...}, ...]}``
@@ -124,7 +128,9 @@ def _listed(value: Any, name: str, rejected: list[str]) -> list[Any]:
     return []
 
 
-def open_interests(rows: list[dict[str, Any]], markets: dict[str, MarketInfo], symbols: set[str], now_ms: int) -> list[OpenInterest]:
+def open_interests(
+    rows: list[dict[str, Any]], markets: dict[str, MarketInfo], symbols: set[str], now_ms: int
+) -> list[OpenInterest]:
     """``GET /api/v5/public/open-interest`` ``data``::
 
         {"instId": "BTC-USDT-SWAP", "instType": "SWAP", "oi": "2125419", "oiCcy": "21254.19",
@@ -141,7 +147,15 @@ def open_interests(rows: list[dict[str, Any]], markets: dict[str, MarketInfo], s
         base, usd = fnum(row.get("oiCcy")), fnum(row.get("oiUsd"))
         if base is None:
             continue
-        out.append(OpenInterest(VENUE, market.symbol, base, usd if usd is not None else float("nan"), inum(row.get("ts")) or now_ms))
+        out.append(
+            OpenInterest(
+                VENUE,
+                market.symbol,
+                base,
+                usd if usd is not None else float("nan"),
+                inum(row.get("ts")) or now_ms,
+            )
+        )
     return out
 
 
@@ -150,7 +164,14 @@ def _interval_hours(rate: dict[str, Any]) -> float | None:
     return (end - start) / 3_600_000 if start and end and end > start else None
 
 
-def tickers(rows: list[dict[str, Any]], marks: dict[str, float], funding: dict[str, dict[str, Any]], markets: dict[str, MarketInfo], symbols: set[str], now_ms: int) -> list[Ticker]:
+def tickers(
+    rows: list[dict[str, Any]],
+    marks: dict[str, float],
+    funding: dict[str, dict[str, Any]],
+    markets: dict[str, MarketInfo],
+    symbols: set[str],
+    now_ms: int,
+) -> list[Ticker]:
     """``GET /api/v5/market/tickers?instType=SWAP`` ``data``::
 
         {"instType": "SWAP", "instId": "UNI-USD-SWAP", "last": "5.123", "open24h": "4.799",
@@ -201,7 +222,9 @@ def open_interest_history(rows: list[list[Any]], market: MarketInfo) -> list[Ope
     return out
 
 
-def book_in_coins(levels: tuple[tuple[float, float], ...], market: MarketInfo) -> tuple[tuple[float, float], ...]:
+def book_in_coins(
+    levels: tuple[tuple[float, float], ...], market: MarketInfo
+) -> tuple[tuple[float, float], ...]:
     """(price, contracts) -> (price, base coin): x ctVal (linear), or ctVal USD / price (inverse)."""
     if market.inverse:
         return tuple((price, size * market.contract_size / price) for price, size in levels)
@@ -212,7 +235,9 @@ class Okx(VenueAdapter):
     venue = VENUE
     book_limit = None  # the default `books` channel; `books50` (limit=50) needs a login
 
-    async def watch_book(self, exchange: Any, symbol: str, now_ms: int, levels: int = BOOK_LEVELS) -> BookSnapshot:
+    async def watch_book(
+        self, exchange: Any, symbol: str, now_ms: int, levels: int = BOOK_LEVELS
+    ) -> BookSnapshot:
         """OKX counts its book in contracts (ccxt passes them on): sizes in the base coin, as every venue's."""
         book = await super().watch_book(exchange, symbol, now_ms, levels)
         market = self.markets.by_symbol.get(symbol)
@@ -229,22 +254,39 @@ class Okx(VenueAdapter):
     async def watch_liquidations(self, exchange: Any, symbols: list[str]) -> None:
         await exchange.watch_liquidations_for_symbols(None, params={"type": "swap"})
 
-    async def poll_market(self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall) -> list[OpenInterest | Ticker]:
+    async def poll_market(
+        self, exchange: Any, symbols: list[str], now_ms: int, call: RestCall
+    ) -> list[OpenInterest | Ticker]:
         wanted = set(symbols)
         swaps = {"instType": "SWAP"}
-        oi_rows = _data(await call("oi", "/api/v5/public/open-interest", exchange.publicGetPublicOpenInterest, swaps))
-        ticker_rows = _data(await call("ticker", "/api/v5/market/tickers", exchange.publicGetMarketTickers, swaps))
-        mark_rows = _data(await call("ticker", "/api/v5/public/mark-price", exchange.publicGetPublicMarkPrice, swaps))
+        oi_rows = _data(
+            await call("oi", "/api/v5/public/open-interest", exchange.publicGetPublicOpenInterest, swaps)
+        )
+        ticker_rows = _data(
+            await call("ticker", "/api/v5/market/tickers", exchange.publicGetMarketTickers, swaps)
+        )
+        mark_rows = _data(
+            await call("ticker", "/api/v5/public/mark-price", exchange.publicGetPublicMarkPrice, swaps)
+        )
         marks = {str(r.get("instId")): px for r in mark_rows if (px := fnum(r.get("markPx")))}
         funding: dict[str, dict[str, Any]] = {}
         for symbol in symbols:
             market = self.markets.by_symbol.get(symbol)
             if market is None:
                 continue
-            rows = _data(await call("ticker", "/api/v5/public/funding-rate", exchange.publicGetPublicFundingRate, {"instId": market.exchange_id}))
+            rows = _data(
+                await call(
+                    "ticker",
+                    "/api/v5/public/funding-rate",
+                    exchange.publicGetPublicFundingRate,
+                    {"instId": market.exchange_id},
+                )
+            )
             if rows:
                 funding[market.exchange_id] = rows[0]
-        events: list[OpenInterest | Ticker] = list(tickers(ticker_rows, marks, funding, self.markets.by_id, wanted, now_ms))
+        events: list[OpenInterest | Ticker] = list(
+            tickers(ticker_rows, marks, funding, self.markets.by_id, wanted, now_ms)
+        )
         for oi in open_interests(oi_rows, self.markets.by_id, wanted, now_ms):
             if oi.usd != oi.usd:  # NaN: no oiUsd in the payload, price it with the mark
                 mark = marks.get(self.markets.by_symbol[oi.symbol].exchange_id)
@@ -254,7 +296,9 @@ class Okx(VenueAdapter):
             events.append(oi)
         return events
 
-    async def fetch_oi_history(self, exchange: Any, symbol: str, since_ms: int, now_ms: int, closes: dict[int, float]) -> list[OpenInterest]:
+    async def fetch_oi_history(
+        self, exchange: Any, symbol: str, since_ms: int, now_ms: int, closes: dict[int, float]
+    ) -> list[OpenInterest]:
         market = self.markets.by_symbol.get(symbol)
         if market is None:
             return []
@@ -262,7 +306,13 @@ class Okx(VenueAdapter):
         end = now_ms
         while end > since_ms:
             payload = await exchange.publicGetRubikStatContractsOpenInterestHistory(
-                {"instId": market.exchange_id, "period": "5m", "begin": since_ms, "end": end, "limit": OI_HISTORY_PAGE}
+                {
+                    "instId": market.exchange_id,
+                    "period": "5m",
+                    "begin": since_ms,
+                    "end": end,
+                    "limit": OI_HISTORY_PAGE,
+                }
             )
             rows = payload.get("data") or []
             page = open_interest_history(rows, market)

@@ -34,7 +34,9 @@ async def market_loop(feed: VenueFeed) -> None:
         started = time.monotonic()
         poll = PollOutcome()
         try:
-            events = await feed.adapter.poll_market(feed.exchange, feed.listed(feed.wanted), now_ms(), feed.rest.guarded_call(poll))
+            events = await feed.adapter.poll_market(
+                feed.exchange, feed.listed(feed.wanted), now_ms(), feed.rest.guarded_call(poll)
+            )
             for event in events:
                 feed.deliver(event)
         except asyncio.CancelledError:
@@ -61,7 +63,11 @@ def _report_poll(feed: VenueFeed, poll: PollOutcome, delay: float) -> None:
             feed.report(kind, state, f"{description}; next poll in {delay:.0f} s", feed.last_ok.get(kind))
         elif kind in poll.succeeded:
             feed.last_ok[kind] = now_ms()
-            skipped = f"; {feed.counters.malformed} malformed skipped (last: {feed.counters.last_error})" if feed.counters.malformed else ""
+            skipped = (
+                f"; {feed.counters.malformed} malformed skipped (last: {feed.counters.last_error})"
+                if feed.counters.malformed
+                else ""
+            )
             feed.report(kind, FeedState.LIVE, f"polled every {delay:g} s{skipped}", feed.last_ok[kind])
 
 
@@ -94,7 +100,11 @@ async def _backfill(feed: VenueFeed) -> None:
     if not symbols:
         return
     if problems:
-        feed.report("history", FeedState.DOWN if total == 0 else FeedState.LIVE, f"{total} history points; " + "; ".join(problems))
+        feed.report(
+            "history",
+            FeedState.DOWN if total == 0 else FeedState.LIVE,
+            f"{total} history points; " + "; ".join(problems),
+        )
     else:
         feed.report("history", FeedState.LIVE, f"{total} history points")
 
@@ -119,9 +129,19 @@ async def _backfill_symbol(feed: VenueFeed, symbol: str, problems: list[str]) ->
     adapter, rest = feed.adapter, feed.rest
     end = now_ms()
     since = end - int(feed.timings.history_days * 86_400_000)
-    bars = await rest.step("price history", problems, adapter.fetch_price_history, feed.exchange, symbol, since, end) or []
+    bars = (
+        await rest.step(
+            "price history", problems, adapter.fetch_price_history, feed.exchange, symbol, since, end
+        )
+        or []
+    )
     closes = {bar.time: bar.close for bar in bars}
-    interest = await rest.step("OI history", problems, adapter.fetch_oi_history, feed.exchange, symbol, since, end, closes) or []
+    interest = (
+        await rest.step(
+            "OI history", problems, adapter.fetch_oi_history, feed.exchange, symbol, since, end, closes
+        )
+        or []
+    )
     merged: list[PriceBar | OpenInterest] = list(heapq.merge(bars, interest, key=_event_time))
     for i, event in enumerate(merged, start=1):
         feed.deliver(event, history=True)

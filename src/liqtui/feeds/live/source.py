@@ -27,7 +27,8 @@ from liqtui.feeds.live.venue_feed import ALL_KINDS, Timings, VenueFeed, now_ms
 
 # Keyed by each adapter's own ccxt id, in the registry's order.
 ADAPTERS: dict[str, type[VenueAdapter]] = {
-    adapter.venue: adapter for adapter in sorted((BinanceUsdm, Bybit, Hyperliquid, Okx), key=lambda a: venue_order(a.venue))
+    adapter.venue: adapter
+    for adapter in sorted((BinanceUsdm, Bybit, Hyperliquid, Okx), key=lambda a: venue_order(a.venue))
 }
 
 
@@ -66,8 +67,16 @@ class LiveSource:
         self.focus = focus or (settings.watchlist[0] if settings.watchlist else None)
         self.feeds: dict[str, VenueFeed] = {
             venue: VenueFeed(
-                ADAPTERS[venue](), settings, _not_running, timings=self.timings, focus=self.focus, symbols=symbols,
-                kinds=kinds, map_to_requested=map_to_requested, book_symbols=book_symbols, book_levels=book_levels,
+                ADAPTERS[venue](),
+                settings,
+                _not_running,
+                timings=self.timings,
+                focus=self.focus,
+                symbols=symbols,
+                kinds=kinds,
+                map_to_requested=map_to_requested,
+                book_symbols=book_symbols,
+                book_levels=book_levels,
             )
             for venue in chosen
         }
@@ -78,7 +87,9 @@ class LiveSource:
     async def run(self, emit: Emit) -> None:
         for feed in self.feeds.values():
             feed.emit = emit
-        tasks = [asyncio.create_task(feed.run(), name=f"liqtui-live:{venue}") for venue, feed in self.feeds.items()]
+        tasks = [
+            asyncio.create_task(feed.run(), name=f"liqtui-live:{venue}") for venue, feed in self.feeds.items()
+        ]
         try:
             await asyncio.gather(*tasks)
         finally:

@@ -42,7 +42,9 @@ async def liquidations(feed: VenueFeed) -> None:
                 # ccxt adds the new topics to the open socket; the subscribed ones stay as they are.
                 watches.add(asyncio.ensure_future(adapter.watch_liquidations(feed.exchange, new or symbols)))
                 subscribed += new
-            done, _ = await asyncio.wait(watches, timeout=feed.timings.resubscribe_check, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                watches, timeout=feed.timings.resubscribe_check, return_when=asyncio.FIRST_COMPLETED
+            )
             for watch in done:
                 watches.discard(watch)
                 watch.result()  # a failed socket raises here: the supervisor reconnects
@@ -75,9 +77,14 @@ class Books:
         feed = self.feed
         listed = feed.listed(book_symbols)
         if not listed and book_symbols:
-            feed.report("book", FeedState.DOWN, f"none of {', '.join(book_symbols)} is listed on {feed.venue}")
+            feed.report(
+                "book", FeedState.DOWN, f"none of {', '.join(book_symbols)} is listed on {feed.venue}"
+            )
         return [
-            asyncio.create_task(supervise(feed, "book", functools.partial(self._held, symbol)), name=f"{feed.venue}:book:{symbol}")
+            asyncio.create_task(
+                supervise(feed, "book", functools.partial(self._held, symbol)),
+                name=f"{feed.venue}:book:{symbol}",
+            )
             for symbol in listed
         ]
 

@@ -108,7 +108,9 @@ class VenueFeed:
         self.emit = emit
         self.timings = timings or Timings.from_settings(settings)
         self.rest = RestPolicy(self.timings)
-        self.wanted = list(symbols if symbols is not None else dict.fromkeys([*settings.watchlist, *settings.cross_assets]))
+        self.wanted = list(
+            symbols if symbols is not None else dict.fromkeys([*settings.watchlist, *settings.cross_assets])
+        )
         self.focus = focus or (settings.watchlist[0] if settings.watchlist else None)
         self.counters = frame_tap.FrameCounters()
         self.health = VenueHealth()
@@ -146,7 +148,12 @@ class VenueFeed:
         """A supervised websocket body failed (``supervision.supervise``): it tries again after ``delay``."""
         self.ws_live = False
         reason = network_reason(exc)
-        self.report(kind, FeedState.RECONNECTING, f"{reason + '; ' if reason else ''}attempt {attempt}, next try in {delay:.1f} s ({type(exc).__name__}: {short_error(exc)})", self.last_data_ms)
+        self.report(
+            kind,
+            FeedState.RECONNECTING,
+            f"{reason + '; ' if reason else ''}attempt {attempt}, next try in {delay:.1f} s ({type(exc).__name__}: {short_error(exc)})",
+            self.last_data_ms,
+        )
 
     def _on_data(self, at_ms: int) -> None:
         self.last_data_ms = at_ms
@@ -193,7 +200,11 @@ class VenueFeed:
         """A stream that carries only some fields (mark, or mid) updates those, keeps the rest."""
         old = self._tickers.get(ticker.symbol)
         if old is not None:
-            changes = {f: getattr(old, f) for f in _TICKER_FIELDS if getattr(ticker, f) is None and getattr(old, f) is not None}
+            changes = {
+                f: getattr(old, f)
+                for f in _TICKER_FIELDS
+                if getattr(ticker, f) is None and getattr(old, f) is not None
+            }
             if changes:
                 ticker = replace(ticker, **changes)
         self._tickers[ticker.symbol] = ticker
@@ -223,7 +234,9 @@ class VenueFeed:
         except Exception as exc:  # noqa: BLE001 - a liquidation frame of a shape we do not know: counted, shown
             self.adapter.rejected.clear()
             self.counters.malformed += 1
-            self.counters.last_error = printable(f"liquidation frame skipped: {type(exc).__name__}: {exc}")[:200]
+            self.counters.last_error = printable(f"liquidation frame skipped: {type(exc).__name__}: {exc}")[
+                :200
+            ]
             return True
         if self.adapter.rejected:
             self._count_rejected()
@@ -255,8 +268,16 @@ class VenueFeed:
         """The detail of a LIVE status: what was skipped so far, why the market list is out of date, and
         what the liquidation stream leaves out for now."""
         skipped = self.counters.malformed + self.counters.handler_errors
-        parts = [f"{skipped} malformed frames or entries skipped (last: {self.counters.last_error})" if skipped else ""]
-        return "; ".join(p for p in [*parts, self.markets_note, *self.margin_notes.values(), self.adapter.coverage_note] if p)
+        parts = [
+            f"{skipped} malformed frames or entries skipped (last: {self.counters.last_error})"
+            if skipped
+            else ""
+        ]
+        return "; ".join(
+            p
+            for p in [*parts, self.markets_note, *self.margin_notes.values(), self.adapter.coverage_note]
+            if p
+        )
 
     # ------------------------------------------------------------------ main
     async def run(self) -> None:
@@ -300,7 +321,11 @@ class VenueFeed:
             "market": lambda: polling.market_loop(self),
             "history": lambda: polling.history(self),
         }
-        tasks = [asyncio.create_task(body(), name=f"{self.venue}:{kind}") for kind, body in bodies.items() if kind in self.kinds]
+        tasks = [
+            asyncio.create_task(body(), name=f"{self.venue}:{kind}")
+            for kind, body in bodies.items()
+            if kind in self.kinds
+        ]
         if self.kinds & WEBSOCKET_KINDS:
             tasks.append(asyncio.create_task(self._watchdog(), name=f"{self.venue}:watchdog"))
         if "liquidations" in self.kinds and not self.adapter.has_liquidations:
@@ -347,7 +372,9 @@ class VenueFeed:
             with http_outcome() as outcome:
                 try:
                     markets = await self.exchange.load_markets(reload=attempt > 0)
-                    self.adapter.set_markets(MarketIndex.from_ccxt(markets, self.adapter.names_markets_by_coin))
+                    self.adapter.set_markets(
+                        MarketIndex.from_ccxt(markets, self.adapter.names_markets_by_coin)
+                    )
                     self.markets_ready.set()
                     return
                 except asyncio.CancelledError:
@@ -355,7 +382,11 @@ class VenueFeed:
                 except Exception as exc:  # noqa: BLE001 - any failure: said in the status, tried again
                     attempt += 1
                     delay = self.rest.delay_after_failure(attempt, outcome)
-                    self.report("all", FeedState.DOWN, f"cannot load markets: {describe(exc, outcome)}; retry {attempt} in {delay:.1f} s")
+                    self.report(
+                        "all",
+                        FeedState.DOWN,
+                        f"cannot load markets: {describe(exc, outcome)}; retry {attempt} in {delay:.1f} s",
+                    )
             await asyncio.sleep(delay)
 
     def _schedule_markets_reload(self) -> None:
@@ -394,7 +425,12 @@ class VenueFeed:
                 continue
             self.ws_live = False
             # A stable detail (the age is last_message's): one status per stale episode, not one a tick.
-            self.report("all", FeedState.STALE, f"no data for over {self.timings.stale_after:g} s; reconnecting", self.last_data_ms)
+            self.report(
+                "all",
+                FeedState.STALE,
+                f"no data for over {self.timings.stale_after:g} s; reconnecting",
+                self.last_data_ms,
+            )
             if loop.time() - self._last_forced_reconnect >= self.timings.stale_after:
                 self._last_forced_reconnect = loop.time()
                 self._force_reconnect(f"no data for {silent_s:.0f} s")

@@ -7,6 +7,13 @@ from liqtui.ui.screens.picker import SymbolPicker, rank_symbols
 from liqtui.ui.screens.prompt import PromptScreen, parse_amount, parse_target
 
 __all__ = [
-    "AlertsScreen", "HelpScreen", "OfferDemoScreen", "PromptScreen", "SymbolPicker",
-    "parse_amount", "parse_target", "rank_symbols", "sampled_venue_names",
+    "AlertsScreen",
+    "HelpScreen",
+    "OfferDemoScreen",
+    "PromptScreen",
+    "SymbolPicker",
+    "parse_amount",
+    "parse_target",
+    "rank_symbols",
+    "sampled_venue_names",
 ]

@@ -43,10 +43,14 @@ class AlertsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"Alerts on {self._mode} data: {len(self._alerts)} this session, newest first  "
-                         f"({self._rules} rules; Esc closes)", classes="title", markup=False)
+            yield Static(
+                f"Alerts on {self._mode} data: {len(self._alerts)} this session, newest first  "
+                f"({self._rules} rules; Esc closes)",
+                classes="title",
+                markup=False,
+            )
             if self._alerts:
                 yield OptionList(*(Option(log_line(a)) for a in reversed(self._alerts)), id="alerts-log")
             else:
-                words = ("none yet" if self._rules else "no rule is enabled: [[alerts.rules]] in the config")
+                words = "none yet" if self._rules else "no rule is enabled: [[alerts.rules]] in the config"
                 yield Static(words, id="alerts-empty", markup=False)

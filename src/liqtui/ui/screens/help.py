@@ -58,9 +58,21 @@ GLOSSARY: list[tuple[str, str]] = [
     ("realized", ""),
     ("≥", "a lower bound: a sampled feed, or a venue missing from a total"),
     ("n/a", "not known: the venue has not delivered (its state and why)"),
-    *([("no public feed", f"{spoken_list(_NO_FEED)} publish{'es' if len(_NO_FEED) == 1 else ''} no liquidations")]
-      if _NO_FEED else []),
-    *[("partial", f"{v.name}: {v.partial_note.removeprefix('partial: ')}, a floor") for v in VENUES.values() if v.partial_note],
+    *(
+        [
+            (
+                "no public feed",
+                f"{spoken_list(_NO_FEED)} publish{'es' if len(_NO_FEED) == 1 else ''} no liquidations",
+            )
+        ]
+        if _NO_FEED
+        else []
+    ),
+    *[
+        ("partial", f"{v.name}: {v.partial_note.removeprefix('partial: ')}, a floor")
+        for v in VENUES.values()
+        if v.partial_note
+    ],
     ("so far", "'1h (5m so far)': the window is not full, the tape covered 5m"),
     ("count / largest", "liquidations in the window; the largest one and its side (L / S)"),
     ("open interest", ""),

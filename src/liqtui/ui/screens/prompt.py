@@ -28,8 +28,9 @@ class PromptScreen(ModalScreen[tuple[Any] | None]):
     PromptScreen #prompt-error { color: $error; height: auto; }
     """
 
-    def __init__(self, question: str, parse: Callable[[str], Any], *, placeholder: str = "",
-                 value: str = "") -> None:
+    def __init__(
+        self, question: str, parse: Callable[[str], Any], *, placeholder: str = "", value: str = ""
+    ) -> None:
         super().__init__()
         self._question = question
         self._parse = parse

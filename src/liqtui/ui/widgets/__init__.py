@@ -14,7 +14,16 @@ from liqtui.ui.widgets.totals import TotalsPane
 from liqtui.ui.widgets.volume import VolumeSharePane
 
 THEME_VARIABLES = (
-    "bid", "ask", "liq-long", "liq-short", "heat", "stale", "big", "heatmap-long", "heatmap-short", "heatmap-price",
+    "bid",
+    "ask",
+    "liq-long",
+    "liq-short",
+    "heat",
+    "stale",
+    "big",
+    "heatmap-long",
+    "heatmap-short",
+    "heatmap-price",
 )
 """Theme variables the panes' CSS uses; the app must define them (get_theme_variable_defaults)."""
 

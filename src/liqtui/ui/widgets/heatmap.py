@@ -114,7 +114,9 @@ class HeatmapPane(LinePane[_Slice]):
         self.source: HeatSource | None = None  # the app gives the engine's heatmap
         self._bins: dict[int, tuple[HeatColumn, Frame, list[tuple[float, float]] | None]] = {}
         self._cell_styles: dict[tuple[object, ...], Style] = {}
-        self._glyphs: dict[int, tuple[HeatColumn, tuple[object, ...], list[tuple[tuple[str, str], tuple[str, str]]]]] = {}
+        self._glyphs: dict[
+            int, tuple[HeatColumn, tuple[object, ...], list[tuple[tuple[str, str], tuple[str, str]]]]
+        ] = {}
 
     def watch_range_name(self) -> None:
         self._settings_changed()
@@ -142,7 +144,13 @@ class HeatmapPane(LinePane[_Slice]):
         return max(1, self.size.width - AXIS_W)
 
     def displayed(self, view: SymbolView) -> _Slice:
-        return (view.symbol, self.heat_view(view.symbol, view.now), self.range_name, self.scale, self._shade_mode())
+        return (
+            view.symbol,
+            self.heat_view(view.symbol, view.now),
+            self.range_name,
+            self.scale,
+            self._shade_mode(),
+        )
 
     def update_titles(self) -> None:
         symbol, heat, range_name, scale, _shade = self._shown
@@ -202,8 +210,16 @@ class HeatmapPane(LinePane[_Slice]):
         return cells
 
     def _cells(
-        self, columns: tuple[HeatColumn, ...], binned: list[list[tuple[float, float]] | None], grid_size: float,
-        frame: Frame, top: float, scale: str, shade: bool, lines: int, width: int,
+        self,
+        columns: tuple[HeatColumn, ...],
+        binned: list[list[tuple[float, float]] | None],
+        grid_size: float,
+        frame: Frame,
+        top: float,
+        scale: str,
+        shade: bool,
+        lines: int,
+        width: int,
     ) -> list[list[Part]]:
         """One list of parts per line: each column's glyph and style, the price path and marks over it,
         the columns spread over ``width`` cells (a column as wide as its share; its mark on its first cell)."""
@@ -273,7 +289,12 @@ class HeatmapPane(LinePane[_Slice]):
         return marks
 
     def _cell(
-        self, upper: tuple[float, float] | None, lower: tuple[float, float] | None, top: float, scale: str, shade: bool
+        self,
+        upper: tuple[float, float] | None,
+        lower: tuple[float, float] | None,
+        top: float,
+        scale: str,
+        shade: bool,
     ) -> tuple[str, str]:
         """(glyph, style key) of one cell from its two rows."""
         if upper is None or lower is None:
@@ -293,8 +314,14 @@ class HeatmapPane(LinePane[_Slice]):
 
     def _legend(self, heat: HeatmapView, top: float, scale: str, width: int) -> list[Part]:
         parts: list[Part] = [
-            ("▀", "heatmap--long"), (" longs ", "pane--dim"), ("▀", "heatmap--short"), (" shorts ", "pane--dim"),
-            ("│", "heatmap--price"), (" price ", "pane--dim"), ("●", "pane--big"), (" realized ", "pane--dim"),
+            ("▀", "heatmap--long"),
+            (" longs ", "pane--dim"),
+            ("▀", "heatmap--short"),
+            (" shorts ", "pane--dim"),
+            ("│", "heatmap--price"),
+            (" price ", "pane--dim"),
+            ("●", "pane--big"),
+            (" realized ", "pane--dim"),
         ]
         scale_text = f"top {fmt.usd(top)} ({scale})" if top > 0 else "no ESTIMATED levels yet"
         used = sum(len(t) for t, _c in parts)

@@ -156,7 +156,8 @@ def build_heat(levels: LevelsView, grid: float) -> _Heat:
             row.realized_usd = (row.realized_usd or 0.0) + level.realized_usd
         row.taped_swept_usd += level.taped_swept_usd
     heat.heat_max = max(
-        (max(r.long_usd, r.short_usd, r.swept_long_usd, r.swept_short_usd) for r in rows.values()), default=0.0
+        (max(r.long_usd, r.short_usd, r.swept_long_usd, r.swept_short_usd) for r in rows.values()),
+        default=0.0,
     )
     for side, attr in (("L", "long_usd"), ("S", "short_usd")):
         largest = heapq.nlargest(
@@ -279,8 +280,12 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
             step = fmt.price(ladder.grid, ladder.decimals)
             subtitle = f"step {step} · {'follow' if self.follow else 'scroll (home: follow)'}"
         venues = venues or "no venue"
-        titles = (f"Ladder · liquidations ESTIMATED ({venues})", f"Ladder · ESTIMATED ({venues})",
-                  "Ladder · ESTIMATED", "ESTIMATED")
+        titles = (
+            f"Ladder · liquidations ESTIMATED ({venues})",
+            f"Ladder · ESTIMATED ({venues})",
+            "Ladder · ESTIMATED",
+            "ESTIMATED",
+        )
         self.set_titles(fmt.fitting(titles, self.size.width - 4) or titles[-1], subtitle)
 
     # --- scrolling ------------------------------------------------------------------------------
@@ -428,14 +433,18 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
         cols = self._columns(width)
         parts: list[Part] = [(" " * cols.pad, None)]
         if cols.heat:
-            parts.append((fmt.fitting(("EST L liq", "EST L", "L"), cols.heat).rjust(cols.heat) + " ", "pane--long"))
+            parts.append(
+                (fmt.fitting(("EST L liq", "EST L", "L"), cols.heat).rjust(cols.heat) + " ", "pane--long")
+            )
         coin, book_w = fmt.base_coin(self._ladder.heat.levels.symbol), cols.size + cols.depth
         # The book's sizes are in the coin (every venue's, OKX's contracts converted).
         parts.append((fmt.fitting((f"bid {coin}", "bid"), book_w).rjust(book_w), "pane--bid"))
         parts.append(("price".center(cols.price), "pane--head"))
         parts.append((fmt.fitting((f"{coin} ask", "ask"), book_w).ljust(book_w), "pane--ask"))
         if cols.heat:
-            parts.append((" " + fmt.fitting(("EST S liq", "EST S", "S"), cols.heat).ljust(cols.heat), "pane--short"))
+            parts.append(
+                (" " + fmt.fitting(("EST S liq", "EST S", "S"), cols.heat).ljust(cols.heat), "pane--short")
+            )
         if cols.note:
             parts.append((fmt.fitting(("ESTIMATED", "EST."), cols.note).rjust(cols.note), "pane--dim"))
         return self.to_strip(parts, width)

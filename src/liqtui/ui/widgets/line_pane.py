@@ -145,7 +145,11 @@ class LinePane(Widget, Generic[Shown]):
         if len(new) != len(old):
             self.refresh()
             return
-        changed = [Region(0, y, size.width, 1) for y, (line, was) in enumerate(zip(new, old, strict=True)) if line != was]
+        changed = [
+            Region(0, y, size.width, 1)
+            for y, (line, was) in enumerate(zip(new, old, strict=True))
+            if line != was
+        ]
         if changed:
             self.refresh(*changed)
 

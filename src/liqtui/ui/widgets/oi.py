@@ -61,7 +61,11 @@ def vs_low_texts(oi: OIView, coin: str, span: str = "") -> list[str]:
     for pct, amount, word in ((oi.vs_low_pct, oi.low, "low"), (oi.vs_high_pct, oi.high, "high")):
         if pct is not None and amount is not None:
             spanned = f"{span} {word}" if span else word
-            return [f"{fmt.pct(pct)} from {fmt.coin(amount)} {coin} {spanned}", f"{fmt.pct(pct)} from {spanned}", fmt.pct(pct)]
+            return [
+                f"{fmt.pct(pct)} from {fmt.coin(amount)} {coin} {spanned}",
+                f"{fmt.pct(pct)} from {spanned}",
+                fmt.pct(pct),
+            ]
     return ["lookback low/high: —", "—"]
 
 
@@ -85,7 +89,9 @@ class OIPane(LinePane[_OISlice]):
     def displayed(self, view: SymbolView) -> _OISlice:
         # Ages only when old enough to matter, in whole minutes: a fresh pane does not repaint per tick.
         ages = tuple(
-            fmt.age(view.now - oi.time) if oi.time is not None and view.now - oi.time >= STALE_AFTER_MS else None
+            fmt.age(view.now - oi.time)
+            if oi.time is not None and view.now - oi.time >= STALE_AFTER_MS
+            else None
             for oi in view.oi
         )
         spans = tuple(lookback_words(None if oi.since is None else view.now - oi.since) for oi in view.oi)
@@ -96,7 +102,12 @@ class OIPane(LinePane[_OISlice]):
         lead = next((r for r in rows if r.venue == "all" and r.regime), None)
         lead = lead or next((r for r in rows if r.regime), None)
         regime = f" · {regime_words(lead)}" if lead else ""
-        self.fit_title(f"Open interest · {coin}{regime}", f"OI · {coin}{regime}", f"Open interest · {coin}", f"OI · {coin}")
+        self.fit_title(
+            f"Open interest · {coin}{regime}",
+            f"OI · {coin}{regime}",
+            f"Open interest · {coin}",
+            f"OI · {coin}",
+        )
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
         coin, rows, ages, spans = self._shown
@@ -147,7 +158,11 @@ class OIPane(LinePane[_OISlice]):
             meaning = f"price {fmt.pct(oi.regime_price_pct, 2)}, OI {fmt.pct(oi_pct, 2)}"
         line: list[Part] = [(head, "pane--dim"), (str(oi.regime), "pane--head")]
         room = width - len(head) - len(str(oi.regime))
-        for extra in (f" ({meaning}) · any move counts", f" ({meaning})", f" ({REGIME_MEANING.get(str(oi.regime), '')})"):
+        for extra in (
+            f" ({meaning}) · any move counts",
+            f" ({meaning})",
+            f" ({REGIME_MEANING.get(str(oi.regime), '')})",
+        ):
             if len(extra) <= room:
                 line.append((extra, "pane--dim"))
                 break

@@ -111,7 +111,9 @@ def _plot(longs, shorts, price: float, target: float | None, width: int, height:
     for points in (longs, shorts):
         if points:
             # Start each curve at zero on the price so it reads as "from here".
-            signal = figure.signal([price] + [p for p, _ in points], [0.0] + [u for _, u in points], marker="hd")
+            signal = figure.signal(
+                [price] + [p for p, _ in points], [0.0] + [u for _, u in points], marker="hd"
+            )
             signal.lines()
             figure.draw(signal)
     figure.line(price, orientation="vertical")
@@ -177,10 +179,19 @@ class RiskChartPane(LinePane[tuple[LevelsView, float | None, float | None]]):  #
             lines.extend(self._chart_lines(levels, price, target, width, chart_h))
         return lines + text
 
-    def _text_lines(self, levels: LevelsView, price: float, target: float | None, width: int) -> list[list[Part]]:
+    def _text_lines(
+        self, levels: LevelsView, price: float, target: float | None, width: int
+    ) -> list[list[Part]]:
         risk: list[list[Part]]
         if target:
-            risk = [[(at_risk_sentence(levels, price, target), "pane--short" if target >= price else "pane--long")]]
+            risk = [
+                [
+                    (
+                        at_risk_sentence(levels, price, target),
+                        "pane--short" if target >= price else "pane--long",
+                    )
+                ]
+            ]
         else:
             risk = [
                 [(at_risk_sentence(levels, price, price * 1.10), "pane--short")],
@@ -189,7 +200,14 @@ class RiskChartPane(LinePane[tuple[LevelsView, float | None, float | None]]):  #
         short_pain, long_pain = _pain(levels.max_pain_short, "S"), _pain(levels.max_pain_long, "L")
         pain: list[list[Part]]
         if len(short_pain) + len(long_pain) + 12 <= width:
-            pain = [[("max pain ", "pane--head"), (short_pain, "pane--short"), (" · ", None), (long_pain, "pane--long")]]
+            pain = [
+                [
+                    ("max pain ", "pane--head"),
+                    (short_pain, "pane--short"),
+                    (" · ", None),
+                    (long_pain, "pane--long"),
+                ]
+            ]
         else:
             pain = [[("max pain ", "pane--head"), (short_pain, "pane--short")],
                     [("max pain ", "pane--head"), (long_pain, "pane--long")]]  # fmt: skip
@@ -203,4 +221,6 @@ class RiskChartPane(LinePane[tuple[LevelsView, float | None, float | None]]):  #
         row_centre = (math.floor(price / grid + 1e-9) + 0.5) * grid
         in_span = [r for r in levels.rows if abs(r.price - price) <= price * CHART_SPAN]
         longs, shorts = cumulative_curves(in_span, row_centre)
-        return [list(line) for line in chart_lines(tuple(longs), tuple(shorts), row_centre, target, width, height)]
+        return [
+            list(line) for line in chart_lines(tuple(longs), tuple(shorts), row_centre, target, width, height)
+        ]

@@ -37,8 +37,10 @@ def price_kind_note() -> str:
         by_kind.setdefault(LIQUIDATION_PRICE_KIND[venue], []).append(fmt.venue_name(venue))
     fill = ", ".join(by_kind.get(PriceKind.FILL, []))
     bankrupt = ", ".join(by_kind.get(PriceKind.BANKRUPTCY, []))
-    return (f"Tape prices: {fill}: fill price; {bankrupt}: bankruptcy price, marked {BANKRUPTCY_MARK} "
-            "(where the position's margin is zero, beyond where it filled).")
+    return (
+        f"Tape prices: {fill}: fill price; {bankrupt}: bankruptcy price, marked {BANKRUPTCY_MARK} "
+        "(where the position's margin is zero, beyond where it filled)."
+    )
 
 
 def _bankruptcy(entry: TapeEntry) -> bool:
@@ -101,24 +103,48 @@ class TapePane(LinePane[_TapeSlice]):
         """The title, longest first; narrower ones drop the notes, never the minimum size shown."""
         at_least = f" ≥ {fmt.usd(min_usd)}" if min_usd > 0 else ""
         head = f"Liquidations · {scope}{at_least} · ! ≥ {fmt.usd(big_usd)}"
-        bankrupt = (f" · {BANKRUPTCY_MARK} bankruptcy price", f" · {BANKRUPTCY_MARK} bankruptcy") if marked else ("", "")
+        bankrupt = (
+            (f" · {BANKRUPTCY_MARK} bankruptcy price", f" · {BANKRUPTCY_MARK} bankruptcy")
+            if marked
+            else ("", "")
+        )
         names = "/".join(fmt.venue_name(v) for v in sampled_venues if samples_liquidations(v))
         partial = "/".join(fmt.venue_name(v) for v in sampled_venues if not samples_liquidations(v))
-        why = "; ".join(filter(None, (f"{names} push ≤1 per symbol per second" if names else "", f"{partial} partial" if partial else "")))
+        why = "; ".join(
+            filter(
+                None,
+                (
+                    f"{names} push ≤1 per symbol per second" if names else "",
+                    f"{partial} partial" if partial else "",
+                ),
+            )
+        )
         sampled = (
-            (f" · {SAMPLED_MARK} sampled: {why}", f" · {SAMPLED_MARK} sampled: {'/'.join(filter(None, (names, partial)))}",
-             f" · {SAMPLED_MARK} sampled") if sampled_venues else ("", "", "")
+            (
+                f" · {SAMPLED_MARK} sampled: {why}",
+                f" · {SAMPLED_MARK} sampled: {'/'.join(filter(None, (names, partial)))}",
+                f" · {SAMPLED_MARK} sampled",
+            )
+            if sampled_venues
+            else ("", "", "")
         )
         short_scope = "all" if scope == "all markets" else scope
         return (
-            head + bankrupt[0] + sampled[0], head + bankrupt[0] + sampled[1], head + bankrupt[1] + sampled[2], head,
-            f"Liquidations · {scope}{at_least}", f"Tape · {short_scope}{at_least}", f"Tape{at_least}",
+            head + bankrupt[0] + sampled[0],
+            head + bankrupt[0] + sampled[1],
+            head + bankrupt[1] + sampled[2],
+            head,
+            f"Liquidations · {scope}{at_least}",
+            f"Tape · {short_scope}{at_least}",
+            f"Tape{at_least}",
         )
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
         entries, _, _, min_usd, big_usd = self._shown
         if not entries:
-            return [[("no liquidations yet" + (f" ≥ {fmt.usd(min_usd)}" if min_usd > 0 else ""), "pane--dim")]]
+            return [
+                [("no liquidations yet" + (f" ≥ {fmt.usd(min_usd)}" if min_usd > 0 else ""), "pane--dim")]
+            ]
         return [self._line(entry, big_usd, width) for entry in entries]
 
     def _line(self, entry: TapeEntry, big_usd: float, width: int) -> list[Part]:
@@ -148,4 +174,3 @@ class TapePane(LinePane[_TapeSlice]):
             venue_words = (" ".join(tag_list[:n]) for n in range(len(tag_list), -1, -1))  # drop whole tags
             parts.append((span + "  " + fmt.fitting(venue_words, room), None))
         return parts
-

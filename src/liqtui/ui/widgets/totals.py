@@ -49,9 +49,14 @@ def _venue_row(venue: str, cells: dict[Side, RealizedCell], view: SymbolView) ->
     has_data = any(c.count for c in cells.values())
     state = None if status is None or live else status.state.value
     return TotalsRow(
-        label=fmt.venue_name(venue), long=cells.get(Side.LONG), short=cells.get(Side.SHORT),
-        tag=fmt.venue_tag(venue), venue=venue, no_feed=no_public_liquidation_feed(venue, view.feeds, has_data),
-        state=state, reason=feed_reason(status.detail) if status is not None and not live else "",
+        label=fmt.venue_name(venue),
+        long=cells.get(Side.LONG),
+        short=cells.get(Side.SHORT),
+        tag=fmt.venue_tag(venue),
+        venue=venue,
+        no_feed=no_public_liquidation_feed(venue, view.feeds, has_data),
+        state=state,
+        reason=feed_reason(status.detail) if status is not None and not live else "",
         unknown=not has_data and (not live or view.realized.since is None),
         lower_bound=liquidations_are_floor(venue),
     )
@@ -67,12 +72,16 @@ def totals_rows(view: SymbolView) -> tuple[TotalsRow, ...]:
     rows = [_venue_row(v, by_venue.get(v, {}), view) for v in sorted(venues, key=fmt.venue_sort_key)]
     counted = [row for row in rows if not row.no_feed]
     long, short = view.realized.total_long, view.realized.total_short
-    total_unknown = not long.count and not short.count and (
-        all(row.unknown for row in counted) or view.realized.since is None
+    total_unknown = (
+        not long.count
+        and not short.count
+        and (all(row.unknown for row in counted) or view.realized.since is None)
     )
     # The total misses what a sampled stream left out and all of a venue without a feed (Hyperliquid).
     lower_bound = any(row.unknown or row.lower_bound or row.no_feed for row in rows)
-    rows.append(TotalsRow("Total", long, short, unknown=total_unknown, lower_bound=lower_bound, is_total=True))
+    rows.append(
+        TotalsRow("Total", long, short, unknown=total_unknown, lower_bound=lower_bound, is_total=True)
+    )
     return tuple(rows)
 
 
@@ -83,7 +92,9 @@ def _cell_usd(cell: RealizedCell | None, lower_bound: bool = False) -> str:
 
 
 def _largest(long: RealizedCell | None, short: RealizedCell | None) -> str:
-    best = max((c for c in (long, short) if c is not None and c.count), key=lambda c: c.largest_usd, default=None)
+    best = max(
+        (c for c in (long, short) if c is not None and c.count), key=lambda c: c.largest_usd, default=None
+    )
     if best is None:
         return fmt.MISSING
     return f"{fmt.usd(best.largest_usd)} {'L' if best.side is Side.LONG else 'S'}"
@@ -131,12 +142,21 @@ def _count_width(rows: tuple[TotalsRow, ...]) -> int:
 def _columns(labels: list[list[str]], width: int, count_w: int = 7) -> tuple[int, tuple[bool, bool]]:
     """(label width, (count shown, largest shown)): what a narrower pane gives up first is the
     largest column, then whole venue names (BIN for Binance), then the count; state words stay."""
+
     def need(pick) -> int:
         return max(6, *(len(pick(texts)) + 1 for texts in labels))
 
-    full, with_state, bare = need(lambda t: t[0]), need(lambda t: t[-3] if len(t) > 2 else t[-1]), need(lambda t: t[-1])
-    for name_w, count, largest in ((max(12, full), True, True), (full, True, False), (with_state, True, False),
-                                   (with_state, False, False)):
+    full, with_state, bare = (
+        need(lambda t: t[0]),
+        need(lambda t: t[-3] if len(t) > 2 else t[-1]),
+        need(lambda t: t[-1]),
+    )
+    for name_w, count, largest in (
+        (max(12, full), True, True),
+        (full, True, False),
+        (with_state, True, False),
+        (with_state, False, False),
+    ):
         if name_w + 18 + count_w * count + (LARGEST_W + 2) * largest <= width:
             return name_w, (count, largest)
     return max(bare, width - 18), (False, False)  # each label then keeps what fits of its words
@@ -146,15 +166,27 @@ def _lower_bound_note(rows: tuple[TotalsRow, ...], width: int) -> str:
     """Why a "≥" figure is a lower bound: "≥ lower bound: sampled feed, Hyperliquid partial: backstop
     liquidator fills only" (narrower: "HL partial")."""
     shown = [row for row in rows if not (row.unknown or row.no_feed)]
-    if not any(_cell_usd(cell, row.lower_bound).startswith(LOWER_BOUND) for row in shown for cell in (row.long, row.short)):
+    if not any(
+        _cell_usd(cell, row.lower_bound).startswith(LOWER_BOUND)
+        for row in shown
+        for cell in (row.long, row.short)
+    ):
         return ""
     bounded = [row for row in shown if row.lower_bound and not row.is_total]
-    partial = [info for info in map(venue_info, (row.venue for row in bounded)) if info is not None and info.partial_note]
+    partial = [
+        info
+        for info in map(venue_info, (row.venue for row in bounded))
+        if info is not None and info.partial_note
+    ]
     why = ["sampled feed"] if len(partial) < len(bounded) else []
     if any(row.unknown and not row.no_feed for row in rows if not row.is_total):
         why.append("no answer yet")
     blind = "/".join(row.label for row in rows if row.no_feed)
-    longest = [*why, *(f"{info.name} {info.partial_note}" for info in partial), *([f"{blind} has no feed"] if blind else [])]
+    longest = [
+        *why,
+        *(f"{info.name} {info.partial_note}" for info in partial),
+        *([f"{blind} has no feed"] if blind else []),
+    ]
     shorter = [*why, *(f"{info.tag} partial" for info in partial), *(["no feed"] if blind else [])]
     texts = [f"{LOWER_BOUND} lower bound: {', '.join(words)}" for words in (longest, shorter) if words]
     return fmt.fitting([*texts, f"{LOWER_BOUND} lower bound"], width)
@@ -170,8 +202,12 @@ class TotalsPane(LinePane[tuple[str, str, tuple[TotalsRow, ...]]]):  # window wo
 
     def update_titles(self) -> None:
         window, scope, _ = self._shown
-        self.fit_title(f"Realized liquidations · {window} · {scope}", f"Realized · {window} · {scope}",
-                       f"Realized {window}", window)
+        self.fit_title(
+            f"Realized liquidations · {window} · {scope}",
+            f"Realized · {window} · {scope}",
+            f"Realized {window}",
+            window,
+        )
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
         _, _, rows = self._shown
@@ -182,7 +218,9 @@ class TotalsPane(LinePane[tuple[str, str, tuple[TotalsRow, ...]]]):  # window wo
         if len(rows) == 1 and rows[0].unknown:
             lines.append([("no venue reporting yet", "pane--dim")])
         for row, texts in zip(rows, labels, strict=True):
-            lines.append(self._row(row, fmt.fitting(texts, name_w - 1).ljust(name_w), width - name_w, columns, count_w))
+            lines.append(
+                self._row(row, fmt.fitting(texts, name_w - 1).ljust(name_w), width - name_w, columns, count_w)
+            )
         note = _lower_bound_note(rows, width)
         if note:
             lines.append([(note, "pane--dim")])
@@ -210,9 +248,16 @@ class TotalsPane(LinePane[tuple[str, str, tuple[TotalsRow, ...]]]):  # window wo
     def _row(row: TotalsRow, label: str, room: int, columns: tuple[bool, bool], count_w: int) -> list[Part]:
         label_style = "pane--head" if row.is_total else ("pane--stale" if row.state else None)
         if row.no_feed:
-            return [(label, "pane--dim"), (fmt.fitting(["  no public feed", "  no feed", UNKNOWN], room), "pane--dim")]
+            return [
+                (label, "pane--dim"),
+                (fmt.fitting(["  no public feed", "  no feed", UNKNOWN], room), "pane--dim"),
+            ]
         if row.unknown:
-            texts = [f"{UNKNOWN}: {row.state} ({why})" for why in (row.reason, short_reason(row.reason)) if row.state and why]
+            texts = [
+                f"{UNKNOWN}: {row.state} ({why})"
+                for why in (row.reason, short_reason(row.reason))
+                if row.state and why
+            ]
             texts += [f"{UNKNOWN}: {row.state}"] if row.state else []
             return [(label, label_style), (fmt.fitting([*texts, UNKNOWN], room), "pane--stale")]
         parts: list[Part] = [(label, label_style)]

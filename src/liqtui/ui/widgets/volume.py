@@ -34,7 +34,12 @@ class VolumeSharePane(LinePane[_VolumeSlice]):
 
     def displayed(self, view: SymbolView) -> _VolumeSlice:
         market = view.market
-        return (fmt.base_coin(view.symbol), market.venues, market.funding_rate_oi_weighted, market.funding_basis_hours)
+        return (
+            fmt.base_coin(view.symbol),
+            market.venues,
+            market.funding_rate_oi_weighted,
+            market.funding_basis_hours,
+        )
 
     def update_titles(self) -> None:
         self.set_titles(f"24h volume share · {self._shown[0]}")
@@ -55,11 +60,15 @@ class VolumeSharePane(LinePane[_VolumeSlice]):
             if show_funding:
                 rate = venue.funding_rate
                 parts.append(("  fund", "pane--dim"))
-                parts.append((fmt.funding(rate, venue.funding_interval_hours).rjust(FUNDING_W), _sign_style(rate)))
+                parts.append(
+                    (fmt.funding(rate, venue.funding_interval_hours).rjust(FUNDING_W), _sign_style(rate))
+                )
             lines.append(parts)
         if not ordered:
             lines.append([("volume: waiting for data", "pane--dim")])
-        lines.append([("OI-weighted funding ", "pane--dim"), (fmt.funding(funding, basis_hours), _sign_style(funding))])
+        lines.append(
+            [("OI-weighted funding ", "pane--dim"), (fmt.funding(funding, basis_hours), _sign_style(funding))]
+        )
         return lines
 
 
