@@ -13,6 +13,8 @@ import pytest
 from liqtui.cli import main
 from liqtui.config import Settings
 from liqtui.feeds.demo import DemoMarket
+from liqtui.domain.events import Liquidation
+from liqtui.storage.reader import read_events
 from liqtui.storage.recorder import Recorder
 
 FIELDS = {"time", "rule", "kind", "venue", "symbol", "side", "usd", "price", "count", "text"}
@@ -83,6 +85,16 @@ def recording(tmp_path_factory):
     return path
 
 
+def _first_big(recording, min_usd: float = 150_000) -> Liquidation:
+    """The recording's first liquidation of at least ``min_usd``, read from the file (not from the rules)."""
+    return next(e for e in read_events(recording) if isinstance(e, Liquidation) and e.usd >= min_usd)
+
+
+def _said(liq: Liquidation) -> tuple[str, str]:
+    """How an alert's text starts and ends for a liquidation: 'SOL long liquidated $', ' on okx'."""
+    return f"{liq.symbol.split('/')[0]} {liq.side.value} liquidated $", f" on {liq.venue}"
+
+
 def _config(tmp_path, text: str):
     path = tmp_path / "c.toml"
     path.write_text(text)
@@ -112,19 +124,21 @@ def test_every_kind_fires_with_exactly_the_documented_fields(tmp_path, capsys, r
     for a in alerts:
         assert set(a) == FIELDS | ({"update"} if a.get("update") else set()), a
     first_big = next(a for a in alerts if a["kind"] == "liquidation")
+    liq = _first_big(recording)
     assert first_big == {
-        "time": first_big["time"],
+        "time": liq.time,
         "rule": NASTY,
         "kind": "liquidation",
-        "venue": "okx",
-        "symbol": "SOL/USDT:USDT",
-        "side": "long",
-        "usd": first_big["usd"],
-        "price": 115.83,
+        "venue": liq.venue,
+        "symbol": liq.symbol,
+        "side": liq.side.value,
+        "usd": liq.usd,
+        "price": liq.price,
         "count": 1,
-        "text": "SOL long liquidated $158k at 115.83 on okx",
+        "text": first_big["text"],
     }
-    assert 150_000 <= first_big["usd"] < 160_000
+    start, end = _said(liq)
+    assert first_big["text"].startswith(start) and first_big["text"].endswith(end)
     swept = next(a for a in alerts if a["kind"] == "cluster_swept")
     assert swept["text"].startswith(
         "ETH swept an ESTIMATED $1.5M long cluster 2,702.7-2,704.4 on binanceusdm; tape realized $"
@@ -182,23 +196,25 @@ def test_exec_gets_every_field_literally_as_arguments_and_environment(tmp_path, 
     assert len(calls) == len(lines) >= 2
     first = json.loads(lines[0])
     call = next(c for c in calls if c["env"]["LIQTUI_ALERT_TIME"] == str(first["time"]))
+    liq = _first_big(recording)
     assert call["argv"] == [
         "two words",
         "it's",
         "$HOME;|&<>",
-        str(first["time"]),
+        str(liq.time),
         NASTY,
         "liquidation",
-        "okx",
-        "SOL/USDT:USDT",
-        "long",
-        json.dumps(first["usd"]),
-        "115.83",
+        liq.venue,
+        liq.symbol,
+        liq.side.value,
+        json.dumps(liq.usd),
+        json.dumps(liq.price),
         "1",
-        "SOL long liquidated $158k at 115.83 on okx",
+        first["text"],
         "false",
     ]
-    assert call["env"]["LIQTUI_ALERT_RULE"] == NASTY and call["env"]["LIQTUI_ALERT_VENUE"] == "okx"
+    assert first["text"].startswith(_said(liq)[0]) and first["text"].endswith(_said(liq)[1])
+    assert call["env"]["LIQTUI_ALERT_RULE"] == NASTY and call["env"]["LIQTUI_ALERT_VENUE"] == liq.venue
     assert json.loads(call["env"]["LIQTUI_ALERT_JSON"]) == first
     assert not (tmp_path / "pwned").exists() and not (tmp_path / "out").exists()
 

@@ -427,15 +427,13 @@ class _ClusterSweptRule:
         if type(event) is not OpenInterest or not self.rule.covers(event.venue, event.symbol):
             return []
         since = self.seen.get(event.symbol, event.time - 1)
-        levels = self.engine.levels_of(event.symbol, event.time)
+        swept = self.engine.sweeps_since(event.symbol, since, event.time)  # no level table: every OI step
         fresh = [
             s
-            for s in levels.sweeps
-            if s.time > since
-            and self.rule.covers(s.venue, s.symbol, s.side)
-            and s.estimated_usd >= self.rule.min_usd
+            for s in swept
+            if self.rule.covers(s.venue, s.symbol, s.side) and s.estimated_usd >= self.rule.min_usd
         ]
-        self.seen[event.symbol] = max([since, *(s.time for s in levels.sweeps)])
+        self.seen[event.symbol] = max([since, *(s.time for s in swept)])
         return [
             _Trigger(
                 s.symbol,

@@ -45,7 +45,7 @@ from liqtui.engine.levels import (
 )
 from liqtui.engine.projection import Projection, auto_grid
 from liqtui.engine.state import MarketState, Sweep, VenueSymbol
-from liqtui.engine.views import WINDOW_MS, LevelsView, SymbolView, TapeFilter
+from liqtui.engine.views import WINDOW_MS, LevelsView, SweepRecord, SymbolView, TapeFilter
 
 __all__ = ["Engine", "auto_grid"]
 
@@ -297,6 +297,11 @@ class Engine:
         """The heatmap's buckets closed since the last call, for the recorder (kept from the first call on)."""
         self.heat.recording = True
         return self.heat.take_committed()
+
+    def sweeps_since(self, symbol: str, since_ms: int, now_ms: int) -> list[SweepRecord]:
+        """The symbol's sweeps after ``since_ms``, newest first, each with whether the tape watched it
+        (what the cluster_swept rule reads at every OI step: no level table is built)."""
+        return self.projection.sweeps_since(symbol, since_ms, now_ms)
 
     def levels_of(self, symbol: str, now_ms: int) -> LevelsView:
         """The symbol's ESTIMATED levels at its ladder grid, with its sweeps of the last 24 h (what the

@@ -31,6 +31,7 @@ from liqtui.engine.views import (
     MarketView,
     OIView,
     RealizedView,
+    SweepRecord,
     SymbolView,
     VenueMarket,
 )
@@ -261,6 +262,11 @@ class Projection:
                     row[1] += short_usd
         _bounded_put(self.rows_cache, (symbol, grid), (versions, merged))
         return merged
+
+    def sweeps_since(self, symbol: str, since_ms: int, now_ms: int) -> list[SweepRecord]:
+        fresh = [sw for _v, s in self.state.symbol_states(symbol) for sw in s.sweeps if sw.time > since_ms]
+        fresh.sort(key=lambda sw: (sw.time, sw.venue, sw.side.value), reverse=True)
+        return [sw.record(self._taped(sw, now_ms)) for sw in fresh]
 
     def levels_of(self, symbol: str, grid: float, now_ms: int) -> LevelsView:
         """The symbol's levels at ``grid`` with the sweeps of the last 24 h (what the alert rules read)."""
