@@ -12,8 +12,8 @@ import pytest
 
 from liqtui.cli import main
 from liqtui.config import Settings
-from liqtui.feeds.demo import DemoMarket
 from liqtui.domain.events import Liquidation
+from liqtui.feeds.demo import DemoMarket
 from liqtui.storage.reader import read_events
 from liqtui.storage.recorder import Recorder
 
