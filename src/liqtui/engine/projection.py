@@ -62,6 +62,11 @@ def _clean(x: float) -> float:
     return float(f"{x:.12g}")
 
 
+def _sweep_order(sweep: Sweep) -> tuple[int, str, str]:
+    """Sweeps newest first (with reverse=True), ties by venue and side: one order for every reader."""
+    return (sweep.time, sweep.venue, sweep.side.value)
+
+
 class LevelTable:
     """The price-independent part of a LevelsView (rows, largest and significant rows per side),
     cached until a book or the shown sweeps change; clusters are placed against the price per view."""
@@ -265,7 +270,7 @@ class Projection:
 
     def sweeps_since(self, symbol: str, since_ms: int, now_ms: int) -> list[SweepRecord]:
         fresh = [sw for _v, s in self.state.symbol_states(symbol) for sw in s.sweeps if sw.time > since_ms]
-        fresh.sort(key=lambda sw: (sw.time, sw.venue, sw.side.value), reverse=True)
+        fresh.sort(key=_sweep_order, reverse=True)
         return [sw.record(self._taped(sw, now_ms)) for sw in fresh]
 
     def levels_of(self, symbol: str, grid: float, now_ms: int) -> LevelsView:
@@ -274,11 +279,7 @@ class Projection:
 
     def _levels(self, symbol: str, price: float | None, grid: float, window: str, now_ms: int) -> LevelsView:
         states = self.state.symbol_states(symbol)
-        sweeps = sorted(
-            (sw for _v, s in states for sw in s.sweeps),
-            key=lambda sw: (sw.time, sw.venue, sw.side.value),
-            reverse=True,
-        )
+        sweeps = sorted((sw for _v, s in states for sw in s.sweeps), key=_sweep_order, reverse=True)
         since = now_ms - WINDOW_MS[window]
         shown = [sw for sw in sweeps if since <= sw.time <= now_ms]
         taped = {id(sw): self._taped(sw, now_ms) for sw in sweeps}
