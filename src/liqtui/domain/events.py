@@ -225,8 +225,44 @@ class HeatmapBucket:
     realized: tuple[tuple[int, Side, float], ...] = ()  # (row, side, USD) liquidated in the bucket
 
 
+@dataclass(frozen=True, slots=True)
+class PositionSnapshot:
+    """One tracked account's position in one symbol, as the venue's public account state gave it
+    (Hyperliquid's ``clearinghouseState``): MEASURED, not estimated. ``size`` 0 means the account no
+    longer holds the symbol (the position closed or was liquidated): the engine drops it."""
+
+    venue: str
+    symbol: str
+    account: str  # the account's address (``0x`` + 40 hex digits on Hyperliquid)
+    side: Side
+    size: float  # base coin, >= 0
+    usd: float  # position value in USD at the venue's mark
+    entry: float  # entry price
+    liquidation_price: float | None  # as the venue gives it; None: no price liquidates it
+    leverage: float
+    margin: str  # "cross" or "isolated" (a cross position's price moves with the whole account)
+    time: int  # ms: when this snapshot was read
+
+
 Event = (
-    Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | FeedStatus | MarginLimits | HeatmapBucket
+    Liquidation
+    | OpenInterest
+    | PriceBar
+    | BookSnapshot
+    | Ticker
+    | FeedStatus
+    | MarginLimits
+    | HeatmapBucket
+    | PositionSnapshot
 )
 # the events of one market (symbol)
-MarketEvent = Liquidation | OpenInterest | PriceBar | BookSnapshot | Ticker | MarginLimits | HeatmapBucket
+MarketEvent = (
+    Liquidation
+    | OpenInterest
+    | PriceBar
+    | BookSnapshot
+    | Ticker
+    | MarginLimits
+    | HeatmapBucket
+    | PositionSnapshot
+)

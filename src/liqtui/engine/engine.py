@@ -29,6 +29,7 @@ from liqtui.domain.events import (
     Liquidation,
     MarginLimits,
     OpenInterest,
+    PositionSnapshot,
     PriceBar,
     Ticker,
 )
@@ -135,6 +136,9 @@ class Engine:
             self._on_limits(event)
         elif type(event) is HeatmapBucket:
             self.heat.load(event)
+        elif type(event) is PositionSnapshot:
+            self.state.positions.see(event)
+            self._see_symbol(event.symbol)
         elif type(event) is FeedStatus:
             self.state.feeds[(event.venue, event.kind)] = event
             live = event.state is FeedState.LIVE and self._carries_liquidations(event)

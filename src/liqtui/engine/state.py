@@ -18,6 +18,7 @@ from liqtui.domain.events import BookSnapshot, FeedStatus, Side, Ticker
 from liqtui.domain.venues import VENUE_IDS
 from liqtui.engine.levels import Consumed, LevelBook
 from liqtui.engine.oi import OITracker
+from liqtui.engine.positions import MeasuredPositions
 from liqtui.engine.realized import RealizedTotals
 from liqtui.engine.tape import LiquidationTape
 from liqtui.engine.tape_cover import TapeCover
@@ -143,6 +144,7 @@ class MarketState:
         self.symbols: dict[str, None] = {}  # insertion-ordered set
         self.tape_since: int | None = None  # see RealizedView.since
         self.tape_cover = TapeCover()  # per venue: when its liquidation tape ran (sweeps compare within)
+        self.positions = MeasuredPositions()  # MEASURED positions of tracked accounts (engine/positions.py)
 
     def symbol_states(self, symbol: str) -> list[tuple[str, VenueSymbol]]:
         return sorted(self.by_symbol.get(symbol, {}).items())

@@ -36,6 +36,7 @@ from liqtui.domain.events import (
     LiquidationSource,
     MarginLimits,
     OpenInterest,
+    PositionSnapshot,
     PriceBar,
     Side,
     Ticker,
@@ -53,6 +54,7 @@ KINDS: dict[type, str] = {
     PriceBar: "bar",
     FeedStatus: "status",
     MarginLimits: "margin",
+    PositionSnapshot: "position",
 }
 CLASSES: dict[str, type] = {kind: cls for cls, kind in KINDS.items()}
 # Events no collector publishes: each reader's engine makes them from the events it receives (the

@@ -1,0 +1,66 @@
+"""MEASURED positions: the newest snapshot of each tracked account's position per venue and symbol
+(Hyperliquid publishes every account's positions, docs/exchanges.md), and the liquidation levels they
+give: USD by liquidation-price row, per side. Kept apart from the ESTIMATED level model and never mixed
+with it. Pure: written by ``Engine.apply``, read by the projection and the commands."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from liqtui.domain.events import PositionSnapshot, Side
+
+_Key = tuple[str, str]  # (venue, account)
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What the measurement covers for one symbol: ``accounts`` holding it, their USD and the oldest
+    snapshot's time (None when there is none)."""
+
+    accounts: int
+    usd: float
+    oldest: int | None
+
+
+class MeasuredPositions:
+    def __init__(self) -> None:
+        self._by_symbol: dict[str, dict[_Key, PositionSnapshot]] = {}
+
+    def see(self, snap: PositionSnapshot) -> None:
+        """Keep ``snap`` unless a newer one of the same account and symbol is kept; size 0 drops it."""
+        held = self._by_symbol.setdefault(snap.symbol, {})
+        key = (snap.venue, snap.account)
+        kept = held.get(key)
+        if kept is not None and kept.time > snap.time:
+            return
+        if snap.size > 0 and math.isfinite(snap.usd):
+            held[key] = snap
+        else:
+            held.pop(key, None)
+
+    def of(self, symbol: str, venue: str | None = None) -> list[PositionSnapshot]:
+        """The symbol's positions, largest first (ties: account), of one venue or all."""
+        held = self._by_symbol.get(symbol, {}).values()
+        chosen = [p for p in held if venue is None or p.venue == venue]
+        return sorted(chosen, key=lambda p: (-p.usd, p.account))
+
+    def symbols(self) -> list[str]:
+        return [symbol for symbol, held in self._by_symbol.items() if held]
+
+    def levels(self, symbol: str, grid: float, venue: str | None = None) -> dict[Side, dict[int, float]]:
+        """USD of the positions liquidated in each price row (row i: prices [i x grid, (i+1) x grid)),
+        per side. Positions the venue gives no liquidation price for are not in any row."""
+        rows: dict[Side, dict[int, float]] = {Side.LONG: {}, Side.SHORT: {}}
+        for p in self.of(symbol, venue):
+            if p.liquidation_price is None or not p.liquidation_price > 0:
+                continue
+            row = math.floor(p.liquidation_price / grid)
+            side_rows = rows[p.side]
+            side_rows[row] = side_rows.get(row, 0.0) + p.usd
+        return rows
+
+    def coverage(self, symbol: str, venue: str | None = None) -> Coverage:
+        held = self.of(symbol, venue)
+        oldest = min((p.time for p in held), default=None)
+        return Coverage(len({p.account for p in held}), sum(p.usd for p in held), oldest)
