@@ -3,9 +3,14 @@ row of a cluster_near alert marked."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.widgets import OptionList, Static
 
+from liqtui.config import settings_from_dict
 from liqtui.domain.events import Liquidation, Side, Ticker
+from liqtui.feeds.demo import DEFAULT_START_MS, DemoSource
+from liqtui.ui.app import LiqtuiApp
 from liqtui.ui.screens import AlertsScreen
 
 from desk_fakes import NOW
@@ -55,6 +60,20 @@ async def test_events_before_the_desk_started_fire_no_alert():
         assert await wait_for(pilot, lambda: len(app.engine.applied) == 1)
         await pilot.pause(0.1)
         assert not app.alerts.log and not any("liquidated" in n for n in notifications(app))
+
+
+async def test_the_demo_desk_fires_nothing_from_its_history():
+    """The seeded demo (7, the desk's) sweeps an ESTIMATED ETH cluster at its history's last OI sample,
+    which falls on the start time: that is history, not news. Live alerts still fire after it."""
+    rules = [{"kind": "liquidation", "min_usd": 1, "name": "any"}, {"kind": "cluster_swept", "min_usd": 10e6}]
+    raw = {"alerts": {"rules": rules}}
+    source = DemoSource(settings_from_dict(raw), seed=7)
+    app = LiqtuiApp(settings_from_dict(raw), source, theme_dir=Path("/nonexistent-liqtui-themes"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await wait_for(pilot, lambda: source.now_ms() > DEFAULT_START_MS + 1_000, timeout=120)
+        swept = [a.text for a in app.alerts.log if a.kind == "cluster_swept" and a.time <= DEFAULT_START_MS]
+        assert swept == []
+        assert await wait_for(pilot, lambda: any(a.rule == "any" for a in app.alerts.log), timeout=120)
 
 
 async def test_a_cluster_near_alert_marks_its_ladder_row():

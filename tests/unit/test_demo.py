@@ -435,6 +435,23 @@ async def test_the_desk_source_builds_its_history_off_the_loop_and_says_how_far(
     assert events[:shown] == start[:shown]  # the same history
 
 
+async def test_the_source_is_warming_up_until_its_history_is_handed_out():
+    """The history's last OI samples fall on the start time: only warmup tells them from live events."""
+    source = DemoSource(seed=3, realtime=False, backfill_hours=1)
+    seen: list[tuple[object, float | None]] = []
+    task = asyncio.create_task(source.run(lambda event: seen.append((event, source.warmup))))
+    history = DemoMarket(seed=3, backfill_hours=1).start_events()
+    while len(seen) <= len(history):
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [e for e, _ in seen[: len(history)]] == history
+    assert all(warmup is not None for _, warmup in seen[: len(history)])
+    assert [warmup for _, warmup in seen[len(history) :]] == [None] * (len(seen) - len(history))
+    assert source.warmup is None
+
+
 # ----- through the engine: estimated levels and the realized tape agree roughly -----------------
 
 

@@ -8,7 +8,8 @@ JSON objects carry ``time`` (exchange ms of the event that fired it), ``rule``, 
 and ``side`` (null when the alert spans several), ``symbol``, ``usd``, ``price``, ``count`` and
 ``text``; an update of a grouped alert (a burst, a cascade) repeats ``rule`` and the first ``time``
 with ``"update": true`` (docs/alerts.md). Alerts fire on events from the start of the run (live,
-demo) or of the recording's live part (replay); the history before it only warms the rules.
+demo once its history is handed out) or of the recording's live part (replay); the history before
+it only warms the rules.
 
 ``--exec CMD`` runs CMD (split like a shell would split it, but never run by one) once per alert,
 with the alert's fields appended as arguments in the order above (null as an empty argument, then
@@ -212,10 +213,10 @@ class _Runner:
         if self.failed_exec:
             print_err(f"liqtui: --exec failed for {self.failed_exec} alert(s)")
 
-    def _evaluator(self, engine: Any, since_ms: int) -> Any:
+    def _evaluator(self, engine: Any, since_ms: int, history: Callable[[], bool] | None = None) -> Any:
         from liqtui.engine.alerts import AlertEvaluator
 
-        return AlertEvaluator(self.rules, engine, since_ms=since_ms)
+        return AlertEvaluator(self.rules, engine, since_ms=since_ms, history=history)
 
     def _check_symbols(self, symbols: list[str] | tuple[str, ...]) -> None:
         from liqtui.engine.alerts import unknown_coins
@@ -261,7 +262,8 @@ class _Runner:
         source = self._source()
         engine = Engine(self.settings.levels)
         since = source.now_ms()
-        alerts = self._evaluator(engine, since)
+        # The demo's history ends on the start time itself: it says when it is handed out (warmup).
+        alerts = self._evaluator(engine, since, lambda: getattr(source, "warmup", None) is not None)
         if source.mode == "DEMO":
             self._check_symbols(source.symbols())
         if not self.args.json:

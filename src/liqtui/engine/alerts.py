@@ -28,7 +28,9 @@ positions, which no feed provides yet: ``FUTURE_KINDS`` names it so a rule askin
 clear message; its detector plugs into ``_DETECTORS`` once positions reach the engine as events.
 
 Pure and deterministic: time is the events' exchange time (the newest seen), never a clock. Events
-older than ``since_ms`` (a session's backfill of history) feed the detectors' memory but fire nothing.
+older than ``since_ms`` (a session's backfill of history), and every event while ``history()`` says
+the source is still handing out its history (the demo's backfill, a replay catching up), feed the
+detectors' memory but fire nothing: only live events alert.
 """
 
 from __future__ import annotations
@@ -539,6 +541,7 @@ class AlertEvaluator:
     rules: Sequence[Rule]
     engine: Engine
     since_ms: int = 0
+    history: Callable[[], bool] | None = None  # True while the source hands out history (cheap: per event)
     _detectors: list[tuple[Rule, _Detector]] = field(init=False)
     _groups: dict[tuple[str, str], _Group] = field(init=False, default_factory=dict)
     _now: int = field(init=False, default=0)
@@ -558,7 +561,7 @@ class AlertEvaluator:
             if self._now - self._swept_at >= 1_000:
                 self._swept_at = self._now
                 out.extend(self._sweep_groups())
-        live = time_ms >= self.since_ms
+        live = time_ms >= self.since_ms and not (self.history is not None and self.history())
         for rule, detect in self._detectors:
             for trig in detect(event):
                 if live:

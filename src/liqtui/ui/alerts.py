@@ -17,8 +17,19 @@ MARK_MS = 600_000  # a cluster_near alert marks its ladder row this long (or its
 
 
 class DeskAlerts:
-    def __init__(self, settings: Settings, engine: Any, since_ms: int, *, push: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Any,
+        since_ms: int,
+        *,
+        push: bool = True,
+        history: Callable[[], bool] | None = None,
+    ) -> None:
+        """``history()``: True while the source hands out history (a replay catching up, the demo's
+        backfill): its events warm the rules but fire nothing (those alerts are not news)."""
         self.settings = settings
+        self.history = history
         self.rules = settings.alerts.active_rules()
         self.notices = settings.alerts.notices()
         self.log: deque[Alert] = deque(maxlen=LOG_KEPT)
@@ -49,12 +60,12 @@ class DeskAlerts:
         """A fresh engine (a replay seeking back): the rules start over on it."""
         from liqtui.engine.alerts import AlertEvaluator
 
-        self.evaluator = AlertEvaluator(self.rules, engine, since_ms=since_ms)
+        self.evaluator = AlertEvaluator(self.rules, engine, since_ms=since_ms, history=self.history)
 
-    def see(self, event: Event, quiet: Callable[[], bool]) -> list[Alert]:
-        """The alerts ``event`` fires; none while ``quiet()`` (a replay catching up: history, not news)."""
+    def see(self, event: Event) -> list[Alert]:
+        """The alerts ``event`` fires (none from history: see ``__init__``)."""
         fired = self.evaluator.see(event) if self.rules else []
-        if not fired or quiet():
+        if not fired:
             return []
         for alert in fired:
             self.log.append(alert)

@@ -338,7 +338,9 @@ class LiqtuiApp(App[None]):
         self.recording_off = False  # set by the desk when it was to record and could not
         self._demo_factory = demo
         self.startup_notes: list[str] = []  # shown once the desk is up (recording off, ...)
-        self.alerts = DeskAlerts(settings, self.engine, source.now_ms(), push=source.mode != "REPLAY")
+        self.alerts = DeskAlerts(
+            settings, self.engine, source.now_ms(), push=source.mode != "REPLAY", history=self._catching_up
+        )
         if self.alerts.problem:
             self.startup_notes.append(self.alerts.problem)
         self.desk_layout = layout or settings.ui.layout
@@ -489,7 +491,7 @@ class LiqtuiApp(App[None]):
                 self.last_message[event.venue] = at
         try:
             self.engine.apply(event)
-            for alert in self.alerts.see(event, quiet=self._catching_up):
+            for alert in self.alerts.see(event):
                 self.announce(alert)
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop the stream: reported, skipped
             self.report_once("apply", f"An event could not be used and was skipped: {exc!r}")
@@ -499,9 +501,9 @@ class LiqtuiApp(App[None]):
                 self.recorder.add(bucket)
 
     def _catching_up(self) -> bool:
-        """A replay emitting history at once (a seek, the start): its alerts are not news."""
-        replay = self.replay
-        return replay is not None and replay.warmup is not None
+        """The source hands out history (a replay catching up after a seek or at its start, the demo
+        its backfill): its alerts are not news. Asked per event: an attribute read, no isinstance."""
+        return getattr(self.source, "warmup", None) is not None
 
     def announce(self, alert: Alert) -> None:
         """A toast for each new alert (its updates go to the log, `a`), and the terminal's notices."""
@@ -572,6 +574,7 @@ class LiqtuiApp(App[None]):
         self.source = self._demo_factory()
         self._hook_replay_reset(self.source)
         self.engine = default_engine(self.settings)
+        self.alerts.reset(self.engine, self.source.now_ms())  # the rules read the new engine
         self.last_view = None
         self.last_message = {}
         self.source.set_focus(self.symbol)

@@ -102,6 +102,23 @@ def test_events_before_since_feed_memory_but_fire_nothing():
     assert fired[0].time == T0 + 15_000 and fired[0].usd == 1_600_000  # the window held 16 already
 
 
+def test_events_while_the_source_hands_out_history_fire_nothing_whatever_their_time():
+    rule = Rule("big", "burst", min_usd=1_000_000, window_ms=60_000)
+    engine, history = Engine(), [True]
+    alerts = AlertEvaluator([rule], engine, since_ms=T0, history=lambda: history[0])
+    fired: list[Alert] = []
+    for i in range(12):  # at and after since_ms, but history: memory only, and no group opened
+        event = liq(T0 + i * 1000, 100_000)
+        engine.apply(event)
+        fired += alerts.see(event)
+    assert fired == []
+    history[0] = False
+    event = liq(T0 + 12_000, 100_000)
+    engine.apply(event)
+    (alert,) = alerts.see(event)
+    assert alert.usd == 1_300_000 and alert.count == 13 and not alert.update  # a new alert, not an update
+
+
 def test_a_burst_is_one_alert_that_updates_its_running_usd_and_count():
     rule = Rule("burst", "burst", min_usd=1_000_000, window_ms=60_000)
     events = [liq(T0 + i * 200, 50_000, venue=("bybit", "okx")[i % 2]) for i in range(300)]  # 60 s, $15M

@@ -57,6 +57,7 @@ class DemoSource:
         self._market: DemoMarket | None = None
         self._building = False
         self._progress = 0.0
+        self._history_sent = False  # run handed out the history: what follows is live
         self._focus: str | None = None
         self.start_ms = int(start_ms)
         self.realtime = realtime
@@ -83,8 +84,10 @@ class DemoSource:
 
     @property
     def warmup(self) -> float | None:
-        """While the market builds its 25 h of history: the share done (0 to 1); then None."""
-        return None if self._market is not None else self._progress
+        """While the market builds its 25 h of history and ``run`` hands it out: the share built (0 to
+        1); then None. The history's last OI samples fall on the start time itself, so the desk and
+        ``liqtui alerts`` ask this, not the clock, to tell history from news."""
+        return None if self._history_sent else self._progress
 
     def now_ms(self) -> int:
         return self._market.now_ms if self._market is not None else self.start_ms
@@ -113,6 +116,7 @@ class DemoSource:
             for event in start[i : i + _BACKFILL_CHUNK]:
                 emit(event)
             await asyncio.sleep(0)
+        self._history_sent = True
         loop = asyncio.get_running_loop()
         wall_start, sim_start = loop.time(), self.market.now_ms
         while True:
