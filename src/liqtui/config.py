@@ -35,7 +35,7 @@ from liqtui.domain.events import Side
 from liqtui.domain.symbols import coin_of
 from liqtui.domain.terminal import TerminalNotices
 from liqtui.domain.venues import VENUE_IDS
-from liqtui.engine.alerts import FUTURE_KINDS, Rule
+from liqtui.engine.alerts import Rule
 
 APP_NAME = "liqtui"
 DEFAULT_VENUES = VENUE_IDS
@@ -271,6 +271,7 @@ ALERT_KEYS = {
     "cluster_swept": ("venues", "side", "min_usd"),
     "oi_change": ("venues", "pct", "window", "scope"),
     "funding": ("venues", "side", "rate"),
+    "position_near": ("venues", "side", "min_usd", "pct"),
 }
 _COMMON_ALERT_KEYS = ("name", "kind", "enabled", "symbols", "cooldown")
 # What 0 (a key left out) means per kind: window in seconds, pct in %, rate in % per 8 h.
@@ -280,6 +281,7 @@ ALERT_DEFAULTS: dict[str, dict[str, float]] = {
     "cluster_near": {"pct": 0.5},
     "oi_change": {"pct": 3, "window": 300},
     "funding": {"rate": 0.1},
+    "position_near": {"pct": 2},
 }
 _KIND_DEFAULT = "the kind's default"
 
@@ -308,8 +310,6 @@ class AlertRuleSettings:
 
     def problem(self, given: frozenset[str]) -> str | None:
         """What is wrong with the rule as written (``given``: the keys the file set), or None."""
-        if self.kind in FUTURE_KINDS:
-            return f"kind '{self.kind}' {FUTURE_KINDS[self.kind]}"
         if self.kind not in ALERT_KINDS:
             return f"kind: expected one of {', '.join(ALERT_KINDS)}, got {self.kind!r}"
         # A key of another kind at its default is harmless (`config show` prints every key).
@@ -837,6 +837,11 @@ kind = "funding"           # a venue's funding, restated per 8 h, at or beyond r
 rate = 0.1                 # (0, 10] % per 8 h (0: the kind's default)
 cooldown = 3600.0          # [0, 86400] seconds (0: every trigger is an alert)
 
-# position_near (a measured position close to its liquidation price) needs measured Hyperliquid
-# positions, which liqtui does not read yet.
+# A tracked account's MEASURED position (Hyperliquid, where liqtui follows accounts) of at least
+# min_usd within pct of its liquidation price; one alert per account within the cooldown. Off until
+# you remove the # signs:
+# [[alerts.rules]]
+# kind = "position_near"   # keys: venues, side, min_usd, pct
+# min_usd = 1000000.0      # [0, 1e12] USD
+# pct = 2.0                # (0, 100] % (0: the kind's default)
 """

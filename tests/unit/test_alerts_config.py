@@ -24,7 +24,9 @@ def _rules(*rules: dict):
         ({"kind": "liquidation", "min_usd": 1, "colour": "red"}, ["unknown key 'alerts.rules[0].colour'"]),
         ({"kind": "whale"}, ["alerts.rules[0]", "kind: expected one of liquidation, burst", "'whale'"]),
         ({"min_usd": 5}, ["alerts.rules[0]", "kind: expected one of"]),
-        ({"kind": "position_near"}, ["alerts.rules[0]", "position_near", "measured Hyperliquid positions"]),
+        ({"kind": "position_near", "window": 30}, ["a position_near rule takes no 'window'", "min_usd, pct"]),
+        ({"kind": "position_near", "pct": 0.5, "scope": "total"}, ["a position_near rule takes no 'scope'"]),
+        ({"kind": "position_near", "pct": 101}, ["alerts.rules[0].pct", "(0, 100] %"]),
         ({"kind": "liquidation", "window": 30}, ["a liquidation rule takes no 'window'", "min_usd"]),
         ({"kind": "cluster_near", "venues": ["okx"]}, ["a cluster_near rule takes no 'venues'"]),
         ({"kind": "burst", "symbols": ["BTC", "$$$"]}, ["symbols: '$$$' names no market"]),
@@ -92,6 +94,17 @@ def test_the_default_file_holds_the_default_rules_and_they_resolve():
     ]
     assert rules[0].name == "liquidation ≥ $500,000"
     assert not (parsed.alerts.bell or parsed.alerts.osc9 or parsed.alerts.osc777 or parsed.alerts.osc99)
+
+
+def test_the_default_files_position_near_example_is_a_rule_once_uncommented():
+    lines = DEFAULT_CONFIG_TEXT.splitlines()
+    start = lines.index("# [[alerts.rules]]")
+    example = "\n".join(line.removeprefix("# ") for line in lines[start:] if line.startswith("# "))
+    parsed = settings_from_dict(tomllib.loads(DEFAULT_CONFIG_TEXT + "\n" + example))
+    rule = parsed.alerts.active_rules()[-1]
+    assert (rule.kind, rule.min_usd, rule.pct, rule.cooldown_ms) == ("position_near", 1_000_000, 2.0, 60_000)
+    (default,) = _rules({"kind": "position_near", "symbols": ["BTC"]}).alerts.active_rules()
+    assert default.pct == 2.0 and default.coins == frozenset({"BTC"})
 
 
 def test_a_rule_takes_its_kinds_defaults_and_reads_short_symbols():

@@ -13,8 +13,17 @@ from typing import Any
 
 from liqtui.domain.events import Side
 
-# The kinds of rule there are; "position_near" waits for measured positions (see engine.alerts).
-ALERT_KINDS = ("liquidation", "burst", "cascade", "cluster_near", "cluster_swept", "oi_change", "funding")
+# The kinds of rule there are (docs/alerts.md).
+ALERT_KINDS = (
+    "liquidation",
+    "burst",
+    "cascade",
+    "cluster_near",
+    "cluster_swept",
+    "oi_change",
+    "funding",
+    "position_near",
+)
 LIQUIDATION_KINDS = frozenset({"liquidation", "burst", "cascade"})  # ``usd`` = USD liquidated
 
 

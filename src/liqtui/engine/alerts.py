@@ -21,11 +21,10 @@ when they add liquidations. Kinds (docs/alerts.md has the words a trader reads):
   the tape realized there (None when no liquidation tape watched it);
 - ``oi_change``: OI changed by ``pct`` within ``window``, per venue or summed (``scope``), with the
   OI regime it means (``engine.oi.oi_regime``);
-- ``funding``: a venue's funding rate, restated per 8 h, at or beyond ``rate``.
-
-``position_near`` (a measured position near its liquidation price) needs measured Hyperliquid
-positions, which no feed provides yet: ``FUTURE_KINDS`` names it so a rule asking for it gets a
-clear message; its detector plugs into ``_DETECTORS`` once positions reach the engine as events.
+- ``funding``: a venue's funding rate, restated per 8 h, at or beyond ``rate``;
+- ``position_near``: a tracked account's MEASURED position (``PositionSnapshot``) of at least
+  ``min_usd`` within ``pct`` of its liquidation price, at its snapshot (the venue's mark then) and at
+  each later price of its venue (once a second per symbol); one alert per account within the cooldown.
 
 Pure and deterministic: time is the events' exchange time (the newest seen), never a clock. Events
 older than ``since_ms`` (a session's backfill of history), and every event while ``history()`` says
@@ -41,17 +40,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from liqtui.domain.alerts import LIQUIDATION_KINDS, Alert
-from liqtui.domain.events import Event, Liquidation, OpenInterest, Side, Ticker
+from liqtui.domain.events import Event, Liquidation, OpenInterest, PositionSnapshot, Side, Ticker
 from liqtui.domain.format import price as price_text
 from liqtui.domain.format import usd as compact_usd
 from liqtui.engine.engine import Engine
 from liqtui.engine.funding import funding_interval_hours, per_basis
 from liqtui.engine.oi import oi_regime, pct_change
 
-FUTURE_KINDS = {"position_near": "needs measured Hyperliquid positions, which liqtui does not read yet"}
 UPDATE_EVERY_MS = 10_000  # a grouped alert's running totals are emitted at most this often,
 UPDATE_GROWTH = 1.5  # and only once they grew by half (the last totals always, at the end)
-CLUSTER_CHECK_MS = 1_000  # cluster_near reads the levels at most once a second per symbol
+CLUSTER_CHECK_MS = 1_000  # cluster_near and position_near read the engine at most once a second per symbol
 SIGMA_HISTORY_S = 3_600  # one-second returns kept for sigma
 CASCADE_HISTORY_MS = 3_600_000  # windows kept for the liquidation percentile
 CASCADE_MIN_WINDOWS = 10  # fewer completed windows than this: no percentile yet, no cascade
@@ -70,7 +68,7 @@ class Rule:
     side: Side | None = None
     min_usd: float = 0.0
     window_ms: int = 60_000
-    pct: float = 0.0  # cluster_near: distance; oi_change: change, both in %
+    pct: float = 0.0  # cluster_near, position_near: distance; oi_change: change, all in %
     k: float = 3.0
     percentile: float = 95.0
     side_share: float = 0.65
@@ -113,6 +111,7 @@ class _Trigger:
     open_count: int | None = None
     detail: str = ""
     open_venues: frozenset[str] = frozenset()  # the venues of the window that opened it (burst, cascade)
+    account: str = ""  # position_near: the account, grouped apart from the others' positions
 
 
 @dataclass(slots=True)
@@ -515,6 +514,51 @@ class _FundingRule:
         ]
 
 
+class _PositionNearRule:
+    def __init__(self, rule: Rule, engine: Engine) -> None:
+        self.rule, self.engine = rule, engine
+        self.checked: dict[str, int] = {}
+
+    def see(self, event: Event) -> list[_Trigger]:
+        if type(event) is PositionSnapshot:
+            if event.size > 0 and self.rule.covers(event.venue, event.symbol, event.side):
+                return self._near([event], event.usd / event.size, event.time)  # the venue's mark then
+            return []
+        if type(event) is not Ticker or not self.rule.covers(event.venue, event.symbol):
+            return []
+        price = event.mark or event.last  # positions are liquidated at the mark
+        if not price or event.time - self.checked.get(event.symbol, -CLUSTER_CHECK_MS) < CLUSTER_CHECK_MS:
+            return []
+        self.checked[event.symbol] = event.time
+        held = self.engine.state.positions.of(event.symbol, event.venue)
+        return self._near([p for p in held if self.rule.covers(None, p.symbol, p.side)], price, event.time)
+
+    def _near(self, positions: list[PositionSnapshot], price: float, time_ms: int) -> list[_Trigger]:
+        found = []
+        for p in positions:
+            liq = p.liquidation_price
+            if p.usd < self.rule.min_usd or liq is None or not liq > 0 or not price > 0:
+                continue
+            distance = (price - liq) / price if p.side is Side.LONG else (liq - price) / price
+            if distance * 100 > self.rule.pct:
+                continue
+            where = f"{distance * 100:.2f} % from" if distance > 0 else "past"
+            detail = (
+                f"{p.side.value} of {_short_account(p.account)} {compact_usd(p.usd)} ({p.leverage:g}x "
+                f"{p.margin}) at {price_text(price)} is {where} its liquidation price "
+                f"{price_text(liq)} on {p.venue} (MEASURED)"
+            )
+            found.append(
+                _Trigger(p.symbol, time_ms, p.venue, p.side, liq, p.usd, detail=detail, account=p.account)
+            )
+        return found
+
+
+def _short_account(account: str) -> str:
+    """0x1234…cdef: enough of an address to tell accounts apart in one line."""
+    return f"{account[:6]}…{account[-4:]}" if len(account) > 12 else account
+
+
 def _detector(rule: Rule, engine: Engine) -> _Detector:
     simple: dict[str, Callable[[Rule], _Detector]] = {
         "liquidation": lambda r: _LiquidationRule(r).see,
@@ -526,6 +570,7 @@ def _detector(rule: Rule, engine: Engine) -> _Detector:
         "cluster_near": lambda r, e: _ClusterNearRule(r, e).see,
         "cluster_swept": lambda r, e: _ClusterSweptRule(r, e).see,
         "oi_change": lambda r, e: _OIChangeRule(r, e).see,
+        "position_near": lambda r, e: _PositionNearRule(r, e).see,
     }
     if rule.kind in simple:
         return simple[rule.kind](rule)
@@ -543,7 +588,7 @@ class AlertEvaluator:
     since_ms: int = 0
     history: Callable[[], bool] | None = None  # True while the source hands out history (cheap: per event)
     _detectors: list[tuple[Rule, _Detector]] = field(init=False)
-    _groups: dict[tuple[str, str], _Group] = field(init=False, default_factory=dict)
+    _groups: dict[tuple[str, str, str], _Group] = field(init=False, default_factory=dict)
     _now: int = field(init=False, default=0)
     _swept_at: int = field(init=False, default=0)
 
@@ -575,7 +620,7 @@ class AlertEvaluator:
         return out
 
     def _offer(self, rule: Rule, trig: _Trigger) -> list[Alert]:
-        key = (rule.name, trig.symbol)
+        key = (rule.name, trig.symbol, trig.account)
         group = self._groups.get(key)
         out: list[Alert] = []
         if group is not None and trig.time - group.last_trigger > rule.cooldown_ms:
@@ -599,7 +644,7 @@ class AlertEvaluator:
         group.pending, group.last_emit, group.emitted_usd = False, at, group.usd or 0.0
         return group.alert(at, update=True)
 
-    def _close(self, key: tuple[str, str], group: _Group) -> list[Alert]:
+    def _close(self, key: tuple[str, str, str], group: _Group) -> list[Alert]:
         del self._groups[key]
         return [group.alert(group.last_trigger, update=True)] if group.pending else []
 

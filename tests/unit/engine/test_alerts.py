@@ -8,7 +8,7 @@ import math
 import pytest
 
 from liqtui.domain.alerts import Alert
-from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
+from liqtui.domain.events import Liquidation, OpenInterest, PositionSnapshot, Side, Ticker
 from liqtui.engine import Engine
 from liqtui.engine.alerts import AlertEvaluator, Rule, unknown_coins
 
@@ -261,3 +261,87 @@ def test_cluster_swept_says_what_the_tape_realized():
     assert alert.side is Side.LONG and alert.venue == "bybit" and alert.time == T0 + 30_000
     assert "swept an ESTIMATED $" in alert.text and "long cluster" in alert.text and "on bybit" in alert.text
     assert math.isclose(sum(a.usd or 0 for a in fired), 700_000) or "no tape there" in alert.text
+
+
+# ----- position_near: MEASURED positions (PositionSnapshot) near their liquidation price -----------
+
+HL_BTC = "BTC/USDC:USDC"
+WHALE = "0x" + "ab" * 20
+OTHER = "0x" + "cd" * 20
+
+
+def position(
+    t: int,
+    account: str = WHALE,
+    usd: float = 8_000_000.0,
+    liq_price: float | None = 79_000.0,
+    side: Side = Side.LONG,
+    mark: float = 80_000.0,
+) -> PositionSnapshot:
+    return PositionSnapshot(
+        "hyperliquid", HL_BTC, account, side, usd / mark, usd, 85_000.0, liq_price, 20.0, "cross", t
+    )
+
+
+NEAR_LIQ = Rule("whale", "position_near", min_usd=5_000_000, pct=2.0, cooldown_ms=600_000)
+
+
+def test_a_position_near_its_liquidation_price_is_one_alert_per_account_with_its_fields_and_words():
+    events = [
+        position(T0),  # 1.25 % above its liquidation price
+        position(T0 + 30_000, liq_price=79_500.0),  # the same account again, within the cooldown
+        position(T0 + 31_000, account=OTHER, usd=6_000_000.0, liq_price=81_000.0, side=Side.SHORT),
+    ]
+    first, other = run([NEAR_LIQ], events)
+    assert first.fields() == {
+        "time": T0,
+        "rule": "whale",
+        "kind": "position_near",
+        "venue": "hyperliquid",
+        "symbol": HL_BTC,
+        "side": "long",
+        "usd": 8_000_000.0,
+        "price": 79_000.0,
+        "count": None,
+        "text": "BTC long of 0xabab…abab $8.0M (20x cross) at 80,000 is 1.25 % from its liquidation "
+        "price 79,000 on hyperliquid (MEASURED)",
+    }
+    assert (other.side, other.price, other.time) == (Side.SHORT, 81_000.0, T0 + 31_000)
+    assert "short of 0xcdcd…cdcd $6.0M" in other.text and "1.25 % from" in other.text
+
+
+@pytest.mark.parametrize(
+    "snap",
+    [
+        position(T0, usd=4_000_000.0),  # below min_usd
+        position(T0, liq_price=70_000.0),  # 12.5 % away
+        position(T0, liq_price=None),  # no price liquidates it
+        position(T0, side=Side.SHORT, liq_price=85_000.0),  # a short's is above the price: 6.25 % away
+    ],
+)
+def test_a_position_far_from_liquidation_or_small_fires_nothing(snap):
+    assert run([NEAR_LIQ], [snap]) == []
+
+
+def test_the_price_moving_toward_a_tracked_position_fires_and_the_cooldown_holds_per_account():
+    events = [
+        position(T0, liq_price=75_000.0),  # 6.25 % away: quiet
+        Ticker("hyperliquid", HL_BTC, T0 + 1_000, mark=78_000.0),  # 3.8 %: quiet
+        Ticker("hyperliquid", HL_BTC, T0 + 2_000, mark=76_400.0),  # 1.83 %: fires
+        Ticker("hyperliquid", HL_BTC, T0 + 3_000, mark=75_100.0),  # within the cooldown: the same alert
+        Ticker("bybit", "BTC/USDT:USDT", T0 + 4_000, mark=70_000.0),  # another venue's market: not its price
+        Ticker("hyperliquid", HL_BTC, T0 + 700_000, mark=74_900.0),  # cooldown over: past it, a new alert
+    ]
+    fired = run([NEAR_LIQ], events)
+    assert [(a.time, a.update) for a in fired] == [(T0 + 2_000, False), (T0 + 700_000, False)]
+    assert "at 76,400 is 1.83 % from its liquidation price 75,000" in fired[0].text
+    assert "at 74,900 is past its liquidation price 75,000" in fired[1].text
+
+
+def test_a_closed_position_is_forgotten():
+    events = [
+        position(T0, liq_price=75_000.0),
+        position(T0 + 500, usd=0.0, liq_price=75_000.0),  # size 0: closed (the engine drops it)
+        Ticker("hyperliquid", HL_BTC, T0 + 2_000, mark=75_500.0),
+    ]
+    assert run([NEAR_LIQ], events) == []
