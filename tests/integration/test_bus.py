@@ -332,6 +332,8 @@ async def test_the_bus_goes_away_and_comes_back_and_readers_catch_up(fake_exchan
 
 
 async def test_a_silent_collector_turns_every_chip_stale_and_a_bad_message_is_counted(nats_server):
+    """And the bus chip: connected with the collector's age, stale once it is silent, reconnecting
+    when the server goes away, with the undecodable message counted."""
     from liqtui.config import settings_from_dict
     from liqtui.domain.events import FeedState, FeedStatus
     from liqtui.feeds.bus.source import BusSource
@@ -352,6 +354,9 @@ async def test_a_silent_collector_turns_every_chip_stale_and_a_bad_message_is_co
         await nc.close()
         while not source.beats or source.malformed == 0:
             await asyncio.sleep(0.05)
+        health = source.bus_health()  # the desk's bus chip
+        assert health.state is FeedState.LIVE and health.collector_age_ms is not None, health
+        assert health.undecodable == 1 and "no 'symbol'" in health.last_problem
         collector.kill()  # kill -9: no more heartbeats
         await collector.wait()
         while not any(
@@ -363,6 +368,13 @@ async def test_a_silent_collector_turns_every_chip_stale_and_a_bad_message_is_co
         stale = {e.venue for e in events if isinstance(e, FeedStatus) and "collector silent" in e.detail}
         assert stale == {"binanceusdm", "bybit", "okx", "hyperliquid"}
         assert source.malformed == 1 and "no 'symbol'" in source.last_problem
+        health = source.bus_health()
+        assert health.state is FeedState.STALE and "collector silent" in health.detail, health
+        nats_server.stop()  # the bus itself goes away: its chip says so
+        while source.bus_health().state is not FeedState.RECONNECTING:
+            assert not task.done(), task
+            await asyncio.sleep(0.1)
+        assert "reconnecting" in source.bus_health().detail
     finally:
         if collector.returncode is None:
             collector.kill()

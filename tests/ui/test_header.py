@@ -142,3 +142,63 @@ def test_a_chip_says_why_its_venue_is_down_or_reconnecting():
         assert words in text, text
     short = _text(fit(chip_pieces(view, short=True), 10_000))
     assert "BIN down: DNS" in short and "BYB down: refused" in short
+
+
+def test_the_bus_chip_says_connected_with_the_collector_s_age_reconnecting_or_stale():
+    from liqtui.feeds.event_source import BusHealth
+    from liqtui.ui.header import bus_piece
+
+    def chip(health: BusHealth, short: bool = False) -> str:
+        return _text(bus_piece(health, short=short)[1]).strip()
+
+    assert chip(BusHealth(FeedState.LIVE, "", 2_000)) == "● Bus collector <5s"
+    assert chip(BusHealth(FeedState.LIVE, "", 12_000), short=True) == "● BUS collector 12s"
+    assert (
+        chip(BusHealth(FeedState.RECONNECTING, "bus reconnecting (attempt 3: connection refused)", 9_000))
+        == "● Bus reconnecting (attempt 3: connection refused)"
+    )
+    assert (
+        chip(BusHealth(FeedState.STALE, "collector silent for 35 s", 35_000))
+        == "● Bus stale: collector silent for 35 s"
+    )
+    counted = chip(BusHealth(FeedState.LIVE, "", 1_000, undecodable=1_234, last_problem="x: not JSON"))
+    assert counted == "● Bus collector <5s 1,234 undecodable"
+
+
+async def test_a_desk_on_a_bus_shows_the_bus_chip_first_and_says_once_what_it_skipped():
+    from liqtui.config import Settings
+    from liqtui.feeds.event_source import BusHealth, OnABus
+    from liqtui.ui.app import LiqtuiApp
+
+    from desk_fakes import FakeEngine, FakeSource
+    from desk_helpers import notifications
+
+    class BusFake(FakeSource):
+        health = BusHealth(FeedState.LIVE, "", 1_000)
+
+        def bus_health(self) -> BusHealth:
+            return self.health
+
+    source = BusFake(mode="LIVE")
+    assert isinstance(source, OnABus)
+    app = LiqtuiApp(Settings(), source, engine=FakeEngine())
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        app.render_tick()
+        chips = app.query_one(DeskHeader).text.splitlines()[1]
+        assert chips.startswith("● Bus collector <5s") and "Binance" in chips, chips
+        source.health = BusHealth(
+            FeedState.STALE, "collector silent for 31 s", 31_000, 2, "liqtui.liq.a.b: no 'time'"
+        )
+        app.render_tick()
+        chips = app.query_one(DeskHeader).text.splitlines()[1]
+        assert chips.startswith("● Bus stale: collector silent for 31 s 2 undecodable"), chips
+        app.render_tick()
+        await pilot.pause()
+        said = [n for n in notifications(app) if "no liqtui event" in n]
+        assert len(said) == 1 and "liqtui.liq.a.b: no 'time'" in said[0]
+    plain = make_app()
+    async with plain.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        plain.render_tick()
+        assert "Bus" not in plain.query_one(DeskHeader).text

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from liqtui.domain.events import Event
+from liqtui.domain.events import Event, FeedState
 
 Emit = Callable[[Event], None]
 
@@ -81,3 +82,27 @@ class ReplayControls(Protocol):
     def resume(self) -> None: ...
 
     def seek_by(self, delta_ms: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class BusHealth:
+    """The bus itself as its reader sees it, for the desk's bus chip (docs/bus.md, Health).
+
+    ``state``: LIVE (connected, a collector beats), CONNECTING (no collector heartbeat yet),
+    RECONNECTING (the bus is away), STALE (no heartbeat for ``stale_after_seconds``); ``detail``
+    says why when not LIVE; ``collector_age_ms`` is the age of the newest heartbeat (None: none
+    yet); ``undecodable`` counts the messages skipped because they were no liqtui event, the last
+    one named in ``last_problem``."""
+
+    state: FeedState
+    detail: str
+    collector_age_ms: int | None
+    undecodable: int = 0
+    last_problem: str = ""
+
+
+@runtime_checkable
+class OnABus(Protocol):
+    """A source that reads a collector's bus (``BusSource``) and can say how the bus is."""
+
+    def bus_health(self) -> BusHealth: ...

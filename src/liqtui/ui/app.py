@@ -37,7 +37,7 @@ from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation
 from liqtui.domain.terminal import notice_bytes
 from liqtui.engine.views import WINDOWS, SymbolView
-from liqtui.feeds.event_source import EventSource, ReplayControls, WarmingUp
+from liqtui.feeds.event_source import BusHealth, EventSource, OnABus, ReplayControls, WarmingUp
 from liqtui.feeds.live.errors import NETWORK_REASONS
 from liqtui.ui import theme as desk_theme
 from liqtui.ui.alerts import DeskAlerts
@@ -606,6 +606,19 @@ class LiqtuiApp(App[None]):
             or (self.recorder is not None and self.recorder.error is not None),
         )
 
+    def _bus_health(self) -> BusHealth | None:
+        """The bus's health on a desk that reads one; its first undecodable message is said once."""
+        if not isinstance(self.source, OnABus):
+            return None
+        health = self.source.bus_health()
+        if health.undecodable:
+            self.report_once(
+                "bus-undecodable",
+                f"The bus carries messages that are no liqtui event; they are counted on the bus chip "
+                f"and skipped (the latest: {health.last_problem})",
+            )
+        return health
+
     def build_view(self) -> SymbolView:
         tape = self._pane("tape", TapePane)
         if tape is not None:  # the engine filters the tape before its cap (a cascade keeps the big prints)
@@ -623,9 +636,10 @@ class LiqtuiApp(App[None]):
             # Paused, or a replay catching up (its engine is mid-way, at a time not yet shown):
             # only the header moves.
             replay = self.replay
+            bus = self._bus_health()
             if self.paused or self.warmup() is not None:
                 if header is not None:
-                    header.show(self.last_view, self.badge(), self.last_message)
+                    header.show(self.last_view, self.badge(), self.last_message, bus)
                 return
             if self.recorder is not None and self.recorder.error is not None:
                 self.report_once("recorder", f"Recording stopped: {self.recorder.error}")
@@ -635,7 +649,7 @@ class LiqtuiApp(App[None]):
             view = self.build_view()
             self.last_view = view
             if header is not None:
-                header.show(view, self.badge(), self.last_message)
+                header.show(view, self.badge(), self.last_message, bus)
         except Exception as exc:  # noqa: BLE001 - a failed frame is reported once; the desk stays up
             self.report_once("tick", f"The display could not be updated: {exc!r}")
             return

@@ -4,7 +4,9 @@ Line 1: mode badge (LIVE / DEMO / REPLAY with its clock and speed, PAUSED), symb
 24h change, OI-weighted funding per 8 h with the lead venue's countdown to its next funding
 ("fund +0.0100 %/8h BIN in 3h12m"), total open interest.
 Line 2: one chip per venue: its feed state and the age of its last message ("stale 42s"), and why
-it is down or reconnecting when the feed says ("down: DNS", "reconnecting: refused").
+it is down or reconnecting when the feed says ("down: DNS", "reconnecting: refused"). A desk on a
+bus has a chip for the bus first: "Bus collector <5s", "Bus reconnecting (attempt 3: connection
+refused)", "Bus stale: collector silent for 35 s", and "2 undecodable" when messages were skipped.
 The header repaints only when the text it would show changes (ages tick once a second).
 """
 
@@ -19,6 +21,7 @@ from textual.widget import Widget
 from liqtui.domain import format as fmt
 from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.engine.views import SymbolView
+from liqtui.feeds.event_source import BusHealth
 from liqtui.ui.widgets.feed_health import short_reason
 
 Span = tuple[str, str]  # (text, style)
@@ -213,6 +216,28 @@ def chip_pieces(
     return pieces
 
 
+def bus_piece(health: BusHealth, *, short: bool = False) -> Piece:
+    """The bus's chip: its state, the collector's age, and the messages it could not decode."""
+    state = health.state
+    style = _STATE_STYLE[state]
+    age = "" if health.collector_age_ms is None else chip_age(health.collector_age_ms)
+    if state is FeedState.LIVE:
+        words = f"collector {age}"
+    elif state is FeedState.STALE:
+        words = f"stale: {health.detail}"
+    else:
+        words = health.detail.removeprefix("bus ") or state.value
+    spans: list[Span] = [
+        ("● ", style),
+        ("BUS" if short else "Bus", "bold" if state is FeedState.LIVE else style),
+        (f" {words}", style if state is not FeedState.LIVE else "dim"),
+    ]
+    if health.undecodable:
+        spans.append((f" {health.undecodable:,} undecodable", "bold $warning"))
+    spans.append(("  ", ""))
+    return (0, tuple(spans))
+
+
 class DeskHeader(Widget):
     """Two lines at the top of the desk."""
 
@@ -229,9 +254,14 @@ class DeskHeader(Widget):
         self._lines: tuple[tuple[Piece, ...], ...] = ((), (), ())
 
     def show(
-        self, view: SymbolView | None, badge: Badge, last_message: Mapping[str, int] | None = None
+        self,
+        view: SymbolView | None,
+        badge: Badge,
+        last_message: Mapping[str, int] | None = None,
+        bus: BusHealth | None = None,
     ) -> None:
-        """``last_message``: venue -> time of its newest event, for the age on each chip."""
+        """``last_message``: venue -> time of its newest event, for the age on each chip; ``bus``:
+        the bus's health when the desk reads one (its chip comes first)."""
         first = [(0, tuple(badge_spans(badge)))] + (market_pieces(view) if view is not None else [])
         if view is None:
             chips: list[Piece] = [(0, (("waiting for data…", "$stale"),))]
@@ -239,6 +269,8 @@ class DeskHeader(Widget):
         else:
             chips = chip_pieces(view, last_message)
             short = chip_pieces(view, last_message, short=True)
+        if bus is not None:
+            chips, short = [bus_piece(bus), *chips], [bus_piece(bus, short=True), *short]
         lines = (tuple(first), tuple(chips), tuple(short))
         if lines != self._lines:
             self._lines = lines

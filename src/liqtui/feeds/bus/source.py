@@ -35,7 +35,7 @@ from liqtui.config import Settings
 from liqtui.domain.events import Event, FeedState, FeedStatus
 from liqtui.feeds.bus.client import BusError, BusLink, find_stream, stream_spec, subject_root
 from liqtui.feeds.bus.codec import CLASSES, Beat, DecodeError, RecentIds, decode
-from liqtui.feeds.event_source import Emit
+from liqtui.feeds.event_source import BusHealth, Emit
 
 ALL = tuple(CLASSES)
 HEALTH_TICK_S = 1.0
@@ -248,6 +248,22 @@ class BusSource:
         if age >= self.settings.stale_after_seconds:
             return f"collector silent for {age:.0f} s"
         return ""
+
+    def bus_health(self) -> BusHealth:
+        """The bus chip: connected with the collector's age, reconnecting, or stale; and what
+        could not be decoded."""
+        newest = self._newest_beat()
+        age = None if newest is None else max(0, int(time.time() * 1000) - newest.time)
+        why = self._trouble()
+        if self.link.state == "closed":
+            state = FeedState.DOWN
+        elif why:
+            state = FeedState.RECONNECTING if why.startswith("bus") else FeedState.STALE
+        elif newest is None:
+            state, why = FeedState.CONNECTING, "no collector heartbeat yet"
+        else:
+            state = FeedState.LIVE
+        return BusHealth(state, why, age, self.malformed, self.last_problem)
 
     def _chips(self, why: str) -> list[Event]:
         """Every venue's chip: the bus's trouble (``why``), or the collector's own reports again."""
