@@ -177,9 +177,12 @@ async def read_stream(url: str, *, demo: bool, kinds: tuple[str, ...] = ()) -> t
         live=(),
     )
     events: list = []
-    task = asyncio.create_task(source.run(events.append))
+    shares: list = []  # the desk's "building history N %" at each event
+    task = asyncio.create_task(source.run(lambda e: (events.append(e), shares.append(source.warmup))))
     try:
         await asyncio.wait_for(source.history_done.wait(), 60)
+        assert source.warmup is None
+        assert shares == sorted(shares) and shares[0] >= 0 and shares[-1] < 1, shares[::50]
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -73,6 +73,8 @@ class BusSource:
         self.reported: dict[tuple[str, str], FeedStatus] = {}  # (venue, kind) -> the collector's last word
         self.override = ""  # why every venue's chip is not the collector's report ("" = it is)
         self.history_done = asyncio.Event()
+        self._expected = 0  # messages the history passes counted when they started
+        self._read = 0  # and those delivered so far
         self.focus: str | None = None
         self._markets: set[tuple[str, str]] = set()
         self.seam: int | None = (
@@ -85,6 +87,15 @@ class BusSource:
             await self.link.open()
         await find_stream(self.link, self.stream)
         self.seam = (await self.link.js.stream_info(self.stream)).state.last_seq
+
+    @property
+    def warmup(self) -> float | None:
+        """The share of the stream's history read so far, 0 to 1; None once it is all in and live
+        follows. The desk says "building history N %", draws its panes after, and keeps the
+        alerts of history quiet (their moment is past), as for a replay catching up."""
+        if self.history_done.is_set():
+            return None
+        return min(0.99, self._read / self._expected) if self._expected else 0.0
 
     def now_ms(self) -> int:
         """Wall clock; the demo's simulated clock, from the newest collector beat, when DEMO."""
@@ -163,6 +174,7 @@ class BusSource:
                 done.set_result(None)
                 return
             got, last = got + 1, loop.time()
+            self._read += 1
             try:
                 self._handle(msg, emit)
             except Exception as exc:  # the reader's own failure ends the source
@@ -174,7 +186,9 @@ class BusSource:
         sub = await self._subscribe(kinds, cb=deliver, **config)
         # The consumer's count just after it is made may not be final yet: with nothing counted,
         # still wait a moment for a first message before taking the pass as empty.
-        empty = EMPTY_WAIT_S if not (await sub.consumer_info()).num_pending else READ_WAIT_S
+        pending = (await sub.consumer_info()).num_pending
+        self._expected += pending
+        empty = EMPTY_WAIT_S if not pending else READ_WAIT_S
         last = max(last, loop.time())
         try:
             while not done.done() and loop.time() - last < (READ_WAIT_S if got else empty):
