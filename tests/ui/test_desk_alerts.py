@@ -132,3 +132,87 @@ async def test_a_replay_desk_never_pushes_webhooks():
     raw = {"alerts": {**BIG["alerts"], "webhooks": ["json://127.0.0.1:9/never"]}}
     app = make_app(mode="REPLAY", raw=raw)
     assert app.alerts.pusher is None
+
+
+async def test_the_live_desk_records_its_alerts_beside_the_events(tmp_path):
+    from liqtui.storage.reader import read_alerts
+    from liqtui.storage.recorder import Recorder
+
+    recorder = Recorder(tmp_path / "live.sqlite", flush_interval=0.05)
+    app = make_app(mode="LIVE", raw=BIG, recorder=recorder)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            app.source.queue.put_nowait(_liq(312_400, NOW + 2_000))
+            assert await wait_for(pilot, lambda: bool(app.alerts.log))
+    finally:
+        recorder.close()
+    assert read_alerts(tmp_path / "live.sqlite") == list(app.alerts.log)
+
+
+def _recording(path, *, with_alert: bool) -> None:
+    """A minute of BTC liquidations on okx, one of $312k at +30 s; with the alert its live desk said."""
+    from liqtui.domain.alerts import Alert
+    from liqtui.storage.recorder import Recorder
+
+    with Recorder(path, background=False) as recorder:
+        for i in range(60):
+            t = NOW + i * 1_000
+            usd = 312_400.0 if i == 30 else 8_000.0
+            recorder.add(Liquidation("okx", "BTC/USDT:USDT", Side.LONG, 82_410.0, usd / 82_410.0, usd, t, t))
+            if with_alert and i == 30:
+                text = "BTC long liquidated $312k at 82,410 on okx"
+                recorder.add(
+                    Alert(
+                        t,
+                        "said live",
+                        "liquidation",
+                        "okx",
+                        "BTC/USDT:USDT",
+                        Side.LONG,
+                        usd,
+                        82_410.0,
+                        1,
+                        text,
+                        at=t,
+                    )
+                )
+        recorder.flush()
+
+
+async def test_a_replay_shows_the_alerts_its_session_said_labelled_recorded(tmp_path):
+    from liqtui.feeds.replay import ReplaySource
+
+    path = tmp_path / "rec.sqlite"
+    _recording(path, with_alert=True)
+    raw = {
+        "alerts": {"rules": [{"kind": "liquidation", "min_usd": 1_000, "name": "today"}]}
+    }  # would fire 60 times
+    app = LiqtuiApp(settings_from_dict(raw), ReplaySource(path, speed=0), theme_dir=tmp_path / "no-themes")
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.source.finished)
+        assert [(a.rule, a.text) for a in app.alerts.log] == [
+            ("said live", "BTC long liquidated $312k at 82,410 on okx")
+        ]
+        assert [n.title for n in app._notifications if "liquidated" in n.message] == [
+            "recorded alert: said live"
+        ]
+        await pilot.press("a")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        title = str(app.screen.query_one(".title", Static).render())
+        assert title.startswith("Alerts on REPLAY data, recorded live: 1 so far, newest first")
+
+
+async def test_a_replay_of_a_recording_without_alerts_runs_the_rules_again_and_says_so(tmp_path):
+    from liqtui.feeds.replay import ReplaySource
+
+    path = tmp_path / "rec.sqlite"
+    _recording(path, with_alert=False)
+    app = LiqtuiApp(settings_from_dict(BIG), ReplaySource(path, speed=0), theme_dir=tmp_path / "no-themes")
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.source.finished)
+        assert [a.text for a in app.alerts.log] == ["BTC long liquidated $312k at 82,410 on okx"]
+        assert [n.title for n in app._notifications if "liquidated" in n.message] == ["alert: big"]
+        await pilot.press("a")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        title = str(app.screen.query_one(".title", Static).render())
+        assert "said again by the config's rules (the recording holds no alerts): 1 this session" in title

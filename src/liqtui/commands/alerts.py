@@ -1,7 +1,7 @@
 """`liqtui alerts`: the config's alert rules run headless, one line (or JSON object) per alert.
 
     liqtui alerts [--json] [--exec CMD]                      live venues, until Ctrl-C or --duration
-    liqtui alerts --replay FILE [--json] [--exec CMD]        back-test: a recording as fast as it reads
+    liqtui alerts --replay FILE [--json] [--exec CMD]        back-test: the rules again over a recording
     liqtui alerts --demo [--seed N] [--rate R] [--json]      the simulated market, marked DEMO
 
 JSON objects carry ``time`` (exchange ms of the event that fired it), ``rule``, ``kind``, ``venue``
@@ -50,7 +50,10 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per alert (for jq)")
     parser.add_argument(
-        "--replay", metavar="FILE", help="back-test the rules on a recording, as fast as it reads"
+        "--replay",
+        metavar="FILE",
+        help="back-test: the config's rules run again over a recording's events, as fast as it reads "
+        "(the alerts recorded live are not read; `liqtui replay FILE` shows those)",
     )
     parser.add_argument("--demo", action="store_true", help="run the rules on the simulated market (DEMO)")
     parser.add_argument(

@@ -1,7 +1,9 @@
 """`liqtui record`: record every event of the live venues (or the demo market) to SQLite, headless.
 
 Runs until ``--duration`` seconds have passed, or SIGINT/SIGTERM; either way every event received
-is flushed to the file before the command exits. Never imports Textual.
+is flushed to the file before the command exits. The config's alert rules run over the events (not
+over the source's history) and the alerts they say are recorded too, so a replay shows them again.
+Never imports Textual.
 
 Exit codes: 0 done; 1 the source or the recording stopped (disk full: the message says why);
 2 the file cannot be recorded into (another recorder holds it, foreign, unwritable).
@@ -15,11 +17,13 @@ import contextlib
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from liqtui.commands._args import DURATION, NumberIn
 from liqtui.commands._bus import BusError, add_bus_arguments, bus_url
 from liqtui.config import Settings
+from liqtui.domain.events import Event
 from liqtui.feeds.event_source import EventSource
 from liqtui.storage import Recorder, StoreError
 from liqtui.storage.recorder import default_path
@@ -80,14 +84,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         where = " from the bus" if url else ""
         started = f"liqtui: recording {source.mode}{where} to {path} (Ctrl-C to stop)"
+        tap = _AlertTap(settings, source, recorder)
         try:
-            failure = asyncio.run(_record(source, recorder, args.duration, started))
+            failure = asyncio.run(_record(source, tap.take, recorder, args.duration, started))
         except BusError as exc:
             print(f"liqtui: {exc}", file=sys.stderr)
             return 2
+        tap.finish()
     finally:
         recorder.close()
     _report(recorder, path, hint=args.demo and not args.out)
+    if tap.unusable:
+        print(f"liqtui: {tap.unusable:,} events the alert rules could not use (recorded)", file=sys.stderr)
     if recorder.error is not None:
         print(f"liqtui: {recorder.error}", file=sys.stderr)
         return 1
@@ -127,8 +135,47 @@ def _bus_source(args: argparse.Namespace, settings: Settings, url: str) -> Event
     return BusSource(dataclasses.replace(settings, bus=bus), demo=args.demo)
 
 
+class _AlertTap:
+    """Every event into the recorder, and through the config's alert rules (after the source's
+    history: only live events alert), whose alerts are recorded beside the events."""
+
+    def __init__(self, settings: Settings, source: EventSource, recorder: Recorder) -> None:
+        from liqtui.engine import Engine
+        from liqtui.engine.alerts import AlertEvaluator
+
+        self.recorder, self.unusable = recorder, 0
+        self.engine = Engine(settings.levels)
+        rules = settings.alerts.active_rules()
+        history = lambda: getattr(source, "warmup", None) is not None  # noqa: E731 - the demo's backfill
+        self.alerts = (
+            AlertEvaluator(rules, self.engine, since_ms=source.now_ms(), history=history) if rules else None
+        )
+
+    def take(self, event: Event) -> None:
+        self.recorder.add(event)
+        if self.alerts is None:
+            return
+        try:
+            self.engine.apply(event)
+            fired = self.alerts.see(event)
+        except Exception:  # noqa: BLE001 - the recording goes on; counted and said at the end
+            self.unusable += 1
+            return
+        for alert in fired:
+            self.recorder.add(alert)
+
+    def finish(self) -> None:
+        """The running totals of alerts still open (their last update) go into the recording."""
+        for alert in self.alerts.flush() if self.alerts is not None else []:
+            self.recorder.add(alert)
+
+
 async def _record(
-    source: EventSource, recorder: Recorder, duration: float | None, started: str
+    source: EventSource,
+    take: Callable[[Event], None],
+    recorder: Recorder,
+    duration: float | None,
+    started: str,
 ) -> str | None:
     """Run ``source`` into ``recorder`` until the duration, a signal, or a recording error.
 
@@ -143,7 +190,7 @@ async def _record(
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    feed = asyncio.create_task(source.run(recorder.add))
+    feed = asyncio.create_task(source.run(take))
     watch = asyncio.create_task(_watch(recorder, stop, duration))
     await asyncio.wait({feed, watch}, return_when=asyncio.FIRST_COMPLETED)
     for task in (feed, watch):
@@ -172,9 +219,14 @@ async def _watch(recorder: Recorder, stop: asyncio.Event, duration: float | None
 
 
 def _counts(recorder: Recorder) -> str:
-    total = sum(recorder.written.values())
-    parts = ", ".join(f"{kind} {count:,}" for kind, count in sorted(recorder.written.items()) if count)
-    return f"{total:,} events recorded" + (f" ({parts})" if parts else "")
+    written = {kind: count for kind, count in recorder.written.items() if kind != "alerts" and count}
+    parts = ", ".join(f"{kind} {count:,}" for kind, count in sorted(written.items()))
+    alerts = recorder.written["alerts"]
+    return (
+        f"{sum(written.values()):,} events recorded"
+        + (f" ({parts})" if parts else "")
+        + (f" and {alerts:,} alert{'s' if alerts > 1 else ''}" if alerts else "")
+    )
 
 
 def _report(recorder: Recorder, path: Path, hint: bool) -> None:

@@ -30,7 +30,8 @@ where the replay is heading (a pending seek or catch-up counts), so keys pressed
 add up instead of jumping back into it.
 
 ``recorded_mode`` says what the file holds, "LIVE" or "DEMO" data: a replay of a demo session
-must say so ("REPLAY of DEMO data").
+must say so ("REPLAY of DEMO data"). ``recorded_alerts`` are the alerts the session said live
+(None when it holds none): the desk shows them as the replay reaches them.
 
 Recording span: ``start_ms`` and ``end_ms`` are the first and last event times in the file.
 At the end ``run`` waits (clock held at ``end_ms``, ``finished`` true) for a seek, unless the
@@ -46,10 +47,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from liqtui.config import Range
+from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event
 from liqtui.feeds.event_source import Emit
 from liqtui.storage.layouts import event_time
-from liqtui.storage.reader import EventStream, count_events, describe, read_events
+from liqtui.storage.reader import EventStream, count_events, describe, read_alerts, read_events
 from liqtui.storage.schema import StoreError
 
 # What the clock can do: an hour of recording a second at most (the desk's keys stop at 300). The
@@ -90,6 +92,9 @@ class ReplaySource:
         self.live_start_ms: int | None = info.live_start_ms  # None: the file holds only history
         self._symbols = list(info.symbols)
         self.recorded_mode = info.source_mode  # "LIVE" or "DEMO": what was recorded (label it)
+        # The alerts its session said live (the desk shows them again); None: the file holds none
+        # (made before liqtui recorded alerts, by `collect --record`, or no rule fired): rules run again.
+        self.recorded_alerts: list[Alert] | None = read_alerts(self.path) or None
         default_start = self.live_start_ms if self.live_start_ms is not None else self.start_ms
         self.from_ms = min(
             max(start_ms if start_ms is not None else default_start, self.start_ms), self.end_ms

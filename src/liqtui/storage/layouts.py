@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from liqtui.domain.alerts import Alert
 from liqtui.domain.events import (
     BookSnapshot,
     Event,
@@ -40,8 +41,10 @@ Market = tuple[str, str]  # (venue, symbol)
 Row = tuple[Any, ...]  # the values of a layout's columns, as SQLite stores and returns them
 
 
-def event_time(event: Event) -> int:
-    """The time an event belongs to on the recording's clock (ms)."""
+def event_time(event: Event | Alert) -> int:
+    """The time an event (or an alert) belongs to on the recording's clock (ms)."""
+    if isinstance(event, Alert):
+        return event.at  # when it was said: an update comes long after the alert's own time
     if isinstance(event, FeedStatus):
         # A status is re-sent as messages arrive; it belongs to the latest of its two times.
         return max(event.since, event.last_message or 0)
@@ -166,10 +169,10 @@ class Layout:
 
     kind: str
     table: str
-    event_type: type[Event]
+    event_type: type[Event] | type[Alert]
     columns: tuple[str, ...]
     to_row: Callable[[Any], Row]  # event (of `event_type`) -> values of `columns`
-    from_row: Callable[[Market, int, Row], Event]  # (market, time, values) -> event
+    from_row: Callable[[Market, int, Row], Any]  # (market, time, values) -> event (an Alert: ALERTS)
     checks: str  # SQL, true for a row every reader can use (see `valid_sql`)
 
     def valid_sql(self) -> str:
@@ -411,13 +414,40 @@ LAYOUTS: tuple[Layout, ...] = (
     ),
 )
 
+
+def _alert_row(a: Alert) -> Row:
+    side = None if a.side is None else _SIDE_CODE[a.side]
+    return (a.time, a.rule, a.kind, a.venue, a.symbol, side, a.usd, a.price, a.count, a.text, int(a.update))
+
+
+def _alert(_m: Market, t: int, r: Row) -> Alert:
+    first, rule, kind, venue, symbol, side, usd, price, count, text, update = r
+    side_of = None if side is None else _CODE_SIDE[side]
+    return Alert(first, rule, kind, venue, symbol, side_of, usd, price, count, text, bool(update), t)
+
+
+# The alerts a session said live: recorded beside the events, never one of them (``read_events``
+# yields events only; ``reader.read_alerts`` reads these). No market: an alert may span venues.
+ALERTS = Layout(
+    "alerts",
+    "alerts",
+    Alert,
+    ("first_time", "rule", "kind", "venue", "symbol", "side", "usd", "price", "n", "text", "is_update"),
+    _alert_row,
+    _alert,
+    f"{_times('first_time')} AND {_texts('rule', 'kind', 'symbol', 'text')} AND "
+    "(venue IS NULL OR typeof(venue) = 'text') AND (side IS NULL OR side IN (0, 1)) AND "
+    f"{_optional_numbers('usd', 'price')} AND (n IS NULL OR ({_integers('n', 0, 1 << 62)})) AND is_update IN (0, 1)",
+)
+
 KINDS = tuple(layout.kind for layout in LAYOUTS)
 BY_KIND = {layout.kind: layout for layout in LAYOUTS}
-BY_TYPE = {layout.event_type: layout for layout in LAYOUTS}
+RECORDED = (*LAYOUTS, ALERTS)  # what the recorder writes: every event kind, and the alerts
+BY_TYPE = {layout.event_type: layout for layout in RECORDED}
 
 
 def has_market(layout: Layout) -> bool:
-    return layout.kind != "status"
+    return layout.kind not in ("status", "alerts")
 
 
 def check_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:

@@ -7,7 +7,9 @@
   its own short read transaction: a replay left open beside a running recorder never holds the
   write-ahead log, which the recorder then folds back into the file as it goes.
 - ``describe(path)``: first and last event time, where the live part starts, rows per kind, venues
-  and symbols.
+  and symbols, and how many alerts the session said.
+- ``read_alerts(path)``: the alerts a session said live, in the order it said them (None for a file
+  made before liqtui recorded them).
 - ``count_events(path, since_ms, until_ms)``: how many events ``read_events`` would yield (progress).
 - ``warm(engine, path, now_ms)``: applies what the engine needs at start, so 24 h totals and the
   30 d OI lookback are right straight after a restart (see ``WARM_SPANS_MS``).
@@ -21,10 +23,12 @@ from collections import Counter
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event, OpenInterest
 from liqtui.storage.layouts import (
+    ALERTS,
     BY_KIND,
     DAMAGE,
     KINDS,
@@ -69,6 +73,7 @@ class RecordingInfo:
     symbols: tuple[str, ...]
     source_mode: str = "LIVE"  # "DEMO" for a recording of the simulated market
     live_start_ms: int | None = None  # first event of a LIVE_ONLY_KINDS: before it, only backfill
+    alerts: int | None = None  # alerts the session said (updates included); None: not recorded then
 
 
 Span = tuple[int | None, int | None]  # (since, until) ms, inclusive; None: open on that side
@@ -132,6 +137,9 @@ def describe(path: str | Path) -> RecordingInfo:
                 "ORDER BY symbol, venue"
             ).fetchall()
             source_mode = recorded_mode(conn)
+            alerts: int | None = None
+            if ALERTS.table in _tables(conn):
+                alerts = conn.execute(f"SELECT count(*) FROM {ALERTS.table}").fetchone()[0]
     finally:
         conn.close()
     return RecordingInfo(
@@ -143,7 +151,23 @@ def describe(path: str | Path) -> RecordingInfo:
         symbols=tuple(dict.fromkeys(s for _, s in markets)),
         source_mode=source_mode,
         live_start_ms=min(live_starts) if live_starts else None,
+        alerts=alerts,
     )
+
+
+def read_alerts(path: str | Path) -> list[Alert] | None:
+    """The alerts the recorded session said, in the order it said them (``Alert.at``); None when the
+    file was made before liqtui recorded alerts. Damaged rows are left out."""
+    conn = open_for_reading(path)
+    try:
+        with store_errors(path):
+            if ALERTS.table not in _tables(conn):
+                return None
+            markets, top_seq = _snapshot(conn)
+            rows = _stream(conn, ALERTS, markets, top_seq, Counter(), None, None)
+            return [alert for _t, _s, alert in rows]
+    finally:
+        conn.close()
 
 
 def count_events(path: str | Path, since_ms: int | None = None, until_ms: int | None = None) -> int:
@@ -290,8 +314,8 @@ def _stream(
     skipped: Counter[str],
     since_ms: int | None,
     until_ms: int | None,
-) -> Iterator[tuple[int, int, Event]]:
-    """Rows of one kind in (time, seq) order, CHUNK_ROWS at a time.
+) -> Iterator[tuple[int, int, Any]]:
+    """Rows of one kind in (time, seq) order, CHUNK_ROWS at a time: events (an Alert for ``ALERTS``).
 
     Each chunk is fetched whole, so no statement (and no read transaction) stays open between
     chunks. ``+seq`` keeps SQLite on the time index rather than the rowid.

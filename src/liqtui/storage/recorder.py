@@ -30,13 +30,13 @@ from collections import Counter, deque
 from pathlib import Path
 
 from liqtui.config import Settings
+from liqtui.domain.alerts import Alert
 from liqtui.domain.events import BookSnapshot, Event, FeedStatus, MarginLimits
 from liqtui.storage import retention
 from liqtui.storage.layouts import (
     BOOK_LEVELS,
-    BY_KIND,
     BY_TYPE,
-    LAYOUTS,
+    RECORDED,
     Layout,
     Market,
     Row,
@@ -47,6 +47,7 @@ from liqtui.storage.layouts import (
 from liqtui.storage.schema import EVENT_TABLES, StoreError, lock_for_writing, open_for_writing
 
 PRUNE_EVERY_S = 600.0
+_BY_KIND = {layout.kind: layout for layout in RECORDED}
 
 
 def default_path(settings: Settings, source_mode: str = "LIVE") -> Path:
@@ -90,7 +91,7 @@ class Recorder:
         except BaseException:
             self._lock.close()
             raise
-        self._buffer: deque[Event] = deque()
+        self._buffer: deque[Event | Alert] = deque()
         self._last_book: dict[Market, int] = {}
         self._markets: dict[Market, int] = {}
         self._write_lock = threading.Lock()
@@ -104,8 +105,8 @@ class Recorder:
 
     # -- the hot path -------------------------------------------------------------------------
 
-    def add(self, event: Event) -> None:
-        """Queue one event for the next commit. Cheap; safe from any thread."""
+    def add(self, event: Event | Alert) -> None:
+        """Queue one event (or an alert the session said) for the next commit. Cheap; safe from any thread."""
         if self._closed or self.error is not None:
             self.dropped += 1
             return
@@ -170,7 +171,7 @@ class Recorder:
             raise StoreError(f"{self.path}: recording is closed")
         return self._conn
 
-    def _write(self, batch: list[Event]) -> None:
+    def _write(self, batch: list[Event | Alert]) -> None:
         conn = self._db()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -178,8 +179,8 @@ class Recorder:
             written: Counter[str] = Counter()
             for kind, values in self._rows(batch, first_seq).items():
                 if values:
-                    self._insert(BY_KIND[kind], values)
-                    written[kind] = len(values) - self._drop_unsound(BY_KIND[kind], first_seq)
+                    self._insert(_BY_KIND[kind], values)
+                    written[kind] = len(values) - self._drop_unsound(_BY_KIND[kind], first_seq)
             conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):  # SQLite already rolled back (disk full, I/O error)
@@ -188,8 +189,8 @@ class Recorder:
             raise
         self.written.update(written)
 
-    def _rows(self, batch: list[Event], seq: int) -> dict[str, list[Row]]:
-        rows: dict[str, list[Row]] = {layout.kind: [] for layout in LAYOUTS}
+    def _rows(self, batch: list[Event | Alert], seq: int) -> dict[str, list[Row]]:
+        rows: dict[str, list[Row]] = {layout.kind: [] for layout in RECORDED}
         for event in batch:
             layout = BY_TYPE[type(event)]
             try:
@@ -197,7 +198,7 @@ class Recorder:
                 if not valid_time(time_ms):
                     raise ValueError(f"time {time_ms!r} out of range")
                 head: Row = (seq, time_ms)
-                if not isinstance(event, FeedStatus):  # the one kind without a market (``has_market``)
+                if not isinstance(event, (FeedStatus, Alert)):  # the kinds without a market (``has_market``)
                     head += (self._market_id(event.venue, event.symbol),)
                 rows[layout.kind].append(head + layout.to_row(event))
             except Exception as exc:

@@ -43,6 +43,17 @@ CREATE TABLE IF NOT EXISTS heatmap_buckets (
 CREATE INDEX IF NOT EXISTS heatmap_buckets_time ON heatmap_buckets (time);
 """
 
+# Added after schema 1 shipped, like the heatmap's table: the alerts a session said live (engine/alerts.py),
+# shown again by a replay. ``time`` is when it was said (the alert's ``at``), ``first_time`` its own time.
+_ALERTS_DDL = """
+CREATE TABLE IF NOT EXISTS alerts (
+    seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, first_time INTEGER NOT NULL,
+    rule TEXT NOT NULL, kind TEXT NOT NULL, venue TEXT, symbol TEXT NOT NULL,
+    side INTEGER, usd REAL, price REAL, n INTEGER,  -- side 0 long, 1 short (NULL: none), n the count
+    text TEXT NOT NULL, is_update INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS alerts_time ON alerts (time);
+"""
+
 # Each event kind has its own table; `seq` (the rowid) is one counter across all tables, so
 # events that share a millisecond replay in the order they arrived. Venue and symbol are interned
 # in `markets` (a one-byte id instead of ~25 bytes of text per row). Sides and flags are 0/1,
@@ -84,9 +95,11 @@ CREATE INDEX feed_status_time ON feed_status (time);
 """
     + "\n"
     + _HEATMAP_DDL
+    + "\n"
+    + _ALERTS_DDL
 )
 
-OPTIONAL_TABLES = ("heatmap_buckets",)  # tables a recording made before them lacks
+OPTIONAL_TABLES = ("heatmap_buckets", "alerts")  # tables a recording made before them lacks
 EVENT_TABLES = (
     "liquidations",
     "open_interest",
@@ -95,6 +108,7 @@ EVENT_TABLES = (
     "books",
     "feed_status",
     "heatmap_buckets",
+    "alerts",
 )
 
 
@@ -126,7 +140,7 @@ def open_for_writing(path: str | Path, source_mode: str = "LIVE") -> sqlite3.Con
         _check_stamp(conn, path)
         _check_mode(conn, path, source_mode)
         if not fresh:
-            for statement in _HEATMAP_DDL.split(";"):  # a recording made before the heatmap's table
+            for statement in (_HEATMAP_DDL + _ALERTS_DDL).split(";"):  # a recording made before them
                 if statement.strip():
                     conn.execute(statement)
         conn.execute("PRAGMA journal_mode = WAL")

@@ -1,11 +1,15 @@
 """The desk's side of the alerts: the rules over the events it takes, the log the alerts screen shows,
 the ladder rows a cluster_near alert marks, and the webhooks (never on a replay). The app makes the
-toasts and the terminal's notices."""
+toasts and the terminal's notices, and writes the alerts to the recording.
+
+A replay of a recording that holds the alerts its session said (``recorded``) shows those, as they
+were said, when the replay's events reach their time; the rules run again only on a recording made
+before liqtui recorded alerts."""
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from liqtui.config import Settings
@@ -25,11 +29,15 @@ class DeskAlerts:
         *,
         push: bool = True,
         history: Callable[[], bool] | None = None,
+        recorded: Sequence[Alert] | None = None,
     ) -> None:
         """``history()``: True while the source hands out history (a replay catching up, the demo's
-        backfill): its events warm the rules but fire nothing (those alerts are not news)."""
+        backfill): its events warm the rules but fire nothing (those alerts are not news), and
+        recorded alerts they pass go to the log without a toast. ``recorded``: a replay's alerts."""
         self.settings = settings
         self.history = history
+        self.recorded = list(recorded) if recorded is not None else None
+        self._next_recorded = 0
         self.rules = settings.alerts.active_rules()
         self.notices = settings.alerts.notices()
         self.log: deque[Alert] = deque(maxlen=LOG_KEPT)
@@ -61,12 +69,31 @@ class DeskAlerts:
         from liqtui.engine.alerts import AlertEvaluator
 
         self.evaluator = AlertEvaluator(self.rules, engine, since_ms=since_ms, history=self.history)
+        if self.recorded is not None:  # a replay from its start: the log shows what it reaches again
+            self._next_recorded = 0
+            self.log.clear()
+            self.marks.clear()
 
     def see(self, event: Event) -> list[Alert]:
-        """The alerts ``event`` fires (none from history: see ``__init__``)."""
+        """The alerts ``event`` fires (none from history: see ``__init__``), or on a replay that
+        recorded them, the recorded alerts said up to its time."""
+        if self.recorded is not None:
+            return self._replayed(getattr(event, "time", None))
         fired = self.evaluator.see(event) if self.rules else []
-        if not fired:
+        return self._take(fired) if fired else []
+
+    def _replayed(self, time_ms: int | None) -> list[Alert]:
+        recorded, start = self.recorded or [], self._next_recorded
+        if time_ms is None or start >= len(recorded) or recorded[start].at > time_ms:
             return []
+        end = start
+        while end < len(recorded) and recorded[end].at <= time_ms:
+            end += 1
+        self._next_recorded = end
+        said = self._take(recorded[start:end])
+        return [] if self.history is not None and self.history() else said
+
+    def _take(self, fired: list[Alert]) -> list[Alert]:
         for alert in fired:
             self.log.append(alert)
             if self.pusher is not None:

@@ -339,7 +339,12 @@ class LiqtuiApp(App[None]):
         self._demo_factory = demo
         self.startup_notes: list[str] = []  # shown once the desk is up (recording off, ...)
         self.alerts = DeskAlerts(
-            settings, self.engine, source.now_ms(), push=source.mode != "REPLAY", history=self._catching_up
+            settings,
+            self.engine,
+            source.now_ms(),
+            push=source.mode != "REPLAY",
+            history=self._catching_up,
+            recorded=getattr(source, "recorded_alerts", None),  # a replay's, when its file holds them
         )
         if self.alerts.problem:
             self.startup_notes.append(self.alerts.problem)
@@ -493,6 +498,8 @@ class LiqtuiApp(App[None]):
             self.engine.apply(event)
             for alert in self.alerts.see(event):
                 self.announce(alert)
+                if self.recorder is not None:
+                    self.recorder.add(alert)  # said live: a replay shows it again
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop the stream: reported, skipped
             self.report_once("apply", f"An event could not be used and was skipped: {exc!r}")
         if self.recorder is not None:
@@ -509,13 +516,15 @@ class LiqtuiApp(App[None]):
         """A toast for each new alert (its updates go to the log, `a`), and the terminal's notices."""
         if alert.update:
             return
-        self.notify(alert.text, title=f"alert: {alert.rule}", severity="warning", timeout=8, markup=False)
+        title = f"{'recorded alert' if self.alerts.recorded is not None else 'alert'}: {alert.rule}"
+        self.notify(alert.text, title=title, severity="warning", timeout=8, markup=False)
         driver = self._driver
         if self.alerts.notices.any and driver is not None and not driver.is_headless:
             driver.write(notice_bytes(alert.text, self.alerts.notices, tmux=bool(os.environ.get("TMUX"))))
 
     def action_alerts(self) -> None:
-        self.push_screen(AlertsScreen(self.alerts.log, len(self.alerts.rules), self.source.mode))
+        recorded = self.alerts.recorded is not None
+        self.push_screen(AlertsScreen(self.alerts.log, len(self.alerts.rules), self.source.mode, recorded))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

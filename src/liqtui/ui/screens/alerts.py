@@ -1,4 +1,6 @@
-"""The alerts log: every alert the desk heard this session, newest first, updates included."""
+"""The alerts log: every alert the desk heard this session, newest first, updates included; on a
+replay, the alerts its session said live (recorded), or those the rules say again on a recording
+made before liqtui recorded alerts."""
 
 from __future__ import annotations
 
@@ -35,22 +37,34 @@ class AlertsScreen(ModalScreen[None]):
     AlertsScreen #alerts-empty { color: $text-muted; }
     """
 
-    def __init__(self, alerts: Sequence[Alert], rules: int, mode: str) -> None:
+    def __init__(self, alerts: Sequence[Alert], rules: int, mode: str, recorded: bool = False) -> None:
         super().__init__()
         self._alerts = list(alerts)
         self._rules = rules
         self._mode = mode
+        self._recorded = recorded
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(
-                f"Alerts on {self._mode} data: {len(self._alerts)} this session, newest first  "
-                f"({self._rules} rules; Esc closes)",
-                classes="title",
-                markup=False,
-            )
+            yield Static(self._title(), classes="title", markup=False)
             if self._alerts:
                 yield OptionList(*(Option(log_line(a)) for a in reversed(self._alerts)), id="alerts-log")
+            elif self._recorded or self._rules:
+                yield Static("none yet", id="alerts-empty", markup=False)
             else:
-                words = "none yet" if self._rules else "no rule is enabled: [[alerts.rules]] in the config"
+                words = "no rule is enabled: [[alerts.rules]] in the config"
                 yield Static(words, id="alerts-empty", markup=False)
+
+    def _title(self) -> str:
+        count = len(self._alerts)
+        if self._recorded:
+            return f"Alerts on {self._mode} data, recorded live: {count} so far, newest first  (Esc closes)"
+        said = (
+            "said again by the config's rules (the recording holds no alerts)"
+            if self._mode == "REPLAY"
+            else ""
+        )
+        return (
+            f"Alerts on {self._mode} data{', ' + said if said else ''}: {count} this session, newest "
+            f"first  ({self._rules} rules; Esc closes)"
+        )
