@@ -171,11 +171,17 @@ class _RollingSides:
         self.buckets: deque[list[float]] = deque()  # [second, long usd, short usd, long n, short n]
         self.totals = [0.0, 0.0, 0.0, 0.0]
         self.seen: dict[str, int] = {}  # venue -> last second it added to
+        self._venues: frozenset[str] | None = None  # venues(), until ``seen`` changes
+        self._expired_at = -1  # the newest second expired to
 
     def add(self, side: Side, usd: float, time_ms: int, venue: str) -> None:
         second = time_ms // 1000
-        self.seen[venue] = second
-        self.expire(second)
+        if self.seen.get(venue) != second:
+            self.seen[venue] = second
+            self._venues = None
+        if second > self._expired_at:  # expiry moves only when the newest second does
+            self._expired_at = second
+            self.expire(second)
         if not self.buckets or self.buckets[-1][0] < second:
             self.buckets.append([float(second), 0.0, 0.0, 0.0, 0.0])
         slot = 0 if side is Side.LONG else 1
@@ -192,8 +198,10 @@ class _RollingSides:
                 self.totals[i] -= old[1 + i]
 
     def venues(self) -> frozenset[str]:
-        newest = max(self.seen.values(), default=0)
-        return frozenset(v for v, second in self.seen.items() if second > newest - self.window_s)
+        if self._venues is None:
+            newest = max(self.seen.values(), default=0)
+            self._venues = frozenset(v for v, second in self.seen.items() if second > newest - self.window_s)
+        return self._venues
 
     def usd(self, side: Side) -> float:
         return self.totals[0 if side is Side.LONG else 1]
@@ -225,6 +233,7 @@ class _BurstRule:
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
         self.windows: dict[str, _RollingSides] = {}
+        self.span = _span(rule.window_ms)
 
     def see(self, event: Event) -> list[_Trigger]:
         if type(event) is not Liquidation or not self.rule.covers(event.venue, event.symbol, event.side):
@@ -247,7 +256,7 @@ class _BurstRule:
                 1,
                 total,
                 window.count(event.side),
-                _span(self.rule.window_ms),
+                self.span,
                 window.venues(),
             )
         ]
@@ -349,7 +358,7 @@ class _CascadeRule:
 
     def _check(self, liq: Liquidation, state: _CascadeState) -> list[_Trigger]:
         rule, window = self.rule, state.window
-        longs, shorts = window.usd(Side.LONG), window.usd(Side.SHORT)
+        longs, shorts = window.totals[0], window.totals[1]  # window.usd(side), read inline: every event
         total = longs + shorts
         if state.threshold is None or total <= state.threshold or total < rule.min_usd:
             return []
@@ -559,6 +568,20 @@ def _short_account(account: str) -> str:
     return f"{account[:6]}…{account[-4:]}" if len(account) > 12 else account
 
 
+# The event types each kind's detector reads: an event is offered only to the rules that read its
+# type (at stress, ~9,000 liquidations a second go past the OI and funding rules untouched).
+_READS: dict[str, tuple[type, ...]] = {
+    "liquidation": (Liquidation,),
+    "burst": (Liquidation,),
+    "cascade": (Liquidation, Ticker),
+    "funding": (Ticker,),
+    "cluster_near": (Ticker,),
+    "cluster_swept": (OpenInterest,),
+    "oi_change": (OpenInterest,),
+    "position_near": (PositionSnapshot, Ticker),
+}
+
+
 def _detector(rule: Rule, engine: Engine) -> _Detector:
     simple: dict[str, Callable[[Rule], _Detector]] = {
         "liquidation": lambda r: _LiquidationRule(r).see,
@@ -587,13 +610,17 @@ class AlertEvaluator:
     engine: Engine
     since_ms: int = 0
     history: Callable[[], bool] | None = None  # True while the source hands out history (cheap: per event)
-    _detectors: list[tuple[Rule, _Detector]] = field(init=False)
+    _detectors: dict[type, list[tuple[Rule, _Detector]]] = field(init=False)  # by the event type read
     _groups: dict[tuple[str, str, str], _Group] = field(init=False, default_factory=dict)
     _now: int = field(init=False, default=0)
     _swept_at: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        self._detectors = [(rule, _detector(rule, self.engine)) for rule in self.rules]
+        self._detectors = {}
+        for rule in self.rules:
+            detect = _detector(rule, self.engine)
+            for kind in _READS[rule.kind]:
+                self._detectors.setdefault(kind, []).append((rule, detect))
 
     def see(self, event: Event) -> list[Alert]:
         """The alerts (and updates) ``event`` fires; call after ``engine.apply(event)``."""
@@ -606,9 +633,11 @@ class AlertEvaluator:
             if self._now - self._swept_at >= 1_000:
                 self._swept_at = self._now
                 out.extend(self._sweep_groups())
-        live = time_ms >= self.since_ms and not (self.history is not None and self.history())
-        for rule, detect in self._detectors:
+        live: bool | None = None  # asked only once a rule triggers (most events trigger nothing)
+        for rule, detect in self._detectors.get(type(event), ()):
             for trig in detect(event):
+                if live is None:
+                    live = time_ms >= self.since_ms and not (self.history is not None and self.history())
                 if live:
                     out.extend(self._offer(rule, trig))
         return out
