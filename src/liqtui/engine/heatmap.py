@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from liqtui.domain.events import HeatmapBucket, Side
@@ -47,7 +47,7 @@ THINNING = (
 THIN_EVERY_MS = 3_600_000
 RANGES = {"12h": DAY_MS // 2, "24h": DAY_MS, "3d": 3 * DAY_MS, "7d": 7 * DAY_MS, "30d": 30 * DAY_MS}
 TOUCHED_KEPT = 256  # per symbol, the buckets whose last change is remembered (older: every column is dirty)
-VIEWS_KEPT = 16  # (symbol, range, column width, venues) views kept for reuse
+VIEWS_KEPT = 4  # (symbol, range, column width, venues) views kept for reuse (a range key, back)
 _TRIM_SLACK = 288  # buckets the price arrays may grow past KEPT_MS before their front is cut (a day)
 
 
@@ -59,21 +59,65 @@ class Run:
     usd: array[float]
 
     @classmethod
-    def of_rows(cls, rows: Mapping[int, float]) -> Run:
-        live = [i for i, usd in rows.items() if usd > 0.0]
+    def of_array(cls, first: int, usd: array[float]) -> Run:
+        """The run of ``usd`` (rows from ``first``) without its zero rows at either end."""
+        live = [k for k, u in enumerate(usd) if u > 0.0]
         if not live:
             return EMPTY_RUN
-        first, last = min(live), max(live)
-        usd = array("f", bytes(4 * (last - first + 1)))
-        for i in live:
-            usd[i - first] = rows[i]
-        return cls(first, usd)
+        return cls(first + live[0], usd[live[0] : live[-1] + 1])
 
     def items(self) -> Iterable[tuple[int, float]]:
         return ((self.first + k, u) for k, u in enumerate(self.usd) if u > 0.0)
 
 
 EMPTY_RUN = Run(0, array("f"))
+
+
+class Rows:
+    """One side of a column: USD per price row from ``first``, summed over venues (float64; 0: no
+    level), read as the (row, USD) pairs of its rows with levels, ascending. An array, not a tuple of
+    pairs: a 30-day view holds ~2,000 rows per column (bench/README.md, heatmap memory)."""
+
+    __slots__ = ("first", "usd")
+
+    def __init__(self, first: int, usd: array[float]) -> None:
+        self.first = first
+        self.usd = usd
+
+    @classmethod
+    def summed(cls, runs: Iterable[Run]) -> Rows:
+        runs = [r for r in runs if r.usd]
+        if not runs:
+            return cls(0, array("d"))
+        first = min(r.first for r in runs)
+        usd = array("d", bytes(8 * (max(r.first + len(r.usd) for r in runs) - first)))
+        for run in runs:  # in the venues' order, as a sum in float64 of float32 rows
+            at = run.first - first
+            for k, u in enumerate(run.usd):
+                if u > 0.0:
+                    usd[at + k] += u
+        return cls(first, usd)
+
+    def __iter__(self) -> Iterator[tuple[int, float]]:
+        first = self.first
+        return ((first + k, u) for k, u in enumerate(self.usd) if u > 0.0)
+
+    def __bool__(self) -> bool:
+        return any(u > 0.0 for u in self.usd)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to Rows or a tuple of the same (row, USD) pairs."""
+        if isinstance(other, Rows | tuple):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"Rows({tuple(self)!r})"
+
+
 _NONE: list[HeatmapBucket] = []  # what take_committed returns when nothing closed (never appended to)
 
 
@@ -88,12 +132,8 @@ class Snapshot:
     @classmethod
     def of_book(cls, bucket: int, book: LevelBook, grid: float, price: float) -> Snapshot:
         lo, hi = math.floor(price * (1 - BAND) / grid), math.floor(price * (1 + BAND) / grid)
-        rows = {i: r for i, r in book.rows(grid).items() if lo <= i <= hi}
-        return cls(
-            bucket,
-            Run.of_rows({i: r[0] for i, r in rows.items()}),
-            Run.of_rows({i: r[1] for i, r in rows.items()}),
-        )
+        longs, shorts = book.row_band(grid, lo, hi)
+        return cls(bucket, Run.of_array(lo, longs), Run.of_array(lo, shorts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +142,8 @@ class HeatColumn:
     Levels are those standing at the column's end; None where no venue had a book yet (unknown)."""
 
     time: int
-    longs: tuple[tuple[int, float], ...] | None  # (row, USD), ascending rows
-    shorts: tuple[tuple[int, float], ...] | None
+    longs: Rows | None  # (row, USD), ascending rows
+    shorts: Rows | None
     low: float | None  # the price's range in the column, None when no price was seen
     high: float | None
     realized: tuple[tuple[int, Side, float], ...] = ()  # (row, side, USD) liquidated there
@@ -489,8 +529,8 @@ class HeatmapHistory:
     def _column(
         tracks: list[tuple[str, _Track]], start: int, end: int, live: Mapping[str, Snapshot]
     ) -> HeatColumn:
-        longs: dict[int, float] = {}
-        shorts: dict[int, float] = {}
+        longs: list[Run] = []
+        shorts: list[Run] = []
         known = False
         low, high = math.inf, -math.inf
         realized: dict[tuple[int, Side], float] = {}
@@ -500,9 +540,8 @@ class HeatmapHistory:
             snap = snap if snap is not None else track.at(end)
             if snap is not None:
                 known = True
-                for rows, run in ((longs, snap.longs), (shorts, snap.shorts)):
-                    for i, usd in run.items():
-                        rows[i] = rows.get(i, 0.0) + usd
+                longs.append(snap.longs)
+                shorts.append(snap.shorts)
             if track.prices is not None:
                 span = track.prices.span(start // BUCKET_MS, end // BUCKET_MS)
                 if span is not None:
@@ -512,8 +551,8 @@ class HeatmapHistory:
                     realized[cell] = realized.get(cell, 0.0) + usd
         return HeatColumn(
             start,
-            tuple(sorted(longs.items())) if known else None,
-            tuple(sorted(shorts.items())) if known else None,
+            Rows.summed(longs) if known else None,
+            Rows.summed(shorts) if known else None,
             low if low < math.inf else None,
             high if high > -math.inf else None,
             tuple(

@@ -540,6 +540,23 @@ class LevelBook:
             rows = self._sum_rows(grid)
         return {i: (r[0] * scale, r[1] * scale) for i, r in rows.items()}
 
+    def row_band(self, grid: float, lo: int, hi: int) -> tuple[array[float], array[float]]:
+        """Long and short USD of rows ``lo`` .. ``hi`` at ``grid`` as float32 arrays from row ``lo``
+        (0 where none stands): what the heatmap keeps, read without copying the other rows."""
+        scale = self._scale
+        rows = self._rows.get(grid)
+        if rows is None:
+            rows = self._sum_rows(grid)
+        n = hi - lo + 1
+        longs, shorts = array("f", bytes(4 * n)), array("f", bytes(4 * n))
+        for i, r in rows.items():
+            if lo <= i <= hi:
+                if r[0] > 0.0:
+                    longs[i - lo] = r[0] * scale
+                if r[1] > 0.0:
+                    shorts[i - lo] = r[1] * scale
+        return longs, shorts
+
     def _row_add(self, sign: float, key: float, raw: float, n: int) -> None:
         for grid, rows in self._rows.items():
             self._row_add_one(rows, grid, sign, key, raw, n)
