@@ -6,17 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import subprocess
+import sys
+import time
 from collections import defaultdict
 
 import pytest
 
 from liqtui.cli import main
-from liqtui.domain.events import BookSnapshot, Liquidation, OpenInterest
+from liqtui.config import Settings
+from liqtui.domain.events import BookSnapshot, HeatmapBucket, Liquidation, OpenInterest
 from liqtui.engine import Engine
+from liqtui.engine.heatmap import BUCKET_MS, RANGES
 from liqtui.engine.views import WINDOWS
 from liqtui.feeds.demo.market import DemoMarket
 from liqtui.feeds.replay import ReplaySource
 from liqtui.storage import Recorder, event_time, read_events
+from liqtui.storage.reader import describe, warm
 
 
 def stored_form(events):
@@ -44,13 +51,37 @@ def no_config(tmp_path, monkeypatch):
     monkeypatch.setenv("LIQTUI_CONFIG", str(config))
 
 
+LIQTUI = [sys.executable, "-m", "liqtui"]
+
+
+def _rows_in(path, kind: str) -> int:
+    try:
+        return describe(path).rows.get(kind, 0)
+    except Exception:  # noqa: BLE001 - not created yet
+        return 0
+
+
+def _record_until(out, kind: str, count: int, *demo: str) -> None:
+    """`liqtui record --demo` in a subprocess, stopped (SIGINT) once ``count`` rows of ``kind`` are in
+    the file: however fast this machine gets through the demo's backfill (the heatmap's engine makes
+    the backfill's buckets first), the test sees what it needs."""
+    proc = subprocess.Popen(
+        [*LIQTUI, "record", "--demo", *demo, "--out", str(out)], stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while _rows_in(out, kind) <= count and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+
+
 def test_record_demo_keeps_what_the_simulator_published_and_stats_agree(tmp_path, capsys, no_config):
     out = tmp_path / "demo.sqlite"
-    assert (
-        main(["record", "--demo", "--seed", "3", "--rate", "stress", "--duration", "2", "--out", str(out)])
-        == 0
-    )
-    recorded = list(read_events(out))
+    _record_until(out, "liquidations", 2000, "--seed", "3", "--rate", "stress")
+    recorded = [e for e in read_events(out) if not isinstance(e, HeatmapBucket)]  # buckets: next test
     # The same seed, stepped here without the clock, publishes the same market.
     market = DemoMarket(seed=3, rate="stress")
     sent = market.start_events()
@@ -83,6 +114,34 @@ def test_record_demo_keeps_what_the_simulator_published_and_stats_agree(tmp_path
     assert {(r["venue"], r["symbol"]): r["first_base"] for r in stats["open_interest"]} == {
         k: e.base for k, e in first.items()
     }
+
+
+def test_record_writes_the_heatmap_buckets_the_desk_makes_and_a_restart_draws_them(tmp_path, no_config):
+    out = tmp_path / "demo.sqlite"
+    _record_until(out, "tickers", 50, "--seed", "4", "--rate", "calm")  # past the backfill
+    events = list(read_events(out))
+    buckets = [e for e in events if isinstance(e, HeatmapBucket)]
+    market = DemoMarket(seed=4, rate="calm")  # what was recorded, stepped here without the clock
+    sent = market.start_events()
+    while len(stored_form(sent)) < len(events) - len(buckets):
+        sent += market.step(100)
+    desk = Engine(Settings().levels)  # as the desk's engine makes its buckets (ui/app.py emit)
+    made = []
+    for e in sent:
+        desk.apply(e)
+        made += desk.take_heatmap_buckets()
+    assert len(buckets) > 200 and sum(1 for b in buckets if b.longs and b.longs[1]) > 50
+    assert sorted(buckets, key=_key) == sorted(made, key=_key)
+
+    now = max(event_time(e) for e in sent)
+    restarted = Engine(Settings().levels)
+    warm(restarted, out, now, source_mode="DEMO")
+    for symbol in market.symbols():
+        drawn = desk.heatmap(symbol, now, RANGES["24h"], BUCKET_MS)
+        settled = min(t.open_bucket for t in desk.heat._tracks[symbol].values())
+        closed = [c for c in drawn.columns if c.time + BUCKET_MS <= settled]
+        assert len(closed) > 200
+        assert list(restarted.heatmap(symbol, now, RANGES["24h"], BUCKET_MS).columns[: len(closed)]) == closed
 
 
 def _demo_events(seconds: int, seed: int = 5, rate: str = "busy"):

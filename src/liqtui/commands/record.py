@@ -5,6 +5,10 @@ is flushed to the file before the command exits. The config's alert rules run ov
 over the source's history) and the alerts they say are recorded too, so a replay shows them again.
 Never imports Textual.
 
+The engine the rules read runs whether there are rules or not, as in the desk, so the file also holds
+the heatmap's closed buckets (engine/heatmap.py): a restart or a replay from it draws the history the
+desk would have recorded. A live recording warms that engine from the file first, as the live desk does.
+
 Exit codes: 0 done; 1 the source or the recording stopped (disk full: the message says why);
 2 the file cannot be recorded into (another recorder holds it, foreign, unwritable).
 """
@@ -84,7 +88,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         where = " from the bus" if url else ""
         started = f"liqtui: recording {source.mode}{where} to {path} (Ctrl-C to stop)"
-        tap = _AlertTap(settings, source, recorder)
+        try:
+            tap = RecordTap(settings, source, recorder, warm_from=None if args.demo else path)
+        except StoreError as exc:
+            print(f"liqtui: {exc}", file=sys.stderr)
+            return 2
         try:
             failure = asyncio.run(_record(source, tap.take, recorder, args.duration, started))
         except BusError as exc:
@@ -95,7 +103,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         recorder.close()
     _report(recorder, path, hint=args.demo and not args.out)
     if tap.unusable:
-        print(f"liqtui: {tap.unusable:,} events the alert rules could not use (recorded)", file=sys.stderr)
+        print(f"liqtui: {tap.unusable:,} events the engine could not use (recorded)", file=sys.stderr)
     if recorder.error is not None:
         print(f"liqtui: {recorder.error}", file=sys.stderr)
         return 1
@@ -135,16 +143,25 @@ def _bus_source(args: argparse.Namespace, settings: Settings, url: str) -> Event
     return BusSource(dataclasses.replace(settings, bus=bus), demo=args.demo)
 
 
-class _AlertTap:
-    """Every event into the recorder, and through the config's alert rules (after the source's
-    history: only live events alert), whose alerts are recorded beside the events."""
+class RecordTap:
+    """Every event into the recorder, then into an engine as the desk's: the heatmap buckets it closes
+    are recorded (event first, then its buckets, as the desk), and the config's alert rules read it
+    (after the source's history: only live events alert), their alerts recorded beside the events.
+    ``warm_from``: the recording whose history the engine starts from (buckets it holds are not made
+    twice)."""
 
-    def __init__(self, settings: Settings, source: EventSource, recorder: Recorder) -> None:
+    def __init__(
+        self, settings: Settings, source: EventSource, recorder: Recorder, warm_from: Path | None = None
+    ) -> None:
         from liqtui.engine import Engine
         from liqtui.engine.alerts import AlertEvaluator
 
         self.recorder, self.unusable = recorder, 0
         self.engine = Engine(settings.levels)
+        if warm_from is not None:
+            from liqtui.storage.reader import warm
+
+            warm(self.engine, warm_from, source.now_ms(), lookback_days=settings.levels.lookback_days)
         rules = settings.alerts.active_rules()
         history = lambda: getattr(source, "warmup", None) is not None  # noqa: E731 - the demo's backfill
         self.alerts = (
@@ -153,14 +170,14 @@ class _AlertTap:
 
     def take(self, event: Event) -> None:
         self.recorder.add(event)
-        if self.alerts is None:
-            return
         try:
             self.engine.apply(event)
-            fired = self.alerts.see(event)
+            fired = self.alerts.see(event) if self.alerts is not None else ()
         except Exception:  # noqa: BLE001 - the recording goes on; counted and said at the end
             self.unusable += 1
             return
+        for bucket in self.engine.take_heatmap_buckets():
+            self.recorder.add(bucket)
         for alert in fired:
             self.recorder.add(alert)
 

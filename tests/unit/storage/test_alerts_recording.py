@@ -69,14 +69,14 @@ def test_a_damaged_alert_row_is_left_out(tmp_path):
 async def test_liqtui_record_writes_the_alerts_its_rules_say_on_live_events_only(tmp_path):
     """`liqtui record`'s tap on the seeded demo (the desk's seed 7, whose history ends with a sweep of
     an ESTIMATED cluster on the start time): the rules' alerts are recorded, none from the history."""
-    from liqtui.commands.record import _AlertTap
+    from liqtui.commands.record import RecordTap
 
     rules = [{"kind": "liquidation", "min_usd": 1, "name": "any"}, {"kind": "cluster_swept", "min_usd": 10e6}]
     settings = settings_from_dict({"alerts": {"rules": rules}})
     source = DemoSource(settings, seed=7, realtime=False)
     path = tmp_path / "demo.sqlite"
     with Recorder(path, background=False, source_mode="DEMO") as recorder:
-        tap = _AlertTap(settings, source, recorder)
+        tap = RecordTap(settings, source, recorder)
         task = asyncio.create_task(source.run(tap.take))
         while source.now_ms() < DEFAULT_START_MS + 30_000:
             await asyncio.sleep(0)
@@ -92,11 +92,11 @@ async def test_liqtui_record_writes_the_alerts_its_rules_say_on_live_events_only
 
 
 def test_no_rule_enabled_records_the_events_only(tmp_path):
-    from liqtui.commands.record import _AlertTap
+    from liqtui.commands.record import RecordTap
 
     settings = settings_from_dict({"alerts": {"rules": [{"kind": "burst", "enabled": False}]}})
     with Recorder(tmp_path / "r.sqlite", background=False) as recorder:
-        tap = _AlertTap(settings, DemoSource(Settings(), realtime=False), recorder)
+        tap = RecordTap(settings, DemoSource(Settings(), realtime=False), recorder)
         assert tap.alerts is None
         tap.take(Liquidation("okx", BTC, Side.LONG, 80_000.0, 100.0, 8e6, T0, T0))
         recorder.flush()
