@@ -139,6 +139,19 @@ async def test_a_stream_made_with_other_settings_is_refused_with_one_message(nat
     assert err.count("\n") == 1 and "stream LIQTUI_DEMO with other settings" in err and "max_age" in err, err
 
 
+async def test_a_reader_refuses_a_stream_of_that_name_made_by_something_else(nats_server):
+    import nats
+    from nats.js.api import StreamConfig
+
+    nc = await nats.connect(nats_server.url)
+    await nc.jetstream().add_stream(StreamConfig(name="LIQTUI", subjects=["orders.>"]))
+    await nc.close()
+    for command in (("tail",), ("snapshot",), ("alerts",)):
+        code, out, err = await run_liqtui(*command, "--bus", nats_server.url)
+        assert code == 2 and out == "" and "Traceback" not in err, (command, err)
+        assert err.count("\n") == 1 and "is not a liqtui collector's" in err and "orders.>" in err, err
+
+
 async def test_an_unreachable_bus_or_wrong_credentials_is_one_message_and_exit_2(tmp_path):
     locked = NatsServer(tmp_path / "locked", auth="authorization { user: desk, password: right-one }")
     locked.start()
@@ -466,3 +479,39 @@ async def test_collect_can_record_what_it_publishes(nats_server, tmp_path):
     code, stats, err = await run_liqtui("stats", str(out), "--json", "--window", "all")
     assert code == 0, err
     assert sum(row["count"] for row in json.loads(stats)["liquidations"]) == published
+
+
+async def test_alerts_on_the_bus_are_warmed_by_its_history_and_fire_on_what_comes_live(
+    fake_exchange, nats_server, tmp_path
+):
+    """`liqtui alerts --bus`: a big liquidation already in the stream only warms the rules; one
+    published after the reader opened fires once. An unreachable bus is one line and exit 2."""
+    binance = await fake_exchange("binanceusdm")
+    config = write_config(tmp_path / "c.toml", [binance])
+    config.write_text(
+        config.read_text()
+        + '\n[[alerts.rules]]\nkind = "liquidation"\nname = "big BTC"\nmin_usd = 50000\n'
+        + 'symbols = ["btcusdt"]\ncooldown = 0\n'
+    )
+    collector = await start("collect", "--bus", nats_server.url, "--config", str(config))
+    alerts = None
+    try:
+        await binance.wait_subscribed("!forceOrder@arr", timeout=30)
+        await binance.push(binance.liquidation_frame("BTC", side="long", price=90_000, qty=1.0, time_ms=T0))
+        await wait_published(nats_server, "liqtui.liq.", 1)
+        alerts = await start("alerts", "--bus", nats_server.url, "--config", str(config))
+        line = await asyncio.wait_for(alerts.stderr.readline(), 30)
+        assert b"alert rules on LIVE data" in line, line
+        await binance.push(
+            binance.liquidation_frame("BTC", side="short", price=90_000, qty=1.0, time_ms=T0 + 5)
+        )
+        fired = (await asyncio.wait_for(alerts.stdout.readline(), 60)).decode()
+        assert "big BTC" in fired and "BTC short liquidated $90.0k" in fired, fired
+    finally:
+        await stop(collector)
+        if alerts is not None:
+            code, out, err = await stop(alerts)
+    assert code == 0 and out == "" and "Traceback" not in err, (out, err)  # nothing else fired
+    code, out, err = await run_liqtui("alerts", "--bus", "nats://127.0.0.1:1", "--config", str(config))
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.strip().count("\n") == 0 and "cannot use the bus at nats://127.0.0.1:1" in err, err

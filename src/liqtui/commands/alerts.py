@@ -3,6 +3,7 @@
     liqtui alerts [--json] [--exec CMD]                      live venues, until Ctrl-C or --duration
     liqtui alerts --replay FILE [--json] [--exec CMD]        back-test: the rules again over a recording
     liqtui alerts --demo [--seed N] [--rate R] [--json]      the simulated market, marked DEMO
+    liqtui alerts --bus URL [--demo] [--json]                a collector's NATS bus (docs/bus.md)
 
 JSON objects carry ``time`` (exchange ms of the event that fired it), ``rule``, ``kind``, ``venue``
 and ``side`` (null when the alert spans several), ``symbol``, ``usd``, ``price``, ``count`` and
@@ -35,12 +36,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from liqtui.commands._args import DURATION, NumberIn
+from liqtui.commands._bus import add_bus_arguments, open_bus_source
 from liqtui.commands.headless_live import CommandError, print_err
 from liqtui.config import Settings
 from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event
 from liqtui.domain.terminal import notice_bytes
 from liqtui.domain.text import printable
+from liqtui.feeds.event_source import OnABus
 
 DEMO_RATES = ("calm", "busy", "stress")
 FIELDS = ("time", "rule", "kind", "venue", "symbol", "side", "usd", "price", "count", "text")
@@ -68,6 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         metavar="S",
         help=f"live, demo: stop after S seconds, S in {DURATION}",
     )
+    add_bus_arguments(parser)
     parser.add_argument(
         "--exec",
         dest="exec_cmd",
@@ -120,8 +124,10 @@ class _Runner:
     def __init__(self, args: argparse.Namespace, settings: Settings, out: TextIO) -> None:
         if (args.seed is not None or args.rate is not None) and not args.demo:
             raise CommandError("--seed and --rate apply to --demo only")
-        if args.replay and (args.demo or args.duration is not None):
-            raise CommandError("--replay runs the whole recording: no --demo or --duration with it")
+        if args.replay and (args.demo or args.duration is not None or args.bus):
+            raise CommandError("--replay runs the whole recording: no --demo, --duration or --bus with it")
+        if args.bus and (args.seed is not None or args.rate is not None):
+            raise CommandError("--seed and --rate set the collector's demo, not a reader of the bus")
         self.args, self.settings, self.out = args, settings, out
         self.rules = settings.alerts.active_rules()
         if not self.rules:
@@ -262,12 +268,14 @@ class _Runner:
     async def follow(self) -> int:
         from liqtui.engine import Engine
 
-        source = self._source()
+        source = await self._source()
+        on_bus = isinstance(source, OnABus)
         engine = Engine(self.settings.levels)
-        since = source.now_ms()
-        # The demo's history ends on the start time itself: it says when it is handed out (warmup).
+        # The demo's history ends on the start time itself, and a bus hands out its stream's first:
+        # each says when that is over (warmup); the bus's demo clock is known from its first beat.
+        since = 0 if on_bus else source.now_ms()
         alerts = self._evaluator(engine, since, lambda: getattr(source, "warmup", None) is not None)
-        if source.mode == "DEMO":
+        if source.mode == "DEMO" and not on_bus:
             self._check_symbols(source.symbols())
         if not self.args.json:
             print_err(f"liqtui: {len(self.rules)} alert rules on {source.mode} data (Ctrl-C to stop)")
@@ -278,11 +286,13 @@ class _Runner:
                 self.emit(alert)
 
         try:
-            await _run_until(source, take, self.args.duration, self._live_check(source))
+            await _run_until(source, take, self.args.duration, None if on_bus else self._live_check(source))
         finally:
             for alert in alerts.flush():
                 self.emit(alert)
             self.finish()
+            if on_bus:
+                await source.close()
         print_err(f"liqtui: {self.fired} alerts")
         return 0
 
@@ -300,7 +310,17 @@ class _Runner:
 
         return check
 
-    def _source(self) -> Any:
+    async def _source(self) -> Any:
+        url = self.args.bus or ("" if self.args.demo else self.settings.bus.url)
+        if url:  # the stream's history warms the rules (as the desk's), then live; CommandError if unusable
+            since = int(time.time() * 1000) - int(self.settings.bus.max_age_hours * 3_600_000)
+            return await open_bus_source(
+                self.settings,
+                url,
+                demo=self.args.demo,
+                history=("liq", "oi", "bar", "margin"),
+                since_ms=since,
+            )
         if self.args.demo:
             from liqtui.feeds.demo import DemoSource
 

@@ -4,7 +4,7 @@ here and only here, when a bus is used: without one liqtui never loads it.
     link = BusLink(settings.bus, name="liqtui collect")
     await link.open()                     # BusError: one line (unreachable, credentials, TLS)
     await ensure_stream(link, stream_spec(settings.bus, demo=False))   # collector: create or check
-    await find_stream(link, name)         # readers: BusError when no collector made it
+    info = await find_stream(link, spec)  # readers: BusError when no collector made it
 
 Once open, the connection reconnects forever; ``link.state`` says how it is (connected,
 reconnecting with the attempt, closed) for the desk's bus chip and the health lines.
@@ -241,15 +241,24 @@ def _differences(config: Any, spec: StreamSpec) -> list[str]:
     return [f"{key} {have[key]!r}, liqtui wants {want[key]!r}" for key in want if have[key] != want[key]]
 
 
-async def find_stream(link: BusLink, name: str) -> None:
-    """BusError when the stream is not there (no collector has run on this bus)."""
+async def find_stream(link: BusLink, spec: StreamSpec) -> Any:
+    """The stream's info; BusError when it is not there (no collector has run on this bus) or is
+    not liqtui's (something else made a stream of that name, for other subjects)."""
     from nats.js.errors import NotFoundError
 
+    name = spec.name
     try:
-        await link.js.stream_info(name)
+        info = await link.js.stream_info(name)
     except NotFoundError:
         raise BusError(
             f"the bus at {redacted_url(link.bus.url)} has no stream {name}: start `liqtui collect --bus URL` first"
         ) from None
     except Exception as exc:  # noqa: BLE001 - no JetStream on the server, no permission...
         raise BusError(f"cannot read the stream {name}: {_reason(exc)}") from None
+    have = list(info.config.subjects or ())
+    if not set(spec.subjects) <= set(have):
+        raise BusError(
+            f"the stream {name} on the bus is not a liqtui collector's (its subjects are {have}, "
+            f"liqtui's are {list(spec.subjects)}): set [bus] stream to the one `liqtui collect` made"
+        )
+    return info

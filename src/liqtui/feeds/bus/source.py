@@ -85,8 +85,8 @@ class BusSource:
         """Connect, and fix the seam: what is published after this returns is delivered live."""
         if self.link.nc is None:
             await self.link.open()
-        await find_stream(self.link, self.stream)
-        self.seam = (await self.link.js.stream_info(self.stream)).state.last_seq
+        spec = stream_spec(self.settings.bus, demo=self.mode == "DEMO")
+        self.seam = (await find_stream(self.link, spec)).state.last_seq
 
     @property
     def warmup(self) -> float | None:
