@@ -11,6 +11,7 @@ rendering is reported once and the next tick tries again; a pane that fails does
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import time
@@ -372,6 +373,7 @@ class LiqtuiApp(App[None]):
         }  # by theme.ansi
         self._started = time.monotonic()  # for "no venue has answered for 2m"
         self._offers_declined = 0
+        self._history_frozen = False
         self._hook_replay_reset(source)
 
     # --- start-up ---------------------------------------------------------------------------
@@ -647,9 +649,11 @@ class LiqtuiApp(App[None]):
             replay = self.replay
             bus = self._bus_health()
             if self.paused or self.warmup() is not None:
+                self._history_frozen = self._history_frozen and self.warmup() is None  # a new warm-up
                 if header is not None:
                     header.show(self.last_view, self.badge(), self.last_message, bus)
                 return
+            self._freeze_history()
             if self.recorder is not None and self.recorder.error is not None:
                 self.report_once("recorder", f"Recording stopped: {self.recorder.error}")
             damage = replay.damage_note if replay is not None else None
@@ -670,6 +674,14 @@ class LiqtuiApp(App[None]):
                 pane.show(view)
             except Exception as exc:  # noqa: BLE001 - one failing pane is reported; the others still draw
                 self.report_once(f"pane:{pane.id}", f"The {pane.id} pane failed: {exc!r}")
+
+    def _freeze_history(self) -> None:
+        """Once the history is in (the demo's 25 h, a warm-up, a replay's catch-up): its objects leave
+        the garbage collector's generations (``gc.freeze``). Most live as long as the desk, and a full
+        collection passing over them took 90-110 ms at a time at stress, a stall of keys and frames."""
+        if not self._history_frozen and self.data_seen:
+            self._history_frozen = True
+            gc.freeze()
 
     def visible_panes(self) -> list[LinePane[Any]]:
         """The panes on screen now: hidden panes (layout, size 0) are not asked to draw."""
