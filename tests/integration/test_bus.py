@@ -164,6 +164,7 @@ async def test_an_unreachable_bus_or_wrong_credentials_is_one_message_and_exit_2
             ("snapshot",),
             ("risk", "BTC", "--to", "+5%"),
             ("record", "--out", str(tmp_path / "r.sqlite"), "--duration", "5"),
+            ("alerts", "--duration", "5"),
             ("live",),
         ]  # the desk checks the bus before Textual starts
         for args in [(*command, "--bus", url) for url in (dead, wrong) for command in commands]:
@@ -171,6 +172,10 @@ async def test_an_unreachable_bus_or_wrong_credentials_is_one_message_and_exit_2
             assert code == 2 and out == "" and err.count("\n") == 1, (args, err)
             assert ("connection refused" if args[-1] == dead else "refused the credentials") in err, err
             assert "wrong-one" not in err and "Traceback" not in err
+        right = f"nats://desk:right-one@127.0.0.1:{locked.port}"  # accepted: still never printed
+        code, out, err = await run_liqtui("collect", "--demo", "--duration", "2", "--bus", right)
+        assert code == 0 and "collecting DEMO to nats://127.0.0.1:" in err, err
+        assert "right-one" not in out + err and "desk:" not in err
     finally:
         locked.stop()
 
