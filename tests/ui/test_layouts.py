@@ -144,10 +144,12 @@ async def test_an_unknown_layout_in_the_config_says_so_and_uses_auto():
 
 @pytest.mark.parametrize("mode", ["DEMO", "REPLAY"])
 @pytest.mark.parametrize("width", [160, 159, 130, 110, 80, 60])
-async def test_the_keys_to_leave_and_to_get_help_are_on_screen_at_every_width(width, mode):
+async def test_the_keys_to_leave_to_get_help_and_the_alerts_log_are_on_screen_at_every_width(width, mode):
     app = make_app(mode=mode)
     async with app.run_test(size=(width, 30)) as pilot:
         await pilot.pause()
         await pilot.pause()
         footer = screen_lines(app)[-1]
-        assert "? help" in footer and "q quit" in footer, footer
+        assert "? help" in footer and "q quit" in footer and "a alerts" in footer, footer
+        if width >= 160 and mode == "DEMO":  # every key it lists is whole: the last one too
+            assert footer.rstrip().endswith("p pause"), footer
