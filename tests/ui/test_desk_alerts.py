@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import OptionList, Static
 
 from liqtui.config import settings_from_dict
@@ -90,7 +91,8 @@ async def test_a_cluster_near_alert_marks_its_ladder_row():
         assert not any("82,850" in line and "!" in line for line in screen_lines(app))  # only its row
 
 
-async def test_the_desk_pushes_its_alerts_to_a_webhook_and_keeps_running(tmp_path):
+@pytest.mark.parametrize("mode, title", [("LIVE", "liqtui: BTC alert"), ("DEMO", "liqtui DEMO: BTC alert")])
+async def test_the_desk_pushes_its_alerts_to_a_webhook_and_keeps_running(tmp_path, mode, title):
     import http.server
     import json
     import threading
@@ -116,11 +118,11 @@ async def test_the_desk_pushes_its_alerts_to_a_webhook_and_keeps_running(tmp_pat
                 "webhook_batch_seconds": 0,
             }
         }
-        app = make_app(raw=raw)
+        app = make_app(mode=mode, raw=raw)
         async with app.run_test(size=(160, 45)) as pilot:
             app.source.queue.put_nowait(_liq(312_400, NOW + 2_000))
             assert await wait_for(pilot, lambda: bool(received), timeout=30)
-            assert received[0]["title"] == "liqtui: BTC alert"
+            assert received[0]["title"] == title  # simulated data says so on the phone too
             assert received[0]["message"] == "BTC long liquidated $312k at 82,410 on bybit [big]"
         app.alerts.close()
     finally:

@@ -163,6 +163,7 @@ def test_a_cascade_is_one_alert_then_updates(tmp_path, capsys, recording):
     assert opened[0]["text"].startswith("ETH cascade: price -0.1 % in 10s (")
     assert opened[0]["side"] == "long" and "100 % longs" in opened[0]["text"]
     assert all(u["time"] == opened[0]["time"] and u["count"] > opened[0]["count"] for u in cascade[1:])
+    assert all(u["update"] is True for u in cascade[1:])  # JSON true, said on every update
 
 
 def test_rules_above_what_happened_stay_quiet(tmp_path, capsys, recording):
@@ -287,10 +288,10 @@ def test_the_bell_and_osc_notifications_follow_each_alert_on_the_terminal(tmp_pa
     config = _config(tmp_path, "[alerts]\nbell = true\nosc9 = true\nosc777 = true\nosc99 = true\n" + ONE_BIG)
     out = _on_a_terminal(config, recording, {"TMUX": "/tmp/tmux-0/default,1,0"} if tmux else {})
     text = "BTC short liquidated $245k at 83,216 on okx"
-    osc = [
-        f"\x1b]9;liqtui: {text}\x07",
-        f"\x1b]777;notify;liqtui;{text}\x07",
-        f"\x1b]99;;liqtui: {text}\x1b\\",
+    osc = [  # a back-test's notices say REPLAY: no desktop shows old news as news
+        f"\x1b]9;liqtui REPLAY: {text}\x07",
+        f"\x1b]777;notify;liqtui REPLAY;{text}\x07",
+        f"\x1b]99;;liqtui REPLAY: {text}\x1b\\",
     ]
     if tmux:
         osc = ["\x1bPtmux;" + s.replace("\x1b", "\x1b\x1b") + "\x1b\\" for s in osc]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from liqtui.domain.terminal import TerminalNotices, notice_bytes
+from liqtui.domain.terminal import TerminalNotices, notice_bytes, notice_title
 
 TEXT = "BTC long liquidated $312k at 82,410 on binanceusdm"
 
@@ -37,3 +37,9 @@ def test_text_from_outside_cannot_end_a_sequence_or_start_another():
         "\x1b]777;notify;a,b;BTC]0;pwned\\ done\x07"
         "\x1b]99;;a;b: BTC]0;pwned\\ done\x1b\\"
     )
+
+
+def test_data_that_is_not_live_says_so_in_the_title():
+    assert notice_title() == "liqtui" and notice_title("DEMO") == "liqtui DEMO"
+    out = notice_bytes(TEXT, TerminalNotices(osc9=True, osc777=True), title=notice_title("DEMO"))
+    assert out == f"\x1b]9;liqtui DEMO: {TEXT}\x07\x1b]777;notify;liqtui DEMO;{TEXT}\x07"

@@ -112,3 +112,4 @@ def test_one_alert_is_its_own_words_and_an_update_says_so():
         T0 + 5,
     )
     assert message([update]) == ("liqtui: SOL alert", "update: SOL burst: so far [burst]")
+    assert message([update, update], "DEMO")[0] == "liqtui DEMO: SOL, 2 alerts"  # simulated: said so

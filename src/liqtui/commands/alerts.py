@@ -41,7 +41,7 @@ from liqtui.commands.headless_live import CommandError, print_err
 from liqtui.config import Settings
 from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event
-from liqtui.domain.terminal import notice_bytes
+from liqtui.domain.terminal import notice_bytes, notice_title
 from liqtui.domain.text import printable
 from liqtui.feeds.event_source import OnABus
 
@@ -136,7 +136,9 @@ class _Runner:
             )
         self.command = self._command(args.exec_cmd)
         self.notices = settings.alerts.notices()
-        self.pusher = None if args.replay else self._pusher(settings)
+        # Not live: every notification and push says so (webhooks never fire on a replay).
+        self.label = "REPLAY" if args.replay else "DEMO" if args.demo else ""
+        self.pusher = None if args.replay else self._pusher(settings, self.label)
         self.terminal = self._terminal() if self.notices.any else None
         self.children: list[subprocess.Popen[bytes]] = []
         self.failed_exec = 0
@@ -155,14 +157,14 @@ class _Runner:
         return argv
 
     @staticmethod
-    def _pusher(settings: Settings) -> Any:
+    def _pusher(settings: Settings, label: str) -> Any:
         if not settings.alerts.webhooks:
             return None
         from liqtui.feeds.webhooks import WebhookPusher
 
         try:
             return WebhookPusher(
-                settings.alerts.webhooks, batch_seconds=settings.alerts.webhook_batch_seconds
+                settings.alerts.webhooks, batch_seconds=settings.alerts.webhook_batch_seconds, label=label
             )
         except ValueError as exc:
             raise CommandError(f"{settings.source}: key 'alerts.webhooks': {exc}") from None
@@ -183,7 +185,10 @@ class _Runner:
         self.out.write((format_json(alert) if self.args.json else format_text(alert)) + "\n")
         self.out.flush()
         if self.terminal is not None:
-            self.terminal.write(notice_bytes(alert.text, self.notices, tmux=bool(os.environ.get("TMUX"))))
+            tmux = bool(os.environ.get("TMUX"))
+            self.terminal.write(
+                notice_bytes(alert.text, self.notices, tmux=tmux, title=notice_title(self.label))
+            )
             self.terminal.flush()
         if self.command is not None:
             self._spawn(alert)

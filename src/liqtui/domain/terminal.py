@@ -40,6 +40,12 @@ class TerminalNotices:
         return self.bell or self.osc9 or self.osc777 or self.osc99
 
 
+def notice_title(label: str = "") -> str:
+    """The title a notification or a push carries: "liqtui", or "liqtui DEMO" / "liqtui REPLAY" when
+    the data is not live (a phone never shows a simulated liquidation as news)."""
+    return f"{TITLE} {label}" if label else TITLE
+
+
 def tmux_wrap(sequence: str) -> str:
     """``sequence`` wrapped for tmux passthrough."""
     return f"{ESC}Ptmux;{sequence.replace(ESC, ESC + ESC)}{ST}"

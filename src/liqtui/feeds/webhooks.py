@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from liqtui.domain.alerts import Alert
+from liqtui.domain.terminal import notice_title
 from liqtui.domain.text import printable
 
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 60.0)
@@ -39,11 +40,18 @@ class _Batch:
 
 class WebhookPusher:
     def __init__(
-        self, urls: Sequence[str], *, batch_seconds: float = 3.0, backoff_s: Sequence[float] = BACKOFF_S
+        self,
+        urls: Sequence[str],
+        *,
+        batch_seconds: float = 3.0,
+        backoff_s: Sequence[float] = BACKOFF_S,
+        label: str = "",
     ) -> None:
+        """``label``: what the data is when it is not live ("DEMO"), said in every push's title."""
         import apprise  # here: only a run with webhooks pays for it
 
         self.urls = list(urls)
+        self.label = label
         self._services: list[Any] = []
         for url in self.urls:
             service = apprise.Apprise()
@@ -135,7 +143,7 @@ class WebhookPusher:
         return max(0.01, min((b.due - now for b in self._batches), default=1.0))
 
     def _send(self, batch: _Batch) -> bool:
-        title, body = message(batch.alerts)
+        title, body = message(batch.alerts, self.label)
         try:
             ok = bool(self._services[batch.service].notify(title=title, body=body))
         except Exception as exc:  # noqa: BLE001 - a plugin's own error is a failed attempt, tried again
@@ -145,11 +153,12 @@ class WebhookPusher:
         return ok
 
 
-def message(alerts: Sequence[Alert]) -> tuple[str, str]:
+def message(alerts: Sequence[Alert], label: str = "") -> tuple[str, str]:
     """(title, body) of one push: "liqtui: BTC alert" with the alert's words, or "liqtui: BTC, 3
-    alerts" with one line each (updates marked)."""
+    alerts" with one line each (updates marked); "liqtui DEMO: ..." on simulated data."""
     coin = alerts[0].symbol.split("/", 1)[0]
-    title = f"liqtui: {coin} alert" if len(alerts) == 1 else f"liqtui: {coin}, {len(alerts)} alerts"
+    head = notice_title(label)
+    title = f"{head}: {coin} alert" if len(alerts) == 1 else f"{head}: {coin}, {len(alerts)} alerts"
     lines = [("update: " if a.update else "") + a.text + f" [{a.rule}]" for a in alerts]
     return printable(title), printable("\n".join(lines), keep="\n")
 

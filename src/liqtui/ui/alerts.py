@@ -30,11 +30,13 @@ class DeskAlerts:
         push: bool = True,
         history: Callable[[], bool] | None = None,
         recorded: Sequence[Alert] | None = None,
+        label: str = "",
     ) -> None:
         """``history()``: True while the source hands out history (a replay catching up, the demo's
         backfill): its events warm the rules but fire nothing (those alerts are not news), and
         recorded alerts they pass go to the log without a toast. ``recorded``: a replay's alerts."""
         self.settings = settings
+        self.label = label  # "DEMO", "REPLAY": what the data is when not live, in notices and pushes
         self.history = history
         self.recorded = list(recorded) if recorded is not None else None
         self._next_recorded = 0
@@ -53,11 +55,19 @@ class DeskAlerts:
 
         try:
             return WebhookPusher(
-                settings.alerts.webhooks, batch_seconds=settings.alerts.webhook_batch_seconds
+                settings.alerts.webhooks,
+                batch_seconds=settings.alerts.webhook_batch_seconds,
+                label=self.label,
             )
         except ValueError as exc:
             self.problem = f"Webhooks are off: {exc}"
             return None
+
+    def relabel(self, label: str) -> None:
+        """The data changed kind (the live desk switched to the demo): notices and pushes say so."""
+        self.label = label
+        if self.pusher is not None:
+            self.pusher.label = label
 
     def close(self) -> None:
         """At the desk's end: what the webhooks still hold is sent (a few seconds at most)."""

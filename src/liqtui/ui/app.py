@@ -36,7 +36,7 @@ from liqtui.config import Settings, config_dir
 from liqtui.domain import format as fmt
 from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation
-from liqtui.domain.terminal import notice_bytes
+from liqtui.domain.terminal import notice_bytes, notice_title
 from liqtui.engine.views import WINDOWS, SymbolView
 from liqtui.feeds.event_source import BusHealth, EventSource, OnABus, ReplayControls, WarmingUp
 from liqtui.feeds.live.errors import NETWORK_REASONS
@@ -347,6 +347,7 @@ class LiqtuiApp(App[None]):
             push=source.mode != "REPLAY",
             history=self._catching_up,
             recorded=getattr(source, "recorded_alerts", None),  # a replay's, when its file holds them
+            label="" if source.mode == "LIVE" else source.mode,
         )
         if self.alerts.problem:
             self.startup_notes.append(self.alerts.problem)
@@ -523,7 +524,10 @@ class LiqtuiApp(App[None]):
         self.notify(alert.text, title=title, severity="warning", timeout=8, markup=False)
         driver = self._driver
         if self.alerts.notices.any and driver is not None and not driver.is_headless:
-            driver.write(notice_bytes(alert.text, self.alerts.notices, tmux=bool(os.environ.get("TMUX"))))
+            head = notice_title(self.alerts.label)  # "liqtui DEMO" on simulated data
+            driver.write(
+                notice_bytes(alert.text, self.alerts.notices, tmux=bool(os.environ.get("TMUX")), title=head)
+            )
 
     def action_alerts(self) -> None:
         recorded = self.alerts.recorded is not None
@@ -587,6 +591,7 @@ class LiqtuiApp(App[None]):
         self._hook_replay_reset(self.source)
         self.engine = default_engine(self.settings)
         self.alerts.reset(self.engine, self.source.now_ms())  # the rules read the new engine
+        self.alerts.relabel(self.source.mode)
         self.last_view = None
         self.last_message = {}
         self.source.set_focus(self.symbol)
