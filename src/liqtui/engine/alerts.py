@@ -16,7 +16,8 @@ when they add liquidations. Kinds (docs/alerts.md has the words a trader reads):
   ``k`` x sigma x sqrt(window) (sigma from one-second returns of the last hour), the USD liquidated in
   the window beats the ``percentile`` of the last hour's windows and one side holds ``side_share``;
 - ``cluster_near``: the price within ``pct`` of an ESTIMATED ladder row (the engine's level model at
-  the symbol's grid) of at least ``min_usd`` on the side that liquidates there;
+  the symbol's grid) of at least ``min_usd`` on the side that liquidates there, else of a row of the
+  MEASURED positions of tracked accounts (Hyperliquid) at the same grid;
 - ``cluster_swept``: price swept an ESTIMATED cluster of at least ``min_usd``; the alert carries what
   the tape realized there (None when no liquidation tape watched it);
 - ``oi_change``: OI changed by ``pct`` within ``window``, per venue or summed (``scope``), with the
@@ -404,28 +405,48 @@ class _ClusterNearRule:
             return []
         self.checked[event.symbol] = event.time
         levels = self.engine.levels_of(event.symbol, event.time)
-        price, reach = levels.price, self.rule.pct / 100
+        price = levels.price
         if not price:
             return []
-        found: list[_Trigger] = []
+        rows = {
+            Side.LONG: [(r.price, r.long_usd) for r in levels.rows],
+            Side.SHORT: [(r.price, r.short_usd) for r in levels.rows],
+        }
+        hit, what = self._nearest(rows, price), "an ESTIMATED"
+        if hit is None:  # the MEASURED positions of tracked accounts (Hyperliquid), rows of the same grid
+            measured = self.engine.state.positions.levels(event.symbol, levels.grid)
+            rows = {
+                side: [(i * levels.grid, usd) for i, usd in sorted(by_row.items())]
+                for side, by_row in measured.items()
+            }
+            hit, what = self._nearest(rows, price), "a MEASURED"
+        if hit is None:
+            return []
+        side, at, usd = hit
+        detail = (
+            f"{price_text(price)} is {abs(at - price) / price * 100:.2f} % from {what} {compact_usd(usd)} "
+            f"{side.value} cluster at {price_text(at)}"
+            + (" (tracked accounts)" if what == "a MEASURED" else "")
+        )
+        return [_Trigger(event.symbol, event.time, None, side, at, usd, detail=detail)]
+
+    def _nearest(
+        self, rows: dict[Side, list[tuple[float, float]]], price: float
+    ) -> tuple[Side, float, float] | None:
+        """The nearest row of at least ``min_usd`` within ``pct`` on the side that liquidates there
+        (longs below the price, shorts above; longs first): (side, row price, USD). Rows ascend."""
+        reach = self.rule.pct / 100
         for side in (Side.LONG, Side.SHORT):
             if self.rule.side not in (None, side):
                 continue
-            if side is Side.LONG:  # longs liquidate below the price, nearest first
-                rows = [
-                    (r.price, r.long_usd)
-                    for r in reversed(levels.rows)
-                    if price * (1 - reach) <= r.price <= price
-                ]
+            if side is Side.LONG:
+                near = [(p, usd) for p, usd in reversed(rows[side]) if price * (1 - reach) <= p <= price]
             else:
-                rows = [
-                    (r.price, r.short_usd) for r in levels.rows if price <= r.price <= price * (1 + reach)
-                ]
-            hit = next(((p, usd) for p, usd in rows if usd >= self.rule.min_usd and usd > 0), None)
+                near = [(p, usd) for p, usd in rows[side] if price <= p <= price * (1 + reach)]
+            hit = next(((p, usd) for p, usd in near if usd >= self.rule.min_usd and usd > 0), None)
             if hit is not None:
-                detail = f"{price_text(price)} is {abs(hit[0] - price) / price * 100:.2f} % from"
-                found.append(_Trigger(event.symbol, event.time, None, side, hit[0], hit[1], detail=detail))
-        return found[:1]
+                return side, hit[0], hit[1]
+        return None
 
 
 class _ClusterSweptRule:
@@ -717,9 +738,4 @@ def _text(group: _Group, update: bool) -> str:
         return f"{name} burst: {compact_usd(group.usd or 0)} of {side}s liquidated{within}{so_far} ({group.count:,} liquidations)"
     if kind == "cascade":
         return f"{name} cascade: {first.detail}; {compact_usd(group.usd or 0)} liquidated{so_far} ({group.count:,} liquidations)"
-    if kind == "cluster_near":
-        return (
-            f"{name} {first.detail} an ESTIMATED {compact_usd(first.usd or 0)} {side} cluster "
-            f"at {price_text(first.price or 0)}"
-        )
     return f"{name} {first.detail}"

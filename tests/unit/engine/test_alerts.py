@@ -345,3 +345,15 @@ def test_a_closed_position_is_forgotten():
         Ticker("hyperliquid", HL_BTC, T0 + 2_000, mark=75_500.0),
     ]
     assert run([NEAR_LIQ], events) == []
+
+
+def test_cluster_near_reads_the_measured_positions_where_no_estimated_row_is_near():
+    near = Rule("near", "cluster_near", min_usd=5_000_000, pct=1.0, cooldown_ms=600_000)
+    events = [
+        position(T0, liq_price=79_600.0),  # a tracked whale's long, $8M, liquidated at 79,600
+        position(T0, account=OTHER, usd=1_000_000.0, liq_price=79_900.0),  # nearer, but too small
+        Ticker("hyperliquid", HL_BTC, T0 + 1_000, last=80_000.0, mark=80_000.0),
+    ]
+    (alert,) = run([near], events)
+    assert (alert.side, alert.venue, alert.price, alert.usd) == (Side.LONG, None, 79_600.0, 8_000_000.0)
+    assert alert.text == "BTC 80,000 is 0.50 % from a MEASURED $8.0M long cluster at 79,600 (tracked accounts)"
