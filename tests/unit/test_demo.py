@@ -452,6 +452,34 @@ async def test_the_source_is_warming_up_until_its_history_is_handed_out():
     assert source.warmup is None
 
 
+async def test_a_stress_tick_is_handed_out_in_chunks_with_the_loop_running_between():
+    """A stress tick holds ~1,000 events: emitted in one go, a key pressed meanwhile waited for all of
+    them. Between chunks the loop runs (a task counting its turns sees every chunk)."""
+    source = DemoSource(seed=3, rate="stress", realtime=False, backfill_hours=0.2)
+    since_turn = [0]
+    longest = [0]
+
+    def emit(event) -> None:
+        since_turn[0] += 1
+        longest[0] = max(longest[0], since_turn[0])
+
+    async def turns() -> None:
+        while True:
+            since_turn[0] = 0
+            await asyncio.sleep(0)
+
+    counter = asyncio.create_task(turns())
+    task = asyncio.create_task(source.run(emit))
+    while source.warmup is not None or source.now_ms() < DEFAULT_START_MS + 2_000:
+        await asyncio.sleep(0)
+    for t in (task, counter):
+        t.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await t
+    assert len(DemoMarket(seed=3, rate="stress", backfill_hours=0.2).step(100)) > 500  # a big tick
+    assert 0 < longest[0] <= 250
+
+
 # ----- through the engine: estimated levels and the realized tape agree roughly -----------------
 
 

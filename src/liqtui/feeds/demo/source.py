@@ -15,11 +15,15 @@ from __future__ import annotations
 import asyncio
 
 from liqtui.config import Settings
+from liqtui.domain.events import Event
 from liqtui.feeds.demo.instruments import RATES
 from liqtui.feeds.demo.market import DEFAULT_BACKFILL_HOURS, DEFAULT_START_MS, DemoMarket, demo_symbols
 from liqtui.feeds.event_source import Emit
 
-_BACKFILL_CHUNK = 2_000  # events emitted between yields to the event loop at start
+# Events emitted between yields to the event loop, for the history and for each tick: a stress tick
+# holds ~1,000 events (25-30 ms of the desk's CPU in one go, which a key pressed meanwhile waited
+# for; the history's chunks were 2,000); 250 keeps each stretch to a few ms.
+_CHUNK = 250
 
 
 class DemoSource:
@@ -111,20 +115,25 @@ class DemoSource:
                 self._building = False
             if self._market is None:
                 self._market = market
-        start = self.market.start_events()
-        for i in range(0, len(start), _BACKFILL_CHUNK):
-            for event in start[i : i + _BACKFILL_CHUNK]:
-                emit(event)
-            await asyncio.sleep(0)
+        await _emit_chunked(self.market.start_events(), emit)
+        await asyncio.sleep(0)
         self._history_sent = True
         loop = asyncio.get_running_loop()
         wall_start, sim_start = loop.time(), self.market.now_ms
         while True:
-            for event in self.market.step(self.tick_ms):
-                emit(event)
+            await _emit_chunked(self.market.step(self.tick_ms), emit)
             if not self.realtime:
                 await asyncio.sleep(0)
                 continue
             # Pace against the start so that slow ticks do not make the clock drift behind.
             due = wall_start + (self.market.now_ms - sim_start) / 1000 / self.speed
             await asyncio.sleep(max(0.0, due - loop.time()))
+
+
+async def _emit_chunked(events: list[Event], emit: Emit) -> None:
+    """Emit ``events``, yielding to the event loop between chunks of ``_CHUNK``."""
+    for i in range(0, len(events), _CHUNK):
+        if i:
+            await asyncio.sleep(0)
+        for event in events[i : i + _CHUNK]:
+            emit(event)
