@@ -46,6 +46,7 @@ class Sweep:
     # over the tick size, where a list of every fill grew by hundreds of thousands at stress rates.
     fills: dict[float, float] = field(default_factory=dict)
     fill_count: int = 0  # changes with every matched fill (the view cache's key)
+    _record: tuple[int, bool, SweepRecord] | None = field(default=None, repr=False, compare=False)
 
     def add_fill(self, price: float, usd: float) -> None:
         self.realized_usd += usd
@@ -62,7 +63,12 @@ class Sweep:
         )
 
     def record(self, taped: bool) -> SweepRecord:
-        return SweepRecord(
+        """The sweep as views show it; the same object until a fill or ``taped`` changes (every view
+        lists the symbol's 256 sweeps)."""
+        kept = self._record
+        if kept is not None and kept[0] == self.fill_count and kept[1] == taped:
+            return kept[2]
+        record = SweepRecord(
             self.venue,
             self.symbol,
             self.side,
@@ -73,6 +79,8 @@ class Sweep:
             self.realized_usd,
             taped,
         )
+        self._record = (self.fill_count, taped, record)
+        return record
 
 
 class VenueSymbol:
