@@ -218,3 +218,41 @@ async def test_a_replay_of_a_recording_without_alerts_runs_the_rules_again_and_s
         assert await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
         title = str(app.screen.query_one(".title", Static).render())
         assert "said again by the config's rules (the recording holds no alerts): 1 this session" in title
+
+
+def test_a_replay_seeking_back_shows_the_recorded_alerts_again_as_it_reaches_them():
+    """DeskAlerts on a replay: a seek back (reset) empties the log, the catch-up refills it quietly
+    (no toast), and what the replay then plays through is said again."""
+    from liqtui.config import Settings
+    from liqtui.domain.alerts import Alert
+    from liqtui.ui.alerts import DeskAlerts
+
+    said = [
+        Alert(
+            NOW + i * 1_000,
+            "r",
+            "liquidation",
+            "okx",
+            "BTC/USDT:USDT",
+            Side.LONG,
+            1e6,
+            1.0,
+            1,
+            f"a{i}",
+            at=NOW + i * 1_000,
+        )
+        for i in range(3)
+    ]
+    catching_up = [False]
+    desk = DeskAlerts(Settings(), object(), NOW, push=False, history=lambda: catching_up[0], recorded=said)
+
+    def at(t: int) -> list[str]:
+        return [a.text for a in desk.see(Ticker("okx", "BTC/USDT:USDT", t, last=1.0))]
+
+    assert at(NOW + 1_500) == ["a0", "a1"] and at(NOW + 1_600) == [] and at(NOW + 2_000) == ["a2"]
+    desk.reset(object(), 0)  # a seek back: the replay starts over
+    assert list(desk.log) == []
+    catching_up[0] = True
+    assert at(NOW + 1_000) == [] and [a.text for a in desk.log] == ["a0", "a1"]  # history: no toast
+    catching_up[0] = False
+    assert at(NOW + 2_500) == ["a2"] and len(desk.log) == 3

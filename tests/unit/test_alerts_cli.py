@@ -302,3 +302,34 @@ def test_the_bell_and_osc_notifications_follow_each_alert_on_the_terminal(tmp_pa
 def test_notifications_are_off_by_default(tmp_path, recording):
     out = _on_a_terminal(_config(tmp_path, ONE_BIG), recording, {})
     assert b"ALERT" in out and b"\x1b" not in out and b"\x07" not in out
+
+
+def test_a_back_test_runs_the_rules_again_and_says_what_the_file_holds_said_live(tmp_path, capsys, recording):
+    import shutil
+
+    from liqtui.domain.alerts import Alert
+    from liqtui.domain.events import Side
+
+    copy = tmp_path / "with-alerts.sqlite"
+    shutil.copy(recording, copy)
+    liq = _first_big(recording)
+    with Recorder(copy, background=False, source_mode="DEMO") as recorder:
+        recorder.add(
+            Alert(
+                liq.time,
+                "live rule",
+                "liquidation",
+                liq.venue,
+                liq.symbol,
+                Side.LONG,
+                1.0,
+                1.0,
+                1,
+                "said",
+                at=liq.time,
+            )
+        )
+        recorder.flush()
+    code, lines, err = _replay(capsys, _config(tmp_path, ONE_BIG), copy)
+    assert code == 0 and "it holds 1 alert said live (`liqtui replay` shows those)" in err
+    assert lines and all("[big]" in line for line in lines)  # the config's rule, not the recorded one

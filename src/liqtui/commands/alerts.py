@@ -256,9 +256,11 @@ class _Runner:
         engine = Engine(self.settings.levels)
         alerts = self._evaluator(engine, info.live_start_ms or 0)
         if not self.args.json:
+            n = info.alerts or 0
+            said = f"; it holds {n:,} alert{'s' if n > 1 else ''} said live (`liqtui replay` shows those)"
             print_err(
                 f"liqtui: back-testing {len(self.rules)} rules on {Path(file)} ({info.source_mode} data); "
-                "webhooks never fire on a replay"
+                f"webhooks never fire on a replay{said if n else ''}"
             )
         for event in events:
             engine.apply(event)

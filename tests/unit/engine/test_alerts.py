@@ -356,4 +356,6 @@ def test_cluster_near_reads_the_measured_positions_where_no_estimated_row_is_nea
     ]
     (alert,) = run([near], events)
     assert (alert.side, alert.venue, alert.price, alert.usd) == (Side.LONG, None, 79_600.0, 8_000_000.0)
-    assert alert.text == "BTC 80,000 is 0.50 % from a MEASURED $8.0M long cluster at 79,600 (tracked accounts)"
+    assert (
+        alert.text == "BTC 80,000 is 0.50 % from a MEASURED $8.0M long cluster at 79,600 (tracked accounts)"
+    )
