@@ -89,7 +89,7 @@ def _measure_range(pane: HeatmapPane, engine: Engine, now: int, name: str, range
     tick = [now]
 
     def draw(view):
-        pane._shown = (SYMBOL, view, name, "log", False)
+        pane._shown = (SYMBOL, view, name, "log", False, None)
         return pane._draw_strips(size)
 
     def first():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from frozen import frozen_app
 
+from liqtui.domain import format as fmt
 from liqtui.ui.widgets import HeatmapPane
 
 from desk_helpers import screen_lines
@@ -83,6 +84,7 @@ async def test_heatmap_keys_are_in_the_help_and_say_where_they_apply():
         await _painted(pilot)
         rows = dict(app.help_rows())
         assert "heatmap" in rows["h"] and "12h 24h 3d 7d 30d" in rows["r"] and "log or linear" in rows["s"]
+        assert "each one" in rows["v"] and "heatmap" in rows["+, ="] and "heatmap" in rows["-"]
         await pilot.press("r")
         await pilot.pause()
         assert any("acts on the heatmap" in n.message for n in app._notifications)
@@ -96,3 +98,35 @@ async def test_the_ansi_theme_draws_strength_as_shade_characters():
         text = "\n".join(lines_of(pane))
         assert "▀" not in text.split("\n", 1)[1].rsplit("\n", 1)[0]  # no half blocks in the chart
         assert any(shade in text for shade in "░▒▓█")
+
+
+async def test_v_shows_each_venue_alone_then_all_again():
+    app = frozen_app(layout="heatmap")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _painted(pilot)
+        pane = app.screen.query_one(HeatmapPane)
+        venues = app.engine.heatmap_venues(app.symbol)
+        assert len(venues) > 1 and set(pane._shown[1].venues) == set(venues)
+        for venue in venues:
+            await pilot.press("v")
+            await pilot.pause()
+            app.render_tick()
+            assert pane._shown[1].venues == (venue,)
+            assert f"{fmt.venue_name(venue)} only" in _heatmap_text(app)
+        await pilot.press("v")
+        await pilot.pause()
+        app.render_tick()
+        assert set(pane._shown[1].venues) == set(venues) and "only" not in _heatmap_text(app)
+
+
+async def test_zooming_makes_the_heatmaps_rows_the_ladders_step():
+    app = frozen_app(layout="heatmap")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _painted(pilot)
+        pane = app.screen.query_one(HeatmapPane)
+        await pilot.press("minus")
+        await pilot.pause()
+        app.render_tick()
+        assert not any("acts on the ladder" in n.message for n in app._notifications)
+        assert app.grid is not None and pane.zoom_step == app.grid
+        assert f"step {fmt.price(app.grid)}" in _heatmap_text(app)

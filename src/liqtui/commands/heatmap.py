@@ -59,7 +59,7 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
         )
     try:
         if out.suffix.lower() == ".svg":
-            _write_svg(out, engine, settings, symbol, now_ms, mode, args.range)
+            _write_svg(out, engine, settings, symbol, now_ms, mode, args.range, venues)
         else:
             count = write_matrix(view, out)
             print(
@@ -180,7 +180,14 @@ class _Still:
 
 
 def _write_svg(
-    out: Path, engine: Any, settings: Settings, symbol: str, now_ms: int, mode: str, range_name: str
+    out: Path,
+    engine: Any,
+    settings: Settings,
+    symbol: str,
+    now_ms: int,
+    mode: str,
+    range_name: str,
+    venues: tuple[str, ...] | None,
 ) -> None:
     import asyncio
     import dataclasses
@@ -194,7 +201,9 @@ def _write_svg(
     async def shoot() -> str:
         async with app.run_test(size=SVG_SIZE) as pilot:
             await pilot.pause()
-            app.screen.query_one(HeatmapPane).range_name = range_name
+            pane = app.screen.query_one(HeatmapPane)
+            pane.venues = venues
+            pane.range_name = range_name
             app.render_tick()
             await pilot.pause()
             return app.export_screenshot(title=f"liqtui heatmap · {symbol} · {range_name}")

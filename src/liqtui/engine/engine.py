@@ -33,6 +33,7 @@ from liqtui.domain.events import (
     PriceBar,
     Ticker,
 )
+from liqtui.domain.venues import venue_order
 from liqtui.engine.heatmap import HeatmapHistory, HeatmapView
 from liqtui.engine.levels import (
     Consumed,
@@ -296,6 +297,10 @@ class Engine:
         """The ESTIMATED heatmap's columns up to ``now_ms`` (engine/heatmap.py), over ``venues`` (None: all)."""
         books = {v: (s.book, s.step_price) for v, s in self.state.symbol_states(symbol)}
         return self.heat.view(symbol, now_ms, range_ms, bucket_ms, books, venues)
+
+    def heatmap_venues(self, symbol: str) -> list[str]:
+        """The venues the heatmap holds levels or prices of for ``symbol``, in the desk's venue order."""
+        return sorted(self.heat.venues(symbol), key=venue_order)
 
     def take_heatmap_buckets(self) -> list[HeatmapBucket]:
         """The heatmap's buckets closed since the last call, for the recorder (kept from the first call on)."""

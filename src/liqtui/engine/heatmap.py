@@ -443,6 +443,9 @@ class HeatmapHistory:
         cells[key] = cells.get(key, 0.0) + usd
         self._touch(symbol, bucket)
 
+    def venues(self, symbol: str) -> list[str]:
+        return list(self._tracks.get(symbol, {}))
+
     def take_committed(self) -> list[HeatmapBucket]:
         """The buckets closed since the last call, as events for the recording (kept once ``recording``)."""
         if not self.committed:

@@ -199,9 +199,16 @@ DESK_BINDINGS: list[Binding] = [
         "zoom",
         id="zoom_in",
         key_display="+/-",
-        tooltip="ladder: finer price step",
+        tooltip="ladder and heatmap: finer price step",
     ),
-    Binding("minus", "zoom(1)", "zoom out", id="zoom_out", show=False, tooltip="ladder: coarser price step"),
+    Binding(
+        "minus",
+        "zoom(1)",
+        "zoom out",
+        id="zoom_out",
+        show=False,
+        tooltip="ladder and heatmap: coarser price step",
+    ),
     Binding(
         "f",
         "toggle_follow",
@@ -220,6 +227,14 @@ DESK_BINDINGS: list[Binding] = [
         "r", "heatmap_range", "range", id="heatmap_range", tooltip="heatmap: time range 12h 24h 3d 7d 30d"
     ),
     Binding("s", "heatmap_scale", "scale", id="heatmap_scale", tooltip="heatmap: colour scale log or linear"),
+    Binding(
+        "v",
+        "heatmap_venue",
+        "venue",
+        id="heatmap_venue",
+        show=False,
+        tooltip="heatmap: all venues, or each one",
+    ),
     Binding(
         "g", "set_target", "target", id="set_target", tooltip="at-risk target price: 92000, 92k, +11% or -5%"
     ),
@@ -407,8 +422,8 @@ class LiqtuiApp(App[None]):
             tape.big_usd = self.settings.ui.big_liquidation_usd
         heatmap = self._pane("heatmap", HeatmapPane)
         if heatmap is not None:
-            heatmap.source = lambda symbol, now, range_ms, bucket_ms: self.engine.heatmap(
-                symbol, now, range_ms, bucket_ms
+            heatmap.source = lambda symbol, now, range_ms, bucket_ms, venues: self.engine.heatmap(
+                symbol, now, range_ms, bucket_ms, venues
             )
         self.call_after_refresh(self.render_tick)
 
@@ -755,6 +770,7 @@ class LiqtuiApp(App[None]):
         if old == new or not self.is_running:  # not is_mounted: on App a method
             return
         self.grid = None  # each symbol gets the engine's default step first
+        self._heatmap_follows_zoom()
         self.source.set_focus(new)
         self.show_change()
 
@@ -793,7 +809,7 @@ class LiqtuiApp(App[None]):
             self.notify(realized_summary(view), timeout=8)
 
     def action_zoom(self, direction: int) -> None:
-        if not self.applies_here("ladder", "+/- zoom"):
+        if not (self.on_screen("heatmap") or self.applies_here("ladder", "+/- zoom")):
             return
         current = self.grid
         if current is None and self.last_view is not None:
@@ -801,7 +817,14 @@ class LiqtuiApp(App[None]):
         if not current or current <= 0:
             return
         self.grid = nice_step(current, direction)
+        self._heatmap_follows_zoom()
         self.show_change()
+
+    def _heatmap_follows_zoom(self) -> None:
+        """The heatmap's rows follow the ladder's step once it is zoomed (None: the window's range)."""
+        heatmap = self._pane("heatmap", HeatmapPane)
+        if heatmap is not None:
+            heatmap.zoom_step = self.grid
 
     def action_swap_heatmap(self) -> None:
         desk = self._desk_screen()
@@ -815,6 +838,13 @@ class LiqtuiApp(App[None]):
         heatmap = self._pane("heatmap", HeatmapPane)
         if heatmap is not None and self.applies_here("heatmap", "r (range)"):
             self.notify(f"Heatmap range: {heatmap.cycle_range()}", timeout=2)
+            self.show_change()
+
+    def action_heatmap_venue(self) -> None:
+        heatmap = self._pane("heatmap", HeatmapPane)
+        if heatmap is not None and self.applies_here("heatmap", "v (venue)"):
+            venue = heatmap.cycle_venue(self.engine.heatmap_venues(self.symbol))
+            self.notify(f"Heatmap: {fmt.venue_name(venue) + ' only' if venue else 'all venues'}", timeout=2)
             self.show_change()
 
     def action_heatmap_scale(self) -> None:

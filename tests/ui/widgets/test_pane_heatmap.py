@@ -72,3 +72,21 @@ async def test_tiny_sizes_and_an_unknown_history_never_raise():
                 assert len(lines) == size[1]
                 if view is not known and size[1] > 1:
                     assert "$0" not in "".join(lines)  # unknown is never shown as zero
+
+
+async def test_zoomed_rows_are_the_ladders_step_around_the_latest_price():
+    # The ladder zoomed to 20: rows of 20 around the last column's middle (1,195 -> 1,200), 800..1,600.
+    columns = [_col(k, 1_000.0, 1_010.0, longs=[(95, 5_000.0)]) for k in range(10)]
+    columns.append(_col(10, 1_190.0, 1_200.0, shorts=[(125, 9_000.0)]))
+    pane = HeatmapPane()
+    pane.source = lambda *_a: _view(columns)
+    pane.zoom_step = 20.0
+    async with PaneApp(pane).run_test(size=(40, 21)) as pilot:
+        pane.show(article_view())
+        await pilot.pause()
+        chart = [line[: 40 - 9] for line in lines_of(pane)[:20]]
+        # row r (0 at the bottom, 800 + 20 r) sits on line (39 - r) // 2
+        assert chart[(39 - 7) // 2][:29] == "▀" * 29  # the long cluster at 950..960: row 7
+        assert chart[(39 - 10) // 2][:29] == "│" * 29  # the price at 1,000..1,010: row 10
+        assert chart[(39 - 22) // 2][29:] == "▀▀"  # the short cluster at 1,250..1,260: row 22
+        assert "step 20" in pane.border_title  # a zoomed heatmap says so whenever the title has room

@@ -11,7 +11,10 @@ The ANSI theme and NO_COLOR draw strength as shade characters (`` ░▒▓█``
 
 The vertical range is the price range of the window with a margin above and below (a quarter of it,
 at least 0.5 % of the price), so the clusters price would run into next are in view; a row is at
-least one engine row (the ladder's automatic step). The pane redraws only when the view it was given
+least one engine row (the ladder's automatic step). When the ladder is zoomed (``zoom_step``: ``+`` /
+``-``), a row is the ladder's step instead, centred on the latest price. ``venues`` (key ``v`` steps
+through each venue; ``liqtui heatmap --venues`` sets several) shows those venues' levels instead of
+every venue's sum; the title says which. The pane redraws only when the view it was given
 changed (the engine hands back the same object otherwise), and then repaints only the changed lines.
 """
 
@@ -40,8 +43,10 @@ SHADES = " ░▒▓█"
 MARGIN = 0.25  # of the window's price range, above and below it
 MIN_MARGIN = 0.005  # of the price
 
-_Slice = tuple[str, HeatmapView | None, str, str, bool]  # symbol, matrix, range, scale, shade characters
-HeatSource = Callable[[str, int, int, int], HeatmapView | None]  # symbol, now, range ms, column ms
+# symbol, matrix, range, scale, shade characters, the zoomed step (None: the window's range)
+_Slice = tuple[str, HeatmapView | None, str, str, bool, float | None]
+# symbol, now, range ms, column ms, venues (None: all)
+HeatSource = Callable[[str, int, int, int, tuple[str, ...] | None], HeatmapView | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +62,19 @@ class Frame:
         return r if 0 <= r < self.rows else None
 
 
-def frame_for(view: HeatmapView, columns: tuple[HeatColumn, ...], rows: int) -> Frame | None:
-    """The window's price range plus its margin, in ``rows`` rows of at least the engine's grid."""
+def frame_for(
+    view: HeatmapView, columns: tuple[HeatColumn, ...], rows: int, zoom_step: float | None = None
+) -> Frame | None:
+    """The window's price range plus its margin, in ``rows`` rows of at least the engine's grid; with
+    ``zoom_step`` (the ladder zoomed), rows of that step (at least the grid) around the latest price."""
     lows = [c.low for c in columns if c.low is not None]
     highs = [c.high for c in columns if c.high is not None]
     if not lows or not highs or rows <= 0:
         return None
+    if zoom_step is not None:
+        step = max(zoom_step, view.grid)
+        mid = round((lows[-1] + highs[-1]) / 2 / step) * step  # the latest column's middle, on the step
+        return Frame(mid - step * (rows // 2), step, rows)
     lo, hi = min(lows), max(highs)
     margin = max((hi - lo) * MARGIN, hi * MIN_MARGIN)
     lo, hi = lo - margin, hi + margin
@@ -112,6 +124,8 @@ class HeatmapPane(LinePane[_Slice]):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.source: HeatSource | None = None  # the app gives the engine's heatmap
+        self.zoom_step: float | None = None  # the ladder's step when zoomed (the app sets it)
+        self.venues: tuple[str, ...] | None = None  # the venues summed; None: every venue
         self._bins: dict[int, tuple[HeatColumn, Frame, list[tuple[float, float]] | None]] = {}
         self._cell_styles: dict[tuple[object, ...], Style] = {}
         self._glyphs: dict[
@@ -132,13 +146,21 @@ class HeatmapPane(LinePane[_Slice]):
         self.scale = SCALES[(SCALES.index(self.scale) + 1) % len(SCALES)]
         return self.scale
 
+    def cycle_venue(self, venues: list[str]) -> str | None:
+        """The next of all venues, then each of ``venues`` (those with levels) alone, back to all."""
+        order: list[tuple[str, ...] | None] = [None, *((v,) for v in venues)]
+        at = order.index(self.venues) if self.venues in order else 0
+        self.venues = order[(at + 1) % len(order)]
+        self._settings_changed()
+        return self.venues[0] if self.venues else None
+
     # --- the slice ---------------------------------------------------------------------------------
 
     def heat_view(self, symbol: str, now_ms: int) -> HeatmapView | None:
         if self.source is None:
             return None
         range_ms = RANGES[self.range_name]
-        return self.source(symbol, now_ms, range_ms, bucket_for(range_ms, self.chart_width()))
+        return self.source(symbol, now_ms, range_ms, bucket_for(range_ms, self.chart_width()), self.venues)
 
     def chart_width(self) -> int:
         return max(1, self.size.width - AXIS_W)
@@ -150,16 +172,23 @@ class HeatmapPane(LinePane[_Slice]):
             self.range_name,
             self.scale,
             self._shade_mode(),
+            self.zoom_step,
         )
 
     def update_titles(self) -> None:
-        symbol, heat, range_name, scale, _shade = self._shown
+        symbol, heat, range_name, scale, _shade, zoom = self._shown
         coin = fmt.base_coin(symbol)
-        venues = f" · {len(heat.venues)} venues" if heat is not None and len(heat.venues) > 1 else ""
+        if self.venues is not None:
+            venues = f" · {'+'.join(fmt.venue_name(v) for v in self.venues)} only"
+        else:
+            venues = f" · {len(heat.venues)} venues" if heat is not None and len(heat.venues) > 1 else ""
+        step = f" · step {fmt.price(zoom)}" if zoom is not None else ""
+        only = venues if self.venues is not None else ""
         self.fit_title(
-            f"Heatmap · {coin} · ESTIMATED · {range_name} · {scale}{venues}",
-            f"Heatmap · {coin} · ESTIMATED · {range_name} · {scale}",
-            f"Heatmap · {coin} · EST. · {range_name} · {scale}",
+            f"Heatmap · {coin} · ESTIMATED · {range_name} · {scale}{venues}{step}",
+            f"Heatmap · {coin} · ESTIMATED · {range_name} · {scale}{only}{step}",
+            f"Heatmap · {coin} · EST. · {range_name} · {scale}{only}{step}",
+            f"{coin} · EST. · {range_name}{only}{step}",
             f"{coin} · EST. · {range_name}",
         )
 
@@ -175,14 +204,14 @@ class HeatmapPane(LinePane[_Slice]):
     # --- drawing -----------------------------------------------------------------------------------
 
     def draw(self, width: int, height: int) -> list[list[Part]]:
-        _symbol, heat, _range, scale, shade = self._shown
+        _symbol, heat, _range, scale, shade, zoom = self._shown
         if heat is None:
             return self.waiting_lines("waiting for prices")
         chart_w, lines = width - AXIS_W, height - 1
         if chart_w < 8 or lines < 3:
             return self.waiting_lines("too small for the heatmap")
         columns = heat.columns[-chart_w:]
-        frame = frame_for(heat, columns, 2 * lines)
+        frame = frame_for(heat, columns, 2 * lines, zoom)
         if frame is None:
             return self.waiting_lines("waiting for prices")
         binned = [self._binned(col, heat.grid, frame) for col in columns]
