@@ -6,6 +6,7 @@ from __future__ import annotations
 from frozen import frozen_app
 
 from liqtui.domain import format as fmt
+from liqtui.domain.events import PositionSnapshot, Side
 from liqtui.ui.widgets import HeatmapPane
 
 from desk_helpers import screen_lines
@@ -130,3 +131,44 @@ async def test_zooming_makes_the_heatmaps_rows_the_ladders_step():
         assert not any("acts on the ladder" in n.message for n in app._notifications)
         assert app.grid is not None and pane.zoom_step == app.grid
         assert f"step {fmt.price(app.grid)}" in _heatmap_text(app)
+
+
+async def test_v_reaches_the_measured_levels_of_tracked_accounts_when_there_are_some():
+    app = frozen_app(layout="heatmap")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _painted(pilot)
+        pane = app.screen.query_one(HeatmapPane)
+        venues = app.engine.heatmap_venues(app.symbol)
+        for _ in venues:
+            await pilot.press("v")
+        await pilot.press("v")  # no tracked positions: back to every venue, never an empty MEASURED map
+        await pilot.pause()
+        app.render_tick()
+        assert not pane.measured and "MEASURED" not in _heatmap_text(app)
+        price = app.last_view.market.last
+        app.engine.apply(
+            PositionSnapshot(
+                "hyperliquid",
+                app.symbol,
+                "0xabc",
+                Side.LONG,
+                10.0,
+                5e6,
+                price,
+                price * 0.98,
+                10.0,
+                "cross",
+                app.source.now_ms(),
+            )
+        )
+        for _ in range(len(venues) + 1):
+            await pilot.press("v")
+        await pilot.pause()
+        app.render_tick()
+        text = _heatmap_text(app)
+        assert pane.measured and "Heatmap · BTC · MEASURED" in text and "tracked accounts" in text
+        assert "top $5.0M" in text
+        await pilot.press("v")
+        await pilot.pause()
+        app.render_tick()
+        assert "Heatmap · BTC · ESTIMATED" in _heatmap_text(app)

@@ -138,6 +138,13 @@ class Engine:
         elif type(event) is HeatmapBucket:
             self.heat.load(event)
         elif type(event) is PositionSnapshot:
+            symbol = event.symbol
+            self.heat.before_positions(
+                symbol,
+                event.time,
+                lambda grid: self.state.positions.levels(symbol, grid),
+                self.state.price(symbol) or event.entry,
+            )
             self.state.positions.see(event)
             self._see_symbol(event.symbol)
         elif type(event) is FeedStatus:
@@ -292,11 +299,24 @@ class Engine:
         return at_risk(books, price, target)
 
     def heatmap(
-        self, symbol: str, now_ms: int, range_ms: int, bucket_ms: int, venues: tuple[str, ...] | None = None
+        self,
+        symbol: str,
+        now_ms: int,
+        range_ms: int,
+        bucket_ms: int,
+        venues: tuple[str, ...] | None = None,
+        measured: bool = False,
     ) -> HeatmapView | None:
-        """The ESTIMATED heatmap's columns up to ``now_ms`` (engine/heatmap.py), over ``venues`` (None: all)."""
+        """The ESTIMATED heatmap's columns up to ``now_ms`` (engine/heatmap.py), over ``venues`` (None: all);
+        with ``measured``, the tracked accounts' MEASURED levels instead of the estimate."""
         books = {v: (s.book, s.step_price) for v, s in self.state.symbol_states(symbol)}
-        return self.heat.view(symbol, now_ms, range_ms, bucket_ms, books, venues)
+        positions = self.state.positions
+        levels = (lambda grid: positions.levels(symbol, grid)) if measured else None
+        return self.heat.view(symbol, now_ms, range_ms, bucket_ms, books, venues, levels)
+
+    def heatmap_has_measured(self, symbol: str) -> bool:
+        """True once tracked accounts' positions of ``symbol`` were seen (a MEASURED heatmap exists)."""
+        return self.heat.has_measured(symbol)
 
     def heatmap_venues(self, symbol: str) -> list[str]:
         """The venues the heatmap holds levels or prices of for ``symbol``, in the desk's venue order."""

@@ -118,6 +118,7 @@ class Rows:
         return f"Rows({tuple(self)!r})"
 
 
+MEASURED = "measured"  # the name of a symbol's MEASURED level track in a view
 _NONE: list[HeatmapBucket] = []  # what take_committed returns when nothing closed (never appended to)
 
 
@@ -134,6 +135,21 @@ class Snapshot:
         lo, hi = math.floor(price * (1 - BAND) / grid), math.floor(price * (1 + BAND) / grid)
         longs, shorts = book.row_band(grid, lo, hi)
         return cls(bucket, Run.of_array(lo, longs), Run.of_array(lo, shorts))
+
+    @classmethod
+    def of_levels(
+        cls, bucket: int, levels: Mapping[Side, Mapping[int, float]], grid: float, price: float
+    ) -> Snapshot:
+        """MEASURED levels (USD by row per side, engine/positions.py) within ``BAND`` of ``price``."""
+        lo, hi = math.floor(price * (1 - BAND) / grid), math.floor(price * (1 + BAND) / grid)
+        runs = []
+        for side in (Side.LONG, Side.SHORT):
+            usd = array("f", bytes(4 * (hi - lo + 1)))
+            for i, u in levels.get(side, {}).items():
+                if lo <= i <= hi and u > 0.0:
+                    usd[i - lo] = u
+            runs.append(Run.of_array(lo, usd))
+        return cls(bucket, runs[0], runs[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +174,7 @@ class HeatmapView:
     bucket_ms: int
     venues: tuple[str, ...]  # the venues summed (those with data among the ones asked for)
     columns: tuple[HeatColumn, ...]  # oldest first
+    measured: bool = False  # levels of tracked accounts' positions (MEASURED), not the level model
 
     def cells(self) -> Iterable[tuple[int, float, Side, float]]:
         """(bucket start, row price, side, USD) of every non-empty cell: the export's rows."""
@@ -296,7 +313,8 @@ def _same(a: Snapshot, b: Snapshot) -> bool:
     return a.longs == b.longs and a.shorts == b.shorts
 
 
-_ViewKey = tuple[str, int, int, tuple[str, ...] | None]  # symbol, range, bucket_ms, venues asked for
+# symbol, range, bucket_ms, venues asked for, MEASURED levels
+_ViewKey = tuple[str, int, int, tuple[str, ...] | None, bool]
 
 
 @dataclass(slots=True)
@@ -318,6 +336,7 @@ class HeatmapHistory:
         self._forgot: dict[str, int] = {}  # symbol -> the newest version dropped from _touched
         self._live: dict[tuple[str, str], tuple[int, float, Snapshot]] = {}  # book version, price, snapshot
         self._views: dict[_ViewKey, _Cached] = {}
+        self._measured: dict[str, _Track] = {}  # symbol -> tracked accounts' MEASURED levels per bucket
         self.recording = False  # keep closed buckets in ``committed`` for a recorder
         self.committed: list[HeatmapBucket] = []
 
@@ -443,6 +462,32 @@ class HeatmapHistory:
         cells[key] = cells.get(key, 0.0) + usd
         self._touch(symbol, bucket)
 
+    def before_positions(
+        self,
+        symbol: str,
+        time_ms: int,
+        levels: Callable[[float], Mapping[Side, Mapping[int, float]]],
+        price: float | None,
+    ) -> None:
+        """Tracked positions of ``symbol`` are about to change at ``time_ms``: when this opens a later
+        bucket, the MEASURED levels as they stand (``levels(grid)``) end the bucket of the last change.
+        One snapshot a bucket at most, so the positions are binned once per 5 minutes, not per event."""
+        bucket = time_ms - time_ms % BUCKET_MS
+        track = self._measured.setdefault(symbol, _Track())
+        opened = track.open_bucket
+        if opened is not None and bucket <= opened:
+            return
+        track.open_bucket = bucket
+        grid = self.grid(symbol, price)
+        if opened is not None and grid is not None and price is not None:
+            changed = track.add(Snapshot.of_levels(opened, levels(grid), grid, price))
+            if changed is not None:
+                self._touch(symbol, changed)
+        self._touch(symbol, bucket)
+
+    def has_measured(self, symbol: str) -> bool:
+        return symbol in self._measured
+
     def venues(self, symbol: str) -> list[str]:
         return list(self._tracks.get(symbol, {}))
 
@@ -463,9 +508,12 @@ class HeatmapHistory:
         bucket_ms: int,
         books: Mapping[str, tuple[LevelBook, float | None]],
         venues: Iterable[str] | None = None,
+        measured: Callable[[float], Mapping[Side, Mapping[int, float]]] | None = None,
     ) -> HeatmapView | None:
         """The columns of width ``bucket_ms`` (a multiple of BUCKET_MS) covering ``range_ms`` up to
         ``end_ms``; ``books``: each venue's live book and price, read for its bucket in progress.
+        With ``measured`` (the tracked positions' levels now, by grid), the levels are the MEASURED
+        ones instead of the estimate (the price path and realized marks stay the venues').
         None when the symbol has no grid yet (no price seen). The same object as the last call
         when nothing it shows changed; otherwise only the columns that changed are summed again."""
         grid = self._grids.get(symbol)
@@ -477,20 +525,28 @@ class HeatmapHistory:
         )
         last = end_ms - end_ms % bucket_ms
         starts = range(last - (math.ceil(range_ms / bucket_ms) - 1) * bucket_ms, last + 1, bucket_ms)
-        key = (symbol, range_ms, bucket_ms, asked)
+        key = (symbol, range_ms, bucket_ms, asked, measured is not None)
         cached = self._views.get(key)
         dirty = self._dirty_from(symbol, cached.version if cached else -1)
         old = {c.time: c for c in cached.view.columns} if cached else {}
-        live = {v: self._live_snapshot(symbol, v, b, grid, p) for v, (b, p) in books.items() if p}
+        if measured is None:
+            live = {v: self._live_snapshot(symbol, v, b, grid, p) for v, (b, p) in books.items() if p}
+            level_tracks = tracks
+        else:
+            price = next((p for _b, p in books.values() if p), None)
+            live = {MEASURED: Snapshot.of_levels(0, measured(grid), grid, price)} if price else {}
+            level_tracks = [(MEASURED, self._measured[symbol])] if symbol in self._measured else []
         columns, lives = [], {}
         for start in starts:
             col = old.get(start)
             end = start + bucket_ms
             used = tuple(
-                live[v] for v, t in tracks if v in live and t.open_bucket is not None and t.open_bucket < end
+                live[v]
+                for v, t in level_tracks
+                if v in live and t.open_bucket is not None and t.open_bucket < end
             )
             if col is None or end > dirty or (cached is not None and cached.lives.get(start, ()) != used):
-                col = self._column(tracks, start, end, live)
+                col = self._column(level_tracks, tracks, start, end, live)
             columns.append(col)
             if used:
                 lives[start] = used
@@ -503,7 +559,7 @@ class HeatmapHistory:
         ):
             cached.version = self.version
             return cached.view
-        view = HeatmapView(symbol, grid, bucket_ms, names, tuple(columns))
+        view = HeatmapView(symbol, grid, bucket_ms, names, tuple(columns), measured is not None)
         self._views.pop(key, None)
         self._views[key] = _Cached(self.version, view, lives)
         while len(self._views) > VIEWS_KEPT:
@@ -530,21 +586,27 @@ class HeatmapHistory:
 
     @staticmethod
     def _column(
-        tracks: list[tuple[str, _Track]], start: int, end: int, live: Mapping[str, Snapshot]
+        level_tracks: list[tuple[str, _Track]],
+        tracks: list[tuple[str, _Track]],
+        start: int,
+        end: int,
+        live: Mapping[str, Snapshot],
     ) -> HeatColumn:
+        """Levels standing at ``end`` from ``level_tracks``, prices and realized marks from ``tracks``."""
         longs: list[Run] = []
         shorts: list[Run] = []
         known = False
         low, high = math.inf, -math.inf
         realized: dict[tuple[int, Side], float] = {}
-        for venue, track in tracks:
-            in_progress = track.open_bucket is not None and track.open_bucket < end
-            snap = live.get(venue) if in_progress else None
-            snap = snap if snap is not None else track.at(end)
+        for name, level_track in level_tracks:
+            in_progress = level_track.open_bucket is not None and level_track.open_bucket < end
+            snap = live.get(name) if in_progress else None
+            snap = snap if snap is not None else level_track.at(end)
             if snap is not None:
                 known = True
                 longs.append(snap.longs)
                 shorts.append(snap.shorts)
+        for _venue, track in tracks:
             if track.prices is not None:
                 span = track.prices.span(start // BUCKET_MS, end // BUCKET_MS)
                 if span is not None:

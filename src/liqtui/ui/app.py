@@ -233,7 +233,7 @@ DESK_BINDINGS: list[Binding] = [
         "venue",
         id="heatmap_venue",
         show=False,
-        tooltip="heatmap: all venues, or each one",
+        tooltip="heatmap: all venues, each one, or MEASURED tracked accounts",
     ),
     Binding(
         "g", "set_target", "target", id="set_target", tooltip="at-risk target price: 92000, 92k, +11% or -5%"
@@ -422,8 +422,8 @@ class LiqtuiApp(App[None]):
             tape.big_usd = self.settings.ui.big_liquidation_usd
         heatmap = self._pane("heatmap", HeatmapPane)
         if heatmap is not None:
-            heatmap.source = lambda symbol, now, range_ms, bucket_ms, venues: self.engine.heatmap(
-                symbol, now, range_ms, bucket_ms, venues
+            heatmap.source = lambda symbol, now, range_ms, bucket_ms, venues, measured: self.engine.heatmap(
+                symbol, now, range_ms, bucket_ms, venues, measured
             )
         self.call_after_refresh(self.render_tick)
 
@@ -843,8 +843,11 @@ class LiqtuiApp(App[None]):
     def action_heatmap_venue(self) -> None:
         heatmap = self._pane("heatmap", HeatmapPane)
         if heatmap is not None and self.applies_here("heatmap", "v (venue)"):
-            venue = heatmap.cycle_venue(self.engine.heatmap_venues(self.symbol))
-            self.notify(f"Heatmap: {fmt.venue_name(venue) + ' only' if venue else 'all venues'}", timeout=2)
+            venues, measured = (
+                self.engine.heatmap_venues(self.symbol),
+                self.engine.heatmap_has_measured(self.symbol),
+            )
+            self.notify(f"Heatmap: {heatmap.cycle_venue(venues, measured)}", timeout=2)
             self.show_change()
 
     def action_heatmap_scale(self) -> None:

@@ -14,7 +14,9 @@ at least 0.5 % of the price), so the clusters price would run into next are in v
 least one engine row (the ladder's automatic step). When the ladder is zoomed (``zoom_step``: ``+`` /
 ``-``), a row is the ladder's step instead, centred on the latest price. ``venues`` (key ``v`` steps
 through each venue; ``liqtui heatmap --venues`` sets several) shows those venues' levels instead of
-every venue's sum; the title says which. The pane redraws only when the view it was given
+every venue's sum; the title says which. Where tracked accounts' positions were seen (Hyperliquid),
+``v`` also steps to their MEASURED levels (``measured``), shown instead of the estimate and titled
+MEASURED; the price path and realized marks stay the venues'. The pane redraws only when the view it was given
 changed (the engine hands back the same object otherwise), and then repaints only the changed lines.
 """
 
@@ -45,8 +47,8 @@ MIN_MARGIN = 0.005  # of the price
 
 # symbol, matrix, range, scale, shade characters, the zoomed step (None: the window's range)
 _Slice = tuple[str, HeatmapView | None, str, str, bool, float | None]
-# symbol, now, range ms, column ms, venues (None: all)
-HeatSource = Callable[[str, int, int, int, tuple[str, ...] | None], HeatmapView | None]
+# symbol, now, range ms, column ms, venues (None: all), MEASURED levels instead of the estimate
+HeatSource = Callable[[str, int, int, int, tuple[str, ...] | None, bool], HeatmapView | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,7 @@ class HeatmapPane(LinePane[_Slice]):
         self.source: HeatSource | None = None  # the app gives the engine's heatmap
         self.zoom_step: float | None = None  # the ladder's step when zoomed (the app sets it)
         self.venues: tuple[str, ...] | None = None  # the venues summed; None: every venue
+        self.measured = False  # tracked accounts' MEASURED levels instead of the estimate
         self._bins: dict[int, tuple[HeatColumn, Frame, list[tuple[float, float]] | None]] = {}
         self._cell_styles: dict[tuple[object, ...], Style] = {}
         self._glyphs: dict[
@@ -146,13 +149,19 @@ class HeatmapPane(LinePane[_Slice]):
         self.scale = SCALES[(SCALES.index(self.scale) + 1) % len(SCALES)]
         return self.scale
 
-    def cycle_venue(self, venues: list[str]) -> str | None:
-        """The next of all venues, then each of ``venues`` (those with levels) alone, back to all."""
-        order: list[tuple[str, ...] | None] = [None, *((v,) for v in venues)]
-        at = order.index(self.venues) if self.venues in order else 0
-        self.venues = order[(at + 1) % len(order)]
+    def cycle_venue(self, venues: list[str], measured: bool = False) -> str:
+        """The next of: all venues, each of ``venues`` (those with levels) alone, the MEASURED levels
+        (when ``measured``: tracked positions exist), back to all. Says what is shown now."""
+        order: list[tuple[tuple[str, ...] | None, bool]] = [(None, False), *(((v,), False) for v in venues)]
+        if measured:
+            order.append((None, True))
+        now = (self.venues, self.measured)
+        at = order.index(now) if now in order else 0
+        self.venues, self.measured = order[(at + 1) % len(order)]
         self._settings_changed()
-        return self.venues[0] if self.venues else None
+        if self.measured:
+            return "MEASURED levels of tracked accounts"
+        return f"{fmt.venue_name(self.venues[0])} only" if self.venues else "all venues"
 
     # --- the slice ---------------------------------------------------------------------------------
 
@@ -160,7 +169,8 @@ class HeatmapPane(LinePane[_Slice]):
         if self.source is None:
             return None
         range_ms = RANGES[self.range_name]
-        return self.source(symbol, now_ms, range_ms, bucket_for(range_ms, self.chart_width()), self.venues)
+        bucket_ms = bucket_for(range_ms, self.chart_width())
+        return self.source(symbol, now_ms, range_ms, bucket_ms, self.venues, self.measured)
 
     def chart_width(self) -> int:
         return max(1, self.size.width - AXIS_W)
@@ -184,12 +194,16 @@ class HeatmapPane(LinePane[_Slice]):
             venues = f" · {len(heat.venues)} venues" if heat is not None and len(heat.venues) > 1 else ""
         step = f" · step {fmt.price(zoom)}" if zoom is not None else ""
         only = venues if self.venues is not None else ""
+        if heat is not None and heat.measured:
+            kind, short, venues, only = "MEASURED", "MEAS.", " · tracked accounts", ""
+        else:
+            kind, short = "ESTIMATED", "EST."
         self.fit_title(
-            f"Heatmap · {coin} · ESTIMATED · {range_name} · {scale}{venues}{step}",
-            f"Heatmap · {coin} · ESTIMATED · {range_name} · {scale}{only}{step}",
-            f"Heatmap · {coin} · EST. · {range_name} · {scale}{only}{step}",
-            f"{coin} · EST. · {range_name}{only}{step}",
-            f"{coin} · EST. · {range_name}",
+            f"Heatmap · {coin} · {kind} · {range_name} · {scale}{venues}{step}",
+            f"Heatmap · {coin} · {kind} · {range_name} · {scale}{only}{step}",
+            f"Heatmap · {coin} · {short} · {range_name} · {scale}{only}{step}",
+            f"{coin} · {short} · {range_name}{only}{step}",
+            f"{coin} · {short} · {range_name}",
         )
 
     def notify_style_update(self) -> None:
@@ -352,7 +366,8 @@ class HeatmapPane(LinePane[_Slice]):
             ("●", "pane--big"),
             (" realized ", "pane--dim"),
         ]
-        scale_text = f"top {fmt.usd(top)} ({scale})" if top > 0 else "no ESTIMATED levels yet"
+        kind = "MEASURED" if heat.measured else "ESTIMATED"
+        scale_text = f"top {fmt.usd(top)} ({scale})" if top > 0 else f"no {kind} levels yet"
         used = sum(len(t) for t, _c in parts)
         if used + len(scale_text) + 3 > width:
             parts = parts[:4]
