@@ -520,3 +520,55 @@ async def test_alerts_on_the_bus_are_warmed_by_its_history_and_fire_on_what_come
     code, out, err = await run_liqtui("alerts", "--bus", "nats://127.0.0.1:1", "--config", str(config))
     assert code == 2 and out == "" and "Traceback" not in err
     assert err.strip().count("\n") == 0 and "cannot use the bus at nats://127.0.0.1:1" in err, err
+
+
+async def test_the_desk_s_bus_chip_on_a_real_bus_follows_the_collector(nats_server):
+    """The desk (pilot) on `collect --demo`'s stream: its panes come once the history is in, the
+    bus chip says the collector's age, counts a message that is no event, and turns stale when the
+    collector is killed."""
+    import time
+
+    import nats
+
+    from liqtui.config import settings_from_dict
+    from liqtui.engine import Engine
+    from liqtui.feeds.bus.source import BusSource
+    from liqtui.ui.app import LiqtuiApp
+    from liqtui.ui.header import DeskHeader
+
+    collector = await start("collect", "--demo", "--bus", nats_server.url)
+    try:
+        assert b"collecting DEMO" in await asyncio.wait_for(collector.stderr.readline(), 30)
+        settings = settings_from_dict({"bus": {"url": nats_server.url}, "stale_after_seconds": 5})
+        since = int(time.time() * 1000) - 86_400_000
+        source = BusSource(settings, demo=True, history=("liq", "oi", "bar", "margin"), since_ms=since)
+        app = LiqtuiApp(settings, source, engine=Engine(settings.levels))
+        async with app.run_test(size=(160, 45)) as pilot:
+
+            def chips() -> str:
+                return app.query_one(DeskHeader).text.partition("\n")[2]
+
+            async def until(words: str) -> None:
+                for _ in range(600):
+                    if words in chips():
+                        return
+                    await pilot.pause(0.1)
+                raise AssertionError(f"{words!r} not on the chip line: {chips()!r}")
+
+            for _ in range(600):  # the history read (the stream may have been empty), then data
+                if app.data_seen and source.warmup is None:
+                    break
+                await pilot.pause(0.1)
+            await until("Bus collector")
+            assert app.data_seen and source.warmup is None
+            nc = await nats.connect(nats_server.url)
+            await nc.publish("liqtui-demo.oi.okx.X", b"not json")
+            await nc.close()
+            await until("1 undecodable")
+            collector.kill()
+            await collector.wait()
+            await until("Bus stale: collector silent for")
+    finally:
+        if collector.returncode is None:
+            collector.kill()
+            await collector.wait()
