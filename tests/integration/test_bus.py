@@ -30,7 +30,9 @@ async def stop(proc: asyncio.subprocess.Process) -> tuple[int, str, str]:
     return proc.returncode, (getattr(proc, "seen", b"") + out).decode(), err.decode()
 
 
-async def wait_published(nats_server, subject_prefix: str, count: int, timeout: float = 60) -> None:
+async def wait_published(
+    nats_server, subject_prefix: str, count: int, timeout: float = 60, stream: str = "LIQTUI"
+) -> None:
     import nats
 
     nc = await nats.connect(nats_server.url)
@@ -39,7 +41,7 @@ async def wait_published(nats_server, subject_prefix: str, count: int, timeout: 
         for _ in range(int(timeout / 0.1)):
             try:
                 subjects = f"{subject_prefix}>" if subject_prefix.endswith(".") else subject_prefix
-                info = await js.stream_info("LIQTUI", subjects_filter=subjects)
+                info = await js.stream_info(stream, subjects_filter=subjects)
                 if sum((info.state.subjects or {}).values()) >= count:
                     return
             except Exception:
@@ -216,9 +218,11 @@ async def test_a_desk_on_the_bus_sees_what_a_desk_on_the_demo_sees(nats_server):
     from liqtui.engine import Engine
     from liqtui.feeds.demo import DemoSource
 
-    code, _out, err = await run_liqtui(
-        "collect", "--demo", "--seed", "3", "--duration", "3", "--bus", nats_server.url
-    )
+    collector = await start("collect", "--demo", "--seed", "3", "--bus", nats_server.url)
+    try:  # until the demo's liquidations are out (its 24 h backfill comes first: seconds when loaded)
+        await wait_published(nats_server, "liqtui-demo.liq.", 11, stream="LIQTUI_DEMO")
+    finally:
+        code, _out, err = await stop(collector)
     assert code == 0, err
     from_bus, source = await read_stream(nats_server.url, demo=True)
     assert source.malformed == 0 and source.duplicates == 0
@@ -452,6 +456,7 @@ async def test_record_from_the_bus_writes_what_the_collector_publishes(nats_serv
     collector = await start("collect", "--demo", "--bus", nats_server.url)
     try:
         assert b"collecting DEMO" in await asyncio.wait_for(collector.stderr.readline(), 30)
+        await wait_published(nats_server, "liqtui-demo.liq.", 1, stream="LIQTUI_DEMO")  # past the backfill
         out = tmp_path / "from-bus.sqlite"
         code, _out, err = await run_liqtui(
             "record", "--demo", "--bus", nats_server.url, "--out", str(out), "--duration", "4"
@@ -475,9 +480,11 @@ async def test_record_from_the_bus_writes_what_the_collector_publishes(nats_serv
 
 async def test_collect_can_record_what_it_publishes(nats_server, tmp_path):
     out = tmp_path / "collected.sqlite"
-    code, _out, err = await run_liqtui(
-        "collect", "--demo", "--record", "--out", str(out), "--duration", "3", "--bus", nats_server.url
-    )
+    collector = await start("collect", "--demo", "--record", "--out", str(out), "--bus", nats_server.url)
+    try:  # until the demo's first liquidations are out (its 24 h backfill comes first: seconds when loaded)
+        await wait_published(nats_server, "liqtui-demo.liq.", 1, stream="LIQTUI_DEMO")
+    finally:
+        code, _out, err = await stop(collector)
     assert code == 0, err
     assert f"recording to {out}" in err
     published = int(re.search(r"liq ([\d,]+)", err).group(1).replace(",", ""))
