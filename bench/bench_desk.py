@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_desk.py --rate busy --size 160x45
     .venv/bin/python bench/bench_desk.py                  # busy and stress, at 160x45 and at 80x24
     .venv/bin/python bench/bench_desk.py --quick          # 15 s windows, 8 presses per key
+    .venv/bin/python bench/bench_desk.py --layout heatmap # one layout (default: by the terminal's width)
 
 Start-up: `liqtui --version` and `liqtui --help`, wall time and peak RSS (best and median of 10 runs).
 
@@ -10,7 +11,7 @@ Then for each size and rate it launches `liqtui demo --rate RATE --seed 7` in a 
 (``tmux_pane.py``; an empty config: fresh XDG dirs) and measures
 - first frame: launch to the header's DEMO badge on tmux's screen (the desk is up, its history may
   still be building: "building history N %"); first paint: launch to the ladder's price row
-  (``▶82,800◀``), i.e. data on screen;
+  (``▶82,800◀``; with ``--layout heatmap`` the heatmap's legend ``top $``), i.e. data on screen;
 - event-loop stalls, from a probe inside the desk (``probe/sitecustomize.py``, put on PYTHONPATH with
   LIQTUI_BENCH_PROBE; it only observes): how late a 20 ms sleep wakes, over the steady window and
   over the keys, p99, max and how many wake-ups were over 50 ms late;
@@ -20,7 +21,8 @@ Then for each size and rate it launches `liqtui demo --rate RATE --seed 7` in a 
   screen (polled every ~1 ms): `]` (the header names another symbol), `w` (the newest toast names the
   next window), `g` (the target prompt opens), a price then Enter (the at-risk pane reads "at risk to"
   that price: only where the pane is on screen), `/` (the symbol picker opens), a symbol then Enter
-  (the header names it); p50 / p95 / max over the presses, and how many never showed within 3 s.
+  (the header names it), and with the heatmap on screen `r` (its title names the next range);
+  p50 / p95 / max over the presses, and how many never showed within 3 s.
 
 Uses the `liqtui` beside this Python (a venv's), else the one on PATH, or --command. To measure a
 working tree other than the one installed: PYTHONPATH=src (passed on to the desk).
@@ -50,6 +52,8 @@ RATES = ("busy", "stress")
 PROBE_DIR = Path(__file__).resolve().parent / "probe"  # sitecustomize.py: the event-loop lag probe
 FIRST_FRAME = re.compile(r"^\s*DEMO\s", re.M)  # the header's badge: the desk has drawn its first frame
 FIRST_PAINT = re.compile(r"▶[0-9][0-9,.]*◀")  # the ladder's price row: the desk is drawn, with data
+FIRST_HEAT = re.compile(r"top \$[0-9]")  # the heatmap's legend once levels are drawn (--layout heatmap)
+HEAT_RANGE = re.compile(r"Heatmap · [A-Z0-9]+ · ESTIMATED · (\w+) ·")
 HEADER = re.compile(r"^\s*DEMO\s+([A-Z0-9]+)/\S+ perp\s+([0-9][0-9,]*(?:\.[0-9]+)?)", re.M)
 TOAST_WINDOW = re.compile(r"(?:Totals over|Realized) (\d+[mhd])\b")  # the toast of `w`, by layout
 AT_RISK_TO = re.compile(r"at risk to ([0-9][0-9,]*(?:\.[0-9]+)?)")
@@ -132,6 +136,15 @@ class Keys:
                 ),
             )
 
+    def heatmap_range(self) -> None:
+        if HEAT_RANGE.search(self.pane.screen()) is None:
+            return
+        for _ in range(self.presses):
+            self.pause()
+            before = HEAT_RANGE.search(self.pane.screen())
+            was = before.group(1) if before else None
+            self.timed("r  heatmap range", ("r",), lambda s, was=was: _heat_range(s) not in (None, was))
+
     def pick_symbol(self) -> None:
         for _ in range(self.presses):
             self.pause()
@@ -143,6 +156,11 @@ class Keys:
             self.timed("/  symbol Enter", ("Enter",), lambda s, wanted=wanted: header(s)[0] == wanted)
 
 
+def _heat_range(screen: str) -> str | None:
+    found = HEAT_RANGE.search(screen)
+    return found.group(1) if found else None
+
+
 def summary(values: list[float]) -> str:
     if not values:
         return "-"
@@ -151,7 +169,9 @@ def summary(values: list[float]) -> str:
     return f"{statistics.median(ordered):6.1f} {p95:6.1f} {ordered[-1]:6.1f}"
 
 
-def run_desk(command: str, size: str, rate: str, seed: int, window_s: float, presses: int) -> dict:
+def run_desk(
+    command: str, size: str, rate: str, seed: int, window_s: float, presses: int, layout: str | None = None
+) -> dict:
     cols, rows = (int(x) for x in size.split("x"))
     home = tempfile.mkdtemp(prefix="liqtui-bench-home-")
     probe_log = Path(home) / "loop-lag.txt"
@@ -162,18 +182,20 @@ def run_desk(command: str, size: str, rate: str, seed: int, window_s: float, pre
         "PYTHONPATH": os.pathsep.join(filter(None, (str(PROBE_DIR), os.environ.get("PYTHONPATH")))),
     }
     result: dict = {"size": size, "rate": rate, "seed": seed, "load_at_start": os.getloadavg()[0]}
+    argv = [command, "demo", "--rate", rate, "--seed", str(seed), *(["--layout", layout] if layout else [])]
+    painted = FIRST_HEAT if layout == "heatmap" else FIRST_PAINT
+    if layout:
+        result["layout"] = layout
     try:
-        with Pane(
-            [command, "demo", "--rate", rate, "--seed", str(seed)], cols, rows, env, unset=("LIQTUI_CONFIG",)
-        ) as pane:
+        with Pane(argv, cols, rows, env, unset=("LIQTUI_CONFIG",)) as pane:
             frame = pane.wait_for(
                 lambda s: FIRST_FRAME.search(s) is not None, 30.0, since=pane.launched, poll=0.002
             )
             first = pane.wait_for(
-                lambda s: FIRST_PAINT.search(s) is not None, 30.0, since=pane.launched, poll=0.005
+                lambda s: painted.search(s) is not None, 30.0, since=pane.launched, poll=0.005
             )
             if first is None:
-                raise RuntimeError(f"the desk never showed its ladder:\n{pane.screen()}")
+                raise RuntimeError(f"the desk never showed its data:\n{pane.screen()}")
             result["first_frame_s"] = None if frame is None else round(frame, 3)
             result["first_paint_s"] = round(first, 3)
             time.sleep(5.0)
@@ -188,7 +210,13 @@ def run_desk(command: str, size: str, rate: str, seed: int, window_s: float, pre
                 rss_mb_end=round(rss1 / 2**20, 1),
             )
             keys = Keys(pane, presses)
-            for scenario in (keys.target, keys.window, keys.next_symbol, keys.pick_symbol):
+            for scenario in (
+                keys.target,
+                keys.window,
+                keys.heatmap_range,
+                keys.next_symbol,
+                keys.pick_symbol,
+            ):
                 scenario()
             result["stalls_ms"] = stalls(probe_log, wall0, wall1)
             result["stalls_keys_ms"] = stalls(probe_log, wall1, time.time())
@@ -259,12 +287,13 @@ def startup(command: str, runs: int = 10) -> dict:
 
 def report_desk(r: dict) -> None:
     print(
-        f"\n== liqtui demo --rate {r['rate']} --seed {r['seed']}, {r['size']} "
+        f"\n== liqtui demo --rate {r['rate']} --seed {r['seed']}{' --layout ' + r['layout'] if r.get('layout') else ''}, {r['size']} "
         f"(load {r['load_at_start']:.2f} -> {r['load_at_end']:.2f}) =="
     )
     frame = "-" if r["first_frame_s"] is None else f"{r['first_frame_s']:.2f} s"
     print(f"  first frame        {frame} (the header on screen)")
-    print(f"  first paint        {r['first_paint_s']:.2f} s (the ladder's price row: data on screen)")
+    shown = "the heatmap's legend" if r.get("layout") == "heatmap" else "the ladder's price row"
+    print(f"  first paint        {r['first_paint_s']:.2f} s ({shown}: data on screen)")
     print(f"  CPU                {r['cpu_pct']:.1f} % of a core over {r['window_s']:.0f} s")
     print(f"  written            {r['bytes_per_s'] / 1000:.1f} KB/s")
     print(
@@ -301,6 +330,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="15 s windows, 8 presses per key")
     parser.add_argument("--command", help="the liqtui executable (default: beside this Python, else on PATH)")
     parser.add_argument("--json", type=Path, help="append each result to this file as one JSON line")
+    parser.add_argument("--layout", help="the desk's --layout (default: by the terminal's width)")
     args = parser.parse_args()
     if args.quick:
         args.window, args.presses = 15.0, 8
@@ -317,7 +347,7 @@ def main() -> int:
         )
     for size in args.size:
         for rate in args.rate:
-            result = run_desk(command, size, rate, args.seed, args.window, args.presses)
+            result = run_desk(command, size, rate, args.seed, args.window, args.presses, args.layout)
             report_desk(result)
             if args.json:
                 with args.json.open("a") as f:
