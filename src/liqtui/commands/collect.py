@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from liqtui.commands._args import DURATION, NumberIn
-from liqtui.commands.record import DEMO_RATES, RecordTap, _source
+from liqtui.commands.record import DEMO_RATES, _source
 from liqtui.config import Settings
 from liqtui.feeds.bus.client import BusError, BusLink, ensure_stream, redacted_url, stream_spec, subject_root
 
@@ -99,17 +99,6 @@ def _recorder(args: argparse.Namespace, settings: Settings) -> Any:
         return False
 
 
-def _tap(args: argparse.Namespace, settings: Settings, recorder: Any, source: Any) -> Any:
-    """What records each event: as `liqtui record` (the event, the heatmap buckets and alerts it made)."""
-    from liqtui.storage import StoreError
-
-    try:
-        return RecordTap(settings, source, recorder, warm_from=None if args.demo else recorder.path)
-    except StoreError as exc:
-        print(f"liqtui: {exc}", file=sys.stderr)
-        return False
-
-
 async def _collect(args: argparse.Namespace, settings: Settings, recorder: Any) -> int:
     from liqtui.feeds.bus.publish import Publisher
 
@@ -128,14 +117,10 @@ async def _collect(args: argparse.Namespace, settings: Settings, recorder: Any) 
             flush=True,
         )
 
-        record = _tap(args, settings, recorder, source) if recorder else None
-        if record is False:
-            return 2
-
         def emit(event: Any) -> None:
             publisher.add(event)
-            if record is not None:
-                record.take(event)
+            if recorder is not None:  # the events only: the collector runs no engine, so nothing
+                recorder.add(event)  # delays publishing (a desk warming from the file rebuilds the heatmap)
 
         failure = await _until_stopped(source.run(emit), publisher.run(), args.duration, recorder)
         await publisher.flush()
