@@ -3,8 +3,8 @@
 Each command lives in ``liqtui.commands.<module>`` with ``add_arguments(parser, name)`` and
 ``run(args, settings) -> int``. Only the module of the command being run is imported: the command
 list (``--help``) comes from the table below and ``--version`` imports nothing, so neither pays for
-ccxt, pandas or Textual; headless commands (tail, alerts, snapshot, record, stats, export, risk) never
-import Textual (heatmap only for an SVG).
+ccxt, pandas or Textual; headless commands (tail, alerts, snapshot, record, stats, export, risk,
+positions) never import Textual (heatmap only for an SVG).
 
 ``liqtui`` with no command starts the desk on live data.
 """
@@ -31,6 +31,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ),
     ("snapshot", "snapshot", "one shot of OI, mark, funding and 24h volume per venue and symbol"),
     ("risk", "risk", "ESTIMATED liquidations at risk between the price and a target"),
+    ("positions", "positions", "MEASURED positions of tracked Hyperliquid accounts in one symbol"),
     ("record", "record", "record every event to an SQLite file, headless"),
     (
         "collect",

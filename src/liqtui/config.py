@@ -91,6 +91,40 @@ def _is_address(text: str) -> bool:
     return len(text) == 42 and text[:2] == "0x" and all(c in "0123456789abcdefABCDEF" for c in text[2:])
 
 
+def _addresses_problem(items: list[str]) -> str | None:
+    bad = next((i for i, text in enumerate(items) if not _is_address(text)), None)
+    if bad is None:
+        return None
+    return f"item {bad}: expected an address 0x followed by 40 hex digits, got {items[bad]!r}"
+
+
+def _url_problem(text: str) -> str | None:
+    if text == "" or urlsplit(text).scheme in ("http", "https") and urlsplit(text).netloc:
+        return None
+    return f'expected an http(s) URL or "" (off), got {text!r}'
+
+
+def read_accounts_file(path: Path) -> list[str]:
+    """The addresses of an accounts file (one a line, blank lines and '#' comments skipped, lower
+    case); ConfigError naming the file and line of the first bad one."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the accounts file: {exc}") from None
+    out = []
+    for number, line in enumerate(lines, start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        if not _is_address(text):
+            shown = text if len(text) <= 50 else text[:49] + "…"
+            raise ConfigError(
+                f"{path}: line {number}: expected an address 0x followed by 40 hex digits, got {shown!r}"
+            )
+        out.append(text.lower())
+    return list(dict.fromkeys(out))
+
+
 def _path_problem(text: str) -> str | None:
     """Why ``text`` cannot name a file, or None."""
     if "\x00" in text:
@@ -176,6 +210,19 @@ class VenueSettings:
             )
         },
     )
+    # Hyperliquid only: accounts whose positions are MEASURED (besides those discovered from the
+    # watchlist coins' trades): addresses here, and/or a file of one address a line ('#' comments;
+    # a relative path is read from the config file's directory).
+    accounts: list[str] = field(
+        default_factory=list, metadata={"check": lambda items: _addresses_problem(items)}
+    )
+    accounts_file: str = field(default="", metadata={"check": _path_problem})
+    # An optional leaderboard of accounts to track too (an undocumented endpoint: off when "").
+    leaderboard_url: str = field(default="", metadata={"check": lambda url: _url_problem(url)})
+    # Weight a minute liqtui spends on Hyperliquid's info endpoint, all requests together (its
+    # limit is 1200 a minute per IP), and the smallest position on a watched coin worth tracking.
+    weight_budget: float = field(default=600.0, metadata=_ranged(200, 1200, "weight a minute"))
+    min_position_usd: float = field(default=10_000.0, metadata=_ranged(0, 1e12, "USD"))
 
 
 @dataclass(frozen=True)
@@ -498,6 +545,9 @@ def _check_files(settings: Settings, path: Path) -> None:
             f"{path}: key 'ui.theme': no theme '{theme}' (have: {', '.join(theme_names())}; "
             f"a theme of your own is a file {config_dir() / 'themes' / (theme + '.toml')})"
         )
+    for name, venue in settings.venues.items():
+        if venue.accounts_file:
+            _check_accounts_file(settings, name, venue, path)
     target = settings.recording_path
     try:
         dangling = bool(settings.record_path) and target.is_symlink() and not target.exists()
@@ -509,6 +559,18 @@ def _check_files(settings: Settings, path: Path) -> None:
             f"{path}: key 'record_path': {target} is a symbolic link to {link}, "
             "which does not exist; point record_path at the file itself"
         )
+
+
+def _check_accounts_file(settings: Settings, name: str, venue: VenueSettings, config: Path) -> None:
+    """``accounts_file`` is read from the config file's directory when relative; every line checked."""
+    import dataclasses
+
+    target = config.parent / Path(venue.accounts_file).expanduser()
+    try:
+        read_accounts_file(target)
+    except ConfigError as exc:
+        raise ConfigError(f"{config}: key 'venues.{name}.accounts_file': {exc}") from None
+    settings.venues[name] = dataclasses.replace(venue, accounts_file=str(target))
 
 
 def settings_from_dict(raw: dict[str, Any], source: str = "(dict)") -> Settings:
@@ -741,6 +803,16 @@ enabled = true
 # The backstop liquidator vault whose fills are Hyperliquid's liquidations that liqtui can see
 # ("": the default, 0x2e3d94f0562703b25c83308a05046ddaf9a8dd14, not verified against live data).
 liquidator_vault = ""
+# MEASURED positions: accounts are discovered from the watchlist coins' trades, plus these
+# addresses, the file's (one a line; relative to this file), and a leaderboard if a URL is given
+# (an undocumented endpoint, off by default). Every request to the info endpoint shares the
+# weight budget (the venue allows 1200 a minute per IP); accounts whose positions on the
+# watchlist's coins are all below min_position_usd are dropped.
+accounts = []
+accounts_file = ""
+leaderboard_url = ""
+weight_budget = 600.0        # [200, 1200] weight a minute
+min_position_usd = 10000.0   # [0, 1e12] USD
 
 # The estimated liquidation-level model (see DOMAIN notes): leverage mix of new positions,
 # maintenance margin rate, share of new OI that is long, and how far back history is used.

@@ -99,6 +99,8 @@ NUMERIC_KEYS = {
     "stale_after_seconds": (Settings, "stale_after_seconds"),
     "retention_days": (Settings, "retention_days"),
     "venues.okx.oi_poll_seconds": (VenueSettings, "oi_poll_seconds"),
+    "venues.hyperliquid.weight_budget": (VenueSettings, "weight_budget"),
+    "venues.hyperliquid.min_position_usd": (VenueSettings, "min_position_usd"),
     "levels.leverage_weights.10": (LevelSettings, "leverage_weights"),
     "levels.maintenance_margin": (LevelSettings, "maintenance_margin"),
     "levels.long_share": (LevelSettings, "long_share"),

@@ -240,6 +240,8 @@ def _run_live(args: argparse.Namespace, settings: Any) -> int:
     recorder, why_not = (None, None)
     if settings.record:
         recorder, why_not = _live_recorder(settings, engine, source.now_ms())
+        if recorder is not None:
+            source.resume_positions(recorder.path)  # the accounts tracked last time, looked at again
     notes = (why_not,) if why_not else ()
     return _run_app(
         settings,

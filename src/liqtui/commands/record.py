@@ -83,6 +83,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         try:
             source = _bus_source(args, settings, url) if url else _source(args, settings)
+            if hasattr(source, "resume_positions"):
+                source.resume_positions(path)  # the tracked accounts of the last run, again
         except ImportError as exc:
             print(f"liqtui: this build cannot record that source ({exc})", file=sys.stderr)
             return 2

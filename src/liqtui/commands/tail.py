@@ -146,12 +146,13 @@ async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
 
     venues = chosen_venues(args, settings)
     wanted = split_symbols(args.symbols)
-    # Liquidations, and the price stream whose steady traffic tells a live venue from a dead one.
+    # Liquidations, the price stream whose steady traffic tells a live venue from a dead one, and
+    # the tracked accounts whose vanished positions are looked up (Hyperliquid's "tracked" source).
     source = LiveSource(
         settings,
         venues=venues,
         symbols=wanted or None,
-        kinds=frozenset({"liquidations", "prices"}),
+        kinds=frozenset({"liquidations", "prices", "positions"}),
         map_to_requested=False,
     )
     colour = not args.json and out.isatty() and not os.environ.get("NO_COLOR")

@@ -1,6 +1,7 @@
 """How each event kind is laid out in its table, both ways: event -> row tuple, row tuple -> event.
 
-The kind names (``liquidations``, ``oi``, ``tickers``, ``bars``, ``books``, ``status``) are the ones
+The kind names (``liquidations``, ``oi``, ``tickers``, ``bars``, ``books``, ``heatmap``, ``positions``,
+``status``) are the ones
 the commands accept (``liqtui export --kind``) and ``read_events(kinds=...)`` takes.
 Values round-trip exactly (floats are stored as IEEE doubles), so a replayed event equals the
 recorded one; only order books are cut to ``BOOK_LEVELS`` levels per side before they are stored.
@@ -25,6 +26,7 @@ from liqtui.domain.events import (
     Liquidation,
     LiquidationSource,
     OpenInterest,
+    PositionSnapshot,
     PriceBar,
     Side,
     Ticker,
@@ -291,6 +293,40 @@ def _doubles(blob: bytes) -> array[float]:
     return out
 
 
+_MARGIN_CODE = {"cross": 0, "isolated": 1}
+_CODE_MARGIN = ("cross", "isolated")
+
+
+def _position_row(e: PositionSnapshot) -> Row:
+    return (
+        e.account,
+        _SIDE_CODE[e.side],
+        e.size,
+        e.usd,
+        e.entry,
+        e.liquidation_price,
+        e.leverage,
+        _MARGIN_CODE[e.margin],
+    )
+
+
+def _position(m: Market, t: int, r: Row) -> PositionSnapshot:
+    account, side, size, usd, entry, liquidation_price, leverage, margin = r
+    return PositionSnapshot(
+        m[0],
+        m[1],
+        account,
+        _CODE_SIDE[side],
+        size,
+        usd,
+        entry,
+        liquidation_price,
+        leverage,
+        _CODE_MARGIN[margin],
+        t,
+    )
+
+
 def _status_row(e: FeedStatus) -> Row:
     return (e.venue, e.state.value, e.since, e.detail, e.kind, e.last_message)
 
@@ -400,6 +436,17 @@ LAYOUTS: tuple[Layout, ...] = (
         _heatmap_row,
         _heatmap,
         f"{_times('bucket')} AND {_numbers('grid')} AND {_optional_numbers('low', 'high')} AND typeof(realized) = 'blob'",
+    ),
+    # MEASURED positions of tracked accounts (Hyperliquid), size 0 when one closed.
+    Layout(
+        "positions",
+        "positions",
+        PositionSnapshot,
+        ("account", "side", "size", "usd", "entry", "liquidation_price", "leverage", "margin"),
+        _position_row,
+        _position,
+        f"{_texts('account')} AND side IN (0, 1) AND margin IN (0, 1) AND "
+        + f"{_numbers('size', 'usd', 'entry', 'leverage')} AND {_optional_numbers('liquidation_price')}",
     ),
     # Feed status belongs to a venue, not a market: its table has no `market` column.
     Layout(

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from liqtui.domain.alerts import Alert
-from liqtui.domain.events import Event, OpenInterest
+from liqtui.domain.events import Event, OpenInterest, PositionSnapshot
 from liqtui.storage.layouts import (
     ALERTS,
     BY_KIND,
@@ -55,6 +55,7 @@ WARM_SPANS_MS = {
     "bars": 30 * DAY_MS,
     "tickers": 300_000,
     "heatmap": 30 * DAY_MS,
+    "positions": 6 * HOUR_MS,  # MEASURED positions: the engine keeps each account's newest
 }
 CHUNK_ROWS = 4096  # rows per read transaction and kind
 
@@ -223,6 +224,37 @@ def warm(
         engine.apply(event)
         count += 1
     return count
+
+
+def latest_positions(path: str | Path, since_ms: int) -> list[PositionSnapshot]:
+    """Each tracked account's newest position per market recorded since ``since_ms``, those still
+    open (size > 0): what a restart resumes. [] for a recording made before positions were kept."""
+    conn = open_for_reading(path)
+    try:
+        with store_errors(path):
+            if "positions" not in _tables(conn):
+                return []
+            markets, _ = _snapshot(conn)
+            layout = BY_KIND["positions"]
+            rows = conn.execute(
+                f"SELECT market, max(time), {layout.valid_sql()}, {', '.join(layout.columns)} "
+                "FROM positions WHERE time >= ? GROUP BY market, account",
+                [since_ms],
+            ).fetchall()
+    finally:
+        conn.close()
+    out = []
+    for market, time, sound, *values in rows:
+        known = markets.get(market)
+        if not sound or known is None:
+            continue
+        try:
+            snap = layout.from_row(known, time, tuple(values))
+        except DAMAGE:
+            continue
+        if isinstance(snap, PositionSnapshot) and snap.size > 0:
+            out.append(snap)
+    return out
 
 
 WARM_OI_STEP_MS = 300_000

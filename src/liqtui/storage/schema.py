@@ -42,6 +42,15 @@ CREATE TABLE IF NOT EXISTS heatmap_buckets (
     low REAL, high REAL, realized BLOB NOT NULL);  -- realized: float64 triples (row, side 0/1, USD)
 CREATE INDEX IF NOT EXISTS heatmap_buckets_time ON heatmap_buckets (time);
 """
+# Added the same way: MEASURED positions of tracked accounts (Hyperliquid; size 0: it closed).
+_POSITIONS_DDL = """
+CREATE TABLE IF NOT EXISTS positions (
+    seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, market INTEGER NOT NULL,
+    account TEXT NOT NULL, side INTEGER NOT NULL,  -- 0 long, 1 short
+    size REAL NOT NULL, usd REAL NOT NULL, entry REAL NOT NULL, liquidation_price REAL,
+    leverage REAL NOT NULL, margin INTEGER NOT NULL);  -- margin: 0 cross, 1 isolated
+CREATE INDEX IF NOT EXISTS positions_time ON positions (time);
+"""
 
 # Added after schema 1 shipped, like the heatmap's table: the alerts a session said live (engine/alerts.py),
 # shown again by a replay. ``time`` is when it was said (the alert's ``at``), ``first_time`` its own time.
@@ -53,6 +62,9 @@ CREATE TABLE IF NOT EXISTS alerts (
     text TEXT NOT NULL, is_update INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS alerts_time ON alerts (time);
 """
+_ADDED_DDL = (
+    _HEATMAP_DDL + _POSITIONS_DDL + _ALERTS_DDL
+)  # tables a writer adds to a recording made before them
 
 # Each event kind has its own table; `seq` (the rowid) is one counter across all tables, so
 # events that share a millisecond replay in the order they arrived. Venue and symbol are interned
@@ -94,12 +106,10 @@ CREATE TABLE feed_status (
 CREATE INDEX feed_status_time ON feed_status (time);
 """
     + "\n"
-    + _HEATMAP_DDL
-    + "\n"
-    + _ALERTS_DDL
+    + _ADDED_DDL
 )
 
-OPTIONAL_TABLES = ("heatmap_buckets", "alerts")  # tables a recording made before them lacks
+OPTIONAL_TABLES = ("heatmap_buckets", "alerts", "positions")  # tables a recording made before them lacks
 EVENT_TABLES = (
     "liquidations",
     "open_interest",
@@ -109,6 +119,7 @@ EVENT_TABLES = (
     "feed_status",
     "heatmap_buckets",
     "alerts",
+    "positions",
 )
 
 
@@ -140,7 +151,7 @@ def open_for_writing(path: str | Path, source_mode: str = "LIVE") -> sqlite3.Con
         _check_stamp(conn, path)
         _check_mode(conn, path, source_mode)
         if not fresh:
-            for statement in (_HEATMAP_DDL + _ALERTS_DDL).split(";"):  # a recording made before them
+            for statement in _ADDED_DDL.split(";"):  # a recording made before these tables
                 if statement.strip():
                     conn.execute(statement)
         conn.execute("PRAGMA journal_mode = WAL")

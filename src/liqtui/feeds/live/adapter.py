@@ -127,6 +127,7 @@ class VenueAdapter:
     # OHLCV timeframe and step used by the backfill (5 minutes: Binance's OI history step)
     history_timeframe = "5m"
     history_step_ms = 300_000
+    tracks_positions = False  # measures accounts' positions (the "positions" task: Hyperliquid)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """A venue's adapter takes its facts (sampled, liquidation feed) from the registry, not its own copy."""
@@ -149,6 +150,13 @@ class VenueAdapter:
 
     def configure(self, settings: VenueSettings) -> None:
         """The venue's own settings (``[venues.<id>]``), before anything runs; most venues need none."""
+
+    def attach(self, exchange: Any) -> None:
+        """The venue's ccxt client was just made (before any request): a venue may wrap its calls."""
+
+    async def track_positions(self, feed: Any) -> None:
+        """The "positions" task (``tracks_positions``): runs until cancelled."""
+        raise NotImplementedError
 
     def set_markets(self, markets: MarketIndex) -> None:
         self.markets = markets

@@ -9,6 +9,12 @@ not absorb (docs/exchanges.md). They are ``sampled`` (a part) with source ``back
 delivered once, keyed on (liquidated user, coin, time, tid), so the snapshot a resubscribe repeats
 adds nothing. Fills of the snapshot older than the subscription are history, not news: skipped.
 
+MEASURED positions (the "positions" task): accounts found in the ``trades`` feed of the watched coins
+(both ``users`` of every trade), in the config and in the recording, polled with
+``clearinghouseState`` within the weight budget (``hyperliquid_accounts.py``, ``hyperliquid_poller.py``,
+``hyperliquid_budget.py``); a tracked position that vanished past its liquidation price is looked up
+in the account's fills, and its liquidation reported with source ``tracked``, once (same key).
+
 Open interest, mark, oracle price, funding (hourly) and 24 h notional volume of every coin come
 in ONE ``POST /info {"type": "metaAndAssetCtxs"}`` (weight 20 of 1200/min). No OI history is
 published: the level model starts from the first poll. Order book ``l2Book`` (20 levels).
@@ -17,8 +23,9 @@ published: the level model starts from the first poll. Order book ``l2Book`` (20
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
-from typing import Any
+from collections import OrderedDict, deque
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from liqtui.config import VenueSettings
 from liqtui.domain.events import Liquidation, LiquidationSource, OpenInterest, Side, Ticker
@@ -32,7 +39,13 @@ from liqtui.feeds.live.adapter import (
     entry_time,
     fnum,
 )
+from liqtui.feeds.live.hyperliquid_accounts import MarkHistory, Tracker
+from liqtui.feeds.live.hyperliquid_budget import WeightBudget, install
 from liqtui.feeds.live.markets import MarketInfo
+
+if TYPE_CHECKING:
+    from liqtui.domain.events import PositionSnapshot
+    from liqtui.feeds.live.venue_feed import VenueFeed
 
 VENUE = "hyperliquid"
 HOUR_MS = 3_600_000
@@ -131,15 +144,68 @@ class Hyperliquid(VenueAdapter):
     book_limit = 20
     history_timeframe = "15m"  # Hyperliquid candles: 1m, 15m, 1h, 1d (no 5m)
     history_step_ms = 900_000
+    tracks_positions = True
 
     def __init__(self) -> None:
         super().__init__()
         self.vault = VENUES[VENUE].backstop_account
         self.seen: OrderedDict[LiquidationKey, None] = OrderedDict()
         self.subscribed_ms: int | None = None  # when the vault's fills were first asked for
+        self.budget = WeightBudget(VenueSettings().weight_budget)
+        self.tracker = Tracker(VenueSettings().min_position_usd)
+        self.marks = MarkHistory()
+        self.discovered: deque[str] = deque(maxlen=50_000)  # users of trades, for the poller
+        # candidate liquidations to look up: (account, its last snapshot, when it was missed, tries)
+        self.lookups: deque[tuple[str, PositionSnapshot, int, int]] = deque()
+        self.resume_from: Path | None = None  # a recording whose accounts a restart resumes
+        self.configured: set[str] = set()
+        self.read: set[str] = set()  # accounts read at least once
+        self.checked: dict[str, float] = {}  # symbol -> the mark last checked for crossed liquidation prices
+        self.problems: list[str] = []  # what could not be used (accounts file, leaderboard)
+        self.malformed = self.failures = self.tracked_liquidations = self.lookups_done = 0
+        self.last_failure = ""
 
     def configure(self, settings: VenueSettings) -> None:
         self.vault = (settings.liquidator_vault or VENUES[VENUE].backstop_account).lower()
+        self.budget = WeightBudget(settings.weight_budget)
+        self.tracker = Tracker(settings.min_position_usd)
+
+    def attach(self, exchange: Any) -> None:
+        install(exchange, self.budget)
+
+    async def track_positions(self, feed: VenueFeed) -> None:
+        from liqtui.feeds.live.hyperliquid_poller import run
+
+        await run(feed)
+
+    def positions_detail(self) -> str:
+        """The "positions" status: what is tracked, what it costs, what was skipped."""
+        tracker, budget = self.tracker, self.budget
+        slowed = f", slowed x{budget.slowdown:g} after a 429" if budget.slowdown > 1 else ""
+        parts = [
+            f"tracking {len(tracker.accounts):,} accounts ({tracker.positions():,} positions on watched coins), "
+            f"{len(tracker.discovered):,} discovered waiting; {tracker.looks:,} looks, "
+            f"{self.tracked_liquidations} tracked liquidations; weight {budget.spent():.0f} of "
+            f"{budget.limit:g} a minute{slowed}",
+            f"{self.malformed} malformed answers skipped" if self.malformed else "",
+            f"{self.failures} failed requests (last: {self.last_failure})" if self.failures else "",
+            *self.problems,
+        ]
+        return "; ".join(p for p in parts if p)
+
+    def see_trades(self, data: Any, recv_ms: int) -> None:
+        """A ``trades`` frame: both users of every trade are accounts to look at; its prices are marks."""
+        for trade in data if isinstance(data, list) else []:
+            if not isinstance(trade, dict):
+                continue
+            for user in trade.get("users") or ():
+                if isinstance(user, str) and ADDRESS.fullmatch(user):
+                    self.discovered.append(user.lower())
+            market = self.markets.by_id.get(str(trade.get("coin")))
+            price = fnum(trade.get("px"))
+            if market is not None and price is not None:
+                time = trade.get("time")
+                self.marks.see(market.symbol, time if isinstance(time, int) else recv_ms, price)
 
     def is_heartbeat(self, message: Any) -> bool:
         return isinstance(message, dict) and message.get("channel") in ("pong", "subscriptionResponse")
@@ -147,6 +213,8 @@ class Hyperliquid(VenueAdapter):
     def parse_liquidations(self, message: Any, recv_ms: int) -> list[Liquidation] | None:
         """The vault's ``userFills`` frame -> its new liquidations; None for any other frame."""
         if not isinstance(message, dict) or message.get("channel") != "userFills":
+            if isinstance(message, dict) and message.get("channel") == "trades":
+                self.see_trades(message.get("data"), recv_ms)
             return None
         data = message.get("data")
         if not isinstance(data, dict) or str(data.get("user", "")).lower() != self.vault:

@@ -14,6 +14,7 @@ keeps retrying, and never stops the other venues nor the caller.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from liqtui.config import Settings
 from liqtui.domain.venues import venue_order
@@ -96,6 +97,12 @@ class LiveSource:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    def resume_positions(self, recording: Path) -> None:
+        """Venues that measure positions (Hyperliquid) resume the accounts ``recording`` holds."""
+        for feed in self.feeds.values():
+            if feed.adapter.tracks_positions:
+                feed.adapter.resume_from = recording  # type: ignore[attr-defined]
 
     def set_focus(self, symbol: str) -> None:
         self.focus = symbol

@@ -21,6 +21,7 @@ across venues.
 Health is reported as FeedStatus events whenever a (kind, state, detail) changes:
 kind "all" is the venue's websocket health (connecting, live, stale, reconnecting, down);
 "oi" and "ticker" the REST poll (live, stale on errors and 429, down on 404); "book", "history";
+"positions" the measured positions of tracked accounts (Hyperliquid: accounts, looks, weight);
 "liquidations" only for a venue without a public feed (Hyperliquid: DOWN, "no public liquidation
 feed (n/a)"). Counters of frames, malformed frames skipped and liquidations delivered are in
 ``VenueFeed.counters``.
@@ -64,7 +65,7 @@ from liqtui.feeds.live.supervision import (
 __all__ = ["ALL_KINDS", "WEBSOCKET_KINDS", "Timings", "VenueFeed", "VenueHealth", "now_ms"]
 
 _TICKER_FIELDS = tuple(f.name for f in fields(Ticker) if f.name not in ("venue", "symbol", "time"))
-ALL_KINDS = frozenset({"liquidations", "prices", "book", "market", "history"})
+ALL_KINDS = frozenset({"liquidations", "prices", "book", "market", "history", "positions"})
 WEBSOCKET_KINDS = frozenset({"liquidations", "prices", "book"})
 
 
@@ -290,6 +291,7 @@ class VenueFeed:
             )
             frame_tap.install(self.exchange, self.tap, self.counters)
             install_http_hook(self.exchange)
+            self.adapter.attach(self.exchange)
             await self._load_markets()
             self._build_aliases()
             if self.kinds & WEBSOCKET_KINDS:
@@ -326,6 +328,13 @@ class VenueFeed:
             for kind, body in bodies.items()
             if kind in self.kinds
         ]
+        if "positions" in self.kinds and self.adapter.tracks_positions:
+            tasks.append(
+                asyncio.create_task(
+                    supervise(self, "positions", lambda: self.adapter.track_positions(self)),
+                    name=f"{self.venue}:positions",
+                )
+            )
         if self.kinds & WEBSOCKET_KINDS:
             tasks.append(asyncio.create_task(self._watchdog(), name=f"{self.venue}:watchdog"))
         if "liquidations" in self.kinds and not self.adapter.has_liquidations:
