@@ -29,9 +29,9 @@ from liqtui.commands.headless_live import CommandError, print_err, resolve_symbo
 from liqtui.config import Range, Settings
 from liqtui.domain import format as fmt
 from liqtui.domain.events import Event, FeedState, FeedStatus, PositionSnapshot
+from liqtui.domain.venues import POSITIONS_VENUE as VENUE
 from liqtui.engine.positions import MeasuredPositions
 
-VENUE = "hyperliquid"
 NEAR = Range(0, 1000, "%", low_open=True)
 NO_ACCOUNTS_SCAN_S = 60.0
 MARKETS_TIMEOUT_S = 30.0

@@ -50,6 +50,7 @@ class Venue:
     no_feed_reason: str = ""  # set when the venue publishes no liquidation stream
     partial_note: str = ""  # set when liqtui sees only a part of the venue's liquidations, and which part
     backstop_account: str = ""  # the account whose fills are liquidations (Hyperliquid's liquidator vault)
+    public_positions: bool = False  # every account's positions are public: liqtui MEASURES them
 
     @property
     def has_liquidation_feed(self) -> bool:
@@ -74,10 +75,13 @@ VENUES: dict[str, Venue] = {
             partial_note="partial: backstop liquidator fills only",
             # The vault open-source trackers use; not verified against live data (no network here).
             backstop_account="0x2e3d94f0562703b25c83308a05046ddaf9a8dd14",
+            public_positions=True,
         ),
     )
 }
 VENUE_IDS: tuple[str, ...] = tuple(VENUES)
+# The venue whose accounts' positions liqtui measures (`liqtui positions`, feeds/live/hyperliquid_*.py).
+POSITIONS_VENUE: str = next(v.id for v in VENUES.values() if v.public_positions)
 
 
 def venue_info(venue: str) -> Venue | None:
@@ -108,6 +112,19 @@ def samples_liquidations(venue: str) -> bool:
 
 
 PARTIAL_LIQUIDATION_VENUES = frozenset(v.id for v in VENUES.values() if v.partial_note)
+
+
+def partial_note(venue: str, tracked_accounts: int = 0) -> str:
+    """Which part of ``venue``'s liquidations liqtui sees ("" when it sees them all, or samples them):
+    Hyperliquid's backstop fills, plus its tracked accounts' once there are any."""
+    info = VENUES.get(venue.removeprefix("demo-"))
+    if info is None or not info.partial_note:
+        return ""
+    if tracked_accounts and info.backstop_account:
+        return (
+            f"partial: backstop + {tracked_accounts:,} tracked account{'s' if tracked_accounts != 1 else ''}"
+        )
+    return info.partial_note
 
 
 def liquidations_are_floor(venue: str) -> bool:

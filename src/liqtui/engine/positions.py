@@ -60,6 +60,10 @@ class MeasuredPositions:
             side_rows[row] = side_rows.get(row, 0.0) + p.usd
         return rows
 
+    def accounts(self, venue: str) -> int:
+        """How many accounts of ``venue`` hold a position in any symbol (tracked, measured)."""
+        return len({key[1] for held in self._by_symbol.values() for key in held if key[0] == venue})
+
     def coverage(self, symbol: str, venue: str | None = None) -> Coverage:
         held = self.of(symbol, venue)
         oldest = min((p.time for p in held), default=None)

@@ -208,6 +208,11 @@ class Projection:
             total_long=self.state.realized.cell(ALL, symbol, Side.LONG, window, now_ms),
             total_short=self.state.realized.cell(ALL, symbol, Side.SHORT, window, now_ms),
             since=self.state.tape_since,
+            tracked=tuple(
+                (venue, n)
+                for venue in self.state.realized.venues(symbol)
+                if (n := self.state.positions.accounts(venue))
+            ),
         )
 
     def _oi(self, symbol: str, now_ms: int, window: str) -> tuple[OIView, ...]:

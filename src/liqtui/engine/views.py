@@ -52,6 +52,7 @@ class RealizedView:
     # When the liquidation tape started covering: the first liquidation feed that went live, or the
     # oldest liquidation held (warmed from a recording). None: no feed has answered, nothing is known.
     since: int | None = None
+    tracked: tuple[tuple[str, int], ...] = ()  # (venue, accounts whose positions are measured), when any
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,17 @@ async def test_hyperliquid_totals_are_a_floor_and_the_note_says_which_part(view)
         )  # Binance and OKX sample; Hyperliquid's is partial
 
 
+async def test_hyperliquid_note_counts_its_tracked_accounts_once_there_are_any(view):
+    cells = view.realized.cells + (RealizedCell("hyperliquid", BTC, Side.LONG, 87.1e6, 2_100, 4.0e6),)
+    realized = replace(view.realized, cells=cells, tracked=(("hyperliquid", 12),))
+    pane = TotalsPane()
+    async with PaneApp(pane).run_test(size=(140, 12)) as pilot:
+        pane.show(replace(view, realized=realized))
+        await pilot.pause()
+        note = next(line for line in lines_of(pane) if "≥ lower bound" in line)
+        assert "Hyperliquid partial: backstop + 12 tracked accounts" in note
+
+
 async def test_totals_mark_an_unhealthy_feed_and_follow_the_window(view):
     feeds = view.feeds + (FeedStatus("okx", FeedState.STALE, NOW - 40_000, kind="liquidations"),)
     pane = TotalsPane()

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from liqtui.domain.events import PositionSnapshot, Side
+from liqtui.domain.venues import POSITIONS_VENUE as VENUE
 from liqtui.feeds.live.adapter import MalformedEntry, fnum
 from liqtui.feeds.live.markets import MarketInfo
 
-VENUE = "hyperliquid"
 MAX_ACCOUNTS = 20_000  # tracked at once; discoveries beyond wait until some are dropped
 MAX_DISCOVERED = 50_000  # discovered, not yet looked at
 FORGET_DROPPED_MS = 3_600_000  # a dropped account discovered again is looked at after this long

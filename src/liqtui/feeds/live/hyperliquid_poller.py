@@ -68,7 +68,8 @@ async def _seed(feed: VenueFeed, adapter: Hyperliquid) -> None:
         adapter.tracker.add(address, now, configured=True)
     adapter.configured = {a.lower() for a in configured}
     if adapter.resume_from is not None:
-        adapter.tracker.resume(await asyncio.to_thread(_recorded, adapter.resume_from, now), now)
+        recorded = await asyncio.to_thread(_recorded, adapter.resume_from, now)
+        adapter.tracker.resume([s for s in recorded if s.venue == feed.venue], now)
     if settings.leaderboard_url:
         for address in await _leaderboard(feed, adapter, settings.leaderboard_url):
             adapter.tracker.discover(address, now)
@@ -79,7 +80,7 @@ def _recorded(path: Path, now: int) -> list[PositionSnapshot]:
     from liqtui.storage.schema import StoreError
 
     try:
-        return [s for s in latest_positions(path, now - RESUME_SPAN_MS) if s.venue == "hyperliquid"]
+        return latest_positions(path, now - RESUME_SPAN_MS)
     except (StoreError, OSError):
         return []  # no recording yet, or one that cannot be read: the desk says so itself
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from liqtui.domain import format as fmt
 from liqtui.domain.events import FeedState, Side
-from liqtui.domain.venues import liquidations_are_floor, venue_info
+from liqtui.domain.venues import liquidations_are_floor, partial_note
 from liqtui.engine.views import WINDOW_MS, RealizedCell, SymbolView
 from liqtui.ui.widgets.feed_health import (
     feed_reason,
@@ -41,6 +41,7 @@ class TotalsRow:
     unknown: bool = False  # nothing delivered and not live: the figure is not known
     lower_bound: bool = False  # a sampled stream, or a total missing a venue
     is_total: bool = False
+    partial: str = ""  # which part of the venue's liquidations liqtui sees (domain.venues.partial_note)
 
 
 def _venue_row(venue: str, cells: dict[Side, RealizedCell], view: SymbolView) -> TotalsRow:
@@ -59,6 +60,7 @@ def _venue_row(venue: str, cells: dict[Side, RealizedCell], view: SymbolView) ->
         reason=feed_reason(status.detail) if status is not None and not live else "",
         unknown=not has_data and (not live or view.realized.since is None),
         lower_bound=liquidations_are_floor(venue),
+        partial=partial_note(venue, dict(view.realized.tracked).get(venue, 0)),
     )
 
 
@@ -164,7 +166,8 @@ def _columns(labels: list[list[str]], width: int, count_w: int = 7) -> tuple[int
 
 def _lower_bound_note(rows: tuple[TotalsRow, ...], width: int) -> str:
     """Why a "≥" figure is a lower bound: "≥ lower bound: sampled feed, Hyperliquid partial: backstop
-    liquidator fills only" (narrower: "HL partial")."""
+    liquidator fills only" ("partial: backstop + 12 tracked accounts" once accounts are tracked;
+    narrower: "HL partial")."""
     shown = [row for row in rows if not (row.unknown or row.no_feed)]
     if not any(
         _cell_usd(cell, row.lower_bound).startswith(LOWER_BOUND)
@@ -173,21 +176,17 @@ def _lower_bound_note(rows: tuple[TotalsRow, ...], width: int) -> str:
     ):
         return ""
     bounded = [row for row in shown if row.lower_bound and not row.is_total]
-    partial = [
-        info
-        for info in map(venue_info, (row.venue for row in bounded))
-        if info is not None and info.partial_note
-    ]
+    partial = [row for row in bounded if row.partial]
     why = ["sampled feed"] if len(partial) < len(bounded) else []
     if any(row.unknown and not row.no_feed for row in rows if not row.is_total):
         why.append("no answer yet")
     blind = "/".join(row.label for row in rows if row.no_feed)
     longest = [
         *why,
-        *(f"{info.name} {info.partial_note}" for info in partial),
+        *(f"{row.label} {row.partial}" for row in partial),
         *([f"{blind} has no feed"] if blind else []),
     ]
-    shorter = [*why, *(f"{info.tag} partial" for info in partial), *(["no feed"] if blind else [])]
+    shorter = [*why, *(f"{row.tag} partial" for row in partial), *(["no feed"] if blind else [])]
     texts = [f"{LOWER_BOUND} lower bound: {', '.join(words)}" for words in (longest, shorter) if words]
     return fmt.fitting([*texts, f"{LOWER_BOUND} lower bound"], width)
 
