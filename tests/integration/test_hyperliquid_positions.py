@@ -179,3 +179,28 @@ async def test_a_restart_resumes_the_accounts_of_its_recording(fake_exchange, tm
     )
     assert code == 0, err
     assert len(_looks(fake, DAVE)) > before and not _looks(fake, ERIN)[1:]  # Dave again; Erin was dropped
+
+
+async def test_positions_from_the_bus_are_what_the_collector_measured(fake_exchange, nats_server, tmp_path):
+    from test_bus import start, stop, wait_published
+
+    fake = await fake_exchange("hyperliquid")
+    fake.set_position(ALICE, "BTC", -0.5, 95_000, 101_234.5, leverage=20)
+    config = _config(tmp_path, fake, accounts=[ALICE], weight_budget=1200)
+    collector = await start("collect", "--bus", nats_server.url, "--config", str(config))
+    try:
+        await wait_published(nats_server, "liqtui.position.", 1)
+        code, out, err = await run_liqtui(
+            "positions", "BTC", "--json", "--bus", nats_server.url, "--config", str(config)
+        )
+        assert code == 0, err
+        rows = [json.loads(line) for line in out.splitlines()]
+        assert [(r["account"], r["side"], r["size"], r["liquidation_price"]) for r in rows] == [
+            (ALICE, "short", 0.5, 101_234.5)
+        ]
+        code, out, err = await run_liqtui(
+            "positions", "DOGE", "--bus", nats_server.url, "--config", str(config)
+        )
+        assert code == 2 and "DOGE" in err and "Traceback" not in err
+    finally:
+        await stop(collector)

@@ -14,26 +14,30 @@ largest first; ``--near PCT`` keeps those whose liquidation price is within PCT 
 
 (ccxt unified symbol, side long/short, size in the base coin, time: ms of the snapshot;
 ``liquidation_price`` null when no price liquidates the position). A symbol Hyperliquid does not list
-is one error (exit 2); Hyperliquid unreachable is one error (exit 1).
+is one error (exit 2); Hyperliquid unreachable is one error (exit 1). ``--bus URL`` reads what a
+collector published in the last 15 minutes instead (each account's newest snapshot).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import time
 
 from liqtui.commands._args import DURATION, NumberIn
+from liqtui.commands._bus import add_bus_arguments, bus_url, open_bus_source
 from liqtui.commands.headless_live import CommandError, print_err, resolve_symbols, run_source, wait_markets
 from liqtui.config import Range, Settings
 from liqtui.domain import format as fmt
-from liqtui.domain.events import Event, FeedState, FeedStatus, PositionSnapshot
+from liqtui.domain.events import Event, FeedState, FeedStatus, PositionSnapshot, Ticker
 from liqtui.domain.venues import POSITIONS_VENUE as VENUE
 from liqtui.engine.positions import MeasuredPositions
 
 NEAR = Range(0, 1000, "%", low_open=True)
 NO_ACCOUNTS_SCAN_S = 60.0
+BUS_SPAN_MS = 15 * 60_000  # a tracked account is read at least every 10 minutes
 MARKETS_TIMEOUT_S = 30.0
 
 
@@ -55,6 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         help="scan for S seconds (default: until each configured account was read once; "
         f"{NO_ACCOUNTS_SCAN_S:g} s when none is configured)",
     )
+    add_bus_arguments(parser)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -64,8 +69,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "positions are measured there only"
         )
         return 2
+    url = bus_url(args, settings)
     try:
-        found, mark, symbol, health = asyncio.run(_scan(args, settings))
+        found, mark, symbol, health = asyncio.run(
+            _from_bus(args, settings, url) if url else _scan(args, settings)
+        )
     except CommandError as exc:
         print_err(f"liqtui: {exc}")
         return 2
@@ -126,6 +134,46 @@ async def _scan(
     if symbol is not None:
         print_err(f"liqtui: {VENUE} positions: {feed.adapter.positions_detail()}")  # type: ignore[attr-defined]
     return store.of(symbol) if symbol else [], mark, symbol, "; ".join(health.values())
+
+
+async def _from_bus(
+    args: argparse.Namespace, settings: Settings, url: str
+) -> tuple[list[PositionSnapshot], float | None, str | None, str]:
+    """The positions a collector published in the last BUS_SPAN_MS (each account's newest, those
+    still open) and the latest mark; SYMBOL matches a unified symbol or its coin."""
+    since = int(time.time() * 1000) - BUS_SPAN_MS
+    source = await open_bus_source(
+        settings, url, history=("position",), since_ms=since, latest=("ticker",), live=()
+    )
+    store = MeasuredPositions()
+    tickers: dict[str, Ticker] = {}
+
+    def emit(event: Event) -> None:
+        if isinstance(event, PositionSnapshot) and event.venue == VENUE:
+            store.see(event)
+        elif isinstance(event, Ticker) and event.venue == VENUE:
+            tickers[event.symbol] = event
+
+    async def until() -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(source.history_done.wait(), args.duration or MARKETS_TIMEOUT_S)
+
+    try:
+        await run_source(source, emit, until)
+    finally:
+        await source.close()
+    text = args.symbol.upper()
+    held = sorted(set(store.symbols()) | set(tickers))
+    matches = [s for s in held if s.upper() == text] or [
+        s for s in held if s.split("/")[0].upper() == text.split("/")[0]
+    ]
+    if not matches:
+        raise CommandError(
+            f"the bus holds no {VENUE} market {args.symbol!r} (it holds: {', '.join(held) or 'none'})"
+        )
+    symbol = matches[0]
+    ticker = tickers.get(symbol)
+    return store.of(symbol), (ticker.mark or ticker.last) if ticker else None, symbol, ""
 
 
 def _all_read(adapter: object, elapsed: float) -> bool:

@@ -161,7 +161,7 @@ async def _tail(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     if not args.json:
         print_err(
             "liqtui: tail of live liquidations; side = the position liquidated; ~ = sampled (at most 1/s per symbol; "
-            "Hyperliquid: its backstop liquidator's fills only)"
+            "Hyperliquid: its backstop liquidator's fills and its tracked accounts' only)"
         )
         print_err(f"liqtui: price: {price_note()}")
 
