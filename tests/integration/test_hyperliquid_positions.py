@@ -179,6 +179,8 @@ async def test_a_restart_resumes_the_accounts_of_its_recording(fake_exchange, tm
     )
     assert code == 0, err
     assert len(_looks(fake, DAVE)) > before and not _looks(fake, ERIN)[1:]  # Dave again; Erin was dropped
+    after = list(read_events(out_file, kinds=["positions"]))[len(recorded) :]
+    assert after and all(e.size == 3 for e in after)  # resumed as it was: never a "closed" in between
 
 
 async def test_positions_from_the_bus_are_what_the_collector_measured(fake_exchange, nats_server, tmp_path):

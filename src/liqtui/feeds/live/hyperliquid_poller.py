@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,10 +70,21 @@ async def _seed(feed: VenueFeed, adapter: Hyperliquid) -> None:
     adapter.configured = {a.lower() for a in configured}
     if adapter.resume_from is not None:
         recorded = await asyncio.to_thread(_recorded, adapter.resume_from, now)
-        adapter.tracker.resume([s for s in recorded if s.venue == feed.venue], now)
+        adapter.tracker.resume(_as_listed(feed, recorded), now)
     if settings.leaderboard_url:
         for address in await _leaderboard(feed, adapter, settings.leaderboard_url):
             adapter.tracker.discover(address, now)
+
+
+def _as_listed(feed: VenueFeed, snaps: list[PositionSnapshot]) -> list[PositionSnapshot]:
+    """The venue's recorded snapshots under the symbols it lists (a desk records BTC/USDC:USDC as
+    the BTC/USDT:USDT it asked for); those of markets it no longer lists are left out."""
+    out = []
+    for snap in snaps:
+        listed = feed.listed([snap.symbol]) if snap.venue == feed.venue else []
+        if listed:
+            out.append(replace(snap, symbol=listed[0]))
+    return out
 
 
 def _recorded(path: Path, now: int) -> list[PositionSnapshot]:
