@@ -339,7 +339,9 @@ class _Runner:
             return DemoSource(self.settings, **options)
         from liqtui.feeds.live.source import LiveSource
 
-        return LiveSource(self.settings, kinds=frozenset({"liquidations", "prices", "market", "history"}))
+        # positions: the MEASURED positions of tracked accounts (position_near, cluster_near read them)
+        kinds = frozenset({"liquidations", "prices", "market", "history", "positions"})
+        return LiveSource(self.settings, kinds=kinds)
 
 
 async def _run_until(
