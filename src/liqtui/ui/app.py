@@ -661,8 +661,9 @@ class LiqtuiApp(App[None]):
             kwargs["grid"] = self.grid
         return self.engine.view(self.symbol, self.source.now_ms(), **kwargs)
 
-    def render_tick(self) -> None:
-        """Build one view and give it to the panes on screen. Never raises."""
+    def render_tick(self, first: str | None = None) -> None:
+        """Build one view and give it to the panes on screen. Never raises. With ``first`` (a key's
+        change): the header and that pane now, the others after the screen showed them (``_show_later``)."""
         header = self._header()
         try:
             # Paused, or a replay catching up (its engine is mid-way, at a time not yet shown):
@@ -690,11 +691,27 @@ class LiqtuiApp(App[None]):
         ladder = self._pane("ladder", LadderPane)
         if ladder is not None:
             ladder.mark_alert_prices(self.alerts.marked_prices(self.symbol, view.now))
-        for pane in self.visible_panes():
-            try:
-                pane.show(view)
-            except Exception as exc:  # noqa: BLE001 - one failing pane is reported; the others still draw
-                self.report_once(f"pane:{pane.id}", f"The {pane.id} pane failed: {exc!r}")
+        panes = self.visible_panes()
+        if first is not None:  # that pane, else the first on screen (the heatmap in the ladder's place)
+            now = [p for p in panes if p.id == first] or panes[:1]
+            self.call_after_refresh(self._show_later, view, [p for p in panes if p not in now])
+            panes = now
+        for pane in panes:
+            self._show_pane(pane, view)
+
+    def _show_pane(self, pane: LinePane[Any], view: SymbolView) -> None:
+        try:
+            pane.show(view)
+        except Exception as exc:  # noqa: BLE001 - one failing pane is reported; the others still draw
+            self.report_once(f"pane:{pane.id}", f"The {pane.id} pane failed: {exc!r}")
+
+    def _show_later(self, view: SymbolView, panes: list[LinePane[Any]]) -> None:
+        """A key's other panes, one per turn of the loop: a symbol switch drew all of them in one
+        handler (40-50 ms of CPU at stress before the screen changed). A newer frame stops it."""
+        if not panes or self.last_view is not view:
+            return
+        self._show_pane(panes[0], view)
+        self.call_later(self._show_later, view, panes[1:])
 
     def _freeze_history(self) -> None:
         """Once the history is in (the demo's 25 h, a warm-up, a replay's catch-up): its objects leave
@@ -711,12 +728,13 @@ class LiqtuiApp(App[None]):
             return []
         return [p for p in desk.query(LinePane) if p.display and p.size.area > 0]
 
-    def show_change(self) -> None:
-        """Draw a key's effect at once (no wait for the tick); while paused, say it waits."""
+    def show_change(self, first: str | None = None) -> None:
+        """Draw a key's effect at once (no wait for the tick); while paused, say it waits. ``first``:
+        the pane the key changes most, drawn with the header before the others (``render_tick``)."""
         if self.paused:
             self.notify("Display paused: the change shows when you resume (p).", timeout=3)
             return
-        self.render_tick()
+        self.render_tick(first)
 
     def on_screen(self, pane_id: str) -> bool:
         return any(pane.id == pane_id for pane in self.visible_panes())
@@ -772,7 +790,7 @@ class LiqtuiApp(App[None]):
         self.grid = None  # each symbol gets the engine's default step first
         self._heatmap_follows_zoom()
         self.source.set_focus(new)
-        self.show_change()
+        self.show_change(first="ladder")
 
     def action_pick_symbol(self) -> None:
         symbols = list(self.source.symbols())
@@ -800,7 +818,7 @@ class LiqtuiApp(App[None]):
 
     def action_cycle_window(self) -> None:
         self.window = WINDOWS[(WINDOWS.index(self.window) + 1) % len(WINDOWS)]
-        self.show_change()
+        self.show_change(first="totals")
         if self.on_screen("totals"):
             self.notify(f"Totals over {self.window}", timeout=2)
             return
