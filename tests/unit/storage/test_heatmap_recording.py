@@ -98,3 +98,32 @@ def test_a_recording_made_before_the_heatmap_reads_and_takes_the_new_table(tmp_p
         )
         recorder.flush()
     assert describe(path).rows["heatmap"] == 1
+
+
+class _Clock:
+    def __init__(self, now_ms):
+        self._now = now_ms
+
+    def now_ms(self):
+        return self._now
+
+
+def test_a_live_record_restarted_on_its_file_does_not_write_the_buckets_again(tmp_path):
+    """`liqtui record`'s tap warms its engine from the file when live, as the desk: the history a
+    venue hands out again at a restart (its OI backfill) makes no second copy of the buckets."""
+    from liqtui.commands.record import RecordTap
+
+    market = DemoMarket(Settings(), seed=3, rate="calm", backfill_hours=3)
+    events = [*market.start_events(), *market.advance_to(market.now_ms + 20 * 60_000)]
+    path = tmp_path / "live.sqlite"
+    for warm_from in (None, path):  # the first run, then a restart on its file
+        with Recorder(path, background=False, source_mode="LIVE") as recorder:
+            tap = RecordTap(Settings(), _Clock(market.now_ms), recorder, warm_from=warm_from)
+            for event in events:
+                tap.take(event)
+            recorder.flush()
+            written = recorder.written.get("heatmap", 0)
+        if warm_from is None:
+            assert written > 20
+    assert written == 0
+    assert describe(path).rows["heatmap"] > 20
