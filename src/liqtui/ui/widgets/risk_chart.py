@@ -13,7 +13,9 @@ right shorts), cached by (data, size).
 
 from __future__ import annotations
 
+import importlib
 import math
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -97,7 +99,7 @@ def chart_lines(
 
 
 def _plot(longs, shorts, price: float, target: float | None, width: int, height: int) -> list[str]:
-    import plotext  # 0.13 s to import: paid by the first chart drawn, not by every start-up
+    import plotext  # 0.13 s to import: not at every start-up; the pane imports it beside the loop
 
     plotext.terminal.limit(False, False)  # the pane, not the real terminal, decides the size
     figure = plotext.figure
@@ -157,6 +159,11 @@ class RiskChartPane(LinePane[tuple[LevelsView, float | None, float | None]]):  #
 
     def watch_target(self) -> None:
         self._settings_changed()
+
+    def on_mount(self) -> None:
+        # plotext takes ~0.13 s to import: beside the loop while the desk waits for its data, not on
+        # the loop at the first chart (where it stalled every key and frame for that long).
+        threading.Thread(target=importlib.import_module, args=("plotext",), daemon=True).start()
 
     def displayed(self, view: SymbolView) -> tuple[LevelsView, float | None, float | None]:
         return (view.levels, chart_price(view), self.target)
