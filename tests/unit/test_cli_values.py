@@ -53,7 +53,7 @@ def test_every_float_option_of_every_command_has_a_range():
     "command, option, kind", _numeric_options(), ids=lambda x: getattr(x, "__name__", str(x))
 )
 def test_every_numeric_option_refuses_what_is_not_a_finite_number_in_range(capsys, command, option, kind):
-    positional = ["rec.sqlite"] if command == "replay" else []
+    positional = {"replay": ["rec.sqlite"], "positions": ["BTC"]}.get(command, [])
     bad = [*BAD_NUMBERS, repr(kind.span.high * 2 + 1)]
     if 0 not in kind.span:
         bad.append("0")
