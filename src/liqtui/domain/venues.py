@@ -112,6 +112,8 @@ def samples_liquidations(venue: str) -> bool:
 
 
 PARTIAL_LIQUIDATION_VENUES = frozenset(v.id for v in VENUES.values() if v.partial_note)
+# Venues whose positions are public (Hyperliquid): the desk shows their MEASURED levels beside the estimate.
+PUBLIC_POSITION_VENUES = frozenset(v.id for v in VENUES.values() if v.public_positions)
 
 
 def partial_note(venue: str, tracked_accounts: int = 0) -> str:

@@ -6,6 +6,7 @@ with it. Pure: written by ``Engine.apply``, read by the projection and the comma
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from liqtui.domain.events import PositionSnapshot, Side
@@ -23,9 +24,24 @@ class Coverage:
     oldest: int | None
 
 
+def level_rows(positions: Iterable[PositionSnapshot], grid: float) -> dict[Side, dict[int, float]]:
+    """USD of ``positions`` liquidated in each price row (row i: prices [i x grid, (i+1) x grid)), per
+    side. Positions the venue gives no liquidation price for are not in any row."""
+    rows: dict[Side, dict[int, float]] = {Side.LONG: {}, Side.SHORT: {}}
+    for p in positions:
+        if p.liquidation_price is None or not p.liquidation_price > 0:
+            continue
+        row = math.floor(p.liquidation_price / grid)
+        side_rows = rows[p.side]
+        side_rows[row] = side_rows.get(row, 0.0) + p.usd
+    return rows
+
+
 class MeasuredPositions:
     def __init__(self) -> None:
         self._by_symbol: dict[str, dict[_Key, PositionSnapshot]] = {}
+        # symbol -> how many changes it has seen: readers cache what they derive on (symbol, version)
+        self._versions: dict[str, int] = {}
 
     def see(self, snap: PositionSnapshot) -> None:
         """Keep ``snap`` unless a newer one of the same account and symbol is kept; size 0 drops it."""
@@ -34,6 +50,7 @@ class MeasuredPositions:
         kept = held.get(key)
         if kept is not None and kept.time > snap.time:
             return
+        self._versions[snap.symbol] = self._versions.get(snap.symbol, 0) + 1
         if snap.size > 0 and math.isfinite(snap.usd):
             held[key] = snap
         else:
@@ -48,17 +65,13 @@ class MeasuredPositions:
     def symbols(self) -> list[str]:
         return [symbol for symbol, held in self._by_symbol.items() if held]
 
+    def version(self, symbol: str) -> int:
+        """Changes seen for ``symbol`` so far (0: none): equal versions hold the same positions."""
+        return self._versions.get(symbol, 0)
+
     def levels(self, symbol: str, grid: float, venue: str | None = None) -> dict[Side, dict[int, float]]:
-        """USD of the positions liquidated in each price row (row i: prices [i x grid, (i+1) x grid)),
-        per side. Positions the venue gives no liquidation price for are not in any row."""
-        rows: dict[Side, dict[int, float]] = {Side.LONG: {}, Side.SHORT: {}}
-        for p in self.of(symbol, venue):
-            if p.liquidation_price is None or not p.liquidation_price > 0:
-                continue
-            row = math.floor(p.liquidation_price / grid)
-            side_rows = rows[p.side]
-            side_rows[row] = side_rows.get(row, 0.0) + p.usd
-        return rows
+        """USD of the positions liquidated in each price row, per side (``level_rows``)."""
+        return level_rows(self.of(symbol, venue), grid)
 
     def accounts(self, venue: str) -> int:
         """How many accounts of ``venue`` hold a position in any symbol (tracked, measured)."""

@@ -16,6 +16,7 @@ from typing import TypeVar
 from liqtui.domain.events import Side, Ticker
 from liqtui.engine.funding import FUNDING_BASIS_HOURS, funding_interval_hours, per_basis
 from liqtui.engine.levels import LevelBook, LevelSnapshot, at_risk
+from liqtui.engine.measured import MeasuredProjection
 from liqtui.engine.oi import oi_regime, pct_change
 from liqtui.engine.realized import ALL
 from liqtui.engine.state import MarketState, Sweep, VenueSymbol, venue_rank
@@ -116,24 +117,28 @@ class Projection:
         ] = {}  # (venue, symbol) -> (version, copy)
         # grid -> row -> its price, cleaned once (``_clean`` of every row was a third of a table's build)
         self._row_prices: dict[float, dict[int, float]] = {}
+        self.measured = MeasuredProjection(state)
 
     def view(
         self, symbol: str, now_ms: int, window: str, grid: float, cross_assets: tuple[str, ...]
     ) -> SymbolView:
         state = self.state
         market = self._market(symbol, now_ms)
+        oi = self._oi(symbol, now_ms, window)
+        price = market.last or market.mark
         return SymbolView(
             symbol=symbol,
             now=now_ms,
             market=market,
             realized=self._realized(symbol, window, now_ms),
-            oi=self._oi(symbol, now_ms, window),
+            oi=oi,
             levels=self._levels(symbol, market.last, grid, window, now_ms),
             book=self._book(symbol, grid),
             tape=state.tape.recent(),
             tape_rows=state.tape.rows(),
             feeds=tuple(state.feeds[k] for k in sorted(state.feeds)),
             cross=tuple(self._cross(s) for s in cross_assets),
+            measured=self.measured.view(symbol, oi, price, auto_grid(price) if price else 0.0),
         )
 
     def _market(self, symbol: str, now_ms: int) -> MarketView:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from liqtui.domain.events import FeedStatus, Liquidation, Side
+from liqtui.domain.events import FeedStatus, Liquidation, PositionSnapshot, Side
+from liqtui.engine.fidelity import Fidelity
 from liqtui.engine.funding import FUNDING_BASIS_HOURS
 from liqtui.engine.levels import LevelSnapshot
 
@@ -219,6 +220,23 @@ class TapeRows:
 
 
 @dataclass(frozen=True, slots=True)
+class MeasuredView:
+    """MEASURED positions of one symbol on the venues whose positions are public (Hyperliquid), never
+    mixed with the estimate: the tracked accounts' positions, what they cover of those venues' OI,
+    and the estimate's score against them (engine/fidelity.py)."""
+
+    symbol: str
+    venues: tuple[str, ...]  # the public-position venues that trade the symbol
+    positions: tuple[PositionSnapshot, ...]  # largest first
+    accounts: int
+    usd: float  # the positions' USD
+    oldest: int | None  # the oldest snapshot's time; None: no position
+    oi_usd: float | None  # those venues' OI in USD; None: not sampled yet
+    version: int  # equal versions hold the same positions (readers cache on it)
+    fidelity: Fidelity | None = None  # None: nothing to score yet (no position, price, OI or estimate)
+
+
+@dataclass(frozen=True, slots=True)
 class SymbolView:
     """Everything the desk shows for the current symbol at one instant."""
 
@@ -233,3 +251,4 @@ class SymbolView:
     feeds: tuple[FeedStatus, ...]  # latest status per venue and kind
     cross: tuple[CrossAsset, ...] = ()  # the symbols asked for with view(..., cross_assets=...)
     tape_rows: TapeRows | None = None  # the tape folded for the engine's filter (Engine.set_tape_filter)
+    measured: MeasuredView | None = None  # None: no venue that publishes positions trades the symbol

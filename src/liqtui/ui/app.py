@@ -47,6 +47,7 @@ from liqtui.ui.screens import (
     AlertsScreen,
     HelpScreen,
     OfferDemoScreen,
+    PositionsScreen,
     PromptScreen,
     SymbolPicker,
     parse_amount,
@@ -248,6 +249,13 @@ DESK_BINDINGS: list[Binding] = [
     ),
     Binding(
         "p", "toggle_pause", "pause", id="toggle_pause", tooltip="pause the display (data keeps flowing in)"
+    ),
+    Binding(
+        "o",
+        "positions",
+        "positions",
+        id="positions",
+        tooltip="MEASURED positions of tracked Hyperliquid accounts: the largest, nearest to liquidation first",
     ),
     Binding(  # kept out of the footer (for `a`, at 160 columns); `?` lists it
         "t",
@@ -547,6 +555,9 @@ class LiqtuiApp(App[None]):
     def action_alerts(self) -> None:
         recorded = self.alerts.recorded is not None
         self.push_screen(AlertsScreen(self.alerts.log, len(self.alerts.rules), self.source.mode, recorded))
+
+    def action_positions(self) -> None:
+        self.push_screen(PositionsScreen(lambda: self.last_view, self.source.mode))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

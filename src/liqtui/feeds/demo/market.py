@@ -59,7 +59,8 @@ from liqtui.domain.events import (
     Side,
     Ticker,
 )
-from liqtui.domain.venues import PARTIAL_LIQUIDATION_VENUES, VENUES, MarginSource
+from liqtui.domain.venues import PARTIAL_LIQUIDATION_VENUES, PUBLIC_POSITION_VENUES, VENUES, MarginSource
+from liqtui.feeds.demo.accounts import DemoAccounts
 from liqtui.feeds.demo.instruments import (
     BANKRUPTCY_PRICE_VENUES,
     BASIS_SD,
@@ -262,8 +263,13 @@ class DemoMarket:
         for pair in self._pairs:
             self._configure_pair(pair)
         self._progress = progress
+        # Tracked accounts where positions are public (Hyperliquid): MEASURED positions sampled from
+        # the book, drawn at the start (after the warm-up) and published from then on.
+        self._public = [p for p in self._pairs if p.venue in PUBLIC_POSITION_VENUES]
+        self.accounts = DemoAccounts(seed, self._public, self.rate.lifetime_s)
         self._history: list[Event] = self._backfill(backfill_hours)
         self._warm_up()
+        self._history += self.accounts.open(self.start_ms)
 
     # ----- public -----------------------------------------------------------------------------
 
@@ -273,6 +279,11 @@ class DemoMarket:
 
     def symbols(self) -> list[str]:
         return list(self._symbols)
+
+    def public_pairs(self) -> list[_Pair]:
+        """The venue x symbol pairs whose positions are public (Hyperliquid): the demo's truth for
+        ``liqtui fidelity --demo`` (``pair.book``, ``pair.price``)."""
+        return list(self._public)
 
     def set_focus(self, symbol: str) -> None:
         """Books of ``symbol`` come a few times a second from now on; a symbol the demo does not
@@ -484,6 +495,7 @@ class DemoMarket:
         first = len(out)
         for pair in self._pairs:
             self._tick_pair(pair, t_prev, t, dt, out)
+        self.accounts.tick(t, out)
         self._now = t
         if t // 1000 != t_prev // 1000:
             self._end_second(t, out)

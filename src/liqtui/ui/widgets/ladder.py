@@ -4,7 +4,11 @@ Reads ``view.book`` (bids/asks summed across venues into rows of ``grid``) and `
 (estimated long/short liquidation USD per row, what sweeps consumed and what the tape realized there).
 Highest price on top. Columns, mirrored around the price::
 
-    EST LONG liq | bid depth  bid size | PRICE | ask size  ask depth | EST SHORT liq | note
+    EST LONG liq | bid depth  bid size | PRICE | ask size  ask depth | EST SHORT liq | HL MEAS | note
+
+Where a venue's positions are public (Hyperliquid) the MEAS column gives the USD of its tracked
+accounts' positions liquidated in each row (``view.measured``), never added to the ESTIMATED
+columns, and the last line says what the measurement covers (the coverage line).
 
 Line API: only visible rows are drawn, each row's drawn Strip is kept in an LRU keyed on what the
 row shows (texts, bar lengths, flags, width), and ``show`` refreshes only the lines whose key changed,
@@ -25,9 +29,12 @@ from textual.reactive import reactive
 from textual.strip import Strip
 
 from liqtui.domain import format as fmt
-from liqtui.engine.views import BookView, LevelsView, SymbolView
+from liqtui.domain.events import Side
+from liqtui.engine.positions import level_rows
+from liqtui.engine.views import BookView, LevelsView, MeasuredView, SymbolView
 from liqtui.ui.widgets.bars import bar_left, bar_right, eighths
 from liqtui.ui.widgets.line_pane import _NOTHING, LinePane, Part
+from liqtui.ui.widgets.measured import coverage_texts, measured_cell
 
 CLUSTERS_PER_SIDE = 3  # rows marked with their USD, per side
 MAX_HEAT_W = 28  # cells; wider bars add nothing a trader reads
@@ -36,6 +43,8 @@ NOTE_MIN_W = 12  # "swept $54.9M", "  S $54.9M": a narrower note would have to d
 NOTE_W = 20  # "swept $54.9M no tape", "swept $450M real $0": the note takes this before bars grow
 NOTE_MAX_W = 26  # "swept L $450M, real $30.0M"
 MAX_ROWS = 200_000  # a sanity bound on the ladder's height (a bad grid must not freeze the desk)
+MEAS_W = 9  # " LS $1.6M": the MEASURED column, taken before the note when the width allows
+_Measured = dict[int, tuple[float, float]]  # k -> MEASURED (long USD, short USD)
 
 
 @dataclass(slots=True)
@@ -78,6 +87,7 @@ class _Ladder:
     heat: _Heat
     book: dict[int, tuple[float, float]] = field(default_factory=dict)  # k -> (bid size, ask size)
     depth_max: float = 0.0
+    measured: _Measured | None = None  # None: no venue of the symbol publishes positions
 
     @property
     def row_count(self) -> int:
@@ -92,6 +102,7 @@ class _Columns:
     price: int
     note: int
     pad: int = 0
+    meas: int = 0
 
 
 def _row_k(price: float, grid: float) -> int:
@@ -205,7 +216,17 @@ def build_ladder(view: SymbolView, padding: int, heat: _Heat | None = None) -> _
     )
 
 
-class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, levels, price
+def measured_rows(measured: MeasuredView, grid: float) -> _Measured:
+    """The tracked positions' USD per ladder row and side."""
+    rows = level_rows(measured.positions, grid)
+    longs, shorts = rows[Side.LONG], rows[Side.SHORT]
+    return {k: (longs.get(k, 0.0), shorts.get(k, 0.0)) for k in longs.keys() | shorts.keys()}
+
+
+_Shown = tuple[BookView, LevelsView, float | None, MeasuredView | None]  # book, levels, price, measured
+
+
+class LadderPane(LinePane[_Shown]):
     """Price ladder with bid/ask depth and ESTIMATED liquidation heat per row; centred on price when following."""
 
     can_focus = True
@@ -233,11 +254,19 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
         self._cols = _Columns(0, 0, 0, 0, 0)
         self._alert_prices: frozenset[float] = frozenset()  # rows a cluster_near alert is on
         self._alert_ks: frozenset[int] = frozenset()
+        # (symbol, grid, positions version) -> MEASURED rows: positions change far less often than the book
+        self._measured_key: tuple = ()
+        self._measured_rows: _Measured = {}
 
     # --- data in --------------------------------------------------------------------------------
 
-    def displayed(self, view: SymbolView) -> tuple[BookView, LevelsView, float | None]:
-        return (view.book, view.levels, view.levels.price or view.market.last or view.market.mark)
+    def displayed(self, view: SymbolView) -> _Shown:
+        return (
+            view.book,
+            view.levels,
+            view.levels.price or view.market.last or view.market.mark,
+            view.measured,
+        )
 
     def show(self, view: SymbolView) -> None:
         self._view = view
@@ -261,6 +290,8 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
             return
         self._ladder = build_ladder(view, padding=max(20, self.size.height), heat=old.heat if old else None)
         new = self._ladder
+        if new is not None and view.measured is not None:
+            new.measured = self._measured_for(view.measured, new.grid)
         self._alert_ks = frozenset(_row_k(p, new.grid) for p in self._alert_prices) if new else frozenset()
         if new is not None and old is not None and not self.follow:
             if (new.heat.levels.symbol, new.grid) != (old.heat.levels.symbol, old.grid):
@@ -270,6 +301,12 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
         self._update_titles()
         self._place()
         self._refresh_changed_lines()
+
+    def _measured_for(self, measured: MeasuredView, grid: float) -> _Measured:
+        key = (measured.symbol, grid, measured.version)
+        if key != self._measured_key:
+            self._measured_key, self._measured_rows = key, measured_rows(measured, grid)
+        return self._measured_rows
 
     def _update_titles(self) -> None:
         ladder = self._ladder
@@ -292,7 +329,9 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
 
     @property
     def body_height(self) -> int:
-        return max(0, self.size.height - 1)  # the first line is the column header
+        # The first line is the column header; the last, the coverage line when positions are measured.
+        footer = 1 if self._ladder is not None and self._ladder.measured is not None else 0
+        return max(0, self.size.height - 1 - footer)
 
     def _place(self) -> None:
         ladder = self._ladder
@@ -352,7 +391,7 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
 
     def _columns(self, width: int) -> _Columns:
         ladder = self._ladder
-        key = (width, ladder.top_k, ladder.grid) if ladder else (width,)
+        key = (width, ladder.top_k, ladder.grid, ladder.measured is not None) if ladder else (width,)
         if self._cols_key != key:
             self._cols_key, self._cols = key, self._layout_columns(width)
         return self._cols
@@ -365,6 +404,8 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
         # What a narrow ladder gives up first: depth bars, then heat bars, then the tape's figure in
         # the note; the note (the cluster and sweep USD) keeps room for "swept $54.9M" while it can.
         free = width - price_w - 2 * size_w - 2
+        meas_w = MEAS_W if ladder is not None and ladder.measured is not None and free >= MEAS_W + 8 else 0
+        free -= meas_w
         if free >= NOTE_MIN_W:
             note_w = max(NOTE_MIN_W, min(NOTE_MAX_W, free // 2), min(NOTE_W, free - 8))  # 8: 2-cell bars
         else:
@@ -374,7 +415,9 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
         depth_w = min(MAX_DEPTH_W, (rest - 2 * heat_w) // 2) if rest >= 6 else 0
         # A very wide ladder does not stretch bars across the screen: it centres.
         pad = max(0, (rest - 2 * heat_w - 2 * depth_w) // 2)
-        return _Columns(heat=heat_w, size=size_w, depth=depth_w, price=price_w, note=note_w, pad=pad)
+        return _Columns(
+            heat=heat_w, size=size_w, depth=depth_w, price=price_w, note=note_w, pad=pad, meas=meas_w
+        )
 
     def _note(self, k: int, row: _HeatRow, width: int) -> tuple[str, str | None]:
         """The row's note, narrowed by dropping words: an amount is shown whole or not at all."""
@@ -419,7 +462,20 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
             short_live,
             not (long_live or short_live) and row.swept_long_usd + row.swept_short_usd > 0,  # swept: dimmed
             self._note(k, row, cols.note),
+            self._measured_cell(k) if cols.meas else "",
         )
+
+    def _measured_cell(self, k: int) -> str:
+        measured = self._ladder.measured if self._ladder else None
+        long_usd, short_usd = measured.get(k, (0.0, 0.0)) if measured else (0.0, 0.0)
+        return measured_cell(long_usd, short_usd)
+
+    def _coverage_key(self, width: int) -> tuple:
+        view = self._view
+        if view is None or view.measured is None:
+            return ("blank", width)
+        measured = view.measured
+        return ("coverage", fmt.fitting(coverage_texts(measured, view.now), width), width)
 
     def _header_key(self, width: int) -> tuple:
         coin = fmt.base_coin(self._ladder.heat.levels.symbol) if self._ladder else ""
@@ -445,6 +501,18 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
             parts.append(
                 (" " + fmt.fitting(("EST S liq", "EST S", "S"), cols.heat).ljust(cols.heat), "pane--short")
             )
+        if cols.meas:
+            tags = (
+                " ".join(fmt.venue_tag(v) for v in self._view.measured.venues)
+                if self._view and self._view.measured
+                else ""
+            )
+            parts.append(
+                (
+                    " " + fmt.fitting((f"{tags} MEAS", "MEAS"), cols.meas - 1).ljust(cols.meas - 1),
+                    "pane--head",
+                )
+            )
         if cols.note:
             parts.append((fmt.fitting(("ESTIMATED", "EST."), cols.note).rjust(cols.note), "pane--dim"))
         return self.to_strip(parts, width)
@@ -452,8 +520,10 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
     def _draw_row(self, key: tuple, width: int) -> Strip:
         if key[0] == "blank":
             return Strip.blank(width, self.style_of(None))
+        if key[0] == "coverage":
+            return self.to_strip([(key[1], "pane--head")], width)
         (cols, price_text, current, bid_text, bid_len, ask_text, ask_len,
-         long_len, long_live, short_len, short_live, swept_only, (note, note_style)) = key  # fmt: skip
+         long_len, long_live, short_len, short_live, swept_only, (note, note_style), meas) = key  # fmt: skip
         price_cell = (f"▶{price_text}◀" if current else price_text).center(cols.price)
         parts: list[Part] = [(" " * cols.pad, None)]
         if cols.heat:
@@ -467,6 +537,11 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
         if cols.heat:
             parts.append((" ", None))
             parts.append((bar_left(short_len, cols.heat), "pane--short" if short_live else "pane--swept"))
+        if cols.meas:
+            meas_style = (
+                {"L": "pane--long", "S": "pane--short"}.get(meas[:1]) if meas[:2] != "LS" else "pane--head"
+            )
+            parts.append((" " + meas.ljust(cols.meas - 1), meas_style))
         if cols.note:
             parts.append((note.ljust(cols.note), note_style))
         return self.to_strip(parts, width)
@@ -481,8 +556,8 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
             self._line_keys = []
             self.refresh()
             return
-        width, body = self.size.width, self.body_height
-        keys = [self._header_key(width)] + [self._line_key(self._top_line + y, width) for y in range(body)]
+        width = self.size.width
+        keys = self._keys(width)
         old_keys = self._line_keys
         self._line_keys = keys
         if len(keys) != len(old_keys) or keys[0] != old_keys[0]:
@@ -496,6 +571,15 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
                     regions.append(Region(span[0], y, span[1] - span[0], 1))
         if regions:
             self.refresh(*regions)
+
+    def _keys(self, width: int) -> list[tuple]:
+        """Every line's key: the header, the body, and the coverage line when positions are measured."""
+        keys = [self._header_key(width)] + [
+            self._line_key(self._top_line + y, width) for y in range(self.body_height)
+        ]
+        if self._ladder is not None and self._ladder.measured is not None:
+            keys.append(self._coverage_key(width))
+        return keys
 
     def _strip_for(self, key: tuple, width: int) -> Strip:
         strip = self._row_cache.get(key)
@@ -530,6 +614,8 @@ class LadderPane(LinePane[tuple[BookView, LevelsView, float | None]]):  # book, 
         keys = self._line_keys
         if len(keys) == self.size.height and keys[0] == self._header_key(width):
             key = keys[y]  # computed by the last show(): the same ladder, offset and width
+        elif y > self.body_height:
+            key = self._coverage_key(width)
         else:
             key = self._line_key(self._top_line + y - 1, width)
         return self._strip_for(key, width)
