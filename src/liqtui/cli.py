@@ -32,6 +32,11 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("snapshot", "snapshot", "one shot of OI, mark, funding and 24h volume per venue and symbol"),
     ("risk", "risk", "ESTIMATED liquidations at risk between the price and a target"),
     ("positions", "positions", "MEASURED positions of tracked Hyperliquid accounts in one symbol"),
+    (
+        "fidelity",
+        "fidelity",
+        "score the ESTIMATED levels against MEASURED positions (a recording, or the demo's truth); --fit",
+    ),
     ("record", "record", "record every event to an SQLite file, headless"),
     (
         "collect",

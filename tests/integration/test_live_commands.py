@@ -185,6 +185,7 @@ async def test_risk_live_backfills_each_venue_and_prints_per_venue_and_total(fak
     )
     assert rows["bybit"]["margin_source"] == "bybit risk-limit"
     assert data["total_usd"] == pytest.approx(sum(r["usd"] for r in rows.values()))
+    assert data["measured"] == []  # no venue here publishes positions (Hyperliquid's tracked accounts)
     # a target below the price asks for the longs instead
     code, out, err = await run_liqtui(
         "risk", "BTC/USDT:USDT", "--to", "90000", "--json", "--venues", "binanceusdm", "--config", str(config)

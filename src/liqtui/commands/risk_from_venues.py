@@ -26,9 +26,12 @@ from liqtui.commands.headless_live import (
     wait_markets,
 )
 from liqtui.config import Settings
+from liqtui.domain import format as fmt
 from liqtui.domain.events import Event, FeedState, FeedStatus, MarginLimits, OpenInterest, PriceBar, Ticker
 from liqtui.domain.prices import parse_target
+from liqtui.domain.venues import PUBLIC_POSITION_VENUES
 from liqtui.engine import Engine
+from liqtui.engine.measured import MeasuredRisk, measured_risk
 
 DONE_STATES = (FeedState.LIVE, FeedState.DOWN)
 
@@ -74,6 +77,7 @@ def run_live(args: argparse.Namespace, settings: Settings, timeout: float = 90.0
     for r in rows:
         r.usd = engine.at_risk(r.symbol, r.price or 0.0, target, venues=[r.venue])  # rows all have a price
     total = sum(r.usd for r in rows)
+    measured = measured_rows(engine, rows, target)
     relative = args.target.strip().endswith("%")
     if args.json:
         print(
@@ -100,6 +104,7 @@ def run_live(args: argparse.Namespace, settings: Settings, timeout: float = 90.0
                         }
                         for r in rows
                     ],
+                    "measured": [measured_dict(m) for m in measured],
                     "unavailable": unavailable,
                 },
                 indent=2,
@@ -121,12 +126,52 @@ def run_live(args: argparse.Namespace, settings: Settings, timeout: float = 90.0
             f"{r.venue:<12} {r.symbol:<16} {r.price or 0:>12,.2f} {_side(r.price, target):>6} {r.usd:>16,.0f} {r.oi_samples:>10} {mmr:>7} {lev:>7}"
         )
     print(f"{'total':<12} {'':<16} {'':>12} {'':>6} {total:>16,.0f}")
+    for m in measured:
+        print(measured_line(m, target))
     for r in rows:
         if r.limits and r.limits.note:
             print_err(f"liqtui risk: {r.venue}: {r.limits.note}")
     for venue, why in unavailable.items():
         print_err(f"liqtui risk: {venue}: {why}")
     return 0
+
+
+def measured_rows(engine: Engine, rows: list[VenueRisk], target: float) -> list[MeasuredRisk]:
+    """The MEASURED figure of every row whose venue publishes positions (Hyperliquid), beside its estimate."""
+    out = []
+    for r in rows:
+        if r.venue in PUBLIC_POSITION_VENUES and r.price:
+            latest = engine.oi.latest(r.venue, r.symbol, 2**62)
+            oi_usd = latest[2] if latest is not None else None
+            out.append(measured_risk(engine.state, r.venue, r.symbol, r.price, target, oi_usd))
+    return out
+
+
+def measured_dict(m: MeasuredRisk) -> dict[str, Any]:
+    return {
+        "venue": m.venue,
+        "symbol": m.symbol,
+        "measured": True,
+        "usd": m.usd,  # null: no tracked account holds the symbol (unknown, not zero)
+        "accounts": m.accounts,
+        "covered_usd": m.covered_usd,
+        "oi_usd": m.oi_usd,
+        "covered_share": m.covered_share,
+        "oldest_snapshot": m.oldest,
+    }
+
+
+def measured_line(m: MeasuredRisk, target: float) -> str:
+    name = fmt.venue_name(m.venue)
+    if m.usd is None:
+        return f"MEASURED {name}: no tracked account holds {m.symbol} (liqtui positions tracks them); not zero, unknown"
+    share = (
+        f" ({m.covered_share * 100:.2f} % of {fmt.usd(m.oi_usd)} OI)" if m.covered_share is not None else ""
+    )
+    return (
+        f"MEASURED {name}: {fmt.usd(m.usd)} of tracked positions liquidated to {target:,.2f}; "
+        f"{m.accounts} accounts, {fmt.usd(m.covered_usd)}{share}"
+    )
 
 
 def _side(price: float | None, target: float) -> str:

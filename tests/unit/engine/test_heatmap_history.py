@@ -4,9 +4,9 @@ later columns, price path and realized marks land on their cells, memory stays b
 import math
 import random
 
-from liqtui.domain.events import Liquidation, OpenInterest, PositionSnapshot, Side, Ticker
+from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
 from liqtui.engine import Engine
-from liqtui.engine.heatmap import BUCKET_MS, DAY_MS, KEPT_MS, RANGES, HeatmapHistory, Snapshot, bucket_for
+from liqtui.engine.heatmap import BUCKET_MS, DAY_MS, KEPT_MS, HeatmapHistory, Snapshot, bucket_for
 from liqtui.engine.levels import LevelBook, LevelModel
 
 BTC = "BTC/USDT:USDT"
@@ -188,34 +188,3 @@ def test_a_snapshot_keeps_rows_near_the_price_only():
     assert Snapshot.of_book(0, book, 100.0, 10_000.0).longs.first == 90
     far = Snapshot.of_book(0, book, 100.0, 20_000.0)
     assert list(far.longs.items()) == [] and list(far.shorts.items()) == []
-
-
-def _position(account, side, usd, liq, t, size=1.0):
-    return PositionSnapshot("hyperliquid", BTC, account, side, size, usd, 90_000.0, liq, 10.0, "cross", t)
-
-
-def test_measured_levels_are_kept_per_bucket_and_shown_instead_of_the_estimate():
-    engine = Engine()
-    engine.apply(Ticker("hyperliquid", BTC, T0, last=90_000.0, mark=90_000.0))
-    engine.apply(OpenInterest("hyperliquid", BTC, 100.0, 9_000_000.0, T0))
-    engine.apply(OpenInterest("hyperliquid", BTC, 200.0, 18_000_000.0, T0 + 60_000))  # ESTIMATED levels
-    engine.apply(_position("0xa", Side.LONG, 1_000_000.0, 85_000.0, T0 + 60_000))
-    engine.apply(_position("0xb", Side.SHORT, 300_000.0, 200_000.0, T0 + 90_000))  # beyond the band
-    engine.apply(_position("0xa", Side.LONG, 0.0, 85_000.0, T0 + B + 60_000, size=0.0))  # closed
-    engine.apply(_position("0xc", Side.SHORT, 2_000_000.0, 95_000.0, T0 + B + 70_000))
-    engine.apply(Ticker("hyperliquid", BTC, T0 + 2 * B + 1, last=90_100.0, mark=90_100.0))
-    grid = engine.heat.grid(BTC)
-    assert engine.heatmap_has_measured(BTC)
-
-    view = engine.heatmap(BTC, T0 + 2 * B + 1_000, RANGES["12h"], B, measured=True)
-    cols = {c.time: c for c in view.columns}
-    assert view.measured and view.venues == ("hyperliquid",)
-    assert cols[T0 - B].longs is None  # before any tracked position: unknown, not zero
-    assert cols[T0].longs == ((math.floor(85_000.0 / grid), 1_000_000.0),) and cols[T0].shorts == ()
-    for t in (T0 + B, T0 + 2 * B):  # the closed long is gone; the short stands (live in the last)
-        assert cols[t].longs == () and cols[t].shorts == ((math.floor(95_000.0 / grid), 2_000_000.0),)
-    assert cols[T0 + 2 * B].high == 90_100.0  # the price path is the venues' as in the estimate
-
-    estimated = engine.heatmap(BTC, T0 + 2 * B + 1_000, RANGES["12h"], B)
-    assert not estimated.measured and dict(estimated.columns[-1].longs) != dict(cols[T0 + 2 * B].longs)
-    assert len(engine.heat._measured[BTC].snapshots) == 1  # 4 snapshots of positions: bucket T0 closed once
