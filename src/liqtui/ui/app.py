@@ -250,11 +250,12 @@ DESK_BINDINGS: list[Binding] = [
     Binding(
         "p", "toggle_pause", "pause", id="toggle_pause", tooltip="pause the display (data keeps flowing in)"
     ),
-    Binding(
+    Binding(  # kept out of the footer: at 160 columns it would cut the last key; `?` lists it
         "o",
         "positions",
         "positions",
         id="positions",
+        show=False,
         tooltip="MEASURED positions of tracked Hyperliquid accounts: the largest, nearest to liquidation first",
     ),
     Binding(  # kept out of the footer (for `a`, at 160 columns); `?` lists it

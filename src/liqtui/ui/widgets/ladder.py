@@ -404,7 +404,9 @@ class LadderPane(LinePane[_Shown]):
         # What a narrow ladder gives up first: depth bars, then heat bars, then the tape's figure in
         # the note; the note (the cluster and sweep USD) keeps room for "swept $54.9M" while it can.
         free = width - price_w - 2 * size_w - 2
-        meas_w = MEAS_W if ladder is not None and ladder.measured is not None and free >= MEAS_W + 8 else 0
+        # The MEASURED column only where the estimate keeps its note and 2-cell bars beside it.
+        measured = ladder is not None and ladder.measured is not None
+        meas_w = MEAS_W if measured and free >= MEAS_W + NOTE_MIN_W + 6 else 0
         free -= meas_w
         if free >= NOTE_MIN_W:
             note_w = max(NOTE_MIN_W, min(NOTE_MAX_W, free // 2), min(NOTE_W, free - 8))  # 8: 2-cell bars
