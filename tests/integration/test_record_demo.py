@@ -23,13 +23,17 @@ from liqtui.engine.views import WINDOWS
 from liqtui.feeds.demo.market import DemoMarket
 from liqtui.feeds.replay import ReplaySource
 from liqtui.storage import Recorder, event_time, read_events
+from liqtui.storage.layouts import BY_TYPE
 from liqtui.storage.reader import describe, warm
 
 
 def stored_form(events):
-    """What a recording keeps: books at most once a second per market, 50 levels a side."""
+    """What a recording keeps: the kinds the recorder writes, books at most once a second per market,
+    50 levels a side."""
     kept, last_book = [], {}
     for e in events:
+        if type(e) not in BY_TYPE:  # a kind the recorder has no table for (counted, not written)
+            continue
         if isinstance(e, BookSnapshot):
             key = (e.venue, e.symbol)
             if key in last_book and 0 <= e.time - last_book[key] < 1000:
