@@ -101,6 +101,4 @@ async def test_key_o_lists_the_positions_nearest_to_liquidation_first_and_help_l
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        assert "MEASURED positions of tracked Hyperliquid accounts" in "\n".join(
-            screen_lines(app, app.screen)
-        )
+        assert "tracked Hyperliquid accounts' MEASURED positions" in "\n".join(screen_lines(app, app.screen))

@@ -83,7 +83,6 @@ def test_a_recording_scores_its_tracked_positions(tmp_path, capsys):
     [
         (["fidelity", "NOPE.sqlite"], "NOPE.sqlite"),
         (["fidelity"], "give a recording FILE, or --demo"),
-        (["fidelity", "--demo", "--minutes", "0"], "--minutes"),
     ],
 )
 def test_bad_input_is_one_message_and_exit_2(argv, words, capsys):

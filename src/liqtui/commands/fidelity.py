@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from liqtui.config import LevelSettings, Settings
+from liqtui.commands._args import NumberIn
+from liqtui.config import LevelSettings, Range, Settings
 from liqtui.domain import format as fmt
 from liqtui.domain.events import (
     Event,
@@ -36,6 +37,7 @@ from liqtui.engine.measured import masses
 from liqtui.engine.projection import auto_grid
 
 DEMO_MINUTES = 10.0
+MINUTES = Range(0, 24 * 60, "minutes", low_open=True)
 FIT_LONG_SHARES = (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
 FIT_FACTORS = (0.0, 0.5, 2.0)  # each leverage's weight tried at these multiples, one at a time
 FIT_ROUNDS = 2
@@ -50,9 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--rate", choices=("calm", "busy", "stress"), default="busy", help="the demo's rate")
     parser.add_argument(
         "--minutes",
-        type=float,
+        type=NumberIn(MINUTES),
         default=DEMO_MINUTES,
-        help=f"the demo runs this long (default {DEMO_MINUTES:g})",
+        help=f"the demo runs this long, in {MINUTES} (default {DEMO_MINUTES:g})",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
@@ -87,8 +89,6 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
     settings = settings or Settings()
     if args.demo == bool(args.file):
         return _fail("give a recording FILE, or --demo (not both)", 2)
-    if not 0 < args.minutes <= 24 * 60:
-        return _fail(f"--minutes must be in (0, 1440], got {args.minutes:g}", 2)
     try:
         events, cases, against = (
             _demo(args, settings) if args.demo else _recording(Path(args.file).expanduser())

@@ -256,7 +256,7 @@ DESK_BINDINGS: list[Binding] = [
         "positions",
         id="positions",
         show=False,
-        tooltip="MEASURED positions of tracked Hyperliquid accounts: the largest, nearest to liquidation first",
+        tooltip="tracked Hyperliquid accounts' MEASURED positions, nearest liquidation first",
     ),
     Binding(  # kept out of the footer (for `a`, at 160 columns); `?` lists it
         "t",
