@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -17,7 +17,8 @@ from liqtui.engine.views import SymbolView
 from liqtui.ui.widgets.measured import coverage_texts, distance_pct, nearest_first
 
 SHOWN = 30  # the largest positions listed
-HEADER = f"{'account':<13} {'side':<5} {'size USD':>9} {'liq. price':>11} {'distance':>9} {'age':>5}"
+# 55 columns: the view fits a 60-column tmux pane (border and padding take 4).
+HEADER = f"{'account':<12} {'side':<5} {'size USD':>9} {'liq. price':>10} {'distance':>9} {'age':>5}"
 
 
 def short_account(address: str) -> str:
@@ -30,7 +31,7 @@ def position_line(p: PositionSnapshot, price: float | None, now: int) -> str:
     distance = fmt.pct(distance_pct(p, price))
     side = p.side.value.upper()
     return (
-        f"{short_account(p.account):<13} {side:<5} {fmt.usd(p.usd):>9} {liq:>11} {distance:>9} "
+        f"{short_account(p.account):<12} {side:<5} {fmt.usd(p.usd):>9} {liq:>10} {distance:>9} "
         f"{fmt.age(now - p.time):>5}"
     )
 
@@ -59,9 +60,10 @@ class PositionsScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,o,q", "dismiss", "close", show=False)]
     DEFAULT_CSS = """
     PositionsScreen { align: center middle; }
-    PositionsScreen > Vertical {
+    PositionsScreen > VerticalScroll {
         width: 110; max-width: 100%; height: auto; max-height: 100%;
-        border: round $primary; background: $surface; padding: 0 1;
+        border: round $primary; background: $surface; padding: 0 0 0 1;
+        scrollbar-size-vertical: 1;
     }
     PositionsScreen .title { text-style: bold; color: $accent; }
     """
@@ -72,7 +74,7 @@ class PositionsScreen(ModalScreen[None]):
         self._mode = mode
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with VerticalScroll():
             yield Static("", classes="title", id="positions-title", markup=False)
             yield Static("", id="positions-body", markup=False)
 
@@ -83,5 +85,6 @@ class PositionsScreen(ModalScreen[None]):
     def _redraw(self) -> None:
         width = max(20, min(110, self.app.size.width) - 4)
         title, lines = positions_lines(self._view(), self._mode, width)
-        self.query_one("#positions-title", Static).update(f"{title}  (Esc closes)")
+        closes = "  (Esc closes)" if len(title) + 14 <= width else ""
+        self.query_one("#positions-title", Static).update(title + closes)
         self.query_one("#positions-body", Static).update("\n".join(lines))
