@@ -30,6 +30,15 @@ def masses(positions: Sequence[PositionSnapshot]) -> list[Mass]:
 
 
 @dataclass(frozen=True, slots=True)
+class _Held:
+    version: int
+    positions: tuple[PositionSnapshot, ...]  # largest first
+    accounts: int
+    usd: float
+    oldest: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class MeasuredRisk:
     """What a move liquidates of the tracked accounts' positions of one venue and symbol (MEASURED),
     with what they cover; ``usd`` is None when no account of the venue holds the symbol (unknown, not 0)."""
@@ -62,7 +71,7 @@ def measured_risk(
 class MeasuredProjection:
     def __init__(self, state: MarketState) -> None:
         self.state = state
-        self._positions: dict[str, tuple[int, tuple[PositionSnapshot, ...]]] = {}
+        self._positions: dict[str, _Held] = {}
         self._estimates: dict[str, tuple[tuple[object, ...], Levels]] = {}
         self._scores: dict[str, tuple[tuple[object, ...], Fidelity | None]] = {}
 
@@ -70,37 +79,45 @@ class MeasuredProjection:
         self, symbol: str, oi_rows: Sequence[OIView], price: float | None, grid: float
     ) -> MeasuredView | None:
         """``grid``: the rows the estimate's clusters are read at (the desk's default step)."""
-        venues = self.venues(symbol)
+        held = self._held(symbol)
+        venues = self.venues(symbol, held.positions)
         if not venues:
             return None
-        store = self.state.positions
-        version = store.version(symbol)
-        cached = self._positions.get(symbol)
-        if cached is None or cached[0] != version:
-            held = tuple(p for p in store.of(symbol) if p.venue in venues)
-            cached = self._put(self._positions, symbol, (version, held))
-        positions = cached[1]
         oi = [r.usd for r in oi_rows if r.venue in venues and r.usd is not None]
         oi_usd = sum(oi) if oi else None
         return MeasuredView(
             symbol=symbol,
             venues=venues,
-            positions=positions,
-            accounts=len({(p.venue, p.account) for p in positions}),
-            usd=sum(p.usd for p in positions),
-            oldest=min((p.time for p in positions), default=None),
+            positions=held.positions,
+            accounts=held.accounts,
+            usd=held.usd,
+            oldest=held.oldest,
             oi_usd=oi_usd,
-            version=version,
-            fidelity=self._score(symbol, (venues, positions, version), price, oi_usd, grid),
+            version=held.version,
+            fidelity=self._score(symbol, (venues, held.positions, held.version), price, oi_usd, grid),
         )
 
-    def venues(self, symbol: str) -> tuple[str, ...]:
-        """The public-position venues that trade ``symbol`` (levels, tickers or positions of it)."""
+    def _held(self, symbol: str) -> _Held:
+        """The symbol's positions on the public venues and their sums, kept until they change."""
+        store = self.state.positions
+        version = store.version(symbol)
+        cached = self._positions.get(symbol)
+        if cached is None or cached.version != version:
+            held = tuple(p for p in store.of(symbol) if p.venue in PUBLIC_POSITION_VENUES)
+            accounts = len({(p.venue, p.account) for p in held})
+            oldest = min((p.time for p in held), default=None)
+            cached = self._put(
+                self._positions, symbol, _Held(version, held, accounts, sum(p.usd for p in held), oldest)
+            )
+        return cached
+
+    def venues(self, symbol: str, held: Sequence[PositionSnapshot] = ()) -> tuple[str, ...]:
+        """The public-position venues that trade ``symbol`` (levels, tickers or ``held`` positions of it)."""
         state = self.state
         modelled = state.by_symbol.get(symbol, {})
         tickers = state.tickers.get(symbol, {})
-        held = {p.venue for p in state.positions.of(symbol)}
-        return tuple(v for v in PUBLIC_VENUES if v in modelled or v in tickers or v in held)
+        holding = {p.venue for p in held}
+        return tuple(v for v in PUBLIC_VENUES if v in modelled or v in tickers or v in holding)
 
     def estimate(self, symbol: str, venues: Sequence[str], grid: float) -> Levels:
         """The venues' ESTIMATED levels of ``symbol`` as masses, kept until a book changes."""
