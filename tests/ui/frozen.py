@@ -74,16 +74,20 @@ def frozen_desk(
     rate: str = "busy",
     minutes: float = DEFAULT_MINUTES,
     settings: Settings | None = None,
+    skip: tuple[type, ...] = (),
 ) -> FrozenDesk:
     """The seeded demo after ``minutes`` of simulated trading, in a fresh engine.
 
     The simulation is run once per (seed, rate, minutes) in a process; each desk gets its own engine.
     The market always runs on the default settings so that a layout or theme never changes the data.
+    Events of the ``skip`` types never reach the engine (a desk without the demo's tracked accounts).
     """
     market, events = _frozen(seed, rate, minutes)
     engine = Engine((settings or Settings()).levels)
     last: dict[str, int] = {}
     for event in events:
+        if isinstance(event, skip):
+            continue
         engine.apply(event)
         if not isinstance(event, FeedStatus):
             at = event.recv_time if isinstance(event, Liquidation) else event.time
@@ -99,13 +103,14 @@ def frozen_app(
     rate: str = "busy",
     minutes: float = DEFAULT_MINUTES,
     theme_dir: Any = None,
+    skip: tuple[type, ...] = (),
 ) -> Any:
     """A LiqtuiApp on the frozen demo, ready for ``run_test`` or a snapshot."""
     from liqtui.ui.app import LiqtuiApp
 
     settings = Settings()
     settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, theme=theme))
-    desk = frozen_desk(seed=seed, rate=rate, minutes=minutes, settings=settings)
+    desk = frozen_desk(seed=seed, rate=rate, minutes=minutes, settings=settings, skip=skip)
     app = LiqtuiApp(settings, desk.source, engine=desk.engine, layout=layout, theme_dir=theme_dir)
     app.last_message.update(desk.last_message)
     return app
