@@ -70,6 +70,29 @@ async def test_ctrl_p_opens_the_picker_and_escape_changes_nothing():
         assert app.symbol == "BTC/USDT:USDT"
 
 
+async def test_a_modal_answered_twice_in_one_read_closes_once_and_the_desk_lives():
+    # Enter and Escape in one read queue two answers (the picker's Submitted, then its cancel): the
+    # second found the picker gone and popped the desk's own screen (ScreenStackError, seen at stress).
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        desk = app.screen
+        await pilot.press("slash", "s", "o", "l")
+        picker = app.screen
+        assert isinstance(picker, SymbolPicker)
+        picker.action_cancel()
+        picker.action_cancel()
+        await _ready(pilot)
+        assert app.screen is desk and app.symbol == "BTC/USDT:USDT"
+        await pilot.press("g")
+        prompt = app.screen
+        assert isinstance(prompt, PromptScreen)
+        prompt.action_cancel()
+        prompt.action_cancel()
+        await _ready(pilot)
+        assert app.screen is desk and app.is_running
+
+
 async def test_picker_arrow_keys_choose_among_matches():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from liqtui.ui.screens.modal import AnswerOnce
 
-class OfferDemoScreen(ModalScreen[bool]):
+
+class OfferDemoScreen(AnswerOnce[bool]):
     BINDINGS = [
         Binding("d", "choose(True)", "run the demo"),
         Binding("escape,w", "choose(False)", "keep waiting"),
@@ -40,4 +41,4 @@ class OfferDemoScreen(ModalScreen[bool]):
             )
 
     def action_choose(self, demo: bool) -> None:
-        self.dismiss(demo)
+        self.answer(demo)

@@ -7,9 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+from liqtui.ui.screens.modal import AnswerOnce
 
 MAX_SHOWN = 200  # a long list of weak matches helps nobody and costs a repaint
 
@@ -32,7 +33,7 @@ def rank_symbols(query: str, symbols: list[str], watchlist: list[str]) -> list[s
     return [symbol for *_, symbol in sorted(scored)[:MAX_SHOWN]]
 
 
-class SymbolPicker(ModalScreen[str | None]):
+class SymbolPicker(AnswerOnce[str | None]):
     """A screen of its own, not a command-palette provider, for a measured reason
     (``bench/bench_picker.py``, 1,500 markets, two shared cores): per keystroke the picker took
     139 ms median and 176 ms at worst, a palette provider over the same markets 175 ms and 633 ms
@@ -93,11 +94,11 @@ class SymbolPicker(ModalScreen[str | None]):
     def _submitted(self, event: Input.Submitted) -> None:
         option = self.query_one(OptionList).highlighted_option
         if option is not None and option.id:
-            self.dismiss(option.id)
+            self.answer(option.id)
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        self.answer(event.option.id)
 
     def action_move(self, step: int) -> None:
         options = self.query_one(OptionList)
@@ -106,4 +107,4 @@ class SymbolPicker(ModalScreen[str | None]):
             options.highlighted = max(0, min(options.option_count - 1, current + step))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)

@@ -8,13 +8,13 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from liqtui.domain.prices import parse_amount, parse_target  # noqa: F401 - the desk's prompts parse with these
+from liqtui.ui.screens.modal import AnswerOnce
 
 
-class PromptScreen(ModalScreen[tuple[Any] | None]):
+class PromptScreen(AnswerOnce[tuple[Any] | None]):
     """Dismisses with ``(parse(text),)``, or None when cancelled; a ValueError from parse is shown
     under the input and the prompt stays, so a typo costs nothing."""
 
@@ -52,7 +52,7 @@ class PromptScreen(ModalScreen[tuple[Any] | None]):
         except ValueError as exc:
             self.query_one("#prompt-error", Static).update(str(exc))
             return
-        self.dismiss((value,))
+        self.answer((value,))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
