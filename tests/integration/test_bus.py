@@ -10,6 +10,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from fakes import FakeExchange  # noqa: F401 - the fixture's type
 from natsserver import NatsServer
 from test_live_commands import run_liqtui, write_config
@@ -420,12 +422,18 @@ async def test_snapshot_and_risk_on_the_bus_match_the_venues(fake_exchange, nats
     try:
         for fake in fakes:
             await wait_published(nats_server, f"liqtui.ticker.{fake.venue}.BTC-USDT-USDT", 1)
-        while True:  # each venue's first OI poll (not only its backfill) is on the bus
-            events, _source = await read_stream(nats_server.url, demo=False, kinds=("oi",))
-            if {e.venue for e in events if e.base == 12_345.0} == {f.venue for f in fakes}:
+        polled: set[str] = set()
+        for _attempt in range(240):  # each venue's first OI poll (not only its backfill) is on the bus
+            events, _source = await asyncio.wait_for(
+                read_stream(nats_server.url, demo=False, kinds=("oi",)), timeout=60
+            )
+            polled = {e.venue for e in events if e.base == 12_345.0}
+            if polled == {f.venue for f in fakes}:
                 break
             assert collector.returncode is None, await collector.stderr.read()
             await asyncio.sleep(0.5)
+        else:
+            pytest.fail(f"after 2 minutes only {sorted(polled)} had polled OI onto the bus")
         code, out, err = await run_liqtui("snapshot", "--json", "--bus", nats_server.url, "--config", config)
         assert code == 0, err
         direct_code, direct_out, direct_err = await run_liqtui("snapshot", "--json", "--config", config)
