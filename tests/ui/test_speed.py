@@ -41,3 +41,22 @@ async def test_a_symbol_switch_draws_the_ladder_first_then_every_other_pane():
         assert panes["ladder"]._view.symbol == new
         assert panes["totals"]._view.symbol != new and panes["risk"]._view.symbol != new
         assert await wait_for(pilot, lambda: all(p._view.symbol == new for p in panes.values()))
+
+
+async def test_the_periodic_frame_waits_while_a_key_s_panes_are_still_drawn():
+    # A full frame queued between a key's header and the screen's refresh held the key's change off
+    # the screen (`]` p95 123 ms from outside): the timer's frame skips while the key's panes follow.
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        app.action_step_symbol(1)  # what `]` runs; its other panes are drawn on the loop's next turns
+        keyed = app.last_view
+        app._timer_tick()
+        assert app.last_view is keyed  # skipped: no new frame while the key's panes are pending
+        panes = app.visible_panes()
+        assert await wait_for(
+            pilot, lambda: all(p._view is keyed for p in panes) or app.last_view is not keyed
+        )
+        assert await wait_for(pilot, lambda: app._later is None)
+        app._timer_tick()
+        assert app.last_view is not keyed  # once they are drawn, the periodic frame runs again

@@ -400,6 +400,8 @@ class LiqtuiApp(App[None]):
         self._started = time.monotonic()  # for "no venue has answered for 2m"
         self._offers_declined = 0
         self._history_frozen = False
+        # A key's frame whose other panes are still being drawn (_show_later), and since when
+        self._later: tuple[SymbolView, float] | None = None
         self._hook_replay_reset(source)
 
     # --- start-up ---------------------------------------------------------------------------
@@ -416,7 +418,7 @@ class LiqtuiApp(App[None]):
         self.theme_changed_signal.subscribe(self, lambda _theme: self._set_no_color_filter())
         self.source.set_focus(self.symbol)
         interval = 1.0 / max(0.2, min(30.0, self.settings.ui.render_hz))
-        self.set_interval(interval, self.render_tick, name="render-tick")
+        self.set_interval(interval, self._timer_tick, name="render-tick")
         self._start_source()
         if self.source.mode == "LIVE" and self._demo_factory is not None:
             self.set_timer(OFFER_DEMO_AFTER_S, self._check_reachable)
@@ -706,7 +708,10 @@ class LiqtuiApp(App[None]):
         panes = self.visible_panes()
         if first is not None:  # that pane, else the first on screen (the heatmap in the ladder's place)
             now = [p for p in panes if p.id == first] or panes[:1]
-            self.call_after_refresh(self._show_later, view, [p for p in panes if p not in now])
+            later = [p for p in panes if p not in now]
+            if later:
+                self._later = (view, time.monotonic())
+                self.call_after_refresh(self._show_later, view, later)
             panes = now
         for pane in panes:
             self._show_pane(pane, view)
@@ -721,9 +726,22 @@ class LiqtuiApp(App[None]):
         """A key's other panes, one per turn of the loop: a symbol switch drew all of them in one
         handler (40-50 ms of CPU at stress before the screen changed). A newer frame stops it."""
         if not panes or self.last_view is not view:
+            if self._later is not None and self._later[0] is view:
+                self._later = None
             return
         self._show_pane(panes[0], view)
         self.call_later(self._show_later, view, panes[1:])
+
+    def _timer_tick(self) -> None:
+        """The desk's periodic frame, skipped while a key's frame still hands out its other panes
+        (at most one second): a full frame (70-85 ms at stress) queued between the key's header and
+        the screen's refresh held the key's change off the screen."""
+        if self._later is not None:
+            view, since = self._later
+            if self.last_view is view and time.monotonic() - since < 1.0:
+                return
+            self._later = None
+        self.render_tick()
 
     def _freeze_history(self) -> None:
         """Once the history is in (the demo's 25 h, a warm-up, a replay's catch-up): its objects leave
