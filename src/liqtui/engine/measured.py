@@ -12,6 +12,7 @@ from typing import TypeVar
 from liqtui.domain.events import PositionSnapshot
 from liqtui.domain.venues import PUBLIC_POSITION_VENUES, VENUE_IDS
 from liqtui.engine.fidelity import Fidelity, Levels, Mass, score
+from liqtui.engine.positions import Coverage
 from liqtui.engine.state import MarketState
 from liqtui.engine.views import MeasuredView, OIView
 
@@ -33,9 +34,7 @@ def masses(positions: Sequence[PositionSnapshot]) -> list[Mass]:
 class _Held:
     version: int
     positions: tuple[PositionSnapshot, ...]  # largest first
-    accounts: int
-    usd: float
-    oldest: int | None
+    coverage: Coverage
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +61,8 @@ def measured_risk(
     """The MEASURED figure beside ``levels.at_risk``'s estimate, counted the same way (fidelity.Levels)."""
     held = state.positions.of(symbol, venue)
     usd = Levels(masses(held), 1.0).at_risk(price, target) if held else None
-    oldest = min((p.time for p in held), default=None)
-    return MeasuredRisk(
-        venue, symbol, usd, len({p.account for p in held}), sum(p.usd for p in held), oi_usd, oldest
-    )
+    covered = Coverage.of(held)
+    return MeasuredRisk(venue, symbol, usd, covered.accounts, covered.usd, oi_usd, covered.oldest)
 
 
 class MeasuredProjection:
@@ -89,9 +86,9 @@ class MeasuredProjection:
             symbol=symbol,
             venues=venues,
             positions=held.positions,
-            accounts=held.accounts,
-            usd=held.usd,
-            oldest=held.oldest,
+            accounts=held.coverage.accounts,
+            usd=held.coverage.usd,
+            oldest=held.coverage.oldest,
             oi_usd=oi_usd,
             version=held.version,
             fidelity=self._score(symbol, (venues, held.positions, held.version), price, oi_usd, grid),
@@ -104,11 +101,7 @@ class MeasuredProjection:
         cached = self._positions.get(symbol)
         if cached is None or cached.version != version:
             held = tuple(p for p in store.of(symbol) if p.venue in PUBLIC_POSITION_VENUES)
-            accounts = len({(p.venue, p.account) for p in held})
-            oldest = min((p.time for p in held), default=None)
-            cached = self._put(
-                self._positions, symbol, _Held(version, held, accounts, sum(p.usd for p in held), oldest)
-            )
+            cached = self._put(self._positions, symbol, _Held(version, held, Coverage.of(held)))
         return cached
 
     def venues(self, symbol: str, held: Sequence[PositionSnapshot] = ()) -> tuple[str, ...]:

@@ -23,6 +23,12 @@ class Coverage:
     usd: float
     oldest: int | None
 
+    @classmethod
+    def of(cls, positions: Iterable[PositionSnapshot]) -> Coverage:
+        held = list(positions)
+        accounts = len({(p.venue, p.account) for p in held})
+        return cls(accounts, sum(p.usd for p in held), min((p.time for p in held), default=None))
+
 
 def level_rows(positions: Iterable[PositionSnapshot], grid: float) -> dict[Side, dict[int, float]]:
     """USD of ``positions`` liquidated in each price row (row i: prices [i x grid, (i+1) x grid)), per
@@ -78,6 +84,4 @@ class MeasuredPositions:
         return len({key[1] for held in self._by_symbol.values() for key in held if key[0] == venue})
 
     def coverage(self, symbol: str, venue: str | None = None) -> Coverage:
-        held = self.of(symbol, venue)
-        oldest = min((p.time for p in held), default=None)
-        return Coverage(len({p.account for p in held}), sum(p.usd for p in held), oldest)
+        return Coverage.of(self.of(symbol, venue))
