@@ -1,7 +1,7 @@
 """The desk in-process, headless: where its CPU goes, measured as CPU time so it holds on a busy machine.
 
     PYTHONPATH=src .venv/bin/python bench/profile_desk.py --rate stress --size 160x45 [--seconds 20]
-        [--keys 10] [--key-list "],w,/"] [--profile out.prof] [--stall-profile out.prof --stall-ms 40
+        [--keys 10] [--key-list "],w,/"] [--layout heatmap] [--profile out.prof] [--stall-profile out.prof --stall-ms 40
         --profile-phase steady|keys]
 
 Runs `liqtui demo`'s app (the real LiqtuiApp and DemoSource, paced in real time, seed 7) under
@@ -14,7 +14,8 @@ the program as a user sees it, from outside; this one says where the time goes):
 - the garbage collector's pauses per generation (gc.callbacks) and what it still tracks;
 - every asyncio callback on the loop (a stall: no key or frame can run meanwhile), the longest
   named by task; with --stall-profile, a cProfile of the callbacks longer than --stall-ms;
-- per key (`]`, `w`, `/` then "eth" Enter): its action's CPU and the stalls while the keys ran.
+- per key (`]`, `w`, `/` then "eth" Enter, `r` the heatmap's range): its action's CPU and the stalls
+  while the keys ran; with --layout heatmap, `r` and `/` with the heatmap on screen.
 Not a test: nothing passes or fails here, and the tests never time anything.
 """
 
@@ -86,6 +87,7 @@ def _time_parts(app: LiqtuiApp, parts: dict[str, list[float]]) -> None:
         ("]", "action_step_symbol"),
         ("w", "action_cycle_window"),
         ("/", "action_pick_symbol"),
+        ("r", "action_heatmap_range"),
     ):
         setattr(app, action, _wrap(parts[f"action {key}"], getattr(app, action)))
 
@@ -173,6 +175,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--keys", type=int, default=10)
     parser.add_argument("--key-list", default="],w,/")
+    parser.add_argument("--layout", default=None, help="one layout (heatmap: its keys r, ], /)")
     parser.add_argument("--profile", default=None)
     parser.add_argument(
         "--stall-profile", default=None, help="FILE: profile of the callbacks over --stall-ms"
@@ -183,7 +186,7 @@ async def main() -> None:
     width, height = (int(x) for x in args.size.split("x"))
     settings = Settings()
     source = DemoSource(settings, seed=7, rate=args.rate)
-    app = LiqtuiApp(settings, source, theme_dir="/nonexistent-liqtui-themes")
+    app = LiqtuiApp(settings, source, layout=args.layout, theme_dir="/nonexistent-liqtui-themes")
     ticks: list[float] = []
     events: list[int] = [0]
     app.render_tick = _wrap(ticks, app.render_tick)  # type: ignore[method-assign]

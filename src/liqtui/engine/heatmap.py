@@ -25,6 +25,7 @@ Pure and deterministic: time comes from the events.
 from __future__ import annotations
 
 import math
+import operator
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -91,12 +92,19 @@ class Rows:
             return cls(0, array("d"))
         first = min(r.first for r in runs)
         usd = array("d", bytes(8 * (max(r.first + len(r.usd) for r in runs) - first)))
-        for run in runs:  # in the venues' order, as a sum in float64 of float32 rows
-            at = run.first - first
-            for k, u in enumerate(run.usd):
-                if u > 0.0:
-                    usd[at + k] += u
+        for run in runs:  # in the venues' order, as a sum in float64 of float32 rows (none negative:
+            at, end = run.first - first, run.first - first + len(run.usd)  # adding a 0 row changes nothing)
+            usd[at:end] = array("d", map(operator.add, usd[at:end], run.usd))
         return cls(first, usd)
+
+    @classmethod
+    def of_pairs(cls, pairs: Iterable[tuple[int, float]]) -> Rows:
+        """The rows of (row, USD) pairs (a hand-built column's)."""
+        cells = dict(pairs)
+        if not cells:
+            return cls(0, array("d"))
+        first = min(cells)
+        return cls(first, array("d", (cells.get(i, 0.0) for i in range(first, max(cells) + 1))))
 
     def __iter__(self) -> Iterator[tuple[int, float]]:
         first = self.first

@@ -90,3 +90,33 @@ async def test_zoomed_rows_are_the_ladders_step_around_the_latest_price():
         assert chart[(39 - 10) // 2][:29] == "│" * 29  # the price at 1,000..1,010: row 10
         assert chart[(39 - 22) // 2][29:] == "▀▀"  # the short cluster at 1,250..1,260: row 22
         assert "step 20" in pane.border_title  # a zoomed heatmap says so whenever the title has room
+
+
+def test_binning_sums_each_grid_row_into_the_frame_row_its_centre_lands_on():
+    """bin_column sums slices of rows; each row lands where Frame.row_of puts its centre, also on
+    frames whose edges fall exactly on row centres, finer than the grid, and past either end."""
+    from array import array
+
+    from liqtui.engine.heatmap import Rows
+    from liqtui.ui.widgets.heatmap import Frame, bin_column
+
+    grid = 0.1
+    usd = array("d", [float((7 * k) % 11) * 1_000.0 for k in range(300)])  # zero rows among them
+    rows = Rows(9_950, usd)
+    frames = [
+        Frame(995.0 - 0.05, 0.3, 40),  # edges on row centres
+        Frame(990.0, 0.7, 20),  # rows below and above the frame
+        Frame(1_000.0, 0.03, 30),  # finer than the grid: most frame rows empty
+        Frame(900.0, 50.0, 4),  # every row in one frame row
+        Frame(2_000.0, 1.0, 10),  # nothing in the frame
+    ]
+    for frame in frames:
+        expected = [[0.0, 0.0] for _ in range(frame.rows)]
+        for i, u in rows:
+            r = frame.row_of((i + 0.5) * grid)
+            if r is not None:
+                expected[r][0] += u
+                expected[r][1] += 2 * u
+        doubled = Rows(9_950, array("d", [2 * u for u in usd]))
+        col = HeatColumn(T0, rows, doubled, None, None)
+        assert bin_column(col, grid, frame) == [(a, b) for a, b in expected], frame

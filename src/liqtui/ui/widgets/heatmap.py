@@ -23,8 +23,10 @@ changed (the engine hands back the same object otherwise), and then repaints onl
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rich.color import Color as RichColor
 from rich.style import Style
@@ -32,7 +34,7 @@ from textual.reactive import reactive
 
 from liqtui.domain import format as fmt
 from liqtui.domain.events import Side
-from liqtui.engine.heatmap import RANGES, HeatColumn, HeatmapView, bucket_for
+from liqtui.engine.heatmap import RANGES, HeatColumn, HeatmapView, Rows, bucket_for
 from liqtui.engine.views import SymbolView
 from liqtui.ui.widgets.line_pane import LinePane, Part
 
@@ -89,13 +91,43 @@ def bin_column(col: HeatColumn, grid: float, frame: Frame) -> list[tuple[float, 
     """(long USD, short USD) per frame row of one column; None when the column is unknown."""
     if col.longs is None or col.shorts is None:
         return None
-    cells = [[0.0, 0.0] for _ in range(frame.rows)]
-    for slot, rows in ((0, col.longs), (1, col.shorts)):
-        for i, usd in rows:
-            r = frame.row_of((i + 0.5) * grid)
-            if r is not None:
-                cells[r][slot] += usd
-    return [(c[0], c[1]) for c in cells]
+    return list(zip(_bin_side(col.longs, grid, frame), _bin_side(col.shorts, grid, frame), strict=True))
+
+
+def _bin_side(rows: Rows, grid: float, frame: Frame) -> list[float]:
+    """USD per frame row of one side: each frame row sums one slice of the grid rows (its bounds)."""
+    out = [0.0] * frame.rows
+    if not isinstance(rows, Rows):  # a hand-built column's (row, USD) pairs
+        rows = Rows.of_pairs(rows)
+    usd, first = rows.usd, rows.first
+    n = len(usd)
+    bounds = _bounds(grid, frame)
+    for r in range(max(0, bisect_right(bounds, first) - 1), frame.rows):
+        a, b = max(bounds[r] - first, 0), min(bounds[r + 1] - first, n)
+        if a >= n:
+            break
+        if b > a:
+            out[r] = sum(usd[a:b], 0.0)  # in row order, as adding them one by one
+    return out
+
+
+@lru_cache(maxsize=16)
+def _bounds(grid: float, frame: Frame) -> list[int]:
+    """Per frame row r (and ``frame.rows``), the first grid row i with ``frame.row_of((i + 0.5) x grid)``
+    at r or above: a rising function of i, estimated, then settled by row_of's own arithmetic."""
+
+    def row(i: int) -> int:
+        return math.floor(((i + 0.5) * grid - frame.lo) / frame.step)
+
+    out = []
+    for r in range(frame.rows + 1):
+        i = math.ceil((frame.lo + r * frame.step) / grid - 0.5)
+        while row(i - 1) >= r:
+            i -= 1
+        while row(i) < r:
+            i += 1
+        out.append(i)
+    return out
 
 
 def strength(usd: float, top: float, scale: str) -> int:
