@@ -108,6 +108,9 @@ class FakeEngine:
     def apply(self, event) -> None:
         self.applied.append(event)
 
+    def apply_liquidations(self, liqs) -> None:
+        self.applied.extend(liqs)
+
     def set_tape_filter(self, tape_filter) -> None:
         self.tape_filter = tape_filter
 

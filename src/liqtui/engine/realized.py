@@ -16,8 +16,9 @@ number of keys times 86,400 + 1,500 + 25 buckets, however long the engine runs.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable
 
-from liqtui.domain.events import Side
+from liqtui.domain.events import Liquidation, Side
 from liqtui.engine.views import SIZE_BUCKET_EDGES, WINDOW_MS, RealizedCell
 
 ALL = "all"
@@ -138,6 +139,58 @@ class RealizedTotals:
             self._newest_second = second
             if second >= self._next_prune:
                 self._prune()
+
+    def add_many(self, liqs: Iterable[Liquidation]) -> None:
+        """``add`` for each liquidation in order, with the same result to the last bit (every bucket
+        sums its events in the same order; pruning ends where it would have): the bulk path of
+        ``Engine.apply_many``. A (venue, symbol, side, second)'s six buckets are looked up once."""
+        cache: dict[tuple[str, str, Side, int], tuple[Bucket, ...]] = {}
+        edges = SIZE_BUCKET_EDGES
+        newest, next_prune, prune_at = self._newest_second, self._next_prune, None
+        for liq in liqs:
+            usd, second = liq.usd, liq.time // 1000
+            if second < newest - KEEP_SECONDS:
+                continue
+            key = (liq.venue, liq.symbol, liq.side, second)
+            buckets = cache.get(key)
+            if buckets is None:
+                buckets = cache[key] = self._buckets(key)
+            size = _B0 + bisect_right(edges, usd)
+            sampled = liq.sampled
+            for b in buckets:
+                b[0] += usd
+                b[1] += 1
+                if usd > b[2]:
+                    b[2] = usd
+                if sampled:
+                    b[3] = True
+                b[size] += 1
+            if second > newest:
+                newest = second
+                if second >= next_prune:
+                    prune_at, next_prune = second, second + 60
+        self._newest_second = newest
+        if prune_at is not None:  # the last prune the one-by-one path made covers every earlier one
+            self._newest_second = prune_at
+            self._prune()
+            self._newest_second = newest
+
+    def _buckets(self, key: tuple[str, str, Side, int]) -> tuple[Bucket, ...]:
+        """The second, minute and hour buckets of ``key``'s series and of its venue's "all" series,
+        made empty where missing (an empty bucket plus one event equals the bucket ``add`` makes)."""
+        venue, symbol, side, second = key
+        out: list[Bucket] = []
+        for series_key in ((venue, symbol, side), (venue, ALL, side)):
+            s = self._series.get(series_key)
+            if s is None:
+                s = self._series[series_key] = _Series()
+                self._venues[series_key[1]] = sorted({*self._venues.get(series_key[1], ()), venue})
+            for buckets, k in ((s.sec, second), (s.min, second // 60), (s.hour, second // 3600)):
+                b = buckets.get(k)
+                if b is None:
+                    b = buckets[k] = [0.0, 0, 0.0, False, 0, 0, 0, 0, 0]
+                out.append(b)
+        return tuple(out)
 
     def _prune(self) -> None:
         oldest = self._newest_second - KEEP_SECONDS

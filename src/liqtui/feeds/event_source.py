@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from liqtui.domain.events import Event, FeedState
 
 Emit = Callable[[Event], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkEmit:
+    """An ``Emit`` that also takes a list of events at once (``many``: the desk's bulk path, which
+    applies each run of liquidations in one go). Sources hand out their lists with ``emit_all``."""
+
+    one: Emit
+    many: Callable[[Sequence[Event]], None]
+
+    def __call__(self, event: Event) -> None:
+        self.one(event)
+
+
+def emit_all(emit: Emit, events: Sequence[Event]) -> None:
+    """``emit`` each of ``events`` in order: as one list when ``emit`` is a ``BulkEmit``."""
+    if isinstance(emit, BulkEmit):
+        emit.many(events)
+    else:
+        for event in events:
+            emit(event)
 
 
 @runtime_checkable

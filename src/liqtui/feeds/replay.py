@@ -49,7 +49,7 @@ from pathlib import Path
 from liqtui.config import Range
 from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event
-from liqtui.feeds.event_source import Emit
+from liqtui.feeds.event_source import Emit, emit_all
 from liqtui.storage.layouts import event_time
 from liqtui.storage.reader import EventStream, count_events, describe, read_alerts, read_events
 from liqtui.storage.schema import StoreError
@@ -59,7 +59,21 @@ from liqtui.storage.schema import StoreError
 SPEEDS = Range(0, 3600, "x real time", zero="as fast as it reads")
 MAX_SPEED = float(SPEEDS.high)
 _SLICE_S = 0.02  # unpaced emission gives the event loop a turn after this much work
+CATCH_BATCH = 1024  # a catch-up's events handed out as one list (``emit_all``): a few ms of work
 _MAX_WAIT_S = 0.5
+
+
+def _up_to(target_ms: int, first: Event, events: Iterator[Event]) -> tuple[list[Event], Event | None]:
+    """``first`` and the events after it up to ``target_ms``, ``CATCH_BATCH`` at most (a catch-up's
+    list for the bulk path), and the first event past ``target_ms`` if one was read (None: not yet)."""
+    batch = [first]
+    for event in events:
+        if event_time(event) > target_ms:
+            return batch, event
+        batch.append(event)
+        if len(batch) >= CATCH_BATCH:
+            break
+    return batch, None
 
 
 def checked_speed(value: float) -> float:
@@ -235,9 +249,10 @@ class ReplaySource:
             t = event_time(event)
             if self._target_ms is not None:
                 if t <= self._target_ms:
-                    self._pos_ms = max(self._pos_ms, t)
-                    self._caught += 1
-                    await self._emit(emit, event)
+                    batch, pending = _up_to(self._target_ms, event, events)
+                    self._pos_ms = max(self._pos_ms, event_time(batch[-1]))
+                    self._caught += len(batch)
+                    await self._emit_batch(emit, batch)
                     continue
                 self._caught_up(reanchor=True)
             if self.paced and not await self._wait_until(t):
@@ -304,6 +319,15 @@ class ReplaySource:
     async def _emit(self, emit: Emit, event: Event) -> None:
         emit(event)
         self.emitted += 1
+        await self._turn()
+
+    async def _emit_batch(self, emit: Emit, batch: list[Event]) -> None:
+        emit_all(emit, batch)
+        self.emitted += len(batch)
+        await self._turn()
+
+    async def _turn(self) -> None:
+        """Give the event loop a turn once ``_SLICE_S`` of work went by since the last one."""
         if time.perf_counter() - self._slice_start >= _SLICE_S:
             await asyncio.sleep(0)
             self._slice_start = time.perf_counter()

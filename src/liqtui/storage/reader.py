@@ -22,6 +22,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -58,6 +59,7 @@ WARM_SPANS_MS = {
     "positions": 6 * HOUR_MS,  # MEASURED positions: the engine keeps each account's newest
 }
 CHUNK_ROWS = 4096  # rows per read transaction and kind
+WARM_BATCH = 4096  # events handed to the engine at once when warming it
 
 # Kinds no venue (nor the demo) ever backfills: the first of them is where a session went live.
 # OI and price bars are also backfilled, hours to days before the session started.
@@ -220,9 +222,16 @@ def warm(
         conn.close()
         raise StoreError(f"{path}: holds {held} data, not {source_mode} data: not used to warm the desk")
     count = 0
-    for event in thin_old_open_interest(EventStream(conn, Path(path), spans), now_ms - DAY_MS):
-        engine.apply(event)
-        count += 1
+    events = thin_old_open_interest(EventStream(conn, Path(path), spans), now_ms - DAY_MS)
+    # The engine's bulk path (``Engine.apply_many``), a list at a time; one by one for any other sink.
+    apply_many = getattr(engine, "apply_many", None)
+    while batch := list(islice(events, WARM_BATCH)):
+        if apply_many is not None:
+            apply_many(batch)
+        else:
+            for event in batch:
+                engine.apply(event)
+        count += len(batch)
     return count
 
 
@@ -350,22 +359,23 @@ def _stream(
     """Rows of one kind in (time, seq) order, CHUNK_ROWS at a time: events (an Alert for ``ALERTS``).
 
     Each chunk is fetched whole, so no statement (and no read transaction) stays open between
-    chunks. ``+seq`` keeps SQLite on the time index rather than the rowid.
+    chunks. ``+seq`` keeps SQLite on the time index rather than the rowid. A chunk after the first
+    starts at the last one's time, the only lower bound it is given: with ``since_ms`` beside it,
+    SQLite started its index search at ``since_ms`` and stepped over every row read so far, each chunk
+    (a 24 h warm-up of 450,000 liquidations read them twice as slowly as without a bound).
     """
     head = "seq, time, market" if has_market(layout) else "seq, time, NULL"
     select = f"SELECT {head}, {layout.valid_sql()}, {', '.join(layout.columns)} FROM {layout.table} WHERE "
     where, params = ["+seq <= ?"], [top_seq]
-    if since_ms is not None:
-        where.append("time >= ?")
-        params.append(since_ms)
     if until_ms is not None:
         where.append("time <= ?")
         params.append(until_ms)
     order = f" ORDER BY time, seq LIMIT {CHUNK_ROWS}"
-    first = select + " AND ".join(where) + order
+    since = ([] if since_ms is None else ["time >= ?"], [] if since_ms is None else [since_ms])
+    first = select + " AND ".join([*where, *since[0]]) + order
     after = select + " AND ".join([*where, "time >= ?", "(time > ? OR +seq > ?)"]) + order
     build = layout.from_row
-    chunk = conn.execute(first, params).fetchall()
+    chunk = conn.execute(first, [*params, *since[1]]).fetchall()
     while chunk:
         for row in chunk:
             seq, time, market, sound = row[0], row[1], row[2], row[3]

@@ -37,8 +37,9 @@ from liqtui.domain import format as fmt
 from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation
 from liqtui.domain.terminal import notice_bytes, notice_title
+from liqtui.engine.engine import liquidation_runs
 from liqtui.engine.views import WINDOWS, SymbolView
-from liqtui.feeds.event_source import BusHealth, EventSource, OnABus, ReplayControls, WarmingUp
+from liqtui.feeds.event_source import BulkEmit, BusHealth, EventSource, OnABus, ReplayControls, WarmingUp
 from liqtui.feeds.live.errors import NETWORK_REASONS
 from liqtui.ui import theme as desk_theme
 from liqtui.ui.alerts import DeskAlerts
@@ -512,7 +513,7 @@ class LiqtuiApp(App[None]):
 
     @work(exclusive=True, group="source", exit_on_error=False)
     async def _run_source(self, source: EventSource) -> None:
-        await source.run(self.emit)
+        await source.run(BulkEmit(self.emit, self.emit_many))
 
     def emit(self, event: Event) -> None:
         """Every event of the source: into the engine (and the recording). Never repaints."""
@@ -535,6 +536,37 @@ class LiqtuiApp(App[None]):
         if self.recorder is not None:
             self.recorder.add(event)
             for bucket in self.engine.take_heatmap_buckets():  # the heatmap's history, for a restart
+                self.recorder.add(bucket)
+
+    def emit_many(self, events: Sequence[Event]) -> None:
+        """``emit`` for each of ``events`` in order, with the same result; a run of liquidations goes
+        through the engine at once (``Engine.apply_liquidations``, docs/architecture.md: the bulk path)."""
+        for item in liquidation_runs(events):
+            if isinstance(item, list):
+                self._emit_liquidations(item)
+            else:
+                self.emit(item)
+
+    def _emit_liquidations(self, liqs: list[Liquidation]) -> None:
+        self.events_seen += len(liqs)
+        self.data_seen = True
+        last_message = self.last_message
+        for liq in liqs:
+            if liq.recv_time > last_message.get(liq.venue, 0):
+                last_message[liq.venue] = liq.recv_time
+        try:
+            self.engine.apply_liquidations(liqs)
+            for liq in liqs:
+                for alert in self.alerts.see(liq):
+                    self.announce(alert)
+                    if self.recorder is not None:
+                        self.recorder.add(alert)
+        except Exception as exc:  # noqa: BLE001 - as in emit: reported, skipped
+            self.report_once("apply", f"An event could not be used and was skipped: {exc!r}")
+        if self.recorder is not None:
+            for liq in liqs:
+                self.recorder.add(liq)
+            for bucket in self.engine.take_heatmap_buckets():
                 self.recorder.add(bucket)
 
     def _catching_up(self) -> bool:

@@ -18,7 +18,7 @@ from liqtui.config import Settings
 from liqtui.domain.events import Event
 from liqtui.feeds.demo.instruments import RATES
 from liqtui.feeds.demo.market import DEFAULT_BACKFILL_HOURS, DEFAULT_START_MS, DemoMarket, demo_symbols
-from liqtui.feeds.event_source import Emit
+from liqtui.feeds.event_source import Emit, emit_all
 
 # Events emitted between yields to the event loop, for the history and for each tick: a stress tick
 # holds ~1,000 events (25-30 ms of the desk's CPU in one go, which a key pressed meanwhile waited
@@ -131,9 +131,9 @@ class DemoSource:
 
 
 async def _emit_chunked(events: list[Event], emit: Emit) -> None:
-    """Emit ``events``, yielding to the event loop between chunks of ``_CHUNK``."""
+    """Emit ``events``, a chunk of ``_CHUNK`` at a time (a list each, for a bulk emit), yielding to the
+    event loop between chunks."""
     for i in range(0, len(events), _CHUNK):
         if i:
             await asyncio.sleep(0)
-        for event in events[i : i + _CHUNK]:
-            emit(event)
+        emit_all(emit, events[i : i + _CHUNK])
