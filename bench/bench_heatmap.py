@@ -94,7 +94,7 @@ def _measure_range(pane: HeatmapPane, engine: Engine, now: int, name: str, range
 
     def first():
         engine.heat._views.clear()
-        pane._bins.clear()
+        pane._kept.clear()
         return draw(engine.heatmap(SYMBOL, now, range_ms, bucket))
 
     def price_tick():

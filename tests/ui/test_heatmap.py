@@ -172,3 +172,40 @@ async def test_v_reaches_the_measured_levels_of_tracked_accounts_when_there_are_
         await pilot.pause()
         app.render_tick()
         assert "Heatmap · BTC · ESTIMATED" in _heatmap_text(app)
+
+
+async def test_r_and_next_symbol_draw_what_a_fresh_pane_draws_from_the_readied_columns():
+    """The next range and the next symbol are readied while the desk is idle (their columns summed
+    and drawn ahead); the key then shows exactly (glyphs and colours) what a desk set at once to that
+    range and symbol shows."""
+
+    async def drawn_after(keys, range_name=None, symbol=None, scale=None):
+        app = frozen_app(layout="heatmap")
+        async with app.run_test(size=(160, 45)) as pilot:
+            await _painted(pilot)
+            pane = app.screen.query_one(HeatmapPane)
+            if range_name is not None or symbol is not None:
+                pane.range_name = range_name or pane.range_name
+                pane.scale = scale or pane.scale
+                app.symbol = symbol or app.symbol
+                pane._kept.clear()  # nothing readied nor drawn before: drawn from scratch
+                pane._settings_changed()
+            else:
+                while pane._prepare_timer is not None or not pane._prepared[1]:  # the readying's steps
+                    await pilot.pause(0.02)
+            readied = set(pane._kept)
+            for key in keys:
+                await pilot.press(key)
+                await pilot.pause()
+            app.render_tick()
+            await pilot.pause()
+            return readied, app.symbol, [list(pane.render_line(y)) for y in range(pane.size.height)]
+
+    readied, _symbol, after_r = await drawn_after(["r"])
+    assert ("BTC/USDT:USDT", "3d") in readied
+    assert after_r == (await drawn_after([], range_name="3d"))[2]
+    _readied, _symbol, after_s_r = await drawn_after(["s", "r"])  # readied on the log scale
+    assert after_s_r == (await drawn_after([], range_name="3d", scale="linear"))[2]
+    readied, symbol, after_next = await drawn_after(["right_square_bracket"])
+    assert (symbol, "24h") in readied and symbol != "BTC/USDT:USDT"
+    assert after_next == (await drawn_after([], symbol=symbol))[2]

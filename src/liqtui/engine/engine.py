@@ -351,13 +351,15 @@ class Engine:
         bucket_ms: int,
         venues: tuple[str, ...] | None = None,
         measured: bool = False,
+        budget: int | None = None,
     ) -> HeatmapView | None:
         """The ESTIMATED heatmap's columns up to ``now_ms`` (engine/heatmap.py), over ``venues`` (None: all);
-        with ``measured``, the tracked accounts' MEASURED levels instead of the estimate."""
+        with ``measured``, the tracked accounts' MEASURED levels instead of the estimate; with
+        ``budget``, None until at most that many columns a call have been summed (HeatmapHistory.view)."""
         books = {v: (s.book, s.step_price) for v, s in self.state.symbol_states(symbol)}
         positions = self.state.positions
         levels = (lambda grid: positions.levels(symbol, grid)) if measured else None
-        return self.heat.view(symbol, now_ms, range_ms, bucket_ms, books, venues, levels)
+        return self.heat.view(symbol, now_ms, range_ms, bucket_ms, books, venues, levels, budget)
 
     def heatmap_has_measured(self, symbol: str) -> bool:
         """True once tracked accounts' positions of ``symbol`` were seen (a MEASURED heatmap exists)."""

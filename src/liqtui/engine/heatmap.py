@@ -542,13 +542,16 @@ class HeatmapHistory:
         books: Mapping[str, tuple[LevelBook, float | None]],
         venues: Iterable[str] | None = None,
         measured: Callable[[float], Mapping[Side, Mapping[int, float]]] | None = None,
+        budget: int | None = None,
     ) -> HeatmapView | None:
         """The columns of width ``bucket_ms`` (a multiple of BUCKET_MS) covering ``range_ms`` up to
         ``end_ms``; ``books``: each venue's live book and price, read for its bucket in progress.
         With ``measured`` (the tracked positions' levels now, by grid), the levels are the MEASURED
         ones instead of the estimate (the price path and realized marks stay the venues').
         None when the symbol has no grid yet (no price seen). The same object as the last call
-        when nothing it shows changed; otherwise only the columns that changed are summed again."""
+        when nothing it shows changed; otherwise only the columns that changed are summed again.
+        With ``budget``, at most that many columns are summed: a view that needs more keeps them for
+        the next call and returns None (a view is readied ahead of a key over a few idle moments)."""
         grid = self._grids.get(symbol)
         if grid is None:
             return None
@@ -569,7 +572,9 @@ class HeatmapHistory:
             price = next((p for _b, p in books.values() if p), None)
             live = {MEASURED: Snapshot.of_levels(0, measured(grid), grid, price)} if price else {}
             level_tracks = [(MEASURED, self._measured[symbol])] if symbol in self._measured else []
-        columns, lives = [], {}
+        columns: list[HeatColumn] = []
+        lives: dict[int, tuple[Snapshot, ...]] = {}
+        summed = 0
         for start in starts:
             col = old.get(start)
             end = start + bucket_ms
@@ -579,7 +584,11 @@ class HeatmapHistory:
                 if v in live and t.open_bucket is not None and t.open_bucket < end
             )
             if col is None or end > dirty or (cached is not None and cached.lives.get(start, ()) != used):
+                if budget is not None and summed >= budget:
+                    self._keep(key, HeatmapView(symbol, grid, bucket_ms, (), tuple(columns)), lives)
+                    return None
                 col = self._column(level_tracks, tracks, start, end, live)
+                summed += 1
             columns.append(col)
             if used:
                 lives[start] = used
@@ -593,11 +602,15 @@ class HeatmapHistory:
             cached.version = self.version
             return cached.view
         view = HeatmapView(symbol, grid, bucket_ms, names, tuple(columns), measured is not None)
+        self._keep(key, view, lives)
+        return view
+
+    def _keep(self, key: _ViewKey, view: HeatmapView, lives: dict[int, tuple[Snapshot, ...]]) -> None:
+        """Keep ``view`` (or the columns summed so far) for the next call with ``key``."""
         self._views.pop(key, None)
         self._views[key] = _Cached(self.version, view, lives)
         while len(self._views) > VIEWS_KEPT:
             del self._views[next(iter(self._views))]
-        return view
 
     def _dirty_from(self, symbol: str, version: int) -> int:
         """The oldest bucket changed after ``version`` (a column ending after it is summed again)."""

@@ -434,9 +434,8 @@ class LiqtuiApp(App[None]):
             tape.big_usd = self.settings.ui.big_liquidation_usd
         heatmap = self._pane("heatmap", HeatmapPane)
         if heatmap is not None:
-            heatmap.source = lambda symbol, now, range_ms, bucket_ms, venues, measured: self.engine.heatmap(
-                symbol, now, range_ms, bucket_ms, venues, measured
-            )
+            heatmap.source = lambda *args: self.engine.heatmap(*args)
+            heatmap.neighbour = lambda: self.watchlist_neighbour(1)
         self.call_after_refresh(self.render_tick)
 
     def _load_themes(self) -> None:
@@ -864,11 +863,17 @@ class LiqtuiApp(App[None]):
         self.push_screen(SymbolPicker(symbols, self.watchlist, self.symbol), chosen)
 
     def action_step_symbol(self, step: int) -> None:
+        neighbour = self.watchlist_neighbour(step)
+        if neighbour is not None:
+            self.symbol = neighbour
+
+    def watchlist_neighbour(self, step: int) -> str | None:
+        """The symbol ``step`` places along the watchlist from the one shown (None: an empty watchlist)."""
+        if not self.watchlist:
+            return None
         if self.symbol in self.watchlist:
-            index = (self.watchlist.index(self.symbol) + step) % len(self.watchlist)
-        else:
-            index = 0 if step > 0 else len(self.watchlist) - 1
-        self.symbol = self.watchlist[index]
+            return self.watchlist[(self.watchlist.index(self.symbol) + step) % len(self.watchlist)]
+        return self.watchlist[0 if step > 0 else -1]
 
     def action_jump(self, number: int) -> None:
         if number <= len(self.watchlist):

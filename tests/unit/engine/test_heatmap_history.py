@@ -117,6 +117,22 @@ def test_a_view_is_the_same_object_until_something_it_shows_changes():
     assert third.columns[-1].longs == ((90, 500.0),) and third.columns[2].longs == ()
 
 
+def test_a_view_with_a_budget_is_summed_over_several_calls_and_equals_one_summed_at_once():
+    heat, book = hand_built()
+    books = {"bybit": (book, 10_000.0)}
+    whole = HeatmapHistory(lambda _price: 100.0)
+    assert heat.view(BTC, T0 + 3 * B + 1, 4 * B, B, books, budget=1) is None  # one column of four
+    heat.see_price("bybit", BTC, T0 + 5, 9_000.0, 10_020.0)  # a summed column changes meanwhile
+    assert heat.view(BTC, T0 + 3 * B + 1, 4 * B, B, books, budget=2) is None
+    readied = heat.view(BTC, T0 + 3 * B + 1, 4 * B, B, books, budget=2)
+    assert readied is not None
+    assert heat.view(BTC, T0 + 3 * B + 1, 4 * B, B, books) is readied  # the key finds it ready
+    heat._views.clear()
+    assert heat.view(BTC, T0 + 3 * B + 1, 4 * B, B, books).columns == readied.columns
+    assert readied.columns[0].low == 9_000.0 and readied.columns[0].high == 10_020.0
+    assert whole.view(BTC, T0, 4 * B, B, {}, budget=1) is None  # no price yet: no grid, no view
+
+
 def test_the_engine_feeds_the_history_and_a_swept_cluster_leaves_later_columns():
     e = Engine()
     for k, (base, price) in enumerate(

@@ -18,11 +18,18 @@ every venue's sum; the title says which. Where tracked accounts' positions were 
 ``v`` also steps to their MEASURED levels (``measured``), shown instead of the estimate and titled
 MEASURED; the price path and realized marks stay the venues'. The pane redraws only when the view it was given
 changed (the engine hands back the same object otherwise), and then repaints only the changed lines.
+
+Keys answer from columns already drawn: after a frame, the drawings `r` (the next range) and `]` (the
+next symbol) would show are readied in steps of a few columns (summed by the engine, binned, drawn),
+again every 2 s or when a key changed them, so the key draws only the columns changed since
+(bench/README.md, the heatmap's keys). A frame row sums a slice of the engine's rows (its bounds
+found once per frame), not each row.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +38,7 @@ from functools import lru_cache
 from rich.color import Color as RichColor
 from rich.style import Style
 from textual.reactive import reactive
+from textual.timer import Timer
 
 from liqtui.domain import format as fmt
 from liqtui.domain.events import Side
@@ -49,8 +57,26 @@ MIN_MARGIN = 0.005  # of the price
 
 # symbol, matrix, range, scale, shade characters, the zoomed step (None: the window's range)
 _Slice = tuple[str, HeatmapView | None, str, str, bool, float | None]
-# symbol, now, range ms, column ms, venues (None: all), MEASURED levels instead of the estimate
-HeatSource = Callable[[str, int, int, int, tuple[str, ...] | None, bool], HeatmapView | None]
+# symbol, now, range ms, column ms, venues (None: all), MEASURED levels instead of the estimate, and a
+# budget: None until at most that many columns a call were summed (Engine.heatmap)
+HeatSource = Callable[[str, int, int, int, tuple[str, ...] | None, bool, int | None], HeatmapView | None]
+SHOWN = "shown"  # the drawing on screen, beside the ones readied ahead of a key ((symbol, range))
+PREPARE_EVERY_S = 2.0  # the next range's and the next symbol's drawings are readied again this often
+PREPARE_STEP_S = 0.02  # between two steps of readying (a key or a frame can run in between)
+PREPARE_BUDGET = 30  # columns summed, binned or drawn per step and target (a few ms)
+PREPARE_STEPS = 40  # steps per readying at most (a symbol with no price yet is never ready)
+
+
+@dataclass(frozen=True, slots=True)
+class _Drawn:
+    """One column's drawing: its rows in the frame and, once drawn in ``looks``, its glyphs per line
+    (plain and with the realized mark)."""
+
+    col: HeatColumn
+    frame: Frame
+    bins: list[tuple[float, float]] | None
+    looks: tuple[object, ...] | None = None
+    glyphs: list[tuple[tuple[str, str], tuple[str, str]]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,11 +187,12 @@ class HeatmapPane(LinePane[_Slice]):
         self.zoom_step: float | None = None  # the ladder's step when zoomed (the app sets it)
         self.venues: tuple[str, ...] | None = None  # the venues summed; None: every venue
         self.measured = False  # tracked accounts' MEASURED levels instead of the estimate
-        self._bins: dict[int, tuple[HeatColumn, Frame, list[tuple[float, float]] | None]] = {}
         self._cell_styles: dict[tuple[object, ...], Style] = {}
-        self._glyphs: dict[
-            int, tuple[HeatColumn, tuple[object, ...], list[tuple[tuple[str, str], tuple[str, str]]]]
-        ] = {}
+        # what is drawn (SHOWN) or readied ahead of a key ((symbol, range)): column id -> its drawing
+        self._kept: dict[object, dict[int, _Drawn]] = {}
+        self.neighbour: Callable[[], str | None] | None = None  # the symbol `]` would show (the app's)
+        self._prepare_timer: Timer | None = None
+        self._prepared: tuple[float, list[tuple[str, str]]] = (-math.inf, [])  # when, which targets
 
     def watch_range_name(self) -> None:
         self._settings_changed()
@@ -202,7 +229,59 @@ class HeatmapPane(LinePane[_Slice]):
             return None
         range_ms = RANGES[self.range_name]
         bucket_ms = bucket_for(range_ms, self.chart_width())
-        return self.source(symbol, now_ms, range_ms, bucket_ms, self.venues, self.measured)
+        return self.source(symbol, now_ms, range_ms, bucket_ms, self.venues, self.measured, None)
+
+    # --- readied ahead of a key ---------------------------------------------------------------------
+
+    def show(self, view: SymbolView) -> None:
+        super().show(view)
+        when, targets = self._prepared
+        due = time.monotonic() - when >= PREPARE_EVERY_S or targets != self._targets(view.symbol)
+        if self._prepare_timer is None and due:  # a key changed the targets: ready the new ones now
+            self._prepare_timer = self.set_timer(PREPARE_STEP_S, lambda: self._prepare_step(PREPARE_STEPS))
+
+    def _prepare_step(self, steps_left: int) -> None:
+        """Ready the drawings `r` (the next range) and `]` (the next symbol) would show, a few
+        columns a step, so those keys draw from columns already summed and drawn."""
+        self._prepare_timer = None
+        view = self._view
+        if view is None or self.source is None or not self.is_mounted:
+            return
+        targets = self._targets(view.symbol)
+        self._kept = {k: v for k, v in self._kept.items() if k == SHOWN or k in targets}
+        ready = all([self._prepare(view.now, *target) for target in targets])
+        if ready or steps_left <= 1:
+            self._prepared = (time.monotonic(), targets)
+        else:
+            self._prepare_timer = self.set_timer(PREPARE_STEP_S, lambda: self._prepare_step(steps_left - 1))
+
+    def _targets(self, symbol: str) -> list[tuple[str, str]]:
+        """(symbol, range) of the next range and of the next symbol."""
+        range_next = RANGE_NAMES[(RANGE_NAMES.index(self.range_name) + 1) % len(RANGE_NAMES)]
+        targets = [(symbol, range_next)]
+        neighbour = self.neighbour() if self.neighbour is not None else None
+        if neighbour is not None and neighbour != symbol:
+            targets.append((neighbour, self.range_name))
+        return targets
+
+    def _prepare(self, now_ms: int, symbol: str, range_name: str) -> bool:
+        """One step of readying ``symbol`` over ``range_name``: True once every column is drawn."""
+        assert self.source is not None
+        range_ms = RANGES[range_name]
+        chart_w, lines = self.size.width - AXIS_W, self.size.height - 1
+        bucket_ms = bucket_for(range_ms, self.chart_width())
+        heat = self.source(symbol, now_ms, range_ms, bucket_ms, self.venues, self.measured, PREPARE_BUDGET)
+        if heat is None or chart_w < 8 or lines < 3:
+            return heat is not None
+        columns = heat.columns[-chart_w:]
+        frame = frame_for(heat, columns, 2 * lines, self.zoom_step)
+        if frame is None:
+            return True
+        target = (symbol, range_name)
+        laid = self._lay_out(
+            target, heat, columns, frame, self.scale, self._shade_mode(), lines, PREPARE_BUDGET
+        )
+        return laid is not None
 
     def chart_width(self) -> int:
         return max(1, self.size.width - AXIS_W)
@@ -260,9 +339,10 @@ class HeatmapPane(LinePane[_Slice]):
         frame = frame_for(heat, columns, 2 * lines, zoom)
         if frame is None:
             return self.waiting_lines("waiting for prices")
-        binned = [self._binned(col, heat.grid, frame) for col in columns]
-        top = max((lg + sh for cells in binned if cells for lg, sh in cells), default=0.0)
-        grid_lines = self._cells(columns, binned, heat.grid, frame, top, scale, shade, lines, chart_w)
+        laid = self._lay_out(SHOWN, heat, columns, frame, scale, shade, lines)
+        assert laid is not None  # no budget: every column is drawn
+        drawn, top = laid
+        grid_lines = self._cells([drawn[id(col)] for col in columns], lines, chart_w)
         out: list[list[Part]] = []
         decimals = fmt.price_decimals(frame.lo + frame.step * frame.rows)
         for y, cells in enumerate(grid_lines):
@@ -273,49 +353,57 @@ class HeatmapPane(LinePane[_Slice]):
         out.append(self._legend(heat, top, scale, width))
         return out
 
-    def _binned(self, col: HeatColumn, grid: float, frame: Frame) -> list[tuple[float, float]] | None:
-        """A column's rows in the frame, kept while the column and the frame are the same objects."""
-        cached = self._bins.get(id(col))
-        if cached is not None and cached[0] is col and cached[1] == frame:
-            return cached[2]
-        cells = bin_column(col, grid, frame)
-        self._bins[id(col)] = (col, frame, cells)
-        if len(self._bins) > 4 * 1024:
-            self._bins = {k: v for k, v in self._bins.items() if v[1] == frame}
-        return cells
-
-    def _cells(
+    def _lay_out(
         self,
+        target: object,
+        heat: HeatmapView,
         columns: tuple[HeatColumn, ...],
-        binned: list[list[tuple[float, float]] | None],
-        grid_size: float,
         frame: Frame,
-        top: float,
         scale: str,
         shade: bool,
         lines: int,
-        width: int,
-    ) -> list[list[Part]]:
-        """One list of parts per line: each column's glyph and style, the price path and marks over it,
+        budget: int | None = None,
+    ) -> tuple[dict[int, _Drawn], float] | None:
+        """Each column's rows in the frame and glyphs, kept for ``target`` (SHOWN or a readied key's):
+        a column drawn before in the same looks (for any target) is not drawn again, so a tick draws
+        one column, and a key whose columns were readied draws none. With ``budget``, at most that
+        many columns are binned or drawn; None when more were needed (what was done is kept)."""
+        kept = list(self._kept.values())
+        out: dict[int, _Drawn] = {}
+        self._kept[target] = out
+        work = 0
+        for col in columns:
+            done = next((c[id(col)] for c in kept if id(col) in c and c[id(col)].col is col), None)
+            if done is None or done.frame != frame:
+                if budget is not None and work >= budget:
+                    return None
+                done, work = _Drawn(col, frame, bin_column(col, heat.grid, frame)), work + 1
+            out[id(col)] = done
+        top = max((lg + sh for d in out.values() if d.bins for lg, sh in d.bins), default=0.0)
+        big = max((usd for col in columns for _r, _s, usd in col.realized), default=0.0)
+        looks = (frame, top, scale, shade, big, heat.grid, lines)
+        for key, done in out.items():
+            if done.looks != looks:
+                if budget is not None and work >= budget:
+                    return None
+                glyphs = self._column_glyphs(done.col, done.bins, looks)
+                out[key], work = _Drawn(done.col, frame, done.bins, looks, glyphs), work + 1
+        return out, top
+
+    @staticmethod
+    def _cells(drawn: list[_Drawn], lines: int, width: int) -> list[list[Part]]:
+        """One list of parts per line: each column's glyphs with the price path and marks over them,
         the columns spread over ``width`` cells (a column as wide as its share; its mark on its first cell)."""
         grid: list[list[tuple[str, str]]] = [[] for _ in range(lines)]
-        n = len(columns)
+        n = len(drawn)
         spans = [0] * n
         for x in range(width if n else 0):
             spans[x * n // width] += 1
-        big = max((usd for col in columns for _r, _s, usd in col.realized), default=0.0)
-        looks = (frame, top, scale, shade, big, grid_size, lines)
-        glyphs = {}
-        for col, cells, span in zip(columns, binned, spans, strict=True):
-            kept = self._glyphs.get(id(col))
-            if kept is None or kept[0] is not col or kept[1] != looks:
-                kept = (col, looks, self._column_glyphs(col, cells, looks))
-            glyphs[id(col)] = kept  # only the columns on screen stay
-            for y, (plain, marked) in enumerate(kept[2]):
-                if span:
+        for done, span in zip(drawn, spans, strict=True):
+            if span:
+                for y, (plain, marked) in enumerate(done.glyphs or ()):
                     grid[y].append(marked)
                     grid[y].extend([plain] * (span - 1))
-        self._glyphs = glyphs
         return [_merge(row) for row in grid]
 
     def _column_glyphs(
