@@ -650,10 +650,7 @@ class AlertEvaluator:
             return []
         out: list[Alert] = []
         if time_ms > self._now:
-            self._now = time_ms
-            if self._now - self._swept_at >= 1_000:
-                self._swept_at = self._now
-                out.extend(self._sweep_groups())
+            self._advance(time_ms, out)
         live: bool | None = None  # asked only once a rule triggers (most events trigger nothing)
         for rule, detect in self._detectors.get(type(event), ()):
             for trig in detect(event):
@@ -662,6 +659,36 @@ class AlertEvaluator:
                 if live:
                     out.extend(self._offer(rule, trig))
         return out
+
+    def see_liquidations(self, liqs: Sequence[Liquidation]) -> list[Alert]:
+        """``see`` for each liquidation in order, the same alerts in the same order: the bulk path
+        (after ``Engine.apply_liquidations``; no liquidation rule reads the engine). ``history()``
+        is asked once: a run is handed over in one go, while the source stands still."""
+        out: list[Alert] = []
+        detectors = self._detectors.get(Liquidation, ())
+        live: bool | None = None
+        for liq in liqs:
+            time_ms = liq.time
+            if type(time_ms) is not int:
+                continue
+            if time_ms > self._now:
+                self._advance(time_ms, out)
+            for rule, detect in detectors:
+                for trig in detect(liq):
+                    if time_ms < self.since_ms:
+                        continue
+                    if live is None:
+                        live = not (self.history is not None and self.history())
+                    if live:
+                        out.extend(self._offer(rule, trig))
+        return out
+
+    def _advance(self, time_ms: int, out: list[Alert]) -> None:
+        """The newest event time moved on to ``time_ms``: once a second, the groups' updates and ends."""
+        self._now = time_ms
+        if time_ms - self._swept_at >= 1_000:
+            self._swept_at = time_ms
+            out.extend(self._sweep_groups())
 
     def flush(self) -> list[Alert]:
         """The running totals not yet emitted, as updates (the end of a replay or a run)."""

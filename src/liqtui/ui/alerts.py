@@ -14,7 +14,7 @@ from typing import Any
 
 from liqtui.config import Settings
 from liqtui.domain.alerts import Alert
-from liqtui.domain.events import Event
+from liqtui.domain.events import Event, Liquidation
 
 LOG_KEPT = 500  # alerts the log screen keeps (updates included)
 MARK_MS = 600_000  # a cluster_near alert marks its ladder row this long (or its rule's cooldown)
@@ -90,6 +90,13 @@ class DeskAlerts:
         if self.recorded is not None:
             return self._replayed(getattr(event, "time", None))
         fired = self.evaluator.see(event) if self.rules else []
+        return self._take(fired) if fired else []
+
+    def see_liquidations(self, liqs: Sequence[Liquidation]) -> list[Alert]:
+        """``see`` for each of a run of liquidations, the same alerts (the desk's bulk path)."""
+        if self.recorded is not None:  # the recorded alerts up to the newest: what one call each says
+            return self._replayed(max(liq.time for liq in liqs)) if liqs else []
+        fired = self.evaluator.see_liquidations(liqs) if self.rules else []
         return self._take(fired) if fired else []
 
     def _replayed(self, time_ms: int | None) -> list[Alert]:

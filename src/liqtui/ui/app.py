@@ -555,11 +555,10 @@ class LiqtuiApp(App[None]):
                 last_message[liq.venue] = liq.recv_time
         try:
             self.engine.apply_liquidations(liqs)
-            for liq in liqs:
-                for alert in self.alerts.see(liq):
-                    self.announce(alert)
-                    if self.recorder is not None:
-                        self.recorder.add(alert)
+            for alert in self.alerts.see_liquidations(liqs):
+                self.announce(alert)
+                if self.recorder is not None:
+                    self.recorder.add(alert)
         except Exception as exc:  # noqa: BLE001 - as in emit: reported, skipped
             self.report_once("apply", f"An event could not be used and was skipped: {exc!r}")
         if self.recorder is not None:

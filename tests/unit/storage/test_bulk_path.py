@@ -132,3 +132,57 @@ def test_hostile_liquidations_are_rejected_alike_in_a_run():
     now = max(getattr(e, "time", 0) for e in mixed)
     assert bulk.rejected == single.rejected == 4
     assert _state(bulk, now) == _state(single, now)
+
+
+def test_the_alert_rules_over_runs_say_the_same_alerts_in_the_same_order():
+    """The desk's bulk path: each run into the engine at once, then its liquidations to the rules."""
+    from liqtui.engine.alerts import AlertEvaluator, Rule
+    from liqtui.engine.engine import liquidation_runs
+
+    events = _stress_events()
+    since = events[-1].time - 2_000  # the last two seconds are news, the rest feeds the rules' memory
+    rules = [
+        *Settings().alerts.active_rules(),
+        Rule("big", "liquidation", min_usd=20_000, cooldown_ms=300),
+        Rule("burst", "burst", min_usd=500_000, window_ms=1_000, cooldown_ms=500),
+    ]
+    bulk, single = Engine(), Engine()
+    bulk_alerts, single_alerts = AlertEvaluator(rules, bulk, since), AlertEvaluator(rules, single, since)
+    said_bulk, said_single = [], []
+    for item in liquidation_runs(events):
+        if isinstance(item, list):
+            bulk.apply_liquidations(item)
+            said_bulk += bulk_alerts.see_liquidations(item)
+        else:
+            bulk.apply(item)
+            said_bulk += bulk_alerts.see(item)
+    for event in events:
+        single.apply(event)
+        said_single += single_alerts.see(event)
+    said_bulk += bulk_alerts.flush()
+    said_single += single_alerts.flush()
+    assert len({a.rule for a in said_single}) >= 2 and any(a.update for a in said_single)
+    assert said_bulk == said_single
+
+
+def test_a_group_whose_cooldown_ran_out_inside_a_run_ends_there_as_one_by_one():
+    from liqtui.engine.alerts import AlertEvaluator, Rule
+
+    t0 = 1_769_860_800_000
+    rules = [Rule("big", "liquidation", min_usd=10_000, cooldown_ms=1_000)]
+
+    def liq(t: int, usd: float, symbol: str = "BTC/USDT:USDT") -> Liquidation:
+        return Liquidation("bybit", symbol, Side.LONG, 80_000.0, usd / 80_000.0, usd, t, t)
+
+    # An alert, its update pending; small ones pass the second its cooldown ends; then another coin's.
+    run = [liq(t0, 20_000), liq(t0 + 100, 30_000), liq(t0 + 1_500, 10), liq(t0 + 2_600, 10)]
+    run.append(liq(t0 + 2_700, 50_000, "ETH/USDT:USDT"))
+    bulk, single = AlertEvaluator(rules, Engine()), AlertEvaluator(rules, Engine())
+    said_single = [a for e in run for a in single.see(e)] + single.flush()
+    said_bulk = bulk.see_liquidations(run) + bulk.flush()
+    assert [(a.symbol, a.update) for a in said_single] == [
+        ("BTC/USDT:USDT", False),
+        ("BTC/USDT:USDT", True),  # ended by the once-a-second sweep, before ETH's alert
+        ("ETH/USDT:USDT", False),
+    ]
+    assert said_bulk == said_single
