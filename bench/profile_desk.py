@@ -1,7 +1,7 @@
 """The desk in-process, headless: where its CPU goes, measured as CPU time so it holds on a busy machine.
 
     PYTHONPATH=src .venv/bin/python bench/profile_desk.py --rate stress --size 160x45 [--seconds 20]
-        [--keys 10] [--key-list "],w,/"] [--layout heatmap] [--profile out.prof] [--stall-profile out.prof --stall-ms 40
+        [--keys 10] [--key-list "],w,g,/"] [--layout heatmap] [--profile out.prof] [--stall-profile out.prof --stall-ms 40
         --profile-phase steady|keys]
 
 Runs `liqtui demo`'s app (the real LiqtuiApp and DemoSource, paced in real time, seed 7) under
@@ -14,8 +14,13 @@ the program as a user sees it, from outside; this one says where the time goes):
 - the garbage collector's pauses per generation (gc.callbacks) and what it still tracks;
 - every asyncio callback on the loop (a stall: no key or frame can run meanwhile), the longest
   named by task; with --stall-profile, a cProfile of the callbacks longer than --stall-ms;
-- per key (`]`, `w`, `/` then "eth" Enter, `r` the heatmap's range): its action's CPU and the stalls
-  while the keys ran; with --layout heatmap, `r` and `/` with the heatmap on screen.
+- per key (`]`, `w`, `g` then a price and Enter, `/` then a symbol and Enter, `r` the heatmap's range): its action's CPU, the
+  stalls while the keys ran, and "key to screen": the loop thread's CPU from the press to the end of
+  the first screen write that shows the change (the header naming the new symbol, the toast, the
+  prompt, the chart's target, the picker), everything the loop did meanwhile included (a render tick
+  or a demo tick that ran first delays the key as it does for a user). The screen writes are built
+  as for a terminal (Textual's headless driver skips that step; here it runs, into a byte counter).
+  With --layout heatmap, `r` and `/` with the heatmap on screen.
 Not a test: nothing passes or fails here, and the tests never time anything.
 """
 
@@ -26,15 +31,25 @@ import asyncio
 import collections
 import cProfile
 import gc
+import os
 import pstats
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from liqtui.config import Settings
-from liqtui.feeds.demo import DemoSource
-from liqtui.ui.app import LiqtuiApp
+os.environ.setdefault("TEXTUAL_COLOR_SYSTEM", "truecolor")  # screen writes built as for a terminal
+
+from liqtui.config import Settings  # noqa: E402 - after the colour system is chosen (read at import)
+from liqtui.feeds.demo import DemoSource  # noqa: E402
+from liqtui.ui.app import LiqtuiApp  # noqa: E402
+
+
+def say(*parts: Any) -> None:
+    """Print to the real stdout: Textual captures print() while the app runs (and with a
+    non-headless driver never passes it on)."""
+    print(*parts, file=sys.__stdout__, flush=True)
 
 
 def _wrap(record: list[float], fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -88,6 +103,7 @@ def _time_parts(app: LiqtuiApp, parts: dict[str, list[float]]) -> None:
         ("w", "action_cycle_window"),
         ("/", "action_pick_symbol"),
         ("r", "action_heatmap_range"),
+        ("g", "action_set_target"),
     ):
         setattr(app, action, _wrap(parts[f"action {key}"], getattr(app, action)))
 
@@ -168,13 +184,127 @@ class Stalls:
         self.worst.clear()
 
 
+class KeyToScreen:
+    """The loop thread's CPU from a key press to the end of the first screen write showing its change.
+
+    ``expect`` starts the clock with a predicate on the app's state; every screen write (App._display)
+    asks it first (what the write is about to show), and the first write for which it held stops the
+    clock. The predicate's own CPU is left out. The headless driver's writes are built as for a
+    terminal (truecolor) and counted, not skipped."""
+
+    def __init__(self, app: LiqtuiApp) -> None:
+        from textual.drivers.headless_driver import HeadlessDriver
+
+        self.ms: dict[str, list[float]] = collections.defaultdict(list)
+        self.missed: collections.Counter[str] = collections.Counter()
+        self.bytes = 0
+        self._pending: list[Any] | None = None  # [label, start (thread time), shown(screen)]
+        display = app._display
+
+        def write(_driver: Any, data: str) -> None:
+            self.bytes += len(data)
+
+        HeadlessDriver.is_headless = property(lambda _driver: False)  # type: ignore[method-assign,assignment]
+        HeadlessDriver.write = write  # type: ignore[method-assign]
+
+        def timed_display(screen: Any, renderable: Any) -> None:
+            pending = self._pending
+            ready = False
+            if pending is not None and renderable is not None:
+                before = time.thread_time()
+                ready = pending[2](screen)
+                pending[1] += time.thread_time() - before  # the probe's own CPU is not the key's
+            display(screen, renderable)
+            if ready and self._pending is pending:
+                assert pending is not None
+                self.ms[pending[0]].append((time.thread_time() - pending[1]) * 1000)
+                self._pending = None
+
+        app._display = timed_display  # type: ignore[method-assign]
+
+    def expect(self, label: str, shown: Callable[[Any], bool]) -> None:
+        self._pending = [label, time.thread_time(), shown]
+
+    async def wait(self, pilot: Any, timeout: float = 3.0) -> bool:
+        """Until the change was written (True), or ``timeout`` wall seconds (a miss, False)."""
+        end = time.perf_counter() + timeout
+        while self._pending is not None and time.perf_counter() < end:
+            await pilot.pause(0.005)
+        if self._pending is not None:
+            self.missed[self._pending[0]] += 1
+            self._pending = None
+            return False
+        return True
+
+
+def _header_symbol(app: LiqtuiApp) -> str | None:
+    """The symbol the header names (its first line's second piece)."""
+    header = app._header()
+    line = header._lines[0] if header is not None else ()
+    return line[1][1][0][0].strip() if len(line) > 1 else None
+
+
+async def press_key(pilot: Any, app: LiqtuiApp, seen: KeyToScreen, key: str, n: int) -> None:
+    """One press of ``key`` (and for `g` and `/` the answer typed and Enter), timed to the screen."""
+    from textual.widgets._toast import Toast
+
+    from liqtui.engine.views import WINDOWS
+    from liqtui.ui.app import DeskScreen
+    from liqtui.ui.header import display_symbol
+    from liqtui.ui.screens import PromptScreen, SymbolPicker
+    from liqtui.ui.widgets import RiskChartPane
+
+    if key == "]":
+        before = _header_symbol(app)
+        seen.expect("]", lambda _s: _header_symbol(app) not in (None, before))
+        await pilot.press("right_square_bracket")
+    elif key == "w":
+        window = WINDOWS[(WINDOWS.index(app.window) + 1) % len(WINDOWS)]
+        words = f"Totals over {window}"
+        seen.expect("w", lambda s: any(str(t._notification.message) == words for t in s.query(Toast)))
+        await pilot.press("w")
+    elif key == "g":
+        seen.expect("g prompt", lambda s: isinstance(s, PromptScreen))
+        await pilot.press("g")
+        if not await seen.wait(pilot):
+            return
+        view = app.last_view
+        price = view.market.last if view is not None else None
+        target = float(f"{(price or 1.0) * (1.07 if n % 2 else 0.93):.3g}")
+        await pilot.press(*f"{target:g}")
+        chart = app._pane("risk", RiskChartPane)
+        seen.expect(
+            "g price Enter",
+            lambda s: isinstance(s, DeskScreen) and chart is not None and chart._shown[2] == target,
+        )
+        await pilot.press("enter")
+    elif key == "/":
+        wanted = next(w for w in app.watchlist if w != app.symbol)
+        coin = wanted.split("/")[0]
+        seen.expect("/ picker", lambda s: isinstance(s, SymbolPicker))
+        await pilot.press("slash")
+        if not await seen.wait(pilot):
+            return
+        await pilot.press(*coin.lower())
+        await pilot.pause(0.05)
+        seen.expect(
+            "/ symbol Enter",
+            lambda s: isinstance(s, DeskScreen) and _header_symbol(app) == display_symbol(wanted),
+        )
+        await pilot.press("enter")
+    else:
+        await pilot.press(key)
+        return
+    await seen.wait(pilot)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", default="stress")
     parser.add_argument("--size", default="160x45")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--keys", type=int, default=10)
-    parser.add_argument("--key-list", default="],w,/")
+    parser.add_argument("--key-list", default="],w,g,/")
     parser.add_argument("--layout", default=None, help="one layout (heatmap: its keys r, ], /)")
     parser.add_argument("--profile", default=None)
     parser.add_argument(
@@ -191,6 +321,7 @@ async def main() -> None:
     app.render_tick = _wrap(ticks, app.render_tick)  # type: ignore[method-assign]
     parts: dict[str, list[float]] = collections.defaultdict(list)
     _time_parts(app, parts)
+    seen = KeyToScreen(app)
     stalls = Stalls()
     stalls.install()
     gcs = GcTimes()
@@ -201,12 +332,12 @@ async def main() -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     if profiler and args.profile_phase in ("start", "all"):
         profiler.enable()
-    async with app.run_test(size=(width, height)) as pilot:
+    async with app.run_test(size=(width, height), notifications=True) as pilot:
         while source.warmup is not None or app.last_view is None or app.warmup() is not None:
             await pilot.pause(0.05)
-        print(f"history built: wall {time.perf_counter() - t0:.2f} s, CPU {time.process_time() - c0:.2f} s")
+        say(f"history built: wall {time.perf_counter() - t0:.2f} s, CPU {time.process_time() - c0:.2f} s")
         await pilot.pause(3.0)  # the backfill's events are applied in chunks after the build
-        print(f"history applied: wall {time.perf_counter() - t0:.2f} s, CPU {time.process_time() - c0:.2f} s")
+        say(f"history applied: wall {time.perf_counter() - t0:.2f} s, CPU {time.process_time() - c0:.2f} s")
         if profiler and args.profile_phase == "start":
             profiler.disable()
         ticks.clear()
@@ -222,43 +353,46 @@ async def main() -> None:
         events = app.events_seen - events_before
         if profiler and args.profile_phase == "steady":
             profiler.disable()
-        print(
+        say(
             f"steady {args.rate} {args.size}: CPU {100 * cpu / wall:.1f} % of a core over {wall:.1f} s wall,"
             f" {events / wall:.0f} events/s, {cpu * 1e6 / max(1, events):.1f} us CPU per event (all in)"
         )
-        print(_line("render_tick", ticks))
+        say(_line("render_tick", ticks))
         for name, values in sorted(parts.items()):
-            print(_line(f"  {name}", values))
-        print("\n".join(gcs.lines()))
+            say(_line(f"  {name}", values))
+        say("\n".join(gcs.lines()))
         tracked = gc.get_objects()
         kinds = collections.Counter(type(o).__qualname__ for o in tracked).most_common(6)
-        print(f"objects tracked by gc (not frozen): {len(tracked):,}; most: {kinds}")
+        say(f"objects tracked by gc (not frozen): {len(tracked):,}; most: {kinds}")
         del tracked
-        print(_line("loop callbacks", stalls.ms))
+        say(_line("loop callbacks", stalls.ms))
         for spent, what in sorted(stalls.worst, reverse=True)[:5]:
-            print(f"   {spent:7.1f} ms  {what}")
+            say(f"   {spent:7.1f} ms  {what}")
         if profiler and args.profile_phase == "keys":
             profiler.enable()
         stalls.profile_over_ms = args.stall_ms if stall_phase in ("keys", "all") else 0.0
         for key in args.key_list.split(","):
-            press = {"]": "right_square_bracket", "w": "w", "/": "slash"}.get(key, key)
             stalls.reset()
             ticks.clear()
             for values in parts.values():
                 values.clear()
-            for _ in range(args.keys):
-                await pilot.press(press)
-                if key == "/":
-                    await pilot.pause(0.05)
-                    await pilot.press("e", "t", "h", "enter")
+            seen.ms.clear()
+            for n in range(args.keys):
+                await press_key(pilot, app, seen, key, n)
                 await pilot.pause(0.3)
-            print(_line(f"key {key}: its action", parts[f"action {key}"]))
-            print(_line(f"  loop callbacks during {key}", stalls.ms))
-            print(_line(f"  render_tick during {key}", ticks))
+            if f"action {key}" in parts:
+                say(_line(f"key {key}: its action", parts[f"action {key}"]))
+            for label, values in seen.ms.items():
+                say(_line(f"  {label}: key to screen", values))
+            if seen.missed:
+                say(f"  never on screen within 3 s: {dict(seen.missed)}")
+                seen.missed.clear()
+            say(_line(f"  loop callbacks during {key}", stalls.ms))
+            say(_line(f"  render_tick during {key}", ticks))
             for name, values in sorted(parts.items()):
-                print(_line(f"    {name}", values))
+                say(_line(f"    {name}", values))
             for spent, what in sorted(stalls.worst, reverse=True)[:3]:
-                print(f"   {spent:7.1f} ms  {what}")
+                say(f"   {spent:7.1f} ms  {what}")
         if profiler:
             profiler.disable()
             profiler.dump_stats(args.profile)
