@@ -3,7 +3,9 @@
 - The history leaves the garbage collector's generations once it is in (``gc.freeze``): a full
   collection passing over 25 h of demo history stalled keys and frames for ~100 ms at a time.
 - A symbol switch draws the header and the ladder at once and the other panes after the screen
-  showed them, one per turn of the loop (all of them in one handler took 40-50 ms at stress)."""
+  showed them, one per turn of the loop (all of them in one handler took 40-50 ms at stress).
+- Under a modal (picker, prompt) the desk holds still: Textual draws a modal over a tinted copy of
+  the whole screen beneath, so a pane redrawn there repainted every cell of both screens."""
 
 from __future__ import annotations
 
@@ -60,3 +62,21 @@ async def test_the_periodic_frame_waits_while_a_key_s_panes_are_still_drawn():
         assert await wait_for(pilot, lambda: app._later is None)
         app._timer_tick()
         assert app.last_view is not keyed  # once they are drawn, the periodic frame runs again
+
+
+async def test_the_desk_holds_still_under_a_modal_and_draws_again_once_it_closes():
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        ladder = app.query_one("#ladder")
+        await pilot.press("g")  # the at-risk target prompt
+        assert await wait_for(pilot, lambda: len(app.screen_stack) == 2)
+        app.source.now += 60_000  # a minute later: a frame would show another clock
+        app.render_tick()
+        under = app.last_view
+        assert under.now == app.source.now  # the view is still built (the positions view reads it)
+        assert ladder._view is not under  # but not drawn behind the modal
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: len(app.screen_stack) == 1)
+        app.render_tick()
+        assert ladder._view is app.last_view
