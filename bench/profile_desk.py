@@ -98,7 +98,7 @@ def _time_parts(app: LiqtuiApp, parts: dict[str, list[float]]) -> None:
     from liqtui.ui.widgets.line_pane import LinePane
 
     app.build_view = _wrap(parts["build_view"], app.build_view)  # type: ignore[method-assign]
-    app.engine.levels_of = _wrap(parts["engine.levels_of (alert rules)"], app.engine.levels_of)
+    app.engine.book_sides = _wrap(parts["engine.book_sides (alert rules)"], app.engine.book_sides)
     for key, action in (
         ("]", "action_step_symbol"),
         ("w", "action_cycle_window"),

@@ -102,8 +102,11 @@ class FakeEngine:
         self.feeds: tuple | None = None  # replaces the views' feed statuses when set
         self.oi = OITracker()  # empty: the alert rules that read OI find nothing
 
-    def levels_of(self, symbol, now_ms):
-        return sample_view(symbol, now_ms).levels
+    def book_sides(self, symbol):
+        levels = sample_view(symbol).levels
+        rows = {Side.LONG: [(r.price, r.long_usd) for r in levels.rows]}
+        rows[Side.SHORT] = [(r.price, r.short_usd) for r in levels.rows]
+        return levels.price, levels.grid, rows
 
     def apply(self, event) -> None:
         self.applied.append(event)

@@ -404,19 +404,14 @@ class _ClusterNearRule:
         if event.time - self.checked.get(event.symbol, -CLUSTER_CHECK_MS) < CLUSTER_CHECK_MS:
             return []
         self.checked[event.symbol] = event.time
-        levels = self.engine.levels_of(event.symbol, event.time)
-        price = levels.price
+        price, grid, rows = self.engine.book_sides(event.symbol)
         if not price:
             return []
-        rows = {
-            Side.LONG: [(r.price, r.long_usd) for r in levels.rows],
-            Side.SHORT: [(r.price, r.short_usd) for r in levels.rows],
-        }
         hit, what = self._nearest(rows, price), "an ESTIMATED"
         if hit is None:  # the MEASURED positions of tracked accounts (Hyperliquid), rows of the same grid
-            measured = self.engine.state.positions.levels(event.symbol, levels.grid)
+            measured = self.engine.state.positions.levels(event.symbol, grid)
             rows = {
-                side: [(i * levels.grid, usd) for i, usd in sorted(by_row.items())]
+                side: [(i * grid, usd) for i, usd in sorted(by_row.items())]
                 for side, by_row in measured.items()
             }
             hit, what = self._nearest(rows, price), "a MEASURED"

@@ -32,6 +32,7 @@ from liqtui.domain.events import (
     OpenInterest,
     PositionSnapshot,
     PriceBar,
+    Side,
     Ticker,
 )
 from liqtui.domain.venues import venue_order
@@ -48,7 +49,7 @@ from liqtui.engine.levels import (
 )
 from liqtui.engine.projection import Projection, auto_grid
 from liqtui.engine.state import MarketState, Sweep, VenueSymbol
-from liqtui.engine.views import WINDOW_MS, LevelsView, SweepRecord, SymbolView, TapeFilter
+from liqtui.engine.views import WINDOW_MS, SweepRecord, SymbolView, TapeFilter
 
 __all__ = ["Engine", "auto_grid", "liquidation_runs"]
 
@@ -379,10 +380,11 @@ class Engine:
         (what the cluster_swept rule reads at every OI step: no level table is built)."""
         return self.projection.sweeps_since(symbol, since_ms, now_ms)
 
-    def levels_of(self, symbol: str, now_ms: int) -> LevelsView:
-        """The symbol's ESTIMATED levels at its ladder grid, with its sweeps of the last 24 h (what the
-        alert rules read; changes nothing)."""
-        return self.projection.levels_of(symbol, self.grid_for(symbol), now_ms)
+    def book_sides(self, symbol: str) -> tuple[float | None, float, dict[Side, list[tuple[float, float]]]]:
+        """The symbol's price, ladder grid and ESTIMATED rows per side at that grid, (row price, USD)
+        ascending: the level books alone (what the cluster_near rule reads once a second; changes nothing)."""
+        grid = self.grid_for(symbol)
+        return self.state.price(symbol), grid, self.projection.book_sides(symbol, grid)
 
     def grid_for(self, symbol: str) -> float:
         """The symbol's automatic ladder step: the one ``track_rows`` fixed, else from the price now."""

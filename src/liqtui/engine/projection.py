@@ -117,6 +117,8 @@ class Projection:
         ] = {}  # (venue, symbol) -> (version, copy)
         # grid -> row -> its price, cleaned once (``_clean`` of every row was a third of a table's build)
         self._row_prices: dict[float, dict[int, float]] = {}
+        # (symbol, grid) -> (the rows book_sides read, its lists per side)
+        self._sides_cache: dict[tuple[str, float], tuple[dict[int, list[float]], _BookSides]] = {}
         self.measured = MeasuredProjection(state)
 
     def view(
@@ -280,14 +282,33 @@ class Projection:
         _bounded_put(self.rows_cache, (symbol, grid), (versions, merged))
         return merged
 
+    def book_sides(self, symbol: str, grid: float) -> _BookSides:
+        """The symbol's ESTIMATED rows at ``grid`` per side, (row price, USD) ascending: the level books
+        alone, without the sweeps a view's level table joins (their fills change at every liquidation at
+        stress, so the cluster_near rule built that table again at each read: ~6 ms a second per symbol).
+        Kept until a book changes."""
+        merged = self._level_rows(symbol, grid, self.state.symbol_states(symbol))
+        cached = self._sides_cache.get((symbol, grid))
+        if cached is not None and cached[0] is merged:
+            return cached[1]
+        prices = self._prices(grid)
+        rows = [(prices.get(i) or prices.setdefault(i, _clean(i * grid)), merged[i]) for i in sorted(merged)]
+        sides = {Side.LONG: [(p, usd[0]) for p, usd in rows], Side.SHORT: [(p, usd[1]) for p, usd in rows]}
+        _bounded_put(self._sides_cache, (symbol, grid), (merged, sides))
+        return sides
+
+    def _prices(self, grid: float) -> dict[int, float]:
+        """Row -> its price at ``grid``, each cleaned once."""
+        prices = self._row_prices.get(grid)
+        if prices is None:
+            prices = {}
+            _bounded_put(self._row_prices, grid, prices)
+        return prices
+
     def sweeps_since(self, symbol: str, since_ms: int, now_ms: int) -> list[SweepRecord]:
         fresh = [sw for _v, s in self.state.symbol_states(symbol) for sw in s.sweeps if sw.time > since_ms]
         fresh.sort(key=_sweep_order, reverse=True)
         return [sw.record(self._taped(sw, now_ms)) for sw in fresh]
-
-    def levels_of(self, symbol: str, grid: float, now_ms: int) -> LevelsView:
-        """The symbol's levels at ``grid`` with the sweeps of the last 24 h (what the alert rules read)."""
-        return self._levels(symbol, self.state.price(symbol), grid, "24h", now_ms)
 
     def _levels(self, symbol: str, price: float | None, grid: float, window: str, now_ms: int) -> LevelsView:
         states = self.state.symbol_states(symbol)
@@ -355,10 +376,7 @@ class Projection:
                     swept.setdefault(i, [0.0, 0.0])
                     realized[i] = realized.get(i, 0.0) + usd
         rows = []
-        prices = self._row_prices.get(grid)
-        if prices is None:
-            prices = {}
-            _bounded_put(self._row_prices, grid, prices)
+        prices = self._prices(grid)
         for i in sorted(set(merged) | set(swept)):
             long_usd, short_usd = merged.get(i) or (0.0, 0.0)
             swept_long, swept_short = swept.get(i) or (0.0, 0.0)
@@ -417,6 +435,9 @@ class Projection:
         if lead is None:
             return CrossAsset(symbol, None, None)
         return CrossAsset(symbol, lead.last or lead.mark, lead.change_24h_pct)
+
+
+_BookSides = dict[Side, list[tuple[float, float]]]
 
 
 def _bounded_put(cache: dict[_K, _V], key: _K, value: _V) -> None:

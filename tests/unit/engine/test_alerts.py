@@ -247,6 +247,17 @@ def test_cluster_near_names_the_estimated_row_it_is_near():
     assert alert.text == "SOL 91.00 is 0.71 % from an ESTIMATED $15.0M long cluster at 90.35"
 
 
+def test_the_rows_cluster_near_reads_are_the_ladders_rows_with_usd():
+    engine, events = _levels_engine()
+    for event in [*events, Ticker("bybit", "SOL/USDT:USDT", T0 + 20_000, last=91.0)]:
+        engine.apply(event)
+    price, grid, sides = engine.book_sides("SOL/USDT:USDT")
+    levels = engine.view("SOL/USDT:USDT", T0 + 20_000).levels
+    assert (price, grid) == (levels.price, levels.grid) and len(sides[Side.LONG]) >= 10
+    assert sides[Side.LONG] == [(r.price, r.long_usd) for r in levels.rows if r.long_usd or r.short_usd]
+    assert sides[Side.SHORT] == [(r.price, r.short_usd) for r in levels.rows if r.long_usd or r.short_usd]
+
+
 def test_cluster_swept_says_what_the_tape_realized():
     engine, events = _levels_engine()
     events += [
