@@ -2,6 +2,7 @@
 and `liqtui replay FILE --from END` as a user launches it (in a tmux pane, measured from outside).
 
     .venv/bin/python bench/bench_replay.py [--file F.sqlite] [--seconds 60] [--size 160x45] [--no-desk]
+        [--no-in-process] [--desk-src OTHER/src]
 
 Without --file it first records `liqtui record --demo --rate stress --seed 7 --duration SECONDS`
 (real time: a minute of stress holds ~540,000 events). In process (CPU time of this thread, so it
@@ -82,7 +83,7 @@ def in_process(path: Path) -> None:
         print(f"replay catch-up, {label:<10} {n:9,} events  {cpu:6.2f} s CPU  {cpu / n * 1e6:5.2f} us/event")
 
 
-def as_launched(command: str, path: Path, size: str) -> None:
+def as_launched(command: str, path: Path, size: str, src: str | None) -> None:
     cols, rows = (int(x) for x in size.split("x"))
     end = describe(path).end_ms
     with tempfile.TemporaryDirectory(prefix="liqtui-bench-") as home:
@@ -90,7 +91,7 @@ def as_launched(command: str, path: Path, size: str) -> None:
             "HOME": home,
             "XDG_CONFIG_HOME": f"{home}/config",
             "XDG_DATA_HOME": f"{home}/data",
-            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+            "PYTHONPATH": src or os.environ.get("PYTHONPATH", ""),
         }
         argv = [command, "replay", str(path), "--from", str(end)]
         with Pane(argv, cols, rows, env, unset=("LIQTUI_CONFIG",)) as pane:
@@ -113,6 +114,8 @@ def main() -> int:
     parser.add_argument("--size", default="160x45")
     parser.add_argument("--command", help="the liqtui executable (default: beside this Python, else on PATH)")
     parser.add_argument("--no-desk", action="store_true", help="in-process figures only")
+    parser.add_argument("--no-in-process", action="store_true", help="the desk from outside only")
+    parser.add_argument("--desk-src", help="the desk runs these sources (another checkout's src)")
     parser.add_argument("--quick", action="store_true", help="a 15 s recording")
     args = parser.parse_args()
     command = find_command(args.command)
@@ -124,9 +127,10 @@ def main() -> int:
             record(command, 15.0 if args.quick else args.seconds, path)
         info = describe(path)
         print(f"{path}: {sum(info.rows.values()):,} rows ({info.rows.get('liquidations', 0):,} liquidations)")
-        in_process(path)
+        if not args.no_in_process:
+            in_process(path)
         if not args.no_desk:
-            as_launched(command, path, args.size)
+            as_launched(command, path, args.size, args.desk_src)
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     return 0
 

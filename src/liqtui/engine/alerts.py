@@ -39,6 +39,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from liqtui.domain.alerts import LIQUIDATION_KINDS, Alert
 from liqtui.domain.events import Event, Liquidation, OpenInterest, PositionSnapshot, Side, Ticker
@@ -76,6 +77,11 @@ class Rule:
     rate: float = 0.001  # funding, as a fraction per 8 h
     scope: str = "venue"  # oi_change: "venue" or "total"
     cooldown_ms: int = 60_000
+
+    @property
+    def covers_everything(self) -> bool:
+        """No coin, venue or side named: ``covers`` is true for every event."""
+        return not self.coins and not self.venues and self.side is None
 
     def covers(self, venue: str | None, symbol: str, side: Side | None = None) -> bool:
         return (
@@ -212,11 +218,17 @@ class _RollingSides:
 
 
 _Detector = Callable[[Event], list[_Trigger]]
+# A run of liquidations at once: the triggers of each, as (its index in the run, trigger), in order.
+_RunDetector = Callable[[Sequence[Liquidation]], list[tuple[int, _Trigger]]]
 
 
 class _LiquidationRule:
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
+
+    def see_run(self, liqs: Sequence[Liquidation]) -> list[tuple[int, _Trigger]]:
+        min_usd = self.rule.min_usd  # see's first test, before its call (a NaN passes it there too)
+        return [(i, trig) for i, liq in enumerate(liqs) if not liq.usd < min_usd for trig in self.see(liq)]
 
     def see(self, event: Event) -> list[_Trigger]:
         if type(event) is not Liquidation or event.usd < self.rule.min_usd:
@@ -236,6 +248,24 @@ class _BurstRule:
         self.windows: dict[str, _RollingSides] = {}
         self.span = _span(rule.window_ms)
 
+    def see_run(self, liqs: Sequence[Liquidation]) -> list[tuple[int, _Trigger]]:
+        """``see`` of each, in order, with the calls per liquidation that a long run repeats taken out."""
+        rule, windows = self.rule, self.windows
+        out: list[tuple[int, _Trigger]] = []
+        everything, min_usd = rule.covers_everything, rule.min_usd
+        for i, liq in enumerate(liqs):
+            if not (everything or rule.covers(liq.venue, liq.symbol, liq.side)):
+                continue
+            window = windows.get(liq.symbol)
+            if window is None:
+                window = windows[liq.symbol] = _RollingSides(rule.window_ms)
+            side = liq.side
+            window.add(side, liq.usd, liq.time, liq.venue)
+            total = window.totals[0 if side is Side.LONG else 1]
+            if not (total < min_usd or total <= 0):  # as see: a NaN total triggers there too
+                out.append((i, self._trigger(liq, window, total)))
+        return out
+
     def see(self, event: Event) -> list[_Trigger]:
         if type(event) is not Liquidation or not self.rule.covers(event.venue, event.symbol, event.side):
             return []
@@ -246,21 +276,22 @@ class _BurstRule:
         total = window.usd(event.side)
         if total < self.rule.min_usd or total <= 0:
             return []
-        return [
-            _Trigger(
-                event.symbol,
-                event.time,
-                event.venue,
-                event.side,
-                event.price,
-                event.usd,
-                1,
-                total,
-                window.count(event.side),
-                self.span,
-                window.venues(),
-            )
-        ]
+        return [self._trigger(event, window, total)]
+
+    def _trigger(self, liq: Liquidation, window: _RollingSides, total: float) -> _Trigger:
+        return _Trigger(
+            liq.symbol,
+            liq.time,
+            liq.venue,
+            liq.side,
+            liq.price,
+            liq.usd,
+            1,
+            total,
+            window.count(liq.side),
+            self.span,
+            window.venues(),
+        )
 
 
 class _PricePath:
@@ -356,6 +387,26 @@ class _CascadeRule:
         state.window.add(event.side, event.usd, event.time, event.venue)
         state.window_usd += event.usd
         return self._check(event, state)
+
+    def see_run(self, liqs: Sequence[Liquidation]) -> list[tuple[int, _Trigger]]:
+        """``see`` of each, in order, with the calls per liquidation that a long run repeats taken out."""
+        rule, states = self.rule, self.states
+        out: list[tuple[int, _Trigger]] = []
+        everything = not rule.coins and not rule.venues  # covers(venue, symbol) asks no side
+        window_ms, percentile, min_usd = rule.window_ms, rule.percentile, rule.min_usd
+        for i, liq in enumerate(liqs):
+            if not (everything or rule.covers(liq.venue, liq.symbol)):
+                continue
+            state = states.get(liq.symbol) or self._state(liq.symbol)
+            if state.window_index is None or liq.time // window_ms > state.window_index:
+                state.close_windows(liq.time, window_ms, percentile)
+            window = state.window
+            window.add(liq.side, liq.usd, liq.time, liq.venue)
+            state.window_usd += liq.usd
+            total = window.totals[0] + window.totals[1]  # _check's first test, before its call
+            if not (state.threshold is None or total <= state.threshold or total < min_usd):
+                out.extend((i, trig) for trig in self._check(liq, state))
+        return out
 
     def _check(self, liq: Liquidation, state: _CascadeState) -> list[_Trigger]:
         rule, window = self.rule, state.window
@@ -598,24 +649,33 @@ _READS: dict[str, tuple[type, ...]] = {
 }
 
 
-def _detector(rule: Rule, engine: Engine) -> _Detector:
-    simple: dict[str, Callable[[Rule], _Detector]] = {
-        "liquidation": lambda r: _LiquidationRule(r).see,
-        "burst": lambda r: _BurstRule(r).see,
-        "cascade": lambda r: _CascadeRule(r).see,
-        "funding": lambda r: _FundingRule(r).see,
+def _one_by_one(detect: _Detector) -> _RunDetector:
+    """A run through a detector that has no ``see_run``: ``see`` of each liquidation."""
+    return lambda liqs: [(i, trig) for i, liq in enumerate(liqs) for trig in detect(liq)]
+
+
+def _detector(rule: Rule, engine: Engine) -> tuple[_Detector, _RunDetector | None]:
+    """The rule's detector: its ``see``, and its ``see_run`` for runs of liquidations (None: not a
+    liquidation rule)."""
+    simple: dict[str, Callable[[Rule], Any]] = {
+        "liquidation": _LiquidationRule,
+        "burst": _BurstRule,
+        "cascade": _CascadeRule,
+        "funding": _FundingRule,
     }
-    with_engine: dict[str, Callable[[Rule, Engine], _Detector]] = {
-        "cluster_near": lambda r, e: _ClusterNearRule(r, e).see,
-        "cluster_swept": lambda r, e: _ClusterSweptRule(r, e).see,
-        "oi_change": lambda r, e: _OIChangeRule(r, e).see,
-        "position_near": lambda r, e: _PositionNearRule(r, e).see,
+    with_engine: dict[str, Callable[[Rule, Engine], Any]] = {
+        "cluster_near": _ClusterNearRule,
+        "cluster_swept": _ClusterSweptRule,
+        "oi_change": _OIChangeRule,
+        "position_near": _PositionNearRule,
     }
     if rule.kind in simple:
-        return simple[rule.kind](rule)
-    if rule.kind in with_engine:
-        return with_engine[rule.kind](rule, engine)
-    raise ValueError(f"rule {rule.name!r}: unknown kind {rule.kind!r}")
+        detector = simple[rule.kind](rule)
+    elif rule.kind in with_engine:
+        detector = with_engine[rule.kind](rule, engine)
+    else:
+        raise ValueError(f"rule {rule.name!r}: unknown kind {rule.kind!r}")
+    return detector.see, getattr(detector, "see_run", None)
 
 
 @dataclass
@@ -627,16 +687,20 @@ class AlertEvaluator:
     since_ms: int = 0
     history: Callable[[], bool] | None = None  # True while the source hands out history (cheap: per event)
     _detectors: dict[type, list[tuple[Rule, _Detector]]] = field(init=False)  # by the event type read
+    _runs: list[tuple[Rule, _RunDetector]] = field(init=False)  # the liquidation rules' see_run
     _groups: dict[tuple[str, str, str], _Group] = field(init=False, default_factory=dict)
     _now: int = field(init=False, default=0)
     _swept_at: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self._detectors = {}
+        self._runs = []
         for rule in self.rules:
-            detect = _detector(rule, self.engine)
+            detect, run = _detector(rule, self.engine)
             for kind in _READS[rule.kind]:
                 self._detectors.setdefault(kind, []).append((rule, detect))
+            if Liquidation in _READS[rule.kind]:
+                self._runs.append((rule, run or _one_by_one(detect)))
 
     def see(self, event: Event) -> list[Alert]:
         """The alerts (and updates) ``event`` fires; call after ``engine.apply(event)``."""
@@ -659,23 +723,26 @@ class AlertEvaluator:
         """``see`` for each liquidation in order, the same alerts in the same order: the bulk path
         (after ``Engine.apply_liquidations``; no liquidation rule reads the engine). ``history()``
         is asked once: a run is handed over in one go, while the source stands still."""
+        liqs = [liq for liq in liqs if type(liq.time) is int]  # as see: any other is no event
+        # Each rule's detector takes the whole run (they read no group and no other rule), then the
+        # triggers are offered in the order one by one offers them: per liquidation, rule by rule.
+        offers: dict[int, list[tuple[Rule, _Trigger]]] = {}
+        for rule, run in self._runs:
+            for i, trig in run(liqs):
+                offers.setdefault(i, []).append((rule, trig))
         out: list[Alert] = []
-        detectors = self._detectors.get(Liquidation, ())
         live: bool | None = None
-        for liq in liqs:
+        for i, liq in enumerate(liqs):
             time_ms = liq.time
-            if type(time_ms) is not int:
-                continue
             if time_ms > self._now:
                 self._advance(time_ms, out)
-            for rule, detect in detectors:
-                for trig in detect(liq):
-                    if time_ms < self.since_ms:
-                        continue
-                    if live is None:
-                        live = not (self.history is not None and self.history())
-                    if live:
-                        out.extend(self._offer(rule, trig))
+            for rule, trig in offers.get(i, ()):
+                if time_ms < self.since_ms:
+                    continue
+                if live is None:
+                    live = not (self.history is not None and self.history())
+                if live:
+                    out.extend(self._offer(rule, trig))
         return out
 
     def _advance(self, time_ms: int, out: list[Alert]) -> None:

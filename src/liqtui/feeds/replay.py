@@ -48,7 +48,7 @@ from pathlib import Path
 
 from liqtui.config import Range
 from liqtui.domain.alerts import Alert
-from liqtui.domain.events import Event
+from liqtui.domain.events import Event, Liquidation
 from liqtui.feeds.event_source import Emit, emit_all
 from liqtui.storage.layouts import event_time
 from liqtui.storage.reader import EventStream, count_events, describe, read_alerts, read_events
@@ -64,11 +64,15 @@ _MAX_WAIT_S = 0.5
 
 
 def _up_to(target_ms: int, first: Event, events: Iterator[Event]) -> tuple[list[Event], Event | None]:
-    """``first`` and the events after it up to ``target_ms``, ``CATCH_BATCH`` at most (a catch-up's
-    list for the bulk path), and the first event past ``target_ms`` if one was read (None: not yet)."""
-    batch = [first]
+    """A catch-up's next list for the bulk path: ``first`` alone unless it is a liquidation, else the
+    run of liquidations it starts up to ``target_ms`` (``CATCH_BATCH`` at most); and the event read
+    past them, if any (None: none yet). Other events go one by one: an OI step costs up to a
+    millisecond, and a list of a thousand held the desk's first frame back by seconds."""
+    if type(first) is not Liquidation:
+        return [first], None
+    batch: list[Event] = [first]
     for event in events:
-        if event_time(event) > target_ms:
+        if type(event) is not Liquidation or event.time > target_ms:
             return batch, event
         batch.append(event)
         if len(batch) >= CATCH_BATCH:
