@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 
@@ -156,11 +157,14 @@ async def test_a_reader_refuses_a_stream_of_that_name_made_by_something_else(nat
         assert err.count("\n") == 1 and "is not a liqtui collector's" in err and "orders.>" in err, err
 
 
+@pytest.mark.slow
 async def test_an_unreachable_bus_or_wrong_credentials_is_one_message_and_exit_2(tmp_path):
     locked = NatsServer(tmp_path / "locked", auth="authorization { user: desk, password: right-one }")
     locked.start()
+    closed = socket.socket()  # bound, never listening: refused, and no other test can take the port
     try:
-        dead = NatsServer(tmp_path / "dead").url  # a free port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        dead = f"nats://127.0.0.1:{closed.getsockname()[1]}"
         wrong = f"nats://desk:wrong-one@127.0.0.1:{locked.port}"
         commands = [
             ("collect", "--demo", "--duration", "5"),
@@ -181,6 +185,7 @@ async def test_an_unreachable_bus_or_wrong_credentials_is_one_message_and_exit_2
         assert code == 0 and "collecting DEMO to nats://127.0.0.1:" in err, err
         assert "right-one" not in out + err and "desk:" not in err
     finally:
+        closed.close()
         locked.stop()
 
 
@@ -322,6 +327,7 @@ async def test_two_collectors_store_each_liquidation_once_and_a_kill_9_leaves_no
     assert sorted(e.time for e in liqs) == [T0 + i for i in range(40)] and _source.duplicates == 0
 
 
+@pytest.mark.slow
 async def test_the_bus_goes_away_and_comes_back_and_readers_catch_up(fake_exchange, nats_server, tmp_path):
     binance = await fake_exchange("binanceusdm")
     config = str(write_config(tmp_path / "c.toml", [binance]))

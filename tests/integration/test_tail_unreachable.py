@@ -8,14 +8,13 @@ import subprocess
 import sys
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again when the with-block ends: connections are refused
-
-
 def test_tail_with_every_venue_unreachable_says_so_and_exits_1(tmp_path):
-    port = _closed_port()
+    with socket.socket() as sock:  # bound, never listening: connections are refused, and no other
+        sock.bind(("127.0.0.1", 0))  # test (pytest-xdist's other worker) can take the port meanwhile
+        _tail_with_every_venue_at(tmp_path, sock.getsockname()[1])
+
+
+def _tail_with_every_venue_at(tmp_path, port: int) -> None:
     prefixes = {
         "binanceusdm": ["https://fapi.binance.com", "wss://fstream.binance.com"],
         "bybit": ["https://api.bybit.com", "wss://stream.bybit.com"],

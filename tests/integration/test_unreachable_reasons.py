@@ -48,10 +48,9 @@ def _tail_health(tmp_path, port: int, duration: float = 3) -> str:
 
 
 def test_a_closed_port_reads_connection_refused(tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # closed when the block ends: connections are refused
-    stderr = _tail_health(tmp_path, port)
+    with socket.socket() as sock:  # bound, never listening: connections are refused, and no other
+        sock.bind(("127.0.0.1", 0))  # test (pytest-xdist's other worker) can take the port meanwhile
+        stderr = _tail_health(tmp_path, sock.getsockname()[1])
     for venue in PREFIXES:
         assert f"liqtui: {venue} down: cannot load markets: connection refused" in stderr, stderr
 

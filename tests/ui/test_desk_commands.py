@@ -190,6 +190,11 @@ async def test_a_replay_starts_at_the_live_part_with_the_engine_warmed_from_the_
                 )
 
 
+# One worker runs this module (pytest-xdist, --dist loadgroup): its module-scoped recording is
+# built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("desk_commands")
+
+
 @pytest.fixture(scope="module")
 def stress_recording(tmp_path_factory):
     return _record_demo(tmp_path_factory.mktemp("stress"), seconds=3, rate="stress")

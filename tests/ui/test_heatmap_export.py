@@ -23,6 +23,11 @@ from liqtui.ui.widgets import HeatmapPane
 SYMBOL = "BTC/USDT:USDT"
 
 
+# One worker runs this module (pytest-xdist, --dist loadgroup): its module-scoped recording is
+# built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("heatmap_export")
+
+
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory):
     path = tmp_path_factory.mktemp("rec") / "demo.sqlite"

@@ -73,6 +73,11 @@ rate = 1
 """
 
 
+# One worker runs this module (pytest-xdist, --dist loadgroup): its module-scoped recording is
+# built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("alerts_cli")
+
+
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory):
     """Seven minutes of the busy demo (seed 5) after an hour of backfill, through the real recorder."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from liqtui.config import Settings
 from liqtui.domain.events import HeatmapBucket, Side
 from liqtui.engine import Engine
@@ -38,6 +40,7 @@ def _closed(view, engine):
     return tuple(c for c in view.columns if c.time + BUCKET_MS <= settled)
 
 
+@pytest.mark.slow
 def test_a_restart_and_a_replay_draw_the_heatmap_the_desk_drew(tmp_path):
     path = tmp_path / "demo.sqlite"
     desk, now = _record_demo(path)

@@ -18,6 +18,11 @@ from storage_events import T0, stored_form, stream
 SECONDS = 2 * 3600 + 120  # long enough for the 1h window to leave events out
 
 
+# One worker runs this module (pytest-xdist, --dist loadgroup): its module-scoped recording is
+# built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("storage_stats_export")
+
+
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
     # Books are left out here: they do not enter the stats, and two hours of them are slow to make.
