@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from liqtui.domain.alerts import Alert
 from liqtui.domain.text import printable
+from liqtui.ui.screens.modal import DeskModal
 
 
 def log_line(alert: Alert) -> str:
@@ -24,7 +24,7 @@ def log_line(alert: Alert) -> str:
     return printable(f"{clock}  {'update' if alert.update else 'ALERT '}  {alert.text}  [{alert.rule}]")
 
 
-class AlertsScreen(ModalScreen[None]):
+class AlertsScreen(DeskModal[None]):
     BINDINGS = [Binding("escape,a,q", "dismiss", "close", show=False)]
     DEFAULT_CSS = """
     AlertsScreen { align: center middle; }

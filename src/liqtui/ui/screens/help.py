@@ -6,10 +6,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from liqtui.domain.venues import VENUES
+from liqtui.ui.screens.modal import DeskModal
 
 
 def spoken_list(names: list[str]) -> str:
@@ -119,7 +119,7 @@ def glossary_lines(width: int = 86) -> list[str]:
     return lines
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(DeskModal[None]):
     BINDINGS = [
         Binding("escape,question_mark,q", "dismiss", "close", show=False),
     ]

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from liqtui.domain import format as fmt
 from liqtui.domain.events import PositionSnapshot
 from liqtui.engine.views import SymbolView
+from liqtui.ui.screens.modal import DeskModal
 from liqtui.ui.widgets.measured import coverage_texts, distance_pct, nearest_first
 
 SHOWN = 30  # the largest positions listed
@@ -56,7 +56,7 @@ def positions_lines(view: SymbolView | None, mode: str, width: int) -> tuple[str
     return (title, [coverage, note, "", HEADER, *rows])
 
 
-class PositionsScreen(ModalScreen[None]):
+class PositionsScreen(DeskModal[None]):
     BINDINGS = [Binding("escape,o,q", "dismiss", "close", show=False)]
     DEFAULT_CSS = """
     PositionsScreen { align: center middle; }
