@@ -168,6 +168,8 @@ async def test_v_reaches_the_measured_levels_of_tracked_accounts_when_there_are_
         text = _heatmap_text(app)
         assert pane.measured and "Heatmap · BTC · MEASURED" in text and "tracked accounts" in text
         assert "top $5.0M" in text
+        since = fmt.hhmmss(app.source.now_ms() - app.source.now_ms() % 300_000)[:5]
+        assert f"tracked accounts since {since}" in text  # earlier columns: no positions seen (blank)
         await pilot.press("v")
         await pilot.pause()
         app.render_tick()

@@ -16,8 +16,11 @@ Memory is bounded: ``KEPT_MS`` (30 days) of buckets; prices in two float32 array
 a bucket); level snapshots as float32 runs of rows, and older ones thinned to the last of each
 period of ``THINNING`` (5 minutes for a day, 30 minutes to 3 days, 1 hour to 7 days, 4 hours
 beyond): a chart of 7 or 30 days draws one column per hour or more, so it reads the same snapshots.
-Thinning keeps the last snapshot of each period whatever order the snapshots came in, so a restart
-that loads them from a recording holds what the live desk held.
+Snapshots older than 4 days are also coarsened (``COARSENING``): rows merged 2 to 1, and 4 to 1
+after 7 days, each merged cell's USD read at its middle row; a chart of 7 or 30 days has rows of
+several grid rows, and a 12h, 24h or 3d chart reads exact snapshots only. The USD is kept.
+Thinning keeps the last snapshot of each period whatever order the snapshots came in, and merging
+goes by pairs, so a restart that loads them from a recording holds what the live desk held.
 
 Pure and deterministic: time comes from the events.
 """
@@ -45,6 +48,9 @@ THINNING = (
     (7 * DAY_MS, 3_600_000),
     (KEPT_MS + DAY_MS, 14_400_000),
 )
+# (age from which, price rows merged into one) in old snapshots, where a 7-day or 30-day chart's row
+# spans several rows anyway; younger snapshots (a 12h, 24h or 3d chart's) keep every row
+COARSENING = ((4 * DAY_MS, 2), (7 * DAY_MS, 4))
 THIN_EVERY_MS = 3_600_000
 RANGES = {"12h": DAY_MS // 2, "24h": DAY_MS, "3d": 3 * DAY_MS, "7d": 7 * DAY_MS, "30d": 30 * DAY_MS}
 TOUCHED_KEPT = 256  # per symbol, the buckets whose last change is remembered (older: every column is dirty)
@@ -54,21 +60,33 @@ _TRIM_SLACK = 288  # buckets the price arrays may grow past KEPT_MS before their
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """USD of consecutive price rows ``first``, ``first + 1``, ... (float32: a colour needs no more)."""
+    """USD of consecutive price rows ``first``, ``first + 1``, ... (float32: a colour needs no more).
+    A coarse run (``width`` > 1, an old snapshot's) holds ``width`` rows per cell, from a ``first``
+    that is a multiple of ``width``; its USD is read at each cell's middle row (``items``)."""
 
     first: int
     usd: array[float]
+    width: int = 1
 
     @classmethod
-    def of_array(cls, first: int, usd: array[float]) -> Run:
-        """The run of ``usd`` (rows from ``first``) without its zero rows at either end."""
+    def of_array(cls, first: int, usd: array[float], width: int = 1) -> Run:
+        """The run of ``usd`` (cells of ``width`` rows from ``first``) without its zero cells at either end."""
         live = [k for k, u in enumerate(usd) if u > 0.0]
         if not live:
             return EMPTY_RUN
-        return cls(first + live[0], usd[live[0] : live[-1] + 1])
+        return cls(first + live[0] * width, usd[live[0] : live[-1] + 1], width)
 
     def items(self) -> Iterable[tuple[int, float]]:
-        return ((self.first + k, u) for k, u in enumerate(self.usd) if u > 0.0)
+        at, w = self.first + self.width // 2, self.width
+        return ((at + k * w, u) for k, u in enumerate(self.usd) if u > 0.0)
+
+    def coarser(self) -> Run:
+        """Pairs of cells merged into one (``width`` doubled): the same USD on half the cells. Always
+        by pairs, so a run merged twice holds the same floats whenever each merge ran."""
+        width = 2 * self.width
+        first = self.first - self.first % width
+        cells = [0.0] * ((self.first - first) // self.width) + list(self.usd) + [0.0]
+        return Run.of_array(first, array("f", map(operator.add, cells[0:-1:2], cells[1::2])), width)
 
 
 EMPTY_RUN = Run(0, array("f"))
@@ -91,10 +109,11 @@ class Rows:
         if not runs:
             return cls(0, array("d"))
         first = min(r.first for r in runs)
-        usd = array("d", bytes(8 * (max(r.first + len(r.usd) for r in runs) - first)))
+        usd = array("d", bytes(8 * (max(r.first + len(r.usd) * r.width for r in runs) - first)))
         for run in runs:  # in the venues' order, as a sum in float64 of float32 rows (none negative:
-            at, end = run.first - first, run.first - first + len(run.usd)  # adding a 0 row changes nothing)
-            usd[at:end] = array("d", map(operator.add, usd[at:end], run.usd))
+            at, w = run.first - first + run.width // 2, run.width  # adding a 0 row changes nothing); a
+            end = at + (len(run.usd) - 1) * w + 1  # coarse run's cells on their middle rows
+            usd[at:end:w] = array("d", map(operator.add, usd[at:end:w], run.usd))
         return cls(first, usd)
 
     @classmethod
@@ -183,6 +202,7 @@ class HeatmapView:
     venues: tuple[str, ...]  # the venues summed (those with data among the ones asked for)
     columns: tuple[HeatColumn, ...]  # oldest first
     measured: bool = False  # levels of tracked accounts' positions (MEASURED), not the level model
+    since: int | None = None  # MEASURED: the first bucket with tracked positions (earlier columns: unknown)
 
     def cells(self) -> Iterable[tuple[int, float, Side, float]]:
         """(bucket start, row price, side, USD) of every non-empty cell: the export's rows."""
@@ -303,9 +323,12 @@ class _Track:
                 # of the same period stands for it
                 dropped = min(dropped, s.bucket)
                 continue
-            kept.append(s)
+            coarse = _coarsened(s, max((w for since, w in COARSENING if age >= since), default=1))
+            if coarse is not s:
+                dropped = min(dropped, s.bucket)
+            kept.append(coarse)
         kept.append(snaps[-1])
-        if len(kept) != len(snaps):
+        if dropped < newest:
             self.snapshots, self.buckets = kept, [s.bucket for s in kept]
         for bucket in [b for b in self.realized if b < newest - KEPT_MS]:
             del self.realized[bucket]
@@ -315,6 +338,16 @@ class _Track:
         """The snapshot standing at ``end`` (the last one of a bucket before it)."""
         k = bisect_right(self.buckets, end - BUCKET_MS)
         return self.snapshots[k - 1] if k else None
+
+
+def _coarsened(snap: Snapshot, width: int) -> Snapshot:
+    """``snap`` with its rows merged ``width`` to 1 (by pairs, see Run.coarser); itself if they are."""
+    longs, shorts = snap.longs, snap.shorts
+    while longs.usd and longs.width < width:
+        longs = longs.coarser()
+    while shorts.usd and shorts.width < width:
+        shorts = shorts.coarser()
+    return snap if longs is snap.longs and shorts is snap.shorts else Snapshot(snap.bucket, longs, shorts)
 
 
 def _same(a: Snapshot, b: Snapshot) -> bool:
@@ -601,7 +634,11 @@ class HeatmapHistory:
         ):
             cached.version = self.version
             return cached.view
-        view = HeatmapView(symbol, grid, bucket_ms, names, tuple(columns), measured is not None)
+        since = None
+        if measured is not None and level_tracks:
+            track = level_tracks[0][1]
+            since = track.snapshots[0].bucket if track.snapshots else track.open_bucket
+        view = HeatmapView(symbol, grid, bucket_ms, names, tuple(columns), measured is not None, since)
         self._keep(key, view, lives)
         return view
 

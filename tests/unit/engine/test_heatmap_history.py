@@ -4,6 +4,8 @@ later columns, price path and realized marks land on their cells, memory stays b
 import math
 import random
 
+import pytest
+
 from liqtui.domain.events import Liquidation, OpenInterest, Side, Ticker
 from liqtui.engine import Engine
 from liqtui.engine.heatmap import BUCKET_MS, DAY_MS, KEPT_MS, HeatmapHistory, Snapshot, bucket_for
@@ -204,3 +206,90 @@ def test_a_snapshot_keeps_rows_near_the_price_only():
     assert Snapshot.of_book(0, book, 100.0, 10_000.0).longs.first == 90
     far = Snapshot.of_book(0, book, 100.0, 20_000.0)
     assert list(far.longs.items()) == [] and list(far.shorts.items()) == []
+
+
+def _nine_days(coarsening=None):
+    """9 days of a book that gains levels at varied prices every 5 minutes (price near 10,000)."""
+    import liqtui.engine.heatmap as heatmap
+
+    saved = heatmap.COARSENING
+    if coarsening is not None:
+        heatmap.COARSENING = coarsening
+    try:
+        heat, book = HeatmapHistory(lambda _p: 10.0), one_tier_book()
+        rng = random.Random(3)
+        for k in range(9 * DAY_MS // B):
+            t = T0 + k * B
+            price = 10_000.0 + rng.uniform(-200, 200)
+            heat.see_price("okx", BTC, t, price - 5, price + 5)
+            heat.before_step("okx", BTC, t, book, price)
+            book.add(price + rng.uniform(-300, 300), rng.uniform(100.0, 5_000.0))
+    finally:
+        heatmap.COARSENING = saved
+    return heat, book, T0 + 9 * DAY_MS - B + 1
+
+
+def test_old_snapshots_merge_rows_and_a_short_range_stays_exact_and_a_long_one_keeps_its_usd():
+    coarse, coarse_book, now = _nine_days()
+    exact, exact_book, _now = _nine_days(coarsening=())
+    snaps = coarse._tracks[BTC]["okx"].snapshots
+    widths = {s.bucket: s.longs.width for s in snaps}
+    assert {w for b, w in widths.items() if now - b < 4 * DAY_MS - B} == {1}  # younger than 4 days: exact
+    assert {w for b, w in widths.items() if now - b > 7 * DAY_MS + B} == {4}  # older than 7 days: 4 rows to 1
+    assert 2 in widths.values()
+    rows = sum(len(s.longs.usd) + len(s.shorts.usd) for s in snaps)
+    rows_exact = sum(len(s.longs.usd) + len(s.shorts.usd) for s in exact._tracks[BTC]["okx"].snapshots)
+    assert rows < 0.95 * rows_exact  # fewer rows kept (9 days: 5 of them coarse, thinned hourly or more)
+    for range_ms in (DAY_MS // 2, DAY_MS, 3 * DAY_MS):  # 12h, 24h, 3d: the same matrix, to the float
+        width = bucket_for(range_ms, 150)
+        a = coarse.view(BTC, now, range_ms, width, {"okx": (coarse_book, 10_000.0)})
+        b = exact.view(BTC, now, range_ms, width, {"okx": (exact_book, 10_000.0)})
+        assert a.columns == b.columns
+    width = bucket_for(KEPT_MS, 150)
+    a = coarse.view(BTC, now, KEPT_MS, width, {"okx": (coarse_book, 10_000.0)})
+    b = exact.view(BTC, now, KEPT_MS, width, {"okx": (exact_book, 10_000.0)})
+    assert a.columns != b.columns  # rows merged in the old columns...
+    for ca, cb in zip(a.columns, b.columns, strict=True):
+        for side in ("longs", "shorts"):
+            ra, rb = getattr(ca, side), getattr(cb, side)
+            assert (ra is None) == (rb is None)
+            if ra is not None:  # ... with the same USD, within 4 rows of where it stood
+                assert sum(u for _i, u in ra) == pytest.approx(sum(u for _i, u in rb), rel=1e-6)
+                if rb:
+                    assert abs(min(i for i, _u in ra) - min(i for i, _u in rb)) <= 4
+
+
+def test_merging_by_pairs_gives_the_same_floats_whether_done_at_once_or_in_two_passes():
+    from array import array
+
+    from liqtui.engine.heatmap import Run
+
+    run = Run.of_array(1_001, array("f", [0.1 * k + 1 for k in range(37)]))
+    twice = run.coarser().coarser()
+    assert twice.width == 4 and twice.first % 4 == 0
+    assert sum(twice.usd) == pytest.approx(sum(run.usd), rel=1e-6)
+    assert [i % 4 for i, _u in twice.items()] == [2] * len(twice.usd)  # read at each cell's middle row
+    assert twice.first <= run.first and twice.first + 4 * len(twice.usd) >= run.first + len(run.usd)
+
+
+def test_the_measured_view_says_since_when_and_its_earlier_columns_are_unknown_not_zero():
+    from liqtui.domain.events import PositionSnapshot
+
+    def position(t, liq, size=1.0):
+        return PositionSnapshot(
+            "hyperliquid", BTC, "0xabc", Side.LONG, size, size * 100.0, 100.0, liq, 10.0, "cross", t
+        )
+
+    e = Engine()
+    e.apply(Ticker("hyperliquid", BTC, T0, last=100.0))
+    e.apply(OpenInterest("hyperliquid", BTC, 1_000.0, 100_000.0, T0 + 1))
+    e.apply(position(T0 + 2 * B + 10, 90.0))  # first seen in bucket 2
+    e.apply(position(T0 + 3 * B + 10, 92.0))  # bucket 2 closes with the level at 90
+    view = e.heatmap(BTC, T0 + 3 * B + 20, 4 * B, B, measured=True)
+    assert view.measured and view.since == T0 + 2 * B
+    assert view.columns[0].longs is None and view.columns[1].longs is None  # before any: unknown
+    ((row, usd),) = view.columns[2].longs
+    assert row == math.floor(90.0 / view.grid) and usd == 100.0
+    ((row, _usd),) = view.columns[3].longs  # the bucket in progress reads the positions now
+    assert row == math.floor(92.0 / view.grid)
+    assert e.heatmap(BTC, T0 + 3 * B + 20, 4 * B, B).since is None  # the estimate's view

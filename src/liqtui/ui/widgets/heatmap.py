@@ -306,7 +306,8 @@ class HeatmapPane(LinePane[_Slice]):
         step = f" · step {fmt.price(zoom)}" if zoom is not None else ""
         only = venues if self.venues is not None else ""
         if heat is not None and heat.measured:
-            kind, short, venues, only = "MEASURED", "MEAS.", " · tracked accounts", ""
+            since = f" since {fmt.hhmmss(heat.since)[:5]}" if heat.since is not None else ""
+            kind, short, venues, only = "MEASURED", "MEAS.", f" · tracked accounts{since}", ""
         else:
             kind, short = "ESTIMATED", "EST."
         self.fit_title(
