@@ -105,3 +105,29 @@ async def test_the_tinted_desk_behind_the_picker_is_drawn_once(monkeypatch):
         await pilot.pause(0.2)
         assert app.screen.query_one("#picker-input").value == "eth"
         assert len(drawn) == 1
+
+
+async def test_g_s_enter_draws_the_chart_once_with_the_key_s_own_frame(monkeypatch):
+    # The target's watcher plotted the chart with the view from before the prompt, then the key's
+    # frame plotted it again with the new one (plotext, 10-20 ms each at stress): now only the latter.
+    from liqtui.ui.widgets import RiskChartPane
+
+    app = make_app()
+    drawn = []
+    redraw = RiskChartPane._redraw
+
+    def counted(self):
+        drawn.append(len(app.engine.calls))  # how many views were built when the chart drew
+        redraw(self)
+
+    monkeypatch.setattr(RiskChartPane, "_redraw", counted)
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        await pilot.press("g")
+        assert await wait_for(pilot, lambda: len(app.screen_stack) == 2)
+        await pilot.press("9", "2", "k")
+        built, drawn[:] = len(app.engine.calls), []
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: len(app.screen_stack) == 1 and bool(drawn))
+        assert app.query_one("#risk").target == 92000.0
+        assert drawn[0] > built  # the first plot after the Enter is the key's frame's, with its new view

@@ -963,8 +963,11 @@ class LiqtuiApp(App[None]):
 
         def chosen(answer: tuple[float | None] | None) -> None:
             if answer is not None and chart is not None:
-                chart.target = answer[0]
-                self.show_change()
+                if self.paused:
+                    chart.target = answer[0]  # its watcher draws it on the paused frame
+                else:  # drawn once, with the key's frame: the watcher plotted the old view first
+                    chart.set_reactive(RiskChartPane.target, answer[0])
+                self.show_change(first="risk")
                 if not self.on_screen("risk"):
                     self._say_at_risk(answer[0])
 
