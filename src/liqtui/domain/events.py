@@ -211,7 +211,8 @@ class MarginLimits:
 class HeatmapBucket:
     """One venue's ESTIMATED level book at the end of a 5-minute bucket, with the bucket's price range
     and realized liquidations: the heatmap's history as the desk kept it (engine/heatmap.py), recorded
-    so that a restart draws the same picture. Rows are of ``grid`` (row i: price i x grid)."""
+    so that a restart draws the same picture. Rows are of ``grid`` (row i: price i x grid). Venue
+    ``measured``: the tracked accounts' MEASURED levels of the symbol (no price range nor marks)."""
 
     venue: str
     symbol: str

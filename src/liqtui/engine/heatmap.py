@@ -22,6 +22,10 @@ several grid rows, and a 12h, 24h or 3d chart reads exact snapshots only. The US
 Thinning keeps the last snapshot of each period whatever order the snapshots came in, and merging
 goes by pairs, so a restart that loads them from a recording holds what the live desk held.
 
+The tracked accounts' MEASURED levels (Hyperliquid positions) are kept the same way per bucket
+(``before_positions``) and recorded as buckets of the pseudo-venue ``MEASURED``, which ``load``
+takes back, so a restart draws them even when their positions are older than the warm-up replays.
+
 Pure and deterministic: time comes from the events.
 """
 
@@ -350,6 +354,11 @@ def _coarsened(snap: Snapshot, width: int) -> Snapshot:
     return snap if longs is snap.longs and shorts is snap.shorts else Snapshot(snap.bucket, longs, shorts)
 
 
+def _runs(snap: Snapshot) -> tuple[tuple[int, tuple[float, ...]], tuple[int, tuple[float, ...]]]:
+    """A fresh snapshot's runs as a HeatmapBucket holds them (first row, USD per row)."""
+    return (snap.longs.first, tuple(snap.longs.usd)), (snap.shorts.first, tuple(snap.shorts.usd))
+
+
 def _same(a: Snapshot, b: Snapshot) -> bool:
     return a.longs == b.longs and a.shorts == b.shorts
 
@@ -442,11 +451,7 @@ class HeatmapHistory:
             else None
         )
         marks = tuple((i, side, usd) for (i, side), usd in track.realized.get(snap.bucket, {}).items())
-        runs = (
-            ((snap.longs.first, tuple(snap.longs.usd)), (snap.shorts.first, tuple(snap.shorts.usd)))
-            if changed
-            else (None, None)
-        )
+        runs = _runs(snap) if changed else (None, None)
         return HeatmapBucket(
             venue,
             symbol,
@@ -465,13 +470,19 @@ class HeatmapHistory:
         computes again for it or older buckets of its venue (from thinned OI, fewer prices) is left out."""
         if self._grids.setdefault(event.symbol, event.grid) != event.grid:
             return  # rows of another grid are not this symbol's rows
-        track = self._track(event.venue, event.symbol)
+        measured = event.venue == MEASURED  # the tracked accounts' levels (before_positions)
+        track = self._measured.setdefault(event.symbol, _Track()) if measured else None
+        track = track or self._track(event.venue, event.symbol)
         track.loaded_until = max(track.loaded_until, event.bucket)
         if event.longs is not None and event.shorts is not None:
             longs, shorts = (Run(first, array("f", usd)) for first, usd in (event.longs, event.shorts))
             changed = track.add(Snapshot(event.bucket, longs, shorts))
             if changed is not None:
                 self._touch(event.symbol, changed)
+        if measured:
+            track.open_bucket = max(track.open_bucket or event.bucket, event.bucket)
+            self._touch(event.symbol, event.bucket)
+            return
         index = event.bucket // BUCKET_MS
         if track.prices is None:
             track.prices = _Prices(index)
@@ -545,10 +556,16 @@ class HeatmapHistory:
             return
         track.open_bucket = bucket
         grid = self.grid(symbol, price)
-        if opened is not None and grid is not None and price is not None:
-            changed = track.add(Snapshot.of_levels(opened, levels(grid), grid, price))
+        if opened is not None and grid is not None and price is not None and opened > track.loaded_until:
+            snap = Snapshot.of_levels(opened, levels(grid), grid, price)
+            changed = track.add(snap)
             if changed is not None:
                 self._touch(symbol, changed)
+            if self.recording:  # recorded as a bucket of the pseudo-venue MEASURED (no prices, no marks)
+                longs, shorts = _runs(snap) if changed is not None else (None, None)
+                self.committed.append(
+                    HeatmapBucket(MEASURED, symbol, time_ms, opened, grid, longs, shorts, None, None, ())
+                )
         self._touch(symbol, bucket)
 
     def has_measured(self, symbol: str) -> bool:

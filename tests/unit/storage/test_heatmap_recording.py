@@ -130,3 +130,43 @@ def test_a_live_record_restarted_on_its_file_does_not_write_the_buckets_again(tm
             assert written > 20
     assert written == 0
     assert describe(path).rows["heatmap"] > 20
+
+
+def test_the_measured_heatmap_history_is_recorded_and_a_restart_draws_it_again(tmp_path):
+    """Positions older than the warm-up's span (6 h) are not replayed into a restart: their MEASURED
+    buckets come from the recording's heatmap table."""
+    from liqtui.domain.events import OpenInterest, PositionSnapshot, Ticker
+
+    def position(t, liq, usd):
+        return PositionSnapshot(
+            "hyperliquid", SYMBOL, "0xabc", Side.LONG, 1.0, usd, 100.0, liq, 10.0, "cross", t
+        )
+
+    path, t0 = tmp_path / "measured.sqlite", 1_750_000_000_000 - 1_750_000_000_000 % BUCKET_MS
+    hours8 = 96 * BUCKET_MS
+    desk = Engine(Settings().levels)
+    events = [
+        Ticker("hyperliquid", SYMBOL, t0, last=100.0),
+        OpenInterest("hyperliquid", SYMBOL, 1e3, 1e5, t0 + 1),
+    ]
+    # a tracked long whose liquidation price climbs a dollar a bucket, then a change 8 hours later
+    events += [position(t0 + k * BUCKET_MS + 10, 90.0 + k, 100.0 * (k + 1)) for k in range(6)]
+    events.append(position(t0 + hours8 + 10, 80.0, 50.0))
+    with Recorder(path, background=False, source_mode="LIVE") as recorder:
+        for event in events:
+            desk.apply(event)
+            recorder.add(event)
+            for bucket in desk.take_heatmap_buckets():
+                recorder.add(bucket)
+        recorder.flush()
+    now = t0 + hours8 + 20
+    drawn = desk.heatmap(SYMBOL, now, hours8 + BUCKET_MS, BUCKET_MS, measured=True)
+    levels = [(c.time, c.longs, c.shorts) for c in drawn.columns[:-1]]  # the last reads the positions now
+    assert [len(tuple(longs)) for _t, longs, _s in levels] == [1] * 96
+    restarted = Engine(Settings().levels)
+    warm(restarted, path, now, source_mode="LIVE")
+    again = restarted.heatmap(SYMBOL, now, hours8 + BUCKET_MS, BUCKET_MS, measured=True)
+    assert restarted.heatmap_has_measured(SYMBOL) and again.since == drawn.since == t0
+    # the MEASURED levels as recorded (the price path comes from the venues' buckets, tested above)
+    assert [(c.time, c.longs, c.shorts) for c in again.columns[:-1]] == levels
+    assert "measured" not in restarted.heatmap_venues(SYMBOL)  # not a venue of the estimate
