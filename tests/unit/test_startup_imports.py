@@ -64,3 +64,21 @@ def test_the_demo_desk_imports_no_ccxt_pandas_or_pyarrow(tmp_path):
     assert constructed == "constructed textual"
     assert ran.split()[0] == "ran" and "textual" in ran.split()
     assert not {"ccxt", "aiohttp", "pandas", "pyarrow"} & set(ran.split()), ran
+
+
+def test_a_command_on_an_unreachable_bus_imports_no_ccxt(tmp_path):
+    # The bus commands read a collector's events, never a venue: ccxt (0.5 s of start) is not needed
+    # before a live source is made, and a refused bus says so without it.
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "liqtui", "tail", "--bus", "nats://127.0.0.1:1"],
+        capture_output=True,
+        text=True,
+        env={"LIQTUI_CONFIG": str(config), "HOME": str(tmp_path), "PYTHONPATH": ":".join(sys.path)},
+    )
+    assert result.returncode == 2 and "cannot use the bus" in result.stderr, result.stderr[-2000:]
+    imported = _imported(result.stderr)
+    assert "liqtui" in imported and "nats" in imported  # the bus was tried through its client
+    heavy = {"ccxt", "pandas", "pyarrow", "textual"} & imported  # aiohttp: nats-py's own transport
+    assert not heavy, sorted(heavy)

@@ -7,14 +7,16 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from liqtui.config import Settings
 from liqtui.domain.events import Event, FeedStatus
 from liqtui.domain.text import printable
 from liqtui.feeds.live.exchange import SUPPORTED_VENUES
-from liqtui.feeds.live.source import LiveSource
 from liqtui.feeds.symbols import UnknownSymbol, resolve_everywhere
+
+if TYPE_CHECKING:  # imported where a source is made: it loads ccxt (0.5 s), which --bus never needs
+    from liqtui.feeds.live.source import LiveSource
 
 
 class CommandError(Exception):
