@@ -245,8 +245,8 @@ class HeatmapPane(LinePane[_Slice]):
         columns a step, so those keys draw from columns already summed and drawn."""
         self._prepare_timer = None
         view = self._view
-        if view is None or self.source is None or not self.is_mounted:
-            return
+        if view is None or self.source is None or not self.is_mounted or not self.display:
+            return  # hidden (h swapped the ladder back): readied again once shown
         targets = self._targets(view.symbol)
         self._kept = {k: v for k, v in self._kept.items() if k == SHOWN or k in targets}
         ready = all([self._prepare(view.now, *target) for target in targets])
