@@ -165,7 +165,9 @@ def test_a_second_recorder_on_the_same_file_is_refused_with_one_message(tmp_path
         from liqtui.engine import Engine
 
         settings = Settings(record_path=str(out))
-        recorder, why_not = desk._live_recorder(settings, Engine(settings.levels), int(time.time() * 1000))
+        recorder, _history, why_not = desk._live_recorder(
+            settings, Engine(settings.levels), int(time.time() * 1000)
+        )
         assert recorder is None and "already being recorded by another liqtui" in why_not
     finally:
         first.send_signal(signal.SIGTERM)
@@ -284,6 +286,8 @@ def test_the_desk_records_nothing_through_a_dangling_symlink(tmp_path):
     link = tmp_path / "link.sqlite"
     link.symlink_to(target)
     settings = Settings(record_path=str(link))
-    recorder, why_not = desk._live_recorder(settings, Engine(settings.levels), int(time.time() * 1000))
+    recorder, _history, why_not = desk._live_recorder(
+        settings, Engine(settings.levels), int(time.time() * 1000)
+    )
     assert recorder is None and "a symbolic link to" in why_not
     assert not target.exists()

@@ -12,16 +12,18 @@ import pytest
 from liqtui.cli import build_parser, main
 from liqtui.commands import desk
 from liqtui.config import Settings, settings_from_dict
+from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.engine import Engine
 from liqtui.feeds import replay as replay_module
 from liqtui.feeds.demo import DemoMarket
 from liqtui.feeds.demo.market import DEFAULT_START_MS
 from liqtui.feeds.replay import ReplaySource
-from liqtui.storage.reader import describe, read_events
+from liqtui.storage.reader import describe, read_events, warm
 from liqtui.storage.recorder import Recorder
 from liqtui.ui.app import LiqtuiApp
 from liqtui.ui.header import DeskHeader, fmt_clock
 
+from desk_fakes import FakeSource
 from desk_helpers import wait_for
 
 
@@ -104,20 +106,83 @@ def test_the_live_recorder_warms_the_engine_from_the_file(tmp_path):
     recorder.close()
     settings = settings_from_dict({"record_path": str(path)})
     engine = Engine(settings.levels)
-    recorder, why_not = desk._live_recorder(settings, engine, market.now_ms)
+    recorder, history, why_not = desk._live_recorder(settings, engine, market.now_ms)
     try:
         assert why_not is None and recorder is not None
+        while history.step():  # what the desk does after its first frame (below)
+            pass
         view = engine.view("BTC/USDT:USDT", market.now_ms, window="1h")
         assert view.realized.total_long.count + view.realized.total_short.count > 0
     finally:
         recorder.close()
 
 
+class _Held:
+    """A warm-up that applies nothing until the test lets it (``go``): the desk's state before the
+    history is in, seen without racing it."""
+
+    def __init__(self, warming) -> None:
+        self.warming, self.go, self.steps_held = warming, False, 0
+
+    @property
+    def share(self) -> float:
+        return self.warming.share
+
+    def step(self) -> bool:
+        if not self.go:
+            self.steps_held += 1
+            return True
+        return self.warming.step()
+
+    def close(self) -> None:
+        self.warming.close()
+
+
+def _state(engine, now_ms: int) -> tuple:
+    view = engine.view("BTC/USDT:USDT", now_ms, window="1h")
+    heatmap = engine.heatmap("BTC/USDT:USDT", now_ms, 3_600_000, 60_000)
+    return view.realized, view.oi, view.levels, view.market, heatmap
+
+
+async def test_the_live_desk_draws_first_then_applies_its_recording_then_starts_the_source(tmp_path):
+    path = tmp_path / "live.sqlite"
+    market = DemoMarket(Settings(), seed=5, rate="busy", backfill_hours=1)
+    recorder = Recorder(path, background=False)
+    for event in [*market.start_events(), *market.advance_to(market.now_ms + 20_000)]:
+        recorder.add(event)
+    recorder.close()
+    settings = settings_from_dict({"record_path": str(path)})
+    blocking = Engine(settings.levels)
+    assert warm(blocking, path, market.now_ms) > 0  # the old way: all of it before the desk
+    engine = Engine(settings.levels)
+    recorder, history, why_not = desk._live_recorder(settings, engine, market.now_ms)
+    empty = _state(Engine(settings.levels), market.now_ms)
+    assert why_not is None and _state(engine, market.now_ms) == empty  # nothing applied yet
+    source = FakeSource(mode="LIVE", now=market.now_ms)
+    source.queue.put_nowait(FeedStatus(venue="binance", state=FeedState.LIVE, since=market.now_ms))
+    app = LiqtuiApp(settings, source, engine=engine, recorder=recorder)
+    app.history = held = _Held(history)
+    try:
+        async with app.run_test(size=(160, 40)) as pilot:
+            header = lambda: app.query_one(DeskHeader).text  # noqa: E731
+            assert await wait_for(pilot, lambda: "building history 0 %" in header() and held.steps_held > 2)
+            assert app.events_seen == 0  # the live source waits for the history
+            assert _state(engine, market.now_ms) == empty
+            held.go = True
+            assert await wait_for(pilot, lambda: app.history is None and app.events_seen == 1)
+            await pilot.pause()
+            app.render_tick()
+            assert "building history" not in header()
+    finally:
+        recorder.close()
+    assert _state(engine, market.now_ms) == _state(blocking, market.now_ms) != empty
+
+
 def test_an_unusable_recording_turns_recording_off_with_a_reason(tmp_path):
     path = tmp_path / "live.sqlite"
     path.write_text("this is not a recording")
     settings = settings_from_dict({"record_path": str(path)})
-    recorder, why_not = desk._live_recorder(settings, Engine(settings.levels), 0)
+    recorder, _history, why_not = desk._live_recorder(settings, Engine(settings.levels), 0)
     assert recorder is None and why_not.startswith("recording is off: ")
 
 

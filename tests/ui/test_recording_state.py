@@ -54,7 +54,9 @@ async def test_a_desk_whose_recording_is_held_by_another_recorder_says_rec_off(t
     holder = Recorder(path, background=False)  # a `liqtui record` on the desk's file
     try:
         settings = Settings(record_path=str(path))
-        recorder, why_not = desk._live_recorder(settings, Engine(settings.levels), 1_769_874_660_000)
+        recorder, _history, why_not = desk._live_recorder(
+            settings, Engine(settings.levels), 1_769_874_660_000
+        )
         assert recorder is None and "already being recorded by another liqtui" in why_not
         app = make_app(mode="LIVE")
         app.startup_notes.append(why_not)

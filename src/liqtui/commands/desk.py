@@ -1,6 +1,7 @@
 """The desk commands: `liqtui` / `liqtui live`, `liqtui demo`, `liqtui replay FILE`.
 
-Each builds a source, an engine (warmed from the recording when the live desk records) and runs the
+Each builds a source, an engine (warmed from the recording when the live desk records, after the
+first frame) and runs the
 Textual app. Textual is imported only when a desk actually starts, so `liqtui --help` stays fast.
 """
 
@@ -98,18 +99,23 @@ def _demo_factory(settings: Any, *, seed: int = 7, rate: str = "busy") -> Any:
     return build
 
 
-def _live_recorder(settings: Any, engine: Any, now_ms: int) -> tuple[Any, str | None]:
-    """The recorder of the live desk, after warming the engine from it; (None, why) on failure."""
-    from liqtui.storage.reader import warm
+def _live_recorder(settings: Any, engine: Any, now_ms: int) -> tuple[Any, Any, str | None]:
+    """The recorder of the live desk and the warm-up of the engine from it (``Warming``, applied after
+    the desk's first frame); (None, None, why) when the file cannot be used."""
+    from liqtui.storage.reader import start_warm
     from liqtui.storage.recorder import Recorder, default_path
     from liqtui.storage.schema import StoreError
 
     path = default_path(settings)
     try:
-        warm(engine, path, now_ms, lookback_days=settings.levels.lookback_days)
-        return Recorder(path, retention_days=settings.retention_days), None
+        warming = start_warm(engine, path, now_ms, lookback_days=settings.levels.lookback_days)
     except (StoreError, OSError) as exc:
-        return None, f"recording is off: {exc}"
+        return None, None, f"recording is off: {exc}"
+    try:
+        return Recorder(path, retention_days=settings.retention_days), warming, None
+    except (StoreError, OSError) as exc:
+        warming.close()
+        return None, None, f"recording is off: {exc}"
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
@@ -134,10 +140,12 @@ def _run_app(
     demo: Any = None,
     notes: tuple[str, ...] = (),
     recording_off: bool = False,
+    history: Any = None,
 ) -> int:
     from liqtui.ui.app import LiqtuiApp
 
     app = LiqtuiApp(settings, source, engine=engine, recorder=recorder, layout=layout, demo=demo)
+    app.history = history  # the recording's, applied after the first frame
     for note in (*settings_warnings(settings), *notes):  # stderr is hidden behind the desk
         app.startup_notes.append(note)
     app.recording_off = recording_off
@@ -237,9 +245,9 @@ def _run_live(args: argparse.Namespace, settings: Any) -> int:
         return _fail(f"{settings.source}: every venue is disabled; enable one, or run `liqtui demo`")
     source = LiveSource(settings)
     engine = _engine(settings)
-    recorder, why_not = (None, None)
+    recorder, history, why_not = (None, None, None)
     if settings.record:
-        recorder, why_not = _live_recorder(settings, engine, source.now_ms())
+        recorder, history, why_not = _live_recorder(settings, engine, source.now_ms())
         if recorder is not None:
             source.resume_positions(recorder.path)  # the accounts tracked last time, looked at again
     notes = (why_not,) if why_not else ()
@@ -252,4 +260,5 @@ def _run_live(args: argparse.Namespace, settings: Any) -> int:
         demo=_demo_factory(settings),
         notes=notes,
         recording_off=why_not is not None,
+        history=history,
     )

@@ -12,7 +12,8 @@
   made before liqtui recorded them).
 - ``count_events(path, since_ms, until_ms)``: how many events ``read_events`` would yield (progress).
 - ``warm(engine, path, now_ms)``: applies what the engine needs at start, so 24 h totals and the
-  30 d OI lookback are right straight after a restart (see ``WARM_SPANS_MS``).
+  30 d OI lookback are right straight after a restart (see ``WARM_SPANS_MS``); ``start_warm`` does
+  the same a batch per step, for the live desk, which applies it after its first frame.
 """
 
 from __future__ import annotations
@@ -208,9 +209,28 @@ def warm(
     that exists but cannot be read, or holds data of another ``source_mode`` (demo data never warms
     a live desk), raises ``StoreError``.
     """
+    warming = start_warm(
+        engine, path, now_ms, lookback_days=lookback_days, missing_ok=missing_ok, source_mode=source_mode
+    )
+    while warming.step():
+        pass
+    return warming.count
+
+
+def start_warm(
+    engine: Applies,
+    path: str | Path,
+    now_ms: int,
+    *,
+    lookback_days: float = 30.0,
+    missing_ok: bool = True,
+    source_mode: str = "LIVE",
+) -> Warming:
+    """``warm`` in steps, for a desk that draws between them: the file is checked now (``StoreError``
+    as in ``warm``), each ``Warming.step`` applies the next batch."""
     if missing_ok and not Path(path).expanduser().exists():
-        return 0
-    spans = {}
+        return Warming(engine, None, {}, now_ms, Path(path))
+    spans: dict[str, Span] = {}
     for kind, span in WARM_SPANS_MS.items():
         if kind in ("oi", "bars"):
             span = int(lookback_days * DAY_MS)
@@ -221,18 +241,68 @@ def warm(
     if held != source_mode:
         conn.close()
         raise StoreError(f"{path}: holds {held} data, not {source_mode} data: not used to warm the desk")
-    count = 0
-    events = thin_old_open_interest(EventStream(conn, Path(path), spans), now_ms - DAY_MS)
-    # The engine's bulk path (``Engine.apply_many``), a list at a time; one by one for any other sink.
-    apply_many = getattr(engine, "apply_many", None)
-    while batch := list(islice(events, WARM_BATCH)):
+    return Warming(engine, conn, spans, now_ms, Path(path))
+
+
+class Warming:
+    """A warm-up applied a batch of ``WARM_BATCH`` events per ``step``; ``share`` is how far it is
+    (0 to 1, against the rows counted at the first step; old OI samples thinned make it end short
+    of 1) and ``count`` the events applied."""
+
+    def __init__(
+        self,
+        engine: Applies,
+        conn: sqlite3.Connection | None,
+        spans: Mapping[str, Span],
+        now_ms: int,
+        path: Path,
+    ) -> None:
+        self.engine = engine
+        self.count = 0
+        self._conn, self._spans, self._path = conn, spans, path
+        self._stream = EventStream(conn, path, spans) if conn is not None else None
+        self._events: Iterator[Event] = (
+            thin_old_open_interest(self._stream, now_ms - DAY_MS) if self._stream is not None else iter(())
+        )
+        self._total: int | None = None
+
+    @property
+    def share(self) -> float:
+        return min(self.count / self._total, 1.0) if self._total else 0.0
+
+    def step(self) -> bool:
+        """Apply the next batch; False once everything is in (the file is closed then)."""
+        if self._total is None:
+            self._total = self._rows()
+        batch = list(islice(self._events, WARM_BATCH))
+        if not batch:
+            self.close()
+            return False
+        # The engine's bulk path (``Engine.apply_many``), a list at a time; one by one for any other sink.
+        apply_many = getattr(self.engine, "apply_many", None)
         if apply_many is not None:
             apply_many(batch)
         else:
             for event in batch:
-                engine.apply(event)
-        count += len(batch)
-    return count
+                self.engine.apply(event)
+        self.count += len(batch)
+        return True
+
+    def _rows(self) -> int:
+        conn = self._conn
+        if conn is None:
+            return 0
+        with store_errors(self._path):
+            return sum(
+                _count(conn, BY_KIND[kind].table, *self._spans[kind]) for kind in _present(conn, self._spans)
+            )
+
+    def close(self) -> None:
+        """Stop early (the desk quit or switched source): the file is closed."""
+        if self._stream is not None:
+            self._stream.close()
+        if self._conn is not None:
+            self._conn.close()
 
 
 def latest_positions(path: str | Path, since_ms: int) -> list[PositionSnapshot]:

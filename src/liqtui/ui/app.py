@@ -11,6 +11,7 @@ rendering is reported once and the next tick tries again; a pane that fails does
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import math
 import os
@@ -363,6 +364,9 @@ class LiqtuiApp(App[None]):
         self.engine = engine if engine is not None else default_engine(settings)
         self.recorder = recorder
         self.recording_off = False  # set by the desk when it was to record and could not
+        # The recording's history (storage.reader.Warming), set by the live desk: applied to the engine
+        # a batch per turn of the loop after the first frame, before the source starts; None once in.
+        self.history: Any = None
         self._demo_factory = demo
         self.startup_notes: list[str] = []  # shown once the desk is up (recording off, ...)
         self.alerts = DeskAlerts(
@@ -512,7 +516,21 @@ class LiqtuiApp(App[None]):
 
     @work(exclusive=True, group="source", exit_on_error=False)
     async def _run_source(self, source: EventSource) -> None:
+        if self.history is not None:
+            await self._apply_history()
         await source.run(BulkEmit(self.emit, self.emit_many))
+
+    async def _apply_history(self) -> None:
+        """The recording's history into the engine, a batch per turn of the loop (frames and keys in
+        between; the header says "building history N %"). Not through ``emit``: it is recorded
+        already, and its alerts are not news. A quit or a switch to the demo stops it."""
+        try:
+            while self.history.step():  # noqa: ASYNC110 - no waiting: a turn of the loop per batch
+                await asyncio.sleep(0)
+            self._started = time.monotonic()  # "no venue has answered for ..." counts from here
+        finally:
+            self.history.close()
+            self.history = None
 
     def emit(self, event: Event) -> None:
         """Every event of the source: into the engine (and the recording). Never repaints."""
@@ -610,6 +628,9 @@ class LiqtuiApp(App[None]):
     def _check_reachable(self) -> None:
         if self.data_seen or self.source.mode != "LIVE":
             return
+        if self.history is not None:  # the venues are asked once the recording's history is in
+            self.set_timer(OFFER_DEMO_AFTER_S, self._check_reachable)
+            return
         view = self.last_view or self._fresh_view()
         feeds = view.feeds if view is not None else ()
         if any(s.state is FeedState.LIVE for s in feeds):
@@ -661,7 +682,10 @@ class LiqtuiApp(App[None]):
 
     def warmup(self) -> float | None:
         """How far the source is in getting ready (a replay catching up, the demo building its
-        history), 0 to 1; None when it is ready. Until then only the header moves."""
+        history, the live desk its recording's), 0 to 1; None when it is ready. Until then only the
+        header moves."""
+        if self.history is not None:
+            return float(self.history.share)
         return self.source.warmup if isinstance(self.source, WarmingUp) else None
 
     def badge(self) -> Badge:
