@@ -20,11 +20,12 @@ from liqtui.feeds.demo.market import DEFAULT_START_MS
 from liqtui.feeds.replay import ReplaySource
 from liqtui.storage.reader import describe, read_events, warm
 from liqtui.storage.recorder import Recorder
+from liqtui.storage.schema import StoreError
 from liqtui.ui.app import LiqtuiApp
 from liqtui.ui.header import DeskHeader, fmt_clock
 
 from desk_fakes import FakeSource
-from desk_helpers import wait_for
+from desk_helpers import make_app, notifications, wait_for
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -176,6 +177,30 @@ async def test_the_live_desk_draws_first_then_applies_its_recording_then_starts_
     finally:
         recorder.close()
     assert _state(engine, market.now_ms) == _state(blocking, market.now_ms) != empty
+
+
+class _Breaks:
+    """A recording that passed its checks at start, then fails to read part way (a disk error)."""
+
+    share = 0.5
+
+    def step(self) -> bool:
+        raise StoreError("live.sqlite: database disk image is malformed")
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_recording_that_fails_part_way_is_said_once_and_the_live_source_starts():
+    app = make_app(mode="LIVE")
+    app.source.queue.put_nowait(FeedStatus(venue="binance", state=FeedState.LIVE, since=app.source.now))
+    app.history = _Breaks()
+    async with app.run_test(size=(160, 40)) as pilot:
+        assert await wait_for(pilot, lambda: app.history is None and app.events_seen == 1)
+        assert await wait_for(
+            pilot,
+            lambda: any("history stopped part way" in n and "malformed" in n for n in notifications(app)),
+        )
 
 
 def test_an_unusable_recording_turns_recording_off_with_a_reason(tmp_path):

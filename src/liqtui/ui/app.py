@@ -527,8 +527,12 @@ class LiqtuiApp(App[None]):
         try:
             while self.history.step():  # noqa: ASYNC110 - no waiting: a turn of the loop per batch
                 await asyncio.sleep(0)
-            self._started = time.monotonic()  # "no venue has answered for ..." counts from here
+        except Exception as exc:  # noqa: BLE001 - a file that fails mid-read: said once, the venues start
+            self.report_once(
+                "history", f"The recording's history stopped part way ({exc}); live data goes on."
+            )
         finally:
+            self._started = time.monotonic()  # "no venue has answered for ..." counts from here
             self.history.close()
             self.history = None
 
