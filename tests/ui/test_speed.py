@@ -3,7 +3,8 @@
 - The history leaves the garbage collector's generations once it is in (``gc.freeze``): a full
   collection passing over 25 h of demo history stalled keys and frames for ~100 ms at a time.
 - A symbol switch draws the header and the ladder at once and the other panes after the screen
-  showed them, one per turn of the loop (all of them in one handler took 40-50 ms at stress).
+  showed them, one per turn of the loop (all of them in one handler took 40-50 ms at stress); with
+  the ladder not on screen (the heatmap layout), the header alone first.
 - Under a modal (picker, prompt) the desk holds still: Textual draws a modal over a tinted copy of
   the whole screen beneath, so a pane redrawn there repainted every cell of both screens; and that
   copy is drawn once per modal, not at each keystroke that changes the modal's layout."""
@@ -43,6 +44,21 @@ async def test_a_symbol_switch_draws_the_ladder_first_then_every_other_pane():
         new = app.symbol
         assert panes["ladder"]._view.symbol == new
         assert panes["totals"]._view.symbol != new and panes["risk"]._view.symbol != new
+        assert await wait_for(pilot, lambda: all(p._view.symbol == new for p in panes.values()))
+
+
+async def test_a_symbol_switch_without_the_ladder_on_screen_draws_the_header_first():
+    # The heatmap layout: the heatmap in the ladder's place summed a symbol's every column (50-100 ms)
+    # before the header could name it (`/` symbol Enter p95 212 ms from outside); now it follows.
+    app = make_app(layout="heatmap")
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        panes = {p.id: p for p in app.visible_panes()}
+        assert "heatmap" in panes and "ladder" not in panes
+        app.action_step_symbol(1)  # what `]` runs, here without a turn of the loop after it
+        new = app.symbol
+        assert app.last_view.symbol == new  # the header's view
+        assert all(p._view is None or p._view.symbol != new for p in panes.values())
         assert await wait_for(pilot, lambda: all(p._view.symbol == new for p in panes.values()))
 
 

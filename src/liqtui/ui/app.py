@@ -766,8 +766,9 @@ class LiqtuiApp(App[None]):
         if ladder is not None:
             ladder.mark_alert_prices(self.alerts.marked_prices(self.symbol, view.now))
         panes = self.visible_panes()
-        if first is not None:  # that pane, else the first on screen (the heatmap in the ladder's place)
-            now = [p for p in panes if p.id == first] or panes[:1]
+        if first is not None:  # that pane, else the header alone (a key's pane not on screen): the
+            # heatmap in the ladder's place sums a new symbol's every column (50-100 ms) unless readied
+            now = [p for p in panes if p.id == first]
             later = [p for p in panes if p not in now]
             if later:
                 self._later = (view, time.monotonic())
