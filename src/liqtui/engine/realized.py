@@ -39,20 +39,6 @@ class _Series:
         self.min: dict[int, Bucket] = {}
         self.hour: dict[int, Bucket] = {}
 
-    def add(self, second: int, usd: float, size: int, sampled: bool) -> None:
-        for buckets, key in ((self.sec, second), (self.min, second // 60), (self.hour, second // 3600)):
-            b = buckets.get(key)
-            if b is None:
-                b = buckets[key] = [usd, 1, usd, sampled, 0, 0, 0, 0, 0]
-            else:
-                b[0] += usd
-                b[1] += 1
-                if usd > b[2]:
-                    b[2] = usd
-                if sampled:
-                    b[3] = True
-            b[_B0 + size] += 1
-
     def prune(self, oldest_second: int) -> None:
         for buckets, edge in (
             (self.sec, oldest_second),
@@ -101,6 +87,18 @@ class _Series:
         return acc
 
 
+def _fold(buckets: tuple[Bucket, ...], usd: float, size: int, sampled: bool) -> None:
+    """One liquidation into its six buckets (``RealizedTotals._buckets``); ``size`` is its count's index."""
+    for b in buckets:
+        b[0] += usd
+        b[1] += 1
+        if usd > b[2]:
+            b[2] = usd
+        if sampled:
+            b[3] = True
+        b[size] += 1
+
+
 def _take(out: list[Bucket], buckets: dict[int, Bucket], key: int) -> None:
     b = buckets.get(key)
     if b is not None:
@@ -127,14 +125,12 @@ class RealizedTotals:
         second = time_ms // 1000
         if second < self._newest_second - KEEP_SECONDS:
             return  # older than any window can reach
-        size = bisect_right(SIZE_BUCKET_EDGES, usd)
-        series = self._series
-        for key in ((venue, symbol, side), (venue, ALL, side)):
-            s = series.get(key)
-            if s is None:
-                s = series[key] = _Series()
-                self._venues[key[1]] = sorted({*self._venues.get(key[1], ()), venue})
-            s.add(second, usd, size, sampled)
+        _fold(
+            self._buckets((venue, symbol, side, second)),
+            usd,
+            _B0 + bisect_right(SIZE_BUCKET_EDGES, usd),
+            sampled,
+        )
         if second > self._newest_second:
             self._newest_second = second
             if second >= self._next_prune:
@@ -155,16 +151,7 @@ class RealizedTotals:
             buckets = cache.get(key)
             if buckets is None:
                 buckets = cache[key] = self._buckets(key)
-            size = _B0 + bisect_right(edges, usd)
-            sampled = liq.sampled
-            for b in buckets:
-                b[0] += usd
-                b[1] += 1
-                if usd > b[2]:
-                    b[2] = usd
-                if sampled:
-                    b[3] = True
-                b[size] += 1
+            _fold(buckets, usd, _B0 + bisect_right(edges, usd), liq.sampled)
             if second > newest:
                 newest = second
                 if second >= next_prune:
