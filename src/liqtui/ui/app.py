@@ -16,7 +16,7 @@ import gc
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -548,16 +548,10 @@ class LiqtuiApp(App[None]):
                 self.last_message[event.venue] = at
         try:
             self.engine.apply(event)
-            for alert in self.alerts.see(event):
-                self.announce(alert)
-                if self.recorder is not None:
-                    self.recorder.add(alert)  # said live: a replay shows it again
+            self._say(self.alerts.see(event))
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop the stream: reported, skipped
             self.report_once("apply", f"An event could not be used and was skipped: {exc!r}")
-        if self.recorder is not None:
-            self.recorder.add(event)
-            for bucket in self.engine.take_heatmap_buckets():  # the heatmap's history, for a restart
-                self.recorder.add(bucket)
+        self._record((event,))
 
     def emit_many(self, events: Sequence[Event]) -> None:
         """``emit`` for each of ``events`` in order, with the same result; a run of liquidations goes
@@ -577,15 +571,23 @@ class LiqtuiApp(App[None]):
                 last_message[liq.venue] = liq.recv_time
         try:
             self.engine.apply_liquidations(liqs)
-            for alert in self.alerts.see_liquidations(liqs):
-                self.announce(alert)
-                if self.recorder is not None:
-                    self.recorder.add(alert)
+            self._say(self.alerts.see_liquidations(liqs))
         except Exception as exc:  # noqa: BLE001 - as in emit: reported, skipped
             self.report_once("apply", f"An event could not be used and was skipped: {exc!r}")
+        self._record(liqs)
+
+    def _say(self, alerts: Iterable[Alert]) -> None:
+        for alert in alerts:
+            self.announce(alert)
+            if self.recorder is not None:
+                self.recorder.add(alert)  # said live: a replay shows it again
+
+    def _record(self, events: Iterable[Event]) -> None:
+        """The events into the recording, if the desk records, with the heatmap buckets they closed
+        (the heatmap's history, for a restart)."""
         if self.recorder is not None:
-            for liq in liqs:
-                self.recorder.add(liq)
+            for event in events:
+                self.recorder.add(event)
             for bucket in self.engine.take_heatmap_buckets():
                 self.recorder.add(bucket)
 
