@@ -171,13 +171,7 @@ class Engine:
     def apply_liquidations(self, liqs: Sequence[Liquidation]) -> None:
         """``apply`` each liquidation in order, with the same state to the last bit (totals, tape,
         heatmap marks, sweep fills), at a fraction of the cost: each part takes the run in one call."""
-        inf = math.inf
-        sound = [
-            liq
-            for liq in liqs
-            if (0.0 < liq.price < inf if type(liq.price) is float else _positive(liq.price))
-            and 0.0 <= liq.usd < inf
-        ]
+        sound = [liq for liq in liqs if _sound(liq)]
         self.rejected += len(liqs) - len(sound)  # a NaN would poison every total it joins
         if not sound:
             return
@@ -233,7 +227,7 @@ class Engine:
         return state
 
     def _on_liquidation(self, liq: Liquidation) -> None:
-        if not (_positive(liq.price) and 0.0 <= liq.usd < math.inf):
+        if not _sound(liq):
             self.rejected += 1  # a NaN would poison every total it joins
             return
         self._see_symbol(liq.symbol)
@@ -481,6 +475,14 @@ def _finite_ticker(ticker: Ticker) -> Ticker:
         volume_24h_usd=_finite(t.volume_24h_usd),
         funding_interval_hours=_finite(t.funding_interval_hours),
     )
+
+
+def _sound(liq: Liquidation) -> bool:
+    """A liquidation the totals can take: a positive finite price, a finite USD of at least 0."""
+    price = liq.price
+    return (
+        0.0 < price < math.inf if type(price) is float else _positive(price)
+    ) and 0.0 <= liq.usd < math.inf
 
 
 def _positive(*values: float) -> bool:
