@@ -338,6 +338,15 @@ class _Track:
             del self.realized[bucket]
         return dropped
 
+    def drop(self, bucket: int) -> int | None:
+        """Forget the snapshot of ``bucket`` (the one standing before it stands for it again); returns
+        ``bucket`` if there was one."""
+        k = bisect_left(self.buckets, bucket)
+        if k == len(self.buckets) or self.buckets[k] != bucket:
+            return None
+        del self.snapshots[k], self.buckets[k]
+        return bucket
+
     def at(self, end: int) -> Snapshot | None:
         """The snapshot standing at ``end`` (the last one of a bucket before it)."""
         k = bisect_right(self.buckets, end - BUCKET_MS)
@@ -467,7 +476,10 @@ class HeatmapHistory:
 
     def load(self, event: HeatmapBucket) -> None:
         """A recorded bucket (a warm-up or a replay): it stands as recorded, and what the engine
-        computes again for it or older buckets of its venue (from thinned OI, fewer prices) is left out."""
+        computes again for it or older buckets of its venue (from thinned OI, fewer prices) is left out.
+        The reader hands a bucket over before the OI step that closed it (same time), so ``before_step``
+        finds it loaded and takes no snapshot of the book for it; read after that step, it replaces the
+        snapshot taken, or (recorded as unchanged) drops it: the same history either way."""
         if self._grids.setdefault(event.symbol, event.grid) != event.grid:
             return  # rows of another grid are not this symbol's rows
         measured = event.venue == MEASURED  # the tracked accounts' levels (before_positions)
@@ -477,8 +489,10 @@ class HeatmapHistory:
         if event.longs is not None and event.shorts is not None:
             longs, shorts = (Run(first, array("f", usd)) for first, usd in (event.longs, event.shorts))
             changed = track.add(Snapshot(event.bucket, longs, shorts))
-            if changed is not None:
-                self._touch(event.symbol, changed)
+        else:  # as the last bucket's: a snapshot computed for it before it was read leaves
+            changed = track.drop(event.bucket)
+        if changed is not None:
+            self._touch(event.symbol, changed)
         if measured:
             track.open_bucket = max(track.open_bucket or event.bucket, event.bucket)
             self._touch(event.symbol, event.bucket)

@@ -383,7 +383,9 @@ def _events(
         with store_errors(path):
             markets, top_seq = _snapshot(conn)
             streams = [
-                _stream(conn, BY_KIND[kind], markets, top_seq, skipped, *spans[kind])
+                (_ahead if kind == "heatmap" else iter)(
+                    _stream(conn, BY_KIND[kind], markets, top_seq, skipped, *spans[kind])
+                )
                 for kind in _present(conn, spans)
             ]
             for _time, _seq, event in heapq.merge(*streams, key=_order):
@@ -404,6 +406,17 @@ def _present(conn: sqlite3.Connection, kinds: Iterable[str]) -> list[str]:
 
 def _order(item: tuple[int, int, Event]) -> tuple[int, int]:
     return item[0], item[1]
+
+
+_AHEAD = 1 << 62  # below every seq: a heatmap bucket comes before the other events of its time
+
+
+def _ahead(rows: Iterator[tuple[int, int, Any]]) -> Iterator[tuple[int, int, Any]]:
+    """A heatmap bucket recorded at ``t`` is the one the OI step at ``t`` closed (recorded right after
+    it): read before that step, it stands as recorded and the engine does not snapshot its book for it
+    again (engine/heatmap.py, ``HeatmapHistory.load``). Nothing else of time ``t`` belongs to it."""
+    for time, seq, event in rows:
+        yield time, seq - _AHEAD, event
 
 
 def _snapshot(conn: sqlite3.Connection) -> tuple[dict[int | None, Market], int]:

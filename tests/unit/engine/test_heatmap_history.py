@@ -293,3 +293,32 @@ def test_the_measured_view_says_since_when_and_its_earlier_columns_are_unknown_n
     ((row, _usd),) = view.columns[3].longs  # the bucket in progress reads the positions now
     assert row == math.floor(92.0 / view.grid)
     assert e.heatmap(BTC, T0 + 3 * B + 20, 4 * B, B).since is None  # the estimate's view
+
+
+def test_a_recorded_bucket_stands_as_recorded_whichever_side_of_its_closing_step_it_is_read():
+    """A warm-up's book differs from the recording desk's (here 5,000 opened, not 2,000): the recorded
+    buckets stand, the second one recorded as unchanged (the first one's levels), whether each is
+    read before the OI step that closed it (the reader's order: no snapshot is taken) or after."""
+    from liqtui.domain.events import HeatmapBucket
+
+    recorded = [
+        HeatmapBucket("bybit", BTC, T0 + B + 1_000, T0, 100.0, (90, (1_000.0,)), (110, (1_000.0,)), 1.0, 2.0),
+        HeatmapBucket("bybit", BTC, T0 + 2 * B + 1_000, T0 + B, 100.0, None, None, 1.0, 2.0),
+    ]
+    views = []
+    for ahead in (True, False):
+        heat, book = HeatmapHistory(lambda _price: 100.0), one_tier_book()
+        heat.before_step("bybit", BTC, T0 + 1_000, book, 10_000.0)
+        book.add(10_000.0, 5_000.0)
+        for k, bucket in enumerate(recorded, start=1):
+            if ahead:
+                heat.load(bucket)
+            heat.before_step("bybit", BTC, T0 + k * B + 1_000, book, 10_000.0)
+            if not ahead:
+                heat.load(bucket)
+            book.add(10_000.0, 1_000.0 * k)
+        heat.before_step("bybit", BTC, T0 + 3 * B + 1_000, book, 10_000.0)
+        views.append(heat.view(BTC, T0 + 3 * B + 2_000, 4 * B, B, {"bybit": (book, 10_000.0)}))
+    assert views[0].columns == views[1].columns
+    # recorded, recorded as unchanged, then the warm-up's own book (8,000 opened, half of it long)
+    assert [c.longs for c in views[0].columns][:3] == [((90, 1_000.0),), ((90, 1_000.0),), ((90, 4_000.0),)]

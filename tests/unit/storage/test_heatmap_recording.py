@@ -170,3 +170,35 @@ def test_the_measured_heatmap_history_is_recorded_and_a_restart_draws_it_again(t
     # the MEASURED levels as recorded (the price path comes from the venues' buckets, tested above)
     assert [(c.time, c.longs, c.shorts) for c in again.columns[:-1]] == levels
     assert "measured" not in restarted.heatmap_venues(SYMBOL)  # not a venue of the estimate
+
+
+def test_a_bucket_is_read_before_the_oi_step_that_closed_it_and_the_warm_up_takes_no_snapshot_again(
+    tmp_path, monkeypatch
+):
+    """The recorder writes a bucket right after the OI sample whose step closed it (same time); the
+    reader hands it over first, so a warm-up or a replay finds it loaded and does not snapshot the
+    book for it again (the OI steps' main cost there), and the heatmap is still the desk's."""
+    from liqtui.domain.events import OpenInterest
+    from liqtui.engine import heatmap
+
+    path = tmp_path / "demo.sqlite"
+    desk, now = _record_demo(path, minutes=10)
+    events = list(read_events(path))
+    others_at: set[int] = set()  # times of the events other than buckets read so far
+    closing = 0
+    for k, event in enumerate(events):
+        if not isinstance(event, HeatmapBucket):
+            others_at.add(getattr(event, "time", -1))
+            continue
+        assert event.time not in others_at
+        closing += any(isinstance(e, OpenInterest) and e.time == event.time for e in events[k + 1 : k + 40])
+    assert closing > 50  # each bucket's own OI step comes after it
+    taken = []
+    real = heatmap.Snapshot.of_book
+    monkeypatch.setattr(heatmap.Snapshot, "of_book", lambda *a: taken.append(a[0]) or real(*a))
+    restarted = Engine(Settings().levels)
+    warm(restarted, path, now, source_mode="DEMO")
+    assert taken == []
+    drawn = desk.heatmap(SYMBOL, now, RANGES["12h"], BUCKET_MS)
+    closed = _closed(drawn, desk)
+    assert restarted.heatmap(SYMBOL, now, RANGES["12h"], BUCKET_MS).columns[: len(closed)] == closed
