@@ -229,6 +229,20 @@ def _period(age_ms: int) -> int:
     return THINNING[-1][1]
 
 
+def _width(age_ms: int) -> int:
+    return max((w for since, w in COARSENING if age_ms >= since), default=1)
+
+
+def _age_runs() -> list[tuple[int, int, int, int]]:
+    """(youngest age, oldest age excluded, period, width) of the runs of ages thinned alike: every age
+    where the period, the width or the history's edge (KEPT_MS) changes starts a run."""
+    edges = sorted({0, KEPT_MS, *(below for below, _p in THINNING), *(since for since, _w in COARSENING)})
+    return [
+        (young, old, _period(young), _width(young))
+        for young, old in zip(edges, [*edges[1:], 2**62], strict=True)
+    ]
+
+
 class _Prices:
     """Low and high per bucket of one venue, float32 arrays from bucket index ``base`` (NaN: none)."""
 
@@ -314,28 +328,35 @@ class _Track:
         return min(snap.bucket, self._thin(snaps[-1].bucket))
 
     def _thin(self, newest: int) -> int:
-        """Drop what the thinning rule drops (a pass over the snapshots, so once an hour of data: the
-        rule keeps the same snapshots whenever it runs, as the periods nest)."""
-        snaps, kept, dropped = self.snapshots, [], newest
-        for s, nxt in zip(snaps, snaps[1:], strict=False):
-            age = newest - s.bucket
-            period = _period(age)
-            if (
-                age >= KEPT_MS and nxt.bucket <= newest - KEPT_MS
-            ) or s.bucket // period == nxt.bucket // period:
-                # older than the history and not the book standing at its start, or a later snapshot
-                # of the same period stands for it
-                dropped = min(dropped, s.bucket)
-                continue
-            coarse = _coarsened(s, max((w for since, w in COARSENING if age >= since), default=1))
-            if coarse is not s:
-                dropped = min(dropped, s.bucket)
-            kept.append(coarse)
-        kept.append(snaps[-1])
-        if dropped < newest:
-            self.snapshots, self.buckets = kept, [s.bucket for s in kept]
-        for bucket in [b for b in self.realized if b < newest - KEPT_MS]:
-            del self.realized[bucket]
+        """Drop what the thinning rule drops (once an hour of data: the rule keeps the same snapshots
+        whenever it runs, as the periods nest). Each snapshot is judged with its successor; the
+        snapshots are taken in runs of ages with one period and one width (``_age_runs``), so the
+        pass reads two bucket numbers per snapshot and coarsens only in the old runs."""
+        snaps, buckets = self.snapshots, self.buckets
+        last = len(snaps) - 1  # the newest stands whatever its age
+        gone: list[int] = []
+        coarse: list[tuple[int, Snapshot]] = []
+        edge = newest - KEPT_MS
+        for young, old, period, width in _age_runs():
+            # ages in [young, old): buckets in (newest - old, newest - young]
+            start = bisect_right(buckets, newest - old)
+            end = min(bisect_right(buckets, newest - young), last)
+            for i in range(start, end):
+                bucket, nxt = buckets[i], buckets[i + 1]
+                if (young >= KEPT_MS and nxt <= edge) or bucket // period == nxt // period:
+                    # older than the history and not the book standing at its start, or a later
+                    # snapshot of the same period stands for it
+                    gone.append(i)
+                elif width > 1 and (snap := _coarsened(snaps[i], width)) is not snaps[i]:
+                    coarse.append((i, snap))
+        dropped = min([newest, *(buckets[i] for i in gone), *(buckets[i] for i, _s in coarse)])
+        for i, snap in coarse:
+            snaps[i] = snap
+        for i in sorted(gone, reverse=True):
+            del snaps[i], buckets[i]
+        if self.realized and min(self.realized) < edge:
+            for bucket in [b for b in self.realized if b < edge]:
+                del self.realized[bucket]
         return dropped
 
     def drop(self, bucket: int) -> int | None:

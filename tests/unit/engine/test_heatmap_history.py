@@ -322,3 +322,52 @@ def test_a_recorded_bucket_stands_as_recorded_whichever_side_of_its_closing_step
     assert views[0].columns == views[1].columns
     # recorded, recorded as unchanged, then the warm-up's own book (8,000 opened, half of it long)
     assert [c.longs for c in views[0].columns][:3] == [((90, 1_000.0),), ((90, 1_000.0),), ((90, 4_000.0),)]
+
+
+def _thin_every_snapshot(track, newest):
+    """The thinning rule judged snapshot by snapshot over the whole history (the slow reference)."""
+    from liqtui.engine.heatmap import COARSENING, _coarsened, _period
+
+    snaps, kept, dropped = track.snapshots, [], newest
+    for s, nxt in zip(snaps, snaps[1:], strict=False):
+        age = newest - s.bucket
+        period = _period(age)
+        if (age >= KEPT_MS and nxt.bucket <= newest - KEPT_MS) or s.bucket // period == nxt.bucket // period:
+            dropped = min(dropped, s.bucket)
+            continue
+        coarse = _coarsened(s, max((w for since, w in COARSENING if age >= since), default=1))
+        dropped = dropped if coarse is s else min(dropped, s.bucket)
+        kept.append(coarse)
+    kept.append(snaps[-1])
+    if dropped < newest:
+        track.snapshots, track.buckets = kept, [s.bucket for s in kept]
+    for bucket in [b for b in track.realized if b < newest - KEPT_MS]:
+        del track.realized[bucket]
+    return dropped
+
+
+def test_thinning_by_runs_of_ages_keeps_what_judging_every_snapshot_keeps(monkeypatch):
+    """32 days of buckets with gaps, older buckets loaded again out of order and buckets dropped
+    (recorded as unchanged): the same snapshots, coarsened alike, and the same changed buckets."""
+    from array import array
+
+    from liqtui.engine.heatmap import Run, _Track
+
+    results = []
+    for thin in (_Track._thin, _thin_every_snapshot):
+        monkeypatch.setattr(_Track, "_thin", thin)
+        rng, track, said = random.Random(5), _Track(), []
+        for k in range(32 * DAY_MS // B):
+            if rng.random() < 0.1:
+                continue  # no step in this bucket
+            back = rng.randint(1, k) if k and rng.random() < 0.02 else 0
+            bucket = T0 + (k - back) * B
+            usd = array("f", [rng.uniform(1.0, 1_000.0)] * rng.randint(1, 6))
+            first = rng.randint(900, 1_100)
+            track.realized[bucket] = {(first, Side.LONG): 1.0}
+            said.append(track.add(Snapshot(bucket, Run(first, usd), Run(first + 50, usd))))
+            if rng.random() < 0.01:
+                said.append(track.drop(bucket))
+        results.append((track.snapshots, track.buckets, sorted(track.realized), said))
+    assert results[0] == results[1]
+    assert any(s.longs.width == 4 for s in results[0][0])  # old snapshots were coarsened
