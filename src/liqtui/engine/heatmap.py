@@ -80,6 +80,13 @@ class Run:
             return EMPTY_RUN
         return cls(first + live[0] * width, usd[live[0] : live[-1] + 1], width)
 
+    @classmethod
+    def of_band(cls, first: int, usd: array[float]) -> Run:
+        """The run of ``usd`` from row ``first``, whose ends hold USD before float32 (``LevelBook.row_band``)."""
+        if usd and usd[0] > 0.0 and usd[-1] > 0.0:
+            return cls(first, usd)
+        return cls.of_array(first, usd)  # empty, or an end too small for float32
+
     def items(self) -> Iterable[tuple[int, float]]:
         at, w = self.first + self.width // 2, self.width
         return ((at + k * w, u) for k, u in enumerate(self.usd) if u > 0.0)
@@ -165,7 +172,7 @@ class Snapshot:
     def of_book(cls, bucket: int, book: LevelBook, grid: float, price: float) -> Snapshot:
         lo, hi = math.floor(price * (1 - BAND) / grid), math.floor(price * (1 + BAND) / grid)
         longs, shorts = book.row_band(grid, lo, hi)
-        return cls(bucket, Run.of_array(lo, longs), Run.of_array(lo, shorts))
+        return cls(bucket, Run.of_band(*longs), Run.of_band(*shorts))
 
     @classmethod
     def of_levels(

@@ -540,22 +540,36 @@ class LevelBook:
             rows = self._sum_rows(grid)
         return {i: (r[0] * scale, r[1] * scale) for i, r in rows.items()}
 
-    def row_band(self, grid: float, lo: int, hi: int) -> tuple[array[float], array[float]]:
-        """Long and short USD of rows ``lo`` .. ``hi`` at ``grid`` as float32 arrays from row ``lo``
-        (0 where none stands): what the heatmap keeps, read without copying the other rows."""
+    def row_band(
+        self, grid: float, lo: int, hi: int
+    ) -> tuple[tuple[int, array[float]], tuple[int, array[float]]]:
+        """Long and short USD of rows ``lo`` .. ``hi`` at ``grid``, each as (first row, float32 USD per
+        row from it) from its lowest to its highest row with USD (0 between; an empty array when no
+        row has any): what the heatmap keeps, read in one pass over the rows, without copying them."""
         scale = self._scale
         rows = self._rows.get(grid)
         if rows is None:
             rows = self._sum_rows(grid)
         n = hi - lo + 1
         longs, shorts = array("f", bytes(4 * n)), array("f", bytes(4 * n))
+        long_lo = short_lo = n
+        long_hi = short_hi = -1
         for i, r in rows.items():
             if lo <= i <= hi:
+                k = i - lo
                 if r[0] > 0.0:
-                    longs[i - lo] = r[0] * scale
+                    longs[k] = r[0] * scale
+                    if k < long_lo:  # ifs, not min/max: this loop is most of a snapshot's cost
+                        long_lo = k
+                    if k > long_hi:
+                        long_hi = k
                 if r[1] > 0.0:
-                    shorts[i - lo] = r[1] * scale
-        return longs, shorts
+                    shorts[k] = r[1] * scale
+                    if k < short_lo:
+                        short_lo = k
+                    if k > short_hi:
+                        short_hi = k
+        return (lo + long_lo, longs[long_lo : long_hi + 1]), (lo + short_lo, shorts[short_lo : short_hi + 1])
 
     def _row_add(self, sign: float, key: float, raw: float, n: int) -> None:
         for grid, rows in self._rows.items():
