@@ -91,7 +91,9 @@ def test_record_demo_keeps_what_the_simulator_published_and_stats_agree(tmp_path
     sent = market.start_events()
     while len(stored_form(sent)) < len(recorded):
         sent += market.step(100)
-    expected = stored_form(sent)
+    # The demo hands a tick's events out in chunks (feeds/demo/source.py), so Ctrl-C can land inside
+    # a tick: the recording is then a prefix of what the simulator publishes, in the order published.
+    expected = stored_form(sent)[: len(recorded)]
     assert sorted(recorded, key=_key) == sorted(expected, key=_key)
     liquidations = [e for e in expected if isinstance(e, Liquidation)]
     assert len(liquidations) > 2000  # the stress rate really was recorded
