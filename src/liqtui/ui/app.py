@@ -26,6 +26,7 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.css.query import NoMatches
 from textual.filter import LineFilter, Monochrome, NoColor
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
@@ -317,8 +318,21 @@ class DeskScreen(Screen[None]):
         else:
             self.HORIZONTAL_BREAKPOINTS = [(0, f"-{layout}")]
 
+    def fit_breakpoints(self, size: Size) -> None:
+        """The breakpoint classes of ``size`` before the first layout. Textual sets them at the first
+        Resize, after a layout and paint with none (the panes in one column), then lays out and
+        paints again: 60-100 ms more before the first frame."""
+        widths = self.HORIZONTAL_BREAKPOINTS or []
+        for dimension, points in ((size.width, widths), (size.height, HEIGHT_BREAKPOINTS)):
+            fits = [name for least, name in points if dimension >= least]
+            if fits:
+                self.add_class(fits[-1], update=False)  # styled once, when mounted
+
     def compose(self) -> ComposeResult:
-        yield DeskHeader(id="header")
+        header = DeskHeader(id="header")
+        if isinstance(self.app, LiqtuiApp):  # the badge (DEMO, LIVE...) in the terminal's first frame
+            header.show(None, self.app.badge())
+        yield header
         with Container(id="desk"):
             for pane_id, pane_type in _PANE_TYPES.items():
                 yield pane_type(id=pane_id)
@@ -412,7 +426,9 @@ class LiqtuiApp(App[None]):
     # --- start-up ---------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
-        return DeskScreen(self.desk_layout)
+        screen = DeskScreen(self.desk_layout)
+        screen.fit_breakpoints(self.size)
+        return screen
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(desk_theme.APP_VARIABLES)
@@ -424,7 +440,6 @@ class LiqtuiApp(App[None]):
         self.source.set_focus(self.symbol)
         interval = 1.0 / max(0.2, min(30.0, self.settings.ui.render_hz))
         self.set_interval(interval, self._timer_tick, name="render-tick")
-        self._start_source()
         if self.source.mode == "LIVE" and self._demo_factory is not None:
             self.set_timer(OFFER_DEMO_AFTER_S, self._check_reachable)
         for note in self.startup_notes:
@@ -440,7 +455,13 @@ class LiqtuiApp(App[None]):
         if heatmap is not None:
             heatmap.source = lambda *args: self.engine.heatmap(*args)
             heatmap.neighbour = lambda: self.watchlist_neighbour(1)
-        self.call_after_refresh(self.render_tick)
+        self.call_after_refresh(self._first_frame)
+
+    def _first_frame(self) -> None:
+        """The panes have their size: draw them, then start the source once that is on screen (the
+        demo builds its history in a thread, which took half the CPU of the first frame)."""
+        self.render_tick()
+        self.call_after_refresh(self._start_source)
 
     def _load_themes(self) -> None:
         loaded = desk_theme.load_themes(self._theme_dir)
