@@ -50,6 +50,7 @@ async def test_range_and_scale_keys_change_the_title_and_the_legend():
         await pilot.pause()
         text = _heatmap_text(app)
         assert "ESTIMATED · 24h · linear" in text and "(linear)" in text
+        assert not [n for n in app._notifications if "Heatmap" in n.message]  # the title says it
         assert lines_of(pane) != before  # the strengths are drawn again on the new scale
         seen = []
         for _ in range(5):

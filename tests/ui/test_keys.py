@@ -167,6 +167,33 @@ async def test_w_cycles_the_totals_window_through_every_window():
         assert seen == ["4h", "12h", "24h", "1m", "5m", "1h"]
 
 
+async def test_w_names_the_new_window_on_the_totals_pane_at_once_and_no_toast_repeats_it():
+    app = make_app(raw={"ui": {"render_hz": 0.2}})  # no render tick between the key and the check
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        before = len(notifications(app))
+        await pilot.press("w")
+        assert "Realized liquidations · 4h" in app.query_one("#totals").border_title  # the key's frame
+        await _ready(pilot)
+        assert _window_shown(app) == "4h"
+        assert notifications(app)[before:] == []
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [("f", "scroll (home: follow)"), ("c", "Liquidations · BTC ")],
+)
+async def test_a_key_whose_pane_says_the_change_needs_no_toast(key, words):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        before = len(notifications(app))
+        await pilot.press(key)
+        await _ready(pilot)
+        assert words in " ".join(screen_lines(app))
+        assert notifications(app)[before:] == []
+
+
 async def test_plus_and_minus_zoom_the_ladder_step_on_a_1_2_5_scale():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -428,8 +455,8 @@ async def test_w_where_the_totals_pane_is_hidden_or_not_says_the_new_totals(size
         await _ready(pilot)
         await pilot.press("w")
         await _ready(pilot)
-        said = notifications(app)[-1]
         if "-compact" in app.screen.classes:  # no totals pane: the numbers come in the toast
+            said = notifications(app)[-1]
             assert "Realized 4h" in said and "LONG ≥$30.0M" in said and "SHORT ≥$4.0M" in said, (
                 said
             )  # Binance, OKX: sampled

@@ -946,12 +946,22 @@ class LiqtuiApp(App[None]):
     def action_cycle_window(self) -> None:
         self.window = WINDOWS[(WINDOWS.index(self.window) + 1) % len(WINDOWS)]
         self.show_change(first="totals")
-        if self.on_screen("totals"):
-            self.notify(f"Totals over {self.window}", timeout=2)
+        if self.on_screen("totals"):  # its title names the window, drawn with the key's frame
+            self._confirm("totals", self.window, f"Totals over {self.window}")
             return
         view = self._fresh_view()  # no totals pane in this layout: the numbers come in the toast
         if view is not None:
             self.notify(realized_summary(view), timeout=8)
+
+    def _confirm(self, pane_id: str, shown: str, toast: str) -> None:
+        """A key's confirmation: none when the pane ``pane_id`` is on screen and its border (title or
+        subtitle, set with the key's frame) says ``shown`` in whole words, as a trader reads it there;
+        a toast repeating it is noise, and mounting one held the key's frame ~40 ms. Otherwise (a
+        narrow title that dropped the words, a paused display) the toast says it."""
+        pane = self._pane(pane_id, LinePane) if self.on_screen(pane_id) else None
+        border = "" if pane is None else f" {pane.border_title or ''} {pane.border_subtitle or ''} "
+        if f" {shown} " not in border:
+            self.notify(toast, timeout=2)
 
     def action_zoom(self, direction: int) -> None:
         if not (self.on_screen("heatmap") or self.applies_here("ladder", "+/- zoom")):
@@ -982,8 +992,9 @@ class LiqtuiApp(App[None]):
     def action_heatmap_range(self) -> None:
         heatmap = self._pane("heatmap", HeatmapPane)
         if heatmap is not None and self.applies_here("heatmap", "r (range)"):
-            self.notify(f"Heatmap range: {heatmap.cycle_range()}", timeout=2)
+            range_name = heatmap.cycle_range()
             self.show_change()
+            self._confirm("heatmap", range_name, f"Heatmap range: {range_name}")
 
     def action_heatmap_venue(self) -> None:
         heatmap = self._pane("heatmap", HeatmapPane)
@@ -992,22 +1003,25 @@ class LiqtuiApp(App[None]):
                 self.engine.heatmap_venues(self.symbol),
                 self.engine.heatmap_has_measured(self.symbol),
             )
-            self.notify(f"Heatmap: {heatmap.cycle_venue(venues, measured)}", timeout=2)
+            shown = heatmap.cycle_venue(venues, measured)
             self.show_change()
+            self._confirm("heatmap", shown, f"Heatmap: {shown}")
 
     def action_heatmap_scale(self) -> None:
         heatmap = self._pane("heatmap", HeatmapPane)
         if heatmap is not None and self.applies_here("heatmap", "s (scale)"):
-            self.notify(f"Heatmap scale: {heatmap.toggle_scale()}", timeout=2)
+            scale = heatmap.toggle_scale()
             self.show_change()
+            self._confirm("heatmap", scale, f"Heatmap scale: {scale}")
 
     def action_toggle_follow(self) -> None:
         if not self.applies_here("ladder", "f (follow)"):
             return
         ladder = self._pane("ladder", LadderPane)
         if ladder is not None:
-            ladder.follow = not ladder.follow
-            self.notify(f"Ladder follow {'on' if ladder.follow else 'off'}", timeout=2)
+            ladder.follow = not ladder.follow  # its subtitle says "follow" or "scroll (home: follow)"
+            shown = "· follow" if ladder.follow else "scroll"
+            self._confirm("ladder", shown, f"Ladder follow {'on' if ladder.follow else 'off'}")
 
     def action_set_target(self) -> None:
         price = self.last_view.market.last if self.last_view is not None else None
@@ -1066,8 +1080,9 @@ class LiqtuiApp(App[None]):
         if tape is not None:
             tape.current_only = not tape.current_only
             scope = "this symbol only" if tape.current_only else "all markets"
-            self.notify(f"Tape: {scope}", timeout=2)
             self.show_change()
+            shown = fmt.base_coin(self.symbol) if tape.current_only else "all markets"
+            self._confirm("tape", shown, f"Tape: {scope}")
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
