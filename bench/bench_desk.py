@@ -18,14 +18,20 @@ Then for each size and rate it launches `liqtui demo --rate RATE --seed 7` in a 
 - over a steady window after a 5 s warm-up: CPU % of one core (/proc/PID/stat), bytes per second
   written to the terminal (tmux pipe-pane into a file), RSS at the window's start and end;
 - key to screen, with real keys, each press timed from send-keys until its change is on tmux's
-  screen (polled every ~1 ms): `]` (the header names another symbol), `w` (the newest toast names the
-  next window), `g` (the target prompt opens), a price then Enter (the at-risk pane reads "at risk to"
+  screen (polled every ~1 ms): `]` (the header names another symbol), `w` (the totals pane's title
+  names the next window; where the layout has no totals pane, the newest toast), `g` (the target prompt opens), a price then Enter (the at-risk pane reads "at risk to"
   that price: only where the pane is on screen), `/` (the symbol picker opens), a symbol then Enter
   (the header names it), and with the heatmap on screen `r` (its title names the next range);
   p50 / p95 / max over the presses, and how many never showed within 3 s.
 
+With --launches N it only launches the desk N times per size and rate (first frame and first paint,
+each launch and the median): a start-up change compared back to back with another tree.
+
 Uses the `liqtui` beside this Python (a venv's), else the one on PATH, or --command. To measure a
-working tree other than the one installed: PYTHONPATH=src (passed on to the desk).
+working tree other than the one installed: PYTHONPATH=src (passed on to the desk). Before measuring it
+compiles liqtui's bytecode, as `pip install` does and as any second launch finds it: where
+PYTHONDONTWRITEBYTECODE is set (this machine's shells) an editable install otherwise compiles every
+module of liqtui at every launch, 80-100 ms of each first frame that users do not pay.
 The load average is printed at the start and the end: figures taken while it is above ~1 (another
 program busy on this 2-core machine) are not comparable. Not a test: nothing passes or fails here.
 """
@@ -39,6 +45,7 @@ import random
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,7 +62,10 @@ FIRST_PAINT = re.compile(r"▶[0-9][0-9,.]*◀")  # the ladder's price row: the 
 FIRST_HEAT = re.compile(r"top \$[0-9]")  # the heatmap's legend once levels are drawn (--layout heatmap)
 HEAT_RANGE = re.compile(r"Heatmap · [A-Z0-9]+ · ESTIMATED · (\w+) ·")
 HEADER = re.compile(r"^\s*DEMO\s+([A-Z0-9]+)/\S+ perp\s+([0-9][0-9,]*(?:\.[0-9]+)?)", re.M)
-TOAST_WINDOW = re.compile(r"(?:Totals over|Realized) (\d+[mhd])\b")  # the toast of `w`, by layout
+# `w`'s window as the trader reads it: the totals pane's title (in its border, after "─ "), or where the
+# layout has no totals pane the toast with the numbers ("Realized 4h · BTC: LONG ...").
+TOTALS_TITLE = re.compile(r"─ Realized(?: liquidations ·| ·)? (\d+[mhd])\b")
+TOAST_WINDOW = re.compile(r"(?<!─ )Realized (\d+[mhd])\b")
 AT_RISK_TO = re.compile(r"at risk to ([0-9][0-9,]*(?:\.[0-9]+)?)")
 TIMEOUT_S = 3.0
 
@@ -70,6 +80,12 @@ def newest_toast_window(screen: str) -> str | None:
     """The window named by the newest toast of `w` (toasts stack downwards)."""
     found = TOAST_WINDOW.findall(screen)
     return found[-1] if found else None
+
+
+def totals_title_window(screen: str) -> str | None:
+    """The window the totals pane's title names (None: no totals pane on screen)."""
+    found = TOTALS_TITLE.search(screen)
+    return found.group(1) if found else None
 
 
 class Keys:
@@ -106,14 +122,18 @@ class Keys:
             self.timed("]  next symbol", ("]",), lambda s, before=before: header(s)[0] not in (None, before))
 
     def window(self) -> None:
-        self.pane.wait_for(lambda s: newest_toast_window(s) is None, 5.0)  # old toasts gone
-        before = None
+        """Until the new window is where the trader reads it: the totals pane's title, or the toast
+        where the layout has no totals pane."""
+        shown = totals_title_window
+        if totals_title_window(self.pane.screen()) is None:
+            shown = newest_toast_window
+            self.notes.append("w: no totals pane at this size, timed to its toast")
+            self.pane.wait_for(lambda s: newest_toast_window(s) is None, 5.0)  # old toasts gone
+        before = shown(self.pane.screen())
         for _ in range(self.presses):
             self.pause()
-            if self.timed(
-                "w  window", ("w",), lambda s, before=before: newest_toast_window(s) not in (None, before)
-            ):
-                before = newest_toast_window(self.pane.screen())
+            if self.timed("w  window", ("w",), lambda s, before=before: shown(s) not in (None, before)):
+                before = shown(self.pane.screen())
 
     def target(self) -> None:
         if "At risk" not in self.pane.screen():
@@ -169,18 +189,60 @@ def summary(values: list[float]) -> str:
     return f"{statistics.median(ordered):6.1f} {p95:6.1f} {ordered[-1]:6.1f}"
 
 
+def desk_env(home: str, probe_log: Path | None = None) -> dict[str, str]:
+    """The desk's environment: an empty config in fresh XDG dirs; the loop probe when ``probe_log``."""
+    env = {"XDG_CONFIG_HOME": f"{home}/config", "XDG_DATA_HOME": f"{home}/data"}
+    if probe_log is not None:
+        env["LIQTUI_BENCH_PROBE"] = str(probe_log)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(PROBE_DIR), os.environ.get("PYTHONPATH"))))
+    return env
+
+
+def compile_bytecode() -> str:
+    """Compile the liqtui package the desk will import (PYTHONPATH as given) and say where it is."""
+    found = subprocess.run(
+        [sys.executable, "-c", "import liqtui, os; print(os.path.dirname(liqtui.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    subprocess.run([sys.executable, "-m", "compileall", "-q", found], check=True)
+    return found
+
+
+def launches(command: str, size: str, rate: str, seed: int, n: int) -> None:
+    """Launch the desk ``n`` times: first frame and first paint of each, and the median."""
+    cols, rows = (int(x) for x in size.split("x"))
+    frames: list[float] = []
+    paints: list[float] = []
+    load = os.getloadavg()[0]
+    for _ in range(n):
+        home = tempfile.mkdtemp(prefix="liqtui-bench-home-")
+        argv = [command, "demo", "--rate", rate, "--seed", str(seed)]
+        try:
+            with Pane(argv, cols, rows, desk_env(home), unset=("LIQTUI_CONFIG",)) as pane:
+                frame = pane.wait_for(lambda s: FIRST_FRAME.search(s) is not None, 30.0, since=pane.launched)
+                paint = pane.wait_for(lambda s: FIRST_PAINT.search(s) is not None, 30.0, since=pane.launched)
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+        if frame is None or paint is None:
+            raise RuntimeError("the desk never showed its first frame or its data")
+        frames.append(frame)
+        paints.append(paint)
+    print(
+        f"  {size} {rate}: first frame median {statistics.median(frames):.3f} s "
+        f"({' '.join(f'{x:.2f}' for x in frames)}), first paint median {statistics.median(paints):.3f} s "
+        f"({' '.join(f'{x:.2f}' for x in paints)}) (load {load:.2f} -> {os.getloadavg()[0]:.2f})"
+    )
+
+
 def run_desk(
     command: str, size: str, rate: str, seed: int, window_s: float, presses: int, layout: str | None = None
 ) -> dict:
     cols, rows = (int(x) for x in size.split("x"))
     home = tempfile.mkdtemp(prefix="liqtui-bench-home-")
     probe_log = Path(home) / "loop-lag.txt"
-    env = {
-        "XDG_CONFIG_HOME": f"{home}/config",
-        "XDG_DATA_HOME": f"{home}/data",
-        "LIQTUI_BENCH_PROBE": str(probe_log),
-        "PYTHONPATH": os.pathsep.join(filter(None, (str(PROBE_DIR), os.environ.get("PYTHONPATH")))),
-    }
+    env = desk_env(home, probe_log)
     result: dict = {"size": size, "rate": rate, "seed": seed, "load_at_start": os.getloadavg()[0]}
     argv = [command, "demo", "--rate", rate, "--seed", str(seed), *(["--layout", layout] if layout else [])]
     painted = FIRST_HEAT if layout == "heatmap" else FIRST_PAINT
@@ -331,6 +393,9 @@ def main() -> int:
     parser.add_argument("--command", help="the liqtui executable (default: beside this Python, else on PATH)")
     parser.add_argument("--json", type=Path, help="append each result to this file as one JSON line")
     parser.add_argument("--layout", help="the desk's --layout (default: by the terminal's width)")
+    parser.add_argument(
+        "--launches", type=int, default=0, help="only launch the desk N times: first frame and paint, median"
+    )
     args = parser.parse_args()
     if args.quick:
         args.window, args.presses = 15.0, 8
@@ -341,6 +406,12 @@ def main() -> int:
     print(
         f"{command}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (figures above ~1 are not comparable)"
     )
+    print(f"bytecode compiled in {compile_bytecode()} (as pip install does)")
+    if args.launches:
+        for size in args.size:
+            for rate in args.rate:
+                launches(command, size, rate, args.seed, args.launches)
+        return 0
     for flag, figures in startup(command).items():
         print(
             f"  liqtui {flag:<10} best {figures['best_s']:.3f} s, median {figures['median_s']:.3f} s, {figures['rss_mb']} MB"

@@ -16,7 +16,8 @@ the program as a user sees it, from outside; this one says where the time goes):
   named by task; with --stall-profile, a cProfile of the callbacks longer than --stall-ms;
 - per key (`]`, `w`, `g` then a price and Enter, `/` then a symbol and Enter, `r` the heatmap's range): its action's CPU, the
   stalls while the keys ran, and "key to screen": the loop thread's CPU from the press to the end of
-  the first screen write that shows the change (the header naming the new symbol, the toast, the
+  the first screen write that shows the change (the header naming the new symbol, the totals pane's
+  title naming the window (the toast where the layout has none), the
   prompt, the chart's target, the picker), everything the loop did meanwhile included (a render tick
   or a demo tick that ran first delays the key as it does for a user). The screen writes are built
   as for a terminal (Textual's headless driver skips that step; here it runs, into a byte counter).
@@ -253,7 +254,7 @@ async def press_key(pilot: Any, app: LiqtuiApp, seen: KeyToScreen, key: str, n: 
     from liqtui.ui.app import DeskScreen
     from liqtui.ui.header import display_symbol
     from liqtui.ui.screens import PromptScreen, SymbolPicker
-    from liqtui.ui.widgets import RiskChartPane
+    from liqtui.ui.widgets import RiskChartPane, TotalsPane
 
     if key == "]":
         before = _header_symbol(app)
@@ -261,10 +262,12 @@ async def press_key(pilot: Any, app: LiqtuiApp, seen: KeyToScreen, key: str, n: 
         await pilot.press("right_square_bracket")
     elif key == "w":
         window = WINDOWS[(WINDOWS.index(app.window) + 1) % len(WINDOWS)]
-        said = re.compile(
-            rf"(?:Totals over|Realized) {window}\b"
-        )  # the toast, with or without the totals pane
-        seen.expect("w", lambda s: any(said.match(str(t._notification.message)) for t in s.query(Toast)))
+        said = re.compile(rf"Realized {window}\b")  # the toast where the layout has no totals pane
+        if app.on_screen("totals"):  # the pane's title names the window (no toast)
+            totals = app._pane("totals", TotalsPane)
+            seen.expect("w", lambda _s: window in str(totals.border_title).split())
+        else:
+            seen.expect("w", lambda s: any(said.match(str(t._notification.message)) for t in s.query(Toast)))
         await pilot.press("w")
     elif key == "g":
         seen.expect("g prompt", lambda s: isinstance(s, PromptScreen))
