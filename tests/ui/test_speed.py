@@ -37,7 +37,10 @@ async def test_the_history_is_frozen_once_it_is_in():
 async def test_a_symbol_switch_draws_the_ladder_first_then_every_other_pane():
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        assert await wait_for(pilot, lambda: app.last_view is not None)
+        # every pane drawn once: a timer's frame before the first layout (a loaded machine) sets the
+        # view with no pane drawn yet
+        shown = app.visible_panes
+        assert await wait_for(pilot, lambda: shown() and all(p._view is not None for p in shown()))
         panes = {p.id: p for p in app.visible_panes()}
         assert {"ladder", "totals", "tape", "risk"} <= set(panes)
         app.action_step_symbol(1)  # what `]` runs, here without a turn of the loop after it
