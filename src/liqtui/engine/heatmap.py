@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from liqtui.domain.events import HeatmapBucket, Liquidation, Side
+from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch, column_sums, groups, per_market
 from liqtui.engine.levels import LevelBook
 
 BUCKET_MS = 300_000
@@ -580,6 +581,41 @@ class HeatmapHistory:
         for (_venue, symbol, bucket), cells in cells_of.items():
             if cells is not None:
                 self._touch(symbol, bucket)
+
+    def see_batch(self, batch: LiquidationBatch) -> None:
+        """``see_liquidations`` for a batch, read as columns: each cell sums its rows in their order
+        after what it held (``batch.column_sums``), so the marks are the same to the bit."""
+        import numpy as np
+
+        for market in batch.market_ids():  # each symbol's grid from its first row, as one by one
+            venue, symbol = batch.markets[market]
+            self.grid(symbol, float(batch.price[batch.market == market][0]))
+            self._track(venue, symbol)
+        grids = per_market(batch, lambda m: self._grids[batch.markets[m][1]])
+        rows = np.floor(batch.price / grids)
+        if not (np.abs(rows) < 2.0**62).all():  # rows beyond int64: the objects' path
+            self.see_liquidations(list(batch))
+            return
+        buckets = batch.time - batch.time % BUCKET_MS
+        loaded = per_market(batch, lambda m: self._track(*batch.markets[m]).loaded_until)
+        use = buckets > loaded  # a bucket loaded from a recording stands as recorded
+        if not use.all():
+            batch, rows, buckets = batch.take(use), rows[use], buckets[use]
+        rows_int = rows.astype(np.int64)
+        first, group = groups(batch.market, buckets, rows_int, batch.side)
+        cells_of: list[tuple[dict[tuple[int, Side], float], tuple[int, Side]]] = []
+        for row in first:
+            venue, symbol = batch.markets[int(batch.market[row])]
+            cells = self._track(venue, symbol).realized.setdefault(int(buckets[row]), {})
+            key = (int(rows_int[row]), SIDE_OF_CODE[int(batch.side[row])])
+            cells[key] = cells.get(key, 0.0)
+            cells_of.append((cells, key))
+        sums = column_sums([cells[key] for cells, key in cells_of], group, batch.usd)
+        for (cells, key), usd in zip(cells_of, sums, strict=True):
+            cells[key] = usd
+        touched, _group = groups(batch.market, buckets)
+        for row in touched:
+            self._touch(batch.markets[int(batch.market[row])][1], int(buckets[row]))
 
     def before_positions(
         self,

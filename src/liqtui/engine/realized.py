@@ -17,9 +17,14 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from liqtui.domain.events import Liquidation, Side
+from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch, column_sums, groups
 from liqtui.engine.views import SIZE_BUCKET_EDGES, WINDOW_MS, RealizedCell
+
+if TYPE_CHECKING:
+    from liqtui.engine.batch import Floats, Ints
 
 ALL = "all"
 KEEP_SECONDS = 86_400 + 3_600  # the longest window, plus slack for events arriving late
@@ -99,6 +104,30 @@ def _fold(buckets: tuple[Bucket, ...], usd: float, size: int, sampled: bool) -> 
         b[size] += 1
 
 
+def _fold_groups(held: list[Bucket], group: Ints, usd: Floats, sizes: Ints, sampled: Floats) -> None:
+    """Rows into their buckets (``held[group[row]]``), as ``_fold`` one row at a time would leave them."""
+    import numpy as np
+
+    n = len(held)
+    totals = column_sums([b[0] for b in held], group, usd)
+    counts = np.bincount(group, minlength=n).tolist()
+    largest = np.full(n, -np.inf)
+    np.maximum.at(largest, group, usd)
+    flagged = np.bincount(group, weights=sampled, minlength=n).tolist()
+    per_size = np.bincount(group * 5 + sizes, minlength=n * 5).reshape(n, 5).tolist()
+    for b, total, count, top, flag, by_size in zip(
+        held, totals, counts, largest.tolist(), flagged, per_size, strict=True
+    ):
+        b[0] = total
+        b[1] += count
+        if top > b[2]:
+            b[2] = top
+        if flag:
+            b[3] = True
+        for i, extra in enumerate(by_size):
+            b[_B0 + i] += extra
+
+
 def _take(out: list[Bucket], buckets: dict[int, Bucket], key: int) -> None:
     b = buckets.get(key)
     if b is not None:
@@ -162,16 +191,67 @@ class RealizedTotals:
             self._prune()
             self._newest_second = newest
 
+    def add_batch(self, batch: LiquidationBatch) -> None:
+        """``add_many`` for a batch in time order, read as columns: each bucket's USD sums its rows in
+        their order after what it held (``batch.column_sums``), so the totals are those of ``add`` to
+        the bit."""
+        import numpy as np
+
+        second = batch.time // 1000
+        keep = second >= self._newest_second - KEEP_SECONDS  # in time order, only the newest before counts
+        if not keep.all():
+            batch, second = batch.take(keep), second[keep]
+        if not len(batch):
+            return
+        prune_at = self._prune_point(np.unique(second).tolist())
+        # Rows grouped by (market, side, second); each group's six buckets (its series' and its venue's
+        # "all" series', second, minute and hour) found or made in the order one by one makes them.
+        first, fine = groups(batch.market, batch.side, second)
+        held: list[Bucket] = []
+        index: dict[int, int] = {}  # id of a bucket -> its place in held
+        maps: list[list[int]] = [[] for _ in range(6)]
+        for row in first:
+            venue, symbol = batch.markets[int(batch.market[row])]
+            side, sec = SIDE_OF_CODE[int(batch.side[row])], int(second[row])
+            for n, b in enumerate(self._buckets((venue, symbol, side, sec))):
+                place = index.setdefault(id(b), len(held))
+                if place == len(held):
+                    held.append(b)
+                maps[n].append(place)
+        group = np.concatenate([np.array(m, dtype=np.int64)[fine] for m in maps])
+        sizes = np.searchsorted(np.array(SIZE_BUCKET_EDGES), batch.usd, side="right")
+        sampled = (batch.flags & 1).astype(np.float64)
+        _fold_groups(held, group, np.tile(batch.usd, 6), np.tile(sizes, 6), np.tile(sampled, 6))
+        if prune_at is not None:  # as in add_many: the last prune covers every earlier one
+            newest, self._newest_second = self._newest_second, prune_at
+            self._prune()
+            self._newest_second = newest
+
+    def _prune_point(self, seconds: list[int]) -> int | None:
+        """Move the newest second over ``seconds`` (ascending) as ``add`` would; the last prune's second."""
+        newest, next_prune, prune_at = self._newest_second, self._next_prune, None
+        for second in seconds:
+            if second > newest:
+                newest = second
+                if second >= next_prune:
+                    prune_at, next_prune = second, second + 60
+        self._newest_second = newest
+        return prune_at
+
+    def _series_of(self, series_key: tuple[str, str, Side]) -> _Series:
+        s = self._series.get(series_key)
+        if s is None:
+            s = self._series[series_key] = _Series()
+            self._venues[series_key[1]] = sorted({*self._venues.get(series_key[1], ()), series_key[0]})
+        return s
+
     def _buckets(self, key: tuple[str, str, Side, int]) -> tuple[Bucket, ...]:
         """The second, minute and hour buckets of ``key``'s series and of its venue's "all" series,
         made empty where missing (an empty bucket plus one event equals the bucket ``add`` makes)."""
         venue, symbol, side, second = key
         out: list[Bucket] = []
         for series_key in ((venue, symbol, side), (venue, ALL, side)):
-            s = self._series.get(series_key)
-            if s is None:
-                s = self._series[series_key] = _Series()
-                self._venues[series_key[1]] = sorted({*self._venues.get(series_key[1], ()), venue})
+            s = self._series_of(series_key)
             for buckets, k in ((s.sec, second), (s.min, second // 60), (s.hour, second // 3600)):
                 b = buckets.get(k)
                 if b is None:

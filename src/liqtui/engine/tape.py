@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 
 from liqtui.domain.events import Liquidation, Side
+from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch, groups, per_market
 from liqtui.engine.views import TapeEntry, TapeFilter, TapeRows
 
 BURST_MS = 2_000
@@ -25,6 +26,7 @@ BURST_MIN = 3  # fewer than this stay as single rows: two liquidations are not a
 ROWS_KEPT = 512  # folded groups; a pane shows at most its height
 HISTORY_KEPT = 2_000  # raw liquidations per size tier
 SIZE_TIERS = (0.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0)  # USD
+PENDING_ROWS = 65_536  # rows of batches (``add_batch``) held before the history takes them
 
 
 class _Group:
@@ -53,22 +55,26 @@ class _Group:
         self._rows: tuple[TapeEntry, ...] | None = None
         self.add(liq)
 
-    def takes(self, liq: Liquidation, burst_ms: int) -> bool:
-        return max(self.time, liq.time) - min(self.first_time, liq.time) <= burst_ms
+    def takes(self, time_ms: int, burst_ms: int) -> bool:
+        return max(self.time, time_ms) - min(self.first_time, time_ms) <= burst_ms
 
     def add(self, liq: Liquidation) -> None:
-        if liq.time >= self.time:
-            self.time, self.price = liq.time, liq.price
-        self.first_time = min(self.first_time, liq.time)
-        self.usd += liq.usd
-        self.count += 1
-        self.venues.add(liq.venue)
-        if liq.sampled:
-            self.sampled.add(liq.venue)
+        self.fold(liq.time, liq.price, liq.usd, liq.venue, liq.sampled)
         if self.singles is not None:
             self.singles.append(liq)
             if len(self.singles) >= BURST_MIN:
                 self.singles = None
+
+    def fold(self, time_ms: int, price: float, usd: float, venue: str, sampled: bool) -> None:
+        """A liquidation into the row's sums (``add`` also keeps it while the group is not a burst)."""
+        if time_ms >= self.time:
+            self.time, self.price = time_ms, price
+        self.first_time = min(self.first_time, time_ms)
+        self.usd += usd
+        self.count += 1
+        self.venues.add(venue)
+        if sampled:
+            self.sampled.add(venue)
         self._rows = None
 
     def rows(self) -> tuple[TapeEntry, ...]:
@@ -100,6 +106,29 @@ def _single(liq: Liquidation) -> TapeEntry:
     return TapeEntry(liq.time, liq.time, liq.symbol, liq.side, (liq.venue,), sampled, liq.price, liq.usd, 1)
 
 
+def _fold_rows(group: _Group, batch: LiquidationBatch, rows: list[int]) -> None:
+    """``group.add`` for each of ``rows`` (in time order, none older than the group's newest): the
+    first while the group keeps single rows, then the rest's sums at once (USD added in order)."""
+    import numpy as np
+
+    while rows and group.singles is not None:
+        group.add(batch[rows[0]])
+        rows = rows[1:]
+    if not rows:
+        return
+    last = rows[-1]
+    group.time, group.price = int(batch.time[last]), float(batch.price[last])
+    usd = batch.usd[rows]
+    group.usd = float(np.cumsum(np.concatenate(([group.usd], usd)))[-1])
+    group.count += len(rows)
+    markets = batch.market[rows]
+    group.venues.update(batch.markets[m][0] for m in np.unique(markets).tolist())
+    group.sampled.update(
+        batch.markets[m][0] for m in np.unique(markets[(batch.flags[rows] & 1) == 1]).tolist()
+    )
+    group._rows = None
+
+
 class _Folded:
     """The newest ``rows_kept`` groups of the liquidations that passed one filter."""
 
@@ -113,9 +142,13 @@ class _Folded:
     def add(self, liq: Liquidation) -> None:
         self._rows = None
         group = self._open.get((liq.symbol, liq.side))
-        if group is not None and group.takes(liq, self._burst_ms):
+        if group is not None and group.takes(liq.time, self._burst_ms):
             group.add(liq)
             return
+        self._open_group(liq)
+
+    def _open_group(self, liq: Liquidation) -> _Group:
+        """A new group for ``liq``, the oldest kept one pushed out when the rows are full."""
         if len(self._groups) >= self._rows_kept:
             gone = self._groups.popleft()
             if self._open.get(gone.key) is gone:
@@ -123,6 +156,7 @@ class _Folded:
         group = _Group(liq)
         self._groups.append(group)
         self._open[group.key] = group
+        return group
 
     def add_many(self, liqs: Iterable[Liquidation]) -> None:
         """``add`` for each that passes the filter, in order (the bulk path: one call per event fewer)."""
@@ -133,10 +167,77 @@ class _Folded:
             if liq.usd < min_usd or (symbol is not None and liq.symbol != symbol):
                 continue
             group = open_groups.get((liq.symbol, liq.side))
-            if group is not None and group.takes(liq, burst_ms):
+            if group is not None and group.takes(liq.time, burst_ms):
                 group.add(liq)
             else:
                 self.add(liq)
+
+    def add_batch(self, batch: LiquidationBatch) -> None:
+        """``add_many`` for a batch in time order, folded from its columns: each symbol and side's rows
+        split where ``add`` would open a group (``_plan``); an object is built only for a group's single
+        rows (its first ``BURST_MIN``). A batch where that split cannot be planned goes row by row."""
+        self._rows = None
+        passing = batch.usd >= self.filter.min_usd
+        if self.filter.symbol is not None:
+            passing &= per_market(batch, lambda m: batch.markets[m][1] == self.filter.symbol) > 0
+        if not passing.all():
+            batch = batch.take(passing)
+        if not len(batch):
+            return
+        plan = self._plan(batch)
+        if plan is None:
+            self.add_many(batch)
+            return
+        for group, rows in plan:
+            if group is None:
+                group = self._open_group(batch[rows[0]])
+                rows = rows[1:]
+            _fold_rows(group, batch, rows)
+
+    def _plan(self, batch: LiquidationBatch) -> list[tuple[_Group | None, list[int]]] | None:
+        """Where ``add`` one row at a time would put the rows: (an open group or None for a new one, the
+        rows it takes), in the order ``add`` opens the groups; None when a group would be pushed out
+        of the kept rows while still taking rows, or a row is older than its group's newest."""
+        import numpy as np
+
+        symbols = {m: symbol for m, (_venue, symbol) in batch.markets.items()}
+        code = {symbol: k for k, symbol in enumerate(dict.fromkeys(symbols.values()))}
+        key_of_row = per_market(batch, lambda m: code[symbols[m]]).astype(np.int64) * 2 + batch.side
+        first, group_of_row = groups(key_of_row)
+        by_key = np.argsort(group_of_row, kind="stable")
+        ends = np.cumsum(np.bincount(group_of_row, minlength=len(first))).tolist()
+        joins: list[tuple[_Group | None, list[int]]] = []
+        opened: list[tuple[_Group | None, list[int]]] = []
+        burst, times, start = self._burst_ms, batch.time, 0
+        for row, end in zip(first, ends, strict=True):
+            rows = by_key[start:end]
+            start, t, pos = end, times[rows], 0
+            key = (symbols[int(batch.market[row])], SIDE_OF_CODE[int(batch.side[row])])
+            group = self._open.get(key)
+            if group is not None:
+                if int(t[0]) < group.time:
+                    return None
+                pos = int(np.searchsorted(t, group.first_time + burst, side="right"))
+                if pos:
+                    joins.append((group, rows[:pos].tolist()))
+            while pos < len(rows):
+                end_pos = int(np.searchsorted(t, int(t[pos]) + burst, side="right"))
+                opened.append((None, rows[pos:end_pos].tolist()))
+                pos = end_pos
+        opened.sort(key=lambda item: item[1][0])
+        return joins + opened if self._fits(joins, opened) else None
+
+    def _fits(
+        self, joins: list[tuple[_Group | None, list[int]]], opened: list[tuple[_Group | None, list[int]]]
+    ) -> bool:
+        """No group the new ones push out of the kept rows would still take a row after that."""
+        last_row = {id(group): rows[-1] for group, rows in joins}
+        kept = [last_row.get(id(group), -1) for group in self._groups] + [rows[-1] for _g, rows in opened]
+        held = len(self._groups)
+        for n, (_none, rows) in enumerate(opened):
+            if held + n >= self._rows_kept and kept[held + n - self._rows_kept] > rows[0]:
+                return False
+        return True
 
     def rows(self) -> TapeRows:
         if self._rows is None:
@@ -156,12 +257,16 @@ class LiquidationTape:
         }  # oldest first
         self._rows_kept, self._burst_ms = rows_kept, burst_ms
         self._folded = _Folded(TapeFilter(), rows_kept, burst_ms)
+        self._pending: list[LiquidationBatch] = []  # batches folded, not yet in the history (``_settle``)
+        self._pending_rows = 0
 
     @property
     def filter(self) -> TapeFilter:
         return self._folded.filter
 
     def add(self, liq: Liquidation) -> None:
+        if self._pending:
+            self._settle()
         for tier, history in self._history.items():
             if liq.usd >= tier:
                 history.append(liq)
@@ -171,15 +276,50 @@ class LiquidationTape:
     def add_many(self, liqs: Sequence[Liquidation]) -> None:
         """``add`` for each, in order, with the same rows and history (the engine's bulk path): each
         size tier keeps only its newest ``history_kept``, so a long run hands it only those."""
+        if self._pending:
+            self._settle()
         for tier, history in self._history.items():
             kept = [liq for liq in liqs if liq.usd >= tier]
             history.extend(kept[-history.maxlen :] if history.maxlen is not None else kept)
         self._folded.add_many(liqs)
 
+    def add_batch(self, batch: LiquidationBatch) -> None:
+        """``add_many`` for a batch: folded from its columns; the history takes it when read (or after
+        ``PENDING_ROWS``), each size tier building objects only for the newest it keeps."""
+        self._pending.append(batch)
+        self._pending_rows += len(batch)
+        if self._pending_rows >= PENDING_ROWS:
+            self._settle()
+        self._folded.add_batch(batch)
+
+    def _settle(self) -> None:
+        """The pending batches into the history: per tier, the newest ``history_kept`` of their rows."""
+        import numpy as np
+
+        pending, self._pending, self._pending_rows = self._pending, [], 0
+        built: dict[tuple[int, int], Liquidation] = {}
+        for tier, history in self._history.items():
+            need, picks = history.maxlen, []
+            for k in range(len(pending) - 1, -1, -1):
+                rows: list[int] = np.flatnonzero(pending[k].usd >= tier).tolist()
+                if need is not None:
+                    rows = rows[len(rows) - need :] if len(rows) > need else rows
+                    need -= len(rows)
+                picks.append((k, rows))
+                if need == 0:
+                    break
+            for k, kept in reversed(picks):
+                for i in kept:
+                    liq = built.get((k, i))
+                    if liq is None:
+                        liq = built[k, i] = pending[k][i]
+                    history.append(liq)
+
     def set_filter(self, tape_filter: TapeFilter) -> None:
         """Show what passes ``tape_filter`` from now on, folded again from the history kept."""
         if tape_filter == self._folded.filter:
             return
+        self._settle()
         self._folded = _Folded(tape_filter, self._rows_kept, self._burst_ms)
         tier = max(t for t in SIZE_TIERS if t <= max(0.0, tape_filter.min_usd))
         for liq in self._history[tier]:
@@ -191,6 +331,8 @@ class LiquidationTape:
 
     def recent(self) -> tuple[Liquidation, ...]:
         """The newest ``history_kept`` liquidations of any size and market, newest first."""
+        if self._pending:
+            self._settle()
         return tuple(reversed(self._history[0.0]))
 
 

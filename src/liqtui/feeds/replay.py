@@ -43,15 +43,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from liqtui.config import Range
 from liqtui.domain.alerts import Alert
-from liqtui.domain.events import Event, Liquidation
+from liqtui.domain.events import Event
+from liqtui.engine.batch import LiquidationBatch
 from liqtui.feeds.event_source import Emit, emit_all
 from liqtui.storage.layouts import event_time
-from liqtui.storage.reader import EventStream, count_events, describe, read_alerts, read_events
+from liqtui.storage.reader import RunStream, count_events, describe, read_alerts, read_runs
 from liqtui.storage.schema import StoreError
 
 # What the clock can do: an hour of recording a second at most (the desk's keys stop at 300). The
@@ -59,25 +60,8 @@ from liqtui.storage.schema import StoreError
 SPEEDS = Range(0, 3600, "x real time", zero="as fast as it reads")
 MAX_SPEED = float(SPEEDS.high)
 _SLICE_S = 0.02  # unpaced emission gives the event loop a turn after this much work
-CATCH_BATCH = 1024  # a catch-up's events handed out as one list (``emit_all``): a few ms of work
 _MAX_WAIT_S = 0.5
-
-
-def _up_to(target_ms: int, first: Event, events: Iterator[Event]) -> tuple[list[Event], Event | None]:
-    """A catch-up's next list for the bulk path: ``first`` alone unless it is a liquidation, else the
-    run of liquidations it starts up to ``target_ms`` (``CATCH_BATCH`` at most); and the event read
-    past them, if any (None: none yet). Other events go one by one: an OI step costs up to a
-    millisecond, and a list of a thousand held the desk's first frame back by seconds."""
-    if type(first) is not Liquidation:
-        return [first], None
-    batch: list[Event] = [first]
-    for event in events:
-        if type(event) is not Liquidation or event.time > target_ms:
-            return batch, event
-        batch.append(event)
-        if len(batch) >= CATCH_BATCH:
-            break
-    return batch, None
+Item = Event | LiquidationBatch  # what the recording's reader hands out (``read_runs``)
 
 
 def checked_speed(value: float) -> float:
@@ -138,7 +122,7 @@ class ReplaySource:
         self._catch_total: int | None = None  # events it holds, once counted
         self._count_task: asyncio.Task[None] | None = None
         self._slice_start = time.perf_counter()
-        self._stream: EventStream | None = None
+        self._stream: RunStream | None = None
 
     # -- the clock -----------------------------------------------------------------------------
 
@@ -238,36 +222,59 @@ class ReplaySource:
     async def _play(self, emit: Emit) -> None:
         events = self._read()
         self._catch_up(self.start_ms, self.from_ms)
-        pending: Event | None = None
+        pending: Item | None = None
         while True:
             if self._seek_to is not None:
                 events, pending = self._apply_seek(events, pending)
-            event = pending if pending is not None else next(events, None)
+            item = pending if pending is not None else next(events, None)
             pending = None
-            if event is None:
+            if item is None:
                 if self._target_ms is not None:
                     self._caught_up(reanchor=False)
                 if not await self._at_end():
                     return
                 continue
+            event: Event
+            rest: LiquidationBatch | None = None
+            if isinstance(item, LiquidationBatch):
+                if self._target_ms is not None and item.time[0] <= self._target_ms:
+                    pending = await self._catch_batch(emit, item, self._target_ms)
+                    continue
+                event, rest = item[0], (item[1:] if len(item) > 1 else None)  # played one at a time
+            else:
+                event = item
             t = event_time(event)
             if self._target_ms is not None:
                 if t <= self._target_ms:
-                    batch, pending = _up_to(self._target_ms, event, events)
-                    self._pos_ms = max(self._pos_ms, event_time(batch[-1]))
-                    self._caught += len(batch)
-                    await self._emit_batch(emit, batch)
+                    self._pos_ms = max(self._pos_ms, t)
+                    self._caught += 1
+                    await self._emit_batch(emit, [event])
                     continue
                 self._caught_up(reanchor=True)
             if self.paced and not await self._wait_until(t):
-                pending = event  # a seek came in while waiting: decide again
+                pending = item  # a seek came in while waiting: decide again
                 continue
             if not self.paced:
                 self._pos_ms = max(self._pos_ms, t)
             await self._emit(emit, event)
+            pending = rest
 
-    def _read(self) -> Iterator[Event]:
-        self._stream = read_events(self.path)
+    async def _catch_batch(
+        self, emit: Emit, batch: LiquidationBatch, target_ms: int
+    ) -> LiquidationBatch | None:
+        """A catch-up's run of liquidations, its rows up to ``target_ms`` at once (the bulk path:
+        columns, no object per row for a desk); the rows after it, if any."""
+        import numpy as np
+
+        cut = int(np.searchsorted(batch.time, target_ms, side="right"))
+        head = batch[:cut]
+        self._pos_ms = max(self._pos_ms, int(head.time[-1]))
+        self._caught += cut
+        await self._emit_batch(emit, head)
+        return batch[cut:] if cut < len(batch) else None
+
+    def _read(self) -> Iterator[Item]:
+        self._stream = read_runs(self.path)
         return self._stream
 
     @property
@@ -299,9 +306,7 @@ class ReplaySource:
         else:
             self._pos_ms = target
 
-    def _apply_seek(
-        self, events: Iterator[Event], pending: Event | None
-    ) -> tuple[Iterator[Event], Event | None]:
+    def _apply_seek(self, events: Iterator[Item], pending: Item | None) -> tuple[Iterator[Item], Item | None]:
         target, self._seek_to = self._seek_to, None
         assert target is not None
         current = self.now_ms()
@@ -325,7 +330,7 @@ class ReplaySource:
         self.emitted += 1
         await self._turn()
 
-    async def _emit_batch(self, emit: Emit, batch: list[Event]) -> None:
+    async def _emit_batch(self, emit: Emit, batch: Sequence[Event]) -> None:
         emit_all(emit, batch)
         self.emitted += len(batch)
         await self._turn()

@@ -23,12 +23,12 @@ import sqlite3
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event, OpenInterest, PositionSnapshot
+from liqtui.engine.batch import LiquidationBatch
 from liqtui.storage.layouts import (
     ALERTS,
     BY_KIND,
@@ -36,6 +36,7 @@ from liqtui.storage.layouts import (
     KINDS,
     Layout,
     Market,
+    Row,
     check_kinds,
     damage_note,
     has_market,
@@ -64,6 +65,9 @@ WARM_BATCH = 4096  # events handed to the engine at once when warming it
 # Events per step of a warm-up the desk applies after its first frame (``start_warm``): the backfill's
 # OI steps made a step of 4,096 take 200-320 ms of CPU (keys waited); 1,024 holds it under ~100 ms.
 WARM_STEP = 1024
+# A liquidation read and applied as columns costs about this share of another event (an OI step,
+# most of a warm-up's other events, takes the level model ~0.3 ms): a step's budget counts them so.
+RUN_SHARE = 8
 
 # Kinds no venue (nor the demo) ever backfills: the first of them is where a session went live.
 # OI and price bars are also backfilled, hours to days before the session started.
@@ -90,18 +94,21 @@ class Applies(Protocol):
     def apply(self, event: Event) -> object: ...
 
 
-class EventStream(Iterator[Event]):
-    """The events ``read_events`` returns; ``skipped`` counts the damaged rows left out, per kind."""
+T = TypeVar("T")
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, spans: Mapping[str, Span]):
+
+class _Stream(Iterator[T]):
+    """What a reader returns; ``skipped`` counts the damaged rows left out, per kind."""
+
+    def __init__(self, path: Path) -> None:
         self.path = path
         self.skipped: Counter[str] = Counter()
-        self._events = _events(conn, path, spans, self.skipped)
+        self._events: Generator[T, None, None]
 
-    def __iter__(self) -> Iterator[Event]:
+    def __iter__(self) -> Iterator[T]:
         return self._events  # a for loop runs on the generator itself: no call per event here
 
-    def __next__(self) -> Event:
+    def __next__(self) -> T:
         return next(self._events)
 
     def close(self) -> None:
@@ -110,6 +117,23 @@ class EventStream(Iterator[Event]):
     def note(self) -> str | None:
         """One line for the user about the damaged rows skipped so far (None: there were none)."""
         return damage_note(self.path, self.skipped)
+
+
+class EventStream(_Stream[Event]):
+    """The events ``read_events`` returns, in time order."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, spans: Mapping[str, Span]) -> None:
+        super().__init__(path)
+        self._events = _events(conn, path, spans, self.skipped)
+
+
+class RunStream(_Stream["Event | LiquidationBatch"]):
+    """What ``read_runs`` returns: the events in time order, each run of liquidations between two
+    other events as ``LiquidationBatch`` columns (up to ``RUN_ROWS`` rows each)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, spans: Mapping[str, Span]) -> None:
+        super().__init__(path)
+        self._events = _runs(conn, path, spans, self.skipped)
 
 
 def read_events(
@@ -122,6 +146,13 @@ def read_events(
     spans = {kind: (since_ms, until_ms) for kind in check_kinds(kinds)}
     conn = open_for_reading(path)  # validates now, not at the first next()
     return EventStream(conn, Path(path), spans)
+
+
+def read_runs(path: str | Path, since_ms: int | None = None, until_ms: int | None = None) -> RunStream:
+    """``read_events`` of every kind for the bulk path: the liquidations come as batches of columns
+    (``RunStream``), no object built per row; the same events, in the same order."""
+    conn = open_for_reading(path)
+    return RunStream(conn, Path(path), {kind: (since_ms, until_ms) for kind in KINDS})
 
 
 def describe(path: str | Path) -> RecordingInfo:
@@ -255,9 +286,10 @@ def start_warm(
 
 
 class Warming:
-    """A warm-up applied a batch of events per ``step``; ``share`` is how far it is
-    (0 to 1, against the rows counted at the first step; old OI samples thinned make it end short
-    of 1) and ``count`` the events applied."""
+    """A warm-up applied a step at a time (``step``); ``share`` is how far it is (0 to 1, against the
+    rows counted at the first step; old OI samples thinned make it end short of 1) and ``count`` the
+    events applied. A step takes up to ``batch`` events, a liquidation counting ``1 / RUN_SHARE`` of
+    one: they come as ``LiquidationBatch`` columns, applied without an object each."""
 
     def __init__(
         self,
@@ -271,8 +303,8 @@ class Warming:
         self.engine, self.batch = engine, batch
         self.count = 0
         self._conn, self._spans, self._path = conn, spans, path
-        self._stream = EventStream(conn, path, spans) if conn is not None else None
-        self._events: Iterator[Event] = (
+        self._stream = RunStream(conn, path, spans) if conn is not None else None
+        self._events: Iterator[Event | LiquidationBatch] = (
             thin_old_open_interest(self._stream, now_ms - DAY_MS) if self._stream is not None else iter(())
         )
         self._total: int | None = None
@@ -282,22 +314,30 @@ class Warming:
         return min(self.count / self._total, 1.0) if self._total else 0.0
 
     def step(self) -> bool:
-        """Apply the next batch; False once everything is in (the file is closed then)."""
+        """Apply the next step's events; False once everything is in (the file is closed then)."""
         if self._total is None:
             self._total = self._rows()
-        batch = list(islice(self._events, self.batch))
-        if not batch:
-            self.close()
-            return False
-        # The engine's bulk path (``Engine.apply_many``), a list at a time; one by one for any other sink.
-        apply_many = getattr(self.engine, "apply_many", None)
-        if apply_many is not None:
-            apply_many(batch)
-        else:
-            for event in batch:
-                self.engine.apply(event)
-        self.count += len(batch)
-        return True
+        # The engine's bulk path (``Engine.apply_liquidations`` takes a batch as columns); one event at
+        # a time, objects built, for any other sink.
+        apply_batch = getattr(self.engine, "apply_liquidations", None)
+        budget = self.batch * RUN_SHARE
+        for item in self._events:
+            if not isinstance(item, LiquidationBatch):
+                self.engine.apply(item)
+                budget -= RUN_SHARE
+                self.count += 1
+            else:
+                if apply_batch is not None:
+                    apply_batch(item)
+                else:
+                    for liq in item:
+                        self.engine.apply(liq)
+                budget -= len(item)
+                self.count += len(item)
+            if budget <= 0:
+                return True
+        self.close()
+        return budget < self.batch * RUN_SHARE  # this step applied some: the next one says False
 
     def _rows(self) -> int:
         conn = self._conn
@@ -351,8 +391,8 @@ WARM_OI_STEP_MS = 300_000
 
 
 def thin_old_open_interest(
-    events: Iterable[Event], before_ms: int, step_ms: int = WARM_OI_STEP_MS
-) -> Iterator[Event]:
+    events: Iterable[T], before_ms: int, step_ms: int = WARM_OI_STEP_MS
+) -> Iterator[T]:
     """Keep one OI sample per market every ``step_ms`` among those older than ``before_ms``.
 
     The desk polls OI every 15 s, so 30 days of recording hold ~170,000 samples per market; at a
@@ -450,27 +490,9 @@ def _stream(
     since_ms: int | None,
     until_ms: int | None,
 ) -> Iterator[tuple[int, int, Any]]:
-    """Rows of one kind in (time, seq) order, CHUNK_ROWS at a time: events (an Alert for ``ALERTS``).
-
-    Each chunk is fetched whole, so no statement (and no read transaction) stays open between
-    chunks. ``+seq`` keeps SQLite on the time index rather than the rowid. A chunk after the first
-    starts at the last one's time, the only lower bound it is given: with ``since_ms`` beside it,
-    SQLite started its index search at ``since_ms`` and stepped over every row read so far, each chunk
-    (a 24 h warm-up of 450,000 liquidations read them twice as slowly as without a bound).
-    """
-    head = "seq, time, market" if has_market(layout) else "seq, time, NULL"
-    select = f"SELECT {head}, {layout.valid_sql()}, {', '.join(layout.columns)} FROM {layout.table} WHERE "
-    where, params = ["+seq <= ?"], [top_seq]
-    if until_ms is not None:
-        where.append("time <= ?")
-        params.append(until_ms)
-    order = f" ORDER BY time, seq LIMIT {CHUNK_ROWS}"
-    since = ([] if since_ms is None else ["time >= ?"], [] if since_ms is None else [since_ms])
-    first = select + " AND ".join([*where, *since[0]]) + order
-    after = select + " AND ".join([*where, "time >= ?", "(time > ? OR +seq > ?)"]) + order
+    """Rows of one kind in (time, seq) order (``_chunks``): events (an Alert for ``ALERTS``)."""
     build = layout.from_row
-    chunk = conn.execute(first, [*params, *since[1]]).fetchall()
-    while chunk:
+    for chunk in _chunks(conn, layout, top_seq, since_ms, until_ms, CHUNK_ROWS):
         for row in chunk:
             seq, time, market, sound = row[0], row[1], row[2], row[3]
             if not sound:
@@ -486,7 +508,146 @@ def _stream(
                 skipped[layout.kind] += 1
                 continue
             yield time, seq, event
-        if len(chunk) < CHUNK_ROWS:
+
+
+def _chunks(
+    conn: sqlite3.Connection,
+    layout: Layout,
+    top_seq: int,
+    since_ms: int | None,
+    until_ms: int | None,
+    size: int,
+) -> Iterator[list[Row]]:
+    """Rows of one kind in (time, seq) order, ``size`` at a time: (seq, time, market, sound, columns...).
+
+    Each chunk is fetched whole, so no statement (and no read transaction) stays open between
+    chunks. ``+seq`` keeps SQLite on the time index rather than the rowid. A chunk after the first
+    starts at the last one's time, the only lower bound it is given: with ``since_ms`` beside it,
+    SQLite started its index search at ``since_ms`` and stepped over every row read so far, each chunk
+    (a 24 h warm-up of 450,000 liquidations read them twice as slowly as without a bound).
+    """
+    head = "seq, time, market" if has_market(layout) else "seq, time, NULL"
+    select = f"SELECT {head}, {layout.valid_sql()}, {', '.join(layout.columns)} FROM {layout.table} WHERE "
+    where, params = ["+seq <= ?"], [top_seq]
+    if until_ms is not None:
+        where.append("time <= ?")
+        params.append(until_ms)
+    order = f" ORDER BY time, seq LIMIT {size}"
+    since = ([] if since_ms is None else ["time >= ?"], [] if since_ms is None else [since_ms])
+    first = select + " AND ".join([*where, *since[0]]) + order
+    after = select + " AND ".join([*where, "time >= ?", "(time > ? OR +seq > ?)"]) + order
+    chunk = conn.execute(first, [*params, *since[1]]).fetchall()
+    while chunk:
+        yield chunk
+        if len(chunk) < size:
             return
         last_seq, last_time = chunk[-1][0], chunk[-1][1]
         chunk = conn.execute(after, [*params, last_time, last_time, last_seq]).fetchall()
+
+
+# Liquidation rows per read of the bulk path (``read_runs``): a chunk read and applied as columns takes a
+# few ms of CPU per thousand rows, so a desk's step of warm-up stays short.
+RUN_ROWS = 8192
+
+
+def _liquidation_runs(
+    conn: sqlite3.Connection,
+    markets: dict[int | None, Market],
+    top_seq: int,
+    skipped: Counter[str],
+    since_ms: int | None,
+    until_ms: int | None,
+) -> Iterator[tuple[Any, LiquidationBatch]]:
+    """The liquidations as columns, ``RUN_ROWS`` rows a read: (each row's seq, the batch). Damaged rows
+    and unknown markets are skipped and counted, as ``_stream`` skips them."""
+    import numpy as np
+
+    known: dict[int, Market] = {m: market for m, market in markets.items() if m is not None}
+    # A row with no market (a damaged file: the column is NOT NULL) reads as ``_stream`` builds it.
+    no_market = min(known, default=0) - 1
+    known[no_market] = markets[None]
+    layout = BY_KIND["liquidations"]
+    for chunk in _chunks(conn, layout, top_seq, since_ms, until_ms, RUN_ROWS):
+        rows = [row for row in chunk if row[3] and row[2] in markets]
+        if any(row[2] is None for row in rows):
+            rows = [row if row[2] is not None else (*row[:2], no_market, *row[3:]) for row in rows]
+        skipped[layout.kind] += len(chunk) - len(rows)
+        if not rows:
+            continue
+        table = np.fromiter(rows, dtype=_LIQUIDATION_ROW, count=len(rows))
+        time = table["time"]
+        batch = LiquidationBatch(
+            known,
+            table["market"],
+            table["side"],
+            table["price"],
+            table["qty"],
+            table["usd"],
+            time,
+            time + table["delay"],
+            table["flags"],
+        )
+        yield table["seq"], batch
+
+
+# (seq, time, market, sound, side, price, qty, usd, recv_delay, sampled): a liquidations row as it is read
+_LIQUIDATION_ROW = [
+    ("seq", "i8"),
+    ("time", "i8"),
+    ("market", "i8"),
+    ("sound", "i8"),
+    ("side", "i8"),
+    ("price", "f8"),
+    ("qty", "f8"),
+    ("usd", "f8"),
+    ("delay", "i8"),
+    ("flags", "i8"),
+]
+
+
+def _runs(
+    conn: sqlite3.Connection,
+    path: Path,
+    spans: Mapping[str, Span],
+    skipped: Counter[str],
+) -> Generator[Event | LiquidationBatch, None, None]:
+    """``_events`` with the liquidations as batches: each run of them between two other events (in
+    (time, seq) order, as ``_events`` merges them) as a ``LiquidationBatch`` of up to ``RUN_ROWS``."""
+    import numpy as np
+
+    try:
+        with store_errors(path):
+            markets, top_seq = _snapshot(conn)
+            kinds = _present(conn, spans)
+            others = heapq.merge(
+                *[
+                    (_ahead if kind == "heatmap" else iter)(
+                        _stream(conn, BY_KIND[kind], markets, top_seq, skipped, *spans[kind])
+                    )
+                    for kind in kinds
+                    if kind != "liquidations"
+                ],
+                key=_order,
+            )
+            pending = next(others, None)
+            if "liquidations" in kinds:
+                for seqs, batch in _liquidation_runs(conn, markets, top_seq, skipped, *spans["liquidations"]):
+                    times, start = batch.time, 0
+                    while start < len(batch):
+                        cut = len(batch)
+                        if pending is not None:  # rows up to the next other event's (time, seq): before it
+                            t, s = pending[0], pending[1]
+                            low = int(np.searchsorted(times, t, side="left"))
+                            high = int(np.searchsorted(times, t, side="right"))
+                            cut = low + int(np.searchsorted(seqs[low:high], s, side="right"))
+                        if cut > start:
+                            yield batch[start:cut]
+                            start = cut
+                        if start < len(batch) and pending is not None:
+                            yield pending[2]
+                            pending = next(others, None)
+            while pending is not None:
+                yield pending[2]
+                pending = next(others, None)
+    finally:
+        conn.close()

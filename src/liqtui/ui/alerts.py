@@ -15,6 +15,7 @@ from typing import Any
 from liqtui.config import Settings
 from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event, Liquidation
+from liqtui.engine.batch import newest_time
 
 LOG_KEPT = 500  # alerts the log screen keeps (updates included)
 MARK_MS = 600_000  # a cluster_near alert marks its ladder row this long (or its rule's cooldown)
@@ -95,7 +96,7 @@ class DeskAlerts:
     def see_liquidations(self, liqs: Sequence[Liquidation]) -> list[Alert]:
         """``see`` for each of a run of liquidations, the same alerts (the desk's bulk path)."""
         if self.recorded is not None:  # the recorded alerts up to the newest: what one call each says
-            return self._replayed(max(liq.time for liq in liqs)) if liqs else []
+            return self._replayed(newest_time(liqs)) if len(liqs) else []
         fired = self.evaluator.see_liquidations(liqs) if self.rules else []
         return self._take(fired) if fired else []
 

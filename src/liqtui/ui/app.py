@@ -39,6 +39,7 @@ from liqtui.domain import format as fmt
 from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation
 from liqtui.domain.terminal import notice_bytes, notice_title
+from liqtui.engine.batch import LiquidationBatch, newest_receipts
 from liqtui.engine.engine import liquidation_runs
 from liqtui.engine.views import WINDOWS, SymbolView
 from liqtui.feeds.event_source import BulkEmit, BusHealth, EventSource, OnABus, ReplayControls, WarmingUp
@@ -576,20 +577,24 @@ class LiqtuiApp(App[None]):
 
     def emit_many(self, events: Sequence[Event]) -> None:
         """``emit`` for each of ``events`` in order, with the same result; a run of liquidations goes
-        through the engine at once (``Engine.apply_liquidations``, docs/architecture.md: the bulk path)."""
+        through the engine at once (``Engine.apply_liquidations``, docs/architecture.md: the bulk path);
+        a replay's ``LiquidationBatch`` is one such run, read as columns."""
+        if type(events) is LiquidationBatch:
+            self._emit_liquidations(events)
+            return
         for item in liquidation_runs(events):
             if isinstance(item, list):
                 self._emit_liquidations(item)
             else:
                 self.emit(item)
 
-    def _emit_liquidations(self, liqs: list[Liquidation]) -> None:
+    def _emit_liquidations(self, liqs: Sequence[Liquidation]) -> None:
         self.events_seen += len(liqs)
         self.data_seen = True
         last_message = self.last_message
-        for liq in liqs:
-            if liq.recv_time > last_message.get(liq.venue, 0):
-                last_message[liq.venue] = liq.recv_time
+        for venue, at in newest_receipts(liqs).items():
+            if at > last_message.get(venue, 0):
+                last_message[venue] = at
         try:
             self.engine.apply_liquidations(liqs)
             self._say(self.alerts.see_liquidations(liqs))

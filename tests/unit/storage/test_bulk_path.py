@@ -1,6 +1,10 @@
 """The bulk path (``Engine.apply_many``: a run of liquidations at once) leaves exactly the engine state
 of ``Engine.apply`` one event at a time, on a recorded stress stream with damaged rows: through
-``warm``, through a replay's catch-up, and straight into the engine with hostile liquidations."""
+``warm``, through a replay's catch-up, and straight into the engine with hostile liquidations.
+
+A warm-up and a replay read the liquidations as columns (``read_runs``: ``LiquidationBatch``), applied
+without an object per row; the state is the same to the bit (each sum adds its rows in their order),
+so every comparison here is ``==``, floats included."""
 
 from __future__ import annotations
 
@@ -10,13 +14,16 @@ import sqlite3
 import pytest
 
 from liqtui.config import Settings
-from liqtui.domain.events import Event, Liquidation, Side
+from liqtui.domain.events import Event, HeatmapBucket, Liquidation, LiquidationSource, Side
 from liqtui.engine import Engine
-from liqtui.engine.views import WINDOWS
+from liqtui.engine.batch import LiquidationBatch
+from liqtui.engine.tape import LiquidationTape
+from liqtui.engine.views import WINDOWS, TapeFilter
 from liqtui.feeds.demo.market import DemoMarket
 from liqtui.feeds.event_source import BulkEmit
 from liqtui.feeds.replay import ReplaySource
 from liqtui.storage import Recorder, describe, read_events, warm
+from liqtui.storage.reader import read_runs, start_warm
 
 HOUR_MS = 3_600_000
 
@@ -64,6 +71,10 @@ def _state(engine: Engine, now_ms: int) -> dict:
     every window, the realized cells of every venue, the heatmap's columns, the raw tape."""
     symbols = engine.symbols()
     out: dict = {"symbols": symbols, "rejected": engine.rejected, "recent": engine.state.tape.recent()}
+    # The heatmap's realized marks as kept (what a closed bucket records), beside the drawn columns.
+    out["marks"] = {
+        (s, v): t.realized for s, tracks in engine.heat._tracks.items() for v, t in tracks.items()
+    }
     for symbol in [*symbols, "all"]:
         venues = [*engine.realized.venues(symbol), "all"]
         for window in WINDOWS:
@@ -187,6 +198,9 @@ def test_a_group_whose_cooldown_ran_out_inside_a_run_ends_there_as_one_by_one():
     bulk, single = AlertEvaluator(rules, Engine()), AlertEvaluator(rules, Engine())
     said_single = [a for e in run for a in single.see(e)] + single.flush()
     said_bulk = bulk.see_liquidations(run) + bulk.flush()
+    columns = AlertEvaluator(rules, Engine())
+    said_columns = columns.see_liquidations(LiquidationBatch.of(run)) + columns.flush()
+    assert said_columns == said_single
     assert [(a.rule, a.symbol[:3], a.update) for a in said_single] == [
         ("big", "BTC", False),
         ("burst", "BTC", False),
@@ -195,4 +209,170 @@ def test_a_group_whose_cooldown_ran_out_inside_a_run_ends_there_as_one_by_one():
         ("big", "ETH", False),
         ("burst", "ETH", False),
     ]
+    assert said_bulk == said_single
+
+
+def _expanded(items) -> list[Event]:
+    return [e for item in items for e in (item if isinstance(item, LiquidationBatch) else (item,))]
+
+
+@pytest.fixture(scope="module")
+def edgy(tmp_path_factory):
+    """The stress stream with every edge the bulk reader meets: damaged rows (a text time, a blob price,
+    an unknown market), rows the engine rejects (a zero price, a negative USD: sound in the file), a
+    recorded heatmap bucket that stands for later liquidations' marks, an OI sample sharing a
+    liquidation's millisecond, and liquidations of a venue and symbol the demo does not have."""
+    events = _stress_events()
+    liqs = [e for e in events if isinstance(e, Liquidation)]
+    base = liqs[len(liqs) // 2]
+    t = base.time
+    extra: list[Event] = [
+        Liquidation(base.venue, base.symbol, base.side, 0.0, 1.0, 5.0, t, t),
+        Liquidation(base.venue, base.symbol, base.side, base.price, 1.0, -5.0, t, t),
+        Liquidation(
+            "okx", "DOGE/USDT:USDT", Side.SHORT, 0.1, 10.0, 1.0, t, t + 3, True, LiquidationSource.FEED
+        ),
+        Liquidation(
+            "hyperliquid", "DOGE/USDC:USDC", Side.LONG, 0.1, 10.0, 1.0, t, t, True, LiquidationSource.TRACKED
+        ),
+        HeatmapBucket(
+            base.venue, base.symbol, t - 1, t - t % 300_000, _grid(events, base), None, None, 1.0, 2.0
+        ),
+    ]
+    oi = next(e for e in events if type(e).__name__ == "OpenInterest" and e.time > t)
+    extra.append(Liquidation(oi.venue, oi.symbol, Side.LONG, base.price, 1.0, 2.0, oi.time, oi.time))
+    path = tmp_path_factory.mktemp("edgy") / "edgy.sqlite"
+    with Recorder(path, source_mode="DEMO") as recorder:
+        for event in sorted(events + extra, key=lambda e: getattr(e, "time", 0)):
+            recorder.add(event)
+    conn = sqlite3.connect(path)
+    seqs = [s for (s,) in conn.execute("SELECT seq FROM liquidations ORDER BY seq LIMIT 4 OFFSET 7000")]
+    conn.execute("UPDATE liquidations SET time = 'later' WHERE seq = ?", (seqs[0],))
+    conn.execute("UPDATE liquidations SET price = x'00ff' WHERE seq = ?", (seqs[1],))
+    conn.execute("UPDATE liquidations SET market = 999 WHERE seq = ?", (seqs[2],))
+    conn.commit()
+    conn.close()
+    return path
+
+
+def _grid(events: list[Event], liq: Liquidation) -> float:
+    """The heatmap's row height for ``liq``'s symbol in an engine given ``events`` (a recorded bucket
+    of another grid is not taken)."""
+    probe = Engine()
+    probe.apply_many(events)
+    grid = probe.heat.grid(liq.symbol)
+    assert grid is not None
+    return grid
+
+
+def test_the_bulk_reader_gives_the_same_events_in_the_same_order_and_counts_the_same_damage(edgy, recording):
+    for path in (edgy, recording):
+        objects, runs = read_events(path), read_runs(path)
+        items = list(runs)
+        assert _expanded(items) == list(objects)
+        assert runs.skipped == objects.skipped and sum(runs.skipped.values()) >= 3
+        assert any(isinstance(i, LiquidationBatch) and len(i) > 100 for i in items)
+        assert all(len(i) for i in items if isinstance(i, LiquidationBatch))
+    end = describe(edgy).end_ms
+    middle = end - 1_000
+    assert _expanded(read_runs(edgy, middle - 500, middle)) == list(read_events(edgy, middle - 500, middle))
+
+
+def test_a_warm_up_and_a_catch_up_with_every_edge_equal_one_event_at_a_time(edgy):
+    now = describe(edgy).end_ms
+    bulk, single = Engine(), Engine()
+    assert warm(bulk, edgy, now, source_mode="DEMO") == warm(OneByOne(single), edgy, now, source_mode="DEMO")
+    assert bulk.rejected == single.rejected == 2
+    assert "DOGE/USDT:USDT" in bulk.symbols()
+    assert _state(bulk, now) == _state(single, now)
+    replayed = Engine()
+    asyncio.run(_catch_up(edgy, BulkEmit(replayed.apply, replayed.apply_many)))
+    objects = Engine()
+    for event in read_events(edgy):
+        objects.apply(event)
+    assert _state(replayed, now) == _state(objects, now)
+
+
+def test_a_warm_up_in_steps_shows_progress_and_keeps_each_step_short(recording):
+    now = describe(recording).end_ms
+    warming = start_warm(Engine(), recording, now, source_mode="DEMO")
+    shares, counts = [], []
+    while warming.step():
+        shares.append(warming.share)
+        counts.append(warming.count)
+    assert len(shares) >= 3 and shares == sorted(shares) and 0 < shares[0] < shares[-1] <= 1.0
+    # A step holds at most WARM_STEP other events or RUN_SHARE times that many liquidation rows (and
+    # the run it started): never the whole history at once.
+    steps = [b - a for a, b in zip([0, *counts], counts, strict=False)]
+    assert max(steps) < counts[-1] / 2
+
+
+def _liqs_of(events) -> list[Liquidation]:
+    return [e for e in events if isinstance(e, Liquidation)]
+
+
+@pytest.mark.parametrize(
+    "tape_filter", [TapeFilter(), TapeFilter(min_usd=5_000.0), TapeFilter(symbol="ETH/USDT:USDT")]
+)
+@pytest.mark.parametrize("rows_kept", [2, 40, 512])
+def test_the_tape_folds_a_batch_as_one_by_one_even_when_groups_are_pushed_out(tape_filter, rows_kept):
+    liqs = _liqs_of(_stress_events())
+    bulk = LiquidationTape(rows_kept=rows_kept, history_kept=300)
+    single = LiquidationTape(rows_kept=rows_kept, history_kept=300)
+    for tape in (bulk, single):
+        tape.set_filter(tape_filter)
+    for k in range(0, len(liqs), 700):
+        bulk.add_batch(LiquidationBatch.of(liqs[k : k + 700]))
+        assert bulk.rows() == _added(single, liqs[k : k + 700]).rows()
+    assert bulk.recent() == single.recent()
+    bulk.set_filter(TapeFilter(min_usd=20_000.0))
+    single.set_filter(TapeFilter(min_usd=20_000.0))
+    assert bulk.rows() == single.rows()
+
+
+def _added(tape: LiquidationTape, liqs: list[Liquidation]) -> LiquidationTape:
+    for liq in liqs:
+        tape.add(liq)
+    return tape
+
+
+def test_a_batch_out_of_time_order_is_applied_as_its_objects():
+    liqs = _liqs_of(_stress_events())[:3_000]
+    shuffled = liqs[1_000:2_000] + liqs[:1_000] + liqs[2_000:]
+    bulk, single = Engine(), Engine()
+    bulk.apply_liquidations(LiquidationBatch.of(shuffled))
+    for liq in shuffled:
+        single.apply(liq)
+    now = max(liq.time for liq in liqs)
+    assert _state(bulk, now) == _state(single, now)
+
+
+def test_the_alert_rules_over_batches_say_the_same_alerts_in_the_same_order(edgy):
+    from liqtui.engine.alerts import AlertEvaluator, Rule
+
+    end = describe(edgy).end_ms
+    rules = [
+        *Settings().alerts.active_rules(),
+        Rule("big", "liquidation", min_usd=20_000, cooldown_ms=300),
+        Rule("burst", "burst", min_usd=500_000, window_ms=1_000, cooldown_ms=500),
+    ]
+    bulk, single = Engine(), Engine()
+    bulk_alerts, single_alerts = (
+        AlertEvaluator(rules, bulk, end - 2_000),
+        AlertEvaluator(rules, single, end - 2_000),
+    )
+    said_bulk, said_single = [], []
+    for item in read_runs(edgy):
+        if isinstance(item, LiquidationBatch):
+            bulk.apply_liquidations(item)
+            said_bulk += bulk_alerts.see_liquidations(item)
+        else:
+            bulk.apply(item)
+            said_bulk += bulk_alerts.see(item)
+    for event in read_events(edgy):
+        single.apply(event)
+        said_single += single_alerts.see(event)
+    said_bulk += bulk_alerts.flush()
+    said_single += single_alerts.flush()
+    assert len({a.rule for a in said_single}) >= 2 and any(a.update for a in said_single)
     assert said_bulk == said_single
