@@ -52,7 +52,7 @@ class LiquidationBatch(Sequence[Liquidation]):
         self.markets = markets
         self.market, self.side, self.price, self.qty, self.usd = market, side, price, qty, usd
         self.time, self.recv, self.flags = time, recv, flags
-        self._ids: list[int] | None = None
+        self._ids: tuple[list[int], Ints] | None = None
 
     @classmethod
     def of(cls, liqs: Sequence[Liquidation]) -> LiquidationBatch:
@@ -130,11 +130,6 @@ class LiquidationBatch(Sequence[Liquidation]):
             self.flags[rows],
         )
 
-    def objects(self, rows: Sequence[int]) -> list[Liquidation]:
-        """The liquidations at ``rows`` (indexes), built now."""
-        market, side = self.market, self.side
-        return [self._one(int(market[i]), int(side[i]), i) for i in rows]
-
     def newest_time(self) -> int:
         return int(self.time.max())
 
@@ -150,10 +145,45 @@ class LiquidationBatch(Sequence[Liquidation]):
 
     def market_ids(self) -> list[int]:
         """The markets of the rows, in the order of their first row."""
+        return self.by_market()[0]
+
+    def by_market(self) -> tuple[list[int], Ints]:
+        """``market_ids``, and each row's market as an index into it (found once per batch)."""
         if self._ids is None:
-            first, _group = groups(self.market)
-            self._ids = self.market[first].tolist()
+            first, group = groups(self.market)
+            self._ids = (self.market[first].tolist(), group)
         return self._ids
+
+
+def concat(batches: Sequence[LiquidationBatch]) -> LiquidationBatch:
+    """The rows of ``batches`` one after the other (their market ids made one set where they differ)."""
+    import numpy as np
+
+    if len(batches) == 1:
+        return batches[0]
+    markets = batches[0].markets
+    if all(b.markets is markets for b in batches):
+        ids = [b.market for b in batches]
+    else:
+        merged: dict[Market, int] = {}
+        ids = []
+        for b in batches:
+            known, inverse = np.unique(b.market, return_inverse=True)
+            new = [merged.setdefault(b.markets[int(m)], len(merged)) for m in known]
+            ids.append(np.array(new, dtype=np.int64)[inverse.reshape(-1)])
+        markets = {k: m for m, k in merged.items()}
+    return LiquidationBatch(
+        markets,
+        np.concatenate(ids),
+        *(np.concatenate([getattr(b, name) for b in batches]) for name in _COLUMNS),
+    )
+
+
+_COLUMNS = ("side", "price", "qty", "usd", "time", "recv", "flags")
+
+
+def in_time_order(batch: LiquidationBatch) -> bool:
+    return bool((batch.time[1:] >= batch.time[:-1]).all())
 
 
 def newest_receipts(liqs: Sequence[Liquidation]) -> dict[str, int]:
@@ -214,6 +244,6 @@ def per_market(batch: LiquidationBatch, value: Callable[[int], float]) -> Floats
     """``value(market)`` for each row, asked once per market."""
     import numpy as np
 
-    ids, inverse = np.unique(batch.market, return_inverse=True)
-    out: Floats = np.array([value(int(m)) for m in ids], dtype=np.float64)[inverse.reshape(-1)]
+    ids, group = batch.by_market()
+    out: Floats = np.array([value(m) for m in ids], dtype=np.float64)[group]
     return out

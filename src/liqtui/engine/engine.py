@@ -37,7 +37,7 @@ from liqtui.domain.events import (
     Ticker,
 )
 from liqtui.domain.venues import venue_order
-from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch, column_sums, groups
+from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch, column_sums, concat, groups
 from liqtui.engine.heatmap import HeatmapHistory, HeatmapView
 from liqtui.engine.levels import (
     Consumed,
@@ -80,6 +80,8 @@ class Engine:
         self._grids: dict[str, float] = {}  # symbol -> the automatic ladder step track_rows fixed
         self.projection = Projection(self.state)
         self.heat = HeatmapHistory(auto_grid)  # the level books through time (engine/heatmap.py)
+        # Per market, batches whose rows are not in its recent fills yet (``_settle_fills``).
+        self._waiting_fills: dict[tuple[str, str], list[LiquidationBatch]] = {}
 
     # --- configuration ------------------------------------------------------------------------
 
@@ -216,29 +218,30 @@ class Engine:
             batch = batch.take(sound)
         if not len(batch):
             return
-        markets = batch.market_ids()
-        for market in markets:
-            self._see_symbol(batch.markets[market][1])
+        ids, group = batch.by_market()
+        for m in ids:
+            self._see_symbol(batch.markets[m][1])
         self._tape_covers_from(int(batch.time[0]))
         self.realized.add_batch(batch)
         self.heat.see_batch(batch)
         self.state.tape.add_batch(batch)
-        first, group = groups(batch.market)
         by_market = np.argsort(group, kind="stable")
-        ends = np.cumsum(np.bincount(group, minlength=len(first))).tolist()
-        for row, start, end in zip(first, [0, *ends], ends, strict=False):
-            state = self.state.models.get(batch.markets[int(batch.market[row])])
+        ends = np.cumsum(np.bincount(group, minlength=len(ids))).tolist()
+        for m, start, end in zip(ids, [0, *ends], ends, strict=False):
+            market = batch.markets[m]
+            state = self.state.models.get(market)
             if state is not None:
-                self._see_fill_batch(state, batch.take(by_market[start:end]))
+                self._see_fill_batch(market, state, batch.take(by_market[start:end]))
 
-    def _see_fill_batch(self, state: VenueSymbol, batch: LiquidationBatch) -> None:
-        """``_see_fills`` for one market's batch: each sweep takes the rows it matches, in order."""
+    def _see_fill_batch(self, market: tuple[str, str], state: VenueSymbol, batch: LiquidationBatch) -> None:
+        """``_see_fills`` for one market's batch: its recent fills wait as columns until read
+        (``_settle_fills``), each sweep takes the rows it matches, in order."""
         import numpy as np
 
-        fills = state.recent_fills
-        tail = batch[-fills.maxlen :] if fills.maxlen is not None else batch
-        sides = [SIDE_OF_CODE[s] for s in tail.side.tolist()]
-        fills.extend(zip(tail.time.tolist(), sides, tail.price.tolist(), tail.usd.tolist(), strict=True))
+        waiting = self._waiting_fills.setdefault(market, [])
+        waiting.append(batch)
+        if len(waiting) >= FILLS_WAITING:
+            self._settle_fills(market, state)
         if not state.sweeps:
             return
         first, last = int(batch.time[0]), int(batch.time[-1])
@@ -310,10 +313,23 @@ class Engine:
         if state is not None:
             self._see_fills(state, (liq,))
 
+    def _settle_fills(self, market: tuple[str, str], state: VenueSymbol) -> None:
+        """The batches' rows waiting for ``state.recent_fills`` into it (only the newest it keeps)."""
+        waiting = self._waiting_fills.pop(market, None)
+        if not waiting:
+            return
+        fills = state.recent_fills
+        joined = concat(waiting)
+        tail = joined[-fills.maxlen :] if fills.maxlen is not None else joined
+        sides = [SIDE_OF_CODE[s] for s in tail.side.tolist()]
+        fills.extend(zip(tail.time.tolist(), sides, tail.price.tolist(), tail.usd.tolist(), strict=True))
+
     def _see_fills(self, state: VenueSymbol, liqs: Sequence[Liquidation]) -> None:
         """Liquidations of the market ``state`` models, in order: kept as recent fills and matched to
         its sweeps. Liquidation prices are not fed to the price path: Bybit reports the bankruptcy
         price, beyond where the market traded, which would sweep levels price never reached."""
+        if self._waiting_fills:
+            self._settle_fills((liqs[0].venue, liqs[0].symbol), state)
         fills = state.recent_fills
         newest = liqs[-fills.maxlen :] if fills.maxlen is not None else liqs  # it keeps no more
         fills.extend([(liq.time, liq.side, liq.price, liq.usd) for liq in newest])
@@ -390,6 +406,7 @@ class Engine:
             window_end=time_ms + span,
             consumed=consumed,
         )
+        self._settle_fills((venue, symbol), state)
         for t, side, price, usd in state.recent_fills:
             if sweep.matches(side, price, t):
                 sweep.add_fill(price, usd)
@@ -495,6 +512,7 @@ class Engine:
         return self.projection.view(symbol, now_ms, window, grid, tuple(cross_assets))
 
 
+FILLS_WAITING = 64  # batches of a market waiting for its recent fills at most
 RUN_MAX = 4096  # liquidations per run at most: a recording's long runs are not all held at once
 
 

@@ -589,7 +589,8 @@ class HeatmapHistory:
 
         for market in batch.market_ids():  # each symbol's grid from its first row, as one by one
             venue, symbol = batch.markets[market]
-            self.grid(symbol, float(batch.price[batch.market == market][0]))
+            if symbol not in self._grids:
+                self.grid(symbol, float(batch.price[batch.market == market][0]))
             self._track(venue, symbol)
         grids = per_market(batch, lambda m: self._grids[batch.markets[m][1]])
         rows = np.floor(batch.price / grids)
@@ -604,8 +605,11 @@ class HeatmapHistory:
         rows_int = rows.astype(np.int64)
         first, group = groups(batch.market, buckets, rows_int, batch.side)
         cells_of: list[tuple[dict[tuple[int, Side], float], tuple[int, Side]]] = []
+        keys_of: list[tuple[int, int]] = []  # (market, bucket) of each cell
         for row in first:
-            venue, symbol = batch.markets[int(batch.market[row])]
+            market = int(batch.market[row])
+            keys_of.append((market, int(buckets[row])))
+            venue, symbol = batch.markets[market]
             cells = self._track(venue, symbol).realized.setdefault(int(buckets[row]), {})
             key = (int(rows_int[row]), SIDE_OF_CODE[int(batch.side[row])])
             cells[key] = cells.get(key, 0.0)
@@ -613,9 +617,8 @@ class HeatmapHistory:
         sums = column_sums([cells[key] for cells, key in cells_of], group, batch.usd)
         for (cells, key), usd in zip(cells_of, sums, strict=True):
             cells[key] = usd
-        touched, _group = groups(batch.market, buckets)
-        for row in touched:
-            self._touch(batch.markets[int(batch.market[row])][1], int(buckets[row]))
+        for market, bucket in dict.fromkeys(keys_of):  # each (venue, symbol, bucket) once, in order
+            self._touch(batch.markets[market][1], bucket)
 
     def before_positions(
         self,

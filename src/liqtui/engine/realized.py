@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from liqtui.domain.events import Liquidation, Side
-from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch, column_sums, groups
+from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch, column_sums, concat, groups, in_time_order
 from liqtui.engine.views import SIZE_BUCKET_EDGES, WINDOW_MS, RealizedCell
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 ALL = "all"
 KEEP_SECONDS = 86_400 + 3_600  # the longest window, plus slack for events arriving late
+PENDING_ROWS = 65_536  # rows of batches (``add_batch``) held before they are summed
 _USD, _COUNT, _LARGEST, _SAMPLED, _B0 = 0, 1, 2, 3, 4
 Bucket = list[float]  # see _Series
 
@@ -147,10 +148,14 @@ class RealizedTotals:
         self._venues: dict[str, list[str]] = {}  # symbol (or "all") -> venues seen, sorted
         self._newest_second = -(1 << 62)
         self._next_prune = -(1 << 62)
+        self._pending: list[LiquidationBatch] = []  # batches not summed yet (``add_batch``)
+        self._pending_rows = 0
 
     def add(
         self, venue: str, symbol: str, side: Side, usd: float, time_ms: int, sampled: bool = False
     ) -> None:
+        if self._pending:
+            self._settle()
         second = time_ms // 1000
         if second < self._newest_second - KEEP_SECONDS:
             return  # older than any window can reach
@@ -169,6 +174,8 @@ class RealizedTotals:
         """``add`` for each liquidation in order, with the same result to the last bit (every bucket
         sums its events in the same order; pruning ends where it would have): the bulk path of
         ``Engine.apply_many``. A (venue, symbol, side, second)'s six buckets are looked up once."""
+        if self._pending:
+            self._settle()
         cache: dict[tuple[str, str, Side, int], tuple[Bucket, ...]] = {}
         edges = SIZE_BUCKET_EDGES
         newest, next_prune, prune_at = self._newest_second, self._next_prune, None
@@ -192,9 +199,22 @@ class RealizedTotals:
             self._newest_second = newest
 
     def add_batch(self, batch: LiquidationBatch) -> None:
-        """``add_many`` for a batch in time order, read as columns: each bucket's USD sums its rows in
-        their order after what it held (``batch.column_sums``), so the totals are those of ``add`` to
-        the bit."""
+        """``add_many`` for a batch in time order, read as columns: held until the totals are read (or
+        ``PENDING_ROWS`` wait), then the waiting batches at once (``_settle``)."""
+        self._pending.append(batch)
+        self._pending_rows += len(batch)
+        if self._pending_rows >= PENDING_ROWS:
+            self._settle()
+
+    def _settle(self) -> None:
+        pending, self._pending, self._pending_rows = self._pending, [], 0
+        joined = concat(pending)
+        for batch in [joined] if in_time_order(joined) else pending:
+            self._add_columns(batch)
+
+    def _add_columns(self, batch: LiquidationBatch) -> None:
+        """A batch in time order into the buckets: each bucket's USD sums its rows in their order after
+        what it held (``batch.column_sums``), so the totals are those of ``add`` to the bit."""
         import numpy as np
 
         second = batch.time // 1000
@@ -266,14 +286,20 @@ class RealizedTotals:
         self._next_prune = self._newest_second + 60  # pruning once a minute keeps add() O(1)
 
     def venues(self, symbol: str = ALL) -> list[str]:
+        if self._pending:
+            self._settle()
         return list(self._venues.get(symbol, ()))
 
     def bucket_count(self) -> int:
         """How many buckets are held (memory stays bounded: this does not grow with run time)."""
+        if self._pending:
+            self._settle()
         return sum(len(s.sec) + len(s.min) + len(s.hour) for s in self._series.values())
 
     def cell(self, venue: str, symbol: str, side: Side, window: str, now_ms: int) -> RealizedCell:
         """One venue's totals, or all venues' when ``venue`` is ``"all"``."""
+        if self._pending:
+            self._settle()
         last = now_ms // 1000
         first = last - WINDOW_MS[window] // 1000 + 1
         venues = self.venues(symbol) if venue == ALL else [venue]

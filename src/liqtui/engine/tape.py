@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 
 from liqtui.domain.events import Liquidation, Side
-from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch, groups, per_market
+from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch, concat, groups, in_time_order, per_market
 from liqtui.engine.views import TapeEntry, TapeFilter, TapeRows
 
 BURST_MS = 2_000
@@ -257,7 +257,7 @@ class LiquidationTape:
         }  # oldest first
         self._rows_kept, self._burst_ms = rows_kept, burst_ms
         self._folded = _Folded(TapeFilter(), rows_kept, burst_ms)
-        self._pending: list[LiquidationBatch] = []  # batches folded, not yet in the history (``_settle``)
+        self._pending: list[LiquidationBatch] = []  # batches not folded yet, nor in the history (``_settle``)
         self._pending_rows = 0
 
     @property
@@ -284,19 +284,22 @@ class LiquidationTape:
         self._folded.add_many(liqs)
 
     def add_batch(self, batch: LiquidationBatch) -> None:
-        """``add_many`` for a batch: folded from its columns; the history takes it when read (or after
-        ``PENDING_ROWS``), each size tier building objects only for the newest it keeps."""
+        """``add_many`` for a batch: held until the tape is read (or ``PENDING_ROWS`` wait), then folded
+        from the columns, each size tier building objects only for the newest it keeps (``_settle``)."""
         self._pending.append(batch)
         self._pending_rows += len(batch)
         if self._pending_rows >= PENDING_ROWS:
             self._settle()
-        self._folded.add_batch(batch)
 
     def _settle(self) -> None:
-        """The pending batches into the history: per tier, the newest ``history_kept`` of their rows."""
+        """The pending batches folded (at once when they are in time order) and into the history: per
+        tier, the newest ``history_kept`` of their rows."""
         import numpy as np
 
         pending, self._pending, self._pending_rows = self._pending, [], 0
+        joined = concat(pending) if pending else None
+        for batch in [joined] if joined is not None and in_time_order(joined) else pending:
+            self._folded.add_batch(batch)
         built: dict[tuple[int, int], Liquidation] = {}
         for tier, history in self._history.items():
             need, picks = history.maxlen, []
@@ -327,6 +330,8 @@ class LiquidationTape:
                 self._folded.add(liq)
 
     def rows(self) -> TapeRows:
+        if self._pending:
+            self._settle()
         return self._folded.rows()
 
     def recent(self) -> tuple[Liquidation, ...]:

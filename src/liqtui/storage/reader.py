@@ -567,14 +567,18 @@ def _liquidation_runs(
     no_market = min(known, default=0) - 1
     known[no_market] = markets[None]
     layout = BY_KIND["liquidations"]
+    ids = np.array([m for m in markets if m is not None], dtype=np.int64)
     for chunk in _chunks(conn, layout, top_seq, since_ms, until_ms, RUN_ROWS):
-        rows = [row for row in chunk if row[3] and row[2] in markets]
-        if any(row[2] is None for row in rows):
+        try:  # a chunk of numbers (damaged rows too, most often): their checks as columns
+            table = np.fromiter(chunk, dtype=_LIQUIDATION_ROW, count=len(chunk))
+            table = table[(table["sound"] != 0) & np.isin(table["market"], ids)]
+        except (TypeError, ValueError, OverflowError):  # text, a blob, NULL: the rows one at a time
+            rows = [row for row in chunk if row[3] and row[2] in markets]
             rows = [row if row[2] is not None else (*row[:2], no_market, *row[3:]) for row in rows]
-        skipped[layout.kind] += len(chunk) - len(rows)
-        if not rows:
+            table = np.fromiter(rows, dtype=_LIQUIDATION_ROW, count=len(rows))
+        skipped[layout.kind] += len(chunk) - len(table)
+        if not len(table):
             continue
-        table = np.fromiter(rows, dtype=_LIQUIDATION_ROW, count=len(rows))
         time = table["time"]
         batch = LiquidationBatch(
             known,
