@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
 ALL = "all"
 KEEP_SECONDS = 86_400 + 3_600  # the longest window, plus slack for events arriving late
-PENDING_ROWS = 65_536  # rows of batches (``add_batch``) held before they are summed
+# Rows of batches (``add_batch``) held before they are summed: each of the six bucket levels takes a
+# copy of the columns then, so a larger bound costs memory more than it saves time.
+PENDING_ROWS = 16_384
 _USD, _COUNT, _LARGEST, _SAMPLED, _B0 = 0, 1, 2, 3, 4
 Bucket = list[float]  # see _Series
 
