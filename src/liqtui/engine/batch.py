@@ -155,6 +155,12 @@ class LiquidationBatch(Sequence[Liquidation]):
         return self._ids
 
 
+def load_numpy() -> None:
+    """Import numpy (the bulk path's): a reader calls it in a thread before the path starts, so the
+    import (~0.1-0.2 s of CPU) does not hold an event loop."""
+    import numpy  # noqa: F401
+
+
 def concat(batches: Sequence[LiquidationBatch]) -> LiquidationBatch:
     """The rows of ``batches`` one after the other (their market ids made one set where they differ)."""
     import numpy as np

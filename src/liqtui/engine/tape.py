@@ -27,6 +27,7 @@ ROWS_KEPT = 512  # folded groups; a pane shows at most its height
 HISTORY_KEPT = 2_000  # raw liquidations per size tier
 SIZE_TIERS = (0.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0)  # USD
 PENDING_ROWS = 65_536  # rows of batches (``add_batch``) held before the history takes them
+FOLD_ROWS = 16_384  # and before they are folded (a warm-up's step stays short)
 
 
 class _Group:
@@ -257,7 +258,9 @@ class LiquidationTape:
         }  # oldest first
         self._rows_kept, self._burst_ms = rows_kept, burst_ms
         self._folded = _Folded(TapeFilter(), rows_kept, burst_ms)
-        self._pending: list[LiquidationBatch] = []  # batches not folded yet, nor in the history (``_settle``)
+        self._unfolded: list[LiquidationBatch] = []  # batches not folded yet (``_fold``)
+        self._unfolded_rows = 0
+        self._pending: list[LiquidationBatch] = []  # batches not in the history yet (``_settle``)
         self._pending_rows = 0
 
     @property
@@ -284,22 +287,31 @@ class LiquidationTape:
         self._folded.add_many(liqs)
 
     def add_batch(self, batch: LiquidationBatch) -> None:
-        """``add_many`` for a batch: held until the tape is read (or ``PENDING_ROWS`` wait), then folded
-        from the columns, each size tier building objects only for the newest it keeps (``_settle``)."""
+        """``add_many`` for a batch: held until the tape is read, then folded from the columns (or
+        every ``FOLD_ROWS``, ``_fold``) and into the history, each size tier building objects only for
+        the newest it keeps (or every ``PENDING_ROWS``, ``_settle``)."""
+        self._unfolded.append(batch)
+        self._unfolded_rows += len(batch)
         self._pending.append(batch)
         self._pending_rows += len(batch)
         if self._pending_rows >= PENDING_ROWS:
             self._settle()
+        elif self._unfolded_rows >= FOLD_ROWS:
+            self._fold()
+
+    def _fold(self) -> None:
+        """The batches not folded yet, folded (at once when they are in time order)."""
+        unfolded, self._unfolded, self._unfolded_rows = self._unfolded, [], 0
+        joined = concat(unfolded) if unfolded else None
+        for batch in [joined] if joined is not None and in_time_order(joined) else unfolded:
+            self._folded.add_batch(batch)
 
     def _settle(self) -> None:
-        """The pending batches folded (at once when they are in time order) and into the history: per
-        tier, the newest ``history_kept`` of their rows."""
+        """Every batch folded, and into the history: per tier, the newest ``history_kept`` of their rows."""
         import numpy as np
 
+        self._fold()
         pending, self._pending, self._pending_rows = self._pending, [], 0
-        joined = concat(pending) if pending else None
-        for batch in [joined] if joined is not None and in_time_order(joined) else pending:
-            self._folded.add_batch(batch)
         built: dict[tuple[int, int], Liquidation] = {}
         for tier, history in self._history.items():
             need, picks = history.maxlen, []
@@ -330,8 +342,8 @@ class LiquidationTape:
                 self._folded.add(liq)
 
     def rows(self) -> TapeRows:
-        if self._pending:
-            self._settle()
+        if self._unfolded:
+            self._fold()
         return self._folded.rows()
 
     def recent(self) -> tuple[Liquidation, ...]:

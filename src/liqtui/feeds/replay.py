@@ -49,7 +49,7 @@ from pathlib import Path
 from liqtui.config import Range
 from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event
-from liqtui.engine.batch import LiquidationBatch
+from liqtui.engine.batch import LiquidationBatch, load_numpy
 from liqtui.feeds.event_source import Emit, emit_all
 from liqtui.storage.layouts import event_time
 from liqtui.storage.reader import RunStream, count_events, describe, read_alerts, read_runs
@@ -214,6 +214,7 @@ class ReplaySource:
     async def run(self, emit: Emit) -> None:
         self._wake = asyncio.Event()  # also starts the clock (it stands still until run)
         try:
+            await asyncio.to_thread(load_numpy)  # the catch-up's columns: imported off the loop
             await self._play(emit)
         finally:
             if self._count_task is not None:

@@ -61,13 +61,14 @@ WARM_SPANS_MS = {
     "positions": 6 * HOUR_MS,  # MEASURED positions: the engine keeps each account's newest
 }
 CHUNK_ROWS = 4096  # rows per read transaction and kind
-WARM_BATCH = 4096  # events handed to the engine at once when warming it
-# Events per step of a warm-up the desk applies after its first frame (``start_warm``): the backfill's
-# OI steps made a step of 4,096 take 200-320 ms of CPU (keys waited); 1,024 holds it under ~100 ms.
-WARM_STEP = 1024
-# A liquidation read and applied as columns costs about this share of another event (an OI step,
-# most of a warm-up's other events, takes the level model ~0.3 ms): a step's budget counts them so.
-RUN_SHARE = 8
+# A warm-up's step (``Warming.step``) spends a budget: a liquidation row (read and applied as columns,
+# ~5 us) costs 1, any other event ``EVENT_COST`` (an OI step, most of the others, takes the level model
+# ~0.2-0.3 ms). ``WARM_STEP``, a step of the desk's warm-up after its first frame, is ~20 ms of CPU
+# (with 1,024 events a step the backfill's OI steps held one up to ~120 ms: keys waited); ``warm``,
+# which blocks anyway, takes larger steps.
+EVENT_COST = 40
+WARM_STEP = 4096
+WARM_BATCH = 65_536
 
 # Kinds no venue (nor the demo) ever backfills: the first of them is where a session went live.
 # OI and price bars are also backfilled, hours to days before the session started.
@@ -288,8 +289,8 @@ def start_warm(
 class Warming:
     """A warm-up applied a step at a time (``step``); ``share`` is how far it is (0 to 1, against the
     rows counted at the first step; old OI samples thinned make it end short of 1) and ``count`` the
-    events applied. A step takes up to ``batch`` events, a liquidation counting ``1 / RUN_SHARE`` of
-    one: they come as ``LiquidationBatch`` columns, applied without an object each."""
+    events applied. A step spends a budget of ``batch``: 1 a liquidation (they come as
+    ``LiquidationBatch`` columns, applied without an object each), ``EVENT_COST`` any other event."""
 
     def __init__(
         self,
@@ -320,11 +321,11 @@ class Warming:
         # The engine's bulk path (``Engine.apply_liquidations`` takes a batch as columns); one event at
         # a time, objects built, for any other sink.
         apply_batch = getattr(self.engine, "apply_liquidations", None)
-        budget = self.batch * RUN_SHARE
+        budget = self.batch
         for item in self._events:
             if not isinstance(item, LiquidationBatch):
                 self.engine.apply(item)
-                budget -= RUN_SHARE
+                budget -= EVENT_COST
                 self.count += 1
             else:
                 if apply_batch is not None:
@@ -337,7 +338,7 @@ class Warming:
             if budget <= 0:
                 return True
         self.close()
-        return budget < self.batch * RUN_SHARE  # this step applied some: the next one says False
+        return budget < self.batch  # this step applied some: the next one says False
 
     def _rows(self) -> int:
         conn = self._conn
@@ -545,9 +546,9 @@ def _chunks(
         chunk = conn.execute(after, [*params, last_time, last_time, last_seq]).fetchall()
 
 
-# Liquidation rows per read of the bulk path (``read_runs``): a chunk read and applied as columns takes a
-# few ms of CPU per thousand rows, so a desk's step of warm-up stays short.
-RUN_ROWS = 8192
+# Liquidation rows per read of the bulk path (``read_runs``): a read of 4,096 takes SQLite ~6 ms of CPU,
+# and a run is at most one read, so a desk's step of warm-up stays short.
+RUN_ROWS = 4096
 
 
 def _liquidation_runs(

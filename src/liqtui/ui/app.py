@@ -39,7 +39,7 @@ from liqtui.domain import format as fmt
 from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event, FeedState, FeedStatus, Liquidation
 from liqtui.domain.terminal import notice_bytes, notice_title
-from liqtui.engine.batch import LiquidationBatch, newest_receipts
+from liqtui.engine.batch import LiquidationBatch, load_numpy, newest_receipts
 from liqtui.engine.engine import liquidation_runs
 from liqtui.engine.views import WINDOWS, SymbolView
 from liqtui.feeds.event_source import BulkEmit, BusHealth, EventSource, OnABus, ReplayControls, WarmingUp
@@ -547,6 +547,7 @@ class LiqtuiApp(App[None]):
         between; the header says "building history N %"). Not through ``emit``: it is recorded
         already, and its alerts are not news. A quit or a switch to the demo stops it."""
         try:
+            await asyncio.to_thread(load_numpy)  # the history's columns: imported off the loop
             while self.history.step():  # noqa: ASYNC110 - no waiting: a turn of the loop per batch
                 await asyncio.sleep(0)
         except Exception as exc:  # noqa: BLE001 - a file that fails mid-read: said once, the venues start

@@ -305,8 +305,7 @@ def test_a_warm_up_in_steps_shows_progress_and_keeps_each_step_short(recording):
         shares.append(warming.share)
         counts.append(warming.count)
     assert len(shares) >= 3 and shares == sorted(shares) and 0 < shares[0] < shares[-1] <= 1.0
-    # A step holds at most WARM_STEP other events or RUN_SHARE times that many liquidation rows (and
-    # the run it started): never the whole history at once.
+    # A step spends a budget (a liquidation 1, another event EVENT_COST): never the whole history at once.
     steps = [b - a for a, b in zip([0, *counts], counts, strict=False)]
     assert max(steps) < counts[-1] / 2
 
