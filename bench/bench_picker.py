@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from textual.app import App  # noqa: E402
 from textual.command import CommandPalette, Hit, Hits, Provider  # noqa: E402
 
-from liqtui.ui.screens.picker import SymbolPicker  # noqa: E402
+from liqtui.ui.widgets.picker import SymbolPicker  # noqa: E402
 
 QUERY = ["b", "t", "c", "/"]
 
@@ -69,7 +69,9 @@ async def _keystrokes(pilot, done) -> list[float]:
 async def picker() -> list[float]:
     app = Bench()
     async with app.run_test(size=(120, 40)) as pilot:
-        app.push_screen(SymbolPicker(SYMBOLS, SYMBOLS[:5], SYMBOLS[0]))
+        picker = SymbolPicker()
+        await app.screen.mount(picker)
+        picker.pick(SYMBOLS, SYMBOLS[:5], print)
         await pilot.pause()
         # The picker refills its list on Input.Changed, which pilot.press has waited for.
         return await _keystrokes(pilot, lambda: True)

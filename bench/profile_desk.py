@@ -253,8 +253,7 @@ async def press_key(pilot: Any, app: LiqtuiApp, seen: KeyToScreen, key: str, n: 
     from liqtui.engine.views import WINDOWS
     from liqtui.ui.app import DeskScreen
     from liqtui.ui.header import display_symbol
-    from liqtui.ui.screens import PromptScreen, SymbolPicker
-    from liqtui.ui.widgets import RiskChartPane, TotalsPane
+    from liqtui.ui.widgets import PromptBar, RiskChartPane, SymbolPicker, TotalsPane
 
     if key == "]":
         before = _header_symbol(app)
@@ -270,7 +269,7 @@ async def press_key(pilot: Any, app: LiqtuiApp, seen: KeyToScreen, key: str, n: 
             seen.expect("w", lambda s: any(said.match(str(t._notification.message)) for t in s.query(Toast)))
         await pilot.press("w")
     elif key == "g":
-        seen.expect("g prompt", lambda s: isinstance(s, PromptScreen))
+        seen.expect("g prompt", lambda s: any(bar.is_open for bar in s.query(PromptBar)))
         await pilot.press("g")
         if not await seen.wait(pilot):
             return
@@ -290,7 +289,7 @@ async def press_key(pilot: Any, app: LiqtuiApp, seen: KeyToScreen, key: str, n: 
     elif key == "/":
         wanted = next(w for w in app.watchlist if w != app.symbol)
         coin = wanted.split("/")[0]
-        seen.expect("/ picker", lambda s: isinstance(s, SymbolPicker))
+        seen.expect("/ picker", lambda s: any(bar.is_open for bar in s.query(SymbolPicker)))
         await pilot.press("slash")
         if not await seen.wait(pilot):
             return

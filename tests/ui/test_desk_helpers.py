@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from liqtui.ui.app import nice_step
-from liqtui.ui.screens import parse_amount, parse_target, rank_symbols
+from liqtui.ui.widgets import parse_amount, parse_target, rank_symbols
 
 
 @pytest.mark.parametrize(

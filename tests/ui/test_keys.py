@@ -8,7 +8,8 @@ import pytest
 from frozen import frozen_app
 
 from liqtui.domain.events import FeedState, FeedStatus
-from liqtui.ui.screens import HelpScreen, PromptScreen, SymbolPicker
+from liqtui.ui.screens import HelpScreen
+from liqtui.ui.widgets import PromptBar, SymbolPicker
 
 from desk_helpers import make_app, notifications, screen_lines, wait_for
 
@@ -26,6 +27,11 @@ def _shown(app, pattern: str) -> str | None:
     return found.group(1) if found else None
 
 
+def _asking(app, kind) -> bool:
+    """The command bar ``kind`` (the symbol picker, the prompt) is open on the desk's screen."""
+    return any(bar.is_open for bar in app.query(kind))
+
+
 def _window_shown(app) -> str | None:
     return _shown(app, r"Realized liquidations · (\S+)")
 
@@ -39,7 +45,7 @@ async def test_slash_opens_the_picker_and_a_fuzzy_match_switches_symbol():
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
         await pilot.press("slash")
-        assert isinstance(app.screen, SymbolPicker)
+        assert _asking(app, SymbolPicker)
         await pilot.press("s", "o", "l", "enter")
         await _ready(pilot)
         assert app.symbol == "SOL/USDT:USDT"
@@ -63,34 +69,66 @@ async def test_ctrl_p_opens_the_picker_and_escape_changes_nothing():
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
         await pilot.press("ctrl+p")
-        assert isinstance(app.screen, SymbolPicker)
+        assert _asking(app, SymbolPicker)
         await pilot.press("x", "r", "p", "escape")
         await _ready(pilot)
-        assert not isinstance(app.screen, SymbolPicker)
+        assert not _asking(app, SymbolPicker)
         assert app.symbol == "BTC/USDT:USDT"
 
 
-async def test_a_modal_answered_twice_in_one_read_closes_once_and_the_desk_lives():
-    # Enter and Escape in one read queue two answers (the picker's Submitted, then its cancel): the
-    # second found the picker gone and popped the desk's own screen (ScreenStackError, seen at stress).
+async def test_a_question_answered_twice_in_one_read_closes_once_and_the_desk_lives():
+    # Enter and Escape in one read queue two answers (the picker's Submitted, then its cancel): as a
+    # modal screen, the second found the picker gone and popped the desk's own screen
+    # (ScreenStackError, seen at stress). The command bar takes the first answer only.
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
         desk = app.screen
         await pilot.press("slash", "s", "o", "l")
-        picker = app.screen
-        assert isinstance(picker, SymbolPicker)
-        picker.action_cancel()
+        picker = app.query_one(SymbolPicker)
+        assert picker.is_open
+        picker.answer("SOL/USDT:USDT")
         picker.action_cancel()
         await _ready(pilot)
-        assert app.screen is desk and app.symbol == "BTC/USDT:USDT"
+        assert app.screen is desk and app.symbol == "SOL/USDT:USDT" and not picker.is_open
         await pilot.press("g")
-        prompt = app.screen
-        assert isinstance(prompt, PromptScreen)
+        prompt = app.query_one(PromptBar)
+        assert prompt.is_open
         prompt.action_cancel()
         prompt.action_cancel()
         await _ready(pilot)
-        assert app.screen is desk and app.is_running
+        assert app.screen is desk and app.is_running and not prompt.is_open
+        await pilot.press("slash", "e", "t", "h", "enter", "escape")  # the real keys, one after the other
+        await _ready(pilot)
+        assert app.screen is desk and app.is_running and not picker.is_open
+
+
+async def test_the_command_bar_gives_the_focus_back_and_keys_reach_the_desk_again():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        before = app.focused
+        await pilot.press("slash")
+        assert app.focused is app.query_one("#picker-input")  # typed keys go to the search
+        await pilot.press("escape")
+        await _ready(pilot)
+        assert app.focused is before
+        await pilot.press("right_square_bracket")  # a desk key again, not a character in the bar
+        assert app.symbol == "ETH/USDT:USDT"
+
+
+async def test_one_question_at_a_time_and_none_under_a_modal_screen():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("ctrl+p", "g")  # `g` is typed into the search
+        assert _asking(app, SymbolPicker) and app.query_one("#picker-input").value == "g"
+        await pilot.press("escape", "g", "ctrl+p")  # ctrl+p over the prompt: the picker instead
+        assert _asking(app, SymbolPicker) and not _asking(app, PromptBar)
+        await pilot.press("escape", "question_mark", "slash")  # under help, the desk asks nothing
+        await _ready(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert not any(bar.is_open for bar in app.screen_stack[0].query("CommandBar"))
 
 
 async def test_picker_arrow_keys_choose_among_matches():
@@ -238,7 +276,7 @@ async def test_g_sets_the_at_risk_target(typed, expected):
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
         await pilot.press("g")
-        assert isinstance(app.screen, PromptScreen)
+        assert _asking(app, PromptBar)
         await pilot.press(*typed.replace(" ", ""), "enter")
         await _ready(pilot)
         assert app.query_one("#risk").target == pytest.approx(expected)
@@ -252,11 +290,11 @@ async def test_g_with_a_typo_says_so_and_keeps_asking_and_empty_clears():
         risk.target = 90000.0
         await pilot.press("g", "a", "b", "c", "enter")
         await pilot.pause()
-        assert isinstance(app.screen, PromptScreen)
-        assert "not a number" in str(app.screen.query_one("#prompt-error").render())
+        assert _asking(app, PromptBar)
+        assert "not a number" in str(app.query_one("#prompt-error").render())
         await pilot.press("backspace", "backspace", "backspace", "enter")
         await _ready(pilot)
-        assert not isinstance(app.screen, PromptScreen)
+        assert not _asking(app, PromptBar)
         assert risk.target is None
 
 
@@ -504,7 +542,7 @@ async def test_a_key_whose_pane_is_not_in_the_layout_says_so(layout, keys, words
         await _ready(pilot)
         await pilot.press(*keys)
         await _ready(pilot)
-        assert not isinstance(app.screen, PromptScreen)
+        assert not _asking(app, PromptBar)
         said = " | ".join(notifications(app))
         assert words in said, said
 

@@ -5,9 +5,10 @@
 - A symbol switch draws the header and the ladder at once and the other panes after the screen
   showed them, one per turn of the loop (all of them in one handler took 40-50 ms at stress); with
   the ladder not on screen (the heatmap layout), the header alone first.
-- Under a modal (picker, prompt) the desk holds still: Textual draws a modal over a tinted copy of
-  the whole screen beneath, so a pane redrawn there repainted every cell of both screens; and that
-  copy is drawn once per modal, not at each keystroke that changes the modal's layout."""
+- Under a modal screen (help, the alerts log) the desk holds still: Textual draws a modal over a
+  tinted copy of the whole screen beneath, so a pane redrawn there repainted every cell of both screens.
+- The symbol picker and the prompts are no modal but the desk's command bar: opening and closing
+  them redraws no pane's line and no tinted copy, and the desk keeps moving while they are open."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import gc
 from liqtui.config import Settings
 from liqtui.feeds.demo import DemoSource
 from liqtui.ui.app import LiqtuiApp
+from liqtui.ui.widgets import PromptBar, SymbolPicker
 
 from desk_helpers import make_app, wait_for
 
@@ -89,7 +91,7 @@ async def test_the_desk_holds_still_under_a_modal_and_draws_again_once_it_closes
     async with app.run_test(size=(160, 45)) as pilot:
         assert await wait_for(pilot, lambda: app.last_view is not None)
         ladder = app.query_one("#ladder")
-        await pilot.press("g")  # the at-risk target prompt
+        await pilot.press("question_mark")  # the help screen
         assert await wait_for(pilot, lambda: len(app.screen_stack) == 2)
         app.source.now += 60_000  # a minute later: a frame would show another clock
         app.render_tick()
@@ -102,28 +104,55 @@ async def test_the_desk_holds_still_under_a_modal_and_draws_again_once_it_closes
         assert ladder._view is app.last_view
 
 
-async def test_the_tinted_desk_behind_the_picker_is_drawn_once(monkeypatch):
-    # Textual redrew it at each step of the modal's mount and layout (5 times per opening here, each
-    # all 7,200 cells of the desk tinted); the desk holds still beneath, so once is what it takes.
-    from textual.renderables.background_screen import BackgroundScreen
-
-    drawn = []
-    draw = BackgroundScreen.__rich_console__
-
-    def counted(self, console, options):
-        drawn.append(self.screen)
-        return draw(self, console, options)
-
-    monkeypatch.setattr(BackgroundScreen, "__rich_console__", counted)
+async def test_the_desk_keeps_moving_while_the_command_bar_is_open():
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         assert await wait_for(pilot, lambda: app.last_view is not None)
+        ladder = app.query_one("#ladder")
+        await pilot.press("g")  # the at-risk target prompt
+        assert await wait_for(pilot, lambda: app.query_one(PromptBar).is_open)
+        app.source.now += 60_000
+        app.render_tick()
+        assert ladder._view is app.last_view and app.last_view.now == app.source.now
+
+
+async def test_opening_and_closing_the_picker_redraws_no_pane_and_no_tinted_desk(monkeypatch):
+    # As a modal screen, the picker's opening drew a tinted copy of all 7,200 cells of the desk and
+    # its close repainted the whole desk (40-60 ms of CPU at p50 before the key showed). On the desk's
+    # own screen only the cells it covers change: the panes beneath keep their drawn lines.
+    from textual.renderables.background_screen import BackgroundScreen
+
+    from liqtui.ui.widgets.line_pane import LinePane
+
+    tinted, lines = [], []
+    draw, render_line = BackgroundScreen.__rich_console__, LinePane.render_line
+
+    def counted_tint(self, console, options):
+        tinted.append(self.screen)
+        return draw(self, console, options)
+
+    def counted_line(self, y):
+        lines.append(self.id)
+        return render_line(self, y)
+
+    monkeypatch.setattr(BackgroundScreen, "__rich_console__", counted_tint)
+    monkeypatch.setattr(LinePane, "render_line", counted_line)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        await pilot.press("p")  # paused: no frame changes a pane meanwhile
+        await pilot.pause(0.1)
+        lines.clear()
         await pilot.press("slash")
-        assert await wait_for(pilot, lambda: bool(drawn))
-        await pilot.press("e", "t", "h")  # each keystroke changes the list and its count: a new layout
-        await pilot.pause(0.2)
-        assert app.screen.query_one("#picker-input").value == "eth"
-        assert len(drawn) == 1
+        picker = app.query_one(SymbolPicker)
+        assert await wait_for(pilot, lambda: picker.is_open)
+        await pilot.press("e", "t", "h")  # each keystroke changes the list and its count
+        await pilot.pause(0.1)
+        assert app.query_one("#picker-input").value == "eth"
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert not picker.is_open
+        assert tinted == [] and lines == []
 
 
 async def test_g_s_enter_draws_the_chart_once_with_the_key_s_own_frame(monkeypatch):
@@ -143,10 +172,11 @@ async def test_g_s_enter_draws_the_chart_once_with_the_key_s_own_frame(monkeypat
     async with app.run_test(size=(160, 45)) as pilot:
         assert await wait_for(pilot, lambda: app.last_view is not None)
         await pilot.press("g")
-        assert await wait_for(pilot, lambda: len(app.screen_stack) == 2)
+        prompt = app.query_one(PromptBar)
+        assert await wait_for(pilot, lambda: prompt.is_open)
         await pilot.press("9", "2", "k")
         built, drawn[:] = len(app.engine.calls), []
         await pilot.press("enter")
-        assert await wait_for(pilot, lambda: len(app.screen_stack) == 1 and bool(drawn))
+        assert await wait_for(pilot, lambda: not prompt.is_open and bool(drawn))
         assert app.query_one("#risk").target == 92000.0
         assert drawn[0] > built  # the first plot after the Enter is the key's frame's, with its new view

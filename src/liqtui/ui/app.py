@@ -30,7 +30,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widget import Widget
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
@@ -52,10 +52,6 @@ from liqtui.ui.screens import (
     HelpScreen,
     OfferDemoScreen,
     PositionsScreen,
-    PromptScreen,
-    SymbolPicker,
-    parse_amount,
-    parse_target,
     sampled_venue_names,
 )
 from liqtui.ui.widgets import (
@@ -63,11 +59,16 @@ from liqtui.ui.widgets import (
     HeatmapPane,
     LadderPane,
     OIPane,
+    PromptBar,
     RiskChartPane,
+    SymbolPicker,
     TapePane,
     TotalsPane,
     VolumeSharePane,
+    parse_amount,
+    parse_target,
 )
+from liqtui.ui.widgets.command_bar import CommandBar
 from liqtui.ui.widgets.feed_health import feed_reason
 from liqtui.ui.widgets.line_pane import LinePane
 from liqtui.ui.widgets.risk_chart import at_risk_note
@@ -275,6 +276,8 @@ REPLAY_ACTIONS = {"replay_pause", "replay_speed", "replay_seek"}
 REPLAY_BINDING_IDS = {b.id for b in DESK_BINDINGS if b.id and b.id.startswith("replay_")}
 
 _W = TypeVar("_W", bound=Widget)
+_Bar = TypeVar("_Bar", bound=CommandBar[Any])
+BARS_AFTER_S = 1.0  # the command bar is mounted this long after the first frame (or at its first key)
 
 _PANE_TYPES: dict[str, type[LinePane[Any]]] = {
     "ladder": LadderPane,
@@ -302,6 +305,32 @@ def default_engine(settings: Settings) -> Any:
     from liqtui.engine import Engine
 
     return Engine(settings.levels)
+
+
+class DeskFooter(Footer):
+    """Textual's footer, rebuilt only when the desk's keys change. Textual's rebuilds every key (20-odd
+    widgets, then a layout of the whole screen) whenever the bindings in force change, and they change
+    at each change of focus: the command bar's input hides the letter keys while it has the focus and
+    gives them back on closing, two rebuilds per `/` or `g` (a third of the screen updates over 40 ms
+    while the keys ran at stress). So the footer holds still while the command bar has the focus (the
+    bar covers it and says its own keys), and the bar's close finds the keys it shows unchanged."""
+
+    _shown: list[tuple[str, str, str, bool, str]] | None = None
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        focused = screen.focused
+        if focused is not None and any(isinstance(node, CommandBar) for node in focused.ancestors_with_self):
+            return
+        shown = [
+            (binding.key, binding.action, binding.description, enabled, tooltip)
+            for (_, binding, enabled, tooltip) in screen.active_bindings.values()
+            if binding.show
+        ]
+        if shown == self._shown:
+            return
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self._shown = shown  # recomposed now; otherwise at the next change, as Textual does
+        super().bindings_changed(screen)
 
 
 class DeskScreen(Screen[None]):
@@ -338,7 +367,7 @@ class DeskScreen(Screen[None]):
             for pane_id, pane_type in _PANE_TYPES.items():
                 yield pane_type(id=pane_id)
         yield CrossAssetStrip(id="cross")
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     class PanesReady(Message):
         """The desk's panes are mounted: the app gives them their starting settings and draws."""
@@ -352,7 +381,7 @@ class LiqtuiApp(App[None]):
 
     CSS_PATH = Path(__file__).parent / "desk.tcss"  # absolute: subclasses live elsewhere (bench)
     TITLE = "liqtui"
-    ENABLE_COMMAND_PALETTE = False  # ctrl+p opens the symbol picker (why not a palette: SymbolPicker)
+    ENABLE_COMMAND_PALETTE = False  # ctrl+p opens the symbol picker (why not a palette: widgets/picker.py)
     BINDINGS = [*DESK_BINDINGS]  # a list of BindingType for App, the same Bindings
 
     # var, not reactive: a change is drawn by the panes it concerns (render_tick); a reactive on the
@@ -422,6 +451,8 @@ class LiqtuiApp(App[None]):
         self._history_frozen = False
         # A key's frame whose other panes are still being drawn (_show_later), and since when
         self._later: tuple[SymbolView, float] | None = None
+        self._bars_mounting: AwaitMount | None = None  # the command bar's widgets (_mount_bars)
+        self._bars_ready = False
         self._hook_replay_reset(source)
 
     # --- start-up ---------------------------------------------------------------------------
@@ -457,6 +488,7 @@ class LiqtuiApp(App[None]):
             heatmap.source = lambda *args: self.engine.heatmap(*args)
             heatmap.neighbour = lambda: self.watchlist_neighbour(1)
         self.call_after_refresh(self._first_frame)
+        self.set_timer(BARS_AFTER_S, self._mount_bars)
 
     def _first_frame(self) -> None:
         """The panes have their size: draw them, then start the source once that is on screen (the
@@ -834,11 +866,39 @@ class LiqtuiApp(App[None]):
         self.render_tick()
 
     def _covered(self) -> bool:
-        """A modal (the picker, a prompt, help, the alerts log, the positions view) is on top: the
+        """A modal screen (help, the alerts log, the positions view, the demo offer) is on top: the
         desk behind it, dimmed, holds still until it closes. Textual draws a modal over a tinted copy
         of the whole screen beneath, so any pane that changed there redrew every cell of both screens
-        (50-60 ms a frame at stress, 136-232 ms under a profiler: `/` and `g` typed into that)."""
+        (50-60 ms a frame at stress, 136-232 ms under a profiler). The command bar (`/`, `g`, `m`) is
+        no modal: the desk keeps moving while it is open (``widgets/command_bar.py`` says why)."""
         return len(self.screen_stack) > 1
+
+    def _mount_bars(self) -> AwaitMount | None:
+        """The command bar's widgets, hidden, on the desk's screen: a second after the first frame, so
+        the first frame does not wait for them, or at the first key that needs them."""
+        if self._bars_mounting is None:
+            desk = self._desk_screen()
+            if desk is None or not desk.is_mounted:
+                return None
+            self._bars_mounting = desk.mount(SymbolPicker(id="picker"), PromptBar(id="prompt"))
+        return self._bars_mounting
+
+    async def _bar(self, kind: type[_Bar]) -> _Bar | None:
+        """The command bar ``kind``, ready to ask; None while a modal screen is on top (the bar is on
+        the desk's screen, beneath it). Another bar that is open is cancelled: one question at a time."""
+        if not isinstance(self.screen, DeskScreen):
+            return None
+        if not self._bars_ready:
+            mounting = self._mount_bars()
+            if mounting is None:
+                return None
+            await mounting
+            self._bars_ready = True
+        desk = self.screen
+        for bar in desk.query(CommandBar):
+            if bar.is_open and not isinstance(bar, kind):
+                bar.action_cancel()
+        return desk.query_one(kind)
 
     def _freeze_history(self) -> None:
         """Once the history is in (the demo's 25 h, a warm-up, a replay's catch-up): its objects leave
@@ -919,14 +979,16 @@ class LiqtuiApp(App[None]):
         self.source.set_focus(new)
         self.show_change(first="ladder")
 
-    def action_pick_symbol(self) -> None:
-        symbols = list(self.source.symbols())
+    async def action_pick_symbol(self) -> None:
+        picker = await self._bar(SymbolPicker)
+        if picker is None:
+            return
 
         def chosen(symbol: str | None) -> None:
             if symbol:
                 self.symbol = symbol
 
-        self.push_screen(SymbolPicker(symbols, self.watchlist, self.symbol), chosen)
+        picker.pick(list(self.source.symbols()), self.watchlist, chosen)
 
     def action_step_symbol(self, step: int) -> None:
         neighbour = self.watchlist_neighbour(step)
@@ -1029,7 +1091,10 @@ class LiqtuiApp(App[None]):
             shown = "· follow" if ladder.follow else "scroll"
             self._confirm("ladder", shown, f"Ladder follow {'on' if ladder.follow else 'off'}")
 
-    def action_set_target(self) -> None:
+    async def action_set_target(self) -> None:
+        prompt = await self._bar(PromptBar)
+        if prompt is None:
+            return
         price = self.last_view.market.last if self.last_view is not None else None
         chart = self._pane("risk", RiskChartPane)
 
@@ -1037,19 +1102,17 @@ class LiqtuiApp(App[None]):
             if answer is not None and chart is not None:
                 if self.paused:
                     chart.target = answer[0]  # its watcher draws it on the paused frame
-                else:  # drawn once, with the key's frame: the watcher plotted the old view first
+                else:  # drawn once, with the key's frame: the watcher would plot the old view first
                     chart.set_reactive(RiskChartPane.target, answer[0])
                 self.show_change(first="risk")
                 if not self.on_screen("risk"):
                     self._say_at_risk(answer[0])
 
-        self.push_screen(
-            PromptScreen(
-                "At-risk target price: 92000, 92k, +11% or -5% (empty clears)",
-                lambda text: parse_target(text, price),
-                placeholder="92000 or +11%",
-            ),
+        prompt.prompt(
+            "At-risk target price: 92000, 92k, +11% or -5% (empty clears)",
+            lambda text: parse_target(text, price),
             chosen,
+            placeholder="92000 or +11%",
         )
 
     def _say_at_risk(self, target: float | None) -> None:
@@ -1060,23 +1123,21 @@ class LiqtuiApp(App[None]):
         elif view is not None:
             self.notify(at_risk_note(view, target) + " (the chart is in the full layout)", timeout=10)
 
-    def action_set_tape_min(self) -> None:
+    async def action_set_tape_min(self) -> None:
         if not self.applies_here("tape", "m (minimum size)"):
             return
+        prompt = await self._bar(PromptBar)
         tape = self._pane("tape", TapePane)
+        if prompt is None:
+            return
 
         def chosen(answer: tuple[float] | None) -> None:
             if answer is not None and tape is not None:
                 tape.min_usd = answer[0]
                 self.show_change()
 
-        self.push_screen(
-            PromptScreen(
-                "Show liquidations of at least (USD): 0, 10k, 250k, 1M",
-                parse_amount,
-                placeholder="250k",
-            ),
-            chosen,
+        prompt.prompt(
+            "Show liquidations of at least (USD): 0, 10k, 250k, 1M", parse_amount, chosen, placeholder="250k"
         )
 
     def action_toggle_tape_scope(self) -> None:

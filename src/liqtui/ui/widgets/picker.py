@@ -1,16 +1,17 @@
-"""The symbol picker: fuzzy search over every market the source offers."""
+"""The symbol picker: fuzzy search over every market the source offers, in the desk's command bar."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.fuzzy import Matcher
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from liqtui.ui.screens.modal import AnswerOnce
+from liqtui.ui.widgets.command_bar import CommandBar
 
 MAX_SHOWN = 200  # a long list of weak matches helps nobody and costs a repaint
 
@@ -33,49 +34,48 @@ def rank_symbols(query: str, symbols: list[str], watchlist: list[str]) -> list[s
     return [symbol for *_, symbol in sorted(scored)[:MAX_SHOWN]]
 
 
-class SymbolPicker(AnswerOnce[str | None]):
-    """A screen of its own, not a command-palette provider, for a measured reason
-    (``bench/bench_picker.py``, 1,500 markets, two shared cores): per keystroke the picker took
-    139 ms median and 176 ms at worst, a palette provider over the same markets 175 ms and 633 ms
-    at worst. The palette builds a prompt from markup and queues every hit, with no cap (the
-    picker ranks once and shows MAX_SHOWN); it also has no place for "N of M markets" or the
+class SymbolPicker(CommandBar[str]):
+    """The list of matches over the input, which stays on the desk's bottom line as the list changes
+    (the list's height is fixed: a keystroke moves no layout). Not a command-palette provider, for a
+    measured reason (``bench/bench_picker.py``, 1,500 markets, two shared cores): per keystroke the
+    picker took 139 ms median and 176 ms at worst, a palette provider over the same markets 175 ms
+    and 633 ms at worst. The palette builds a prompt from markup and queues every hit, with no cap
+    (the picker ranks once and shows MAX_SHOWN); it also has no place for "N of M markets" or the
     watchlist-first order of an empty query."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "cancel", show=False),
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
         Binding("pagedown", "move(10)", show=False),
         Binding("pageup", "move(-10)", show=False),
     ]
     DEFAULT_CSS = """
-    SymbolPicker { align: center top; }
-    SymbolPicker > Vertical {
-        width: 60; max-width: 100%; height: auto; max-height: 90%; margin-top: 2;
-        border: round $primary; background: $surface;
-    }
-    SymbolPicker #picker-input { border: none; height: 1; padding: 0 1; background: $boost; }
-    SymbolPicker OptionList { height: auto; max-height: 20; border: none; }
-    SymbolPicker #picker-count { color: $text-muted; padding: 0 1; }
+    SymbolPicker { padding: 0; }
+    SymbolPicker OptionList { height: 12; border: none; }
+    SymbolPicker #picker-count { color: $text-muted; padding: 0 1; height: 1; }
     """
 
-    def __init__(self, symbols: list[str], watchlist: list[str], current: str) -> None:
-        super().__init__()
-        self._symbols = symbols
-        self._watchlist = watchlist
-        self._current = current
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's own keyword
+        super().__init__(id=id)
+        self._symbols: list[str] = []
+        self._watchlist: list[str] = []
 
     def compose(self) -> ComposeResult:
-        with Vertical() as box:
-            box.border_title = "symbol · Enter picks · Esc cancels"
-            search = Input(placeholder="symbol: btc, eth/usdt, sol perp…", id="picker-input")
-            search.cursor_blink = False  # over SSH every blink is a repaint
-            yield search
-            yield OptionList(id="picker-list")
-            yield Static("", id="picker-count", markup=False)
+        self.border_title = "symbol · Enter picks · Esc cancels"
+        yield OptionList(id="picker-list")
+        yield Static("", id="picker-count", markup=False)
+        search = Input(placeholder="symbol: btc, eth/usdt, sol perp…", id="picker-input")
+        search.cursor_blink = False  # over SSH every blink is a repaint
+        yield search
 
-    def on_mount(self) -> None:
+    def pick(self, symbols: list[str], watchlist: list[str], on_answer: Callable[[str | None], None]) -> None:
+        """Open on an empty query: the watchlist first, then every other market A-Z."""
+        self._symbols, self._watchlist = symbols, watchlist
+        search = self.query_one(Input)
+        if search.value:
+            search.value = ""  # its Changed fills the list again, with the same empty query
         self._fill("")
+        self.ask(on_answer)
 
     def _fill(self, query: str) -> None:
         ranked = rank_symbols(query, self._symbols, self._watchlist)
@@ -84,20 +84,23 @@ class SymbolPicker(AnswerOnce[str | None]):
         if ranked:
             options.highlighted = 0
         total = len(set(self._symbols) | set(self._watchlist))
-        self.query_one("#picker-count", Static).update(f"{len(ranked)} of {total} markets")
+        self.query_one("#picker-count", Static).update(f"{len(ranked)} of {total} markets", layout=False)
 
     @on(Input.Changed, "#picker-input")
     def _changed(self, event: Input.Changed) -> None:
-        self._fill(event.value)
+        if self.is_open:
+            self._fill(event.value)
 
     @on(Input.Submitted, "#picker-input")
     def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
         option = self.query_one(OptionList).highlighted_option
         if option is not None and option.id:
             self.answer(option.id)
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
         self.answer(event.option.id)
 
     def action_move(self, step: int) -> None:
@@ -105,6 +108,3 @@ class SymbolPicker(AnswerOnce[str | None]):
         if options.option_count:
             current = options.highlighted or 0
             options.highlighted = max(0, min(options.option_count - 1, current + step))
-
-    def action_cancel(self) -> None:
-        self.answer(None)

@@ -1,0 +1,75 @@
+"""The desk's command bar: a question typed at the bottom of the desk's own screen, like less or vim.
+
+The symbol picker (`/`) and the one-line prompts (`g` at-risk target, `m` tape minimum) were modal
+screens. A modal is a new Screen: its first paint (the screen, its widgets, styles, layout and a tinted
+copy of the whole desk beneath) cost 40-60 ms of CPU at p50, and closing it repainted every cell of
+the desk before the key's own frame (bench/README.md, "Key to screen in-process, and the modals").
+A bar is a widget on the desk's screen, on a layer of its own above the panes (``layers: default bar``
+in desk.tcss) and docked at the bottom across the footer (whose letter keys go to the bar's input while
+it is open): it takes no room from the panes' layout, so showing and hiding it changes only the cells
+it covers, and the panes beneath keep their drawn lines.
+
+The desk keeps updating while a bar is open: a trader typing a target or a symbol still sees the tape,
+the ladder and the clock move (each pane repaints only its changed lines, as on any tick, and only
+where the bar does not cover it). Under a modal screen (help, the alerts log, the positions view) the
+desk still holds still (``LiqtuiApp._covered``): those cover most of it.
+
+A bar answers once: keys that arrive in one read (Enter then Escape, a paste) queue two answers, and
+only the first is taken. Focus returns to where it was when the bar opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Input
+
+AnswerT = TypeVar("AnswerT")
+
+
+class CommandBar(Vertical, Generic[AnswerT]):
+    """A hidden box on the desk's ``bar`` layer, shown by ``ask`` and hidden by its one answer."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel", show=False)]
+    DEFAULT_CSS = """
+    CommandBar {
+        layer: bar; dock: bottom; display: none;
+        width: 100%; height: auto;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    CommandBar Input, CommandBar Input:focus { border: none; height: 1; padding: 0 1; background: $boost; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's own keyword
+        super().__init__(id=id)
+        self._on_answer: Callable[[AnswerT | None], None] | None = None
+        self._back: Widget | None = None  # what had the focus before the bar opened
+
+    @property
+    def is_open(self) -> bool:
+        return self._on_answer is not None
+
+    def ask(self, on_answer: Callable[[AnswerT | None], None]) -> None:
+        """Show the bar and take the focus; ``on_answer`` gets the answer (None: cancelled), once."""
+        if not self.is_open:
+            self._back = self.screen.focused
+        self._on_answer = on_answer
+        self.display = True
+        self.query_one(Input).focus()
+
+    def answer(self, result: AnswerT | None) -> None:
+        """Hide the bar, give the focus back, then hand ``result`` on; a second answer is dropped."""
+        on_answer, self._on_answer = self._on_answer, None
+        if on_answer is None:
+            return
+        self.display = False
+        self.screen.set_focus(self._back)
+        self._back = None
+        on_answer(result)
+
+    def action_cancel(self) -> None:
+        self.answer(None)
