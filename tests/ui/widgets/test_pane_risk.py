@@ -89,3 +89,20 @@ async def test_without_levels_it_says_why(view):
         pane.show(replace(view, levels=replace(view.levels, rows=())))
         await pilot.pause()
         assert "no ESTIMATED levels yet" in lines_of(pane)[0]
+
+
+async def test_a_new_target_shows_its_sentence_at_once_and_the_chart_in_a_turn_of_its_own(view):
+    # plotext's plot (10-20 ms at stress) held `g`'s answer, the "at risk to" sentence, off the
+    # screen: the sentence is drawn over the last chart, and the chart with the target follows.
+    pane = RiskChartPane()
+    async with PaneApp(pane).run_test(size=(100, 30)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        before = lines_of(pane)
+        assert not any("72.6k" in line for line in before)
+        pane.target = 72_600.0  # redrawn now, as a key's frame draws it
+        now = lines_of(pane)
+        assert "$1.2B longs at risk to 72,600 (-12.3 %)" in "\n".join(now)
+        assert not any("72.6k" in line for line in now)  # the chart is the last one still
+        await pilot.pause()
+        assert any("72.6k" in line for line in lines_of(pane))  # the target's tick on the new chart

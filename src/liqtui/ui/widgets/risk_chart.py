@@ -27,6 +27,10 @@ from liqtui.engine.views import IMBALANCE_BANDS_PCT, Cluster, LevelRow, LevelsVi
 from liqtui.ui.widgets.line_pane import LinePane, Part
 
 CHART_SPAN = 0.30  # the chart shows price +-30 % (plus the target): where estimated levels matter
+# chart_lines' arguments: the long and short curves, the price (the row's centre), target, width, height
+ChartKey = tuple[
+    tuple[tuple[float, float], ...], tuple[tuple[float, float], ...], float, float | None, int, int
+]
 # plotext's "hd" marker: quarter blocks draw in every terminal font (braille is often missing over SSH).
 PLOT_GLYPHS = frozenset("▖▗▘▙▚▛▜▝▞▟▀▄▌▐█")
 
@@ -157,6 +161,9 @@ class RiskChartPane(LinePane[tuple[LevelsView, float | None, float | None]]):  #
     target: reactive[float | None] = reactive(None)
     """A price to read "$X shorts/longs at risk to <target>" for; None shows the +-10 % moves."""
 
+    _chart: tuple[ChartKey, tuple[tuple[Part, ...], ...]] | None = None  # the chart drawn, and its key
+    _wanted: ChartKey | None = None  # the chart to plot next, in a turn of the loop of its own
+
     def watch_target(self) -> None:
         self._settings_changed()
 
@@ -228,6 +235,23 @@ class RiskChartPane(LinePane[tuple[LevelsView, float | None, float | None]]):  #
         row_centre = (math.floor(price / grid + 1e-9) + 0.5) * grid
         in_span = [r for r in levels.rows if abs(r.price - price) <= price * CHART_SPAN]
         longs, shorts = cumulative_curves(in_span, row_centre)
-        return [
-            list(line) for line in chart_lines(tuple(longs), tuple(shorts), row_centre, target, width, height)
-        ]
+        key = (tuple(longs), tuple(shorts), row_centre, target, width, height)
+        drawn = self._chart
+        if drawn is not None and drawn[0] != key and drawn[0][4] == width:
+            # A new plot (plotext: 10-20 ms at 160x45, stress) waits for a turn of the loop of its own,
+            # after the screen showed the rest: `g`'s "at risk to" sentence (the key's answer, one
+            # line instead of the two +-10 % ones) and the frame's other panes do not wait for it; the
+            # last chart stays until then, its top cut or padded to the height.
+            if self._wanted is None:
+                self.call_after_refresh(self._plot_wanted)
+            self._wanted = key
+            last = drawn[1][-height:]
+            return [[] for _ in range(height - len(last))] + [list(line) for line in last]
+        self._chart = (key, chart_lines(*key))
+        return [list(line) for line in self._chart[1]]
+
+    def _plot_wanted(self) -> None:
+        key, self._wanted = self._wanted, None
+        if key is not None and self.is_mounted:
+            self._chart = (key, chart_lines(*key))
+            self._redraw()
