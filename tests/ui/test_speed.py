@@ -19,7 +19,7 @@ from liqtui.feeds.demo import DemoSource
 from liqtui.ui.app import LiqtuiApp
 from liqtui.ui.widgets import PromptBar, SymbolPicker
 
-from desk_helpers import make_app, wait_for
+from desk_helpers import make_app, screen_lines, wait_for
 
 
 async def test_the_history_is_frozen_once_it_is_in():
@@ -180,3 +180,28 @@ async def test_g_s_enter_draws_the_chart_once_with_the_key_s_own_frame(monkeypat
         assert await wait_for(pilot, lambda: not prompt.is_open and bool(drawn))
         assert app.query_one("#risk").target == 92000.0
         assert drawn[0] > built  # the first plot after the Enter is the key's frame's, with its new view
+
+
+async def test_the_footer_is_not_rebuilt_when_the_command_bar_opens_and_closes(monkeypatch):
+    # Textual's footer rebuilt every key (20-odd widgets and a layout of the screen) at each change
+    # of focus: the bar's input hid the letter keys, then gave them back, for the same keys shown.
+    from liqtui.ui.app import DeskFooter
+
+    rebuilt = []
+    recompose = DeskFooter.recompose
+
+    async def counted(self):
+        rebuilt.append(self)
+        await recompose(self)
+
+    monkeypatch.setattr(DeskFooter, "recompose", counted)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        await pilot.pause(0.2)
+        rebuilt.clear()
+        for keys in (("slash", "e", "t", "escape"), ("g", "9", "escape")):
+            await pilot.press(*keys)
+            await pilot.pause(0.1)
+        assert rebuilt == []
+        assert "g target" in screen_lines(app)[-1]  # the desk's keys, as before the bar opened
