@@ -65,7 +65,7 @@ async def test_auto_layout_by_width_tiles_without_overlap(size, layout):
             assert not {"totals", "oi", "risk", "share"} & set(regions)
         # every pane on screen got the view; hidden panes were not asked to draw
         shown = {p.id for p in app.visible_panes()}
-        assert shown == set(regions) - {"header", "Footer"}
+        assert shown == set(regions) - {"header", "DeskFooter"}
         assert not [n for n in notifications(app) if "failed" in n]
 
 
@@ -96,7 +96,7 @@ async def test_single_pane_layouts_show_only_that_pane(pane):
         await pilot.pause()
         await pilot.pause()
         regions = _assert_tiles(app, (100, 30))
-        panes = set(regions) - {"header", "Footer"}
+        panes = set(regions) - {"header", "DeskFooter"}
         assert panes == {pane}
         assert regions[pane].height >= 20
 
