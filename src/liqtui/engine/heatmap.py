@@ -37,12 +37,17 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from liqtui.domain.events import HeatmapBucket, Liquidation, Side
-from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch, column_sums, groups, per_market
+from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch, column_sums, concat, groups, per_market
 from liqtui.engine.levels import LevelBook
 
+if TYPE_CHECKING:
+    from liqtui.engine.batch import Ints
+
 BUCKET_MS = 300_000
+MARKS_WAITING = 16_384  # liquidation rows (``see_batch``) whose marks wait before they are summed
 DAY_MS = 86_400_000
 KEPT_MS = 30 * DAY_MS
 BAND = 0.12  # rows kept within 12 % of the price at the snapshot (a 30-day window rarely spans more)
@@ -417,6 +422,9 @@ class HeatmapHistory:
 
     def __init__(self, grid_for: Callable[[float], float]) -> None:
         self._grid_for = grid_for  # a symbol's row height from its first price (the ladder's automatic step)
+        # Liquidation batches whose marks are not summed yet (``see_batch``): (batch, rows, buckets).
+        self._waiting: list[tuple[LiquidationBatch, Ints, Ints]] = []
+        self._waiting_rows = 0
         self._grids: dict[str, float] = {}
         self._tracks: dict[str, dict[str, _Track]] = {}
         self.version = 0  # bumps on every change
@@ -470,6 +478,8 @@ class HeatmapHistory:
         if grid not in book.tracked_grids():
             book.track_rows(grid)  # snapshots copy row sums kept current, not every level
         if opened is not None and opened > track.loaded_until:  # a recording's bucket stands as recorded
+            if self._waiting:
+                self._sum_marks()  # the bucket's marks as it closes (recorded, and thinned with it)
             snap = Snapshot.of_book(opened, book, grid, price)
             changed = track.add(snap)
             if changed is not None:
@@ -509,6 +519,8 @@ class HeatmapHistory:
         The reader hands a bucket over before the OI step that closed it (same time), so ``before_step``
         finds it loaded and takes no snapshot of the book for it; read after that step, it replaces the
         snapshot taken, or (recorded as unchanged) drops it: the same history either way."""
+        if self._waiting:
+            self._sum_marks()
         if self._grids.setdefault(event.symbol, event.grid) != event.grid:
             return  # rows of another grid are not this symbol's rows
         measured = event.venue == MEASURED  # the tracked accounts' levels (before_positions)
@@ -547,6 +559,8 @@ class HeatmapHistory:
     def see_liquidation(
         self, venue: str, symbol: str, time_ms: int, side: Side, price: float, usd: float
     ) -> None:
+        if self._waiting:
+            self._sum_marks()
         grid = self.grid(symbol, price)
         bucket = time_ms - time_ms % BUCKET_MS
         track = self._track(venue, symbol)
@@ -560,6 +574,8 @@ class HeatmapHistory:
     def see_liquidations(self, liqs: Iterable[Liquidation]) -> None:
         """``see_liquidation`` for each, in order (the engine's bulk path): the same marks, each
         (venue, symbol, bucket) looked up and touched once."""
+        if self._waiting:
+            self._sum_marks()
         cells_of: dict[tuple[str, str, int], dict[tuple[int, Side], float] | None] = {}
         grids = self._grids
         for liq in liqs:
@@ -583,8 +599,10 @@ class HeatmapHistory:
                 self._touch(symbol, bucket)
 
     def see_batch(self, batch: LiquidationBatch) -> None:
-        """``see_liquidations`` for a batch, read as columns: each cell sums its rows in their order
-        after what it held (``batch.column_sums``), so the marks are the same to the bit."""
+        """``see_liquidations`` for a batch, read as columns: each symbol's grid and each row's place
+        (a bucket loaded from a recording takes none) now; the marks wait until the history is read
+        (or ``MARKS_WAITING`` rows), then each cell sums its rows in their order after what it held
+        (``_sum_marks``), so the marks are the same to the bit."""
         import numpy as np
 
         for market in batch.market_ids():  # each symbol's grid from its first row, as one by one
@@ -602,8 +620,23 @@ class HeatmapHistory:
         use = buckets > loaded  # a bucket loaded from a recording stands as recorded
         if not use.all():
             batch, rows, buckets = batch.take(use), rows[use], buckets[use]
-        rows_int = rows.astype(np.int64)
-        first, group = groups(batch.market, buckets, rows_int, batch.side)
+        if len(batch):
+            self._waiting.append((batch, rows.astype(np.int64), buckets))
+            self._waiting_rows += len(batch)
+            if self._waiting_rows >= MARKS_WAITING:
+                self._sum_marks()
+
+    def _sum_marks(self) -> None:
+        """The waiting batches' rows into their cells (``see_batch``)."""
+        import numpy as np
+
+        waiting, self._waiting, self._waiting_rows = self._waiting, [], 0
+        if not waiting:
+            return
+        batch = concat([b for b, _r, _b in waiting])
+        rows = np.concatenate([r for _b, r, _k in waiting])
+        buckets = np.concatenate([k for _b, _r, k in waiting])
+        first, group = groups(batch.market, buckets, rows, batch.side)
         cells_of: list[tuple[dict[tuple[int, Side], float], tuple[int, Side]]] = []
         keys_of: list[tuple[int, int]] = []  # (market, bucket) of each cell
         for row in first:
@@ -611,7 +644,7 @@ class HeatmapHistory:
             keys_of.append((market, int(buckets[row])))
             venue, symbol = batch.markets[market]
             cells = self._track(venue, symbol).realized.setdefault(int(buckets[row]), {})
-            key = (int(rows_int[row]), SIDE_OF_CODE[int(batch.side[row])])
+            key = (int(rows[row]), SIDE_OF_CODE[int(batch.side[row])])
             cells[key] = cells.get(key, 0.0)
             cells_of.append((cells, key))
         sums = column_sums([cells[key] for cells, key in cells_of], group, batch.usd)
@@ -683,6 +716,8 @@ class HeatmapHistory:
         when nothing it shows changed; otherwise only the columns that changed are summed again.
         With ``budget``, at most that many columns are summed: a view that needs more keeps them for
         the next call and returns None (a view is readied ahead of a key over a few idle moments)."""
+        if self._waiting:
+            self._sum_marks()
         grid = self._grids.get(symbol)
         if grid is None:
             return None

@@ -71,10 +71,6 @@ def _state(engine: Engine, now_ms: int) -> dict:
     every window, the realized cells of every venue, the heatmap's columns, the raw tape."""
     symbols = engine.symbols()
     out: dict = {"symbols": symbols, "rejected": engine.rejected, "recent": engine.state.tape.recent()}
-    # The heatmap's realized marks as kept (what a closed bucket records), beside the drawn columns.
-    out["marks"] = {
-        (s, v): t.realized for s, tracks in engine.heat._tracks.items() for v, t in tracks.items()
-    }
     for symbol in [*symbols, "all"]:
         venues = [*engine.realized.venues(symbol), "all"]
         for window in WINDOWS:
@@ -86,6 +82,11 @@ def _state(engine: Engine, now_ms: int) -> dict:
             heat = engine.heatmap(symbol, now_ms, 2 * HOUR_MS, 300_000)
             out[symbol, "heatmap"] = None if heat is None else list(heat.cells())
             out[symbol, "rows"] = engine.state.tape.rows()
+    # The heatmap's realized marks as kept (what a closed bucket records; after the views, which sum
+    # what a bulk path left waiting), beside the drawn columns.
+    out["marks"] = {
+        (s, v): dict(t.realized) for s, tracks in engine.heat._tracks.items() for v, t in tracks.items()
+    }
     return out
 
 
