@@ -234,16 +234,18 @@ class Engine:
                 self._see_fill_batch(market, state, batch.take(by_market[start:end]))
 
     def _see_fill_batch(self, market: tuple[str, str], state: VenueSymbol, batch: LiquidationBatch) -> None:
-        """``_see_fills`` for one market's batch: its recent fills wait as columns until read
-        (``_settle_fills``), each sweep takes the rows it matches, in order."""
-        import numpy as np
-
+        """``_see_fills`` for one market's batch: it waits as columns until its sweeps or recent fills
+        are read, or a sweep is made (``_settle_fills``; ``FILLS_WAITING`` batches at most)."""
         waiting = self._waiting_fills.setdefault(market, [])
         waiting.append(batch)
         if len(waiting) >= FILLS_WAITING:
             self._settle_fills(market, state)
-        if not state.sweeps:
-            return
+
+    def _match_sweeps(self, state: VenueSymbol, batch: LiquidationBatch) -> None:
+        """Each of ``state``'s sweeps takes the rows of ``batch`` (in time order) it matches, in order:
+        every sweep there is older than every row (a new sweep first settles what waits)."""
+        import numpy as np
+
         first, last = int(batch.time[0]), int(batch.time[-1])
         reach = first - state.longest_span  # as _see_fills: no older sweep's window reaches a row
         for sweep in reversed(state.sweeps):
@@ -314,15 +316,23 @@ class Engine:
             self._see_fills(state, (liq,))
 
     def _settle_fills(self, market: tuple[str, str], state: VenueSymbol) -> None:
-        """The batches' rows waiting for ``state.recent_fills`` into it (only the newest it keeps)."""
+        """The market's waiting batches: matched to its sweeps, then into ``state.recent_fills`` (only
+        the newest it keeps)."""
         waiting = self._waiting_fills.pop(market, None)
         if not waiting:
             return
         fills = state.recent_fills
         joined = concat(waiting)
+        if state.sweeps:
+            self._match_sweeps(state, joined)
         tail = joined[-fills.maxlen :] if fills.maxlen is not None else joined
         sides = [SIDE_OF_CODE[s] for s in tail.side.tolist()]
         fills.extend(zip(tail.time.tolist(), sides, tail.price.tolist(), tail.usd.tolist(), strict=True))
+
+    def _settle_all_fills(self) -> None:
+        """Every market's waiting batches into its sweeps and recent fills (before a read of them)."""
+        for market in list(self._waiting_fills):
+            self._settle_fills(market, self.state.models[market])
 
     def _see_fills(self, state: VenueSymbol, liqs: Sequence[Liquidation]) -> None:
         """Liquidations of the market ``state`` models, in order: kept as recent fills and matched to
@@ -460,6 +470,8 @@ class Engine:
     def sweeps_since(self, symbol: str, since_ms: int, now_ms: int) -> list[SweepRecord]:
         """The symbol's sweeps after ``since_ms``, newest first, each with whether the tape watched it
         (what the cluster_swept rule reads at every OI step: no level table is built)."""
+        if self._waiting_fills:
+            self._settle_all_fills()
         return self.projection.sweeps_since(symbol, since_ms, now_ms)
 
     def book_sides(self, symbol: str) -> tuple[float | None, float, dict[Side, list[tuple[float, float]]]]:
@@ -508,6 +520,8 @@ class Engine:
         every symbol); reads only (``track_rows`` is the reader's say in what is kept)."""
         if window not in WINDOW_MS:
             raise ValueError(f"window must be one of {', '.join(WINDOW_MS)}, got {window!r}")
+        if self._waiting_fills:
+            self._settle_all_fills()  # the sweeps' fills as the view reads them
         grid = grid if grid and grid > 0 else self.grid_for(symbol)
         return self.projection.view(symbol, now_ms, window, grid, tuple(cross_assets))
 
