@@ -132,13 +132,16 @@ class GcTimes:
     def __init__(self) -> None:
         self.ms: dict[int, list[float]] = {0: [], 1: [], 2: []}
         self._start = 0.0
+        self.total = 0.0  # every pass's CPU ms so far (a stall's share is the difference across it)
         gc.callbacks.append(self._callback)
 
     def _callback(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._start = time.thread_time()
         else:
-            self.ms[info["generation"]].append((time.thread_time() - self._start) * 1000)
+            spent = (time.thread_time() - self._start) * 1000
+            self.ms[info["generation"]].append(spent)
+            self.total += spent
 
     def reset(self) -> None:
         for v in self.ms.values():
@@ -151,19 +154,20 @@ class GcTimes:
 class Stalls:
     """Every asyncio callback's CPU time on the loop (a Handle._run wrapper)."""
 
-    def __init__(self) -> None:
+    def __init__(self, gcs: GcTimes) -> None:
         self.ms: list[float] = []
-        self.worst: list[tuple[float, str]] = []
+        self.worst: list[tuple[float, str, float]] = []  # (CPU ms, whose, the collector's ms inside)
+        self.gcs = gcs
         self._orig = asyncio.events.Handle._run
         self.profile_over_ms = 0.0  # > 0: profile every callback, keep those longer than this
         self.stats: pstats.Stats | None = None
 
     def install(self) -> None:
-        orig, ms, worst, stalls = self._orig, self.ms, self.worst, self
+        orig, ms, worst, stalls, gcs = self._orig, self.ms, self.worst, self, self.gcs
 
         def run(handle: Any) -> None:
             profile = cProfile.Profile() if stalls.profile_over_ms else None
-            start = time.thread_time()
+            start, gc_before = time.thread_time(), gcs.total
             if profile:
                 profile.enable()
             orig(handle)
@@ -172,7 +176,7 @@ class Stalls:
             spent = (time.thread_time() - start) * 1000
             ms.append(spent)
             if spent > 20:
-                worst.append((spent, _name(handle)))
+                worst.append((spent, _name(handle), gcs.total - gc_before))
             if profile and spent > stalls.profile_over_ms:
                 if stalls.stats is None:
                     stalls.stats = pstats.Stats(profile)
@@ -184,6 +188,21 @@ class Stalls:
     def reset(self) -> None:
         self.ms.clear()
         self.worst.clear()
+
+    def lines(self, top: int, over_ms: float) -> list[str]:
+        """The longest callbacks with the collector's share, then those over ``over_ms`` less that share."""
+        out = [
+            f"   {spent:7.1f} ms  (gc {in_gc:5.1f})  {what}"
+            for spent, what, in_gc in sorted(self.worst)[::-1][:top]
+        ]
+        long = [(spent, in_gc) for spent, _what, in_gc in self.worst if spent > over_ms]
+        if long:
+            with_gc = sum(1 for _spent, in_gc in long if in_gc >= 10)
+            out.append(
+                _line(f"  over {over_ms:.0f} ms less gc", [spent - in_gc for spent, in_gc in long])
+                + f"  ({with_gc} of {len(long)} held a gc pass >= 10 ms)"
+            )
+        return out
 
 
 class KeyToScreen:
@@ -330,9 +349,9 @@ async def main() -> None:
     parts: dict[str, list[float]] = collections.defaultdict(list)
     _time_parts(app, parts)
     seen = KeyToScreen(app)
-    stalls = Stalls()
-    stalls.install()
     gcs = GcTimes()
+    stalls = Stalls(gcs)
+    stalls.install()
     stall_phase = args.profile_phase if args.stall_profile else ""
     if stall_phase in ("all", "start"):
         stalls.profile_over_ms = args.stall_ms
@@ -374,8 +393,7 @@ async def main() -> None:
         say(f"objects tracked by gc (not frozen): {len(tracked):,}; most: {kinds}")
         del tracked
         say(_line("loop callbacks", stalls.ms))
-        for spent, what in sorted(stalls.worst, reverse=True)[:5]:
-            say(f"   {spent:7.1f} ms  {what}")
+        say("\n".join(stalls.lines(5, args.stall_ms)))
         if profiler and args.profile_phase == "keys":
             profiler.enable()
         stalls.profile_over_ms = args.stall_ms if stall_phase in ("keys", "all") else 0.0
@@ -399,8 +417,7 @@ async def main() -> None:
             say(_line(f"  render_tick during {key}", ticks))
             for name, values in sorted(parts.items()):
                 say(_line(f"    {name}", values))
-            for spent, what in sorted(stalls.worst, reverse=True)[:3]:
-                say(f"   {spent:7.1f} ms  {what}")
+            say("\n".join(stalls.lines(3, args.stall_ms)))
         if profiler:
             profiler.disable()
             profiler.dump_stats(args.profile)

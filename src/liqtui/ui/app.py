@@ -54,6 +54,7 @@ from liqtui.ui.screens import (
     PositionsScreen,
     sampled_venue_names,
 )
+from liqtui.ui.strips import install as install_strips
 from liqtui.ui.widgets import (
     CrossAssetStrip,
     HeatmapPane,
@@ -74,6 +75,8 @@ from liqtui.ui.widgets.line_pane import LinePane
 from liqtui.ui.widgets.risk_chart import at_risk_note
 from liqtui.ui.widgets.tape import price_kind_note
 from liqtui.ui.widgets.totals import realized_summary
+
+install_strips()  # no strip kept alive by its own cache (ui/strips.py)
 
 LAYOUTS = ("auto", "full", "medium", "compact", "tape", "ladder", "oi", "heatmap")
 SINGLE_PANE_LAYOUTS = ("tape", "ladder", "oi", "heatmap")
