@@ -117,6 +117,56 @@ async def test_the_command_bar_gives_the_focus_back_and_keys_reach_the_desk_agai
         assert app.symbol == "ETH/USDT:USDT"
 
 
+@pytest.mark.parametrize(("key", "kind"), [("slash", SymbolPicker), ("g", PromptBar)])
+async def test_a_click_on_a_pane_closes_the_open_bar_as_cancelled_and_escape_is_not_lost(key, kind):
+    # A click that took the focus off the open bar (onto the ladder) left the bar over the footer,
+    # and Escape, sent to the ladder, no longer reached it: the trader was stuck with the bar.
+    app = make_app()
+    answers = []
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press(key)
+        bar = app.query_one(kind)
+        ask = bar._on_answer
+        bar._on_answer = lambda result: (answers.append(result), ask(result))
+        await pilot.press("x")
+        assert await pilot.click("#ladder")
+        await _ready(pilot)
+        assert not _asking(app, kind) and answers == [None]  # cancelled, once
+        assert app.focused is app.query_one("#ladder")  # the focus stays where the trader clicked
+        await pilot.press("escape", "right_square_bracket")  # desk keys again, not the bar's
+        await _ready(pilot)
+        assert not _asking(app, kind) and answers == [None] and app.symbol == "ETH/USDT:USDT"
+
+
+async def test_the_terminal_losing_the_focus_keeps_the_bar_open_and_typing_goes_on():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("slash", "s")
+        app.app_focus = False  # the terminal's window lost the focus: Textual takes it off every widget
+        await _ready(pilot)
+        assert app.focused is None and _asking(app, SymbolPicker)
+        app.app_focus = True
+        await _ready(pilot)
+        await pilot.press("o", "l", "enter")
+        await _ready(pilot)
+        assert not _asking(app, SymbolPicker) and app.symbol == "SOL/USDT:USDT"
+
+
+async def test_a_click_inside_the_picker_keeps_it_open_and_enter_picks_the_match():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("slash", "s", "o", "l")
+        assert await pilot.click("#picker-list", offset=(2, 0))  # the focus moves inside the bar
+        await _ready(pilot)
+        assert _asking(app, SymbolPicker) and app.focused is app.query_one("#picker-list")
+        await pilot.press("enter")
+        await _ready(pilot)
+        assert not _asking(app, SymbolPicker) and app.symbol == "SOL/USDT:USDT"
+
+
 async def test_one_question_at_a_time_and_none_under_a_modal_screen():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

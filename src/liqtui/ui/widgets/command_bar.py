@@ -15,7 +15,10 @@ where the bar does not cover it). Under a modal screen (help, the alerts log, th
 desk still holds still (``LiqtuiApp._covered``): those cover most of it.
 
 A bar answers once: keys that arrive in one read (Enter then Escape, a paste) queue two answers, and
-only the first is taken. Focus returns to where it was when the bar opened.
+only the first is taken. Focus returns to where it was when the bar opened, unless the focus left the
+bar for another widget (a click on a pane): that closes the bar as cancelled, with the focus left where
+the trader put it (Escape, sent to that widget, would no longer reach the bar). Focus lost to nothing
+(the terminal's window losing the focus) keeps the bar open: Textual gives the focus back on return.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from textual import events
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
@@ -73,3 +77,10 @@ class CommandBar(Vertical, Generic[AnswerT]):
 
     def action_cancel(self) -> None:
         self.answer(None)
+
+    def _on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        """The focus went elsewhere (posted after Textual moved it): outside the bar, a cancel."""
+        focused = self.screen.focused
+        if self.is_open and focused is not None and self not in focused.ancestors_with_self:
+            self._back = focused  # the focus stays where the trader put it
+            self.answer(None)
