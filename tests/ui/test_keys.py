@@ -167,6 +167,16 @@ async def test_a_click_inside_the_picker_keeps_it_open_and_enter_picks_the_match
         assert not _asking(app, SymbolPicker) and app.symbol == "SOL/USDT:USDT"
 
 
+async def test_a_question_longer_than_the_bar_shows_its_end_where_the_cursor_is():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot)
+        await pilot.press("slash", *"x" * 100, "s", "o", "l")
+        await _ready(pilot)
+        assert app.query_one("#picker-input").value.endswith("xsol")
+        assert "xxxsol" in screen_lines(app)[-2]  # the input's line, scrolled to its end
+
+
 async def test_one_question_at_a_time_and_none_under_a_modal_screen():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -29,10 +29,26 @@ from typing import Generic, TypeVar
 from textual import events
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widget import Widget
 from textual.widgets import Input
 
 AnswerT = TypeVar("AnswerT")
+
+
+class BarInput(Input):
+    """The bar's input: its size is fixed by the bar's CSS (one line, the bar's width), so a keystroke
+    repaints it and lays out nothing. Textual's Input sets its virtual size (its text's width, for
+    scrolling) at each keystroke, and Widget.virtual_size asks for a layout of the whole screen at each
+    change (~5 ms p50 a keystroke, the desk's every widget placed again). Here the change only repaints:
+    the input scrolls with its cursor as before (its scroll reads the virtual size, set all the same)."""
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), repaint=True)
+
+    def __init__(self, *, placeholder: str = "", id: str | None = None) -> None:  # noqa: A002 - Textual's
+        super().__init__(placeholder=placeholder, id=id)
+        self.cursor_blink = False  # over SSH every blink is a repaint
 
 
 class CommandBar(Vertical, Generic[AnswerT]):

@@ -11,7 +11,7 @@ from textual.fuzzy import Matcher
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from liqtui.ui.widgets.command_bar import CommandBar
+from liqtui.ui.widgets.command_bar import BarInput, CommandBar
 
 MAX_SHOWN = 200  # a long list of weak matches helps nobody and costs a repaint
 
@@ -64,9 +64,7 @@ class SymbolPicker(CommandBar[str]):
         self.border_title = "symbol · Enter picks · Esc cancels"
         yield OptionList(id="picker-list")
         yield Static("", id="picker-count", markup=False)
-        search = Input(placeholder="symbol: btc, eth/usdt, sol perp…", id="picker-input")
-        search.cursor_blink = False  # over SSH every blink is a repaint
-        yield search
+        yield BarInput(placeholder="symbol: btc, eth/usdt, sol perp…", id="picker-input")
 
     def pick(self, symbols: list[str], watchlist: list[str], on_answer: Callable[[str | None], None]) -> None:
         """Open on an empty query: the watchlist first, then every other market A-Z."""

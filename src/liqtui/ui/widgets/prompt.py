@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
 from liqtui.domain.prices import parse_amount, parse_target  # noqa: F401 - the desk's prompts parse with these
-from liqtui.ui.widgets.command_bar import CommandBar
+from liqtui.ui.widgets.command_bar import BarInput, CommandBar
 
 
 class PromptBar(CommandBar[tuple[Any]]):
@@ -28,9 +28,7 @@ class PromptBar(CommandBar[tuple[Any]]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="prompt-question", markup=False)
-        answer = Input(id="prompt-input")
-        answer.cursor_blink = False  # over SSH every blink is a repaint
-        yield answer
+        yield BarInput(id="prompt-input")
         yield Static("", id="prompt-error", markup=False, classes="-empty")
 
     def prompt(
