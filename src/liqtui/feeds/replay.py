@@ -221,8 +221,8 @@ class ReplaySource:
                 self._count_task.cancel()
 
     async def _play(self, emit: Emit) -> None:
-        events = self._read()
         self._catch_up(self.start_ms, self.from_ms)
+        events = self._read()
         pending: Item | None = None
         while True:
             if self._seek_to is not None:
@@ -275,7 +275,12 @@ class ReplaySource:
         return batch[cut:] if cut < len(batch) else None
 
     def _read(self) -> Iterator[Item]:
+        """The recording from its start, with a fresh engine: its catch-up's runs of liquidations may go
+        past other markets' events (``RunStream.merge_until``), the engine's state the same. Only this
+        catch-up: at a forward seek the desk's alerts may have groups open, whose updates follow the
+        events' order."""
         self._stream = read_runs(self.path)
+        self._stream.merge_until = self._target_ms
         return self._stream
 
     @property
@@ -299,6 +304,8 @@ class ReplaySource:
     def _caught_up(self, *, reanchor: bool) -> None:
         target, self._target_ms = self._target_ms, None
         assert target is not None
+        if self._stream is not None:
+            self._stream.merge_until = None  # playing: one event at a time, in order
         if self._count_task is not None:
             self._count_task.cancel()
             self._count_task = None

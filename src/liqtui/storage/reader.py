@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import heapq
+import math
 import sqlite3
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -27,8 +28,17 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from liqtui.domain.alerts import Alert
-from liqtui.domain.events import Event, OpenInterest, PositionSnapshot
+from liqtui.domain.events import (
+    BookSnapshot,
+    Event,
+    HeatmapBucket,
+    OpenInterest,
+    PositionSnapshot,
+    PriceBar,
+    Ticker,
+)
 from liqtui.engine.batch import LiquidationBatch
+from liqtui.engine.heatmap import MEASURED
 from liqtui.storage.layouts import (
     ALERTS,
     BY_KIND,
@@ -130,11 +140,17 @@ class EventStream(_Stream[Event]):
 
 class RunStream(_Stream["Event | LiquidationBatch"]):
     """What ``read_runs`` returns: the events in time order, each run of liquidations between two
-    other events as ``LiquidationBatch`` columns (up to ``RUN_ROWS`` rows each)."""
+    other events as ``LiquidationBatch`` columns (up to ``RUN_ROWS`` rows each).
+
+    ``merge_until`` (None: never) lets a run of rows up to that time go on past another market's
+    event that neither reads nor changes what the run does (``_crosses``): the run comes first, then
+    the events it went past, in their order. The engine's state is the same as one event at a time;
+    what watches the events' order (the alerts of a replay that plays) must leave it None."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, spans: Mapping[str, Span]) -> None:
         super().__init__(path)
-        self._events = _runs(conn, path, spans, self.skipped)
+        self.merge_until: int | None = None
+        self._events = _runs(conn, path, spans, self.skipped, self)
 
 
 def read_events(
@@ -305,6 +321,8 @@ class Warming:
         self.count = 0
         self._conn, self._spans, self._path = conn, spans, path
         self._stream = RunStream(conn, path, spans) if conn is not None else None
+        if self._stream is not None:  # only the engine reads a warm-up: its runs may cross other markets'
+            self._stream.merge_until = now_ms
         self._events: Iterator[Event | LiquidationBatch] = (
             thin_old_open_interest(self._stream, now_ms - DAY_MS) if self._stream is not None else iter(())
         )
@@ -615,11 +633,11 @@ def _runs(
     path: Path,
     spans: Mapping[str, Span],
     skipped: Counter[str],
+    gate: RunStream,
 ) -> Generator[Event | LiquidationBatch, None, None]:
     """``_events`` with the liquidations as batches: each run of them between two other events (in
-    (time, seq) order, as ``_events`` merges them) as a ``LiquidationBatch`` of up to ``RUN_ROWS``."""
-    import numpy as np
-
+    (time, seq) order, as ``_events`` merges them) as a ``LiquidationBatch`` of up to ``RUN_ROWS``;
+    a run goes on past the events ``_Runs`` lets it cross while ``gate.merge_until`` allows."""
     try:
         with store_errors(path):
             markets, top_seq = _snapshot(conn)
@@ -634,25 +652,128 @@ def _runs(
                 ],
                 key=_order,
             )
-            pending = next(others, None)
+            runs = _Runs(markets, others, gate)
             if "liquidations" in kinds:
                 for seqs, batch in _liquidation_runs(conn, markets, top_seq, skipped, *spans["liquidations"]):
-                    times, start = batch.time, 0
-                    while start < len(batch):
-                        cut = len(batch)
-                        if pending is not None:  # rows up to the next other event's (time, seq): before it
-                            t, s = pending[0], pending[1]
-                            low = int(np.searchsorted(times, t, side="left"))
-                            high = int(np.searchsorted(times, t, side="right"))
-                            cut = low + int(np.searchsorted(seqs[low:high], s, side="right"))
-                        if cut > start:
-                            yield batch[start:cut]
-                            start = cut
-                        if start < len(batch) and pending is not None:
-                            yield pending[2]
-                            pending = next(others, None)
-            while pending is not None:
-                yield pending[2]
-                pending = next(others, None)
+                    yield from runs.split(seqs, batch)
+            yield from runs.rest()
     finally:
         conn.close()
+
+
+# The events a run of liquidations may go past (``_Runs``): each belongs to one market (venue and
+# symbol), and what it changes of the engine (that market's model, fills, book, heatmap track) no
+# liquidation of another market reads, nor does such a liquidation change what it reads
+# (engine/engine.py ``apply``), once its symbol is listed and has its heatmap grid (``_Runs.settled``).
+# Positions and the MEASURED heatmap track are the symbol's: they end a run holding the symbol. Feed
+# states (the tape's cover) and margin limits (a venue's every symbol) always end a run.
+_CROSSABLE = (Ticker, OpenInterest, PriceBar, BookSnapshot, HeatmapBucket, PositionSnapshot)
+# The events that always list their symbol in the engine (a rejected OI sample lists none).
+_NAMING = (Ticker, BookSnapshot, PositionSnapshot)
+
+
+class _Runs:
+    """Splits each read of liquidations at the other events between its rows, keeping those events'
+    order: a run ends at an event it may not cross, or before a row of a market it crossed an event
+    of (or a row after ``gate.merge_until``); the events it crossed follow it."""
+
+    def __init__(
+        self,
+        markets: Mapping[int | None, tuple[str, str]],
+        others: Iterator[tuple[int, int, Any]],
+        gate: RunStream,
+    ) -> None:
+        self.gate, self.others = gate, others
+        self.pending = next(others, None)
+        self.markets = {m: market for m, market in markets.items() if m is not None}
+        # A market id less ``base`` indexes a mask of markets (a row with none has min(ids) - 1).
+        self.base = min(self.markets, default=0) - 1
+        self.size = max(self.markets, default=0) - self.base + 1
+        self.masks: dict[tuple[str, str | None], Any] = {}  # (symbol, venue or None: all) -> mask
+        # Symbols the engine has listed, and those whose grid it has fixed, by what was handed out.
+        self.named: set[str] = set()
+        self.gridded: set[str] = set()
+        self.symbols = {symbol for _venue, symbol in self.markets.values()}
+
+    def split(self, seqs: Any, batch: LiquidationBatch) -> Iterator[Event | LiquidationBatch]:
+        import numpy as np
+
+        times, markets, n = batch.time, batch.market, len(batch)
+        start = scan = 0  # the run is rows [start:scan) so far
+        crossed: list[Event] = []
+        crossed_ids = np.zeros(self.size, dtype=bool)  # the markets the run crossed an event of
+        while True:
+            cut = n
+            if self.pending is not None:  # rows up to the next other event's (time, seq): before it
+                t, s = self.pending[0], self.pending[1]
+                low = int(np.searchsorted(times, t, side="left"))
+                high = int(np.searchsorted(times, t, side="right"))
+                cut = low + int(np.searchsorted(seqs[low:high], s, side="right"))
+            if crossed and cut > scan:  # a row of a crossed market, or after merge_until, ends the run
+                limit = self.gate.merge_until
+                stop = crossed_ids[markets[scan:cut] - self.base]
+                if limit is not None:
+                    stop |= times[scan:cut] > limit
+                if stop.any():
+                    scan += int(stop.argmax())
+                    yield from self._out(batch[start:scan], crossed)
+                    start, crossed = scan, []
+                    crossed_ids[:] = False
+                    continue
+            scan, pending = cut, self.pending
+            if cut == n or pending is None:
+                break
+            time, event = pending[0], pending[2]
+            self.pending = next(self.others, None)
+            mask = self._crossing(event, time, markets[start:scan]) if scan > start else None
+            if mask is not None:
+                crossed.append(event)
+                crossed_ids |= mask
+            else:
+                yield from self._out(batch[start:scan], [*crossed, event])
+                start, crossed = scan, []
+                crossed_ids[:] = False
+        yield from self._out(batch[start:scan], crossed)
+
+    def _crossing(self, event: Event, time: int, run: Any) -> Any:
+        """The markets ``event`` (at ``time``, after the rows of markets ``run``) holds (a mask), when
+        the run may go past it; None when it ends the run."""
+        import numpy as np
+
+        limit = self.gate.merge_until
+        if limit is None or time > limit or type(event) not in _CROSSABLE:
+            return None
+        venue = event.venue
+        symbol: str = event.symbol  # type: ignore[union-attr]
+        if symbol not in self.named or symbol not in self.gridded:
+            return None
+        whole = type(event) is PositionSnapshot or venue == MEASURED  # the symbol's, not one venue's
+        key = (symbol, None if whole else venue)
+        mask = self.masks.get(key)
+        if mask is None:
+            mask = self.masks[key] = np.zeros(self.size, dtype=bool)
+            for m, (v, s) in self.markets.items():
+                mask[m - self.base] = s == symbol and (whole or v == venue)
+        return None if mask[run - self.base].any() else mask
+
+    def _out(self, run: LiquidationBatch, events: list[Event]) -> Iterator[Event | LiquidationBatch]:
+        """The run (when it has rows), then ``events``, noting what the engine lists and grids."""
+        if len(run):
+            if len(self.gridded) < len(self.symbols):  # rows the engine takes list and grid a symbol
+                price, usd = run.price, run.usd
+                sound = (price > 0.0) & (price < math.inf) & (usd >= 0.0) & (usd < math.inf)
+                for m in run.take(sound).market_ids():
+                    self.named.add(run.markets[m][1])
+                    self.gridded.add(run.markets[m][1])
+            yield run
+        for event in events:
+            if type(event) in _NAMING:
+                self.named.add(event.symbol)  # type: ignore[union-attr]
+            elif type(event) is HeatmapBucket:
+                self.gridded.add(event.symbol)
+            yield event
+
+    def rest(self) -> Iterator[Event]:
+        while self.pending is not None:
+            yield self.pending[2]
+            self.pending = next(self.others, None)

@@ -380,3 +380,107 @@ def test_the_alert_rules_over_batches_say_the_same_alerts_in_the_same_order(edgy
     said_single += single_alerts.flush()
     assert len({a.rule for a in said_single}) >= 2 and any(a.update for a in said_single)
     assert said_bulk == said_single
+
+
+def _crossing_events() -> list[Event]:
+    """BTC liquidations with ETH's OI steps, book, recorded bucket and ticker between them (a run may go
+    past those), then BTC's own OI step and ticker, a new symbol's ticker and an ETH row after an ETH
+    event the run went past (each ends a run), and ETH rows around another venue's ETH OI step."""
+    from liqtui.domain.events import BookSnapshot, OpenInterest, Ticker
+
+    t0 = 1_700_000_100_000
+    btc, eth = "BTC/USDT:USDT", "ETH/USDT:USDT"
+
+    def liq(symbol: str, dt: int, price: float) -> Liquidation:
+        return Liquidation("binance", symbol, Side.LONG, price, 1.0, price, t0 + dt, t0 + dt)
+
+    def oi(symbol: str, dt: int, base: float, venue: str = "binance") -> OpenInterest:
+        return OpenInterest(venue, symbol, base, base * (50_000.0 if symbol == btc else 3_000.0), t0 + dt)
+
+    def book(symbol: str, dt: int) -> BookSnapshot:
+        return BookSnapshot("binance", symbol, ((2_999.0, 1.0),), ((3_001.0, 1.0),), t0 + dt)
+
+    bucket = HeatmapBucket("binance", eth, t0 + 15, t0 - t0 % 300_000, 10.0, None, None, 2_990.0, 3_010.0)
+    return [
+        Ticker("binance", btc, t0, last=50_000.0),
+        Ticker("binance", eth, t0, last=3_000.0),
+        oi(btc, 1, 100.0),
+        oi(eth, 1, 1_000.0),
+        liq(eth, 5, 2_995.0),
+        liq(btc, 6, 49_950.0),
+        book(btc, 7),  # neither symbol has its grid yet (their first rows are in this run): it ends
+        liq(btc, 10, 49_900.0),
+        oi(eth, 11, 1_010.0),
+        liq(btc, 12, 49_800.0),
+        book(eth, 13),
+        liq(btc, 14, 49_700.0),
+        bucket,
+        liq(btc, 16, 49_600.0),
+        Ticker("binance", eth, t0 + 17, last=2_990.0),
+        liq(btc, 18, 49_500.0),
+        oi(btc, 20, 90.0),  # the run's own market: it ends there
+        liq(btc, 21, 49_400.0),
+        liq(eth, 22, 2_980.0),
+        Ticker("binance", btc, t0 + 23, last=49_350.0),  # BTC has a row in this run: it ends
+        liq(btc, 24, 49_300.0),
+        Ticker("binance", "SOL/USDT:USDT", t0 + 25, last=100.0),  # a symbol not listed yet: it ends
+        liq(btc, 26, 49_200.0),
+        oi(eth, 27, 1_020.0),  # gone past, but the next row is ETH's: the run ends before it
+        liq(eth, 28, 2_970.0),
+        oi(eth, 29, 500.0, "bybit"),  # another venue's ETH: gone past
+        liq(eth, 30, 2_960.0),
+    ]
+
+
+def test_a_run_goes_past_other_symbols_events_and_ends_at_its_own(tmp_path):
+    events = _crossing_events()
+    path = tmp_path / "crossing.sqlite"
+    with Recorder(path, source_mode="DEMO") as recorder:
+        for event in events:
+            recorder.add(event)
+    runs = read_runs(path)
+    runs.merge_until = events[-1].time
+    items = list(runs)
+    shape = [len(i) if isinstance(i, LiquidationBatch) else type(i).__name__ for i in items]
+    assert shape == [
+        *["Ticker", "Ticker", "OpenInterest", "OpenInterest"],
+        2,
+        "BookSnapshot",
+        5,
+        *["OpenInterest", "BookSnapshot", "HeatmapBucket", "Ticker"],
+        "OpenInterest",
+        2,
+        "Ticker",
+        1,
+        "Ticker",
+        1,
+        "OpenInterest",
+        2,
+        "OpenInterest",
+    ]
+    # Without merge_until (a replay that plays), every other event ends a run, as before.
+    plain = [len(i) for i in read_runs(path) if isinstance(i, LiquidationBatch)]
+    assert plain == [2, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1]
+    bulk, single = Engine(), Engine()
+    for item in items:
+        bulk.apply_many(item) if isinstance(item, LiquidationBatch) else bulk.apply(item)
+    for event in read_events(path):
+        single.apply(event)
+    now = events[-1].time
+    assert _state(bulk, now) == _state(single, now)
+
+
+def test_a_merged_warm_up_equals_the_events_one_at_a_time(edgy):
+    now = describe(edgy).end_ms
+    merged = read_runs(edgy)
+    merged.merge_until = now
+    items = list(merged)
+    plain = [i for i in read_runs(edgy) if isinstance(i, LiquidationBatch)]
+    batches = [i for i in items if isinstance(i, LiquidationBatch)]
+    assert len(batches) < len(plain) // 2 and sum(map(len, batches)) == sum(map(len, plain))
+    bulk, single = Engine(), Engine()
+    for item in items:
+        bulk.apply_many(item) if isinstance(item, LiquidationBatch) else bulk.apply(item)
+    for event in read_events(edgy):
+        single.apply(event)
+    assert _state(bulk, now) == _state(single, now)
