@@ -149,13 +149,11 @@ def test_hostile_liquidations_are_rejected_alike_in_a_run():
     assert _state(bulk, now) == _state(single, now)
 
 
-def test_the_alert_rules_over_runs_say_the_same_alerts_in_the_same_order():
-    """The desk's bulk path: each run into the engine at once, then its liquidations to the rules."""
+def _alerts_bulk_and_one_by_one(runs, events, since):
+    """The alerts said by rules fed ``runs`` (lists or batches of liquidations at once, other events
+    one by one), as the desk's bulk path does, and by rules fed ``events`` one at a time."""
     from liqtui.engine.alerts import AlertEvaluator, Rule
-    from liqtui.engine.engine import liquidation_runs
 
-    events = _stress_events()
-    since = events[-1].time - 2_000  # the last two seconds are news, the rest feeds the rules' memory
     rules = [
         *Settings().alerts.active_rules(),
         Rule("big", "liquidation", min_usd=20_000, cooldown_ms=300),
@@ -164,8 +162,8 @@ def test_the_alert_rules_over_runs_say_the_same_alerts_in_the_same_order():
     bulk, single = Engine(), Engine()
     bulk_alerts, single_alerts = AlertEvaluator(rules, bulk, since), AlertEvaluator(rules, single, since)
     said_bulk, said_single = [], []
-    for item in liquidation_runs(events):
-        if isinstance(item, list):
+    for item in runs:
+        if isinstance(item, list | LiquidationBatch):
             bulk.apply_liquidations(item)
             said_bulk += bulk_alerts.see_liquidations(item)
         else:
@@ -174,8 +172,16 @@ def test_the_alert_rules_over_runs_say_the_same_alerts_in_the_same_order():
     for event in events:
         single.apply(event)
         said_single += single_alerts.see(event)
-    said_bulk += bulk_alerts.flush()
-    said_single += single_alerts.flush()
+    return said_bulk + bulk_alerts.flush(), said_single + single_alerts.flush()
+
+
+def test_the_alert_rules_over_runs_say_the_same_alerts_in_the_same_order():
+    """The desk's bulk path: each run into the engine at once, then its liquidations to the rules."""
+    from liqtui.engine.engine import liquidation_runs
+
+    events = _stress_events()
+    since = events[-1].time - 2_000  # the last two seconds are news, the rest feeds the rules' memory
+    said_bulk, said_single = _alerts_bulk_and_one_by_one(liquidation_runs(events), events, since)
     assert len({a.rule for a in said_single}) >= 2 and any(a.update for a in said_single)
     assert said_bulk == said_single
 
@@ -352,32 +358,8 @@ def test_a_batch_out_of_time_order_is_applied_as_its_objects():
 
 
 def test_the_alert_rules_over_batches_say_the_same_alerts_in_the_same_order(edgy):
-    from liqtui.engine.alerts import AlertEvaluator, Rule
-
-    end = describe(edgy).end_ms
-    rules = [
-        *Settings().alerts.active_rules(),
-        Rule("big", "liquidation", min_usd=20_000, cooldown_ms=300),
-        Rule("burst", "burst", min_usd=500_000, window_ms=1_000, cooldown_ms=500),
-    ]
-    bulk, single = Engine(), Engine()
-    bulk_alerts, single_alerts = (
-        AlertEvaluator(rules, bulk, end - 2_000),
-        AlertEvaluator(rules, single, end - 2_000),
-    )
-    said_bulk, said_single = [], []
-    for item in read_runs(edgy):
-        if isinstance(item, LiquidationBatch):
-            bulk.apply_liquidations(item)
-            said_bulk += bulk_alerts.see_liquidations(item)
-        else:
-            bulk.apply(item)
-            said_bulk += bulk_alerts.see(item)
-    for event in read_events(edgy):
-        single.apply(event)
-        said_single += single_alerts.see(event)
-    said_bulk += bulk_alerts.flush()
-    said_single += single_alerts.flush()
+    since = describe(edgy).end_ms - 2_000
+    said_bulk, said_single = _alerts_bulk_and_one_by_one(read_runs(edgy), read_events(edgy), since)
     assert len({a.rule for a in said_single}) >= 2 and any(a.update for a in said_single)
     assert said_bulk == said_single
 

@@ -22,15 +22,22 @@ SYMBOL = "BTC/USDT:USDT"
 def _record_demo(path, minutes=40):
     """The seeded demo through an engine and a recorder, as the desk does (engine first, then its buckets)."""
     market = DemoMarket(Settings(), seed=3, rate="calm", backfill_hours=3)
+    events = [*market.start_events(), *market.advance_to(market.now_ms + minutes * 60_000)]
+    return _record_as_the_desk(path, events, "DEMO"), market.now_ms
+
+
+def _record_as_the_desk(path, events, source_mode):
+    """``events`` through a fresh engine and a recorder, as the desk does (each event, then the heatmap
+    buckets it closed); returns the engine."""
     engine = Engine(Settings().levels)
-    with Recorder(path, background=False, source_mode="DEMO") as recorder:
-        for event in [*market.start_events(), *market.advance_to(market.now_ms + minutes * 60_000)]:
+    with Recorder(path, background=False, source_mode=source_mode) as recorder:
+        for event in events:
             engine.apply(event)
             recorder.add(event)
             for bucket in engine.take_heatmap_buckets():
                 recorder.add(bucket)
         recorder.flush()
-    return engine, market.now_ms
+    return engine
 
 
 def _closed(view, engine):
@@ -144,7 +151,6 @@ def test_the_measured_heatmap_history_is_recorded_and_a_restart_draws_it_again(t
 
     path, t0 = tmp_path / "measured.sqlite", 1_750_000_000_000 - 1_750_000_000_000 % BUCKET_MS
     hours8 = 96 * BUCKET_MS
-    desk = Engine(Settings().levels)
     events = [
         Ticker("hyperliquid", SYMBOL, t0, last=100.0),
         OpenInterest("hyperliquid", SYMBOL, 1e3, 1e5, t0 + 1),
@@ -152,13 +158,7 @@ def test_the_measured_heatmap_history_is_recorded_and_a_restart_draws_it_again(t
     # a tracked long whose liquidation price climbs a dollar a bucket, then a change 8 hours later
     events += [position(t0 + k * BUCKET_MS + 10, 90.0 + k, 100.0 * (k + 1)) for k in range(6)]
     events.append(position(t0 + hours8 + 10, 80.0, 50.0))
-    with Recorder(path, background=False, source_mode="LIVE") as recorder:
-        for event in events:
-            desk.apply(event)
-            recorder.add(event)
-            for bucket in desk.take_heatmap_buckets():
-                recorder.add(bucket)
-        recorder.flush()
+    desk = _record_as_the_desk(path, events, "LIVE")
     now = t0 + hours8 + 20
     drawn = desk.heatmap(SYMBOL, now, hours8 + BUCKET_MS, BUCKET_MS, measured=True)
     levels = [(c.time, c.longs, c.shorts) for c in drawn.columns[:-1]]  # the last reads the positions now
@@ -230,14 +230,7 @@ def test_oi_every_15_s_with_a_gap_and_falls_rebuilds_the_heatmap_the_desk_drew_i
         )
         events.append(OpenInterest("bybit", SYMBOL, base, base * price, t))
     path = tmp_path / "rec.sqlite"
-    desk = Engine(Settings().levels)
-    with Recorder(path, background=False, source_mode="DEMO") as recorder:
-        for event in events:
-            desk.apply(event)
-            recorder.add(event)
-            for bucket in desk.take_heatmap_buckets():
-                recorder.add(bucket)
-        recorder.flush()
+    desk = _record_as_the_desk(path, events, "DEMO")
     now = events[-1].time
     closed = _closed(desk.heatmap(SYMBOL, now, RANGES["12h"], BUCKET_MS), desk)
     assert sum(1 for c in closed if c.longs) > 6
