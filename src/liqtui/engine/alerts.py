@@ -30,7 +30,9 @@ when they add liquidations. Kinds (docs/alerts.md has the words a trader reads):
 Pure and deterministic: time is the events' exchange time (the newest seen), never a clock. Events
 older than ``since_ms`` (a session's backfill of history), and every event while ``history()`` says
 the source is still handing out its history (the demo's backfill, a replay catching up), feed the
-detectors' memory but fire nothing: only live events alert.
+detectors' memory but fire nothing: only live events alert. History is only remembered: a rule
+reads the engine only to make a trigger, and a replay's catch-up hands its liquidations in as columns
+(``LiquidationBatch``: the windows' sums per second, no object per row), the same memory to the bit.
 """
 
 from __future__ import annotations
@@ -39,15 +41,19 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from liqtui.domain.alerts import LIQUIDATION_KINDS, Alert
 from liqtui.domain.events import Event, Liquidation, OpenInterest, PositionSnapshot, Side, Ticker
 from liqtui.domain.format import price as price_text
 from liqtui.domain.format import usd as compact_usd
+from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch, column_sums, in_time_order
 from liqtui.engine.engine import Engine
 from liqtui.engine.funding import funding_interval_hours, per_basis
 from liqtui.engine.oi import oi_regime, pct_change
+
+if TYPE_CHECKING:
+    from liqtui.engine.batch import Floats, Ints
 
 UPDATE_EVERY_MS = 10_000  # a grouped alert's running totals are emitted at most this often,
 UPDATE_GROWTH = 1.5  # and only once they grew by half (the last totals always, at the end)
@@ -198,6 +204,51 @@ class _RollingSides:
         self.totals[slot] += usd
         self.totals[2 + slot] += 1
 
+    def add_rows(self, batch: LiquidationBatch, rows: Ints) -> None:
+        """``add`` of each of ``batch``'s ``rows`` (indexes, in time order), no object per row: the same
+        floats, each sum adding its rows in their order (``column_sums``). Rows older than the window's
+        newest second (none in time order after it) go one by one, as ``add`` takes them."""
+        import numpy as np
+
+        if not len(rows):
+            return
+        side, usd, time, market = batch.side[rows], batch.usd[rows], batch.time[rows], batch.market[rows]
+        seconds = time // 1000
+        if int(seconds[0]) < self._expired_at:
+            for s, u, t, m in zip(side.tolist(), usd.tolist(), time.tolist(), market.tolist(), strict=True):
+                self.add(SIDE_OF_CODE[s], u, t, batch.markets[m][0])
+            return
+        edges = [0, *(np.flatnonzero(np.diff(seconds)) + 1).tolist(), len(rows)]
+        for a, b in zip(edges, edges[1:], strict=False):
+            self._add_second(int(seconds[a]), side[a:b], usd[a:b])
+        ids, last = np.unique(market[::-1], return_index=True)  # each market's newest row, from the end
+        for m, second in zip(ids.tolist(), seconds[len(rows) - 1 - last].tolist(), strict=True):
+            venue = batch.markets[m][0]
+            if second > self.seen.get(venue, second - 1):
+                self.seen[venue] = second
+                self._venues = None
+
+    def _add_second(self, second: int, side: Ints, usd: Floats) -> None:
+        """Rows of one second (``add_rows``): expiry and the bucket as ``add`` does at the first."""
+        import numpy as np
+
+        if second > self._expired_at:
+            self._expired_at = second
+            self.expire(second)
+        if not self.buckets or self.buckets[-1][0] < second:
+            self.buckets.append([float(second), 0.0, 0.0, 0.0, 0.0])
+        bucket, totals = self.buckets[-1], self.totals
+        held = [bucket[1], bucket[2], totals[0], totals[1]]
+        bucket[1], bucket[2], totals[0], totals[1] = column_sums(
+            held, np.concatenate([side, side + 2]), np.concatenate([usd, usd])
+        )
+        shorts = int(side.sum())  # counts: floats of whole numbers, exact as one by one's += 1
+        longs = len(side) - shorts
+        bucket[3] += longs
+        bucket[4] += shorts
+        totals[2] += longs
+        totals[3] += shorts
+
     def expire(self, second: int) -> None:
         while self.buckets and self.buckets[0][0] <= second - self.window_s:
             old = self.buckets.popleft()
@@ -222,9 +273,38 @@ _Detector = Callable[[Event], list[_Trigger]]
 _RunDetector = Callable[[Sequence[Liquidation]], list[tuple[int, _Trigger]]]
 
 
+def _symbol_rows(batch: LiquidationBatch, rule: Rule, side: Side | None) -> list[tuple[str, Ints]]:
+    """The rows of ``batch`` that ``rule`` covers (its coins and venues; ``side`` when not None), per
+    symbol in the order of their first row: (symbol, row indexes in order)."""
+    import numpy as np
+
+    ids, group = batch.by_market()
+    symbols: dict[str, int] = {}
+    of_market = [
+        symbols.setdefault(symbol, len(symbols)) if rule.covers(venue, symbol) else -1
+        for venue, symbol in (batch.markets[m] for m in ids)
+    ]
+    if not symbols:
+        return []
+    of_row = np.array(of_market, dtype=np.int64)[group]
+    if side is not None:
+        of_row[batch.side != SIDE_OF_CODE.index(side)] = -1
+    if len(symbols) == 1:
+        found = [(next(iter(symbols)), np.flatnonzero(of_row >= 0))]
+    else:
+        found = [(symbol, np.flatnonzero(of_row == k)) for symbol, k in symbols.items()]
+    return [(symbol, rows) for symbol, rows in found if len(rows)]
+
+
 class _LiquidationRule:
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
+
+    def absorb(self, batch: LiquidationBatch) -> None:
+        """``see_run`` of a batch whose triggers fire nothing (history): this rule keeps no memory."""
+
+    def remember(self, event: Event) -> None:
+        """``see`` of history (its triggers fire nothing): this rule keeps no memory."""
 
     def see_run(self, liqs: Sequence[Liquidation]) -> list[tuple[int, _Trigger]]:
         min_usd = self.rule.min_usd  # see's first test, before its call (a NaN passes it there too)
@@ -248,6 +328,16 @@ class _BurstRule:
         self.windows: dict[str, _RollingSides] = {}
         self.span = _span(rule.window_ms)
 
+    def absorb(self, batch: LiquidationBatch) -> None:
+        """``see_run`` of a batch in time order whose triggers fire nothing (history): each symbol's
+        window takes the rows, as columns."""
+        rule = self.rule
+        for symbol, rows in _symbol_rows(batch, rule, rule.side):
+            window = self.windows.get(symbol)
+            if window is None:
+                window = self.windows[symbol] = _RollingSides(rule.window_ms)
+            window.add_rows(batch, rows)
+
     def see_run(self, liqs: Sequence[Liquidation]) -> list[tuple[int, _Trigger]]:
         """``see`` of each, in order, with the calls per liquidation that a long run repeats taken out."""
         rule, windows = self.rule, self.windows
@@ -265,6 +355,10 @@ class _BurstRule:
             if not (total < min_usd or total <= 0):  # as see: a NaN total triggers there too
                 out.append((i, self._trigger(liq, window, total)))
         return out
+
+    def remember(self, event: Event) -> None:
+        """``see`` of history: the window takes it (its triggers fire nothing)."""
+        self.see(event)
 
     def see(self, event: Event) -> list[_Trigger]:
         if type(event) is not Liquidation or not self.rule.covers(event.venue, event.symbol, event.side):
@@ -374,6 +468,10 @@ class _CascadeRule:
             state = self.states[symbol] = _CascadeState(self.rule)
         return state
 
+    def remember(self, event: Event) -> None:
+        """``see`` of history: the windows and the price path take it (``_check`` changes nothing)."""
+        self.see(event)
+
     def see(self, event: Event) -> list[_Trigger]:
         if type(event) is Ticker:
             price = event.last or event.mark
@@ -387,6 +485,26 @@ class _CascadeRule:
         state.window.add(event.side, event.usd, event.time, event.venue)
         state.window_usd += event.usd
         return self._check(event, state)
+
+    def absorb(self, batch: LiquidationBatch) -> None:
+        """``see_run`` of a batch in time order whose triggers fire nothing (history; ``_check`` changes
+        nothing): each symbol's windows close and take the rows, as columns."""
+        import numpy as np
+
+        rule = self.rule
+        window_ms = rule.window_ms
+        for symbol, rows in _symbol_rows(batch, rule, None):
+            state = self._state(symbol)
+            index = batch.time[rows] // window_ms
+            edges = [0, *(np.flatnonzero(np.diff(index)) + 1).tolist(), len(rows)]
+            for a, b in zip(edges, edges[1:], strict=False):
+                part = rows[a:b]
+                time_ms = int(batch.time[part[0]])
+                if state.window_index is None or time_ms // window_ms > state.window_index:
+                    state.close_windows(time_ms, window_ms, rule.percentile)
+                state.window.add_rows(batch, part)
+                zeros = np.zeros(len(part), dtype=np.int64)
+                state.window_usd = column_sums([state.window_usd], zeros, batch.usd[part])[0]
 
     def see_run(self, liqs: Sequence[Liquidation]) -> list[tuple[int, _Trigger]]:
         """``see`` of each, in order, with the calls per liquidation that a long run repeats taken out."""
@@ -449,12 +567,22 @@ class _ClusterNearRule:
         self.rule, self.engine = rule, engine
         self.checked: dict[str, int] = {}
 
-    def see(self, event: Event) -> list[_Trigger]:
+    def remember(self, event: Event) -> None:
+        """``see`` of history: only when it would read the engine next (its trigger fires nothing)."""
+        self._due(event)
+
+    def _due(self, event: Event) -> bool:
+        """A ticker of a covered symbol a second after its last check: checked now."""
         if type(event) is not Ticker or not self.rule.covers(None, event.symbol):
-            return []
+            return False
         if event.time - self.checked.get(event.symbol, -CLUSTER_CHECK_MS) < CLUSTER_CHECK_MS:
-            return []
+            return False
         self.checked[event.symbol] = event.time
+        return True
+
+    def see(self, event: Event) -> list[_Trigger]:
+        if not isinstance(event, Ticker) or not self._due(event):
+            return []
         price, grid, rows = self.engine.book_sides(event.symbol)
         if not price:
             return []
@@ -500,6 +628,15 @@ class _ClusterSweptRule:
         self.rule, self.engine = rule, engine
         self.seen: dict[str, int] = {}
 
+    def remember(self, event: Event) -> None:
+        """``see`` of history: the newest sweep seen, read from the sweeps' times alone (``sweeps_since``
+        would match the fills waiting for the sweeps first: the engine's bulk path waits for a view)."""
+        if type(event) is not OpenInterest or not self.rule.covers(event.venue, event.symbol):
+            return
+        since = self.seen.get(event.symbol, event.time - 1)
+        states = self.engine.state.symbol_states(event.symbol)
+        self.seen[event.symbol] = max([since, *(sw.time for _v, s in states for sw in s.sweeps)])
+
     def see(self, event: Event) -> list[_Trigger]:
         if type(event) is not OpenInterest or not self.rule.covers(event.venue, event.symbol):
             return []
@@ -532,6 +669,9 @@ class _ClusterSweptRule:
 class _OIChangeRule:
     def __init__(self, rule: Rule, engine: Engine) -> None:
         self.rule, self.engine = rule, engine
+
+    def remember(self, event: Event) -> None:
+        """``see`` of history: this rule keeps no memory (it reads the engine's OI history)."""
 
     def see(self, event: Event) -> list[_Trigger]:
         if type(event) is not OpenInterest or not self.rule.covers(event.venue, event.symbol):
@@ -574,6 +714,9 @@ class _FundingRule:
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
 
+    def remember(self, event: Event) -> None:
+        """``see`` of history: this rule keeps no memory."""
+
     def see(self, event: Event) -> list[_Trigger]:
         if type(event) is not Ticker or event.funding_rate is None:
             return []
@@ -595,17 +738,30 @@ class _PositionNearRule:
         self.rule, self.engine = rule, engine
         self.checked: dict[str, int] = {}
 
+    def remember(self, event: Event) -> None:
+        """``see`` of history: a ticker's check time only (a snapshot leaves no memory)."""
+        if type(event) is Ticker:
+            self._due(event, event.mark or event.last)
+
+    def _due(self, event: Ticker, price: float | None) -> bool:
+        """A ticker of a covered symbol with a price, a second after its last check: checked now."""
+        if not self.rule.covers(event.venue, event.symbol):
+            return False
+        if not price or event.time - self.checked.get(event.symbol, -CLUSTER_CHECK_MS) < CLUSTER_CHECK_MS:
+            return False
+        self.checked[event.symbol] = event.time
+        return True
+
     def see(self, event: Event) -> list[_Trigger]:
         if type(event) is PositionSnapshot:
             if event.size > 0 and self.rule.covers(event.venue, event.symbol, event.side):
                 return self._near([event], event.usd / event.size, event.time)  # the venue's mark then
             return []
-        if type(event) is not Ticker or not self.rule.covers(event.venue, event.symbol):
+        if type(event) is not Ticker:
             return []
         price = event.mark or event.last  # positions are liquidated at the mark
-        if not price or event.time - self.checked.get(event.symbol, -CLUSTER_CHECK_MS) < CLUSTER_CHECK_MS:
+        if not price or not self._due(event, price):
             return []
-        self.checked[event.symbol] = event.time
         held = self.engine.state.positions.of(event.symbol, event.venue)
         return self._near([p for p in held if self.rule.covers(None, p.symbol, p.side)], price, event.time)
 
@@ -654,9 +810,9 @@ def _one_by_one(detect: _Detector) -> _RunDetector:
     return lambda liqs: [(i, trig) for i, liq in enumerate(liqs) for trig in detect(liq)]
 
 
-def _detector(rule: Rule, engine: Engine) -> tuple[_Detector, _RunDetector | None]:
-    """The rule's detector: its ``see``, and its ``see_run`` for runs of liquidations (None: not a
-    liquidation rule)."""
+def _detector(rule: Rule, engine: Engine) -> Any:
+    """The rule's detector: its ``see``; a liquidation rule's also ``see_run`` for runs of liquidations
+    and ``absorb`` for a batch of history (see ``AlertEvaluator.see_liquidations``)."""
     simple: dict[str, Callable[[Rule], Any]] = {
         "liquidation": _LiquidationRule,
         "burst": _BurstRule,
@@ -675,7 +831,7 @@ def _detector(rule: Rule, engine: Engine) -> tuple[_Detector, _RunDetector | Non
         detector = with_engine[rule.kind](rule, engine)
     else:
         raise ValueError(f"rule {rule.name!r}: unknown kind {rule.kind!r}")
-    return detector.see, getattr(detector, "see_run", None)
+    return detector
 
 
 @dataclass
@@ -688,6 +844,8 @@ class AlertEvaluator:
     history: Callable[[], bool] | None = None  # True while the source hands out history (cheap: per event)
     _detectors: dict[type, list[tuple[Rule, _Detector]]] = field(init=False)  # by the event type read
     _runs: list[tuple[Rule, _RunDetector]] = field(init=False)  # the liquidation rules' see_run
+    _absorbs: list[Callable[[LiquidationBatch], None]] = field(init=False)  # and their absorb
+    _remembers: dict[type, list[Callable[[Event], None]]] = field(init=False)  # see, for history
     _groups: dict[tuple[str, str, str], _Group] = field(init=False, default_factory=dict)
     _now: int = field(init=False, default=0)
     _swept_at: int = field(init=False, default=0)
@@ -695,12 +853,16 @@ class AlertEvaluator:
     def __post_init__(self) -> None:
         self._detectors = {}
         self._runs = []
+        self._absorbs = []
+        self._remembers = {}
         for rule in self.rules:
-            detect, run = _detector(rule, self.engine)
+            detector = _detector(rule, self.engine)
             for kind in _READS[rule.kind]:
-                self._detectors.setdefault(kind, []).append((rule, detect))
+                self._detectors.setdefault(kind, []).append((rule, detector.see))
+                self._remembers.setdefault(kind, []).append(detector.remember)
             if Liquidation in _READS[rule.kind]:
-                self._runs.append((rule, run or _one_by_one(detect)))
+                self._runs.append((rule, getattr(detector, "see_run", None) or _one_by_one(detector.see)))
+                self._absorbs.append(detector.absorb)
 
     def see(self, event: Event) -> list[Alert]:
         """The alerts (and updates) ``event`` fires; call after ``engine.apply(event)``."""
@@ -710,11 +872,15 @@ class AlertEvaluator:
         out: list[Alert] = []
         if time_ms > self._now:
             self._advance(time_ms, out)
+        if self._in_history():  # history fires nothing: the rules remember it
+            for remember in self._remembers.get(type(event), ()):
+                remember(event)
+            return out
         live: bool | None = None  # asked only once a rule triggers (most events trigger nothing)
         for rule, detect in self._detectors.get(type(event), ()):
             for trig in detect(event):
                 if live is None:
-                    live = time_ms >= self.since_ms and not (self.history is not None and self.history())
+                    live = time_ms >= self.since_ms
                 if live:
                     out.extend(self._offer(rule, trig))
         return out
@@ -722,7 +888,13 @@ class AlertEvaluator:
     def see_liquidations(self, liqs: Sequence[Liquidation]) -> list[Alert]:
         """``see`` for each liquidation in order, the same alerts in the same order: the bulk path
         (after ``Engine.apply_liquidations``; no liquidation rule reads the engine). ``history()``
-        is asked once: a run is handed over in one go, while the source stands still."""
+        is asked once: a run is handed over in one go, while the source stands still.
+
+        A batch of history (``history()`` true: a replay's catch-up) fires nothing: the rules only
+        remember it (``absorb``, read as columns, no object per row), and the groups' once-a-second
+        sweeps run at the rows' times (``_advance_rows``), the same alerts as one by one."""
+        if type(liqs) is LiquidationBatch and self._in_history() and in_time_order(liqs):
+            return self._absorb(liqs)
         liqs = [liq for liq in liqs if type(liq.time) is int]  # as see: any other is no event
         # Each rule's detector takes the whole run (they read no group and no other rule), then the
         # triggers are offered in the order one by one offers them: per liquidation, rule by rule.
@@ -744,6 +916,32 @@ class AlertEvaluator:
                 if live:
                     out.extend(self._offer(rule, trig))
         return out
+
+    def _in_history(self) -> bool:
+        return self.history is not None and self.history()
+
+    def _absorb(self, batch: LiquidationBatch) -> list[Alert]:
+        out: list[Alert] = []
+        if len(batch):
+            for absorb in self._absorbs:
+                absorb(batch)
+            self._advance_rows(batch.time, out)
+        return out
+
+    def _advance_rows(self, times: Ints, out: list[Alert]) -> None:
+        """``_advance`` at each of ``times`` (in order) newer than the newest so far: a sweep at the
+        first time a second after the last sweep, then from there (``_now - _swept_at`` stays under
+        a second between calls, so a time that sweeps is always newer)."""
+        import numpy as np
+
+        if int(times[-1]) <= self._now:
+            return
+        while True:
+            due = int(np.searchsorted(times, self._swept_at + 1_000, side="left"))
+            if due >= len(times):
+                self._now = int(times[-1])
+                return
+            self._advance(int(times[due]), out)
 
     def _advance(self, time_ms: int, out: list[Alert]) -> None:
         """The newest event time moved on to ``time_ms``: once a second, the groups' updates and ends."""

@@ -370,3 +370,32 @@ def test_cluster_near_reads_the_measured_positions_where_no_estimated_row_is_nea
     assert (
         alert.text == "BTC 80,000 is 0.50 % from a MEASURED $8.0M long cluster at 79,600 (tracked accounts)"
     )
+
+
+def test_history_older_than_a_window_holds_is_remembered_row_by_row_as_one_by_one():
+    """A batch of history whose rows are older than what a burst window already holds (another venue's
+    clock) joins the window's newest second and sets its venue's, as one by one: the same memory and alerts."""
+    from liqtui.engine.batch import LiquidationBatch
+
+    rule = Rule("b", "burst", min_usd=150.0, window_ms=2_000)
+    t0 = 1_769_860_800_000
+
+    def liq(t: int, usd: float, venue: str = "bybit") -> Liquidation:
+        return Liquidation(venue, "BTC/USDT:USDT", Side.LONG, 80_000.0, usd / 80_000.0, usd, t, t)
+
+    late = [liq(t0 + 1_000, 10.0, "okx"), liq(t0 + 2_500, 20.0), liq(t0 + 2_600, 30.0)]
+    said = []
+    for columns in (True, False):
+        evaluator = AlertEvaluator([rule], Engine(), history=lambda: True)
+        evaluator.see(liq(t0 + 2_000, 100.0, "okx"))  # the window's newest second is t0 + 2 s
+        if columns:
+            evaluator.see_liquidations(LiquidationBatch.of(late))
+        else:
+            for event in late:
+                evaluator.see(event)
+        evaluator.history = None
+        window = evaluator._detectors[Liquidation][0][1].__self__.windows["BTC/USDT:USDT"]
+        memory = ([list(b) for b in window.buckets], list(window.totals), dict(window.seen))
+        said.append((memory, evaluator.see(liq(t0 + 3_100, 50.0))))
+    assert said[0] == said[1]
+    assert said[1][0][1][0] == 160.0 and said[1][1]  # the late rows joined; the next one fires

@@ -466,3 +466,78 @@ def test_a_merged_warm_up_equals_the_events_one_at_a_time(edgy):
     for event in read_events(edgy):
         single.apply(event)
     assert _state(bulk, now) == _state(single, now)
+
+
+def _rules_memory(evaluator) -> list:
+    """What the rules remember (burst and cascade windows to the bit, when each read the engine), rule by rule."""
+
+    def window(w) -> tuple:
+        return [list(b) for b in w.buckets], list(w.totals), dict(w.seen), w._expired_at
+
+    out = []
+    detectors = {id(d.__self__): d.__self__ for ds in evaluator._detectors.values() for _r, d in ds}
+    for detector in detectors.values():
+        if hasattr(detector, "checked") or hasattr(detector, "seen"):  # cluster_near, position_near, swept
+            out.append(dict(getattr(detector, "checked", None) or detector.seen))
+        elif hasattr(detector, "windows"):
+            out.append({s: window(w) for s, w in detector.windows.items()})
+        elif hasattr(detector, "states"):
+            out.append(
+                {
+                    s: (window(st.window), st.window_index, st.window_usd, list(st.past), st.threshold)
+                    for s, st in detector.states.items()
+                }
+            )
+    return out
+
+
+def test_a_catch_up_read_as_columns_leaves_the_rules_the_memory_and_alerts_of_one_by_one(edgy, monkeypatch):
+    """A replay's catch-up (history: nothing fires) hands the rules batches that they remember as columns,
+    no object per row, and the other events that they remember without reading the engine where
+    nothing fires; then the replay plays: the same memory to the bit, the same alerts after."""
+    from liqtui.engine.alerts import AlertEvaluator, Rule
+
+    absorbed = []
+    absorb = AlertEvaluator._absorb
+    monkeypatch.setattr(AlertEvaluator, "_absorb", lambda self, b: absorbed.append(len(b)) or absorb(self, b))
+    rules = [
+        *Settings().alerts.active_rules(),
+        Rule("big", "liquidation", min_usd=20_000, cooldown_ms=300),
+        Rule("burst", "burst", min_usd=500_000, window_ms=1_000, cooldown_ms=500),
+        Rule("long", "burst", min_usd=100_000, window_ms=2_000, side=Side.LONG, venues=frozenset({"bybit"})),
+        Rule("fast cascade", "cascade", min_usd=1.0, window_ms=1_500, percentile=50.0, k=0.0, side_share=0.5),
+        Rule("near", "position_near", pct=100.0),
+    ]
+    cut = describe(edgy).end_ms - 1_000  # the catch-up's end: the last second plays
+    said, memory = [], []
+    # The columns and one by one told it is history, then the rules as they were, every event through
+    # ``see`` and nothing before the catch-up's end said (``since_ms``).
+    for bulk, history in ((True, True), (False, True), (False, False)):
+        engine, catching_up = Engine(), [True]
+        told = (lambda flag=catching_up: flag[0]) if history else None
+        rules_now = AlertEvaluator(rules, engine, since_ms=0 if history else cut + 1, history=told)
+        out = []
+        for item in read_runs(edgy) if bulk else read_events(edgy):
+            pieces = [item]
+            if isinstance(item, LiquidationBatch):  # a batch the catch-up's end goes through: in two
+                k = int(item.time.searchsorted(cut, side="right"))
+                pieces = [p for p in (item[:k], item[k:]) if len(p)]
+            for piece in pieces:
+                first = piece.time[0] if isinstance(piece, LiquidationBatch) else getattr(piece, "time", 0)
+                if catching_up[0] and first > cut:  # the catch-up's end: what the rules remember then
+                    memory.append(_rules_memory(rules_now))
+                catching_up[0] = first <= cut
+                if isinstance(piece, LiquidationBatch):
+                    engine.apply_liquidations(piece)
+                    out += rules_now.see_liquidations(piece)
+                else:
+                    engine.apply(piece)
+                    out += rules_now.see(piece)
+        said.append(out + rules_now.flush())
+        memory.append(_rules_memory(rules_now))
+    assert absorbed and sum(absorbed) > 10_000  # the catch-up's rows went as columns
+    # At the catch-up's end and at the end, every rule with a memory remembered the same
+    assert memory[0] == memory[2] == memory[4] and all(memory[4])
+    assert memory[1] == memory[3] == memory[5]
+    assert len({a.rule for a in said[2]}) >= 2
+    assert said[0] == said[1] == said[2]
