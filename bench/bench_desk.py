@@ -19,7 +19,7 @@ Then for each size and rate it launches `liqtui demo --rate RATE --seed 7` in a 
   written to the terminal (tmux pipe-pane into a file), RSS at the window's start and end;
 - key to screen, with real keys, each press timed from send-keys until its change is on tmux's
   screen (polled every ~1 ms): `]` (the header names another symbol), `w` (the totals pane's title
-  names the next window; where the layout has no totals pane, the newest toast), `g` (the target prompt opens), a price then Enter (the at-risk pane reads "at risk to"
+  names the next window; where the layout has no totals pane, the flash line over the footer), `g` (the target prompt opens), a price then Enter (the at-risk pane reads "at risk to"
   that price: only where the pane is on screen), `/` (the symbol picker opens), a symbol then Enter
   (the header names it), and with the heatmap on screen `r` (its title names the next range);
   p50 / p95 / max over the presses, and how many never showed within 3 s.
@@ -63,9 +63,10 @@ FIRST_HEAT = re.compile(r"top \$[0-9]")  # the heatmap's legend once levels are 
 HEAT_RANGE = re.compile(r"Heatmap · [A-Z0-9]+ · ESTIMATED · (\w+) ·")
 HEADER = re.compile(r"^\s*DEMO\s+([A-Z0-9]+)/\S+ perp\s+([0-9][0-9,]*(?:\.[0-9]+)?)", re.M)
 # `w`'s window as the trader reads it: the totals pane's title (in its border, after "─ "), or where the
-# layout has no totals pane the toast with the numbers ("Realized 4h · BTC: LONG ...").
+# layout has no totals pane the flash line with the numbers ("▸ Realized 4h · BTC: LONG ..."; a toast
+# before the flash line, which this matches too: older builds measure the same way).
 TOTALS_TITLE = re.compile(r"─ Realized(?: liquidations ·| ·)? (\d+[mhd])\b")
-TOAST_WINDOW = re.compile(r"(?<!─ )Realized (\d+[mhd])\b")
+SAID_WINDOW = re.compile(r"(?<!─ )Realized (\d+[mhd])\b")
 AT_RISK_TO = re.compile(r"at risk to ([0-9][0-9,]*(?:\.[0-9]+)?)")
 TIMEOUT_S = 3.0
 
@@ -76,9 +77,9 @@ def header(screen: str) -> tuple[str | None, float | None]:
     return (m.group(1), float(m.group(2).replace(",", ""))) if m else (None, None)
 
 
-def newest_toast_window(screen: str) -> str | None:
-    """The window named by the newest toast of `w` (toasts stack downwards)."""
-    found = TOAST_WINDOW.findall(screen)
+def said_window(screen: str) -> str | None:
+    """The window `w` said on the flash line (older builds: the newest toast; they stack downwards)."""
+    found = SAID_WINDOW.findall(screen)
     return found[-1] if found else None
 
 
@@ -122,13 +123,13 @@ class Keys:
             self.timed("]  next symbol", ("]",), lambda s, before=before: header(s)[0] not in (None, before))
 
     def window(self) -> None:
-        """Until the new window is where the trader reads it: the totals pane's title, or the toast
+        """Until the new window is where the trader reads it: the totals pane's title, or the flash line
         where the layout has no totals pane."""
         shown = totals_title_window
         if totals_title_window(self.pane.screen()) is None:
-            shown = newest_toast_window
-            self.notes.append("w: no totals pane at this size, timed to its toast")
-            self.pane.wait_for(lambda s: newest_toast_window(s) is None, 5.0)  # old toasts gone
+            shown = said_window
+            self.notes.append("w: no totals pane at this size, timed to the flash line's numbers")
+            self.pane.wait_for(lambda s: said_window(s) is None, 9.0)  # an older answer gone
         before = shown(self.pane.screen())
         for _ in range(self.presses):
             self.pause()

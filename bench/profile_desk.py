@@ -17,7 +17,7 @@ the program as a user sees it, from outside; this one says where the time goes):
 - per key (`]`, `w`, `g` then a price and Enter, `/` then a symbol and Enter, `r` the heatmap's range): its action's CPU, the
   stalls while the keys ran, and "key to screen": the loop thread's CPU from the press to the end of
   the first screen write that shows the change (the header naming the new symbol, the totals pane's
-  title naming the window (the toast where the layout has none), the
+  title naming the window (the flash line where the layout has none), the
   prompt, the chart's target, the picker), everything the loop did meanwhile included (a render tick
   or a demo tick that ran first delays the key as it does for a user). The screen writes are built
   as for a terminal (Textual's headless driver skips that step; here it runs, into a byte counter).
@@ -267,12 +267,11 @@ def _header_symbol(app: LiqtuiApp) -> str | None:
 
 async def press_key(pilot: Any, app: LiqtuiApp, seen: KeyToScreen, key: str, n: int) -> None:
     """One press of ``key`` (and for `g` and `/` the answer typed and Enter), timed to the screen."""
-    from textual.widgets._toast import Toast
-
     from liqtui.engine.views import WINDOWS
     from liqtui.ui.app import DeskScreen
     from liqtui.ui.header import display_symbol
     from liqtui.ui.widgets import PromptBar, RiskChartPane, SymbolPicker, TotalsPane
+    from liqtui.ui.widgets.flash import Flash
 
     if key == "]":
         before = _header_symbol(app)
@@ -280,12 +279,13 @@ async def press_key(pilot: Any, app: LiqtuiApp, seen: KeyToScreen, key: str, n: 
         await pilot.press("right_square_bracket")
     elif key == "w":
         window = WINDOWS[(WINDOWS.index(app.window) + 1) % len(WINDOWS)]
-        said = re.compile(rf"Realized {window}\b")  # the toast where the layout has no totals pane
-        if app.on_screen("totals"):  # the pane's title names the window (no toast)
+        said = re.compile(rf"Realized {window}\b")  # the flash line where the layout has no totals pane
+        if app.on_screen("totals"):  # the pane's title names the window
             totals = app._pane("totals", TotalsPane)
             seen.expect("w", lambda _s: window in str(totals.border_title).split())
         else:
-            seen.expect("w", lambda s: any(said.match(str(t._notification.message)) for t in s.query(Toast)))
+            flash = app.query_one(Flash)
+            seen.expect("w", lambda _s: flash.display and said.match(flash.message) is not None)
         await pilot.press("w")
     elif key == "g":
         seen.expect("g prompt", lambda s: any(bar.is_open for bar in s.query(PromptBar)))
@@ -297,7 +297,7 @@ async def press_key(pilot: Any, app: LiqtuiApp, seen: KeyToScreen, key: str, n: 
         target = float(f"{(price or 1.0) * (1.07 if n % 2 else 0.93):.3g}")
         await pilot.press(*f"{target:g}")
         chart = app._pane("risk", RiskChartPane)
-        if not app.on_screen("risk"):  # this layout has no chart: the answer is a toast, not timed
+        if not app.on_screen("risk"):  # this layout has no chart: the answer is on the flash line, not timed
             await pilot.press("enter")
             return
         seen.expect(

@@ -37,6 +37,16 @@ def notifications(app: LiqtuiApp) -> list[str]:
     return [n.message for n in app._notifications]
 
 
+def flashed(app: LiqtuiApp) -> list[str]:
+    """What the desk's flash line said (a key's short answer, ui/widgets/flash.py), newest last: the
+    line clears after a few seconds, the list stays."""
+    from liqtui.ui.app import DeskScreen
+    from liqtui.ui.widgets.flash import Flash
+
+    desk = next(s for s in app.screen_stack if isinstance(s, DeskScreen))
+    return list(desk.query_one(Flash).said)
+
+
 async def wait_for(pilot, condition, timeout: float = 30.0) -> bool:
     """Let the app run until ``condition()`` holds (generous: CI machines are slow, and a loaded one
     took over 10 s; a condition that never holds costs its test 30 s)."""

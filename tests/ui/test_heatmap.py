@@ -9,7 +9,7 @@ from liqtui.domain import format as fmt
 from liqtui.domain.events import PositionSnapshot, Side
 from liqtui.ui.widgets import HeatmapPane
 
-from desk_helpers import screen_lines
+from desk_helpers import flashed, screen_lines
 
 
 def lines_of(pane) -> list[str]:
@@ -50,7 +50,8 @@ async def test_range_and_scale_keys_change_the_title_and_the_legend():
         await pilot.pause()
         text = _heatmap_text(app)
         assert "ESTIMATED · 24h · linear" in text and "(linear)" in text
-        assert not [n for n in app._notifications if "Heatmap" in n.message]  # the title says it
+        said = [n.message for n in app._notifications] + flashed(app)
+        assert not [n for n in said if "Heatmap" in n]  # the title says it
         assert lines_of(pane) != before  # the strengths are drawn again on the new scale
         seen = []
         for _ in range(5):
@@ -74,7 +75,7 @@ async def test_h_swaps_the_heatmap_with_the_ladder_in_the_full_layout_and_back()
         await pilot.pause()
         text = _heatmap_text(app)
         assert "Heatmap · BTC · ESTIMATED" in text and "Ladder ·" not in text
-        assert "Tape" in text or "tape" in text.lower()  # the other panes stay
+        assert "Liquidations · all markets" in text  # the other panes stay (the tape's title)
         await pilot.press("h")
         await pilot.pause()
         assert "Ladder" in _heatmap_text(app) and "Heatmap ·" not in _heatmap_text(app)
@@ -89,7 +90,7 @@ async def test_heatmap_keys_are_in_the_help_and_say_where_they_apply():
         assert "each one" in rows["v"] and "heatmap" in rows["+, ="] and "heatmap" in rows["-"]
         await pilot.press("r")
         await pilot.pause()
-        assert any("acts on the heatmap" in n.message for n in app._notifications)
+        assert any("acts on the heatmap" in n for n in flashed(app))
 
 
 async def test_the_ansi_theme_draws_strength_as_shade_characters():
@@ -129,7 +130,7 @@ async def test_zooming_makes_the_heatmaps_rows_the_ladders_step():
         await pilot.press("minus")
         await pilot.pause()
         app.render_tick()
-        assert not any("acts on the ladder" in n.message for n in app._notifications)
+        assert not any("acts on the ladder" in n for n in flashed(app))
         assert app.grid is not None and pane.zoom_step == app.grid
         assert f"step {fmt.price(app.grid)}" in _heatmap_text(app)
 

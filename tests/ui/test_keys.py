@@ -11,7 +11,7 @@ from liqtui.domain.events import FeedState, FeedStatus
 from liqtui.ui.screens import HelpScreen
 from liqtui.ui.widgets import PromptBar, SymbolPicker
 
-from desk_helpers import make_app, notifications, screen_lines, wait_for
+from desk_helpers import flashed, make_app, notifications, screen_lines, wait_for
 
 SIZE = (160, 45)
 
@@ -249,7 +249,7 @@ async def test_number_keys_jump_to_watchlist_entries():
         await pilot.press("9")  # the watchlist has three entries
         await pilot.pause()
         assert app.symbol == "BTC/USDT:USDT"
-        assert any("watchlist has 3" in n for n in notifications(app))
+        assert any("watchlist has 3" in n for n in flashed(app))
 
 
 async def test_w_cycles_the_totals_window_through_every_window():
@@ -274,7 +274,7 @@ async def test_w_names_the_new_window_on_the_totals_pane_at_once_and_no_toast_re
         assert "Realized liquidations · 4h" in app.query_one("#totals").border_title  # the key's frame
         await _ready(pilot)
         assert _window_shown(app) == "4h"
-        assert notifications(app)[before:] == []
+        assert notifications(app)[before:] == [] and flashed(app) == []
 
 
 @pytest.mark.parametrize(
@@ -289,7 +289,7 @@ async def test_a_key_whose_pane_says_the_change_needs_no_toast(key, words):
         await pilot.press(key)
         await _ready(pilot)
         assert words in " ".join(screen_lines(app))
-        assert notifications(app)[before:] == []
+        assert notifications(app)[before:] == [] and flashed(app) == []
 
 
 async def test_plus_and_minus_zoom_the_ladder_step_on_a_1_2_5_scale():
@@ -539,7 +539,7 @@ async def test_a_key_pressed_while_paused_says_its_change_waits():
         await _ready(pilot)
         await pilot.press("p", "w")
         await pilot.pause()
-        assert any("Display paused" in n for n in notifications(app))
+        assert any("Display paused" in n for n in flashed(app))
         assert _window_shown(app) == "1h"  # not yet
         await pilot.press("p")
         await pilot.pause()
@@ -553,8 +553,8 @@ async def test_w_where_the_totals_pane_is_hidden_or_not_says_the_new_totals(size
         await _ready(pilot)
         await pilot.press("w")
         await _ready(pilot)
-        if "-compact" in app.screen.classes:  # no totals pane: the numbers come in the toast
-            said = notifications(app)[-1]
+        if "-compact" in app.screen.classes:  # no totals pane: the numbers on the flash line
+            said = flashed(app)[-1]
             assert "Realized 4h" in said and "LONG ≥$30.0M" in said and "SHORT ≥$4.0M" in said, (
                 said
             )  # Binance, OKX: sampled
@@ -570,7 +570,7 @@ async def test_g_where_the_at_risk_chart_is_hidden_says_what_is_at_risk(size):
         assert "risk" not in {p.id for p in app.visible_panes()}
         await pilot.press("g", *"83300", "enter")
         await _ready(pilot)
-        said = notifications(app)[-1]
+        said = flashed(app)[-1]
         # the fake's rows: $7M of shorts every 50 above 82,800: ten rows up to 83,300
         assert "ESTIMATED" in said and "$70.0M shorts at risk to 83,300 (+0.6 %)" in said, said
 
@@ -581,7 +581,7 @@ async def test_g_where_the_chart_shows_needs_no_toast():
         await _ready(pilot)
         await pilot.press("g", *"83300", "enter")
         await _ready(pilot)
-        assert not [n for n in notifications(app) if "at risk" in n]
+        assert not [n for n in notifications(app) + flashed(app) if "at risk" in n]
 
 
 @pytest.mark.parametrize(
@@ -603,7 +603,7 @@ async def test_a_key_whose_pane_is_not_in_the_layout_says_so(layout, keys, words
         await pilot.press(*keys)
         await _ready(pilot)
         assert not _asking(app, PromptBar)
-        said = " | ".join(notifications(app))
+        said = " | ".join(flashed(app))
         assert words in said, said
 
 

@@ -71,6 +71,7 @@ from liqtui.ui.widgets import (
 )
 from liqtui.ui.widgets.command_bar import CommandBar
 from liqtui.ui.widgets.feed_health import feed_reason
+from liqtui.ui.widgets.flash import Flash
 from liqtui.ui.widgets.line_pane import LinePane
 from liqtui.ui.widgets.risk_chart import at_risk_note
 from liqtui.ui.widgets.tape import price_kind_note
@@ -371,6 +372,7 @@ class DeskScreen(Screen[None]):
                 yield pane_type(id=pane_id)
         yield CrossAssetStrip(id="cross")
         yield DeskFooter(compact=True)
+        yield Flash(id="flash")  # over the footer, hidden until a key has a short answer
 
     class PanesReady(Message):
         """The desk's panes are mounted: the app gives them their starting settings and draws."""
@@ -922,7 +924,7 @@ class LiqtuiApp(App[None]):
         """Draw a key's effect at once (no wait for the tick); while paused, say it waits. ``first``:
         the pane the key changes most, drawn with the header before the others (``render_tick``)."""
         if self.paused:
-            self.notify("Display paused: the change shows when you resume (p).", timeout=3)
+            self.flash("Display paused: the change shows when you resume (p).", 3)
             return
         self.render_tick(first)
 
@@ -933,7 +935,7 @@ class LiqtuiApp(App[None]):
         """True when the pane a key acts on is on screen; otherwise says where the key applies."""
         if self.on_screen(pane_id):
             return True
-        self.notify(f"{key} acts on the {pane_id}, which this layout does not show.", timeout=4)
+        self.flash(f"{key} acts on the {pane_id}, which this layout does not show.", 4)
         return False
 
     def _fresh_view(self) -> SymbolView | None:
@@ -1010,29 +1012,43 @@ class LiqtuiApp(App[None]):
         if number <= len(self.watchlist):
             self.symbol = self.watchlist[number - 1]
         else:
-            self.notify(f"The watchlist has {len(self.watchlist)} symbols.", timeout=3)
+            self.flash(f"The watchlist has {len(self.watchlist)} symbols.", 3)
 
     # --- display ----------------------------------------------------------------------------
 
     def action_cycle_window(self) -> None:
         self.window = WINDOWS[(WINDOWS.index(self.window) + 1) % len(WINDOWS)]
+        drawn = self.last_view
         self.show_change(first="totals")
         if self.on_screen("totals"):  # its title names the window, drawn with the key's frame
             self._confirm("totals", self.window, f"Totals over {self.window}")
             return
-        view = self._fresh_view()  # no totals pane in this layout: the numbers come in the toast
+        # No totals pane in this layout: the numbers on the flash line, from the key's frame's view
+        view = self.last_view if self.last_view is not drawn else self._fresh_view()
         if view is not None:
-            self.notify(realized_summary(view), timeout=8)
+            self.flash(realized_summary(view), 8)
 
-    def _confirm(self, pane_id: str, shown: str, toast: str) -> None:
+    def _confirm(self, pane_id: str, shown: str, said: str) -> None:
         """A key's confirmation: none when the pane ``pane_id`` is on screen and its border (title or
         subtitle, set with the key's frame) says ``shown`` in whole words, as a trader reads it there;
-        a toast repeating it is noise, and mounting one held the key's frame ~40 ms. Otherwise (a
-        narrow title that dropped the words, a paused display) the toast says it."""
+        repeating it is noise. Otherwise (a narrow title that dropped the words, a paused display)
+        the flash line says it."""
         pane = self._pane(pane_id, LinePane) if self.on_screen(pane_id) else None
         border = "" if pane is None else f" {pane.border_title or ''} {pane.border_subtitle or ''} "
         if f" {shown} " not in border:
-            self.notify(toast, timeout=2)
+            self.flash(said, 2)
+
+    def flash(self, message: str, seconds: float) -> None:
+        """A key's short answer on the flash line over the footer (``widgets/flash.py``), drawn with
+        the key's frame: a toast's mount waited ~40 ms for an idle loop. Warnings, errors and alerts
+        stay toasts. Under a modal screen (the desk's line beneath it), a toast."""
+        desk = self._desk_screen()
+        lines = desk.query(Flash) if desk is not None and not self._covered() else None
+        line = lines.first() if lines else None
+        if line is None:
+            self.notify(message, timeout=seconds)
+        else:
+            line.say(message, seconds)
 
     def action_zoom(self, direction: int) -> None:
         if not (self.on_screen("heatmap") or self.applies_here("ladder", "+/- zoom")):
@@ -1057,7 +1073,7 @@ class LiqtuiApp(App[None]):
         if desk is None:
             return
         desk.toggle_class("-heat")
-        self.notify("Heatmap in the ladder's place" if desk.has_class("-heat") else "Ladder back", timeout=2)
+        self.flash("Heatmap in the ladder's place" if desk.has_class("-heat") else "Ladder back", 2)
         self.call_after_refresh(self.show_change)  # the pane has its size once the layout ran
 
     def action_heatmap_range(self) -> None:
@@ -1122,9 +1138,9 @@ class LiqtuiApp(App[None]):
         """No chart in this layout: the target's figure as a toast."""
         view = self._fresh_view()
         if target is None:
-            self.notify("At-risk target cleared", timeout=3)
+            self.flash("At-risk target cleared", 3)
         elif view is not None:
-            self.notify(at_risk_note(view, target) + " (the chart is in the full layout)", timeout=10)
+            self.flash(at_risk_note(view, target) + " (the chart is in the full layout)", 10)
 
     async def action_set_tape_min(self) -> None:
         if not self.applies_here("tape", "m (minimum size)"):
@@ -1162,7 +1178,7 @@ class LiqtuiApp(App[None]):
         names = self._theme_names or [self.theme]
         index = names.index(self.theme) + 1 if self.theme in names else 0
         self.theme = names[index % len(names)]
-        self.notify(f"Theme: {self.theme}", timeout=2)
+        self.flash(f"Theme: {self.theme}", 2)
 
     def watch_theme(self, _theme: str) -> None:
         header = self._header() if self.is_running else None
