@@ -31,6 +31,7 @@ SHOTS: dict[str, tuple[int, int, str | None, str, tuple[str, ...]]] = {
     "medium-dark": (110, 34, None, "dark", ()),
     "compact-dark": (80, 24, None, "dark", ()),
     "compact-ansi-60x20": (60, 20, None, "ansi", ()),
+    "compact-window-flash": (80, 24, None, "dark", ("w",)),  # `w` without a totals pane: the flash line
     "single-tape": (100, 30, "tape", "dark", ()),
     "single-ladder": (70, 40, "ladder", "dark", ()),
     "single-oi": (90, 24, "oi", "dark", ()),

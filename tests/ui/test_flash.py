@@ -73,6 +73,18 @@ async def test_a_newer_answer_replaces_the_line_and_two_in_one_frame_read_togeth
         assert flash.message.startswith(paused), flash.message
 
 
+async def test_a_click_on_the_line_clears_it_and_gives_the_footer_back():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot)
+        await pilot.press("t")
+        flash = app.query_one(Flash)
+        assert await wait_for(pilot, lambda: flash.region.height > 0)
+        assert await pilot.click(Flash)
+        assert await wait_for(pilot, lambda: "? help" in _bottom(app, 1))
+        assert not flash.display and flash.message == ""
+
+
 async def test_under_a_modal_screen_the_answer_is_a_toast():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

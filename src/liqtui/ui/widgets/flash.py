@@ -68,9 +68,15 @@ class Flash(Widget):
         self._joining = False
 
     def clear(self) -> None:
+        if self._clear is not None:
+            self._clear.stop()
+            self._clear = None
         self.message = ""
         self.display = False
-        self._clear = None
+
+    def on_click(self) -> None:
+        """A click on it (meant for the footer's keys beneath) clears it at once."""
+        self.clear()
 
     def _text(self) -> Content:
         return Content.assemble(("▸ ", "bold $accent"), self.message)
