@@ -8,7 +8,8 @@ Without --file it first records `liqtui record --demo --rate stress --seed 7 --d
 (real time: a minute of stress holds ~540,000 events). In process (CPU time of this thread, so it
 holds on a loaded machine): reading the events alone; ``warm`` into a fresh Engine through its bulk
 path (``Engine.apply_many``) and one event at a time (``apply``); a ReplaySource started at the
-recording's end (every event is catch-up) into an Engine, bulk and one by one. From outside: the
+recording's end (every event is catch-up) into an Engine, bulk and one by one, and as the desk reads it
+(``read_ahead``: a child process reads, this one applies; the child's CPU beside). From outside: the
 installed `liqtui` (beside this Python, else on PATH, or --command) replays the file from its end in
 a private tmux server; the bench times launch to the header's "warming up N %" (the progress) and
 until it is gone (caught up), with the desk's CPU to then. Not a test: it prints figures.
@@ -59,10 +60,24 @@ def _read_all(path: Path) -> int:
     return sum(1 for _ in read_events(path))
 
 
-async def _catch_up(path: Path, emit) -> int:
-    source = ReplaySource(path, speed=0, start_ms=describe(path).end_ms, hold_at_end=False)
+async def _catch_up(path: Path, emit, read_ahead: bool = False) -> int:
+    source = ReplaySource(
+        path, speed=0, start_ms=describe(path).end_ms, hold_at_end=False, read_ahead=read_ahead
+    )
     await source.run(emit)
     return source.emitted
+
+
+def _read_ahead(path: Path) -> None:
+    """The catch-up as the desk reads it (a child process reads, this one applies): each side's CPU."""
+    engine = Engine()
+    children, wall = os.times(), time.monotonic()
+    cpu, n = _cpu(lambda: asyncio.run(_catch_up(path, BulkEmit(engine.apply, engine.apply_many), True)))
+    wall, after = time.monotonic() - wall, os.times()
+    child = after.children_user + after.children_system - children.children_user - children.children_system
+    print(
+        f"replay catch-up, read ahead {n:9,} events  {cpu:6.2f} s CPU here, the child's {child:.2f} s, wall {wall:.2f} s"
+    )
 
 
 def in_process(path: Path) -> None:
@@ -81,6 +96,7 @@ def in_process(path: Path) -> None:
     for label, emit in emits.items():
         cpu, n = _cpu(lambda emit=emit: asyncio.run(_catch_up(path, emit)))
         print(f"replay catch-up, {label:<10} {n:9,} events  {cpu:6.2f} s CPU  {cpu / n * 1e6:5.2f} us/event")
+    _read_ahead(path)
 
 
 def as_launched(command: str, path: Path, size: str, src: str | None) -> None:

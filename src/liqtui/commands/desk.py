@@ -176,7 +176,8 @@ def _run_replay(args: argparse.Namespace, settings: Any) -> int:
         if args.start is not None and info.start_ms is not None and info.end_ms is not None:
             start = parse_start(args.start, info.start_ms)
             _check_within(args.start, start, info)
-        source = ReplaySource(args.file, speed=args.speed, start_ms=start)  # --speed: checked by argparse
+        # --speed: checked by argparse; a large catch-up is read by a child process (feeds/replay_ahead.py)
+        source = ReplaySource(args.file, speed=args.speed, start_ms=start, read_ahead=True)
     except (StoreError, ValueError, OSError) as exc:
         return _fail(str(exc))
     return _run_app(settings, source, _engine(settings), args.layout)

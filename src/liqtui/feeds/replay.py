@@ -21,6 +21,9 @@ progress line) and ``heading_ms`` the time it catches up to; both are None when 
 emission gives the event loop a turn every ``_SLICE_S`` of work, so a catch-up of half a million
 events never freezes the desk.
 
+With ``read_ahead`` (the desk's), a catch-up over a large recording is read by a child process from
+the source's construction on, while this one applies what it read (``feeds/replay_ahead.py``).
+
 Seeking: ``seek(time_ms)`` forward emits everything up to ``time_ms`` at once (a catch-up, as
 above). Seeking backward cannot un-apply events: the source calls ``on_reset()`` (from inside
 ``run``, on the event loop, before the first event of the rebuild) and sets ``reset_needed`` until
@@ -51,6 +54,7 @@ from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event
 from liqtui.engine.batch import LiquidationBatch, load_numpy
 from liqtui.feeds.event_source import Emit, emit_all
+from liqtui.feeds.replay_ahead import WAIT, ReadAhead
 from liqtui.storage.layouts import event_time
 from liqtui.storage.reader import RunStream, count_events, describe, read_alerts, read_runs
 from liqtui.storage.schema import StoreError
@@ -61,6 +65,8 @@ SPEEDS = Range(0, 3600, "x real time", zero="as fast as it reads")
 MAX_SPEED = float(SPEEDS.high)
 _SLICE_S = 0.02  # unpaced emission gives the event loop a turn after this much work
 _MAX_WAIT_S = 0.5
+AHEAD_ROWS = 100_000  # a recording of this many rows or more is caught up with a read-ahead (if asked)
+_AHEAD_WAIT_S = 0.002  # the wait for a read-ahead's next chunk
 Item = Event | LiquidationBatch  # what the recording's reader hands out (``read_runs``)
 
 
@@ -84,6 +90,7 @@ class ReplaySource:
         hold_at_end: bool = True,
         on_reset: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        read_ahead: bool = False,
     ) -> None:
         self.path = Path(path).expanduser()
         info = describe(self.path)  # validates the file: StoreError for an unusable one
@@ -93,6 +100,8 @@ class ReplaySource:
         self.end_ms: int = info.end_ms
         self.live_start_ms: int | None = info.live_start_ms  # None: the file holds only history
         self._symbols = list(info.symbols)
+        self._rows = sum(info.rows.values())
+        self.read_ahead = read_ahead  # a large catch-up read by a child process (``replay_ahead``)
         self.recorded_mode = info.source_mode  # "LIVE" or "DEMO": what was recorded (label it)
         # The alerts its session said live (the desk shows them again); None: the file holds none
         # (made before liqtui recorded alerts, by `collect --record`, or no rule fired): rules run again.
@@ -122,7 +131,9 @@ class ReplaySource:
         self._catch_total: int | None = None  # events it holds, once counted
         self._count_task: asyncio.Task[None] | None = None
         self._slice_start = time.perf_counter()
-        self._stream: RunStream | None = None
+        self._stream: RunStream | ReadAhead | None = None
+        # The first catch-up's reading starts now, in a child, while the desk starts (``read_ahead``).
+        self._ahead = self._read_ahead(self.from_ms) if read_ahead else None
 
     # -- the clock -----------------------------------------------------------------------------
 
@@ -219,6 +230,8 @@ class ReplaySource:
         finally:
             if self._count_task is not None:
                 self._count_task.cancel()
+            if self._stream is not None:
+                self._stream.close()  # a read-ahead's child ends with it
 
     async def _play(self, emit: Emit) -> None:
         self._catch_up(self.start_ms, self.from_ms)
@@ -227,7 +240,7 @@ class ReplaySource:
         while True:
             if self._seek_to is not None:
                 events, pending = self._apply_seek(events, pending)
-            item = pending if pending is not None else next(events, None)
+            item = pending if pending is not None else await self._next(events)
             pending = None
             if item is None:
                 if self._target_ms is not None:
@@ -278,10 +291,37 @@ class ReplaySource:
         """The recording from its start, with a fresh engine: its catch-up's runs of liquidations may go
         past other markets' events (``RunStream.merge_until``), the engine's state the same. Only this
         catch-up: at a forward seek the desk's alerts may have groups open, whose updates follow the
-        events' order."""
+        events' order. With ``read_ahead``, a catch-up of ``AHEAD_ROWS`` or more is read by a child
+        process while this one applies what it read (``replay_ahead``; the same items)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead.until_ms != self._target_ms:
+            ahead.close()
+            ahead = None
+        if ahead is None and self.read_ahead and self._target_ms is not None:
+            ahead = self._read_ahead(self._target_ms)
+        if ahead is not None:
+            self._stream = ahead
+            return ahead
         self._stream = read_runs(self.path)
         self._stream.merge_until = self._target_ms
         return self._stream
+
+    def _read_ahead(self, until_ms: int) -> ReadAhead | None:
+        """A child reading the recording up to ``until_ms`` when it is large; None: read here."""
+        if self._rows < AHEAD_ROWS:
+            return None
+        try:
+            return ReadAhead(self.path, until_ms)
+        except OSError:  # no child process to be had
+            return None
+
+    async def _next(self, events: Iterator[Item]) -> Item | None:
+        """The next item; from a read-ahead, the loop keeps turning while its child reads on."""
+        if not isinstance(events, ReadAhead):
+            return next(events, None)
+        while (item := events.poll()) is WAIT:  # noqa: ASYNC110 - the child's chunks come from a thread
+            await asyncio.sleep(_AHEAD_WAIT_S)
+        return item
 
     @property
     def damage_note(self) -> str | None:

@@ -541,3 +541,71 @@ def test_a_catch_up_read_as_columns_leaves_the_rules_the_memory_and_alerts_of_on
     assert memory[1] == memory[3] == memory[5]
     assert len({a.rule for a in said[2]}) >= 2
     assert said[0] == said[1] == said[2]
+
+
+def _busiest_ms(path) -> int:
+    """The millisecond holding the most events (the catch-up's end there: the child reads them all)."""
+    from collections import Counter
+
+    return Counter(getattr(e, "time", None) for e in read_events(path)).most_common(1)[0][0]
+
+
+def test_a_read_ahead_hands_out_the_items_read_here_and_its_child_ends_with_it(edgy, monkeypatch):
+    """The first catch-up read by a child process: the same events in the same order (the damaged rows
+    skipped alike), the rest after the catch-up's end read here (a run may end there); a child that
+    says nothing leaves the reading here."""
+    import sys
+
+    from liqtui.feeds.replay_ahead import WAIT, ReadAhead
+
+    until = _busiest_ms(edgy)
+    here = read_runs(edgy)
+    here.merge_until = until
+    expected = _expanded(here)
+    ahead = ReadAhead(edgy, until)
+    assert _expanded(ahead) == expected
+    assert ahead.note() == here.note() and "skipped" in ahead.note()
+    assert ahead._child.returncode == 0
+    ahead.close()
+
+    stopped = ReadAhead(edgy, until)  # closed part way: its child is ended
+    while stopped.poll() is WAIT:
+        stopped._pump.join(0.01)
+    stopped.close()
+    assert stopped._child.returncode is not None
+
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # a child that exits saying nothing
+    silent = ReadAhead(edgy, until)
+    assert _expanded(silent) == expected
+
+
+async def test_a_desk_s_catch_up_read_ahead_equals_reading_here(recording, monkeypatch):
+    """A replay from the middle with its catch-up read by a child (``read_ahead``, as the desk asks):
+    the engine's state, the events and the damage said are those of reading here; with no child
+    process to be had it reads here."""
+    import sys
+
+    from liqtui.feeds import replay
+    from liqtui.feeds.replay_ahead import ReadAhead
+
+    monkeypatch.setattr(replay, "AHEAD_ROWS", 0)  # the test recording is small
+    info = describe(recording)
+    middle = _busiest_ms(recording)
+    runs = []
+    for read_ahead in (True, False):
+        engine = Engine()
+        source = ReplaySource(recording, speed=0, start_ms=middle, hold_at_end=False, read_ahead=read_ahead)
+        await asyncio.wait_for(source.run(BulkEmit(engine.apply, engine.apply_many)), 60)
+        runs.append((source, engine))
+    (ahead, ahead_engine), (here, here_engine) = runs
+    assert isinstance(ahead._stream, ReadAhead) and not isinstance(here._stream, ReadAhead)
+    assert _state(ahead_engine, info.end_ms) == _state(here_engine, info.end_ms)
+    assert ahead.emitted == here.emitted == len(list(read_events(recording)))
+    assert ahead.damage_note == here.damage_note and "skipped 4" in here.damage_note
+
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    engine = Engine()
+    source = ReplaySource(recording, speed=0, start_ms=middle, hold_at_end=False, read_ahead=True)
+    await asyncio.wait_for(source.run(BulkEmit(engine.apply, engine.apply_many)), 60)
+    assert not isinstance(source._stream, ReadAhead)
+    assert _state(engine, info.end_ms) == _state(here_engine, info.end_ms)
