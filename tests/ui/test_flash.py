@@ -56,6 +56,21 @@ async def test_w_without_a_totals_pane_says_the_numbers_on_the_footers_row_not_i
         assert "Realized" not in " ".join(screen_lines(app))
 
 
+async def test_f_at_80x24_says_follow_on_the_flash_line_as_the_ladder_draws_no_subtitle_there(held):
+    # The compact layout draws a title line only (no bottom border, so no subtitle): the ladder's
+    # "scroll (home: follow)" is not on screen, and `f` said nothing at all.
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot)
+        await pilot.press("f")
+        flash = app.query_one(Flash)
+        assert await wait_for(pilot, lambda: flash.region.height > 0)
+        assert flash.message == "Ladder follow off" and "Ladder follow off" in _bottom(app, 1)
+        await pilot.press("f")
+        await pilot.pause()
+        assert flash.message == "Ladder follow on"
+
+
 async def test_a_newer_answer_replaces_the_line_and_two_in_one_frame_read_together(held):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

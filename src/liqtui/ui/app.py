@@ -305,6 +305,16 @@ def nice_step(step: float, direction: int) -> float:
     return min(larger) if larger else step * 2
 
 
+def border_words(pane: Widget) -> str:
+    """What the pane's border says where it is drawn: its title on a top border, its subtitle on a
+    bottom one (the compact and one-pane layouts draw a title line only, so no subtitle)."""
+    styles = pane.styles
+    edges = ((styles.border_top, pane.border_title), (styles.border_bottom, pane.border_subtitle))
+    return " ".join(
+        str(text) for (kind, _colour), text in edges if text and kind not in ("", "none", "hidden")
+    )
+
+
 def default_engine(settings: Settings) -> Any:
     from liqtui.engine import Engine
 
@@ -1031,11 +1041,10 @@ class LiqtuiApp(App[None]):
     def _confirm(self, pane_id: str, shown: str, said: str) -> None:
         """A key's confirmation: none when the pane ``pane_id`` is on screen and its border (title or
         subtitle, set with the key's frame) says ``shown`` in whole words, as a trader reads it there;
-        repeating it is noise. Otherwise (a narrow title that dropped the words, a paused display)
-        the flash line says it."""
+        repeating it is noise. Otherwise (a narrow title that dropped the words, a subtitle the layout
+        draws no bottom border for, a paused display) the flash line says it."""
         pane = self._pane(pane_id, LinePane) if self.on_screen(pane_id) else None
-        border = "" if pane is None else f" {pane.border_title or ''} {pane.border_subtitle or ''} "
-        if f" {shown} " not in border:
+        if pane is None or f" {shown} " not in f" {border_words(pane)} ":
             self.flash(said, 2)
 
     def flash(self, message: str, seconds: float) -> None:
