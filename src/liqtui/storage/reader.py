@@ -19,10 +19,11 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import sqlite3
 from collections import Counter
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -44,6 +45,7 @@ from liqtui.storage.layouts import (
     BY_KIND,
     DAMAGE,
     KINDS,
+    MAX_TIME_MS,
     Layout,
     Market,
     Row,
@@ -511,7 +513,7 @@ def _stream(
 ) -> Iterator[tuple[int, int, Any]]:
     """Rows of one kind in (time, seq) order (``_chunks``): events (an Alert for ``ALERTS``)."""
     build = layout.from_row
-    for chunk in _chunks(conn, layout, top_seq, since_ms, until_ms, CHUNK_ROWS):
+    for chunk, _made in _chunks(conn, layout, top_seq, since_ms, until_ms, CHUNK_ROWS):
         for row in chunk:
             seq, time, market, sound = row[0], row[1], row[2], row[3]
             if not sound:
@@ -536,7 +538,8 @@ def _chunks(
     since_ms: int | None,
     until_ms: int | None,
     size: int,
-) -> Iterator[list[Row]]:
+    quick: tuple[str, Callable[[list[Row]], T | None]] | None = None,
+) -> Iterator[tuple[list[Row], T | None]]:
     """Rows of one kind in (time, seq) order, ``size`` at a time: (seq, time, market, sound, columns...).
 
     Each chunk is fetched whole, so no statement (and no read transaction) stays open between
@@ -544,24 +547,43 @@ def _chunks(
     starts at the last one's time, the only lower bound it is given: with ``since_ms`` beside it,
     SQLite started its index search at ``since_ms`` and stepped over every row read so far, each chunk
     (a 24 h warm-up of 450,000 liquidations read them twice as slowly as without a bound).
+
+    With ``quick`` (SQL for the ``sound`` column, and a check of a chunk read with it: what it made of
+    the chunk, or None for a row in doubt), a chunk is read with that column first and read again with
+    the layout's own checks (``Layout.valid_sql``) only when the check said None. Yields each chunk with
+    what ``quick`` made of it (None: read with the layout's checks).
     """
     head = "seq, time, market" if has_market(layout) else "seq, time, NULL"
-    select = f"SELECT {head}, {layout.valid_sql()}, {', '.join(layout.columns)} FROM {layout.table} WHERE "
     where, params = ["+seq <= ?"], [top_seq]
     if until_ms is not None:
         where.append("time <= ?")
         params.append(until_ms)
-    order = f" ORDER BY time, seq LIMIT {size}"
     since = ([] if since_ms is None else ["time >= ?"], [] if since_ms is None else [since_ms])
-    first = select + " AND ".join([*where, *since[0]]) + order
-    after = select + " AND ".join([*where, "time >= ?", "(time > ? OR +seq > ?)"]) + order
-    chunk = conn.execute(first, [*params, *since[1]]).fetchall()
-    while chunk:
-        yield chunk
+    tail = f" FROM {layout.table} WHERE " + " AND ".join([*where, *since[0]])
+    later = f" FROM {layout.table} WHERE " + " AND ".join([*where, "time >= ?", "(time > ? OR +seq > ?)"])
+    order = f" ORDER BY time, seq LIMIT {size}"
+
+    def read(sound: str, where: str, bounds: list[int]) -> list[Row]:
+        select = f"SELECT {head}, {sound}, {', '.join(layout.columns)}"
+        return conn.execute(select + where + order, bounds).fetchall()
+
+    where_now, bounds = tail, [*params, *since[1]]
+    while True:
+        made = None
+        if quick is None:
+            chunk = read(layout.valid_sql(), where_now, bounds)
+        else:
+            chunk = read(quick[0], where_now, bounds)
+            made = quick[1](chunk) if chunk else None
+            if chunk and made is None:
+                chunk = read(layout.valid_sql(), where_now, bounds)
+        if not chunk:
+            return
+        yield chunk, made
         if len(chunk) < size:
             return
         last_seq, last_time = chunk[-1][0], chunk[-1][1]
-        chunk = conn.execute(after, [*params, last_time, last_time, last_seq]).fetchall()
+        where_now, bounds = later, [*params, last_time, last_time, last_seq]
 
 
 # Liquidation rows per read of the bulk path (``read_runs``): a read of 4,096 takes SQLite ~6 ms of CPU,
@@ -583,20 +605,20 @@ def _liquidation_runs(
 
     known: dict[int, Market] = {m: market for m, market in markets.items() if m is not None}
     # A row with no market (a damaged file: the column is NOT NULL) reads as ``_stream`` builds it.
-    no_market = min(known, default=0) - 1
+    no_market = _no_market(markets)
     known[no_market] = markets[None]
     layout = BY_KIND["liquidations"]
-    ids = np.array([m for m in markets if m is not None], dtype=np.int64)
-    for chunk in _chunks(conn, layout, top_seq, since_ms, until_ms, RUN_ROWS):
-        try:  # a chunk of numbers (damaged rows too, most often): their checks as columns
-            table = np.fromiter(chunk, dtype=_LIQUIDATION_ROW, count=len(chunk))
-            table = table[(table["sound"] != 0) & np.isin(table["market"], ids)]
-        except (TypeError, ValueError, OverflowError):  # text, a blob, NULL: the rows one at a time
-            rows = [row for row in chunk if row[3] and row[2] in markets]
-            rows = [row if row[2] is not None else (*row[:2], no_market, *row[3:]) for row in rows]
-            table = np.fromiter(rows, dtype=_LIQUIDATION_ROW, count=len(rows))
-        skipped[layout.kind] += len(chunk) - len(table)
-        if not len(table):
+    # True at each market id (an id out of 0-65,535, a damaged file's, leaves its rows to the checks in SQL).
+    ids = [m for m in markets if m is not None and 0 <= m < 1 << 16]
+    ids_known = np.zeros(max(ids, default=-1) + 1, dtype=bool)
+    ids_known[ids] = True
+    quick = (_NUMBERS_SQL, lambda chunk: _numbers(chunk, ids_known))
+    for chunk, columns in _chunks(conn, layout, top_seq, since_ms, until_ms, RUN_ROWS, quick):
+        # A chunk with a row in doubt was read with the rows' checks in SQL: its rows as ``_stream`` reads them.
+        table: Any = columns if columns is not None else _checked(chunk, markets, no_market)
+        kept = len(table["seq"])
+        skipped[layout.kind] += len(chunk) - kept
+        if not kept:
             continue
         time = table["time"]
         batch = LiquidationBatch(
@@ -613,6 +635,21 @@ def _liquidation_runs(
         yield table["seq"], batch
 
 
+def _no_market(markets: Mapping[int | None, Market]) -> int:
+    """The id a batch gives a row with no market (NULL): one no market of the file has."""
+    return next(m for m in itertools.count(-1, -1) if m not in markets)
+
+
+def _checked(chunk: list[Row], markets: dict[int | None, Market], no_market: int) -> Any:
+    """The rows of a chunk read with the layout's checks that pass them and name a known market (a
+    market of 1.5 is none), as ``_LIQUIDATION_ROW`` columns; a row with no market takes ``no_market``."""
+    import numpy as np
+
+    rows = [row for row in chunk if row[3] and row[2] in markets]
+    rows = [row if row[2] is not None else (*row[:2], no_market, *row[3:]) for row in rows]
+    return np.fromiter(rows, dtype=_LIQUIDATION_ROW, count=len(rows))
+
+
 # (seq, time, market, sound, side, price, qty, usd, recv_delay, sampled): a liquidations row as it is read
 _LIQUIDATION_ROW = [
     ("seq", "i8"),
@@ -626,6 +663,53 @@ _LIQUIDATION_ROW = [
     ("delay", "i8"),
     ("flags", "i8"),
 ]
+
+
+# The quick read of a chunk of liquidations (``_numbers``): its sound column says only that every value
+# of the row is a number (SQLite's multi-argument max() is NULL when one is NULL, and a text or a blob
+# when one is, as numbers sort before text and blobs), cheaper than the layout's checks; the rest of them
+# (a time in range and whole, a side, flags, finite prices, a whole delay) are made on the columns.
+_NUMBERS_SQL = "coalesce(max(time, market, side, price, qty, usd, recv_delay, sampled) < '', 0)"
+_FIELDS = [name for name, _type in _LIQUIDATION_ROW]
+_WHOLE = [_FIELDS.index(name) for name in ("seq", "time", "market", "side", "delay", "flags")]
+_FLOATS = [_FIELDS.index(name) for name in ("price", "qty", "usd")]
+_EXACT = float(1 << 53)  # an integer up to this is exact as a float
+
+
+def _numbers(chunk: list[Row], known: Any) -> dict[str, Any] | None:
+    """A chunk read with ``_NUMBERS_SQL`` as ``_LIQUIDATION_ROW``'s columns when every row passes the
+    layout's checks (``Layout.valid_sql``, made here on the columns) and names a known market (``known``:
+    True at each market id); None when any row does not (the chunk is then read again with the checks in
+    SQL).
+
+    The values are read as floats: a fraction or a number out of range in an integer column shows
+    before the columns become integers (numpy would truncate 1.5 read as an integer)."""
+    import numpy as np
+
+    width = len(_FIELDS)
+    try:
+        flat = np.fromiter(itertools.chain.from_iterable(chunk), dtype=np.float64, count=len(chunk) * width)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    rows = np.ascontiguousarray(flat.reshape(len(chunk), width).T)
+    seq, time, market, sound, side, _price, _qty, _usd, delay, flags = rows
+    whole = rows[_WHOLE]
+    if not (
+        (sound == 1).all()
+        and (np.floor(whole) == whole).all()
+        and np.isfinite(rows[_FLOATS]).all()
+        and 0 <= time.min() <= time.max() <= MAX_TIME_MS
+        and 0 <= seq.min() <= seq.max() <= _EXACT
+        and ((side == 0) | (side == 1)).all()
+        and 0 <= flags.min() <= flags.max() <= 5
+        and np.abs(delay).max() <= MAX_TIME_MS
+        and 0 <= market.min() <= market.max() < len(known)
+    ):
+        return None
+    columns = {name: rows[i] for i, name in enumerate(_FIELDS)}
+    for i in _WHOLE:
+        columns[_FIELDS[i]] = rows[i].astype(np.int64)
+    return columns if known[columns["market"]].all() else None
 
 
 def _runs(
@@ -683,12 +767,14 @@ class _Runs:
         others: Iterator[tuple[int, int, Any]],
         gate: RunStream,
     ) -> None:
+        import numpy as np
+
         self.gate, self.others = gate, others
         self.pending = next(others, None)
         self.markets = {m: market for m, market in markets.items() if m is not None}
-        # A market id less ``base`` indexes a mask of markets (a row with none has min(ids) - 1).
-        self.base = min(self.markets, default=0) - 1
-        self.size = max(self.markets, default=0) - self.base + 1
+        # A market's place in a mask of markets: its id's rank among them and ``_no_market`` (a damaged
+        # file's ids can be any integers: not the id itself).
+        self.ids = np.array(sorted([*self.markets, _no_market(markets)]), dtype=np.int64)
         self.masks: dict[tuple[str, str | None], Any] = {}  # (symbol, venue or None: all) -> mask
         # Symbols the engine has listed, and those whose grid it has fixed, by what was handed out.
         self.named: set[str] = set()
@@ -701,7 +787,7 @@ class _Runs:
         times, markets, n = batch.time, batch.market, len(batch)
         start = scan = 0  # the run is rows [start:scan) so far
         crossed: list[Event] = []
-        crossed_ids = np.zeros(self.size, dtype=bool)  # the markets the run crossed an event of
+        crossed_ids = np.zeros(len(self.ids), dtype=bool)  # the markets the run crossed an event of
         while True:
             cut = n
             if self.pending is not None:  # rows up to the next other event's (time, seq): before it
@@ -711,7 +797,7 @@ class _Runs:
                 cut = low + int(np.searchsorted(seqs[low:high], s, side="right"))
             if crossed and cut > scan:  # a row of a crossed market, or after merge_until, ends the run
                 limit = self.gate.merge_until
-                stop = crossed_ids[markets[scan:cut] - self.base]
+                stop = crossed_ids[np.searchsorted(self.ids, markets[scan:cut])]
                 if limit is not None:
                     stop |= times[scan:cut] > limit
                 if stop.any():
@@ -751,10 +837,10 @@ class _Runs:
         key = (symbol, None if whole else venue)
         mask = self.masks.get(key)
         if mask is None:
-            mask = self.masks[key] = np.zeros(self.size, dtype=bool)
+            mask = self.masks[key] = np.zeros(len(self.ids), dtype=bool)
             for m, (v, s) in self.markets.items():
-                mask[m - self.base] = s == symbol and (whole or v == venue)
-        return None if mask[run - self.base].any() else mask
+                mask[np.searchsorted(self.ids, m)] = s == symbol and (whole or v == venue)
+        return None if mask[np.searchsorted(self.ids, run)].any() else mask
 
     def _out(self, run: LiquidationBatch, events: list[Event]) -> Iterator[Event | LiquidationBatch]:
         """The run (when it has rows), then ``events``, noting what the engine lists and grids."""

@@ -14,7 +14,7 @@ import sqlite3
 import pytest
 
 from liqtui.config import Settings
-from liqtui.domain.events import Event, HeatmapBucket, Liquidation, LiquidationSource, Side
+from liqtui.domain.events import Event, HeatmapBucket, Liquidation, LiquidationSource, OpenInterest, Side
 from liqtui.engine import Engine
 from liqtui.engine.batch import LiquidationBatch
 from liqtui.engine.tape import LiquidationTape
@@ -609,3 +609,60 @@ async def test_a_desk_s_catch_up_read_ahead_equals_reading_here(recording, monke
     await asyncio.wait_for(source.run(BulkEmit(engine.apply, engine.apply_many)), 60)
     assert not isinstance(source._stream, ReadAhead)
     assert _state(engine, info.end_ms) == _state(here_engine, info.end_ms)
+
+
+@pytest.fixture(scope="module")
+def plain_recording(tmp_path_factory):
+    """A sound recording of 3,000 liquidations (one read of the bulk reader) and a few OI samples."""
+    events: list[Event] = []
+    for i in range(3_000):
+        t = 1_700_000_000_000 + i * 7
+        side = Side.LONG if i % 3 else Side.SHORT
+        events.append(Liquidation("binance", "BTC/USDT:USDT", side, 50_000.0 + i, 0.01, 500.0 + i, t, t + 4))
+        if i % 500 == 0:
+            events.append(OpenInterest("binance", "BTC/USDT:USDT", 1_000.0 + i, 5e7 + i, t))
+    path = tmp_path_factory.mktemp("plain") / "plain.sqlite"
+    with Recorder(path, source_mode="DEMO") as recorder:
+        for event in events:
+            recorder.add(event)
+    return path
+
+
+# Values a liquidation row can hold in a damaged file that numpy would read as numbers (a blob or a
+# text of digits, a fraction in an integer column) though the layout's checks refuse them, and one
+# rowid no float holds exactly.
+@pytest.mark.parametrize(
+    ("column", "value", "damaged"),
+    [
+        ("price", b"3", 1),
+        ("usd", "1_000", 1),
+        ("qty", "\u0663", 1),
+        ("price", float("inf"), 1),
+        ("side", 1.5, 1),
+        ("side", 2, 1),
+        ("sampled", 6, 1),
+        ("sampled", 0.5, 1),
+        ("time", "1700000000100", 0),  # a text of digits in an INTEGER column is stored as the number
+        ("time", 1_700_000_000_100.5, 1),
+        ("recv_delay", 2.5, 1),
+        ("recv_delay", 10**14, 1),
+        ("market", 1.5, 1),
+        ("market", b"\x01", 1),
+        ("seq", 2**60 + 1, 0),
+    ],
+)
+def test_the_bulk_reader_refuses_what_the_checks_refuse_though_it_reads_as_a_number(
+    plain_recording, tmp_path, column, value, damaged
+):
+    path = tmp_path / "damaged.sqlite"
+    path.write_bytes(plain_recording.read_bytes())
+    conn = sqlite3.connect(path)
+    conn.execute(
+        f"UPDATE liquidations SET {column} = ? WHERE seq = (SELECT max(seq) - 1500 FROM liquidations)",
+        (value,),
+    )
+    conn.commit()
+    conn.close()
+    objects, runs = read_events(path), read_runs(path)
+    assert _expanded(runs) == list(objects)
+    assert runs.skipped == objects.skipped and sum(objects.skipped.values()) == damaged

@@ -2,7 +2,8 @@
 error, never a traceback; whatever the recorder is handed, it keeps only what every reader can read.
 
 - a sound recording damaged through SQL (any value into any column of any row, market rows gone):
-  every reader returns rows, and ``read_events`` accounts for every row (read + skipped);
+  every reader returns rows, and ``read_events`` accounts for every row (read + skipped); the bulk
+  reader (``read_runs``, liquidations as columns) gives the same events and skips the same rows;
 - a recording with bytes overwritten anywhere: every reader returns rows or a ``StoreError``;
 - any values in any event field: the recorder never stops, and what it wrote reads back whole;
 - any bytes as a stored book side: levels or one of ``rows.DAMAGE``.
@@ -31,10 +32,12 @@ from liqtui.domain.events import (
     Side,
     Ticker,
 )
+from liqtui.engine.batch import LiquidationBatch
 from liqtui.feeds.replay import ReplaySource
 from liqtui.storage import KINDS, Recorder, StoreError, describe, read_events
 from liqtui.storage.export import EXPORT_KINDS, frame
 from liqtui.storage.layouts import BY_KIND, DAMAGE, unpack_levels
+from liqtui.storage.reader import read_runs
 from liqtui.storage.schema import EVENT_TABLES
 from liqtui.storage.summary import summarize
 
@@ -137,6 +140,9 @@ def test_any_damaged_value_gives_rows_and_a_count_never_a_traceback(steps):
     assert len(read) + sum(events.skipped.values()) == total
     times = [e.time if not isinstance(e, FeedStatus) else max(e.since, e.last_message or 0) for e in read]
     assert all(isinstance(t, int) for t in times) and times == sorted(times)
+    runs = read_runs(path)
+    assert [e for item in runs for e in (item if isinstance(item, LiquidationBatch) else (item,))] == read
+    assert runs.skipped == events.skipped
     _every_reader(path)
 
 
