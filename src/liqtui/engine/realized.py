@@ -107,19 +107,31 @@ def _fold(buckets: tuple[Bucket, ...], usd: float, size: int, sampled: bool) -> 
         b[size] += 1
 
 
-def _fold_groups(held: list[Bucket], group: Ints, usd: Floats, sizes: Ints, sampled: Floats) -> None:
-    """Rows into their buckets (``held[group[row]]``), as ``_fold`` one row at a time would leave them."""
+def _fold_groups(
+    held: list[Bucket], levels: list[Ints], fine: Ints, usd: Floats, sizes: Ints, sampled: Ints
+) -> None:
+    """Rows into their buckets, as ``_fold`` one row at a time would leave them: a row of group
+    ``fine[row]`` goes into ``held[level[fine[row]]]`` for each of ``levels``. The USD adds the rows
+    in order per bucket (``column_sums``); counts, the largest and the flags, which no order changes,
+    are taken per group first, then per bucket."""
     import numpy as np
 
-    n = len(held)
-    totals = column_sums([b[0] for b in held], group, usd)
-    counts = np.bincount(group, minlength=n).tolist()
+    n, k, deep = len(held), len(levels[0]), len(levels)
+    stacked = np.stack(levels)  # each group's bucket at each level
+    totals = column_sums([b[0] for b in held], stacked[:, fine].ravel(), np.tile(usd, deep))
+    place = stacked.ravel()
+    largest_of = np.full(k, -np.inf)
+    np.maximum.at(largest_of, fine, usd)
     largest = np.full(n, -np.inf)
-    np.maximum.at(largest, group, usd)
-    flagged = np.bincount(group, weights=sampled, minlength=n).tolist()
-    per_size = np.bincount(group * 5 + sizes, minlength=n * 5).reshape(n, 5).tolist()
-    for b, total, count, top, flag, by_size in zip(
-        held, totals, counts, largest.tolist(), flagged, per_size, strict=True
+    np.maximum.at(largest, place, np.tile(largest_of, deep))
+    of_group = np.empty((k, 7), dtype=np.int64)  # per group: rows, sampled rows, rows per size
+    of_group[:, 0] = np.bincount(fine, minlength=k)
+    of_group[:, 1] = np.bincount(fine[sampled != 0], minlength=k)
+    of_group[:, 2:] = np.bincount(fine * 5 + sizes, minlength=k * 5).reshape(k, 5)
+    counts = np.zeros((n, 7), dtype=np.int64)
+    np.add.at(counts, place, np.tile(of_group, (deep, 1)))
+    for b, total, top, (count, flag, *by_size) in zip(
+        held, totals, largest.tolist(), counts.tolist(), strict=True
     ):
         b[0] = total
         b[1] += count
@@ -240,10 +252,9 @@ class RealizedTotals:
                 if place == len(held):
                     held.append(b)
                 maps[n].append(place)
-        group = np.concatenate([np.array(m, dtype=np.int64)[fine] for m in maps])
         sizes = np.searchsorted(np.array(SIZE_BUCKET_EDGES), batch.usd, side="right")
-        sampled = (batch.flags & 1).astype(np.float64)
-        _fold_groups(held, group, np.tile(batch.usd, 6), np.tile(sizes, 6), np.tile(sampled, 6))
+        levels = [np.array(m, dtype=np.int64) for m in maps]
+        _fold_groups(held, levels, fine, batch.usd, sizes, batch.flags & 1)
         if prune_at is not None:  # as in add_many: the last prune covers every earlier one
             newest, self._newest_second = self._newest_second, prune_at
             self._prune()

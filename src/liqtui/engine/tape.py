@@ -26,7 +26,7 @@ BURST_MIN = 3  # fewer than this stay as single rows: two liquidations are not a
 ROWS_KEPT = 512  # folded groups; a pane shows at most its height
 HISTORY_KEPT = 2_000  # raw liquidations per size tier
 SIZE_TIERS = (0.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0)  # USD
-PENDING_ROWS = 65_536  # rows of batches (``add_batch``) held before the history takes them
+PENDING_ROWS = 65_536  # rows of batches (``add_batch``) held before they are cut to what the history takes
 FOLD_ROWS = 16_384  # and before they are folded (a warm-up's step stays short)
 
 
@@ -262,6 +262,7 @@ class LiquidationTape:
         self._unfolded_rows = 0
         self._pending: list[LiquidationBatch] = []  # batches not in the history yet (``_settle``)
         self._pending_rows = 0
+        self._trim_at = PENDING_ROWS
 
     @property
     def filter(self) -> TapeFilter:
@@ -289,15 +290,30 @@ class LiquidationTape:
     def add_batch(self, batch: LiquidationBatch) -> None:
         """``add_many`` for a batch: held until the tape is read, then folded from the columns (or
         every ``FOLD_ROWS``, ``_fold``) and into the history, each size tier building objects only for
-        the newest it keeps (or every ``PENDING_ROWS``, ``_settle``)."""
+        the newest it keeps (``_settle``; every ``PENDING_ROWS`` the batches are cut to those, ``_trim``)."""
         self._unfolded.append(batch)
         self._unfolded_rows += len(batch)
         self._pending.append(batch)
         self._pending_rows += len(batch)
-        if self._pending_rows >= PENDING_ROWS:
-            self._settle()
-        elif self._unfolded_rows >= FOLD_ROWS:
+        if self._unfolded_rows >= FOLD_ROWS:
             self._fold()
+        if self._pending_rows >= self._trim_at:
+            self._trim()
+
+    def _trim(self) -> None:
+        """The waiting batches cut to the rows a size tier would still take (its newest ``history_kept``
+        at or above it), as one batch: the history takes the same rows when read (``_settle``), and
+        builds objects only then."""
+        import numpy as np
+
+        joined = concat(self._pending)
+        keep = np.zeros(len(joined), dtype=bool)
+        for tier, history in self._history.items():
+            rows = np.flatnonzero(joined.usd >= tier)
+            keep[rows if history.maxlen is None else rows[max(0, len(rows) - history.maxlen) :]] = True
+        self._pending = [joined.take(keep)]
+        self._pending_rows = len(self._pending[0])
+        self._trim_at = self._pending_rows + PENDING_ROWS
 
     def _fold(self) -> None:
         """The batches not folded yet, folded (at once when they are in time order)."""
@@ -311,7 +327,7 @@ class LiquidationTape:
         import numpy as np
 
         self._fold()
-        pending, self._pending, self._pending_rows = self._pending, [], 0
+        pending, self._pending, self._pending_rows, self._trim_at = self._pending, [], 0, PENDING_ROWS
         built: dict[tuple[int, int], Liquidation] = {}
         for tier, history in self._history.items():
             need, picks = history.maxlen, []

@@ -16,6 +16,7 @@ import pytest
 from liqtui.config import Settings
 from liqtui.domain.events import Event, HeatmapBucket, Liquidation, LiquidationSource, OpenInterest, Side
 from liqtui.engine import Engine
+from liqtui.engine import tape as tape_module
 from liqtui.engine.batch import LiquidationBatch
 from liqtui.engine.tape import LiquidationTape
 from liqtui.engine.views import WINDOWS, TapeFilter
@@ -337,6 +338,21 @@ def test_the_tape_folds_a_batch_as_one_by_one_even_when_groups_are_pushed_out(ta
     assert bulk.recent() == single.recent()
     bulk.set_filter(TapeFilter(min_usd=20_000.0))
     single.set_filter(TapeFilter(min_usd=20_000.0))
+    assert bulk.rows() == single.rows()
+
+
+def test_every_size_tier_keeps_the_history_of_one_by_one_when_waiting_batches_are_cut(monkeypatch):
+    monkeypatch.setattr(tape_module, "PENDING_ROWS", 1_000)  # cut every 1,000 rows (_trim)
+    liqs = _liqs_of(_stress_events())
+    bulk, single = LiquidationTape(history_kept=30), LiquidationTape(history_kept=30)
+    for k in range(0, len(liqs), 700):
+        bulk.add_batch(LiquidationBatch.of(liqs[k : k + 700]))
+        _added(single, liqs[k : k + 700])
+    assert bulk.recent() == single.recent()
+    assert {t: list(h) for t, h in bulk._history.items()} == {t: list(h) for t, h in single._history.items()}
+    assert [len(h) for h in single._history.values()] == [30, 30, 30, 1, 0]  # full tiers and a part-full one
+    bulk.set_filter(TapeFilter(min_usd=100_000.0))
+    single.set_filter(TapeFilter(min_usd=100_000.0))
     assert bulk.rows() == single.rows()
 
 
