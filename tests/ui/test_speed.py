@@ -232,3 +232,38 @@ async def test_a_keystroke_in_the_command_bar_asks_for_no_layout_of_the_screen(m
         await pilot.pause(0.1)
         assert app.query_one("#prompt-input").value == "92"
         assert not any("Input" in name for name in laid_out)
+
+
+async def test_the_ladder_giving_and_taking_back_the_focus_redraws_none_of_its_lines(monkeypatch):
+    # The ladder has the focus on the desk (its arrow keys scroll it); the command bar's input takes
+    # it and gives it back. Textual restyled the ladder and repainted its every line at each move
+    # (~5 ms of CPU and the whole pane's cells written, at the bar's opening and again at its
+    # close), for a pane that looks the same focused or not.
+    from liqtui.ui.widgets import LadderPane
+
+    lines = []
+    render_line = LadderPane.render_line
+
+    def counted_line(self, y):
+        lines.append(y)
+        return render_line(self, y)
+
+    monkeypatch.setattr(LadderPane, "render_line", counted_line)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        ladder = app.query_one(LadderPane)
+        assert app.focused is ladder
+        await pilot.press("p")  # paused: no frame changes a pane meanwhile
+        await pilot.pause(0.1)
+        lines.clear()
+        for keys, bar in ((("slash",), SymbolPicker), (("g",), PromptBar)):
+            await pilot.press(*keys)
+            assert await wait_for(pilot, lambda bar=bar: app.query_one(bar).is_open)
+            await pilot.pause(0.1)
+            await pilot.press("escape")
+            assert await wait_for(pilot, lambda: app.focused is ladder)
+            await pilot.pause(0.1)
+        assert lines == []
+        await pilot.press("down")  # the ladder's own keys still reach it
+        assert await wait_for(pilot, lambda: not ladder.follow)

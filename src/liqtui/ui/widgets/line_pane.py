@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -124,6 +125,27 @@ class LinePane(Widget, Generic[Shown]):
     def on_resize(self) -> None:
         if self._title_choices:
             self.fit_title(*self._title_choices)
+
+    # --- focus: a pane looks the same with it or without it -------------------------------------
+    # No rule of the desk's CSS or of a theme styles a pane by :focus. Textual's Widget restyles a
+    # widget at each move of the focus (watch_has_focus) and repaints its every line (_on_focus,
+    # _on_blur); the ladder has the focus on the desk and the command bar's input takes it and gives
+    # it back: ~5 ms of CPU and the whole pane's cells written at each opening and each close.
+
+    def watch_has_focus(self, _has_focus: bool) -> None:
+        """No restyle: nothing a pane draws depends on the focus."""
+
+    def _on_focus(self, event: events.Focus) -> None:
+        event.prevent_default()  # Widget._on_focus (Textual 8.2.8) also repaints the whole pane
+        self.has_focus = True
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantFocus(self))
+
+    def _on_blur(self, event: events.Blur) -> None:
+        event.prevent_default()  # Widget._on_blur (Textual 8.2.8) also repaints the whole pane
+        self.has_focus = False
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantBlur(self))
 
     # --- machinery ------------------------------------------------------------------------------
 
