@@ -154,15 +154,17 @@ async def test_the_terminal_losing_the_focus_keeps_the_bar_open_and_typing_goes_
         assert not _asking(app, SymbolPicker) and app.symbol == "SOL/USDT:USDT"
 
 
-async def test_a_click_inside_the_picker_keeps_it_open_and_enter_picks_the_match():
+async def test_a_click_inside_the_picker_off_the_matches_keeps_it_open_and_enter_picks_the_match():
+    # The list of matches takes no focus (a click on a match picks it, below): a click elsewhere in
+    # the picker leaves the focus in the search, where typing goes on.
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
-        await pilot.press("slash", "s", "o", "l")
-        assert await pilot.click("#picker-list", offset=(2, 0))  # the focus moves inside the bar
+        await pilot.press("slash", "s", "o")
+        assert await pilot.click("#picker-count", offset=(2, 0))  # "N of M markets"
         await _ready(pilot)
-        assert _asking(app, SymbolPicker) and app.focused is app.query_one("#picker-list")
-        await pilot.press("enter")
+        assert _asking(app, SymbolPicker) and app.focused is app.query_one("#picker-input")
+        await pilot.press("l", "enter")
         await _ready(pilot)
         assert not _asking(app, SymbolPicker) and app.symbol == "SOL/USDT:USDT"
 
@@ -676,3 +678,18 @@ async def test_help_explains_every_abbreviation_the_desk_shows(size):
         await pilot.pause()
         terms = _glossary_terms(app)
         assert not [a for a in on_screen if a not in terms], sorted(terms)
+
+
+async def test_a_click_on_a_match_in_the_picker_picks_it():
+    # A click on a symbol in the list only moved the focus into the list: a trader expects it to pick
+    # the symbol, as Enter on it does.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("slash", "s", "o", "l")
+        picker = app.query_one(SymbolPicker)
+        assert await wait_for(pilot, lambda: picker.query_one("#picker-list").option_count > 0)
+        assert await pilot.click("#picker-list", offset=(2, 0))  # the first match's row
+        assert await wait_for(pilot, lambda: not _asking(app, SymbolPicker))
+        assert app.symbol == "SOL/USDT:USDT"
+        assert app.focused is app.query_one("#ladder")  # the focus back where it was

@@ -62,7 +62,12 @@ class SymbolPicker(CommandBar[str]):
 
     def compose(self) -> ComposeResult:
         self.border_title = "symbol · Enter picks · Esc cancels"
-        yield OptionList(id="picker-list")
+        matches = OptionList(id="picker-list")
+        # The focus stays in the search: a click on a match picks it (OptionList selects the option
+        # under the click). A list that took the focus on the mouse's press grew its focus border
+        # there, moving every match a line down under the pointer before the click landed.
+        matches.can_focus = False
+        yield matches
         yield Static("", id="picker-count", markup=False)
         yield BarInput(placeholder="symbol: btc, eth/usdt, sol perp…", id="picker-input")
 
