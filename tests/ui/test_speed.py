@@ -267,3 +267,39 @@ async def test_the_ladder_giving_and_taking_back_the_focus_redraws_none_of_its_l
         assert lines == []
         await pilot.press("down")  # the ladder's own keys still reach it
         assert await wait_for(pilot, lambda: not ladder.follow)
+
+
+async def test_showing_and_hiding_the_command_bar_repaints_only_the_cells_it_covers(monkeypatch):
+    # Textual orders the screen's widgets for painting by their place among the screen's children;
+    # the bar, mounted last, took the first place when shown and moved every other widget's, which
+    # marked every cell of the desk for repainting at each opening and each close (7,200 cells at
+    # 160x45). Mounted first, it takes the last place and the others keep theirs.
+    from textual._compositor import Compositor
+    from textual.geometry import Region
+
+    painted = []
+    render_partial_update = Compositor.render_partial_update
+
+    def recorded(self):
+        painted.extend(self._dirty_regions)
+        return render_partial_update(self)
+
+    monkeypatch.setattr(Compositor, "render_partial_update", recorded)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        await pilot.press("p")  # paused: no frame changes a pane meanwhile
+        await pilot.pause(0.2)
+        for key, kind in (("slash", SymbolPicker), ("g", PromptBar)):
+            painted.clear()
+            await pilot.press(key)
+            assert await wait_for(
+                pilot, lambda kind=kind: any(b.is_open and b.region for b in app.query(kind))
+            )
+            bar = app.query_one(kind)
+            covered = bar.region
+            await pilot.pause(0.2)
+            await pilot.press("escape")
+            assert await wait_for(pilot, lambda bar=bar: not bar.is_open)
+            await pilot.pause(0.2)
+            assert painted and Region.from_union(painted) == covered
