@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -68,6 +69,12 @@ _MAX_WAIT_S = 0.5
 AHEAD_ROWS = 100_000  # a recording of this many rows or more is caught up with a read-ahead (if asked)
 _AHEAD_WAIT_S = 0.002  # the wait for a read-ahead's next chunk
 Item = Event | LiquidationBatch  # what the recording's reader hands out (``read_runs``)
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def checked_speed(value: float) -> float:
@@ -281,7 +288,7 @@ class ReplaySource:
         import numpy as np
 
         cut = int(np.searchsorted(batch.time, target_ms, side="right"))
-        head = batch[:cut]
+        head = batch if cut == len(batch) else batch[:cut]
         self._pos_ms = max(self._pos_ms, int(head.time[-1]))
         self._caught += cut
         await self._emit_batch(emit, head)
@@ -307,8 +314,9 @@ class ReplaySource:
         return self._stream
 
     def _read_ahead(self, until_ms: int) -> ReadAhead | None:
-        """A child reading the recording up to ``until_ms`` when it is large; None: read here."""
-        if self._rows < AHEAD_ROWS:
+        """A child reading the recording up to ``until_ms`` when it is large and a second core can run
+        it (on one, the child's own costs would come on top); None: read here."""
+        if self._rows < AHEAD_ROWS or _cores() < 2:
             return None
         try:
             return ReadAhead(self.path, until_ms)
