@@ -634,8 +634,8 @@ class _ClusterSweptRule:
         if type(event) is not OpenInterest or not self.rule.covers(event.venue, event.symbol):
             return
         since = self.seen.get(event.symbol, event.time - 1)
-        states = self.engine.state.symbol_states(event.symbol)
-        self.seen[event.symbol] = max([since, *(sw.time for _v, s in states for sw in s.sweeps)])
+        states = self.engine.state.symbol_states(event.symbol)  # each market's sweeps in time order
+        self.seen[event.symbol] = max([since, *(s.sweeps[-1].time for _v, s in states if s.sweeps)])
 
     def see(self, event: Event) -> list[_Trigger]:
         if type(event) is not OpenInterest or not self.rule.covers(event.venue, event.symbol):
