@@ -66,7 +66,7 @@ SPEEDS = Range(0, 3600, "x real time", zero="as fast as it reads")
 MAX_SPEED = float(SPEEDS.high)
 _SLICE_S = 0.02  # unpaced emission gives the event loop a turn after this much work
 _MAX_WAIT_S = 0.5
-AHEAD_ROWS = 100_000  # a recording of this many rows or more is caught up with a read-ahead (if asked)
+AHEAD_ROWS = 100_000  # a catch-up of this many events or more is read ahead (if asked)
 _AHEAD_WAIT_S = 0.002  # the wait for a read-ahead's next chunk
 Item = Event | LiquidationBatch  # what the recording's reader hands out (``read_runs``)
 
@@ -314,13 +314,16 @@ class ReplaySource:
         return self._stream
 
     def _read_ahead(self, until_ms: int) -> ReadAhead | None:
-        """A child reading the recording up to ``until_ms`` when it is large and a second core can run
-        it (on one, the child's own costs would come on top); None: read here."""
+        """A child reading the recording up to ``until_ms`` when that holds ``AHEAD_ROWS`` or more and a
+        second core can run it (on one, or for a short catch-up, the child's own costs would come on
+        top); None: read here."""
         if self._rows < AHEAD_ROWS or _cores() < 2:
             return None
         try:
+            if count_events(self.path, None, until_ms) < AHEAD_ROWS:  # from the time indexes: ~20 ms
+                return None
             return ReadAhead(self.path, until_ms)
-        except OSError:  # no child process to be had
+        except (OSError, StoreError):  # no child process to be had; a file that fails says so when read
             return None
 
     async def _next(self, events: Iterator[Item]) -> Item | None:

@@ -597,8 +597,8 @@ def test_a_read_ahead_hands_out_the_items_read_here_and_its_child_ends_with_it(e
 
 async def test_a_desk_s_catch_up_read_ahead_equals_reading_here(recording, monkeypatch):
     """A replay from the middle with its catch-up read by a child (``read_ahead``, as the desk asks):
-    the engine's state, the events and the damage said are those of reading here; with no child
-    process to be had, or one core, it reads here."""
+    the engine's state, the events and the damage said are those of reading here; for a shorter
+    catch-up than ``AHEAD_ROWS``, on one core or with no child process to be had, it reads here."""
     import sys
 
     from liqtui.feeds import replay
@@ -619,7 +619,14 @@ async def test_a_desk_s_catch_up_read_ahead_equals_reading_here(recording, monke
     assert ahead.emitted == here.emitted == len(list(read_events(recording)))
     assert ahead.damage_note == here.damage_note and "skipped 4" in here.damage_note
 
-    for where, name, value in ((replay, "_cores", lambda: 1), (sys, "executable", "/nonexistent/python")):
+    from liqtui.storage.reader import count_events
+
+    short = count_events(recording, None, middle) + 1
+    for where, name, value in (
+        (replay, "AHEAD_ROWS", short),
+        (replay, "_cores", lambda: 1),
+        (sys, "executable", "/nonexistent/python"),
+    ):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(where, name, value)
             engine = Engine()
