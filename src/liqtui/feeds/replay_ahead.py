@@ -185,4 +185,6 @@ def _send(path: str, until_ms: int) -> None:
 
 
 if __name__ == "__main__":
+    with contextlib.suppress(OSError):
+        os.nice(5)  # spare CPU only: on a busy machine the desk's first frame and keys come first
     _send(sys.argv[1], int(sys.argv[2]))
