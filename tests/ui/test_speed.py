@@ -303,3 +303,43 @@ async def test_showing_and_hiding_the_command_bar_repaints_only_the_cells_it_cov
             assert await wait_for(pilot, lambda bar=bar: not bar.is_open)
             await pilot.pause(0.2)
             assert painted and Region.from_union(painted) == covered
+
+
+async def test_the_picker_opens_on_the_list_it_holds_and_builds_it_again_only_when_it_changed(monkeypatch):
+    # Each opening built the list of matches twice (once for the empty query, once more for the
+    # search's Changed as it was cleared), each time new options whose lines were drawn again. Now
+    # the list goes back to the empty query's matches once the bar closed, off the key's frame, and
+    # an opening on the same markets finds it there.
+    from textual.widgets import OptionList
+
+    built = []
+    set_options = OptionList.set_options
+
+    def counted(self, options):
+        built.append(self.id)
+        return set_options(self, options)
+
+    monkeypatch.setattr(OptionList, "set_options", counted)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        await pilot.press("slash", "s", "o", "l", "enter")
+        assert await wait_for(pilot, lambda: app.symbol == "SOL/USDT:USDT")
+        await pilot.pause(0.2)  # the list back to the empty query's matches
+        built.clear()
+        await pilot.press("slash")
+        picker = app.query_one(SymbolPicker)
+        assert await wait_for(pilot, lambda: picker.is_open)
+        await pilot.pause(0.2)
+        assert built == []
+        options = app.query_one("#picker-list", OptionList)
+        assert [options.get_option_at_index(i).id for i in range(3)] == [
+            "BTC/USDT:USDT",
+            "ETH/USDT:USDT",
+            "SOL/USDT:USDT",
+        ]  # the watchlist first, the empty query's order
+        assert options.highlighted == 0 and app.query_one("#picker-input").value == ""
+        await pilot.press("e", "t", "h")  # a query builds its matches, at most once a keystroke
+        assert await wait_for(pilot, lambda: options.option_count == 1)
+        assert options.get_option_at_index(0).id == "ETH/USDT:USDT"
+        assert 1 <= len(built) <= 3

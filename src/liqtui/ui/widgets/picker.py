@@ -59,6 +59,7 @@ class SymbolPicker(CommandBar[str]):
         super().__init__(id=id)
         self._symbols: list[str] = []
         self._watchlist: list[str] = []
+        self._listed: list[str] = []  # the symbols the list holds now
 
     def compose(self) -> ComposeResult:
         self.border_title = "symbol · Enter picks · Esc cancels"
@@ -74,16 +75,32 @@ class SymbolPicker(CommandBar[str]):
     def pick(self, symbols: list[str], watchlist: list[str], on_answer: Callable[[str | None], None]) -> None:
         """Open on an empty query: the watchlist first, then every other market A-Z."""
         self._symbols, self._watchlist = symbols, watchlist
+        self._empty()
+        self.ask(on_answer)
+
+    def answer(self, result: str | None) -> None:
+        super().answer(result)
+        self.call_after_refresh(self._after_close)
+
+    def _after_close(self) -> None:
+        """Once the key's frame is out: the empty query's matches, so that the next opening (on the
+        same markets) finds its list built and drawn."""
+        if not self.is_open:
+            self._empty()
+
+    def _empty(self) -> None:
         search = self.query_one(Input)
         if search.value:
-            search.value = ""  # its Changed fills the list again, with the same empty query
+            with self.prevent(Input.Changed):  # its handler would build the list a second time
+                search.value = ""
         self._fill("")
-        self.ask(on_answer)
 
     def _fill(self, query: str) -> None:
         ranked = rank_symbols(query, self._symbols, self._watchlist)
         options = self.query_one(OptionList)
-        options.set_options(Option(symbol, id=symbol) for symbol in ranked)
+        if ranked != self._listed:  # the same matches keep their options and their drawn lines
+            self._listed = ranked
+            options.set_options(Option(symbol, id=symbol) for symbol in ranked)
         if ranked:
             options.highlighted = 0
         total = len(set(self._symbols) | set(self._watchlist))
