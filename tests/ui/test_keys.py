@@ -205,6 +205,22 @@ async def test_picker_arrow_keys_choose_among_matches():
         assert app.symbol == "ETH/USDT:USDT"
 
 
+async def test_tab_in_the_picker_steps_through_the_matches_and_keeps_it_open():
+    # The list takes no focus (a click picks): Tab left the bar, which closed it as cancelled. In a
+    # search box Tab completes; here it steps through the matches as down does, shift+tab back.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press("tab", "tab", "shift+tab")
+        await pilot.pause()
+        assert _asking(app, SymbolPicker)
+        await pilot.press("enter")
+        await _ready(pilot)
+        assert app.symbol == "ETH/USDT:USDT"  # the watchlist's second, as one step down picks
+
+
 async def test_a_symbol_only_one_venue_lists_works():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -48,6 +48,10 @@ class SymbolPicker(CommandBar[str]):
         Binding("up", "move(-1)", show=False),
         Binding("pagedown", "move(10)", show=False),
         Binding("pageup", "move(-10)", show=False),
+        # The list takes no focus (a click on a match picks it), so Tab would leave the bar and
+        # cancel it: it steps through the matches instead, as a search box's completion does.
+        Binding("tab", "move(1)", show=False),
+        Binding("shift+tab", "move(-1)", show=False),
     ]
     DEFAULT_CSS = """
     SymbolPicker { padding: 0; }
