@@ -193,32 +193,21 @@ async def test_one_question_at_a_time_and_none_under_a_modal_screen():
         assert not any(bar.is_open for bar in app.screen_stack[0].query("CommandBar"))
 
 
-async def test_picker_arrow_keys_choose_among_matches():
+# Tab steps as down does: the list takes no focus (a click picks), so Tab left the bar and closed it.
+@pytest.mark.parametrize("keys", [("down",), ("tab", "tab", "shift+tab")], ids=["down", "tab"])
+async def test_picker_keys_step_among_matches_and_keep_it_open(keys):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
         await pilot.press("slash")
         await pilot.pause()
         # no query: the watchlist comes first, in order
-        await pilot.press("down", "enter")
-        await _ready(pilot)
-        assert app.symbol == "ETH/USDT:USDT"
-
-
-async def test_tab_in_the_picker_steps_through_the_matches_and_keeps_it_open():
-    # The list takes no focus (a click picks): Tab left the bar, which closed it as cancelled. In a
-    # search box Tab completes; here it steps through the matches as down does, shift+tab back.
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await _ready(pilot)
-        await pilot.press("slash")
-        await pilot.pause()
-        await pilot.press("tab", "tab", "shift+tab")
+        await pilot.press(*keys)
         await pilot.pause()
         assert _asking(app, SymbolPicker)
         await pilot.press("enter")
         await _ready(pilot)
-        assert app.symbol == "ETH/USDT:USDT"  # the watchlist's second, as one step down picks
+        assert app.symbol == "ETH/USDT:USDT"
 
 
 async def test_a_symbol_only_one_venue_lists_works():
