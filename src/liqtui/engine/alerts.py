@@ -296,6 +296,14 @@ def _symbol_rows(batch: LiquidationBatch, rule: Rule, side: Side | None) -> list
     return [(symbol, rows) for symbol, rows in found if len(rows)]
 
 
+def _checked_now(checked: dict[str, int], symbol: str, time_ms: int) -> bool:
+    """True, noting ``time_ms``, when ``symbol`` was last checked ``CLUSTER_CHECK_MS`` or more before."""
+    if time_ms - checked.get(symbol, -CLUSTER_CHECK_MS) < CLUSTER_CHECK_MS:
+        return False
+    checked[symbol] = time_ms
+    return True
+
+
 class _LiquidationRule:
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
@@ -575,10 +583,7 @@ class _ClusterNearRule:
         """A ticker of a covered symbol a second after its last check: checked now."""
         if type(event) is not Ticker or not self.rule.covers(None, event.symbol):
             return False
-        if event.time - self.checked.get(event.symbol, -CLUSTER_CHECK_MS) < CLUSTER_CHECK_MS:
-            return False
-        self.checked[event.symbol] = event.time
-        return True
+        return _checked_now(self.checked, event.symbol, event.time)
 
     def see(self, event: Event) -> list[_Trigger]:
         if not isinstance(event, Ticker) or not self._due(event):
@@ -747,10 +752,7 @@ class _PositionNearRule:
         """A ticker of a covered symbol with a price, a second after its last check: checked now."""
         if not self.rule.covers(event.venue, event.symbol):
             return False
-        if not price or event.time - self.checked.get(event.symbol, -CLUSTER_CHECK_MS) < CLUSTER_CHECK_MS:
-            return False
-        self.checked[event.symbol] = event.time
-        return True
+        return bool(price) and _checked_now(self.checked, event.symbol, event.time)
 
     def see(self, event: Event) -> list[_Trigger]:
         if type(event) is PositionSnapshot:
