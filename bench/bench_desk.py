@@ -19,9 +19,12 @@ Then for each size and rate it launches `liqtui demo --rate RATE --seed 7` in a 
   written to the terminal (tmux pipe-pane into a file), RSS at the window's start and end;
 - key to screen, with real keys, each press timed from send-keys until its change is on tmux's
   screen (polled every ~1 ms): `]` (the header names another symbol), `w` (the totals pane's title
-  names the next window; where the layout has no totals pane, the flash line over the footer), `g` (the target prompt opens), a price then Enter (the at-risk pane reads "at risk to"
-  that price: only where the pane is on screen), `/` (the symbol picker opens), a symbol then Enter
-  (the header names it), and with the heatmap on screen `r` (its title names the next range);
+  names the next window; where the layout has no totals pane, the flash line over the footer), `g` (the
+  target prompt opens), a price typed (the prompt's input reads it), then Enter (the at-risk pane reads
+  "at risk to" that price: only where the pane is on screen), `/` (the symbol picker opens), a symbol
+  typed (the picker's input reads it and its list starts with it), then Enter (the header names it), and
+  with the heatmap on screen `r` (its title names the next range). The typed text goes as one burst of
+  keys, as a paste would; Enter is pressed once it is on screen, as a trader who reads what they typed;
   p50 / p95 / max over the presses, and how many never showed within 3 s.
 
 With --launches N it only launches the desk N times per size and rate (first frame and first paint,
@@ -68,6 +71,11 @@ HEADER = re.compile(r"^\s*DEMO\s+([A-Z0-9]+)/\S+ perp\s+([0-9][0-9,]*(?:\.[0-9]+
 TOTALS_TITLE = re.compile(r"─ Realized(?: liquidations ·| ·)? (\d+[mhd])\b")
 SAID_WINDOW = re.compile(r"(?<!─ )Realized (\d+[mhd])\b")
 AT_RISK_TO = re.compile(r"at risk to ([0-9][0-9,]*(?:\.[0-9]+)?)")
+# The command bar's lines: the `g` prompt's input is the line under its question; the picker's input is
+# the line under its count of matches ("1 of 4 markets"), its list the lines under its title.
+TARGET_QUESTION = re.compile(r"At-risk target price:")
+PICKER_COUNT = re.compile(r"\b\d+ of \d+ markets\b")
+PICKER_TITLE = re.compile(r"Enter picks")
 TIMEOUT_S = 3.0
 
 
@@ -75,6 +83,21 @@ def header(screen: str) -> tuple[str | None, float | None]:
     """The symbol (base) and last price the desk's header shows."""
     m = HEADER.search(screen)
     return (m.group(1), float(m.group(2).replace(",", ""))) if m else (None, None)
+
+
+def line_under(screen: str, pattern: re.Pattern[str]) -> str | None:
+    """The text of the line under the first line ``pattern`` finds (its borders stripped), else None."""
+    lines = screen.splitlines()
+    for line, below in zip(lines, lines[1:]):
+        if pattern.search(line):
+            return below.strip("│ ")
+    return None
+
+
+def picker_shows(screen: str, typed: str) -> bool:
+    """The picker has taken the typed symbol: its input reads it and its list starts with it."""
+    first = line_under(screen, PICKER_TITLE)
+    return line_under(screen, PICKER_COUNT) == typed and first is not None and first.startswith(typed)
 
 
 def said_window(screen: str) -> str | None:
@@ -148,7 +171,14 @@ class Keys:
             ):
                 continue
             target = float(f"{price * (1.07 if n % 2 else 0.93):.3g}")
-            self.pane.send(f"{target:g}", literal=True)
+            typed = f"{target:g}"
+            if not self.timed(
+                "g  price typed",
+                (typed,),
+                lambda s, typed=typed: line_under(s, TARGET_QUESTION) == typed,
+                literal=True,
+            ):
+                continue
             self.timed(
                 "g  price Enter",
                 ("Enter",),
@@ -173,7 +203,10 @@ class Keys:
             wanted = next(s for s in ("ETH", "SOL", "BTC") if s != current)
             if not self.timed("/  picker", ("/",), lambda s: "Enter picks" in s):
                 continue
-            self.pane.send(wanted, literal=True)
+            if not self.timed(
+                "/  symbol typed", (wanted,), lambda s, wanted=wanted: picker_shows(s, wanted), literal=True
+            ):
+                continue
             self.timed("/  symbol Enter", ("Enter",), lambda s, wanted=wanted: header(s)[0] == wanted)
 
 
