@@ -42,6 +42,7 @@ program busy on this 2-core machine) are not comparable. Not a test: nothing pas
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -88,7 +89,7 @@ def header(screen: str) -> tuple[str | None, float | None]:
 def line_under(screen: str, pattern: re.Pattern[str]) -> str | None:
     """The text of the line under the first line ``pattern`` finds (its borders stripped), else None."""
     lines = screen.splitlines()
-    for line, below in zip(lines, lines[1:]):
+    for line, below in itertools.pairwise(lines):
         if pattern.search(line):
             return below.strip("│ ")
     return None
