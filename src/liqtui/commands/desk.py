@@ -166,6 +166,11 @@ def _run_demo(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _run_replay(args: argparse.Namespace, settings: Any) -> int:
+    from liqtui.feeds.replay_ahead import discard, spare_child
+
+    # A replay from a time given catches up to it: the child that may read the catch-up starts first,
+    # getting ready while this process imports and reads what to tell it (feeds/replay_ahead.py).
+    child = spare_child() if args.start is not None else None
     from liqtui.feeds.replay import ReplaySource
     from liqtui.storage.reader import describe
     from liqtui.storage.schema import StoreError
@@ -177,8 +182,9 @@ def _run_replay(args: argparse.Namespace, settings: Any) -> int:
             start = parse_start(args.start, info.start_ms)
             _check_within(args.start, start, info)
         # --speed: checked by argparse; a large catch-up is read by a child process (feeds/replay_ahead.py)
-        source = ReplaySource(args.file, speed=args.speed, start_ms=start, read_ahead=True)
+        source = ReplaySource(args.file, speed=args.speed, start_ms=start, read_ahead=True, child=child)
     except (StoreError, ValueError, OSError) as exc:
+        discard(child)
         return _fail(str(exc))
     return _run_app(settings, source, _engine(settings), args.layout)
 

@@ -22,7 +22,8 @@ emission gives the event loop a turn every ``_SLICE_S`` of work, so a catch-up o
 events never freezes the desk.
 
 With ``read_ahead`` (the desk's), a catch-up over a large recording is read by a child process from
-the source's construction on, while this one applies what it read (``feeds/replay_ahead.py``).
+the source's construction on (``child``: one the desk started before, ready sooner), while this one
+applies what it read (``feeds/replay_ahead.py``).
 
 Seeking: ``seek(time_ms)`` forward emits everything up to ``time_ms`` at once (a catch-up, as
 above). Seeking backward cannot un-apply events: the source calls ``on_reset()`` (from inside
@@ -45,7 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
+import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -55,7 +56,8 @@ from liqtui.domain.alerts import Alert
 from liqtui.domain.events import Event
 from liqtui.engine.batch import LiquidationBatch, load_numpy
 from liqtui.feeds.event_source import Emit, emit_all
-from liqtui.feeds.replay_ahead import WAIT, ReadAhead
+from liqtui.feeds.replay_ahead import WAIT, ReadAhead, discard
+from liqtui.feeds.replay_ahead import cores as _cores
 from liqtui.storage.layouts import event_time
 from liqtui.storage.reader import RunStream, count_events, describe, read_alerts, read_runs
 from liqtui.storage.schema import StoreError
@@ -69,12 +71,6 @@ _MAX_WAIT_S = 0.5
 AHEAD_ROWS = 100_000  # a catch-up of this many events or more is read ahead (if asked)
 _AHEAD_WAIT_S = 0.002  # the wait for a read-ahead's next chunk
 Item = Event | LiquidationBatch  # what the recording's reader hands out (``read_runs``)
-
-
-def _cores() -> int:
-    """The cores this process may run on."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def checked_speed(value: float) -> float:
@@ -98,7 +94,10 @@ class ReplaySource:
         on_reset: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         read_ahead: bool = False,
+        child: subprocess.Popen[bytes] | None = None,
     ) -> None:
+        # ``child``: a reading child started before (``replay_ahead.spare_child``), the read-ahead's, or ended
+        self._child = child
         self.path = Path(path).expanduser()
         info = describe(self.path)  # validates the file: StoreError for an unusable one
         if info.start_ms is None or info.end_ms is None:
@@ -141,6 +140,7 @@ class ReplaySource:
         self._stream: RunStream | ReadAhead | None = None
         # The first catch-up's reading starts now, in a child, while the desk starts (``read_ahead``).
         self._ahead = self._read_ahead(self.from_ms) if read_ahead else None
+        discard(self._take_child())  # not needed: no read-ahead, or not first
 
     # -- the clock -----------------------------------------------------------------------------
 
@@ -322,9 +322,13 @@ class ReplaySource:
         try:
             if count_events(self.path, None, until_ms) < AHEAD_ROWS:  # from the time indexes: ~20 ms
                 return None
-            return ReadAhead(self.path, until_ms)
+            return ReadAhead(self.path, until_ms, self._take_child())
         except (OSError, StoreError):  # no child process to be had; a file that fails says so when read
             return None
+
+    def _take_child(self) -> subprocess.Popen[bytes] | None:
+        child, self._child = self._child, None
+        return child
 
     async def _next(self, events: Iterator[Item]) -> Item | None:
         """The next item; from a read-ahead, the loop keeps turning while its child reads on."""

@@ -8,6 +8,11 @@ on itself. The events are the same, in the same order (the child reads the same 
 ``tests/unit/storage/test_bulk_path.py``). The child writes pickled chunks of items to its stdout,
 a pipe only this process reads; a ``StoreError`` goes over as one and is raised where the reading
 met it. A child that cannot start (nothing came from it) leaves the whole reading to this process.
+
+A child starts before it is told what to read (``start_child``): it imports what it reads with
+(numpy too, ~0.2 s), then reads the file and the catch-up's end from its stdin, so the desk can start it
+first thing, before it knows them, and its start-up is off the catch-up's critical path. This module
+imports the reader only where it reads, so starting a child costs the desk almost nothing.
 """
 
 from __future__ import annotations
@@ -23,12 +28,10 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-from liqtui.engine.batch import LiquidationBatch
-from liqtui.storage.layouts import damage_note
-from liqtui.storage.reader import RunStream, read_runs
-from liqtui.storage.schema import StoreError
+if TYPE_CHECKING:
+    from liqtui.storage.reader import RunStream
 
 CHUNK_ROWS = 16_384  # liquidation rows (an event counts 16) a chunk holds at most
 _CHUNKS_AHEAD = 16  # chunks the parent holds unread: the child waits beyond that
@@ -37,12 +40,56 @@ _END = object()
 WAIT = object()  # ``ReadAhead.poll``: nothing came yet
 
 
+def cores() -> int:
+    """The cores this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+def start_child() -> subprocess.Popen[bytes]:
+    """A reading child, started: it gets ready, then waits to be told what to read (``ReadAhead``)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "liqtui.feeds.replay_ahead"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+
+
+def spare_child() -> subprocess.Popen[bytes] | None:
+    """A child started before the file and the catch-up's end are known (``ReplaySource``'s ``child``);
+    None on one core (the child would take the desk's) or with no child process to be had."""
+    if cores() < 2:
+        return None
+    try:
+        return start_child()
+    except OSError:
+        return None
+
+
+def discard(child: subprocess.Popen[bytes] | None) -> None:
+    """A started child not needed: told nothing, it ends."""
+    if child is None:
+        return
+    with contextlib.suppress(OSError):
+        if child.stdin is not None:
+            child.stdin.close()
+    with contextlib.suppress(OSError):
+        child.kill()
+    child.wait()
+    if child.stdout is not None:
+        child.stdout.close()
+
+
 class ReadAhead(Iterator[Any]):
     """The items of ``read_runs(path)`` with a run's ``merge_until`` at ``until_ms``: those up to
-    ``until_ms`` from the child, then the rest read here. ``poll()`` is the next item, ``WAIT`` or None
-    at the end (it never waits); ``note()`` says the damaged rows skipped (both parts)."""
+    ``until_ms`` from the child (``child``: one ``start_child`` started; else one is started now), then
+    the rest read here. ``poll()`` is the next item, ``WAIT`` or None at the end (it never waits);
+    ``note()`` says the damaged rows skipped (both parts)."""
 
-    def __init__(self, path: Path, until_ms: int) -> None:
+    def __init__(self, path: Path, until_ms: int, child: subprocess.Popen[bytes] | None = None) -> None:
         self.path, self.until_ms = path, until_ms
         self.merge_until: int | None = until_ms  # as RunStream's (the child's own is until_ms)
         self.skipped: Counter[str] = Counter()
@@ -53,14 +100,8 @@ class ReadAhead(Iterator[Any]):
         self._received = False  # a chunk came: the engine holds its items, no reading again from the start
         self._closed = threading.Event()
         self._markets: dict[Any, Any] | None = None
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        self._child = subprocess.Popen(
-            [sys.executable, "-m", "liqtui.feeds.replay_ahead", str(path), str(until_ms)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
+        self._child = child if child is not None else start_child()
+        _tell(self._child.stdin, str(until_ms).encode() + b"\0" + os.fsencode(path))
         self._pump = threading.Thread(target=self._receive, name="replay-ahead", daemon=True)
         self._pump.start()
 
@@ -91,6 +132,8 @@ class ReadAhead(Iterator[Any]):
 
     def poll(self) -> Any:
         """The next item, ``WAIT`` when the child has not sent it yet, None at the end."""
+        from liqtui.engine.batch import LiquidationBatch
+
         for item in self._items:
             if isinstance(item, BaseException):
                 raise item
@@ -132,6 +175,9 @@ class ReadAhead(Iterator[Any]):
     def _finish_child(self) -> None:
         """The child ended: when it read to ``until_ms``, the rest is read here from the next
         millisecond; when it could not start, all of it (nothing was handed over yet)."""
+        from liqtui.storage.reader import read_runs
+        from liqtui.storage.schema import StoreError
+
         self._child.wait()
         if self._done:
             self._tail = read_runs(self.path, since_ms=self.until_ms + 1)
@@ -143,6 +189,8 @@ class ReadAhead(Iterator[Any]):
             raise StoreError(f"{self.path}: the replay's reader stopped part way (exit code {code})")
 
     def note(self) -> str | None:
+        from liqtui.storage.layouts import damage_note
+
         skipped = self.skipped + (self._tail.skipped if self._tail is not None else Counter())
         return damage_note(self.path, skipped)
 
@@ -158,9 +206,24 @@ class ReadAhead(Iterator[Any]):
             self._tail.close()
 
 
+def _tell(stdin: IO[bytes] | None, told: bytes) -> None:
+    """What a child reads, on its stdin (closed then); a child that ended hears nothing (it sends nothing:
+    the reading stays here)."""
+    if stdin is None:
+        return
+    with contextlib.suppress(OSError):
+        stdin.write(told)
+    with contextlib.suppress(OSError):
+        stdin.close()
+
+
 def _send(path: str, until_ms: int) -> None:
     """The child: ``read_runs`` up to ``until_ms`` as pickled chunks on stdout (items, the damaged rows
     skipped so far, whether it is the last)."""
+    from liqtui.engine.batch import LiquidationBatch
+    from liqtui.storage.reader import read_runs
+    from liqtui.storage.schema import StoreError
+
     out = sys.stdout.buffer
     stream = read_runs(path, until_ms=until_ms)
     stream.merge_until = until_ms
@@ -184,7 +247,20 @@ def _send(path: str, until_ms: int) -> None:
     send(chunk, True)
 
 
-if __name__ == "__main__":
+def _child() -> None:
+    """The child's life: ready to read (the reader and numpy imported), then what it is told on stdin
+    (the catch-up's end in ms, a NUL, the file's path) until it is closed; told nothing, it ends."""
     with contextlib.suppress(OSError):
         os.nice(5)  # spare CPU only: on a busy machine the desk's first frame and keys come first
-    _send(sys.argv[1], int(sys.argv[2]))
+    import numpy  # noqa: F401 - the columns' module, imported while the desk works out what to read
+
+    import liqtui.storage.reader  # noqa: F401
+
+    told = sys.stdin.buffer.read()
+    if told:
+        until, path = told.split(b"\0", 1)
+        _send(os.fsdecode(path), int(until))
+
+
+if __name__ == "__main__":
+    _child()

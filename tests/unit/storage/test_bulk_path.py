@@ -595,6 +595,52 @@ def test_a_read_ahead_hands_out_the_items_read_here_and_its_child_ends_with_it(e
     assert _expanded(silent) == expected
 
 
+def test_a_child_started_before_it_is_told_what_to_read_hands_out_the_same_items(edgy):
+    """The desk starts the reading child first thing (``spare_child``), before it knows the file and
+    the catch-up's end: told them later, the child reads as one started then; told nothing, it ends."""
+    from liqtui.feeds.replay_ahead import ReadAhead, discard, spare_child
+
+    until = _busiest_ms(edgy)
+    here = read_runs(edgy)
+    here.merge_until = until
+    child = spare_child()
+    assert child is not None  # the test machine has two cores or more
+    ahead = ReadAhead(edgy, until, child)
+    assert ahead._child is child
+    assert _expanded(ahead) == _expanded(here)
+    assert child.returncode == 0
+    ahead.close()
+
+    unused = spare_child()
+    assert unused is not None
+    discard(unused)
+    assert unused.returncode is not None
+
+
+async def test_a_replay_takes_the_child_started_for_it_or_ends_it(recording, monkeypatch):
+    """``ReplaySource(child=...)``: the read-ahead of a large first catch-up reads with the child the desk
+    started; a catch-up read here (short, or none asked) ends the child at once."""
+    from liqtui.feeds import replay
+    from liqtui.feeds.replay_ahead import ReadAhead, spare_child
+
+    middle = _busiest_ms(recording)
+    monkeypatch.setattr(replay, "AHEAD_ROWS", 0)
+    child = spare_child()
+    source = ReplaySource(
+        recording, speed=0, start_ms=middle, hold_at_end=False, read_ahead=True, child=child
+    )
+    assert isinstance(source._ahead, ReadAhead) and source._ahead._child is child
+    engine = Engine()
+    await asyncio.wait_for(source.run(BulkEmit(engine.apply, engine.apply_many)), 60)
+    assert child.returncode == 0 and source.emitted == len(list(read_events(recording)))
+
+    monkeypatch.setattr(replay, "AHEAD_ROWS", 10**9)
+    for read_ahead in (True, False):
+        child = spare_child()
+        source = ReplaySource(recording, start_ms=middle, read_ahead=read_ahead, child=child)
+        assert source._ahead is None and child.returncode is not None
+
+
 async def test_a_desk_s_catch_up_read_ahead_equals_reading_here(recording, monkeypatch):
     """A replay from the middle with its catch-up read by a child (``read_ahead``, as the desk asks):
     the engine's state, the events and the damage said are those of reading here; for a shorter
