@@ -1,18 +1,22 @@
-"""A replay's first catch-up read by a child process, on the machine's other core (``ReadAhead``).
+"""A replay's first catch-up's liquidations read by a child process, on the machine's other core (``ReadAhead``).
 
 A late replay's catch-up is reading (SQLite's rows into columns and events, ~half its CPU) and
-applying (the engine); in one process they take turns. ``ReadAhead`` runs ``read_runs`` up to the
-catch-up's end in ``python -m liqtui.feeds.replay_ahead`` and hands its items over as they come, so
-the desk applies one part while the child reads the next; after the catch-up's end the desk reads
-on itself. The events are the same, in the same order (the child reads the same file the same way:
-``tests/unit/storage/test_bulk_path.py``). The child writes pickled chunks of items to its stdout,
-a pipe only this process reads; a ``StoreError`` goes over as one and is raised where the reading
-met it. A child that cannot start (nothing came from it) leaves the whole reading to this process.
+applying (the engine); in one process they take turns. ``ReadAhead`` reads the liquidations up to the
+catch-up's end (``read_liquidations``: most of the rows, most of the reading) in ``python -m
+liqtui.feeds.replay_ahead`` and hands them over as they come, read here with the other events
+(``read_runs(liquidations=...)``: the same runs and events, in the same order as ``read_runs``
+alone; ``tests/unit/storage/test_bulk_path.py``), so the desk applies one part while the child reads
+the next; after the catch-up's end the desk reads on itself. The other events (~3 % of a stress
+recording's rows, but a third of its reading) are read here: sent over, their pickling and unpickling
+cost more than reading them. The child writes pickled chunks of reads to its stdout, a pipe only this
+process reads; a ``StoreError`` goes over as one and is raised where the reading met it. A child
+that cannot start (nothing came from it) leaves the liquidations to this process too.
 
 A child starts before it is told what to read (``start_child``): it imports what it reads with
-(numpy too, ~0.2 s), then reads the file and the catch-up's end from its stdin, so the desk can start it
-first thing, before it knows them, and its start-up is off the catch-up's critical path. This module
-imports the reader only where it reads, so starting a child costs the desk almost nothing.
+(numpy too, ~0.2 s), then reads the file, the catch-up's end and the newest row to read from its
+stdin, so the desk can start it first thing, before it knows them, and its start-up is off the
+catch-up's critical path. This module imports the reader only where it reads, so starting a child
+costs the desk almost nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import struct
 import subprocess
 import sys
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -33,7 +37,7 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from liqtui.storage.reader import RunStream
 
-CHUNK_ROWS = 16_384  # liquidation rows (an event counts 16) a chunk holds at most
+CHUNK_ROWS = 16_384  # liquidation rows a chunk holds at most
 _CHUNKS_AHEAD = 16  # chunks the parent holds unread: the child waits beyond that
 _HEAD = struct.Struct("<Q")  # a chunk's length in bytes, before its pickle
 _END = object()
@@ -85,23 +89,31 @@ def discard(child: subprocess.Popen[bytes] | None) -> None:
 
 class ReadAhead(Iterator[Any]):
     """The items of ``read_runs(path)`` with a run's ``merge_until`` at ``until_ms``: those up to
-    ``until_ms`` from the child (``child``: one ``start_child`` started; else one is started now), then
-    the rest read here. ``poll()`` is the next item, ``WAIT`` or None at the end (it never waits);
-    ``note()`` says the damaged rows skipped (both parts)."""
+    ``until_ms`` with their liquidations from the child (``child``: one ``start_child`` started; else one
+    is started now), then the rest read here. ``poll()`` is the next item, ``WAIT`` or None at the end
+    (it never waits); ``note()`` says the damaged rows skipped (every part)."""
 
     def __init__(self, path: Path, until_ms: int, child: subprocess.Popen[bytes] | None = None) -> None:
+        from liqtui.storage.reader import newest_seq, read_runs
+
         self.path, self.until_ms = path, until_ms
-        self.merge_until: int | None = until_ms  # as RunStream's (the child's own is until_ms)
-        self.skipped: Counter[str] = Counter()
+        self.merge_until: int | None = until_ms  # as RunStream's
+        self.skipped: Counter[str] = Counter()  # the child's
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=_CHUNKS_AHEAD)
-        self._items: Iterator[Any] = iter(())
+        self._reads: deque[Any] = deque()  # the child's reads received, not yet taken by ``_runs``
         self._tail: RunStream | None = None
+        self._here: Any = None  # the liquidations read here when the child sent none
         self._done = False  # the child's last chunk came
-        self._received = False  # a chunk came: the engine holds its items, no reading again from the start
+        self._ended = False  # the child ended (its pipe's end came)
+        self._received = False  # a chunk came: the engine holds its reads, no reading again from the start
         self._closed = threading.Event()
         self._markets: dict[Any, Any] | None = None
         self._child = child if child is not None else start_child()
-        _tell(self._child.stdin, str(until_ms).encode() + b"\0" + os.fsencode(path))
+        self._top_seq = top_seq = newest_seq(path)  # the child and this process read the same rows
+        told = [str(until_ms).encode(), str(top_seq).encode(), os.fsencode(path)]
+        _tell(self._child.stdin, b"\0".join(told))
+        self._runs = read_runs(path, until_ms=until_ms, top_seq=top_seq, liquidations=self._liquidations())
+        self._runs.merge_until = until_ms
         self._pump = threading.Thread(target=self._receive, name="replay-ahead", daemon=True)
         self._pump.start()
 
@@ -131,37 +143,64 @@ class ReadAhead(Iterator[Any]):
         return False
 
     def poll(self) -> Any:
-        """The next item, ``WAIT`` when the child has not sent it yet, None at the end."""
-        from liqtui.engine.batch import LiquidationBatch
+        """The next item, ``WAIT`` when the child has not sent the liquidations it needs yet, None at the end."""
+        from liqtui.storage.reader import read_runs
 
-        for item in self._items:
-            if isinstance(item, BaseException):
-                raise item
-            return item
         if self._tail is not None:
             return next(self._tail, None)
-        try:
-            got = self._queue.get_nowait()
-        except queue.Empty:
+        if not self._reads and not (self._done or self._ended) and not self._receive_one(block=False):
             return WAIT
+        item = next(self._runs, None)
+        if item is None:  # read up to until_ms: the rest from the next millisecond
+            self._tail = read_runs(self.path, since_ms=self.until_ms + 1)
+            return self.poll()
+        return item
+
+    def _liquidations(self) -> Iterator[Any]:
+        """The child's reads, for ``read_runs``: those received, then (rarely: ``poll`` waits for them)
+        the next ones waited for; when the child sent nothing, the liquidations read here."""
+        from liqtui.storage.reader import read_liquidations
+
+        while True:
+            while self._reads:
+                read = self._reads.popleft()
+                if isinstance(read, BaseException):
+                    raise read
+                yield read
+            if self._done or self._ended:
+                break
+            self._receive_one(block=True)
+        if not self._received:
+            self._here = read_liquidations(self.path, until_ms=self.until_ms, top_seq=self._top_seq)
+            yield from self._here
+
+    def _receive_one(self, *, block: bool) -> bool:
+        """The child's next chunk into ``_reads``, or its end (waiting for either when ``block``); False
+        when neither came yet."""
+        from liqtui.engine.batch import LiquidationBatch
+
+        try:
+            got = self._queue.get(timeout=None) if block else self._queue.get_nowait()
+        except queue.Empty:
+            return False
         if got is _END:
             self._finish_child()
-            return self.poll()
+            return True
         try:
-            items, skipped, done = pickle.loads(got)
+            reads, skipped, done = pickle.loads(got)
         except (pickle.UnpicklingError, EOFError, ValueError):
-            items, skipped, done = [], self.skipped, False  # a cut frame: the child stopped part way
+            reads, skipped, done = [], self.skipped, False  # a cut frame: the child stopped part way
         # One markets dict for every batch, as one reader's (the engine's concat takes its fast path)
-        for item in items:
-            if type(item) is LiquidationBatch:
-                if self._markets is None or item.markets != self._markets:
-                    self._markets = dict(item.markets)
-                item.markets = self._markets
+        for read in reads:
+            if isinstance(read, tuple) and type(read[1]) is LiquidationBatch:
+                if self._markets is None or read[1].markets != self._markets:
+                    self._markets = dict(read[1].markets)
+                read[1].markets = self._markets
         self.skipped = Counter(skipped)
-        self._items = iter(items)
+        self._reads.extend(reads)
         self._received = True
         self._done = done
-        return self.poll()
+        return True
 
     def __next__(self) -> Any:
         item = self.poll()
@@ -173,25 +212,23 @@ class ReadAhead(Iterator[Any]):
         return item
 
     def _finish_child(self) -> None:
-        """The child ended: when it read to ``until_ms``, the rest is read here from the next
-        millisecond; when it could not start, all of it (nothing was handed over yet)."""
-        from liqtui.storage.reader import read_runs
+        """The child ended: it read to ``until_ms`` (``_done``), or could not start (nothing came: the
+        liquidations are read here), or stopped part way (``StoreError``)."""
         from liqtui.storage.schema import StoreError
 
         self._child.wait()
-        if self._done:
-            self._tail = read_runs(self.path, since_ms=self.until_ms + 1)
-        elif not self._received:
-            self._tail = read_runs(self.path)
-            self._tail.merge_until = self.until_ms
-        else:
+        self._ended = True
+        if not self._done and self._received:
             code = self._child.returncode
             raise StoreError(f"{self.path}: the replay's reader stopped part way (exit code {code})")
 
     def note(self) -> str | None:
         from liqtui.storage.layouts import damage_note
 
-        skipped = self.skipped + (self._tail.skipped if self._tail is not None else Counter())
+        skipped = self.skipped + self._runs.skipped
+        for stream in (self._here, self._tail):
+            if stream is not None:
+                skipped += stream.skipped
         return damage_note(self.path, skipped)
 
     def close(self) -> None:
@@ -202,6 +239,7 @@ class ReadAhead(Iterator[Any]):
         self._pump.join(1.0)  # it reads the killed child's end of the pipe, then stops
         if self._child.stdout is not None:
             self._child.stdout.close()
+        self._runs.close()
         if self._tail is not None:
             self._tail.close()
 
@@ -217,16 +255,14 @@ def _tell(stdin: IO[bytes] | None, told: bytes) -> None:
         stdin.close()
 
 
-def _send(path: str, until_ms: int) -> None:
-    """The child: ``read_runs`` up to ``until_ms`` as pickled chunks on stdout (items, the damaged rows
-    skipped so far, whether it is the last)."""
-    from liqtui.engine.batch import LiquidationBatch
-    from liqtui.storage.reader import read_runs
+def _send(path: str, until_ms: int, top_seq: int) -> None:
+    """The child: ``read_liquidations`` up to ``until_ms`` as pickled chunks on stdout (reads, the damaged
+    rows skipped so far, whether it is the last)."""
+    from liqtui.storage.reader import read_liquidations
     from liqtui.storage.schema import StoreError
 
     out = sys.stdout.buffer
-    stream = read_runs(path, until_ms=until_ms)
-    stream.merge_until = until_ms
+    stream = read_liquidations(path, until_ms=until_ms, top_seq=top_seq)
 
     def send(chunk: list[Any], last: bool) -> None:
         data = pickle.dumps((chunk, dict(stream.skipped), last), protocol=pickle.HIGHEST_PROTOCOL)
@@ -236,9 +272,9 @@ def _send(path: str, until_ms: int) -> None:
     chunk: list[Any] = []
     rows = 0
     try:
-        for item in stream:
-            chunk.append(item)
-            rows += len(item) if type(item) is LiquidationBatch else 16
+        for read in stream:
+            chunk.append(read)
+            rows += len(read[1])
             if rows >= CHUNK_ROWS:
                 send(chunk, False)
                 chunk, rows = [], 0
@@ -249,7 +285,8 @@ def _send(path: str, until_ms: int) -> None:
 
 def _child() -> None:
     """The child's life: ready to read (the reader and numpy imported), then what it is told on stdin
-    (the catch-up's end in ms, a NUL, the file's path) until it is closed; told nothing, it ends."""
+    (the catch-up's end in ms, the newest row's seq and the file's path, NUL between) until it is
+    closed; told nothing, it ends."""
     with contextlib.suppress(OSError):
         os.nice(5)  # spare CPU only: on a busy machine the desk's first frame and keys come first
     import numpy  # noqa: F401 - the columns' module, imported while the desk works out what to read
@@ -258,8 +295,8 @@ def _child() -> None:
 
     told = sys.stdin.buffer.read()
     if told:
-        until, path = told.split(b"\0", 1)
-        _send(os.fsdecode(path), int(until))
+        until, top_seq, path = told.split(b"\0", 2)
+        _send(os.fsdecode(path), int(until), int(top_seq))
 
 
 if __name__ == "__main__":

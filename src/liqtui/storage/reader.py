@@ -147,12 +147,31 @@ class RunStream(_Stream["Event | LiquidationBatch"]):
     ``merge_until`` (None: never) lets a run of rows up to that time go on past another market's
     event that neither reads nor changes what the run does (``_crosses``): the run comes first, then
     the events it went past, in their order. The engine's state is the same as one event at a time;
-    what watches the events' order (the alerts of a replay that plays) must leave it None."""
+    what watches the events' order (the alerts of a replay that plays) must leave it None.
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, spans: Mapping[str, Span]) -> None:
+    ``liquidations`` (None: read here): the liquidations' reads of the same span read elsewhere, as
+    ``read_liquidations`` hands them out; ``top_seq`` then the newest row both read (``newest_seq``)."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        spans: Mapping[str, Span],
+        *,
+        top_seq: int | None = None,
+        liquidations: Iterator[tuple[Any, LiquidationBatch]] | None = None,
+    ) -> None:
         super().__init__(path)
         self.merge_until: int | None = None
-        self._events = _runs(conn, path, spans, self.skipped, self)
+        self._events = _runs(conn, path, spans, self.skipped, self, (top_seq, liquidations))
+
+
+class LiquidationStream(_Stream[tuple[Any, LiquidationBatch]]):
+    """What ``read_liquidations`` returns: (each row's seq, the batch), a read of ``RUN_ROWS`` rows each."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, span: Span, top_seq: int | None) -> None:
+        super().__init__(path)
+        self._events = _liquidations(conn, path, span, top_seq, self.skipped)
 
 
 def read_events(
@@ -167,11 +186,39 @@ def read_events(
     return EventStream(conn, Path(path), spans)
 
 
-def read_runs(path: str | Path, since_ms: int | None = None, until_ms: int | None = None) -> RunStream:
+def read_runs(
+    path: str | Path,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    *,
+    top_seq: int | None = None,
+    liquidations: Iterator[tuple[Any, LiquidationBatch]] | None = None,
+) -> RunStream:
     """``read_events`` of every kind for the bulk path: the liquidations come as batches of columns
-    (``RunStream``), no object built per row; the same events, in the same order."""
+    (``RunStream``), no object built per row; the same events, in the same order. ``liquidations``
+    (with ``top_seq``): those of the span read elsewhere (``read_liquidations``, a child process)."""
     conn = open_for_reading(path)
-    return RunStream(conn, Path(path), {kind: (since_ms, until_ms) for kind in KINDS})
+    spans = {kind: (since_ms, until_ms) for kind in KINDS}
+    return RunStream(conn, Path(path), spans, top_seq=top_seq, liquidations=liquidations)
+
+
+def read_liquidations(
+    path: str | Path, since_ms: int | None = None, until_ms: int | None = None, *, top_seq: int | None = None
+) -> LiquidationStream:
+    """The liquidations of ``read_runs`` as it reads them: (each row's seq, a ``LiquidationBatch``) a read,
+    the damaged rows skipped and counted; none written after ``top_seq`` (None: after the call)."""
+    conn = open_for_reading(path)
+    return LiquidationStream(conn, Path(path), (since_ms, until_ms), top_seq)
+
+
+def newest_seq(path: str | Path) -> int:
+    """The newest row's seq: two reads bounded by it read the same rows (``read_runs``' ``top_seq``)."""
+    conn = open_for_reading(path)
+    try:
+        with store_errors(path):
+            return _snapshot(conn)[1]
+    finally:
+        conn.close()
 
 
 def describe(path: str | Path) -> RecordingInfo:
@@ -480,8 +527,9 @@ def _ahead(rows: Iterator[tuple[int, int, Any]]) -> Iterator[tuple[int, int, Any
         yield time, seq - _AHEAD, event
 
 
-def _snapshot(conn: sqlite3.Connection) -> tuple[dict[int | None, Market], int]:
-    """The markets, and the newest row's seq: the reader reads no row written after it opened."""
+def _snapshot(conn: sqlite3.Connection, top_seq: int | None = None) -> tuple[dict[int | None, Market], int]:
+    """The markets, and the newest row's seq (``top_seq`` at most): the reader reads no row written
+    after it opened."""
     conn.execute("BEGIN")
     try:
         markets: dict[int | None, Market] = {None: ("", "")}  # feed states belong to no market
@@ -499,7 +547,7 @@ def _snapshot(conn: sqlite3.Connection) -> tuple[dict[int | None, Market], int]:
         )
     finally:
         conn.execute("COMMIT")
-    return markets, top
+    return markets, top if top_seq is None else min(top, top_seq)
 
 
 def _stream(
@@ -718,13 +766,16 @@ def _runs(
     spans: Mapping[str, Span],
     skipped: Counter[str],
     gate: RunStream,
+    elsewhere: tuple[int | None, Iterator[tuple[Any, LiquidationBatch]] | None],
 ) -> Generator[Event | LiquidationBatch, None, None]:
     """``_events`` with the liquidations as batches: each run of them between two other events (in
     (time, seq) order, as ``_events`` merges them) as a ``LiquidationBatch`` of up to ``RUN_ROWS``;
-    a run goes on past the events ``_Runs`` lets it cross while ``gate.merge_until`` allows."""
+    a run goes on past the events ``_Runs`` lets it cross while ``gate.merge_until`` allows.
+    ``elsewhere``: (``top_seq``, the liquidations' reads) when they are read elsewhere."""
+    top, liquidations = elsewhere
     try:
         with store_errors(path):
-            markets, top_seq = _snapshot(conn)
+            markets, top_seq = _snapshot(conn, top)
             kinds = _present(conn, spans)
             others = heapq.merge(
                 *[
@@ -737,10 +788,23 @@ def _runs(
                 key=_order,
             )
             runs = _Runs(markets, others, gate)
-            if "liquidations" in kinds:
-                for seqs, batch in _liquidation_runs(conn, markets, top_seq, skipped, *spans["liquidations"]):
-                    yield from runs.split(seqs, batch)
+            if liquidations is None and "liquidations" in kinds:
+                liquidations = _liquidation_runs(conn, markets, top_seq, skipped, *spans["liquidations"])
+            for seqs, batch in liquidations or ():
+                yield from runs.split(seqs, batch)
             yield from runs.rest()
+    finally:
+        conn.close()
+
+
+def _liquidations(
+    conn: sqlite3.Connection, path: Path, span: Span, top_seq: int | None, skipped: Counter[str]
+) -> Generator[tuple[Any, LiquidationBatch], None, None]:
+    try:
+        with store_errors(path):
+            markets, top = _snapshot(conn, top_seq)
+            if _present(conn, ["liquidations"]):
+                yield from _liquidation_runs(conn, markets, top, skipped, *span)
     finally:
         conn.close()
 

@@ -566,6 +566,27 @@ def _busiest_ms(path) -> int:
     return Counter(getattr(e, "time", None) for e in read_events(path)).most_common(1)[0][0]
 
 
+def test_runs_with_their_liquidations_read_elsewhere_equal_the_runs_read_at_once(edgy):
+    """A read-ahead's child reads the liquidations alone (``read_liquidations``) and this process the
+    other events beside them (``read_runs(liquidations=...)``): the same items in the same order, the
+    damaged rows skipped alike (counted on the side that reads them), up to a time and from the start."""
+    from liqtui.storage.layouts import damage_note
+    from liqtui.storage.reader import newest_seq, read_liquidations
+
+    until = _busiest_ms(edgy)
+    for end in (until, None):
+        here = read_runs(edgy, until_ms=end)
+        here.merge_until = until
+        top = newest_seq(edgy)
+        apart = read_liquidations(edgy, until_ms=end, top_seq=top)
+        joined = read_runs(edgy, until_ms=end, top_seq=top, liquidations=apart)
+        joined.merge_until = until
+        assert _expanded(joined) == _expanded(here)
+        assert apart.skipped + joined.skipped == here.skipped and not joined.skipped["liquidations"]
+        assert damage_note(edgy, apart.skipped + joined.skipped) == here.note()
+    assert apart.skipped["liquidations"] > 0  # from the start: the damaged liquidations, skipped apart
+
+
 def test_a_read_ahead_hands_out_the_items_read_here_and_its_child_ends_with_it(edgy, monkeypatch):
     """The first catch-up read by a child process: the same events in the same order (the damaged rows
     skipped alike), the rest after the catch-up's end read here (a run may end there); a child that
@@ -581,7 +602,7 @@ def test_a_read_ahead_hands_out_the_items_read_here_and_its_child_ends_with_it(e
     ahead = ReadAhead(edgy, until)
     assert _expanded(ahead) == expected
     assert ahead.note() == here.note() and "skipped" in ahead.note()
-    assert ahead._child.returncode == 0
+    assert ahead._child.wait(30) == 0  # it ends on its own once it sent its last chunk
     ahead.close()
 
     stopped = ReadAhead(edgy, until)  # closed part way: its child is ended
@@ -608,7 +629,7 @@ def test_a_child_started_before_it_is_told_what_to_read_hands_out_the_same_items
     ahead = ReadAhead(edgy, until, child)
     assert ahead._child is child
     assert _expanded(ahead) == _expanded(here)
-    assert child.returncode == 0
+    assert child.wait(30) == 0
     ahead.close()
 
     unused = spare_child()
@@ -632,7 +653,7 @@ async def test_a_replay_takes_the_child_started_for_it_or_ends_it(recording, mon
     assert isinstance(source._ahead, ReadAhead) and source._ahead._child is child
     engine = Engine()
     await asyncio.wait_for(source.run(BulkEmit(engine.apply, engine.apply_many)), 60)
-    assert child.returncode == 0 and source.emitted == len(list(read_events(recording)))
+    assert child.wait(30) == 0 and source.emitted == len(list(read_events(recording)))
 
     monkeypatch.setattr(replay, "AHEAD_ROWS", 10**9)
     for read_ahead in (True, False):
