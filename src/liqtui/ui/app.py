@@ -282,6 +282,7 @@ REPLAY_BINDING_IDS = {b.id for b in DESK_BINDINGS if b.id and b.id.startswith("r
 _W = TypeVar("_W", bound=Widget)
 _Bar = TypeVar("_Bar", bound=CommandBar[Any])
 BARS_AFTER_S = 1.0  # the command bar is mounted this long after the first frame (or at its first key)
+YOUNG_GC_THRESHOLD = 10_000  # the collector's youngest generation, once the history is in (_young_gc)
 
 _PANE_TYPES: dict[str, type[LinePane[Any]]] = {
     "ladder": LadderPane,
@@ -313,6 +314,16 @@ def border_words(pane: Widget) -> str:
     return " ".join(
         str(text) for (kind, _colour), text in edges if text and kind not in ("", "none", "hidden")
     )
+
+
+def _young_gc() -> None:
+    """The collector's youngest generation passes at ``YOUNG_GC_THRESHOLD`` objects instead of 700.
+    A chunk of 250 demo events (and a frame's strips) holds thousands of objects for a moment: at 700
+    the collector passed ~20 times a second at stress and moved what was in flight to the older
+    generations, whose passes then ran every ~2 s (and a full one every ~5 s): 0.4-0.6 s of CPU in 20 s,
+    2-3 % of a core. At 10,000 it passes every ~4 s, 0.06-0.07 s in 20 s (bench/README.md, "The
+    collector's youngest generation"); a pass is 12-22 ms, as the older ones' were."""
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def default_engine(settings: Settings) -> Any:
@@ -921,10 +932,12 @@ class LiqtuiApp(App[None]):
     def _freeze_history(self) -> None:
         """Once the history is in (the demo's 25 h, a warm-up, a replay's catch-up): its objects leave
         the garbage collector's generations (``gc.freeze``). Most live as long as the desk, and a full
-        collection passing over them took 90-110 ms at a time at stress, a stall of keys and frames."""
+        collection passing over them took 90-110 ms at a time at stress, a stall of keys and frames.
+        The youngest generation's threshold goes up to ``YOUNG_GC_THRESHOLD`` then (``_young_gc``)."""
         if not self._history_frozen and self.data_seen:
             self._history_frozen = True
             gc.freeze()
+            _young_gc()
 
     def visible_panes(self) -> list[LinePane[Any]]:
         """The panes on screen now: hidden panes (layout, size 0) are not asked to draw."""
