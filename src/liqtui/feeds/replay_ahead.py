@@ -96,6 +96,11 @@ class ReadAhead(Iterator[Any]):
     def __init__(self, path: Path, until_ms: int, child: subprocess.Popen[bytes] | None = None) -> None:
         from liqtui.storage.reader import newest_seq, read_runs
 
+        try:  # the child and this process read the same rows
+            self._top_seq = top_seq = newest_seq(path)
+        except BaseException:
+            discard(child)  # a file that cannot be read: the reading here says so
+            raise
         self.path, self.until_ms = path, until_ms
         self.merge_until: int | None = until_ms  # as RunStream's
         self.skipped: Counter[str] = Counter()  # the child's
@@ -109,7 +114,6 @@ class ReadAhead(Iterator[Any]):
         self._closed = threading.Event()
         self._markets: dict[Any, Any] | None = None
         self._child = child if child is not None else start_child()
-        self._top_seq = top_seq = newest_seq(path)  # the child and this process read the same rows
         told = [str(until_ms).encode(), str(top_seq).encode(), os.fsencode(path)]
         _tell(self._child.stdin, b"\0".join(told))
         self._runs = read_runs(path, until_ms=until_ms, top_seq=top_seq, liquidations=self._liquidations())
@@ -240,8 +244,9 @@ class ReadAhead(Iterator[Any]):
         if self._child.stdout is not None:
             self._child.stdout.close()
         self._runs.close()
-        if self._tail is not None:
-            self._tail.close()
+        for stream in (self._here, self._tail):
+            if stream is not None:
+                stream.close()
 
 
 def _tell(stdin: IO[bytes] | None, told: bytes) -> None:

@@ -25,6 +25,7 @@ from liqtui.feeds.event_source import BulkEmit
 from liqtui.feeds.replay import ReplaySource
 from liqtui.storage import Recorder, describe, read_events, warm
 from liqtui.storage.reader import read_runs, start_warm
+from liqtui.storage.schema import StoreError
 
 HOUR_MS = 3_600_000
 
@@ -660,6 +661,11 @@ async def test_a_replay_takes_the_child_started_for_it_or_ends_it(recording, mon
         child = spare_child()
         source = ReplaySource(recording, start_ms=middle, read_ahead=read_ahead, child=child)
         assert source._ahead is None and child.returncode is not None
+
+    child = spare_child()  # a file that cannot be read: the child ends, the reading here says why
+    with pytest.raises(StoreError):
+        ReadAhead(recording.parent / "missing.sqlite", middle, child)
+    assert child.returncode is not None
 
 
 async def test_a_desk_s_catch_up_read_ahead_equals_reading_here(recording, monkeypatch):
