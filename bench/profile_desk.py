@@ -11,7 +11,8 @@ holds while other programs load the machine, where wall-clock figures do not (be
 the program as a user sees it, from outside; this one says where the time goes):
 - CPU % of a core over the steady window and CPU per event (everything the process does, divided);
 - each render tick, the view's build, each pane's show, the header, Textual's screen updates;
-- the garbage collector's pauses per generation (gc.callbacks) and what it still tracks;
+- the garbage collector's pauses per generation (gc.callbacks), what they freed and what it still
+  tracks, over the steady window and during each key;
 - every asyncio callback on the loop (a stall: no key or frame can run meanwhile), the longest
   named by task; with --stall-profile, a cProfile of the callbacks longer than --stall-ms;
 - per key (`]`, `w`, `g` then a price and Enter, `/` then a symbol and Enter, `r` the heatmap's range): its action's CPU, the
@@ -126,11 +127,19 @@ def _time_parts(app: LiqtuiApp, parts: dict[str, list[float]]) -> None:
     Screen._compositor_refresh = _wrap(parts["screen update"], Screen._compositor_refresh)  # type: ignore[method-assign]
 
 
+def _tracked() -> str:
+    """How many objects the collector tracks now (what a full pass walks) and the most common kinds."""
+    tracked = gc.get_objects()
+    kinds = collections.Counter(type(o).__qualname__ for o in tracked).most_common(6)
+    return f"objects tracked by gc (not frozen): {len(tracked):,}; most: {kinds}"
+
+
 class GcTimes:
     """The garbage collector's pauses, per generation (gc.callbacks), CPU ms."""
 
     def __init__(self) -> None:
         self.ms: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self.freed: dict[int, int] = {0: 0, 1: 0, 2: 0}  # objects each generation's passes found unreachable
         self._start = 0.0
         self.total = 0.0  # every pass's CPU ms so far (a stall's share is the difference across it)
         gc.callbacks.append(self._callback)
@@ -141,14 +150,19 @@ class GcTimes:
         else:
             spent = (time.thread_time() - self._start) * 1000
             self.ms[info["generation"]].append(spent)
+            self.freed[info["generation"]] += info["collected"]
             self.total += spent
 
     def reset(self) -> None:
         for v in self.ms.values():
             v.clear()
+        self.freed = dict.fromkeys(self.freed, 0)
 
-    def lines(self) -> list[str]:
-        return [_line(f"gc generation {g}", v) + f", total {sum(v):.0f} ms" for g, v in self.ms.items()]
+    def lines(self, indent: str = "") -> list[str]:
+        return [
+            _line(f"{indent}gc generation {g}", v) + f", total {sum(v):.0f} ms, {self.freed[g]:,} freed"
+            for g, v in self.ms.items()
+        ]
 
 
 class Stalls:
@@ -388,10 +402,7 @@ async def main() -> None:
         for name, values in sorted(parts.items()):
             say(_line(f"  {name}", values))
         say("\n".join(gcs.lines()))
-        tracked = gc.get_objects()
-        kinds = collections.Counter(type(o).__qualname__ for o in tracked).most_common(6)
-        say(f"objects tracked by gc (not frozen): {len(tracked):,}; most: {kinds}")
-        del tracked
+        say(_tracked())
         say(_line("loop callbacks", stalls.ms))
         say("\n".join(stalls.lines(5, args.stall_ms)))
         if profiler and args.profile_phase == "keys":
@@ -399,6 +410,7 @@ async def main() -> None:
         stalls.profile_over_ms = args.stall_ms if stall_phase in ("keys", "all") else 0.0
         for key in args.key_list.split(","):
             stalls.reset()
+            gcs.reset()
             ticks.clear()
             for values in parts.values():
                 values.clear()
@@ -415,6 +427,8 @@ async def main() -> None:
                 seen.missed.clear()
             say(_line(f"  loop callbacks during {key}", stalls.ms))
             say(_line(f"  render_tick during {key}", ticks))
+            say("\n".join(gcs.lines("  ")))
+            say("  " + _tracked())
             for name, values in sorted(parts.items()):
                 say(_line(f"    {name}", values))
             say("\n".join(stalls.lines(3, args.stall_ms)))
