@@ -148,12 +148,18 @@ class _Group:
         )
 
     def add(self, trig: _Trigger) -> None:
-        self.last_trigger = trig.time
-        self.venues.add(trig.venue)
-        if self.rule.kind in LIQUIDATION_KINDS and trig.usd is not None and self.usd is not None:
-            self.usd += trig.usd
-            self.count = (self.count or 0) + (trig.count or 0)
-            self.price = trig.price
+        self.take(trig.time, trig.venue, trig.usd, trig.count, trig.price)
+
+    def take(
+        self, time: int, venue: str | None, usd: float | None, count: int | None, price: float | None
+    ) -> None:
+        """``add`` of a trigger with these fields (one not built: ``AlertEvaluator._offer_deferred``)."""
+        self.last_trigger = time
+        self.venues.add(venue)
+        if self.rule.kind in LIQUIDATION_KINDS and usd is not None and self.usd is not None:
+            self.usd += usd
+            self.count = (self.count or 0) + (count or 0)
+            self.price = price
             self.pending = True
 
     def alert(self, at: int, update: bool) -> Alert:
@@ -270,7 +276,13 @@ class _RollingSides:
 
 _Detector = Callable[[Event], list[_Trigger]]
 # A run of liquidations at once: the triggers of each, as (its index in the run, trigger), in order.
-_RunDetector = Callable[[Sequence[Liquidation]], list[tuple[int, _Trigger]]]
+_RunDetector = Callable[[Sequence[Liquidation]], list[tuple[int, "_Trigger | _Deferred"]]]
+# A burst's trigger not built yet: (the function that builds it, its liquidation, the window's total,
+# count and venues then). At stress ~40 % of liquidations trigger the burst rule, nearly all adding to
+# the alert they opened: that needs only the liquidation (``AlertEvaluator._offer_deferred``).
+_Deferred = tuple[
+    Callable[[Liquidation, float, float, frozenset[str]], _Trigger], Liquidation, float, float, frozenset[str]
+]
 
 
 def _symbol_rows(batch: LiquidationBatch, rule: Rule, side: Side | None) -> list[tuple[str, Ints]]:
@@ -346,10 +358,11 @@ class _BurstRule:
                 window = self.windows[symbol] = _RollingSides(rule.window_ms)
             window.add_rows(batch, rows)
 
-    def see_run(self, liqs: Sequence[Liquidation]) -> list[tuple[int, _Trigger]]:
-        """``see`` of each, in order, with the calls per liquidation that a long run repeats taken out."""
+    def see_run(self, liqs: Sequence[Liquidation]) -> list[tuple[int, _Trigger | _Deferred]]:
+        """``see`` of each, in order, with the calls per liquidation that a long run repeats taken out
+        and each trigger deferred (``_Deferred``)."""
         rule, windows = self.rule, self.windows
-        out: list[tuple[int, _Trigger]] = []
+        out: list[tuple[int, _Trigger | _Deferred]] = []
         everything, min_usd = rule.covers_everything, rule.min_usd
         for i, liq in enumerate(liqs):
             if not (everything or rule.covers(liq.venue, liq.symbol, liq.side)):
@@ -359,10 +372,27 @@ class _BurstRule:
                 window = windows[liq.symbol] = _RollingSides(rule.window_ms)
             side = liq.side
             window.add(side, liq.usd, liq.time, liq.venue)
-            total = window.totals[0 if side is Side.LONG else 1]
+            slot = 0 if side is Side.LONG else 1
+            total = window.totals[slot]
             if not (total < min_usd or total <= 0):  # as see: a NaN total triggers there too
-                out.append((i, self._trigger(liq, window, total)))
+                out.append((i, (self._made, liq, total, window.totals[2 + slot], window.venues())))
         return out
+
+    def _made(self, liq: Liquidation, total: float, count: float, venues: frozenset[str]) -> _Trigger:
+        """The trigger ``see_run`` deferred (``_Deferred``): the window's total, count and venues then."""
+        return _Trigger(
+            liq.symbol,
+            liq.time,
+            liq.venue,
+            liq.side,
+            liq.price,
+            liq.usd,
+            1,
+            total,
+            round(count),
+            self.span,
+            venues,
+        )
 
     def remember(self, event: Event) -> None:
         """``see`` of history: the window takes it (its triggers fire nothing)."""
@@ -381,19 +411,7 @@ class _BurstRule:
         return [self._trigger(event, window, total)]
 
     def _trigger(self, liq: Liquidation, window: _RollingSides, total: float) -> _Trigger:
-        return _Trigger(
-            liq.symbol,
-            liq.time,
-            liq.venue,
-            liq.side,
-            liq.price,
-            liq.usd,
-            1,
-            total,
-            window.count(liq.side),
-            self.span,
-            window.venues(),
-        )
+        return self._made(liq, total, window.totals[2 if liq.side is Side.LONG else 3], window.venues())
 
 
 class _PricePath:
@@ -900,7 +918,7 @@ class AlertEvaluator:
         liqs = [liq for liq in liqs if type(liq.time) is int]  # as see: any other is no event
         # Each rule's detector takes the whole run (they read no group and no other rule), then the
         # triggers are offered in the order one by one offers them: per liquidation, rule by rule.
-        offers: dict[int, list[tuple[Rule, _Trigger]]] = {}
+        offers: dict[int, list[tuple[Rule, _Trigger | _Deferred]]] = {}
         for rule, run in self._runs:
             for i, trig in run(liqs):
                 offers.setdefault(i, []).append((rule, trig))
@@ -916,8 +934,22 @@ class AlertEvaluator:
                 if live is None:
                     live = not (self.history is not None and self.history())
                 if live:
-                    out.extend(self._offer(rule, trig))
+                    if isinstance(trig, tuple):
+                        out.extend(self._offer_deferred(rule, trig))
+                    else:
+                        out.extend(self._offer(rule, trig))
         return out
+
+    def _offer_deferred(self, rule: Rule, deferred: _Deferred) -> list[Alert]:
+        """``_offer`` of the trigger ``deferred`` builds, with the same alerts: built only when it opens
+        an alert; one that adds to an open alert gives it the liquidation's fields."""
+        make, liq, total, count, venues = deferred
+        group = self._groups.get((rule.name, liq.symbol, ""))
+        time_ms = liq.time
+        if group is None or time_ms - group.last_trigger > rule.cooldown_ms:
+            return self._offer(rule, make(liq, total, count, venues))
+        group.take(time_ms, liq.venue, liq.usd, 1, liq.price)
+        return [self._emit_update(group, time_ms)] if group.update_due(time_ms) else []
 
     def _in_history(self) -> bool:
         return self.history is not None and self.history()
