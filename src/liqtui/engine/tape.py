@@ -57,7 +57,9 @@ class _Group:
         self.add(liq)
 
     def takes(self, time_ms: int, burst_ms: int) -> bool:
-        return max(self.time, time_ms) - min(self.first_time, time_ms) <= burst_ms
+        # max(self.time, time_ms) - min(self.first_time, time_ms), without the builtins' calls
+        newest = time_ms if time_ms > self.time else self.time
+        return newest - (time_ms if time_ms < self.first_time else self.first_time) <= burst_ms
 
     def add(self, liq: Liquidation) -> None:
         self.fold(liq.time, liq.price, liq.usd, liq.venue, liq.sampled)
@@ -70,7 +72,8 @@ class _Group:
         """A liquidation into the row's sums (``add`` also keeps it while the group is not a burst)."""
         if time_ms >= self.time:
             self.time, self.price = time_ms, price
-        self.first_time = min(self.first_time, time_ms)
+        if time_ms < self.first_time:  # min(), without its call
+            self.first_time = time_ms
         self.usd += usd
         self.count += 1
         self.venues.add(venue)
@@ -282,8 +285,9 @@ class LiquidationTape:
         size tier keeps only its newest ``history_kept``, so a long run hands it only those."""
         if self._pending:
             self._settle()
-        for tier, history in self._history.items():
-            kept = [liq for liq in liqs if liq.usd >= tier]
+        kept = liqs
+        for tier, history in self._history.items():  # SIZE_TIERS ascend: a tier's are among the one's before
+            kept = [liq for liq in kept if liq.usd >= tier]
             history.extend(kept[-history.maxlen :] if history.maxlen is not None else kept)
         self._folded.add_many(liqs)
 
