@@ -188,6 +188,30 @@ def test_the_alert_rules_over_runs_say_the_same_alerts_in_the_same_order():
     assert said_bulk == said_single
 
 
+def test_a_burst_alert_live_through_a_stress_stream_adds_every_trigger_as_one_by_one():
+    """The burst rule triggers for a large part of the liquidations at stress; over runs, a trigger
+    that adds to its open alert is never built: the alerts, their running USD and counts, are those
+    of one by one (the whole stream live, so thousands of triggers add to a few alerts)."""
+    from liqtui.engine.alerts import AlertEvaluator, Rule
+    from liqtui.engine.engine import liquidation_runs
+
+    events = _stress_events()
+    rules = [
+        Rule("burst", "burst", min_usd=200_000, window_ms=2_000, cooldown_ms=60_000),
+        Rule("burst longs", "burst", side=Side.LONG, min_usd=100_000, window_ms=500, cooldown_ms=200),
+    ]
+    since = min(e.time for e in events if type(e) is Liquidation)
+    bulk, single = AlertEvaluator(rules, Engine(), since), AlertEvaluator(rules, Engine(), since)
+    said_single = [a for e in events for a in single.see(e)] + single.flush()
+    said_bulk = []
+    for item in liquidation_runs(events):
+        said_bulk += bulk.see_liquidations(item) if isinstance(item, list) else bulk.see(item)
+    said_bulk += bulk.flush()
+    assert said_bulk == said_single
+    assert sum(a.count or 0 for a in said_single if a.update and a.rule == "burst") > 1_000
+    assert sum(not a.update for a in said_single if a.rule == "burst longs") > 1
+
+
 def test_a_group_whose_cooldown_ran_out_inside_a_run_ends_there_as_one_by_one():
     from liqtui.engine.alerts import AlertEvaluator, Rule
 
