@@ -855,18 +855,21 @@ class _Runs:
         while True:
             cut = n
             if self.pending is not None:  # rows up to the next other event's (time, seq): before it
-                t, s = self.pending[0], self.pending[1]
-                low = int(np.searchsorted(times, t, side="left"))
-                high = int(np.searchsorted(times, t, side="right"))
-                cut = low + int(np.searchsorted(seqs[low:high], s, side="right"))
+                # The arrays' own searchsorted (np.searchsorted's wrapper costs as much); rows of the
+                # event's time are looked at only where there are some (those of a lower seq come first).
+                t = self.pending[0]
+                cut = int(times.searchsorted(t))
+                if cut < n and times[cut] == t:
+                    high = int(times.searchsorted(t, "right"))
+                    cut += int(seqs[cut:high].searchsorted(self.pending[1], "right"))
             if crossed and cut > scan:  # a row of a crossed market, or after merge_until, ends the run
                 limit = self.gate.merge_until
-                stop = crossed_ids[np.searchsorted(self.ids, markets[scan:cut])]
+                stop = crossed_ids[self.ids.searchsorted(markets[scan:cut])]
                 if limit is not None:
                     stop |= times[scan:cut] > limit
                 if stop.any():
                     scan += int(stop.argmax())
-                    yield from self._out(batch[start:scan], crossed)
+                    yield from self._out(batch, start, scan, crossed)
                     start, crossed = scan, []
                     crossed_ids[:] = False
                     continue
@@ -880,10 +883,10 @@ class _Runs:
                 crossed.append(event)
                 crossed_ids |= mask
             else:
-                yield from self._out(batch[start:scan], [*crossed, event])
+                yield from self._out(batch, start, scan, [*crossed, event])
                 start, crossed = scan, []
                 crossed_ids[:] = False
-        yield from self._out(batch[start:scan], crossed)
+        yield from self._out(batch, start, scan, crossed)
 
     def _crossing(self, event: Event, time: int, run: Any) -> Any:
         """The markets ``event`` (at ``time``, after the rows of markets ``run``) holds (a mask), when
@@ -904,11 +907,15 @@ class _Runs:
             mask = self.masks[key] = np.zeros(len(self.ids), dtype=bool)
             for m, (v, s) in self.markets.items():
                 mask[np.searchsorted(self.ids, m)] = s == symbol and (whole or v == venue)
-        return None if mask[np.searchsorted(self.ids, run)].any() else mask
+        return None if mask[self.ids.searchsorted(run)].any() else mask
 
-    def _out(self, run: LiquidationBatch, events: list[Event]) -> Iterator[Event | LiquidationBatch]:
-        """The run (when it has rows), then ``events``, noting what the engine lists and grids."""
-        if len(run):
+    def _out(
+        self, batch: LiquidationBatch, start: int, stop: int, events: list[Event]
+    ) -> Iterator[Event | LiquidationBatch]:
+        """The run (``batch``'s rows ``start:stop``, when it has any: mostly none), then ``events``,
+        noting what the engine lists and grids."""
+        if stop > start:
+            run = batch[start:stop]
             if len(self.gridded) < len(self.symbols):  # rows the engine takes list and grid a symbol
                 price, usd = run.price, run.usd
                 sound = (price > 0.0) & (price < math.inf) & (usd >= 0.0) & (usd < math.inf)
