@@ -9,11 +9,18 @@
 - Under a modal screen (help, the alerts log) the desk holds still: Textual draws a modal over a
   tinted copy of the whole screen beneath, so a pane redrawn there repainted every cell of both screens.
 - The symbol picker and the prompts are no modal but the desk's command bar: opening and closing
-  them redraws no pane's line and no tinted copy, and the desk keeps moving while they are open."""
+  them redraws no pane's line and no tinted copy, and the desk keeps moving while they are open.
+- Textual's frame clock runs at 120 a second for the desk (a key's change waited up to 16.7 ms for
+  the next frame at its default 60), unless the user set TEXTUAL_FPS."""
 
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
+
+import pytest
 
 from liqtui.config import Settings
 from liqtui.feeds.demo import DemoSource
@@ -346,3 +353,13 @@ async def test_the_picker_opens_on_the_list_it_holds_and_builds_it_again_only_wh
         assert await wait_for(pilot, lambda: options.option_count == 1)
         assert options.get_option_at_index(0).id == "ETH/USDT:USDT"
         assert 1 <= len(built) <= 3
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "120"), ("30", "30")])
+def test_the_desk_draws_at_120_frames_a_second_unless_the_user_set_it(given, expected):
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"}
+    if given is not None:
+        env["TEXTUAL_FPS"] = given
+    probe = "import liqtui.ui.app, textual.constants as c; print(c.MAX_FPS)"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected
