@@ -87,11 +87,12 @@ def header(screen: str) -> tuple[str | None, float | None]:
 
 
 def line_under(screen: str, pattern: re.Pattern[str]) -> str | None:
-    """The text of the line under the first line ``pattern`` finds (its borders stripped), else None."""
+    """The text at the start of the line under the first line ``pattern`` finds, else None: up to its
+    first gap of two spaces, as an alert's toast may cover the line's right-hand part."""
     lines = screen.splitlines()
     for line, below in itertools.pairwise(lines):
         if pattern.search(line):
-            return below.strip("│ ")
+            return below.lstrip("│ ").split("  ")[0].rstrip("│ ")
     return None
 
 
