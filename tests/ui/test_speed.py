@@ -30,6 +30,13 @@ from liqtui.ui.widgets import PromptBar, SymbolPicker
 from desk_helpers import make_app, screen_lines, wait_for
 
 
+async def _held_still(pilot, app: LiqtuiApp, settle: float = 0.1) -> None:
+    """The desk drawn, then paused: no frame changes a pane meanwhile."""
+    assert await wait_for(pilot, lambda: app.last_view is not None)
+    await pilot.press("p")
+    await pilot.pause(settle)
+
+
 async def test_the_history_is_frozen_once_it_is_in():
     gc.unfreeze()
     settings = Settings()
@@ -149,9 +156,7 @@ async def test_opening_and_closing_the_picker_redraws_no_pane_and_no_tinted_desk
     monkeypatch.setattr(LinePane, "render_line", counted_line)
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        assert await wait_for(pilot, lambda: app.last_view is not None)
-        await pilot.press("p")  # paused: no frame changes a pane meanwhile
-        await pilot.pause(0.1)
+        await _held_still(pilot, app)
         lines.clear()
         await pilot.press("slash")
         picker = app.query_one(SymbolPicker)
@@ -264,8 +269,7 @@ async def test_the_ladder_giving_and_taking_back_the_focus_redraws_none_of_its_l
         assert await wait_for(pilot, lambda: app.last_view is not None)
         ladder = app.query_one(LadderPane)
         assert app.focused is ladder
-        await pilot.press("p")  # paused: no frame changes a pane meanwhile
-        await pilot.pause(0.1)
+        await _held_still(pilot, app)
         lines.clear()
         for keys, bar in ((("slash",), SymbolPicker), (("g",), PromptBar)):
             await pilot.press(*keys)
@@ -297,9 +301,7 @@ async def test_showing_and_hiding_the_command_bar_repaints_only_the_cells_it_cov
     monkeypatch.setattr(Compositor, "render_partial_update", recorded)
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        assert await wait_for(pilot, lambda: app.last_view is not None)
-        await pilot.press("p")  # paused: no frame changes a pane meanwhile
-        await pilot.pause(0.2)
+        await _held_still(pilot, app, 0.2)
         for key, kind in (("slash", SymbolPicker), ("g", PromptBar)):
             painted.clear()
             await pilot.press(key)
