@@ -50,7 +50,7 @@ from liqtui.engine.levels import (
     lookback_ms,
 )
 from liqtui.engine.projection import Projection, auto_grid
-from liqtui.engine.state import SWEEP_MATCH_TOLERANCE, MarketState, Sweep, VenueSymbol
+from liqtui.engine.state import FILLS_KEPT, SWEEP_MATCH_TOLERANCE, MarketState, Sweep, VenueSymbol
 from liqtui.engine.views import WINDOW_MS, SweepRecord, SymbolView, TapeFilter
 
 if TYPE_CHECKING:
@@ -321,13 +321,12 @@ class Engine:
         waiting = self._waiting_fills.pop(market, None)
         if not waiting:
             return
-        fills = state.recent_fills
         joined = concat(waiting)
         if state.sweeps:
             self._match_sweeps(state, joined)
-        tail = joined[-fills.maxlen :] if fills.maxlen is not None else joined
+        tail = joined[-FILLS_KEPT:]  # no more are kept
         sides = [SIDE_OF_CODE[s] for s in tail.side.tolist()]
-        fills.extend(zip(tail.time.tolist(), sides, tail.price.tolist(), tail.usd.tolist(), strict=True))
+        state.recent_fills.extend(tail.time.tolist(), sides, tail.price.tolist(), tail.usd.tolist())
 
     def _settle_all_fills(self) -> None:
         """Every market's waiting batches into its sweeps and recent fills (before a read of them)."""
@@ -340,9 +339,7 @@ class Engine:
         price, beyond where the market traded, which would sweep levels price never reached."""
         if self._waiting_fills:
             self._settle_fills((liqs[0].venue, liqs[0].symbol), state)
-        fills = state.recent_fills
-        newest = liqs[-fills.maxlen :] if fills.maxlen is not None else liqs  # it keeps no more
-        fills.extend([(liq.time, liq.side, liq.price, liq.usd) for liq in newest])
+        state.recent_fills.extend_liquidations(liqs)
         if not state.sweeps:
             return
         for liq in liqs:
