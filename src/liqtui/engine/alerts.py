@@ -347,11 +347,14 @@ class _BurstRule:
         self.rule = rule
         self.windows: dict[str, _RollingSides] = {}
         self.span = _span(rule.window_ms)
+        self.adds = True  # False: a cascade rule sharing the windows adds each liquidation (``_share``)
 
     def absorb(self, batch: LiquidationBatch) -> None:
         """``see_run`` of a batch in time order whose triggers fire nothing (history): each symbol's
         window takes the rows, as columns."""
         rule = self.rule
+        if not self.adds:
+            return
         for symbol, rows in _symbol_rows(batch, rule, rule.side):
             window = self.windows.get(symbol)
             if window is None:
@@ -404,7 +407,8 @@ class _BurstRule:
         window = self.windows.get(event.symbol)
         if window is None:
             window = self.windows[event.symbol] = _RollingSides(self.rule.window_ms)
-        window.add(event.side, event.usd, event.time, event.venue)
+        if self.adds:
+            window.add(event.side, event.usd, event.time, event.venue)
         total = window.usd(event.side)
         if total < self.rule.min_usd or total <= 0:
             return []
@@ -461,8 +465,8 @@ class _PricePath:
 
 
 class _CascadeState:
-    def __init__(self, rule: Rule) -> None:
-        self.window = _RollingSides(rule.window_ms)
+    def __init__(self, rule: Rule, window: _RollingSides) -> None:
+        self.window = window
         self.path = _PricePath()
         self.window_index: int | None = None
         self.window_usd = 0.0
@@ -487,11 +491,16 @@ class _CascadeRule:
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
         self.states: dict[str, _CascadeState] = {}
+        self.windows: dict[str, _RollingSides] = {}  # a burst rule's when shared (``_share``)
+        self.adds = True  # False: the burst rule sharing the windows adds each liquidation
 
     def _state(self, symbol: str) -> _CascadeState:
         state = self.states.get(symbol)
         if state is None:
-            state = self.states[symbol] = _CascadeState(self.rule)
+            window = self.windows.get(symbol)
+            if window is None:
+                window = self.windows[symbol] = _RollingSides(self.rule.window_ms)
+            state = self.states[symbol] = _CascadeState(self.rule, window)
         return state
 
     def remember(self, event: Event) -> None:
@@ -508,7 +517,8 @@ class _CascadeRule:
             return []
         rule, state = self.rule, self._state(event.symbol)
         state.close_windows(event.time, rule.window_ms, rule.percentile)
-        state.window.add(event.side, event.usd, event.time, event.venue)
+        if self.adds:
+            state.window.add(event.side, event.usd, event.time, event.venue)
         state.window_usd += event.usd
         return self._check(event, state)
 
@@ -528,7 +538,8 @@ class _CascadeRule:
                 time_ms = int(batch.time[part[0]])
                 if state.window_index is None or time_ms // window_ms > state.window_index:
                     state.close_windows(time_ms, window_ms, rule.percentile)
-                state.window.add_rows(batch, part)
+                if self.adds:
+                    state.window.add_rows(batch, part)
                 zeros = np.zeros(len(part), dtype=np.int64)
                 state.window_usd = column_sums([state.window_usd], zeros, batch.usd[part])[0]
 
@@ -551,6 +562,33 @@ class _CascadeRule:
             if not (state.threshold is None or total <= state.threshold or total < min_usd):
                 out.extend((i, trig) for trig in self._check(liq, state))
         return out
+
+    def see_run_with(
+        self, burst: _BurstRule, liqs: Sequence[Liquidation]
+    ) -> tuple[list[tuple[int, _Trigger | _Deferred]], list[tuple[int, _Trigger]]]:
+        """``burst.see_run`` and ``see_run`` of the same run in one pass over it, for rules that share
+        their windows (``_share``): each liquidation added once, each rule's triggers as alone."""
+        rule, states = self.rule, self.states
+        bursts: list[tuple[int, _Trigger | _Deferred]] = []
+        cascades: list[tuple[int, _Trigger]] = []
+        window_ms, percentile, min_usd = rule.window_ms, rule.percentile, rule.min_usd
+        made, burst_min = burst._made, burst.rule.min_usd
+        for i, liq in enumerate(liqs):
+            state = states.get(liq.symbol) or self._state(liq.symbol)
+            if state.window_index is None or liq.time // window_ms > state.window_index:
+                state.close_windows(liq.time, window_ms, percentile)
+            window, side, usd = state.window, liq.side, liq.usd
+            window.add(side, usd, liq.time, liq.venue)
+            state.window_usd += usd
+            totals = window.totals
+            slot = 0 if side is Side.LONG else 1
+            total = totals[slot]
+            if not (total < burst_min or total <= 0):  # as _BurstRule.see_run
+                bursts.append((i, (made, liq, total, totals[2 + slot], window.venues())))
+            total = totals[0] + totals[1]
+            if not (state.threshold is None or total <= state.threshold or total < min_usd):
+                cascades.extend((i, trig) for trig in self._check(liq, state))
+        return bursts, cascades
 
     def _check(self, liq: Liquidation, state: _CascadeState) -> list[_Trigger]:
         rule, window = self.rule, state.window
@@ -825,6 +863,54 @@ _READS: dict[str, tuple[type, ...]] = {
 }
 
 
+class _SharedWindows:
+    """A burst rule and a cascade rule over every liquidation with the same window keep the same
+    rolling windows per symbol (the same sums, added in the same order): the rule that comes first
+    adds each liquidation, the other only reads, and a run goes through both in one pass
+    (``_CascadeRule.see_run_with``): the first's ``see_run`` makes both lists, the second's takes its
+    own. At stress this was a third of the rules' time, every liquidation added twice."""
+
+    def __init__(self, burst: _BurstRule, cascade: _CascadeRule, burst_first: bool) -> None:
+        self.burst, self.cascade, self.burst_first = burst, cascade, burst_first
+        cascade.windows = burst.windows
+        cascade.adds, burst.adds = burst_first is False, burst_first
+        self._run: Sequence[Liquidation] | None = None
+        self._second: list[tuple[int, _Trigger | _Deferred]] | list[tuple[int, _Trigger]] = []
+
+    def first(self, liqs: Sequence[Liquidation]) -> list[tuple[int, _Trigger | _Deferred]]:
+        bursts, cascades = self.cascade.see_run_with(self.burst, liqs)
+        self._run = liqs
+        if self.burst_first:
+            self._second = cascades
+            return bursts
+        self._second = bursts
+        return list(cascades)
+
+    def second(self, liqs: Sequence[Liquidation]) -> list[tuple[int, _Trigger | _Deferred]]:
+        if liqs is not self._run:
+            raise RuntimeError("a run went to the second of two rules sharing windows without the first")
+        out, self._run, self._second = self._second, None, []
+        return list(out)
+
+
+def _share(rules: Sequence[Rule], detectors: list[Any]) -> dict[int, _RunDetector]:
+    """The runs of the burst and cascade rules that share their windows (``_SharedWindows``), by the
+    rule's place: each cascade rule over every liquidation with the first such burst rule of the
+    same window not yet paired."""
+    runs: dict[int, _RunDetector] = {}
+    free = [i for i, rule in enumerate(rules) if rule.kind == "burst" and rule.covers_everything]
+    for c, rule in enumerate(rules):
+        if rule.kind != "cascade" or rule.coins or rule.venues:
+            continue
+        b = next((i for i in free if rules[i].window_ms == rule.window_ms), None)
+        if b is None:
+            continue
+        free.remove(b)
+        shared = _SharedWindows(detectors[b], detectors[c], burst_first=b < c)
+        runs[min(b, c)], runs[max(b, c)] = shared.first, shared.second
+    return runs
+
+
 def _one_by_one(detect: _Detector) -> _RunDetector:
     """A run through a detector that has no ``see_run``: ``see`` of each liquidation."""
     return lambda liqs: [(i, trig) for i, liq in enumerate(liqs) for trig in detect(liq)]
@@ -875,13 +961,15 @@ class AlertEvaluator:
         self._runs = []
         self._absorbs = []
         self._remembers = {}
-        for rule in self.rules:
-            detector = _detector(rule, self.engine)
+        detectors = [_detector(rule, self.engine) for rule in self.rules]
+        shared = _share(self.rules, detectors)
+        for n, (rule, detector) in enumerate(zip(self.rules, detectors, strict=True)):
             for kind in _READS[rule.kind]:
                 self._detectors.setdefault(kind, []).append((rule, detector.see))
                 self._remembers.setdefault(kind, []).append(detector.remember)
             if Liquidation in _READS[rule.kind]:
-                self._runs.append((rule, getattr(detector, "see_run", None) or _one_by_one(detector.see)))
+                run = shared.get(n) or getattr(detector, "see_run", None) or _one_by_one(detector.see)
+                self._runs.append((rule, run))
                 self._absorbs.append(detector.absorb)
 
     def see(self, event: Event) -> list[Alert]:

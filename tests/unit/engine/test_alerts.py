@@ -184,6 +184,49 @@ def test_no_cascade_without_a_price_move_or_without_a_dominant_side():
     assert run([CASCADE], _quiet_then_move(-2.0, (Side.LONG, Side.SHORT))) == []
 
 
+def _said(rules: list[Rule], events: list, path: str) -> list[Alert]:
+    """The alerts of ``rules`` over ``events`` one by one ("see"), in runs of liquidations ("runs"), or
+    with the first half as history handed over as columns, then runs ("history")."""
+    from liqtui.engine.batch import LiquidationBatch
+    from liqtui.engine.engine import liquidation_runs
+
+    engine, history = Engine(), [path == "history"]
+    alerts = AlertEvaluator(rules, engine, history=lambda: history[0])
+    out: list[Alert] = []
+    if path == "see":
+        for event in events:
+            engine.apply(event)
+            out += alerts.see(event)
+        return out + alerts.flush()
+    runs = list(liquidation_runs(events))
+    for n, item in enumerate(runs):
+        history[0] = path == "history" and n < len(runs) // 2
+        if not isinstance(item, list):
+            engine.apply(item)
+            out += alerts.see(item)
+        elif history[0]:
+            batch = LiquidationBatch.of(item)
+            engine.apply_liquidations(batch)
+            out += alerts.see_liquidations(batch)
+        else:
+            engine.apply_liquidations(item)
+            out += alerts.see_liquidations(item)
+    return out + alerts.flush()
+
+
+@pytest.mark.parametrize("path", ["see", "runs", "history"])
+@pytest.mark.parametrize("burst_first", [True, False])
+def test_a_burst_and_a_cascade_of_one_window_say_together_what_each_says_alone(path, burst_first):
+    """The two rules share their windows (one adds each liquidation, both read): the same alerts."""
+    burst = Rule("burst", "burst", min_usd=1_000_000, window_ms=30_000)
+    events = _quiet_then_move(-2.0, (Side.LONG,))
+    rules = [burst, CASCADE] if burst_first else [CASCADE, burst]
+    together = _said(rules, events, path)
+    alone = _said([burst], events, path) + _said([CASCADE], events, path)
+    assert {a.kind for a in alone} == {"burst", "cascade"}
+    assert sorted(together, key=repr) == sorted(alone, key=repr)
+
+
 def test_funding_restated_per_8h_beyond_the_rate():
     rule = Rule("f", "funding", rate=0.001, cooldown_ms=3_600_000)
     events = [
