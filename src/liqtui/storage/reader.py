@@ -853,6 +853,8 @@ class _Runs:
         crossed: list[Event] = []
         crossed_ids = np.zeros(len(self.ids), dtype=bool)  # the markets the run crossed an event of
         while True:
+            if start == scan < n:  # an empty run (none crossed): the events before its first row go out
+                yield from self._before(int(times[scan]), int(seqs[scan]))
             cut = n
             if self.pending is not None:  # rows up to the next other event's (time, seq): before it
                 # The arrays' own searchsorted (np.searchsorted's wrapper costs as much); rows of the
@@ -887,6 +889,16 @@ class _Runs:
                 start, crossed = scan, []
                 crossed_ids[:] = False
         yield from self._out(batch, start, scan, crossed)
+
+    def _before(self, time: int, seq: int) -> Iterator[Event]:
+        """The other events before the row at (``time``, ``seq``), one after the other, where no run is
+        open (a backfill's thousands: no run of their own, which ``split`` took each through)."""
+        pending = self.pending
+        while pending is not None and (pending[0] < time or (pending[0] == time and pending[1] < seq)):
+            self.pending = next(self.others, None)
+            self._note(pending[2])
+            yield pending[2]
+            pending = self.pending
 
     def _crossing(self, event: Event, time: int, run: Any) -> Any:
         """The markets ``event`` (at ``time``, after the rows of markets ``run``) holds (a mask), when
@@ -924,11 +936,15 @@ class _Runs:
                     self.gridded.add(run.markets[m][1])
             yield run
         for event in events:
-            if type(event) in _NAMING:
-                self.named.add(event.symbol)  # type: ignore[union-attr]
-            elif type(event) is HeatmapBucket:
-                self.gridded.add(event.symbol)
+            self._note(event)
             yield event
+
+    def _note(self, event: Event) -> None:
+        """What the engine lists and grids once ``event`` is handed out."""
+        if type(event) in _NAMING:
+            self.named.add(event.symbol)  # type: ignore[union-attr]
+        elif type(event) is HeatmapBucket:
+            self.gridded.add(event.symbol)
 
     def rest(self) -> Iterator[Event]:
         while self.pending is not None:
