@@ -53,6 +53,35 @@ async def test_the_history_is_frozen_once_it_is_in():
         gc.unfreeze()
 
 
+async def test_a_replay_catches_up_with_the_desk_frozen_and_the_youngest_generation_raised(tmp_path):
+    # A catch-up of half a million rows builds objects by the hundred thousand: at 700 the collector's
+    # passes over them and the desk's start-up objects took ~0.1-0.2 s of the launched desk's CPU.
+    from liqtui.domain.events import Liquidation, Side
+    from liqtui.feeds.replay import ReplaySource
+    from liqtui.storage.recorder import Recorder
+
+    path = tmp_path / "rec.sqlite"
+    with Recorder(path, background=False) as recorder:
+        for i in range(10):
+            t = 1_769_860_800_000 + i * 1_000
+            recorder.add(Liquidation("okx", "BTC/USDT:USDT", Side.LONG, 82_410.0, 0.1, 8_241.0, t, t))
+    seen: list[tuple[int, int]] = []
+
+    class Watched(ReplaySource):
+        async def run(self, emit):
+            seen.append((gc.get_freeze_count(), gc.get_threshold()[0]))  # as the catch-up starts
+            await super().run(emit)
+
+    gc.unfreeze()
+    gc.set_threshold(700)
+    source = Watched(path, speed=0, start_ms=1 << 50)  # after the end: all of it is catch-up
+    app = LiqtuiApp(Settings(), source, theme_dir=tmp_path / "no-themes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await wait_for(pilot, lambda: bool(seen))
+    frozen, young = seen[0]
+    assert frozen > 0 and young == YOUNG_GC_THRESHOLD
+
+
 async def test_a_symbol_switch_draws_the_ladder_first_then_every_other_pane():
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
