@@ -21,6 +21,20 @@ BIG = {"alerts": {"rules": [{"kind": "liquidation", "min_usd": 200_000, "name": 
 NEAR = {"alerts": {"rules": [{"kind": "cluster_near", "min_usd": 4_000_000, "pct": 0.1, "name": "near"}]}}
 
 
+def _toasts_said(app: LiqtuiApp) -> list[tuple[str, str]]:
+    """Every toast's (title, message) as it is made: a toast expires after its timeout (8 s for an
+    alert), which a replay on a loaded machine can outlast before the test reads the screen's."""
+    said: list[tuple[str, str]] = []
+    notify = app.notify
+
+    def spy(message: str, **kwargs):
+        said.append((kwargs.get("title", ""), message))
+        return notify(message, **kwargs)
+
+    app.notify = spy  # type: ignore[method-assign]
+    return said
+
+
 def _liq(usd: float, t: int = NOW + 1_000) -> Liquidation:
     return Liquidation("bybit", "BTC/USDT:USDT", Side.LONG, 82_410.0, usd / 82_410.0, usd, t, t)
 
@@ -190,14 +204,13 @@ async def test_a_replay_shows_the_alerts_its_session_said_labelled_recorded(tmp_
         "alerts": {"rules": [{"kind": "liquidation", "min_usd": 1_000, "name": "today"}]}
     }  # would fire 60 times
     app = LiqtuiApp(settings_from_dict(raw), ReplaySource(path, speed=0), theme_dir=tmp_path / "no-themes")
+    toasts = _toasts_said(app)
     async with app.run_test(size=(160, 45)) as pilot:
         assert await wait_for(pilot, lambda: app.source.finished)
         assert [(a.rule, a.text) for a in app.alerts.log] == [
             ("said live", "BTC long liquidated $312k at 82,410 on okx")
         ]
-        assert [n.title for n in app._notifications if "liquidated" in n.message] == [
-            "recorded alert: said live"
-        ]
+        assert [title for title, message in toasts if "liquidated" in message] == ["recorded alert: said live"]
         await pilot.press("a")
         assert await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
         title = str(app.screen.query_one(".title", Static).render())
@@ -210,10 +223,11 @@ async def test_a_replay_of_a_recording_without_alerts_runs_the_rules_again_and_s
     path = tmp_path / "rec.sqlite"
     _recording(path, with_alert=False)
     app = LiqtuiApp(settings_from_dict(BIG), ReplaySource(path, speed=0), theme_dir=tmp_path / "no-themes")
+    toasts = _toasts_said(app)
     async with app.run_test(size=(160, 45)) as pilot:
         assert await wait_for(pilot, lambda: app.source.finished)
         assert [a.text for a in app.alerts.log] == ["BTC long liquidated $312k at 82,410 on okx"]
-        assert [n.title for n in app._notifications if "liquidated" in n.message] == ["alert: big"]
+        assert [title for title, message in toasts if "liquidated" in message] == ["alert: big"]
         await pilot.press("a")
         assert await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
         title = str(app.screen.query_one(".title", Static).render())
