@@ -210,7 +210,9 @@ async def test_a_replay_shows_the_alerts_its_session_said_labelled_recorded(tmp_
         assert [(a.rule, a.text) for a in app.alerts.log] == [
             ("said live", "BTC long liquidated $312k at 82,410 on okx")
         ]
-        assert [title for title, message in toasts if "liquidated" in message] == ["recorded alert: said live"]
+        assert [title for title, message in toasts if "liquidated" in message] == [
+            "recorded alert: said live"
+        ]
         await pilot.press("a")
         assert await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
         title = str(app.screen.query_one(".title", Static).render())
