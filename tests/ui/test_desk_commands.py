@@ -118,6 +118,41 @@ def test_the_live_recorder_warms_the_engine_from_the_file(tmp_path):
         recorder.close()
 
 
+def test_the_live_recorder_s_warm_up_read_by_a_child_equals_the_warm_up_read_here(tmp_path):
+    """``liqtui live`` starts a child first thing that reads its recording's liquidations while the desk
+    starts (feeds/replay_ahead.py): the warm-up leaves the engine as read here, and the child ends; a
+    file that cannot warm the desk (demo data) ends the child, the recording off as before."""
+    import time
+
+    from liqtui.feeds.replay_ahead import spare_child
+
+    path = tmp_path / "live.sqlite"
+    market = DemoMarket(Settings(), seed=5, rate="busy", backfill_hours=1)
+    with Recorder(path, background=False) as recorder:
+        for event in [*market.start_events(), *market.advance_to(market.now_ms + 20_000)]:
+            recorder.add(event)
+    settings = settings_from_dict({"record_path": str(path)})
+    states = []
+    for child in (None, spare_child()):
+        engine = Engine(settings.levels)
+        recorder, history, why_not = desk._live_recorder(settings, engine, market.now_ms, child)
+        assert why_not is None
+        while history.step():
+            if history.waiting:
+                time.sleep(0.001)  # the desk's loop turns while the child reads
+        recorder.close()
+        states.append(_state(engine, market.now_ms))
+    assert states[0] == states[1] and states[0] != _state(Engine(settings.levels), market.now_ms)
+    assert child is not None and child.poll() is not None
+
+    demo = _record_demo(tmp_path, seconds=2)
+    settings = settings_from_dict({"record_path": str(demo)})
+    child = spare_child()
+    recorder, history, why_not = desk._live_recorder(settings, Engine(settings.levels), market.now_ms, child)
+    assert recorder is None and "DEMO data" in why_not
+    assert child.poll() is not None
+
+
 class _Held:
     """A warm-up that applies nothing until the test lets it (``go``): the desk's state before the
     history is in, seen without racing it."""
@@ -128,6 +163,10 @@ class _Held:
     @property
     def share(self) -> float:
         return self.warming.share
+
+    @property
+    def waiting(self) -> bool:
+        return self.warming.waiting
 
     def step(self) -> bool:
         if not self.go:

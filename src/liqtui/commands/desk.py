@@ -99,23 +99,56 @@ def _demo_factory(settings: Any, *, seed: int = 7, rate: str = "busy") -> Any:
     return build
 
 
-def _live_recorder(settings: Any, engine: Any, now_ms: int) -> tuple[Any, Any, str | None]:
+def _live_recorder(settings: Any, engine: Any, now_ms: int, child: Any = None) -> tuple[Any, Any, str | None]:
     """The recorder of the live desk and the warm-up of the engine from it (``Warming``, applied after
-    the desk's first frame); (None, None, why) when the file cannot be used."""
+    the desk's first frame); (None, None, why) when the file cannot be used. ``child``: a reading child
+    (``_warm_child``) that reads the warm-up's liquidations meanwhile (feeds/replay_ahead.py), or ends."""
+    from liqtui.feeds.replay_ahead import discard
     from liqtui.storage.reader import start_warm
     from liqtui.storage.recorder import Recorder, default_path
     from liqtui.storage.schema import StoreError
 
+    taken: list[Any] = []
+
+    def ahead(path: Any, spans: Any, until_ms: int) -> Any:
+        from liqtui.feeds.replay_ahead import ReadAhead
+
+        try:
+            taken.append(ReadAhead(path, until_ms, child, spans))
+        except (StoreError, OSError):  # it ended the child: a file that fails says so when read here
+            taken.append(None)
+        return taken[0]
+
     path = default_path(settings)
     try:
-        warming = start_warm(engine, path, now_ms, lookback_days=settings.levels.lookback_days)
+        warming = start_warm(
+            engine,
+            path,
+            now_ms,
+            lookback_days=settings.levels.lookback_days,
+            ahead=ahead if child is not None else None,
+        )
     except (StoreError, OSError) as exc:
+        if not taken:
+            discard(child)
         return None, None, f"recording is off: {exc}"
+    if not taken:
+        discard(child)
     try:
         return Recorder(path, retention_days=settings.retention_days), warming, None
     except (StoreError, OSError) as exc:
         warming.close()
         return None, None, f"recording is off: {exc}"
+
+
+def _warm_child(settings: Any) -> Any:
+    """A child that reads the live desk's warm-up (``_live_recorder``), started first thing: it gets
+    ready while the desk imports and starts; None without a recording to warm from, or on one core."""
+    from pathlib import Path
+
+    from liqtui.feeds.replay_ahead import spare_child
+
+    return spare_child() if settings.record and Path(settings.recording_path).exists() else None
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
@@ -246,15 +279,16 @@ def _run_bus(args: argparse.Namespace, settings: Any, url: str, *, demo: bool) -
 
 
 def _run_live(args: argparse.Namespace, settings: Any) -> int:
-    from liqtui.feeds.live.source import LiveSource
-
     if not settings.enabled_venues:
         return _fail(f"{settings.source}: every venue is disabled; enable one, or run `liqtui demo`")
+    child = _warm_child(settings)
+    from liqtui.feeds.live.source import LiveSource
+
     source = LiveSource(settings)
     engine = _engine(settings)
     recorder, history, why_not = (None, None, None)
     if settings.record:
-        recorder, history, why_not = _live_recorder(settings, engine, source.now_ms())
+        recorder, history, why_not = _live_recorder(settings, engine, source.now_ms(), child)
         if recorder is not None:
             source.resume_positions(recorder.path)  # the accounts tracked last time, looked at again
     notes = (why_not,) if why_not else ()

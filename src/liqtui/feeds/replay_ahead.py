@@ -17,6 +17,9 @@ A child starts before it is told what to read (``start_child``): it imports what
 stdin, so the desk can start it first thing, before it knows them, and its start-up is off the
 catch-up's critical path. This module imports the reader only where it reads, so starting a child
 costs the desk almost nothing.
+
+The live desk's warm-up from its recording reads ahead the same way (``spans``: each kind's own span,
+``storage.reader.start_warm``'s ``ahead``), its child started first thing at launch.
 """
 
 from __future__ import annotations
@@ -30,12 +33,12 @@ import subprocess
 import sys
 import threading
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from liqtui.storage.reader import RunStream
+    from liqtui.storage.reader import RunStream, Span
 
 CHUNK_ROWS = 16_384  # liquidation rows a chunk holds at most
 _CHUNKS_AHEAD = 16  # chunks the parent holds unread: the child waits beyond that
@@ -91,9 +94,16 @@ class ReadAhead(Iterator[Any]):
     """The items of ``read_runs(path)`` with a run's ``merge_until`` at ``until_ms``: those up to
     ``until_ms`` with their liquidations from the child (``child``: one ``start_child`` started; else one
     is started now), then the rest read here. ``poll()`` is the next item, ``WAIT`` or None at the end
-    (it never waits); ``note()`` says the damaged rows skipped (every part)."""
+    (it never waits); ``note()`` says the damaged rows skipped (every part). With ``spans`` (a
+    warm-up's, none after ``until_ms``): ``read_runs`` of those spans, and nothing after them."""
 
-    def __init__(self, path: Path, until_ms: int, child: subprocess.Popen[bytes] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        until_ms: int,
+        child: subprocess.Popen[bytes] | None = None,
+        spans: Mapping[str, Span] | None = None,
+    ) -> None:
         from liqtui.storage.reader import newest_seq, read_runs
 
         try:  # the child and this process read the same rows
@@ -101,7 +111,8 @@ class ReadAhead(Iterator[Any]):
         except BaseException:
             discard(child)  # a file that cannot be read: the reading here says so
             raise
-        self.path, self.until_ms = path, until_ms
+        self.path, self.until_ms, self._spans = path, until_ms, spans
+        self._since = spans["liquidations"][0] if spans is not None else None  # the liquidations' start
         self.merge_until: int | None = until_ms  # as RunStream's
         self.skipped: Counter[str] = Counter()  # the child's
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=_CHUNKS_AHEAD)
@@ -114,9 +125,12 @@ class ReadAhead(Iterator[Any]):
         self._closed = threading.Event()
         self._markets: dict[Any, Any] | None = None
         self._child = child if child is not None else start_child()
-        told = [str(until_ms).encode(), str(top_seq).encode(), os.fsencode(path)]
+        since = b"" if self._since is None else str(self._since).encode()
+        told = [str(until_ms).encode(), str(top_seq).encode(), since, os.fsencode(path)]
         _tell(self._child.stdin, b"\0".join(told))
-        self._runs = read_runs(path, until_ms=until_ms, top_seq=top_seq, liquidations=self._liquidations())
+        self._runs = read_runs(
+            path, until_ms=until_ms, top_seq=top_seq, liquidations=self._liquidations(), spans=spans
+        )
         self._runs.merge_until = until_ms
         self._pump = threading.Thread(target=self._receive, name="replay-ahead", daemon=True)
         self._pump.start()
@@ -155,7 +169,7 @@ class ReadAhead(Iterator[Any]):
         if not self._reads and not (self._done or self._ended) and not self._receive_one(block=False):
             return WAIT
         item = next(self._runs, None)
-        if item is None:  # read up to until_ms: the rest from the next millisecond
+        if item is None and self._spans is None:  # read up to until_ms: the rest from the next millisecond
             self._tail = read_runs(self.path, since_ms=self.until_ms + 1)
             return self.poll()
         return item
@@ -175,7 +189,7 @@ class ReadAhead(Iterator[Any]):
                 break
             self._receive_one(block=True)
         if not self._received:
-            self._here = read_liquidations(self.path, until_ms=self.until_ms, top_seq=self._top_seq)
+            self._here = read_liquidations(self.path, self._since, self.until_ms, top_seq=self._top_seq)
             yield from self._here
 
     def _receive_one(self, *, block: bool) -> bool:
@@ -260,14 +274,14 @@ def _tell(stdin: IO[bytes] | None, told: bytes) -> None:
         stdin.close()
 
 
-def _send(path: str, until_ms: int, top_seq: int) -> None:
-    """The child: ``read_liquidations`` up to ``until_ms`` as pickled chunks on stdout (reads, the damaged
-    rows skipped so far, whether it is the last)."""
+def _send(path: str, since_ms: int | None, until_ms: int, top_seq: int) -> None:
+    """The child: ``read_liquidations`` from ``since_ms`` up to ``until_ms`` as pickled chunks on stdout
+    (reads, the damaged rows skipped so far, whether it is the last)."""
     from liqtui.storage.reader import read_liquidations
     from liqtui.storage.schema import StoreError
 
     out = sys.stdout.buffer
-    stream = read_liquidations(path, until_ms=until_ms, top_seq=top_seq)
+    stream = read_liquidations(path, since_ms, until_ms, top_seq=top_seq)
 
     def send(chunk: list[Any], last: bool) -> None:
         data = pickle.dumps((chunk, dict(stream.skipped), last), protocol=pickle.HIGHEST_PROTOCOL)
@@ -290,8 +304,8 @@ def _send(path: str, until_ms: int, top_seq: int) -> None:
 
 def _child() -> None:
     """The child's life: ready to read (the reader and numpy imported), then what it is told on stdin
-    (the catch-up's end in ms, the newest row's seq and the file's path, NUL between) until it is
-    closed; told nothing, it ends."""
+    (the catch-up's end in ms, the newest row's seq, the start in ms or nothing and the file's path, NUL
+    between) until it is closed; told nothing, it ends."""
     with contextlib.suppress(OSError):
         os.nice(5)  # spare CPU only: on a busy machine the desk's first frame and keys come first
     import numpy  # noqa: F401 - the columns' module, imported while the desk works out what to read
@@ -300,8 +314,8 @@ def _child() -> None:
 
     told = sys.stdin.buffer.read()
     if told:
-        until, top_seq, path = told.split(b"\0", 2)
-        _send(os.fsdecode(path), int(until), int(top_seq))
+        until, top_seq, since, path = told.split(b"\0", 3)
+        _send(os.fsdecode(path), int(since) if since else None, int(until), int(top_seq))
 
 
 if __name__ == "__main__":

@@ -107,6 +107,21 @@ class Applies(Protocol):
     def apply(self, event: Event) -> object: ...
 
 
+class Reads(Protocol):
+    """What a warm-up applies (``Warming``): ``read_runs``' items, polled. ``poll()`` is the next item
+    (an event or a ``LiquidationBatch``), None at the end, or any other object when the next one is not
+    read yet (a read-ahead's child, feeds/replay_ahead.py: the step ends, the desk's loop turns)."""
+
+    def poll(self) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+# Reads of a warm-up made elsewhere (``start_warm``'s ``ahead``): the file, each kind's span, the newest
+# time; None: read here.
+ReadsAhead = Callable[[Path, Mapping[str, Span], int], "Reads | None"]
+
+
 T = TypeVar("T")
 
 
@@ -165,6 +180,10 @@ class RunStream(_Stream["Event | LiquidationBatch"]):
         self.merge_until: int | None = None
         self._events = _runs(conn, path, spans, self.skipped, self, (top_seq, liquidations))
 
+    def poll(self) -> Event | LiquidationBatch | None:
+        """The next item, None at the end (``Reads``: it is always read)."""
+        return next(self._events, None)
+
 
 class LiquidationStream(_Stream[tuple[Any, LiquidationBatch]]):
     """What ``read_liquidations`` returns: (each row's seq, the batch), a read of ``RUN_ROWS`` rows each."""
@@ -193,12 +212,15 @@ def read_runs(
     *,
     top_seq: int | None = None,
     liquidations: Iterator[tuple[Any, LiquidationBatch]] | None = None,
+    spans: Mapping[str, Span] | None = None,
 ) -> RunStream:
     """``read_events`` of every kind for the bulk path: the liquidations come as batches of columns
     (``RunStream``), no object built per row; the same events, in the same order. ``liquidations``
-    (with ``top_seq``): those of the span read elsewhere (``read_liquidations``, a child process)."""
+    (with ``top_seq``): those of the span read elsewhere (``read_liquidations``, a child process).
+    ``spans``: each kind's own (since, until) instead, the kinds not in it left out (a warm-up's)."""
     conn = open_for_reading(path)
-    spans = {kind: (since_ms, until_ms) for kind in KINDS}
+    if spans is None:
+        spans = {kind: (since_ms, until_ms) for kind in KINDS}
     return RunStream(conn, Path(path), spans, top_seq=top_seq, liquidations=liquidations)
 
 
@@ -332,9 +354,12 @@ def start_warm(
     missing_ok: bool = True,
     source_mode: str = "LIVE",
     batch: int = WARM_STEP,
+    ahead: ReadsAhead | None = None,
 ) -> Warming:
     """``warm`` in steps, for a desk that draws between them: the file is checked now (``StoreError``
-    as in ``warm``), each ``Warming.step`` applies the next ``batch`` events."""
+    as in ``warm``), each ``Warming.step`` applies the next ``batch`` events. ``ahead``: the reads made
+    elsewhere from now on (a child process reading the liquidations, feeds/replay_ahead.py), the
+    same items; called only for a file that warms."""
     if missing_ok and not Path(path).expanduser().exists():
         return Warming(engine, None, {}, now_ms, Path(path), batch)
     spans: dict[str, Span] = {}
@@ -348,14 +373,17 @@ def start_warm(
     if held != source_mode:
         conn.close()
         raise StoreError(f"{path}: holds {held} data, not {source_mode} data: not used to warm the desk")
-    return Warming(engine, conn, spans, now_ms, Path(path), batch)
+    reads = ahead(Path(path), spans, now_ms) if ahead is not None else None
+    return Warming(engine, conn, spans, now_ms, Path(path), batch, reads)
 
 
 class Warming:
     """A warm-up applied a step at a time (``step``); ``share`` is how far it is (0 to 1, against the
     rows counted at the first step; old OI samples thinned make it end short of 1) and ``count`` the
     events applied. A step spends a budget of ``batch``: 1 a liquidation (they come as
-    ``LiquidationBatch`` columns, applied without an object each), ``EVENT_COST`` any other event."""
+    ``LiquidationBatch`` columns, applied without an object each), ``EVENT_COST`` any other event.
+    ``reads``: the items read elsewhere (``start_warm``'s ``ahead``); else read here, from ``conn``.
+    ``waiting``: the last step ended early, its next item not read yet."""
 
     def __init__(
         self,
@@ -365,16 +393,19 @@ class Warming:
         now_ms: int,
         path: Path,
         batch: int,
+        reads: Reads | None = None,
     ) -> None:
         self.engine, self.batch = engine, batch
         self.count = 0
+        self.waiting = False
         self._conn, self._spans, self._path = conn, spans, path
-        self._stream = RunStream(conn, path, spans) if conn is not None else None
-        if self._stream is not None:  # only the engine reads a warm-up: its runs may cross other markets'
-            self._stream.merge_until = now_ms
-        self._events: Iterator[Event | LiquidationBatch] = (
-            thin_old_open_interest(self._stream, now_ms - DAY_MS) if self._stream is not None else iter(())
-        )
+        if reads is None and conn is not None:
+            # Only the engine reads a warm-up: its runs may cross other markets' events.
+            stream = RunStream(conn, path, spans)
+            stream.merge_until = now_ms
+            reads = stream
+        self._reads = reads
+        self._thinned = _OldOpenInterest(now_ms - DAY_MS)
         self._total: int | None = None
 
     @property
@@ -389,8 +420,15 @@ class Warming:
         # a time, objects built, for any other sink.
         apply_batch = getattr(self.engine, "apply_liquidations", None)
         budget = self.batch
-        for item in self._events:
-            if not isinstance(item, LiquidationBatch):
+        poll, keep = (self._reads.poll if self._reads is not None else lambda: None), self._thinned.keep
+        self.waiting = False
+        while (item := poll()) is not None:
+            if type(item) is not LiquidationBatch:
+                if not isinstance(item, Event):
+                    self.waiting = True  # not read yet: the next step goes on
+                    return True
+                if not keep(item):
+                    continue
                 self.engine.apply(item)
                 budget -= EVENT_COST
                 self.count += 1
@@ -418,8 +456,8 @@ class Warming:
 
     def close(self) -> None:
         """Stop early (the desk quit or switched source): the file is closed."""
-        if self._stream is not None:
-            self._stream.close()
+        if self._reads is not None:
+            self._reads.close()
         if self._conn is not None:
             self._conn.close()
 
@@ -470,15 +508,26 @@ def thin_old_open_interest(
     OI is a level, not a flow: a skipped sample loses no notional, the next kept one carries it.
     The last 24 h stay whole so the short OI windows (5m, 1h) are exact.
     """
-    last_kept: dict[tuple[str, str], int] = {}
-    for event in events:
-        if isinstance(event, OpenInterest) and event.time < before_ms:
-            key = (event.venue, event.symbol)
-            previous = last_kept.get(key)
-            if previous is not None and event.time - previous < step_ms:
-                continue
-            last_kept[key] = event.time
-        yield event
+    thinned = _OldOpenInterest(before_ms, step_ms)
+    return (event for event in events if thinned.keep(event))
+
+
+class _OldOpenInterest:
+    """``thin_old_open_interest``'s choice an event at a time: ``keep(event)``."""
+
+    def __init__(self, before_ms: int, step_ms: int = WARM_OI_STEP_MS) -> None:
+        self.before_ms, self.step_ms = before_ms, step_ms
+        self.last_kept: dict[tuple[str, str], int] = {}
+
+    def keep(self, event: object) -> bool:
+        if not isinstance(event, OpenInterest) or event.time >= self.before_ms:
+            return True
+        key = (event.venue, event.symbol)
+        previous = self.last_kept.get(key)
+        if previous is not None and event.time - previous < self.step_ms:
+            return False
+        self.last_kept[key] = event.time
+        return True
 
 
 def _events(

@@ -283,6 +283,7 @@ _W = TypeVar("_W", bound=Widget)
 _Bar = TypeVar("_Bar", bound=CommandBar[Any])
 BARS_AFTER_S = 1.0  # the command bar is mounted this long after the first frame (or at its first key)
 YOUNG_GC_THRESHOLD = 10_000  # the collector's youngest generation, once the history is in (_young_gc)
+_HISTORY_WAIT_S = 0.002  # the wait for a warm-up's read-ahead (storage.reader.Warming.waiting)
 
 _PANE_TYPES: dict[str, type[LinePane[Any]]] = {
     "ladder": LadderPane,
@@ -617,8 +618,9 @@ class LiqtuiApp(App[None]):
         already, and its alerts are not news. A quit or a switch to the demo stops it."""
         try:
             await asyncio.to_thread(load_numpy)  # the history's columns: imported off the loop
-            while self.history.step():  # noqa: ASYNC110 - no waiting: a turn of the loop per batch
-                await asyncio.sleep(0)
+            while self.history.step():  # noqa: ASYNC110 - a turn of the loop per batch
+                # A read-ahead's child not there yet (``waiting``): a short wait, not a spin.
+                await asyncio.sleep(_HISTORY_WAIT_S if self.history.waiting else 0)
         except Exception as exc:  # noqa: BLE001 - a file that fails mid-read: said once, the venues start
             self.report_once(
                 "history", f"The recording's history stopped part way ({exc}); live data goes on."

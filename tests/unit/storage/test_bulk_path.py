@@ -788,3 +788,78 @@ def test_the_bulk_reader_refuses_what_the_checks_refuse_though_it_reads_as_a_num
     objects, runs = read_events(path), read_runs(path)
     assert _expanded(runs) == list(objects)
     assert runs.skipped == objects.skipped and sum(objects.skipped.values()) == damaged
+
+
+def _warm_ahead(path, now: int, child) -> tuple[Engine, int, list[bool]]:
+    """``warm`` in the desk's steps with the liquidations read by ``child`` (``start_warm``'s ``ahead``);
+    (the engine, the events applied, each step's ``waiting``)."""
+    import time
+
+    from liqtui.feeds.replay_ahead import ReadAhead
+
+    engine = Engine()
+    warming = start_warm(
+        engine, path, now, source_mode="DEMO", ahead=lambda p, spans, until: ReadAhead(p, until, child, spans)
+    )
+    waits = []
+    while warming.step():
+        waits.append(warming.waiting)
+        if warming.waiting:
+            time.sleep(0.001)  # what the desk does: a turn of its loop while the child reads
+    return engine, warming.count, waits
+
+
+@pytest.mark.parametrize("edge", ["end", "busiest"])
+def test_a_warm_up_read_ahead_by_a_child_equals_the_warm_up_read_here(edgy, monkeypatch, edge):
+    """The live desk's warm-up with its liquidations read by a child started first (feeds/replay_ahead.py):
+    the same engine state and count as read here, with each kind's own span (the liquidations' starting
+    mid-file, at a millisecond holding many rows; the warm-up's end at the file's end or at that
+    millisecond), the damaged rows skipped alike; the child ends with it."""
+    from liqtui.feeds.replay_ahead import spare_child
+    from liqtui.storage import reader
+
+    busiest, end = _busiest_ms(edgy), describe(edgy).end_ms
+    now = end if edge == "end" else busiest
+    monkeypatch.setitem(reader.WARM_SPANS_MS, "liquidations", now - busiest + (0 if edge == "end" else 1_000))
+    here = Engine()
+    count = warm(here, edgy, now, source_mode="DEMO")
+    child = spare_child()
+    assert child is not None  # the test machine has two cores or more
+    ahead, ahead_count, _waits = _warm_ahead(edgy, now, child)
+    assert ahead_count == count > 0
+    assert _state(ahead, now) == _state(here, now)
+    assert child.poll() is not None  # ended with the warm-up
+
+
+def test_a_warm_up_step_waits_for_reads_not_there_yet_and_applies_nothing_then():
+    """A step meeting an item not read yet (a read-ahead's child behind) ends at once, ``waiting`` set
+    (the desk's loop turns, it does not block); the next steps apply the rest in order."""
+    import types
+    from pathlib import Path
+
+    from liqtui.storage.reader import Warming
+
+    not_yet = object()
+    events = [
+        OpenInterest("binanceusdm", "BTC/USDT:USDT", 10.0, 1e6, 1_000),
+        OpenInterest("okx", "BTC/USDT:USDT", 9.0, 9e5, 1_500),
+    ]
+
+    class Reads:
+        def __init__(self) -> None:
+            self.items = [not_yet, events[0], not_yet, not_yet, events[1]]
+
+        def poll(self):
+            return self.items.pop(0) if self.items else None
+
+        def close(self) -> None:
+            self.items = []
+
+    seen: list[Event] = []
+    engine = types.SimpleNamespace(apply=seen.append)  # what the warm-up applies, in order
+    warming = Warming(engine, None, {}, 2_000, Path("unused.sqlite"), 4096, Reads())
+    assert warming.step() and warming.waiting and seen == []
+    assert warming.step() and warming.waiting and seen == events[:1]
+    assert warming.step() and warming.waiting
+    assert warming.step() is True and not warming.waiting and seen == events
+    assert warming.step() is False and warming.count == 2
