@@ -82,3 +82,22 @@ def test_a_command_on_an_unreachable_bus_imports_no_ccxt(tmp_path):
     assert "liqtui" in imported and "nats" in imported  # the bus was tried through its client
     heavy = {"ccxt", "pandas", "pyarrow", "textual"} & imported  # aiohttp: nats-py's own transport
     assert not heavy, sorted(heavy)
+
+
+def test_the_live_desk_imports_no_ccxt_before_its_first_frame(tmp_path):
+    # ccxt (0.5 s of start) is needed when the venues are connected, after the first frame and the
+    # recording's history: the desk is built without it (its run is not started here: no network).
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    script = (
+        "import sys\nfrom liqtui.cli import main\nfrom liqtui.ui.app import LiqtuiApp\n"
+        f"LiqtuiApp.run = lambda app: print('built', *sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+        "assert main(['live']) == 0\n"
+    )
+    env = {"LIQTUI_CONFIG": str(config), "HOME": str(tmp_path), "PYTHONPATH": ":".join(sys.path)}
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    built = result.stdout.splitlines()[-1].split()
+    assert built[0] == "built" and "textual" in built
+    assert not {"ccxt", "aiohttp"} & set(built), built

@@ -9,6 +9,9 @@ exists (ccxt binds the message handler when it creates a client):
 - every websocket ``Client`` gets a guarded ``handle_text_or_binary_message``: a frame that is not
   valid JSON (or that makes a ccxt handler raise) is counted and skipped. Unguarded, the exception
   escapes ccxt's receive callback and the connection silently stops being read.
+
+ccxt is imported where a client is guarded (it is loaded then: the client is ccxt's), not with this
+module: the live desk draws its first frame and applies its recording's history before it connects.
 """
 
 from __future__ import annotations
@@ -16,9 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from ccxt.async_support.base.ws.client import json_parser
-from ccxt.async_support.base.ws.functions import is_json_encoded_object
 
 from liqtui.domain.text import printable
 
@@ -56,6 +56,9 @@ def install(exchange: Any, tap: FrameTap, counters: FrameCounters) -> None:
 
 
 def guard_client(ws_client: Any, counters: FrameCounters) -> None:
+    from ccxt.async_support.base.ws.client import json_parser
+    from ccxt.async_support.base.ws.functions import is_json_encoded_object
+
     def handle_text_or_binary_message(data: Any) -> None:
         counters.frames += 1
         try:
