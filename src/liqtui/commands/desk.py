@@ -284,7 +284,7 @@ def _run_live(args: argparse.Namespace, settings: Any) -> int:
     child = _warm_child(settings)
     from liqtui.feeds.live.source import LiveSource
 
-    source = LiveSource(settings)
+    source = LiveSource(settings, ccxt_later=True)  # imported once the history is in
     engine = _engine(settings)
     recorder, history, why_not = (None, None, None)
     if settings.record:

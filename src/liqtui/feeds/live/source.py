@@ -48,6 +48,7 @@ class LiveSource:
         map_to_requested: bool = True,
         book_symbols: list[str] | None = None,
         book_levels: int = BOOK_LEVELS,
+        ccxt_later: bool = False,
     ) -> None:
         """``venues``: a subset of the enabled venues; ``symbols``: what to poll and stream
         prices for (default: the watchlist and the cross-asset strip); ``kinds``: which data to run
@@ -58,7 +59,12 @@ class LiveSource:
         ``book_symbols``: hold the order books of these symbols on every venue that lists them, for
         the whole run, instead of the focus symbol's book only (``liqtui record`` passes the
         watchlist; the desk leaves it None); ``book_levels``: levels per side of each snapshot, at
-        most what the venue's depth gives (``VenueAdapter.book_limit``, docs/exchanges.md)."""
+        most what the venue's depth gives (``VenueAdapter.book_limit``, docs/exchanges.md);
+        ``ccxt_later``: ccxt (~0.5 s of CPU to import) is imported when ``run`` starts, in a thread, not
+        now (the desk draws and applies its recording's history first)."""
+        if not ccxt_later:
+            _load_ccxt()
+        self._ccxt_later = ccxt_later
         self.settings = settings
         chosen = venues if venues is not None else settings.enabled_venues
         unknown = [v for v in chosen if v not in ADAPTERS]
@@ -86,6 +92,8 @@ class LiveSource:
         return now_ms()
 
     async def run(self, emit: Emit) -> None:
+        if self._ccxt_later:  # off the event loop
+            await asyncio.to_thread(_load_ccxt)
         for feed in self.feeds.values():
             feed.emit = emit
         tasks = [
@@ -119,3 +127,7 @@ class LiveSource:
 
 def _not_running(event: object) -> None:
     """Until ``run`` hands the feeds their emit, nothing is running that could emit."""
+
+
+def _load_ccxt() -> None:
+    import ccxt.pro  # noqa: F401 - the venues' clients (feeds/live/exchange.py)
