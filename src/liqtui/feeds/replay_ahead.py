@@ -238,7 +238,7 @@ class ReadAhead(Iterator[Any]):
         self._ended = True
         if not self._done and self._received:
             code = self._child.returncode
-            raise StoreError(f"{self.path}: the replay's reader stopped part way (exit code {code})")
+            raise StoreError(f"{self.path}: the reading child process stopped part way (exit code {code})")
 
     def note(self) -> str | None:
         from liqtui.storage.layouts import damage_note
