@@ -10,9 +10,16 @@ Conventions, fixed here once for every layer:
 from __future__ import annotations
 
 import math
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeGuard
+from typing import TYPE_CHECKING, TypeGuard, cast
+
+if TYPE_CHECKING:
+    _FloatArray = array[float]
+else:
+    _FloatArray = array  # not subscriptable at run time before Python 3.12
 
 
 class Side(StrEnum):
@@ -207,6 +214,25 @@ class MarginLimits:
     note: str = ""  # why a default stands in for the venue's own tiers ("" when nothing fell back)
 
 
+class Float32s(_FloatArray):
+    """A recorded heatmap bucket's USD per row as the file holds them (float32), read without a Python
+    float per row (a stress minute's 4,772 buckets hold ~1.5 million); equal to any sequence of the
+    same numbers, as the tuple it stands for."""
+
+    __hash__ = None
+
+    def __new__(cls, values: Sequence[float] = ()) -> Float32s:
+        return cast(Float32s, super().__new__(cls, "f", values))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, array):
+            return bool(array.__eq__(self, other))
+        return isinstance(other, (tuple, list)) and self.tolist() == list(other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+
 @dataclass(frozen=True, slots=True)
 class HeatmapBucket:
     """One venue's ESTIMATED level book at the end of a 5-minute bucket, with the bucket's price range
@@ -219,8 +245,9 @@ class HeatmapBucket:
     time: int  # when the bucket was closed (the first OI step after it)
     bucket: int  # the bucket's start, ms
     grid: float
-    longs: tuple[int, tuple[float, ...]] | None  # (first row, USD per row from it); None: as the venue's last
-    shorts: tuple[int, tuple[float, ...]] | None
+    # (first row, USD per row from it: a read bucket's are ``Float32s``); None: as the venue's last
+    longs: tuple[int, Sequence[float]] | None
+    shorts: tuple[int, Sequence[float]] | None
     low: float | None  # the price's range in the bucket; None: no price seen
     high: float | None
     realized: tuple[tuple[int, Side, float], ...] = ()  # (row, side, USD) liquidated in the bucket

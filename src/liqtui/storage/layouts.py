@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -22,6 +22,7 @@ from liqtui.domain.events import (
     Event,
     FeedState,
     FeedStatus,
+    Float32s,
     HeatmapBucket,
     Liquidation,
     LiquidationSource,
@@ -264,24 +265,25 @@ def _heatmap(m: Market, t: int, r: Row) -> HeatmapBucket:
     )
 
 
-def _pack_run(run: tuple[int, tuple[float, ...]] | None) -> bytes | None:
+def _pack_run(run: tuple[int, Sequence[float]] | None) -> bytes | None:
     """A run of rows as its first row (int64) then float32 USD per row, zlib-compressed (runs hold zeros)."""
     if run is None:
         return None
     return zlib.compress(array("q", [run[0]]).tobytes() + array("f", run[1]).tobytes())
 
 
-def _unpack_run(blob: bytes | None) -> tuple[int, tuple[float, ...]] | None:
+def _unpack_run(blob: bytes | None) -> tuple[int, Float32s] | None:
     if blob is None:
         return None
     raw = zlib.decompress(blob, bufsize=64 * 1024)
     if len(raw) < 8 or (len(raw) - 8) % 4 or len(raw) > 8 + 4 * 1_000_000:
         raise ValueError("damaged heatmap run")
-    first, usd = array("q", raw[:8]), array("f", raw[8:])
+    first, usd = array("q", raw[:8]), Float32s()
+    usd.frombytes(raw[8:])  # as the file holds them: no Python float per row
     if _BIG_ENDIAN:
         first.byteswap()
         usd.byteswap()
-    return first[0], tuple(usd)
+    return first[0], usd
 
 
 def _doubles(blob: bytes) -> array[float]:

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from liqtui.config import Settings
-from liqtui.domain.events import HeatmapBucket, Side
+from liqtui.domain.events import Float32s, HeatmapBucket, Side
 from liqtui.engine import Engine
 from liqtui.engine.heatmap import BUCKET_MS, RANGES
 from liqtui.feeds.demo import DemoMarket
@@ -91,6 +91,11 @@ def test_a_bucket_round_trips_exactly_and_unchanged_levels_stay_null(tmp_path):
             recorder.add(bucket)
         recorder.flush()
     assert list(read_events(path)) == buckets
+    # read as the file holds them (float32), without a Python float per row: equal to the tuple
+    usd = next(iter(read_events(path))).longs[1]
+    assert type(usd) is Float32s and usd == (1_000.0, 0.0, 2.5)
+    assert (1_000.0, 0.0, 2.5) == usd  # noqa: SIM300 - the tuple's side: Python asks Float32s reflected
+    assert usd != (1_000.0, 0.0) and usd != [1_000.0, 0.0, 2.6] and usd == Float32s([1_000.0, 0.0, 2.5])
 
 
 def test_a_recording_made_before_the_heatmap_reads_and_takes_the_new_table(tmp_path):
