@@ -17,6 +17,7 @@ from liqtui.domain.events import (
     Ticker,
 )
 from liqtui.engine import Engine, auto_grid
+from liqtui.engine.projection import Projection
 from liqtui.engine.views import SymbolView
 
 from .reference import ReferenceBook
@@ -291,6 +292,24 @@ def test_views_in_between_change_nothing():
     now = events[-1].time
     assert read.view(BTC, now) == unread.view(BTC, now)
     assert read.view(BTC, now, grid=0.5) == unread.view(BTC, now, grid=0.5)
+
+
+def test_a_view_read_often_equals_one_built_without_the_kept_rows():
+    # The level table keeps its books' rows between views and builds again only the rows the shown
+    # sweeps crossed: each view equals one from a projection that kept nothing.
+    e = Engine()
+    e.track_rows(BTC, 0.5)
+    compared = swept = 0
+    for i, event in enumerate(random_events(11)):
+        e.apply(event)
+        if i % 40 == 39:
+            for grid in (None, 0.5):
+                kept = e.view(BTC, event.time, grid=grid).levels
+                fresh = Projection(e.state).view(BTC, event.time, "1h", kept.grid, ()).levels
+                assert kept == fresh
+                compared += 1
+                swept += any(r.swept_long_usd or r.swept_short_usd for r in kept.rows)
+    assert compared and swept  # views with sweeps were compared
 
 
 def test_rows_kept_by_track_rows_equal_rows_summed_at_the_view():
