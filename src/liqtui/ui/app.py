@@ -374,6 +374,8 @@ class DeskScreen(Screen[None]):
     def __init__(self, layout: str) -> None:
         super().__init__(id="desk-screen")
         self.desk_layout = layout
+        self._panes: list[LinePane[Any]] | None = None  # found once mounted (``panes``)
+        self.header: DeskHeader | None = None  # composed with the screen
         self.VERTICAL_BREAKPOINTS = HEIGHT_BREAKPOINTS
         if layout == "auto":
             self.HORIZONTAL_BREAKPOINTS = BREAKPOINTS
@@ -394,7 +396,7 @@ class DeskScreen(Screen[None]):
                 self.add_class(fits[-1], update=False)  # styled once, when mounted
 
     def compose(self) -> ComposeResult:
-        header = DeskHeader(id="header")
+        header = self.header = DeskHeader(id="header")
         if isinstance(self.app, LiqtuiApp):  # the badge (DEMO, LIVE...) in the terminal's first frame
             header.show(None, self.app.badge())
         yield header
@@ -404,6 +406,13 @@ class DeskScreen(Screen[None]):
         yield CrossAssetStrip(id="cross")
         yield DeskFooter(compact=True)
         yield Flash(id="flash")  # over the footer, hidden until a key has a short answer
+
+    def panes(self) -> list[LinePane[Any]]:
+        """The panes, composed once with the screen and found once: a query of the DOM at each render
+        tick walked every widget of the desk (~0.5 ms of CPU, and as much for the header's)."""
+        if not self._panes:
+            self._panes = list(self.query(LinePane))
+        return self._panes
 
     class PanesReady(Message):
         """The desk's panes are mounted: the app gives them their starting settings and draws."""
@@ -957,7 +966,7 @@ class LiqtuiApp(App[None]):
         desk = self._desk_screen()
         if desk is None or not desk.is_mounted:
             return []
-        return [p for p in desk.query(LinePane) if p.display and p.size.area > 0]
+        return [p for p in desk.panes() if p.display and p.size.area > 0]
 
     def show_change(self, first: str | None = None) -> None:
         """Draw a key's effect at once (no wait for the tick); while paused, say it waits. ``first``:
@@ -1000,8 +1009,7 @@ class LiqtuiApp(App[None]):
 
     def _header(self) -> DeskHeader | None:
         desk = self._desk_screen()
-        found = None if desk is None else desk.query(DeskHeader)
-        return found.first() if found else None
+        return None if desk is None else desk.header
 
     def _pane(self, pane_id: str, kind: type[_W]) -> _W | None:
         """The desk's pane ``pane_id`` (of type ``kind``), or None before the desk is mounted."""
