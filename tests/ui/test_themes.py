@@ -132,3 +132,29 @@ async def test_without_the_shipped_theme_files_the_desk_still_starts(monkeypatch
         await pilot.pause()
         assert app.is_running and app.theme == "textual-dark"
         assert app.theme_variables["bid"] == APP_VARIABLES["bid"]  # the panes' colours still resolve
+
+
+async def test_a_theme_change_repaints_the_panes_in_the_new_colours():
+    # A pane keeps the styles it paints with between draws (Textual drops its own at every refresh):
+    # the theme's change must reach them, as a pane drawn fresh in that theme shows.
+    from liqtui.ui.widgets.line_pane import LinePane
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        app.render_tick()
+        await pilot.pause()
+        panes = [p for p in app.screen.query(LinePane) if p.display and p.size.area > 0]
+        drawn = {p.id: [p.render_line(y) for y in range(p.size.height)] for p in panes}
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.theme == "light"
+        changed = 0
+        for pane in panes:
+            now = [list(pane.render_line(y)) for y in range(pane.size.height)]
+            pane._paint_styles = {}  # a fresh draw in the light theme
+            pane._strips = None
+            fresh = [list(pane.render_line(y)) for y in range(pane.size.height)]
+            assert now == fresh, pane.id
+            changed += now != [list(strip) for strip in drawn[pane.id]]
+        assert changed == len(panes)  # every pane's colours moved with the theme

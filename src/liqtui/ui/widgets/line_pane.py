@@ -184,10 +184,14 @@ class LinePane(Widget, Generic[Shown]):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips = None  # theme changed: colours live in the drawn strips
-        self._forget_paint_styles()
+        self._paint_styles = {}
 
     def style_of(self, component: str | None) -> Style:
-        """The Rich style of a component class (None: the pane's own), looked up once per paint."""
+        """The Rich style of a component class (None: the pane's own), looked up once until the pane's
+        styles change (``notify_style_update``: a theme, the pane's classes or the CSS; the drawn
+        strips, which carry these styles, are dropped then too). Textual's own cache of component
+        styles is cleared at every ``refresh``, so a lookup per draw rebuilt each style from the
+        pane's ancestors at every tick (~0.1-0.3 ms a pane)."""
         style = self._paint_styles.get(component)
         if style is None:
             style = self.rich_style if component is None else self.get_component_rich_style(component)
@@ -198,16 +202,11 @@ class LinePane(Widget, Generic[Shown]):
         segments = [Segment(text, self.style_of(component)) for text, component in parts if text]
         return Strip(segments).crop_extend(0, width, self.style_of(None))
 
-    def _forget_paint_styles(self) -> None:
-        # Styles can change with the theme or the pane's classes; a new paint looks them up again.
-        self._paint_styles = {}
-
     def waiting_lines(self, message: str = "waiting for data") -> list[list[Part]]:
         return [[(message, "pane--dim")]]
 
     def _draw_strips(self, size: Size) -> list[Strip]:
         self._strips_size = size
-        self._forget_paint_styles()
         lines = self.waiting_lines() if self._shown is _NOTHING else self.draw(size.width, size.height)
         return [self.to_strip(parts, size.width) for parts in lines[: max(0, size.height)]]
 
