@@ -28,7 +28,7 @@ from textual.css.query import NoMatches
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import var
+from textual.reactive import Reactive, var
 from textual.screen import Screen
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Footer
@@ -371,6 +371,13 @@ class DeskFooter(Footer):
 class DeskScreen(Screen[None]):
     """The main screen; its class (-full, -medium, -compact, -single) chooses the layout."""
 
+    # Textual's Screen repaints every cell at each move of the focus (its ``focused`` reactive):
+    # the command bar's input taking the focus and giving it back made each `/` and `g` opening and
+    # each close a full update of the desk, 7,200 cells built and written at 160x45. What looks
+    # different with the focus is restyled and repainted by Textual on its own (``set_focus``
+    # updates the focus styles of the widgets it leaves and enters); the desk's panes look the same.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
     def __init__(self, layout: str) -> None:
         super().__init__(id="desk-screen")
         self.desk_layout = layout
@@ -497,6 +504,7 @@ class LiqtuiApp(App[None]):
         # A key's frame whose other panes are still being drawn (_show_later), and since when
         self._later: tuple[SymbolView, float] | None = None
         self._bars_mounting: AwaitMount | None = None  # the command bar's widgets (_mount_bars)
+        self._bars: tuple[CommandBar[Any], ...] = ()
         self._bars_ready = False
         self._hook_replay_reset(source)
 
@@ -931,7 +939,8 @@ class LiqtuiApp(App[None]):
             desk = self._desk_screen()
             if desk is None or not desk.is_mounted:
                 return None
-            self._bars_mounting = desk.mount(SymbolPicker(id="picker"), PromptBar(id="prompt"), before=0)
+            self._bars = (SymbolPicker(id="picker"), PromptBar(id="prompt"))
+            self._bars_mounting = desk.mount(*self._bars, before=0)
         return self._bars_mounting
 
     async def _bar(self, kind: type[_Bar]) -> _Bar | None:
@@ -943,13 +952,13 @@ class LiqtuiApp(App[None]):
             mounting = self._mount_bars()
             if mounting is None:
                 return None
-            await mounting
+            if not all(bar.is_mounted for bar in self._bars):  # awaited once mounted, a mount still
+                await mounting  # lays out and repaints the whole screen (Textual's AwaitMount)
             self._bars_ready = True
-        desk = self.screen
-        for bar in desk.query(CommandBar):
+        for bar in self._bars:
             if bar.is_open and not isinstance(bar, kind):
                 bar.action_cancel()
-        return desk.query_one(kind)
+        return next(bar for bar in self._bars if isinstance(bar, kind))
 
     def _freeze_history(self) -> None:
         """Once the history is in (the demo's 25 h, a warm-up, a replay's catch-up): its objects leave
