@@ -9,7 +9,7 @@ import pytest
 from liqtui.ui.theme import APP_VARIABLES, BUILTIN_NAMES, ThemeError, load_theme_file, load_themes
 from liqtui.ui.widgets import THEME_VARIABLES
 
-from desk_helpers import make_app, notifications
+from desk_helpers import make_app, notifications, wait_for
 
 
 def test_every_builtin_theme_defines_every_pane_colour():
@@ -77,9 +77,10 @@ async def test_a_broken_chosen_theme_starts_the_desk_in_dark(tmp_path):
 async def test_an_unknown_theme_name_says_so_and_uses_dark():
     app = make_app(raw={"ui": {"theme": "solarised"}})
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        assert await wait_for(
+            pilot, lambda: any("Theme 'solarised' not found" in n for n in notifications(app))
+        )
         assert app.theme == "dark"
-        assert any("Theme 'solarised' not found" in n for n in notifications(app))
 
 
 def _text_and_background_fills(svg: str) -> tuple[set[str], set[str]]:
