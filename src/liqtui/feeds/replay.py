@@ -138,6 +138,7 @@ class ReplaySource:
         self._count_task: asyncio.Task[None] | None = None
         self._slice_start = time.perf_counter()
         self._stream: RunStream | ReadAhead | None = None
+        self._counted: tuple[int, int] | None = None  # (until, events from the start): the read-ahead's count
         # The first catch-up's reading starts now, in a child, while the desk starts (``read_ahead``).
         self._ahead = self._read_ahead(self.from_ms) if read_ahead else None
         discard(self._take_child())  # not needed: no read-ahead, or not first
@@ -320,7 +321,8 @@ class ReplaySource:
         if self._rows < AHEAD_ROWS or _cores() < 2:
             return None
         try:
-            if count_events(self.path, None, until_ms) < AHEAD_ROWS:  # from the time indexes: ~20 ms
+            self._counted = (until_ms, count_events(self.path, None, until_ms))  # the time indexes: ~20 ms
+            if self._counted[1] < AHEAD_ROWS:
                 return None
             return ReadAhead(self.path, until_ms, self._take_child())
         except (OSError, StoreError):  # no child process to be had; a file that fails says so when read
@@ -347,7 +349,12 @@ class ReplaySource:
         """Emit everything up to ``until_ms`` unpaced; count its events for ``warmup`` meanwhile."""
         if self._count_task is not None:
             self._count_task.cancel()
+            self._count_task = None
         self._target_ms, self._caught, self._catch_total = until_ms, 0, None
+        counted = self._counted
+        if counted is not None and counted[0] == until_ms and since_ms <= self.start_ms:
+            self._catch_total = counted[1]  # counted already, when the read-ahead was weighed
+            return
         self._count_task = asyncio.ensure_future(self._count(since_ms, until_ms))
 
     async def _count(self, since_ms: int, until_ms: int) -> None:

@@ -663,6 +663,37 @@ def test_a_child_started_before_it_is_told_what_to_read_hands_out_the_same_items
     assert unused.returncode is not None
 
 
+async def test_a_read_ahead_catch_up_is_counted_once_and_its_share_known_from_its_first_event(
+    recording, monkeypatch
+):
+    """The events up to a large first catch-up's end are counted once, when its read-ahead is weighed,
+    and that count is the progress line's total from the first event on (a thread counted them again,
+    ~20 ms of CPU on a stress minute, the share 0 % until it was done)."""
+    from liqtui.feeds import replay
+
+    monkeypatch.setattr(replay, "AHEAD_ROWS", 0)
+    calls = []
+    count = replay.count_events
+    monkeypatch.setattr(replay, "count_events", lambda *args: calls.append(args) or count(*args))
+    source = ReplaySource(
+        recording, speed=0, start_ms=_busiest_ms(recording), hold_at_end=False, read_ahead=True
+    )
+    engine, shares = Engine(), []
+
+    def one(event):
+        shares.append(source.warmup)
+        engine.apply(event)
+
+    def many(events):
+        shares.append(source.warmup)
+        engine.apply_many(events)
+
+    await asyncio.wait_for(source.run(BulkEmit(one, many)), 60)
+    assert len(calls) == 1
+    caught = [s for s in shares if s is not None]
+    assert caught[0] > 0 and caught == sorted(caught) and caught[-1] == 1.0
+
+
 async def test_a_replay_takes_the_child_started_for_it_or_ends_it(recording, monkeypatch):
     """``ReplaySource(child=...)``: the read-ahead of a large first catch-up reads with the child the desk
     started; a catch-up read here (short, or none asked) ends the child at once."""
