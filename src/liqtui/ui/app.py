@@ -28,7 +28,7 @@ from textual.css.query import NoMatches
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import Reactive, var
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Footer
@@ -370,13 +370,6 @@ class DeskFooter(Footer):
 
 class DeskScreen(Screen[None]):
     """The main screen; its class (-full, -medium, -compact, -single) chooses the layout."""
-
-    # Textual's Screen repaints every cell at each move of the focus (its ``focused`` reactive):
-    # the command bar's input taking the focus and giving it back made each `/` and `g` opening and
-    # each close a full update of the desk, 7,200 cells built and written at 160x45. What looks
-    # different with the focus is restyled and repainted by Textual on its own (``set_focus``
-    # updates the focus styles of the widgets it leaves and enters); the desk's panes look the same.
-    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, layout: str) -> None:
         super().__init__(id="desk-screen")
