@@ -305,7 +305,7 @@ class Projection:
         if cached is not None and cached[0] is merged:
             return cached[1]
         prices = self._prices(grid)
-        rows = [(prices.get(i) or prices.setdefault(i, _clean(i * grid)), merged[i]) for i in sorted(merged)]
+        rows = [(_row_price(prices, i, grid), merged[i]) for i in sorted(merged)]
         sides = {Side.LONG: [(p, usd[0]) for p, usd in rows], Side.SHORT: [(p, usd[1]) for p, usd in rows]}
         _bounded_put(self._sides_cache, (symbol, grid), (merged, sides))
         return sides
@@ -395,11 +395,8 @@ class Projection:
         prices = self._prices(grid)
         for i, (swept_long, swept_short) in swept.items():
             long_usd, short_usd = merged.get(i) or (0.0, 0.0)
-            price = prices.get(i)
-            if price is None:
-                price = prices[i] = _clean(i * grid)
             rows[i] = LevelRow(
-                price,
+                _row_price(prices, i, grid),
                 long_usd,
                 short_usd,
                 swept_long,
@@ -421,11 +418,8 @@ class Projection:
         prices = self._prices(grid)
         rows: dict[int, LevelRow] = {}
         for i in sorted(merged):
-            price = prices.get(i)
-            if price is None:
-                price = prices[i] = _clean(i * grid)
             long_usd, short_usd = merged[i]
-            rows[i] = LevelRow(price, long_usd, short_usd)
+            rows[i] = LevelRow(_row_price(prices, i, grid), long_usd, short_usd)
         unswept = (rows, side_stats(tuple(rows.values())))
         _bounded_put(self._unswept, (symbol, grid), (merged, unswept))
         return unswept
@@ -473,6 +467,14 @@ class Projection:
 
 _BookSides = dict[Side, list[tuple[float, float]]]
 _Unswept = tuple[dict[int, LevelRow], _SideStats]
+
+
+def _row_price(prices: dict[int, float], i: int, grid: float) -> float:
+    """Row ``i``'s price at ``grid`` from ``prices`` (``Projection._prices``), cleaned the first time."""
+    price = prices.get(i)
+    if price is None:
+        price = prices[i] = _clean(i * grid)
+    return price
 
 
 def _bounded_put(cache: dict[_K, _V], key: _K, value: _V) -> None:
