@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import re
 
 import pytest
@@ -184,13 +185,19 @@ def _state(engine, now_ms: int) -> tuple:
     return view.realized, view.oi, view.levels, view.market, heatmap
 
 
-async def test_the_live_desk_draws_first_then_applies_its_recording_then_starts_the_source(tmp_path):
-    path = tmp_path / "live.sqlite"
+def _live_recording(path) -> DemoMarket:
+    """20 s of the busy demo (after its hour of backfill) recorded at ``path`` as a live desk's file."""
     market = DemoMarket(Settings(), seed=5, rate="busy", backfill_hours=1)
     recorder = Recorder(path, background=False)
     for event in [*market.start_events(), *market.advance_to(market.now_ms + 20_000)]:
         recorder.add(event)
     recorder.close()
+    return market
+
+
+async def test_the_live_desk_draws_first_then_applies_its_recording_then_starts_the_source(tmp_path):
+    path = tmp_path / "live.sqlite"
+    market = _live_recording(path)
     settings = settings_from_dict({"record_path": str(path)})
     blocking = Engine(settings.levels)
     assert warm(blocking, path, market.now_ms) > 0  # the old way: all of it before the desk
@@ -216,6 +223,37 @@ async def test_the_live_desk_draws_first_then_applies_its_recording_then_starts_
     finally:
         recorder.close()
     assert _state(engine, market.now_ms) == _state(blocking, market.now_ms) != empty
+
+
+async def test_the_live_desk_shows_its_history_whole_and_frozen_before_the_venues_start(tmp_path):
+    # The render timer came up to 0.25 s after the history, and the venues' start (ccxt's import in a
+    # thread) held the interpreter meanwhile: the history reached the screen ~0.45 s late. With no
+    # venue answering, the history's objects also stayed in the collector's generations.
+    path = tmp_path / "live.sqlite"
+    market = _live_recording(path)
+    settings = settings_from_dict({"record_path": str(path)})
+    engine = Engine(settings.levels)
+    recorder, history, _why_not = desk._live_recorder(settings, engine, market.now_ms)
+    at_start: list[tuple[str, bool, bool]] = []
+
+    class Venues(FakeSource):
+        async def run(self, emit) -> None:
+            header = app.query_one(DeskHeader).text
+            at_start.append((header, app.last_view is not None, gc.get_freeze_count() > 0))
+            await super().run(emit)
+
+    app = LiqtuiApp(settings, Venues(mode="LIVE", now=market.now_ms), engine=engine, recorder=recorder)
+    app.history = history
+    gc.unfreeze()
+    try:
+        async with app.run_test(size=(160, 40)) as pilot:
+            assert await wait_for(pilot, lambda: bool(at_start))
+    finally:
+        recorder.close()
+        gc.unfreeze()
+    header, drawn, frozen = at_start[0]
+    assert drawn and "building history" not in header and " LIVE " in f" {header} "
+    assert frozen
 
 
 class _Breaks:

@@ -12,6 +12,7 @@ rendering is reported once and the next tick tries again; a pane that fails does
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import math
 import os
@@ -284,6 +285,7 @@ _Bar = TypeVar("_Bar", bound=CommandBar[Any])
 BARS_AFTER_S = 1.0  # the command bar is mounted this long after the first frame (or at its first key)
 YOUNG_GC_THRESHOLD = 10_000  # the collector's youngest generation, once the history is in (_young_gc)
 _HISTORY_WAIT_S = 0.002  # the wait for a warm-up's read-ahead (storage.reader.Warming.waiting)
+_HISTORY_SHOWN_S = 1.0  # the source starts after the history's first full frame, or this long at most
 
 _PANE_TYPES: dict[str, type[LinePane[Any]]] = {
     "ladder": LadderPane,
@@ -494,6 +496,7 @@ class LiqtuiApp(App[None]):
         self._started = time.monotonic()  # for "no venue has answered for 2m"
         self._offers_declined = 0
         self._history_frozen = False
+        self._history_in = False  # a live desk's recording applied (_show_history): it freezes too
         # A key's frame whose other panes are still being drawn (_show_later), and since when
         self._later: tuple[SymbolView, float] | None = None
         self._bars_mounting: AwaitMount | None = None  # the command bar's widgets (_mount_bars)
@@ -618,6 +621,7 @@ class LiqtuiApp(App[None]):
     async def _run_source(self, source: EventSource) -> None:
         if self.history is not None:
             await self._apply_history()
+            await self._show_history()
         if source is self.replay:
             _collect_less()  # its catch-up comes first
         await source.run(BulkEmit(self.emit, self.emit_many))
@@ -639,6 +643,18 @@ class LiqtuiApp(App[None]):
             self._started = time.monotonic()  # "no venue has answered for ..." counts from here
             self.history.close()
             self.history = None
+
+    async def _show_history(self) -> None:
+        """The desk drawn whole as soon as its history is in, and on screen before the source starts:
+        the render timer came up to a quarter of a second later, and the live source's start (ccxt's
+        import, ~0.5 s of CPU in a thread) held the interpreter meanwhile (the frame came ~0.45 s after
+        the history, bench/README.md "Warm-up and a replay's catch-up")."""
+        self._history_in = True
+        self.render_tick()
+        drawn = asyncio.Event()
+        self.call_after_refresh(drawn.set)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(drawn.wait(), _HISTORY_SHOWN_S)
 
     def emit(self, event: Event) -> None:
         """Every event of the source: into the engine (and the recording). Never repaints."""
@@ -958,7 +974,7 @@ class LiqtuiApp(App[None]):
         the garbage collector's generations (``gc.freeze``). Most live as long as the desk, and a full
         collection passing over them took 90-110 ms at a time at stress, a stall of keys and frames.
         The youngest generation's threshold goes up to ``YOUNG_GC_THRESHOLD`` then (``_young_gc``)."""
-        if not self._history_frozen and self.data_seen:
+        if not self._history_frozen and (self.data_seen or self._history_in):
             self._history_frozen = True
             gc.freeze()
             _young_gc()
