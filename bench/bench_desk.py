@@ -78,6 +78,7 @@ TARGET_QUESTION = re.compile(r"At-risk target price:")
 PICKER_COUNT = re.compile(r"\b\d+ of \d+ markets\b")
 PICKER_TITLE = re.compile(r"Enter picks")
 TIMEOUT_S = 3.0
+KEYS = "gwr]/"  # the scenarios, in the order a run presses them (`--keys`: some of them)
 
 
 def header(screen: str) -> tuple[str | None, float | None]:
@@ -137,6 +138,16 @@ class Keys:
             return False
         self.ms[label].append(took * 1000)
         return True
+
+    def scenarios(self) -> dict[str, Callable[[], None]]:
+        """Each key's scenario, by the key that starts it (`--keys`), in the order KEYS runs them."""
+        return {
+            "g": self.target,
+            "w": self.window,
+            "r": self.heatmap_range,
+            "]": self.next_symbol,
+            "/": self.pick_symbol,
+        }
 
     def pause(self) -> None:
         time.sleep(random.uniform(0.15, 0.35))  # out of step with the desk's timers
@@ -273,7 +284,14 @@ def launches(command: str, size: str, rate: str, seed: int, n: int) -> None:
 
 
 def run_desk(
-    command: str, size: str, rate: str, seed: int, window_s: float, presses: int, layout: str | None = None
+    command: str,
+    size: str,
+    rate: str,
+    seed: int,
+    window_s: float,
+    presses: int,
+    layout: str | None = None,
+    keys_pressed: str = KEYS,
 ) -> dict:
     cols, rows = (int(x) for x in size.split("x"))
     home = tempfile.mkdtemp(prefix="liqtui-bench-home-")
@@ -308,14 +326,8 @@ def run_desk(
                 rss_mb_end=round(rss1 / 2**20, 1),
             )
             keys = Keys(pane, presses)
-            for scenario in (
-                keys.target,
-                keys.window,
-                keys.heatmap_range,
-                keys.next_symbol,
-                keys.pick_symbol,
-            ):
-                scenario()
+            for key in keys_pressed:
+                keys.scenarios()[key]()
             result["stalls_ms"] = stalls(probe_log, wall0, wall1)
             result["stalls_keys_ms"] = stalls(probe_log, wall1, time.time())
             result["keys_ms"] = keys.ms
@@ -429,12 +441,15 @@ def main() -> int:
     parser.add_argument("--command", help="the liqtui executable (default: beside this Python, else on PATH)")
     parser.add_argument("--json", type=Path, help="append each result to this file as one JSON line")
     parser.add_argument("--layout", help="the desk's --layout (default: by the terminal's width)")
+    parser.add_argument("--keys", default=KEYS, help=f"the keys' scenarios to run, in order (default {KEYS})")
     parser.add_argument(
         "--launches", type=int, default=0, help="only launch the desk N times: first frame and paint, median"
     )
     args = parser.parse_args()
     if args.quick:
         args.window, args.presses = 15.0, 8
+    if set(args.keys) - set(KEYS):
+        parser.error(f"--keys: the keys are some of {KEYS}")
     if not shutil.which("tmux"):
         print("bench_desk needs tmux (apt-get install tmux)", file=sys.stderr)
         return 2
@@ -454,7 +469,9 @@ def main() -> int:
         )
     for size in args.size:
         for rate in args.rate:
-            result = run_desk(command, size, rate, args.seed, args.window, args.presses, args.layout)
+            result = run_desk(
+                command, size, rate, args.seed, args.window, args.presses, args.layout, args.keys
+            )
             report_desk(result)
             if args.json:
                 with args.json.open("a") as f:

@@ -16,14 +16,14 @@ _PATH = os.environ.get("LIQTUI_BENCH_PROBE")
 
 if _PATH:
     import asyncio
+    import sys
     import time
+    from importlib.machinery import PathFinder
 
     _PERIOD_S = 0.02
     _LOG = open(_PATH, "a", buffering=1)  # noqa: SIM115 - open for the process's lifetime
 
-    def _install() -> None:
-        from textual import app as app_module
-
+    def _install(app_module) -> None:  # type: ignore[no-untyped-def]
         run_async = app_module.App.run_async
 
         async def probed_run_async(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -42,4 +42,24 @@ if _PATH:
 
         app_module.App.run_async = probed_run_async
 
-    _install()
+    class _WhenTextualLoads:
+        """Wraps textual.app once the program itself imports it. Imported here, first, Textual would read
+        its settings before the program sets them: the desk's frame clock (TEXTUAL_FPS, set when
+        liqtui.ui is imported) read 60 a second under the probe where the desk draws at 120."""
+
+        def find_spec(self, name, path, target=None):  # type: ignore[no-untyped-def]
+            if name != "textual.app":
+                return None
+            sys.meta_path.remove(self)
+            spec = PathFinder.find_spec(name, path)
+            if spec is not None and spec.loader is not None:
+                exec_module = spec.loader.exec_module
+
+                def exec_and_install(module):  # type: ignore[no-untyped-def]
+                    exec_module(module)
+                    _install(module)
+
+                spec.loader.exec_module = exec_and_install  # type: ignore[method-assign]
+            return spec
+
+    sys.meta_path.insert(0, _WhenTextualLoads())

@@ -19,6 +19,7 @@ import gc
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -400,3 +401,16 @@ def test_the_desk_draws_at_120_frames_a_second_unless_the_user_set_it(given, exp
     probe = "import liqtui.ui.app, textual.constants as c; print(c.MAX_FPS)"
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == expected
+
+
+def test_the_bench_probe_leaves_the_desk_its_frame_clock(tmp_path):
+    """bench_desk.py's loop probe (a sitecustomize) wrapped Textual's App at the interpreter's start:
+    Textual then read TEXTUAL_FPS before the desk set it, and the measured desk drew at 60 a second."""
+    probe_dir = Path(__file__).resolve().parents[2] / "bench" / "probe"
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(probe_dir), env.get("PYTHONPATH"))))
+    env["LIQTUI_BENCH_PROBE"] = str(tmp_path / "lags.txt")
+    probe = "import liqtui.ui.app, textual.app, textual.constants as c; print(c.MAX_FPS)"
+    probe += "; print(textual.app.App.run_async.__name__)"  # the probe is in: its wrapper runs the app
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["120", "probed_run_async"]
