@@ -58,6 +58,7 @@ class FakeSource:
         self.paused = False
         self.seeks: list[int] = []
         self.on_reset = None
+        self.on_caught_up = None
         self.heading_ms: int | None = None  # no catch-up under way
         self.warmup: float | None = None
         self.recorded_mode = "LIVE"

@@ -83,6 +83,30 @@ async def test_a_replay_catches_up_with_the_desk_frozen_and_the_youngest_generat
     assert frozen > 0 and young == YOUNG_GC_THRESHOLD
 
 
+async def test_a_replay_s_catch_up_is_drawn_as_soon_as_it_ends_not_at_the_next_render_tick(
+    tmp_path, monkeypatch
+):
+    # The launched desk waited up to a render tick (0.25 s) after a late replay's catch-up ended
+    # before it drew the panes and took "warming up N %" off the header.
+    from liqtui.domain.events import Liquidation, Side
+    from liqtui.feeds.replay import ReplaySource
+    from liqtui.storage.recorder import Recorder
+
+    path = tmp_path / "rec.sqlite"
+    with Recorder(path, background=False) as recorder:
+        for i in range(10):
+            t = 1_769_860_800_000 + i * 1_000
+            recorder.add(Liquidation("okx", "BTC/USDT:USDT", Side.LONG, 82_410.0, 0.1, 8_241.0, t, t))
+    monkeypatch.setattr(LiqtuiApp, "_timer_tick", lambda self: None)  # no periodic frame at all
+    source = ReplaySource(path, speed=0, start_ms=1 << 50)  # after the end: all of it is catch-up
+    app = LiqtuiApp(Settings(), source, theme_dir=tmp_path / "no-themes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        assert source.warmup is None and len(app.last_view.tape) == 10  # the catch-up's end, whole
+        await pilot.pause()
+        assert "warming up" not in "\n".join(screen_lines(app))
+
+
 async def test_a_symbol_switch_draws_the_ladder_first_then_every_other_pane():
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:

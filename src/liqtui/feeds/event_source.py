@@ -74,11 +74,13 @@ class ReplayControls(Protocol):
     heading to and ``warmup`` its share done (None when not catching up); ``recorded_mode`` what the
     file holds ("LIVE" or "DEMO"); ``damage_note`` the damaged rows skipped so far, if any;
     ``on_reset`` is called before a backward seek replays from the start (the desk's engine cannot
-    un-apply events, so it takes a fresh one).
+    un-apply events, so it takes a fresh one); ``on_caught_up`` once a catch-up's last event is in
+    (the desk draws then, not at its next tick).
     """
 
     recorded_mode: str
     on_reset: Callable[[], None] | None
+    on_caught_up: Callable[[], None] | None
 
     @property
     def speed(self) -> float: ...

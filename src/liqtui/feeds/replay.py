@@ -33,6 +33,9 @@ up from the recording's first event to ``time_ms`` and plays on. ``seek_by(delta
 where the replay is heading (a pending seek or catch-up counts), so keys pressed during a catch-up
 add up instead of jumping back into it.
 
+A catch-up's end: ``on_caught_up()`` (if set) is called from inside ``run`` once its last event is
+emitted, before any event after it: the desk draws its frame then, not at its next render tick.
+
 ``recorded_mode`` says what the file holds, "LIVE" or "DEMO" data: a replay of a demo session
 must say so ("REPLAY of DEMO data"). ``recorded_alerts`` are the alerts the session said live
 (None when it holds none): the desk shows them as the replay reaches them.
@@ -119,6 +122,7 @@ class ReplaySource:
         self.realtime = realtime
         self.hold_at_end = hold_at_end
         self.on_reset = on_reset
+        self.on_caught_up: Callable[[], None] | None = None  # see "A catch-up's end" above
         self.focus: str | None = None
         self.finished = False
         self.reset_needed = False
@@ -375,6 +379,8 @@ class ReplaySource:
             self._reanchor(target)  # the clock runs from the catch-up's end
         else:
             self._pos_ms = target
+        if self.on_caught_up is not None:
+            self.on_caught_up()
 
     def _apply_seek(self, events: Iterator[Item], pending: Item | None) -> tuple[Iterator[Item], Item | None]:
         target, self._seek_to = self._seek_to, None

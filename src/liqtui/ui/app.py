@@ -602,9 +602,11 @@ class LiqtuiApp(App[None]):
         self._run_source(self.source)
 
     def _hook_replay_reset(self, source: EventSource) -> None:
-        # A backward seek cannot un-apply events: the replay asks for a fresh engine first.
+        # A backward seek cannot un-apply events: the replay asks for a fresh engine first. A
+        # catch-up's end is drawn at once: the next render tick came up to 1/render_hz later.
         if isinstance(source, ReplayControls):
             source.on_reset = self.reset_engine
+            source.on_caught_up = self.render_tick
 
     @property
     def replay(self) -> ReplayControls | None:

@@ -129,6 +129,24 @@ async def test_seek_forward_emits_everything_up_to_the_target(tmp_path):
     assert [e.time for e in got] == times
 
 
+async def test_a_catch_up_s_end_is_told_once_its_last_event_is_emitted_before_any_played(tmp_path):
+    # The desk draws its frame then (``on_caught_up``), not at its next render tick.
+    times = [T0 + i * 10_000 for i in range(10)]
+    path = _sparse(tmp_path / "r.sqlite", times)
+    source = ReplaySource(path, speed=1000.0, start_ms=T0 + 45_000, hold_at_end=False)
+    got, told = [], []
+    source.on_caught_up = lambda: told.append((len(got), source.warmup, source.heading_ms))
+
+    def emit(event):
+        got.append(event)
+        if len(got) == 7:
+            source.seek(T0 + 85_000)  # a seek's catch-up ends too
+
+    await _run(source, emit, timeout=10)
+    assert [e.time for e in got] == times
+    assert told == [(5, None, None), (9, None, None)]
+
+
 async def test_seek_backward_asks_for_a_reset_then_rebuilds_from_the_start(session):
     path, stored = session
     engine: list = []  # stands in for the desk's engine: rebuilt on reset
