@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import plotext  # noqa: F401 - first: a screenshot never races the at-risk chart's import of it
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -438,3 +438,43 @@ def test_the_bench_probe_leaves_the_desk_its_frame_clock(tmp_path):
     probe += "; print(textual.app.App.run_async.__name__)"  # the probe is in: its wrapper runs the app
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["120", "probed_run_async"]
+
+
+_PLOTEXT_PROBE = """
+import asyncio, dataclasses, sys
+sys.path.insert(0, {here!r})
+from desk_fakes import FakeEngine
+from desk_helpers import make_app, wait_for
+from liqtui.ui.widgets.risk_chart import PLOT_GLYPHS
+
+class Levels(FakeEngine):
+    shown = False
+    def view(self, symbol, now_ms, **kwargs):
+        view = super().view(symbol, now_ms, **kwargs)
+        return view if self.shown else dataclasses.replace(view, levels=dataclasses.replace(view.levels, rows=()))
+
+async def main():
+    app = make_app(mode="LIVE")
+    app.engine = engine = Levels()
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        await pilot.pause(0.3)
+        print("no levels yet, plotext imported:", "plotext" in sys.modules)
+        engine.shown = True
+        app.render_tick()
+        chart = lambda: any(c in strip.text for strip in app.query_one("#risk")._strips for c in PLOT_GLYPHS)
+        print("levels, chart drawn:", await wait_for(pilot, chart, timeout=20))
+
+asyncio.run(main())
+"""
+
+
+def test_plotext_is_imported_once_there_is_a_chart_to_draw_and_the_chart_draws_then():
+    # Imported at the chart pane's mount, plotext (~0.13 s of CPU, in a thread) held the interpreter
+    # while a live desk started and applied its recording: the history was that much later.
+    probe = _PLOTEXT_PROBE.format(here=str(Path(__file__).parent))
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.stdout.splitlines() == [
+        "no levels yet, plotext imported: False",
+        "levels, chart drawn: True",
+    ], out.stderr[-2000:]

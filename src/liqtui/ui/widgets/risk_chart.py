@@ -13,11 +13,15 @@ right shorts), cached by (data, size).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import math
+import sys
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import ClassVar
 
 from textual.reactive import reactive
 
@@ -131,6 +135,13 @@ def _plot(longs, shorts, price: float, target: float | None, width: int, height:
     return figure.build().string(colorless=True).rstrip().split("\n")
 
 
+def _plotext_imported() -> bool:
+    """plotext imported whole: a module being imported (in another thread) is in ``sys.modules``
+    already, flagged by its spec until its code has run."""
+    module = sys.modules.get("plotext")
+    return module is not None and not getattr(module.__spec__, "_initializing", False)
+
+
 def _colour_by_side(line: str, price_col: int) -> tuple[Part, ...]:
     """Curve cells left of the price column are longs, right of it shorts; the frame is dim."""
     parts: list[Part] = []
@@ -164,13 +175,38 @@ class RiskChartPane(LinePane[tuple[LevelsView, float | None, float | None]]):  #
     _chart: tuple[ChartKey, tuple[tuple[Part, ...], ...]] | None = None  # the chart drawn, and its key
     _wanted: ChartKey | None = None  # the chart to plot next, in a turn of the loop of its own
 
+    _importing = False  # plotext's import started (_importing_plotext)
+    _plotext_failed: ClassVar[bool] = False  # plotext could not be imported: chart_lines says so
+
     def watch_target(self) -> None:
         self._settings_changed()
 
-    def on_mount(self) -> None:
-        # plotext takes ~0.13 s to import: beside the loop while the desk waits for its data, not on
-        # the loop at the first chart (where it stalled every key and frame for that long).
-        threading.Thread(target=importlib.import_module, args=("plotext",), daemon=True).start()
+    def _importing_plotext(self) -> bool:
+        """plotext takes ~0.13 s of CPU to import: beside the loop (on it, at the first chart, it
+        stalled every key and frame for that long), and only once there is a chart to draw. Started
+        at mount, it held the interpreter while a live desk started and applied its recording (the
+        history came that much later); the chart draws when it is in. False: imported here, no loop."""
+        if self._importing:
+            return True
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        self._importing = True
+
+        def load() -> None:
+            with contextlib.suppress(Exception):  # a failed import: the chart says it is unavailable
+                importlib.import_module("plotext")
+            with contextlib.suppress(RuntimeError):  # the desk has closed meanwhile
+                loop.call_soon_threadsafe(self._plotext_in)
+
+        threading.Thread(target=load, name="plotext-import", daemon=True).start()
+        return True
+
+    def _plotext_in(self) -> None:
+        RiskChartPane._plotext_failed = not _plotext_imported()
+        if self.is_mounted:
+            self._redraw()
 
     def displayed(self, view: SymbolView) -> tuple[LevelsView, float | None, float | None]:
         return (view.levels, chart_price(view), self.target)
@@ -231,6 +267,8 @@ class RiskChartPane(LinePane[tuple[LevelsView, float | None, float | None]]):  #
         self, levels: LevelsView, price: float, target: float | None, width: int, height: int
     ) -> list[list[Part]]:
         # The curves only change when price crosses a row: key the chart on the current row's centre.
+        if not (_plotext_imported() or self._plotext_failed) and self._importing_plotext():
+            return [[] for _ in range(height)]  # for a moment, the first time: the text lines stand
         grid = levels.grid if levels.grid > 0 else price * 1e-4
         row_centre = (math.floor(price / grid + 1e-9) + 0.5) * grid
         in_span = [r for r in levels.rows if abs(r.price - price) <= price * CHART_SPAN]
