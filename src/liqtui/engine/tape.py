@@ -125,11 +125,10 @@ def _fold_rows(group: _Group, batch: LiquidationBatch, rows: list[int]) -> None:
     usd = batch.usd[rows]
     group.usd = float(np.cumsum(np.concatenate(([group.usd], usd)))[-1])
     group.count += len(rows)
-    markets = batch.market[rows]
-    group.venues.update(batch.markets[m][0] for m in np.unique(markets).tolist())
-    group.sampled.update(
-        batch.markets[m][0] for m in np.unique(markets[(batch.flags[rows] & 1) == 1]).tolist()
-    )
+    markets = batch.market[rows]  # codes into batch.markets: counted, not sorted (np.unique)
+    group.venues.update(batch.markets[m][0] for m in np.flatnonzero(np.bincount(markets)).tolist())
+    sampled = markets[(batch.flags[rows] & 1) == 1]
+    group.sampled.update(batch.markets[m][0] for m in np.flatnonzero(np.bincount(sampled)).tolist())
     group._rows = None
 
 
