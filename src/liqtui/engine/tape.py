@@ -16,10 +16,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from liqtui.domain.events import Liquidation, Side
 from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch, concat, groups, in_time_order, per_market
 from liqtui.engine.views import TapeEntry, TapeFilter, TapeRows
+
+if TYPE_CHECKING:
+    from liqtui.engine.batch import Ints
 
 BURST_MS = 2_000
 BURST_MIN = 3  # fewer than this stay as single rows: two liquidations are not a burst
@@ -110,17 +114,17 @@ def _single(liq: Liquidation) -> TapeEntry:
     return TapeEntry(liq.time, liq.time, liq.symbol, liq.side, (liq.venue,), sampled, liq.price, liq.usd, 1)
 
 
-def _fold_rows(group: _Group, batch: LiquidationBatch, rows: list[int]) -> None:
+def _fold_rows(group: _Group, batch: LiquidationBatch, rows: Ints) -> None:
     """``group.add`` for each of ``rows`` (in time order, none older than the group's newest): the
     first while the group keeps single rows, then the rest's sums at once (USD added in order)."""
     import numpy as np
 
-    while rows and group.singles is not None:
-        group.add(batch[rows[0]])
+    while len(rows) and group.singles is not None:
+        group.add(batch[int(rows[0])])
         rows = rows[1:]
-    if not rows:
+    if not len(rows):
         return
-    last = rows[-1]
+    last = int(rows[-1])
     group.time, group.price = int(batch.time[last]), float(batch.price[last])
     usd = batch.usd[rows]
     group.usd = float(np.cumsum(np.concatenate(([group.usd], usd)))[-1])
@@ -193,11 +197,11 @@ class _Folded:
             return
         for group, rows in plan:
             if group is None:
-                group = self._open_group(batch[rows[0]])
+                group = self._open_group(batch[int(rows[0])])
                 rows = rows[1:]
             _fold_rows(group, batch, rows)
 
-    def _plan(self, batch: LiquidationBatch) -> list[tuple[_Group | None, list[int]]] | None:
+    def _plan(self, batch: LiquidationBatch) -> list[tuple[_Group | None, Ints]] | None:
         """Where ``add`` one row at a time would put the rows: (an open group or None for a new one, the
         rows it takes), in the order ``add`` opens the groups; None when a group would be pushed out
         of the kept rows while still taking rows, or a row is older than its group's newest."""
@@ -209,8 +213,8 @@ class _Folded:
         first, group_of_row = groups(key_of_row)
         by_key = np.argsort(group_of_row, kind="stable")
         ends = np.cumsum(np.bincount(group_of_row, minlength=len(first))).tolist()
-        joins: list[tuple[_Group | None, list[int]]] = []
-        opened: list[tuple[_Group | None, list[int]]] = []
+        joins: list[tuple[_Group | None, Ints]] = []
+        opened: list[tuple[_Group | None, Ints]] = []
         burst, times, start = self._burst_ms, batch.time, 0
         for row, end in zip(first, ends, strict=True):
             rows = by_key[start:end]
@@ -222,16 +226,16 @@ class _Folded:
                     return None
                 pos = int(np.searchsorted(t, group.first_time + burst, side="right"))
                 if pos:
-                    joins.append((group, rows[:pos].tolist()))
+                    joins.append((group, rows[:pos]))
             while pos < len(rows):
                 end_pos = int(np.searchsorted(t, int(t[pos]) + burst, side="right"))
-                opened.append((None, rows[pos:end_pos].tolist()))
+                opened.append((None, rows[pos:end_pos]))
                 pos = end_pos
-        opened.sort(key=lambda item: item[1][0])
+        opened.sort(key=lambda item: int(item[1][0]))
         return joins + opened if self._fits(joins, opened) else None
 
     def _fits(
-        self, joins: list[tuple[_Group | None, list[int]]], opened: list[tuple[_Group | None, list[int]]]
+        self, joins: list[tuple[_Group | None, Ints]], opened: list[tuple[_Group | None, Ints]]
     ) -> bool:
         """No group the new ones push out of the kept rows would still take a row after that."""
         last_row = {id(group): rows[-1] for group, rows in joins}
