@@ -12,6 +12,7 @@ positions) never import Textual (heatmap only for an SVG).
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Collection, Sequence
@@ -96,7 +97,16 @@ def _command_named(argv: list[str]) -> str | None:
     return known.command
 
 
+# The collector's youngest generation passes at this many objects instead of 700 from the start: a
+# command's imports (Textual, the engine, numpy) build long-lived objects by the ten thousand, and
+# ~110 young passes over them cost 20-40 ms of every launch's CPU before the desk's first frame. The
+# desk keeps it (ui/app.py YOUNG_GC_THRESHOLD, the same figure: bench/README.md, "The collector's
+# youngest generation").
+START_GC_THRESHOLD = 10_000
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    gc.set_threshold(START_GC_THRESHOLD, *gc.get_threshold()[1:])
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _command_named(argv)
     if command is None:
