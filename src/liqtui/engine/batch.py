@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from liqtui.domain.events import Liquidation, LiquidationSource, Side
+from liqtui.domain.imports import import_frozen
 
 if TYPE_CHECKING:
     import numpy as np
@@ -157,8 +158,9 @@ class LiquidationBatch(Sequence[Liquidation]):
 
 def load_numpy() -> None:
     """Import numpy (the bulk path's): a reader calls it in a thread before the path starts, so the
-    import (~0.1-0.2 s of CPU) does not hold an event loop."""
-    import numpy  # noqa: F401
+    import (~0.1-0.2 s of CPU) does not hold an event loop, nor a collector's pass over its objects
+    (``domain.imports``)."""
+    import_frozen("numpy")
 
 
 def concat(batches: Sequence[LiquidationBatch]) -> LiquidationBatch:

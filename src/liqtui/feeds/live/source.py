@@ -17,6 +17,7 @@ import asyncio
 from pathlib import Path
 
 from liqtui.config import Settings
+from liqtui.domain.imports import import_frozen
 from liqtui.domain.venues import venue_order
 from liqtui.feeds.event_source import Emit
 from liqtui.feeds.live.adapter import BOOK_LEVELS, VenueAdapter
@@ -130,4 +131,4 @@ def _not_running(event: object) -> None:
 
 
 def _load_ccxt() -> None:
-    import ccxt.pro  # noqa: F401 - the venues' clients (feeds/live/exchange.py)
+    import_frozen("ccxt.pro")  # the venues' clients (feeds/live/exchange.py), no collector's pass over it

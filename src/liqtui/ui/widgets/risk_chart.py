@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import math
 import sys
 import threading
@@ -26,6 +25,7 @@ from typing import ClassVar
 from textual.reactive import reactive
 
 from liqtui.domain import format as fmt
+from liqtui.domain.imports import import_frozen
 from liqtui.engine.levels import at_risk
 from liqtui.engine.views import IMBALANCE_BANDS_PCT, Cluster, LevelRow, LevelsView, SymbolView
 from liqtui.ui.widgets.line_pane import LinePane, Part
@@ -196,7 +196,7 @@ class RiskChartPane(LinePane[tuple[LevelsView, float | None, float | None]]):  #
 
         def load() -> None:
             with contextlib.suppress(Exception):  # a failed import: the chart says it is unavailable
-                importlib.import_module("plotext")
+                import_frozen("plotext")  # no collector's pass over it meanwhile
             with contextlib.suppress(RuntimeError):  # the desk has closed meanwhile
                 loop.call_soon_threadsafe(self._plotext_in)
 

@@ -1,0 +1,31 @@
+"""A heavy module imported beside an event loop without the garbage collector's passes over it.
+
+numpy (~0.1-0.2 s of CPU to import) and ccxt (~0.5-0.8 s: every exchange it knows) are imported in a
+thread while the desk runs. Their modules build objects by the hundred thousand, all kept for the
+process's life; a collector's pass triggered in the importing thread walked them with the thread
+holding the interpreter: 16-78 ms at a time, stalls of the desk's loop (keys, frames) of 60-160 ms
+just after a live desk's history was in (bench/README.md, "The live desk's history on screen ...").
+So the collector waits while the import runs, and what it built leaves the collector's generations
+(``gc.freeze``) once it is in."""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import sys
+
+
+def import_frozen(name: str) -> None:
+    """Import ``name`` with the collector off meanwhile, then freeze what the process holds (the
+    module's objects, and whatever the process kept until then, as long-lived as they are). A module
+    imported already is left as it is."""
+    if name in sys.modules:
+        return
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        importlib.import_module(name)
+    finally:
+        gc.freeze()
+        if was_on:
+            gc.enable()
