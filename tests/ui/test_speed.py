@@ -341,20 +341,26 @@ async def test_showing_and_hiding_the_command_bar_repaints_only_the_cells_it_cov
     # Textual orders the screen's widgets for painting by their place among the screen's children;
     # the bar, mounted last, took the first place when shown and moved every other widget's, which
     # marked every cell of the desk for repainting at each opening and each close (7,200 cells at
-    # 160x45). Mounted first, it takes the last place and the others keep theirs. (Textual also
-    # repaints the whole screen at a move of the focus, a full update not counted here: the desk
-    # keeps it, as the keys measured slower without it; bench/README.md "The render tick's own share".)
+    # 160x45). Mounted first, it takes the last place and the others keep theirs. And Textual
+    # repainted the whole screen at every move of the focus (Screen.focused is a reactive that
+    # repaints): the bar's input taking it and giving it back was a full update of the desk each.
     from textual._compositor import Compositor
     from textual.geometry import Region
 
     painted = []
     render_partial_update = Compositor.render_partial_update
+    render_full_update = Compositor.render_full_update
 
     def recorded(self):
         painted.extend(self._dirty_regions)
         return render_partial_update(self)
 
+    def recorded_full(self, *args, **kwargs):
+        painted.append(self.size.region)
+        return render_full_update(self, *args, **kwargs)
+
     monkeypatch.setattr(Compositor, "render_partial_update", recorded)
+    monkeypatch.setattr(Compositor, "render_full_update", recorded_full)
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await _held_still(pilot, app, 0.2)
@@ -375,6 +381,38 @@ async def test_showing_and_hiding_the_command_bar_repaints_only_the_cells_it_cov
             assert await wait_for(pilot, lambda bar=bar: not bar.is_open)
             await pilot.pause(0.2)
             assert painted and Region.from_union(painted) == covered
+
+
+@pytest.mark.parametrize("key", ["right_square_bracket", "picker"])
+async def test_a_symbol_switch_hands_the_header_and_the_ladder_to_the_screen_with_the_key(key, monkeypatch):
+    # A widget's refresh reaches the screen in two hops of Textual's messages (the widget's idle,
+    # then the screen's queue). Closing the picker lays out the screen, which resumed its frame timer
+    # meanwhile: the header's new symbol missed that frame in 8 of 30 `/` Enters and came a frame
+    # later. The key's change is now in the screen's queue before the key's handler returns.
+    from textual import messages
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.last_view is not None)
+        if key == "picker":
+            await pilot.press("slash")
+            picker = app.query_one(SymbolPicker)
+            assert await wait_for(pilot, lambda: picker.is_open)
+        desk = app._desk_screen()
+        assert desk is not None and desk.header is not None
+        posted = []
+        post_message = desk.post_message
+        monkeypatch.setattr(
+            desk, "post_message", lambda message: posted.append(message) or post_message(message)
+        )
+        before = app.symbol
+        if key == "picker":
+            picker.answer(next(s for s in app.watchlist if s != before))  # Enter on a match
+        else:
+            app.action_step_symbol(1)
+        assert app.symbol != before
+        updated = {m.widget for m in posted if isinstance(m, messages.Update)}
+        assert {desk.header, app.query_one("#ladder")} <= updated
 
 
 async def test_the_picker_opens_on_the_list_it_holds_and_builds_it_again_only_when_it_changed(monkeypatch):

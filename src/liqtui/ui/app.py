@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from textual import work
+from textual import messages, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
@@ -29,7 +29,7 @@ from textual.css.query import NoMatches
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import var
+from textual.reactive import Reactive, var
 from textual.screen import Screen
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Footer
@@ -372,6 +372,14 @@ class DeskFooter(Footer):
 
 class DeskScreen(Screen[None]):
     """The main screen; its class (-full, -medium, -compact, -single) chooses the layout."""
+
+    # Textual's Screen repaints every cell at each move of the focus (its ``focused`` reactive): the
+    # command bar's input taking the focus and giving it back made each `/` and `g` opening and close a
+    # full update of the desk, 7,200 cells built and written at 160x45 (27-32 KB, 8-10 ms of CPU and a
+    # young collection in most openings). What looks different with the focus is restyled and
+    # repainted by Textual on its own (``set_focus``). That full repaint also hid a race that
+    # ``LiqtuiApp._in_next_frame`` now closes (bench/README.md, "The picker's slow presses").
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, layout: str) -> None:
         super().__init__(id="desk-screen")
@@ -904,6 +912,19 @@ class LiqtuiApp(App[None]):
             panes = now
         for pane in panes:
             self._show_pane(pane, view)
+        if first is not None:
+            self._in_next_frame(header, *panes)
+
+    def _in_next_frame(self, *widgets: Widget | None) -> None:
+        """A key's change in the screen's next frame. A widget's refresh reaches the screen in two hops of
+        Textual's messages (the widget's idle, then the screen's queue); the command bar's close (a
+        layout) resumed the screen's frame timer meanwhile, and the header's new symbol missed that
+        frame in 8 of 30 `/` Enters, a frame later (bench/README.md, "The picker's slow presses").
+        Posted now, the change is in the screen's queue before the layout is."""
+        desk = self._desk_screen()
+        for widget in widgets:
+            if desk is not None and widget is not None:
+                desk.post_message(messages.Update(widget))
 
     def _show_pane(self, pane: LinePane[Any], view: SymbolView) -> None:
         try:
