@@ -25,6 +25,7 @@ The live desk's warm-up from its recording reads ahead the same way (``spans``: 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import queue
@@ -308,6 +309,9 @@ def _child() -> None:
     between) until it is closed; told nothing, it ends."""
     with contextlib.suppress(OSError):
         os.nice(5)  # spare CPU only: on a busy machine the desk's first frame and keys come first
+    # A short-lived reader whose objects are rows, freed by their count as each chunk is sent: the
+    # collector's passes over them were ~8 % of its CPU (bench/README.md, "The live desk's history ...").
+    gc.disable()
     import numpy  # noqa: F401 - the columns' module, imported while the desk works out what to read
 
     import liqtui.storage.reader  # noqa: F401
