@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "ui"))
 
+import plotext  # noqa: E402, F401 - imported first: a picture never races the at-risk chart's import of it
 from frozen import frozen_app  # noqa: E402 (the fixture is importable once tests/ui is on the path)
 
 MINUTES = 20.0  # of simulated trading before the picture: clusters, sweeps and a full tape
