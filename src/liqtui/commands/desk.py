@@ -215,7 +215,9 @@ def _run_replay(args: argparse.Namespace, settings: Any) -> int:
             start = parse_start(args.start, info.start_ms)
             _check_within(args.start, start, info)
         # --speed: checked by argparse; a large catch-up is read by a child process (feeds/replay_ahead.py)
-        source = ReplaySource(args.file, speed=args.speed, start_ms=start, read_ahead=True, child=child)
+        source = ReplaySource(
+            args.file, speed=args.speed, start_ms=start, read_ahead=True, child=child, info=info
+        )
     except (StoreError, ValueError, OSError) as exc:
         discard(child)
         return _fail(str(exc))

@@ -62,7 +62,7 @@ from liqtui.feeds.event_source import Emit, emit_all
 from liqtui.feeds.replay_ahead import WAIT, ReadAhead, discard
 from liqtui.feeds.replay_ahead import cores as _cores
 from liqtui.storage.layouts import event_time
-from liqtui.storage.reader import RunStream, count_events, describe, read_alerts, read_runs
+from liqtui.storage.reader import RecordingInfo, RunStream, count_events, describe, read_alerts, read_runs
 from liqtui.storage.schema import StoreError
 
 # What the clock can do: an hour of recording a second at most (the desk's keys stop at 300). The
@@ -98,11 +98,14 @@ class ReplaySource:
         clock: Callable[[], float] = time.monotonic,
         read_ahead: bool = False,
         child: subprocess.Popen[bytes] | None = None,
+        info: RecordingInfo | None = None,
     ) -> None:
         # ``child``: a reading child started before (``replay_ahead.spare_child``), the read-ahead's, or ended
         self._child = child
         self.path = Path(path).expanduser()
-        info = describe(self.path)  # validates the file: StoreError for an unusable one
+        # ``info``: the file's ``describe``, when the caller read it already (it validates the file:
+        # StoreError for an unusable one)
+        info = info if info is not None else describe(self.path)
         if info.start_ms is None or info.end_ms is None:
             raise StoreError(f"{self.path}: the recording holds no events")
         self.start_ms: int = info.start_ms

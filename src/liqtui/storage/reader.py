@@ -311,9 +311,16 @@ def count_events(path: str | Path, since_ms: int | None = None, until_ms: int | 
 def _count(conn: sqlite3.Connection, table: str, since_ms: int | None, until_ms: int | None) -> int:
     low = -(1 << 63) if since_ms is None else since_ms
     high = (1 << 63) - 1 if until_ms is None else until_ms
-    return int(
-        conn.execute(f"SELECT count(*) FROM {table} WHERE time BETWEEN ? AND ?", (low, high)).fetchone()[0]
-    )
+    if since_ms is None and high >= (time_edge(conn, table, newest=True) or high + 1):
+        # Up to the end (a late replay's catch-up): every row but those outside the span, which the
+        # index visits alone; the same count as BETWEEN (a text or blob time is above any number).
+        # Counted one by one, half a million rows took ~25 ms before the desk's first frame.
+        rows = f"(SELECT count(*) FROM {table}"
+        outside = f"{rows} WHERE time IS NULL) - {rows} WHERE time < ?) - {rows} WHERE time > ?)"
+        query = f"SELECT {rows}) - {outside}"
+    else:
+        query = f"SELECT count(*) FROM {table} WHERE time BETWEEN ? AND ?"
+    return int(conn.execute(query, (low, high)).fetchone()[0])
 
 
 def warm(

@@ -912,3 +912,31 @@ def test_the_reading_child_reads_without_the_collector(monkeypatch):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_events_counted_up_to_the_end_are_those_in_the_span_row_by_row(recording, tmp_path):
+    """``count_events`` up to the recording's end (a late replay's catch-up, counted before its first
+    frame) takes all the rows but those outside the span; the same count as each row's time looked at:
+    damaged times (text, a blob, numbers beyond any time) are in no span."""
+    from liqtui.storage.reader import count_events
+    from liqtui.storage.schema import EVENT_TABLES
+
+    path = tmp_path / "damaged.sqlite"
+    with sqlite3.connect(recording) as source, sqlite3.connect(path) as copy:
+        source.backup(copy)
+    for table, damage in (("open_interest", "x'01'"), ("price_bars", "1e30"), ("tickers", "-1e30")):
+        with sqlite3.connect(path) as conn:
+            conn.execute(f"UPDATE {table} SET time = {damage} WHERE seq = (SELECT min(seq) FROM {table})")
+    info = describe(path)
+    with sqlite3.connect(path) as conn:
+        times = [t for table in EVENT_TABLES for (t,) in conn.execute(f"SELECT time FROM {table}")]
+
+    def in_span(since, until):
+        low, high = -(2**63) if since is None else since, 2**63 - 1 if until is None else until
+        return sum(1 for t in times if type(t) in (int, float) and low <= t <= high)
+
+    middle = _busiest_ms(path)
+    spans = ((None, None), (None, info.end_ms), (None, info.end_ms - 1), (None, middle), (middle, None))
+    for since, until in spans:
+        assert count_events(path, since, until) == in_span(since, until)
+    assert count_events(path) < len(times)  # the damaged rows are left out
