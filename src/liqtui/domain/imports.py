@@ -18,8 +18,9 @@ import sys
 def import_frozen(name: str) -> None:
     """Import ``name`` with the collector off meanwhile, then freeze what the process holds (the
     module's objects, and whatever the process kept until then, as long-lived as they are). A module
-    imported already is left as it is."""
+    imported already is left as it is (one under way in another thread is waited for)."""
     if name in sys.modules:
+        importlib.import_module(name)
         return
     was_on = gc.isenabled()
     gc.disable()
