@@ -114,3 +114,20 @@ def test_a_launch_s_imports_go_past_no_young_collector_pass_at_every_700_objects
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stderr.split() == ["10000"]
+
+
+def test_the_reading_child_imports_the_reader_alone_not_the_engine_nor_the_recorder():
+    # A late replay's and a warm-up's reading child (feeds/replay_ahead.py) is their long pole at the
+    # end; its start imported the whole engine and the recorder with their packages (~50 ms of its CPU).
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "liqtui.feeds.replay_ahead"],
+        input="",
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [
+        line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")
+    ]
+    assert "liqtui.storage.reader" in lines and "numpy" in lines  # what it reads with
+    assert not {"liqtui.engine.engine", "liqtui.storage.recorder", "liqtui.config"} & set(lines)

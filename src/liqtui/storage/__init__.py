@@ -7,10 +7,35 @@
 - ``export``: pandas frames per kind (``liqtui export``).
 """
 
-from liqtui.storage.layouts import KINDS, event_time
-from liqtui.storage.reader import RecordingInfo, describe, read_events, warm
-from liqtui.storage.recorder import Recorder, default_path
-from liqtui.storage.schema import SCHEMA_VERSION, StoreError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from liqtui.storage.layouts import KINDS, event_time
+    from liqtui.storage.reader import RecordingInfo, describe, read_events, warm
+    from liqtui.storage.recorder import Recorder, default_path
+    from liqtui.storage.schema import SCHEMA_VERSION, StoreError
+
+# Each name's module, imported at the name's first use (PEP 562): the reader alone (the reading
+# child's) does not import the recorder and the config with its package (~22 ms of that child's start).
+_HOME = {
+    **dict.fromkeys(["KINDS", "event_time"], "liqtui.storage.layouts"),
+    **dict.fromkeys(["RecordingInfo", "describe", "read_events", "warm"], "liqtui.storage.reader"),
+    **dict.fromkeys(["Recorder", "default_path"], "liqtui.storage.recorder"),
+    **dict.fromkeys(["SCHEMA_VERSION", "StoreError"], "liqtui.storage.schema"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "KINDS",
