@@ -40,3 +40,14 @@ def test_a_failed_import_still_turns_the_collector_back_on(tmp_path, monkeypatch
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_a_package_s_names_come_from_their_modules_at_first_use_and_an_unknown_one_is_refused():
+    import liqtui.engine
+    import liqtui.storage
+    from liqtui.engine.engine import Engine
+    from liqtui.storage.schema import StoreError
+
+    assert liqtui.engine.Engine is Engine and liqtui.storage.StoreError is StoreError
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        liqtui.storage.Nothing  # noqa: B018 - the attribute's read is the test
