@@ -25,7 +25,7 @@ def test_a_module_is_imported_with_the_collector_off_and_frozen_after(tmp_path, 
         frozen = gc.get_freeze_count()
         assert frozen > 0
         import_frozen("liqtui_heavy_probe")  # imported already: left as it is, nothing frozen again
-        assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() <= frozen  # (a frozen object freed meanwhile leaves the count)
     finally:
         sys.modules.pop("liqtui_heavy_probe", None)
         gc.unfreeze()
