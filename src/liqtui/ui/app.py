@@ -25,7 +25,6 @@ from textual import messages, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
-from textual.css.query import NoMatches
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.geometry import Size
 from textual.message import Message
@@ -1053,14 +1052,12 @@ class LiqtuiApp(App[None]):
         return None if desk is None else desk.header
 
     def _pane(self, pane_id: str, kind: type[_W]) -> _W | None:
-        """The desk's pane ``pane_id`` (of type ``kind``), or None before the desk is mounted."""
+        """The desk's pane ``pane_id`` (of type ``kind``), or None before the desk is mounted: from
+        the panes the screen found once (``DeskScreen.panes``), not a query of the DOM (each render
+        tick asks for the tape and the ladder)."""
         desk = self._desk_screen()
-        if desk is None:
-            return None
-        try:
-            return desk.query_one(f"#{pane_id}", kind)
-        except NoMatches:
-            return None
+        pane = next((p for p in desk.panes() if p.id == pane_id), None) if desk is not None else None
+        return pane if isinstance(pane, kind) else None
 
     # --- symbol -----------------------------------------------------------------------------
 
