@@ -571,22 +571,13 @@ class LevelBook:
         return (lo + long_lo, longs[long_lo : long_hi + 1]), (lo + short_lo, shorts[short_lo : short_hi + 1])
 
     def _rows_add(self, price: float, base: float) -> None:
-        """``_row_add`` of each slot's new level (``add``), inlined: an OI step adds one per side and
-        tier to each tracked grid, ~10 a step, the most of a warm-up's OI steps. A grid's rows take its
+        """``_row_add`` of each slot's new level (``add``), the grids outermost: an OI step adds one per
+        side and tier to each tracked grid, ~10 a step, one call less each. A grid's rows take its
         slots' levels in the same order (only the grids' order is swapped, and they share no row)."""
-        floor, slots = math.floor, self._slots
+        add_one, slots = self._row_add_one, self._slots
         for grid, rows in self._rows.items():
             for factor, share, _keys, _raws in slots:
-                sign = 1.0 if factor > 0 else -1.0
-                i = floor(price * factor * sign / grid)
-                row = rows.get(i)
-                if row is None:
-                    row = rows[i] = [0.0, 0.0, 0, 0]
-                slot = 0 if sign > 0 else 1
-                row[2 + slot] += 1
-                row[slot] = row[slot] + base * share if row[2 + slot] else 0.0  # as _row_add_one
-                if not row[2] and not row[3]:
-                    del rows[i]
+                add_one(rows, grid, 1.0 if factor > 0 else -1.0, price * factor, base * share, 1)
 
     def _row_add(self, sign: float, key: float, raw: float, n: int) -> None:
         for grid, rows in self._rows.items():
