@@ -333,6 +333,10 @@ def _check_file(path: Path) -> None:
 def _check_length(path: Path, header: bytes, size: int) -> None:
     page_size = struct.unpack(">H", header[16:18])[0]
     page_size = 65536 if page_size == 1 else page_size
+    if page_size < 512 or page_size & (page_size - 1):  # SQLite writes a power of two, 512 to 65,536
+        raise StoreError(
+            f"{path}: damaged recording (its header's page size, {page_size}, is none SQLite writes)"
+        )
     change_counter, page_count = struct.unpack(">II", header[24:32])
     valid_for = struct.unpack(">I", header[92:96])[0]
     wal = path.with_name(path.name + "-wal")
