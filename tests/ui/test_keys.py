@@ -698,3 +698,63 @@ async def test_a_click_on_a_match_in_the_picker_picks_it():
         assert await wait_for(pilot, lambda: not _asking(app, SymbolPicker))
         assert app.symbol == "SOL/USDT:USDT"
         assert app.focused is app.query_one("#ladder")  # the focus back where it was
+
+
+@pytest.mark.parametrize(
+    ("opening", "typed", "check"),
+    [
+        (("slash", "/"), "eth", lambda app: app.symbol == "ETH/USDT:USDT"),
+        (
+            ("g", "g"),
+            "92000",
+            lambda app: app.query_one("#risk").target == 92000 and app.symbol == "BTC/USDT:USDT",
+        ),
+    ],
+)
+async def test_keys_typed_in_one_read_after_a_bar_s_key_go_to_the_bar_not_to_the_desk(opening, typed, check):
+    # A trader who types `/eth` Enter fast, or pastes it, sends the terminal one read: the keys after
+    # `/` were handed to the desk before the `/` opened the bar, so `t` cycled the theme, `h` swapped
+    # in the heatmap and Enter picked the first symbol. Pilot's `press` waits between keys: this
+    # hands the app the keys as its driver does, all at once.
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        assert await wait_for(pilot, lambda: app._bars_mounting is not None)
+        await pilot.pause(0.1)
+        theme = app.theme
+        for key, char in (opening, *((c, c) for c in typed), ("enter", None)):
+            app._driver.send_message(events.Key(key, char))
+        assert await wait_for(pilot, lambda: check(app), timeout=10)
+        await _ready(pilot)
+        assert not _asking(app, SymbolPicker) and not _asking(app, PromptBar)
+        # no key reached the desk's own bindings: `t` the theme, `h` the heatmap, digits the watchlist
+        assert app.theme == theme and not app.screen.has_class("-heat")
+
+
+async def test_a_bar_s_own_keys_keep_their_order_in_one_read_and_keys_after_its_answer_reach_the_desk():
+    # Over SSH keys typed fast come in one read. A key the bar's input does not insert (Backspace,
+    # Enter, Escape, Down) went back up to the App's bindings and ran after the characters behind it:
+    # `/ethx` Backspace Enter searched "eth" less its `h`, and `]` after Enter was typed into the search.
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        assert await wait_for(pilot, lambda: app._bars_mounting is not None)
+        await pilot.pause(0.1)
+        keys = [("slash", "/"), *((c, c) for c in "ethx"), ("backspace", None), ("enter", None)]
+        keys.append(("right_square_bracket", "]"))  # the desk's next watchlist symbol, after ETH
+        watchlist = app.watchlist
+        after_eth = watchlist[(watchlist.index("ETH/USDT:USDT") + 1) % len(watchlist)]
+        assert app.symbol not in ("ETH/USDT:USDT", after_eth)
+        for key, char in keys:
+            app._driver.send_message(events.Key(key, char))
+        assert await wait_for(pilot, lambda: not _asking(app, SymbolPicker) and app.symbol == after_eth, 10)
+        await _ready(pilot)
+        assert app.query_one("#picker-input").value == ""
+        following = watchlist[(watchlist.index(after_eth) + 1) % len(watchlist)]
+        for key, char in [("slash", "/"), ("e", "e"), ("escape", None), ("right_square_bracket", "]")]:
+            app._driver.send_message(events.Key(key, char))
+        assert await wait_for(pilot, lambda: app.symbol == following and not _asking(app, SymbolPicker), 10)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from textual import messages, work
+from textual import events, messages, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
@@ -69,7 +69,7 @@ from liqtui.ui.widgets import (
     parse_amount,
     parse_target,
 )
-from liqtui.ui.widgets.command_bar import CommandBar
+from liqtui.ui.widgets.command_bar import CommandBar, in_command_bar
 from liqtui.ui.widgets.feed_health import feed_reason
 from liqtui.ui.widgets.flash import Flash
 from liqtui.ui.widgets.line_pane import LinePane
@@ -278,6 +278,7 @@ DESK_BINDINGS: list[Binding] = [
 ]
 REPLAY_ACTIONS = {"replay_pause", "replay_speed", "replay_seek"}
 REPLAY_BINDING_IDS = {b.id for b in DESK_BINDINGS if b.id and b.id.startswith("replay_")}
+BAR_ACTIONS = frozenset({"pick_symbol", "set_target", "set_tape_min"})  # each opens a command bar
 
 _W = TypeVar("_W", bound=Widget)
 _Bar = TypeVar("_Bar", bound=CommandBar[Any])
@@ -354,8 +355,7 @@ class DeskFooter(Footer):
     _shown: list[tuple[str, str, str, bool, str]] | None = None
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
-        focused = screen.focused
-        if focused is not None and any(isinstance(node, CommandBar) for node in focused.ancestors_with_self):
+        if in_command_bar(screen.focused):
             return
         shown = [
             (binding.key, binding.action, binding.description, enabled, tooltip)
@@ -951,6 +951,28 @@ class LiqtuiApp(App[None]):
                 return
             self._later = None
         self.render_tick()
+
+    async def on_event(self, event: events.Event) -> None:
+        """A key that opens a command bar opens it before the next key is handed out.
+
+        Textual hands each key from the terminal to the focused widget, and a key no widget binds comes
+        back to the App's bindings afterwards, in the App's queue. Keys that arrive in one read (`/eth`
+        Enter typed fast, or pasted) were all handed to the desk before the `/` came back: `t` cycled
+        the theme, `h` swapped in the heatmap, digits jumped along the watchlist and Enter was lost.
+        So a bar's key (`/`, `g`, `m`, as the keymap has them) runs its action as it arrives, and the
+        bar takes the focus at once (``CommandBar.ask``): the keys behind it go to the bar's input.
+        Inside a bar a key is the bar's as before (a `g` typed into the search is a letter)."""
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and isinstance(self.screen, DeskScreen)
+            and not in_command_bar(self.screen.focused)
+        ):
+            active = self.screen.active_bindings.get(event.key)
+            if active is not None and active.node is self and active.binding.action in BAR_ACTIONS:
+                await self.run_action(active.binding.action)
+                return
+        await super().on_event(event)
 
     def _covered(self) -> bool:
         """A modal screen (help, the alerts log, the positions view, the demo offer) is on top: the

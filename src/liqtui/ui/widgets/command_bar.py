@@ -24,7 +24,7 @@ the trader put it (Escape, sent to that widget, would no longer reach the bar). 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from textual import events
 from textual.binding import Binding
@@ -49,6 +49,50 @@ class BarInput(Input):
     def __init__(self, *, placeholder: str = "", id: str | None = None) -> None:  # noqa: A002 - Textual's
         super().__init__(placeholder=placeholder, id=id)
         self.cursor_blink = False  # over SSH every blink is a repaint
+
+    @property
+    def bar(self) -> CommandBar[Any] | None:
+        return next((node for node in self.ancestors if isinstance(node, CommandBar)), None)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Every key in the order it came. Textual's Input inserts a character where it is; any other
+        key (Backspace, Enter, Escape, Down) goes back up to the App, which runs the key's binding
+        later, after the characters queued behind it: over SSH keys typed fast arrive in one read, and
+        `/ethx` Backspace Enter lost the `h`; `/eth` Enter `]` searched "eth]". So the bindings of this
+        input and of its bar (the bar's keys) run here, in order, and what they change reaches the bar
+        at once (``_watch_value``, ``action_submit``), not as messages behind the queued keys. A key that
+        reaches a bar closed by a key before it (Enter, Escape in the same read) is the desk's again:
+        handed back to the App as if typed now."""
+        bar = self.bar
+        if bar is not None and not bar.is_open:
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        if event.is_printable:
+            return  # Input's own handler inserts it
+        for node in (self, *([bar] if bar is not None else [])):
+            for binding in node._bindings.key_to_bindings.get(event.key, ()):  # noqa: SLF001 - Textual's map
+                if await self.app.run_action(binding.action, node):
+                    event.stop()
+                    event.prevent_default()
+                    return
+
+    def _watch_value(self, value: str) -> None:
+        super()._watch_value(value)
+        bar = self.bar
+        if bar is not None and bar.is_open:
+            bar.typed(value)
+
+    async def action_submit(self) -> None:
+        bar = self.bar
+        if bar is not None and bar.is_open:
+            bar.submitted(self.value)
+
+
+def in_command_bar(widget: Widget | None) -> bool:
+    """``widget`` (the focused one, say) is inside a command bar: keys typed there are the bar's."""
+    return widget is not None and any(isinstance(node, CommandBar) for node in widget.ancestors_with_self)
 
 
 class CommandBar(Vertical, Generic[AnswerT]):
@@ -79,7 +123,9 @@ class CommandBar(Vertical, Generic[AnswerT]):
             self._back = self.screen.focused
         self._on_answer = on_answer
         self.display = True
-        self.query_one(Input).focus()
+        # The focus moves now, not after the queued messages (``Widget.focus`` waits for them): keys
+        # that came in the same read as the bar's own key are handed to the input, not to the desk.
+        self.screen.set_focus(self.query_one(Input))
 
     def answer(self, result: AnswerT | None) -> None:
         """Hide the bar, give the focus back, then hand ``result`` on; a second answer is dropped."""
@@ -93,6 +139,12 @@ class CommandBar(Vertical, Generic[AnswerT]):
 
     def action_cancel(self) -> None:
         self.answer(None)
+
+    def typed(self, text: str) -> None:
+        """The input's text changed to ``text`` while the bar is open (told at once, in key order)."""
+
+    def submitted(self, text: str) -> None:
+        """Enter on ``text``: answer (``answer``) or keep asking."""
 
     def _on_descendant_blur(self, event: events.DescendantBlur) -> None:
         """The focus went elsewhere (posted after Textual moved it): outside the bar, a cancel."""

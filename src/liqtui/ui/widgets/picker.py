@@ -93,10 +93,7 @@ class SymbolPicker(CommandBar[str]):
             self._empty()
 
     def _empty(self) -> None:
-        search = self.query_one(Input)
-        if search.value:
-            with self.prevent(Input.Changed):  # its handler would build the list a second time
-                search.value = ""
+        self.query_one(Input).value = ""  # closed: its text goes to no one (``BarInput._watch_value``)
         self._fill("")
 
     def _fill(self, query: str) -> None:
@@ -110,15 +107,11 @@ class SymbolPicker(CommandBar[str]):
         total = len(set(self._symbols) | set(self._watchlist))
         self.query_one("#picker-count", Static).update(f"{len(ranked)} of {total} markets", layout=False)
 
-    @on(Input.Changed, "#picker-input")
-    def _changed(self, event: Input.Changed) -> None:
-        if self.is_open:
-            self._fill(event.value)
+    def typed(self, text: str) -> None:
+        self._fill(text)
 
-    @on(Input.Submitted, "#picker-input")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        option = self.query_one(OptionList).highlighted_option
+    def submitted(self, text: str) -> None:
+        option = self.query_one(OptionList).highlighted_option  # the list is ``text``'s (``typed``)
         if option is not None and option.id:
             self.answer(option.id)
 

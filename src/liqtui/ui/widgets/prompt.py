@@ -52,12 +52,9 @@ class PromptBar(CommandBar[tuple[Any]]):
         error.update(text)
         error.set_class(not text, "-empty")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if not self.is_open:
-            return
+    def submitted(self, text: str) -> None:
         try:
-            value = self._parse(event.value)
+            value = self._parse(text)
         except ValueError as exc:
             self._say_error(str(exc))
             return
