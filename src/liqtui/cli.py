@@ -105,10 +105,37 @@ def _command_named(argv: list[str]) -> str | None:
 START_GC_THRESHOLD = 10_000
 
 
+def _start_early(command: str | None, argv: list[str]) -> None:
+    """Work a command will need that can start before its module and the settings are imported: a late
+    replay's reading child (`liqtui replay FILE --from TIME`, feeds/replay_ahead.py ``start_early``),
+    whose own imports then go on beside this process's. A guess from the words alone (argparse takes
+    `--fr` for `--from`): a child started for nothing ends, one not started is started by the command."""
+    if command == "replay" and any(arg.startswith("--fr") for arg in argv):
+        from liqtui.feeds.replay_ahead import start_early
+
+        start_early()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     gc.set_threshold(START_GC_THRESHOLD, *gc.get_threshold()[1:])
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _command_named(argv)
+    _start_early(command, argv)
+    try:
+        return _run(command, argv)
+    finally:
+        _end_early()
+
+
+def _end_early() -> None:
+    """A child ``_start_early`` started that the command did not take (it failed first) ends now."""
+    if "liqtui.feeds.replay_ahead" in sys.modules:
+        from liqtui.feeds.replay_ahead import discard, take_early
+
+        discard(take_early())
+
+
+def _run(command: str | None, argv: list[str]) -> int:
     if command is None:
         command = "live"
         argv.append(command)

@@ -131,3 +131,44 @@ def test_the_reading_child_imports_the_reader_alone_not_the_engine_nor_the_recor
     ]
     assert "liqtui.storage.reader" in lines and "numpy" in lines  # what it reads with
     assert not {"liqtui.engine.engine", "liqtui.storage.recorder", "liqtui.config"} & set(lines)
+
+
+# `liqtui replay FILE --from TIME` through the real CLI, the reading child's start watched: it starts
+# before the command's module and the settings are imported, and a command that fails ends it.
+EARLY = """
+import sys
+import liqtui.feeds.replay_ahead as ahead
+from liqtui.cli import main
+
+started = []
+spare = ahead.spare_child
+
+def watched():
+    child = spare()
+    started.append((child, "liqtui.config" in sys.modules))
+    return child
+
+ahead.spare_child = watched
+code = main([*sys.argv[1:], "replay", "missing.sqlite", "--from", "+1m"])
+print(code, [(imported, child.poll() is not None) for child, imported in started])
+"""
+
+
+@pytest.mark.parametrize("config", ["empty", "broken"])
+def test_a_late_replay_s_reading_child_starts_before_the_command_s_imports_and_ends_with_a_failure(
+    tmp_path, config
+):
+    path = tmp_path / "config.toml"
+    path.write_text("" if config == "empty" else "[levels\n")  # broken: the command fails before its file
+    env = {"HOME": str(tmp_path), "PYTHONPATH": ":".join(sys.path)}
+    result = subprocess.run(
+        [sys.executable, "-c", EARLY, "--config", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    # One child, started with the config not imported yet, ended when main returned (the file is missing).
+    assert result.stdout.split("\n")[0] == "2 [(False, True)]", (result.stdout, result.stderr[-2000:])

@@ -199,11 +199,17 @@ def _run_demo(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _run_replay(args: argparse.Namespace, settings: Any) -> int:
-    from liqtui.feeds.replay_ahead import discard, spare_child
+    from liqtui.feeds.replay_ahead import discard, spare_child, take_early
 
     # A replay from a time given catches up to it: the child that may read the catch-up starts first,
-    # getting ready while this process imports and reads what to tell it (feeds/replay_ahead.py).
-    child = spare_child() if args.start is not None else None
+    # getting ready while this process imports and reads what to tell it (feeds/replay_ahead.py); the
+    # command line started it already when it saw a replay with --from (cli.py, ``_start_early``).
+    child = take_early()
+    if args.start is None:
+        discard(child)
+        child = None
+    elif child is None:
+        child = spare_child()
     from liqtui.feeds.replay import ReplaySource
     from liqtui.storage.reader import describe
     from liqtui.storage.schema import StoreError
