@@ -46,3 +46,26 @@ def test_install_twice_wraps_once() -> None:
     strips.install()
     assert Strip.adjust_cell_length is method
     assert not hasattr(method.__wrapped__, "__wrapped__")
+
+
+def test_a_new_strip_makes_no_cache_until_one_is_used() -> None:
+    # Textual made a strip's seven caches (a FIFOCache each) with every strip, most never used: half
+    # of what an opening of the symbol picker left for the collector.
+    def caches(strip: Strip) -> list[object]:
+        return [ref for ref in gc.get_referents(strip) if type(ref).__name__ == "FIFOCache"]
+
+    strip = Strip([Segment("liq"), Segment("tui")])
+    assert caches(strip) == []
+    cropped = strip.crop(0, 3)
+    assert cropped.text == "liq" and strip.crop(0, 3) is cropped  # the crop cache, made and used
+    assert len(caches(strip)) == 1
+    assert [part.text for part in strip.divide([2, 6])] == ["li", "qtui"]
+    assert len(caches(strip)) == 2
+
+
+def test_a_strip_s_caches_are_the_sizes_textual_gives_them() -> None:
+    strip = Strip([Segment("liqtui")])
+    for name, size in strips._cache_sizes().items():  # read from a strip Textual's own __init__ made
+        assert getattr(strip, name)._maxsize == size
+    with pytest.raises(AttributeError):
+        strip.not_a_slot  # noqa: B018 - a name that is no cache is still an error
