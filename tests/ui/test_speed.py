@@ -383,6 +383,37 @@ async def test_showing_and_hiding_the_command_bar_repaints_only_the_cells_it_cov
             assert painted and Region.from_union(painted) == covered
 
 
+async def test_what_the_open_command_bar_covers_is_not_drawn_and_the_screen_is_the_same(monkeypatch):
+    # To update a part of the screen Textual asks every widget overlapping it for its lines, then keeps
+    # the front-most one's cells: the footer's keys, the panes and the desk's grid under the open bar
+    # were drawn at its opening (about a third of the opening's drawing) and dropped.
+    from textual._compositor import Compositor
+    from textual.widgets._footer import FooterKey
+
+    drawn = []
+    render_lines = FooterKey.render_lines
+
+    def counted(self, crop):
+        drawn.append(self)
+        return render_lines(self, crop)
+
+    monkeypatch.setattr(FooterKey, "render_lines", counted)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _held_still(pilot, app)
+        await pilot.press("slash")
+        picker = app.query_one(SymbolPicker)
+        assert await wait_for(pilot, lambda: picker.is_open and picker.region)
+        await pilot.pause(0.1)
+        compositor = app.screen._compositor
+        drawn.clear()
+        screen = [list(strip) for strip in compositor.render_strips()]  # every cell, with its style
+        assert drawn == []  # the footer lies whole under the bar
+        monkeypatch.setattr(Compositor, "_get_renders", Compositor._get_renders.__wrapped__)  # Textual's
+        assert [list(strip) for strip in compositor.render_strips()] == screen
+        assert drawn  # Textual's own drew the footer's keys, for no cell
+
+
 @pytest.mark.parametrize("key", ["right_square_bracket", "picker"])
 async def test_a_symbol_switch_hands_the_header_and_the_ladder_to_the_screen_with_the_key(key, monkeypatch):
     # A widget's refresh reaches the screen in two hops of Textual's messages (the widget's idle,

@@ -46,6 +46,7 @@ from liqtui.feeds.event_source import BulkEmit, BusHealth, EventSource, OnABus, 
 from liqtui.feeds.live.errors import NETWORK_REASONS
 from liqtui.ui import theme as desk_theme
 from liqtui.ui.alerts import DeskAlerts
+from liqtui.ui.covered import install as install_covered
 from liqtui.ui.header import Badge, DeskHeader, venue_health
 from liqtui.ui.screens import (
     AlertsScreen,
@@ -78,6 +79,7 @@ from liqtui.ui.widgets.tape import price_kind_note
 from liqtui.ui.widgets.totals import realized_summary
 
 install_strips()  # no strip kept alive by its own cache (ui/strips.py)
+install_covered()  # no widget drawn where another covers it whole (ui/covered.py)
 
 LAYOUTS = ("auto", "full", "medium", "compact", "tape", "ladder", "oi", "heatmap")
 SINGLE_PANE_LAYOUTS = ("tape", "ladder", "oi", "heatmap")
