@@ -414,6 +414,38 @@ async def test_what_the_open_command_bar_covers_is_not_drawn_and_the_screen_is_t
         assert drawn  # Textual's own drew the footer's keys, for no cell
 
 
+@pytest.mark.parametrize(("size", "layout"), [((160, 45), None), ((80, 24), None), ((160, 45), "heatmap")])
+async def test_the_desk_s_grid_and_screen_under_the_panes_are_not_drawn_and_the_screen_is_the_same(
+    size, layout, monkeypatch
+):
+    # A frame spanning the desk (a symbol switch, most render ticks) drew the panes' grid container
+    # and the screen itself, whose every cell the panes, the header, the strip and the footer cover.
+    from textual._compositor import Compositor
+    from textual.containers import Container
+
+    from liqtui.ui.app import DeskScreen
+
+    drawn = []
+    for kind in (Container, DeskScreen):
+        render_lines = kind.render_lines
+
+        def counted(self, crop, render_lines=render_lines):
+            drawn.append(type(self))
+            return render_lines(self, crop)
+
+        monkeypatch.setattr(kind, "render_lines", counted)
+    app = make_app(layout=layout)
+    async with app.run_test(size=size) as pilot:
+        await _held_still(pilot, app)
+        compositor = app.screen._compositor
+        drawn.clear()
+        screen = [list(strip) for strip in compositor.render_strips()]  # every cell, with its style
+        assert drawn == []
+        monkeypatch.setattr(Compositor, "_get_renders", Compositor._get_renders.__wrapped__)  # Textual's
+        assert [list(strip) for strip in compositor.render_strips()] == screen
+        assert DeskScreen in drawn  # Textual's own drew the screen, for no cell
+
+
 @pytest.mark.parametrize("key", ["right_square_bracket", "picker"])
 async def test_a_symbol_switch_hands_the_header_and_the_ladder_to_the_screen_with_the_key(key, monkeypatch):
     # A widget's refresh reaches the screen in two hops of Textual's messages (the widget's idle,

@@ -1,16 +1,19 @@
-"""Textual's compositor without drawing what another widget covers whole.
+"""Textual's compositor without drawing what the widgets in front cover whole.
 
 To update a part of the screen, Textual (8.2) asks every widget that overlaps it for its lines, front
-to back, and keeps for each cell the front-most widget's: a widget lying whole under another (the
-footer's keys, the panes' lines and the desk's grid under the open command bar) was drawn, filtered and
-cut into pieces at every update, then dropped. An opening of the symbol picker drew ~25 widgets under
-it, about a third of the opening's drawing (bench/README.md, "What the command bar covers, not drawn").
+to back, and keeps for each cell the front-most widget's: a widget lying whole under others was drawn,
+filtered and cut into pieces at every update, then dropped. So were the footer's keys, the panes'
+lines and the desk's grid under the open command bar (about a third of an opening's drawing), and at
+every frame that spans the desk (a symbol switch, most render ticks) the desk's grid container and
+the screen itself, whose every cell the panes, the header, the strip and the footer cover
+(bench/README.md, "What the widgets in front cover, not drawn").
 
-``install`` leaves such a widget out: one whose part of the update lies inside the region of a single
-widget in front of it (the command bar, a pane) gives no cell of the frame, so the screen is the same.
-Its lines are drawn when it is uncovered (its lines still marked to draw). Only widgets of some size are
-asked whether they cover another (``COVER_CELLS``): the test is a rectangle's, cheap, and the small
-widgets (a footer's key, a one-line strip) seldom cover anything.
+``install`` leaves such a widget out of the update: its part of the update lies inside the region of
+one widget in front of it (the command bar over the footer's keys), or, for a widget of some size,
+inside the regions of those in front together (the panes over their grid), so it gives no cell and
+the screen is the same. Its lines are drawn when it is uncovered (they stay marked to draw). Only
+widgets of some size are asked whether they cover another (``COVER_CELLS``), and only large ones
+whether several cover them (``UNION_CELLS``): the tests are rectangles', a few per widget.
 """
 
 from __future__ import annotations
@@ -21,7 +24,37 @@ from typing import Any
 from textual._compositor import Compositor
 from textual.geometry import Region
 
-COVER_CELLS = 400  # a widget shown on at least this many cells is asked whether it covers another
+COVER_CELLS = 40  # a widget shown on at least this many cells is asked whether it covers another
+ALONE_CELLS = 400  # ... and whether it covers another on its own (the command bar, a pane)
+UNION_CELLS = 1_000  # a widget drawn on at least this many cells is asked whether several cover it
+
+
+def _outside(region: Region, cover: Region) -> list[Region]:
+    """The parts of ``region`` outside ``cover``: up to four rectangles."""
+    inside = region.intersection(cover)
+    if not inside.area:
+        return [region]
+    x, y, right, bottom = region.x, region.y, region.right, region.bottom
+    parts = []
+    if inside.y > y:
+        parts.append(Region(x, y, region.width, inside.y - y))
+    if inside.bottom < bottom:
+        parts.append(Region(x, inside.bottom, region.width, bottom - inside.bottom))
+    if inside.x > x:
+        parts.append(Region(x, inside.y, inside.x - x, inside.height))
+    if inside.right < right:
+        parts.append(Region(inside.right, inside.y, right - inside.right, inside.height))
+    return parts
+
+
+def _under(drawn: Region, covers: list[Region]) -> bool:
+    """``drawn`` lies whole inside the union of ``covers``."""
+    rest = [drawn]
+    for cover in covers:
+        rest = [part for region in rest for part in _outside(region, cover)]
+        if not rest:
+            return True
+    return False
 
 
 def _leaving_covered(get_renders: Callable[..., Iterable[Any]]) -> Callable[..., Iterable[Any]]:
@@ -31,23 +64,29 @@ def _leaving_covered(get_renders: Callable[..., Iterable[Any]]) -> Callable[...,
             return
         visible = self.visible_widgets  # front to back, as Textual draws them
         covered = set()
-        covers: list[Region] = []
+        alone: list[Region] = []  # what covers on its own
+        front: list[Region] = []  # what may cover with others
         overlaps, intersection = crop.overlaps, Region.intersection
         for widget, (region, clip) in visible.items():
             if not overlaps(clip):
                 continue
             shown = intersection(region, clip)
             drawn = intersection(shown, crop)
-            if any(cover.contains_region(drawn) for cover in covers):
+            if any(cover.contains_region(drawn) for cover in alone) or (
+                drawn.area >= UNION_CELLS and _under(drawn, [intersection(c, drawn) for c in front])
+            ):
                 covered.add(widget)
-            elif shown.area >= COVER_CELLS:
-                covers.append(shown)
+            area = shown.area
+            if area >= COVER_CELLS:
+                front.append(shown)
+                if area >= ALONE_CELLS:
+                    alone.append(shown)
         if not covered:
             yield from get_renders(self, crop)
             return
-        # Textual's own loop, over the widgets left (the map is read through ``visible_widgets``)
+        # Textual's own loop, over the widgets left (it reads the map through ``visible_widgets``)
         saved = self._visible_widgets
-        self._visible_widgets = {w: rc for w, rc in visible.items() if w not in covered}
+        self._visible_widgets = {w: placed for w, placed in visible.items() if w not in covered}
         try:
             renders = list(get_renders(self, crop))
         finally:
