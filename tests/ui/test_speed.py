@@ -31,6 +31,19 @@ from liqtui.ui.widgets import PromptBar, SymbolPicker
 from desk_helpers import make_app, screen_lines, wait_for
 
 
+def _spy(monkeypatch, cls, name: str, record=lambda self, *args: self, into: list | None = None) -> list:
+    """The calls of ``cls.name`` from now on, each as ``record(self, *args)`` makes it; the method runs."""
+    calls = [] if into is None else into
+    original = getattr(cls, name)
+
+    def spied(self, *args):
+        calls.append(record(self, *args))
+        return original(self, *args)
+
+    monkeypatch.setattr(cls, name, spied)
+    return calls
+
+
 async def _held_still(pilot, app: LiqtuiApp, settle: float = 0.1) -> None:
     """The desk drawn, then paused: no frame changes a pane meanwhile."""
     assert await wait_for(pilot, lambda: app.last_view is not None)
@@ -195,19 +208,8 @@ async def test_opening_and_closing_the_picker_redraws_no_pane_and_no_tinted_desk
 
     from liqtui.ui.widgets.line_pane import LinePane
 
-    tinted, lines = [], []
-    draw, render_line = BackgroundScreen.__rich_console__, LinePane.render_line
-
-    def counted_tint(self, console, options):
-        tinted.append(self.screen)
-        return draw(self, console, options)
-
-    def counted_line(self, y):
-        lines.append(self.id)
-        return render_line(self, y)
-
-    monkeypatch.setattr(BackgroundScreen, "__rich_console__", counted_tint)
-    monkeypatch.setattr(LinePane, "render_line", counted_line)
+    tinted = _spy(monkeypatch, BackgroundScreen, "__rich_console__", lambda self, *_: self.screen)
+    lines = _spy(monkeypatch, LinePane, "render_line", lambda self, y: self.id)
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await _held_still(pilot, app)
@@ -230,14 +232,8 @@ async def test_g_s_enter_draws_the_chart_once_with_the_key_s_own_frame(monkeypat
     from liqtui.ui.widgets import RiskChartPane
 
     app = make_app()
-    drawn = []
-    redraw = RiskChartPane._redraw
-
-    def counted(self):
-        drawn.append(len(app.engine.calls))  # how many views were built when the chart drew
-        redraw(self)
-
-    monkeypatch.setattr(RiskChartPane, "_redraw", counted)
+    # how many views were built when the chart drew
+    drawn = _spy(monkeypatch, RiskChartPane, "_redraw", lambda self: len(app.engine.calls))
     async with app.run_test(size=(160, 45)) as pilot:
         assert await wait_for(pilot, lambda: app.last_view is not None)
         await pilot.press("g")
@@ -310,14 +306,7 @@ async def test_the_ladder_giving_and_taking_back_the_focus_redraws_none_of_its_l
     # close), for a pane that looks the same focused or not.
     from liqtui.ui.widgets import LadderPane
 
-    lines = []
-    render_line = LadderPane.render_line
-
-    def counted_line(self, y):
-        lines.append(y)
-        return render_line(self, y)
-
-    monkeypatch.setattr(LadderPane, "render_line", counted_line)
+    lines = _spy(monkeypatch, LadderPane, "render_line", lambda self, y: y)
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         assert await wait_for(pilot, lambda: app.last_view is not None)
@@ -390,14 +379,7 @@ async def test_what_the_open_command_bar_covers_is_not_drawn_and_the_screen_is_t
     from textual._compositor import Compositor
     from textual.widgets._footer import FooterKey
 
-    drawn = []
-    render_lines = FooterKey.render_lines
-
-    def counted(self, crop):
-        drawn.append(self)
-        return render_lines(self, crop)
-
-    monkeypatch.setattr(FooterKey, "render_lines", counted)
+    drawn = _spy(monkeypatch, FooterKey, "render_lines")
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await _held_still(pilot, app)
@@ -425,15 +407,9 @@ async def test_the_desk_s_grid_and_screen_under_the_panes_are_not_drawn_and_the_
 
     from liqtui.ui.app import DeskScreen
 
-    drawn = []
+    drawn: list = []
     for kind in (Container, DeskScreen):
-        render_lines = kind.render_lines
-
-        def counted(self, crop, render_lines=render_lines):
-            drawn.append(type(self))
-            return render_lines(self, crop)
-
-        monkeypatch.setattr(kind, "render_lines", counted)
+        _spy(monkeypatch, kind, "render_lines", lambda self, crop: type(self), into=drawn)
     app = make_app(layout=layout)
     async with app.run_test(size=size) as pilot:
         await _held_still(pilot, app)
@@ -485,14 +461,7 @@ async def test_the_picker_opens_on_the_list_it_holds_and_builds_it_again_only_wh
     # an opening on the same markets finds it there.
     from textual.widgets import OptionList
 
-    built = []
-    set_options = OptionList.set_options
-
-    def counted(self, options):
-        built.append(self.id)
-        return set_options(self, options)
-
-    monkeypatch.setattr(OptionList, "set_options", counted)
+    built = _spy(monkeypatch, OptionList, "set_options", lambda self, options: self.id)
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         assert await wait_for(pilot, lambda: app.last_view is not None)
