@@ -758,3 +758,36 @@ async def test_a_bar_s_own_keys_keep_their_order_in_one_read_and_keys_after_its_
         for key, char in [("slash", "/"), ("e", "e"), ("escape", None), ("right_square_bracket", "]")]:
             app._driver.send_message(events.Key(key, char))
         assert await wait_for(pilot, lambda: app.symbol == following and not _asking(app, SymbolPicker), 10)
+
+
+@pytest.mark.parametrize("toast_first", [True, False], ids=["toast-then-bar", "bar-then-toast"])
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)])
+async def test_an_alert_s_toast_shows_above_the_open_command_bar_not_over_it(size, toast_first):
+    # Textual's toasts sit at the bottom right, where the command bar opens: at 80x24 an alert's toast
+    # covered half the picker's matches, its count and its input for the toast's seconds.
+    from textual.widgets._toast import Toast
+
+    def toasts():
+        return [t for t in app.screen.query(Toast) if t.region]
+
+    app = make_app()
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await _ready(pilot)
+        if toast_first:
+            app.notify("BTC burst: $5.0M of longs liquidated in 60s", title="alert", timeout=30)
+            assert await wait_for(pilot, lambda: toasts())
+        await pilot.press("slash")
+        picker = app.query_one(SymbolPicker)
+        assert await wait_for(pilot, lambda: picker.is_open and picker.region)
+        if not toast_first:
+            app.notify("BTC burst: $5.0M of longs liquidated in 60s", title="alert", timeout=30)
+        assert await wait_for(
+            pilot, lambda: toasts() and not any(t.region.overlaps(picker.region) for t in toasts())
+        )
+        await pilot.pause(0.2)
+        assert toasts() and not any(t.region.overlaps(picker.region) for t in toasts())
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: not picker.is_open)
+        await pilot.pause(0.2)
+        footer = app.screen.query_one("DeskFooter")
+        assert toasts() and max(t.region.bottom for t in toasts()) == footer.region.y  # back down

@@ -70,7 +70,7 @@ from liqtui.ui.widgets import (
     parse_amount,
     parse_target,
 )
-from liqtui.ui.widgets.command_bar import CommandBar, in_command_bar
+from liqtui.ui.widgets.command_bar import CommandBar, in_command_bar, lift_toasts
 from liqtui.ui.widgets.feed_health import feed_reason
 from liqtui.ui.widgets.flash import Flash
 from liqtui.ui.widgets.line_pane import LinePane
@@ -975,6 +975,12 @@ class LiqtuiApp(App[None]):
                 await self.run_action(active.binding.action)
                 return
         await super().on_event(event)
+
+    def notify(self, message: str, **kwargs: Any) -> None:
+        """Textual's toast, placed above an open command bar (``lift_toasts``) before it shows."""
+        if self._bars and isinstance(self.screen, DeskScreen):
+            lift_toasts(self.screen, self._bars)
+        super().notify(message, **kwargs)
 
     def _covered(self) -> bool:
         """A modal screen (help, the alerts log, the positions view, the demo offer) is on top: the

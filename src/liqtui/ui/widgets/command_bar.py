@@ -23,16 +23,19 @@ the trader put it (Escape, sent to that widget, would no longer reach the bar). 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from textual import events
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.geometry import Size
 from textual.reactive import Reactive
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
+from textual.widgets._toast import ToastRack
 
 AnswerT = TypeVar("AnswerT")
 
@@ -90,6 +93,24 @@ class BarInput(Input):
             bar.submitted(self.value)
 
 
+TOAST_MARGIN = 1  # Textual's own: the toasts sit just above the footer
+
+
+def lift_toasts(screen: Screen[Any], bars: Iterable[CommandBar[Any]]) -> None:
+    """The toasts (an alert's, a key's answer) above the open command bar, not over it: both sit at the
+    bottom of the screen, and at 80x24 a toast covered half the picker's matches, its count and its
+    input for its few seconds. Down above the footer again once no bar is open. A change of the toast
+    rack's margin lays out the screen, so it is made only where it changes."""
+    try:
+        rack = screen.get_child_by_type(ToastRack)
+    except NoMatches:
+        return
+    heights = [bar.outer_size.height for bar in bars if bar.is_open]
+    wanted = max([TOAST_MARGIN, *heights])
+    if rack.styles.margin.bottom != wanted:
+        rack.styles.margin = (0, 0, wanted, 0)
+
+
 def in_command_bar(widget: Widget | None) -> bool:
     """``widget`` (the focused one, say) is inside a command bar: keys typed there are the bar's."""
     return widget is not None and any(isinstance(node, CommandBar) for node in widget.ancestors_with_self)
@@ -126,6 +147,8 @@ class CommandBar(Vertical, Generic[AnswerT]):
         # The focus moves now, not after the queued messages (``Widget.focus`` waits for them): keys
         # that came in the same read as the bar's own key are handed to the input, not to the desk.
         self.screen.set_focus(self.query_one(Input))
+        if self._toasts_shown():  # above the bar, once it has its size
+            self.call_after_refresh(lift_toasts, self.screen, [self])
 
     def answer(self, result: AnswerT | None) -> None:
         """Hide the bar, give the focus back, then hand ``result`` on; a second answer is dropped."""
@@ -133,12 +156,19 @@ class CommandBar(Vertical, Generic[AnswerT]):
         if on_answer is None:
             return
         self.display = False
+        lift_toasts(self.screen, [self])  # back down, if they were lifted
         self.screen.set_focus(self._back)
         self._back = None
         on_answer(result)
 
     def action_cancel(self) -> None:
         self.answer(None)
+
+    def _toasts_shown(self) -> bool:
+        try:
+            return self.screen.get_child_by_type(ToastRack).display
+        except NoMatches:
+            return False
 
     def typed(self, text: str) -> None:
         """The input's text changed to ``text`` while the bar is open (told at once, in key order)."""
