@@ -510,6 +510,7 @@ class LiqtuiApp(App[None]):
         self._later: tuple[SymbolView, float] | None = None
         self._bars_mounting: AwaitMount | None = None  # the command bar's widgets (_mount_bars)
         self._bars: tuple[CommandBar[Any], ...] = ()
+        self._bar_keys: frozenset[str] | None = None  # the keys that open a bar (keymap applied), once
         self._bars_ready = False
         self._hook_replay_reset(source)
 
@@ -964,12 +965,13 @@ class LiqtuiApp(App[None]):
         So a bar's key (`/`, `g`, `m`, as the keymap has them) runs its action as it arrives, and the
         bar takes the focus at once (``CommandBar.ask``): the keys behind it go to the bar's input.
         Inside a bar a key is the bar's as before (a `g` typed into the search is a letter)."""
-        if (
-            isinstance(event, events.Key)
-            and not event.is_forwarded
-            and isinstance(self.screen, DeskScreen)
-            and not in_command_bar(self.screen.focused)
-        ):
+        if isinstance(event, events.Key) and not event.is_forwarded and isinstance(self.screen, DeskScreen):
+            if self._bar_keys is None:  # the bindings in force cost ~0.13 ms to gather: not at every key
+                bindings = self.screen.active_bindings.items()
+                self._bar_keys = frozenset(key for key, on in bindings if on.binding.action in BAR_ACTIONS)
+            if event.key not in self._bar_keys or in_command_bar(self.screen.focused):
+                await super().on_event(event)
+                return
             active = self.screen.active_bindings.get(event.key)
             if active is not None and active.node is self and active.binding.action in BAR_ACTIONS:
                 await self.run_action(active.binding.action)

@@ -101,14 +101,20 @@ def lift_toasts(screen: Screen[Any], bars: Iterable[CommandBar[Any]]) -> None:
     bottom of the screen, and at 80x24 a toast covered half the picker's matches, its count and its
     input for its few seconds. Down above the footer again once no bar is open. A change of the toast
     rack's margin lays out the screen, so it is made only where it changes."""
-    try:
-        rack = screen.get_child_by_type(ToastRack)
-    except NoMatches:
+    rack = _toast_rack(screen)
+    if rack is None:
         return
     heights = [bar.outer_size.height for bar in bars if bar.is_open]
     wanted = max([TOAST_MARGIN, *heights])
     if rack.styles.margin.bottom != wanted:
         rack.styles.margin = (0, 0, wanted, 0)
+
+
+def _toast_rack(screen: Screen[Any]) -> ToastRack | None:
+    try:
+        return screen.get_child_by_type(ToastRack)
+    except NoMatches:
+        return None
 
 
 def in_command_bar(widget: Widget | None) -> bool:
@@ -147,7 +153,8 @@ class CommandBar(Vertical, Generic[AnswerT]):
         # The focus moves now, not after the queued messages (``Widget.focus`` waits for them): keys
         # that came in the same read as the bar's own key are handed to the input, not to the desk.
         self.screen.set_focus(self.query_one(Input))
-        if self._toasts_shown():  # above the bar, once it has its size
+        rack = _toast_rack(self.screen)
+        if rack is not None and rack.display:  # toasts on screen: above the bar, once it has its size
             self.call_after_refresh(lift_toasts, self.screen, [self])
 
     def answer(self, result: AnswerT | None) -> None:
@@ -163,12 +170,6 @@ class CommandBar(Vertical, Generic[AnswerT]):
 
     def action_cancel(self) -> None:
         self.answer(None)
-
-    def _toasts_shown(self) -> bool:
-        try:
-            return self.screen.get_child_by_type(ToastRack).display
-        except NoMatches:
-            return False
 
     def typed(self, text: str) -> None:
         """The input's text changed to ``text`` while the bar is open (told at once, in key order)."""
