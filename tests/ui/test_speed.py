@@ -422,6 +422,64 @@ async def test_the_desk_s_grid_and_screen_under_the_panes_are_not_drawn_and_the_
         assert DeskScreen in drawn  # Textual's own drew the screen, for no cell
 
 
+@pytest.mark.parametrize(("size", "heatmap"), [((160, 45), False), ((80, 24), False), ((160, 45), True)])
+async def test_a_widget_no_part_of_an_update_touches_is_not_drawn_and_the_update_is_the_same(
+    size, heatmap, monkeypatch
+):
+    # Textual crops a partial update to the one rectangle around its parts: a frame changing the
+    # header (the top rows) and the ladder (on the left) spans the screen, and every other pane, the
+    # strip and the footer were drawn and cut for it, though none of their cells is written.
+    from textual._compositor import Compositor
+
+    from liqtui.ui.widgets.line_pane import LinePane
+
+    drawn: list = []
+    _spy(monkeypatch, LinePane, "render_lines", lambda self, crop: self.id, into=drawn)
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await _held_still(pilot, app)
+        if heatmap:  # in the ladder's place
+            await pilot.press("h")
+            assert await wait_for(pilot, lambda: app.on_screen("heatmap"))
+            await pilot.pause(0.1)
+        compositor = app.screen._compositor
+        desk = app._desk_screen()
+        assert desk is not None and desk.header is not None
+        changed = [desk.header, *(p for p in app.visible_panes() if p.id in ("ladder", "heatmap"))]
+        assert len(changed) == 2
+        parts = {compositor.visible_widgets[w][0] for w in changed}
+        others = {p.id for p in app.visible_panes()} - {w.id for w in changed}
+        assert others  # the tape, the totals... lie inside the rectangle around the parts, outside them
+
+        def update() -> dict[tuple[int, int], tuple[str, object]]:
+            """Each cell the update writes to the terminal, with its style."""
+            for widget in changed:
+                widget.refresh()  # every line of theirs drawn again
+            compositor._dirty_regions.clear()
+            compositor._dirty_regions.update(parts)
+            chops = compositor.render_update()
+            assert chops is not None
+            cells, x, y = {}, 0, 0
+            for segment in chops.__rich_console__(app.console, app.console.options):
+                if segment.control:
+                    (_kind, x, y), *_ = segment.control  # a cursor move (Textual's only control here)
+                elif segment.text != "\n":
+                    for char in segment.text:
+                        cells[x, y] = (char, segment.style)
+                        x += 1
+            return cells
+
+        drawn.clear()
+        ours = update()
+        assert set(drawn) == {changed[1].id}  # of the panes, the one that changed
+        monkeypatch.setattr(  # Textual's own
+            Compositor, "render_partial_update", Compositor.render_partial_update.__wrapped__
+        )
+        drawn.clear()
+        assert update() == ours
+        assert others <= set(drawn)  # Textual's drew them, for no cell written
+
+
 @pytest.mark.parametrize("key", ["right_square_bracket", "picker"])
 async def test_a_symbol_switch_hands_the_header_and_the_ladder_to_the_screen_with_the_key(key, monkeypatch):
     # A widget's refresh reaches the screen in two hops of Textual's messages (the widget's idle,
