@@ -480,6 +480,43 @@ async def test_a_widget_no_part_of_an_update_touches_is_not_drawn_and_the_update
         assert others <= set(drawn)  # Textual's drew them, for no cell written
 
 
+async def test_the_ladder_s_rows_drawn_before_are_not_styled_again_and_look_as_textual_styles_them(
+    monkeypatch,
+):
+    # Textual styles each line of a widget again at every refresh of it (its border cells, its
+    # background, ~0.1 ms a line); a symbol switch redraws the ladder's 43 lines, most of them rows it
+    # drew on an earlier visit and keeps (its LRU by what a row shows).
+    from textual._styles_cache import StylesCache
+    from textual.geometry import Region
+
+    from liqtui.ui.widgets import LadderPane
+
+    styled = _spy(monkeypatch, StylesCache, "render_line", lambda self, styles, y, *rest: y)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _held_still(pilot, app)
+        ladder = app.query_one(LadderPane)
+        whole = Region(0, 0, *ladder.size)
+
+        def lines(styles_cache=None) -> list[list]:
+            if styles_cache is not None:
+                monkeypatch.setattr(ladder, "_styles_cache", styles_cache)
+            ladder.refresh()  # every line drawn again, as at a symbol switch
+            return [list(strip) for strip in ladder.render_lines(whole)]  # every cell, with its style
+
+        for theme in ("textual-light", app.theme):
+            app.theme = theme
+            await pilot.pause(0.1)
+            lines()  # drawn once at this theme
+            styled.clear()
+            ours = lines()
+            assert len(styled) <= 3  # the borders and the column header, made anew at each draw
+            kept = ladder._styles_cache
+            assert ours == lines(StylesCache())  # Textual's own styling, every line
+            assert len(styled) >= ladder.size.height
+            monkeypatch.setattr(ladder, "_styles_cache", kept)
+
+
 @pytest.mark.parametrize("key", ["right_square_bracket", "picker"])
 async def test_a_symbol_switch_hands_the_header_and_the_ladder_to_the_screen_with_the_key(key, monkeypatch):
     # A widget's refresh reaches the screen in two hops of Textual's messages (the widget's idle,

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual._styles_cache import StylesCache
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -26,6 +27,117 @@ _NOTHING: Any = object()
 Shown = TypeVar("Shown", bound=Hashable)  # the slice of the view a pane draws (``displayed``)
 
 Part = tuple[str, str | None]  # (text, component class or None for the pane's own style)
+
+
+class KeptLines(StylesCache):
+    """Textual's styles cache that keeps, for each line the pane drew and kept (the ladder's rows, in
+    its LRU by what they show), the line as Textual styled it: its border cells on each side, its
+    background, and then the terminal's colours (a filter) and the compositor's cuts, which Textual
+    caches on that styled strip. Textual styles a widget's line again at every refresh of it, ~0.1
+    ms a line (the border's styles, colours and segments built again), and a symbol switch draws
+    each of the ladder's 43 lines, most of them rows it drew on an earlier visit
+    (bench/README.md, "What no part of an update touches, and the ladder's lines styled once").
+
+    Only the content rows of a plain box: no outline, tint, hatch or opacity (any of those: Textual
+    styles every line as before). A line is found again by the strip the pane returned for it (the
+    same object: kept as the key's referent); the kept lines go when the box's styles, size or
+    colours change, and the oldest once ``limit`` are kept."""
+
+    def __init__(self, limit: int = 2048) -> None:
+        super().__init__()
+        self._kept: dict[int, tuple[Strip, Strip]] = {}  # id(content) -> (content, styled)
+        self._kept_key: tuple[Any, ...] = ()
+        self._limit = limit
+        self._rows = range(0)  # the content rows of this render (empty: none kept)
+
+    def render(
+        self,
+        styles: Any,
+        size: Size,
+        base_background: Any,
+        background: Any,
+        render_content_line: Any,
+        filters: Any,
+        border_title: Any,
+        border_subtitle: Any,
+        content_size: Size | None = None,
+        padding: Any = None,
+        crop: Region | None = None,
+        opacity: float = 1.0,
+        ansi_theme: Any = None,
+        native_ansi: bool = False,
+    ) -> list[Strip]:
+        self._rows = range(0)
+        content = size if content_size is None else content_size
+        pad = styles.padding if padding is None else padding
+        plain = (
+            opacity == 1.0
+            and styles.text_opacity == 1.0
+            and not styles.tint.a
+            and not any(edge for edge, _colour in styles.outline)
+            and not (styles.has_rule("hatch") and styles.hatch != "none")
+        )
+        if plain:
+            key = (
+                size,
+                content,
+                tuple(pad),
+                styles.border,
+                base_background,
+                background,
+                id(ansi_theme),
+                native_ansi,
+            )
+            if key != self._kept_key:
+                self._kept_key = key
+                self._kept.clear()
+            gutter = styles.gutter
+            self._rows = range(gutter.top, min(size.height - gutter.bottom, gutter.top + content.height))
+        kwargs: dict[str, Any] = {} if ansi_theme is None else {"ansi_theme": ansi_theme}
+        return super().render(
+            styles,
+            size,
+            base_background,
+            background,
+            render_content_line,
+            filters,
+            border_title,
+            border_subtitle,
+            content_size=content_size,
+            padding=padding,
+            crop=crop,
+            opacity=opacity,
+            native_ansi=native_ansi,
+            **kwargs,
+        )
+
+    def render_line(self, styles: Any, y: int, size: Size, content_size: Size, padding: Any,
+                    base_background: Any, background: Any, render_content_line: Any,
+                    *rest: Any) -> Strip:  # fmt: skip
+        rows = self._rows
+        if y not in rows:
+            return super().render_line(
+                styles,
+                y,
+                size,
+                content_size,
+                padding,
+                base_background,
+                background,
+                render_content_line,
+                *rest,
+            )
+        line = render_content_line(y - rows.start)
+        kept = self._kept.get(id(line))
+        if kept is not None and kept[0] is line:
+            return kept[1]
+        styled = super().render_line(
+            styles, y, size, content_size, padding, base_background, background, lambda _y: line, *rest
+        )
+        if len(self._kept) >= self._limit:
+            del self._kept[next(iter(self._kept))]
+        self._kept[id(line)] = (line, styled)
+        return styled
 
 
 class LinePane(Widget, Generic[Shown]):
