@@ -281,3 +281,28 @@ async def test_the_book_columns_say_their_unit_where_there_is_room(view):
             assert "bid" in words and "ask" in words and not any(w in ("B", "BT") for w in words), header
             if width == 100:
                 assert "bid BTC" in header and "BTC ask" in header, header
+
+
+async def test_a_view_with_the_same_level_rows_sums_no_heat_again(view, monkeypatch):
+    # The heat (the ESTIMATED rows summed into ladder rows, ~1.2 ms on a busy desk) depends on the
+    # level rows alone, which the engine keeps as one tuple until its table changes; it was summed again
+    # whenever anything else in the levels moved (the price, at most ticks).
+    from liqtui.ui.widgets import ladder
+
+    summed = []
+    build_heat = ladder.build_heat
+    monkeypatch.setattr(ladder, "build_heat", lambda *args: summed.append(args) or build_heat(*args))
+    pane = LadderPane()
+    async with PaneApp(pane).run_test(size=(100, 31)) as pilot:
+        pane.show(view)
+        await pilot.pause()
+        assert len(summed) == 1
+        moved = replace(view, levels=replace(view.levels, price=83_050.0))  # the same rows
+        pane.show(moved)
+        await pilot.pause()
+        assert len(summed) == 1
+        assert "▶83,000◀" in "".join(lines_of(pane))  # the new price drawn
+        rows = tuple(replace(r, long_usd=r.long_usd * 2) for r in view.levels.rows)
+        pane.show(replace(moved, levels=replace(moved.levels, rows=rows)))
+        await pilot.pause()
+        assert len(summed) == 2

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -184,8 +184,10 @@ def build_ladder(view: SymbolView, padding: int, heat: _Heat | None = None) -> _
     grid = view.levels.grid or view.book.grid
     if not grid or grid <= 0 or not math.isfinite(grid):
         return None
-    if heat is None or heat.grid != grid or (heat.levels is not view.levels and heat.levels != view.levels):
+    if heat is None or heat.grid != grid or heat.levels.rows is not view.levels.rows:
         heat = build_heat(view.levels, grid)
+    elif heat.levels is not view.levels:  # the same rows (the engine keeps a table until it changes):
+        heat = replace(heat, levels=view.levels)  # the same sums; the titles read the new view's venues
     price = view.levels.price or view.market.last or view.market.mark
     book: dict[int, tuple[float, float]] = {}
     for book_price, amount in view.book.bids:
