@@ -202,3 +202,58 @@ async def test_a_desk_on_a_bus_shows_the_bus_chip_first_and_says_once_what_it_sk
         await pilot.pause()
         plain.render_tick()
         assert "Bus" not in plain.query_one(DeskHeader).text
+
+
+async def test_a_change_of_one_line_draws_that_line_alone_and_as_textual_draws_it(monkeypatch):
+    # The header drew both its lines at each change (Textual's Content to strips, ~1.5 ms of a symbol
+    # switch on a busy desk), though at most ticks only the market line moves and a switch between
+    # symbols of the same venues keeps the chips' line.
+    from textual.geometry import Region
+    from textual.visual import Visual
+    from textual.widget import Widget
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        header = app.query_one(DeskHeader)
+        app.paused = True  # the app's own ticks no longer change the header
+        whole = Region(0, 0, *header.size)
+        refreshed: list[tuple] = []
+        refresh = header.refresh
+        monkeypatch.setattr(
+            header, "refresh", lambda *regions, **kw: refreshed.append(regions) or refresh(*regions, **kw)
+        )
+        drawn: list[str] = []
+        to_strips = Visual.to_strips.__func__  # type: ignore[attr-defined]
+        monkeypatch.setattr(
+            Visual,
+            "to_strips",
+            classmethod(
+                lambda cls, widget, visual, *a, **k: (
+                    drawn.append(str(visual)) or to_strips(cls, widget, visual, *a, **k)
+                )
+            ),
+        )
+
+        def cells() -> list[list]:
+            return [list(strip) for strip in header.render_lines(whole)]  # every cell, with its style
+
+        def textual_s() -> list[list]:
+            Widget._render_content(header)  # Textual's own drawing of both lines
+            header._styles_cache.clear()
+            return cells()
+
+        btc, eth = sample_view("BTC/USDT:USDT"), sample_view("ETH/USDT:USDT")
+        assert btc.feeds == eth.feeds  # the same venues' chips
+        header.show(btc, Badge("DEMO"))
+        assert cells() == textual_s()
+        drawn.clear()
+        refreshed.clear()
+        header.show(eth, Badge("DEMO"))
+        assert refreshed == [(Region(0, 0, header.size.width, 1),)]  # the market line's row alone
+        ours = cells()
+        assert len(drawn) == 1 and "ETH/USDT perp" in drawn[0]
+        assert ours == textual_s()
+        app.theme = "textual-light"
+        await pilot.pause(0.1)
+        assert cells() == textual_s()
