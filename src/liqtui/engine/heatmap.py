@@ -475,9 +475,11 @@ class HeatmapHistory:
         grid = self.grid(symbol, price)
         if grid is None or price is None:
             return
-        if grid not in book.tracked_grids():
-            book.track_rows(grid)  # snapshots copy row sums kept current, not every level
         if opened is not None and opened > track.loaded_until:  # a recording's bucket stands as recorded
+            # Snapshots copy row sums kept current, not every level; kept from the first snapshot on:
+            # a warm-up's or a replay's recorded buckets take none, so their OI steps keep no rows.
+            if grid not in book.tracked_grids():
+                book.track_rows(grid)
             if self._waiting:
                 self._sum_marks()  # the bucket's marks as it closes (recorded, and thinned with it)
             snap = Snapshot.of_book(opened, book, grid, price)

@@ -371,3 +371,27 @@ def test_thinning_by_runs_of_ages_keeps_what_judging_every_snapshot_keeps(monkey
         results.append((track.snapshots, track.buckets, sorted(track.realized), said))
     assert results[0] == results[1]
     assert any(s.longs.width == 4 for s in results[0][0])  # old snapshots were coarsened
+
+
+def test_steps_whose_buckets_were_recorded_keep_no_rows_until_a_bucket_is_computed():
+    # A warm-up's or a replay's OI steps meet their buckets recorded (read before the step that closed
+    # them): no snapshot is taken for them, so the book keeps no row sums over them (a third of a
+    # backfill's OI steps' CPU went to keeping them). The first bucket computed again tracks them, and
+    # the history is the live desk's.
+    steps = [(T0 + k * B + 1_000, 10_000.0 + 10 * (k % 7), 1_000.0 * (1 + k % 3)) for k in range(40)]
+    live, book = HeatmapHistory(lambda _p: 10.0), one_tier_book()
+    live.recording = True
+    for t, price, usd in steps:
+        live.before_step("okx", BTC, t, book, price)
+        book.add(price, usd)
+    recorded = {bucket.time: bucket for bucket in live.take_committed()}
+    replayed, again = HeatmapHistory(lambda _p: 10.0), one_tier_book()
+    for k, (t, price, usd) in enumerate(steps):
+        if k < 30 and t in recorded:  # the file's buckets end at the 30th step
+            replayed.load(recorded[t])
+        replayed.before_step("okx", BTC, t, again, price)
+        if k < 30:
+            assert again.tracked_grids() == ()
+        again.add(price, usd)
+    assert again.tracked_grids() == (10.0,)
+    assert replayed._tracks[BTC]["okx"].snapshots == live._tracks[BTC]["okx"].snapshots
