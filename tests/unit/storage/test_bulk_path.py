@@ -407,8 +407,10 @@ def test_the_alert_rules_over_batches_say_the_same_alerts_in_the_same_order(edgy
 
 def _crossing_events() -> list[Event]:
     """BTC liquidations with ETH's OI steps, book, recorded bucket and ticker between them (a run may go
-    past those), then BTC's own OI step and ticker, a new symbol's ticker and an ETH row after an ETH
-    event the run went past (each ends a run), and ETH rows around another venue's ETH OI step."""
+    past those), then BTC's own OI step (it ends a run), BTC's own ticker (gone past: its market's model
+    is there), a ticker making bybit BTC's model after a bybit BTC row, a new symbol's ticker and an
+    ETH row after an ETH event the run went past (each ends a run), and ETH rows around another venue's
+    ETH OI step."""
     from liqtui.domain.events import BookSnapshot, OpenInterest, Ticker
 
     t0 = 1_700_000_100_000
@@ -444,8 +446,10 @@ def _crossing_events() -> list[Event]:
         oi(btc, 20, 90.0),  # the run's own market: it ends there
         liq(btc, 21, 49_400.0),
         liq(eth, 22, 2_980.0),
-        Ticker("binance", btc, t0 + 23, last=49_350.0),  # BTC has a row in this run: it ends
+        Ticker("binance", btc, t0 + 23, last=49_350.0),  # BTC's own, its model there: gone past
         liq(btc, 24, 49_300.0),
+        Liquidation("bybit", btc, Side.LONG, 49_310.0, 1.0, 49_310.0, t0 + 24, t0 + 24),
+        Ticker("bybit", btc, t0 + 24, last=49_320.0),  # makes its market's model: the run ends
         Ticker("binance", "SOL/USDT:USDT", t0 + 25, last=100.0),  # a symbol not listed yet: it ends
         liq(btc, 26, 49_200.0),
         oi(eth, 27, 1_020.0),  # gone past, but the next row is ETH's: the run ends before it
@@ -455,7 +459,7 @@ def _crossing_events() -> list[Event]:
     ]
 
 
-def test_a_run_goes_past_other_symbols_events_and_ends_at_its_own(tmp_path):
+def test_a_run_goes_past_other_symbols_events_and_its_own_tickers_and_books_and_ends_at_the_rest(tmp_path):
     events = _crossing_events()
     path = tmp_path / "crossing.sqlite"
     with Recorder(path, source_mode="DEMO") as recorder:
@@ -472,10 +476,8 @@ def test_a_run_goes_past_other_symbols_events_and_ends_at_its_own(tmp_path):
         5,
         *["OpenInterest", "BookSnapshot", "HeatmapBucket", "Ticker"],
         "OpenInterest",
-        2,
-        "Ticker",
-        1,
-        "Ticker",
+        4,
+        *["Ticker", "Ticker", "Ticker"],
         1,
         "OpenInterest",
         2,
@@ -483,7 +485,7 @@ def test_a_run_goes_past_other_symbols_events_and_ends_at_its_own(tmp_path):
     ]
     # Without merge_until (a replay that plays), every other event ends a run, as before.
     plain = [len(i) for i in read_runs(path) if isinstance(i, LiquidationBatch)]
-    assert plain == [2, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1]
+    assert plain == [2, 1, 1, 1, 1, 1, 2, 2, 1, 1, 1]
     bulk, single = Engine(), Engine()
     for item in items:
         bulk.apply_many(item) if isinstance(item, LiquidationBatch) else bulk.apply(item)
@@ -532,6 +534,13 @@ def _rules_memory(evaluator) -> list:
     return out
 
 
+def _merged_until(path, until_ms: int):
+    """``read_runs`` as a replay's first catch-up reads: its runs go past other events up to ``until_ms``."""
+    runs = read_runs(path)
+    runs.merge_until = until_ms
+    return runs
+
+
 def test_a_catch_up_read_as_columns_leaves_the_rules_the_memory_and_alerts_of_one_by_one(edgy, monkeypatch):
     """A replay's catch-up (history: nothing fires) hands the rules batches that they remember as columns,
     no object per row, and the other events that they remember without reading the engine where
@@ -558,7 +567,7 @@ def test_a_catch_up_read_as_columns_leaves_the_rules_the_memory_and_alerts_of_on
         told = (lambda flag=catching_up: flag[0]) if history else None
         rules_now = AlertEvaluator(rules, engine, since_ms=0 if history else cut + 1, history=told)
         out = []
-        for item in read_runs(edgy) if bulk else read_events(edgy):
+        for item in _merged_until(edgy, cut) if bulk else read_events(edgy):
             pieces = [item]
             if isinstance(item, LiquidationBatch):  # a batch the catch-up's end goes through: in two
                 k = int(item.time.searchsorted(cut, side="right"))

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from liqtui.domain.events import OpenInterest
+from liqtui.domain.events import Liquidation, OpenInterest
 from liqtui.feeds.demo import DemoSource
 from liqtui.feeds.event_source import EventSource, ReplayControls
 from liqtui.feeds.replay import MAX_SPEED, ReplaySource
@@ -171,7 +171,12 @@ async def test_seek_backward_asks_for_a_reset_then_rebuilds_from_the_start(sessi
     task.cancel()
     assert resets == [True]  # called once, while the flag was up
     assert not source.reset_needed
-    assert engine == stored  # rebuilt from the first event, then played to the end again
+    # Rebuilt from the first event, then played to the end again: the same events; in the catch-up a
+    # run of liquidations may go past the other events beside it (storage/reader.py ``_Runs``), whose
+    # order, and the liquidations', stays.
+    assert sorted(map(repr, engine)) == sorted(map(repr, stored))
+    for kind in (lambda e: type(e) is Liquidation, lambda e: type(e) is not Liquidation):
+        assert [e for e in engine if kind(e)] == [e for e in stored if kind(e)]
 
 
 async def test_seek_backward_while_paced_replays_the_start_at_once(tmp_path):
