@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from collections import Counter
 
@@ -14,6 +15,7 @@ from liqtui.domain.events import (
     FeedState,
     FeedStatus,
     Liquidation,
+    LiquidationSource,
     OpenInterest,
     PriceBar,
     Side,
@@ -376,6 +378,42 @@ def test_the_forced_order_log_changes_no_event():
     )
     assert logged.step(3_000) == unlogged.step(3_000)
     assert logged.forced_orders == unlogged.forced_orders == len(logged.forced_log)
+
+
+def test_liquidations_built_at_once_equal_the_constructor_s_field_for_field():
+    # The demo's Bybit tape builds its liquidations a field at a time over all of them (a frozen
+    # dataclass's __init__ costs ~3x): each must be the Liquidation the constructor makes.
+    from liqtui.feeds.demo.market import liquidations
+
+    made = liquidations(
+        3,
+        venue="bybit",
+        symbol=BTC,
+        side=Side.SHORT,
+        price=[1.5, 2.5, 3.5],
+        qty=[1.0, 2.0, 3.0],
+        usd=[1.5, 5.0, 10.5],
+        time=[10, 11, 12],
+        recv_time=20,
+        sampled=False,
+        source=LiquidationSource.FEED,
+    )
+    assert made == [
+        Liquidation("bybit", BTC, Side.SHORT, p, q, q * p, t, 20, False, LiquidationSource.FEED)
+        for p, q, t in ((1.5, 1.0, 10), (2.5, 2.0, 11), (3.5, 3.0, 12))
+    ]
+    assert all(type(liq) is Liquidation for liq in made)
+    assert hash(made[0]) == hash(Liquidation("bybit", BTC, Side.SHORT, 1.5, 1.0, 1.5, 10, 20))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made[0].price = 9.0  # type: ignore[misc]
+    # A field left out (a new one, say) is an error, not an object with an unset slot.
+    with pytest.raises(TypeError, match="every field"):
+        liquidations(1, venue="bybit", symbol=BTC, side=Side.SHORT, price=1.0, qty=1.0, usd=1.0, time=1)
+    with pytest.raises(ValueError, match="qty"):
+        liquidations(
+            2, venue="bybit", symbol=BTC, side=Side.SHORT, price=1.0, qty=[1.0], usd=1.0, time=1,
+            recv_time=1, sampled=False, source=LiquidationSource.FEED,
+        )  # fmt: skip
 
 
 async def test_demo_source_streams_the_market_and_says_demo():
