@@ -16,7 +16,11 @@ number of keys times 86,400 + 1,500 + 25 buckets, however long the engine runs.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable
+from functools import reduce
+from itertools import chain, repeat
+from operator import add
 from typing import TYPE_CHECKING
 
 from liqtui.domain.events import Liquidation, Side
@@ -187,9 +191,85 @@ class RealizedTotals:
     def add_many(self, liqs: Iterable[Liquidation]) -> None:
         """``add`` for each liquidation in order, with the same result to the last bit (every bucket
         sums its events in the same order; pruning ends where it would have): the bulk path of
-        ``Engine.apply_many``. A (venue, symbol, side, second)'s six buckets are looked up once."""
+        ``Engine.apply_many``. A (venue, symbol, side, second)'s six buckets are looked up once, and
+        the run is folded into them at its end (``_fold_run``), not a liquidation at a time."""
         if self._pending:
             self._settle()
+        liqs = liqs if isinstance(liqs, list) else list(liqs)
+        if not self._fold_run(liqs):
+            self._fold_each(liqs)
+
+    def _fold_run(self, liqs: list[Liquidation]) -> bool:
+        """``_fold_each`` for a run in time order (to the second), folded at its end. As they come, each
+        liquidation's USD is only appended to two lists: its (venue, symbol, side, second)'s and its
+        venue's "all" second's. In time order each minute and hour bucket takes its seconds' lists one
+        after another, so at the end each bucket adds its lists in order (``reduce``: the same float as
+        ``+=`` one at a time), and each (venue, symbol, side, second) its count, largest, flag and
+        sizes, which no order changes, to its six buckets. False, having folded nothing, for a run out
+        of time order or with a liquidation whose symbol is "all" (its series is its venue's "all"
+        series): ``_fold_each`` takes those."""
+        keys: dict[tuple[str, str, Side, int], tuple[list[float], list[float], tuple[Bucket, ...]]] = {}
+        lists_of: dict[int, tuple[Bucket, list[list[float]]]] = {}  # id of a bucket -> it, its lists in order
+        flagged: set[tuple[str, str, Side, int]] = set()
+        newest, next_prune, prune_at, last = self._newest_second, self._next_prune, None, -(1 << 62)
+        for liq in liqs:
+            usd, second = liq.usd, liq.time // 1000
+            if second < newest - KEEP_SECONDS:
+                continue
+            if second < last:
+                return False
+            last = second
+            key = (liq.venue, liq.symbol, liq.side, second)
+            held = keys.get(key)
+            if held is None:
+                if key[1] == ALL:
+                    return False
+                held = keys[key] = self._lists(key, lists_of)
+            held[0].append(usd)
+            held[1].append(usd)
+            if liq.sampled:
+                flagged.add(key)
+            if second > newest:
+                newest = second
+                if second >= next_prune:
+                    prune_at, next_prune = second, second + 60
+        for bucket, lists in lists_of.values():
+            bucket[_USD] = reduce(add, chain.from_iterable(lists), bucket[_USD])
+        edges = SIZE_BUCKET_EDGES
+        for key, (usds, _, buckets) in keys.items():
+            count, largest, flag = len(usds), max(usds), key in flagged
+            sizes = Counter(map(bisect_right, repeat(edges), usds)).items()
+            for bucket in buckets:
+                bucket[_COUNT] += count
+                if largest > bucket[_LARGEST]:
+                    bucket[_LARGEST] = largest
+                if flag:
+                    bucket[_SAMPLED] = True
+                for size, n in sizes:
+                    bucket[_B0 + size] += n
+        self._end_run(newest, prune_at)
+        return True
+
+    def _lists(
+        self, key: tuple[str, str, Side, int], lists_of: dict[int, tuple[Bucket, list[list[float]]]]
+    ) -> tuple[list[float], list[float], tuple[Bucket, ...]]:
+        """For ``_fold_run``: ``key``'s six buckets (made as ``_buckets`` makes them), its own list and
+        its venue's "all" second's list, each list given to the buckets it goes into, in time order."""
+        buckets = self._buckets(key)
+        own: list[float] = []
+        for bucket in buckets[:3]:
+            lists_of.setdefault(id(bucket), (bucket, []))[1].append(own)
+        all_second = lists_of.get(id(buckets[3]))
+        if all_second is None:
+            shared: list[float] = []
+            for bucket in buckets[3:]:
+                lists_of.setdefault(id(bucket), (bucket, []))[1].append(shared)
+        else:
+            shared = all_second[1][0]
+        return own, shared, buckets
+
+    def _fold_each(self, liqs: Iterable[Liquidation]) -> None:
+        """``add`` for each, in order: each liquidation into its six buckets (``_fold``)."""
         cache: dict[tuple[str, str, Side, int], tuple[Bucket, ...]] = {}
         edges = SIZE_BUCKET_EDGES
         newest, next_prune, prune_at = self._newest_second, self._next_prune, None
@@ -206,6 +286,9 @@ class RealizedTotals:
                 newest = second
                 if second >= next_prune:
                     prune_at, next_prune = second, second + 60
+        self._end_run(newest, prune_at)
+
+    def _end_run(self, newest: int, prune_at: int | None) -> None:
         self._newest_second = newest
         if prune_at is not None:  # the last prune the one-by-one path made covers every earlier one
             self._newest_second = prune_at

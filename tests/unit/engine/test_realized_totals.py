@@ -108,3 +108,48 @@ def test_events_too_old_for_any_window_are_ignored():
     r.add("bybit", BTC, Side.LONG, 1.0, T0 + 2 * 86_400_000)
     r.add("bybit", BTC, Side.LONG, 1.0, T0)  # two days older than the newest event
     assert r.cell("bybit", BTC, Side.LONG, "24h", T0).count == 0
+
+
+def _state(r):
+    """Every bucket of every series, in the dicts' order, the venues and the pruning's marks."""
+    series = {
+        key: (list(s.sec.items()), list(s.min.items()), list(s.hour.items())) for key, s in r._series.items()
+    }
+    return list(series.items()), r._venues, r._newest_second, r._next_prune
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_runs_folded_at_their_end_leave_every_bucket_of_one_at_a_time_to_the_bit(seed, monkeypatch):
+    # add_many folds a run in time order into its buckets at the run's end (each bucket's USD added
+    # in the run's order): every float, count, flag and the pruning as add() one at a time, with
+    # seconds, minutes and hours shared between keys, runs late to the one before and too old for
+    # any window, sampled ones, and runs out of order or with a symbol named "all" (its series is the
+    # venue's "all" series), which go a liquidation at a time.
+    from liqtui.domain.events import Liquidation
+
+    rnd = random.Random(seed)
+    t, runs = T0, []
+    for _ in range(40):
+        run = []
+        for _ in range(rnd.choice([1, 7, 120, 250])):
+            t += int(rnd.expovariate(1 / rnd.choice([30, 400, 90_000])))
+            at = t - (rnd.randrange(200_000_000) if rnd.random() < 0.02 else rnd.randrange(3_000))
+            usd = rnd.choice([rnd.expovariate(1 / 30_000), 1_000.0, 0.0, 0.1 + rnd.random() * 3e6])
+            symbol = rnd.choice([BTC, "ETH/USDT:USDT", "all"] if seed == 5 else [BTC, "ETH/USDT:USDT"])
+            side = rnd.choice([Side.LONG, Side.SHORT])
+            venue = rnd.choice(["binanceusdm", "bybit", "okx"])
+            run.append(Liquidation(venue, symbol, side, 1.0, usd, usd, at, t, rnd.random() < 0.1))
+        runs.append(run if seed % 3 == 0 else sorted(run, key=lambda liq: liq.time))
+    one, bulk = RealizedTotals(), RealizedTotals()
+    for liq in [liq for run in runs for liq in run]:
+        one.add(liq.venue, liq.symbol, liq.side, liq.usd, liq.time, liq.sampled)
+    each = []
+    fold_each = RealizedTotals._fold_each
+    monkeypatch.setattr(RealizedTotals, "_fold_each", lambda self, liqs: each.append(fold_each(self, liqs)))
+    for run in runs:
+        bulk.add_many(run)
+    assert _state(bulk) == _state(one)
+    if seed % 3 == 0:
+        assert len(each) > 10  # runs out of order: one at a time
+    elif seed != 5:
+        assert len(each) < len(runs) / 2  # runs in order: folded at their end
