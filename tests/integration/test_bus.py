@@ -207,7 +207,15 @@ async def read_stream(url: str, *, demo: bool, kinds: tuple[str, ...] = ()) -> t
     shares: list = []  # the desk's "building history N %" at each event
     task = asyncio.create_task(source.run(lambda e: (events.append(e), shares.append(source.warmup))))
     try:
-        await asyncio.wait_for(source.history_done.wait(), 180)  # a bound for a loaded CI box, not a timing
+        done = asyncio.ensure_future(source.history_done.wait())
+        # A bound for a loaded CI box, not a timing; the source's own failure (a consumer the server
+        # did not make in time) is raised here, not waited out as a timeout.
+        await asyncio.wait([done, task], timeout=180, return_when=asyncio.FIRST_COMPLETED)
+        done.cancel()
+        if task.done():
+            task.result()
+            pytest.fail("the bus source ended before its history was in")
+        assert source.history_done.is_set(), "the stream's history was not in after 180 s"
         assert source.warmup is None
         assert shares == sorted(shares) and shares[0] >= 0 and shares[-1] < 1, shares[::50]
     finally:
@@ -430,9 +438,7 @@ async def test_snapshot_and_risk_on_the_bus_match_the_venues(fake_exchange, nats
             await wait_published(nats_server, f"liqtui.ticker.{fake.venue}.BTC-USDT-USDT", 1)
         polled: set[str] = set()
         for _attempt in range(240):  # each venue's first OI poll (not only its backfill) is on the bus
-            events, _source = await asyncio.wait_for(
-                read_stream(nats_server.url, demo=False, kinds=("oi",)), timeout=60
-            )
+            events, _source = await read_stream(nats_server.url, demo=False, kinds=("oi",))
             polled = {e.venue for e in events if e.base == 12_345.0}
             if polled == {f.venue for f in fakes}:
                 break
