@@ -979,9 +979,13 @@ class LiqtuiApp(App[None]):
         await super().on_event(event)
 
     def notify(self, message: str, **kwargs: Any) -> None:
-        """Textual's toast, placed above an open command bar (``lift_toasts``) before it shows."""
+        """Textual's toast, placed above an open command bar (``lift_toasts``) before it shows, and
+        again once the screen is laid out: a bar opening in the same turn of the loop has no height yet
+        (the toast sat over the picker's count and input for its seconds, 1 press in 20 at 80x24)."""
         if self._bars and isinstance(self.screen, DeskScreen):
             lift_toasts(self.screen, self._bars)
+            if any(bar.is_open for bar in self._bars):
+                self.call_after_refresh(lift_toasts, self.screen, self._bars)
         super().notify(message, **kwargs)
 
     def _covered(self) -> bool:
