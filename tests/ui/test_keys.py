@@ -798,3 +798,32 @@ async def test_an_alert_s_toast_shows_above_the_open_command_bar_not_over_it(siz
         await pilot.pause(0.2)
         footer = app.screen.query_one("DeskFooter")
         assert toasts() and max(t.region.bottom for t in toasts()) == footer.region.y  # back down
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_a_command_bar_opened_over_a_key_s_flash_line_shows_its_input_not_the_line(size):
+    # At 80x24 `w` answers on the flash line (no totals pane) for 8 s; the bars are the screen's first
+    # children, so the flash line, a later one on the same layer, was drawn over the picker's input and
+    # bottom border: the symbol typed was hidden until the line cleared.
+    from liqtui.ui.widgets.flash import Flash
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await _ready(pilot)
+        await pilot.press("w")
+        line = app.screen.query_one(Flash)
+        assert await wait_for(pilot, lambda: line.display and line.region)
+        await pilot.press("slash", "e", "t", "h")
+        picker = app.query_one(SymbolPicker)
+        assert await wait_for(pilot, lambda: picker.is_open and picker.region)
+        await pilot.pause(0.1)
+        field = app.query_one("#picker-input")
+        assert field.value == "eth"
+        shown = screen_lines(app)
+        assert shown[field.region.y].lstrip("│ ").startswith("eth"), shown[-4:]  # the typed symbol
+        assert shown[-1].startswith("╰"), shown[-4:]  # the bar's bottom border
+        assert not line.display
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: not picker.is_open)
+        await pilot.press("w")  # a key's answer after the bar closed shows on the line again
+        assert await wait_for(pilot, lambda: line.display)

@@ -1025,6 +1025,11 @@ class LiqtuiApp(App[None]):
         for bar in self._bars:
             if bar.is_open and not isinstance(bar, kind):
                 bar.action_cancel()
+        # The bar takes the flash line's place, as vim's command line its message: the bars are the
+        # screen's first children, so a key's answer still on the line was drawn over the bar's input.
+        for line in self.screen.query(Flash):
+            if line.display:
+                line.clear()
         return next(bar for bar in self._bars if isinstance(bar, kind))
 
     def _freeze_history(self) -> None:
@@ -1161,9 +1166,10 @@ class LiqtuiApp(App[None]):
     def flash(self, message: str, seconds: float) -> None:
         """A key's short answer on the flash line over the footer (``widgets/flash.py``), drawn with
         the key's frame: a toast's mount waited ~40 ms for an idle loop. Warnings, errors and alerts
-        stay toasts. Under a modal screen (the desk's line beneath it), a toast."""
+        stay toasts. Under a modal screen (the desk's line beneath it) or an open command bar, a toast."""
         desk = self._desk_screen()
-        lines = desk.query(Flash) if desk is not None and not self._covered() else None
+        bar_open = any(bar.is_open for bar in self._bars)  # the line lies under it: a toast, lifted above
+        lines = desk.query(Flash) if desk is not None and not self._covered() and not bar_open else None
         line = lines.first() if lines else None
         if line is None:
             self.notify(message, timeout=seconds)

@@ -7,9 +7,10 @@ the loop to be idle (~40 ms at 80x24 busy: the key's p95 was 72 ms, bench/README
 line"). The flash line is mounted hidden with the desk and only shown: its text is on screen with
 the key's own frame. Warnings, errors and alerts stay toasts (they stack and stay until read).
 
-It sits on the desk's ``bar`` layer, docked at the bottom over the footer (the command bar, mounted
-later on the same layer, covers it while open), so it takes no row from the panes; a long answer
-wraps upwards (two lines at 60 columns), and the footer's keys come back when it clears.
+It sits on the desk's ``bar`` layer, docked at the bottom over the footer, so it takes no row from
+the panes; a long answer wraps upwards (two lines at 60 columns), and the footer's keys come back when
+it clears. A command bar opening clears it (the bars, the screen's first children, lie under it), and
+an answer while a bar is open is a toast, above the bar (``LiqtuiApp.flash``).
 """
 
 from __future__ import annotations
