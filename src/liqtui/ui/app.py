@@ -387,6 +387,7 @@ class DeskScreen(Screen[None]):
         self.desk_layout = layout
         self._panes: list[LinePane[Any]] | None = None  # found once mounted (``panes``)
         self.header: DeskHeader | None = None  # composed with the screen
+        self.flash_line: Flash | None = None  # the same: found without a query of the DOM
         self.VERTICAL_BREAKPOINTS = HEIGHT_BREAKPOINTS
         if layout == "auto":
             self.HORIZONTAL_BREAKPOINTS = BREAKPOINTS
@@ -416,7 +417,9 @@ class DeskScreen(Screen[None]):
                 yield pane_type(id=pane_id)
         yield CrossAssetStrip(id="cross")
         yield DeskFooter(compact=True)
-        yield Flash(id="flash")  # over the footer, hidden until a key has a short answer
+        # Over the footer, hidden until a key has a short answer.
+        line = self.flash_line = Flash(id="flash")
+        yield line
 
     def panes(self) -> list[LinePane[Any]]:
         """The panes, composed once with the screen and found once: a query of the DOM at each render
@@ -1027,9 +1030,9 @@ class LiqtuiApp(App[None]):
                 bar.action_cancel()
         # The bar takes the flash line's place, as vim's command line its message: the bars are the
         # screen's first children, so a key's answer still on the line was drawn over the bar's input.
-        for line in self.screen.query(Flash):
-            if line.display:
-                line.clear()
+        line = self.screen.flash_line
+        if line is not None and line.display:
+            line.clear()
         return next(bar for bar in self._bars if isinstance(bar, kind))
 
     def _freeze_history(self) -> None:
@@ -1169,9 +1172,8 @@ class LiqtuiApp(App[None]):
         stay toasts. Under a modal screen (the desk's line beneath it) or an open command bar, a toast."""
         desk = self._desk_screen()
         bar_open = any(bar.is_open for bar in self._bars)  # the line lies under it: a toast, lifted above
-        lines = desk.query(Flash) if desk is not None and not self._covered() and not bar_open else None
-        line = lines.first() if lines else None
-        if line is None:
+        line = desk.flash_line if desk is not None and not self._covered() and not bar_open else None
+        if line is None or not line.is_mounted:
             self.notify(message, timeout=seconds)
         else:
             line.say(message, seconds)
