@@ -109,6 +109,8 @@ def bytes_per_kind(path: Path) -> dict[str, float]:
         used = sizes.get(table, 0) + sizes.get(f"{table}_time", 0)
         if rows:
             out[kind] = used / rows
+            if kind == "liquidations" and sizes.get("liquidation_blocks"):  # their packed blocks, beside
+                out["liquidations, packed blocks"] = sizes["liquidation_blocks"] / rows
     conn.close()
     return out
 

@@ -31,6 +31,8 @@ from pathlib import Path
 from bench_desk import find_command
 from tmux_pane import CLOCK_TICKS, Pane
 
+from liqtui.storage import blocks
+
 BUILDING = re.compile(r"building history \d+ %")
 HOUR_MS = 3_600_000
 # The columns holding a time (ms epoch), per table: moved alike.
@@ -65,13 +67,31 @@ def place(recording: Path, home: Path) -> Path:
         copy.execute("UPDATE meta SET value = 'LIVE' WHERE key = 'source_mode'")
         end = max(copy.execute(f"SELECT max(time) FROM {table}").fetchone()[0] or 0 for table in TIMES)
         shift = (int(time.time() * 1000) - end) // HOUR_MS * HOUR_MS
+        moved = _moved_blocks(copy, shift)
         for table, columns in TIMES.items():
             copy.execute(f"UPDATE {table} SET " + ", ".join(f"{c} = {c} + {shift}" for c in columns))
+        for part in moved:  # the update's trigger deleted every block of a row it changed
+            blocks.insert(copy, [part])
         copy.commit()
     finally:
         source.close()
         copy.close()
     return target
+
+
+def _moved_blocks(conn: sqlite3.Connection, shift: int) -> list:
+    """The file's packed blocks of liquidations (storage/blocks.py), their times moved by ``shift``."""
+    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if blocks.TABLE not in tables:
+        return []
+    moved = []
+    for block in conn.execute(
+        f"SELECT first_seq, last_seq, first_time, last_time, n, crc, data FROM {blocks.TABLE}"
+    ):
+        table = blocks.decode(block)
+        if table is not None:
+            moved.append(blocks.part_of({**table, "time": table["time"] + shift}))
+    return moved
 
 
 def own_cpu(pid: int) -> float:

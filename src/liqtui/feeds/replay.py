@@ -113,6 +113,7 @@ class ReplaySource:
         self.live_start_ms: int | None = info.live_start_ms  # None: the file holds only history
         self._symbols = list(info.symbols)
         self._rows = sum(info.rows.values())
+        self._blocks = info.blocks  # the liquidations read in ~0.1 s here: no child reads them
         self.read_ahead = read_ahead  # a large catch-up read by a child process (``replay_ahead``)
         self.recorded_mode = info.source_mode  # "LIVE" or "DEMO": what was recorded (label it)
         # The alerts its session said live (the desk shows them again); None: the file holds none
@@ -325,7 +326,7 @@ class ReplaySource:
         """A child reading the recording up to ``until_ms`` when that holds ``AHEAD_ROWS`` or more and a
         second core can run it (on one, or for a short catch-up, the child's own costs would come on
         top); None: read here."""
-        if self._rows < AHEAD_ROWS or _cores() < 2:
+        if self._rows < AHEAD_ROWS or _cores() < 2 or self._blocks:
             return None
         try:
             self._counted = (until_ms, count_events(self.path, None, until_ms))  # the time indexes: ~20 ms

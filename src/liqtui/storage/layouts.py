@@ -58,13 +58,22 @@ def event_time(event: Event | Alert) -> int:
 DAMAGE = (ValueError, TypeError, LookupError, ArithmeticError, zlib.error)
 
 
+# The key of a reader's damage counts (``skipped``) for the damaged blocks of liquidations (storage/blocks.py)
+# it found and read from their rows instead: nothing was skipped, the note says so once.
+BLOCK_NOTE = "liquidation blocks"
+
+
 def damage_note(path: object, skipped: Mapping[str, int]) -> str | None:
     """One line for the damaged rows a reader skipped, by kind; None when there were none."""
-    total = sum(skipped.values())
-    if not total:
-        return None
-    kinds = ", ".join(f"{kind} {count:,}" for kind, count in sorted(skipped.items()) if count)
-    return f"{path}: skipped {total:,} damaged row{'s' if total > 1 else ''} ({kinds})"
+    rows = {kind: count for kind, count in skipped.items() if kind != BLOCK_NOTE and count}
+    total = sum(rows.values())
+    said = []
+    if total:
+        kinds = ", ".join(f"{kind} {count:,}" for kind, count in sorted(rows.items()))
+        said.append(f"skipped {total:,} damaged row{'s' if total > 1 else ''} ({kinds})")
+    if skipped.get(BLOCK_NOTE):
+        said.append("liquidations read from their rows where their packed blocks are damaged")
+    return f"{path}: {'; '.join(said)}" if said else None
 
 
 def valid_time(ms: object) -> bool:

@@ -40,6 +40,7 @@ from liqtui.domain.events import (
 )
 from liqtui.engine.batch import LiquidationBatch
 from liqtui.engine.heatmap import MEASURED
+from liqtui.storage import blocks
 from liqtui.storage.layouts import (
     ALERTS,
     BY_KIND,
@@ -98,6 +99,7 @@ class RecordingInfo:
     source_mode: str = "LIVE"  # "DEMO" for a recording of the simulated market
     live_start_ms: int | None = None  # first event of a LIVE_ONLY_KINDS: before it, only backfill
     alerts: int | None = None  # alerts the session said (updates included); None: not recorded then
+    blocks: bool = False  # liquidations held as packed blocks too (storage/blocks.py): read in ~0.1 s
 
 
 Span = tuple[int | None, int | None]  # (since, until) ms, inclusive; None: open on that side
@@ -266,6 +268,7 @@ def describe(path: str | Path) -> RecordingInfo:
             alerts: int | None = None
             if ALERTS.table in _tables(conn):
                 alerts = conn.execute(f"SELECT count(*) FROM {ALERTS.table}").fetchone()[0]
+            held_in_blocks = blocks.has_blocks(conn)
     finally:
         conn.close()
     return RecordingInfo(
@@ -278,6 +281,7 @@ def describe(path: str | Path) -> RecordingInfo:
         source_mode=source_mode,
         live_start_ms=min(live_starts) if live_starts else None,
         alerts=alerts,
+        blocks=held_in_blocks,
     )
 
 
@@ -380,7 +384,11 @@ def start_warm(
     if held != source_mode:
         conn.close()
         raise StoreError(f"{path}: holds {held} data, not {source_mode} data: not used to warm the desk")
-    reads = ahead(Path(path), spans, now_ms) if ahead is not None else None
+    with store_errors(path):
+        # A file whose liquidations are in blocks reads them here in ~0.1 s: a child's start and pickles
+        # would cost more (bench/README.md, "The liquidations read as packed blocks").
+        here = blocks.has_blocks(conn)
+    reads = ahead(Path(path), spans, now_ms) if ahead is not None and not here else None
     return Warming(engine, conn, spans, now_ms, Path(path), batch, reads)
 
 
@@ -643,6 +651,8 @@ def _chunks(
     until_ms: int | None,
     size: int,
     quick: tuple[str, Callable[[list[Row]], T | None]] | None = None,
+    seqs: tuple[int, int] | None = None,
+    by_rowid: bool = False,
 ) -> Iterator[tuple[list[Row], T | None]]:
     """Rows of one kind in (time, seq) order, ``size`` at a time: (seq, time, market, sound, columns...).
 
@@ -656,15 +666,23 @@ def _chunks(
     the chunk, or None for a row in doubt), a chunk is read with that column first and read again with
     the layout's own checks (``Layout.valid_sql``) only when the check said None. Yields each chunk with
     what ``quick`` made of it (None: read with the layout's checks).
+
+    ``seqs``: only the rows of that seq range (inclusive); ``by_rowid``: found by their seqs and sorted
+    (a few rows: the time index would step over every row of the span), not along the time index.
     """
     head = "seq, time, market" if has_market(layout) else "seq, time, NULL"
     where, params = ["+seq <= ?"], [top_seq]
+    if seqs is not None:
+        where.append("seq BETWEEN ? AND ?" if by_rowid else "+seq BETWEEN ? AND ?")
+        params.extend(seqs)
+    on = "+time" if by_rowid else "time"
     if until_ms is not None:
-        where.append("time <= ?")
+        where.append(f"{on} <= ?")
         params.append(until_ms)
-    since = ([] if since_ms is None else ["time >= ?"], [] if since_ms is None else [since_ms])
-    tail = f" FROM {layout.table} WHERE " + " AND ".join([*where, *since[0]])
-    later = f" FROM {layout.table} WHERE " + " AND ".join([*where, "time >= ?", "(time > ? OR +seq > ?)"])
+    since = ([] if since_ms is None else [f"{on} >= ?"], [] if since_ms is None else [since_ms])
+    table = f"{layout.table} NOT INDEXED" if by_rowid else layout.table
+    tail = f" FROM {table} WHERE " + " AND ".join([*where, *since[0]])
+    later = f" FROM {table} WHERE " + " AND ".join([*where, f"{on} >= ?", f"({on} > ? OR +seq > ?)"])
     order = f" ORDER BY time, seq LIMIT {size}"
 
     def read(sound: str, where: str, bounds: list[int]) -> list[Row]:
@@ -717,26 +735,80 @@ def _liquidation_runs(
     ids_known = np.zeros(max(ids, default=-1) + 1, dtype=bool)
     ids_known[ids] = True
     quick = (_NUMBERS_SQL, lambda chunk: _numbers(chunk, ids_known))
-    for chunk, columns in _chunks(conn, layout, top_seq, since_ms, until_ms, RUN_ROWS, quick):
-        # A chunk with a row in doubt was read with the rows' checks in SQL: its rows as ``_stream`` reads them.
-        table: Any = columns if columns is not None else _checked(chunk, markets, no_market)
+
+    def tables(seqs: tuple[int, int] | None = None, size: int = RUN_ROWS) -> Iterator[Any]:
+        """The rows (of ``seqs`` only) as tables of columns, read ``size`` at a time; damaged rows counted."""
+        for chunk, columns in _chunks(
+            conn, layout, top_seq, since_ms, until_ms, size, quick, seqs, by_rowid=size > RUN_ROWS
+        ):
+            # A chunk with a row in doubt was read with the rows' checks in SQL: its rows as ``_stream`` reads them.
+            table: Any = columns if columns is not None else _checked(chunk, markets, no_market)
+            skipped[layout.kind] += len(chunk) - len(table["seq"])
+            yield table
+
+    def gap(low: int, high: int) -> Iterator[blocks.Table]:
+        """The rows of seqs ``low``-``high`` no valid block holds: a few (a crash's, a damaged block's)
+        found by their seqs at once, many (a file recorded before blocks) along the time index."""
+        few = conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {layout.table} WHERE seq BETWEEN ? AND ? LIMIT ?)",
+            (low, high, _FEW_ROWS + 1),
+        ).fetchone()[0]
+        for table in tables((low, high), _FEW_ROWS + 1 if few <= _FEW_ROWS else RUN_ROWS):
+            yield {name: table[name] for name in blocks.NAMES}
+
+    blocked = blocks.runs(conn, top_seq, since_ms, until_ms, skipped, gap)
+    source = tables() if blocked is None else _in_runs(blocked, known, skipped)
+    for table in source:
         kept = len(table["seq"])
-        skipped[layout.kind] += len(chunk) - kept
         if not kept:
             continue
         time = table["time"]
         batch = LiquidationBatch(
             known,
-            table["market"],
-            table["side"],
+            _ints(table["market"]),
+            _ints(table["side"]),
             table["price"],
             table["qty"],
             table["usd"],
             time,
             time + table["delay"],
-            table["flags"],
+            _ints(table["flags"]),
         )
         yield table["seq"], batch
+
+
+_FEW_ROWS = 65_536  # a seq range without blocks read at once, sorted, up to this many rows
+
+
+def _ints(column: Any) -> Any:
+    import numpy as np
+
+    return column if column.dtype == np.int64 else column.astype(np.int64)
+
+
+def _in_runs(tables: Iterator[Any], known: Mapping[int, Market], skipped: Counter[str]) -> Iterator[Any]:
+    """The merged tables of blocks and rows in reads of ``RUN_ROWS`` (as the rows alone are read), a
+    block's rows of a market the file does not name left out and counted (as ``_checked`` leaves a row's)."""
+    import numpy as np
+
+    ids = np.array(sorted(known), dtype=np.int64)
+    held: list[Any] = []
+    rows = 0
+    for table in tables:
+        known_rows = np.isin(table["market"], ids)
+        if not known_rows.all():
+            skipped["liquidations"] += int((~known_rows).sum())
+            table = {name: column[known_rows] for name, column in table.items()}
+        held.append(table)
+        rows += len(table["seq"])
+        while rows >= RUN_ROWS:
+            whole = blocks.concat(held) if len(held) > 1 else held[0]
+            assert whole is not None
+            yield {name: column[:RUN_ROWS] for name, column in whole.items()}
+            held = [{name: column[RUN_ROWS:] for name, column in whole.items()}]
+            rows -= RUN_ROWS
+    if rows:
+        yield blocks.concat(held) if len(held) > 1 else held[0]
 
 
 def _no_market(markets: Mapping[int | None, Market]) -> int:

@@ -32,7 +32,7 @@ from pathlib import Path
 from liqtui.config import Settings
 from liqtui.domain.alerts import Alert
 from liqtui.domain.events import BookSnapshot, Event, FeedStatus, MarginLimits
-from liqtui.storage import retention
+from liqtui.storage import blocks, retention
 from liqtui.storage.layouts import (
     BOOK_LEVELS,
     BY_TYPE,
@@ -95,6 +95,7 @@ class Recorder:
         self._last_book: dict[Market, int] = {}
         self._markets: dict[Market, int] = {}
         self._write_lock = threading.Lock()
+        self._blocks = blocks.Collector()  # the liquidations written and not yet in a block
         self._closed = False
         self._stop = threading.Event()
         self._prune()
@@ -177,16 +178,25 @@ class Recorder:
         try:
             first_seq = self._next_seq()
             written: Counter[str] = Counter()
+            collected = None
             for kind, values in self._rows(batch, first_seq).items():
                 if values:
+                    given = len(values)
                     self._insert(_BY_KIND[kind], values)
-                    written[kind] = len(values) - self._drop_unsound(_BY_KIND[kind], first_seq)
+                    dropped = self._drop_unsound(_BY_KIND[kind], first_seq)
+                    written[kind] = len(values) - dropped
+                    if kind == "liquidations" and written[kind]:
+                        collected = self._blocks.take(
+                            conn, values, first_seq, dropped == 0 and len(values) == given
+                        )
             conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):  # SQLite already rolled back (disk full, I/O error)
                 conn.execute("ROLLBACK")
             self._markets.clear()  # ids inserted in the rolled-back transaction are gone
             raise
+        if collected is not None:
+            self._blocks.keep(collected)
         self.written.update(written)
 
     def _rows(self, batch: list[Event | Alert], seq: int) -> dict[str, list[Row]]:
@@ -278,6 +288,8 @@ class Recorder:
             if self._conn is None or self.error is not None:
                 return
             try:
+                # The rows collected go into a block first: a prune cuts blocks, never what is collected.
+                self._blocks.write(self._conn)
                 newest = retention.newest_time(self._conn)
                 if newest is None:
                     return

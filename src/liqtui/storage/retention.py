@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from liqtui.storage import blocks
 from liqtui.storage.layouts import TIME_OK_SQL
 from liqtui.storage.schema import EVENT_TABLES
 
@@ -56,10 +57,16 @@ def prune(
         if days > 0:
             cutoffs[table] = now_ms - int(days * DAY_MS)
     deleted = 0
+    has_blocks = "liquidations" in cutoffs and blocks.has_blocks(conn)
     conn.execute("BEGIN IMMEDIATE")
     try:
+        # The blocks cut into, as the rows they keep: the rows' delete deletes every block that held
+        # one of them (schema.py's trigger), these are written again after it.
+        kept = blocks.cut(conn, cutoffs["liquidations"]) if has_blocks else []
         for table, cutoff in cutoffs.items():
             deleted += conn.execute(f"DELETE FROM {table} WHERE time < ?", (cutoff,)).rowcount
+        for part in kept:
+            blocks.insert(conn, [part])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

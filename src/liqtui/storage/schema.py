@@ -62,9 +62,39 @@ CREATE TABLE IF NOT EXISTS alerts (
     text TEXT NOT NULL, is_update INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS alerts_time ON alerts (time);
 """
+# Added the same way: the liquidations as packed blocks (storage/blocks.py), the bulk reader's fast path.
+# Each holds the rows of liquidations with seq first_seq-last_seq (a reader of a file without the table,
+# or of rows no valid block holds, reads the rows as before).
+_BLOCKS_DDL = """
+CREATE TABLE IF NOT EXISTS liquidation_blocks (
+    first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL,
+    first_time INTEGER NOT NULL, last_time INTEGER NOT NULL,  -- the rows' least and greatest time
+    n INTEGER NOT NULL, crc INTEGER NOT NULL,  -- crc: CRC32 of the five numbers (int64 LE) and data
+    data BLOB NOT NULL);  -- the rows as little-endian columns (blocks.COLUMNS)
+"""
 _ADDED_DDL = (
-    _HEATMAP_DDL + _POSITIONS_DDL + _ALERTS_DDL
+    _HEATMAP_DDL + _POSITIONS_DDL + _ALERTS_DDL + _BLOCKS_DDL
 )  # tables a writer adds to a recording made before them
+# A block never holds a row the table lost or changed, whatever program deletes or changes it (a liqtui
+# before blocks pruning the file, a user's own SQL): the block holding it goes, its rows read from the
+# table. One statement each (their bodies hold semicolons).
+_BLOCK_TRIGGERS = tuple(
+    f"""CREATE TRIGGER IF NOT EXISTS liquidation_blocks_{event.lower()} AFTER {event} ON liquidations BEGIN
+    DELETE FROM liquidation_blocks WHERE first_seq = (
+        SELECT first_seq FROM liquidation_blocks WHERE first_seq <= OLD.seq ORDER BY first_seq DESC LIMIT 1
+    ) AND last_seq >= OLD.seq;{extra}
+END"""
+    for event, extra in (
+        ("DELETE", ""),
+        (
+            "UPDATE",
+            """
+    DELETE FROM liquidation_blocks WHERE first_seq = (
+        SELECT first_seq FROM liquidation_blocks WHERE first_seq <= NEW.seq ORDER BY first_seq DESC LIMIT 1
+    ) AND last_seq >= NEW.seq;""",
+        ),
+    )
+)
 
 # Each event kind has its own table; `seq` (the rowid) is one counter across all tables, so
 # events that share a millisecond replay in the order they arrived. Venue and symbol are interned
@@ -109,7 +139,12 @@ CREATE INDEX feed_status_time ON feed_status (time);
     + _ADDED_DDL
 )
 
-OPTIONAL_TABLES = ("heatmap_buckets", "alerts", "positions")  # tables a recording made before them lacks
+OPTIONAL_TABLES = (  # tables a recording made before them lacks
+    "heatmap_buckets",
+    "alerts",
+    "positions",
+    "liquidation_blocks",
+)
 EVENT_TABLES = (
     "liquidations",
     "open_interest",
@@ -154,6 +189,8 @@ def open_for_writing(path: str | Path, source_mode: str = "LIVE") -> sqlite3.Con
             for statement in _ADDED_DDL.split(";"):  # a recording made before these tables
                 if statement.strip():
                     conn.execute(statement)
+            for trigger in _BLOCK_TRIGGERS:
+                conn.execute(trigger)
         conn.execute("PRAGMA journal_mode = WAL")
         # NORMAL in WAL mode: a committed batch survives a killed process (only an OS crash or
         # power loss can drop the last commits), at a fraction of the cost of FULL.
@@ -295,6 +332,8 @@ def _create(conn: sqlite3.Connection, source_mode: str) -> None:
     for statement in _DDL.split(";"):
         if statement.strip():
             conn.execute(statement)
+    for trigger in _BLOCK_TRIGGERS:
+        conn.execute(trigger)
     conn.executemany(
         "INSERT INTO meta (key, value) VALUES (?, ?)",
         [
@@ -387,6 +426,8 @@ def _probe(conn: sqlite3.Connection, found: set[str]) -> None:
         # One aggregate per query: SQLite answers a lone min/max from the index edge.
         for probe in ("max(seq)", "min(time)", "max(time)"):
             conn.execute(f"SELECT {probe} FROM {table}").fetchone()
+    if "liquidation_blocks" in found:
+        conn.execute("SELECT max(first_seq) FROM liquidation_blocks").fetchone()
 
 
 def _as_store_error(path: Path, exc: sqlite3.DatabaseError | UnicodeDecodeError) -> StoreError:
