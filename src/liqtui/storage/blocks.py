@@ -269,13 +269,15 @@ def runs(
         if not headers:
             return None
         covered: list[tuple[int, int]] = []  # the valid blocks' seq ranges, ascending
-        read: list[
-            tuple[int, int, int, int]
-        ] = []  # (first_time, first_seq, last_seq, crc) of those in the span
+        # (first_time, first_seq, last_seq, crc) of the valid blocks in the span
+        read: list[tuple[int, int, int, int]] = []
         sane = [_header_ok(header) for header in headers]
-        for k in range(len(headers) - 1):  # two blocks that claim a seq both: neither is believed
-            if sane[k] and sane[k + 1] and headers[k][1] >= headers[k + 1][0]:
-                sane[k] = sane[k + 1] = False
+        before = None  # two blocks that claim a seq both: neither is believed
+        for k, ok in enumerate(sane):
+            if ok:
+                if before is not None and headers[before][1] >= headers[k][0]:
+                    sane[before] = sane[k] = False
+                before = k
         for header, ok in zip(headers, sane, strict=True):
             if not ok:
                 skipped[BLOCK_NOTE] += 1  # its rows, whatever they are, from the table
