@@ -165,7 +165,10 @@ def test_the_runs_and_the_events_between_them_are_those_of_the_rows(blocked, tmp
     assert _items(blocked) == _items(_rows_only(blocked, tmp_path))
 
 
-def test_a_file_partly_blocked_reads_its_rows_from_before_blocks_and_after_the_last_block_in_order(tmp_path):
+@pytest.mark.parametrize("few", [65_536, 100], ids=["found-by-seq", "along-the-time-index"])
+def test_a_file_partly_blocked_reads_its_rows_from_before_blocks_and_after_the_last_block_in_order(
+    tmp_path, monkeypatch, few
+):
     events = _events(24, seed=8)
     liquidations = [k for k, e in enumerate(events) if isinstance(e, Liquidation)]
     cut = liquidations[len(liquidations) // 3]
@@ -183,6 +186,7 @@ def test_a_file_partly_blocked_reads_its_rows_from_before_blocks_and_after_the_l
         )
         assert before.fetchone()[0] > 1000
     assert _block_count(path) >= 5
+    monkeypatch.setattr(reader_module, "_FEW_ROWS", few)  # a range of more rows: along the time index
     rows = _rows_only(path, tmp_path)
     got, skipped = _reads(path)
     assert got == _reads(rows)[0]
