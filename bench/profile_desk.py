@@ -10,7 +10,9 @@ of key presses 0.3 s apart. Every figure is CPU time of the loop's thread (time.
 holds while other programs load the machine, where wall-clock figures do not (bench_desk.py measures
 the program as a user sees it, from outside; this one says where the time goes):
 - CPU % of a core over the steady window and CPU per event (everything the process does, divided);
-- each render tick, the view's build, each pane's show, the header, Textual's screen updates;
+- each render tick, the view's build, each pane's show, the header, Textual's screen updates, and the
+  source's side: the demo's ticks, the desk's bulk emit, the engine's and the rules' runs of
+  liquidations in it (each with its total and share of a core over the steady window);
 - the garbage collector's pauses per generation (gc.callbacks), what they freed and what it still
   tracks, over the steady window and during each key;
 - every asyncio callback on the loop (a stall: no key or frame can run meanwhile), the longest
@@ -124,6 +126,16 @@ def _time_parts(app: LiqtuiApp, parts: dict[str, list[float]]) -> None:
         if "show" in vars(kind):
             kind.show = timed_show(vars(kind)["show"])  # type: ignore[method-assign]
     DeskHeader.show = _wrap(parts["header"], DeskHeader.show)  # type: ignore[method-assign]
+    # The source's side: the demo's ticks, the desk's bulk emit and, inside it, the engine and the rules.
+    from liqtui.engine.alerts import AlertEvaluator as Rules
+    from liqtui.engine.engine import Engine
+    from liqtui.feeds.demo.market import DemoMarket
+
+    DemoMarket.step = _wrap(parts["source: demo ticks"], DemoMarket.step)  # type: ignore[method-assign]
+    app.emit_many = _wrap(parts["source: emit_many (all in)"], app.emit_many)  # type: ignore[method-assign]
+    engine_runs, rules_runs = parts["source: engine liquidations"], parts["source: rules liquidations"]
+    Engine.apply_liquidations = _wrap(engine_runs, Engine.apply_liquidations)  # type: ignore[method-assign]
+    Rules.see_liquidations = _wrap(rules_runs, Rules.see_liquidations)  # type: ignore[method-assign]
     Screen._compositor_refresh = _wrap(parts["screen update"], Screen._compositor_refresh)  # type: ignore[method-assign]
 
 
@@ -382,6 +394,8 @@ async def main() -> None:
         if profiler and args.profile_phase == "start":
             profiler.disable()
         ticks.clear()
+        for values in parts.values():
+            values.clear()
         gcs.reset()
         stalls.reset()
         events_before = app.events_seen  # every event, one by one or in a bulk list
@@ -400,7 +414,14 @@ async def main() -> None:
         )
         say(_line("render_tick", ticks))
         for name, values in sorted(parts.items()):
-            say(_line(f"  {name}", values))
+            say(
+                _line(f"  {name}", values)
+                + (
+                    f"  total {sum(values):.0f} ms, {sum(values) / wall / 10:.1f} % of a core"
+                    if values
+                    else ""
+                )
+            )
         say("\n".join(gcs.lines()))
         say(_tracked())
         say(_line("loop callbacks", stalls.ms))
