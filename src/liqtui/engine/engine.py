@@ -340,17 +340,19 @@ class Engine:
         if self._waiting_fills:
             self._settle_fills((liqs[0].venue, liqs[0].symbol), state)
         state.recent_fills.extend_liquidations(liqs)
-        if not state.sweeps:
+        sweeps = state.sweeps
+        if not sweeps:
             return
-        for liq in liqs:
-            # Sweeps come in time order and no window reaches further than ``longest_span`` past its
-            # sweep: once a sweep's time plus that is before the fill, no older window can hold it.
-            reach = liq.time - state.longest_span
-            for sweep in reversed(state.sweeps):
-                if sweep.time < reach:
-                    break
-                if sweep.matches(liq.side, liq.price, liq.time):
-                    sweep.add_fill(liq.price, liq.usd)
+        times = [liq.time for liq in liqs]
+        first, last = min(times), max(times)
+        # Sweeps come in time order and no window reaches further than ``longest_span`` past its
+        # sweep: once a sweep's time plus that is before the run's first time, no older one holds a fill.
+        reach = first - state.longest_span
+        for sweep in reversed(sweeps):
+            if sweep.time < reach:
+                break
+            if sweep.window_end >= first and sweep.window_start <= last:
+                _take_fills(sweep, liqs)
 
     def _on_ticker(self, ticker: Ticker) -> None:
         ticker = _finite_ticker(ticker)
@@ -545,6 +547,25 @@ def liquidation_runs(events: Iterable[Event]) -> Iterator[Event | list[Liquidati
         yield event
     if run:
         yield run
+
+
+def _take_fills(sweep: Sweep, liqs: Sequence[Liquidation]) -> None:
+    """``sweep.add_fill`` for each of ``liqs`` it ``matches``, in order: a sweep at a time over the run,
+    not the run a liquidation at a time over the sweeps (each sweep's sums add its fills in the
+    same order, and no sweep reads another's), with ``matches``' bounds read once."""
+    side, start, end = sweep.side, sweep.window_start, sweep.window_end
+    low = sweep.price_low * (1 - SWEEP_MATCH_TOLERANCE)
+    high = sweep.price_high * (1 + SWEEP_MATCH_TOLERANCE)
+    realized, fills, count = sweep.realized_usd, sweep.fills, 0
+    for liq in liqs:
+        if liq.side is side and start <= liq.time <= end and low <= liq.price <= high:
+            price, usd = liq.price, liq.usd
+            realized += usd
+            fills[price] = fills.get(price, 0.0) + usd
+            count += 1
+    if count:
+        sweep.realized_usd = realized
+        sweep.fill_count += count
 
 
 def _add_fills(sweep: Sweep, price: Floats, usd: Floats) -> None:

@@ -18,6 +18,7 @@ from liqtui.domain.events import (
 )
 from liqtui.engine import Engine, auto_grid
 from liqtui.engine.projection import Projection
+from liqtui.engine.state import SWEEP_MATCH_TOLERANCE
 from liqtui.engine.views import SymbolView
 
 from .reference import ReferenceBook
@@ -81,6 +82,64 @@ def test_a_late_fill_reaches_a_sweep_of_a_long_step_behind_later_short_ones():
     longs = [s for s in sweeps if s.side is Side.LONG]
     assert {s.side for s in sweeps} == {Side.LONG, Side.SHORT}
     assert len(longs) == 1 and longs[0].realized_usd == pytest.approx(97.0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_run_s_fills_reach_every_sweep_as_one_liquidation_at_a_time(seed):
+    # apply_liquidations matches a run to the sweeps a sweep at a time over the run: every sweep's
+    # realized USD, fills by price (their order too) and count as a liquidation at a time over the
+    # sweeps (as apply() matched them before), with sweeps of
+    # long and short windows overlapping, both sides, a run out of time order, fills outside every
+    # window and at the price bounds' edges.
+    def engine():
+        rnd = random.Random(seed)  # the same sweeps in both
+        e = Engine()
+        t = T0
+        e.apply(tick("bybit", 100.0, t))
+        e.apply(oi("bybit", 1000.0, 100.0, t))
+        for k in range(1, 12):  # OI rises (levels both sides), the price swings: sweeps of both sides
+            t += rnd.choice([15_000, 60_000, 600_000])
+            e.apply(tick("bybit", 100.0 * (1 + rnd.uniform(-0.06, 0.06)), t - 5_000))
+            e.apply(oi("bybit", 1000.0 + 10 * k, 100.0, t))
+        return e, t
+
+    one, end = engine()
+    bulk, _ = engine()
+    rnd = random.Random(seed)
+    state = bulk.state.models[("bybit", BTC)]
+    assert len(state.sweeps) >= 3
+    runs = []
+    for _ in range(30):
+        run = []
+        for _ in range(rnd.choice([1, 5, 60])):
+            sweep = rnd.choice(state.sweeps)  # near one: inside and just outside its window and prices
+            reach = sweep.window_end - sweep.time + 2_000
+            at = sweep.time + rnd.randrange(-reach, reach)
+            bound = rnd.choice([sweep.price_low, sweep.price_high, (sweep.price_low + sweep.price_high) / 2])
+            edge = rnd.choice([0.0, 1.0, -1.0, 1.5, -1.5, 2.5, -2.5]) * SWEEP_MATCH_TOLERANCE
+            price = bound * (1.0 + edge)
+            side = sweep.side if rnd.random() < 0.7 else rnd.choice([Side.LONG, Side.SHORT])
+            usd = rnd.choice([0.1, 1.0, rnd.expovariate(1 / 5_000)])
+            run.append(Liquidation("bybit", BTC, side, price, usd / price, usd, at, end))
+        runs.append(run if rnd.random() < 0.5 else sorted(run, key=lambda liq: liq.time))
+    kept = one.state.models[("bybit", BTC)]
+    for run in runs:
+        for liq in run:  # the sweeps a liquidation at a time, newest first, as apply() matched them
+            for sweep in reversed(kept.sweeps):
+                if sweep.time < liq.time - kept.longest_span:
+                    break
+                if sweep.matches(liq.side, liq.price, liq.time):
+                    sweep.add_fill(liq.price, liq.usd)
+        bulk.apply_liquidations(run)
+
+    def fills(e):
+        return [
+            (s.time, s.side, s.realized_usd, list(s.fills.items()), s.fill_count)
+            for s in e.state.models[("bybit", BTC)].sweeps
+        ]
+
+    assert fills(bulk) == fills(one)
+    assert sum(count for *_, count in fills(one)) > 300
 
 
 def test_price_bars_feed_the_step_range():
