@@ -166,18 +166,39 @@ class _Folded:
         return group
 
     def add_many(self, liqs: Iterable[Liquidation]) -> None:
-        """``add`` for each that passes the filter, in order (the bulk path: one call per event fewer)."""
+        """``add`` for each that passes the filter, in order (the bulk path): a liquidation that joins
+        its open group is folded here, ``_Group.takes``, ``add`` and ``fold`` written out (three calls
+        a liquidation fewer at stress, where nearly every one joins a burst); the rest go to ``add``."""
         self._rows = None
         min_usd, symbol = self.filter.min_usd, self.filter.symbol
         open_groups, burst_ms = self._open, self._burst_ms
         for liq in liqs:
-            if liq.usd < min_usd or (symbol is not None and liq.symbol != symbol):
+            usd = liq.usd
+            if usd < min_usd or (symbol is not None and liq.symbol != symbol):
                 continue
             group = open_groups.get((liq.symbol, liq.side))
-            if group is not None and group.takes(liq.time, burst_ms):
-                group.add(liq)
-            else:
+            if group is None:
                 self.add(liq)
+                continue
+            time_ms, newest, first = liq.time, group.time, group.first_time
+            if (time_ms if time_ms > newest else newest) - (time_ms if time_ms < first else first) > burst_ms:
+                self.add(liq)  # group.takes: no
+                continue
+            if time_ms >= newest:
+                group.time, group.price = time_ms, liq.price
+            if time_ms < first:
+                group.first_time = time_ms
+            group.usd += usd
+            group.count += 1
+            group.venues.add(liq.venue)
+            if liq.sampled:
+                group.sampled.add(liq.venue)
+            group._rows = None
+            singles = group.singles
+            if singles is not None:
+                singles.append(liq)
+                if len(singles) >= BURST_MIN:
+                    group.singles = None
 
     def add_batch(self, batch: LiquidationBatch) -> None:
         """``add_many`` for a batch in time order, folded from its columns: each symbol and side's rows

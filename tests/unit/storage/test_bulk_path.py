@@ -9,6 +9,7 @@ so every comparison here is ``==``, floats included."""
 from __future__ import annotations
 
 import asyncio
+import random
 import sqlite3
 
 import pytest
@@ -364,6 +365,31 @@ def test_the_tape_folds_a_batch_as_one_by_one_even_when_groups_are_pushed_out(ta
     bulk.set_filter(TapeFilter(min_usd=20_000.0))
     single.set_filter(TapeFilter(min_usd=20_000.0))
     assert bulk.rows() == single.rows()
+
+
+@pytest.mark.parametrize(
+    "tape_filter", [TapeFilter(), TapeFilter(min_usd=5_000.0), TapeFilter(symbol="ETH/USDT:USDT")]
+)
+@pytest.mark.parametrize("rows_kept", [2, 40, 512])
+def test_the_tape_folds_a_run_as_one_by_one_late_ones_and_pushed_out_groups_too(tape_filter, rows_kept):
+    # The live path's runs (add_many: a liquidation that joins its open group folded in the loop),
+    # runs of 1 to 250, some with their times shuffled (late ones join a group or open one).
+    rnd = random.Random(rows_kept)
+    liqs = _liqs_of(_stress_events())[:20_000]
+    bulk = LiquidationTape(rows_kept=rows_kept, history_kept=300)
+    single = LiquidationTape(rows_kept=rows_kept, history_kept=300)
+    for tape in (bulk, single):
+        tape.set_filter(tape_filter)
+    k = 0
+    while k < len(liqs):
+        n = rnd.choice([1, 7, 250])
+        run = liqs[k : k + n]
+        k += n
+        if rnd.random() < 0.3:
+            run = sorted(run, key=lambda liq: liq.time + rnd.randrange(-3_000, 3_000))
+        bulk.add_many(run)
+        assert bulk.rows() == _added(single, run).rows()
+    assert bulk.recent() == single.recent()
 
 
 def test_every_size_tier_keeps_the_history_of_one_by_one_when_waiting_batches_are_cut(monkeypatch):
