@@ -442,3 +442,38 @@ def test_history_older_than_a_window_holds_is_remembered_row_by_row_as_one_by_on
         said.append((memory, evaluator.see(liq(t0 + 3_100, 50.0))))
     assert said[0] == said[1]
     assert said[1][0][1][0] == 160.0 and said[1][1]  # the late rows joined; the next one fires
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_runs_of_many_venues_late_and_across_seconds_say_the_alerts_of_one_by_one(seed):
+    # see_liquidations (a burst and a cascade rule sharing their windows, their adds and the
+    # offers to an open alert written out in its loop) against see() one by one: venues joining and
+    # leaving a window, times back and forth inside a run and across runs, cooldowns and updates
+    # running out inside a run; the same alerts (venue, USD, count, text), in the same order.
+    import random
+
+    rnd = random.Random(seed)
+    rules = [
+        Rule("big", "liquidation", min_usd=20_000, cooldown_ms=700),
+        Rule("burst", "burst", min_usd=40_000, window_ms=2_000, cooldown_ms=1_500),
+        Rule("longs", "burst", side=Side.LONG, min_usd=15_000, window_ms=1_000, cooldown_ms=30_000),
+        Rule("cascade", "cascade", window_ms=2_000, cooldown_ms=3_000),
+    ]
+    t, runs = T0, []
+    for _ in range(150):
+        one = []
+        for _ in range(rnd.choice([0, 1, 3, 40])):
+            t += rnd.choice([0, 5, 90, 700, 2_500])
+            at = t - rnd.choice([0, 0, 0, 400, 1_300, 30_000])
+            usd = rnd.choice([10.0, 3_000.0, 25_000.0, rnd.expovariate(1 / 8_000)])
+            side = rnd.choice([Side.LONG, Side.SHORT])
+            symbol = rnd.choice([BTC, "ETH/USDT:USDT"])
+            venue = rnd.choice(["bybit", "bybit", "okx", "binanceusdm"])
+            one.append(Liquidation(venue, symbol, side, 80_000.0, usd / 80_000.0, usd, at, t))
+        runs.append(one)
+    single, bulk = AlertEvaluator(rules, Engine(), T0 + 5_000), AlertEvaluator(rules, Engine(), T0 + 5_000)
+    said_single = [a for r in runs for e in r for a in single.see(e)] + single.flush()
+    said_bulk = [a for r in runs for a in bulk.see_liquidations(r)] + bulk.flush()
+    assert said_bulk == said_single
+    assert sum(a.update for a in said_single) > 5 and sum(not a.update for a in said_single) > 5
+    assert any(a.venue is None for a in said_single) and any(a.venue for a in said_single)
