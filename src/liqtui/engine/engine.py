@@ -185,19 +185,30 @@ class Engine:
         if type(liqs) is LiquidationBatch:
             self._apply_batch(liqs)
             return
-        sound = [liq for liq in liqs if _sound(liq)]
+        inf = math.inf  # _sound, written out for a float price (a call a liquidation fewer)
+        sound = [
+            liq
+            for liq in liqs
+            if (0.0 < liq.price < inf if type(liq.price) is float else _positive(liq.price))
+            and 0.0 <= liq.usd < inf
+        ]
         self.rejected += len(liqs) - len(sound)  # a NaN would poison every total it joins
         if not sound:
             return
-        for symbol in dict.fromkeys([liq.symbol for liq in sound]):
+        by_market: dict[tuple[str, str], list[Liquidation]] = {}
+        for liq in sound:
+            market = (liq.venue, liq.symbol)
+            run = by_market.get(market)
+            if run is None:
+                by_market[market] = [liq]
+            else:
+                run.append(liq)
+        for _venue, symbol in by_market:  # each symbol first seen in the order of its first liquidation
             self._see_symbol(symbol)
-        self._tape_covers_from(min(liq.time for liq in sound))
+        self._tape_covers_from(min([liq.time for liq in sound]))
         self.realized.add_many(sound)
         self.heat.see_liquidations(sound)
         self.state.tape.add_many(sound)
-        by_market: dict[tuple[str, str], list[Liquidation]] = {}
-        for liq in sound:
-            by_market.setdefault((liq.venue, liq.symbol), []).append(liq)
         for market, run in by_market.items():
             state = self.state.models.get(market)
             if state is not None:
