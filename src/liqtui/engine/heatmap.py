@@ -417,6 +417,9 @@ class _Cached:
     lives: dict[int, tuple[Snapshot, ...]]  # column start -> the live snapshots it read (empty: none)
 
 
+_UNSEEN: dict[tuple[int, Side], float] = {}  # see_liquidations: a (venue, symbol, bucket) not looked up yet
+
+
 class HeatmapHistory:
     """Per symbol and venue, the heatmap's bounded history; ``view`` reads it as a ``HeatmapView``."""
 
@@ -579,22 +582,21 @@ class HeatmapHistory:
         if self._waiting:
             self._sum_marks()
         cells_of: dict[tuple[str, str, int], dict[tuple[int, Side], float] | None] = {}
-        grids = self._grids
+        grids, floor, bucket_ms, unseen = self._grids, math.floor, BUCKET_MS, _UNSEEN
         for liq in liqs:
             symbol, price, time_ms = liq.symbol, liq.price, liq.time
             grid = grids.get(symbol) or self.grid(symbol, price)
             if grid is None:
                 continue
-            bucket = time_ms - time_ms % BUCKET_MS
+            bucket = time_ms - time_ms % bucket_ms
             key = (liq.venue, symbol, bucket)
-            if key in cells_of:
-                cells = cells_of[key]
-            else:
+            cells = cells_of.get(key, unseen)
+            if cells is unseen:
                 track = self._track(liq.venue, symbol)
                 late = bucket <= track.loaded_until
                 cells = cells_of[key] = None if late else track.realized.setdefault(bucket, {})
             if cells is not None:
-                row = (math.floor(price / grid), liq.side)
+                row = (floor(price / grid), liq.side)
                 cells[row] = cells.get(row, 0.0) + liq.usd
         for (_venue, symbol, bucket), cells in cells_of.items():
             if cells is not None:

@@ -212,9 +212,10 @@ class RealizedTotals:
         lists_of: dict[int, tuple[Bucket, list[list[float]]]] = {}  # id of a bucket -> it, its lists in order
         flagged: set[tuple[str, str, Side, int]] = set()
         newest, next_prune, prune_at, last = self._newest_second, self._next_prune, None, -(1 << 62)
+        oldest = newest - KEEP_SECONDS  # moves with newest
         for liq in liqs:
             usd, second = liq.usd, liq.time // 1000
-            if second < newest - KEEP_SECONDS:
+            if second < oldest:
                 continue
             if second < last:
                 return False
@@ -230,7 +231,7 @@ class RealizedTotals:
             if liq.sampled:
                 flagged.add(key)
             if second > newest:
-                newest = second
+                newest, oldest = second, second - KEEP_SECONDS
                 if second >= next_prune:
                     prune_at, next_prune = second, second + 60
         for bucket, lists in lists_of.values():
