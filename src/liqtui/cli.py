@@ -113,7 +113,7 @@ def _start_early(command: str | None, argv: list[str]) -> None:
     if command == "replay" and any(arg.startswith("--fr") for arg in argv):
         from liqtui.feeds.replay_ahead import start_early
 
-        start_early()
+        start_early(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -146,9 +146,11 @@ def _warm_child(settings: Any) -> Any:
     ready while the desk imports and starts; None without a recording to warm from, or on one core."""
     from pathlib import Path
 
-    from liqtui.feeds.replay_ahead import spare_child
+    from liqtui.feeds.replay_ahead import held_in_blocks, spare_child
 
-    return spare_child() if settings.record and Path(settings.recording_path).exists() else None
+    path = Path(settings.recording_path)
+    # A recording whose liquidations are in packed blocks is read by the desk itself (~0.1 s): no child.
+    return spare_child() if settings.record and path.exists() and not held_in_blocks(path) else None
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
@@ -199,7 +201,7 @@ def _run_demo(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _run_replay(args: argparse.Namespace, settings: Any) -> int:
-    from liqtui.feeds.replay_ahead import discard, spare_child, take_early
+    from liqtui.feeds.replay_ahead import discard, held_in_blocks, spare_child, take_early
 
     # A replay from a time given catches up to it: the child that may read the catch-up starts first,
     # getting ready while this process imports and reads what to tell it (feeds/replay_ahead.py); the
@@ -208,7 +210,7 @@ def _run_replay(args: argparse.Namespace, settings: Any) -> int:
     if args.start is None:
         discard(child)
         child = None
-    elif child is None:
+    elif child is None and not held_in_blocks(args.file):  # a file in blocks is read by the desk itself
         child = spare_child()
     from liqtui.feeds.replay import ReplaySource
     from liqtui.storage.reader import describe

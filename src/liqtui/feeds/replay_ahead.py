@@ -35,7 +35,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter, deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -78,14 +78,35 @@ def spare_child() -> subprocess.Popen[bytes] | None:
         return None
 
 
+def held_in_blocks(path: str | os.PathLike[str]) -> bool:
+    """Whether the recording at ``path`` holds its liquidations in packed blocks (storage/blocks.py): the
+    desk reads those itself in ~0.1 s, and no child is started for it. False when it cannot tell (no such
+    file, not SQLite, made before blocks): a child may read it."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+    except (sqlite3.Error, ValueError):
+        return False
+    try:
+        return conn.execute("SELECT 1 FROM liquidation_blocks LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+
+
 _early: list[subprocess.Popen[bytes] | None] = []  # ``start_early``'s child, until taken
 
 
-def start_early() -> None:
+def start_early(words: Sequence[str] = ()) -> None:
     """A ``spare_child`` started as the command line is first looked at, before the command's own imports
     (~0.15-0.2 s of CPU: the engine's and the config's modules), so the child's (numpy and the reader,
-    ~0.25 s) go on beside them on the other core; ``take_early`` hands it to the command."""
+    ~0.25 s) go on beside them on the other core; ``take_early`` hands it to the command. None when one of
+    the command line's ``words`` is a recording held in blocks (``held_in_blocks``)."""
     discard(take_early())
+    if any(os.path.isfile(word) and held_in_blocks(word) for word in words):
+        return
     _early.append(spare_child())
 
 

@@ -358,3 +358,21 @@ def test_a_block_whose_crc_holds_but_whose_values_no_sound_row_holds_is_read_fro
     got, skipped = _reads(path)
     assert _rows(got) == _rows(_reads(_rows_only(blocked, tmp_path))[0])
     assert skipped == Counter({BLOCK_NOTE: 1})
+
+
+def test_no_reading_child_is_started_for_a_recording_held_in_blocks(blocked, tmp_path, monkeypatch):
+    from liqtui.feeds import replay_ahead
+
+    monkeypatch.setattr(replay_ahead, "cores", lambda: 2)
+
+    rows = _rows_only(blocked, tmp_path)
+    text = tmp_path / "notes.txt"
+    text.write_text("not a recording")
+    assert replay_ahead.held_in_blocks(blocked)
+    assert not any(replay_ahead.held_in_blocks(p) for p in (rows, text, tmp_path / "none.sqlite", tmp_path))
+    replay_ahead.start_early(["replay", str(blocked), "--from", "+1m"])
+    assert replay_ahead.take_early() is None
+    replay_ahead.start_early(["replay", str(rows), "--from", "+1m", "--config", str(text)])
+    child = replay_ahead.take_early()
+    assert child is not None
+    replay_ahead.discard(child)
