@@ -515,6 +515,9 @@ class LiqtuiApp(App[None]):
         self._bars: tuple[CommandBar[Any], ...] = ()
         self._bar_keys: frozenset[str] | None = None  # the keys that open a bar (keymap applied), once
         self._bars_ready = False
+        # The picker's highlighted symbol's view, built while it is open (_prepare_symbol)
+        self._prepared: tuple[tuple[Any, ...], SymbolView] | None = None
+        self._preparing = False
         self._hook_replay_reset(source)
 
     # --- start-up ---------------------------------------------------------------------------
@@ -865,14 +868,93 @@ class LiqtuiApp(App[None]):
         return health
 
     def build_view(self) -> SymbolView:
+        prepared = self._take_prepared()
+        if prepared is not None:
+            return prepared
         tape = self._pane("tape", TapePane)
         if tape is not None:  # the engine filters the tape before its cap (a cascade keeps the big prints)
             self.engine.set_tape_filter(tape.tape_filter(self.symbol))
-        self.engine.track_rows(self.symbol, self.grid)  # the ladder's rows kept current at its step
+        return self._view_of(self.symbol, self.grid)
+
+    def _view_of(self, symbol: str, grid: float | None) -> SymbolView:
+        self.engine.track_rows(symbol, grid)  # the ladder's rows kept current at its step
         kwargs: dict[str, Any] = {"window": self.window, "cross_assets": list(self.settings.cross_assets)}
-        if self.grid is not None:
-            kwargs["grid"] = self.grid
-        return self.engine.view(self.symbol, self.source.now_ms(), **kwargs)
+        if grid is not None:
+            kwargs["grid"] = grid
+        return self.engine.view(symbol, self.source.now_ms(), **kwargs)
+
+    # --- the picker's symbol, prepared while it is open -----------------------------------------
+
+    def _prepare_basis(self, symbol: str) -> tuple[Any, ...] | None:
+        """What a view of ``symbol`` prepared now must still match when Enter picks it (None: none is
+        prepared): the engine, the window, and the tape's filter, which must be the one the engine holds
+        (the tape of one symbol only would fold the engine's tape again for the candidate)."""
+        tape = self._pane("tape", TapePane)
+        tape_filter = tape.tape_filter(symbol) if tape is not None else None
+        if tape is not None and tape_filter != tape.tape_filter(self.symbol):
+            return None
+        return (symbol, self.engine, self.window, tape_filter, tuple(self.settings.cross_assets))
+
+    def _prepare_symbol(self) -> None:
+        """The symbol the picker highlights, its view and its ladder built now, after a frame, so that
+        Enter on it swaps them in instead of building them in the key's frame (~4 ms for the view and
+        ~2-3 for the ladder's rows and heat at busy, 160x45). Built again after each render tick while
+        the picker is open, so it is never older than what the screen shows; a prepared view is taken
+        only if it is not older than the desk's last (``_take_prepared``)."""
+        self._preparing = False
+        if self._messages_waiting():  # keys typed in one read: after the last of them
+            self._prepare_after_refresh()
+            return
+        picker = next((bar for bar in self._bars if isinstance(bar, SymbolPicker)), None)
+        symbol = picker.candidate if picker is not None else None
+        basis = self._prepare_basis(symbol) if symbol and symbol != self.symbol else None
+        if symbol is None or basis is None or self.paused or self._covered() or self.warmup() is not None:
+            self._drop_prepared()
+            return
+        kept = self._prepared
+        last = self.last_view
+        if kept is not None and kept[0] == basis and (last is None or kept[1].now >= last.now):
+            return  # as new as the screen's
+        try:
+            view = self._view_of(symbol, None)  # a new symbol starts at the engine's step (watch_symbol)
+        except Exception:  # noqa: BLE001 - Enter builds it then, and says what failed
+            self._drop_prepared()
+            return
+        self._prepared = (basis, view)
+        ladder = self._pane("ladder", LadderPane)
+        if ladder is not None:
+            ladder.prepare(view)
+
+    def _prepare_after_refresh(self) -> None:
+        """``_prepare_symbol`` once the screen shows the frame in progress (one pending at a time)."""
+        if not self._preparing:
+            self._preparing = True
+            self.call_after_refresh(self._prepare_symbol)
+
+    def _messages_waiting(self) -> bool:
+        """Messages wait for the App or the focused widget (keys that came in one read, a paste): the
+        candidate is prepared once they are handled, not between them (a keystroke's frame ~6 ms later)."""
+        focused = self.screen.focused if isinstance(self.screen, DeskScreen) else None
+        pumps: list[Any] = [self] if focused is None else [self, focused]
+        return any(not pump._message_queue.empty() for pump in pumps)  # noqa: SLF001 - Textual's queue
+
+    def _take_prepared(self) -> SymbolView | None:
+        """The view prepared for the symbol now shown (the picker's Enter), if it still fits: the same
+        symbol at the engine's step, what it was built for unchanged, and not older than the last view."""
+        kept, self._prepared = self._prepared, None
+        if kept is None or self.grid is not None:
+            return None
+        basis, view = kept
+        last = self.last_view
+        if basis != self._prepare_basis(self.symbol) or (last is not None and view.now < last.now):
+            return None
+        return view
+
+    def _drop_prepared(self) -> None:
+        self._prepared = None
+        ladder = self._pane("ladder", LadderPane)
+        if ladder is not None:
+            ladder.prepare(None)
 
     def render_tick(self, first: str | None = None) -> None:
         """Build one view and give it to the panes on screen. Never raises. With ``first`` (a key's
@@ -957,6 +1039,8 @@ class LiqtuiApp(App[None]):
                 return
             self._later = None
         self.render_tick()
+        if any(bar.is_open for bar in self._bars if isinstance(bar, SymbolPicker)):
+            self._prepare_after_refresh()  # the picker's symbol, as new as this frame
 
     async def on_event(self, event: events.Event) -> None:
         """A key that opens a command bar opens it before the next key is handed out.
@@ -1121,8 +1205,9 @@ class LiqtuiApp(App[None]):
         def chosen(symbol: str | None) -> None:
             if symbol:
                 self.symbol = symbol
+            self._drop_prepared()  # taken by the switch, or not wanted
 
-        picker.pick(list(self.source.symbols()), self.watchlist, chosen)
+        picker.pick(list(self.source.symbols()), self.watchlist, chosen, self._prepare_after_refresh)
 
     def action_step_symbol(self, step: int) -> None:
         neighbour = self.watchlist_neighbour(step)

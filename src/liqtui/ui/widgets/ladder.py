@@ -261,6 +261,8 @@ class LadderPane(LinePane[_Shown]):
         # (symbol, grid, positions version) -> MEASURED rows: positions change far less often than the book
         self._measured_key: tuple = ()
         self._measured_rows: _Measured = {}
+        # A view the next show may bring (the symbol the picker highlights), its rows built (``prepare``)
+        self._prepared: tuple[SymbolView, int, _Ladder | None] | None = None
 
     # --- data in --------------------------------------------------------------------------------
 
@@ -280,6 +282,15 @@ class LadderPane(LinePane[_Shown]):
         self._shown = shown
         self._rebuild()
 
+    def prepare(self, view: SymbolView | None) -> None:
+        """Build the rows of ``view`` now (its book merged, its heat summed), for a ``show`` of that same
+        view to come: the symbol the picker highlights, whose Enter then swaps them in. None: drop them."""
+        if view is None:
+            self._prepared = None
+            return
+        padding = max(20, self.size.height)
+        self._prepared = (view, padding, build_ladder(view, padding=padding))
+
     def mark_alert_prices(self, prices: frozenset[float]) -> None:
         """The rows holding these prices carry "!" in their note: a cluster_near alert is on them."""
         if prices == self._alert_prices:
@@ -292,7 +303,12 @@ class LadderPane(LinePane[_Shown]):
         view = self._view
         if view is None:
             return
-        self._ladder = build_ladder(view, padding=max(20, self.size.height), heat=old.heat if old else None)
+        padding = max(20, self.size.height)
+        prepared = self._prepared
+        if prepared is not None and prepared[0] is view and prepared[1] == padding:
+            self._ladder = prepared[2]  # built while the picker was open (``prepare``)
+        else:
+            self._ladder = build_ladder(view, padding=padding, heat=old.heat if old else None)
         new = self._ladder
         if new is not None and view.measured is not None:
             new.measured = self._measured_for(view.measured, new.grid)

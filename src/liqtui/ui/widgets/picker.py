@@ -64,6 +64,7 @@ class SymbolPicker(CommandBar[str]):
         self._symbols: list[str] = []
         self._watchlist: list[str] = []
         self._listed: list[str] = []  # the symbols the list holds now
+        self._prepare: Callable[[], None] | None = None  # told when the symbol Enter would pick changes
 
     def compose(self) -> ComposeResult:
         self.border_title = "symbol · Enter picks · Esc cancels"
@@ -76,14 +77,37 @@ class SymbolPicker(CommandBar[str]):
         yield Static("", id="picker-count", markup=False)
         yield BarInput(placeholder="symbol: btc, eth/usdt, sol perp…", id="picker-input")
 
-    def pick(self, symbols: list[str], watchlist: list[str], on_answer: Callable[[str | None], None]) -> None:
-        """Open on an empty query: the watchlist first, then every other market A-Z."""
+    def pick(
+        self,
+        symbols: list[str],
+        watchlist: list[str],
+        on_answer: Callable[[str | None], None],
+        prepare: Callable[[], None] | None = None,
+    ) -> None:
+        """Open on an empty query: the watchlist first, then every other market A-Z. ``prepare`` is
+        called whenever the symbol Enter would pick (``candidate``) may have changed, for the desk to
+        build that symbol's view before Enter comes."""
         self._symbols, self._watchlist = symbols, watchlist
+        self._prepare = prepare
         self._empty()
         self.ask(on_answer)
+        self._candidate_changed()
+
+    @property
+    def candidate(self) -> str | None:
+        """The symbol Enter would pick now (the highlighted match); None while the picker is closed."""
+        if not self.is_open:
+            return None
+        option = self.query_one(OptionList).highlighted_option
+        return option.id if option is not None else None
+
+    def _candidate_changed(self) -> None:
+        if self._prepare is not None and self.is_open:
+            self._prepare()
 
     def answer(self, result: str | None) -> None:
         super().answer(result)
+        self._prepare = None
         self.call_after_refresh(self._after_close)
 
     def _after_close(self) -> None:
@@ -109,6 +133,7 @@ class SymbolPicker(CommandBar[str]):
 
     def typed(self, text: str) -> None:
         self._fill(text)
+        self._candidate_changed()
 
     def submitted(self, text: str) -> None:
         option = self.query_one(OptionList).highlighted_option  # the list is ``text``'s (``typed``)
@@ -125,3 +150,4 @@ class SymbolPicker(CommandBar[str]):
         if options.option_count:
             current = options.highlighted or 0
             options.highlighted = max(0, min(options.option_count - 1, current + step))
+            self._candidate_changed()
