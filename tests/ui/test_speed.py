@@ -709,3 +709,24 @@ async def test_nothing_is_prepared_for_a_tape_of_one_symbol_and_escape_drops_wha
         app._timer_tick()
         await pilot.pause(0.1)
         assert app._prepared is None
+
+
+async def test_a_bar_s_close_does_not_restyle_its_hidden_input_and_its_opening_does(monkeypatch):
+    # Textual restyles a widget at each move of its focus: the hidden input's restyle was ~1.5 ms of
+    # each close of the picker (its Enter included) and of each prompt.
+    from liqtui.ui.widgets.command_bar import BarInput
+
+    restyled = _spy(monkeypatch, BarInput, "update_node_styles", lambda self, *_: self.id)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        picker = await _picker_on(pilot, app, "eth")
+        restyled.clear()
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: not picker.is_open)
+        await pilot.pause(0.1)
+        assert restyled == []
+        await pilot.press("slash")
+        assert await wait_for(pilot, lambda: picker.is_open)
+        await pilot.pause(0.1)
+        assert "picker-input" in restyled and app.query_one("#picker-input").has_focus
