@@ -517,6 +517,45 @@ async def test_the_ladder_s_rows_drawn_before_are_not_styled_again_and_look_as_t
             monkeypatch.setattr(ladder, "_styles_cache", kept)
 
 
+@pytest.mark.parametrize("pane_id", ["tape", "totals", "risk", "oi", "share", "cross"])
+async def test_a_pane_s_lines_that_show_the_same_again_are_not_built_nor_styled_again(pane_id, monkeypatch):
+    # At stress every render tick redrew the tape's every line (its entries move down a line) and
+    # Textual styled each again (its border cells, its background: ~50-100 us a line); a line that
+    # shows the same as one drawn before is now that line's strip and styled line again.
+    from textual._styles_cache import StylesCache
+    from textual.geometry import Region
+
+    from liqtui.ui.widgets.line_pane import LinePane
+
+    styled = _spy(monkeypatch, StylesCache, "render_line", lambda self, styles, y, *rest: y)
+    built = _spy(monkeypatch, LinePane, "to_strip", lambda self, parts, width: self.id)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _held_still(pilot, app)
+        pane = app.query_one(f"#{pane_id}", LinePane)
+        whole = Region(0, 0, *pane.size)
+
+        def lines(styles_cache=None) -> list[list]:
+            if styles_cache is not None:
+                monkeypatch.setattr(pane, "_styles_cache", styles_cache)
+            pane._strips = None  # drawn again from its slice, as at a change of it
+            pane.refresh()  # every line styled again
+            return [list(strip) for strip in pane.render_lines(whole)]  # every cell, with its style
+
+        for theme in ("textual-light", app.theme):
+            app.theme = theme
+            await pilot.pause(0.1)
+            lines()  # drawn once at this theme
+            styled.clear()
+            built.clear()
+            ours = lines()
+            assert built == [] and len(styled) <= 2  # the borders, made anew at each draw
+            kept = pane._styles_cache
+            assert ours == lines(StylesCache())  # Textual's own styling, every line
+            assert len(styled) >= pane.size.height - 2
+            monkeypatch.setattr(pane, "_styles_cache", kept)
+
+
 @pytest.mark.parametrize("key", ["right_square_bracket", "picker"])
 async def test_a_symbol_switch_hands_the_header_and_the_ladder_to_the_screen_with_the_key(key, monkeypatch):
     # A widget's refresh reaches the screen in two hops of Textual's messages (the widget's idle,

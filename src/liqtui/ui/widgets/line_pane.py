@@ -15,6 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual._styles_cache import StylesCache
+from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -165,6 +166,11 @@ class LinePane(Widget, Generic[Shown]):
     PANE_TITLE: str | None = None
     """Border title before any data arrived."""
 
+    KEPT_LINES = 256
+    """Drawn lines kept by what they show (their parts and width), each with its line as Textual
+    styled it (``KeptLines``): a line that shows the same again (the tape's entries as they move down,
+    the totals' unchanged rows, the chart's lines) is neither built nor styled again."""
+
     DEFAULT_CSS = """
     LinePane {
         height: 1fr;
@@ -193,6 +199,8 @@ class LinePane(Widget, Generic[Shown]):
         self._titles: tuple[str | None, str | None] = (None, None)
         self._title_choices: tuple[str, ...] = ()
         self._paint_styles: dict[str | None, Style] = {}
+        self._kept_strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(self.KEPT_LINES)
+        self._styles_cache = KeptLines(self.KEPT_LINES)  # each kept line as Textual styled it
         self.set_titles(self.PANE_TITLE)
 
     # --- the contract with the app --------------------------------------------------------------
@@ -297,6 +305,7 @@ class LinePane(Widget, Generic[Shown]):
         super().notify_style_update()
         self._strips = None  # theme changed: colours live in the drawn strips
         self._paint_styles = {}
+        self._kept_strips.clear()
 
     def style_of(self, component: str | None) -> Style:
         """The Rich style of a component class (None: the pane's own), looked up once until the pane's
@@ -320,7 +329,15 @@ class LinePane(Widget, Generic[Shown]):
     def _draw_strips(self, size: Size) -> list[Strip]:
         self._strips_size = size
         lines = self.waiting_lines() if self._shown is _NOTHING else self.draw(size.width, size.height)
-        return [self.to_strip(parts, size.width) for parts in lines[: max(0, size.height)]]
+        width, kept = size.width, self._kept_strips
+        strips = []
+        for parts in lines[: max(0, size.height)]:
+            key = (*parts, width)  # what the line shows: the same strip (and its styled line) again
+            strip = kept.get(key)
+            if strip is None:
+                strip = kept[key] = self.to_strip(parts, width)
+            strips.append(strip)
+        return strips
 
     def render_line(self, y: int) -> Strip:
         size = self.size
