@@ -44,6 +44,15 @@ def _spy(monkeypatch, cls, name: str, record=lambda self, *args: self, into: lis
     return calls
 
 
+def _every_cell(widget, region, monkeypatch, styles_cache=None) -> list[list]:
+    """Every cell of ``widget``'s lines in ``region``, with its style, the widget refreshed first (every
+    line styled again); with ``styles_cache``, styled by that one (Textual's own, to compare with)."""
+    if styles_cache is not None:
+        monkeypatch.setattr(widget, "_styles_cache", styles_cache)
+    widget.refresh()
+    return [list(strip) for strip in widget.render_lines(region)]
+
+
 async def _held_still(pilot, app: LiqtuiApp, settle: float = 0.1) -> None:
     """The desk drawn, then paused: no frame changes a pane meanwhile."""
     assert await wait_for(pilot, lambda: app.last_view is not None)
@@ -498,11 +507,8 @@ async def test_the_ladder_s_rows_drawn_before_are_not_styled_again_and_look_as_t
         ladder = app.query_one(LadderPane)
         whole = Region(0, 0, *ladder.size)
 
-        def lines(styles_cache=None) -> list[list]:
-            if styles_cache is not None:
-                monkeypatch.setattr(ladder, "_styles_cache", styles_cache)
-            ladder.refresh()  # every line drawn again, as at a symbol switch
-            return [list(strip) for strip in ladder.render_lines(whole)]  # every cell, with its style
+        def lines(styles_cache=None) -> list[list]:  # every line drawn again, as at a symbol switch
+            return _every_cell(ladder, whole, monkeypatch, styles_cache)
 
         for theme in ("textual-light", app.theme):
             app.theme = theme
@@ -536,11 +542,8 @@ async def test_a_pane_s_lines_that_show_the_same_again_are_not_built_nor_styled_
         whole = Region(0, 0, *pane.size)
 
         def lines(styles_cache=None) -> list[list]:
-            if styles_cache is not None:
-                monkeypatch.setattr(pane, "_styles_cache", styles_cache)
             pane._strips = None  # drawn again from its slice, as at a change of it
-            pane.refresh()  # every line styled again
-            return [list(strip) for strip in pane.render_lines(whole)]  # every cell, with its style
+            return _every_cell(pane, whole, monkeypatch, styles_cache)
 
         for theme in ("textual-light", app.theme):
             app.theme = theme
