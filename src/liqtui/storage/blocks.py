@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from liqtui.storage.layouts import BLOCK_NOTE, MAX_TIME_MS
+from liqtui.storage.schema import table_names
 
 TABLE = "liquidation_blocks"
 # Rows a block holds at most (the recorder writes one once this many are collected): ~440 KB packed.
@@ -175,8 +176,9 @@ def insert(conn: sqlite3.Connection, parts: Sequence[Part]) -> None:
 
 
 def has_blocks(conn: sqlite3.Connection) -> bool:
-    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    return TABLE in tables and conn.execute(f"SELECT 1 FROM {TABLE} LIMIT 1").fetchone() is not None
+    return (
+        TABLE in table_names(conn) and conn.execute(f"SELECT 1 FROM {TABLE} LIMIT 1").fetchone() is not None
+    )
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -256,8 +258,7 @@ def runs(
     rest read by ``rows`` (each seq range no valid block covers that holds a row), merged. None when the
     file holds no blocks (every row from the table, as before blocks). Damaged blocks are counted in
     ``skipped[BLOCK_NOTE]`` as they are found (all at the call)."""
-    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if TABLE not in tables:
+    if TABLE not in table_names(conn):
         return None
     low = 0 if since_ms is None else since_ms
     high = MAX_TIME_MS if until_ms is None else until_ms

@@ -55,7 +55,14 @@ from liqtui.storage.layouts import (
     has_market,
 )
 from liqtui.storage.retention import time_edge
-from liqtui.storage.schema import EVENT_TABLES, StoreError, open_for_reading, recorded_mode, store_errors
+from liqtui.storage.schema import (
+    EVENT_TABLES,
+    StoreError,
+    open_for_reading,
+    recorded_mode,
+    store_errors,
+    table_names,
+)
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -266,7 +273,7 @@ def describe(path: str | Path) -> RecordingInfo:
             ).fetchall()
             source_mode = recorded_mode(conn)
             alerts: int | None = None
-            if ALERTS.table in _tables(conn):
+            if ALERTS.table in table_names(conn):
                 alerts = conn.execute(f"SELECT count(*) FROM {ALERTS.table}").fetchone()[0]
             held_in_blocks = blocks.has_blocks(conn)
     finally:
@@ -291,7 +298,7 @@ def read_alerts(path: str | Path) -> list[Alert] | None:
     conn = open_for_reading(path)
     try:
         with store_errors(path):
-            if ALERTS.table not in _tables(conn):
+            if ALERTS.table not in table_names(conn):
                 return None
             markets, top_seq = _snapshot(conn)
             rows = _stream(conn, ALERTS, markets, top_seq, Counter(), None, None)
@@ -483,7 +490,7 @@ def latest_positions(path: str | Path, since_ms: int) -> list[PositionSnapshot]:
     conn = open_for_reading(path)
     try:
         with store_errors(path):
-            if "positions" not in _tables(conn):
+            if "positions" not in table_names(conn):
                 return []
             markets, _ = _snapshot(conn)
             layout = BY_KIND["positions"]
@@ -566,13 +573,9 @@ def _events(
         conn.close()
 
 
-def _tables(conn: sqlite3.Connection) -> set[str]:
-    return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
 def _present(conn: sqlite3.Connection, kinds: Iterable[str]) -> list[str]:
     """The kinds whose table the file has (a recording made before the heatmap has no heatmap rows)."""
-    tables = _tables(conn)
+    tables = table_names(conn)
     return [kind for kind in kinds if BY_KIND[kind].table in tables]
 
 
@@ -603,7 +606,7 @@ def _snapshot(conn: sqlite3.Connection, top_seq: int | None = None) -> tuple[dic
                 "SELECT id, venue, symbol FROM markets WHERE typeof(venue) = 'text' AND typeof(symbol) = 'text'"
             )
         }
-        tables = _tables(conn)
+        tables = table_names(conn)
         top = max(
             conn.execute(f"SELECT coalesce(max(seq), 0) FROM {table}").fetchone()[0]
             for table in EVENT_TABLES

@@ -391,11 +391,16 @@ def _check_length(path: Path, header: bytes, size: int) -> None:
         raise StoreError(f"{path}: truncated or damaged recording ({size} bytes is not whole pages)")
 
 
+def table_names(conn: sqlite3.Connection) -> set[str]:
+    """The names of the tables a recording (or any SQLite file) holds."""
+    return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
 def _check_stamp(conn: sqlite3.Connection, path: Path) -> None:
     application_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if application_id != APPLICATION_ID:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        tables = table_names(conn)
         if not tables and application_id == 0:
             raise StoreError(f"{path}: an empty SQLite database, not a liqtui recording")
         what = f"tables: {', '.join(sorted(tables)[:5])}" if tables else f"application id {application_id:#x}"
@@ -409,7 +414,7 @@ def _check_stamp(conn: sqlite3.Connection, path: Path) -> None:
         )
     if version < 1:
         raise StoreError(f"{path}: damaged recording (no schema version)")
-    found = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    found = table_names(conn)
     missing = [t for t in ("meta", "markets", *EVENT_TABLES) if t not in found and t not in OPTIONAL_TABLES]
     if missing:
         raise StoreError(f"{path}: damaged recording (missing tables: {', '.join(missing)})")
