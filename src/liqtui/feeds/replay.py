@@ -62,7 +62,15 @@ from liqtui.feeds.event_source import Emit, emit_all
 from liqtui.feeds.replay_ahead import WAIT, ReadAhead, discard
 from liqtui.feeds.replay_ahead import cores as _cores
 from liqtui.storage.layouts import event_time
-from liqtui.storage.reader import RecordingInfo, RunStream, count_events, describe, read_alerts, read_runs
+from liqtui.storage.reader import (
+    RecordingInfo,
+    RunStream,
+    check_soon,
+    count_events,
+    describe,
+    read_alerts,
+    read_runs,
+)
 from liqtui.storage.schema import StoreError
 
 # What the clock can do: an hour of recording a second at most (the desk's keys stop at 300). The
@@ -150,6 +158,8 @@ class ReplaySource:
         # The first catch-up's reading starts now, in a child, while the desk starts (``read_ahead``).
         self._ahead = self._read_ahead(self.from_ms) if read_ahead else None
         discard(self._take_child())  # not needed: no read-ahead, or not first
+        # A file held in blocks is read here: its blocks checked meanwhile, in a thread (the first read's).
+        self._checked = check_soon(self.path) if self._blocks and self._ahead is None else None
 
     # -- the clock -----------------------------------------------------------------------------
 
@@ -318,7 +328,8 @@ class ReplaySource:
         if ahead is not None:
             self._stream = ahead
             return ahead
-        self._stream = read_runs(self.path)
+        checked, self._checked = self._checked, None
+        self._stream = read_runs(self.path, checked=checked)
         self._stream.merge_until = self._target_ms
         return self._stream
 

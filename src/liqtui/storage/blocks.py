@@ -246,6 +246,34 @@ def _header_ok(header: Sequence[Any]) -> bool:
 RowReader = Callable[[int, int], Iterator[Table]]  # (low seq, high seq) -> the rows' tables in order
 
 
+# A block's header (first_seq, last_seq, first_time, last_time, n) -> its CRC when its bytes are whole
+# (``whole``), None when they are not: what ``check`` found, for ``runs``.
+Check = dict[tuple[int, int, int, int, int], "int | None"]
+_HEADERS_SQL = f"SELECT first_seq, last_seq, first_time, last_time, n FROM {TABLE} ORDER BY first_seq"
+
+
+def check(conn: sqlite3.Connection, since_ms: int | None, until_ms: int | None) -> Check:
+    """Each block of the span whose header is sound, checked (its size and CRC): what ``runs`` does before
+    its first rows, made ahead (the fetches and CRCs let the interpreter go: a thread of the desk's makes
+    it while the desk starts, reader.py ``check_soon``). A block not in it, or whose header changed since,
+    is checked by ``runs`` itself."""
+    low = 0 if since_ms is None else since_ms
+    high = MAX_TIME_MS if until_ms is None else until_ms
+    out: Check = {}
+    if TABLE not in table_names(conn):
+        return out
+    conn.execute("BEGIN")
+    try:
+        for header in conn.execute(_HEADERS_SQL).fetchall():
+            if _header_ok(header) and header[3] >= low and header[2] <= high:
+                got = _load(conn, header[0])
+                whole_ = got is not None and tuple(got[:5]) == tuple(header) and whole(got)
+                out[tuple(header)] = got[5] if whole_ else None
+    finally:
+        conn.execute("COMMIT")
+    return out
+
+
 def runs(
     conn: sqlite3.Connection,
     top_seq: int,
@@ -253,20 +281,21 @@ def runs(
     until_ms: int | None,
     skipped: Counter[str],
     rows: RowReader,
+    checked: Check | None = None,
 ) -> Iterator[Table] | None:
     """The liquidations of a span as tables in (time, seq) order: valid blocks' rows from the blocks, the
     rest read by ``rows`` (each seq range no valid block covers that holds a row), merged. None when the
     file holds no blocks (every row from the table, as before blocks). Damaged blocks are counted in
-    ``skipped[BLOCK_NOTE]`` as they are found (all at the call)."""
+    ``skipped[BLOCK_NOTE]`` as they are found (all at the call: a damaged block's rows may lie anywhere
+    in time, so every block is checked before the first rows). ``checked``: the blocks ``check`` found,
+    not fetched nor checked again here."""
     if TABLE not in table_names(conn):
         return None
     low = 0 if since_ms is None else since_ms
     high = MAX_TIME_MS if until_ms is None else until_ms
     conn.execute("BEGIN")  # the blocks as one read: none cut by a prune between their headers and bytes
     try:
-        headers = conn.execute(
-            f"SELECT first_seq, last_seq, first_time, last_time, n FROM {TABLE} ORDER BY first_seq"
-        ).fetchall()
+        headers = conn.execute(_HEADERS_SQL).fetchall()
         if not headers:
             return None
         covered: list[tuple[int, int]] = []  # the valid blocks' seq ranges, ascending
@@ -287,12 +316,16 @@ def runs(
             if first > top_seq:  # written after the read began
                 break
             if last_time >= low and first_time <= high:
-                # Checked now (its bytes dropped again: read once more when its rows are handed out).
-                got = _load(conn, first)
-                if got is None or not whole(got):
+                key = tuple(header)
+                if checked is not None and key in checked:
+                    crc = checked[key]
+                else:  # checked now (its bytes dropped again: read once more when its rows are handed out)
+                    got = _load(conn, first)
+                    crc = got[5] if got is not None and whole(got) else None
+                if crc is None:
                     skipped[BLOCK_NOTE] += 1
                     continue
-                read.append((first_time, first, last, got[5]))
+                read.append((first_time, first, last, crc))
             covered.append((first, last))
     finally:
         conn.execute("COMMIT")

@@ -22,11 +22,12 @@ import heapq
 import itertools
 import math
 import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from liqtui.domain.alerts import Alert
 from liqtui.domain.events import (
@@ -174,7 +175,8 @@ class RunStream(_Stream["Event | LiquidationBatch"]):
     what watches the events' order (the alerts of a replay that plays) must leave it None.
 
     ``liquidations`` (None: read here): the liquidations' reads of the same span read elsewhere, as
-    ``read_liquidations`` hands them out; ``top_seq`` then the newest row both read (``newest_seq``)."""
+    ``read_liquidations`` hands them out; ``top_seq`` then the newest row both read (``newest_seq``).
+    ``checked``: the file's packed blocks checked ahead (``check_soon``), taken at the first read of them."""
 
     def __init__(
         self,
@@ -184,10 +186,11 @@ class RunStream(_Stream["Event | LiquidationBatch"]):
         *,
         top_seq: int | None = None,
         liquidations: Iterator[tuple[Any, LiquidationBatch]] | None = None,
+        checked: Soon[blocks.Check] | None = None,
     ) -> None:
         super().__init__(path)
         self.merge_until: int | None = None
-        self._events = _runs(conn, path, spans, self.skipped, self, (top_seq, liquidations))
+        self._events = _runs(conn, path, spans, self.skipped, self, (top_seq, liquidations), checked)
 
     def poll(self) -> Event | LiquidationBatch | None:
         """The next item, None at the end (``Reads``: it is always read)."""
@@ -197,9 +200,16 @@ class RunStream(_Stream["Event | LiquidationBatch"]):
 class LiquidationStream(_Stream[tuple[Any, LiquidationBatch]]):
     """What ``read_liquidations`` returns: (each row's seq, the batch), a read of ``RUN_ROWS`` rows each."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, span: Span, top_seq: int | None) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        span: Span,
+        top_seq: int | None,
+        checked: Soon[blocks.Check] | None = None,
+    ) -> None:
         super().__init__(path)
-        self._events = _liquidations(conn, path, span, top_seq, self.skipped)
+        self._events = _liquidations(conn, path, span, top_seq, self.skipped, checked)
 
 
 def read_events(
@@ -222,24 +232,73 @@ def read_runs(
     top_seq: int | None = None,
     liquidations: Iterator[tuple[Any, LiquidationBatch]] | None = None,
     spans: Mapping[str, Span] | None = None,
+    checked: Soon[blocks.Check] | None = None,
 ) -> RunStream:
     """``read_events`` of every kind for the bulk path: the liquidations come as batches of columns
     (``RunStream``), no object built per row; the same events, in the same order. ``liquidations``
     (with ``top_seq``): those of the span read elsewhere (``read_liquidations``, a child process).
-    ``spans``: each kind's own (since, until) instead, the kinds not in it left out (a warm-up's)."""
+    ``spans``: each kind's own (since, until) instead, the kinds not in it left out (a warm-up's).
+    ``checked``: the file's packed blocks checked ahead (``check_soon``): not checked again."""
     conn = open_for_reading(path)
     if spans is None:
         spans = {kind: (since_ms, until_ms) for kind in KINDS}
-    return RunStream(conn, Path(path), spans, top_seq=top_seq, liquidations=liquidations)
+    return RunStream(conn, Path(path), spans, top_seq=top_seq, liquidations=liquidations, checked=checked)
+
+
+class Soon(Generic[T]):
+    """``made()`` made in a thread from now on, ``take``n when needed (it waits for it then): None when it
+    raised (the reader then does that work itself, and says what fails)."""
+
+    def __init__(self, made: Callable[[], T], name: str) -> None:
+        self._made: T | None = None
+        self._done = threading.Event()
+        threading.Thread(target=self._make, args=(made,), name=name, daemon=True).start()
+
+    def _make(self, made: Callable[[], T]) -> None:
+        try:
+            self._made = made()
+        except Exception:  # noqa: BLE001, S110 - made again where it is needed, which reports it
+            pass
+        finally:
+            self._done.set()
+
+    def take(self) -> T | None:
+        self._done.wait()
+        return self._made
+
+
+def check_soon(
+    path: str | Path, since_ms: int | None = None, until_ms: int | None = None
+) -> Soon[blocks.Check]:
+    """The packed blocks of ``path`` in the span checked in a thread from now on (``blocks.check``: their
+    bytes fetched and their CRCs, ~30-60 ms of CPU on a stress minute's ~60 blocks, most of it without
+    the interpreter's lock), so that the first read of the liquidations does not (a desk's first step of
+    its warm-up or catch-up, on its loop)."""
+
+    def made() -> blocks.Check:
+        conn = open_for_reading(path)
+        try:
+            with store_errors(path):
+                return blocks.check(conn, since_ms, until_ms)
+        finally:
+            conn.close()
+
+    return Soon(made, "liqtui-blocks-check")
 
 
 def read_liquidations(
-    path: str | Path, since_ms: int | None = None, until_ms: int | None = None, *, top_seq: int | None = None
+    path: str | Path,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    *,
+    top_seq: int | None = None,
+    checked: Soon[blocks.Check] | None = None,
 ) -> LiquidationStream:
     """The liquidations of ``read_runs`` as it reads them: (each row's seq, a ``LiquidationBatch``) a read,
-    the damaged rows skipped and counted; none written after ``top_seq`` (None: after the call)."""
+    the damaged rows skipped and counted; none written after ``top_seq`` (None: after the call).
+    ``checked``: as ``read_runs``'."""
     conn = open_for_reading(path)
-    return LiquidationStream(conn, Path(path), (since_ms, until_ms), top_seq)
+    return LiquidationStream(conn, Path(path), (since_ms, until_ms), top_seq, checked)
 
 
 def newest_seq(path: str | Path) -> int:
@@ -315,6 +374,21 @@ def count_events(path: str | Path, since_ms: int | None = None, until_ms: int | 
             return sum(
                 _count(conn, BY_KIND[kind].table, since_ms, until_ms) for kind in _present(conn, KINDS)
             )
+    finally:
+        conn.close()
+
+
+def _spans_counted(conn: sqlite3.Connection, spans: Mapping[str, Span]) -> int:
+    """The rows of each kind in its span (a warm-up's), from the time indexes."""
+    return sum(_count(conn, BY_KIND[kind].table, *spans[kind]) for kind in _present(conn, spans))
+
+
+def _count_spans(path: str | Path, spans: Mapping[str, Span]) -> int:
+    """``_spans_counted`` on a connection of its own (a thread's: ``start_warm``)."""
+    conn = open_for_reading(path)
+    try:
+        with store_errors(path):
+            return _spans_counted(conn, spans)
     finally:
         conn.close()
 
@@ -396,7 +470,13 @@ def start_warm(
         # would cost more (bench/README.md, "The liquidations read as packed blocks").
         here = blocks.has_blocks(conn)
     reads = ahead(Path(path), spans, now_ms) if ahead is not None and not here else None
-    return Warming(engine, conn, spans, now_ms, Path(path), batch, reads)
+    # What the first step would do before its first rows (the rows counted, the blocks checked: ~50-70 ms
+    # of a stress minute's), in threads from now on, while the desk starts.
+    ready = (
+        Soon(lambda: _count_spans(path, spans), "liqtui-warm-count"),
+        check_soon(path, *spans["liquidations"]) if here and reads is None else None,
+    )
+    return Warming(engine, conn, spans, now_ms, Path(path), batch, reads, ready)
 
 
 class Warming:
@@ -405,6 +485,7 @@ class Warming:
     events applied. A step spends a budget of ``batch``: 1 a liquidation (they come as
     ``LiquidationBatch`` columns, applied without an object each), ``EVENT_COST`` any other event.
     ``reads``: the items read elsewhere (``start_warm``'s ``ahead``); else read here, from ``conn``.
+    ``ready``: the rows counted and the packed blocks checked ahead, in threads (``Soon``), or None.
     ``waiting``: the last step ended early, its next item not read yet."""
 
     def __init__(
@@ -416,14 +497,16 @@ class Warming:
         path: Path,
         batch: int,
         reads: Reads | None = None,
+        ready: tuple[Soon[int] | None, Soon[blocks.Check] | None] = (None, None),
     ) -> None:
         self.engine, self.batch = engine, batch
         self.count = 0
         self.waiting = False
         self._conn, self._spans, self._path = conn, spans, path
+        self._counted = ready[0]
         if reads is None and conn is not None:
             # Only the engine reads a warm-up: its runs may cross other markets' events.
-            stream = RunStream(conn, path, spans)
+            stream = RunStream(conn, path, spans, checked=ready[1])
             stream.merge_until = now_ms
             reads = stream
         self._reads = reads
@@ -437,7 +520,9 @@ class Warming:
     def step(self) -> bool:
         """Apply the next step's events; False once everything is in (the file is closed then)."""
         if self._total is None:
-            self._total = self._rows()
+            counted, self._counted = self._counted, None
+            total = counted.take() if counted is not None else None
+            self._total = total if total is not None else self._rows()
         # The engine's bulk path (``Engine.apply_liquidations`` takes a batch as columns); one event at
         # a time, objects built, for any other sink.
         apply_batch = getattr(self.engine, "apply_liquidations", None)
@@ -472,9 +557,7 @@ class Warming:
         if conn is None:
             return 0
         with store_errors(self._path):
-            return sum(
-                _count(conn, BY_KIND[kind].table, *self._spans[kind]) for kind in _present(conn, self._spans)
-            )
+            return _spans_counted(conn, self._spans)
 
     def close(self) -> None:
         """Stop early (the desk quit or switched source): the file is closed."""
@@ -723,9 +806,11 @@ def _liquidation_runs(
     skipped: Counter[str],
     since_ms: int | None,
     until_ms: int | None,
+    checked: Soon[blocks.Check] | None = None,
 ) -> Iterator[tuple[Any, LiquidationBatch]]:
     """The liquidations as columns, ``RUN_ROWS`` rows a read: (each row's seq, the batch). Damaged rows
-    and unknown markets are skipped and counted, as ``_stream`` skips them."""
+    and unknown markets are skipped and counted, as ``_stream`` skips them. ``checked``: the blocks
+    checked ahead (``check_soon``)."""
     import numpy as np
 
     known: dict[int, Market] = {m: market for m, market in markets.items() if m is not None}
@@ -759,7 +844,9 @@ def _liquidation_runs(
         for table in tables((low, high), _FEW_ROWS + 1 if few <= _FEW_ROWS else RUN_ROWS):
             yield {name: table[name] for name in blocks.NAMES}
 
-    blocked = blocks.runs(conn, top_seq, since_ms, until_ms, skipped, gap)
+    blocked = blocks.runs(
+        conn, top_seq, since_ms, until_ms, skipped, gap, checked.take() if checked is not None else None
+    )
     source = tables() if blocked is None else _in_runs(blocked, known, skipped)
     for table in source:
         kept = len(table["seq"])
@@ -898,6 +985,7 @@ def _runs(
     skipped: Counter[str],
     gate: RunStream,
     elsewhere: tuple[int | None, Iterator[tuple[Any, LiquidationBatch]] | None],
+    checked: Soon[blocks.Check] | None = None,
 ) -> Generator[Event | LiquidationBatch, None, None]:
     """``_events`` with the liquidations as batches: each run of them between two other events (in
     (time, seq) order, as ``_events`` merges them) as a ``LiquidationBatch`` of up to ``RUN_ROWS``;
@@ -920,7 +1008,9 @@ def _runs(
             )
             runs = _Runs(markets, others, gate)
             if liquidations is None and "liquidations" in kinds:
-                liquidations = _liquidation_runs(conn, markets, top_seq, skipped, *spans["liquidations"])
+                liquidations = _liquidation_runs(
+                    conn, markets, top_seq, skipped, *spans["liquidations"], checked=checked
+                )
             for seqs, batch in liquidations or ():
                 yield from runs.split(seqs, batch)
             yield from runs.rest()
@@ -929,13 +1019,18 @@ def _runs(
 
 
 def _liquidations(
-    conn: sqlite3.Connection, path: Path, span: Span, top_seq: int | None, skipped: Counter[str]
+    conn: sqlite3.Connection,
+    path: Path,
+    span: Span,
+    top_seq: int | None,
+    skipped: Counter[str],
+    checked: Soon[blocks.Check] | None,
 ) -> Generator[tuple[Any, LiquidationBatch], None, None]:
     try:
         with store_errors(path):
             markets, top = _snapshot(conn, top_seq)
             if _present(conn, ["liquidations"]):
-                yield from _liquidation_runs(conn, markets, top, skipped, *span)
+                yield from _liquidation_runs(conn, markets, top, skipped, *span, checked=checked)
     finally:
         conn.close()
 

@@ -7,6 +7,7 @@ block. The recorder keeps the blocks and the rows in agreement, whatever it was 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -14,12 +15,14 @@ import pytest
 
 from liqtui.config import Settings
 from liqtui.domain.events import Event, Liquidation, LiquidationSource, Side
+from liqtui.engine import Engine
 from liqtui.feeds.demo.market import DemoMarket
+from liqtui.feeds.event_source import BulkEmit
 from liqtui.feeds.replay import ReplaySource
 from liqtui.storage import Recorder, blocks, describe, retention
 from liqtui.storage import reader as reader_module
 from liqtui.storage.layouts import BLOCK_NOTE, damage_note
-from liqtui.storage.reader import read_liquidations, read_runs, start_warm
+from liqtui.storage.reader import check_soon, read_liquidations, read_runs, start_warm, warm
 
 BLOCK_ROWS = 1500  # small blocks: a few seconds of the stress demo fill a dozen
 
@@ -207,12 +210,15 @@ def test_a_file_partly_blocked_reads_its_rows_from_before_blocks_and_after_the_l
     ],
     ids=["byte", "size", "count", "header", "text", "range"],
 )
-def test_a_damaged_block_s_rows_are_read_from_the_table_and_the_note_says_so_once(blocked, tmp_path, damage):
+@pytest.mark.parametrize("ahead", [False, True], ids=["checked-at-the-read", "checked-ahead"])
+def test_a_damaged_block_s_rows_are_read_from_the_table_and_the_note_says_so_once(
+    blocked, tmp_path, damage, ahead
+):
     path = _copy(blocked, tmp_path / "damaged.sqlite")
     with sqlite3.connect(path) as conn:
         seqs = [s for (s,) in conn.execute("SELECT first_seq FROM liquidation_blocks ORDER BY first_seq")]
         conn.execute(damage, (seqs[2],))
-    got, skipped = _reads(path)
+    got, skipped = _reads(path, checked=check_soon(path) if ahead else None)
     assert _rows(got) == _rows(_reads(_rows_only(blocked, tmp_path))[0])
     assert skipped[BLOCK_NOTE] >= 1
     assert sum(n for kind, n in skipped.items() if kind != BLOCK_NOTE) == 0
@@ -376,3 +382,57 @@ def test_no_reading_child_is_started_for_a_recording_held_in_blocks(blocked, tmp
     child = replay_ahead.take_early()
     assert child is not None
     replay_ahead.discard(child)
+
+
+def _first_seqs(path: Path) -> list[int]:
+    with sqlite3.connect(path) as conn:
+        return [
+            first for (first,) in conn.execute("SELECT first_seq FROM liquidation_blocks ORDER BY first_seq")
+        ]
+
+
+@pytest.fixture
+def checks_on_this_thread(monkeypatch) -> list[int]:
+    """The blocks (first seqs) whose bytes are checked (``blocks.whole``) on the calling thread (a desk's
+    loop): each once, as its rows are read (``decode``), not also all of them before the first rows."""
+    here, checked, whole = threading.get_ident(), [], blocks.whole
+
+    def watched(block):
+        if threading.get_ident() == here:
+            checked.append(block[0])
+        return whole(block)
+
+    monkeypatch.setattr(blocks, "whole", watched)
+    return checked
+
+
+def test_a_warm_up_s_blocks_are_checked_and_its_rows_counted_in_threads_not_again_in_its_steps(
+    blocked, monkeypatch, checks_on_this_thread
+):
+    here, counted = threading.get_ident(), []
+    count = reader_module._count
+
+    def watched(conn, table, *span):
+        if threading.get_ident() == here:
+            counted.append(table)
+        return count(conn, table, *span)
+
+    monkeypatch.setattr(reader_module, "_count", watched)
+    end = describe(blocked).end_ms
+    warming = start_warm(Engine(), blocked, end, source_mode="DEMO")
+    while warming.step():
+        pass
+    assert sorted(checks_on_this_thread) == _first_seqs(blocked)
+    assert counted == []
+    assert warming.share == 1.0
+    assert warming.count == warm(Engine(), blocked, end, source_mode="DEMO")
+
+
+async def test_a_replay_s_blocks_are_checked_in_a_thread_from_its_source_s_start_not_again_at_its_read(
+    blocked, checks_on_this_thread
+):
+    source = ReplaySource(blocked, speed=0, start_ms=describe(blocked).end_ms, hold_at_end=False)
+    engine = Engine()
+    await source.run(BulkEmit(engine.apply, engine.apply_many))
+    assert sorted(checks_on_this_thread) == _first_seqs(blocked)
+    assert source.emitted == sum(describe(blocked).rows.values())
