@@ -82,6 +82,11 @@ WARM_SPANS_MS = {
     "positions": 6 * HOUR_MS,  # MEASURED positions: the engine keeps each account's newest
 }
 CHUNK_ROWS = 4096  # rows per read transaction and kind
+# A recorded heatmap bucket's row is ~4x an OI sample's (its runs' blobs): 4,096 of them took a stress
+# warm-up's step ~29 ms to fetch (in a slow spell). And the first read of each kind is smaller: a read
+# primes every kind's stream at once (the warm-up's first step fetched ~70 ms of first chunks).
+HEATMAP_CHUNK_ROWS = 1024
+FIRST_CHUNK_ROWS = 1024
 # A warm-up's step (``Warming.step``) spends a budget: a liquidation row (read and applied as columns,
 # ~5 us) costs 1, any other event ``EVENT_COST`` (an OI step, most of the others, takes the level model
 # ~0.2-0.3 ms). ``WARM_STEP``, a step of the desk's warm-up after its first frame, is ~20 ms of CPU
@@ -711,7 +716,10 @@ def _stream(
 ) -> Iterator[tuple[int, int, Any]]:
     """Rows of one kind in (time, seq) order (``_chunks``): events (an Alert for ``ALERTS``)."""
     build = layout.from_row
-    for chunk, _made in _chunks(conn, layout, top_seq, since_ms, until_ms, CHUNK_ROWS):
+    size = HEATMAP_CHUNK_ROWS if layout.kind == "heatmap" else CHUNK_ROWS
+    for chunk, _made in _chunks(
+        conn, layout, top_seq, since_ms, until_ms, size, first=min(FIRST_CHUNK_ROWS, size)
+    ):
         for row in chunk:
             seq, time, market, sound = row[0], row[1], row[2], row[3]
             if not sound:
@@ -739,8 +747,10 @@ def _chunks(
     quick: tuple[str, Callable[[list[Row]], T | None]] | None = None,
     seqs: tuple[int, int] | None = None,
     by_rowid: bool = False,
+    first: int | None = None,
 ) -> Iterator[tuple[list[Row], T | None]]:
-    """Rows of one kind in (time, seq) order, ``size`` at a time: (seq, time, market, sound, columns...).
+    """Rows of one kind in (time, seq) order, ``size`` at a time (``first`` the first time, if given):
+    (seq, time, market, sound, columns...).
 
     Each chunk is fetched whole, so no statement (and no read transaction) stays open between
     chunks. ``+seq`` keeps SQLite on the time index rather than the rowid. A chunk after the first
@@ -769,11 +779,11 @@ def _chunks(
     table = f"{layout.table} NOT INDEXED" if by_rowid else layout.table
     tail = f" FROM {table} WHERE " + " AND ".join([*where, *since[0]])
     later = f" FROM {table} WHERE " + " AND ".join([*where, f"{on} >= ?", f"({on} > ? OR +seq > ?)"])
-    order = f" ORDER BY time, seq LIMIT {size}"
+    limit = size if first is None else first
 
     def read(sound: str, where: str, bounds: list[int]) -> list[Row]:
         select = f"SELECT {head}, {sound}, {', '.join(layout.columns)}"
-        return conn.execute(select + where + order, bounds).fetchall()
+        return conn.execute(f"{select}{where} ORDER BY time, seq LIMIT {limit}", bounds).fetchall()
 
     where_now, bounds = tail, [*params, *since[1]]
     while True:
@@ -788,8 +798,9 @@ def _chunks(
         if not chunk:
             return
         yield chunk, made
-        if len(chunk) < size:
+        if len(chunk) < limit:
             return
+        limit = size
         last_seq, last_time = chunk[-1][0], chunk[-1][1]
         where_now, bounds = later, [*params, last_time, last_time, last_seq]
 

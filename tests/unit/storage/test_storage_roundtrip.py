@@ -9,6 +9,7 @@ import pytest
 
 from liqtui.domain.events import Liquidation, OpenInterest, Side
 from liqtui.storage import KINDS, Recorder, StoreError, describe, read_events
+from liqtui.storage import reader as reader_module
 from liqtui.storage.schema import APPLICATION_ID, SCHEMA_VERSION
 
 from storage_events import T0, book, stored_form, stream
@@ -27,6 +28,28 @@ def recorded(tmp_path_factory):
 def test_every_event_comes_back_equal_and_in_order(recorded):
     path, events = recorded
     assert list(read_events(path)) == stored_form(events)
+
+
+def test_a_read_s_first_chunk_of_each_kind_is_small_and_its_events_the_same(recorded, monkeypatch):
+    """A read primes every kind's stream at once: the first chunk of each is ``FIRST_CHUNK_ROWS`` (a warm-up's
+    first step on the desk's loop fetched a full chunk of each, ~70 ms), then ``CHUNK_ROWS`` a chunk."""
+    path, events = recorded
+    monkeypatch.setattr(reader_module, "CHUNK_ROWS", 50)
+    monkeypatch.setattr(reader_module, "FIRST_CHUNK_ROWS", 7, raising=False)
+    fetched: list[tuple[str, int]] = []
+    chunks = reader_module._chunks
+
+    def watched(conn, layout, *args, **kwargs):
+        for chunk, made in chunks(conn, layout, *args, **kwargs):
+            fetched.append((layout.kind, len(chunk)))
+            yield chunk, made
+
+    monkeypatch.setattr(reader_module, "_chunks", watched)
+    assert list(read_events(path)) == stored_form(events)
+    for kind in ("books", "tickers", "liquidations", "oi"):
+        sizes = [n for k, n in fetched if k == kind]
+        assert sizes[0] == 7
+        assert max(sizes) == 50
 
 
 def test_books_are_kept_once_a_second_with_50_levels(recorded):
