@@ -14,6 +14,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from operator import attrgetter
 
 from liqtui.domain.events import BookSnapshot, FeedStatus, Liquidation, Side, Ticker
@@ -30,37 +31,88 @@ SWEEPS_KEPT = 64  # per venue and symbol
 PATH_KEPT = 1_024  # price points waiting for the OI sample that ends their step
 SWEEP_MATCH_TOLERANCE = 0.005  # a fill can print a little beyond the level (slippage, bankruptcy price)
 FILLS_KEPT = 2_000  # per venue and symbol: the newest liquidations a new sweep can match
+HELD_RUN = 8  # a market's run of at least this many liquidations is held as it came (RecentFills)
 _FILL_FIELDS = tuple(attrgetter(name) for name in ("time", "side", "price", "usd"))
 
 
 class RecentFills:
-    """The newest ``FILLS_KEPT`` liquidations of one venue and symbol as four columns: time, side,
-    price, USD. Columns of numbers, not a tuple per fill: at stress ~9,000 fills a second, and each
-    tuple was an object that every pass of the garbage collector's youngest generation walked."""
+    """The newest ``FILLS_KEPT`` liquidations of one venue and symbol, read as (time, side, price, USD)
+    in order (only when a sweep is made: ``Engine._record_sweep``). A run of ``HELD_RUN`` or more is
+    held as it came (the engine's list of the market's liquidations, which nothing changes after):
+    at stress ~9,000 fills a second went into four columns a field at a time (~0.5 us a liquidation)
+    for a read every few seconds at most; now a run is only appended, and the runs no read can reach
+    any more are let go. Shorter runs (the live feeds' one by one) and a batch's columns go into
+    columns, not a tuple per fill: each tuple was an object that every pass of the garbage
+    collector's youngest generation walked."""
 
-    __slots__ = ("times", "sides", "prices", "usds")
+    __slots__ = ("_chunks", "_rows")
 
     def __init__(self) -> None:
-        self.times: deque[int] = deque(maxlen=FILLS_KEPT)
-        self.sides: deque[Side] = deque(maxlen=FILLS_KEPT)
-        self.prices: deque[float] = deque(maxlen=FILLS_KEPT)
-        self.usds: deque[float] = deque(maxlen=FILLS_KEPT)
+        # Oldest first: a held run (a sequence of Liquidation) or columns (times, sides, prices, USDs).
+        self._chunks: deque[Sequence[Liquidation] | _Columns] = deque()
+        self._rows = 0  # fills in the chunks (some may be older than the newest FILLS_KEPT)
 
     def extend(
         self, times: Iterable[int], sides: Iterable[Side], prices: Iterable[float], usds: Iterable[float]
     ) -> None:
         """Fills in time order, a column each (of the same length)."""
-        self.times.extend(times)
-        self.sides.extend(sides)
-        self.prices.extend(prices)
-        self.usds.extend(usds)
+        last = self._chunks[-1] if self._chunks else None
+        if not isinstance(last, _Columns) or len(last.times) >= FILLS_KEPT:
+            last = _Columns()
+            self._chunks.append(last)
+        before = len(last.times)
+        last.times.extend(times)
+        last.sides.extend(sides)
+        last.prices.extend(prices)
+        last.usds.extend(usds)
+        self._grew(len(last.times) - before)
 
     def extend_liquidations(self, liqs: Sequence[Liquidation]) -> None:
-        newest = liqs[-FILLS_KEPT:]  # no more are kept
-        self.extend(*(map(field_of, newest) for field_of in _FILL_FIELDS))
+        if len(liqs) >= HELD_RUN:
+            self._chunks.append(liqs)
+            self._grew(len(liqs))
+        else:
+            self.extend(*(map(field_of, liqs) for field_of in _FILL_FIELDS))
+
+    def _grew(self, added: int) -> None:
+        """``added`` more fills: the oldest chunks that only hold fills older than the newest
+        ``FILLS_KEPT`` are let go."""
+        rows, chunks = self._rows + added, self._chunks
+        while len(chunks) > 1 and rows - _length(chunks[0]) >= FILLS_KEPT:
+            rows -= _length(chunks.popleft())
+        self._rows = rows
 
     def __iter__(self) -> Iterator[tuple[int, Side, float, float]]:
-        return zip(self.times, self.sides, self.prices, self.usds, strict=True)
+        skip = max(0, self._rows - FILLS_KEPT)
+        for chunk in self._chunks:
+            n = _length(chunk)
+            if skip >= n:
+                skip -= n
+                continue
+            if isinstance(chunk, _Columns):
+                rows: Iterable[tuple[int, Side, float, float]] = zip(
+                    chunk.times, chunk.sides, chunk.prices, chunk.usds, strict=True
+                )
+            else:
+                rows = ((liq.time, liq.side, liq.price, liq.usd) for liq in chunk)
+            yield from islice(rows, skip, None)
+            skip = 0
+
+
+class _Columns:
+    """Fills as four columns (a chunk of ``RecentFills``)."""
+
+    __slots__ = ("times", "sides", "prices", "usds")
+
+    def __init__(self) -> None:
+        self.times: list[int] = []
+        self.sides: list[Side] = []
+        self.prices: list[float] = []
+        self.usds: list[float] = []
+
+
+def _length(chunk: Sequence[Liquidation] | _Columns) -> int:
+    return len(chunk.times) if isinstance(chunk, _Columns) else len(chunk)
 
 
 @dataclass

@@ -600,3 +600,69 @@ def test_margin_limits_apply_to_their_own_symbol_only():
     full.step(100.0, 100.0, 100.0, 10.0)
     assert e.at_risk(BTC, 100.0, 97.0) == pytest.approx(capped.at_risk(100.0, 97.0))
     assert e.at_risk("ETH/USDT:USDT", 100.0, 97.0) == pytest.approx(full.at_risk(100.0, 97.0))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_recent_fills_a_new_sweep_reads_are_the_newest_of_every_path_in_order(seed):
+    # RecentFills holds a long run as it came and folds short runs and a batch's rows into columns;
+    # what a sweep made next reads is the newest FILLS_KEPT fills of all of them, oldest first, as a
+    # list of every fill cut to its end.
+    from liqtui.engine.batch import SIDE_OF_CODE, LiquidationBatch
+    from liqtui.engine.state import FILLS_KEPT, RecentFills
+
+    rnd = random.Random(seed)
+    fills, every = RecentFills(), []
+    t = T0
+    for _ in range(120):
+        run = []
+        for _ in range(rnd.choice([1, 3, 7, 8, 40, 300, 2_500])):
+            t += rnd.choice([0, 1, 5])
+            side = rnd.choice([Side.LONG, Side.SHORT])
+            usd = rnd.expovariate(1 / 5_000)
+            run.append(Liquidation("bybit", BTC, side, 100.0 + rnd.random(), usd / 100.0, usd, t, t))
+        if rnd.random() < 0.2:  # a batch's rows, as the engine's _settle_fills hands them over
+            batch = LiquidationBatch.of(run)
+            sides = [SIDE_OF_CODE[s] for s in batch.side.tolist()]
+            fills.extend(batch.time.tolist(), sides, batch.price.tolist(), batch.usd.tolist())
+        else:
+            fills.extend_liquidations(run)
+        every += [(liq.time, liq.side, liq.price, liq.usd) for liq in run]
+        assert list(fills) == every[-FILLS_KEPT:]
+    assert len(list(fills)) == FILLS_KEPT
+    assert len(fills._chunks) < 20  # what no read can reach is let go
+
+
+def test_a_sweep_made_after_long_runs_matches_the_fills_of_one_liquidation_at_a_time():
+    # A sweep reads the market's recent fills when it is made: after runs through apply_liquidations
+    # (held as they came) it matches what apply() one by one left.
+    def engine():
+        e = Engine()
+        e.apply(tick("bybit", 100.0, T0))
+        e.apply(oi("bybit", 1000.0, 100.0, T0))
+        e.apply(oi("bybit", 1100.0, 100.0, T0 + 15_000))  # levels both sides
+        return e
+
+    one, bulk = engine(), engine()
+    rnd = random.Random(5)
+    t = T0 + 15_000
+    for _ in range(40):
+        run = []
+        for _ in range(rnd.choice([1, 9, 120])):
+            t += rnd.choice([1, 20])
+            price = 100.0 * (1 - rnd.uniform(0.0, 0.08))
+            usd = rnd.expovariate(1 / 2_000)
+            run.append(Liquidation("bybit", BTC, Side.LONG, price, usd / price, usd, t, t))
+        for liq in run:
+            one.apply(liq)
+        bulk.apply_liquidations(run)
+    for e in (one, bulk):
+        e.apply(tick("bybit", 91.0, t + 1))  # the price falls through the longs' levels
+        e.apply(oi("bybit", 1100.0, 91.0, T0 + 30_000))
+
+    def sweeps(e):
+        e.view(BTC, t)  # the fills of batches settled, as a reader sees them
+        kept = e.state.models[("bybit", BTC)].sweeps
+        return [(s.side, s.realized_usd, list(s.fills.items()), s.fill_count) for s in kept]
+
+    assert sweeps(bulk) == sweeps(one)
+    assert sum(count for *_, count in sweeps(one)) > 100
