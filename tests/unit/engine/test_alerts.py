@@ -444,21 +444,11 @@ def test_history_older_than_a_window_holds_is_remembered_row_by_row_as_one_by_on
     assert said[1][0][1][0] == 160.0 and said[1][1]  # the late rows joined; the next one fires
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_runs_of_many_venues_late_and_across_seconds_say_the_alerts_of_one_by_one(seed):
-    # see_liquidations (a burst and a cascade rule sharing their windows, their adds and the
-    # offers to an open alert written out in its loop) against see() one by one: venues joining and
-    # leaving a window, times back and forth inside a run and across runs, cooldowns and updates
-    # running out inside a run; the same alerts (venue, USD, count, text), in the same order.
+def _random_runs(seed: int) -> list[list[Liquidation]]:
+    """Runs of liquidations of many venues, late and across seconds (see the test below)."""
     import random
 
     rnd = random.Random(seed)
-    rules = [
-        Rule("big", "liquidation", min_usd=20_000, cooldown_ms=700),
-        Rule("burst", "burst", min_usd=40_000, window_ms=2_000, cooldown_ms=1_500),
-        Rule("longs", "burst", side=Side.LONG, min_usd=15_000, window_ms=1_000, cooldown_ms=30_000),
-        Rule("cascade", "cascade", window_ms=2_000, cooldown_ms=3_000),
-    ]
     t, runs = T0, []
     for _ in range(150):
         one = []
@@ -471,9 +461,79 @@ def test_runs_of_many_venues_late_and_across_seconds_say_the_alerts_of_one_by_on
             venue = rnd.choice(["bybit", "bybit", "okx", "binanceusdm"])
             one.append(Liquidation(venue, symbol, side, 80_000.0, usd / 80_000.0, usd, at, t))
         runs.append(one)
+    return runs
+
+
+_RUN_RULES = {
+    "big": Rule("big", "liquidation", min_usd=20_000, cooldown_ms=700),
+    "burst": Rule("burst", "burst", min_usd=40_000, window_ms=2_000, cooldown_ms=1_500),
+    "longs": Rule("longs", "burst", side=Side.LONG, min_usd=15_000, window_ms=1_000, cooldown_ms=30_000),
+    "cascade": Rule("cascade", "cascade", window_ms=2_000, cooldown_ms=3_000),
+}
+
+
+def _one_by_one_and_runs(
+    rules: list[Rule], runs: list[list[Liquidation]]
+) -> tuple[list, list, AlertEvaluator]:
     single, bulk = AlertEvaluator(rules, Engine(), T0 + 5_000), AlertEvaluator(rules, Engine(), T0 + 5_000)
     said_single = [a for r in runs for e in r for a in single.see(e)] + single.flush()
     said_bulk = [a for r in runs for a in bulk.see_liquidations(r)] + bulk.flush()
+    return said_single, said_bulk, bulk
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_runs_of_many_venues_late_and_across_seconds_say_the_alerts_of_one_by_one(seed):
+    # see_liquidations (a burst and a cascade rule sharing their windows, their adds and the
+    # offers to an open alert written out in its loop) against see() one by one: venues joining and
+    # leaving a window, times back and forth inside a run and across runs, cooldowns and updates
+    # running out inside a run; the same alerts (venue, USD, count, text), in the same order.
+    rules = [_RUN_RULES[name] for name in ("big", "burst", "longs", "cascade")]
+    said_single, said_bulk, _ = _one_by_one_and_runs(rules, _random_runs(seed))
     assert said_bulk == said_single
     assert sum(a.update for a in said_single) > 5 and sum(not a.update for a in said_single) > 5
     assert any(a.venue is None for a in said_single) and any(a.venue for a in said_single)
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("big", "burst", "cascade"),  # the default rules' order
+        ("cascade", "big", "longs", "burst"),
+        ("longs", "cascade", "burst", "big"),
+        ("burst", "cascade", "big", "longs"),
+    ],
+)
+@pytest.mark.parametrize("seed", range(2))
+def test_a_shared_pair_s_run_and_its_offers_in_one_pass_say_the_alerts_of_one_by_one(order, seed):
+    # With one burst and cascade pair (as the default rules), see_liquidations detects and offers in
+    # one pass (_see_fused): the other rules' offers before, between and after the pair's, each order.
+    rules = [_RUN_RULES[name] for name in order]
+    said_single, said_bulk, bulk = _one_by_one_and_runs(rules, _random_runs(seed))
+    assert bulk._fused is not None
+    assert said_bulk == said_single
+    assert {a.rule for a in said_single} == set(order) - {"cascade"}  # no price: no cascade here (below)
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 0, 2), (0, 2, 1)])
+def test_a_shared_pair_s_cascades_and_bursts_in_one_pass_say_the_alerts_of_one_by_one_in_order(order):
+    # The cascade firing too: every rule's alerts (and updates) in the order one by one says them.
+    big = Rule("big", "liquidation", min_usd=150_000, cooldown_ms=5_000)
+    # The burst opens on the liquidation that opens the cascade (4.2M of longs in the window then).
+    burst = Rule("burst", "burst", min_usd=4_150_000, window_ms=30_000, cooldown_ms=8_000)
+    rules = [(big, burst, CASCADE)[k] for k in order]
+    events = _quiet_then_move(-2.0, (Side.LONG,))
+    assert AlertEvaluator(rules, Engine())._fused is not None
+    said = _said(rules, events, "runs")
+    assert said == _said(rules, events, "see")
+    assert {a.rule for a in said} == {"big", "burst", "cascade"} and any(a.update for a in said)
+
+
+def test_two_shared_pairs_go_through_their_runs_with_the_alerts_of_one_by_one():
+    rules = [
+        *_RUN_RULES.values(),
+        Rule("burst 5s", "burst", min_usd=30_000, window_ms=5_000, cooldown_ms=1_000),
+        Rule("cascade 5s", "cascade", window_ms=5_000, cooldown_ms=2_000),
+    ]
+    said_single, said_bulk, bulk = _one_by_one_and_runs(rules, _random_runs(7))
+    assert bulk._fused is None
+    assert said_bulk == said_single and said_single
