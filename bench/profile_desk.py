@@ -21,7 +21,8 @@ the program as a user sees it, from outside; this one says where the time goes):
   stalls while the keys ran, and "key to screen": the loop thread's CPU from the press to the end of
   the first screen write that shows the change (the header naming the new symbol, the totals pane's
   title naming the window (the flash line where the layout has none), the
-  prompt, the chart's target, the picker), everything the loop did meanwhile included (a render tick
+  prompt, the price typed into it, the chart's target, the picker, the symbol typed into it as one burst of keys (its input
+  reads it and its highlighted match is the symbol), the header after its Enter), everything the loop did meanwhile included (a render tick
   or a demo tick that ran first delays the key as it does for a user). The screen writes are built
   as for a terminal (Textual's headless driver skips that step; here it runs, into a byte counter).
   With --layout heatmap, `r` and `/` with the heatmap on screen.
@@ -273,10 +274,13 @@ class KeyToScreen:
         self._pending = [label, time.thread_time(), shown]
 
     async def wait(self, pilot: Any, timeout: float = 3.0) -> bool:
-        """Until the change was written (True), or ``timeout`` wall seconds (a miss, False)."""
+        """Until the change was written (True), or ``timeout`` wall seconds (a miss, False). Polled with
+        a plain sleep: Textual's ``Pilot.pause`` posts a callback to every widget of the screen (~2.5 ms
+        of the loop's CPU at 160x45, counted in the key's figure before 2026-11-29 16:00 UTC) and forces
+        a screen update, off the desk's own frame clock."""
         end = time.perf_counter() + timeout
         while self._pending is not None and time.perf_counter() < end:
-            await pilot.pause(0.005)
+            await asyncio.sleep(0.002)
         if self._pending is not None:
             self.missed[self._pending[0]] += 1
             self._pending = None
@@ -291,8 +295,27 @@ def _header_symbol(app: LiqtuiApp) -> str | None:
     return line[1][1][0][0].strip() if len(line) > 1 else None
 
 
+_CHARACTERS = {"right_square_bracket": "]", "slash": "/", "enter": "\r", "escape": "\x1b"}
+
+
+def send(app: LiqtuiApp, *keys: str) -> None:
+    """Keys as a terminal's read hands them to the desk (the driver's input thread posts each to the
+    App), all at once and without waiting: Textual's ``Pilot.press`` waits for the screen after each
+    key (a callback to every widget, counted in the key's CPU before 2026-11-29 16:00 UTC)."""
+    from textual import events
+
+    driver = app._driver
+    assert driver is not None
+    for name in keys:
+        key = events.Key(name, _CHARACTERS.get(name, name if len(name) == 1 else None))
+        key.set_sender(app)
+        driver.send_message(key)
+
+
 async def press_key(pilot: Any, app: LiqtuiApp, seen: KeyToScreen, key: str, n: int) -> None:
     """One press of ``key`` (and for `g` and `/` the answer typed and Enter), timed to the screen."""
+    from textual.widgets import Input
+
     from liqtui.engine.views import WINDOWS
     from liqtui.ui.app import DeskScreen
     from liqtui.ui.header import display_symbol
@@ -302,7 +325,7 @@ async def press_key(pilot: Any, app: LiqtuiApp, seen: KeyToScreen, key: str, n: 
     if key == "]":
         before = _header_symbol(app)
         seen.expect("]", lambda _s: _header_symbol(app) not in (None, before))
-        await pilot.press("right_square_bracket")
+        send(app, "right_square_bracket")
     elif key == "w":
         window = WINDOWS[(WINDOWS.index(app.window) + 1) % len(WINDOWS)]
         said = re.compile(rf"Realized {window}\b")  # the flash line where the layout has no totals pane
@@ -312,41 +335,54 @@ async def press_key(pilot: Any, app: LiqtuiApp, seen: KeyToScreen, key: str, n: 
         else:
             flash = app.query_one(Flash)
             seen.expect("w", lambda _s: flash.display and said.match(flash.message) is not None)
-        await pilot.press("w")
+        send(app, "w")
     elif key == "g":
         seen.expect("g prompt", lambda s: any(bar.is_open for bar in s.query(PromptBar)))
-        await pilot.press("g")
+        send(app, "g")
         if not await seen.wait(pilot):
             return
         view = app.last_view
         price = view.market.last if view is not None else None
         target = float(f"{(price or 1.0) * (1.07 if n % 2 else 0.93):.3g}")
-        await pilot.press(*f"{target:g}")
+        prompt_input = app.query_one("#prompt-input", Input)
+        seen.expect("g price typed", lambda _s: prompt_input.value == f"{target:g}")
+        send(app, *f"{target:g}")
+        if not await seen.wait(pilot):
+            return
+        await asyncio.sleep(0.05)
         chart = app._pane("risk", RiskChartPane)
         if not app.on_screen("risk"):  # this layout has no chart: the answer is on the flash line, not timed
-            await pilot.press("enter")
+            send(app, "enter")
             return
         seen.expect(
             "g price Enter",
             lambda s: isinstance(s, DeskScreen) and chart is not None and chart._shown[2] == target,
         )
-        await pilot.press("enter")
+        send(app, "enter")
     elif key == "/":
         wanted = next(w for w in app.watchlist if w != app.symbol)
         coin = wanted.split("/")[0]
         seen.expect("/ picker", lambda s: any(bar.is_open for bar in s.query(SymbolPicker)))
-        await pilot.press("slash")
+        send(app, "slash")
         if not await seen.wait(pilot):
             return
-        await pilot.press(*coin.lower())
-        await pilot.pause(0.05)
+        picker = app.query_one(SymbolPicker)
+        typed = coin.upper()  # as bench_desk types it: one burst, as a paste or keys typed in one read
+        seen.expect(
+            "/ symbol typed",
+            lambda _s: picker.query_one("#picker-input", Input).value == typed and picker.candidate == wanted,
+        )
+        send(app, *typed)
+        if not await seen.wait(pilot):
+            return
+        await asyncio.sleep(0.05)
         seen.expect(
             "/ symbol Enter",
             lambda s: isinstance(s, DeskScreen) and _header_symbol(app) == display_symbol(wanted),
         )
-        await pilot.press("enter")
+        send(app, "enter")
     else:
-        await pilot.press(key)
+        send(app, key)
         return
     await seen.wait(pilot)
 
@@ -438,7 +474,7 @@ async def main() -> None:
             seen.ms.clear()
             for n in range(args.keys):
                 await press_key(pilot, app, seen, key, n)
-                await pilot.pause(0.3)
+                await asyncio.sleep(0.3)
             if f"action {key}" in parts:
                 say(_line(f"key {key}: its action", parts[f"action {key}"]))
             for label, values in seen.ms.items():
