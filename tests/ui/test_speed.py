@@ -308,6 +308,37 @@ async def test_a_keystroke_in_the_command_bar_asks_for_no_layout_of_the_screen(m
         assert not any("Input" in name for name in laid_out)
 
 
+async def test_a_keystroke_that_changes_the_picker_s_matches_asks_for_no_layout_of_the_screen(monkeypatch):
+    # The picker's list has a fixed height; Textual's OptionList sets its virtual size (its lines'
+    # count) at each change of its options, and Widget.virtual_size asked for a layout of the whole
+    # screen: one in each typed symbol's frame (~1.5-2 ms of CPU at busy, 160x45).
+    from textual.screen import Screen
+
+    laid_out = []
+    refresh_layout = Screen._refresh_layout
+
+    def counted(self, *args, **kwargs):  # the widgets that asked for this layout (a toast's may too)
+        laid_out.extend(type(w).__name__ for asked in self._layout_widgets.values() for w in asked)
+        return refresh_layout(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        await pilot.press("p", "slash")  # paused: no frame changes a pane meanwhile
+        picker = app.query_one(SymbolPicker)
+        assert await wait_for(pilot, lambda: picker.is_open)
+        await pilot.pause(0.1)
+        options = picker.query_one("#picker-list")
+        shown = options.option_count
+        laid_out.clear()
+        await pilot.press("e", "t", "h")
+        await pilot.pause(0.1)
+        assert options.option_count < shown and picker.candidate == "ETH/USDT:USDT"
+        assert not any("List" in name for name in laid_out), laid_out
+        assert options.virtual_size.height == options.option_count  # still what its scrolling reads
+
+
 async def test_the_ladder_giving_and_taking_back_the_focus_redraws_none_of_its_lines(monkeypatch):
     # The ladder has the focus on the desk (its arrow keys scroll it); the command bar's input takes
     # it and gives it back. Textual restyled the ladder and repainted its every line at each move
