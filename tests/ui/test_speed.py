@@ -752,6 +752,64 @@ async def test_the_picker_s_enter_shows_the_view_and_ladder_built_while_it_was_o
         assert app._prepared is None and ladder._prepared is None
 
 
+async def test_after_a_step_along_the_watchlist_the_next_one_that_way_is_built_before_its_key():
+    # `]` built the next symbol's view (~4 ms at busy, 160x45) and its ladder's rows and heat (~2-3 ms)
+    # in the key's frame: after a step, the next symbol the same way is built after the frame (and
+    # after each render tick), as the picker's match is, and the next press shows it.
+    from liqtui.ui.widgets.ladder import LadderPane, build_ladder
+
+    app = make_app()  # watchlist BTC, ETH, SOL
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        assert app._prepared is None  # nothing stepped yet: nothing built ahead
+        await pilot.press("right_square_bracket")
+        assert app.symbol == "ETH/USDT:USDT"
+        assert await wait_for(pilot, lambda: app._prepared is not None)
+        prepared = app._prepared[1]
+        assert prepared.symbol == "SOL/USDT:USDT" and prepared.now >= app.last_view.now
+        built = len(app.engine.calls)
+        app.action_step_symbol(1)  # what `]` runs, here without a turn of the loop after it
+        ladder = app.query_one(LadderPane)
+        assert app.symbol == "SOL/USDT:USDT" and app.last_view is prepared and ladder._view is prepared
+        assert len(app.engine.calls) == built  # no view built in the key's frame
+        assert ladder._ladder == build_ladder(prepared, padding=max(20, ladder.size.height))
+        await pilot.press("left_square_bracket")  # the other way: the one before
+        assert await wait_for(pilot, lambda: app._prepared is not None and app.symbol == "ETH/USDT:USDT")
+        assert app._prepared[1].symbol == "BTC/USDT:USDT"
+
+
+async def test_what_a_step_built_ahead_is_dropped_once_no_step_came_for_a_while(monkeypatch):
+    import liqtui.ui.app as desk_app
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        await pilot.press("right_square_bracket")
+        assert await wait_for(pilot, lambda: app._prepared is not None)
+        monkeypatch.setattr(desk_app, "STEP_PREPARED_S", 0.0)
+        app._timer_tick()  # a render tick: nothing built ahead any more, the ladder's rows dropped too
+        assert await wait_for(pilot, lambda: app.query_one("#ladder")._prepared is None)
+        assert app._prepared is None and app._stepped is None
+        built = len(app.engine.calls)
+        app._timer_tick()
+        await pilot.pause(0.1)
+        assert app._prepared is None  # and the ticks built the shown symbol's view only
+        assert {call["symbol"] for call in app.engine.calls[built:]} == {app.symbol}
+
+
+async def test_a_render_tick_while_the_open_picker_s_widgets_are_being_removed_raises_nothing():
+    # The render tick asks the open picker for its match (the symbol to build ahead): at the desk's
+    # exit the picker's list goes before the tick's timer, and the tick raised NoMatches.
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_for(pilot, lambda: app.last_view is not None)
+        picker = await _picker_on(pilot, app, "eth")
+        await picker.query_one("#picker-list").remove()
+        assert picker.is_open and picker.candidate is None
+        app._timer_tick()
+        await pilot.pause(0.1)
+
+
 async def test_a_view_prepared_before_the_last_frame_is_not_shown():
     # The header's clock never goes back: a view prepared before a newer frame is built again.
     app = make_app()

@@ -288,6 +288,7 @@ BARS_AFTER_S = 1.0  # the command bar is mounted this long after the first frame
 YOUNG_GC_THRESHOLD = 10_000  # the collector's youngest generation, once the history is in (_young_gc)
 _HISTORY_WAIT_S = 0.002  # the wait for a warm-up's read-ahead (storage.reader.Warming.waiting)
 _HISTORY_SHOWN_S = 1.0  # the source starts after the history's first full frame, or this long at most
+STEP_PREPARED_S = 5.0  # after `]` or `[`, the next symbol that way is kept built this long (_prepare_target)
 
 _PANE_TYPES: dict[str, type[LinePane[Any]]] = {
     "ladder": LadderPane,
@@ -515,9 +516,11 @@ class LiqtuiApp(App[None]):
         self._bars: tuple[CommandBar[Any], ...] = ()
         self._bar_keys: frozenset[str] | None = None  # the keys that open a bar (keymap applied), once
         self._bars_ready = False
-        # The picker's highlighted symbol's view, built while it is open (_prepare_symbol)
+        # The picker's highlighted symbol's view, built while it is open, or the next one along the
+        # watchlist after a step (_prepare_symbol); the last step's direction and when (_prepare_target)
         self._prepared: tuple[tuple[Any, ...], SymbolView] | None = None
         self._preparing = False
+        self._stepped: tuple[int, float] | None = None
         self._hook_replay_reset(source)
 
     # --- start-up ---------------------------------------------------------------------------
@@ -895,18 +898,30 @@ class LiqtuiApp(App[None]):
             return None
         return (symbol, self.engine, self.window, tape_filter, tuple(self.settings.cross_assets))
 
+    def _prepare_target(self) -> str | None:
+        """The symbol a key is likely to show next, to be built before it comes: the picker's highlighted
+        match while it is open (its Enter), else for ``STEP_PREPARED_S`` after `]` or `[` the next symbol
+        the same way along the watchlist (the next press: a trader steps through the watchlist)."""
+        picker = next((bar for bar in self._bars if isinstance(bar, SymbolPicker)), None)
+        if picker is not None and picker.is_open:
+            return picker.candidate
+        stepped = self._stepped
+        if stepped is not None and time.monotonic() - stepped[1] < STEP_PREPARED_S:
+            return self.watchlist_neighbour(stepped[0])
+        self._stepped = None  # and what was prepared for it is dropped (``_prepare_symbol``)
+        return None
+
     def _prepare_symbol(self) -> None:
-        """The symbol the picker highlights, its view and its ladder built now, after a frame, so that
-        Enter on it swaps them in instead of building them in the key's frame (~4 ms for the view and
-        ~2-3 for the ladder's rows and heat at busy, 160x45). Built again after each render tick while
-        the picker is open, so it is never older than what the screen shows; a prepared view is taken
-        only if it is not older than the desk's last (``_take_prepared``)."""
+        """The symbol a key is likely to show next (``_prepare_target``), its view and its ladder built
+        now, after a frame, so that the key (the picker's Enter, `]`) swaps them in instead of building
+        them in its frame (~4 ms for the view and ~2-3 for the ladder's rows and heat at busy, 160x45).
+        Built again after each render tick meanwhile, so it is never older than what the screen shows;
+        a prepared view is taken only if it is not older than the desk's last (``_take_prepared``)."""
         self._preparing = False
         if self._messages_waiting():  # keys typed in one read: after the last of them
             self._prepare_after_refresh()
             return
-        picker = next((bar for bar in self._bars if isinstance(bar, SymbolPicker)), None)
-        symbol = picker.candidate if picker is not None else None
+        symbol = self._prepare_target()
         basis = self._prepare_basis(symbol) if symbol and symbol != self.symbol else None
         if symbol is None or basis is None or self.paused or self._covered() or self.warmup() is not None:
             self._drop_prepared()
@@ -1039,8 +1054,8 @@ class LiqtuiApp(App[None]):
                 return
             self._later = None
         self.render_tick()
-        if any(bar.is_open for bar in self._bars if isinstance(bar, SymbolPicker)):
-            self._prepare_after_refresh()  # the picker's symbol, as new as this frame
+        if self._stepped is not None or self._prepare_target() is not None:
+            self._prepare_after_refresh()  # the next symbol, as new as this frame (or dropped)
 
     async def on_event(self, event: events.Event) -> None:
         """A key that opens a command bar opens it before the next key is handed out.
@@ -1212,7 +1227,9 @@ class LiqtuiApp(App[None]):
     def action_step_symbol(self, step: int) -> None:
         neighbour = self.watchlist_neighbour(step)
         if neighbour is not None:
+            self._stepped = (step, time.monotonic())
             self.symbol = neighbour
+            self._prepare_after_refresh()  # the next one that way, once this key's frame is out
 
     def watchlist_neighbour(self, step: int) -> str | None:
         """The symbol ``step`` places along the watchlist from the one shown (None: an empty watchlist)."""

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.fuzzy import Matcher
 from textual.geometry import Size
 from textual.reactive import Reactive
@@ -110,7 +111,10 @@ class SymbolPicker(CommandBar[str]):
         """The symbol Enter would pick now (the highlighted match); None while the picker is closed."""
         if not self.is_open:
             return None
-        option = self.query_one(OptionList).highlighted_option
+        try:
+            option = self.query_one(OptionList).highlighted_option
+        except NoMatches:  # its widgets already removed: the desk quitting with the picker open
+            return None
         return option.id if option is not None else None
 
     def _candidate_changed(self) -> None:
