@@ -437,15 +437,18 @@ async def test_snapshot_and_risk_on_the_bus_match_the_venues(fake_exchange, nats
         for fake in fakes:
             await wait_published(nats_server, f"liqtui.ticker.{fake.venue}.BTC-USDT-USDT", 1)
         polled: set[str] = set()
-        for _attempt in range(240):  # each venue's first OI poll (not only its backfill) is on the bus
+        # Each venue's first OI poll (not only its backfill) is on the bus: a bound of 2 minutes of wall
+        # time for a loaded box, not a count of reads (each read may itself wait up to 180 s).
+        deadline = asyncio.get_running_loop().time() + 120
+        while True:
             events, _source = await read_stream(nats_server.url, demo=False, kinds=("oi",))
             polled = {e.venue for e in events if e.base == 12_345.0}
             if polled == {f.venue for f in fakes}:
                 break
             assert collector.returncode is None, await collector.stderr.read()
+            if asyncio.get_running_loop().time() > deadline:
+                pytest.fail(f"after 2 minutes only {sorted(polled)} had polled OI onto the bus")
             await asyncio.sleep(0.5)
-        else:
-            pytest.fail(f"after 2 minutes only {sorted(polled)} had polled OI onto the bus")
         code, out, err = await run_liqtui("snapshot", "--json", "--bus", nats_server.url, "--config", config)
         assert code == 0, err
         direct_code, direct_out, direct_err = await run_liqtui("snapshot", "--json", "--config", config)
