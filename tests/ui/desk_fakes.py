@@ -103,7 +103,7 @@ class FakeEngine:
         self.feeds: tuple | None = None  # replaces the views' feed statuses when set
         self.oi = OITracker()  # empty: the alert rules that read OI find nothing
 
-    def book_sides(self, symbol):
+    def book_sides(self, symbol, reach=None):
         levels = sample_view(symbol).levels
         rows = {Side.LONG: [(r.price, r.long_usd) for r in levels.rows]}
         rows[Side.SHORT] = [(r.price, r.short_usd) for r in levels.rows]

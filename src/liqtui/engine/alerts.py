@@ -663,7 +663,7 @@ class _ClusterNearRule:
     def see(self, event: Event) -> list[_Trigger]:
         if not isinstance(event, Ticker) or not self._due(event):
             return []
-        price, grid, rows = self.engine.book_sides(event.symbol)
+        price, grid, rows = self.engine.book_sides(event.symbol, self.rule.pct / 100)  # the rows near
         if not price:
             return []
         hit, what = self._nearest(rows, price), "an ESTIMATED"

@@ -484,11 +484,18 @@ class Engine:
             self._settle_all_fills()
         return self.projection.sweeps_since(symbol, since_ms, now_ms)
 
-    def book_sides(self, symbol: str) -> tuple[float | None, float, dict[Side, list[tuple[float, float]]]]:
+    def book_sides(
+        self, symbol: str, reach: float | None = None
+    ) -> tuple[float | None, float, dict[Side, list[tuple[float, float]]]]:
         """The symbol's price, ladder grid and ESTIMATED rows per side at that grid, (row price, USD)
-        ascending: the level books alone (what the cluster_near rule reads once a second; changes nothing)."""
-        grid = self.grid_for(symbol)
-        return self.state.price(symbol), grid, self.projection.book_sides(symbol, grid)
+        ascending: the level books alone (what the cluster_near rule reads once a second; changes nothing).
+        With ``reach`` (a fraction) and a price: only the rows from price * (1 - reach) to price * (1 +
+        reach), perhaps with a row either side."""
+        grid, price = self.grid_for(symbol), self.state.price(symbol)
+        if reach is not None and price:
+            low, high = price * (1 - reach), price * (1 + reach)
+            return price, grid, self.projection.book_sides_near(symbol, grid, low, high)
+        return price, grid, self.projection.book_sides(symbol, grid)
 
     def grid_for(self, symbol: str) -> float:
         """The symbol's automatic ladder step: the one ``track_rows`` fixed, else from the price now."""

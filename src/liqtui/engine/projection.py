@@ -310,6 +310,23 @@ class Projection:
         _bounded_put(self._sides_cache, (symbol, grid), (merged, sides))
         return sides
 
+    def book_sides_near(self, symbol: str, grid: float, low: float, high: float) -> _BookSides:
+        """``book_sides``' rows whose price is from ``low`` to ``high`` (and perhaps a row either side),
+        ascending: looked up by their row numbers, not the whole book sorted and copied (the
+        cluster_near rule reads a few rows near the price once a second per symbol; at stress the books
+        change between its reads, so ``book_sides`` sorted every row again at each)."""
+        merged = self._level_rows(symbol, grid, self.state.symbol_states(symbol))
+        if not (math.isfinite(low / grid) and math.isfinite(high / grid)):
+            return self.book_sides(symbol, grid)
+        first, last = math.floor(low / grid) - 1, math.ceil(high / grid) + 1
+        if last - first < len(merged):
+            wanted = [i for i in range(first, last + 1) if i in merged]
+        else:
+            wanted = sorted(i for i in merged if first <= i <= last)
+        prices = self._prices(grid)
+        rows = [(_row_price(prices, i, grid), merged[i]) for i in wanted]
+        return {Side.LONG: [(p, usd[0]) for p, usd in rows], Side.SHORT: [(p, usd[1]) for p, usd in rows]}
+
     def _prices(self, grid: float) -> dict[int, float]:
         """Row -> its price at ``grid``, each cleaned once."""
         prices = self._row_prices.get(grid)

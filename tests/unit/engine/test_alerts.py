@@ -301,6 +301,23 @@ def test_the_rows_cluster_near_reads_are_the_ladders_rows_with_usd():
     assert sides[Side.SHORT] == [(r.price, r.short_usd) for r in levels.rows if r.long_usd or r.short_usd]
 
 
+def test_the_rows_near_the_price_are_the_ladders_rows_in_that_reach_and_few_more():
+    engine, events = _levels_engine()
+    for event in [*events, Ticker("bybit", "SOL/USDT:USDT", T0 + 20_000, last=91.0)]:
+        engine.apply(event)
+    price, grid, sides = engine.book_sides("SOL/USDT:USDT")
+    assert price
+    for reach in (0.0, 0.001, 0.005, 0.02, 0.05, 10.0):  # the wide ones: more rows than the books hold
+        low, high = price * (1 - reach), price * (1 + reach)
+        assert engine.book_sides("SOL/USDT:USDT", reach)[:2] == (price, grid)
+        near = engine.book_sides("SOL/USDT:USDT", reach)[2]
+        for side in (Side.LONG, Side.SHORT):
+            inside = [(p, usd) for p, usd in sides[side] if low <= p <= high]
+            assert [(p, usd) for p, usd in near[side] if low <= p <= high] == inside
+            assert near[side] == sorted(near[side]) and set(near[side]) <= set(sides[side])
+            assert len(near[side]) <= len(inside) + 2, "a row either side at most, not the whole book"
+
+
 def test_cluster_swept_says_what_the_tape_realized():
     engine, events = _levels_engine()
     events += [
