@@ -21,6 +21,7 @@ from liqtui.engine import tape as tape_module
 from liqtui.engine.batch import LiquidationBatch
 from liqtui.engine.tape import LiquidationTape
 from liqtui.engine.views import WINDOWS, TapeFilter
+from liqtui.feeds import replay
 from liqtui.feeds.demo.market import DemoMarket
 from liqtui.feeds.event_source import BulkEmit
 from liqtui.feeds.replay import ReplaySource
@@ -120,14 +121,34 @@ async def test_a_replay_catch_up_in_bulk_equals_one_event_at_a_time_and_says_wha
     bulk_source = await _catch_up(recording, BulkEmit(bulk.apply, many))
     single_source = await _catch_up(recording, single.apply)
     assert max(map(len, lists)) > 100  # the catch-up went through the bulk path
-    # Only runs of liquidations go as lists: an OI step costs up to a millisecond, so a list of them
-    # would hold the event loop (the desk's first frame waited seconds for one).
-    assert all(len(got) == 1 or all(isinstance(e, Liquidation) for e in got) for got in lists)
+    # Runs of liquidations go as lists, and so do the other events between them (the backfill's
+    # thousands), a few at a time: an OI step costs up to a millisecond, so a long list of them would
+    # hold the event loop (the desk's first frame once waited seconds for lists of 1,024).
+    others = [got for got in lists if not all(isinstance(e, Liquidation) for e in got)]
+    assert not any(isinstance(e, Liquidation) for got in others for e in got)
+    assert max(map(len, others)) == replay._CATCH_RUN
     now = describe(recording).end_ms
     assert _state(bulk, now) == _state(single, now)
     note = "skipped 4 damaged rows (liquidations 2, oi 1, tickers 1)"
     assert note in bulk_source.damage_note and note in single_source.damage_note
     assert bulk_source.emitted == single_source.emitted == len(list(read_events(recording)))
+
+
+async def test_a_catch_up_s_events_read_before_the_reader_fails_go_in_before_it_raises(recording):
+    """The other events a catch-up takes into one list: those read before the reader raised are
+    handed over first, as one at a time did, then the failure ends the source."""
+    first = [e for e in read_events(recording) if not isinstance(e, Liquidation)][:3]
+
+    def failing():
+        yield from first
+        raise StoreError("the file went away")
+
+    source = ReplaySource(recording, speed=0, start_ms=describe(recording).end_ms, hold_at_end=False)
+    source._read = failing  # type: ignore[method-assign]
+    got: list = []
+    with pytest.raises(StoreError, match="went away"):
+        await asyncio.wait_for(source.run(BulkEmit(got.append, got.extend)), 60)
+    assert got == first and source.emitted == 3
 
 
 def test_hostile_liquidations_are_rejected_alike_in_a_run():
