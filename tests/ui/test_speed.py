@@ -281,19 +281,26 @@ async def test_the_footer_is_not_rebuilt_when_the_command_bar_opens_and_closes(m
         assert "g target" in screen_lines(app)[-1]  # the desk's keys, as before the bar opened
 
 
-async def test_a_keystroke_in_the_command_bar_asks_for_no_layout_of_the_screen(monkeypatch):
-    # An Input's virtual size follows its text, and Textual's Widget.virtual_size asks for a layout of
-    # the whole screen at each change: one per keystroke (~5 ms p50) for an input of a fixed size.
+def _layouts_asked(monkeypatch) -> list[str]:
+    """The class names of the widgets that ask for each layout of the screen from now on (a toast's may
+    too), as Textual's Screen._refresh_layout takes them."""
     from textual.screen import Screen
 
-    laid_out = []
+    laid_out: list[str] = []
     refresh_layout = Screen._refresh_layout
 
-    def counted(self, *args, **kwargs):  # the widgets that asked for this layout (a toast's may too)
+    def counted(self, *args, **kwargs):
         laid_out.extend(type(w).__name__ for asked in self._layout_widgets.values() for w in asked)
         return refresh_layout(self, *args, **kwargs)
 
     monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    return laid_out
+
+
+async def test_a_keystroke_in_the_command_bar_asks_for_no_layout_of_the_screen(monkeypatch):
+    # An Input's virtual size follows its text, and Textual's Widget.virtual_size asks for a layout of
+    # the whole screen at each change: one per keystroke (~5 ms p50) for an input of a fixed size.
+    laid_out = _layouts_asked(monkeypatch)
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         assert await wait_for(pilot, lambda: app.last_view is not None)
@@ -312,16 +319,7 @@ async def test_a_keystroke_that_changes_the_picker_s_matches_asks_for_no_layout_
     # The picker's list has a fixed height; Textual's OptionList sets its virtual size (its lines'
     # count) at each change of its options, and Widget.virtual_size asked for a layout of the whole
     # screen: one in each typed symbol's frame (~1.5-2 ms of CPU at busy, 160x45).
-    from textual.screen import Screen
-
-    laid_out = []
-    refresh_layout = Screen._refresh_layout
-
-    def counted(self, *args, **kwargs):  # the widgets that asked for this layout (a toast's may too)
-        laid_out.extend(type(w).__name__ for asked in self._layout_widgets.values() for w in asked)
-        return refresh_layout(self, *args, **kwargs)
-
-    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    laid_out = _layouts_asked(monkeypatch)
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         assert await wait_for(pilot, lambda: app.last_view is not None)

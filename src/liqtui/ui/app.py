@@ -886,10 +886,10 @@ class LiqtuiApp(App[None]):
             kwargs["grid"] = grid
         return self.engine.view(symbol, self.source.now_ms(), **kwargs)
 
-    # --- the picker's symbol, prepared while it is open -----------------------------------------
+    # --- the next symbol (the picker's match, the next one after a step), prepared before its key ---
 
     def _prepare_basis(self, symbol: str) -> tuple[Any, ...] | None:
-        """What a view of ``symbol`` prepared now must still match when Enter picks it (None: none is
+        """What a view of ``symbol`` prepared now must still match when its key shows it (None: none is
         prepared): the engine, the window, and the tape's filter, which must be the one the engine holds
         (the tape of one symbol only would fold the engine's tape again for the candidate)."""
         tape = self._pane("tape", TapePane)
@@ -954,7 +954,7 @@ class LiqtuiApp(App[None]):
         return any(not pump._message_queue.empty() for pump in pumps)  # noqa: SLF001 - Textual's queue
 
     def _take_prepared(self) -> SymbolView | None:
-        """The view prepared for the symbol now shown (the picker's Enter), if it still fits: the same
+        """The view prepared for the symbol now shown (the picker's Enter, `]`), if it still fits: the same
         symbol at the engine's step, what it was built for unchanged, and not older than the last view."""
         kept, self._prepared = self._prepared, None
         if kept is None or self.grid is not None:

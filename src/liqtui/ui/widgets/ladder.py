@@ -261,7 +261,7 @@ class LadderPane(LinePane[_Shown]):
         # (symbol, grid, positions version) -> MEASURED rows: positions change far less often than the book
         self._measured_key: tuple = ()
         self._measured_rows: _Measured = {}
-        # A view the next show may bring (the symbol the picker highlights), its rows built (``prepare``)
+        # A view the next show may bring (the picker's match, the next symbol after `]`), its rows built
         self._prepared: tuple[SymbolView, int, _Ladder | None] | None = None
 
     # --- data in --------------------------------------------------------------------------------
@@ -284,7 +284,8 @@ class LadderPane(LinePane[_Shown]):
 
     def prepare(self, view: SymbolView | None) -> None:
         """Build the rows of ``view`` now (its book merged, its heat summed), for a ``show`` of that same
-        view to come: the symbol the picker highlights, whose Enter then swaps them in. None: drop them."""
+        view to come (the picker's highlighted match, or the next symbol along the watchlist after `]`
+        or `[`), which then swaps them in. None: drop them."""
         if view is None:
             self._prepared = None
             return
@@ -306,7 +307,7 @@ class LadderPane(LinePane[_Shown]):
         padding = max(20, self.size.height)
         prepared = self._prepared
         if prepared is not None and prepared[0] is view and prepared[1] == padding:
-            self._ladder = prepared[2]  # built while the picker was open (``prepare``)
+            self._ladder = prepared[2]  # built before the key that shows it (``prepare``)
         else:
             self._ladder = build_ladder(view, padding=padding, heat=old.heat if old else None)
         new = self._ladder
